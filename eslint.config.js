@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'tools/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Layering (docs/architecture.md): the pure core never imports I/O layers.
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    files: ['src/model/**', 'src/bgp/**', 'src/rr/**', 'src/typha/**', 'src/migrate/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/kube/**', '**/commands/**', '**/prompt/**', '@kubernetes/client-node', 'node:fs', 'fs', 'node:child_process'], message: 'pure core: no I/O imports (docs/architecture.md)' },
+          ],
+        },
+      ],
+    },
+  },
+);

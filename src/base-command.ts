@@ -1,0 +1,189 @@
+/**
+ * What every command shares: kubectl's connection flags (parsed by the plugin itself, since kubectl passes
+ * none), `-o` output, the lazily created API client, snapshot loading (live or `--snapshot FILE`), and the
+ * one place that turns errors into a one-line message and an exit code (docs/architecture.md).
+ */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { CliError, ExitCode, type ExitCodeValue } from './errors.js';
+import type { KubeApi } from './kube/api.js';
+import type { KubeFlags } from './kube/kubeconfig.js';
+import type { ClusterSnapshot } from './model/types.js';
+import { c, setColor } from './render/color.js';
+import { toJson, toYaml } from './render/output.js';
+
+export const kubeFlags = {
+  kubeconfig: Flags.string({ description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', helpGroup: 'KUBECTL' }),
+  context: Flags.string({ description: 'The kubeconfig context to use', helpGroup: 'KUBECTL' }),
+  cluster: Flags.string({ description: 'The kubeconfig cluster to use', helpGroup: 'KUBECTL' }),
+  user: Flags.string({ description: 'The kubeconfig user to use', helpGroup: 'KUBECTL' }),
+  namespace: Flags.string({ char: 'n', description: 'Namespace (where it matters)', helpGroup: 'KUBECTL' }),
+  server: Flags.string({ char: 's', description: 'The address and port of the Kubernetes API server', helpGroup: 'KUBECTL' }),
+  token: Flags.string({ description: 'Bearer token for authentication to the API server', helpGroup: 'KUBECTL' }),
+  as: Flags.string({ description: 'Username to impersonate for the operation', helpGroup: 'KUBECTL' }),
+  'as-group': Flags.string({ description: 'Group to impersonate (repeat for several)', multiple: true, helpGroup: 'KUBECTL' }),
+  'request-timeout': Flags.string({ description: 'Timeout for a single API request (e.g. 30s, 1m; 0 = default)', helpGroup: 'KUBECTL' }),
+  'insecure-skip-tls-verify': Flags.boolean({ description: "Don't verify the server's certificate (insecure)", helpGroup: 'KUBECTL' }),
+  'certificate-authority': Flags.string({ description: 'Path to a CA certificate file', helpGroup: 'KUBECTL' }),
+};
+
+export const commonFlags = {
+  verbose: Flags.boolean({ description: 'Show API calls and stack traces on errors', helpGroup: 'GLOBAL' }),
+  'no-color': Flags.boolean({ description: 'Disable colour (also NO_COLOR=1)', helpGroup: 'GLOBAL' }),
+};
+
+export const snapshotFlag = {
+  snapshot: Flags.string({
+    description: 'Read the cluster from a snapshot file (kubectl List, YAML or JSON) instead of the API server',
+    helpValue: 'FILE',
+  }),
+};
+
+/** `-o` with the formats a command supports; the first is the default. */
+export function outputFlag<const T extends string>(formats: readonly T[]) {
+  return Flags.string({
+    char: 'o',
+    description: `Output format: ${formats.join('|')}`,
+    options: formats as unknown as string[],
+    default: formats[0],
+  }) as unknown as Interfaces.OptionFlag<T, Interfaces.CustomOptions>;
+}
+
+type BaseFlags = Interfaces.InferredFlags<typeof BaseCommand.baseFlags>;
+
+export abstract class BaseCommand extends Command {
+  static override baseFlags = { ...kubeFlags, ...commonFlags };
+  /** Exit codes come from errors and findings, not oclif. */
+  static override enableJsonFlag = false;
+
+  private apiPromise?: Promise<KubeApi>;
+  private api?: KubeApi;
+  protected base!: BaseFlags;
+  protected machineOutput = false;
+
+  /** Call first in run() with the parsed flags: remembers the connection flags and the output format. */
+  protected setup(flags: BaseFlags & { output?: string }): void {
+    this.base = flags;
+    if (flags['no-color']) setColor(false);
+    this.machineOutput = flags.output === 'json' || flags.output === 'yaml';
+  }
+
+  protected kubeFlags(): KubeFlags {
+    const f = this.base;
+    return {
+      kubeconfig: f.kubeconfig,
+      context: f.context,
+      cluster: f.cluster,
+      user: f.user,
+      namespace: f.namespace,
+      server: f.server,
+      token: f.token,
+      as: f.as,
+      asGroups: f['as-group'],
+      certificateAuthority: f['certificate-authority'],
+      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
+      requestTimeoutMs: undefined,
+    };
+  }
+
+  /** The API client, created on first use (so `--help` and offline commands never load it). */
+  protected kube(): Promise<KubeApi> {
+    if (!this.apiPromise) {
+      this.apiPromise = (async () => {
+        const [{ resolveKubeconfig, parseDuration }, { KubeHttp }, { KubeApi }] = await Promise.all([
+          import('./kube/kubeconfig.js'),
+          import('./kube/http.js'),
+          import('./kube/api.js'),
+        ]);
+        const kf = this.kubeFlags();
+        if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
+        const cfg = resolveKubeconfig(kf);
+        this.api = new KubeApi(new KubeHttp(cfg));
+        return this.api;
+      })();
+    }
+    return this.apiPromise;
+  }
+
+  /** Loads the snapshot from `--snapshot FILE` or the live cluster. */
+  protected async loadSnapshot(file: string | undefined, opts: { nodeStatuses?: boolean } = {}): Promise<ClusterSnapshot> {
+    if (file) {
+      const { readSnapshotFile } = await import('./kube/snapshot.js');
+      return readSnapshotFile(file);
+    }
+    const api = await this.kube();
+    const { readLiveSnapshot } = await import('./kube/snapshot.js');
+    const stop = this.progress('Reading the cluster');
+    try {
+      return await readLiveSnapshot(api, { context: api.http.cfg.contextName, nodeStatuses: opts.nodeStatuses });
+    } finally {
+      stop();
+    }
+  }
+
+  /** A spinner on stderr while waiting (only on a terminal); returns the function that stops it. */
+  protected progress(text: string): () => void {
+    if (!process.stderr.isTTY || process.env['TERM'] === 'dumb' || process.env['CI']) return () => {};
+    const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let i = 0;
+    const t = setInterval(() => process.stderr.write(`\r${c.cyan(frames[i++ % frames.length]!)} ${text}…`), 80);
+    return () => {
+      clearInterval(t);
+      process.stderr.write('\r\u001b[K');
+    };
+  }
+
+  /** Prints a result in the chosen format: JSON/YAML documents, or the human rendering. */
+  protected emit(format: string, data: unknown, human: () => string): void {
+    if (format === 'json') process.stdout.write(`${toJson(data)}\n`);
+    else if (format === 'yaml') process.stdout.write(`${toYaml(data)}\n`);
+    else process.stdout.write(`${human()}\n`);
+  }
+
+  protected setExitCode(code: ExitCodeValue): void {
+    process.exitCode = code;
+  }
+
+  /** Warnings go to stderr so machine output stays clean. */
+  protected warnLine(msg: string): void {
+    process.stderr.write(`${c.yellow('warning:')} ${msg}\n`);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const verbose = this.base?.verbose ?? process.argv.includes('--verbose');
+    let code: number;
+    let message = err.message.split('\n')[0] ?? String(err);
+    let hints: string[] = [];
+    if (err instanceof CliError) {
+      code = err.exitCode;
+      hints = err.hints;
+      if (err.changed) hints.unshift(err.changed);
+    } else if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && isParseError(err)) {
+      code = ExitCode.USAGE;
+      message = err.message.split('\n').filter((l) => l.trim() !== '' && !/^See more help/.test(l))[0] ?? err.message;
+      hints = [`see: kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --help`.trimEnd()];
+    } else if (err.oclif?.exit === 0) {
+      return;
+    } else {
+      code = ExitCode.CLUSTER;
+      message = `unexpected error: ${message}`;
+      if (!verbose) hints = ['run again with --verbose for details'];
+    }
+    if (this.machineOutput) {
+      process.stdout.write(`${toJson({ error: { message, exitCode: code, hints } })}\n`);
+    }
+    process.stderr.write(`${c.red('error:')} ${message}\n`);
+    for (const h of hints) process.stderr.write(`  ${c.gray(h)}\n`);
+    if (verbose && err.stack) process.stderr.write(`${c.gray(err.stack)}\n`);
+    process.exitCode = code;
+    return undefined;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.api?.http.close();
+    return super.finally(err);
+  }
+}
+
+function isParseError(err: Error): boolean {
+  return /Error$/.test(err.constructor.name) && (err.constructor.name !== 'Error' || /Expected|flag|argument|Missing|Unexpected|Nonexistent/i.test(err.message));
+}

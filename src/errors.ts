@@ -1,0 +1,39 @@
+/**
+ * Exit codes and the one error type commands throw. One place (BaseCommand.catch) turns errors into a
+ * one-line message and an exit code; see docs/architecture.md.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** A check found problems (critical findings, or warnings with --strict). */
+  FINDINGS: 1,
+  /** Bad usage or input; nothing was changed. */
+  USAGE: 2,
+  /** The cluster refused or failed (API error, RBAC, timeout, unreachable). */
+  CLUSTER: 3,
+  /** A gate did not pass; the plan was rolled back or paused. */
+  GATE: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error with an exit code, a one-line message, and optional hints (what to do next). */
+export class CliError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hints: string[];
+  /** What was and was not changed, when a write was involved. */
+  readonly changed?: string | undefined;
+  constructor(message: string, exitCode: ExitCodeValue, opts: { hints?: string[]; changed?: string; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+    this.hints = opts.hints ?? [];
+    this.changed = opts.changed;
+  }
+}
+
+export function usageError(message: string, ...hints: string[]): CliError {
+  return new CliError(message, ExitCode.USAGE, { hints });
+}
+
+export function clusterError(message: string, opts: { hints?: string[]; changed?: string; cause?: unknown } = {}): CliError {
+  return new CliError(message, ExitCode.CLUSTER, opts);
+}

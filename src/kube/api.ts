@@ -1,0 +1,183 @@
+/**
+ * Typed-enough operations on the Kubernetes API: paginated lists, get, create, merge patch, delete (with
+ * dryRun and preconditions), discovery, SelfSubjectAccessReview and the pod proxy.
+ */
+import type { KubeObject } from '../model/types.js';
+import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
+import { collectionPath, objectPath, type ResourceType } from './resources.js';
+
+export interface ListOptions {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  /** Page size (`limit`); every page is fetched with `continue`. */
+  pageSize?: number | undefined;
+}
+
+export interface WriteOptions {
+  namespace?: string | undefined;
+  /** Send the write with `dryRun=All`: validated and admitted by the server, not persisted. */
+  dryRun?: boolean | undefined;
+  fieldManager?: string | undefined;
+}
+
+export const FIELD_MANAGER = 'kubectl-calico-tune';
+
+interface ListResponse {
+  metadata?: { continue?: string; resourceVersion?: string };
+  items?: KubeObject[];
+}
+
+/** Drops fields that are large and useless to the tool (managedFields, node image lists). */
+export function slim(o: KubeObject): KubeObject {
+  const { managedFields: _mf, ...meta } = o.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+  const out: KubeObject = { ...o, metadata: meta };
+  if (o.kind === 'Node' && o.status && 'images' in o.status) {
+    const { images: _i, ...status } = o.status;
+    out.status = status;
+  }
+  return out;
+}
+
+export class KubeApi {
+  readonly http: KubeHttp;
+  constructor(http: KubeHttp) {
+    this.http = http;
+  }
+
+  get server(): string {
+    return this.http.cfg.server;
+  }
+
+  /** Lists every object (all pages). Items get their apiVersion and kind filled in. */
+  async list(t: ResourceType, opts: ListOptions = {}): Promise<{ items: KubeObject[]; resourceVersion?: string | undefined }> {
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
+        query: {
+          limit: opts.pageSize ?? 500,
+          continue: cont,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+        },
+      });
+      for (const it of res.items ?? []) items.push(slim({ ...it, apiVersion: t.apiVersion, kind: t.kind }));
+      cont = res.metadata?.continue || undefined;
+      resourceVersion = res.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /** Gets one object, or undefined when it does not exist. */
+  async get(t: ResourceType, name: string, namespace?: string): Promise<KubeObject | undefined> {
+    try {
+      const o = await this.http.request<KubeObject>('GET', objectPath(t, name, namespace));
+      return slim({ ...o, apiVersion: t.apiVersion, kind: t.kind });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async create(t: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const ns = opts.namespace ?? obj.metadata.namespace;
+    return this.http.request<KubeObject>('POST', collectionPath(t, ns), {
+      body: obj,
+      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  /** RFC 7386 JSON merge patch. Put `metadata.resourceVersion` in the patch for an optimistic-lock precondition. */
+  async mergePatch(t: ResourceType, name: string, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.http.request<KubeObject>('PATCH', objectPath(t, name, opts.namespace), {
+      body: patch,
+      contentType: MERGE_PATCH,
+      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  async replace(t: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.http.request<KubeObject>('PUT', objectPath(t, obj.metadata.name, opts.namespace ?? obj.metadata.namespace), {
+      body: obj,
+      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  /** Deletes; returns false when it did not exist. `preconditions` guard against deleting a changed object. */
+  async delete(
+    t: ResourceType,
+    name: string,
+    opts: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string } } = {},
+  ): Promise<boolean> {
+    try {
+      await this.http.request('DELETE', objectPath(t, name, opts.namespace), {
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          ...(opts.dryRun ? { dryRun: ['All'] } : {}),
+          ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+        },
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return false;
+      throw e;
+    }
+  }
+
+  /** Evicts a pod through the Eviction API (respects PodDisruptionBudgets; 429 when a PDB blocks it). */
+  async evict(name: string, namespace: string, opts: { dryRun?: boolean } = {}): Promise<void> {
+    await this.http.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`, {
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name, namespace },
+        ...(opts.dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
+      },
+    });
+  }
+
+  /** Every `group/version` the server serves (core `v1` included). */
+  async apiGroupVersions(): Promise<string[]> {
+    const res = await this.http.request<{ groups?: { versions?: { groupVersion: string }[] }[] }>('GET', '/apis');
+    const out = ['v1'];
+    for (const g of res.groups ?? []) for (const v of g.versions ?? []) out.push(v.groupVersion);
+    return out;
+  }
+
+  async serverVersion(): Promise<string | undefined> {
+    try {
+      const v = await this.http.request<{ gitVersion?: string }>('GET', '/version');
+      return v.gitVersion;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the current user may do `verb` on a resource (SelfSubjectAccessReview). */
+  async can(verb: string, resource: { group: string; resource: string; namespace?: string; name?: string; subresource?: string }): Promise<{ allowed: boolean; reason?: string }> {
+    const res = await this.http.request<{ status?: { allowed?: boolean; reason?: string } }>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb, ...resource } },
+        },
+      },
+    );
+    return { allowed: res.status?.allowed === true, reason: res.status?.reason };
+  }
+
+  /** GET through the API server's pod proxy (e.g. Prometheus metrics); raw text. */
+  async podProxyGet(namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<string> {
+    return this.http.request<string>(
+      'GET',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy${path}`,
+      { raw: true, timeoutMs },
+    );
+  }
+}

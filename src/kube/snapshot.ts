@@ -1,0 +1,144 @@
+/**
+ * Reading a ClusterSnapshot: live from the API server (every list paginated, in parallel, each object
+ * read once) or from a file (a kubectl `List` in YAML or JSON, as `snapshot save` writes it).
+ */
+import fs from 'node:fs';
+import yaml from 'js-yaml';
+import { CliError, usageError } from '../errors.js';
+import { parseSnapshot, SNAPSHOT_INFO_API_VERSION, SNAPSHOT_INFO_KIND, detectApiMode } from '../model/parse.js';
+import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { KubeApi } from './api.js';
+import { ApiError } from './http.js';
+import * as R from './resources.js';
+
+export interface LiveReadOptions {
+  context?: string | undefined;
+  /** Also read CalicoNodeStatus objects (gates and `bgp peers` need them; status does not). */
+  nodeStatuses?: boolean | undefined;
+  /** Progress callback for long reads. */
+  progress?: ((msg: string) => void) | undefined;
+}
+
+const CALICO_NAMESPACES = ['calico-system', 'kube-system'];
+
+/** Reads everything the tool needs from the cluster. */
+export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {}): Promise<ClusterSnapshot> {
+  const warnings: string[] = [];
+  const [apiGroups, kubernetesVersion] = await Promise.all([api.apiGroupVersions(), api.serverVersion()]);
+  const mode = detectApiMode(apiGroups, []);
+  const hasOperator = apiGroups.includes(R.Installation.apiVersion);
+  const objects: KubeObject[] = [];
+
+  /** Optional reads degrade to a warning on 403/404; essential ones throw. */
+  const optional = async (what: string, f: () => Promise<KubeObject[]>): Promise<void> => {
+    try {
+      objects.push(...(await f()));
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
+        warnings.push(`could not read ${what}: ${e.status === 403 ? 'forbidden' : 'not found'}`);
+        return;
+      }
+      throw e;
+    }
+  };
+  const one = async (t: R.ResourceType, name: string, ns?: string): Promise<KubeObject[]> => {
+    const o = await api.get(t, name, ns);
+    return o ? [o] : [];
+  };
+
+  opts.progress?.('reading nodes and Calico resources');
+  const tasks: Promise<unknown>[] = [
+    api.list(R.Node).then((r) => objects.push(...r.items)),
+  ];
+  if (mode !== 'none') {
+    const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
+    tasks.push(
+      api.list(c('BGPConfiguration')).then((r) => objects.push(...r.items)),
+      api.list(c('BGPPeer')).then((r) => objects.push(...r.items)),
+      api.list(c('IPPool')).then((r) => objects.push(...r.items)),
+      optional('FelixConfiguration default', () => one(c('FelixConfiguration'), 'default')),
+      optional('ClusterInformation default', () => one(c('ClusterInformation'), 'default')),
+    );
+    if (opts.nodeStatuses) {
+      tasks.push(optional('CalicoNodeStatus', async () => (await api.list(c('CalicoNodeStatus'))).items));
+    }
+  }
+  if (hasOperator) tasks.push(optional('Installation default', () => one(R.Installation, 'default')));
+  for (const ns of CALICO_NAMESPACES) {
+    tasks.push(
+      optional(`Deployment ${ns}/calico-typha`, () => one(R.Deployment, 'calico-typha', ns)),
+      optional(`DaemonSet ${ns}/calico-node`, () => one(R.DaemonSet, 'calico-node', ns)),
+      optional(`PodDisruptionBudget ${ns}/calico-typha`, () => one(R.PodDisruptionBudget, 'calico-typha', ns)),
+      optional(`Typha pods in ${ns}`, async () => (await api.list(R.Pod, { namespace: ns, labelSelector: 'k8s-app=calico-typha' })).items),
+    );
+  }
+  tasks.push(
+    optional('Deployment kube-system/calico-typha-horizontal-autoscaler', () =>
+      one(R.Deployment, 'calico-typha-horizontal-autoscaler', 'kube-system'),
+    ),
+    optional('ConfigMap kube-system/calico-config', () => one(R.ConfigMap, 'calico-config', 'kube-system')),
+  );
+  await Promise.all(tasks);
+  return parseSnapshot(objects, {
+    kind: 'live',
+    server: api.server,
+    context: opts.context,
+    capturedAt: new Date().toISOString(),
+    apiGroups: apiGroups.filter((g) => /projectcalico\.org|tigera\.io/.test(g)),
+    kubernetesVersion,
+    warnings,
+  });
+}
+
+/** Reads a snapshot file (kubectl List, YAML or JSON; also a multi-document YAML stream of objects). */
+export function readSnapshotFile(path: string): ClusterSnapshot {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read snapshot file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let docs: unknown[];
+  try {
+    docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+  } catch (e) {
+    throw usageError(`snapshot file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const items: KubeObject[] = [];
+  for (const d of docs) {
+    const o = d as Record<string, unknown>;
+    if (o && typeof o === 'object' && typeof o['kind'] === 'string' && o['kind'].endsWith('List') && Array.isArray(o['items'])) {
+      items.push(...(o['items'] as KubeObject[]));
+    } else items.push(o as KubeObject);
+  }
+  items.forEach((o, i) => {
+    if (!o || typeof o !== 'object' || typeof o.kind !== 'string' || typeof o.apiVersion !== 'string' || !o.metadata || typeof o.metadata.name !== 'string') {
+      throw usageError(`snapshot file ${path}: item ${i} is not a Kubernetes object (needs apiVersion, kind, metadata.name)`);
+    }
+  });
+  if (items.length === 0) throw usageError(`snapshot file ${path} holds no objects`);
+  try {
+    return parseSnapshot(items, { kind: 'file', path, capturedAt: fs.statSync(path).mtime.toISOString() });
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw usageError(`snapshot file ${path} could not be parsed: ${(e as Error).message}`);
+  }
+}
+
+/** The kubectl `List` that `snapshot save` writes: a SnapshotInfo item, then every object read. */
+export function snapshotToList(s: ClusterSnapshot): Record<string, unknown> {
+  const info: KubeObject = {
+    apiVersion: SNAPSHOT_INFO_API_VERSION,
+    kind: SNAPSHOT_INFO_KIND,
+    metadata: { name: 'snapshot' },
+    spec: {
+      server: s.source.server,
+      context: s.source.context,
+      capturedAt: s.source.capturedAt,
+      apiGroups: s.source.apiGroups,
+      kubernetesVersion: s.source.kubernetesVersion,
+      calicoApiMode: s.calico.apiMode,
+    },
+  };
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [info, ...s.objects] };
+}

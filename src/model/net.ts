@@ -1,0 +1,70 @@
+/** Small, strict parsers for the values Calico reads from annotations and specs. */
+
+const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * True when `s` is a bare dotted-quad IPv4 address (`244.0.0.1`), the only form Calico accepts as a
+ * route-reflector cluster ID. Leading zeros, CIDRs, IPv6 and surrounding spaces are rejected, as Go's
+ * `net.ParseIP` plus Calico's IPv4 check do (libcalico-go node.go drops anything else silently).
+ */
+export function isStrictIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => OCTET.test(p));
+}
+
+/** Why a cluster ID is invalid, or undefined when it is valid. */
+export function clusterIdProblem(s: string): string | undefined {
+  if (isStrictIPv4(s)) return undefined;
+  if (s.trim() !== s) return 'has surrounding whitespace';
+  if (s.includes('/')) return 'is a CIDR, not an address';
+  if (s.includes(':')) return 'is IPv6; Calico only accepts IPv4 cluster IDs';
+  const parts = s.split('.');
+  if (parts.length !== 4) return 'is not a dotted-quad IPv4 address';
+  if (parts.some((p) => /^\d+$/.test(p) && Number(p) > 255)) return 'has an octet above 255';
+  if (parts.some((p) => /^0\d/.test(p))) return 'has an octet with a leading zero';
+  return 'is not a dotted-quad IPv4 address';
+}
+
+/** IPv4 address to a 32-bit unsigned number, or undefined. */
+export function ipv4ToInt(s: string): number | undefined {
+  if (!isStrictIPv4(s)) return undefined;
+  return s.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+/** Parses `10.0.0.5/24` (or a bare address, as /32) into address and prefix length. */
+export function parseIPv4Cidr(s: string): { addr: number; prefix: number; ip: string } | undefined {
+  const [ip, len] = s.split('/');
+  if (ip === undefined) return undefined;
+  const addr = ipv4ToInt(ip);
+  if (addr === undefined) return undefined;
+  const prefix = len === undefined ? 32 : Number(len);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32 || (len !== undefined && !/^\d+$/.test(len))) {
+    return undefined;
+  }
+  return { addr, prefix, ip };
+}
+
+/** The network (as `a.b.c.d/n`) containing an address with the given prefix. */
+export function ipv4Network(addr: number, prefix: number): string {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const net = (addr & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${prefix}`;
+}
+
+/**
+ * Parses a BGP AS number as Calico does (`numorstring.ASNumberFromString`): plain (`64512`) or asdot
+ * (`1.10` = 65546). Returns undefined when invalid.
+ */
+export function parseASNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 4294967295 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return parseASNumber(Number(s));
+  const m = /^(\d+)\.(\d+)$/.exec(s);
+  if (m) {
+    const hi = Number(m[1]);
+    const lo = Number(m[2]);
+    if (hi <= 65535 && lo <= 65535) return hi * 65536 + lo;
+  }
+  return undefined;
+}

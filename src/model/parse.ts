@@ -1,0 +1,546 @@
+/**
+ * Builds a ClusterSnapshot from Kubernetes objects (a kubectl `List`'s items, or what the API returned).
+ * Version-aware for Calico v3.27 and v3.31 objects in `crd.projectcalico.org/v1` and `projectcalico.org/v3`.
+ */
+import { clusterIdProblem, parseASNumber } from './net.js';
+import { cpuMillis, memoryBytes } from './quantity.js';
+import type {
+  BgpConfigurationInfo,
+  BgpPeerInfo,
+  CalicoApiMode,
+  CalicoNodeStatusInfo,
+  CalicoNodeStatusPeer,
+  CalicoVersion,
+  ClusterSnapshot,
+  EncapMode,
+  FelixConfigurationInfo,
+  InstallationInfo,
+  InstallMode,
+  IPPoolInfo,
+  KubeObject,
+  NetworkingBackend,
+  NodeInfo,
+  SnapshotSource,
+  Taint,
+  TyphaInfo,
+  TyphaPodInfo,
+} from './types.js';
+
+export const SNAPSHOT_INFO_API_VERSION = 'calico-tune/v1';
+export const SNAPSHOT_INFO_KIND = 'SnapshotInfo';
+
+export const ANN_RR_CLUSTER_ID = 'projectcalico.org/RouteReflectorClusterID';
+export const ANN_IPV4 = 'projectcalico.org/IPv4Address';
+export const ANN_IPV6 = 'projectcalico.org/IPv6Address';
+export const ANN_ASN = 'projectcalico.org/ASNumber';
+export const ANN_CALICO_LABELS = 'projectcalico.org/labels';
+export const LABEL_ZONE = 'topology.kubernetes.io/zone';
+
+export const CALICO_V1 = 'crd.projectcalico.org/v1';
+export const CALICO_V3 = 'projectcalico.org/v3';
+export const OPERATOR_V1 = 'operator.tigera.io/v1';
+
+const TYPHA_NAME = 'calico-typha';
+const TYPHA_AUTOSCALER_NAME = 'calico-typha-horizontal-autoscaler';
+const BAD_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown): Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
+}
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+function bool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
+
+export function isCalicoGroup(apiVersion: string): boolean {
+  return apiVersion === CALICO_V1 || apiVersion === CALICO_V3;
+}
+
+/** Parses a Kubernetes Node into what the tool needs. */
+export function parseNode(o: KubeObject): NodeInfo {
+  const labels = { ...(o.metadata.labels ?? {}) };
+  const annotations = { ...(o.metadata.annotations ?? {}) };
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+
+  let calicoOnly: Record<string, string> = {};
+  const calicoLabelsJson = annotations[ANN_CALICO_LABELS];
+  if (calicoLabelsJson) {
+    try {
+      const parsed = JSON.parse(calicoLabelsJson) as unknown;
+      calicoOnly = Object.fromEntries(
+        Object.entries(obj(parsed)).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+    } catch {
+      calicoOnly = {};
+    }
+  }
+  // Kubernetes labels win on conflict (libcalico-go node.go mergeCalicoAndK8sLabels).
+  const calicoLabels = { ...calicoOnly, ...labels };
+
+  const conditions = arr(status['conditions']).map(obj);
+  const readyCond = conditions.find((c) => c['type'] === 'Ready');
+  const badConditions = conditions
+    .filter((c) => BAD_CONDITIONS.includes(String(c['type'])) && c['status'] === 'True')
+    .map((c) => String(c['type']));
+  const taints: Taint[] = arr(spec['taints']).map((t) => {
+    const tt = obj(t);
+    return { key: String(tt['key'] ?? ''), value: str(tt['value']), effect: String(tt['effect'] ?? '') };
+  });
+  const alloc = obj(status['allocatable']);
+  const cap = obj(status['capacity']);
+  const addresses = arr(status['addresses']).map(obj);
+  const internalIP = str(addresses.find((a) => a['type'] === 'InternalIP')?.['address']);
+  const nodeInfo = obj(status['nodeInfo']);
+
+  const rrRaw = annotations[ANN_RR_CLUSTER_ID];
+  const rrValid = rrRaw !== undefined && rrRaw !== '' && clusterIdProblem(rrRaw) === undefined;
+
+  return {
+    name: o.metadata.name,
+    uid: o.metadata.uid,
+    resourceVersion: o.metadata.resourceVersion,
+    createdAt: o.metadata.creationTimestamp,
+    labels,
+    calicoLabels,
+    annotations,
+    zone: labels[LABEL_ZONE] ?? labels['failure-domain.beta.kubernetes.io/zone'],
+    region: labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'],
+    os: labels['kubernetes.io/os'] ?? labels['beta.kubernetes.io/os'] ?? str(nodeInfo['operatingSystem']) ?? 'unknown',
+    arch: labels['kubernetes.io/arch'] ?? labels['beta.kubernetes.io/arch'] ?? str(nodeInfo['architecture']),
+    instanceType: labels['node.kubernetes.io/instance-type'] ?? labels['beta.kubernetes.io/instance-type'],
+    ready: readyCond?.['status'] === 'True',
+    unschedulable: spec['unschedulable'] === true,
+    taints,
+    badConditions,
+    cpuMillis: cpuMillis(alloc['cpu'] ?? cap['cpu']),
+    memoryBytes: memoryBytes(alloc['memory'] ?? cap['memory']),
+    internalIP,
+    virtualKubelet: labels['type'] === 'virtual-kubelet',
+    controlPlane:
+      'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels,
+    bgp: {
+      ipv4Address: annotations[ANN_IPV4] || undefined,
+      ipv6Address: annotations[ANN_IPV6] || undefined,
+      asNumber: annotations[ANN_ASN] !== undefined ? parseASNumber(annotations[ANN_ASN]) : undefined,
+      rrClusterIdRaw: rrRaw,
+      rrClusterId: rrValid ? rrRaw : undefined,
+    },
+  };
+}
+
+function parseBgpConfiguration(o: KubeObject): BgpConfigurationInfo {
+  const spec = obj(o.spec);
+  return {
+    name: o.metadata.name,
+    apiVersion: o.apiVersion,
+    resourceVersion: o.metadata.resourceVersion,
+    nodeToNodeMeshEnabled: bool(spec['nodeToNodeMeshEnabled']),
+    asNumber: spec['asNumber'] !== undefined ? parseASNumber(spec['asNumber']) : undefined,
+    nodeMeshPassword: spec['nodeMeshPassword'] ?? undefined,
+    nodeMeshMaxRestartTime: str(spec['nodeMeshMaxRestartTime']),
+    listenPort: num(spec['listenPort']),
+    spec,
+  };
+}
+
+function parseBgpPeer(o: KubeObject): BgpPeerInfo {
+  const spec = obj(o.spec);
+  return {
+    name: o.metadata.name,
+    apiVersion: o.apiVersion,
+    resourceVersion: o.metadata.resourceVersion,
+    node: str(spec['node']) || undefined,
+    nodeSelector: str(spec['nodeSelector']) || undefined,
+    peerIP: str(spec['peerIP']) || undefined,
+    peerSelector: str(spec['peerSelector']) || undefined,
+    asNumber: spec['asNumber'] !== undefined ? parseASNumber(spec['asNumber']) : undefined,
+    reversePeering: str(spec['reversePeering']),
+    spec,
+  };
+}
+
+function encap(v: unknown): EncapMode {
+  const s = String(v ?? '').toLowerCase();
+  if (s === 'always') return 'Always';
+  if (s === 'crosssubnet' || s === 'cross-subnet') return 'CrossSubnet';
+  return 'Never';
+}
+
+function parseIPPool(o: KubeObject): IPPoolInfo {
+  const spec = obj(o.spec);
+  const cidr = String(spec['cidr'] ?? '');
+  let ipipMode = encap(spec['ipipMode']);
+  // v1 legacy field spec.ipip{enabled,mode} (IPPoolv1v3Converter)
+  const legacy = obj(spec['ipip']);
+  if (spec['ipipMode'] === undefined && legacy['enabled'] === true) {
+    ipipMode = encap(legacy['mode'] ?? 'always');
+  }
+  return {
+    name: o.metadata.name,
+    apiVersion: o.apiVersion,
+    cidr,
+    ipVersion: cidr.includes(':') ? 6 : 4,
+    ipipMode,
+    vxlanMode: encap(spec['vxlanMode']),
+    natOutgoing: spec['natOutgoing'] === true || spec['nat-outgoing'] === true,
+    disabled: spec['disabled'] === true,
+    nodeSelector: str(spec['nodeSelector']) || 'all()',
+    blockSize: num(spec['blockSize']),
+  };
+}
+
+function parseInstallation(o: KubeObject): InstallationInfo {
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  const computed = obj(status['computed']);
+  const net = obj(spec['calicoNetwork']);
+  const computedNet = obj(computed['calicoNetwork']);
+  return {
+    name: o.metadata.name,
+    resourceVersion: o.metadata.resourceVersion,
+    bgp: str(net['bgp']) ?? str(computedNet['bgp']),
+    typhaMetricsPort: num(spec['typhaMetricsPort']),
+    nodeMetricsPort: num(spec['nodeMetricsPort']),
+    variant: str(spec['variant']) ?? str(status['variant']),
+    calicoVersion: str(status['calicoVersion']),
+    ipPools: arr(net['ipPools'] ?? computedNet['ipPools']).map((p) => {
+      const pp = obj(p);
+      return {
+        cidr: str(pp['cidr']),
+        encapsulation: str(pp['encapsulation']),
+        natOutgoing: str(pp['natOutgoing']),
+        nodeSelector: str(pp['nodeSelector']),
+      };
+    }),
+  };
+}
+
+function parseFelixConfiguration(o: KubeObject): FelixConfigurationInfo {
+  const spec = obj(o.spec);
+  return {
+    name: o.metadata.name,
+    prometheusMetricsEnabled: spec['prometheusMetricsEnabled'] === true,
+    prometheusMetricsPort: num(spec['prometheusMetricsPort']) ?? 9091,
+  };
+}
+
+function parseNodeStatus(o: KubeObject): CalicoNodeStatusInfo {
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  const bgp = obj(status['bgp']);
+  const peers = (v: unknown): CalicoNodeStatusPeer[] =>
+    arr(v).map((p) => {
+      const pp = obj(p);
+      return {
+        peerIP: String(pp['peerIP'] ?? ''),
+        type: String(pp['type'] ?? ''),
+        state: String(pp['state'] ?? ''),
+        since: str(pp['since']),
+      };
+    });
+  return {
+    name: o.metadata.name,
+    node: String(spec['node'] ?? ''),
+    peersV4: peers(bgp['peersV4']),
+    peersV6: peers(bgp['peersV6']),
+    lastUpdated: str(status['lastUpdated']),
+  };
+}
+
+/** Parses `v3.31.3`, `3.31.3` or an image reference ending in such a tag. */
+export function parseCalicoVersion(raw: string, source: string): CalicoVersion | undefined {
+  const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(raw.includes(':') ? raw.slice(raw.lastIndexOf(':') + 1) : raw);
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  const patch = Number(m[3] ?? 0);
+  return { raw: `v${major}.${minor}.${patch}`, major, minor, patch, source };
+}
+
+interface Container {
+  name?: string;
+  image?: string;
+  env?: { name?: string; value?: string; valueFrom?: unknown }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  ports?: { containerPort?: number; name?: string }[];
+}
+
+function podSpecOf(o: KubeObject): Obj {
+  return obj(obj(obj(o.spec)['template'])['spec']);
+}
+function containersOf(o: KubeObject): Container[] {
+  return arr(podSpecOf(o)['containers']) as Container[];
+}
+function envOf(c: Container | undefined, name: string): string | undefined {
+  return c?.env?.find((e) => e.name === name)?.value;
+}
+
+function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): TyphaInfo {
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  const dep =
+    deployments.find((o) => o.metadata.name === TYPHA_NAME && o.metadata.namespace === 'calico-system') ??
+    deployments.find((o) => o.metadata.name === TYPHA_NAME);
+  const autoscalerObj = deployments.find((o) => o.metadata.name === TYPHA_AUTOSCALER_NAME);
+  const info: TyphaInfo = { pods: [] };
+  if (autoscalerObj) {
+    info.autoscaler = {
+      namespace: autoscalerObj.metadata.namespace ?? '',
+      name: autoscalerObj.metadata.name,
+      replicas: num(obj(autoscalerObj.spec)['replicas']) ?? 1,
+    };
+  }
+  if (dep) {
+    const spec = obj(dep.spec);
+    const status = obj(dep.status);
+    const podSpec = podSpecOf(dep);
+    const c = containersOf(dep).find((cc) => cc.name === 'calico-typha') ?? containersOf(dep)[0];
+    const affinity = obj(obj(podSpec['affinity'])['podAntiAffinity']);
+    const required = arr(affinity['requiredDuringSchedulingIgnoredDuringExecution']).map(obj);
+    const preferred = arr(affinity['preferredDuringSchedulingIgnoredDuringExecution']).map(
+      (p) => obj(obj(p)['podAffinityTerm']),
+    );
+    const metricsEnv = envOf(c, 'TYPHA_PROMETHEUSMETRICSENABLED');
+    const portEnv = envOf(c, 'TYPHA_PROMETHEUSMETRICSPORT');
+    info.deployment = {
+      namespace: dep.metadata.namespace ?? '',
+      name: dep.metadata.name,
+      resourceVersion: dep.metadata.resourceVersion,
+      replicas: num(spec['replicas']) ?? 1,
+      readyReplicas: num(status['readyReplicas']) ?? 0,
+      availableReplicas: num(status['availableReplicas']) ?? 0,
+      updatedReplicas: num(status['updatedReplicas']) ?? 0,
+      image: c?.image,
+      requests: c?.resources?.requests,
+      limits: c?.resources?.limits,
+      antiAffinity: required.length > 0 ? 'required' : preferred.length > 0 ? 'preferred' : 'none',
+      antiAffinityTopologyKeys: [...required, ...preferred].map((t) => String(t['topologyKey'] ?? '')),
+      topologySpreadKeys: arr(podSpec['topologySpreadConstraints']).map((t) => String(obj(t)['topologyKey'] ?? '')),
+      hostNetwork: podSpec['hostNetwork'] === true,
+      metricsEnabled: (metricsEnv ?? '').toLowerCase() === 'true',
+      metricsPort: portEnv !== undefined ? num(portEnv) : metricsEnv?.toLowerCase() === 'true' ? 9093 : undefined,
+    };
+    const pods: TyphaPodInfo[] = objects
+      .filter(
+        (o) =>
+          o.kind === 'Pod' &&
+          o.metadata.namespace === dep.metadata.namespace &&
+          o.metadata.labels?.['k8s-app'] === TYPHA_NAME,
+      )
+      .map((p) => {
+        const ps = obj(p.spec);
+        const st = obj(p.status);
+        const node = str(ps['nodeName']);
+        const ready = arr(st['conditions']).some((cc) => obj(cc)['type'] === 'Ready' && obj(cc)['status'] === 'True');
+        return {
+          name: p.metadata.name,
+          namespace: p.metadata.namespace ?? '',
+          node,
+          zone: node ? nodesByName.get(node)?.zone : undefined,
+          phase: str(st['phase']),
+          ready,
+          hostNetwork: ps['hostNetwork'] === true,
+        };
+      });
+    info.pods = pods;
+    const pdb = objects.find(
+      (o) =>
+        o.kind === 'PodDisruptionBudget' &&
+        o.metadata.namespace === dep.metadata.namespace &&
+        o.metadata.name === TYPHA_NAME,
+    );
+    if (pdb) {
+      const ps = obj(pdb.spec);
+      info.pdb = {
+        namespace: pdb.metadata.namespace ?? '',
+        name: pdb.metadata.name,
+        maxUnavailable: (ps['maxUnavailable'] as string | number | undefined) ?? undefined,
+        minAvailable: (ps['minAvailable'] as string | number | undefined) ?? undefined,
+        disruptionsAllowed: num(obj(pdb.status)['disruptionsAllowed']),
+      };
+    }
+  }
+  return info;
+}
+
+/** Decides the Calico API mode from discovery (when known) or from the objects' apiVersions. */
+export function detectApiMode(apiGroups: string[] | undefined, objects: KubeObject[]): CalicoApiMode {
+  if (apiGroups) {
+    const v1 = apiGroups.includes(CALICO_V1);
+    const v3 = apiGroups.includes(CALICO_V3);
+    // discovery.go#UsingV3CRDs: v3 present and v1 absent => native v3 CRDs; both => API server over v1.
+    if (v3 && !v1) return 'projectcalico.org/v3-crd';
+    if (v3 && v1) return 'projectcalico.org/v3';
+    if (v1) return 'crd.projectcalico.org/v1';
+    return 'none';
+  }
+  if (objects.some((o) => o.apiVersion === CALICO_V3)) return 'projectcalico.org/v3';
+  if (objects.some((o) => o.apiVersion === CALICO_V1)) return 'crd.projectcalico.org/v1';
+  return 'none';
+}
+
+function detectBackend(
+  objects: KubeObject[],
+  installation: InstallationInfo | undefined,
+): { backend: NetworkingBackend; source?: string; nodeNamespace?: string } {
+  const ds =
+    objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node' && o.metadata.namespace === 'calico-system') ??
+    objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
+  const nodeNamespace = ds?.metadata.namespace;
+  const dsEnv = ds ? envOf(containersOf(ds).find((c) => c.name === 'calico-node'), 'CALICO_NETWORKING_BACKEND') : undefined;
+  const norm = (v: string): NetworkingBackend =>
+    v === 'bird' ? 'bird' : v === 'vxlan' ? 'vxlan' : v === 'none' ? 'none' : 'unknown';
+  if (dsEnv) return { backend: norm(dsEnv), source: `DaemonSet ${nodeNamespace}/calico-node env CALICO_NETWORKING_BACKEND`, nodeNamespace };
+  if (installation) {
+    if (installation.bgp === 'Disabled') {
+      const vx = installation.ipPools.some((p) => (p.encapsulation ?? '').startsWith('VXLAN'));
+      return { backend: vx ? 'vxlan' : 'none', source: 'Installation spec.calicoNetwork.bgp: Disabled', nodeNamespace };
+    }
+    return {
+      backend: 'bird',
+      source: installation.bgp ? `Installation spec.calicoNetwork.bgp: ${installation.bgp}` : 'Installation default (bgp: Enabled)',
+      nodeNamespace,
+    };
+  }
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'calico-config');
+  const cmBackend = str(obj(cm?.['data'])['calico_backend']);
+  if (cmBackend) return { backend: norm(cmBackend), source: `ConfigMap ${cm?.metadata.namespace}/calico-config calico_backend`, nodeNamespace };
+  return { backend: 'unknown', nodeNamespace };
+}
+
+function detectVersion(objects: KubeObject[], installation: InstallationInfo | undefined): CalicoVersion | undefined {
+  const ci = objects.find((o) => o.kind === 'ClusterInformation' && o.metadata.name === 'default');
+  const civ = str(obj(ci?.spec)['calicoVersion']);
+  if (civ) {
+    const v = parseCalicoVersion(civ, 'ClusterInformation');
+    if (v) return v;
+  }
+  if (installation?.calicoVersion) {
+    const v = parseCalicoVersion(installation.calicoVersion, 'Installation status');
+    if (v) return v;
+  }
+  for (const name of ['calico-node', TYPHA_NAME]) {
+    const w = objects.find((o) => (o.kind === 'DaemonSet' || o.kind === 'Deployment') && o.metadata.name === name);
+    const image = w ? containersOf(w)[0]?.image : undefined;
+    if (image) {
+      const v = parseCalicoVersion(image, `${w?.kind} ${w?.metadata.namespace}/${name} image`);
+      if (v) return v;
+    }
+  }
+  return undefined;
+}
+
+function detectInstallMode(objects: KubeObject[], installation: InstallationInfo | undefined): InstallMode {
+  if (installation) return 'operator';
+  const manifestSign = objects.some(
+    (o) =>
+      o.metadata.namespace === 'kube-system' &&
+      ((o.kind === 'DaemonSet' && o.metadata.name === 'calico-node') ||
+        (o.kind === 'Deployment' && o.metadata.name === TYPHA_NAME) ||
+        (o.kind === 'ConfigMap' && o.metadata.name === 'calico-config')),
+  );
+  return manifestSign ? 'manifest' : 'unknown';
+}
+
+/** Stable order for objects: kind, namespace, name. Nodes keep the API's order (by name). */
+function sortKey(o: KubeObject): string {
+  return `${o.kind}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name}`;
+}
+
+/**
+ * Builds the snapshot. `source` describes where the objects came from; when the objects include a
+ * `calico-tune/v1 SnapshotInfo` item (as `snapshot save` writes), its recorded server, API groups and
+ * capture time are used.
+ */
+export function parseSnapshot(items: KubeObject[], source: SnapshotSource): ClusterSnapshot {
+  const info = items.find((o) => o.apiVersion === SNAPSHOT_INFO_API_VERSION && o.kind === SNAPSHOT_INFO_KIND);
+  const objects = items.filter((o) => o !== info);
+  if (info) {
+    const s = obj(info.spec);
+    source = {
+      ...source,
+      server: source.server ?? str(s['server']),
+      context: source.context ?? str(s['context']),
+      capturedAt: str(s['capturedAt']) ?? source.capturedAt,
+      apiGroups: source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
+      kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
+    };
+  }
+  objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+
+  const nodes: NodeInfo[] = [];
+  const bgpConfigurations: BgpConfigurationInfo[] = [];
+  const bgpPeers: BgpPeerInfo[] = [];
+  const ipPools: IPPoolInfo[] = [];
+  const calicoNodeStatuses: CalicoNodeStatusInfo[] = [];
+  let installation: InstallationInfo | undefined;
+  let felixConfiguration: FelixConfigurationInfo | undefined;
+
+  for (const o of objects) {
+    if (o.kind === 'Node' && o.apiVersion === 'v1') nodes.push(parseNode(o));
+    else if (isCalicoGroup(o.apiVersion)) {
+      if (o.kind === 'BGPConfiguration') bgpConfigurations.push(parseBgpConfiguration(o));
+      else if (o.kind === 'BGPPeer') bgpPeers.push(parseBgpPeer(o));
+      else if (o.kind === 'IPPool') ipPools.push(parseIPPool(o));
+      else if (o.kind === 'CalicoNodeStatus') calicoNodeStatuses.push(parseNodeStatus(o));
+      else if (o.kind === 'FelixConfiguration' && o.metadata.name === 'default') felixConfiguration = parseFelixConfiguration(o);
+    } else if (o.kind === 'Installation' && o.apiVersion === OPERATOR_V1 && o.metadata.name === 'default') {
+      installation = parseInstallation(o);
+    }
+  }
+  const nodesByName = new Map(nodes.map((n) => [n.name, n]));
+  const backend = detectBackend(objects, installation);
+  return {
+    source,
+    calico: {
+      version: detectVersion(objects, installation),
+      installMode: detectInstallMode(objects, installation),
+      apiMode: detectApiMode(source.apiGroups, objects),
+      networkingBackend: backend.backend,
+      networkingBackendSource: backend.source,
+      nodeNamespace: backend.nodeNamespace,
+    },
+    nodes,
+    bgpConfigurations,
+    bgpPeers,
+    ipPools,
+    felixConfiguration,
+    installation,
+    typha: parseTypha(objects, nodesByName),
+    calicoNodeStatuses,
+    objects,
+  };
+}
+
+/** The effective global BGP settings: the `default` BGPConfiguration with Calico's defaults applied. */
+export interface EffectiveBgp {
+  defaultConfig?: BgpConfigurationInfo | undefined;
+  meshEnabled: boolean;
+  asNumber: number;
+}
+
+export const DEFAULT_AS_NUMBER = 64512;
+
+export function effectiveBgp(s: ClusterSnapshot): EffectiveBgp {
+  const def = s.bgpConfigurations.find((c) => c.name === 'default');
+  return {
+    defaultConfig: def,
+    meshEnabled: def?.nodeToNodeMeshEnabled ?? true,
+    asNumber: def?.asNumber ?? DEFAULT_AS_NUMBER,
+  };
+}

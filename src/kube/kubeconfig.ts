@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
+import { parseDurationMs } from '../model/duration.js';
 
 export interface KubeFlags {
   kubeconfig?: string | undefined;
@@ -299,9 +300,7 @@ function applyOverrides(r: ResolvedConfig, flags: KubeFlags): ResolvedConfig {
 
 /** Parses kubectl's `--request-timeout` (`0`, `30`, `30s`, `1m`, `1h`) to milliseconds (0 = none). */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw usageError(`invalid duration "${s}" (examples: 30s, 10m, 1h)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[unit]!);
+  const ms = parseDurationMs(s);
+  if (ms === undefined) throw usageError(`invalid duration "${s}" (examples: 30s, 10m, 1h)`);
+  return ms;
 }

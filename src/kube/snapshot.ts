@@ -100,7 +100,9 @@ export function readSnapshotFile(path: string): ClusterSnapshot {
   }
   let docs: unknown[];
   try {
-    docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+    // JSON is YAML, but JSON.parse is ~10x faster on large snapshots
+    const t = text.trimStart();
+    docs = t.startsWith('{') ? [JSON.parse(t)] : yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
   } catch (e) {
     throw usageError(`snapshot file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }

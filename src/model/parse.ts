@@ -71,8 +71,24 @@ export function isCalicoGroup(apiVersion: string): boolean {
   return apiVersion === CALICO_V1 || apiVersion === CALICO_V3;
 }
 
+/**
+ * Parsed nodes by object identity. Plans re-derive the snapshot after every step while changing one object
+ * at a time (merge patches return a new object and leave the others as they were), so this cache makes the
+ * re-parse cost proportional to what changed.
+ */
+const nodeCache = new WeakMap<KubeObject, NodeInfo>();
+
 /** Parses a Kubernetes Node into what the tool needs. */
 export function parseNode(o: KubeObject): NodeInfo {
+  let n = nodeCache.get(o);
+  if (!n) {
+    n = parseNodeUncached(o);
+    nodeCache.set(o, n);
+  }
+  return n;
+}
+
+function parseNodeUncached(o: KubeObject): NodeInfo {
   const labels = { ...(o.metadata.labels ?? {}) };
   const annotations = { ...(o.metadata.annotations ?? {}) };
   const spec = obj(o.spec);
@@ -130,6 +146,8 @@ export function parseNode(o: KubeObject): NodeInfo {
     badConditions,
     cpuMillis: cpuMillis(alloc['cpu'] ?? cap['cpu']),
     memoryBytes: memoryBytes(alloc['memory'] ?? cap['memory']),
+    cpuCapacityMillis: cpuMillis(cap['cpu'] ?? alloc['cpu']),
+    memoryCapacityBytes: memoryBytes(cap['memory'] ?? alloc['memory']),
     internalIP,
     virtualKubelet: labels['type'] === 'virtual-kubelet',
     controlPlane:
@@ -457,9 +475,16 @@ function detectInstallMode(objects: KubeObject[], installation: InstallationInfo
   return manifestSign ? 'manifest' : 'unknown';
 }
 
-/** Stable order for objects: kind, namespace, name. Nodes keep the API's order (by name). */
+const keyCache = new WeakMap<KubeObject, string>();
+
+/** Stable order for objects: kind, namespace, name. */
 function sortKey(o: KubeObject): string {
-  return `${o.kind}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name}`;
+  let k = keyCache.get(o);
+  if (k === undefined) {
+    k = `${o.kind}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name}`;
+    keyCache.set(o, k);
+  }
+  return k;
 }
 
 /**
@@ -481,7 +506,9 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
       kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
     };
   }
-  objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  let sorted = true;
+  for (let i = 1; i < objects.length && sorted; i++) sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
+  if (!sorted) objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 
   const nodes: NodeInfo[] = [];
   const bgpConfigurations: BgpConfigurationInfo[] = [];

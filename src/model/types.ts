@@ -76,6 +76,9 @@ export interface NodeInfo {
   /** Allocatable (else capacity) CPU in millicores and memory in bytes; 0 when unknown. */
   cpuMillis: number;
   memoryBytes: number;
+  /** Capacity (else allocatable): what the machine has, for sizing rules such as "8 CPU / 32 GiB". */
+  cpuCapacityMillis: number;
+  memoryCapacityBytes: number;
   internalIP?: string | undefined;
   /** AKS/virtual-kubelet nodes (label `type=virtual-kubelet`): the Typha autoscaler does not count them. */
   virtualKubelet: boolean;

@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { migrateFlags } from '../../migrate/flags.js';
+import { PlanCommand, planFlags, planName } from '../../plan-command.js';
+import { usageError } from '../../errors.js';
+
+export default class MigrateApply extends PlanCommand {
+  static override summary = 'Apply a migration plan (from a file, or built now), with checkpoints, resumable';
+  static override description = `With -f, applies a saved plan after checking that the cluster did not change since it was made (a node added,
+a reflector removed, a BGPPeer edited: refused as stale, with what changed). With --to, builds the plan now and
+applies it. Progress is recorded in the cluster: --resume continues after a crash or Ctrl-C, --rollback undoes.`;
+  static override examples = [
+    'kubectl calico-tune migrate apply -f plan.yaml',
+    'kubectl calico-tune migrate apply --to route-reflectors --rr-count 3 --yes',
+    'kubectl calico-tune migrate apply --resume',
+    'kubectl calico-tune migrate apply --rollback',
+  ];
+  static override flags = {
+    ...planFlags,
+    ...migrateFlags,
+    filename: Flags.string({ char: 'f', description: 'The plan to apply (YAML or JSON)', helpValue: 'FILE', exclusive: ['to'] }),
+  };
+
+  protected override resumeHint(): string {
+    return super.resumeHint().replace('kubectl calico-tune apply', 'kubectl calico-tune migrate apply');
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(MigrateApply);
+    this.setup(flags);
+    if (flags.resume || flags.rollback) {
+      if (flags.filename || flags.to) throw usageError('--resume/--rollback read the unfinished plan from the cluster; drop -f/--to');
+      return this.runPlan(flags, { file: '' });
+    }
+    if (flags.filename) return this.runPlan(flags, { file: flags.filename });
+    if (!flags.to) throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
+    const to = flags.to as 'route-reflectors' | 'mesh';
+    const { planMigration } = await import('../../migrate/plan.js');
+    await this.runPlan(flags, (s) =>
+      planMigration(s, {
+        to,
+        rrCount: flags['rr-count'],
+        rr: flags.rr?.split(',').map((x) => x.trim()).filter(Boolean),
+        clusterId: flags['cluster-id'],
+        label: flags.label,
+        drain: flags.drain,
+        timeout: flags.timeout,
+        name: planName('migrate-to', to),
+        command: `kubectl calico-tune migrate apply --to ${to}`,
+      }),
+    );
+  }
+}

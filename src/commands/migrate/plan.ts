@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import { Flags } from '@oclif/core';
+import { migrateFlags } from '../../migrate/flags.js';
+import { PlanCommand, planFlags, planName } from '../../plan-command.js';
+import { usageError } from '../../errors.js';
+
+export default class MigratePlan extends PlanCommand {
+  static override summary = 'Plan the move from the BGP full mesh to route reflectors (or back), verified step by step';
+  static override description = `Calico's no-disruption procedure, made exact: preflight (BGP in use, API mode, the default BGPConfiguration,
+mesh password fields, conflicting BGPPeers, node count), choose the reflectors (recommend logic or --rr), create the
+BGPPeer that peers every node with them, promote each (cordon, label + cluster ID, wait for its sessions), wait
+until every node has every reflector Established, turn the mesh off (clearing the mesh password fields in the same
+update), wait until every node has exactly the reflector sessions, uncordon. --to mesh goes back the same way.
+The BGP model verifies every intermediate state (reachability, and the loss of any one reflector).
+Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune migrate apply -f FILE'.`;
+  static override examples = [
+    'kubectl calico-tune migrate plan --to route-reflectors',
+    'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 -f plan.yaml',
+    'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.yaml -o script',
+    'kubectl calico-tune migrate plan --to mesh',
+  ];
+  static override flags = {
+    ...planFlags,
+    ...migrateFlags,
+    filename: Flags.string({ char: 'f', description: 'Also write the plan (YAML, or JSON for .json) to this file', helpValue: 'FILE' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(MigratePlan);
+    this.setup(flags);
+    if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
+    if (flags.resume || flags.rollback) throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
+    const to = flags.to as 'route-reflectors' | 'mesh';
+    const [{ planMigration }, { toJson, toYaml }] = await Promise.all([import('../../migrate/plan.js'), import('../../render/output.js')]);
+    const file = flags.filename;
+    await this.runPlan({ ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' }, (s) => {
+      const plan = planMigration(s, {
+        to,
+        rrCount: flags['rr-count'],
+        rr: flags.rr?.split(',').map((x) => x.trim()).filter(Boolean),
+        clusterId: flags['cluster-id'],
+        label: flags.label,
+        drain: flags.drain,
+        timeout: flags.timeout,
+        name: planName('migrate-to', to),
+        command: `kubectl calico-tune migrate plan --to ${to}`,
+      });
+      if (file) {
+        try {
+          fs.writeFileSync(file, `${file.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);
+        } catch (e) {
+          throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+        process.stderr.write(`plan written to ${file}\n`);
+      }
+      return plan;
+    });
+  }
+}

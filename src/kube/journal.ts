@@ -1,0 +1,230 @@
+/**
+ * The cluster-side lock and journal: one coordination.k8s.io Lease, `calico-tune` in calico-system (else
+ * kube-system). `spec.holderIdentity` names who runs a plan, renewed while running; annotations hold the
+ * plan (gzip+base64) and its progress (steps done, with times), so `--resume` continues after a crash or
+ * Ctrl-C and `--rollback` undoes what was done, from any workstation.
+ */
+import os from 'node:os';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { clusterError, CliError, ExitCode } from '../errors.js';
+import type { KubeObject } from '../model/types.js';
+import type { Plan } from '../plan/types.js';
+import type { KubeApi } from './api.js';
+import { ApiError } from './http.js';
+import { Lease, Namespace } from './resources.js';
+
+export const LEASE_NAME = 'calico-tune';
+const ANN_PLAN = 'calico-tune.io/plan';
+const ANN_STATE = 'calico-tune.io/state';
+export const LEASE_SECONDS = 30;
+
+export type Phase = 'running' | 'paused' | 'rolling-back' | 'failed';
+
+export interface JournalState {
+  plan: string;
+  phase: Phase;
+  /** Steps done, in order (ids). */
+  done: { id: string; at: string }[];
+  /** Steps undone during a rollback (ids). */
+  undone: { id: string; at: string }[];
+  startedAt: string;
+  updatedAt: string;
+  message?: string | undefined;
+  dryRun?: boolean | undefined;
+}
+
+export interface LockInfo {
+  namespace: string;
+  holder?: string | undefined;
+  since?: string | undefined;
+  renewedAt?: string | undefined;
+  held: boolean;
+  state?: JournalState | undefined;
+  plan?: Plan | undefined;
+}
+
+function microTime(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function holderIdentity(user?: string): string {
+  return `${user ?? os.userInfo().username}@${os.hostname()} (pid ${process.pid})`;
+}
+
+export function encodePlan(p: Plan): string {
+  return gzipSync(Buffer.from(JSON.stringify(p))).toString('base64');
+}
+export function decodePlan(s: string): Plan {
+  return JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as Plan;
+}
+
+function leaseInfo(o: KubeObject, now = Date.now()): LockInfo {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const holder = typeof spec['holderIdentity'] === 'string' && spec['holderIdentity'] !== '' ? spec['holderIdentity'] : undefined;
+  const renewed = typeof spec['renewTime'] === 'string' ? spec['renewTime'] : undefined;
+  const duration = typeof spec['leaseDurationSeconds'] === 'number' ? spec['leaseDurationSeconds'] : LEASE_SECONDS;
+  const held = holder !== undefined && renewed !== undefined && Date.parse(renewed) + duration * 1000 > now;
+  const ann = o.metadata.annotations ?? {};
+  let state: JournalState | undefined;
+  let plan: Plan | undefined;
+  try {
+    state = ann[ANN_STATE] ? (JSON.parse(ann[ANN_STATE]) as JournalState) : undefined;
+    plan = ann[ANN_PLAN] ? decodePlan(ann[ANN_PLAN]) : undefined;
+  } catch {
+    state = undefined;
+  }
+  return {
+    namespace: o.metadata.namespace ?? '',
+    holder,
+    since: typeof spec['acquireTime'] === 'string' ? spec['acquireTime'] : undefined,
+    renewedAt: renewed,
+    held,
+    state,
+    plan,
+  };
+}
+
+/** The namespace for the Lease: calico-system when it exists, else kube-system. */
+export async function journalNamespace(api: KubeApi): Promise<string> {
+  try {
+    return (await api.get(Namespace, 'calico-system')) ? 'calico-system' : 'kube-system';
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return 'kube-system';
+    throw e;
+  }
+}
+
+export class Journal {
+  private lease?: KubeObject;
+  private timer?: ReturnType<typeof setInterval>;
+  private lost?: Error;
+  state?: JournalState;
+
+  constructor(
+    private readonly api: KubeApi,
+    readonly namespace: string,
+    readonly holder: string,
+  ) {}
+
+  static async open(api: KubeApi, holder: string): Promise<Journal> {
+    return new Journal(api, await journalNamespace(api), holder);
+  }
+
+  async read(): Promise<LockInfo | undefined> {
+    const o = await this.api.get(Lease, LEASE_NAME, this.namespace);
+    if (!o) return undefined;
+    this.lease = o;
+    return leaseInfo(o);
+  }
+
+  /**
+   * Takes the lock. `mode` fresh: refuses when another run holds it or an unfinished plan is recorded;
+   * resume/rollback: requires an unfinished plan and takes over an expired holder. Returns the recorded
+   * plan for resume/rollback.
+   */
+  async acquire(mode: 'fresh' | 'resume' | 'rollback', plan?: Plan): Promise<{ plan?: Plan; state?: JournalState }> {
+    const info = await this.read();
+    const now = microTime();
+    if (info?.held && info.holder !== this.holder) {
+      throw new CliError(
+        `another run holds the lock: ${info.holder}, since ${info.since ?? '?'} (Lease ${this.namespace}/${LEASE_NAME}, renewed ${info.renewedAt ?? '?'})`,
+        ExitCode.USAGE,
+        { hints: ['wait for it to finish; if that run is dead the lock expires within 30 seconds, then use --resume or --rollback'] },
+      );
+    }
+    const unfinished = info?.state && info.plan ? info : undefined;
+    if (mode === 'fresh' && unfinished) {
+      throw new CliError(
+        `an unfinished plan is recorded: ${unfinished.state!.plan} stopped ${unfinished.state!.phase} after ${unfinished.state!.done.length}/${unfinished.plan!.steps.length} steps (Lease ${this.namespace}/${LEASE_NAME})`,
+        ExitCode.USAGE,
+        { hints: ['continue it with --resume, or undo it with --rollback (the plan is stored in the cluster)'] },
+      );
+    }
+    if (mode !== 'fresh' && !unfinished) {
+      throw new CliError(`there is no unfinished plan to ${mode} (no Lease ${this.namespace}/${LEASE_NAME} with a recorded plan)`, ExitCode.USAGE);
+    }
+    const usePlan = mode === 'fresh' ? plan! : unfinished!.plan!;
+    const state: JournalState =
+      mode === 'fresh'
+        ? { plan: usePlan.metadata.name, phase: 'running', done: [], undone: [], startedAt: now, updatedAt: now }
+        : { ...unfinished!.state!, phase: mode === 'rollback' ? 'rolling-back' : 'running', updatedAt: now, message: undefined };
+    const body: KubeObject = {
+      apiVersion: Lease.apiVersion,
+      kind: 'Lease',
+      metadata: {
+        name: LEASE_NAME,
+        namespace: this.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' },
+        annotations: { [ANN_PLAN]: encodePlan(usePlan), [ANN_STATE]: JSON.stringify(state) },
+        ...(this.lease ? { resourceVersion: this.lease.metadata.resourceVersion } : {}),
+      },
+      spec: { holderIdentity: this.holder, leaseDurationSeconds: LEASE_SECONDS, acquireTime: now, renewTime: now },
+    };
+    try {
+      this.lease = this.lease ? await this.api.replace(Lease, body) : await this.api.create(Lease, body);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) {
+        throw new CliError('another run took the lock at the same moment; try again', ExitCode.USAGE);
+      }
+      throw e;
+    }
+    this.state = state;
+    this.startRenewal();
+    return { plan: usePlan, state };
+  }
+
+  private startRenewal(): void {
+    this.timer = setInterval(() => {
+      void this.write({}).catch((e: Error) => (this.lost = e));
+    }, (LEASE_SECONDS * 1000) / 3);
+    this.timer.unref();
+  }
+
+  /** Throws if renewal failed (someone else took the lock). Call between steps. */
+  check(): void {
+    if (this.lost) throw clusterError(`lost the lock: ${this.lost.message}`);
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Writes are serialised (renewals and progress share the Lease's resourceVersion). */
+  private write(change: Partial<JournalState>, holder: string | null = this.holder): Promise<void> {
+    const next = this.queue.then(() => this.writeNow(change, holder));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(change: Partial<JournalState>, holder: string | null): Promise<void> {
+    if (!this.lease || !this.state) return;
+    this.state = { ...this.state, ...change, updatedAt: microTime() };
+    const body: KubeObject = {
+      ...this.lease,
+      metadata: { ...this.lease.metadata, annotations: { ...(this.lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) } },
+      spec: { ...(this.lease.spec ?? {}), holderIdentity: holder, renewTime: microTime() },
+    };
+    this.lease = await this.api.replace(Lease, body);
+  }
+
+  async stepDone(id: string): Promise<void> {
+    await this.write({ done: [...(this.state?.done ?? []), { id, at: new Date().toISOString() }] });
+  }
+  async stepUndone(id: string): Promise<void> {
+    await this.write({ undone: [...(this.state?.undone ?? []), { id, at: new Date().toISOString() }] });
+  }
+  async setPhase(phase: Phase, message?: string): Promise<void> {
+    await this.write({ phase, message });
+  }
+
+  /** Stops renewing. `finished`: delete the Lease; otherwise record the phase and release the holder. */
+  async release(finished: boolean, phase?: Phase, message?: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.queue;
+    if (!this.lease) return;
+    if (finished) {
+      await this.api.delete(Lease, LEASE_NAME, { namespace: this.namespace });
+      this.lease = undefined;
+    } else {
+      await this.write({ phase: phase ?? 'paused', message }, null);
+    }
+  }
+}

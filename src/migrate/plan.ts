@@ -1,0 +1,222 @@
+/**
+ * Mesh -> route reflectors, and back. Calico's documented no-disruption procedure (calico-domain.md §3),
+ * made exact: every step carries its undo, every intermediate state is verified by the BGP model.
+ * Pure; refusals are usage errors (exit 2, nothing changed).
+ */
+import { parseSelectorCached } from '../bgp/selector.js';
+import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { computeTopology, meshDuplicates } from '../bgp/topology.js';
+import { usageError } from '../errors.js';
+import { calicoApiVersion } from '../kube/resources.js';
+import { effectiveBgp } from '../model/parse.js';
+import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { PlanBuilder } from '../plan/builder.js';
+import type { Plan } from '../plan/types.js';
+import { ineligibility, recommend } from '../rr/recommend.js';
+import { addDemotion, addPromotion, DEFAULT_RR_LABEL, defaultClusterId, ensurePeering, parseLabel, requireNodes, validateClusterId } from '../rr/plan.js';
+import { bgpApplies, isRouteReflector, MESH_NODE_THRESHOLD } from '../status/checks.js';
+
+export interface MigrateOptions {
+  to: 'route-reflectors' | 'mesh';
+  rrCount?: number | undefined;
+  rr?: string[] | undefined;
+  clusterId?: string | undefined;
+  label?: string | undefined;
+  drain?: boolean | undefined;
+  timeout: string;
+  name: string;
+  command: string;
+}
+
+const BGP_CONFIG_REF = (apiVersion: string) => ({ apiVersion, kind: 'BGPConfiguration', name: 'default' });
+
+/** Preflight shared by both directions: BGP in use, the API mode known. */
+function preflight(s: ClusterSnapshot): string[] {
+  const warnings: string[] = [];
+  if (!bgpApplies(s)) {
+    throw usageError(
+      `BGP networking is not in use (calico-node backend: ${s.calico.networkingBackend}${s.calico.networkingBackendSource ? `, from ${s.calico.networkingBackendSource}` : ''}): there is no BGP mesh to migrate`,
+    );
+  }
+  if (s.calico.apiMode === 'none') throw usageError('no Calico API found in this cluster (neither crd.projectcalico.org/v1 nor projectcalico.org/v3)');
+  if (s.calico.networkingBackend === 'unknown') warnings.push('the networking backend could not be determined; assuming BGP (bird)');
+  if (!s.calico.version) warnings.push('the Calico version could not be determined; assuming >= v3.21 (nodes with a cluster ID leave the mesh)');
+  else if (s.calico.version.minor < 21) throw usageError(`Calico ${s.calico.version.raw} keeps reflectors in the mesh (before v3.21); this tool plans for v3.21 and later`);
+  const pools = s.ipPools.filter((p) => !p.disabled && p.ipVersion === 4);
+  if (pools.length && pools.every((p) => p.vxlanMode !== 'Never')) {
+    warnings.push(`every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; the migration only reduces BGP sessions`);
+  }
+  return warnings;
+}
+
+export function planMigration(s: ClusterSnapshot, opts: MigrateOptions): Plan {
+  return opts.to === 'mesh' ? planToMesh(s, opts) : planToRouteReflectors(s, opts);
+}
+
+function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
+  const warnings = preflight(s);
+  const bgp = effectiveBgp(s);
+  if (!bgp.meshEnabled) throw usageError('the full mesh is already off', 'use kubectl calico-tune rr list / rr promote to manage the reflectors');
+  const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
+  if (nodeCount <= MESH_NODE_THRESHOLD) {
+    warnings.push(`the cluster has ${nodeCount} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (the seed's guidance) — migrating is allowed but not needed yet`);
+  }
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
+  const apiVersion = calicoApiVersion(s.calico.apiMode);
+
+  // conflicting peers: global peers to cluster nodes, and peers that duplicate mesh sessions
+  const topo = computeTopology(bgpStateFromSnapshot(s));
+  const dups = meshDuplicates(topo);
+  for (const [peerIdx, d] of dups) {
+    const p = topo.peers[peerIdx];
+    warnings.push(`BGPPeer ${p?.name ?? '?'} duplicates ${d.pairs} mesh session(s) while the mesh is on; those sessions change when the mesh goes off`);
+  }
+  for (const p of s.bgpPeers) {
+    if (!p.node && !p.nodeSelector && p.peerIP) warnings.push(`global BGPPeer ${p.name} (peerIP ${p.peerIP}) stays: every node keeps its session to it`);
+  }
+  if (bgp.defaultConfig?.nodeMeshPassword !== undefined || bgp.defaultConfig?.nodeMeshMaxRestartTime !== undefined) {
+    warnings.push('nodeMeshPassword / nodeMeshMaxRestartTime are set: they are cleared in the same update that turns the mesh off (Calico rejects them with the mesh off)');
+  }
+
+  // choose the reflectors
+  let chosen: string[];
+  const existing = s.nodes.filter(isRouteReflector).map((n) => n.name);
+  if (opts.rr?.length) {
+    requireNodes(s, opts.rr);
+    chosen = [...new Set([...existing, ...opts.rr])];
+  } else {
+    const r = recommend(s, { count: opts.rrCount });
+    warnings.push(...r.warnings);
+    chosen = r.chosen.map((c) => c.node);
+  }
+  if (chosen.length < 2) throw usageError(`only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`, 'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)');
+  const fresh = requireNodes(s, chosen.filter((n) => !existing.includes(n)));
+  for (const n of fresh) {
+    const why = ineligibility(n);
+    if (why.length) throw usageError(`node ${n.name} cannot be a route reflector: ${why.join('; ')}`, 'choose others: kubectl calico-tune rr recommend');
+  }
+
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  if (!bgp.defaultConfig) {
+    b.add({
+      title: 'Create BGPConfiguration default with the mesh explicitly on',
+      why: 'it does not exist yet (Calico then uses its defaults); the mesh can only be turned off by updating it',
+      action: 'create',
+      manifest: { apiVersion, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: true } } as KubeObject,
+      precondition: { exists: false },
+    });
+  }
+  ensurePeering(b, fresh.map((n) => n.name), label, clusterId);
+  const cordoned: string[] = [];
+  for (const n of fresh) {
+    if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) cordoned.push(n.name);
+  }
+  const rrNames = chosen;
+  b.wait(
+    `Wait until every node has every reflector Established (${rrNames.length} reflectors)`,
+    'the gate before turning the mesh off: each reflector must list every node as an Established peer',
+    rrNames,
+    { exact: true, onTimeout: 'rollback' },
+  );
+  b.add({
+    title: 'Turn the full mesh off (and clear nodeMeshPassword / nodeMeshMaxRestartTime)',
+    why: 'one update: Calico rejects the mesh password fields while the mesh is off. Routes keep flowing through the reflectors, whose sessions are Established.',
+    action: 'patch',
+    object: BGP_CONFIG_REF(apiVersion),
+    patch: { spec: { nodeToNodeMeshEnabled: false, nodeMeshPassword: null, nodeMeshMaxRestartTime: null } },
+    precondition: { exists: true },
+    checkpoint: true,
+    undoGateNodes: sampleClients(b, rrNames),
+  });
+  const clients = sampleClients(b, rrNames);
+  b.wait(
+    'Wait until every node has exactly the reflector sessions, all Established',
+    `reflectors list every client; ${clients.length} client(s) (one per zone) are checked for leftover mesh sessions`,
+    [...rrNames, ...clients],
+    { exact: true, onTimeout: 'pause' },
+  );
+  for (const name of cordoned) b.add({ title: `Uncordon ${name}`, why: 'the migration is done; reflectors may run workloads again', action: 'uncordon', object: { apiVersion: 'v1', kind: 'Node', name } });
+
+  const after = b.topology();
+  const n = after.state.nodes.filter((x) => x.participates).length;
+  return b.finish({
+    name: opts.name,
+    command: opts.command,
+    description: `Move ${n} nodes from the BGP full mesh to ${rrNames.length} route reflectors (cluster ID ${clusterId}) without disruption`,
+    changes: [
+      ...(bgp.defaultConfig ? [] : ['create BGPConfiguration default (mesh on)']),
+      ...fresh.map((x) => `${x.name} (${x.zone ?? 'no zone'}): becomes a route reflector`),
+      'BGPConfiguration default: nodeToNodeMeshEnabled false',
+    ],
+    warnings,
+  });
+}
+
+/** One non-reflector per zone (up to 3): observed for leftover or missing sessions. */
+function sampleClients(b: PlanBuilder, rrs: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const n of b.state.nodes) {
+    if (rrs.includes(n.name) || n.os !== 'linux' || n.virtualKubelet || !n.ready) continue;
+    const z = n.zone ?? '';
+    if (seen.has(z)) continue;
+    seen.add(z);
+    out.push(n.name);
+    if (out.length >= 3) break;
+  }
+  return out;
+}
+
+function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
+  const warnings = preflight(s);
+  const bgp = effectiveBgp(s);
+  if (bgp.meshEnabled && !s.nodes.some(isRouteReflector)) throw usageError('the full mesh is already on and there are no route reflectors: nothing to do');
+  const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
+  if (nodeCount > MESH_NODE_THRESHOLD) {
+    warnings.push(`the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${((nodeCount * (nodeCount - 1)) / 2).toLocaleString('en-US')} sessions`);
+  }
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const apiVersion = calicoApiVersion(s.calico.apiMode);
+  const rrs = s.nodes.filter(isRouteReflector);
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  if (!bgp.meshEnabled) {
+    const probe = sampleClients(b, rrs.map((r) => r.name));
+    b.add({
+      title: 'Turn the full mesh on',
+      why: 'mesh sessions come up next to the reflector sessions; nothing is removed yet',
+      action: 'patch',
+      object: BGP_CONFIG_REF(apiVersion),
+      patch: { spec: { nodeToNodeMeshEnabled: true } },
+      precondition: { exists: true },
+      checkpoint: true,
+    });
+    b.wait('Wait until the mesh sessions are Established', `checked on ${probe.length} node(s), one per zone`, probe, { exact: true, onTimeout: 'rollback' });
+  }
+  for (const rr of rrs) addDemotion(b, b.state.nodes.find((n) => n.name === rr.name)!, label, { drain: opts.drain });
+  // BGPPeers that only served the reflectors now select nothing: remove them
+  for (const p of b.state.bgpPeers) {
+    if (!p.peerSelector) continue;
+    let sel;
+    try {
+      sel = parseSelectorCached(p.peerSelector);
+    } catch {
+      continue;
+    }
+    if (!sel.keys.some((k) => /route-?reflector/i.test(k))) continue;
+    if (b.state.nodes.some((n) => sel.matches(n.calicoLabels))) continue;
+    b.add({
+      title: `Delete BGPPeer ${p.name} (it only served the reflectors)`,
+      why: `peerSelector ${p.peerSelector} matches no node any more`,
+      action: 'delete',
+      object: { apiVersion: p.apiVersion, kind: 'BGPPeer', name: p.name },
+    });
+  }
+  return b.finish({
+    name: opts.name,
+    command: opts.command,
+    description: `Move back from ${rrs.length} route reflectors to the BGP full mesh`,
+    changes: [...(bgp.meshEnabled ? [] : ['BGPConfiguration default: nodeToNodeMeshEnabled true']), ...rrs.map((r) => `${r.name}: stops being a route reflector`)],
+    warnings,
+  });
+}

@@ -1,0 +1,222 @@
+/**
+ * PlanBuilder: planners add steps one at a time; the builder applies each to a copy of the cluster state,
+ * derives its undo (inverse merge patch, delete for create, ...), computes gate expectations from the BGP
+ * model on the state the gate waits for, and finally verifies every intermediate state. Pure.
+ */
+import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { computeTopology, expectedPeers, routeReflectors, type Topology } from '../bgp/topology.js';
+import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { fingerprint, nodeSetHash } from './fingerprint.js';
+import { inverseMergePatch } from './merge-patch.js';
+import { applyStepToObjects, reparse, simulate } from './simulate.js';
+import { PLAN_API_VERSION, type Gate, type Plan, type PlanObjectRef, type Precondition, type Step } from './types.js';
+
+/** Above this many expected peers a gate stores only the count; the executor asks the model for the list. */
+const MAX_GATE_IPS = 1000;
+
+export interface StepInput {
+  title: string;
+  why: string;
+  action: Step['action'];
+  object?: PlanObjectRef | undefined;
+  patch?: Record<string, unknown> | undefined;
+  manifest?: KubeObject | undefined;
+  precondition?: Precondition | undefined;
+  checkpoint?: boolean | undefined;
+  /** Nodes whose sessions to wait for after undoing this step (on the state before it). */
+  undoGateNodes?: string[] | undefined;
+}
+
+function refOf(o: KubeObject): PlanObjectRef {
+  return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace };
+}
+
+function serverFieldsStripped(o: KubeObject): KubeObject {
+  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...meta } = o.metadata as KubeObject['metadata'] & { generation?: unknown };
+  const out: KubeObject = { ...o, metadata: meta };
+  delete out.status;
+  return out;
+}
+
+export class PlanBuilder {
+  readonly base: ClusterSnapshot;
+  readonly steps: Step[] = [];
+  private objects: KubeObject[];
+  private snap: ClusterSnapshot;
+  private topo?: Topology;
+  private ids = new Set<string>();
+  readonly touchedNodes = new Set<string>();
+  readonly timeout: string;
+
+  constructor(base: ClusterSnapshot, opts: { timeout: string }) {
+    this.base = base;
+    this.objects = base.objects;
+    this.snap = base;
+    this.timeout = opts.timeout;
+  }
+
+  /** The cluster state after the steps so far. */
+  get state(): ClusterSnapshot {
+    return this.snap;
+  }
+
+  topology(): Topology {
+    if (!this.topo) this.topo = computeTopology(bgpStateFromSnapshot(this.snap));
+    return this.topo;
+  }
+
+  find(kind: string, name: string, namespace?: string): KubeObject | undefined {
+    return this.objects.find((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''));
+  }
+
+  private id(action: string, name: string): string {
+    const base = `${action}-${name}`.replace(/[^a-zA-Z0-9.-]/g, '-').slice(0, 60);
+    let id = base;
+    for (let i = 2; this.ids.has(id); i++) id = `${base}-${i}`;
+    this.ids.add(id);
+    return id;
+  }
+
+  /** Gate expectations for `nodes` on the current state. */
+  private gateFor(nodes: string[], exact: boolean, timeout = this.timeout): Gate {
+    const t = this.topology();
+    const expect: Gate['expect'] = {};
+    for (const n of nodes) {
+      const peers = expectedPeers(t, n).filter((p) => p.established);
+      expect[n] = { count: peers.length, peerIPs: peers.length <= MAX_GATE_IPS ? peers.map((p) => p.peerIP) : undefined };
+    }
+    return { type: 'bgp-established', nodes, expect, exact, timeout };
+  }
+
+  /** Adds a write step, applies it, and derives its undo. */
+  add(input: StepInput): Step {
+    const before = input.object ? this.find(input.object.kind, input.object.name, input.object.namespace) : undefined;
+    const name = input.object?.name ?? input.manifest?.metadata.name ?? 'step';
+    const step: Step = {
+      id: this.id(input.action, name),
+      title: input.title,
+      why: input.why,
+      action: input.action,
+      object: input.object ?? (input.manifest ? refOf(input.manifest) : undefined),
+      patch: input.patch,
+      manifest: input.manifest,
+      precondition: input.precondition,
+      checkpoint: input.checkpoint,
+      undo: [],
+    };
+    const undoTitle = (t: string): string => `undo: ${t}`;
+    switch (input.action) {
+      case 'patch':
+        step.undo.push({ id: `${step.id}-undo`, title: undoTitle(input.title), why: 'restore the fields this step changed', action: 'patch', object: step.object, patch: inverseMergePatch(before, input.patch), undo: [] });
+        break;
+      case 'cordon':
+        step.undo.push({ id: `${step.id}-undo`, title: `uncordon ${name}`, why: 'undo the cordon', action: 'uncordon', object: step.object, undo: [] });
+        break;
+      case 'uncordon':
+        step.undo.push({ id: `${step.id}-undo`, title: `cordon ${name}`, why: 'undo the uncordon', action: 'cordon', object: step.object, undo: [] });
+        break;
+      case 'create':
+        step.undo.push({ id: `${step.id}-undo`, title: `delete ${input.manifest!.kind} ${name}`, why: 'remove what this step created', action: 'delete', object: step.object, undo: [] });
+        break;
+      case 'delete':
+        if (before) step.undo.push({ id: `${step.id}-undo`, title: `re-create ${before.kind} ${name}`, why: 'restore what this step deleted', action: 'create', manifest: serverFieldsStripped(before), undo: [] });
+        break;
+      default:
+        break;
+    }
+    if (input.undoGateNodes?.length) {
+      // the state before this step is the current one: that is what the undo must get back to
+      step.undo.push({
+        id: `${step.id}-undo-wait`,
+        title: `wait for BGP sessions of ${input.undoGateNodes.join(', ')} after undoing`,
+        why: 'the rolled-back state must be Established before the next undo',
+        action: 'wait',
+        gate: this.gateFor(input.undoGateNodes, false),
+        undo: [],
+      });
+    }
+    if (step.object?.kind === 'Node') this.touchedNodes.add(step.object.name);
+    this.steps.push(step);
+    const next = applyStepToObjects(this.objects, step);
+    if (next !== this.objects) {
+      this.objects = next;
+      this.snap = reparse(this.base, this.objects);
+      this.topo = undefined;
+    }
+    return step;
+  }
+
+  /** Adds a gate on the current state: every session the model expects on `nodes` must be Established. */
+  wait(title: string, why: string, nodes: string[], opts: { exact?: boolean; onTimeout?: 'rollback' | 'pause'; timeout?: string } = {}): Step {
+    const step: Step = {
+      id: this.id('wait', nodes.length === 1 ? nodes[0]! : `${nodes.length}-nodes`),
+      title,
+      why,
+      action: 'wait',
+      gate: this.gateFor(nodes, opts.exact ?? false, opts.timeout),
+      onTimeout: opts.onTimeout ?? 'rollback',
+      undo: [],
+    };
+    this.steps.push(step);
+    return step;
+  }
+
+  /** Verifies every intermediate state and assembles the plan. */
+  finish(meta: { name: string; command: string; description: string; changes: string[]; warnings: string[]; createdAt?: string }): Plan {
+    const { initial, states } = simulate(this.base, this.steps, { n1: true });
+    const verdicts = states.map((s) => s.verdict);
+    // A step fails when it cuts pairs that were reachable before the plan (a cluster that is already
+    // partly cut off may still be repaired by a plan): compare with the initial state.
+    const worse = (v: (typeof verdicts)[number]): boolean => v.unreachablePairs > initial.unreachablePairs;
+    const failed = states.find((s) => worse(s.verdict));
+    const n1Failed = states.find((s) => s.verdict.n1Ok === false && initial.n1Ok !== false);
+    const anyN1 = [initial, ...verdicts].some((v) => v.n1Ok !== null);
+    const final = states.length ? states[states.length - 1]!.snapshot : this.base;
+    const finalTopo = computeTopology(bgpStateFromSnapshot(final));
+    const participating = finalTopo.state.nodes.filter((n) => n.participates).length;
+    const rrs = routeReflectors(finalTopo).filter((r) => r.participates);
+    return {
+      apiVersion: PLAN_API_VERSION,
+      kind: 'Plan',
+      metadata: {
+        name: meta.name,
+        createdAt: meta.createdAt ?? new Date().toISOString(),
+        command: meta.command,
+        cluster: {
+          server: this.base.source.server ?? null,
+          fingerprint: fingerprint(this.base, [...this.touchedNodes]),
+          nodeSetHash: nodeSetHash(this.base),
+          nodeCount: this.base.nodes.length,
+        },
+      },
+      summary: {
+        description: meta.description,
+        changes: meta.changes,
+        sessions: {
+          before: initial.sessions,
+          after: verdicts.length ? verdicts[verdicts.length - 1]!.sessions : initial.sessions,
+          fullMesh: (participating * (participating - 1)) / 2,
+        },
+        verification: {
+          ok: !failed,
+          n1Ok: anyN1 ? !n1Failed : null,
+          failedStep: failed ? `${states.indexOf(failed) + 1} (${failed.step.title})` : undefined,
+          reason: failed
+            ? `${failed.verdict.unreachablePairs} node pairs cannot reach each other${failed.verdict.example ? `, e.g. ${failed.verdict.example}` : ''}`
+            : n1Failed
+              ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
+              : undefined,
+        },
+        warnings: [
+          ...(initial.ok ? [] : [`before the plan ${initial.unreachablePairs} node pairs already cannot reach each other (${initial.example ?? ''})`]),
+          ...(verdicts.length && !verdicts[verdicts.length - 1]!.ok ? [`after the plan ${verdicts[verdicts.length - 1]!.unreachablePairs} node pairs still cannot reach each other`] : []),
+          ...meta.warnings,
+        ],
+        routeReflectors: rrs.length
+          ? rrs.map((r) => ({ name: r.name, zone: r.zone ?? null, clusterId: r.clusterId, clients: r.clients, sessions: r.sessions }))
+          : undefined,
+      },
+      steps: this.steps,
+    };
+  }
+}

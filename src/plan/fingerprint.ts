@@ -1,0 +1,80 @@
+/**
+ * What a plan was built from, and what changed since (stale-plan detection before the first write).
+ */
+import { createHash } from 'node:crypto';
+import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import type { FingerprintEntry, Plan } from './types.js';
+
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export function digest(v: unknown): string {
+  return createHash('sha256').update(stable(v)).digest('hex').slice(0, 16);
+}
+
+function relevant(o: KubeObject): unknown {
+  if (o.kind === 'Node') {
+    return { labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, unschedulable: o.spec?.['unschedulable'] === true };
+  }
+  return o.spec ?? {};
+}
+
+export function entryOf(o: KubeObject): FingerprintEntry {
+  return {
+    kind: o.kind,
+    name: o.metadata.name,
+    namespace: o.metadata.namespace,
+    resourceVersion: o.metadata.resourceVersion ?? '',
+    digest: digest(relevant(o)),
+  };
+}
+
+export function nodeSetHash(s: ClusterSnapshot): string {
+  return digest(s.nodes.map((n) => n.name).sort());
+}
+
+/** The fingerprint: the BGP configuration, every BGPPeer, every route reflector, and every node a step touches. */
+export function fingerprint(s: ClusterSnapshot, touchedNodes: string[]): FingerprintEntry[] {
+  const touched = new Set(touchedNodes);
+  const out: FingerprintEntry[] = [];
+  for (const o of s.objects) {
+    if (o.kind === 'BGPConfiguration' || o.kind === 'BGPPeer') out.push(entryOf(o));
+    else if (o.kind === 'Node' && (touched.has(o.metadata.name) || o.metadata.annotations?.['projectcalico.org/RouteReflectorClusterID'] !== undefined)) {
+      out.push(entryOf(o));
+    }
+  }
+  return out;
+}
+
+/** What changed between the plan's fingerprint and a fresh snapshot; empty when the plan is current. */
+export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
+  const changes: string[] = [];
+  const planned = new Map(plan.metadata.cluster.fingerprint.map((e) => [`${e.kind}/${e.name}`, e]));
+  const now = new Map<string, FingerprintEntry>();
+  const touched = plan.metadata.cluster.fingerprint.filter((e) => e.kind === 'Node').map((e) => e.name);
+  for (const e of fingerprint(live, touched)) now.set(`${e.kind}/${e.name}`, e);
+  for (const [key, e] of planned) {
+    const cur = now.get(key);
+    if (!cur) {
+      const stillThere = e.kind === 'Node' && live.nodes.some((n) => n.name === e.name);
+      changes.push(stillThere ? `${key} is no longer a route reflector` : `${key} was deleted`);
+    } else if (cur.digest !== e.digest) changes.push(`${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`);
+  }
+  for (const [key, e] of now) {
+    if (!planned.has(key)) changes.push(e.kind === 'Node' ? `${key} became a route reflector` : `${key} was created`);
+  }
+  if (nodeSetHash(live) !== plan.metadata.cluster.nodeSetHash) {
+    const was = plan.metadata.cluster.nodeCount;
+    const is = live.nodes.length;
+    changes.push(is === was ? `the set of nodes changed (still ${is} nodes)` : `nodes: ${was} when planned, ${is} now (${is > was ? `${is - was} added` : `${was - is} removed`})`);
+  }
+  return changes;
+}

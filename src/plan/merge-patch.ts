@@ -1,0 +1,49 @@
+/** RFC 7386 JSON merge patch, and the inverse patch that undoes it. Pure. */
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Applies `patch` to `target` (neither is modified); returns the result. */
+export function applyMergePatch<T>(target: T, patch: unknown): T {
+  if (!isObject(patch)) return structuredClone(patch) as T;
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v);
+  }
+  return out as T;
+}
+
+/**
+ * The merge patch that restores `before` from `applyMergePatch(before, patch)`, limited to the keys the
+ * patch touches (so concurrent unrelated changes are left alone).
+ */
+export function inverseMergePatch(before: unknown, patch: unknown): Record<string, unknown> {
+  if (!isObject(patch)) return {};
+  const out: Record<string, unknown> = {};
+  const b = isObject(before) ? before : {};
+  for (const [k, v] of Object.entries(patch)) {
+    const prev = b[k];
+    if (prev === undefined) out[k] = null;
+    else if (isObject(v) && isObject(prev)) out[k] = inverseMergePatch(prev, v);
+    else out[k] = structuredClone(prev as Json);
+  }
+  return out;
+}
+
+/** True when applying `patch` to `target` changes nothing (the step is already done). */
+export function patchIsNoop(target: unknown, patch: unknown): boolean {
+  if (!isObject(patch)) return JSON.stringify(target) === JSON.stringify(patch);
+  const t = isObject(target) ? target : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) {
+      if (t[k] !== undefined) return false;
+    } else if (isObject(v)) {
+      if (!patchIsNoop(t[k], v)) return false;
+    } else if (JSON.stringify(t[k]) !== JSON.stringify(v)) return false;
+  }
+  return true;
+}

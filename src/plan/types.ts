@@ -1,0 +1,116 @@
+/**
+ * The Plan document (apiVersion calico-tune/v1, kind Plan): what every mutating command builds, prints
+ * (table | yaml | json | script), saves and applies. Documented in docs/plan-format.md.
+ */
+import type { KubeObject } from '../model/types.js';
+
+export const PLAN_API_VERSION = 'calico-tune/v1';
+
+export interface PlanObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+}
+
+export type StepAction = 'patch' | 'create' | 'delete' | 'cordon' | 'uncordon' | 'drain' | 'wait';
+
+/**
+ * What must become true before the plan goes on.
+ * `bgp-established`: every session the BGP model expects on each observed node is Established (and, with
+ * `exact`, no other session exists). Observing route reflectors covers every client: an RR lists all its peers.
+ */
+export interface Gate {
+  type: 'bgp-established';
+  /** Nodes whose BGP status is read (at most a handful: CalicoNodeStatus is meant for few nodes at once). */
+  nodes: string[];
+  /** Expected sessions per observed node, computed from the model for the state after the step. */
+  expect: Record<string, { count: number; peerIPs?: string[] | undefined }>;
+  /** Also require that no unexpected session exists (e.g. leftover mesh sessions). */
+  exact: boolean;
+  /** Go-style duration, e.g. `10m`. */
+  timeout: string;
+}
+
+/** What the object must look like before the step runs. */
+export interface Precondition {
+  /** The object must exist (true) or must not (false). */
+  exists?: boolean | undefined;
+  /** Values at paths (segments, e.g. ['metadata','annotations','projectcalico.org/RouteReflectorClusterID']); null = absent. */
+  fields?: { path: string[]; equals: string | number | boolean | null }[] | undefined;
+}
+
+export interface Step {
+  id: string;
+  title: string;
+  why: string;
+  action: StepAction;
+  object?: PlanObjectRef | undefined;
+  /** RFC 7386 JSON merge patch, for `patch`. */
+  patch?: Record<string, unknown> | undefined;
+  /** Full object, for `create`. */
+  manifest?: KubeObject | undefined;
+  gate?: Gate | undefined;
+  precondition?: Precondition | undefined;
+  /** Ask for confirmation before this step when a person is at the terminal. */
+  checkpoint?: boolean | undefined;
+  /** On gate timeout: roll back what was done, or stop and leave it paused for --resume. */
+  onTimeout?: 'rollback' | 'pause' | undefined;
+  /** How to reverse this step (run in order). */
+  undo: Step[];
+  /** The BGP model's verdict on the cluster state after this step. */
+  verdict?: StepVerdict | undefined;
+}
+
+export interface StepVerdict {
+  ok: boolean;
+  unreachablePairs: number;
+  /** With any single route reflector down; null where there are fewer than 2 RRs (N-1 not applicable). */
+  n1Ok: boolean | null;
+  sessions: number;
+  example?: string | undefined;
+}
+
+export interface FingerprintEntry {
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+  resourceVersion: string;
+  /**
+   * Digest of what matters to the plan: the spec of Calico objects; labels, annotations and
+   * `spec.unschedulable` of Nodes (node status heartbeats change resourceVersion but not the digest).
+   */
+  digest: string;
+}
+
+export interface PlanMetadata {
+  name: string;
+  createdAt: string;
+  /** The command that built it. */
+  command: string;
+  cluster: {
+    server: string | null;
+    /** The objects the plan was built from, with their resourceVersions (stale-plan detection). */
+    fingerprint: FingerprintEntry[];
+    /** Node names the plan was built on (a node added or removed makes the plan stale). */
+    nodeSetHash: string;
+    nodeCount: number;
+  };
+}
+
+export interface PlanSummary {
+  description: string;
+  changes: string[];
+  sessions: { before: number; after: number; fullMesh: number };
+  verification: { ok: boolean; n1Ok: boolean | null; failedStep?: string | undefined; reason?: string | undefined };
+  warnings: string[];
+  routeReflectors?: { name: string; zone: string | null; clusterId: string; clients: number; sessions: number }[] | undefined;
+}
+
+export interface Plan {
+  apiVersion: typeof PLAN_API_VERSION;
+  kind: 'Plan';
+  metadata: PlanMetadata;
+  summary: PlanSummary;
+  steps: Step[];
+}

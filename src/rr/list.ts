@@ -1,0 +1,58 @@
+/** The data behind `rr list`. Pure. */
+import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { computeTopology, routeReflectors } from '../bgp/topology.js';
+import { effectiveBgp } from '../model/parse.js';
+import type { ClusterSnapshot } from '../model/types.js';
+import { configFindings, peersSelectingNode, RR_LABEL_KEYS } from '../status/checks.js';
+
+export interface RrListEntry {
+  node: string;
+  clusterId: string;
+  zone: string | null;
+  ready: boolean;
+  schedulable: boolean;
+  clients: number;
+  sessions: number;
+  labels: Record<string, string>;
+  selectedBy: string[];
+}
+
+export interface RrList {
+  apiVersion: 'calico-tune/v1';
+  kind: 'RouteReflectorList';
+  meshEnabled: boolean;
+  clusterIds: string[];
+  routeReflectors: RrListEntry[];
+  /** Nodes that look like reflectors but are not (invalid cluster ID, label without cluster ID, ...). */
+  problems: { node: string; code: string; message: string }[];
+}
+
+export function listRouteReflectors(s: ClusterSnapshot): RrList {
+  const t = computeTopology(bgpStateFromSnapshot(s));
+  const byName = new Map(s.nodes.map((n) => [n.name, n]));
+  const rrs = routeReflectors(t).map((r) => {
+    const n = byName.get(r.name)!;
+    return {
+      node: r.name,
+      clusterId: r.clusterId,
+      zone: n.zone ?? null,
+      ready: n.ready,
+      schedulable: !n.unschedulable,
+      clients: r.clients,
+      sessions: r.sessions,
+      labels: Object.fromEntries(RR_LABEL_KEYS.filter((k) => k in n.labels).map((k) => [k, n.labels[k]!])),
+      selectedBy: peersSelectingNode(s, n).map((p) => p.name),
+    };
+  });
+  const problems = configFindings(s)
+    .filter((f) => ['RR_CLUSTER_ID_INVALID', 'RR_LABEL_WITHOUT_CLUSTER_ID', 'RR_NOT_PEERED'].includes(f.code))
+    .map((f) => ({ node: f.objects[0]?.name ?? '', code: f.code, message: f.message }));
+  return {
+    apiVersion: 'calico-tune/v1',
+    kind: 'RouteReflectorList',
+    meshEnabled: effectiveBgp(s).meshEnabled,
+    clusterIds: [...new Set(rrs.map((r) => r.clusterId))].sort(),
+    routeReflectors: rrs,
+    problems,
+  };
+}

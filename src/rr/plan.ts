@@ -1,0 +1,254 @@
+/**
+ * Route-reflector planners: promote, demote, replace. Each adds steps to a PlanBuilder (which verifies
+ * every intermediate state with the BGP model). Pure; refusals are usage errors (exit 2, nothing changed).
+ */
+import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { computeTopology, hasSession } from '../bgp/topology.js';
+import { verify } from '../bgp/verify.js';
+import { usageError } from '../errors.js';
+import { calicoApiVersion } from '../kube/resources.js';
+import { clusterIdProblem } from '../model/net.js';
+import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
+import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
+import { PlanBuilder } from '../plan/builder.js';
+import { applyStepToObjects, reparse } from '../plan/simulate.js';
+import { RR_LABEL_KEYS, isRouteReflector } from '../status/checks.js';
+import { ineligibility } from './recommend.js';
+
+export const DEFAULT_CLUSTER_ID = '244.0.0.1';
+export const DEFAULT_RR_LABEL = 'route-reflector=true';
+export const PEER_NAME = 'peer-with-route-reflectors';
+export const PEER_NAME_FALLBACK = 'calico-tune-route-reflectors';
+
+export interface RrOptions {
+  clusterId?: string | undefined;
+  /** `key=value` label that BGPPeer selectors use to find reflectors. */
+  label?: string | undefined;
+  drain?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+export function parseLabel(s: string): { key: string; value: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z0-9_.-]*)$/.exec(s);
+  if (!m) throw usageError(`invalid --label "${s}": expected key=value, e.g. ${DEFAULT_RR_LABEL}`);
+  return { key: m[1]!, value: m[2]! };
+}
+
+/** Strict cluster-ID validation: Calico silently ignores anything but a bare dotted-quad IPv4 address. */
+export function validateClusterId(id: string): string {
+  const problem = clusterIdProblem(id);
+  if (problem) throw usageError(`invalid cluster ID "${id}": it ${problem}; Calico would silently ignore it`, 'use a bare IPv4 address, e.g. 244.0.0.1');
+  return id;
+}
+
+/** The cluster ID to use: the one the existing reflectors share, else 244.0.0.1. */
+export function defaultClusterId(s: ClusterSnapshot): string {
+  const ids = [...new Set(s.nodes.filter(isRouteReflector).map((n) => n.bgp.rrClusterId!))];
+  if (ids.length > 1) {
+    throw usageError(`the existing reflectors use ${ids.length} different cluster IDs (${ids.join(', ')})`, 'pass --cluster-id to choose one');
+  }
+  return ids[0] ?? DEFAULT_CLUSTER_ID;
+}
+
+function nodeRef(name: string) {
+  return { apiVersion: 'v1', kind: 'Node', name };
+}
+
+export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
+  if (!names.length) throw usageError('name at least one node');
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw usageError(`node ${dup} is named twice`);
+  return names.map((name) => {
+    const n = s.nodes.find((x) => x.name === name);
+    if (!n) {
+      const close = s.nodes.map((x) => x.name).filter((x) => x.includes(name) || name.includes(x)).slice(0, 3);
+      throw usageError(`node "${name}" does not exist`, close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes');
+    }
+    return n;
+  });
+}
+
+/** The merge patch that makes a node a reflector: label and cluster ID together (one write). */
+function promotePatch(label: { key: string; value: string }, clusterId: string): Record<string, unknown> {
+  return { metadata: { labels: { [label.key]: label.value }, annotations: { [ANN_RR_CLUSTER_ID]: clusterId } } };
+}
+
+/** Whether, after promoting `nodes`, every BIRD node has a session with every reflector (existing peers only). */
+function peeringCovers(s: ClusterSnapshot, promote: string[], label: { key: string; value: string }, clusterId: string): boolean {
+  let objects = s.objects;
+  for (const name of promote) {
+    objects = applyStepToObjects(objects, { id: 'x', title: '', why: '', action: 'patch', object: nodeRef(name), patch: promotePatch(label, clusterId), undo: [] });
+  }
+  const t = computeTopology(bgpStateFromSnapshot(reparse(s, objects)));
+  const rrIdx: number[] = [];
+  t.state.nodes.forEach((n, i) => {
+    if (n.clusterId !== undefined && t.participates[i] === 1) rrIdx.push(i);
+  });
+  for (const r of rrIdx) {
+    for (let m = 0; m < t.n; m++) {
+      if (m !== r && t.participates[m] === 1 && !hasSession(t, r, m)) return false;
+    }
+  }
+  return true;
+}
+
+/** Adds the BGPPeer that peers every node with the reflectors (and reflectors with each other), if needed. */
+export function ensurePeering(b: PlanBuilder, promote: string[], label: { key: string; value: string }, clusterId: string): void {
+  const s = b.state;
+  if (peeringCovers(s, promote, label, clusterId)) return;
+  const taken = s.bgpPeers.some((p) => p.name === PEER_NAME);
+  const name = taken ? PEER_NAME_FALLBACK : PEER_NAME;
+  if (taken && s.bgpPeers.some((p) => p.name === PEER_NAME_FALLBACK)) {
+    throw usageError(`BGPPeers ${PEER_NAME} and ${PEER_NAME_FALLBACK} exist but do not peer every node with the reflectors`, 'fix or delete them, then plan again');
+  }
+  const apiVersion = calicoApiVersion(s.calico.apiMode);
+  const manifest: KubeObject = {
+    apiVersion,
+    kind: 'BGPPeer',
+    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' } },
+    spec: { nodeSelector: 'all()', peerSelector: `${label.key} == '${label.value}'` },
+  };
+  b.add({
+    title: `Create BGPPeer ${name} (every node peers with the reflectors)`,
+    why: `nodeSelector all(), peerSelector ${label.key} == '${label.value}': every node peers with every reflector and the reflectors with each other. It selects only reflectors, which have left the mesh, so it never duplicates a mesh session.`,
+    action: 'create',
+    manifest,
+    precondition: { exists: false },
+  });
+}
+
+/**
+ * The steps that make one node a reflector: cordon (unless it already is), drain if asked, label + cluster ID
+ * in one patch (a checkpoint), then wait until all its sessions are Established. Returns true when it cordoned
+ * the node (the caller uncordons when it sees fit).
+ */
+export function addPromotion(b: PlanBuilder, n: NodeInfo, label: { key: string; value: string }, clusterId: string, opts: { drain?: boolean | undefined }): boolean {
+  const cordon = !n.unschedulable;
+  if (cordon) {
+    b.add({
+      title: `Cordon ${n.name}`,
+      why: 'a cluster ID takes the node out of the full mesh at once (about 2 s without routes for its pods): keep new pods off it meanwhile',
+      action: 'cordon',
+      object: nodeRef(n.name),
+    });
+  }
+  if (opts.drain) {
+    b.add({ title: `Drain ${n.name}`, why: 'move its workloads away before its BGP sessions change (Eviction API, PodDisruptionBudgets respected, DaemonSet pods stay)', action: 'drain', object: nodeRef(n.name) });
+  }
+  b.add({
+    title: `Make ${n.name} a route reflector (label ${label.key}=${label.value}, cluster ID ${clusterId})`,
+    why: 'label and annotation in one patch, so no BGPPeer ever selects it before it reflects',
+    action: 'patch',
+    object: nodeRef(n.name),
+    patch: promotePatch(label, clusterId),
+    precondition: { exists: true, fields: [{ path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null }] },
+    checkpoint: true,
+    undoGateNodes: [n.name],
+  });
+  b.wait(`Wait until ${n.name} has all its BGP sessions Established`, 'an RR lists every peer, so its status shows every client', [n.name], { exact: true });
+  return cordon;
+}
+
+/** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
+export function planPromote(b: PlanBuilder, names: string[], opts: RrOptions): { clusterId: string; label: { key: string; value: string } } {
+  const s = b.state;
+  const nodes = requireNodes(s, names);
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
+  for (const n of nodes) {
+    if (isRouteReflector(n)) throw usageError(`node ${n.name} is already a route reflector (cluster ID ${n.bgp.rrClusterId})`);
+    const why = ineligibility(n);
+    if (why.length) throw usageError(`node ${n.name} cannot be a route reflector: ${why.join('; ')}`, 'choose another node: kubectl calico-tune rr recommend');
+  }
+  ensurePeering(b, nodes.map((n) => n.name), label, clusterId);
+  for (const n of nodes) {
+    if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) {
+      b.add({ title: `Uncordon ${n.name}`, why: 'it is a reflector now; workloads may run on it again', action: 'uncordon', object: nodeRef(n.name) });
+    }
+  }
+  return { clusterId, label };
+}
+
+/** The reflector labels a node carries: the --label key and the conventional ones (RR_LABEL_KEYS). */
+function rrLabelKeys(n: NodeInfo, label: { key: string }): string[] {
+  return [...new Set([label.key, ...RR_LABEL_KEYS])].filter((k) => k in n.labels);
+}
+
+/** Demote: refuse when the model says nodes would be cut off; remove the label, wait, remove the cluster ID, wait. */
+export function planDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
+  const s = b.state;
+  const nodes = requireNodes(s, names);
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  for (const n of nodes) {
+    if (n.bgp.rrClusterIdRaw === undefined) throw usageError(`node ${n.name} is not a route reflector`);
+  }
+  const mesh = effectiveBgp(s).meshEnabled;
+  const remaining = s.nodes.filter((n) => isRouteReflector(n) && !names.includes(n.name));
+  if (!mesh && remaining.length < 2 && !opts.force) {
+    throw usageError(
+      `refusing: with the mesh off, demoting ${names.join(', ')} leaves ${remaining.length} route reflector(s); at least 2 keep routes flowing while one restarts`,
+      'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+    );
+  }
+  // the model decides whether the result cuts anyone off (also with --force)
+  let objects = s.objects;
+  for (const n of nodes) {
+    const patch = { metadata: { labels: Object.fromEntries(rrLabelKeys(n, label).map((k) => [k, null])), annotations: { [ANN_RR_CLUSTER_ID]: null } } };
+    objects = applyStepToObjects(objects, { id: 'x', title: '', why: '', action: 'patch', object: nodeRef(n.name), patch, undo: [] });
+  }
+  const before = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
+  const after = verify(bgpStateFromSnapshot(reparse(s, objects)), { maxExamples: 1 });
+  if (after.unreachablePairs > before.unreachablePairs) {
+    const ex = after.examples[0];
+    throw usageError(
+      `refusing: demoting ${names.join(', ')} would leave ${after.unreachablePairs} node pairs without routes${ex ? ` (e.g. ${ex.from} would not learn ${ex.to}'s routes: ${ex.reason})` : ''}${opts.force ? ' (--force never allows this)' : ''}`,
+      mesh ? 'check the BGPPeers' : 'promote a replacement first: kubectl calico-tune rr replace OLD NEW',
+    );
+  }
+  for (const n of nodes) addDemotion(b, n, label, { drain: opts.drain });
+}
+
+/**
+ * The steps that turn one reflector back into an ordinary node: cordon, drain if asked, remove the label
+ * (clients drop their sessions), wait, remove the cluster ID, wait until it is a client or mesh member again,
+ * uncordon.
+ */
+export function addDemotion(b: PlanBuilder, n: NodeInfo, label: { key: string; value: string }, opts: { drain?: boolean | undefined }): void {
+  const mesh = effectiveBgp(b.state).meshEnabled;
+  const wasCordoned = n.unschedulable;
+  if (!wasCordoned) b.add({ title: `Cordon ${n.name}`, why: 'its BGP sessions change twice; keep new pods off it meanwhile', action: 'cordon', object: nodeRef(n.name) });
+  if (opts.drain) b.add({ title: `Drain ${n.name}`, why: 'move its workloads away before its BGP sessions change', action: 'drain', object: nodeRef(n.name) });
+  const keys = rrLabelKeys(n, label);
+  if (keys.length) {
+    b.add({
+      title: `Remove the reflector label of ${n.name} (${keys.join(', ')})`,
+      why: 'first the label: BGPPeer peerSelectors stop choosing it, so clients drop their sessions to it while the other reflectors still serve them',
+      action: 'patch',
+      object: nodeRef(n.name),
+      patch: { metadata: { labels: Object.fromEntries(keys.map((k) => [k, null])) } },
+      checkpoint: true,
+      undoGateNodes: [n.name],
+    });
+    b.wait(`Wait until ${n.name}'s remaining sessions are Established`, 'only its sessions with the other reflectors remain', [n.name], { exact: true });
+  }
+  b.add({
+    title: `Remove the cluster ID of ${n.name}`,
+    why: mesh ? 'it rejoins the full mesh as an ordinary node' : 'it becomes an ordinary client of the remaining reflectors',
+    action: 'patch',
+    object: nodeRef(n.name),
+    patch: { metadata: { annotations: { [ANN_RR_CLUSTER_ID]: null } } },
+    checkpoint: !keys.length,
+    undoGateNodes: [n.name],
+  });
+  b.wait(`Wait until ${n.name} is back as ${mesh ? 'a mesh member' : 'a client'}`, 'its sessions as an ordinary node must be Established', [n.name], { exact: true });
+  if (!wasCordoned) b.add({ title: `Uncordon ${n.name}`, why: 'done', action: 'uncordon', object: nodeRef(n.name) });
+}
+
+/** Replace: promote NEW, wait until every client has NEW Established, then demote OLD. */
+export function planReplace(b: PlanBuilder, oldName: string, newName: string, opts: RrOptions): void {
+  if (oldName === newName) throw usageError('OLD and NEW are the same node');
+  const [old] = requireNodes(b.state, [oldName]);
+  if (!isRouteReflector(old!)) throw usageError(`node ${oldName} is not a route reflector`);
+  planPromote(b, [newName], { ...opts, clusterId: opts.clusterId ?? old!.bgp.rrClusterId });
+  planDemote(b, [oldName], { ...opts, force: true });
+}

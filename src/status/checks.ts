@@ -1,0 +1,240 @@
+/**
+ * The configuration checks behind `status` (pure functions over a snapshot). Reachability findings come
+ * from the BGP model (src/bgp/findings.ts); Typha findings from src/typha/analysis.ts.
+ */
+import { parseSelectorCached } from '../bgp/selector.js';
+import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
+import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
+import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
+import { type Finding, firstRefs, nodeRef } from './finding.js';
+
+/** The seed's threshold: full mesh up to ~100 nodes, route reflectors above. */
+export const MESH_NODE_THRESHOLD = 100;
+
+/** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */
+export const RR_LABEL_KEYS = ['route-reflector', 'calico-route-reflector', 'projectcalico.org/RouteReflectorClusterID'];
+
+export function isRouteReflector(n: NodeInfo): boolean {
+  return n.bgp.rrClusterId !== undefined;
+}
+
+/** True when BGP (BIRD) is in use or may be (unknown backend). */
+export function bgpApplies(s: ClusterSnapshot): boolean {
+  return s.calico.networkingBackend === 'bird' || s.calico.networkingBackend === 'unknown';
+}
+
+function bgpConfigRef(): ObjectRef {
+  return { kind: 'BGPConfiguration', name: 'default' };
+}
+
+function safeMatches(selector: string | undefined, labels: Record<string, string>): boolean {
+  if (selector === undefined) return false;
+  try {
+    return parseSelectorCached(selector).matches(labels);
+  } catch {
+    return false;
+  }
+}
+
+function nodeIP(n: NodeInfo): string | undefined {
+  return n.bgp.ipv4Address?.split('/')[0] ?? n.internalIP;
+}
+
+/** Whether some BGPPeer gives this node a session as the remote side or as the local side. */
+export function peersSelectingNode(s: ClusterSnapshot, n: NodeInfo): BgpPeerInfo[] {
+  const ip = nodeIP(n);
+  return s.bgpPeers.filter((p) => {
+    const remote = (p.peerSelector !== undefined && safeMatches(p.peerSelector, n.calicoLabels)) || (p.peerIP !== undefined && ip !== undefined && p.peerIP.split(':')[0] === ip);
+    const local = p.node === n.name || safeMatches(p.nodeSelector, n.calicoLabels) || (p.node === undefined && p.nodeSelector === undefined);
+    return remote || (local && (p.peerSelector !== undefined || p.peerIP !== undefined));
+  });
+}
+
+/** Nodes marked as route reflectors by a label, or selected by a peerSelector that talks about reflectors. */
+function labelledAsRR(s: ClusterSnapshot, n: NodeInfo): string | undefined {
+  for (const k of RR_LABEL_KEYS) {
+    if (k in n.labels && (k !== 'route-reflector' || n.labels[k] === 'true')) return `label ${k}${n.labels[k] ? `=${n.labels[k]}` : ''}`;
+  }
+  for (const p of s.bgpPeers) {
+    if (!p.peerSelector) continue;
+    try {
+      const sel = parseSelectorCached(p.peerSelector);
+      if (sel.keys.some((k) => /route-?reflector/i.test(k)) && sel.matches(n.calicoLabels)) {
+        return `BGPPeer ${p.name} peerSelector ${p.peerSelector}`;
+      }
+    } catch {
+      /* invalid selectors are reported by the BGP model */
+    }
+  }
+  return undefined;
+}
+
+export function configFindings(s: ClusterSnapshot): Finding[] {
+  const out: Finding[] = [];
+  const bgp = effectiveBgp(s);
+  const nodes = s.nodes;
+  const applies = bgpApplies(s);
+  const rrs = nodes.filter(isRouteReflector);
+  const zones = new Set(nodes.map((n) => n.zone).filter((z): z is string => !!z));
+
+  if (applies) {
+    // 1. full mesh on a large cluster
+    const bgpNodes = nodes.filter((n) => !n.virtualKubelet).length;
+    if (bgp.meshEnabled && bgpNodes > MESH_NODE_THRESHOLD) {
+      const sessions = (bgpNodes * (bgpNodes - 1)) / 2;
+      out.push({
+        code: 'FULL_MESH_LARGE_CLUSTER',
+        severity: 'warning',
+        message: `the BGP full mesh is on with ${bgpNodes} nodes (> ${MESH_NODE_THRESHOLD}): ${sessions.toLocaleString('en-US')} sessions, ${bgpNodes - 1} on every node`,
+        objects: [bgpConfigRef()],
+        fix: 'move to route reflectors: kubectl calico-tune migrate plan --to route-reflectors',
+      });
+    }
+
+    // 2. cluster IDs Calico ignores
+    for (const n of nodes) {
+      const raw = n.bgp.rrClusterIdRaw;
+      if (raw === undefined || raw === '' || n.bgp.rrClusterId !== undefined) continue;
+      out.push({
+        code: 'RR_CLUSTER_ID_INVALID',
+        severity: 'critical',
+        message: `node ${n.name} has route-reflector cluster ID "${raw}", which ${clusterIdProblem(raw)}: Calico ignores it silently, so the node is not a route reflector`,
+        objects: [nodeRef(n.name)],
+        fix: `kubectl annotate node ${n.name} --overwrite projectcalico.org/RouteReflectorClusterID=244.0.0.1  (a bare IPv4 address, e.g. the one your other RRs use)`,
+      });
+    }
+
+    // 3a. labelled as RR but no cluster ID
+    for (const n of nodes) {
+      if (isRouteReflector(n) || (n.bgp.rrClusterIdRaw ?? '') !== '') continue;
+      const why = labelledAsRR(s, n);
+      if (!why) continue;
+      out.push({
+        code: 'RR_LABEL_WITHOUT_CLUSTER_ID',
+        severity: 'warning',
+        message: `node ${n.name} is marked as a route reflector (${why}) but has no cluster ID: it peers as an ordinary node and reflects nothing`,
+        objects: [nodeRef(n.name)],
+        fix: `kubectl calico-tune rr promote ${n.name}  (or remove the label if it is not meant to be a reflector)`,
+      });
+    }
+
+    // 3b. cluster ID but no BGPPeer gives it sessions
+    for (const n of rrs) {
+      if (peersSelectingNode(s, n).length > 0) continue;
+      out.push({
+        code: 'RR_NOT_PEERED',
+        severity: 'critical',
+        message: `route reflector ${n.name} (cluster ID ${n.bgp.rrClusterId}) is selected by no BGPPeer: a node with a cluster ID leaves the full mesh (Calico >= v3.21), so it has no BGP sessions at all`,
+        objects: [nodeRef(n.name)],
+        fix: `create a BGPPeer whose peerSelector matches it (e.g. label it route-reflector=true and use peerSelector: route-reflector == 'true'), or: kubectl calico-tune rr promote ${n.name}`,
+      });
+    }
+
+    // 4. redundancy and zone spread
+    if (rrs.length === 1) {
+      const rr = rrs[0]!;
+      out.push({
+        code: 'RR_SINGLE',
+        severity: 'warning',
+        message: `only one route reflector (${rr.name}): ${bgp.meshEnabled ? 'a second one is needed before the mesh can be turned off safely' : 'if it fails or restarts, nodes lose routes to each other'}`,
+        objects: [nodeRef(rr.name)],
+        fix: 'add reflectors: kubectl calico-tune rr recommend, then kubectl calico-tune rr promote NODE',
+      });
+    } else if (rrs.length > 1 && zones.size > 1) {
+      const rrZones = new Set(rrs.map((n) => n.zone ?? '(none)'));
+      if (rrZones.size === 1) {
+        out.push({
+          code: 'RR_SINGLE_ZONE',
+          severity: 'warning',
+          message: `all ${rrs.length} route reflectors are in zone ${[...rrZones][0]} while nodes span ${zones.size} zones (${LABEL_ZONE}): losing that zone cuts BGP for every zone`,
+          objects: rrs.map((n) => nodeRef(n.name)),
+          fix: 'spread reflectors across zones: kubectl calico-tune rr recommend shows candidates per zone; then rr replace OLD NEW',
+        });
+      }
+    }
+
+    // 5. mesh off and nothing replaces it
+    if (!bgp.meshEnabled && s.bgpPeers.length === 0) {
+      out.push({
+        code: 'MESH_OFF_NO_PEERS',
+        severity: 'critical',
+        message: 'the node-to-node mesh is disabled and there is no BGPPeer: nodes exchange no routes, so pod traffic between nodes has no routes (unless VXLAN carries it)',
+        objects: [bgpConfigRef()],
+        fix: 'kubectl patch bgpconfiguration default --type=merge -p \'{"spec":{"nodeToNodeMeshEnabled":true}}\'  (or set up route reflectors: kubectl calico-tune migrate plan --to route-reflectors)',
+      });
+    }
+  }
+
+  // 6. mesh password / restart time with the mesh off: Calico's validation rejects the object
+  const def = bgp.defaultConfig;
+  if (def && def.nodeToNodeMeshEnabled === false && (def.nodeMeshPassword !== undefined || def.nodeMeshMaxRestartTime !== undefined)) {
+    const fields = [def.nodeMeshPassword !== undefined ? 'nodeMeshPassword' : '', def.nodeMeshMaxRestartTime !== undefined ? 'nodeMeshMaxRestartTime' : ''].filter(Boolean);
+    out.push({
+      code: 'MESH_FIELDS_WITH_MESH_OFF',
+      severity: 'warning',
+      message: `BGPConfiguration default sets ${fields.join(' and ')} while nodeToNodeMeshEnabled is false: Calico's validation rejects this, so every later update of the object through Calico's API fails`,
+      objects: [bgpConfigRef()],
+      fix: `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{${fields.map((f) => `"${f}":null`).join(',')}}}'`,
+    });
+  }
+
+  // 7. encapsulation Always where every node shares one subnet
+  const subnets = new Set<string>();
+  let known = 0;
+  for (const n of nodes) {
+    const c = n.bgp.ipv4Address ? parseIPv4Cidr(n.bgp.ipv4Address) : undefined;
+    if (c && c.prefix < 32) {
+      subnets.add(ipv4Network(c.addr, c.prefix));
+      known++;
+    }
+  }
+  if (nodes.length > 1 && known === nodes.length && subnets.size === 1) {
+    const subnet = [...subnets][0]!;
+    for (const p of s.ipPools) {
+      if (p.disabled || p.ipVersion !== 4) continue;
+      const mode = p.ipipMode === 'Always' ? 'ipipMode' : p.vxlanMode === 'Always' ? 'vxlanMode' : undefined;
+      if (!mode) continue;
+      out.push({
+        code: 'ENCAP_ALWAYS_SAME_SUBNET',
+        severity: 'info',
+        message: `IP pool ${p.name} (${p.cidr}) encapsulates every packet (${mode}: Always) although all ${nodes.length} nodes share subnet ${subnet}: CrossSubnet routes natively inside the subnet and saves the tunnel overhead (the seed's tests: IPIP 4.43 vs BGP 4.67 Gbit/s node to remote pod)`,
+        objects: [{ kind: 'IPPool', name: p.name }],
+        fix: `kubectl patch ippool ${p.name} --type=merge -p '{"spec":{"${mode}":"CrossSubnet"}}'`,
+      });
+    }
+  }
+
+  // 8. Felix metrics
+  const felixMetrics = s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
+  if (!felixMetrics && (s.calico.installMode !== 'unknown' || s.felixConfiguration)) {
+    out.push({
+      code: 'FELIX_METRICS_DISABLED',
+      severity: 'info',
+      message: 'Felix Prometheus metrics are disabled: dataplane apply times, resync state and errors are invisible',
+      objects: [{ kind: 'FelixConfiguration', name: 'default' }],
+      fix:
+        s.calico.installMode === 'operator'
+          ? "kubectl patch installation default --type=merge -p '{\"spec\":{\"nodeMetricsPort\":9091}}'"
+          : 'kubectl patch felixconfiguration default --type=merge -p \'{"spec":{"prometheusMetricsEnabled":true}}\'',
+    });
+  }
+  return out;
+}
+
+/** Counts used by the status header. */
+export function nodeCounts(nodes: readonly NodeInfo[]) {
+  const zones: Record<string, number> = {};
+  let schedulable = 0;
+  let linux = 0;
+  let notReady = 0;
+  for (const n of nodes) {
+    if (!n.unschedulable) schedulable++;
+    if (n.os === 'linux') linux++;
+    if (!n.ready) notReady++;
+    const z = n.zone ?? '(none)';
+    zones[z] = (zones[z] ?? 0) + 1;
+  }
+  return { total: nodes.length, schedulable, linux, notReady, zones };
+}
+
+export { firstRefs };

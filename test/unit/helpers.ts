@@ -1,0 +1,28 @@
+/** Shared unit-test helpers: snapshots from the example generator, with edits. */
+import { parseSnapshot } from '../../src/model/parse.js';
+import type { ClusterSnapshot, KubeObject } from '../../src/model/types.js';
+import { generateCluster, type ClusterSpec } from '../fixtures/generate.js';
+
+export function objects(spec: ClusterSpec): KubeObject[] {
+  return generateCluster(spec);
+}
+
+export function snapshotOf(items: KubeObject[]): ClusterSnapshot {
+  return parseSnapshot(items, { kind: 'file', path: 'test', capturedAt: '2026-11-24T00:00:00Z' });
+}
+
+export function snap(spec: ClusterSpec, edit?: (objs: KubeObject[]) => KubeObject[] | void): ClusterSnapshot {
+  let items = generateCluster(spec);
+  if (edit) items = edit(items) ?? items;
+  return snapshotOf(items);
+}
+
+export function find(items: KubeObject[], kind: string, name?: string): KubeObject {
+  const o = items.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
+  if (!o) throw new Error(`no ${kind} ${name ?? ''} in fixture`);
+  return o;
+}
+
+export function nodes(items: KubeObject[]): KubeObject[] {
+  return items.filter((o) => o.kind === 'Node');
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { configFindings } from '../../../src/status/checks.js';
+import type { Finding } from '../../../src/status/finding.js';
+import { analyseTypha } from '../../../src/typha/analysis.js';
+import type { ClusterSnapshot } from '../../../src/model/types.js';
+import type { ClusterSpec } from '../../fixtures/generate.js';
+import { find, nodes, snap } from '../helpers.js';
+
+function codes(s: ClusterSnapshot): string[] {
+  return [...configFindings(s), ...analyseTypha(s).findings].map((f) => f.code);
+}
+function finding(s: ClusterSnapshot, code: string): Finding {
+  const f = [...configFindings(s), ...analyseTypha(s).findings].find((x) => x.code === code);
+  assert.ok(f, `expected finding ${code}, got ${codes(s).join(', ')}`);
+  return f;
+}
+
+/** A healthy baseline: 150 nodes, 3 RRs in 3 zones, mesh off, metrics on. */
+const healthy: ClusterSpec = { nodes: 150, zones: 3, rrs: 3, felixMetrics: true, typhaMetrics: true };
+
+describe('status/checks', () => {
+  it('finds nothing on a cluster that follows best practice', () => {
+    assert.deepEqual(codes(snap(healthy)), []);
+    assert.deepEqual(codes(snap({ nodes: 40, zones: 3, felixMetrics: true, typhaMetrics: true })), []);
+  });
+
+  describe('FULL_MESH_LARGE_CLUSTER', () => {
+    it('fires above 100 nodes with the mesh on', () => {
+      const f = finding(snap({ ...healthy, rrs: 0, nodes: 101 }), 'FULL_MESH_LARGE_CLUSTER');
+      assert.equal(f.severity, 'warning');
+      assert.match(f.message, /101 nodes/);
+      assert.match(f.message, /5,050 sessions/);
+      assert.match(f.fix, /migrate plan --to route-reflectors/);
+    });
+    it('stays quiet at 100 nodes, or with the mesh off', () => {
+      assert.ok(!codes(snap({ ...healthy, rrs: 0, nodes: 100 })).includes('FULL_MESH_LARGE_CLUSTER'));
+      assert.ok(!codes(snap(healthy)).includes('FULL_MESH_LARGE_CLUSTER'));
+    });
+    it('does not apply when BGP is not the backend', () => {
+      const s = snap({ ...healthy, rrs: 0, nodes: 200 });
+      s.calico.networkingBackend = 'vxlan';
+      assert.ok(!codes(s).includes('FULL_MESH_LARGE_CLUSTER'));
+    });
+  });
+
+  describe('RR_CLUSTER_ID_INVALID', () => {
+    for (const bad of ['288.0.4.5', 'fd10::10', '10.0.0.0/24']) {
+      it(`fires for ${bad}`, () => {
+        const s = snap(healthy, (items) => {
+          nodes(items).find((n) => n.metadata.labels?.['route-reflector'])!.metadata.annotations!['projectcalico.org/RouteReflectorClusterID'] = bad;
+        });
+        const f = finding(s, 'RR_CLUSTER_ID_INVALID');
+        assert.equal(f.severity, 'critical');
+        assert.ok(f.message.includes(bad));
+      });
+    }
+    it('stays quiet for valid IDs', () => assert.ok(!codes(snap(healthy)).includes('RR_CLUSTER_ID_INVALID')));
+  });
+
+  describe('RR_LABEL_WITHOUT_CLUSTER_ID', () => {
+    it('fires for a node labelled route-reflector=true without a cluster ID', () => {
+      let name = '';
+      const s = snap(healthy, (items) => {
+        const n = nodes(items)[10]!;
+        n.metadata.labels!['route-reflector'] = 'true';
+        name = n.metadata.name;
+      });
+      const f = finding(s, 'RR_LABEL_WITHOUT_CLUSTER_ID');
+      assert.equal(f.objects[0]!.name, name);
+    });
+    it('stays quiet for labelled nodes that have an ID, and for route-reflector=false', () => {
+      assert.ok(!codes(snap(healthy)).includes('RR_LABEL_WITHOUT_CLUSTER_ID'));
+      const s = snap(healthy, (items) => {
+        nodes(items)[10]!.metadata.labels!['route-reflector'] = 'false';
+      });
+      assert.ok(!codes(s).includes('RR_LABEL_WITHOUT_CLUSTER_ID'));
+    });
+  });
+
+  describe('RR_NOT_PEERED', () => {
+    it('fires for an RR no BGPPeer selects', () => {
+      const s = snap({ ...healthy, rrPeering: false, mesh: true });
+      const fs = [...configFindings(s)].filter((f) => f.code === 'RR_NOT_PEERED');
+      assert.equal(fs.length, 3);
+      assert.equal(fs[0]!.severity, 'critical');
+    });
+    it('stays quiet when a peerSelector matches the RR', () => assert.ok(!codes(snap(healthy)).includes('RR_NOT_PEERED')));
+  });
+
+  describe('RR_SINGLE and RR_SINGLE_ZONE', () => {
+    it('fires RR_SINGLE with one reflector', () => assert.equal(finding(snap({ ...healthy, rrs: 1 }), 'RR_SINGLE').severity, 'warning'));
+    it('fires RR_SINGLE_ZONE when all reflectors share a zone but nodes do not', () => {
+      const s = snap(healthy, (items) => {
+        for (const n of nodes(items)) if (n.metadata.labels?.['route-reflector']) n.metadata.labels['topology.kubernetes.io/zone'] = 'eu-west-1a';
+      });
+      assert.equal(finding(s, 'RR_SINGLE_ZONE').objects.length, 3);
+    });
+    it('stays quiet with 3 RRs in 3 zones, or a single-zone cluster', () => {
+      assert.ok(!codes(snap(healthy)).some((c) => c.startsWith('RR_SINGLE')));
+      assert.ok(!codes(snap({ ...healthy, zones: 1 })).some((c) => c.startsWith('RR_SINGLE')));
+    });
+  });
+
+  describe('MESH_OFF_NO_PEERS', () => {
+    it('fires with the mesh off and no BGPPeer', () => {
+      const s = snap({ ...healthy, rrs: 0, mesh: false });
+      assert.equal(finding(s, 'MESH_OFF_NO_PEERS').severity, 'critical');
+    });
+    it('stays quiet with a peer, or the mesh on', () => {
+      assert.ok(!codes(snap(healthy)).includes('MESH_OFF_NO_PEERS'));
+      assert.ok(!codes(snap({ ...healthy, rrs: 0 })).includes('MESH_OFF_NO_PEERS'));
+    });
+  });
+
+  describe('MESH_FIELDS_WITH_MESH_OFF', () => {
+    it('fires when nodeMeshPassword or nodeMeshMaxRestartTime is set with the mesh off', () => {
+      const s = snap(healthy, (items) => {
+        find(items, 'BGPConfiguration', 'default').spec!['nodeMeshMaxRestartTime'] = '120s';
+      });
+      const f = finding(s, 'MESH_FIELDS_WITH_MESH_OFF');
+      assert.match(f.fix, /"nodeMeshMaxRestartTime":null/);
+    });
+    it('stays quiet when the mesh is on', () => {
+      const s = snap({ ...healthy, rrs: 0 }, (items) => {
+        find(items, 'BGPConfiguration', 'default').spec!['nodeMeshPassword'] = { secretKeyRef: { name: 's', key: 'k' } };
+      });
+      assert.ok(!codes(s).includes('MESH_FIELDS_WITH_MESH_OFF'));
+    });
+  });
+
+  describe('ENCAP_ALWAYS_SAME_SUBNET', () => {
+    it('fires for IPIP Always when all nodes share a subnet', () => {
+      const f = finding(snap({ ...healthy, encapsulation: 'IPIP', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET');
+      assert.match(f.fix, /"ipipMode":"CrossSubnet"/);
+    });
+    it('fires for VXLAN Always too', () => {
+      assert.match(finding(snap({ ...healthy, encapsulation: 'VXLAN', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET').fix, /vxlanMode/);
+    });
+    it('stays quiet across subnets, or with CrossSubnet', () => {
+      assert.ok(!codes(snap({ ...healthy, encapsulation: 'IPIP', subnets: 'per-zone' })).includes('ENCAP_ALWAYS_SAME_SUBNET'));
+      assert.ok(!codes(snap({ ...healthy, encapsulation: 'IPIPCrossSubnet', subnets: 'single' })).includes('ENCAP_ALWAYS_SAME_SUBNET'));
+    });
+  });
+
+  describe('metrics', () => {
+    it('reports Felix and Typha metrics disabled as info', () => {
+      const s = snap({ ...healthy, felixMetrics: false, typhaMetrics: false });
+      assert.equal(finding(s, 'FELIX_METRICS_DISABLED').severity, 'info');
+      assert.equal(finding(s, 'TYPHA_METRICS_DISABLED').severity, 'info');
+      assert.match(finding(s, 'TYPHA_METRICS_DISABLED').fix, /typhaMetricsPort/);
+      const m = snap({ ...healthy, install: 'manifest', felixMetrics: false, typhaMetrics: false });
+      assert.match(finding(m, 'TYPHA_METRICS_DISABLED').fix, /TYPHA_PROMETHEUSMETRICSENABLED=true/);
+    });
+    it('accepts operator nodeMetricsPort as Felix metrics', () => {
+      const s = snap({ ...healthy, felixMetrics: false }, (items) => {
+        find(items, 'Installation').spec!['nodeMetricsPort'] = 9091;
+      });
+      assert.ok(!codes(s).includes('FELIX_METRICS_DISABLED'));
+    });
+  });
+
+  describe('Typha replicas', () => {
+    it('operator: fires when replicas differ from the formula', () => {
+      const f = finding(snap({ ...healthy, typhaReplicas: 2 }), 'TYPHA_REPLICAS_OFF_FORMULA');
+      assert.match(f.message, /runs 2 replicas; the operator's formula gives 3 for 150 schedulable nodes/);
+      assert.match(f.fix, /operator owns the replica count/);
+    });
+    it('manifest: fires outside the guidance with the exact kubectl scale command', () => {
+      const under = finding(snap({ ...healthy, install: 'manifest', typhaReplicas: 1 }), 'TYPHA_UNDER_PROVISIONED');
+      assert.equal(under.fix, 'kubectl scale deployment -n kube-system calico-typha --replicas=3');
+      const over = finding(snap({ ...healthy, install: 'manifest', typhaReplicas: 25 }), 'TYPHA_OVER_PROVISIONED');
+      assert.equal(over.fix, 'kubectl scale deployment -n kube-system calico-typha --replicas=20');
+    });
+    it('stays quiet within the guidance, and never fights an autoscaler', () => {
+      assert.ok(!codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 5 })).some((c) => c.startsWith('TYPHA_') && c !== 'TYPHA_METRICS_DISABLED'));
+      const auto = codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 1, typhaAutoscaler: true }));
+      assert.ok(auto.includes('TYPHA_AUTOSCALED'));
+      assert.ok(!auto.includes('TYPHA_UNDER_PROVISIONED'));
+    });
+    it('manifest without Typha above 50 nodes: TYPHA_MISSING', () => {
+      assert.ok(codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 0 })).includes('TYPHA_MISSING'));
+      assert.ok(!codes(snap({ ...healthy, nodes: 40, rrs: 0, install: 'manifest', typhaReplicas: 0 })).includes('TYPHA_MISSING'));
+    });
+  });
+});

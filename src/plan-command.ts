@@ -63,6 +63,13 @@ export abstract class PlanCommand extends BaseCommand {
     if ((flags.resume || flags.rollback) && flags.snapshot) throw usageError('--resume and --rollback act on the cluster; they cannot be used with --snapshot');
     const toScript = flags.output === 'script';
 
+    const { parseDurationMs } = await import('./model/duration.js');
+    const timeoutMs = parseDurationMs(flags.timeout);
+    if (timeoutMs === undefined || timeoutMs <= 0) throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
+    if (dryRun === 'none' && !toScript && !flags.yes) {
+      const { isInteractive } = await import('./prompt/index.js');
+      if (!isInteractive()) throw usageError('this changes the cluster and no one is at a terminal to confirm', 'pass --yes to apply without prompts, or --dry-run to only show the plan');
+    }
     if (flags.resume || flags.rollback) {
       if (dryRun !== 'none') throw usageError('--resume/--rollback cannot be combined with --dry-run');
       return this.execute(undefined, flags, flags.resume ? 'resume' : 'rollback');
@@ -145,6 +152,7 @@ export abstract class PlanCommand extends BaseCommand {
         statusShown = l !== '';
       },
       holder: holderIdentity(api.http.cfg.userName),
+      journalNamespace: snapshot?.calico.nodeNamespace ?? (snapshot?.calico.installMode === 'operator' ? 'calico-system' : undefined),
       resumeHint: this.resumeHint(),
       timeoutMs: flags.timeout !== '10m' ? timeoutMs : undefined,
       live: mode === 'fresh' && dryRun === 'none' ? live : undefined,
@@ -165,6 +173,7 @@ export abstract class PlanCommand extends BaseCommand {
           ? `${result.plan}: declined; ${result.message}`
           : `${c.yellow('■')} ${result.plan}: ${result.message}`,
     );
-    if (result.outcome === 'paused' || result.outcome === 'rolled-back') this.setExitCode(ExitCode.GATE);
+    // a rollback that was asked for and finished is a success; one forced by a gate is not
+    if (result.outcome === 'paused' || (result.outcome === 'rolled-back' && mode !== 'rollback')) this.setExitCode(ExitCode.GATE);
   }
 }

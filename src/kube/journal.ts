@@ -11,7 +11,7 @@ import type { KubeObject } from '../model/types.js';
 import type { Plan } from '../plan/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
-import { Lease, Namespace } from './resources.js';
+import { Lease } from './resources.js';
 
 export const LEASE_NAME = 'calico-tune';
 const ANN_PLAN = 'calico-tune.io/plan';
@@ -27,6 +27,11 @@ export interface JournalState {
   done: { id: string; at: string }[];
   /** Steps undone during a rollback (ids). */
   undone: { id: string; at: string }[];
+  /**
+   * The step being applied: recorded before its write, so a crash between the write and `done` is not lost
+   * (resume re-checks it, rollback undoes it; both are idempotent).
+   */
+  current?: string | undefined;
   startedAt: string;
   updatedAt: string;
   message?: string | undefined;
@@ -58,12 +63,27 @@ export function decodePlan(s: string): Plan {
   return JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as Plan;
 }
 
+/**
+ * A holder on this machine whose process is gone (killed, crashed) no longer holds the lock, even before the
+ * lease expires: `user@host (pid N)` with host = this host and no process N.
+ */
+export function holderIsDeadHere(holder: string): boolean {
+  const m = /^.+@(.+) \(pid (\d+)\)$/.exec(holder);
+  if (!m || m[1] !== os.hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 function leaseInfo(o: KubeObject, now = Date.now()): LockInfo {
   const spec = (o.spec ?? {}) as Record<string, unknown>;
   const holder = typeof spec['holderIdentity'] === 'string' && spec['holderIdentity'] !== '' ? spec['holderIdentity'] : undefined;
   const renewed = typeof spec['renewTime'] === 'string' ? spec['renewTime'] : undefined;
   const duration = typeof spec['leaseDurationSeconds'] === 'number' ? spec['leaseDurationSeconds'] : LEASE_SECONDS;
-  const held = holder !== undefined && renewed !== undefined && Date.parse(renewed) + duration * 1000 > now;
+  const held = holder !== undefined && renewed !== undefined && Date.parse(renewed) + duration * 1000 > now && !holderIsDeadHere(holder);
   const ann = o.metadata.annotations ?? {};
   let state: JournalState | undefined;
   let plan: Plan | undefined;
@@ -84,15 +104,7 @@ function leaseInfo(o: KubeObject, now = Date.now()): LockInfo {
   };
 }
 
-/** The namespace for the Lease: calico-system when it exists, else kube-system. */
-export async function journalNamespace(api: KubeApi): Promise<string> {
-  try {
-    return (await api.get(Namespace, 'calico-system')) ? 'calico-system' : 'kube-system';
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return 'kube-system';
-    throw e;
-  }
-}
+export const JOURNAL_NAMESPACES = ['calico-system', 'kube-system'];
 
 export class Journal {
   private lease?: KubeObject;
@@ -102,19 +114,28 @@ export class Journal {
 
   constructor(
     private readonly api: KubeApi,
-    readonly namespace: string,
+    public namespace: string,
     readonly holder: string,
   ) {}
 
-  static async open(api: KubeApi, holder: string): Promise<Journal> {
-    return new Journal(api, await journalNamespace(api), holder);
+  /**
+   * `preferred` is where a new Lease goes (calico-system when Calico runs there, else kube-system); an existing
+   * Lease is found in either namespace, so every user and install agrees on one lock.
+   */
+  static async open(api: KubeApi, holder: string, preferred?: string): Promise<Journal> {
+    return new Journal(api, preferred && JOURNAL_NAMESPACES.includes(preferred) ? preferred : 'kube-system', holder);
   }
 
   async read(): Promise<LockInfo | undefined> {
-    const o = await this.api.get(Lease, LEASE_NAME, this.namespace);
-    if (!o) return undefined;
-    this.lease = o;
-    return leaseInfo(o);
+    for (const ns of [this.namespace, ...JOURNAL_NAMESPACES.filter((n) => n !== this.namespace)]) {
+      const o = await this.api.get(Lease, LEASE_NAME, ns);
+      if (o) {
+        this.lease = o;
+        this.namespace = ns;
+        return leaseInfo(o);
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -205,8 +226,11 @@ export class Journal {
     this.lease = await this.api.replace(Lease, body);
   }
 
+  async stepStarted(id: string): Promise<void> {
+    await this.write({ current: id });
+  }
   async stepDone(id: string): Promise<void> {
-    await this.write({ done: [...(this.state?.done ?? []), { id, at: new Date().toISOString() }] });
+    await this.write({ done: [...(this.state?.done ?? []), { id, at: new Date().toISOString() }], current: undefined });
   }
   async stepUndone(id: string): Promise<void> {
     await this.write({ undone: [...(this.state?.undone ?? []), { id, at: new Date().toISOString() }] });

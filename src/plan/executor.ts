@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   /** A transient status line (gate progress), replaced by the next one on a terminal. */
   status: (line: string) => void;
   holder: string;
+  /** Where to create the Lease (calico-system for operator installs, else kube-system); existing ones are found in either. */
+  journalNamespace?: string | undefined;
   /** The command that resumes or rolls back, for messages. */
   resumeHint: string;
   /** Overrides every gate's timeout. */
@@ -203,7 +205,7 @@ export class Executor {
       return this.serverDryRun(plan);
     }
 
-    this.journal = await Journal.open(this.api, opts.holder);
+    this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
     if (plan) await checkPermissions(this.api, plan, calicoGroup, this.journal.namespace);
     const { plan: active, state } = await this.journal.acquire(opts.mode, plan);
     if (opts.mode !== 'fresh' && active) await checkPermissions(this.api, active, calicoGroup, this.journal.namespace);
@@ -257,13 +259,14 @@ export class Executor {
           }
         }
         const t0 = Date.now();
+        if (step.action !== 'wait') await this.journal!.stepStarted(step.id);
         if (step.action === 'wait') {
           const ok = await this.waitGate(step.gate!);
           if (!ok) {
             const why = `gate "${step.title}" timed out after ${step.gate!.timeout}`;
             if ((step.onTimeout ?? 'rollback') === 'rollback') {
               this.opts.log(`${why}: rolling back`);
-              const rb = await this.rollback(plan, { ...this.journal!.state!, done: [...done].map((id) => ({ id, at: '' })) }, why);
+              const rb = await this.rollback(plan, { ...this.journal!.state!, done: [...done].map((id) => ({ id, at: '' })), current: undefined }, why);
               return { ...rb, message: `${why}; ${rb.message}` };
             }
             await this.journal!.release(false, 'paused', why);
@@ -305,7 +308,8 @@ export class Executor {
   private async rollback(plan: Plan, state: JournalState, why: string): Promise<ExecuteResult> {
     await this.journal!.setPhase('rolling-back', why);
     const undone = new Set(state.undone?.map((u) => u.id) ?? []);
-    const doneIds = state.done.map((d) => d.id);
+    // the step in progress when a run died may have been written: undo it too (undo is idempotent)
+    const doneIds = [...state.done.map((d) => d.id), ...(state.current ? [state.current] : [])];
     const toUndo = plan.steps.filter((s) => doneIds.includes(s.id) && !undone.has(s.id)).reverse();
     this.opts.log(`rolling back ${toUndo.length} step(s) of ${plan.metadata.name}`);
     for (const step of toUndo) {

@@ -38,7 +38,8 @@ export interface TopologyCounts {
   current: number;
   currentNodeSessions: number;
   currentExternalSessions: number;
-  proposed?: { routeReflectors: number; sessions: number; perRouteReflector: number; perClient: number } | undefined;
+  proposed?:
+    { routeReflectors: number; sessions: number; perRouteReflector: number; perClient: number } | undefined;
 }
 
 export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undefined } = {}): TopologyCounts {
@@ -55,7 +56,12 @@ export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undef
     proposed:
       r === undefined
         ? undefined
-        : { routeReflectors: r, sessions: rrSessionCount(nodes, r), perRouteReflector: Math.max(0, nodes - 1), perClient: r },
+        : {
+            routeReflectors: r,
+            sessions: rrSessionCount(nodes, r),
+            perRouteReflector: Math.max(0, nodes - 1),
+            perClient: r,
+          },
   };
 }
 
@@ -84,11 +90,16 @@ export function renderTopologyTable(t: Topology, opts: { proposedRRs?: number | 
   }
   const pairs: [string, string][] = [
     ['BGP nodes', fmt(counts.nodes)],
-    ['full mesh', `${fmt(counts.fullMesh)} sessions (n(n-1)/2), ${fmt(Math.max(0, counts.nodes - 1))} per node`],
+    [
+      'full mesh',
+      `${fmt(counts.fullMesh)} sessions (n(n-1)/2), ${fmt(Math.max(0, counts.nodes - 1))} per node`,
+    ],
     [
       'now',
       `${fmt(counts.current)} sessions` +
-        (counts.currentExternalSessions > 0 ? ` (${fmt(counts.currentExternalSessions)} to external peers)` : '') +
+        (counts.currentExternalSessions > 0
+          ? ` (${fmt(counts.currentExternalSessions)} to external peers)`
+          : '') +
         (t.state.meshEnabled ? ', node-to-node mesh on' : ', node-to-node mesh off'),
     ],
   ];
@@ -136,7 +147,11 @@ export interface GraphOptions {
   collapse?: boolean | undefined;
 }
 
-function edgeStyle(t: Topology, a: number, b: number): { style: GEdge['style']; ebgp: boolean; reversed: boolean } {
+function edgeStyle(
+  t: Topology,
+  a: number,
+  b: number,
+): { style: GEdge['style']; ebgp: boolean; reversed: boolean } {
   const k = t.classes.length;
   const pr = t.pairs.get(a * k + b)!;
   const kind = effectiveProto(pr, t.classes[b]!).kind;
@@ -144,8 +159,10 @@ function edgeStyle(t: Topology, a: number, b: number): { style: GEdge['style']; 
   const fba = t.flags.get(b * k + a) ?? 0;
   const ebgp = (fab & FLAG_IBGP) === 0;
   if (kind === 'mesh') return { style: 'mesh', ebgp, reversed: false };
-  if ((fab & FLAG_CLIENT) !== 0 && (fba & FLAG_CLIENT) === 0) return { style: 'client', ebgp, reversed: false };
-  if ((fba & FLAG_CLIENT) !== 0 && (fab & FLAG_CLIENT) === 0) return { style: 'client', ebgp, reversed: true };
+  if ((fab & FLAG_CLIENT) !== 0 && (fba & FLAG_CLIENT) === 0)
+    return { style: 'client', ebgp, reversed: false };
+  if ((fba & FLAG_CLIENT) !== 0 && (fab & FLAG_CLIENT) === 0)
+    return { style: 'client', ebgp, reversed: true };
   return { style: 'peer', ebgp, reversed: false };
 }
 
@@ -171,13 +188,23 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
       if (!id) {
         id = `ext${extIds.size}`;
         extIds.set(key, id);
-        nodesOut.push({ id, label: [`${e.ip}${e.port ? `:${e.port}` : ''}`, `external AS ${e.remoteAS}`], kind: 'external' });
+        nodesOut.push({
+          id,
+          label: [`${e.ip}${e.port ? `:${e.port}` : ''}`, `external AS ${e.remoteAS}`],
+          kind: 'external',
+        });
       }
       const ek = `${owner}|${id}`;
       const prev = extEdges.get(ek);
       if (prev) prev.count += ownerCount;
       else {
-        const edge: GEdge = { from: owner, to: id, style: 'peer', ebgp: e.remoteAS !== names[i]!.asNumber, count: ownerCount };
+        const edge: GEdge = {
+          from: owner,
+          to: id,
+          style: 'peer',
+          ebgp: e.remoteAS !== names[i]!.asNumber,
+          count: ownerCount,
+        };
         extEdges.set(ek, edge);
         edges.push(edge);
       }
@@ -190,7 +217,11 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
       const n = names[i]!;
       nodesOut.push({
         id: id(i),
-        label: [n.name, ...(n.clusterId ? [`RR ${n.clusterId}`] : []), ...(n.asNumber !== t.state.globalAsNumber ? [`AS ${n.asNumber}`] : [])],
+        label: [
+          n.name,
+          ...(n.clusterId ? [`RR ${n.clusterId}`] : []),
+          ...(n.asNumber !== t.state.globalAsNumber ? [`AS ${n.asNumber}`] : []),
+        ],
         kind: n.clusterId ? 'rr' : 'node',
       });
     }
@@ -202,7 +233,13 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
         const b = t.classOf[j]!;
         if (!t.flags.has(a * k + b)) continue;
         const st = edgeStyle(t, a, b);
-        edges.push({ from: id(st.reversed ? j : i), to: id(st.reversed ? i : j), style: st.style, ebgp: st.ebgp, count: 1 });
+        edges.push({
+          from: id(st.reversed ? j : i),
+          to: id(st.reversed ? i : j),
+          style: st.style,
+          ebgp: st.ebgp,
+          count: 1,
+        });
       }
     }
     for (const i of live) addExternal(id(i), i, 1);
@@ -219,7 +256,11 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
       const gid = `rr${i}`;
       groupOf.set(i, gid);
       groups.set(gid, { id: gid, zone: n.zone ?? '', cls: t.classOf[i]!, members: [i] });
-      nodesOut.push({ id: gid, label: [n.name, `RR ${n.clusterId}`, ...(n.zone ? [n.zone] : [])], kind: 'rr' });
+      nodesOut.push({
+        id: gid,
+        label: [n.name, `RR ${n.clusterId}`, ...(n.zone ? [n.zone] : [])],
+        kind: 'rr',
+      });
       continue;
     }
     const key = `${n.zone ?? ''}|${t.classOf[i]}`;
@@ -243,8 +284,13 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
     nodesOut.push({
       id: g.id,
       label: [
-        (perZone.get(g.zone)! > 1 ? `${zoneLabel} (group ${nth})` : zoneLabel) + `: ${fmt(g.members.length)} nodes`,
-        ...(clique ? [`${t.state.meshEnabled && t.classes[g.cls]!.meshMember ? 'full mesh' : 'all peered'}: ${fmt(fullMeshSessionCount(g.members.length))} sessions`] : []),
+        (perZone.get(g.zone)! > 1 ? `${zoneLabel} (group ${nth})` : zoneLabel) +
+          `: ${fmt(g.members.length)} nodes`,
+        ...(clique
+          ? [
+              `${t.state.meshEnabled && t.classes[g.cls]!.meshMember ? 'full mesh' : 'all peered'}: ${fmt(fullMeshSessionCount(g.members.length))} sessions`,
+            ]
+          : []),
       ],
       kind: 'group',
     });
@@ -257,7 +303,13 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
       if (!t.flags.has(g1.cls * k + g2.cls)) continue;
       const st = edgeStyle(t, g1.cls, g2.cls);
       const count = g1.members.length * g2.members.length;
-      edges.push({ from: st.reversed ? g2.id : g1.id, to: st.reversed ? g1.id : g2.id, style: st.style, ebgp: st.ebgp, count });
+      edges.push({
+        from: st.reversed ? g2.id : g1.id,
+        to: st.reversed ? g1.id : g2.id,
+        style: st.style,
+        ebgp: st.ebgp,
+        count,
+      });
     }
   }
   for (const g of all) {
@@ -278,7 +330,12 @@ function dotQuote(s: string): string {
 /** Graphviz DOT (`dot -Tsvg`). */
 export function renderDot(t: Topology, opts: GraphOptions = {}): string {
   const g = buildGraph(t, opts);
-  const shape: Record<GNode['kind'], string> = { rr: 'doubleoctagon', node: 'box', group: 'box3d', external: 'ellipse' };
+  const shape: Record<GNode['kind'], string> = {
+    rr: 'doubleoctagon',
+    node: 'box',
+    group: 'box3d',
+    external: 'ellipse',
+  };
   const out = [
     'digraph bgp {',
     `  label=${dotQuote(g.title)};`,
@@ -287,7 +344,8 @@ export function renderDot(t: Topology, opts: GraphOptions = {}): string {
     '  node [fontname="Helvetica", fontsize=10];',
     '  edge [fontname="Helvetica", fontsize=9];',
   ];
-  for (const n of g.nodes) out.push(`  ${dotQuote(n.id)} [label=${dotQuote(n.label.join('\n'))}, shape=${shape[n.kind]}];`);
+  for (const n of g.nodes)
+    out.push(`  ${dotQuote(n.id)} [label=${dotQuote(n.label.join('\n'))}, shape=${shape[n.kind]}];`);
   for (const e of g.edges) {
     const attrs: string[] = [];
     if (e.style !== 'client') attrs.push('dir=none');
@@ -311,13 +369,23 @@ export function renderMermaid(t: Topology, opts: GraphOptions = {}): string {
   for (const n of g.nodes) {
     const text = mermaidText(n.label);
     const shaped =
-      n.kind === 'rr' ? `{{${text}}}` : n.kind === 'group' ? `[[${text}]]` : n.kind === 'external' ? `([${text}])` : `[${text}]`;
+      n.kind === 'rr'
+        ? `{{${text}}}`
+        : n.kind === 'group'
+          ? `[[${text}]]`
+          : n.kind === 'external'
+            ? `([${text}])`
+            : `[${text}]`;
     out.push(`  ${n.id}${shaped}`);
   }
   for (const e of g.edges) {
     const label = [g.collapsed ? fmt(e.count) : '', e.ebgp ? 'eBGP' : ''].filter(Boolean).join(' ');
     const arrow = e.style === 'mesh' ? '-.-' : e.style === 'client' ? '-->' : '---';
-    const withLabel = label ? (e.style === 'mesh' ? `-. ${mermaidText([label])} .-` : `${arrow}|${mermaidText([label])}|`) : arrow;
+    const withLabel = label
+      ? e.style === 'mesh'
+        ? `-. ${mermaidText([label])} .-`
+        : `${arrow}|${mermaidText([label])}|`
+      : arrow;
     out.push(`  ${e.from} ${withLabel} ${e.to}`);
   }
   return out.join('\n') + '\n';

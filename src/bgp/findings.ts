@@ -1,0 +1,204 @@
+/**
+ * BGP findings for `status`, from the session topology and the route-propagation verifier:
+ * - BGP_NODES_UNREACHABLE (critical): node pairs that do not learn each other's routes.
+ * - BGP_RR_SINGLE_POINT_OF_FAILURE (warning): every pair is fine now, but losing one route reflector cuts some off.
+ * - BGP_PEER_DUPLICATES_MESH (warning): a BGPPeer renders Node_/Global_ protocols to nodes that already have
+ *   Mesh_ sessions with each other (confd does not de-duplicate; the duplicates never come up).
+ * - BGP_PEER_SELECTOR_MATCHES_NOTHING (warning): a nodeSelector/peerSelector (or `node`) that selects no node.
+ * - BGP_PEER_SELECTOR_INVALID (critical): a selector Calico cannot parse (confd skips the BGPPeer).
+ */
+import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
+import { type Finding, firstRefs, nodeRef } from '../status/finding.js';
+import { parseSelectorCached } from './selector.js';
+import { bgpStateFromSnapshot, type BgpState } from './state.js';
+import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';
+import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
+
+const RR_SELECTOR = "route-reflector == 'true'";
+const MESH_ON_PATCH = `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{"nodeToNodeMeshEnabled":true}}'`;
+
+function peerRef(p: PeerSpec): ObjectRef {
+  return { kind: 'BGPPeer', name: p.name };
+}
+
+/** `bgppeers.crd.projectcalico.org` or `bgppeers.projectcalico.org`, as kubectl needs it. */
+function peerResource(p: PeerSpec): string {
+  const group = p.info.apiVersion.split('/')[0] || 'crd.projectcalico.org';
+  return `bgppeers.${group}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+function exampleText(ex: Unreachable[], max = 2): string {
+  return ex
+    .slice(0, max)
+    .map((e) => `${e.from} does not learn ${e.to}'s routes: ${e.reason}`)
+    .join('; ');
+}
+
+function selectorKeys(text: string): string[] {
+  try {
+    return [...parseSelectorCached(text).keys];
+  } catch {
+    return [];
+  }
+}
+
+/** A concrete fix for the most telling cause among the examples. */
+function unreachableFix(t: Topology, causes: Set<UnreachableCause>, isolated: string[]): string {
+  const s = t.state;
+  const rrs = s.nodes.filter((n) => n.participates && n.clusterId !== undefined);
+  const ids = [...new Set(rrs.map((n) => n.clusterId!))];
+  const fixes: string[] = [];
+  if (causes.has('shared-cluster-id')) {
+    fixes.push(
+      `peer every client with every route reflector of cluster ID ${ids.join('/')} (a BGPPeer with nodeSelector: all() and ` +
+        `peerSelector: ${RR_SELECTOR}), or give each route reflector its own cluster ID and mesh the reflectors: ` +
+        `kubectl annotate node ${rrs[1]?.name ?? '<rr>'} projectcalico.org/RouteReflectorClusterID=<unused IPv4> --overwrite`,
+    );
+  }
+  if (causes.has('not-reflected') || causes.has('no-path')) {
+    fixes.push(
+      `make the route reflectors peer with each other and every client peer with a route reflector ` +
+        `(BGPPeer nodeSelector: all(), peerSelector: ${RR_SELECTOR}; kubectl calico-tune migrate plan --to route-reflectors shows the full set)`,
+    );
+  }
+  if (causes.has('isolated') || isolated.length > 0) {
+    fixes.push(
+      s.meshEnabled
+        ? `give the isolated nodes sessions: a node with a cluster ID is outside the mesh and needs a BGPPeer that selects it ` +
+            `(peerSelector: ${RR_SELECTOR}), or remove its cluster ID: kubectl annotate node ${isolated[0] ?? '<node>'} projectcalico.org/RouteReflectorClusterID-`
+        : `peer the isolated nodes with the route reflectors (BGPPeer nodeSelector: all(), peerSelector: ${RR_SELECTOR}; ` +
+            `kubectl calico-tune rr promote <node> if there is none), or turn the mesh back on: ${MESH_ON_PATCH}`,
+    );
+  }
+  if (causes.has('as-path-loop') || causes.has('cluster-list-loop') || causes.has('originator-loop')) {
+    fixes.push(
+      'check the AS numbers and cluster IDs along the peering chain (kubectl calico-tune status -o yaml shows the sessions)',
+    );
+  }
+  return (
+    fixes.join('; or ') ||
+    `kubectl calico-tune status -o yaml  # lists the sessions; then peer the nodes with a route reflector`
+  );
+}
+
+export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSnapshot(s)): Finding[] {
+  if (s.calico.networkingBackend === 'vxlan' || s.calico.networkingBackend === 'none') return [];
+  const out: Finding[] = [];
+  const t = computeTopology(state);
+
+  // Selectors Calico cannot parse.
+  for (const p of t.peers) {
+    const sp = p.selectorProblem;
+    if (!sp) continue;
+    out.push({
+      code: 'BGP_PEER_SELECTOR_INVALID',
+      severity: 'critical',
+      message:
+        `BGPPeer ${p.name} has an invalid ${sp.field} ${JSON.stringify(sp.selector)} (error at position ${sp.position}: ` +
+        `${sp.message.replace(/^invalid selector .*? at position \d+: /, '')}); confd skips the whole BGPPeer, so it creates no sessions`,
+      objects: [peerRef(p)],
+      fix: `kubectl edit ${peerResource(p)} ${p.name}  # fix spec.${sp.field}; quote it in YAML ('${sp.field}: "..."'), an unquoted leading ! is a YAML tag`,
+    });
+  }
+
+  // Selectors (or node names) that select nothing.
+  for (const p of t.peers) {
+    if (p.selectorProblem) continue;
+    const problems: string[] = [];
+    const keys: string[] = [];
+    if (p.info.node !== undefined && p.localMatches === 0)
+      problems.push(`spec.node ${JSON.stringify(p.info.node)} names no node`);
+    else if (p.info.node === undefined && p.info.nodeSelector !== undefined && p.localMatches === 0) {
+      problems.push(`nodeSelector ${JSON.stringify(p.info.nodeSelector)} matches no node`);
+      keys.push(...selectorKeys(p.info.nodeSelector));
+    }
+    if (p.info.peerSelector !== undefined && p.remoteMatches === 0) {
+      problems.push(
+        `peerSelector ${JSON.stringify(p.info.peerSelector)} matches no node with an IPv4 address`,
+      );
+      keys.push(...selectorKeys(p.info.peerSelector));
+    }
+    if (problems.length === 0) continue;
+    const uniq = [...new Set(keys)];
+    out.push({
+      code: 'BGP_PEER_SELECTOR_MATCHES_NOTHING',
+      severity: 'warning',
+      message: `BGPPeer ${p.name}: ${problems.join(' and ')}, so it creates no BGP sessions`,
+      objects: [peerRef(p)],
+      fix:
+        (uniq.length > 0
+          ? `compare with the node labels: kubectl get nodes -L ${uniq.join(',')}; `
+          : 'kubectl get nodes; ') +
+        `then fix it (kubectl edit ${peerResource(p)} ${p.name}) or delete it (kubectl delete ${peerResource(p)} ${p.name})`,
+    });
+  }
+
+  // BGPPeer protocols that duplicate mesh sessions.
+  if (state.meshEnabled) {
+    for (const [j, d] of meshDuplicates(t)) {
+      const p = t.peers[j]!;
+      const [a, b] = d.example.map((i) => state.nodes[i]!.name);
+      out.push({
+        code: 'BGP_PEER_DUPLICATES_MESH',
+        severity: 'warning',
+        message:
+          `BGPPeer ${p.name} adds ${p.global ? 'Global_' : 'Node_'} sessions between ${plural(d.pairs, 'node pair')} that already have ` +
+          `node-to-node mesh sessions (e.g. ${a} and ${b}): confd does not de-duplicate them, BIRD attaches the peer's ` +
+          `connection to the Mesh_ protocol, and the duplicates stay down (calicoctl node status shows them not Established)`,
+        objects: [peerRef(p), nodeRef(a!), nodeRef(b!)],
+        fix:
+          `while the mesh is on, let the peerSelector match only nodes with a route-reflector cluster ID (they are outside the mesh), ` +
+          `e.g. peerSelector: ${RR_SELECTOR}; or finish the move to route reflectors: kubectl calico-tune migrate plan --to route-reflectors`,
+      });
+    }
+  }
+
+  // Reachability, now and with one route reflector down.
+  const v = verifyTopology(t, { n1: true, maxExamples: 3 });
+  if (v.unreachablePairs > 0) {
+    const onlyExternal = v.unreachablePairs === v.unreachableWithExternalPeers;
+    const causes = new Set(v.examples.map((e) => e.cause));
+    const names = [...new Set([...v.examples.flatMap((e) => [e.from, e.to]), ...v.isolated])];
+    const isolatedText =
+      v.isolated.length > 0
+        ? ` ${plural(v.isolated.length, 'node has', 'nodes have')} no BGP session at all (${v.isolated.slice(0, 5).join(', ')}${v.isolated.length > 5 ? ', ...' : ''}).`
+        : '';
+    const shared = causes.has('shared-cluster-id')
+      ? ' This is the shared-cluster-ID partial peering of projectcalico/calico#2735.'
+      : '';
+    out.push({
+      code: 'BGP_NODES_UNREACHABLE',
+      severity: onlyExternal ? 'info' : 'critical',
+      message:
+        `${plural(v.unreachablePairs, 'node pair')} of ${v.participating.toLocaleString('en-US')} BGP nodes cannot reach each other: ` +
+        `${exampleText(v.examples)}.${isolatedText}${shared}` +
+        (onlyExternal
+          ? ' All of them have external BGP peers, which may relay routes between them (the model cannot see external routers).'
+          : v.unreachableWithExternalPeers > 0
+            ? ` (${plural(v.unreachableWithExternalPeers, 'pair')} of them have external peers on both ends, which might relay.)`
+            : ''),
+      objects: firstRefs(names.map(nodeRef)),
+      fix: unreachableFix(t, causes, v.isolated),
+    });
+  } else if (v.n1 && !v.n1.ok) {
+    for (const f of v.n1.failures) {
+      const rr = state.nodes.find((n) => n.name === f.rr);
+      out.push({
+        code: 'BGP_RR_SINGLE_POINT_OF_FAILURE',
+        severity: 'warning',
+        message:
+          `if route reflector ${f.rr}${rr?.zone ? ` (zone ${rr.zone})` : ''} fails or restarts, ${plural(f.unreachablePairs, 'node pair')} ` +
+          `lose routes to each other: ${exampleText(f.examples, 1)}`,
+        objects: firstRefs([nodeRef(f.rr), ...f.examples.flatMap((e) => [nodeRef(e.from), nodeRef(e.to)])]),
+        fix:
+          `add a route reflector (ideally in another zone) and peer every client with every route reflector: ` +
+          `kubectl calico-tune rr promote <node>; with a shared cluster ID, every client must peer with every reflector`,
+      });
+    }
+  }
+  return out;
+}

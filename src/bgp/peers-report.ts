@@ -1,0 +1,88 @@
+/** `bgp peers`: the live sessions of some nodes compared with what the BGP model expects. Pure. */
+import type { ClusterSnapshot } from '../model/types.js';
+import type { ObservedNode } from '../plan/gates.js';
+import { bgpStateFromSnapshot } from './state.js';
+import { computeTopology, expectedPeers, type Topology } from './topology.js';
+
+export interface PeerRow {
+  peerIP: string;
+  peerNode: string | null;
+  type: string | null;
+  state: string;
+  since: string | null;
+  /** Whether the model expects this session (`false`: unexpected, e.g. a leftover mesh session). */
+  expected: boolean;
+}
+
+export interface NodePeers {
+  node: string;
+  source: string;
+  error: string | null;
+  peers: PeerRow[];
+  /** Sessions the model expects that the node does not report. */
+  missing: { peerIP: string; peerNode: string | null }[];
+  established: number;
+  ok: boolean;
+}
+
+export interface PeersReport {
+  apiVersion: 'calico-tune/v1';
+  kind: 'BgpPeers';
+  nodes: NodePeers[];
+  summary: { nodes: number; ok: number; unreported: number };
+}
+
+/** Which nodes to look at when none are named: the reflectors (they list every client), else one per zone. */
+export function defaultObservedNodes(s: ClusterSnapshot, t: Topology = computeTopology(bgpStateFromSnapshot(s))): string[] {
+  const rrs = t.state.nodes.filter((n) => n.participates && n.clusterId !== undefined).map((n) => n.name);
+  if (rrs.length) return rrs.slice(0, 10);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const n of t.state.nodes) {
+    if (!n.participates || seen.has(n.zone ?? '')) continue;
+    seen.add(n.zone ?? '');
+    out.push(n.name);
+    if (out.length >= 5) break;
+  }
+  return out;
+}
+
+export function peersReport(s: ClusterSnapshot, observed: Map<string, ObservedNode>, nodes: string[]): PeersReport {
+  const t = computeTopology(bgpStateFromSnapshot(s));
+  const ipToName = new Map<string, string>();
+  t.state.nodes.forEach((n, i) => {
+    const ip = t.ip[i];
+    if (ip) ipToName.set(ip, n.name);
+  });
+  const out: NodePeers[] = nodes.map((node) => {
+    const want = expectedPeers(t, node).filter((p) => p.established);
+    const wantIPs = new Set(want.map((p) => p.peerIP));
+    const o = observed.get(node);
+    const peers: PeerRow[] = (o?.peers ?? []).map((p) => ({
+      peerIP: p.peerIP,
+      peerNode: ipToName.get(p.peerIP) ?? null,
+      type: p.type ?? null,
+      state: p.state,
+      since: null,
+      expected: wantIPs.has(p.peerIP),
+    }));
+    const seen = new Set(peers.map((p) => p.peerIP));
+    const missing = want.filter((p) => !seen.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, peerNode: p.peerName ?? null }));
+    const established = peers.filter((p) => p.state === 'Established').length;
+    return {
+      node,
+      source: o?.source ?? 'none',
+      error: o?.error ?? (o?.peers ? null : 'no report'),
+      peers,
+      missing,
+      established,
+      ok: !!o?.peers && missing.length === 0 && peers.every((p) => p.expected && p.state === 'Established'),
+    };
+  });
+  return {
+    apiVersion: 'calico-tune/v1',
+    kind: 'BgpPeers',
+    nodes: out,
+    summary: { nodes: out.length, ok: out.filter((n) => n.ok).length, unreported: out.filter((n) => n.error).length },
+  };
+}

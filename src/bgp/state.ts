@@ -1,0 +1,95 @@
+/**
+ * The input of the BGP model: the few facts about a cluster that decide which BGP sessions Calico's confd
+ * renders and how BIRD propagates routes over them. Pure data; built from a snapshot here, or directly by
+ * planners (a plan step is "the same state with one field changed") and tests.
+ */
+import { effectiveBgp } from '../model/parse.js';
+import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from '../model/types.js';
+
+export interface BgpNode {
+  name: string;
+  /** IPv4 address without prefix: from `projectcalico.org/IPv4Address`, else the InternalIP. */
+  ip?: string | undefined;
+  /** The node's AS number (`projectcalico.org/ASNumber`) else the global one. */
+  asNumber: number;
+  /** The route-reflector cluster ID Calico uses (valid values only; an invalid one is ignored by Calico). */
+  clusterId?: string | undefined;
+  /** The labels BGPPeer selectors see (Kubernetes labels merged over `projectcalico.org/labels`). */
+  labels: Readonly<Record<string, string>>;
+  zone?: string | undefined;
+  /** Runs BIRD: a Linux node (not a virtual kubelet) with an IPv4 address. */
+  participates: boolean;
+}
+
+export interface BgpState {
+  /** Calico minor version (major 3 assumed): 27, 31, ... Decides whether RRs stay in the mesh (< 21). */
+  calicoMinor: number;
+  meshEnabled: boolean;
+  globalAsNumber: number;
+  nodes: BgpNode[];
+  /** In the order confd sees them (the snapshot's order: by name). First wins on duplicate keys. */
+  peers: BgpPeerInfo[];
+}
+
+/** Used when the snapshot does not tell the Calico version: current behaviour (RRs leave the mesh). */
+export const DEFAULT_CALICO_MINOR = 31;
+
+/** Before v3.21 (v3.13-v3.20, confd #311) route reflectors stayed in the node-to-node mesh. */
+export const RR_LEAVES_MESH_SINCE_MINOR = 21;
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Same as net.ts isStrictIPv4, in one regular expression (called for every node). */
+function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+/** The IPv4 address BIRD uses for a node, or undefined. */
+export function nodeIPv4(n: NodeInfo): string | undefined {
+  const raw = n.bgp.ipv4Address;
+  if (raw !== undefined) {
+    const slash = raw.indexOf('/');
+    const addr = (slash < 0 ? raw : raw.slice(0, slash)).trim();
+    return isIPv4(addr) ? addr : undefined;
+  }
+  return n.internalIP !== undefined && isIPv4(n.internalIP) ? n.internalIP : undefined;
+}
+
+export function calicoMinorOf(s: ClusterSnapshot): number {
+  const v = s.calico.version;
+  if (v === undefined) return DEFAULT_CALICO_MINOR;
+  if (v.major > 3) return 99;
+  if (v.major < 3) return 0;
+  return v.minor;
+}
+
+export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
+  const ip = nodeIPv4(n);
+  const linux = n.os === 'linux' || n.os === 'unknown';
+  return {
+    name: n.name,
+    ip,
+    asNumber: n.bgp.asNumber ?? globalAsNumber,
+    clusterId: n.bgp.rrClusterId,
+    labels: n.calicoLabels,
+    zone: n.zone,
+    participates: linux && !n.virtualKubelet && ip !== undefined,
+  };
+}
+
+export function bgpStateFromSnapshot(s: ClusterSnapshot): BgpState {
+  const eff = effectiveBgp(s);
+  return {
+    calicoMinor: calicoMinorOf(s),
+    meshEnabled: eff.meshEnabled,
+    globalAsNumber: eff.asNumber,
+    nodes: s.nodes.map((n) => bgpNodeFromInfo(n, eff.asNumber)),
+    peers: s.bgpPeers,
+  };
+}
+
+/** A copy of the state with some nodes not running BIRD (e.g. a route reflector that is down). */
+export function withNodesDown(state: BgpState, names: Iterable<string>): BgpState {
+  const down = new Set(names);
+  return { ...state, nodes: state.nodes.map((n) => (down.has(n.name) ? { ...n, participates: false } : n)) };
+}

@@ -1,0 +1,799 @@
+/**
+ * The BGP sessions Calico configures, computed the way confd does it, stored compactly.
+ *
+ * Sources (see /work/research/bird-rr-semantics.md §2): confd `bird.cfg.template` / `bgp_processor.go`
+ * (mesh, RR-client marking, skip self) and `client.go#updatePeersV1` (BGPPeer expansion, first-wins keys,
+ * automatic reverse peerings).
+ *
+ * Semantics implemented:
+ * - Mesh (`Mesh_<ip>`): when `nodeToNodeMeshEnabled`, between every two nodes with an IPv4 address; from
+ *   Calico v3.21 a node with a (valid) route-reflector cluster ID is out of the mesh on both sides (v3.13-v3.20
+ *   kept RRs in). The remote AS is the peer node's AS. Mesh sessions never carry `rr client`.
+ * - BGPPeers, in the order given (the snapshot's: by name; confd's own order between two BGPPeers of the
+ *   same pass is Go map order, i.e. undefined):
+ *   - pass 1, global BGPPeers (no `node`/`nodeSelector`) first: key (peer IP) for every node (`Global_`);
+ *     then node BGPPeers: key (local node, peer IP) (`Node_`); the first value for a key wins and a node key
+ *     is dropped when a global key for the same IP exists. Remote side: `peerSelector` nodes (their IP,
+ *     their AS, their cluster ID) or `peerIP` (the BGPPeer's `asNumber`, no cluster ID).
+ *   - pass 2, automatic reverse peerings (unless `reversePeering: Manual`): the `peerSelector` nodes (or the
+ *     node whose IP is `peerIP` and whose AS is the BGPPeer's, 0 meaning the global AS) get `Node_` keys to
+ *     the local nodes (`nodeSelector`/`node`, all nodes for a global BGPPeer), with those nodes' AS/cluster ID.
+ *   - a node skips a peer whose IP is its own.
+ * - RR client: on node n, a protocol is `rr client` when its remote AS equals n's AS, n has a cluster ID, and
+ *   the peer's cluster ID (known only for selector-derived and reverse peers; empty for `peerIP` peers) is
+ *   empty or different.
+ * - A session between two nodes is established only if both run BIRD, both configure a protocol to each
+ *   other, and each side's configured remote AS is the other's AS.
+ * - Mesh and BGPPeer protocols to the same IP are not de-duplicated by confd; BIRD matches incoming
+ *   connections by IP to the first protocol in the file, which is the `Mesh_` one (the template renders the
+ *   mesh first), so the mesh session is the established one and the BGPPeer protocol is a stuck duplicate.
+ * - `peerIP` not belonging to any node: an external peer. It counts as a session (assumed up when the
+ *   BGPPeer has an `asNumber`) but takes no part in node-to-node propagation. IPv6 peer IPs are ignored (this
+ *   is the IPv4 model). Ports are ignored for node peers.
+ * - An invalid selector makes confd skip the BGPPeer (Calico's API validation normally prevents it).
+ * - Two nodes with the same IP: only the first keeps it (the others are treated as having no IP).
+ *
+ * Compactness: nodes are grouped into classes with the same signature (participation, AS, cluster ID, mesh
+ * membership, and for every BGPPeer that creates node-to-node protocols, membership of its local, remote and
+ * reverse-local sets). Everything confd renders between two nodes depends only on their classes, so the
+ * topology stores protocols per ordered class pair; a class may be a clique (sessions among its members).
+ * Node-specific peerings make singleton classes, which degrades gracefully to per-node detail.
+ */
+import type { BgpPeerInfo } from '../model/types.js';
+import { isStrictIPv4 } from '../model/net.js';
+import { parseSelectorCached, SelectorParseError, type Selector } from './selector.js';
+import { RR_LEAVES_MESH_SINCE_MINOR, type BgpState } from './state.js';
+
+/** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
+export type SessionKind = 'mesh' | 'node' | 'global';
+
+/** The set of nodes a BGPPeer's side covers. */
+export class MemberSet {
+  private constructor(
+    private readonly allNodes: boolean,
+    private readonly one: number,
+    private readonly bits: Uint8Array | undefined,
+  ) {}
+  static all(): MemberSet {
+    return new MemberSet(true, -1, undefined);
+  }
+  static none(): MemberSet {
+    return new MemberSet(false, -1, undefined);
+  }
+  static single(i: number): MemberSet {
+    return new MemberSet(false, i, undefined);
+  }
+  static of(bits: Uint8Array): MemberSet {
+    return new MemberSet(false, -1, bits);
+  }
+  has(i: number): boolean {
+    return this.allNodes || i === this.one || (this.bits !== undefined && this.bits[i] === 1);
+  }
+  count(n: number): number {
+    if (this.allNodes) return n;
+    if (this.bits) return this.bits.reduce((a, b) => a + b, 0);
+    return this.one >= 0 ? 1 : 0;
+  }
+  indices(n: number): number[] {
+    if (this.allNodes) return Array.from({ length: n }, (_, i) => i);
+    if (this.bits) {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) if (this.bits[i] === 1) out.push(i);
+      return out;
+    }
+    return this.one >= 0 ? [this.one] : [];
+  }
+}
+
+export interface SelectorProblem {
+  field: 'nodeSelector' | 'peerSelector';
+  selector: string;
+  message: string;
+  position: number;
+}
+
+/** One BGPPeer as confd expands it. */
+export interface PeerSpec {
+  index: number;
+  name: string;
+  info: BgpPeerInfo;
+  /** No `node` and no `nodeSelector`: applies to every node (`Global_` protocols). */
+  global: boolean;
+  /** Automatic reverse peerings (reversePeering is not `Manual`). */
+  reverse: boolean;
+  peerIP?: string | undefined;
+  port?: number | undefined;
+  asNumber?: number | undefined;
+  /** Node whose IP is `peerIP`, or -1. */
+  targetNode: number;
+  /** `peerIP` outside the cluster's node IPs. */
+  external: boolean;
+  /** Why confd renders nothing for it (invalid selector, unusable peerIP, ...). */
+  ignored?: string | undefined;
+  selectorProblem?: SelectorProblem | undefined;
+  /** Creates protocols between cluster nodes. */
+  affectsNodes: boolean;
+  /** Pass 1 local nodes (`node`, `nodeSelector`, or all). */
+  local: MemberSet;
+  /** Pass 1 remote nodes (with an IP): `peerSelector` matches, or the node whose IP is `peerIP`. */
+  remote: MemberSet;
+  /** Pass 2 local nodes: `peerSelector` matches, or the `peerIP` node when its AS matches. */
+  revLocal: MemberSet;
+  /** How many nodes each side matched (for "selector matches nothing"). */
+  localMatches: number;
+  remoteMatches: number;
+}
+
+/** A protocol one node configures toward another (or toward an external peer). */
+export interface Proto {
+  kind: SessionKind;
+  remoteAS: number;
+  /** The peer's cluster ID as confd knows it (selector-derived peers only). */
+  rr?: string | undefined;
+  /** Index of the BGPPeer that produced it (first wins), -1 for the mesh. */
+  peer: number;
+}
+
+/** What a node of class `a` configures toward a (different) node of class `b`. */
+export interface ClassPair {
+  mesh: boolean;
+  /** The BGPPeer-derived protocol (after first-wins), if any. */
+  peer?: Proto | undefined;
+  /** Every BGPPeer that would produce a protocol for this pair (the winner first). */
+  via: number[];
+}
+
+export interface NodeClass {
+  id: number;
+  members: number[];
+  /** Members run BIRD (and have an IP). */
+  participating: boolean;
+  hasIp: boolean;
+  asNumber: number;
+  clusterId?: string | undefined;
+  meshMember: boolean;
+}
+
+export interface ExtProto extends Proto {
+  ip: string;
+  port?: number | undefined;
+}
+
+export const FLAG_IBGP = 1;
+/** Set on key a*k+b when a node of class a treats its peer of class b as a route-reflector client. */
+export const FLAG_CLIENT = 2;
+
+export interface Topology {
+  state: BgpState;
+  n: number;
+  /** Per node: the IP the model uses (undefined when none, or when another node already has it). */
+  ip: (string | undefined)[];
+  participates: Uint8Array;
+  nodeIndex: Map<string, number>;
+  ipIndex: Map<string, number>;
+  peers: PeerSpec[];
+  classOf: Int32Array;
+  classes: NodeClass[];
+  /** Ordered class pairs with a configured protocol, key `a * classes.length + b`. */
+  pairs: Map<number, ClassPair>;
+  /** Established sessions between classes (neighbour class ids; a class lists itself when it is a clique). */
+  adj: number[][];
+  /** Per established ordered class pair: FLAG_IBGP | FLAG_CLIENT. */
+  flags: Map<number, number>;
+  /** External protocols every participating node has (global BGPPeers with an external peerIP). */
+  globalExternals: ExtProto[];
+  /** External protocols of single nodes. */
+  nodeExternals: Map<number, ExtProto[]>;
+  /** Things the model noticed and worked around (duplicate IPs, ignored BGPPeers). */
+  problems: string[];
+}
+
+function parsePeerIP(raw: string): { ip?: string; port?: number; v6?: boolean } {
+  const s = raw.trim();
+  const m4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(s);
+  if (m4) {
+    if (!isStrictIPv4(m4[1]!)) return {};
+    return { ip: m4[1], port: m4[2] !== undefined ? Number(m4[2]) : undefined };
+  }
+  if (s.includes(':')) return { v6: true };
+  return {};
+}
+
+function trySel(
+  text: string,
+  field: 'nodeSelector' | 'peerSelector',
+): { sel: Selector; problem?: undefined } | { sel?: undefined; problem: SelectorProblem } {
+  try {
+    return { sel: parseSelectorCached(text) };
+  } catch (e) {
+    if (e instanceof SelectorParseError) {
+      return { problem: { field, selector: text, message: e.message.split('\n')[0]!, position: e.position } };
+    }
+    throw e;
+  }
+}
+
+function matchSet(sel: Selector, state: BgpState, requireIp: (i: number) => boolean): MemberSet {
+  const bits = new Uint8Array(state.nodes.length);
+  state.nodes.forEach((node, i) => {
+    if (requireIp(i) && sel.matches(node.labels)) bits[i] = 1;
+  });
+  return MemberSet.of(bits);
+}
+
+/** Expands the BGPPeers (selectors evaluated once per node). */
+function expandPeers(
+  state: BgpState,
+  ip: (string | undefined)[],
+  nodeIndex: Map<string, number>,
+  ipIndex: Map<string, number>,
+  problems: string[],
+): PeerSpec[] {
+  const n = state.nodes.length;
+  const hasIp = (i: number): boolean => ip[i] !== undefined;
+  const any = (): boolean => true;
+  return state.peers.map((info, index): PeerSpec => {
+    const spec: PeerSpec = {
+      index,
+      name: info.name,
+      info,
+      global: info.node === undefined && info.nodeSelector === undefined,
+      reverse: (info.reversePeering ?? 'Auto') !== 'Manual',
+      asNumber: info.asNumber,
+      targetNode: -1,
+      external: false,
+      affectsNodes: false,
+      local: MemberSet.none(),
+      remote: MemberSet.none(),
+      revLocal: MemberSet.none(),
+      localMatches: 0,
+      remoteMatches: 0,
+    };
+    // Local side.
+    if (info.node !== undefined) {
+      const i = nodeIndex.get(info.node);
+      spec.local = i === undefined ? MemberSet.none() : MemberSet.single(i);
+    } else if (info.nodeSelector !== undefined) {
+      const r = trySel(info.nodeSelector, 'nodeSelector');
+      if (r.sel) spec.local = matchSet(r.sel, state, any);
+      else spec.selectorProblem = r.problem;
+    } else {
+      spec.local = MemberSet.all();
+    }
+    spec.localMatches = spec.local.count(n);
+    // Remote side.
+    if (info.peerSelector !== undefined) {
+      const r = trySel(info.peerSelector, 'peerSelector');
+      if (r.sel) {
+        spec.remote = matchSet(r.sel, state, hasIp);
+        spec.revLocal = matchSet(r.sel, state, any);
+        spec.remoteMatches = spec.remote.count(n);
+        spec.affectsNodes = true;
+      } else {
+        spec.selectorProblem ??= r.problem;
+      }
+    } else if (info.peerIP !== undefined) {
+      const p = parsePeerIP(info.peerIP);
+      if (p.ip === undefined) {
+        spec.ignored = p.v6
+          ? 'IPv6 peerIP (this is the IPv4 model)'
+          : `peerIP ${info.peerIP} is not an IP address`;
+      } else {
+        spec.peerIP = p.ip;
+        spec.port = p.port;
+        const t = ipIndex.get(p.ip);
+        if (t === undefined) {
+          spec.external = true;
+          spec.remoteMatches = 1;
+        } else {
+          spec.targetNode = t;
+          spec.remote = MemberSet.single(t);
+          spec.remoteMatches = 1;
+          spec.affectsNodes = true;
+          const want =
+            info.asNumber === undefined || info.asNumber === 0 ? state.globalAsNumber : info.asNumber;
+          spec.revLocal = state.nodes[t]!.asNumber === want ? MemberSet.single(t) : MemberSet.none();
+        }
+      }
+    } else {
+      spec.ignored = 'neither peerIP nor peerSelector is set';
+    }
+    if (spec.selectorProblem) {
+      spec.ignored = `invalid ${spec.selectorProblem.field}: ${spec.selectorProblem.message}`;
+      spec.local = MemberSet.none();
+      spec.remote = MemberSet.none();
+      spec.revLocal = MemberSet.none();
+      spec.affectsNodes = false;
+      spec.external = false;
+    }
+    if (spec.ignored) problems.push(`BGPPeer ${info.name} ignored: ${spec.ignored}`);
+    return spec;
+  });
+}
+
+/** Builds the topology. O(nodes x node-affecting BGPPeers) plus O(class pairs x BGPPeers). */
+export function computeTopology(state: BgpState): Topology {
+  const n = state.nodes.length;
+  const problems: string[] = [];
+  const nodeIndex = new Map<string, number>();
+  const ipIndex = new Map<string, number>();
+  const ip: (string | undefined)[] = new Array<string | undefined>(n);
+  const participates = new Uint8Array(n);
+  state.nodes.forEach((node, i) => {
+    if (!nodeIndex.has(node.name)) nodeIndex.set(node.name, i);
+    let addr = node.ip;
+    if (addr !== undefined) {
+      const other = ipIndex.get(addr);
+      if (other !== undefined) {
+        problems.push(
+          `nodes ${state.nodes[other]!.name} and ${node.name} have the same IP ${addr}; ${node.name} is left out`,
+        );
+        addr = undefined;
+      } else ipIndex.set(addr, i);
+    }
+    ip[i] = addr;
+    participates[i] = node.participates && addr !== undefined ? 1 : 0;
+  });
+
+  const peers = expandPeers(state, ip, nodeIndex, ipIndex, problems);
+  const affecting = peers.filter((p) => p.affectsNodes);
+  const rrInMesh = state.calicoMinor < RR_LEAVES_MESH_SINCE_MINOR;
+  const meshMember = (i: number): boolean =>
+    state.meshEnabled && ip[i] !== undefined && (rrInMesh || state.nodes[i]!.clusterId === undefined);
+
+  // Signatures -> classes.
+  const classOf = new Int32Array(n);
+  const classes: NodeClass[] = [];
+  const bySig = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const node = state.nodes[i]!;
+    let sig = `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|`;
+    for (const p of affecting) {
+      sig += String((p.local.has(i) ? 1 : 0) | (p.remote.has(i) ? 2 : 0) | (p.revLocal.has(i) ? 4 : 0));
+    }
+    let c = bySig.get(sig);
+    if (c === undefined) {
+      c = classes.length;
+      bySig.set(sig, c);
+      classes.push({
+        id: c,
+        members: [],
+        participating: participates[i] === 1,
+        hasIp: ip[i] !== undefined,
+        asNumber: node.asNumber,
+        clusterId: node.clusterId,
+        meshMember: meshMember(i),
+      });
+    }
+    classOf[i] = c;
+    classes[c]!.members.push(i);
+  }
+  const k = classes.length;
+
+  // Candidate ordered class pairs: wherever some rule could render a protocol.
+  const candidates = new Set<number>();
+  const addBlock = (as: Iterable<number>, bs: Iterable<number>): void => {
+    const bl = [...bs];
+    for (const a of as) for (const b of bl) candidates.add(a * k + b);
+  };
+  const classesOf = (m: MemberSet, needIp: boolean): Set<number> => {
+    const out = new Set<number>();
+    for (const c of classes) if ((!needIp || c.hasIp) && m.has(c.members[0]!)) out.add(c.id);
+    return out;
+  };
+  const meshClasses = classes.filter((c) => c.meshMember).map((c) => c.id);
+  addBlock(meshClasses, meshClasses);
+  for (const p of affecting) {
+    addBlock(classesOf(p.local, false), classesOf(p.remote, true));
+    if (p.reverse) addBlock(classesOf(p.revLocal, false), classesOf(p.local, true));
+  }
+  for (const key of [...candidates]) candidates.add((key % k) * k + Math.floor(key / k));
+
+  const pairs = new Map<number, ClassPair>();
+  const globalPeers = affecting.filter((p) => p.global);
+  const nodePeers = affecting.filter((p) => !p.global);
+  const reversePeers = affecting.filter((p) => p.reverse);
+  const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
+  const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
+    p.targetNode >= 0
+      ? { remoteAS: p.asNumber ?? 0, rr: undefined }
+      : { remoteAS: state.nodes[m]!.asNumber, rr: cluster(m) };
+  const pairOf = (a: number, b: number): ClassPair | undefined => {
+    // Representatives: distinct nodes, both may come from the same class.
+    const ca = classes[a]!;
+    const cb = classes[b]!;
+    const x = ca.members[0]!;
+    const y = a === b ? cb.members[1] : cb.members[0];
+    if (y === undefined || ip[y] === undefined) return undefined;
+    const mesh = meshMember(x) && meshMember(y);
+    const via: number[] = [];
+    let peer: Proto | undefined;
+    for (const p of globalPeers) {
+      if (!p.remote.has(y)) continue;
+      via.push(p.index);
+      peer ??= { kind: 'global', ...fwd(p, y), peer: p.index };
+    }
+    for (const p of nodePeers) {
+      if (!(p.local.has(x) && p.remote.has(y))) continue;
+      via.push(p.index);
+      peer ??= { kind: 'node', ...fwd(p, y), peer: p.index };
+    }
+    for (const p of reversePeers) {
+      if (!(p.revLocal.has(x) && p.local.has(y))) continue;
+      via.push(p.index);
+      peer ??= { kind: 'node', remoteAS: state.nodes[y]!.asNumber, rr: cluster(y), peer: p.index };
+    }
+    if (!mesh && peer === undefined) return undefined;
+    return { mesh, peer, via };
+  };
+  for (const key of candidates) {
+    const pr = pairOf(Math.floor(key / k), key % k);
+    if (pr) pairs.set(key, pr);
+  }
+
+  // Established sessions.
+  const adj: number[][] = classes.map(() => []);
+  const flags = new Map<number, number>();
+  for (const [key, pr] of pairs) {
+    const a = Math.floor(key / k);
+    const b = key % k;
+    if (b < a) continue;
+    const back = pairs.get(b * k + a);
+    if (!back) continue;
+    const ca = classes[a]!;
+    const cb = classes[b]!;
+    if (!ca.participating || !cb.participating) continue;
+    const pa = effectiveProto(pr, cb);
+    const pb = effectiveProto(back, ca);
+    if (pa.remoteAS !== cb.asNumber || pb.remoteAS !== ca.asNumber) continue;
+    const ibgp = ca.asNumber === cb.asNumber ? FLAG_IBGP : 0;
+    flags.set(key, ibgp | (isClient(pa, ca) ? FLAG_CLIENT : 0));
+    flags.set(b * k + a, ibgp | (isClient(pb, cb) ? FLAG_CLIENT : 0));
+    adj[a]!.push(b);
+    if (a !== b) adj[b]!.push(a);
+  }
+
+  // External peers.
+  const globalExternals: ExtProto[] = [];
+  const globalKeys = new Set<string>();
+  const extKey = (p: PeerSpec): string => `${p.peerIP}|${p.port ?? ''}`;
+  for (const p of peers) {
+    if (!p.external || !p.global || globalKeys.has(extKey(p))) continue;
+    globalKeys.add(extKey(p));
+    globalExternals.push({
+      kind: 'global',
+      remoteAS: p.asNumber ?? 0,
+      peer: p.index,
+      ip: p.peerIP!,
+      port: p.port,
+    });
+  }
+  const nodeExternals = new Map<number, ExtProto[]>();
+  const nodeKeys = new Map<number, Set<string>>();
+  for (const p of peers) {
+    if (!p.external || p.global || globalKeys.has(extKey(p))) continue;
+    for (const i of p.local.indices(n)) {
+      let keys = nodeKeys.get(i);
+      if (!keys) nodeKeys.set(i, (keys = new Set()));
+      if (keys.has(extKey(p))) continue;
+      keys.add(extKey(p));
+      let list = nodeExternals.get(i);
+      if (!list) nodeExternals.set(i, (list = []));
+      list.push({ kind: 'node', remoteAS: p.asNumber ?? 0, peer: p.index, ip: p.peerIP!, port: p.port });
+    }
+  }
+
+  return {
+    state,
+    n,
+    ip,
+    participates,
+    nodeIndex,
+    ipIndex,
+    peers,
+    classOf,
+    classes,
+    pairs,
+    adj,
+    flags,
+    globalExternals,
+    nodeExternals,
+    problems,
+  };
+}
+
+/** The protocol that carries the session: the mesh one when both exist (rendered first, matched first). */
+export function effectiveProto(pr: ClassPair, remote: NodeClass): Proto {
+  if (pr.mesh) return { kind: 'mesh', remoteAS: remote.asNumber, rr: undefined, peer: -1 };
+  return pr.peer!;
+}
+
+function isClient(p: Proto, local: NodeClass): boolean {
+  return (
+    p.kind !== 'mesh' &&
+    local.clusterId !== undefined &&
+    p.remoteAS === local.asNumber &&
+    (p.rr === undefined || p.rr !== local.clusterId)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Queries
+
+function classSize(t: Topology, c: number, sizes?: Int32Array): number {
+  if (sizes) return sizes[c]!;
+  const cl = t.classes[c]!;
+  return cl.participating ? cl.members.length : 0;
+}
+
+/** Participating members per class (what propagation and counting use). */
+export function classSizes(t: Topology): Int32Array {
+  return Int32Array.from(t.classes, (c) => (c.participating ? c.members.length : 0));
+}
+
+/** External protocols node i configures (only counted for nodes running BIRD). */
+export function externalsOf(t: Topology, i: number): ExtProto[] {
+  const own = t.nodeExternals.get(i);
+  return own ? [...t.globalExternals, ...own] : t.globalExternals;
+}
+
+function externalUp(p: ExtProto): boolean {
+  return p.remoteAS > 0;
+}
+
+/** Established node-to-node sessions of a node of class c (for the given class sizes). */
+export function nodeSessionsOfClass(t: Topology, c: number, sizes?: Int32Array): number {
+  let s = 0;
+  for (const b of t.adj[c]!) s += classSize(t, b, sizes) - (b === c ? 1 : 0);
+  return s;
+}
+
+/** Established sessions between nodes. */
+export function nodeSessionCount(t: Topology, sizes?: Int32Array): number {
+  const k = t.classes.length;
+  let total = 0;
+  for (let a = 0; a < k; a++) {
+    const sa = classSize(t, a, sizes);
+    for (const b of t.adj[a]!) {
+      if (b < a) continue;
+      const sb = classSize(t, b, sizes);
+      total += a === b ? (sa * (sa - 1)) / 2 : sa * sb;
+    }
+  }
+  return total;
+}
+
+/** Sessions to external peers (participating nodes, peers with an AS number). */
+export function externalSessionCount(t: Topology): number {
+  let total = 0;
+  const g = t.globalExternals.filter(externalUp).length;
+  for (let i = 0; i < t.n; i++) {
+    if (t.participates[i] !== 1) continue;
+    total += g + (t.nodeExternals.get(i)?.filter(externalUp).length ?? 0);
+  }
+  return total;
+}
+
+/** Total established-able sessions: between nodes, plus to external peers. */
+export function sessionCount(t: Topology): number {
+  return nodeSessionCount(t) + externalSessionCount(t);
+}
+
+/** Sessions of one node (to nodes and external peers). */
+export function sessionsOfNode(t: Topology, nodeIndex: number): number {
+  if (t.participates[nodeIndex] !== 1) return 0;
+  return nodeSessionsOfClass(t, t.classOf[nodeIndex]!) + externalsOf(t, nodeIndex).filter(externalUp).length;
+}
+
+export interface ExpectedPeer {
+  peerName?: string | undefined;
+  peerIP: string;
+  port?: number | undefined;
+  kind: SessionKind;
+  /** Same AS on both ends (as this node configures it). */
+  ibgp: boolean;
+  remoteAS: number;
+  /** This node marks the peer `rr client` (it reflects to it). */
+  peerIsClient: boolean;
+  /** The peer marks this node `rr client`. */
+  weAreClient: boolean;
+  /** What configured it: `node-to-node mesh` or BGPPeer names (the one that won first). */
+  via: string[];
+  /** Can reach Established (both sides configured, AS numbers agree, peer runs BIRD). */
+  established: boolean;
+  /** Why not, when it cannot. */
+  problem?: string | undefined;
+}
+
+const MESH_VIA = 'node-to-node mesh';
+
+function ipNum(s: string): number {
+  return s.split('.').reduce((a, p) => a * 256 + Number(p), 0);
+}
+
+/**
+ * The BGP peers `calicoctl node status` on this node lists. By default only the ones that can reach
+ * Established (what a gate should wait for); `includeDown` adds protocols confd renders that cannot come up
+ * (duplicates of mesh sessions, one-sided peerings, AS mismatches, peers not running BIRD), with `problem`.
+ * External peers are assumed to be up when the BGPPeer has an asNumber. O(nodes).
+ */
+export function expectedPeers(
+  t: Topology,
+  nodeName: string,
+  opts: { includeDown?: boolean } = {},
+): ExpectedPeer[] {
+  const i = t.nodeIndex.get(nodeName);
+  if (i === undefined || t.participates[i] !== 1) return [];
+  const k = t.classes.length;
+  const a = t.classOf[i]!;
+  const ca = t.classes[a]!;
+  const me = t.state.nodes[i]!;
+  const rows: ExpectedPeer[] = [];
+  const peerName = (j: number): string => t.peers[j]!.name;
+  for (let m = 0; m < t.n; m++) {
+    if (m === i || t.ip[m] === undefined) continue;
+    const b = t.classOf[m]!;
+    const pr = t.pairs.get(a * k + b);
+    if (!pr) continue;
+    const cb = t.classes[b]!;
+    const back = t.pairs.get(b * k + a);
+    const other = t.state.nodes[m]!;
+    const eff = effectiveProto(pr, cb);
+    const backEff = back ? effectiveProto(back, ca) : undefined;
+    let problem: string | undefined;
+    if (!cb.participating)
+      problem = `${other.name} does not run BIRD (not a Linux calico-node with an IPv4 address)`;
+    else if (eff.remoteAS !== other.asNumber) {
+      problem = `configured remote AS ${eff.remoteAS || '(none)'} but ${other.name} uses AS ${other.asNumber}`;
+    } else if (!backEff) {
+      problem = `${other.name} configures no session back to ${me.name} (one-sided peering, e.g. reversePeering: Manual without a mirror BGPPeer)`;
+    } else if (backEff.remoteAS !== me.asNumber) {
+      problem = `${other.name} expects AS ${backEff.remoteAS || '(none)'} but ${me.name} uses AS ${me.asNumber}`;
+    }
+    const established = problem === undefined;
+    const flags = t.flags.get(a * k + b) ?? 0;
+    const backFlags = t.flags.get(b * k + a) ?? 0;
+    const via = [...(pr.mesh ? [MESH_VIA] : []), ...pr.via.map(peerName)];
+    if (established || opts.includeDown) {
+      rows.push({
+        peerName: other.name,
+        peerIP: t.ip[m]!,
+        kind: eff.kind,
+        ibgp: eff.remoteAS === me.asNumber,
+        remoteAS: eff.remoteAS,
+        peerIsClient: established ? (flags & FLAG_CLIENT) !== 0 : isClient(eff, ca),
+        weAreClient: established
+          ? (backFlags & FLAG_CLIENT) !== 0
+          : backEff !== undefined && isClient(backEff, cb),
+        via,
+        established,
+        problem,
+      });
+    }
+    if (pr.mesh && pr.peer && opts.includeDown) {
+      rows.push({
+        peerName: other.name,
+        peerIP: t.ip[m]!,
+        kind: pr.peer.kind,
+        ibgp: pr.peer.remoteAS === me.asNumber,
+        remoteAS: pr.peer.remoteAS,
+        peerIsClient: isClient(pr.peer, ca),
+        weAreClient: false,
+        via: pr.via.map(peerName),
+        established: false,
+        problem: `duplicates the Mesh_ session to ${t.ip[m]} (BIRD matches the peer's connection to the Mesh_ protocol)`,
+      });
+    }
+  }
+  for (const e of externalsOf(t, i)) {
+    const up = externalUp(e);
+    if (!up && !opts.includeDown) continue;
+    rows.push({
+      peerIP: e.ip,
+      port: e.port,
+      kind: e.kind,
+      ibgp: e.remoteAS === me.asNumber,
+      remoteAS: e.remoteAS,
+      peerIsClient: isClient(e, ca),
+      weAreClient: false,
+      via: [peerName(e.peer)],
+      established: up,
+      problem: up ? undefined : `BGPPeer ${peerName(e.peer)} has no asNumber`,
+    });
+  }
+  return rows.sort(
+    (x, y) =>
+      ipNum(x.peerIP) - ipNum(y.peerIP) || (x.established === y.established ? 0 : x.established ? -1 : 1),
+  );
+}
+
+export interface RouteReflectorInfo {
+  name: string;
+  clusterId: string;
+  /** Cluster nodes it treats as rr clients over established sessions. */
+  clients: number;
+  /** External peers it treats as rr clients. */
+  externalClients: number;
+  /** All its established sessions (nodes and external peers). */
+  sessions: number;
+  zone?: string | undefined;
+  participates: boolean;
+}
+
+/** Nodes with a (valid) cluster ID, with their client and session counts. */
+export function routeReflectors(t: Topology): RouteReflectorInfo[] {
+  const k = t.classes.length;
+  const out: RouteReflectorInfo[] = [];
+  t.state.nodes.forEach((node, i) => {
+    if (node.clusterId === undefined) return;
+    const a = t.classOf[i]!;
+    let clients = 0;
+    if (t.participates[i] === 1) {
+      for (const b of t.adj[a]!) {
+        if (((t.flags.get(a * k + b) ?? 0) & FLAG_CLIENT) === 0) continue;
+        clients += classSize(t, b) - (b === a ? 1 : 0);
+      }
+    }
+    const ca = t.classes[a]!;
+    const externalClients =
+      t.participates[i] === 1 ? externalsOf(t, i).filter((e) => externalUp(e) && isClient(e, ca)).length : 0;
+    out.push({
+      name: node.name,
+      clusterId: node.clusterId,
+      clients,
+      externalClients,
+      sessions: sessionsOfNode(t, i),
+      zone: node.zone,
+      participates: t.participates[i] === 1,
+    });
+  });
+  return out;
+}
+
+/** Names of the cluster nodes a route reflector treats as clients (over established sessions). */
+export function clientsOf(t: Topology, rrName: string): string[] {
+  const i = t.nodeIndex.get(rrName);
+  if (i === undefined || t.participates[i] !== 1) return [];
+  const k = t.classes.length;
+  const a = t.classOf[i]!;
+  const out: string[] = [];
+  for (let m = 0; m < t.n; m++) {
+    if (m === i || t.participates[m] !== 1) continue;
+    const b = t.classOf[m]!;
+    const f = t.flags.get(a * k + b);
+    if (f !== undefined && (f & FLAG_CLIENT) !== 0) out.push(t.state.nodes[m]!.name);
+  }
+  return out;
+}
+
+/** True when nodes i and j (both running BIRD) have an established session. */
+export function hasSession(t: Topology, i: number, j: number): boolean {
+  if (i === j || t.participates[i] !== 1 || t.participates[j] !== 1) return false;
+  return t.flags.has(t.classOf[i]! * t.classes.length + t.classOf[j]!);
+}
+
+/** Mesh sessions duplicated by BGPPeer protocols: per winning BGPPeer, how many node pairs. */
+export function meshDuplicates(t: Topology): Map<number, { pairs: number; example: [number, number] }> {
+  const k = t.classes.length;
+  const out = new Map<number, { pairs: number; example: [number, number] }>();
+  for (const [key, pr] of t.pairs) {
+    if (!pr.mesh || !pr.peer) continue;
+    const a = Math.floor(key / k);
+    const b = key % k;
+    const ca = t.classes[a]!;
+    const cb = t.classes[b]!;
+    if (!ca.participating || !cb.participating) continue;
+    // Count unordered pairs once: ordered pair (a,b) contributes when a<b, or when (b,a) has no duplicate.
+    const rev = t.pairs.get(b * k + a);
+    const revDup = rev !== undefined && rev.mesh && rev.peer !== undefined;
+    if (revDup && b < a) continue;
+    const count =
+      a === b ? (ca.members.length * (ca.members.length - 1)) / 2 : ca.members.length * cb.members.length;
+    const x = ca.members[0]!;
+    const y = a === b ? ca.members[1]! : cb.members[0]!;
+    const e = out.get(pr.peer.peer);
+    if (e) e.pairs += count;
+    else out.set(pr.peer.peer, { pairs: count, example: [x, y] });
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
+import { usageError } from '../../errors.js';
+
+/** Flags that point at a cluster: meaningless (and so refused) with a --nodes what-if. */
+const CLUSTER_FLAGS = [
+  'snapshot',
+  'kubeconfig',
+  'context',
+  'cluster',
+  'user',
+  'namespace',
+  'server',
+  'token',
+  'as',
+  'as-group',
+  'request-timeout',
+  'insecure-skip-tls-verify',
+  'certificate-authority',
+] as const;
+
+export default class TyphaReport extends BaseCommand {
+  static override summary =
+    'Size Typha: install mode, node counts, recommended vs running replicas, load, growth and findings';
+  static override description = `Reads the cluster (or a snapshot file) and reports:
+- how Typha is installed (operator, manifest or none), and any calico-typha-horizontal-autoscaler;
+- the nodes as the operator counts them (schedulable, not virtual-kubelet), and the Linux ones;
+- the recommended replicas: the operator's formula, and the manifest guidance as a range;
+- what runs: pods, nodes, zones, PodDisruptionBudget, anti-affinity, requests, metrics;
+- the load: estimated from the node count, and live from each Typha's metrics (read through the
+  API server's pod proxy when metrics are enabled, within --metrics-timeout);
+- growth: a what-if table and chart of replicas vs nodes;
+- findings, each with a fix.
+
+With --nodes N it reads no cluster and shows the recommendation for N nodes.
+
+Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --strict);
+2 bad input; 3 the cluster could not be read.`;
+  static override examples = [
+    'kubectl calico-tune typha report',
+    'kubectl calico-tune typha report --context prod -o json',
+    'kubectl calico-tune typha report --snapshot examples/cluster-150.yaml',
+    'kubectl calico-tune typha report --nodes 1200',
+  ];
+  static override flags = {
+    output: outputFlag(['table', 'wide', 'json', 'yaml'] as const),
+    nodes: Flags.string({
+      description: 'What-if: the recommendation for this many nodes, without reading a cluster',
+      helpValue: 'N',
+    }),
+    install: Flags.string({
+      description: 'With --nodes: which rule applies (default operator)',
+      options: ['operator', 'manifest'],
+    }),
+    'metrics-timeout': Flags.string({
+      description: "Time allowed for reading every Typha's metrics (0 = do not read them)",
+      default: '3s',
+      helpValue: 'DURATION',
+    }),
+    strict: Flags.boolean({ description: 'Exit 1 on warnings too, not only on critical findings' }),
+    ...snapshotFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TyphaReport);
+    this.setup(flags);
+    const whatIfNodes = flags.nodes === undefined ? undefined : parseNodeCount(flags.nodes);
+    if (whatIfNodes !== undefined) {
+      const conflicting = CLUSTER_FLAGS.filter((f) => flags[f] !== undefined && flags[f] !== false);
+      if (conflicting.length) {
+        throw usageError(
+          `--nodes is a what-if without a cluster: it cannot be combined with --${conflicting[0]}`,
+          'drop --nodes to report on a cluster, or drop the cluster flags for a what-if',
+        );
+      }
+    } else if (flags.install !== undefined) {
+      throw usageError(
+        '--install only applies to a what-if (--nodes N): a cluster says how Typha is installed',
+      );
+    }
+    const { parseDurationMs } = await import('../../model/duration.js');
+    const metricsTimeoutMs = parseDurationMs(flags['metrics-timeout']);
+    if (metricsTimeoutMs === undefined)
+      throw usageError(`invalid --metrics-timeout "${flags['metrics-timeout']}" (examples: 3s, 500ms, 0)`);
+
+    const [
+      { analyseTypha, typhaWhatIf },
+      { buildTyphaReport, typhaExitCode },
+      { metricsNotRead },
+      { renderTyphaReport },
+    ] = await Promise.all([
+      import('../../typha/analysis.js'),
+      import('../../typha/report.js'),
+      import('../../typha/metrics.js'),
+      import('../../render/typha.js'),
+    ]);
+
+    let report;
+    if (whatIfNodes !== undefined) {
+      const analysis = typhaWhatIf(
+        whatIfNodes,
+        (flags.install as 'operator' | 'manifest' | undefined) ?? 'operator',
+      );
+      report = buildTyphaReport(analysis, {
+        source: 'what-if',
+        liveMetrics: metricsNotRead('what-if: no cluster was read'),
+      });
+    } else {
+      const snapshot = await this.loadSnapshot(flags.snapshot);
+      const analysis = analyseTypha(snapshot);
+      const a = analysis.actual;
+      let live;
+      if (snapshot.source.kind === 'file')
+        live = metricsNotRead('read from a snapshot file: live metrics need the cluster');
+      else if (!a) live = metricsNotRead('no Typha runs');
+      else if (!a.metrics.enabled)
+        live = metricsNotRead('Typha metrics are disabled (see TYPHA_METRICS_DISABLED)');
+      else if (a.metrics.port === undefined) live = metricsNotRead('the Typha metrics port is unknown');
+      else if (metricsTimeoutMs === 0) live = metricsNotRead('skipped (--metrics-timeout 0)', a.metrics.port);
+      else {
+        const [{ readTyphaMetrics }, api] = await Promise.all([
+          import('../../kube/typha-metrics.js'),
+          this.kube(),
+        ]);
+        const stop = this.progress('Reading Typha metrics');
+        try {
+          live = await readTyphaMetrics(
+            api,
+            { namespace: a.namespace, port: a.metrics.port, pods: a.pods },
+            { timeoutMs: metricsTimeoutMs },
+          );
+        } finally {
+          stop();
+        }
+        if (live.reason && this.machineOutput) this.warnLine(`Typha metrics: ${live.reason}`);
+      }
+      report = buildTyphaReport(analysis, { source: snapshot.source, liveMetrics: live });
+      if (this.machineOutput) for (const w of report.source.warnings) this.warnLine(w);
+    }
+    this.emit(flags.output, report, () => renderTyphaReport(report, flags.output === 'wide'));
+    this.setExitCode(typhaExitCode(report, flags.strict));
+  }
+}
+
+/** `--nodes`: a whole number from 0 to 1,000,000. */
+export function parseNodeCount(v: string): number {
+  const t = v.trim();
+  if (!/^\d+$/.test(t)) {
+    throw usageError(
+      `--nodes needs a whole number of nodes (0 or more), got "${v}"`,
+      'example: kubectl calico-tune typha report --nodes 1200',
+    );
+  }
+  const nodes = Number(t);
+  if (nodes > 1_000_000) throw usageError(`--nodes ${v} is more than this tool models (at most 1,000,000)`);
+  return nodes;
+}

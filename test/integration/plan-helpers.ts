@@ -1,0 +1,145 @@
+/**
+ * Helpers for the tests of mutating commands (rr, migrate, apply): reading the cluster state that matters,
+ * running the CLI in a pseudo-terminal, and killing a run in the middle.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
+import { BIN_RUN, cliEnv, REPO_ROOT, sleep, type ControlPlane, type Obj } from '../harness/index.js';
+
+export const RR_ANN = 'projectcalico.org/RouteReflectorClusterID';
+const CALICO = '/apis/crd.projectcalico.org/v1';
+
+export interface NodeState {
+  name: string;
+  clusterId: string | null;
+  rrLabel: string | null;
+  unschedulable: boolean;
+  cordonedBy: string | null;
+}
+
+/** What the BGP-relevant state of the cluster is: nodes' reflector fields, BGP config and peers, leftovers. */
+export interface BgpWorld {
+  nodes: NodeState[];
+  meshEnabled: boolean | null;
+  meshPassword: unknown;
+  peers: { name: string; spec: unknown }[];
+  nodeStatuses: string[];
+  lease: Obj | undefined;
+}
+
+export async function world(cp: ControlPlane): Promise<BgpWorld> {
+  const c = cp.client('admin');
+  const [nodes, cfg, peers, statuses] = await Promise.all([
+    c.list('/api/v1/nodes'),
+    c.getOptional(`${CALICO}/bgpconfigurations/default`),
+    c.list(`${CALICO}/bgppeers`),
+    c.list(`${CALICO}/caliconodestatuses`),
+  ]);
+  const lease = (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/calico-system/leases/calico-tune')) ?? (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/calico-tune'));
+  return {
+    nodes: nodes.items
+      .map((n) => ({
+        name: n.metadata.name,
+        clusterId: n.metadata.annotations?.[RR_ANN] ?? null,
+        rrLabel: n.metadata.labels?.['route-reflector'] ?? null,
+        unschedulable: (n.spec as Record<string, unknown> | undefined)?.['unschedulable'] === true,
+        cordonedBy: n.metadata.annotations?.['calico-tune.io/cordoned-by'] ?? null,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    meshEnabled: ((cfg?.spec as Record<string, unknown> | undefined)?.['nodeToNodeMeshEnabled'] as boolean | undefined) ?? null,
+    meshPassword: (cfg?.spec as Record<string, unknown> | undefined)?.['nodeMeshMaxRestartTime'] ?? null,
+    peers: peers.items.map((p) => ({ name: p.metadata.name, spec: p.spec })).sort((a, b) => a.name.localeCompare(b.name)),
+    nodeStatuses: statuses.items.map((s) => s.metadata.name),
+    lease,
+  };
+}
+
+export function rrs(w: BgpWorld): string[] {
+  return w.nodes.filter((n) => n.clusterId).map((n) => n.name);
+}
+
+/** The journal state recorded in the Lease, if any. */
+export function journal(lease: Obj | undefined): { phase: string; done: { id: string }[]; plan: string } | undefined {
+  const s = lease?.metadata.annotations?.['calico-tune.io/state'];
+  return s ? (JSON.parse(s) as { phase: string; done: { id: string }[]; plan: string }) : undefined;
+}
+
+export function journalPlanSteps(lease: Obj | undefined): number {
+  const p = lease?.metadata.annotations?.['calico-tune.io/plan'];
+  if (!p) return 0;
+  return (JSON.parse(gunzipSync(Buffer.from(p, 'base64')).toString('utf8')) as { steps: unknown[] }).steps.length;
+}
+
+/** Node names of a fixture, sorted, and picks by zone letter. */
+export async function nodeNames(cp: ControlPlane): Promise<string[]> {
+  return (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  out: () => string;
+  done: Promise<number | null>;
+}
+
+/** Starts the CLI in its own process group (so it can be SIGKILLed as a whole). */
+export function spawnCli(args: string[], kubeconfig: string, env: NodeJS.ProcessEnv = {}): Spawned {
+  const child = spawn(process.execPath, [BIN_RUN, ...args], { env: cliEnv({ kubeconfig, env }), cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, out: () => text, done };
+}
+
+/** SIGKILLs the CLI's whole process group once the journal records `steps` done steps. */
+export async function killAfterSteps(cp: ControlPlane, s: Spawned, steps: number, timeoutMs = 60_000): Promise<{ done: number; total: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lease = (await world(cp)).lease;
+    const j = journal(lease);
+    if (j && j.done.length >= steps) {
+      process.kill(-s.child.pid!, 'SIGKILL');
+      await s.done;
+      return { done: j.done.length, total: journalPlanSteps(lease) };
+    }
+    if (s.child.exitCode !== null) throw new Error(`the run ended before step ${steps}: ${s.out()}`);
+    if (Date.now() > deadline) {
+      process.kill(-s.child.pid!, 'SIGKILL');
+      throw new Error(`timed out waiting for ${steps} steps: ${s.out()}`);
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * Runs the CLI in a pseudo-terminal (util-linux `script`), answering prompts: each `answers` entry is sent
+ * when its `when` text appears in the output. Returns the exit code and the whole transcript.
+ */
+export async function runInPty(args: string[], kubeconfig: string, answers: { when: RegExp; send: string }[], timeoutMs = 90_000): Promise<{ code: number | null; out: string }> {
+  const quoted = [process.execPath, BIN_RUN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qefc', quoted, '/dev/null'], {
+    env: { ...cliEnv({ kubeconfig }), TERM: 'xterm', COLUMNS: '200', LINES: '50' },
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let from = 0; // answers are matched against the output since the previous answer
+  const pending = [...answers];
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    // eslint-disable-next-line no-control-regex
+    const plain = out.slice(from).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ');
+    if (pending.length && pending[0]!.when.test(plain)) {
+      from = out.length;
+      child.stdin!.write(pending.shift()!.send);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  // eslint-disable-next-line no-control-regex
+  return { code, out: out.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+}

@@ -1,0 +1,306 @@
+/**
+ * Route-reflector lifecycle on the real control plane with the calico-node stand-in: happy paths on both
+ * Calico versions, every refusal, a gate timeout, SIGKILL + resume/rollback, server dry run, permissions,
+ * prompts in a pseudo-terminal.
+ */
+import assert from 'node:assert/strict';
+import { controlPlane, loadFixture, runCli, startSimulator, USERS, waitFor, type ControlPlane, type Simulator } from '../harness/index.js';
+import { journal, killAfterSteps, nodeNames, rrs, runInPty, spawnCli, world, RR_ANN } from './plan-helpers.js';
+
+const FAST = { establishDelayMs: 200 };
+
+async function setup(cp: ControlPlane, spec: Parameters<typeof loadFixture>[1]): Promise<Simulator> {
+  await loadFixture(cp, spec);
+  return startSimulator(cp, { knobs: FAST });
+}
+
+for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
+  describe(`rr lifecycle (Calico ${calico})`, function () {
+    this.timeout(180_000);
+    let cp: ControlPlane;
+    let sim: Simulator | undefined;
+    let kc: string;
+    before(async () => {
+      cp = await controlPlane({ calico });
+      kc = cp.kubeconfig('plugin');
+    });
+    afterEach(async () => {
+      await sim?.stop();
+      sim = undefined;
+    });
+
+    it('recommends one reflector per zone, promotes, lists, replaces and demotes', async () => {
+      sim = await setup(cp, { nodes: 12, zones: 3, calico });
+      const rec = await runCli(['rr', 'recommend', '--min-cpu', '1', '--min-memory', '1Gi', '-o', 'json'], { kubeconfig: kc });
+      assert.equal(rec.code, 0, rec.stderr);
+      const chosen = rec.json<{ chosen: { node: string; zone: string }[] }>().chosen;
+      assert.equal(chosen.length, 3);
+      assert.equal(new Set(chosen.map((c) => c.zone)).size, 3);
+      const [a, b, c] = chosen.map((x) => x.node) as [string, string, string];
+
+      const mark = cp.audit.mark();
+      const p = await runCli(['rr', 'promote', a, b, '--yes', '-o', 'json'], { kubeconfig: kc });
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal(p.json<{ outcome: string }>().outcome, 'done');
+      let w = await world(cp);
+      assert.deepEqual(rrs(w), [a, b].sort());
+      for (const n of w.nodes.filter((x) => [a, b].includes(x.name))) {
+        assert.equal(n.clusterId, '244.0.0.1');
+        assert.equal(n.rrLabel, 'true');
+        assert.equal(n.unschedulable, false, 'uncordoned at the end');
+        assert.equal(n.cordonedBy, null);
+      }
+      assert.deepEqual(w.peers.map((x) => x.name), ['peer-with-route-reflectors']);
+      assert.deepEqual(w.nodeStatuses, [], 'CalicoNodeStatus objects are deleted after the gates');
+      assert.equal(w.lease, undefined, 'the lock is released');
+      // label and annotation were set in one patch
+      const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
+      const rrPatch = writes.filter((e) => e.verb === 'patch' && e.objectRef?.name === a && JSON.stringify(e.requestObject ?? {}).includes(RR_ANN));
+      assert.equal(rrPatch.length, 1);
+      assert.match(JSON.stringify(rrPatch[0]!.requestObject), /route-reflector/);
+
+      const list = await runCli(['rr', 'list', '-o', 'json'], { kubeconfig: kc });
+      const entries = list.json<{ routeReflectors: { node: string; clients: number }[] }>().routeReflectors;
+      assert.deepEqual(entries.map((e) => e.node), [a, b].sort());
+      assert.ok(entries.every((e) => e.clients >= 9), JSON.stringify(entries));
+
+      const r = await runCli(['rr', 'replace', a, c, '--yes'], { kubeconfig: kc });
+      assert.equal(r.code, 0, r.stderr);
+      w = await world(cp);
+      assert.deepEqual(rrs(w), [b, c].sort());
+      assert.equal(w.nodes.find((n) => n.name === a)!.rrLabel, null);
+
+      const d = await runCli(['rr', 'demote', b, '--yes'], { kubeconfig: kc });
+      assert.equal(d.code, 0, d.stderr);
+      w = await world(cp);
+      assert.deepEqual(rrs(w), [c]);
+      assert.ok(w.nodes.every((n) => !n.unschedulable));
+    });
+
+    it('refuses bad requests with exit 2 and writes nothing', async () => {
+      sim = await setup(cp, { nodes: 9, zones: 3, rrs: 2, calico, notReady: 1 });
+      const names = await nodeNames(cp);
+      const w0 = await world(cp);
+      const [r1, r2] = rrs(w0) as [string, string];
+      const notReady = (await cp.client('admin').list('/api/v1/nodes')).items.find((n) =>
+        ((n.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).some((c) => c.type === 'Ready' && c.status !== 'True'),
+      )!.metadata.name;
+      const plain = names.find((n) => n !== notReady && !rrs(w0).includes(n))!;
+      const mark = cp.audit.mark();
+      const cases: [string[], RegExp][] = [
+        [['rr', 'promote', plain, '--cluster-id', '288.0.4.5', '--yes'], /invalid cluster ID "288.0.4.5".*octet above 255/],
+        [['rr', 'promote', plain, '--cluster-id', 'fd10::10', '--yes'], /invalid cluster ID "fd10::10"/],
+        [['rr', 'promote', 'no-such-node', '--yes'], /node "no-such-node" does not exist/],
+        [['rr', 'promote', notReady, '--yes'], /cannot be a route reflector: not Ready/],
+        [['rr', 'promote', r1, '--yes'], /already a route reflector/],
+        [['rr', 'demote', r1, '--yes'], /leaves 1 route reflector/],
+        [['rr', 'demote', r1, r2, '--yes', '--force'], /would leave \d+ node pairs without routes/],
+        [['rr', 'demote', plain, '--yes'], /is not a route reflector/],
+        [['rr', 'promote', plain], /no one is at a terminal.*|pass --yes/],
+        [['rr', 'promote', plain, '--timeout', 'soon', '--yes'], /invalid --timeout/],
+        [['rr', 'promote', plain, '-o', 'xml'], /Expected --output=xml to be one of/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await runCli(args, { kubeconfig: cp.kubeconfig('plugin') });
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, msg, args.join(' '));
+        assert.equal(r.stderr.trim().split('\n')[0]!.startsWith('error: '), true, r.stderr);
+      }
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      assert.deepEqual(writes, [], 'refusals write nothing');
+      // with --force, demoting one of two leaves a single reflector that still serves everyone: allowed
+      const f = await runCli(['rr', 'demote', r1, '--yes', '--force'], { kubeconfig: kc });
+      assert.equal(f.code, 0, f.stderr);
+      assert.deepEqual(rrs(await world(cp)), [r2]);
+    });
+
+    it('refuses when another run holds the lock, naming the holder', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const now = new Date().toISOString().replace('Z', '000Z'); // MicroTime
+      await cp.apply([
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: 'calico-tune', namespace: 'calico-system' },
+          spec: { holderIdentity: 'alice@laptop (pid 42)', leaseDurationSeconds: 30, acquireTime: now, renewTime: now },
+        },
+      ]);
+      const node = (await nodeNames(cp))[3]!;
+      const r = await runCli(['rr', 'promote', node, '--yes'], { kubeconfig: kc });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /another run holds the lock: alice@laptop \(pid 42\), since/);
+      assert.equal(rrs(await world(cp)).length, 0);
+    });
+
+    it('refuses a saved plan when the cluster changed since, saying what changed', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const node = (await nodeNames(cp))[3]!;
+      const plan = await runCli(['rr', 'promote', node, '--dry-run', '-o', 'yaml'], { kubeconfig: kc });
+      assert.equal(plan.code, 0, plan.stderr);
+      const file = `${cp.dir}/promote-plan.yaml`;
+      (await import('node:fs')).writeFileSync(file, plan.stdout);
+      const extra = (await import('../fixtures/generate.js')).generateCluster({ nodes: 1, zones: 1, prefix: 'late', calico }).filter((o) => o.kind === 'Node');
+      await cp.apply(extra);
+      const r = await runCli(['apply', '-f', file, '--yes'], { kubeconfig: kc });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /the plan is stale.*nodes: 6 when planned, 7 now \(1 added\)/);
+      assert.equal(rrs(await world(cp)).length, 0);
+    });
+
+    it('rolls back when a gate times out', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const node = (await nodeNames(cp))[3]!;
+      sim.setKnobs({ stuck: [{ node }] });
+      const before = await world(cp);
+      const run = spawnCli(['rr', 'promote', node, '--yes', '--timeout', '4s'], kc);
+      // once the rollback starts, the node's sessions may come up again (its mesh sessions must, for the
+      // rollback's own gate to pass)
+      await waitFor(async () => journal((await world(cp)).lease)?.phase === 'rolling-back', { timeoutMs: 60_000, what: 'the rollback to start' });
+      sim.setKnobs({ stuck: [] });
+      const code = await run.done;
+      assert.equal(code, 4, run.out());
+      assert.match(run.out(), /timed out after 4s.*rolled back/s);
+      const after = await world(cp);
+      assert.deepEqual(after.nodes, before.nodes, 'node labels, annotations and cordon restored');
+      assert.deepEqual(after.peers, before.peers, 'the BGPPeer it created is gone');
+      assert.equal(after.lease, undefined);
+      assert.deepEqual(after.nodeStatuses, []);
+    });
+
+    it('pauses a rollback whose own gate times out, and finishes it later', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const node = (await nodeNames(cp))[3]!;
+      sim.setKnobs({ stuck: [{ node }] });
+      const before = await world(cp);
+      const r = await runCli(['rr', 'promote', node, '--yes', '--timeout', '3s'], { kubeconfig: kc, timeoutMs: 120_000 });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /rollback gate .* timed out/);
+      const mid = await world(cp);
+      assert.equal(mid.nodes.find((n) => n.name === node)!.clusterId, null, 'the reflector patch was undone before the paused gate');
+      assert.ok(journal(mid.lease), 'the paused rollback is recorded');
+      sim.setKnobs({ stuck: [] });
+      const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: kc, timeoutMs: 120_000 });
+      assert.equal(rb.code, 0, rb.stderr);
+      const after = await world(cp);
+      assert.deepEqual(after.nodes, before.nodes);
+      assert.deepEqual(after.peers, before.peers);
+      assert.equal(after.lease, undefined);
+    });
+
+    it('resumes and rolls back after SIGKILL in the middle', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const names = await nodeNames(cp);
+      const targets = [names[3]!, names[4]!];
+      const before = await world(cp);
+      sim.setKnobs({ establishDelayMs: 1500 });
+      const s1 = spawnCli(['rr', 'promote', ...targets, '--yes'], kc);
+      const k1 = await killAfterSteps(cp, s1, 3);
+      assert.ok(k1.done < k1.total, 'killed before the end');
+      const mid = await world(cp);
+      assert.ok(mid.lease, 'the journal survives the kill');
+      sim.setKnobs(FAST);
+      // the killed run's holder (this host, a dead pid) no longer holds the lock
+      const resumed = await runCli(['apply', '--resume', '--yes', '-o', 'json'], { kubeconfig: kc, timeoutMs: 120_000 });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(resumed.json<{ outcome: string }>().outcome, 'done');
+      let w = await world(cp);
+      assert.deepEqual(rrs(w), [...targets].sort());
+      assert.ok(w.nodes.every((n) => !n.unschedulable));
+      assert.equal(w.lease, undefined);
+
+      // roll back an interrupted promotion
+      await loadFixture(cp, { nodes: 6, zones: 3, calico });
+      await sim.stop();
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 1500 } });
+      const s2 = spawnCli(['rr', 'promote', ...targets, '--yes'], kc);
+      await killAfterSteps(cp, s2, 4);
+      sim.setKnobs(FAST);
+      const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: kc, timeoutMs: 120_000 });
+      assert.equal(rb.code, 0, rb.stderr);
+      w = await world(cp);
+      assert.deepEqual(w.nodes, before.nodes);
+      assert.deepEqual(w.peers, before.peers);
+      assert.equal(w.lease, undefined);
+    });
+
+    it('--dry-run=server sends every write with dryRun=All and changes nothing', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const node = (await nodeNames(cp))[3]!;
+      const before = await world(cp);
+      const mark = cp.audit.mark();
+      const r = await runCli(['rr', 'promote', node, '--dry-run=server'], { kubeconfig: kc });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr + r.stdout, /nothing was written/);
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      assert.ok(writes.length >= 2, 'the writes were sent');
+      for (const e of writes) assert.match(e.requestURI, /dryRun=All/, `${e.verb} ${e.requestURI}`);
+      assert.deepEqual(await world(cp), before);
+    });
+
+    it('a user without permission gets a clear error before any write', async () => {
+      sim = await setup(cp, { nodes: 6, zones: 3, calico });
+      const node = (await nodeNames(cp))[3]!;
+      const mark = cp.audit.mark();
+      const r = await runCli(['rr', 'promote', node, '--yes'], { kubeconfig: cp.kubeconfig('readonly') });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /may not .*patch nodes/);
+      assert.match(r.stderr, /nothing was changed/);
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.readonly.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      assert.deepEqual(writes, []);
+    });
+  });
+}
+
+describe('rr prompts in a terminal', function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let sim: Simulator | undefined;
+  before(async () => {
+    cp = await controlPlane();
+  });
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it('applies when the answer is yes', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[3]!;
+    const r = await runInPty(['rr', 'promote', node], cp.kubeconfig('plugin'), [
+      { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+      { when: /Step 3\/\d+: Make .* a route reflector.*Continue\?/, send: 'y\r' },
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(rrs(await world(cp)), [node]);
+  });
+
+  it('changes nothing when the answer is no at the first checkpoint', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[3]!;
+    const before = await world(cp);
+    const r = await runInPty(['rr', 'promote', node], cp.kubeconfig('plugin'), [{ when: /Continue\?/, send: 'n\r' }]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /declined; nothing was changed/);
+    assert.deepEqual(await world(cp), before);
+  });
+
+  it('pauses on Ctrl-C at a later checkpoint, and can be rolled back', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[3]!;
+    const before = await world(cp);
+    const r = await runInPty(['rr', 'promote', node], cp.kubeconfig('plugin'), [
+      { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+      { when: /Step 3\/\d+: Make .* a route reflector.*Continue\?/, send: '\u0003' },
+    ]);
+    assert.equal(r.code, 4, r.out);
+    assert.match(r.out, /stopped at your request.*--resume/s);
+    const mid = await world(cp);
+    assert.ok(mid.lease, 'paused plan recorded');
+    const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: cp.kubeconfig('plugin') });
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.deepEqual(await world(cp), before);
+  });
+});

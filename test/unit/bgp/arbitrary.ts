@@ -1,0 +1,216 @@
+/** fast-check generators of small random BGP states (mesh, RRs, shared/distinct cluster IDs, BGPPeers, eBGP). */
+import fc from 'fast-check';
+import type { BgpPeerInfo } from '../../../src/model/types.js';
+import type { BgpNode, BgpState } from '../../../src/bgp/state.js';
+import { GLOBAL_AS, ipOf, peer } from './helpers.js';
+
+export const CLUSTER_IDS = ['244.0.0.1', '244.0.0.2', '244.0.0.3'];
+const ALL_CLUSTER_IDS = [...CLUSTER_IDS, '244.0.0.4', '244.0.0.5', '244.0.0.6', '244.0.0.7', '244.0.0.8'];
+const OTHER_AS = [65001, 65002];
+export const SELECTORS = [
+  'all()',
+  "route-reflector == 'true'",
+  '!has(route-reflector)',
+  'has(route-reflector)',
+  "zone == 'a'",
+  "zone == 'b'",
+  "rack in {'r1', 'r2'}",
+  "rack == 'r3' || route-reflector == 'true'",
+  "zone = 'a'", // invalid: confd skips the BGPPeer
+];
+
+interface NodeGene {
+  rr: boolean;
+  cluster: number;
+  rrLabel: number;
+  zone: 'a' | 'b';
+  rack: 'r1' | 'r2' | 'r3';
+  as: number;
+  noIp: boolean;
+  down: boolean;
+}
+
+const nodeGene = (opts: { ebgp: boolean }): fc.Arbitrary<NodeGene> =>
+  fc.record({
+    rr: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
+    cluster: fc.integer({ min: 0, max: CLUSTER_IDS.length - 1 }),
+    rrLabel: fc.integer({ min: 0, max: 19 }),
+    zone: fc.constantFrom<'a' | 'b'>('a', 'b'),
+    rack: fc.constantFrom<'r1' | 'r2' | 'r3'>('r1', 'r2', 'r3'),
+    as: opts.ebgp ? fc.integer({ min: 0, max: 9 }) : fc.constant(0),
+    noIp: fc.integer({ min: 0, max: 24 }).map((x) => x === 0),
+    down: fc.integer({ min: 0, max: 24 }).map((x) => x === 0),
+  });
+
+type Local = { kind: 'global' } | { kind: 'node'; idx: number } | { kind: 'sel'; sel: string };
+type Remote =
+  { kind: 'sel'; sel: string } | { kind: 'ipNode'; idx: number; as: number } | { kind: 'ipExt'; as: number };
+interface PeerGene {
+  local: Local;
+  remote: Remote;
+  manual: boolean;
+}
+
+const selArb = fc.constantFrom(...SELECTORS);
+const peerGene: fc.Arbitrary<PeerGene> = fc.record({
+  local: fc.oneof(
+    { weight: 1, arbitrary: fc.constant<Local>({ kind: 'global' }) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 13 }).map<Local>((idx) => ({ kind: 'node', idx })) },
+    { weight: 4, arbitrary: selArb.map<Local>((sel) => ({ kind: 'sel', sel })) },
+  ),
+  remote: fc.oneof(
+    { weight: 4, arbitrary: selArb.map<Remote>((sel) => ({ kind: 'sel', sel })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record({ idx: fc.integer({ min: 0, max: 13 }), as: fc.integer({ min: 0, max: 4 }) })
+        .map<Remote>((r) => ({ kind: 'ipNode', ...r })),
+    },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }).map<Remote>((as) => ({ kind: 'ipExt', as })) },
+  ),
+  manual: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+});
+
+function buildState(
+  genes: NodeGene[],
+  peerGenes: PeerGene[],
+  mesh: boolean,
+  minor: number,
+  maxRRs: number,
+): BgpState {
+  let rrs = 0;
+  const nodes: BgpNode[] = genes.map((g, i) => {
+    const isRR = g.rr && rrs < maxRRs;
+    if (isRR) rrs++;
+    const labels: Record<string, string> = { zone: g.zone, rack: g.rack };
+    const labelled = isRR ? g.rrLabel !== 0 : g.rrLabel === 0;
+    if (labelled) labels['route-reflector'] = 'true';
+    const ip = g.noIp ? undefined : ipOf(i);
+    return {
+      name: `n${i}`,
+      ip,
+      asNumber: g.as === 1 ? OTHER_AS[0]! : g.as === 2 ? OTHER_AS[1]! : GLOBAL_AS,
+      clusterId: isRR ? CLUSTER_IDS[g.cluster] : undefined,
+      labels,
+      zone: g.zone,
+      participates: ip !== undefined && !g.down,
+    };
+  });
+  const asChoice = (c: number, nodeAs: number | undefined): number | undefined =>
+    c === 0 ? undefined : c === 1 ? GLOBAL_AS : c === 2 ? OTHER_AS[0] : (nodeAs ?? GLOBAL_AS);
+  const peers: BgpPeerInfo[] = peerGenes.map((g, j) => {
+    const spec: Partial<BgpPeerInfo> = {};
+    if (g.local.kind === 'node') spec.node = `n${g.local.idx}`;
+    else if (g.local.kind === 'sel') spec.nodeSelector = g.local.sel;
+    if (g.remote.kind === 'sel') spec.peerSelector = g.remote.sel;
+    else if (g.remote.kind === 'ipNode') {
+      spec.peerIP = ipOf(g.remote.idx);
+      spec.asNumber = asChoice(g.remote.as, nodes[g.remote.idx]?.asNumber);
+    } else {
+      spec.peerIP = `192.0.2.${j + 1}`;
+      spec.asNumber = asChoice(g.remote.as, 65100);
+    }
+    if (g.manual) spec.reversePeering = 'Manual';
+    return peer(`p${j}`, spec);
+  });
+  return { calicoMinor: minor, meshEnabled: mesh, globalAsNumber: GLOBAL_AS, nodes, peers };
+}
+
+export interface StateArbOpts {
+  minNodes?: number;
+  maxNodes?: number;
+  maxRRs?: number;
+  maxPeers?: number;
+  ebgp?: boolean;
+}
+
+/** Random states: 2-12 nodes, 0-4 RRs with shared or distinct cluster IDs, mesh on/off, 0-4 BGPPeers. */
+export function bgpStateArb(o: StateArbOpts = {}): fc.Arbitrary<BgpState> {
+  return fc
+    .record({
+      genes: fc.array(nodeGene({ ebgp: o.ebgp ?? true }), {
+        minLength: o.minNodes ?? 2,
+        maxLength: o.maxNodes ?? 12,
+      }),
+      peers: fc.array(peerGene, { maxLength: o.maxPeers ?? 4 }),
+      mesh: fc.boolean(),
+      minor: fc.constantFrom(20, 27, 31),
+    })
+    .map((r) => buildState(r.genes, r.peers, r.mesh, r.minor, o.maxRRs ?? 4));
+}
+
+/**
+ * RR-heavy states: mesh mostly off, the docs' RR BGPPeer or partial per-node peerings, RR-to-RR peerings,
+ * so that reflection, shared cluster IDs and CLUSTER_LIST loops are exercised often.
+ */
+export function rrStateArb(o: { maxRRs?: number; clusterIds?: number } = {}): fc.Arbitrary<BgpState> {
+  const ids = Math.min(o.clusterIds ?? 3, ALL_CLUSTER_IDS.length);
+  return fc
+    .record({
+      clients: fc.integer({ min: 1, max: 8 }),
+      rrs: fc.array(
+        fc.record({ cluster: fc.integer({ min: 0, max: ids - 1 }), as: fc.integer({ min: 0, max: 5 }) }),
+        {
+          minLength: 1,
+          maxLength: o.maxRRs ?? 4,
+        },
+      ),
+      clientAs: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 8, maxLength: 8 }),
+      // per client: bitmask of RRs it peers with (0 = the docs' all() peering is used instead when allToAll)
+      attach: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }),
+      allToAll: fc.boolean(),
+      rrMesh: fc.constantFrom<'none' | 'selector' | 'pairs'>('none', 'selector', 'pairs'),
+      mesh: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+      downRR: fc.integer({ min: -3, max: 3 }),
+    })
+    .map((r) => {
+      const nodes: BgpNode[] = [];
+      r.rrs.forEach((g, i) => {
+        nodes.push({
+          name: `rr${i}`,
+          ip: ipOf(i),
+          asNumber: g.as === 1 ? OTHER_AS[0]! : GLOBAL_AS,
+          clusterId: ALL_CLUSTER_IDS[g.cluster],
+          labels: { 'route-reflector': 'true', [`rr${i}`]: 'true' },
+          participates: i !== r.downRR,
+        });
+      });
+      for (let c = 0; c < r.clients; c++) {
+        const labels: Record<string, string> = {};
+        for (let i = 0; i < r.rrs.length; i++) if ((r.attach[c]! >> i) & 1) labels[`attach-rr${i}`] = 'true';
+        nodes.push({
+          name: `c${c}`,
+          ip: ipOf(10 + c),
+          asNumber: r.clientAs[c] === 1 ? OTHER_AS[0]! : r.clientAs[c] === 2 ? OTHER_AS[1]! : GLOBAL_AS,
+          labels,
+          participates: true,
+        });
+      }
+      const peers: BgpPeerInfo[] = [];
+      if (r.allToAll)
+        peers.push(
+          peer('all-to-rrs', {
+            nodeSelector: '!has(route-reflector)',
+            peerSelector: "route-reflector == 'true'",
+          }),
+        );
+      else {
+        for (let i = 0; i < r.rrs.length; i++) {
+          peers.push(
+            peer(`attach-rr${i}`, { nodeSelector: `has(attach-rr${i})`, peerSelector: `has(rr${i})` }),
+          );
+        }
+      }
+      if (r.rrMesh === 'selector')
+        peers.push(
+          peer('rr-mesh', { nodeSelector: 'has(route-reflector)', peerSelector: 'has(route-reflector)' }),
+        );
+      if (r.rrMesh === 'pairs') {
+        for (let i = 0; i + 1 < r.rrs.length; i++)
+          peers.push(
+            peer(`rr-pair${i}`, { node: `rr${i}`, peerIP: ipOf(i + 1), asNumber: nodes[i + 1]!.asNumber }),
+          );
+      }
+      return { calicoMinor: 31, meshEnabled: r.mesh, globalAsNumber: GLOBAL_AS, nodes, peers };
+    });
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { analyseTypha, typhaWhatIf } from '../../../src/typha/analysis.js';
+import { metricsNotRead } from '../../../src/typha/metrics.js';
+import {
+  buildTyphaReport,
+  growth,
+  MAX_NODES,
+  nextChanges,
+  typhaExitCode,
+} from '../../../src/typha/report.js';
+import { parseNodeCount } from '../../../src/commands/typha/report.js';
+import { CliError } from '../../../src/errors.js';
+import { snap } from '../helpers.js';
+
+const notRead = metricsNotRead('test');
+
+describe('typha/report: the TyphaReport document', () => {
+  it('has the documented top-level shape', () => {
+    const s = snap({ nodes: 150, zones: 3, install: 'manifest', typhaReplicas: 2 });
+    const r = buildTyphaReport(analyseTypha(s), { source: s.source, liveMetrics: notRead });
+    assert.deepEqual(Object.keys(r), [
+      'apiVersion',
+      'kind',
+      'source',
+      'whatIf',
+      'installMode',
+      'calicoInstallMode',
+      'nodes',
+      'recommended',
+      'actual',
+      'autoscaler',
+      'load',
+      'liveMetrics',
+      'growth',
+      'findings',
+      'summary',
+    ]);
+    assert.equal(r.kind, 'TyphaReport');
+    assert.equal(r.installMode, 'manifest');
+    assert.equal(typeof r.recommended.operator, 'number');
+    assert.deepEqual(r.recommended.manifest, { min: 3, max: 20, note: null });
+    assert.equal(r.recommended.replicas, 3);
+    assert.equal(r.actual?.desired, 2);
+    assert.equal(r.actual?.port, 5473);
+    assert.deepEqual(r.actual?.zones, [
+      { zone: 'eu-west-1a', pods: 1 },
+      { zone: 'eu-west-1b', pods: 1 },
+    ]);
+    assert.deepEqual(r.actual?.nodesWithSeveralPods, []);
+    assert.deepEqual(r.summary, { critical: 0, warning: 1, info: 1 });
+    assert.deepEqual(
+      r.findings.map((f) => f.code),
+      ['TYPHA_UNDER_PROVISIONED', 'TYPHA_METRICS_DISABLED'],
+    );
+    for (const f of r.findings)
+      for (const k of ['code', 'severity', 'message', 'objects', 'fix']) assert.ok(k in f);
+    // JSON round trip keeps nulls (documented: absent values are null)
+    const j = JSON.parse(JSON.stringify(r));
+    assert.equal(j.liveMetrics.totals, null);
+    assert.equal(j.actual.pdb.minAvailable, null);
+  });
+
+  it('what-if: source kind what-if, actual null, recommended filled', () => {
+    const r = buildTyphaReport(typhaWhatIf(1200), { source: 'what-if', liveMetrics: notRead });
+    assert.equal(r.whatIf, true);
+    assert.equal(r.source.kind, 'what-if');
+    assert.equal(r.actual, null);
+    assert.equal(r.recommended.operator, 8);
+    assert.deepEqual(
+      r.growth.rows.map((x) => [x.label, x.nodes, x.operator]),
+      [
+        ['now', 1200, 8],
+        ['x2', 2400, 14],
+        ['x5', 6000, 32],
+        ['x10', 12000, 62],
+      ],
+    );
+    assert.deepEqual(
+      r.growth.nextChanges.map((x) => [x.nodes, x.operator]),
+      [
+        [1400, 9],
+        [1600, 10],
+        [1800, 11],
+      ],
+    );
+    assert.equal(typhaExitCode(r, true), 0);
+  });
+
+  it('growth: fixed sizes for tiny clusters, no duplicate rows, nothing beyond the cap', () => {
+    assert.deepEqual(
+      growth(0, 'operator').rows.map((x) => x.nodes),
+      [0, 10, 50, 200, 1000],
+    );
+    assert.deepEqual(
+      growth(10, 'operator').rows.map((x) => x.label),
+      ['now', 'x2', 'x5', 'x10'],
+    );
+    assert.deepEqual(
+      growth(MAX_NODES, 'operator').rows.map((x) => x.nodes),
+      [MAX_NODES],
+    );
+  });
+
+  it('next changes of the manifest guidance, and none once it is pinned at 20', () => {
+    assert.deepEqual(
+      nextChanges(150, 'manifest', 3).map((x) => [x.nodes, x.manifest.min, x.manifest.max]),
+      [
+        [601, 4, 20],
+        [801, 5, 20],
+        [1001, 6, 20],
+      ],
+    );
+    assert.deepEqual(
+      nextChanges(2, 'manifest', 2).map((x) => [x.nodes, x.manifest.min, x.manifest.max]),
+      [
+        [3, 2, 2],
+        [4, 3, 3],
+      ],
+    );
+    assert.deepEqual(nextChanges(5000, 'manifest', 3), []);
+    assert.deepEqual(
+      nextChanges(3700, 'manifest', 3).map((x) => x.nodes),
+      [3801],
+    );
+  });
+
+  it('exit code: 1 on critical, and on warnings with --strict', () => {
+    const crit = snap({ nodes: 12, controlPlane: 1, windows: 10 });
+    const r = buildTyphaReport(analyseTypha(crit), { source: crit.source, liveMetrics: notRead });
+    assert.equal(typhaExitCode(r, false), 1);
+    const warn = snap({ nodes: 150, install: 'manifest', typhaReplicas: 2, typhaMetrics: true });
+    const w = buildTyphaReport(analyseTypha(warn), { source: warn.source, liveMetrics: notRead });
+    assert.equal(typhaExitCode(w, false), 0);
+    assert.equal(typhaExitCode(w, true), 1);
+  });
+
+  it('--nodes accepts whole numbers only', () => {
+    assert.equal(parseNodeCount('0'), 0);
+    assert.equal(parseNodeCount(' 1200 '), 1200);
+    for (const bad of ['-1', 'abc', '1.5', '', '1e3', '0x10', '2000000']) {
+      assert.throws(
+        () => parseNodeCount(bad),
+        (e: unknown) => e instanceof CliError && e.exitCode === 2,
+        bad,
+      );
+    }
+  });
+});

@@ -6,12 +6,31 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Layering (docs/architecture.md): the pure core never imports I/O layers.
       'no-restricted-imports': 'off',
     },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/model/**', 'src/bgp/**', 'src/rr/**', 'src/typha/**', 'src/migrate/**'],
@@ -20,7 +39,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/kube/**', '**/commands/**', '**/prompt/**', '@kubernetes/client-node', 'node:fs', 'fs', 'node:child_process'], message: 'pure core: no I/O imports (docs/architecture.md)' },
+            {
+              group: [
+                '**/kube/**',
+                '**/commands/**',
+                '**/prompt/**',
+                '@kubernetes/client-node',
+                'node:fs',
+                'fs',
+                'node:child_process',
+              ],
+              message: 'pure core: no I/O imports (docs/architecture.md)',
+            },
           ],
         },
       ],

@@ -174,7 +174,7 @@ export async function run(): Promise<BenchResult[]> {
   return out;
 }
 
-function fmtTable(rows: BenchResult[]): string {
+export function fmtTable(rows: BenchResult[]): string {
   const head = [
     'CASE',
     'NODES',

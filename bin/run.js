@@ -14,7 +14,8 @@ if (wantsHelp) {
     const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
     const { renderHelp } = await import('../dist/src/render/help-text.js');
     const words = head.filter((a) => !a.startsWith('-') && a !== 'help');
-    const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+    const color =
+      process.stdout.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
     const text = renderHelp(manifest, words, manifest.version, color);
     if (text !== undefined) {
       process.stdout.write(text);

@@ -12,18 +12,41 @@ import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
 
 export const kubeFlags = {
-  kubeconfig: Flags.string({ description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', helpGroup: 'KUBECTL' }),
+  kubeconfig: Flags.string({
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)',
+    helpGroup: 'KUBECTL',
+  }),
   context: Flags.string({ description: 'The kubeconfig context to use', helpGroup: 'KUBECTL' }),
   cluster: Flags.string({ description: 'The kubeconfig cluster to use', helpGroup: 'KUBECTL' }),
   user: Flags.string({ description: 'The kubeconfig user to use', helpGroup: 'KUBECTL' }),
   namespace: Flags.string({ char: 'n', description: 'Namespace (where it matters)', helpGroup: 'KUBECTL' }),
-  server: Flags.string({ char: 's', description: 'The address and port of the Kubernetes API server', helpGroup: 'KUBECTL' }),
-  token: Flags.string({ description: 'Bearer token for authentication to the API server', helpGroup: 'KUBECTL' }),
+  server: Flags.string({
+    char: 's',
+    description: 'The address and port of the Kubernetes API server',
+    helpGroup: 'KUBECTL',
+  }),
+  token: Flags.string({
+    description: 'Bearer token for authentication to the API server',
+    helpGroup: 'KUBECTL',
+  }),
   as: Flags.string({ description: 'Username to impersonate for the operation', helpGroup: 'KUBECTL' }),
-  'as-group': Flags.string({ description: 'Group to impersonate (repeat for several)', multiple: true, helpGroup: 'KUBECTL' }),
-  'request-timeout': Flags.string({ description: 'Timeout for a single API request (e.g. 30s, 1m; 0 = default)', helpGroup: 'KUBECTL' }),
-  'insecure-skip-tls-verify': Flags.boolean({ description: "Don't verify the server's certificate (insecure)", helpGroup: 'KUBECTL' }),
-  'certificate-authority': Flags.string({ description: 'Path to a CA certificate file', helpGroup: 'KUBECTL' }),
+  'as-group': Flags.string({
+    description: 'Group to impersonate (repeat for several)',
+    multiple: true,
+    helpGroup: 'KUBECTL',
+  }),
+  'request-timeout': Flags.string({
+    description: 'Timeout for a single API request (e.g. 30s, 1m; 0 = default)',
+    helpGroup: 'KUBECTL',
+  }),
+  'insecure-skip-tls-verify': Flags.boolean({
+    description: "Don't verify the server's certificate (insecure)",
+    helpGroup: 'KUBECTL',
+  }),
+  'certificate-authority': Flags.string({
+    description: 'Path to a CA certificate file',
+    helpGroup: 'KUBECTL',
+  }),
 };
 
 export const commonFlags = {
@@ -33,7 +56,8 @@ export const commonFlags = {
 
 export const snapshotFlag = {
   snapshot: Flags.string({
-    description: 'Read the cluster from a snapshot file (kubectl List, YAML or JSON) instead of the API server',
+    description:
+      'Read the cluster from a snapshot file (kubectl List, YAML or JSON) instead of the API server',
     helpValue: 'FILE',
   }),
 };
@@ -105,7 +129,10 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Loads the snapshot from `--snapshot FILE` or the live cluster. */
-  protected async loadSnapshot(file: string | undefined, opts: { nodeStatuses?: boolean } = {}): Promise<ClusterSnapshot> {
+  protected async loadSnapshot(
+    file: string | undefined,
+    opts: { nodeStatuses?: boolean } = {},
+  ): Promise<ClusterSnapshot> {
     if (file) {
       const { readSnapshotFile } = await import('./kube/snapshot.js');
       return readSnapshotFile(file);
@@ -114,7 +141,10 @@ export abstract class BaseCommand extends Command {
     const { readLiveSnapshot } = await import('./kube/snapshot.js');
     const stop = this.progress('Reading the cluster');
     try {
-      return await readLiveSnapshot(api, { context: api.http.cfg.contextName, nodeStatuses: opts.nodeStatuses });
+      return await readLiveSnapshot(api, {
+        context: api.http.cfg.contextName,
+        nodeStatuses: opts.nodeStatuses,
+      });
     } finally {
       stop();
     }
@@ -125,7 +155,10 @@ export abstract class BaseCommand extends Command {
     if (!process.stderr.isTTY || process.env['TERM'] === 'dumb' || process.env['CI']) return () => {};
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let i = 0;
-    const t = setInterval(() => process.stderr.write(`\r${c.cyan(frames[i++ % frames.length]!)} ${text}…`), 80);
+    const t = setInterval(
+      () => process.stderr.write(`\r${c.cyan(frames[i++ % frames.length]!)} ${text}…`),
+      80,
+    );
     return () => {
       clearInterval(t);
       process.stderr.write('\r\u001b[K');
@@ -148,7 +181,9 @@ export abstract class BaseCommand extends Command {
     process.stderr.write(`${c.yellow('warning:')} ${msg}\n`);
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     const verbose = this.base?.verbose ?? process.argv.includes('--verbose');
     let code: number;
     let message = err.message.split('\n')[0] ?? String(err);
@@ -159,7 +194,8 @@ export abstract class BaseCommand extends Command {
       if (err.changed) hints.unshift(err.changed);
     } else if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && isParseError(err)) {
       code = ExitCode.USAGE;
-      message = err.message.split('\n').filter((l) => l.trim() !== '' && !/^See more help/.test(l))[0] ?? err.message;
+      message =
+        err.message.split('\n').filter((l) => l.trim() !== '' && !/^See more help/.test(l))[0] ?? err.message;
       hints = [`see: kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --help`.trimEnd()];
     } else if (err.oclif?.exit === 0) {
       return;
@@ -185,5 +221,9 @@ export abstract class BaseCommand extends Command {
 }
 
 function isParseError(err: Error): boolean {
-  return /Error$/.test(err.constructor.name) && (err.constructor.name !== 'Error' || /Expected|flag|argument|Missing|Unexpected|Nonexistent/i.test(err.message));
+  return (
+    /Error$/.test(err.constructor.name) &&
+    (err.constructor.name !== 'Error' ||
+      /Expected|flag|argument|Missing|Unexpected|Nonexistent/i.test(err.message))
+  );
 }

@@ -21,7 +21,11 @@ export class CliError extends Error {
   readonly hints: string[];
   /** What was and was not changed, when a write was involved. */
   readonly changed?: string | undefined;
-  constructor(message: string, exitCode: ExitCodeValue, opts: { hints?: string[]; changed?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    exitCode: ExitCodeValue,
+    opts: { hints?: string[]; changed?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'CliError';
     this.exitCode = exitCode;
@@ -34,6 +38,9 @@ export function usageError(message: string, ...hints: string[]): CliError {
   return new CliError(message, ExitCode.USAGE, { hints });
 }
 
-export function clusterError(message: string, opts: { hints?: string[]; changed?: string; cause?: unknown } = {}): CliError {
+export function clusterError(
+  message: string,
+  opts: { hints?: string[]; changed?: string; cause?: unknown } = {},
+): CliError {
   return new CliError(message, ExitCode.CLUSTER, opts);
 }

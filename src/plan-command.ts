@@ -13,14 +13,27 @@ import { c } from './render/color.js';
 export const planFlags = {
   output: outputFlag(['table', 'wide', 'json', 'yaml', 'script'] as const),
   'dry-run': Flags.string({
-    description: 'Only show the plan (client), or also send every write with dryRun=All (server). Bare --dry-run means client.',
+    description:
+      'Only show the plan (client), or also send every write with dryRun=All (server). Bare --dry-run means client.',
     options: ['none', 'client', 'server'],
     default: 'none',
   }),
-  yes: Flags.boolean({ char: 'y', description: 'Apply without asking at checkpoints (required when not at a terminal)' }),
-  timeout: Flags.string({ description: 'How long each gate waits for BGP sessions (e.g. 10m)', default: '10m' }),
-  resume: Flags.boolean({ description: 'Continue the unfinished plan recorded in the cluster', exclusive: ['rollback'] }),
-  rollback: Flags.boolean({ description: 'Undo the steps of the unfinished plan recorded in the cluster, in reverse', exclusive: ['resume'] }),
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'Apply without asking at checkpoints (required when not at a terminal)',
+  }),
+  timeout: Flags.string({
+    description: 'How long each gate waits for BGP sessions (e.g. 10m)',
+    default: '10m',
+  }),
+  resume: Flags.boolean({
+    description: 'Continue the unfinished plan recorded in the cluster',
+    exclusive: ['rollback'],
+  }),
+  rollback: Flags.boolean({
+    description: 'Undo the steps of the unfinished plan recorded in the cluster, in reverse',
+    exclusive: ['resume'],
+  }),
   ...snapshotFlag,
 };
 
@@ -36,13 +49,20 @@ export interface PlanFlags {
 
 export function planName(kind: string, subject: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${kind}-${subject}`.replace(/[^a-z0-9-]/gi, '-').toLowerCase().slice(0, 50) + `-${stamp}`;
+  return (
+    `${kind}-${subject}`
+      .replace(/[^a-z0-9-]/gi, '-')
+      .toLowerCase()
+      .slice(0, 50) + `-${stamp}`
+  );
 }
 
 export abstract class PlanCommand extends BaseCommand {
   /** kubectl accepts a bare `--dry-run` (meaning client); oclif needs a value. */
   override async init(): Promise<void> {
-    this.argv = this.argv.map((a, i, all) => (a === '--dry-run' && !['none', 'client', 'server'].includes(all[i + 1] ?? '') ? '--dry-run=client' : a));
+    this.argv = this.argv.map((a, i, all) =>
+      a === '--dry-run' && !['none', 'client', 'server'].includes(all[i + 1] ?? '') ? '--dry-run=client' : a,
+    );
     await super.init();
   }
 
@@ -57,18 +77,28 @@ export abstract class PlanCommand extends BaseCommand {
    * Builds (or, with --resume/--rollback, recovers) the plan and shows or executes it.
    * `build` gets the snapshot; `planFile` is a saved plan to apply instead.
    */
-  protected async runPlan(flags: PlanFlags, build: ((s: ClusterSnapshot) => Plan) | { file: string }): Promise<void> {
+  protected async runPlan(
+    flags: PlanFlags,
+    build: ((s: ClusterSnapshot) => Plan) | { file: string },
+  ): Promise<void> {
     const dryRun = flags.snapshot ? 'client' : flags['dry-run'];
-    if (flags.snapshot && flags['dry-run'] === 'server') throw usageError('--dry-run=server needs a cluster; --snapshot plans offline (client dry run)');
-    if ((flags.resume || flags.rollback) && flags.snapshot) throw usageError('--resume and --rollback act on the cluster; they cannot be used with --snapshot');
+    if (flags.snapshot && flags['dry-run'] === 'server')
+      throw usageError('--dry-run=server needs a cluster; --snapshot plans offline (client dry run)');
+    if ((flags.resume || flags.rollback) && flags.snapshot)
+      throw usageError('--resume and --rollback act on the cluster; they cannot be used with --snapshot');
     const toScript = flags.output === 'script';
 
     const { parseDurationMs } = await import('./model/duration.js');
     const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0) throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
+    if (timeoutMs === undefined || timeoutMs <= 0)
+      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
     if (dryRun === 'none' && !toScript && !flags.yes) {
       const { isInteractive } = await import('./prompt/index.js');
-      if (!isInteractive()) throw usageError('this changes the cluster and no one is at a terminal to confirm', 'pass --yes to apply without prompts, or --dry-run to only show the plan');
+      if (!isInteractive())
+        throw usageError(
+          'this changes the cluster and no one is at a terminal to confirm',
+          'pass --yes to apply without prompts, or --dry-run to only show the plan',
+        );
     }
     if (flags.resume || flags.rollback) {
       if (dryRun !== 'none') throw usageError('--resume/--rollback cannot be combined with --dry-run');
@@ -90,23 +120,37 @@ export abstract class PlanCommand extends BaseCommand {
     if (dryRun === 'client' || toScript) {
       await this.printPlan(plan, flags.output, snapshot);
       if (!plan.summary.verification.ok) {
-        throw new CliError(`the plan fails verification at step ${plan.summary.verification.failedStep}: ${plan.summary.verification.reason}`, ExitCode.USAGE, {
-          changed: 'nothing was changed; it would be refused',
-        });
+        throw new CliError(
+          `the plan fails verification at step ${plan.summary.verification.failedStep}: ${plan.summary.verification.reason}`,
+          ExitCode.USAGE,
+          {
+            changed: 'nothing was changed; it would be refused',
+          },
+        );
       }
       return;
     }
     if (!plan.summary.verification.ok) {
       await this.printPlan(plan, 'table', snapshot, true);
-      throw new CliError(`refusing to apply: step ${plan.summary.verification.failedStep} would cut routes (${plan.summary.verification.reason})`, ExitCode.USAGE, {
-        changed: 'nothing was changed',
-      });
+      throw new CliError(
+        `refusing to apply: step ${plan.summary.verification.failedStep} would cut routes (${plan.summary.verification.reason})`,
+        ExitCode.USAGE,
+        {
+          changed: 'nothing was changed',
+        },
+      );
     }
-    if (!this.machineOutput) await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
+    if (!this.machineOutput)
+      await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
     await this.execute(plan, flags, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
   }
 
-  private async printPlan(plan: Plan, format: string, snapshot: ClusterSnapshot | undefined, toStderr = false): Promise<void> {
+  private async printPlan(
+    plan: Plan,
+    format: string,
+    snapshot: ClusterSnapshot | undefined,
+    toStderr = false,
+  ): Promise<void> {
     let text: string;
     if (format === 'script') {
       const { planToScript } = await import('./plan/script.js');
@@ -122,7 +166,13 @@ export abstract class PlanCommand extends BaseCommand {
     (toStderr ? process.stderr : process.stdout).write(`${text}\n`);
   }
 
-  private async execute(plan: Plan | undefined, flags: PlanFlags, mode: 'fresh' | 'resume' | 'rollback', dryRun: 'none' | 'server' = 'none', live?: ClusterSnapshot): Promise<void> {
+  private async execute(
+    plan: Plan | undefined,
+    flags: PlanFlags,
+    mode: 'fresh' | 'resume' | 'rollback',
+    dryRun: 'none' | 'server' = 'none',
+    live?: ClusterSnapshot,
+  ): Promise<void> {
     const api = await this.kube();
     const [{ Executor }, { holderIdentity }, prompt, { parseDurationMs }] = await Promise.all([
       import('./plan/executor.js'),
@@ -131,8 +181,10 @@ export abstract class PlanCommand extends BaseCommand {
       import('./model/duration.js'),
     ]);
     const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0) throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
-    const snapshot = live ?? (mode !== 'fresh' || dryRun === 'server' ? await this.loadSnapshot(undefined) : undefined);
+    if (timeoutMs === undefined || timeoutMs <= 0)
+      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
+    const snapshot =
+      live ?? (mode !== 'fresh' || dryRun === 'server' ? await this.loadSnapshot(undefined) : undefined);
     const tty = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb';
     let statusShown = false;
     const executor = new Executor(api, (snapshot ?? live)?.calico.apiMode ?? 'crd.projectcalico.org/v1', {
@@ -152,28 +204,41 @@ export abstract class PlanCommand extends BaseCommand {
         statusShown = l !== '';
       },
       holder: holderIdentity(api.http.cfg.userName),
-      journalNamespace: snapshot?.calico.nodeNamespace ?? (snapshot?.calico.installMode === 'operator' ? 'calico-system' : undefined),
+      journalNamespace:
+        snapshot?.calico.nodeNamespace ??
+        (snapshot?.calico.installMode === 'operator' ? 'calico-system' : undefined),
       resumeHint: this.resumeHint(),
       timeoutMs: flags.timeout !== '10m' ? timeoutMs : undefined,
       live: mode === 'fresh' && dryRun === 'none' ? live : undefined,
       expectedPeers: async (node) => {
-        const [{ bgpStateFromSnapshot }, { computeTopology, expectedPeers }] = await Promise.all([import('./bgp/state.js'), import('./bgp/topology.js')]);
+        const [{ bgpStateFromSnapshot }, { computeTopology, expectedPeers }] = await Promise.all([
+          import('./bgp/state.js'),
+          import('./bgp/topology.js'),
+        ]);
         const s = await this.loadSnapshot(undefined);
         return expectedPeers(computeTopology(bgpStateFromSnapshot(s)), node)
           .filter((p) => p.established)
           .map((p) => p.peerIP);
       },
-      ipToName: snapshot ? new Map(snapshot.nodes.map((n) => [(n.bgp.ipv4Address ?? n.internalIP ?? '').split('/')[0]!, n.name])) : undefined,
+      ipToName: snapshot
+        ? new Map(
+            snapshot.nodes.map((n) => [(n.bgp.ipv4Address ?? n.internalIP ?? '').split('/')[0]!, n.name]),
+          )
+        : undefined,
     });
     const result: ExecuteResult = await executor.run(plan);
-    this.emit(this.machineOutput ? flags.output : 'table', { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result }, () =>
-      result.outcome === 'done' || result.outcome === 'dry-run'
-        ? `${c.green('✔')} ${result.plan}: ${result.message}`
-        : result.outcome === 'declined'
-          ? `${result.plan}: declined; ${result.message}`
-          : `${c.yellow('■')} ${result.plan}: ${result.message}`,
+    this.emit(
+      this.machineOutput ? flags.output : 'table',
+      { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result },
+      () =>
+        result.outcome === 'done' || result.outcome === 'dry-run'
+          ? `${c.green('✔')} ${result.plan}: ${result.message}`
+          : result.outcome === 'declined'
+            ? `${result.plan}: declined; ${result.message}`
+            : `${c.yellow('■')} ${result.plan}: ${result.message}`,
     );
     // a rollback that was asked for and finished is a success; one forced by a gate is not
-    if (result.outcome === 'paused' || (result.outcome === 'rolled-back' && mode !== 'rollback')) this.setExitCode(ExitCode.GATE);
+    if (result.outcome === 'paused' || (result.outcome === 'rolled-back' && mode !== 'rollback'))
+      this.setExitCode(ExitCode.GATE);
   }
 }

@@ -33,7 +33,10 @@ export interface PeersReport {
 }
 
 /** Which nodes to look at when none are named: the reflectors (they list every client), else one per zone. */
-export function defaultObservedNodes(s: ClusterSnapshot, t: Topology = computeTopology(bgpStateFromSnapshot(s))): string[] {
+export function defaultObservedNodes(
+  s: ClusterSnapshot,
+  t: Topology = computeTopology(bgpStateFromSnapshot(s)),
+): string[] {
   const rrs = t.state.nodes.filter((n) => n.participates && n.clusterId !== undefined).map((n) => n.name);
   if (rrs.length) return rrs.slice(0, 10);
   const seen = new Set<string>();
@@ -47,7 +50,11 @@ export function defaultObservedNodes(s: ClusterSnapshot, t: Topology = computeTo
   return out;
 }
 
-export function peersReport(s: ClusterSnapshot, observed: Map<string, ObservedNode>, nodes: string[]): PeersReport {
+export function peersReport(
+  s: ClusterSnapshot,
+  observed: Map<string, ObservedNode>,
+  nodes: string[],
+): PeersReport {
   const t = computeTopology(bgpStateFromSnapshot(s));
   const ipToName = new Map<string, string>();
   t.state.nodes.forEach((n, i) => {
@@ -67,7 +74,9 @@ export function peersReport(s: ClusterSnapshot, observed: Map<string, ObservedNo
       expected: wantIPs.has(p.peerIP),
     }));
     const seen = new Set(peers.map((p) => p.peerIP));
-    const missing = want.filter((p) => !seen.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, peerNode: p.peerName ?? null }));
+    const missing = want
+      .filter((p) => !seen.has(p.peerIP))
+      .map((p) => ({ peerIP: p.peerIP, peerNode: p.peerName ?? null }));
     const established = peers.filter((p) => p.state === 'Established').length;
     return {
       node,
@@ -83,6 +92,10 @@ export function peersReport(s: ClusterSnapshot, observed: Map<string, ObservedNo
     apiVersion: 'calico-tune/v1',
     kind: 'BgpPeers',
     nodes: out,
-    summary: { nodes: out.length, ok: out.filter((n) => n.ok).length, unreported: out.filter((n) => n.error).length },
+    summary: {
+      nodes: out.length,
+      ok: out.filter((n) => n.ok).length,
+      unreported: out.filter((n) => n.error).length,
+    },
   };
 }

@@ -563,6 +563,28 @@ export function nodeSessionCount(t: Topology, sizes?: Int32Array): number {
   return total;
 }
 
+/**
+ * Established sessions between nodes by kind (as the lower-indexed class configures it: mesh, node-specific
+ * BGPPeer or global BGPPeer), and how many of them are iBGP sessions to a route-reflector client.
+ */
+export function nodeSessionsByKind(t: Topology): Record<SessionKind, number> & { rrClient: number } {
+  const k = t.classes.length;
+  const out = { mesh: 0, node: 0, global: 0, rrClient: 0 };
+  for (let a = 0; a < k; a++) {
+    const sa = classSize(t, a);
+    for (const b of t.adj[a]!) {
+      if (b < a) continue;
+      const n = a === b ? (sa * (sa - 1)) / 2 : sa * classSize(t, b);
+      const pr = t.pairs.get(a * k + b);
+      if (!pr) continue;
+      out[effectiveProto(pr, t.classes[b]!).kind] += n;
+      const f = (t.flags.get(a * k + b) ?? 0) | (t.flags.get(b * k + a) ?? 0);
+      if (f & FLAG_CLIENT) out.rrClient += n;
+    }
+  }
+  return out;
+}
+
 /** Sessions to external peers (participating nodes, peers with an AS number). */
 export function externalSessionCount(t: Topology): number {
   let total = 0;

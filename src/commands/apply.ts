@@ -3,7 +3,8 @@ import { planFlags, PlanCommand } from '../plan-command.js';
 import { usageError } from '../errors.js';
 
 export default class Apply extends PlanCommand {
-  static override summary = 'Apply a saved plan, or resume / roll back the unfinished one recorded in the cluster';
+  static override summary =
+    'Apply a saved plan, or resume / roll back the unfinished one recorded in the cluster';
   static override description = `Applies a plan saved with -o yaml|json (from rr promote/demote/replace or migrate plan). Before the first write
 the plan is checked against the live cluster: if anything it was built from changed (a node added, a reflector
 removed, a BGPPeer edited) it is refused as stale. Progress is recorded in a Lease (calico-tune in calico-system,
@@ -16,15 +17,29 @@ else kube-system), so --resume continues after a crash or Ctrl-C and --rollback 
   ];
   static override flags = {
     ...planFlags,
-    filename: Flags.string({ char: 'f', description: 'The plan file (YAML or JSON; - for stdin)', helpValue: 'FILE' }),
+    filename: Flags.string({
+      char: 'f',
+      description: 'The plan file (YAML or JSON; - for stdin)',
+      helpValue: 'FILE',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Apply);
     this.setup(flags);
-    if (!flags.filename && !flags.resume && !flags.rollback) throw usageError('nothing to apply', 'pass -f PLAN_FILE, or --resume / --rollback for the unfinished plan in the cluster');
-    if (flags.filename && (flags.resume || flags.rollback)) throw usageError('-f and --resume/--rollback exclude each other: the unfinished plan is read from the cluster');
-    if (flags.snapshot) throw usageError('apply acts on the cluster; --snapshot cannot be used (print a plan with --dry-run instead)');
+    if (!flags.filename && !flags.resume && !flags.rollback)
+      throw usageError(
+        'nothing to apply',
+        'pass -f PLAN_FILE, or --resume / --rollback for the unfinished plan in the cluster',
+      );
+    if (flags.filename && (flags.resume || flags.rollback))
+      throw usageError(
+        '-f and --resume/--rollback exclude each other: the unfinished plan is read from the cluster',
+      );
+    if (flags.snapshot)
+      throw usageError(
+        'apply acts on the cluster; --snapshot cannot be used (print a plan with --dry-run instead)',
+      );
     await this.runPlan(flags, { file: flags.filename ?? '' });
   }
 }

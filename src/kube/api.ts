@@ -50,7 +50,10 @@ export class KubeApi {
   }
 
   /** Lists every object (all pages). Items get their apiVersion and kind filled in. */
-  async list(t: ResourceType, opts: ListOptions = {}): Promise<{ items: KubeObject[]; resourceVersion?: string | undefined }> {
+  async list(
+    t: ResourceType,
+    opts: ListOptions = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion?: string | undefined }> {
     const items: KubeObject[] = [];
     let cont: string | undefined;
     let resourceVersion: string | undefined;
@@ -90,7 +93,12 @@ export class KubeApi {
   }
 
   /** RFC 7386 JSON merge patch. Put `metadata.resourceVersion` in the patch for an optimistic-lock precondition. */
-  async mergePatch(t: ResourceType, name: string, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+  async mergePatch(
+    t: ResourceType,
+    name: string,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
     return this.http.request<KubeObject>('PATCH', objectPath(t, name, opts.namespace), {
       body: patch,
       contentType: MERGE_PATCH,
@@ -99,10 +107,14 @@ export class KubeApi {
   }
 
   async replace(t: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    return this.http.request<KubeObject>('PUT', objectPath(t, obj.metadata.name, opts.namespace ?? obj.metadata.namespace), {
-      body: obj,
-      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
-    });
+    return this.http.request<KubeObject>(
+      'PUT',
+      objectPath(t, obj.metadata.name, opts.namespace ?? obj.metadata.namespace),
+      {
+        body: obj,
+        query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+      },
+    );
   }
 
   /** Deletes; returns false when it did not exist. `preconditions` guard against deleting a changed object. */
@@ -129,19 +141,26 @@ export class KubeApi {
 
   /** Evicts a pod through the Eviction API (respects PodDisruptionBudgets; 429 when a PDB blocks it). */
   async evict(name: string, namespace: string, opts: { dryRun?: boolean } = {}): Promise<void> {
-    await this.http.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`, {
-      body: {
-        apiVersion: 'policy/v1',
-        kind: 'Eviction',
-        metadata: { name, namespace },
-        ...(opts.dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
+    await this.http.request(
+      'POST',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`,
+      {
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace },
+          ...(opts.dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
+        },
       },
-    });
+    );
   }
 
   /** Every `group/version` the server serves (core `v1` included). */
   async apiGroupVersions(): Promise<string[]> {
-    const res = await this.http.request<{ groups?: { versions?: { groupVersion: string }[] }[] }>('GET', '/apis');
+    const res = await this.http.request<{ groups?: { versions?: { groupVersion: string }[] }[] }>(
+      'GET',
+      '/apis',
+    );
     const out = ['v1'];
     for (const g of res.groups ?? []) for (const v of g.versions ?? []) out.push(v.groupVersion);
     return out;
@@ -157,7 +176,10 @@ export class KubeApi {
   }
 
   /** Whether the current user may do `verb` on a resource (SelfSubjectAccessReview). */
-  async can(verb: string, resource: { group: string; resource: string; namespace?: string; name?: string; subresource?: string }): Promise<{ allowed: boolean; reason?: string }> {
+  async can(
+    verb: string,
+    resource: { group: string; resource: string; namespace?: string; name?: string; subresource?: string },
+  ): Promise<{ allowed: boolean; reason?: string }> {
     const res = await this.http.request<{ status?: { allowed?: boolean; reason?: string } }>(
       'POST',
       '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
@@ -173,7 +195,13 @@ export class KubeApi {
   }
 
   /** GET through the API server's pod proxy (e.g. Prometheus metrics); raw text. */
-  async podProxyGet(namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<string> {
+  async podProxyGet(
+    namespace: string,
+    pod: string,
+    port: number,
+    path: string,
+    timeoutMs: number,
+  ): Promise<string> {
     return this.http.request<string>(
       'GET',
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy${path}`,

@@ -41,12 +41,22 @@ async function runExecPlugin(cfg: ResolvedConfig): Promise<ExecStatus> {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const e of exec.env) env[e.name] = e.value;
   return new Promise((resolve, reject) => {
-    const child = spawn(exec.command, exec.args, { env, stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'inherit'] });
+    const child = spawn(exec.command, exec.args, {
+      env,
+      stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      const hint = exec.installHint ? exec.installHint.trim() : `install ${exec.command} or fix users[].user.exec in the kubeconfig`;
-      reject(usageError(`exec credential plugin "${exec.command}" could not start: ${err.code ?? err.message}`, hint));
+      const hint = exec.installHint
+        ? exec.installHint.trim()
+        : `install ${exec.command} or fix users[].user.exec in the kubeconfig`;
+      reject(
+        usageError(
+          `exec credential plugin "${exec.command}" could not start: ${err.code ?? err.message}`,
+          hint,
+        ),
+      );
     });
     child.on('close', (code) => {
       if (code !== 0) {
@@ -58,7 +68,11 @@ async function runExecPlugin(cfg: ResolvedConfig): Promise<ExecStatus> {
         if (!parsed.status) throw new Error('no status in output');
         resolve(parsed.status);
       } catch (e) {
-        reject(clusterError(`exec credential plugin "${exec.command}" printed invalid ExecCredential JSON: ${(e as Error).message}`));
+        reject(
+          clusterError(
+            `exec credential plugin "${exec.command}" printed invalid ExecCredential JSON: ${(e as Error).message}`,
+          ),
+        );
       }
     });
   });

@@ -12,7 +12,12 @@ export async function observePeers(
   api: KubeApi,
   mode: CalicoApiMode,
   nodes: string[],
-  opts: { timeoutMs: number; source: 'auto' | 'caliconodestatus' | 'birdcl'; namespace?: string | undefined; progress?: (msg: string) => void },
+  opts: {
+    timeoutMs: number;
+    source: 'auto' | 'caliconodestatus' | 'birdcl';
+    namespace?: string | undefined;
+    progress?: (msg: string) => void;
+  },
 ): Promise<Map<string, ObservedNode>> {
   const deadline = Date.now() + opts.timeoutMs;
   let result = new Map<string, ObservedNode>();
@@ -35,10 +40,18 @@ export async function observePeers(
   }
   const missing = nodes.filter((n) => !result.get(n)?.peers);
   if (missing.length && opts.source !== 'caliconodestatus') {
-    const bird = await birdclObserve(api, missing, { namespace: opts.namespace, timeoutMs: Math.max(2000, deadline - Date.now()) });
+    const bird = await birdclObserve(api, missing, {
+      namespace: opts.namespace,
+      timeoutMs: Math.max(2000, deadline - Date.now()),
+    });
     for (const [k, v] of bird) result.set(k, v);
   } else {
-    for (const n of missing) result.set(n, { node: n, source: 'CalicoNodeStatus', error: 'no report from calico-node within the timeout' });
+    for (const n of missing)
+      result.set(n, {
+        node: n,
+        source: 'CalicoNodeStatus',
+        error: 'no report from calico-node within the timeout',
+      });
   }
   return result;
 }

@@ -56,28 +56,53 @@ export class NodeStatusObserver {
     await Promise.all(
       nodes.map(async (node) => {
         const o = await this.api.get(t, statusName(node));
-        const bgp = (o?.status?.['bgp'] ?? undefined) as { peersV4?: { peerIP?: string; state?: string; type?: string }[] } | undefined;
+        const bgp = (o?.status?.['bgp'] ?? undefined) as
+          { peersV4?: { peerIP?: string; state?: string; type?: string }[] } | undefined;
         const reported = o?.status?.['lastUpdated'] !== undefined || bgp !== undefined;
         out.set(node, {
           node,
           source: 'CalicoNodeStatus',
-          peers: reported ? (bgp?.peersV4 ?? []).map((p) => ({ peerIP: String(p.peerIP ?? ''), state: String(p.state ?? ''), type: p.type })) : undefined,
+          peers: reported
+            ? (bgp?.peersV4 ?? []).map((p) => ({
+                peerIP: String(p.peerIP ?? ''),
+                state: String(p.state ?? ''),
+                type: p.type,
+              }))
+            : undefined,
         });
       }),
     );
     return out;
   }
 
-  /** Deletes the objects this observer created (best effort; also called on failure paths). */
-  async cleanup(): Promise<void> {
+  /**
+   * Deletes the objects this observer created, and any left by an earlier run of the tool that was killed
+   * before it could clean up (they carry our managed-by label). Best effort; also called on failure paths.
+   */
+  async cleanup(opts: { leftovers?: boolean } = {}): Promise<void> {
     const t = calicoType('CalicoNodeStatus', this.mode);
-    await Promise.all([...this.created].map((name) => this.api.delete(t, name).catch(() => false)));
+    const names = new Set(this.created);
+    if (opts.leftovers) {
+      try {
+        const { items } = await this.api.list(t, {
+          labelSelector: 'app.kubernetes.io/managed-by=kubectl-calico-tune',
+        });
+        for (const o of items) if (o.metadata.name.startsWith(STATUS_PREFIX)) names.add(o.metadata.name);
+      } catch {
+        /* best effort */
+      }
+    }
+    await Promise.all([...names].map((name) => this.api.delete(t, name).catch(() => false)));
     this.created.clear();
   }
 }
 
 /** Finds the calico-node pod on each node (calico-system, else kube-system). */
-async function calicoNodePods(api: KubeApi, nodes: string[], namespace: string | undefined): Promise<Map<string, KubeObject>> {
+async function calicoNodePods(
+  api: KubeApi,
+  nodes: string[],
+  namespace: string | undefined,
+): Promise<Map<string, KubeObject>> {
   const out = new Map<string, KubeObject>();
   const wanted = new Set(nodes);
   for (const ns of namespace ? [namespace] : ['calico-system', 'kube-system']) {
@@ -115,7 +140,14 @@ export async function birdclObserve(
         continue;
       }
       try {
-        const text = await execInPod(api, pod.metadata.namespace ?? '', pod.metadata.name, 'calico-node', ['birdcl', '-s', '/var/run/calico/bird.ctl', 'show', 'protocols'], left);
+        const text = await execInPod(
+          api,
+          pod.metadata.namespace ?? '',
+          pod.metadata.name,
+          'calico-node',
+          ['birdcl', '-s', '/var/run/calico/bird.ctl', 'show', 'protocols'],
+          left,
+        );
         out.set(node, {
           node,
           source: 'birdcl',

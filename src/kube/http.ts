@@ -18,7 +18,16 @@ export class ApiError extends CliError {
   readonly path: string;
   readonly body: unknown;
   constructor(method: string, path: string, status: number, reason: string, message: string, body: unknown) {
-    super(message, ExitCode.CLUSTER);
+    super(message, ExitCode.CLUSTER, {
+      hints:
+        status === 403
+          ? [
+              'the ClusterRole calico-tune in docs/rbac.yaml grants what the plugin needs (calico-tune-readonly for read-only use)',
+            ]
+          : status === 401
+            ? ['check the credentials of this context: kubectl auth whoami']
+            : [],
+    });
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
@@ -55,7 +64,11 @@ export class KubeHttp {
   }
 
   private async credentials(refresh = false): Promise<Credentials> {
-    if (!refresh && this.creds && (this.creds.expiresAt === undefined || this.creds.expiresAt - Date.now() > 10_000)) {
+    if (
+      !refresh &&
+      this.creds &&
+      (this.creds.expiresAt === undefined || this.creds.expiresAt - Date.now() > 10_000)
+    ) {
       return this.creds;
     }
     if (!this.credsPromise) {
@@ -93,7 +106,11 @@ export class KubeHttp {
       return await this.send<T>(method, path, opts, creds);
     } catch (e) {
       // exec plugins and rotated tokens: refresh once on 401, as kubectl does
-      if (e instanceof ApiError && e.status === 401 && (this.cfg.exec || this.cfg.tokenFile || this.cfg.authProvider)) {
+      if (
+        e instanceof ApiError &&
+        e.status === 401 &&
+        (this.cfg.exec || this.cfg.tokenFile || this.cfg.authProvider)
+      ) {
         creds = await this.credentials(true);
         this.agent?.destroy();
         this.agent = undefined;
@@ -148,14 +165,31 @@ export class KubeHttp {
           } catch {
             /* not a Status object */
           }
-          const reason = typeof body['reason'] === 'string' ? body['reason'] : res.statusMessage ?? '';
-          const message = typeof body['message'] === 'string' ? body['message'] : text.slice(0, 200) || `HTTP ${status}`;
-          reject(new ApiError(method, url.pathname, status, reason, describeStatus(status, message, this.cfg), body));
+          const reason = typeof body['reason'] === 'string' ? body['reason'] : (res.statusMessage ?? '');
+          const message =
+            typeof body['message'] === 'string' ? body['message'] : text.slice(0, 200) || `HTTP ${status}`;
+          reject(
+            new ApiError(
+              method,
+              url.pathname,
+              status,
+              reason,
+              describeStatus(status, message, this.cfg),
+              body,
+            ),
+          );
         });
         res.on('error', (err) => reject(networkError(err, this.cfg)));
       });
       req.setTimeout(timeout, () => {
-        req.destroy(Object.assign(new Error(`no answer within ${Math.round(timeout / 1000)}s`), { code: 'ETIMEDOUT' }));
+        req.destroy(
+          Object.assign(
+            new Error(
+              `no answer within ${timeout < 1000 ? `${timeout}ms` : `${Math.round(timeout / 1000)}s`}`,
+            ),
+            { code: 'ETIMEDOUT' },
+          ),
+        );
       });
       req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, this.cfg)));
       if (payload) req.write(payload);
@@ -165,8 +199,12 @@ export class KubeHttp {
 }
 
 function describeStatus(status: number, message: string, cfg: ResolvedConfig): string {
-  if (status === 401) return `the API server ${cfg.server} rejected the credentials of user "${cfg.userName ?? '?'}" (401 Unauthorized)`;
-  if (status === 403) return `forbidden: ${message}`;
+  if (status === 401)
+    return `the API server ${cfg.server} rejected the credentials of user "${cfg.userName ?? '?'}" (401 Unauthorized)`;
+  if (status === 403)
+    return message.startsWith('forbidden') || message.includes(' is forbidden')
+      ? message
+      : `forbidden: ${message}`;
   return message;
 }
 
@@ -175,8 +213,12 @@ function networkError(err: NodeJS.ErrnoException, cfg: ResolvedConfig): CliError
   let why = err.message;
   if (code === 'ECONNREFUSED') why = 'connection refused';
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') why = 'host name not found';
-  else if (code === 'ETIMEDOUT') why = err.message;
-  else if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
+  else if (code === 'ETIMEDOUT') {
+    return clusterError(`the API server ${cfg.server} did not answer: ${err.message}`, {
+      hints: ['the cluster may be overloaded or unreachable; raise --request-timeout if it is just slow'],
+      cause: err,
+    });
+  } else if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
     why = `TLS verification failed (${code})`;
     return clusterError(`cannot reach the API server ${cfg.server}: ${why}`, {
       hints: ['check certificate-authority in the kubeconfig, or pass --certificate-authority FILE'],

@@ -80,10 +80,18 @@ export function holderIsDeadHere(holder: string): boolean {
 
 function leaseInfo(o: KubeObject, now = Date.now()): LockInfo {
   const spec = (o.spec ?? {}) as Record<string, unknown>;
-  const holder = typeof spec['holderIdentity'] === 'string' && spec['holderIdentity'] !== '' ? spec['holderIdentity'] : undefined;
+  const holder =
+    typeof spec['holderIdentity'] === 'string' && spec['holderIdentity'] !== ''
+      ? spec['holderIdentity']
+      : undefined;
   const renewed = typeof spec['renewTime'] === 'string' ? spec['renewTime'] : undefined;
-  const duration = typeof spec['leaseDurationSeconds'] === 'number' ? spec['leaseDurationSeconds'] : LEASE_SECONDS;
-  const held = holder !== undefined && renewed !== undefined && Date.parse(renewed) + duration * 1000 > now && !holderIsDeadHere(holder);
+  const duration =
+    typeof spec['leaseDurationSeconds'] === 'number' ? spec['leaseDurationSeconds'] : LEASE_SECONDS;
+  const held =
+    holder !== undefined &&
+    renewed !== undefined &&
+    Date.parse(renewed) + duration * 1000 > now &&
+    !holderIsDeadHere(holder);
   const ann = o.metadata.annotations ?? {};
   let state: JournalState | undefined;
   let plan: Plan | undefined;
@@ -123,7 +131,11 @@ export class Journal {
    * Lease is found in either namespace, so every user and install agrees on one lock.
    */
   static async open(api: KubeApi, holder: string, preferred?: string): Promise<Journal> {
-    return new Journal(api, preferred && JOURNAL_NAMESPACES.includes(preferred) ? preferred : 'kube-system', holder);
+    return new Journal(
+      api,
+      preferred && JOURNAL_NAMESPACES.includes(preferred) ? preferred : 'kube-system',
+      holder,
+    );
   }
 
   async read(): Promise<LockInfo | undefined> {
@@ -143,14 +155,21 @@ export class Journal {
    * resume/rollback: requires an unfinished plan and takes over an expired holder. Returns the recorded
    * plan for resume/rollback.
    */
-  async acquire(mode: 'fresh' | 'resume' | 'rollback', plan?: Plan): Promise<{ plan?: Plan; state?: JournalState }> {
+  async acquire(
+    mode: 'fresh' | 'resume' | 'rollback',
+    plan?: Plan,
+  ): Promise<{ plan?: Plan; state?: JournalState }> {
     const info = await this.read();
     const now = microTime();
     if (info?.held && info.holder !== this.holder) {
       throw new CliError(
         `another run holds the lock: ${info.holder}, since ${info.since ?? '?'} (Lease ${this.namespace}/${LEASE_NAME}, renewed ${info.renewedAt ?? '?'})`,
         ExitCode.USAGE,
-        { hints: ['wait for it to finish; if that run is dead the lock expires within 30 seconds, then use --resume or --rollback'] },
+        {
+          hints: [
+            'wait for it to finish; if that run is dead the lock expires within 30 seconds, then use --resume or --rollback',
+          ],
+        },
       );
     }
     const unfinished = info?.state && info.plan ? info : undefined;
@@ -158,17 +177,36 @@ export class Journal {
       throw new CliError(
         `an unfinished plan is recorded: ${unfinished.state!.plan} stopped ${unfinished.state!.phase} after ${unfinished.state!.done.length}/${unfinished.plan!.steps.length} steps (Lease ${this.namespace}/${LEASE_NAME})`,
         ExitCode.USAGE,
-        { hints: ['continue it with --resume, or undo it with --rollback (the plan is stored in the cluster)'] },
+        {
+          hints: [
+            'continue it with --resume, or undo it with --rollback (the plan is stored in the cluster)',
+          ],
+        },
       );
     }
     if (mode !== 'fresh' && !unfinished) {
-      throw new CliError(`there is no unfinished plan to ${mode} (no Lease ${this.namespace}/${LEASE_NAME} with a recorded plan)`, ExitCode.USAGE);
+      throw new CliError(
+        `there is no unfinished plan to ${mode} (no Lease ${this.namespace}/${LEASE_NAME} with a recorded plan)`,
+        ExitCode.USAGE,
+      );
     }
     const usePlan = mode === 'fresh' ? plan! : unfinished!.plan!;
     const state: JournalState =
       mode === 'fresh'
-        ? { plan: usePlan.metadata.name, phase: 'running', done: [], undone: [], startedAt: now, updatedAt: now }
-        : { ...unfinished!.state!, phase: mode === 'rollback' ? 'rolling-back' : 'running', updatedAt: now, message: undefined };
+        ? {
+            plan: usePlan.metadata.name,
+            phase: 'running',
+            done: [],
+            undone: [],
+            startedAt: now,
+            updatedAt: now,
+          }
+        : {
+            ...unfinished!.state!,
+            phase: mode === 'rollback' ? 'rolling-back' : 'running',
+            updatedAt: now,
+            message: undefined,
+          };
     const body: KubeObject = {
       apiVersion: Lease.apiVersion,
       kind: 'Lease',
@@ -179,7 +217,12 @@ export class Journal {
         annotations: { [ANN_PLAN]: encodePlan(usePlan), [ANN_STATE]: JSON.stringify(state) },
         ...(this.lease ? { resourceVersion: this.lease.metadata.resourceVersion } : {}),
       },
-      spec: { holderIdentity: this.holder, leaseDurationSeconds: LEASE_SECONDS, acquireTime: now, renewTime: now },
+      spec: {
+        holderIdentity: this.holder,
+        leaseDurationSeconds: LEASE_SECONDS,
+        acquireTime: now,
+        renewTime: now,
+      },
     };
     try {
       this.lease = this.lease ? await this.api.replace(Lease, body) : await this.api.create(Lease, body);
@@ -195,9 +238,12 @@ export class Journal {
   }
 
   private startRenewal(): void {
-    this.timer = setInterval(() => {
-      void this.write({}).catch((e: Error) => (this.lost = e));
-    }, (LEASE_SECONDS * 1000) / 3);
+    this.timer = setInterval(
+      () => {
+        void this.write({}).catch((e: Error) => (this.lost = e));
+      },
+      (LEASE_SECONDS * 1000) / 3,
+    );
     this.timer.unref();
   }
 
@@ -220,7 +266,10 @@ export class Journal {
     this.state = { ...this.state, ...change, updatedAt: microTime() };
     const body: KubeObject = {
       ...this.lease,
-      metadata: { ...this.lease.metadata, annotations: { ...(this.lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) } },
+      metadata: {
+        ...this.lease.metadata,
+        annotations: { ...(this.lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) },
+      },
       spec: { ...(this.lease.spec ?? {}), holderIdentity: holder, renewTime: microTime() },
     };
     this.lease = await this.api.replace(Lease, body);
@@ -230,7 +279,10 @@ export class Journal {
     await this.write({ current: id });
   }
   async stepDone(id: string): Promise<void> {
-    await this.write({ done: [...(this.state?.done ?? []), { id, at: new Date().toISOString() }], current: undefined });
+    await this.write({
+      done: [...(this.state?.done ?? []), { id, at: new Date().toISOString() }],
+      current: undefined,
+    });
   }
   async stepUndone(id: string): Promise<void> {
     await this.write({ undone: [...(this.state?.undone ?? []), { id, at: new Date().toISOString() }] });

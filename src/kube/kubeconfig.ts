@@ -92,7 +92,8 @@ function readKubeconfigFile(file: string, merged: Merged, required: boolean): vo
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if (required) throw usageError(`cannot read kubeconfig ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (required)
+      throw usageError(`cannot read kubeconfig ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return;
   }
   let doc: Obj;
@@ -119,7 +120,10 @@ function readKubeconfigFile(file: string, merged: Merged, required: boolean): vo
 }
 
 /** The kubeconfig files kubectl would read, in precedence order. */
-export function kubeconfigFiles(flags: KubeFlags, env: NodeJS.ProcessEnv = process.env): { files: string[]; explicit: boolean } {
+export function kubeconfigFiles(
+  flags: KubeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { files: string[]; explicit: boolean } {
   if (flags.kubeconfig) return { files: [flags.kubeconfig], explicit: true };
   const list = env['KUBECONFIG'];
   if (list) return { files: list.split(path.delimiter).filter((f) => f !== ''), explicit: false };
@@ -194,7 +198,10 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
       }
     } else ctx = c.value;
   } else if (!flags.server && !flags.cluster) {
-    throw usageError('no current context is set in the kubeconfig', 'pass --context NAME or run `kubectl config use-context NAME`');
+    throw usageError(
+      'no current context is set in the kubeconfig',
+      'pass --context NAME or run `kubectl config use-context NAME`',
+    );
   }
 
   const clusterName = flags.cluster ?? (typeof ctx['cluster'] === 'string' ? ctx['cluster'] : undefined);
@@ -204,7 +211,8 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     throw usageError(`cluster "${clusterName}" does not exist in the kubeconfig`);
   }
   const user = userName !== undefined ? merged.users.get(userName) : undefined;
-  if (flags.user !== undefined && !user) throw usageError(`user "${flags.user}" does not exist in the kubeconfig`);
+  if (flags.user !== undefined && !user)
+    throw usageError(`user "${flags.user}" does not exist in the kubeconfig`);
 
   const cv = cluster?.value ?? {};
   const cdir = cluster?.dir ?? process.cwd();
@@ -223,8 +231,10 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
       env: Array.isArray(execRaw['env'])
         ? execRaw['env'].map((e) => ({ name: String(o(e)['name']), value: String(o(e)['value'] ?? '') }))
         : [],
-      apiVersion: typeof execRaw['apiVersion'] === 'string' ? execRaw['apiVersion'] : 'client.authentication.k8s.io/v1',
-      interactiveMode: typeof execRaw['interactiveMode'] === 'string' ? execRaw['interactiveMode'] : undefined,
+      apiVersion:
+        typeof execRaw['apiVersion'] === 'string' ? execRaw['apiVersion'] : 'client.authentication.k8s.io/v1',
+      interactiveMode:
+        typeof execRaw['interactiveMode'] === 'string' ? execRaw['interactiveMode'] : undefined,
       provideClusterInfo: execRaw['provideClusterInfo'] === true,
       installHint: typeof execRaw['installHint'] === 'string' ? execRaw['installHint'] : undefined,
     };
@@ -240,8 +250,18 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     namespace: typeof ctx['namespace'] === 'string' && ctx['namespace'] !== '' ? ctx['namespace'] : 'default',
     insecureSkipTlsVerify: cv['insecure-skip-tls-verify'] === true,
     tlsServerName: typeof cv['tls-server-name'] === 'string' ? cv['tls-server-name'] : undefined,
-    ca: fileOrData(cdir, cv['certificate-authority'], cv['certificate-authority-data'], 'certificate authority'),
-    clientCert: fileOrData(udir, uv['client-certificate'], uv['client-certificate-data'], 'client certificate'),
+    ca: fileOrData(
+      cdir,
+      cv['certificate-authority'],
+      cv['certificate-authority-data'],
+      'certificate authority',
+    ),
+    clientCert: fileOrData(
+      udir,
+      uv['client-certificate'],
+      uv['client-certificate-data'],
+      'client certificate',
+    ),
     clientKey: fileOrData(udir, uv['client-key'], uv['client-key-data'], 'client key'),
     token: typeof uv['token'] === 'string' && uv['token'] !== '' ? uv['token'] : undefined,
     tokenFile: abs(udir, uv['tokenFile']),
@@ -250,7 +270,10 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     exec,
     authProvider:
       typeof ap['name'] === 'string'
-        ? { name: ap['name'], config: Object.fromEntries(Object.entries(o(ap['config'])).map(([k, v]) => [k, String(v)])) }
+        ? {
+            name: ap['name'],
+            config: Object.fromEntries(Object.entries(o(ap['config'])).map(([k, v]) => [k, String(v)])),
+          }
         : undefined,
     rawUser: user ? { name: user.name, ...uv } : undefined,
     impersonateUser: typeof uv['as'] === 'string' ? uv['as'] : undefined,
@@ -267,7 +290,9 @@ function applyOverrides(r: ResolvedConfig, flags: KubeFlags): ResolvedConfig {
     try {
       out.ca = fs.readFileSync(flags.certificateAuthority);
     } catch (e) {
-      throw usageError(`cannot read --certificate-authority ${flags.certificateAuthority}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw usageError(
+        `cannot read --certificate-authority ${flags.certificateAuthority}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      );
     }
   }
   if (flags.insecureSkipTlsVerify) {
@@ -287,7 +312,10 @@ function applyOverrides(r: ResolvedConfig, flags: KubeFlags): ResolvedConfig {
   if (flags.namespace) out.namespace = flags.namespace;
   if (flags.requestTimeoutMs !== undefined) out.requestTimeoutMs = flags.requestTimeoutMs;
   if (!out.server) {
-    throw usageError(`no server is set for cluster "${out.clusterName ?? ''}" in ${out.origin}`, 'pass --server URL');
+    throw usageError(
+      `no server is set for cluster "${out.clusterName ?? ''}" in ${out.origin}`,
+      'pass --server URL',
+    );
   }
   if (!/^https?:\/\//.test(out.server)) {
     throw usageError(`server "${out.server}" is not an http(s) URL`);

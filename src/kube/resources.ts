@@ -1,4 +1,5 @@
 /** The resource types the tool reads and writes, and their REST paths. No I/O. */
+import { calicoApiVersion } from '../model/api-mode.js';
 import type { CalicoApiMode } from '../model/types.js';
 
 export interface ResourceType {
@@ -10,17 +11,42 @@ export interface ResourceType {
 
 export const Node: ResourceType = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 export const Pod: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
-export const ConfigMap: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-export const Namespace: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
-export const Deployment: ResourceType = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
-export const DaemonSet: ResourceType = { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true };
+export const ConfigMap: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
+export const Namespace: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  plural: 'namespaces',
+  namespaced: false,
+};
+export const Deployment: ResourceType = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  plural: 'deployments',
+  namespaced: true,
+};
+export const DaemonSet: ResourceType = {
+  apiVersion: 'apps/v1',
+  kind: 'DaemonSet',
+  plural: 'daemonsets',
+  namespaced: true,
+};
 export const PodDisruptionBudget: ResourceType = {
   apiVersion: 'policy/v1',
   kind: 'PodDisruptionBudget',
   plural: 'poddisruptionbudgets',
   namespaced: true,
 };
-export const Lease: ResourceType = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true };
+export const Lease: ResourceType = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  plural: 'leases',
+  namespaced: true,
+};
 export const Installation: ResourceType = {
   apiVersion: 'operator.tigera.io/v1',
   kind: 'Installation',
@@ -39,10 +65,7 @@ export const CALICO_KINDS = {
 } as const;
 export type CalicoKind = keyof typeof CALICO_KINDS;
 
-/** The Calico API version to read and write for an API mode. */
-export function calicoApiVersion(mode: CalicoApiMode): string {
-  return mode === 'crd.projectcalico.org/v1' || mode === 'none' ? 'crd.projectcalico.org/v1' : 'projectcalico.org/v3';
-}
+export { calicoApiVersion };
 
 export function calicoType(kind: CalicoKind, mode: CalicoApiMode): ResourceType {
   return { apiVersion: calicoApiVersion(mode), kind, plural: CALICO_KINDS[kind], namespaced: false };
@@ -50,10 +73,23 @@ export function calicoType(kind: CalicoKind, mode: CalicoApiMode): ResourceType 
 
 /** A ResourceType for any known kind/apiVersion (plan steps name objects by apiVersion + kind). */
 export function typeFor(apiVersion: string, kind: string): ResourceType | undefined {
-  for (const t of [Node, Pod, ConfigMap, Namespace, Deployment, DaemonSet, PodDisruptionBudget, Lease, Installation]) {
+  for (const t of [
+    Node,
+    Pod,
+    ConfigMap,
+    Namespace,
+    Deployment,
+    DaemonSet,
+    PodDisruptionBudget,
+    Lease,
+    Installation,
+  ]) {
     if (t.apiVersion === apiVersion && t.kind === kind) return t;
   }
-  if ((apiVersion === 'crd.projectcalico.org/v1' || apiVersion === 'projectcalico.org/v3') && kind in CALICO_KINDS) {
+  if (
+    (apiVersion === 'crd.projectcalico.org/v1' || apiVersion === 'projectcalico.org/v3') &&
+    kind in CALICO_KINDS
+  ) {
     return { apiVersion, kind, plural: CALICO_KINDS[kind as CalicoKind], namespaced: false };
   }
   return undefined;
@@ -61,7 +97,9 @@ export function typeFor(apiVersion: string, kind: string): ResourceType | undefi
 
 export function collectionPath(t: ResourceType, namespace?: string): string {
   const base = t.apiVersion.includes('/') ? `/apis/${t.apiVersion}` : `/api/${t.apiVersion}`;
-  return t.namespaced && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${t.plural}` : `${base}/${t.plural}`;
+  return t.namespaced && namespace
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/${t.plural}`
+    : `${base}/${t.plural}`;
 }
 
 export function objectPath(t: ResourceType, name: string, namespace?: string): string {

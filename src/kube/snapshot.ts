@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import yaml from 'js-yaml';
 import { CliError, usageError } from '../errors.js';
-import { parseSnapshot, SNAPSHOT_INFO_API_VERSION, SNAPSHOT_INFO_KIND, detectApiMode } from '../model/parse.js';
+import {
+  parseSnapshot,
+  SNAPSHOT_INFO_API_VERSION,
+  SNAPSHOT_INFO_KIND,
+  detectApiMode,
+} from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { KubeApi } from './api.js';
 import { ApiError } from './http.js';
@@ -47,9 +52,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   };
 
   opts.progress?.('reading nodes and Calico resources');
-  const tasks: Promise<unknown>[] = [
-    api.list(R.Node).then((r) => objects.push(...r.items)),
-  ];
+  const tasks: Promise<unknown>[] = [api.list(R.Node).then((r) => objects.push(...r.items))];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
     tasks.push(
@@ -68,8 +71,13 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     tasks.push(
       optional(`Deployment ${ns}/calico-typha`, () => one(R.Deployment, 'calico-typha', ns)),
       optional(`DaemonSet ${ns}/calico-node`, () => one(R.DaemonSet, 'calico-node', ns)),
-      optional(`PodDisruptionBudget ${ns}/calico-typha`, () => one(R.PodDisruptionBudget, 'calico-typha', ns)),
-      optional(`Typha pods in ${ns}`, async () => (await api.list(R.Pod, { namespace: ns, labelSelector: 'k8s-app=calico-typha' })).items),
+      optional(`PodDisruptionBudget ${ns}/calico-typha`, () =>
+        one(R.PodDisruptionBudget, 'calico-typha', ns),
+      ),
+      optional(
+        `Typha pods in ${ns}`,
+        async () => (await api.list(R.Pod, { namespace: ns, labelSelector: 'k8s-app=calico-typha' })).items,
+      ),
     );
   }
   tasks.push(
@@ -102,20 +110,39 @@ export function readSnapshotFile(path: string): ClusterSnapshot {
   try {
     // JSON is YAML, but JSON.parse is ~10x faster on large snapshots
     const t = text.trimStart();
-    docs = t.startsWith('{') ? [JSON.parse(t)] : yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+    docs = t.startsWith('{')
+      ? [JSON.parse(t)]
+      : yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
   } catch (e) {
-    throw usageError(`snapshot file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw usageError(
+      `snapshot file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   const items: KubeObject[] = [];
   for (const d of docs) {
     const o = d as Record<string, unknown>;
-    if (o && typeof o === 'object' && typeof o['kind'] === 'string' && o['kind'].endsWith('List') && Array.isArray(o['items'])) {
+    if (
+      o &&
+      typeof o === 'object' &&
+      typeof o['kind'] === 'string' &&
+      o['kind'].endsWith('List') &&
+      Array.isArray(o['items'])
+    ) {
       items.push(...(o['items'] as KubeObject[]));
     } else items.push(o as KubeObject);
   }
   items.forEach((o, i) => {
-    if (!o || typeof o !== 'object' || typeof o.kind !== 'string' || typeof o.apiVersion !== 'string' || !o.metadata || typeof o.metadata.name !== 'string') {
-      throw usageError(`snapshot file ${path}: item ${i} is not a Kubernetes object (needs apiVersion, kind, metadata.name)`);
+    if (
+      !o ||
+      typeof o !== 'object' ||
+      typeof o.kind !== 'string' ||
+      typeof o.apiVersion !== 'string' ||
+      !o.metadata ||
+      typeof o.metadata.name !== 'string'
+    ) {
+      throw usageError(
+        `snapshot file ${path}: item ${i} is not a Kubernetes object (needs apiVersion, kind, metadata.name)`,
+      );
     }
   });
   if (items.length === 0) throw usageError(`snapshot file ${path} holds no objects`);

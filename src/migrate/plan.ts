@@ -7,13 +7,22 @@ import { parseSelectorCached } from '../bgp/selector.js';
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, meshDuplicates } from '../bgp/topology.js';
 import { usageError } from '../errors.js';
-import { calicoApiVersion } from '../kube/resources.js';
+import { calicoApiVersion } from '../model/api-mode.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
 import { ineligibility, recommend } from '../rr/recommend.js';
-import { addDemotion, addPromotion, DEFAULT_RR_LABEL, defaultClusterId, ensurePeering, parseLabel, requireNodes, validateClusterId } from '../rr/plan.js';
+import {
+  addDemotion,
+  addPromotion,
+  DEFAULT_RR_LABEL,
+  defaultClusterId,
+  ensurePeering,
+  parseLabel,
+  requireNodes,
+  validateClusterId,
+} from '../rr/plan.js';
 import { bgpApplies, isRouteReflector, MESH_NODE_THRESHOLD } from '../status/checks.js';
 
 export interface MigrateOptions {
@@ -38,13 +47,25 @@ function preflight(s: ClusterSnapshot): string[] {
       `BGP networking is not in use (calico-node backend: ${s.calico.networkingBackend}${s.calico.networkingBackendSource ? `, from ${s.calico.networkingBackendSource}` : ''}): there is no BGP mesh to migrate`,
     );
   }
-  if (s.calico.apiMode === 'none') throw usageError('no Calico API found in this cluster (neither crd.projectcalico.org/v1 nor projectcalico.org/v3)');
-  if (s.calico.networkingBackend === 'unknown') warnings.push('the networking backend could not be determined; assuming BGP (bird)');
-  if (!s.calico.version) warnings.push('the Calico version could not be determined; assuming >= v3.21 (nodes with a cluster ID leave the mesh)');
-  else if (s.calico.version.minor < 21) throw usageError(`Calico ${s.calico.version.raw} keeps reflectors in the mesh (before v3.21); this tool plans for v3.21 and later`);
+  if (s.calico.apiMode === 'none')
+    throw usageError(
+      'no Calico API found in this cluster (neither crd.projectcalico.org/v1 nor projectcalico.org/v3)',
+    );
+  if (s.calico.networkingBackend === 'unknown')
+    warnings.push('the networking backend could not be determined; assuming BGP (bird)');
+  if (!s.calico.version)
+    warnings.push(
+      'the Calico version could not be determined; assuming >= v3.21 (nodes with a cluster ID leave the mesh)',
+    );
+  else if (s.calico.version.minor < 21)
+    throw usageError(
+      `Calico ${s.calico.version.raw} keeps reflectors in the mesh (before v3.21); this tool plans for v3.21 and later`,
+    );
   const pools = s.ipPools.filter((p) => !p.disabled && p.ipVersion === 4);
   if (pools.length && pools.every((p) => p.vxlanMode !== 'Never')) {
-    warnings.push(`every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; the migration only reduces BGP sessions`);
+    warnings.push(
+      `every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; the migration only reduces BGP sessions`,
+    );
   }
   return warnings;
 }
@@ -56,10 +77,16 @@ export function planMigration(s: ClusterSnapshot, opts: MigrateOptions): Plan {
 function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const warnings = preflight(s);
   const bgp = effectiveBgp(s);
-  if (!bgp.meshEnabled) throw usageError('the full mesh is already off', 'use kubectl calico-tune rr list / rr promote to manage the reflectors');
+  if (!bgp.meshEnabled)
+    throw usageError(
+      'the full mesh is already off',
+      'use kubectl calico-tune rr list / rr promote to manage the reflectors',
+    );
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount <= MESH_NODE_THRESHOLD) {
-    warnings.push(`the cluster has ${nodeCount} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (the seed's guidance) — migrating is allowed but not needed yet`);
+    warnings.push(
+      `the cluster has ${nodeCount} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (the seed's guidance) — migrating is allowed but not needed yet`,
+    );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
   const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
@@ -70,13 +97,23 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const dups = meshDuplicates(topo);
   for (const [peerIdx, d] of dups) {
     const p = topo.peers[peerIdx];
-    warnings.push(`BGPPeer ${p?.name ?? '?'} duplicates ${d.pairs} mesh session(s) while the mesh is on; those sessions change when the mesh goes off`);
+    warnings.push(
+      `BGPPeer ${p?.name ?? '?'} duplicates ${d.pairs} mesh session(s) while the mesh is on; those sessions change when the mesh goes off`,
+    );
   }
   for (const p of s.bgpPeers) {
-    if (!p.node && !p.nodeSelector && p.peerIP) warnings.push(`global BGPPeer ${p.name} (peerIP ${p.peerIP}) stays: every node keeps its session to it`);
+    if (!p.node && !p.nodeSelector && p.peerIP)
+      warnings.push(
+        `global BGPPeer ${p.name} (peerIP ${p.peerIP}) stays: every node keeps its session to it`,
+      );
   }
-  if (bgp.defaultConfig?.nodeMeshPassword !== undefined || bgp.defaultConfig?.nodeMeshMaxRestartTime !== undefined) {
-    warnings.push('nodeMeshPassword / nodeMeshMaxRestartTime are set: they are cleared in the same update that turns the mesh off (Calico rejects them with the mesh off)');
+  if (
+    bgp.defaultConfig?.nodeMeshPassword !== undefined ||
+    bgp.defaultConfig?.nodeMeshMaxRestartTime !== undefined
+  ) {
+    warnings.push(
+      'nodeMeshPassword / nodeMeshMaxRestartTime are set: they are cleared in the same update that turns the mesh off (Calico rejects them with the mesh off)',
+    );
   }
 
   // choose the reflectors
@@ -90,11 +127,22 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     warnings.push(...r.warnings);
     chosen = r.chosen.map((c) => c.node);
   }
-  if (chosen.length < 2) throw usageError(`only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`, 'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)');
-  const fresh = requireNodes(s, chosen.filter((n) => !existing.includes(n)));
+  if (chosen.length < 2)
+    throw usageError(
+      `only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`,
+      'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)',
+    );
+  const fresh = requireNodes(
+    s,
+    chosen.filter((n) => !existing.includes(n)),
+  );
   for (const n of fresh) {
     const why = ineligibility(n);
-    if (why.length) throw usageError(`node ${n.name} cannot be a route reflector: ${why.join('; ')}`, 'choose others: kubectl calico-tune rr recommend');
+    if (why.length)
+      throw usageError(
+        `node ${n.name} cannot be a route reflector: ${why.join('; ')}`,
+        'choose others: kubectl calico-tune rr recommend',
+      );
   }
 
   const b = new PlanBuilder(s, { timeout: opts.timeout });
@@ -103,11 +151,21 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       title: 'Create BGPConfiguration default with the mesh explicitly on',
       why: 'it does not exist yet (Calico then uses its defaults); the mesh can only be turned off by updating it',
       action: 'create',
-      manifest: { apiVersion, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: true } } as KubeObject,
+      manifest: {
+        apiVersion,
+        kind: 'BGPConfiguration',
+        metadata: { name: 'default' },
+        spec: { nodeToNodeMeshEnabled: true },
+      } as KubeObject,
       precondition: { exists: false },
     });
   }
-  ensurePeering(b, fresh.map((n) => n.name), label, clusterId);
+  ensurePeering(
+    b,
+    fresh.map((n) => n.name),
+    label,
+    clusterId,
+  );
   const cordoned: string[] = [];
   for (const n of fresh) {
     if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) cordoned.push(n.name);
@@ -136,7 +194,13 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     [...rrNames, ...clients],
     { exact: true, onTimeout: 'pause' },
   );
-  for (const name of cordoned) b.add({ title: `Uncordon ${name}`, why: 'the migration is done; reflectors may run workloads again', action: 'uncordon', object: { apiVersion: 'v1', kind: 'Node', name } });
+  for (const name of cordoned)
+    b.add({
+      title: `Uncordon ${name}`,
+      why: 'the migration is done; reflectors may run workloads again',
+      action: 'uncordon',
+      object: { apiVersion: 'v1', kind: 'Node', name },
+    });
 
   const after = b.topology();
   const n = after.state.nodes.filter((x) => x.participates).length;
@@ -171,17 +235,23 @@ function sampleClients(b: PlanBuilder, rrs: string[]): string[] {
 function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const warnings = preflight(s);
   const bgp = effectiveBgp(s);
-  if (bgp.meshEnabled && !s.nodes.some(isRouteReflector)) throw usageError('the full mesh is already on and there are no route reflectors: nothing to do');
+  if (bgp.meshEnabled && !s.nodes.some(isRouteReflector))
+    throw usageError('the full mesh is already on and there are no route reflectors: nothing to do');
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount > MESH_NODE_THRESHOLD) {
-    warnings.push(`the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${((nodeCount * (nodeCount - 1)) / 2).toLocaleString('en-US')} sessions`);
+    warnings.push(
+      `the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${((nodeCount * (nodeCount - 1)) / 2).toLocaleString('en-US')} sessions`,
+    );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
   const apiVersion = calicoApiVersion(s.calico.apiMode);
   const rrs = s.nodes.filter(isRouteReflector);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   if (!bgp.meshEnabled) {
-    const probe = sampleClients(b, rrs.map((r) => r.name));
+    const probe = sampleClients(
+      b,
+      rrs.map((r) => r.name),
+    );
     b.add({
       title: 'Turn the full mesh on',
       why: 'mesh sessions come up next to the reflector sessions; nothing is removed yet',
@@ -191,9 +261,20 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       precondition: { exists: true },
       checkpoint: true,
     });
-    b.wait('Wait until the mesh sessions are Established', `checked on ${probe.length} node(s), one per zone`, probe, { exact: true, onTimeout: 'rollback' });
+    b.wait(
+      'Wait until the mesh sessions are Established',
+      `checked on ${probe.length} node(s), one per zone`,
+      probe,
+      { exact: true, onTimeout: 'rollback' },
+    );
   }
-  for (const rr of rrs) addDemotion(b, b.state.nodes.find((n) => n.name === rr.name)!, label, { drain: opts.drain });
+  for (const rr of rrs)
+    addDemotion(
+      b,
+      b.state.nodes.find((n) => n.name === rr.name)!,
+      label,
+      { drain: opts.drain },
+    );
   // BGPPeers that only served the reflectors now select nothing: remove them
   for (const p of b.state.bgpPeers) {
     if (!p.peerSelector) continue;
@@ -216,7 +297,10 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     name: opts.name,
     command: opts.command,
     description: `Move back from ${rrs.length} route reflectors to the BGP full mesh`,
-    changes: [...(bgp.meshEnabled ? [] : ['BGPConfiguration default: nodeToNodeMeshEnabled true']), ...rrs.map((r) => `${r.name}: stops being a route reflector`)],
+    changes: [
+      ...(bgp.meshEnabled ? [] : ['BGPConfiguration default: nodeToNodeMeshEnabled true']),
+      ...rrs.map((r) => `${r.name}: stops being a route reflector`),
+    ],
     warnings,
   });
 }

@@ -137,7 +137,11 @@ function parseNodeUncached(o: KubeObject): NodeInfo {
     annotations,
     zone: labels[LABEL_ZONE] ?? labels['failure-domain.beta.kubernetes.io/zone'],
     region: labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'],
-    os: labels['kubernetes.io/os'] ?? labels['beta.kubernetes.io/os'] ?? str(nodeInfo['operatingSystem']) ?? 'unknown',
+    os:
+      labels['kubernetes.io/os'] ??
+      labels['beta.kubernetes.io/os'] ??
+      str(nodeInfo['operatingSystem']) ??
+      'unknown',
     arch: labels['kubernetes.io/arch'] ?? labels['beta.kubernetes.io/arch'] ?? str(nodeInfo['architecture']),
     instanceType: labels['node.kubernetes.io/instance-type'] ?? labels['beta.kubernetes.io/instance-type'],
     ready: readyCond?.['status'] === 'True',
@@ -330,8 +334,8 @@ function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): 
     const c = containersOf(dep).find((cc) => cc.name === 'calico-typha') ?? containersOf(dep)[0];
     const affinity = obj(obj(podSpec['affinity'])['podAntiAffinity']);
     const required = arr(affinity['requiredDuringSchedulingIgnoredDuringExecution']).map(obj);
-    const preferred = arr(affinity['preferredDuringSchedulingIgnoredDuringExecution']).map(
-      (p) => obj(obj(p)['podAffinityTerm']),
+    const preferred = arr(affinity['preferredDuringSchedulingIgnoredDuringExecution']).map((p) =>
+      obj(obj(p)['podAffinityTerm']),
     );
     const metricsEnv = envOf(c, 'TYPHA_PROMETHEUSMETRICSENABLED');
     const portEnv = envOf(c, 'TYPHA_PROMETHEUSMETRICSPORT');
@@ -348,10 +352,13 @@ function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): 
       limits: c?.resources?.limits,
       antiAffinity: required.length > 0 ? 'required' : preferred.length > 0 ? 'preferred' : 'none',
       antiAffinityTopologyKeys: [...required, ...preferred].map((t) => String(t['topologyKey'] ?? '')),
-      topologySpreadKeys: arr(podSpec['topologySpreadConstraints']).map((t) => String(obj(t)['topologyKey'] ?? '')),
+      topologySpreadKeys: arr(podSpec['topologySpreadConstraints']).map((t) =>
+        String(obj(t)['topologyKey'] ?? ''),
+      ),
       hostNetwork: podSpec['hostNetwork'] === true,
       metricsEnabled: (metricsEnv ?? '').toLowerCase() === 'true',
-      metricsPort: portEnv !== undefined ? num(portEnv) : metricsEnv?.toLowerCase() === 'true' ? 9093 : undefined,
+      metricsPort:
+        portEnv !== undefined ? num(portEnv) : metricsEnv?.toLowerCase() === 'true' ? 9093 : undefined,
     };
     const pods: TyphaPodInfo[] = objects
       .filter(
@@ -364,7 +371,9 @@ function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): 
         const ps = obj(p.spec);
         const st = obj(p.status);
         const node = str(ps['nodeName']);
-        const ready = arr(st['conditions']).some((cc) => obj(cc)['type'] === 'Ready' && obj(cc)['status'] === 'True');
+        const ready = arr(st['conditions']).some(
+          (cc) => obj(cc)['type'] === 'Ready' && obj(cc)['status'] === 'True',
+        );
         return {
           name: p.metadata.name,
           namespace: p.metadata.namespace ?? '',
@@ -417,31 +426,59 @@ function detectBackend(
   installation: InstallationInfo | undefined,
 ): { backend: NetworkingBackend; source?: string; nodeNamespace?: string } {
   const ds =
-    objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node' && o.metadata.namespace === 'calico-system') ??
-    objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
+    objects.find(
+      (o) =>
+        o.kind === 'DaemonSet' &&
+        o.metadata.name === 'calico-node' &&
+        o.metadata.namespace === 'calico-system',
+    ) ?? objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
   const nodeNamespace = ds?.metadata.namespace;
-  const dsEnv = ds ? envOf(containersOf(ds).find((c) => c.name === 'calico-node'), 'CALICO_NETWORKING_BACKEND') : undefined;
+  const dsEnv = ds
+    ? envOf(
+        containersOf(ds).find((c) => c.name === 'calico-node'),
+        'CALICO_NETWORKING_BACKEND',
+      )
+    : undefined;
   const norm = (v: string): NetworkingBackend =>
     v === 'bird' ? 'bird' : v === 'vxlan' ? 'vxlan' : v === 'none' ? 'none' : 'unknown';
-  if (dsEnv) return { backend: norm(dsEnv), source: `DaemonSet ${nodeNamespace}/calico-node env CALICO_NETWORKING_BACKEND`, nodeNamespace };
+  if (dsEnv)
+    return {
+      backend: norm(dsEnv),
+      source: `DaemonSet ${nodeNamespace}/calico-node env CALICO_NETWORKING_BACKEND`,
+      nodeNamespace,
+    };
   if (installation) {
     if (installation.bgp === 'Disabled') {
       const vx = installation.ipPools.some((p) => (p.encapsulation ?? '').startsWith('VXLAN'));
-      return { backend: vx ? 'vxlan' : 'none', source: 'Installation spec.calicoNetwork.bgp: Disabled', nodeNamespace };
+      return {
+        backend: vx ? 'vxlan' : 'none',
+        source: 'Installation spec.calicoNetwork.bgp: Disabled',
+        nodeNamespace,
+      };
     }
     return {
       backend: 'bird',
-      source: installation.bgp ? `Installation spec.calicoNetwork.bgp: ${installation.bgp}` : 'Installation default (bgp: Enabled)',
+      source: installation.bgp
+        ? `Installation spec.calicoNetwork.bgp: ${installation.bgp}`
+        : 'Installation default (bgp: Enabled)',
       nodeNamespace,
     };
   }
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'calico-config');
   const cmBackend = str(obj(cm?.['data'])['calico_backend']);
-  if (cmBackend) return { backend: norm(cmBackend), source: `ConfigMap ${cm?.metadata.namespace}/calico-config calico_backend`, nodeNamespace };
+  if (cmBackend)
+    return {
+      backend: norm(cmBackend),
+      source: `ConfigMap ${cm?.metadata.namespace}/calico-config calico_backend`,
+      nodeNamespace,
+    };
   return { backend: 'unknown', nodeNamespace };
 }
 
-function detectVersion(objects: KubeObject[], installation: InstallationInfo | undefined): CalicoVersion | undefined {
+function detectVersion(
+  objects: KubeObject[],
+  installation: InstallationInfo | undefined,
+): CalicoVersion | undefined {
   const ci = objects.find((o) => o.kind === 'ClusterInformation' && o.metadata.name === 'default');
   const civ = str(obj(ci?.spec)['calicoVersion']);
   if (civ) {
@@ -453,7 +490,9 @@ function detectVersion(objects: KubeObject[], installation: InstallationInfo | u
     if (v) return v;
   }
   for (const name of ['calico-node', TYPHA_NAME]) {
-    const w = objects.find((o) => (o.kind === 'DaemonSet' || o.kind === 'Deployment') && o.metadata.name === name);
+    const w = objects.find(
+      (o) => (o.kind === 'DaemonSet' || o.kind === 'Deployment') && o.metadata.name === name,
+    );
     const image = w ? containersOf(w)[0]?.image : undefined;
     if (image) {
       const v = parseCalicoVersion(image, `${w?.kind} ${w?.metadata.namespace}/${name} image`);
@@ -502,12 +541,14 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
       server: source.server ?? str(s['server']),
       context: source.context ?? str(s['context']),
       capturedAt: str(s['capturedAt']) ?? source.capturedAt,
-      apiGroups: source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
+      apiGroups:
+        source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
       kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
     };
   }
   let sorted = true;
-  for (let i = 1; i < objects.length && sorted; i++) sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
+  for (let i = 1; i < objects.length && sorted; i++)
+    sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
   if (!sorted) objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 
   const nodes: NodeInfo[] = [];
@@ -525,7 +566,8 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
       else if (o.kind === 'BGPPeer') bgpPeers.push(parseBgpPeer(o));
       else if (o.kind === 'IPPool') ipPools.push(parseIPPool(o));
       else if (o.kind === 'CalicoNodeStatus') calicoNodeStatuses.push(parseNodeStatus(o));
-      else if (o.kind === 'FelixConfiguration' && o.metadata.name === 'default') felixConfiguration = parseFelixConfiguration(o);
+      else if (o.kind === 'FelixConfiguration' && o.metadata.name === 'default')
+        felixConfiguration = parseFelixConfiguration(o);
     } else if (o.kind === 'Installation' && o.apiVersion === OPERATOR_V1 && o.metadata.name === 'default') {
       installation = parseInstallation(o);
     }

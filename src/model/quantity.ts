@@ -1,12 +1,32 @@
 /** Kubernetes resource quantities (`8`, `7800m`, `32Gi`, `32868764Ki`, `1e3`) to numbers. */
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BINARY: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+const DECIMAL: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** Parses a quantity to its value in base units; throws on malformed input. */
 export function parseQuantity(q: string | number): number {
   if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/.exec(q.trim());
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/.exec(
+    q.trim(),
+  );
   if (!m) throw new Error(`invalid quantity ${JSON.stringify(q)}`);
   const num = Number(m[1]);
   if (m[2]) return num * 10 ** Number(m[2].slice(1));
@@ -38,7 +58,12 @@ export function memoryBytes(q: unknown): number {
 
 /** Formats bytes as a short binary quantity (`31.4Gi`). */
 export function formatBytes(b: number): string {
-  for (const [s, m] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [s, m] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (b >= m) return `${(b / m).toFixed(b % m === 0 ? 0 : 1)}${s}`;
   }
   return `${b}`;

@@ -39,7 +39,8 @@ export interface ObjectRef {
  * - `projectcalico.org/v3-crd`: native v3 CRDs (Calico 3.32+ tech preview; v3 group present, v1 absent);
  * - `none`: no Calico API found.
  */
-export type CalicoApiMode = 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' | 'projectcalico.org/v3-crd' | 'none';
+export type CalicoApiMode =
+  'crd.projectcalico.org/v1' | 'projectcalico.org/v3' | 'projectcalico.org/v3-crd' | 'none';
 
 export type InstallMode = 'operator' | 'manifest' | 'unknown';
 

@@ -8,8 +8,15 @@ import { computeTopology, expectedPeers, routeReflectors, type Topology } from '
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fingerprint, nodeSetHash } from './fingerprint.js';
 import { inverseMergePatch } from './merge-patch.js';
-import { applyStepToObjects, reparse, simulate } from './simulate.js';
-import { PLAN_API_VERSION, type Gate, type Plan, type PlanObjectRef, type Precondition, type Step } from './types.js';
+import { applyStepToObjects, reparse, simulate, verdictOf } from './simulate.js';
+import {
+  PLAN_API_VERSION,
+  type Gate,
+  type Plan,
+  type PlanObjectRef,
+  type Precondition,
+  type Step,
+} from './types.js';
 
 /** Above this many expected peers a gate stores only the count; the executor asks the model for the list. */
 const MAX_GATE_IPS = 1000;
@@ -32,7 +39,13 @@ function refOf(o: KubeObject): PlanObjectRef {
 }
 
 function serverFieldsStripped(o: KubeObject): KubeObject {
-  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...meta } = o.metadata as KubeObject['metadata'] & { generation?: unknown };
+  const {
+    resourceVersion: _rv,
+    uid: _uid,
+    creationTimestamp: _ct,
+    generation: _g,
+    ...meta
+  } = o.metadata as KubeObject['metadata'] & { generation?: unknown };
   const out: KubeObject = { ...o, metadata: meta };
   delete out.status;
   return out;
@@ -66,7 +79,10 @@ export class PlanBuilder {
   }
 
   find(kind: string, name: string, namespace?: string): KubeObject | undefined {
-    return this.objects.find((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''));
+    return this.objects.find(
+      (o) =>
+        o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''),
+    );
   }
 
   private id(action: string, name: string): string {
@@ -83,14 +99,31 @@ export class PlanBuilder {
     const expect: Gate['expect'] = {};
     for (const n of nodes) {
       const peers = expectedPeers(t, n).filter((p) => p.established);
-      expect[n] = { count: peers.length, peerIPs: peers.length <= MAX_GATE_IPS ? peers.map((p) => p.peerIP) : undefined };
+      expect[n] = {
+        count: peers.length,
+        peerIPs: peers.length <= MAX_GATE_IPS ? peers.map((p) => p.peerIP) : undefined,
+      };
     }
     return { type: 'bgp-established', nodes, expect, exact, timeout };
   }
 
+  /**
+   * Whether applying `patch` to an object now would leave more node pairs without routes than the current
+   * state, or lose the N-1 property (any one reflector can fail) that the current state has. Planners use it
+   * to choose between orders of steps.
+   */
+  wouldWeaken(object: PlanObjectRef, patch: Record<string, unknown>): boolean {
+    const probe: Step = { id: 'probe', title: '', why: '', action: 'patch', object, patch, undo: [] };
+    const next = verdictOf(reparse(this.base, applyStepToObjects(this.objects, probe)), true);
+    const now = verdictOf(this.snap, true);
+    return next.unreachablePairs > now.unreachablePairs || (now.n1Ok === true && next.n1Ok === false);
+  }
+
   /** Adds a write step, applies it, and derives its undo. */
   add(input: StepInput): Step {
-    const before = input.object ? this.find(input.object.kind, input.object.name, input.object.namespace) : undefined;
+    const before = input.object
+      ? this.find(input.object.kind, input.object.name, input.object.namespace)
+      : undefined;
     const name = input.object?.name ?? input.manifest?.metadata.name ?? 'step';
     const step: Step = {
       id: this.id(input.action, name),
@@ -107,19 +140,56 @@ export class PlanBuilder {
     const undoTitle = (t: string): string => `undo: ${t}`;
     switch (input.action) {
       case 'patch':
-        step.undo.push({ id: `${step.id}-undo`, title: undoTitle(input.title), why: 'restore the fields this step changed', action: 'patch', object: step.object, patch: inverseMergePatch(before, input.patch), undo: [] });
+        step.undo.push({
+          id: `${step.id}-undo`,
+          title: undoTitle(input.title),
+          why: 'restore the fields this step changed',
+          action: 'patch',
+          object: step.object,
+          patch: inverseMergePatch(before, input.patch),
+          undo: [],
+        });
         break;
       case 'cordon':
-        step.undo.push({ id: `${step.id}-undo`, title: `uncordon ${name}`, why: 'undo the cordon', action: 'uncordon', object: step.object, undo: [] });
+        step.undo.push({
+          id: `${step.id}-undo`,
+          title: `uncordon ${name}`,
+          why: 'undo the cordon',
+          action: 'uncordon',
+          object: step.object,
+          undo: [],
+        });
         break;
       case 'uncordon':
-        step.undo.push({ id: `${step.id}-undo`, title: `cordon ${name}`, why: 'undo the uncordon', action: 'cordon', object: step.object, undo: [] });
+        step.undo.push({
+          id: `${step.id}-undo`,
+          title: `cordon ${name}`,
+          why: 'undo the uncordon',
+          action: 'cordon',
+          object: step.object,
+          undo: [],
+        });
         break;
       case 'create':
-        step.undo.push({ id: `${step.id}-undo`, title: `delete ${input.manifest!.kind} ${name}`, why: 'remove what this step created', action: 'delete', object: step.object, undo: [] });
+        step.undo.push({
+          id: `${step.id}-undo`,
+          title: `delete ${input.manifest!.kind} ${name}`,
+          why: 'remove what this step created',
+          action: 'delete',
+          object: step.object,
+          undo: [],
+        });
         break;
       case 'delete':
-        if (before) step.undo.push({ id: `${step.id}-undo`, title: `re-create ${before.kind} ${name}`, why: 'restore what this step deleted', action: 'create', manifest: serverFieldsStripped(before), undo: [] });
+        if (before)
+          step.undo.push({
+            id: `${step.id}-undo`,
+            title: `re-create ${before.kind} ${name}`,
+            why: 'restore what this step deleted',
+            action: 'create',
+            manifest: serverFieldsStripped(before),
+            undo: [],
+          });
         break;
       default:
         break;
@@ -147,7 +217,12 @@ export class PlanBuilder {
   }
 
   /** Adds a gate on the current state: every session the model expects on `nodes` must be Established. */
-  wait(title: string, why: string, nodes: string[], opts: { exact?: boolean; onTimeout?: 'rollback' | 'pause'; timeout?: string } = {}): Step {
+  wait(
+    title: string,
+    why: string,
+    nodes: string[],
+    opts: { exact?: boolean; onTimeout?: 'rollback' | 'pause'; timeout?: string } = {},
+  ): Step {
     const step: Step = {
       id: this.id('wait', nodes.length === 1 ? nodes[0]! : `${nodes.length}-nodes`),
       title,
@@ -162,7 +237,14 @@ export class PlanBuilder {
   }
 
   /** Verifies every intermediate state and assembles the plan. */
-  finish(meta: { name: string; command: string; description: string; changes: string[]; warnings: string[]; createdAt?: string }): Plan {
+  finish(meta: {
+    name: string;
+    command: string;
+    description: string;
+    changes: string[];
+    warnings: string[];
+    createdAt?: string;
+  }): Plan {
     const { initial, states } = simulate(this.base, this.steps, { n1: true });
     const verdicts = states.map((s) => s.verdict);
     // A step fails when it cuts pairs that were reachable before the plan (a cluster that is already
@@ -208,12 +290,26 @@ export class PlanBuilder {
               : undefined,
         },
         warnings: [
-          ...(initial.ok ? [] : [`before the plan ${initial.unreachablePairs} node pairs already cannot reach each other (${initial.example ?? ''})`]),
-          ...(verdicts.length && !verdicts[verdicts.length - 1]!.ok ? [`after the plan ${verdicts[verdicts.length - 1]!.unreachablePairs} node pairs still cannot reach each other`] : []),
+          ...(initial.ok
+            ? []
+            : [
+                `before the plan ${initial.unreachablePairs} node pairs already cannot reach each other (${initial.example ?? ''})`,
+              ]),
+          ...(verdicts.length && !verdicts[verdicts.length - 1]!.ok
+            ? [
+                `after the plan ${verdicts[verdicts.length - 1]!.unreachablePairs} node pairs still cannot reach each other`,
+              ]
+            : []),
           ...meta.warnings,
         ],
         routeReflectors: rrs.length
-          ? rrs.map((r) => ({ name: r.name, zone: r.zone ?? null, clusterId: r.clusterId, clients: r.clients, sessions: r.sessions }))
+          ? rrs.map((r) => ({
+              name: r.name,
+              zone: r.zone ?? null,
+              clusterId: r.clusterId,
+              clients: r.clients,
+              sessions: r.sessions,
+            }))
           : undefined,
       },
       steps: this.steps,

@@ -56,10 +56,15 @@ export interface ExecuteResult {
 class Interrupted extends Error {}
 
 function resourceOf(step: Step): ResourceType | undefined {
-  const ref = step.object ?? (step.manifest ? { apiVersion: step.manifest.apiVersion, kind: step.manifest.kind } : undefined);
+  const ref =
+    step.object ??
+    (step.manifest ? { apiVersion: step.manifest.apiVersion, kind: step.manifest.kind } : undefined);
   if (!ref) return undefined;
   const t = typeFor(ref.apiVersion, ref.kind);
-  if (!t) throw usageError(`the plan names an object kind the executor does not handle: ${ref.apiVersion} ${ref.kind}`);
+  if (!t)
+    throw usageError(
+      `the plan names an object kind the executor does not handle: ${ref.apiVersion} ${ref.kind}`,
+    );
   return t;
 }
 
@@ -73,7 +78,10 @@ function getPath(o: unknown, path: string[]): unknown {
 }
 
 /** Why the object does not meet the precondition, or undefined when it does. */
-export function preconditionProblem(obj: KubeObject | undefined, pre: Precondition | undefined): string | undefined {
+export function preconditionProblem(
+  obj: KubeObject | undefined,
+  pre: Precondition | undefined,
+): string | undefined {
   if (!pre) return undefined;
   if (pre.exists === true && !obj) return 'the object does not exist';
   if (pre.exists === false && obj) return 'the object already exists';
@@ -138,21 +146,38 @@ function accessFor(steps: Step[], calicoGroup: string, leaseNs: string | undefin
     }
   }
   if (leaseNs) {
-    for (const verb of ['get', 'create', 'update', 'delete']) add({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: leaseNs });
+    for (const verb of ['get', 'create', 'update', 'delete'])
+      add({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: leaseNs });
   }
   return out;
 }
 
 /** Checks every permission the plan needs before the first write (SelfSubjectAccessReview). */
-export async function checkPermissions(api: KubeApi, plan: Plan, calicoGroup: string, leaseNs: string | undefined): Promise<void> {
+export async function checkPermissions(
+  api: KubeApi,
+  plan: Plan,
+  calicoGroup: string,
+  leaseNs: string | undefined,
+): Promise<void> {
   const needs = accessFor(plan.steps, calicoGroup, leaseNs);
   const results = await Promise.all(needs.map(async (a) => ({ a, r: await api.can(a.verb, a) })));
-  const denied = results.filter((x) => !x.r.allowed).map(({ a }) => `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`);
+  const denied = results
+    .filter((x) => !x.r.allowed)
+    .map(
+      ({ a }) =>
+        `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`,
+    );
   if (denied.length) {
-    throw new CliError(`user "${api.http.cfg.userName ?? api.http.cfg.impersonateUser ?? '?'}" may not ${denied.join(', ')}`, ExitCode.CLUSTER, {
-      changed: 'nothing was changed (permissions are checked before the first write)',
-      hints: ['bind the ClusterRole in docs/rbac.yaml (calico-tune) to this user, or run as a cluster admin'],
-    });
+    throw new CliError(
+      `user "${api.http.cfg.userName ?? api.http.cfg.impersonateUser ?? '?'}" may not ${denied.join(', ')}`,
+      ExitCode.CLUSTER,
+      {
+        changed: 'nothing was changed (permissions are checked before the first write)',
+        hints: [
+          'bind the ClusterRole in docs/rbac.yaml (calico-tune) to this user, or run as a cluster admin',
+        ],
+      },
+    );
   }
 }
 
@@ -178,25 +203,37 @@ export class Executor {
 
   async run(plan: Plan | undefined): Promise<ExecuteResult> {
     const { opts } = this;
-    const calicoGroup = this.calicoMode === 'crd.projectcalico.org/v1' || this.calicoMode === 'none' ? 'crd.projectcalico.org' : 'projectcalico.org';
+    const calicoGroup =
+      this.calicoMode === 'crd.projectcalico.org/v1' || this.calicoMode === 'none'
+        ? 'crd.projectcalico.org'
+        : 'projectcalico.org';
 
     if (opts.mode === 'fresh') {
       if (!plan) throw usageError('no plan to apply');
       if (!plan.summary.verification.ok) {
-        throw usageError(`refusing to apply: the BGP model shows step ${plan.summary.verification.failedStep} cuts routes (${plan.summary.verification.reason})`);
+        throw usageError(
+          `refusing to apply: the BGP model shows step ${plan.summary.verification.failedStep} cuts routes (${plan.summary.verification.reason})`,
+        );
       }
       if (opts.live) {
         const changes = staleness(plan, opts.live);
         if (changes.length) {
-          throw new CliError(`the plan is stale: the cluster changed since it was built (${changes.slice(0, 5).join('; ')}${changes.length > 5 ? `; and ${changes.length - 5} more` : ''})`, ExitCode.USAGE, {
-            changed: 'nothing was changed',
-            hints: ['build a new plan and review it'],
-          });
+          throw new CliError(
+            `the plan is stale: the cluster changed since it was built (${changes.slice(0, 5).join('; ')}${changes.length > 5 ? `; and ${changes.length - 5} more` : ''})`,
+            ExitCode.USAGE,
+            {
+              changed: 'nothing was changed',
+              hints: ['build a new plan and review it'],
+            },
+          );
         }
       }
     }
     if (!this.dry && !opts.yes && !opts.interactive) {
-      throw usageError('this changes the cluster and no one is at a terminal to confirm', 'pass --yes to apply without prompts, or --dry-run to only show the plan');
+      throw usageError(
+        'this changes the cluster and no one is at a terminal to confirm',
+        'pass --yes to apply without prompts, or --dry-run to only show the plan',
+      );
     }
 
     if (this.dry) {
@@ -208,7 +245,8 @@ export class Executor {
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
     if (plan) await checkPermissions(this.api, plan, calicoGroup, this.journal.namespace);
     const { plan: active, state } = await this.journal.acquire(opts.mode, plan);
-    if (opts.mode !== 'fresh' && active) await checkPermissions(this.api, active, calicoGroup, this.journal.namespace);
+    if (opts.mode !== 'fresh' && active)
+      await checkPermissions(this.api, active, calicoGroup, this.journal.namespace);
     this.observer = new NodeStatusObserver(this.api, this.calicoMode);
     const onSigint = (): void => {
       if (this.interrupted) process.exit(130);
@@ -221,7 +259,8 @@ export class Executor {
       return await this.forward(active!, state!);
     } finally {
       process.off('SIGINT', onSigint);
-      await this.observer.cleanup().catch(() => undefined);
+      // we hold the lock: CalicoNodeStatus objects of ours still around are from a run that died
+      await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
     }
   }
 
@@ -235,7 +274,13 @@ export class Executor {
       await this.perform(step);
       this.opts.log(`[${++n}/${plan.steps.length}] ${step.title}: accepted by the API server (dryRun=All)`);
     }
-    return { outcome: 'dry-run', plan: plan.metadata.name, steps: plan.steps.length, done: 0, message: `server dry run: all ${plan.steps.length} steps accepted; nothing was written` };
+    return {
+      outcome: 'dry-run',
+      plan: plan.metadata.name,
+      steps: plan.steps.length,
+      done: 0,
+      message: `server dry run: all ${plan.steps.length} steps accepted; nothing was written`,
+    };
   }
 
   private async forward(plan: Plan, state: JournalState): Promise<ExecuteResult> {
@@ -252,10 +297,20 @@ export class Executor {
           if (!go) {
             if (done.size === 0) {
               await this.journal!.release(true);
-              return { outcome: 'declined', plan: plan.metadata.name, steps: total, done: 0, message: 'nothing was changed' };
+              return {
+                outcome: 'declined',
+                plan: plan.metadata.name,
+                steps: total,
+                done: 0,
+                message: 'nothing was changed',
+              };
             }
             await this.journal!.release(false, 'paused', `stopped at your request before step ${step.id}`);
-            return this.paused(plan, done.size, `stopped at your request before step ${i + 1} (${step.title})`);
+            return this.paused(
+              plan,
+              done.size,
+              `stopped at your request before step ${i + 1} (${step.title})`,
+            );
           }
         }
         const t0 = Date.now();
@@ -266,7 +321,15 @@ export class Executor {
             const why = `gate "${step.title}" timed out after ${step.gate!.timeout}`;
             if ((step.onTimeout ?? 'rollback') === 'rollback') {
               this.opts.log(`${why}: rolling back`);
-              const rb = await this.rollback(plan, { ...this.journal!.state!, done: [...done].map((id) => ({ id, at: '' })), current: undefined }, why);
+              const rb = await this.rollback(
+                plan,
+                {
+                  ...this.journal!.state!,
+                  done: [...done].map((id) => ({ id, at: '' })),
+                  current: undefined,
+                },
+                why,
+              );
               return { ...rb, message: `${why}; ${rb.message}` };
             }
             await this.journal!.release(false, 'paused', why);
@@ -275,8 +338,10 @@ export class Executor {
         } else {
           await this.perform(step);
         }
+        crashHook('mid-step', i + 1);
         done.add(step.id);
         await this.journal!.stepDone(step.id);
+        crashHook('after-step', i + 1);
         this.opts.log(`[${i + 1}/${total}] ${step.title} ✔ ${formatDuration(Date.now() - t0)}`);
       } catch (e) {
         if (e instanceof Interrupted) {
@@ -285,14 +350,27 @@ export class Executor {
         }
         const msg = (e as Error).message;
         await this.journal!.release(false, 'failed', `step ${step.id} failed: ${msg}`).catch(() => undefined);
-        throw new CliError(`step ${i + 1}/${total} (${step.title}) failed: ${msg}`, e instanceof CliError ? e.exitCode : ExitCode.CLUSTER, {
-          changed: `${done.size} of ${total} steps were applied and recorded in Lease ${this.journal!.namespace}/calico-tune`,
-          hints: [`continue with: ${this.opts.resumeHint} --resume`, `or undo with: ${this.opts.resumeHint} --rollback`],
-        });
+        throw new CliError(
+          `step ${i + 1}/${total} (${step.title}) failed: ${msg}`,
+          e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
+          {
+            changed: `${done.size} of ${total} steps were applied and recorded in Lease ${this.journal!.namespace}/calico-tune`,
+            hints: [
+              `continue with: ${this.opts.resumeHint} --resume`,
+              `or undo with: ${this.opts.resumeHint} --rollback`,
+            ],
+          },
+        );
       }
     }
     await this.journal!.release(true);
-    return { outcome: 'done', plan: plan.metadata.name, steps: total, done: total, message: `all ${total} steps done` };
+    return {
+      outcome: 'done',
+      plan: plan.metadata.name,
+      steps: total,
+      done: total,
+      message: `all ${total} steps done`,
+    };
   }
 
   private paused(plan: Plan, done: number, why: string): ExecuteResult {
@@ -319,7 +397,9 @@ export class Executor {
           if (!ok) {
             const msg = `rollback gate "${u.title}" timed out`;
             await this.journal!.release(false, 'paused', msg);
-            throw new CliError(msg, ExitCode.GATE, { hints: [`retry with: ${this.opts.resumeHint} --rollback`] });
+            throw new CliError(msg, ExitCode.GATE, {
+              hints: [`retry with: ${this.opts.resumeHint} --rollback`],
+            });
           }
         } else await this.perform(u);
       }
@@ -327,7 +407,13 @@ export class Executor {
       this.opts.log(`  undone: ${step.title}`);
     }
     await this.journal!.release(true);
-    return { outcome: 'rolled-back', plan: plan.metadata.name, steps: plan.steps.length, done: 0, message: `rolled back ${toUndo.length} step(s); the cluster is as before the plan` };
+    return {
+      outcome: 'rolled-back',
+      plan: plan.metadata.name,
+      steps: plan.steps.length,
+      done: 0,
+      message: `rolled back ${toUndo.length} step(s); the cluster is as before the plan`,
+    };
   }
 
   /** Performs one write step: re-read, precondition, write (with dryRun where asked), retry on conflict. */
@@ -342,7 +428,10 @@ export class Executor {
       if (!this.dry && alreadyDone(step, live)) return;
       const problem = preconditionProblem(live, step.precondition);
       if (problem) {
-        throw new CliError(`${t.kind} ${name}: ${problem} (it changed since the plan was made)`, ExitCode.USAGE);
+        throw new CliError(
+          `${t.kind} ${name}: ${problem} (it changed since the plan was made)`,
+          ExitCode.USAGE,
+        );
       }
       const w = { namespace: ns, dryRun: this.dry };
       try {
@@ -352,13 +441,23 @@ export class Executor {
             break;
           case 'cordon':
           case 'uncordon':
-            await this.api.mergePatch(Node, name, withVersion(cordonPatch(step.action === 'cordon'), live), w);
+            await this.api.mergePatch(
+              Node,
+              name,
+              withVersion(cordonPatch(step.action === 'cordon'), live),
+              w,
+            );
             break;
           case 'create':
             await this.api.create(t, step.manifest!, w);
             break;
           case 'delete':
-            await this.api.delete(t, name, { ...w, preconditions: live?.metadata.resourceVersion ? { resourceVersion: live.metadata.resourceVersion } : undefined });
+            await this.api.delete(t, name, {
+              ...w,
+              preconditions: live?.metadata.resourceVersion
+                ? { resourceVersion: live.metadata.resourceVersion }
+                : undefined,
+            });
             break;
           default:
             break;
@@ -375,7 +474,9 @@ export class Executor {
     const { items } = await this.api.list(Pod, { fieldSelector: `spec.nodeName=${node}` });
     const evictable = items.filter(
       (p) =>
-        !(p.metadata.ownerReferences as { kind?: string }[] | undefined)?.some((o) => o.kind === 'DaemonSet') &&
+        !(p.metadata.ownerReferences as { kind?: string }[] | undefined)?.some(
+          (o) => o.kind === 'DaemonSet',
+        ) &&
         !p.metadata.annotations?.['kubernetes.io/config.mirror'] &&
         !p.metadata['deletionTimestamp'],
     );
@@ -388,7 +489,9 @@ export class Executor {
         } catch (e) {
           if (e instanceof ApiError && e.status === 404) break;
           if (e instanceof ApiError && e.status === 429 && Date.now() < deadline) {
-            this.opts.status(`drain ${node}: ${p.metadata.namespace}/${p.metadata.name} blocked by a PodDisruptionBudget; retrying`);
+            this.opts.status(
+              `drain ${node}: ${p.metadata.namespace}/${p.metadata.name} blocked by a PodDisruptionBudget; retrying`,
+            );
             await sleep(5000);
             this.checkInterrupt();
             continue;
@@ -397,7 +500,8 @@ export class Executor {
         }
       }
     }
-    if (evictable.length) this.opts.log(`  drained ${node}: evicted ${evictable.length} pod(s) (DaemonSet pods stay)`);
+    if (evictable.length)
+      this.opts.log(`  drained ${node}: evicted ${evictable.length} pod(s) (DaemonSet pods stay)`);
   }
 
   /** Waits for a gate; true when it passed, false on timeout. */
@@ -415,7 +519,10 @@ export class Executor {
     for (;;) {
       this.checkInterrupt();
       let observed: Map<string, ObservedNode>;
-      if (useBird) observed = await birdclObserve(this.api, gate.nodes, { timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())) });
+      if (useBird)
+        observed = await birdclObserve(this.api, gate.nodes, {
+          timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())),
+        });
       else {
         observed = await this.observer!.read(gate.nodes);
         // no status after 30s: calico-node does not answer CalicoNodeStatus (older Calico?): try birdcl
@@ -448,6 +555,16 @@ export class Executor {
   }
 }
 
+/**
+ * Fault injection for the crash tests (docs/testing.md): CALICO_TUNE_TEST_CRASH=mid-step:N kills the process
+ * with SIGKILL after step N's write but before it is recorded; after-step:N after it is recorded. The only way
+ * to hit those windows deterministically; never set outside tests.
+ */
+function crashHook(when: 'mid-step' | 'after-step', step: number): void {
+  const spec = process.env['CALICO_TUNE_TEST_CRASH'];
+  if (spec && spec === `${when}:${step}`) process.kill(process.pid, 'SIGKILL');
+}
+
 /** Adds the live resourceVersion to a merge patch: the write fails with 409 if the object changed meanwhile. */
 function withVersion(patch: Record<string, unknown>, live: KubeObject | undefined): Record<string, unknown> {
   const rv = live?.metadata.resourceVersion;
@@ -459,4 +576,3 @@ function withVersion(patch: Record<string, unknown>, live: KubeObject | undefine
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-

@@ -16,17 +16,23 @@ export function parsePlan(text: string, origin: string): Plan {
   const p = doc as Partial<Plan> | undefined;
   if (!p || typeof p !== 'object') throw usageError(`${origin} is empty`);
   if (p.apiVersion !== PLAN_API_VERSION || p.kind !== 'Plan') {
-    throw usageError(`${origin} is not a plan (expected apiVersion ${PLAN_API_VERSION}, kind Plan; found ${String(p.apiVersion)}, ${String(p.kind)})`);
+    throw usageError(
+      `${origin} is not a plan (expected apiVersion ${PLAN_API_VERSION}, kind Plan; found ${String(p.apiVersion)}, ${String(p.kind)})`,
+    );
   }
-  if (!p.metadata?.name || !p.metadata.cluster || !Array.isArray(p.steps) || !p.summary) throw usageError(`${origin}: the plan lacks metadata, summary or steps`);
+  if (!p.metadata?.name || !p.metadata.cluster || !Array.isArray(p.steps) || !p.summary)
+    throw usageError(`${origin}: the plan lacks metadata, summary or steps`);
   const ids = new Set<string>();
   p.steps.forEach((s, i) => {
-    if (!s || typeof s.id !== 'string' || !ACTIONS.has(s.action)) throw usageError(`${origin}: step ${i + 1} has no id or an unknown action "${String(s?.action)}"`);
+    if (!s || typeof s.id !== 'string' || !ACTIONS.has(s.action))
+      throw usageError(`${origin}: step ${i + 1} has no id or an unknown action "${String(s?.action)}"`);
     if (ids.has(s.id)) throw usageError(`${origin}: step id ${s.id} appears twice`);
     ids.add(s.id);
     if (s.action === 'wait' && !s.gate) throw usageError(`${origin}: wait step ${s.id} has no gate`);
-    if (s.action === 'patch' && (!s.patch || !s.object)) throw usageError(`${origin}: patch step ${s.id} needs object and patch`);
-    if (s.action === 'create' && !s.manifest) throw usageError(`${origin}: create step ${s.id} needs a manifest`);
+    if (s.action === 'patch' && (!s.patch || !s.object))
+      throw usageError(`${origin}: patch step ${s.id} needs object and patch`);
+    if (s.action === 'create' && !s.manifest)
+      throw usageError(`${origin}: create step ${s.id} needs a manifest`);
     if (!Array.isArray(s.undo)) throw usageError(`${origin}: step ${s.id} has no undo list`);
   });
   return p as Plan;

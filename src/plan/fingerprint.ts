@@ -22,7 +22,11 @@ export function digest(v: unknown): string {
 
 function relevant(o: KubeObject): unknown {
   if (o.kind === 'Node') {
-    return { labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, unschedulable: o.spec?.['unschedulable'] === true };
+    return {
+      labels: o.metadata.labels ?? {},
+      annotations: o.metadata.annotations ?? {},
+      unschedulable: o.spec?.['unschedulable'] === true,
+    };
   }
   return o.spec ?? {};
 }
@@ -47,7 +51,11 @@ export function fingerprint(s: ClusterSnapshot, touchedNodes: string[]): Fingerp
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
     if (o.kind === 'BGPConfiguration' || o.kind === 'BGPPeer') out.push(entryOf(o));
-    else if (o.kind === 'Node' && (touched.has(o.metadata.name) || o.metadata.annotations?.['projectcalico.org/RouteReflectorClusterID'] !== undefined)) {
+    else if (
+      o.kind === 'Node' &&
+      (touched.has(o.metadata.name) ||
+        o.metadata.annotations?.['projectcalico.org/RouteReflectorClusterID'] !== undefined)
+    ) {
       out.push(entryOf(o));
     }
   }
@@ -66,15 +74,21 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
     if (!cur) {
       const stillThere = e.kind === 'Node' && live.nodes.some((n) => n.name === e.name);
       changes.push(stillThere ? `${key} is no longer a route reflector` : `${key} was deleted`);
-    } else if (cur.digest !== e.digest) changes.push(`${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`);
+    } else if (cur.digest !== e.digest)
+      changes.push(`${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`);
   }
   for (const [key, e] of now) {
-    if (!planned.has(key)) changes.push(e.kind === 'Node' ? `${key} became a route reflector` : `${key} was created`);
+    if (!planned.has(key))
+      changes.push(e.kind === 'Node' ? `${key} became a route reflector` : `${key} was created`);
   }
   if (nodeSetHash(live) !== plan.metadata.cluster.nodeSetHash) {
     const was = plan.metadata.cluster.nodeCount;
     const is = live.nodes.length;
-    changes.push(is === was ? `the set of nodes changed (still ${is} nodes)` : `nodes: ${was} when planned, ${is} now (${is > was ? `${is - was} added` : `${was - is} removed`})`);
+    changes.push(
+      is === was
+        ? `the set of nodes changed (still ${is} nodes)`
+        : `nodes: ${was} when planned, ${is} now (${is > was ? `${is - was} added` : `${was - is} removed`})`,
+    );
   }
   return changes;
 }

@@ -33,19 +33,43 @@ export interface GateResult {
 }
 
 /** `expected` gives the expected peer IPs per observed node (from the plan, or from the model on the live state). */
-export function evaluateGate(gate: Gate, expected: Map<string, string[]>, observed: Map<string, ObservedNode>): GateResult {
+export function evaluateGate(
+  gate: Gate,
+  expected: Map<string, string[]>,
+  observed: Map<string, ObservedNode>,
+): GateResult {
   const nodes: NodeGateResult[] = gate.nodes.map((node) => {
     const want = expected.get(node) ?? [];
     const obs = observed.get(node);
     if (!obs?.peers) {
-      return { node, expected: want.length, established: 0, pending: want.map((ip) => ({ peerIP: ip, state: 'not reported' })), unexpected: [], reported: false, ok: want.length === 0 && !!obs?.peers };
+      return {
+        node,
+        expected: want.length,
+        established: 0,
+        pending: want.map((ip) => ({ peerIP: ip, state: 'not reported' })),
+        unexpected: [],
+        reported: false,
+        ok: want.length === 0 && !!obs?.peers,
+      };
     }
     const byIP = new Map(obs.peers.map((p) => [p.peerIP, p.state]));
-    const pending = want.filter((ip) => byIP.get(ip) !== 'Established').map((ip) => ({ peerIP: ip, state: byIP.get(ip) ?? 'missing' }));
+    const pending = want
+      .filter((ip) => byIP.get(ip) !== 'Established')
+      .map((ip) => ({ peerIP: ip, state: byIP.get(ip) ?? 'missing' }));
     const wantSet = new Set(want);
-    const unexpected = gate.exact ? obs.peers.filter((p) => !wantSet.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, state: p.state })) : [];
+    const unexpected = gate.exact
+      ? obs.peers.filter((p) => !wantSet.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, state: p.state }))
+      : [];
     const established = want.length - pending.length;
-    return { node, expected: want.length, established, pending, unexpected, reported: true, ok: pending.length === 0 && unexpected.length === 0 };
+    return {
+      node,
+      expected: want.length,
+      established,
+      pending,
+      unexpected,
+      reported: true,
+      ok: pending.length === 0 && unexpected.length === 0,
+    };
   });
   return { ok: nodes.every((n) => n.ok), nodes };
 }
@@ -56,8 +80,16 @@ export function gateProgressLine(r: NodeGateResult, ipToName: Map<string, string
   const parts = [`${r.node}: ${r.established}/${r.expected} Established`];
   if (r.pending.length) {
     const shown = r.pending.slice(0, 4).map((p) => `${ipToName.get(p.peerIP) ?? p.peerIP} ${p.state}`);
-    parts.push(`waiting: ${shown.join(', ')}${r.pending.length > 4 ? ` and ${r.pending.length - 4} more` : ''}`);
+    parts.push(
+      `waiting: ${shown.join(', ')}${r.pending.length > 4 ? ` and ${r.pending.length - 4} more` : ''}`,
+    );
   }
-  if (r.unexpected.length) parts.push(`unexpected: ${r.unexpected.slice(0, 3).map((p) => ipToName.get(p.peerIP) ?? p.peerIP).join(', ')}${r.unexpected.length > 3 ? '…' : ''}`);
+  if (r.unexpected.length)
+    parts.push(
+      `unexpected: ${r.unexpected
+        .slice(0, 3)
+        .map((p) => ipToName.get(p.peerIP) ?? p.peerIP)
+        .join(', ')}${r.unexpected.length > 3 ? '…' : ''}`,
+    );
   return parts.join(' · ');
 }

@@ -27,17 +27,32 @@ export function stepCommands(step: Step, calicoStatusResource: string): string[]
   const ref = step.object;
   switch (step.action) {
     case 'patch':
-      return ref && step.patch ? [`$KUBECTL patch ${target(ref)} --type=merge -p ${q(JSON.stringify(step.patch))}`] : [];
+      return ref && step.patch
+        ? [`$KUBECTL patch ${target(ref)} --type=merge -p ${q(JSON.stringify(step.patch))}`]
+        : [];
     case 'create':
-      return step.manifest ? [`$KUBECTL create -f - <<'CALICO_TUNE_EOF'\n${JSON.stringify(step.manifest, null, 2)}\nCALICO_TUNE_EOF`] : [];
+      return step.manifest
+        ? [
+            `$KUBECTL create -f - <<'CALICO_TUNE_EOF'\n${JSON.stringify(step.manifest, null, 2)}\nCALICO_TUNE_EOF`,
+          ]
+        : [];
     case 'delete':
       return ref ? [`$KUBECTL delete ${target(ref)} --ignore-not-found`] : [];
     case 'cordon':
-      return ref ? [`$KUBECTL cordon ${q(ref.name)}`, `$KUBECTL annotate node ${q(ref.name)} --overwrite ${CORDON_ANNOTATION}=kubectl-calico-tune`] : [];
+      return ref
+        ? [
+            `$KUBECTL cordon ${q(ref.name)}`,
+            `$KUBECTL annotate node ${q(ref.name)} --overwrite ${CORDON_ANNOTATION}=kubectl-calico-tune`,
+          ]
+        : [];
     case 'uncordon':
-      return ref ? [`$KUBECTL uncordon ${q(ref.name)}`, `$KUBECTL annotate node ${q(ref.name)} ${CORDON_ANNOTATION}-`] : [];
+      return ref
+        ? [`$KUBECTL uncordon ${q(ref.name)}`, `$KUBECTL annotate node ${q(ref.name)} ${CORDON_ANNOTATION}-`]
+        : [];
     case 'drain':
-      return ref ? [`$KUBECTL drain ${q(ref.name)} --ignore-daemonsets --delete-emptydir-data --timeout=5m`] : [];
+      return ref
+        ? [`$KUBECTL drain ${q(ref.name)} --ignore-daemonsets --delete-emptydir-data --timeout=5m`]
+        : [];
     case 'wait':
       return step.gate ? [gateCommand(step.gate, calicoStatusResource)] : [];
     default:
@@ -55,7 +70,9 @@ function gateCommand(g: Gate, _res: string): string {
     .join('\n');
 }
 
-const WAIT_BGP = (res: string): string => `# wait_bgp NODE COUNT PEER_IPS(comma-separated, may be empty) EXACT(0|1) TIMEOUT_SECONDS
+const WAIT_BGP = (
+  res: string,
+): string => `# wait_bgp NODE COUNT PEER_IPS(comma-separated, may be empty) EXACT(0|1) TIMEOUT_SECONDS
 # Creates a CalicoNodeStatus for NODE (classes: BGP) and waits until the expected peers are Established.
 wait_bgp() {
   local node=$1 count=$2 ips=$3 exact=$4 timeout=$5 name="calico-tune-\${1}" deadline=$((SECONDS + $5))

@@ -11,7 +11,11 @@ import { applyMergePatch } from './merge-patch.js';
 import type { PlanObjectRef, Step, StepVerdict } from './types.js';
 
 function sameObject(o: KubeObject, ref: PlanObjectRef): boolean {
-  return o.kind === ref.kind && o.metadata.name === ref.name && (o.metadata.namespace ?? '') === (ref.namespace ?? '');
+  return (
+    o.kind === ref.kind &&
+    o.metadata.name === ref.name &&
+    (o.metadata.namespace ?? '') === (ref.namespace ?? '')
+  );
 }
 
 /** Annotation marking a cordon the tool made (so eligibility and uncordon can tell it from the operator's). */
@@ -19,7 +23,10 @@ export const CORDON_ANNOTATION = 'calico-tune.io/cordoned-by';
 
 /** The merge patch of a cordon (`on`) or uncordon. */
 export function cordonPatch(on: boolean): Record<string, unknown> {
-  return { spec: { unschedulable: on ? true : null }, metadata: { annotations: { [CORDON_ANNOTATION]: on ? 'kubectl-calico-tune' : null } } };
+  return {
+    spec: { unschedulable: on ? true : null },
+    metadata: { annotations: { [CORDON_ANNOTATION]: on ? 'kubectl-calico-tune' : null } },
+  };
 }
 
 /** The objects after one step. Steps that do not change objects (wait, drain) return the input. */
@@ -32,11 +39,18 @@ export function applyStepToObjects(objects: KubeObject[], step: Step): KubeObjec
     case 'cordon':
     case 'uncordon':
       if (!ref) return objects;
-      return objects.map((o) => (sameObject(o, ref) ? applyMergePatch(o, cordonPatch(step.action === 'cordon')) : o));
+      return objects.map((o) =>
+        sameObject(o, ref) ? applyMergePatch(o, cordonPatch(step.action === 'cordon')) : o,
+      );
     case 'create': {
       const m = step.manifest;
       if (!m) return objects;
-      const key: PlanObjectRef = { apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name, namespace: m.metadata.namespace };
+      const key: PlanObjectRef = {
+        apiVersion: m.apiVersion,
+        kind: m.kind,
+        name: m.metadata.name,
+        namespace: m.metadata.namespace,
+      };
       return [...objects.filter((o) => !sameObject(o, key)), m];
     }
     case 'delete':
@@ -48,7 +62,13 @@ export function applyStepToObjects(objects: KubeObject[], step: Step): KubeObjec
 
 /** Whether a step can change BGP behaviour (so its state needs verifying). */
 export function touchesBgp(step: Step): boolean {
-  if (step.action === 'wait' || step.action === 'drain' || step.action === 'cordon' || step.action === 'uncordon') return false;
+  if (
+    step.action === 'wait' ||
+    step.action === 'drain' ||
+    step.action === 'cordon' ||
+    step.action === 'uncordon'
+  )
+    return false;
   const kind = step.object?.kind ?? step.manifest?.kind;
   return kind === 'Node' || kind === 'BGPConfiguration' || kind === 'BGPPeer';
 }
@@ -81,7 +101,11 @@ export interface SimulatedStep {
  * Runs the steps on the snapshot, verifying each state that changes BGP. `n1` asks for the N-1 check
  * (only meaningful where at least two reflectors exist). Verdicts are also written onto the steps.
  */
-export function simulate(base: ClusterSnapshot, steps: Step[], opts: { n1?: boolean } = {}): { initial: StepVerdict; states: SimulatedStep[] } {
+export function simulate(
+  base: ClusterSnapshot,
+  steps: Step[],
+  opts: { n1?: boolean } = {},
+): { initial: StepVerdict; states: SimulatedStep[] } {
   const initial = verdictOf(base, opts.n1 ?? true);
   let objects = base.objects;
   let snapshot = base;

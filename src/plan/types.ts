@@ -102,9 +102,15 @@ export interface PlanSummary {
   description: string;
   changes: string[];
   sessions: { before: number; after: number; fullMesh: number };
-  verification: { ok: boolean; n1Ok: boolean | null; failedStep?: string | undefined; reason?: string | undefined };
+  verification: {
+    ok: boolean;
+    n1Ok: boolean | null;
+    failedStep?: string | undefined;
+    reason?: string | undefined;
+  };
   warnings: string[];
-  routeReflectors?: { name: string; zone: string | null; clusterId: string; clients: number; sessions: number }[] | undefined;
+  routeReflectors?:
+    { name: string; zone: string | null; clusterId: string; clients: number; sessions: number }[] | undefined;
 }
 
 export interface Plan {

@@ -11,7 +11,9 @@ export async function confirm(message: string, def = false): Promise<boolean> {
   try {
     // prompts go to stderr, so `-o json` output on stdout stays clean
     const prompt = inquirer.createPromptModule({ output: process.stderr });
-    const answer = (await prompt([{ type: 'confirm', name: 'ok', message, default: def }])) as { ok: boolean };
+    const answer = (await prompt([{ type: 'confirm', name: 'ok', message, default: def }])) as {
+      ok: boolean;
+    };
     return answer.ok;
   } catch (e) {
     if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') return false;

@@ -5,7 +5,9 @@
 let enabled =
   process.env['FORCE_COLOR'] !== undefined && process.env['FORCE_COLOR'] !== '0'
     ? true
-    : process.stdout.isTTY === true && process.env['TERM'] !== 'dumb' && process.env['NO_COLOR'] === undefined;
+    : process.stdout.isTTY === true &&
+      process.env['TERM'] !== 'dumb' &&
+      process.env['NO_COLOR'] === undefined;
 
 export function setColor(on: boolean): void {
   enabled = on;

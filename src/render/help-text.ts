@@ -79,7 +79,10 @@ function wrap(text: string, width: number, indent: number): string {
 
 function flagLabel(f: FlagMeta): string {
   const short = f.char ? `-${f.char}, ` : '    ';
-  const value = f.type === 'option' ? ` ${f.helpValue ?? (f.options ? f.options.join('|') : f.name.toUpperCase().replace(/-/g, '_'))}` : '';
+  const value =
+    f.type === 'option'
+      ? ` ${f.helpValue ?? (f.options ? f.options.join('|') : f.name.toUpperCase().replace(/-/g, '_'))}`
+      : '';
   return `${short}--${f.name}${value}`;
 }
 
@@ -90,7 +93,8 @@ function flagsSection(title: string, flags: FlagMeta[], color: boolean, width: n
   const lines = flags.map((f, i) => {
     let d = f.summary ?? f.description ?? '';
     if (f.required) d += ' (required)';
-    if (f.default !== undefined && f.default !== false && typeof f.default !== 'function') d += ` [default: ${String(f.default)}]`;
+    if (f.default !== undefined && f.default !== false && typeof f.default !== 'function')
+      d += ` [default: ${String(f.default)}]`;
     const label = labels[i]!;
     const descWidth = Math.max(30, width - w - 6);
     const desc = wrap(d, descWidth, 0).split('\n');
@@ -102,7 +106,11 @@ function flagsSection(title: string, flags: FlagMeta[], color: boolean, width: n
 
 function commandUsage(cmd: CommandMeta): string {
   const args = Object.values(cmd.args ?? {})
-    .map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`) + (cmd.strict === false ? '...' : ''))
+    .map(
+      (a) =>
+        (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`) +
+        (cmd.strict === false ? '...' : ''),
+    )
     .join(' ');
   return `${BIN} ${cmd.id.replace(/:/g, ' ')}${args ? ` ${args}` : ''} [flags]`;
 }
@@ -114,13 +122,23 @@ export function renderCommandHelp(cmd: CommandMeta, color = false, width = 100):
   const args = Object.values(cmd.args ?? {});
   if (args.length) {
     const w = Math.max(...args.map((a) => a.name.length));
-    parts.push(`${bold('ARGUMENTS', color)}\n${args.map((a) => `  ${a.name.toUpperCase().padEnd(w)}  ${a.description ?? ''}`).join('\n')}\n`);
+    parts.push(
+      `${bold('ARGUMENTS', color)}\n${args.map((a) => `  ${a.name.toUpperCase().padEnd(w)}  ${a.description ?? ''}`).join('\n')}\n`,
+    );
   }
   const flags = Object.values(cmd.flags ?? {}).filter((f) => !f.hidden);
   const own = flags.filter((f) => !f.helpGroup);
   const groups = [...new Set(flags.map((f) => f.helpGroup).filter((g): g is string => !!g))];
   parts.push(flagsSection('FLAGS', own, color, width));
-  for (const g of groups) parts.push(flagsSection(`${g} FLAGS`, flags.filter((f) => f.helpGroup === g), color, width));
+  for (const g of groups)
+    parts.push(
+      flagsSection(
+        `${g} FLAGS`,
+        flags.filter((f) => f.helpGroup === g),
+        color,
+        width,
+      ),
+    );
   if (cmd.description) parts.push(`${bold('DESCRIPTION', color)}\n${wrap(cmd.description, width, 2)}\n`);
   if (cmd.examples?.length) {
     const ex = cmd.examples.map((e) => (typeof e === 'string' ? e : e.command));
@@ -155,7 +173,10 @@ export function renderRootHelp(m: ManifestLike, version: string | undefined, col
 }
 
 /** Finds the command or topic that `args` (non-flag words) name. */
-export function resolveHelpTarget(m: ManifestLike, words: string[]): { command?: CommandMeta; topic?: string } | undefined {
+export function resolveHelpTarget(
+  m: ManifestLike,
+  words: string[],
+): { command?: CommandMeta; topic?: string } | undefined {
   for (let k = words.length; k > 0; k--) {
     const id = words.slice(0, k).join(':');
     const cmd = m.commands[id];
@@ -166,7 +187,12 @@ export function resolveHelpTarget(m: ManifestLike, words: string[]): { command?:
 }
 
 /** Help for argv (already stripped of --help/-h/help). Undefined when argv names no command or topic. */
-export function renderHelp(m: ManifestLike, words: string[], version?: string, color = false): string | undefined {
+export function renderHelp(
+  m: ManifestLike,
+  words: string[],
+  version?: string,
+  color = false,
+): string | undefined {
   const t = resolveHelpTarget(m, words);
   if (!t) return undefined;
   if (t.command) return renderCommandHelp(t.command, color);

@@ -10,7 +10,9 @@ export default class CalicoTuneHelp extends HelpBase {
   }
 
   private color(): boolean {
-    return process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
+    return (
+      process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb'
+    );
   }
 
   async showHelp(argv: string[]): Promise<void> {

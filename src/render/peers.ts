@@ -3,7 +3,11 @@ import type { PeersReport } from '../bgp/peers-report.js';
 import { c } from './color.js';
 import { table } from './table.js';
 
-const TYPE: Record<string, string> = { NodeMesh: 'node-to-node mesh', NodePeer: 'node specific', GlobalPeer: 'global' };
+const TYPE: Record<string, string> = {
+  NodeMesh: 'node-to-node mesh',
+  NodePeer: 'node specific',
+  GlobalPeer: 'global',
+};
 
 export function renderPeers(r: PeersReport, wide: boolean): string {
   const out: string[] = [];
@@ -16,11 +20,19 @@ export function renderPeers(r: PeersReport, wide: boolean): string {
     }
     const rows = n.peers
       .filter((p) => wide || !p.expected || p.state !== 'Established' || n.peers.length <= 12)
-      .map((p) => [p.peerIP, p.peerNode ?? '-', TYPE[p.type ?? ''] ?? p.type ?? '-', p.state === 'Established' ? c.green(p.state) : c.yellow(p.state), p.expected ? '' : c.yellow('unexpected')]);
+      .map((p) => [
+        p.peerIP,
+        p.peerNode ?? '-',
+        TYPE[p.type ?? ''] ?? p.type ?? '-',
+        p.state === 'Established' ? c.green(p.state) : c.yellow(p.state),
+        p.expected ? '' : c.yellow('unexpected'),
+      ]);
     for (const m of n.missing) rows.push([m.peerIP, m.peerNode ?? '-', '-', c.red('missing'), 'expected']);
-    if (rows.length) out.push(table(['PEER ADDRESS', 'PEER NODE', 'PEER TYPE', 'STATE', ''], rows, { indent: 2 }));
+    if (rows.length)
+      out.push(table(['PEER ADDRESS', 'PEER NODE', 'PEER TYPE', 'STATE', ''], rows, { indent: 2 }));
     const hidden = n.peers.length - (rows.length - n.missing.length);
-    if (hidden > 0) out.push(c.gray(`  … ${hidden} more Established sessions as expected (-o wide shows all)`));
+    if (hidden > 0)
+      out.push(c.gray(`  … ${hidden} more Established sessions as expected (-o wide shows all)`));
   }
   out.push(c.gray(`${r.summary.ok}/${r.summary.nodes} node(s) match the model`));
   return out.join('\n');

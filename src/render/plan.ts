@@ -21,14 +21,22 @@ function objectCell(s: Step): string {
 export function renderPlan(plan: Plan, wide: boolean): string {
   const out: string[] = [];
   const m = plan.metadata;
-  out.push(`${c.bold('PLAN')} ${m.name} ${c.gray(`· ${m.createdAt} · ${m.cluster.server ?? 'snapshot'} (${n(m.cluster.nodeCount)} nodes)`)}`);
+  out.push(
+    `${c.bold('PLAN')} ${m.name} ${c.gray(`· ${m.createdAt} · ${m.cluster.server ?? 'snapshot'} (${n(m.cluster.nodeCount)} nodes)`)}`,
+  );
   out.push(plan.summary.description);
   for (const ch of plan.summary.changes) out.push(`  ${c.gray('•')} ${ch}`);
   out.push('');
   out.push(
     table(
       ['#', 'STEP', 'ACTION', 'OBJECT', 'MODEL AFTER STEP'],
-      plan.steps.map((s, i) => [String(i + 1), (s.checkpoint ? c.bold('⏸ ') : '') + s.title, s.action, objectCell(s), verdictCell(s.verdict)]),
+      plan.steps.map((s, i) => [
+        String(i + 1),
+        (s.checkpoint ? c.bold('⏸ ') : '') + s.title,
+        s.action,
+        objectCell(s),
+        verdictCell(s.verdict),
+      ]),
     ),
   );
   if (wide) {
@@ -41,7 +49,9 @@ export function renderPlan(plan: Plan, wide: boolean): string {
       if (s.gate) {
         for (const node of s.gate.nodes) {
           const e = s.gate.expect[node];
-          out.push(`   ${c.gray('gate:')} ${node}: ${e?.count ?? 0} sessions Established${s.gate.exact ? ' (and no others)' : ''}, within ${s.gate.timeout}; on timeout: ${s.onTimeout ?? 'rollback'}`);
+          out.push(
+            `   ${c.gray('gate:')} ${node}: ${e?.count ?? 0} sessions Established${s.gate.exact ? ' (and no others)' : ''}, within ${s.gate.timeout}; on timeout: ${s.onTimeout ?? 'rollback'}`,
+          );
         }
       }
       if (s.undo.length) out.push(`   ${c.gray('undo:')} ${s.undo.map((u) => u.title).join('; ')}`);
@@ -50,13 +60,21 @@ export function renderPlan(plan: Plan, wide: boolean): string {
   }
   out.push('');
   const ss = plan.summary.sessions;
-  out.push(`${c.bold('SESSIONS')}      ${n(ss.before)} → ${n(ss.after)} ${c.gray(`(full mesh: ${n(ss.fullMesh)})`)}`);
+  out.push(
+    `${c.bold('SESSIONS')}      ${n(ss.before)} → ${n(ss.after)} ${c.gray(`(full mesh: ${n(ss.fullMesh)})`)}`,
+  );
   if (plan.summary.routeReflectors?.length) {
     out.push(c.bold('REFLECTORS'));
     out.push(
       table(
         ['NODE', 'ZONE', 'CLUSTER ID', 'CLIENTS', 'SESSIONS'],
-        plan.summary.routeReflectors.map((r) => [r.name, r.zone ?? '-', r.clusterId, n(r.clients), n(r.sessions)]),
+        plan.summary.routeReflectors.map((r) => [
+          r.name,
+          r.zone ?? '-',
+          r.clusterId,
+          n(r.clients),
+          n(r.sessions),
+        ]),
         { indent: 2 },
       ),
     );
@@ -65,11 +83,14 @@ export function renderPlan(plan: Plan, wide: boolean): string {
   out.push(
     `${c.bold('VERIFICATION')}  ${
       v.ok
-        ? ok(`every step keeps every pair of nodes reachable${v.n1Ok === null ? '' : v.n1Ok ? '; any single reflector can fail at every step' : ''}`)
+        ? ok(
+            `every step keeps every pair of nodes reachable${v.n1Ok === null ? '' : v.n1Ok ? '; any single reflector can fail at every step' : ''}`,
+          )
         : c.red(`✖ fails at ${v.failedStep}: ${v.reason}`)
     }`,
   );
-  if (v.ok && v.n1Ok === false) out.push(c.yellow(`              ▲ ${v.reason ?? 'some step depends on a single route reflector'}`));
+  if (v.ok && v.n1Ok === false)
+    out.push(c.yellow(`              ▲ ${v.reason ?? 'some step depends on a single route reflector'}`));
   for (const w of plan.summary.warnings) out.push(`${c.yellow('warning:')} ${w}`);
   return out.join('\n');
 }

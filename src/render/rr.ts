@@ -6,7 +6,8 @@ import { table } from './table.js';
 
 export function renderRrList(l: RrList, wide: boolean): string {
   const out: string[] = [];
-  if (!l.routeReflectors.length) out.push(c.gray(`no route reflectors; the full mesh is ${l.meshEnabled ? 'on' : c.red('OFF')}`));
+  if (!l.routeReflectors.length)
+    out.push(c.gray(`no route reflectors; the full mesh is ${l.meshEnabled ? 'on' : c.red('OFF')}`));
   else {
     const head = ['NODE', 'CLUSTER ID', 'ZONE', 'READY', 'SCHEDULABLE', 'CLIENTS', 'SESSIONS'];
     if (wide) head.push('LABELS', 'SELECTED BY');
@@ -14,8 +15,22 @@ export function renderRrList(l: RrList, wide: boolean): string {
       table(
         head,
         l.routeReflectors.map((r) => {
-          const row: (string | number)[] = [r.node, r.clusterId, r.zone ?? '-', r.ready ? 'yes' : c.red('no'), r.schedulable ? 'yes' : 'cordoned', r.clients, r.sessions];
-          if (wide) row.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-', r.selectedBy.join(',') || c.red('none'));
+          const row: (string | number)[] = [
+            r.node,
+            r.clusterId,
+            r.zone ?? '-',
+            r.ready ? 'yes' : c.red('no'),
+            r.schedulable ? 'yes' : 'cordoned',
+            r.clients,
+            r.sessions,
+          ];
+          if (wide)
+            row.push(
+              Object.entries(r.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',') || '-',
+              r.selectedBy.join(',') || c.red('none'),
+            );
           return row;
         }),
       ),
@@ -29,12 +44,27 @@ export function renderRrList(l: RrList, wide: boolean): string {
 export function renderRecommendation(r: Recommendation, wide: boolean): string {
   const out: string[] = [];
   out.push(`${c.bold(`${r.count} route reflectors`)} ${c.gray(`(${r.countReason})`)}`);
-  out.push(table(['NODE', 'ZONE', '', 'WHY'], r.chosen.map((x) => [x.node, x.zone ?? '-', x.existing ? 'existing' : c.green('new'), x.reason])));
-  out.push(c.gray(`zones (${r.zoneLabel}): ${r.zones.map((z) => `${z.zone} ${z.nodes} nodes/${z.reflectors} RR`).join(' · ')}`));
+  out.push(
+    table(
+      ['NODE', 'ZONE', '', 'WHY'],
+      r.chosen.map((x) => [x.node, x.zone ?? '-', x.existing ? 'existing' : c.green('new'), x.reason]),
+    ),
+  );
+  out.push(
+    c.gray(
+      `zones (${r.zoneLabel}): ${r.zones.map((z) => `${z.zone} ${z.nodes} nodes/${z.reflectors} RR`).join(' · ')}`,
+    ),
+  );
   const rejected = r.candidates.filter((x) => !x.eligible);
   if (wide && rejected.length) {
     out.push(c.bold('not eligible'));
-    out.push(table(['NODE', 'ZONE', 'CPU', 'MEMORY', 'WHY NOT'], rejected.map((x) => [x.node, x.zone ?? '-', x.cpu, x.memory, x.notes.join('; ')]), { indent: 2 }));
+    out.push(
+      table(
+        ['NODE', 'ZONE', 'CPU', 'MEMORY', 'WHY NOT'],
+        rejected.map((x) => [x.node, x.zone ?? '-', x.cpu, x.memory, x.notes.join('; ')]),
+        { indent: 2 },
+      ),
+    );
   } else if (rejected.length) out.push(c.gray(`${rejected.length} node(s) not eligible (-o wide shows why)`));
   for (const w of r.warnings) out.push(`${c.yellow('warning:')} ${w}`);
   const fresh = r.chosen.filter((x) => !x.existing).map((x) => x.node);

@@ -11,7 +11,9 @@ function onOff(b: boolean): string {
 }
 
 function more<T>(items: T[], wide: boolean, limit = 8): { shown: T[]; rest: number } {
-  return wide || items.length <= limit ? { shown: items, rest: 0 } : { shown: items.slice(0, limit), rest: items.length - limit };
+  return wide || items.length <= limit
+    ? { shown: items, rest: 0 }
+    : { shown: items.slice(0, limit), rest: items.length - limit };
 }
 
 export function renderFinding(f: Finding, wide: boolean): string {
@@ -59,7 +61,13 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
       out.push(
         table(
           ['NODE', 'CLUSTER ID', 'ZONE', 'READY', 'SCHEDULABLE'],
-          shown.map((rr) => [rr.node, rr.clusterId, rr.zone ?? '-', rr.ready ? 'yes' : c.red('no'), rr.schedulable ? 'yes' : 'cordoned']),
+          shown.map((rr) => [
+            rr.node,
+            rr.clusterId,
+            rr.zone ?? '-',
+            rr.ready ? 'yes' : c.red('no'),
+            rr.schedulable ? 'yes' : 'cordoned',
+          ]),
           { indent: 4 },
         ),
       );
@@ -71,14 +79,21 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
       out.push(
         table(
           ['NAME', 'NODE / NODE SELECTOR', 'PEER IP / PEER SELECTOR', 'AS'],
-          shown.map((p) => [p.name, p.node ?? p.nodeSelector ?? c.gray('(all nodes)'), p.peerIP ?? p.peerSelector ?? '-', p.asNumber ?? '-']),
+          shown.map((p) => [
+            p.name,
+            p.node ?? p.nodeSelector ?? c.gray('(all nodes)'),
+            p.peerIP ?? p.peerSelector ?? '-',
+            p.asNumber ?? '-',
+          ]),
           { indent: 4 },
         ),
       );
       if (rest) out.push(c.gray(`    … and ${rest} more (-o wide shows all)`));
     }
   } else {
-    out.push(`${label('BGP')}${c.gray(`not in use (backend ${r.calico.networkingBackend}): route reflector advice does not apply`)}`);
+    out.push(
+      `${label('BGP')}${c.gray(`not in use (backend ${r.calico.networkingBackend}): route reflector advice does not apply`)}`,
+    );
   }
 
   if (r.ipPools.length) {
@@ -86,21 +101,34 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
     out.push(
       table(
         ['NAME', 'CIDR', 'IPIP', 'VXLAN', 'NAT', 'SELECTOR', ''],
-        r.ipPools.map((p) => [p.name, p.cidr, p.ipipMode, p.vxlanMode, p.natOutgoing ? 'yes' : 'no', p.nodeSelector, p.disabled ? c.gray('disabled') : '']),
+        r.ipPools.map((p) => [
+          p.name,
+          p.cidr,
+          p.ipipMode,
+          p.vxlanMode,
+          p.natOutgoing ? 'yes' : 'no',
+          p.nodeSelector,
+          p.disabled ? c.gray('disabled') : '',
+        ]),
         { indent: 2 },
       ),
     );
   }
 
   const t = r.typha;
-  const rec = t.recommendedBy === 'operator' ? `operator formula ${t.recommended}` : `manifest guidance ${t.recommendedManifest.min}-${t.recommendedManifest.max}`;
+  const rec =
+    t.recommendedBy === 'operator'
+      ? `operator formula ${t.recommended}`
+      : `manifest guidance ${t.recommendedManifest.min}-${t.recommendedManifest.max}`;
   if (t.replicas) {
     const healthy = t.replicas.ready === t.replicas.desired;
     out.push(
       `${label('TYPHA')}${healthy ? c.green(`${t.replicas.ready}/${t.replicas.desired} ready`) : c.yellow(`${t.replicas.ready}/${t.replicas.desired} ready`)} · ${t.installMode} · ${rec}${t.autoscaler ? ` · autoscaled by ${t.autoscaler}` : ''}`,
     );
   } else out.push(`${label('TYPHA')}${c.gray('not installed')} · ${rec}`);
-  out.push(`${label('METRICS')}felix ${onOff(r.metrics.felix)}${r.metrics.typha === null ? '' : ` · typha ${onOff(r.metrics.typha)}`}`);
+  out.push(
+    `${label('METRICS')}felix ${onOff(r.metrics.felix)}${r.metrics.typha === null ? '' : ` · typha ${onOff(r.metrics.typha)}`}`,
+  );
   for (const w of r.source.warnings) out.push(c.yellow(`warning: ${w}`));
 
   out.push('');

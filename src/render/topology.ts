@@ -68,7 +68,10 @@ export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undef
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 /** Route reflectors and the session counts (full mesh vs now vs a proposed RR set). */
-export function renderTopologyTable(t: Topology, opts: { proposedRRs?: number | undefined } = {}): string {
+export function renderTopologyTable(
+  t: Topology,
+  opts: { proposedRRs?: number | undefined; extra?: [string, string][] } = {},
+): string {
   const counts = topologyCounts(t, opts);
   const rrs = routeReflectors(t);
   const lines: string[] = [];
@@ -110,6 +113,7 @@ export function renderTopologyTable(t: Topology, opts: { proposedRRs?: number | 
       `${fmt(p.sessions)} sessions (R(n-R) + R(R-1)/2): ${p.perClient} per client, ${fmt(p.perRouteReflector)} per route reflector`,
     ]);
   }
+  pairs.push(...(opts.extra ?? []));
   lines.push(kv(pairs, 0));
   return lines.join('\n');
 }

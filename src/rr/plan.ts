@@ -6,7 +6,7 @@ import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, hasSession } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
 import { usageError } from '../errors.js';
-import { calicoApiVersion } from '../kube/resources.js';
+import { calicoApiVersion } from '../model/api-mode.js';
 import { clusterIdProblem } from '../model/net.js';
 import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
@@ -37,7 +37,11 @@ export function parseLabel(s: string): { key: string; value: string } {
 /** Strict cluster-ID validation: Calico silently ignores anything but a bare dotted-quad IPv4 address. */
 export function validateClusterId(id: string): string {
   const problem = clusterIdProblem(id);
-  if (problem) throw usageError(`invalid cluster ID "${id}": it ${problem}; Calico would silently ignore it`, 'use a bare IPv4 address, e.g. 244.0.0.1');
+  if (problem)
+    throw usageError(
+      `invalid cluster ID "${id}": it ${problem}; Calico would silently ignore it`,
+      'use a bare IPv4 address, e.g. 244.0.0.1',
+    );
   return id;
 }
 
@@ -45,7 +49,10 @@ export function validateClusterId(id: string): string {
 export function defaultClusterId(s: ClusterSnapshot): string {
   const ids = [...new Set(s.nodes.filter(isRouteReflector).map((n) => n.bgp.rrClusterId!))];
   if (ids.length > 1) {
-    throw usageError(`the existing reflectors use ${ids.length} different cluster IDs (${ids.join(', ')})`, 'pass --cluster-id to choose one');
+    throw usageError(
+      `the existing reflectors use ${ids.length} different cluster IDs (${ids.join(', ')})`,
+      'pass --cluster-id to choose one',
+    );
   }
   return ids[0] ?? DEFAULT_CLUSTER_ID;
 }
@@ -61,8 +68,14 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
   return names.map((name) => {
     const n = s.nodes.find((x) => x.name === name);
     if (!n) {
-      const close = s.nodes.map((x) => x.name).filter((x) => x.includes(name) || name.includes(x)).slice(0, 3);
-      throw usageError(`node "${name}" does not exist`, close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes');
+      const close = s.nodes
+        .map((x) => x.name)
+        .filter((x) => x.includes(name) || name.includes(x))
+        .slice(0, 3);
+      throw usageError(
+        `node "${name}" does not exist`,
+        close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
+      );
     }
     return n;
   });
@@ -70,14 +83,29 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
 
 /** The merge patch that makes a node a reflector: label and cluster ID together (one write). */
 function promotePatch(label: { key: string; value: string }, clusterId: string): Record<string, unknown> {
-  return { metadata: { labels: { [label.key]: label.value }, annotations: { [ANN_RR_CLUSTER_ID]: clusterId } } };
+  return {
+    metadata: { labels: { [label.key]: label.value }, annotations: { [ANN_RR_CLUSTER_ID]: clusterId } },
+  };
 }
 
 /** Whether, after promoting `nodes`, every BIRD node has a session with every reflector (existing peers only). */
-function peeringCovers(s: ClusterSnapshot, promote: string[], label: { key: string; value: string }, clusterId: string): boolean {
+function peeringCovers(
+  s: ClusterSnapshot,
+  promote: string[],
+  label: { key: string; value: string },
+  clusterId: string,
+): boolean {
   let objects = s.objects;
   for (const name of promote) {
-    objects = applyStepToObjects(objects, { id: 'x', title: '', why: '', action: 'patch', object: nodeRef(name), patch: promotePatch(label, clusterId), undo: [] });
+    objects = applyStepToObjects(objects, {
+      id: 'x',
+      title: '',
+      why: '',
+      action: 'patch',
+      object: nodeRef(name),
+      patch: promotePatch(label, clusterId),
+      undo: [],
+    });
   }
   const t = computeTopology(bgpStateFromSnapshot(reparse(s, objects)));
   const rrIdx: number[] = [];
@@ -93,13 +121,21 @@ function peeringCovers(s: ClusterSnapshot, promote: string[], label: { key: stri
 }
 
 /** Adds the BGPPeer that peers every node with the reflectors (and reflectors with each other), if needed. */
-export function ensurePeering(b: PlanBuilder, promote: string[], label: { key: string; value: string }, clusterId: string): void {
+export function ensurePeering(
+  b: PlanBuilder,
+  promote: string[],
+  label: { key: string; value: string },
+  clusterId: string,
+): void {
   const s = b.state;
   if (peeringCovers(s, promote, label, clusterId)) return;
   const taken = s.bgpPeers.some((p) => p.name === PEER_NAME);
   const name = taken ? PEER_NAME_FALLBACK : PEER_NAME;
   if (taken && s.bgpPeers.some((p) => p.name === PEER_NAME_FALLBACK)) {
-    throw usageError(`BGPPeers ${PEER_NAME} and ${PEER_NAME_FALLBACK} exist but do not peer every node with the reflectors`, 'fix or delete them, then plan again');
+    throw usageError(
+      `BGPPeers ${PEER_NAME} and ${PEER_NAME_FALLBACK} exist but do not peer every node with the reflectors`,
+      'fix or delete them, then plan again',
+    );
   }
   const apiVersion = calicoApiVersion(s.calico.apiMode);
   const manifest: KubeObject = {
@@ -122,7 +158,13 @@ export function ensurePeering(b: PlanBuilder, promote: string[], label: { key: s
  * in one patch (a checkpoint), then wait until all its sessions are Established. Returns true when it cordoned
  * the node (the caller uncordons when it sees fit).
  */
-export function addPromotion(b: PlanBuilder, n: NodeInfo, label: { key: string; value: string }, clusterId: string, opts: { drain?: boolean | undefined }): boolean {
+export function addPromotion(
+  b: PlanBuilder,
+  n: NodeInfo,
+  label: { key: string; value: string },
+  clusterId: string,
+  opts: { drain?: boolean | undefined },
+): boolean {
   const cordon = !n.unschedulable;
   if (cordon) {
     b.add({
@@ -133,7 +175,12 @@ export function addPromotion(b: PlanBuilder, n: NodeInfo, label: { key: string; 
     });
   }
   if (opts.drain) {
-    b.add({ title: `Drain ${n.name}`, why: 'move its workloads away before its BGP sessions change (Eviction API, PodDisruptionBudgets respected, DaemonSet pods stay)', action: 'drain', object: nodeRef(n.name) });
+    b.add({
+      title: `Drain ${n.name}`,
+      why: 'move its workloads away before its BGP sessions change (Eviction API, PodDisruptionBudgets respected, DaemonSet pods stay)',
+      action: 'drain',
+      object: nodeRef(n.name),
+    });
   }
   b.add({
     title: `Make ${n.name} a route reflector (label ${label.key}=${label.value}, cluster ID ${clusterId})`,
@@ -141,29 +188,56 @@ export function addPromotion(b: PlanBuilder, n: NodeInfo, label: { key: string; 
     action: 'patch',
     object: nodeRef(n.name),
     patch: promotePatch(label, clusterId),
-    precondition: { exists: true, fields: [{ path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null }] },
+    precondition: {
+      exists: true,
+      fields: [{ path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null }],
+    },
     checkpoint: true,
     undoGateNodes: [n.name],
   });
-  b.wait(`Wait until ${n.name} has all its BGP sessions Established`, 'an RR lists every peer, so its status shows every client', [n.name], { exact: true });
+  b.wait(
+    `Wait until ${n.name} has all its BGP sessions Established`,
+    'an RR lists every peer, so its status shows every client',
+    [n.name],
+    { exact: true },
+  );
   return cordon;
 }
 
 /** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
-export function planPromote(b: PlanBuilder, names: string[], opts: RrOptions): { clusterId: string; label: { key: string; value: string } } {
+export function planPromote(
+  b: PlanBuilder,
+  names: string[],
+  opts: RrOptions,
+): { clusterId: string; label: { key: string; value: string } } {
   const s = b.state;
   const nodes = requireNodes(s, names);
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
   const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
   for (const n of nodes) {
-    if (isRouteReflector(n)) throw usageError(`node ${n.name} is already a route reflector (cluster ID ${n.bgp.rrClusterId})`);
+    if (isRouteReflector(n))
+      throw usageError(`node ${n.name} is already a route reflector (cluster ID ${n.bgp.rrClusterId})`);
     const why = ineligibility(n);
-    if (why.length) throw usageError(`node ${n.name} cannot be a route reflector: ${why.join('; ')}`, 'choose another node: kubectl calico-tune rr recommend');
+    if (why.length)
+      throw usageError(
+        `node ${n.name} cannot be a route reflector: ${why.join('; ')}`,
+        'choose another node: kubectl calico-tune rr recommend',
+      );
   }
-  ensurePeering(b, nodes.map((n) => n.name), label, clusterId);
+  ensurePeering(
+    b,
+    nodes.map((n) => n.name),
+    label,
+    clusterId,
+  );
   for (const n of nodes) {
     if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) {
-      b.add({ title: `Uncordon ${n.name}`, why: 'it is a reflector now; workloads may run on it again', action: 'uncordon', object: nodeRef(n.name) });
+      b.add({
+        title: `Uncordon ${n.name}`,
+        why: 'it is a reflector now; workloads may run on it again',
+        action: 'uncordon',
+        object: nodeRef(n.name),
+      });
     }
   }
   return { clusterId, label };
@@ -193,8 +267,21 @@ export function planDemote(b: PlanBuilder, names: string[], opts: RrOptions): vo
   // the model decides whether the result cuts anyone off (also with --force)
   let objects = s.objects;
   for (const n of nodes) {
-    const patch = { metadata: { labels: Object.fromEntries(rrLabelKeys(n, label).map((k) => [k, null])), annotations: { [ANN_RR_CLUSTER_ID]: null } } };
-    objects = applyStepToObjects(objects, { id: 'x', title: '', why: '', action: 'patch', object: nodeRef(n.name), patch, undo: [] });
+    const patch = {
+      metadata: {
+        labels: Object.fromEntries(rrLabelKeys(n, label).map((k) => [k, null])),
+        annotations: { [ANN_RR_CLUSTER_ID]: null },
+      },
+    };
+    objects = applyStepToObjects(objects, {
+      id: 'x',
+      title: '',
+      why: '',
+      action: 'patch',
+      object: nodeRef(n.name),
+      patch,
+      undo: [],
+    });
   }
   const before = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
   const after = verify(bgpStateFromSnapshot(reparse(s, objects)), { maxExamples: 1 });
@@ -213,35 +300,77 @@ export function planDemote(b: PlanBuilder, names: string[], opts: RrOptions): vo
  * (clients drop their sessions), wait, remove the cluster ID, wait until it is a client or mesh member again,
  * uncordon.
  */
-export function addDemotion(b: PlanBuilder, n: NodeInfo, label: { key: string; value: string }, opts: { drain?: boolean | undefined }): void {
+export function addDemotion(
+  b: PlanBuilder,
+  n: NodeInfo,
+  label: { key: string; value: string },
+  opts: { drain?: boolean | undefined },
+): void {
   const mesh = effectiveBgp(b.state).meshEnabled;
   const wasCordoned = n.unschedulable;
-  if (!wasCordoned) b.add({ title: `Cordon ${n.name}`, why: 'its BGP sessions change twice; keep new pods off it meanwhile', action: 'cordon', object: nodeRef(n.name) });
-  if (opts.drain) b.add({ title: `Drain ${n.name}`, why: 'move its workloads away before its BGP sessions change', action: 'drain', object: nodeRef(n.name) });
+  if (!wasCordoned)
+    b.add({
+      title: `Cordon ${n.name}`,
+      why: 'its BGP sessions change twice; keep new pods off it meanwhile',
+      action: 'cordon',
+      object: nodeRef(n.name),
+    });
+  if (opts.drain)
+    b.add({
+      title: `Drain ${n.name}`,
+      why: 'move its workloads away before its BGP sessions change',
+      action: 'drain',
+      object: nodeRef(n.name),
+    });
   const keys = rrLabelKeys(n, label);
-  if (keys.length) {
+  const removeLabels = { metadata: { labels: Object.fromEntries(keys.map((k) => [k, null])) } };
+  // Label first, so clients drop their sessions while it still reflects; unless the model says that weakens the
+  // cluster (with the mesh on, a reflector without its label keeps only its sessions to the other reflectors:
+  // the last one would be isolated, and with one left it hangs on a single peer). Then label and cluster ID go
+  // in one patch and it rejoins the mesh at once (it is cordoned).
+  const together = keys.length > 0 && b.wouldWeaken(nodeRef(n.name), removeLabels);
+  if (keys.length && !together) {
     b.add({
       title: `Remove the reflector label of ${n.name} (${keys.join(', ')})`,
       why: 'first the label: BGPPeer peerSelectors stop choosing it, so clients drop their sessions to it while the other reflectors still serve them',
       action: 'patch',
       object: nodeRef(n.name),
-      patch: { metadata: { labels: Object.fromEntries(keys.map((k) => [k, null])) } },
+      patch: removeLabels,
       checkpoint: true,
       undoGateNodes: [n.name],
     });
-    b.wait(`Wait until ${n.name}'s remaining sessions are Established`, 'only its sessions with the other reflectors remain', [n.name], { exact: true });
+    b.wait(
+      `Wait until ${n.name}'s remaining sessions are Established`,
+      'only its sessions with the other reflectors remain',
+      [n.name],
+      { exact: true },
+    );
   }
   b.add({
-    title: `Remove the cluster ID of ${n.name}`,
-    why: mesh ? 'it rejoins the full mesh as an ordinary node' : 'it becomes an ordinary client of the remaining reflectors',
+    title: together
+      ? `Remove the reflector label (${keys.join(', ')}) and the cluster ID of ${n.name}`
+      : `Remove the cluster ID of ${n.name}`,
+    why: together
+      ? 'removing only the label would leave it with too few sessions (the model checked), so both go in one patch'
+      : mesh
+        ? 'it rejoins the full mesh as an ordinary node'
+        : 'it becomes an ordinary client of the remaining reflectors',
     action: 'patch',
     object: nodeRef(n.name),
-    patch: { metadata: { annotations: { [ANN_RR_CLUSTER_ID]: null } } },
-    checkpoint: !keys.length,
+    patch: together
+      ? { metadata: { ...removeLabels.metadata, annotations: { [ANN_RR_CLUSTER_ID]: null } } }
+      : { metadata: { annotations: { [ANN_RR_CLUSTER_ID]: null } } },
+    checkpoint: together || !keys.length,
     undoGateNodes: [n.name],
   });
-  b.wait(`Wait until ${n.name} is back as ${mesh ? 'a mesh member' : 'a client'}`, 'its sessions as an ordinary node must be Established', [n.name], { exact: true });
-  if (!wasCordoned) b.add({ title: `Uncordon ${n.name}`, why: 'done', action: 'uncordon', object: nodeRef(n.name) });
+  b.wait(
+    `Wait until ${n.name} is back as ${mesh ? 'a mesh member' : 'a client'}`,
+    'its sessions as an ordinary node must be Established',
+    [n.name],
+    { exact: true },
+  );
+  if (!wasCordoned)
+    b.add({ title: `Uncordon ${n.name}`, why: 'done', action: 'uncordon', object: nodeRef(n.name) });
 }
 
 /** Replace: promote NEW, wait until every client has NEW Established, then demote OLD. */

@@ -71,7 +71,8 @@ function capacityCpu(n: NodeInfo): number {
 export function ineligibility(n: NodeInfo): string[] {
   const why: string[] = [];
   if (!n.ready) why.push('not Ready');
-  if (n.unschedulable && n.annotations[CORDON_ANNOTATION] === undefined) why.push('cordoned (not by calico-tune)');
+  if (n.unschedulable && n.annotations[CORDON_ANNOTATION] === undefined)
+    why.push('cordoned (not by calico-tune)');
   const bad = n.taints.filter((t) => BAD_TAINTS.has(t.key)).map((t) => t.key);
   if (bad.length) why.push(`tainted ${bad.join(', ')}`);
   if (n.badConditions.length) why.push(`conditions ${n.badConditions.join(', ')}`);
@@ -100,7 +101,8 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     const cpu = capacityCpu(n);
     const small: string[] = [];
     if (cpu < minCpu) small.push(`${cpu} CPU < ${minCpu}`);
-    if (n.memoryCapacityBytes < minMem * MEMORY_TOLERANCE) small.push(`${formatBytes(n.memoryCapacityBytes)} < ${formatBytes(minMem)}`);
+    if (n.memoryCapacityBytes < minMem * MEMORY_TOLERANCE)
+      small.push(`${formatBytes(n.memoryCapacityBytes)} < ${formatBytes(minMem)}`);
     return {
       node: n.name,
       zone: zoneOf(n, zoneLabel),
@@ -125,10 +127,13 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
   }
   const possible = existing.length + eligible.filter((c) => !existing.some((e) => e.name === c.node)).length;
   if (count > possible) {
-    warnings.push(`only ${possible} node(s) can be reflectors (eligible and large enough); recommending ${possible} instead of ${count}`);
+    warnings.push(
+      `only ${possible} node(s) can be reflectors (eligible and large enough); recommending ${possible} instead of ${count}`,
+    );
     count = possible;
   }
-  if (count < 2) warnings.push('fewer than 2 reflectors: no redundancy, the mesh cannot be turned off safely');
+  if (count < 2)
+    warnings.push('fewer than 2 reflectors: no redundancy, the mesh cannot be turned off safely');
 
   const chosen: Choice[] = existing.slice(0, Math.max(count, existing.length)).map((n) => ({
     node: n.name,
@@ -136,7 +141,10 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     existing: true,
     reason: `already a route reflector (cluster ID ${n.bgp.rrClusterId})`,
   }));
-  if (existing.length > count) warnings.push(`${existing.length} reflectors exist, more than the ${count} recommended; each one holds a session with every node`);
+  if (existing.length > count)
+    warnings.push(
+      `${existing.length} reflectors exist, more than the ${count} recommended; each one holds a session with every node`,
+    );
 
   const perZone = new Map<string, number>();
   for (const c of chosen) perZone.set(c.zone ?? '(no zone)', (perZone.get(c.zone ?? '(no zone)') ?? 0) + 1);
@@ -153,11 +161,22 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     );
   while (chosen.length < count) {
     // the zone with the fewest reflectors, then the most nodes (most clients), then by name
-    const zones = [...new Set(ranked.filter((r) => !chosen.some((x) => x.node === r.c.node)).map((r) => r.c.zone ?? '(no zone)'))];
+    const zones = [
+      ...new Set(
+        ranked.filter((r) => !chosen.some((x) => x.node === r.c.node)).map((r) => r.c.zone ?? '(no zone)'),
+      ),
+    ];
     if (!zones.length) break;
-    zones.sort((a, b) => (perZone.get(a) ?? 0) - (perZone.get(b) ?? 0) || (zoneNodes.get(b) ?? 0) - (zoneNodes.get(a) ?? 0) || a.localeCompare(b));
+    zones.sort(
+      (a, b) =>
+        (perZone.get(a) ?? 0) - (perZone.get(b) ?? 0) ||
+        (zoneNodes.get(b) ?? 0) - (zoneNodes.get(a) ?? 0) ||
+        a.localeCompare(b),
+    );
     const z = zones[0]!;
-    const pick = ranked.find((r) => (r.c.zone ?? '(no zone)') === z && !chosen.some((x) => x.node === r.c.node))!;
+    const pick = ranked.find(
+      (r) => (r.c.zone ?? '(no zone)') === z && !chosen.some((x) => x.node === r.c.node),
+    )!;
     const had = perZone.get(z) ?? 0;
     perZone.set(z, had + 1);
     const n = pick.n;
@@ -170,12 +189,15 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     chosen.push({ node: n.name, zone: pick.c.zone, existing: false, reason: parts.join('; ') });
   }
   const rrZones = new Set(chosen.map((c) => c.zone ?? '(no zone)'));
-  if (zoneCount > 1 && rrZones.size === 1 && chosen.length > 1) warnings.push('all recommended reflectors are in one zone: no eligible node elsewhere');
+  if (zoneCount > 1 && rrZones.size === 1 && chosen.length > 1)
+    warnings.push('all recommended reflectors are in one zone: no eligible node elsewhere');
   return {
     count,
     countReason,
     zoneLabel,
-    zones: [...zoneNodes.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([zone, nodes]) => ({ zone, nodes, reflectors: perZone.get(zone) ?? 0 })),
+    zones: [...zoneNodes.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([zone, nodes]) => ({ zone, nodes, reflectors: perZone.get(zone) ?? 0 })),
     chosen,
     candidates,
     warnings,

@@ -12,7 +12,11 @@ import { type Finding, firstRefs, nodeRef } from './finding.js';
 export const MESH_NODE_THRESHOLD = 100;
 
 /** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */
-export const RR_LABEL_KEYS = ['route-reflector', 'calico-route-reflector', 'projectcalico.org/RouteReflectorClusterID'];
+export const RR_LABEL_KEYS = [
+  'route-reflector',
+  'calico-route-reflector',
+  'projectcalico.org/RouteReflectorClusterID',
+];
 
 export function isRouteReflector(n: NodeInfo): boolean {
   return n.bgp.rrClusterId !== undefined;
@@ -44,8 +48,13 @@ function nodeIP(n: NodeInfo): string | undefined {
 export function peersSelectingNode(s: ClusterSnapshot, n: NodeInfo): BgpPeerInfo[] {
   const ip = nodeIP(n);
   return s.bgpPeers.filter((p) => {
-    const remote = (p.peerSelector !== undefined && safeMatches(p.peerSelector, n.calicoLabels)) || (p.peerIP !== undefined && ip !== undefined && p.peerIP.split(':')[0] === ip);
-    const local = p.node === n.name || safeMatches(p.nodeSelector, n.calicoLabels) || (p.node === undefined && p.nodeSelector === undefined);
+    const remote =
+      (p.peerSelector !== undefined && safeMatches(p.peerSelector, n.calicoLabels)) ||
+      (p.peerIP !== undefined && ip !== undefined && p.peerIP.split(':')[0] === ip);
+    const local =
+      p.node === n.name ||
+      safeMatches(p.nodeSelector, n.calicoLabels) ||
+      (p.node === undefined && p.nodeSelector === undefined);
     return remote || (local && (p.peerSelector !== undefined || p.peerIP !== undefined));
   });
 }
@@ -53,7 +62,8 @@ export function peersSelectingNode(s: ClusterSnapshot, n: NodeInfo): BgpPeerInfo
 /** Nodes marked as route reflectors by a label, or selected by a peerSelector that talks about reflectors. */
 function labelledAsRR(s: ClusterSnapshot, n: NodeInfo): string | undefined {
   for (const k of RR_LABEL_KEYS) {
-    if (k in n.labels && (k !== 'route-reflector' || n.labels[k] === 'true')) return `label ${k}${n.labels[k] ? `=${n.labels[k]}` : ''}`;
+    if (k in n.labels && (k !== 'route-reflector' || n.labels[k] === 'true'))
+      return `label ${k}${n.labels[k] ? `=${n.labels[k]}` : ''}`;
   }
   for (const p of s.bgpPeers) {
     if (!p.peerSelector) continue;
@@ -158,7 +168,8 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       out.push({
         code: 'MESH_OFF_NO_PEERS',
         severity: 'critical',
-        message: 'the node-to-node mesh is disabled and there is no BGPPeer: nodes exchange no routes, so pod traffic between nodes has no routes (unless VXLAN carries it)',
+        message:
+          'the node-to-node mesh is disabled and there is no BGPPeer: nodes exchange no routes, so pod traffic between nodes has no routes (unless VXLAN carries it)',
         objects: [bgpConfigRef()],
         fix: 'kubectl patch bgpconfiguration default --type=merge -p \'{"spec":{"nodeToNodeMeshEnabled":true}}\'  (or set up route reflectors: kubectl calico-tune migrate plan --to route-reflectors)',
       });
@@ -167,8 +178,15 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
 
   // 6. mesh password / restart time with the mesh off: Calico's validation rejects the object
   const def = bgp.defaultConfig;
-  if (def && def.nodeToNodeMeshEnabled === false && (def.nodeMeshPassword !== undefined || def.nodeMeshMaxRestartTime !== undefined)) {
-    const fields = [def.nodeMeshPassword !== undefined ? 'nodeMeshPassword' : '', def.nodeMeshMaxRestartTime !== undefined ? 'nodeMeshMaxRestartTime' : ''].filter(Boolean);
+  if (
+    def &&
+    def.nodeToNodeMeshEnabled === false &&
+    (def.nodeMeshPassword !== undefined || def.nodeMeshMaxRestartTime !== undefined)
+  ) {
+    const fields = [
+      def.nodeMeshPassword !== undefined ? 'nodeMeshPassword' : '',
+      def.nodeMeshMaxRestartTime !== undefined ? 'nodeMeshMaxRestartTime' : '',
+    ].filter(Boolean);
     out.push({
       code: 'MESH_FIELDS_WITH_MESH_OFF',
       severity: 'warning',
@@ -205,16 +223,18 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
   }
 
   // 8. Felix metrics
-  const felixMetrics = s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
+  const felixMetrics =
+    s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
   if (!felixMetrics && (s.calico.installMode !== 'unknown' || s.felixConfiguration)) {
     out.push({
       code: 'FELIX_METRICS_DISABLED',
       severity: 'info',
-      message: 'Felix Prometheus metrics are disabled: dataplane apply times, resync state and errors are invisible',
+      message:
+        'Felix Prometheus metrics are disabled: dataplane apply times, resync state and errors are invisible',
       objects: [{ kind: 'FelixConfiguration', name: 'default' }],
       fix:
         s.calico.installMode === 'operator'
-          ? "kubectl patch installation default --type=merge -p '{\"spec\":{\"nodeMetricsPort\":9091}}'"
+          ? 'kubectl patch installation default --type=merge -p \'{"spec":{"nodeMetricsPort":9091}}\''
           : 'kubectl patch felixconfiguration default --type=merge -p \'{"spec":{"prometheusMetricsEnabled":true}}\'',
     });
   }

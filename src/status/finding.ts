@@ -19,7 +19,9 @@ export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 
 
 export function sortFindings(fs: Finding[]): Finding[] {
   return [...fs].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
   );
 }
 

@@ -28,17 +28,44 @@ export interface StatusReport {
     networkingBackend: string;
     networkingBackendSource: string | null;
   };
-  nodes: { total: number; schedulable: number; linux: number; notReady: number; zones: Record<string, number> };
+  nodes: {
+    total: number;
+    schedulable: number;
+    linux: number;
+    notReady: number;
+    zones: Record<string, number>;
+  };
   bgp: {
     applies: boolean;
     meshEnabled: boolean;
     defaultConfigExists: boolean;
     asNumber: number;
-    routeReflectors: { node: string; clusterId: string; zone: string | null; ready: boolean; schedulable: boolean }[];
-    peers: { name: string; node: string | null; nodeSelector: string | null; peerIP: string | null; peerSelector: string | null; asNumber: number | null }[];
+    routeReflectors: {
+      node: string;
+      clusterId: string;
+      zone: string | null;
+      ready: boolean;
+      schedulable: boolean;
+    }[];
+    peers: {
+      name: string;
+      node: string | null;
+      nodeSelector: string | null;
+      peerIP: string | null;
+      peerSelector: string | null;
+      asNumber: number | null;
+    }[];
     sessions: { fullMesh: number; current: number };
   };
-  ipPools: { name: string; cidr: string; ipipMode: EncapMode; vxlanMode: EncapMode; natOutgoing: boolean; disabled: boolean; nodeSelector: string }[];
+  ipPools: {
+    name: string;
+    cidr: string;
+    ipipMode: EncapMode;
+    vxlanMode: EncapMode;
+    natOutgoing: boolean;
+    disabled: boolean;
+    nodeSelector: string;
+  }[];
   typha: {
     installMode: string;
     replicas: { desired: number; ready: number; available: number } | null;
@@ -59,10 +86,15 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
   const state = bgpStateFromSnapshot(s);
   const topo = computeTopology(state);
   const participating = state.nodes.filter((n) => n.participates).length;
-  const findings = sortFindings([...configFindings(s), ...(applies ? bgpFindings(s, state) : []), ...typha.findings]);
+  const findings = sortFindings([
+    ...configFindings(s),
+    ...(applies ? bgpFindings(s, state) : []),
+    ...typha.findings,
+  ]);
   const summary: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
   for (const f of findings) summary[f.severity]++;
-  const felixMetrics = s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
+  const felixMetrics =
+    s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
   return {
     apiVersion: 'calico-tune/v1',
     kind: 'StatusReport',
@@ -117,8 +149,13 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
     })),
     typha: {
       installMode: typha.installMode,
-      replicas: typha.actual ? { desired: typha.actual.desired, ready: typha.actual.ready, available: typha.actual.available } : null,
-      recommended: typha.recommended.applies === 'operator' ? typha.recommended.operator : typha.recommended.manifest.min,
+      replicas: typha.actual
+        ? { desired: typha.actual.desired, ready: typha.actual.ready, available: typha.actual.available }
+        : null,
+      recommended:
+        typha.recommended.applies === 'operator'
+          ? typha.recommended.operator
+          : typha.recommended.manifest.min,
       recommendedBy: typha.recommended.applies,
       recommendedManifest: { min: typha.recommended.manifest.min, max: typha.recommended.manifest.max },
       autoscaler: typha.autoscaler ? `${typha.autoscaler.namespace}/${typha.autoscaler.name}` : null,

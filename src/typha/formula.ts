@@ -14,7 +14,8 @@ export const OPERATOR_FORMULA_SOURCE = 'tigera/operator pkg/common/autoscale.go 
 
 /** The replica count the Tigera operator's Typha autoscaler sets for `nodes` counted nodes. */
 export function operatorTyphaReplicas(nodes: number): number {
-  if (!Number.isInteger(nodes) || nodes < 0) throw new RangeError(`node count must be a non-negative integer, got ${nodes}`);
+  if (!Number.isInteger(nodes) || nodes < 0)
+    throw new RangeError(`node count must be a non-negative integer, got ${nodes}`);
   if (nodes <= 2) return 1;
   if (nodes <= 4) return 2;
   return Math.max(3, Math.floor(nodes / 200) + 2);
@@ -29,13 +30,27 @@ export interface ReplicaRange {
 
 /** The documented replica range for a manifest (non-operator) install. */
 export function manifestTyphaRange(nodes: number): ReplicaRange {
-  if (!Number.isInteger(nodes) || nodes < 0) throw new RangeError(`node count must be a non-negative integer, got ${nodes}`);
-  if (nodes <= 1) return { min: nodes, max: nodes, note: nodes === 0 ? undefined : 'a single node cannot have fewer replicas than nodes; 1 is the minimum that lets Felix start' };
+  if (!Number.isInteger(nodes) || nodes < 0)
+    throw new RangeError(`node count must be a non-negative integer, got ${nodes}`);
+  if (nodes <= 1)
+    return {
+      min: nodes,
+      max: nodes,
+      note:
+        nodes === 0
+          ? undefined
+          : 'a single node cannot have fewer replicas than nodes; 1 is the minimum that lets Felix start',
+    };
   const upper = Math.min(20, nodes - 1);
   const perLoad = Math.ceil(nodes / 200);
   const lower = Math.max(3, perLoad);
   if (lower <= upper) return { min: lower, max: upper };
-  if (perLoad > 20) return { min: 20, max: 20, note: `one per 200 nodes would need ${perLoad}, above the documented maximum of 20` };
+  if (perLoad > 20)
+    return {
+      min: 20,
+      max: 20,
+      note: `one per 200 nodes would need ${perLoad}, above the documented maximum of 20`,
+    };
   return { min: upper, max: upper, note: `fewer than ${nodes} nodes leaves room for at most ${upper}` };
 }
 

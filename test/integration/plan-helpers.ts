@@ -7,6 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { BIN_RUN, cliEnv, REPO_ROOT, sleep, type ControlPlane, type Obj } from '../harness/index.js';
 
 export const RR_ANN = 'projectcalico.org/RouteReflectorClusterID';
+/** ANSI escape sequences (colour, cursor movement) in terminal output. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 const CALICO = '/apis/crd.projectcalico.org/v1';
 
 export interface NodeState {
@@ -35,7 +37,9 @@ export async function world(cp: ControlPlane): Promise<BgpWorld> {
     c.list(`${CALICO}/bgppeers`),
     c.list(`${CALICO}/caliconodestatuses`),
   ]);
-  const lease = (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/calico-system/leases/calico-tune')) ?? (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/calico-tune'));
+  const lease =
+    (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/calico-system/leases/calico-tune')) ??
+    (await c.getOptional('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/calico-tune'));
   return {
     nodes: nodes.items
       .map((n) => ({
@@ -46,9 +50,13 @@ export async function world(cp: ControlPlane): Promise<BgpWorld> {
         cordonedBy: n.metadata.annotations?.['calico-tune.io/cordoned-by'] ?? null,
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
-    meshEnabled: ((cfg?.spec as Record<string, unknown> | undefined)?.['nodeToNodeMeshEnabled'] as boolean | undefined) ?? null,
+    meshEnabled:
+      ((cfg?.spec as Record<string, unknown> | undefined)?.['nodeToNodeMeshEnabled'] as
+        boolean | undefined) ?? null,
     meshPassword: (cfg?.spec as Record<string, unknown> | undefined)?.['nodeMeshMaxRestartTime'] ?? null,
-    peers: peers.items.map((p) => ({ name: p.metadata.name, spec: p.spec })).sort((a, b) => a.name.localeCompare(b.name)),
+    peers: peers.items
+      .map((p) => ({ name: p.metadata.name, spec: p.spec }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     nodeStatuses: statuses.items.map((s) => s.metadata.name),
     lease,
   };
@@ -59,15 +67,26 @@ export function rrs(w: BgpWorld): string[] {
 }
 
 /** The journal state recorded in the Lease, if any. */
-export function journal(lease: Obj | undefined): { phase: string; done: { id: string }[]; plan: string } | undefined {
+export function journal(
+  lease: Obj | undefined,
+): { phase: string; done: { id: string }[]; plan: string } | undefined {
   const s = lease?.metadata.annotations?.['calico-tune.io/state'];
   return s ? (JSON.parse(s) as { phase: string; done: { id: string }[]; plan: string }) : undefined;
 }
 
-export function journalPlanSteps(lease: Obj | undefined): number {
+export interface RecordedPlan {
+  steps: unknown[];
+  summary: { routeReflectors?: { name: string }[] };
+}
+
+/** The plan recorded in the Lease, if any. */
+export function journalPlan(lease: Obj | undefined): RecordedPlan | undefined {
   const p = lease?.metadata.annotations?.['calico-tune.io/plan'];
-  if (!p) return 0;
-  return (JSON.parse(gunzipSync(Buffer.from(p, 'base64')).toString('utf8')) as { steps: unknown[] }).steps.length;
+  return p ? (JSON.parse(gunzipSync(Buffer.from(p, 'base64')).toString('utf8')) as RecordedPlan) : undefined;
+}
+
+export function journalPlanSteps(lease: Obj | undefined): number {
+  return journalPlan(lease)?.steps.length ?? 0;
 }
 
 /** Node names of a fixture, sorted, and picks by zone letter. */
@@ -83,7 +102,12 @@ export interface Spawned {
 
 /** Starts the CLI in its own process group (so it can be SIGKILLed as a whole). */
 export function spawnCli(args: string[], kubeconfig: string, env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(process.execPath, [BIN_RUN, ...args], { env: cliEnv({ kubeconfig, env }), cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN_RUN, ...args], {
+    env: cliEnv({ kubeconfig, env }),
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
@@ -92,7 +116,12 @@ export function spawnCli(args: string[], kubeconfig: string, env: NodeJS.Process
 }
 
 /** SIGKILLs the CLI's whole process group once the journal records `steps` done steps. */
-export async function killAfterSteps(cp: ControlPlane, s: Spawned, steps: number, timeoutMs = 60_000): Promise<{ done: number; total: number }> {
+export async function killAfterSteps(
+  cp: ControlPlane,
+  s: Spawned,
+  steps: number,
+  timeoutMs = 60_000,
+): Promise<{ done: number; total: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lease = (await world(cp)).lease;
@@ -115,7 +144,12 @@ export async function killAfterSteps(cp: ControlPlane, s: Spawned, steps: number
  * Runs the CLI in a pseudo-terminal (util-linux `script`), answering prompts: each `answers` entry is sent
  * when its `when` text appears in the output. Returns the exit code and the whole transcript.
  */
-export async function runInPty(args: string[], kubeconfig: string, answers: { when: RegExp; send: string }[], timeoutMs = 90_000): Promise<{ code: number | null; out: string }> {
+export async function runInPty(
+  args: string[],
+  kubeconfig: string,
+  answers: { when: RegExp; send: string }[],
+  timeoutMs = 90_000,
+): Promise<{ code: number | null; out: string }> {
   const quoted = [process.execPath, BIN_RUN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('script', ['-qefc', quoted, '/dev/null'], {
     env: { ...cliEnv({ kubeconfig }), TERM: 'xterm', COLUMNS: '200', LINES: '50' },
@@ -128,8 +162,7 @@ export async function runInPty(args: string[], kubeconfig: string, answers: { wh
   const pending = [...answers];
   const onData = (d: Buffer): void => {
     out += d.toString();
-    // eslint-disable-next-line no-control-regex
-    const plain = out.slice(from).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\s+/g, ' ');
+    const plain = out.slice(from).replace(ANSI, '').replace(/\s+/g, ' ');
     if (pending.length && pending[0]!.when.test(plain)) {
       from = out.length;
       child.stdin!.write(pending.shift()!.send);
@@ -140,6 +173,5 @@ export async function runInPty(args: string[], kubeconfig: string, answers: { wh
   const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(timer);
-  // eslint-disable-next-line no-control-regex
-  return { code, out: out.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+  return { code, out: out.replace(ANSI, '') };
 }

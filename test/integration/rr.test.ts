@@ -4,8 +4,26 @@
  * prompts in a pseudo-terminal.
  */
 import assert from 'node:assert/strict';
-import { controlPlane, loadFixture, runCli, startSimulator, USERS, waitFor, type ControlPlane, type Simulator } from '../harness/index.js';
-import { journal, killAfterSteps, nodeNames, rrs, runInPty, spawnCli, world, RR_ANN } from './plan-helpers.js';
+import {
+  controlPlane,
+  loadFixture,
+  runCli,
+  startSimulator,
+  USERS,
+  waitFor,
+  type ControlPlane,
+  type Simulator,
+} from '../harness/index.js';
+import {
+  journal,
+  killAfterSteps,
+  nodeNames,
+  rrs,
+  runInPty,
+  spawnCli,
+  world,
+  RR_ANN,
+} from './plan-helpers.js';
 
 const FAST = { establishDelayMs: 200 };
 
@@ -31,7 +49,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
 
     it('recommends one reflector per zone, promotes, lists, replaces and demotes', async () => {
       sim = await setup(cp, { nodes: 12, zones: 3, calico });
-      const rec = await runCli(['rr', 'recommend', '--min-cpu', '1', '--min-memory', '1Gi', '-o', 'json'], { kubeconfig: kc });
+      const rec = await runCli(['rr', 'recommend', '--min-cpu', '1', '--min-memory', '1Gi', '-o', 'json'], {
+        kubeconfig: kc,
+      });
       assert.equal(rec.code, 0, rec.stderr);
       const chosen = rec.json<{ chosen: { node: string; zone: string }[] }>().chosen;
       assert.equal(chosen.length, 3);
@@ -50,19 +70,33 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.equal(n.unschedulable, false, 'uncordoned at the end');
         assert.equal(n.cordonedBy, null);
       }
-      assert.deepEqual(w.peers.map((x) => x.name), ['peer-with-route-reflectors']);
+      assert.deepEqual(
+        w.peers.map((x) => x.name),
+        ['peer-with-route-reflectors'],
+      );
       assert.deepEqual(w.nodeStatuses, [], 'CalicoNodeStatus objects are deleted after the gates');
       assert.equal(w.lease, undefined, 'the lock is released');
       // label and annotation were set in one patch
       const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
-      const rrPatch = writes.filter((e) => e.verb === 'patch' && e.objectRef?.name === a && JSON.stringify(e.requestObject ?? {}).includes(RR_ANN));
+      const rrPatch = writes.filter(
+        (e) =>
+          e.verb === 'patch' &&
+          e.objectRef?.name === a &&
+          JSON.stringify(e.requestObject ?? {}).includes(RR_ANN),
+      );
       assert.equal(rrPatch.length, 1);
       assert.match(JSON.stringify(rrPatch[0]!.requestObject), /route-reflector/);
 
       const list = await runCli(['rr', 'list', '-o', 'json'], { kubeconfig: kc });
       const entries = list.json<{ routeReflectors: { node: string; clients: number }[] }>().routeReflectors;
-      assert.deepEqual(entries.map((e) => e.node), [a, b].sort());
-      assert.ok(entries.every((e) => e.clients >= 9), JSON.stringify(entries));
+      assert.deepEqual(
+        entries.map((e) => e.node),
+        [a, b].sort(),
+      );
+      assert.ok(
+        entries.every((e) => e.clients >= 9),
+        JSON.stringify(entries),
+      );
 
       const r = await runCli(['rr', 'replace', a, c, '--yes'], { kubeconfig: kc });
       assert.equal(r.code, 0, r.stderr);
@@ -83,12 +117,17 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const w0 = await world(cp);
       const [r1, r2] = rrs(w0) as [string, string];
       const notReady = (await cp.client('admin').list('/api/v1/nodes')).items.find((n) =>
-        ((n.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).some((c) => c.type === 'Ready' && c.status !== 'True'),
+        ((n.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).some(
+          (c) => c.type === 'Ready' && c.status !== 'True',
+        ),
       )!.metadata.name;
       const plain = names.find((n) => n !== notReady && !rrs(w0).includes(n))!;
       const mark = cp.audit.mark();
       const cases: [string[], RegExp][] = [
-        [['rr', 'promote', plain, '--cluster-id', '288.0.4.5', '--yes'], /invalid cluster ID "288.0.4.5".*octet above 255/],
+        [
+          ['rr', 'promote', plain, '--cluster-id', '288.0.4.5', '--yes'],
+          /invalid cluster ID "288.0.4.5".*octet above 255/,
+        ],
         [['rr', 'promote', plain, '--cluster-id', 'fd10::10', '--yes'], /invalid cluster ID "fd10::10"/],
         [['rr', 'promote', 'no-such-node', '--yes'], /node "no-such-node" does not exist/],
         [['rr', 'promote', notReady, '--yes'], /cannot be a route reflector: not Ready/],
@@ -106,7 +145,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.match(r.stderr, msg, args.join(' '));
         assert.equal(r.stderr.trim().split('\n')[0]!.startsWith('error: '), true, r.stderr);
       }
-      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+        (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews',
+      );
       assert.deepEqual(writes, [], 'refusals write nothing');
       // with --force, demoting one of two leaves a single reflector that still serves everyone: allowed
       const f = await runCli(['rr', 'demote', r1, '--yes', '--force'], { kubeconfig: kc });
@@ -122,7 +163,12 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: 'calico-tune', namespace: 'calico-system' },
-          spec: { holderIdentity: 'alice@laptop (pid 42)', leaseDurationSeconds: 30, acquireTime: now, renewTime: now },
+          spec: {
+            holderIdentity: 'alice@laptop (pid 42)',
+            leaseDurationSeconds: 30,
+            acquireTime: now,
+            renewTime: now,
+          },
         },
       ]);
       const node = (await nodeNames(cp))[3]!;
@@ -139,7 +185,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.equal(plan.code, 0, plan.stderr);
       const file = `${cp.dir}/promote-plan.yaml`;
       (await import('node:fs')).writeFileSync(file, plan.stdout);
-      const extra = (await import('../fixtures/generate.js')).generateCluster({ nodes: 1, zones: 1, prefix: 'late', calico }).filter((o) => o.kind === 'Node');
+      const extra = (await import('../fixtures/generate.js'))
+        .generateCluster({ nodes: 1, zones: 1, prefix: 'late', calico })
+        .filter((o) => o.kind === 'Node');
       await cp.apply(extra);
       const r = await runCli(['apply', '-f', file, '--yes'], { kubeconfig: kc });
       assert.equal(r.code, 2, r.stderr);
@@ -155,7 +203,10 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const run = spawnCli(['rr', 'promote', node, '--yes', '--timeout', '4s'], kc);
       // once the rollback starts, the node's sessions may come up again (its mesh sessions must, for the
       // rollback's own gate to pass)
-      await waitFor(async () => journal((await world(cp)).lease)?.phase === 'rolling-back', { timeoutMs: 60_000, what: 'the rollback to start' });
+      await waitFor(async () => journal((await world(cp)).lease)?.phase === 'rolling-back', {
+        timeoutMs: 60_000,
+        what: 'the rollback to start',
+      });
       sim.setKnobs({ stuck: [] });
       const code = await run.done;
       assert.equal(code, 4, run.out());
@@ -172,11 +223,18 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const node = (await nodeNames(cp))[3]!;
       sim.setKnobs({ stuck: [{ node }] });
       const before = await world(cp);
-      const r = await runCli(['rr', 'promote', node, '--yes', '--timeout', '3s'], { kubeconfig: kc, timeoutMs: 120_000 });
+      const r = await runCli(['rr', 'promote', node, '--yes', '--timeout', '3s'], {
+        kubeconfig: kc,
+        timeoutMs: 120_000,
+      });
       assert.equal(r.code, 4, r.stderr);
       assert.match(r.stderr, /rollback gate .* timed out/);
       const mid = await world(cp);
-      assert.equal(mid.nodes.find((n) => n.name === node)!.clusterId, null, 'the reflector patch was undone before the paused gate');
+      assert.equal(
+        mid.nodes.find((n) => n.name === node)!.clusterId,
+        null,
+        'the reflector patch was undone before the paused gate',
+      );
       assert.ok(journal(mid.lease), 'the paused rollback is recorded');
       sim.setKnobs({ stuck: [] });
       const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: kc, timeoutMs: 120_000 });
@@ -200,7 +258,10 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.ok(mid.lease, 'the journal survives the kill');
       sim.setKnobs(FAST);
       // the killed run's holder (this host, a dead pid) no longer holds the lock
-      const resumed = await runCli(['apply', '--resume', '--yes', '-o', 'json'], { kubeconfig: kc, timeoutMs: 120_000 });
+      const resumed = await runCli(['apply', '--resume', '--yes', '-o', 'json'], {
+        kubeconfig: kc,
+        timeoutMs: 120_000,
+      });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(resumed.json<{ outcome: string }>().outcome, 'done');
       let w = await world(cp);
@@ -231,7 +292,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const r = await runCli(['rr', 'promote', node, '--dry-run=server'], { kubeconfig: kc });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr + r.stdout, /nothing was written/);
-      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+        (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews',
+      );
       assert.ok(writes.length >= 2, 'the writes were sent');
       for (const e of writes) assert.match(e.requestURI, /dryRun=All/, `${e.verb} ${e.requestURI}`);
       assert.deepEqual(await world(cp), before);
@@ -245,7 +308,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /may not .*patch nodes/);
       assert.match(r.stderr, /nothing was changed/);
-      const writes = (await cp.audit.writesSince(mark, { user: USERS.readonly.name })).filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews');
+      const writes = (await cp.audit.writesSince(mark, { user: USERS.readonly.name })).filter(
+        (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews',
+      );
       assert.deepEqual(writes, []);
     });
   });
@@ -280,7 +345,9 @@ describe('rr prompts in a terminal', function () {
     sim = await startSimulator(cp, { knobs: FAST });
     const node = (await nodeNames(cp))[3]!;
     const before = await world(cp);
-    const r = await runInPty(['rr', 'promote', node], cp.kubeconfig('plugin'), [{ when: /Continue\?/, send: 'n\r' }]);
+    const r = await runInPty(['rr', 'promote', node], cp.kubeconfig('plugin'), [
+      { when: /Continue\?/, send: 'n\r' },
+    ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /declined; nothing was changed/);
     assert.deepEqual(await world(cp), before);

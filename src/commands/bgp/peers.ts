@@ -3,17 +3,30 @@ import { BaseCommand, outputFlag } from '../../base-command.js';
 import { ExitCode, usageError } from '../../errors.js';
 
 export default class BgpPeers extends BaseCommand {
-  static override summary = 'Show the live BGP sessions of nodes (like calicoctl node status, from your workstation)';
+  static override summary =
+    'Show the live BGP sessions of nodes (like calicoctl node status, from your workstation)';
   static override description = `Reads each node's BGP sessions from a CalicoNodeStatus (created for the run and deleted afterwards; the Calico
 docs advise against many at once, so by default only the route reflectors are read: an RR lists every client),
 falling back to birdcl in the node's calico-node pod through the exec API. Each session is compared with what the
 BGP model expects. Exit code 1 when a node reports a missing, unexpected or not Established session.`;
-  static override examples = ['kubectl calico-tune bgp peers', 'kubectl calico-tune bgp peers node-a-004 node-b-004 -o json', 'kubectl calico-tune bgp peers --source birdcl'];
+  static override examples = [
+    'kubectl calico-tune bgp peers',
+    'kubectl calico-tune bgp peers node-a-004 node-b-004 -o json',
+    'kubectl calico-tune bgp peers --source birdcl',
+  ];
   static override strict = false;
-  static override args = { nodes: Args.string({ description: 'Nodes to read (default: the route reflectors, else one node per zone)' }) };
+  static override args = {
+    nodes: Args.string({
+      description: 'Nodes to read (default: the route reflectors, else one node per zone)',
+    }),
+  };
   static override flags = {
     output: outputFlag(['table', 'wide', 'json', 'yaml'] as const),
-    source: Flags.string({ description: 'Where to read sessions from', options: ['auto', 'caliconodestatus', 'birdcl'], default: 'auto' }),
+    source: Flags.string({
+      description: 'Where to read sessions from',
+      options: ['auto', 'caliconodestatus', 'birdcl'],
+      default: 'auto',
+    }),
     timeout: Flags.string({ description: 'How long to wait for the nodes to report', default: '30s' }),
   };
 
@@ -30,14 +43,22 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
       import('../../render/peers.js'),
     ]);
     const named = argv as string[];
-    for (const n of named) if (!s.nodes.some((x) => x.name === n)) throw usageError(`node "${n}" does not exist`);
+    for (const n of named)
+      if (!s.nodes.some((x) => x.name === n)) throw usageError(`node "${n}" does not exist`);
     const nodes = named.length ? named : defaultObservedNodes(s);
-    if (nodes.length > 10) this.warnLine(`reading ${nodes.length} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`);
+    if (nodes.length > 10)
+      this.warnLine(
+        `reading ${nodes.length} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
+      );
     const api = await this.kube();
     const stop = this.progress(`Reading BGP sessions of ${nodes.length} node(s)`);
     let observed;
     try {
-      observed = await observePeers(api, s.calico.apiMode, nodes, { timeoutMs, source: flags.source as 'auto', namespace: s.calico.nodeNamespace });
+      observed = await observePeers(api, s.calico.apiMode, nodes, {
+        timeoutMs,
+        source: flags.source as 'auto',
+        namespace: s.calico.nodeNamespace,
+      });
     } finally {
       stop();
     }

@@ -17,7 +17,12 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
   static override flags = {
     ...planFlags,
     ...migrateFlags,
-    filename: Flags.string({ char: 'f', description: 'The plan to apply (YAML or JSON)', helpValue: 'FILE', exclusive: ['to'] }),
+    filename: Flags.string({
+      char: 'f',
+      description: 'The plan to apply (YAML or JSON)',
+      helpValue: 'FILE',
+      exclusive: ['to'],
+    }),
   };
 
   protected override resumeHint(): string {
@@ -28,7 +33,8 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     const { flags } = await this.parse(MigrateApply);
     this.setup(flags);
     if (flags.resume || flags.rollback) {
-      if (flags.filename || flags.to) throw usageError('--resume/--rollback read the unfinished plan from the cluster; drop -f/--to');
+      if (flags.filename || flags.to)
+        throw usageError('--resume/--rollback read the unfinished plan from the cluster; drop -f/--to');
       return this.runPlan(flags, { file: '' });
     }
     if (flags.filename) return this.runPlan(flags, { file: flags.filename });
@@ -39,7 +45,10 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
       planMigration(s, {
         to,
         rrCount: flags['rr-count'],
-        rr: flags.rr?.split(',').map((x) => x.trim()).filter(Boolean),
+        rr: flags.rr
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,

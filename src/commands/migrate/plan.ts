@@ -5,7 +5,8 @@ import { PlanCommand, planFlags, planName } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 
 export default class MigratePlan extends PlanCommand {
-  static override summary = 'Plan the move from the BGP full mesh to route reflectors (or back), verified step by step';
+  static override summary =
+    'Plan the move from the BGP full mesh to route reflectors (or back), verified step by step';
   static override description = `Calico's no-disruption procedure, made exact: preflight (BGP in use, API mode, the default BGPConfiguration,
 mesh password fields, conflicting BGPPeers, node count), choose the reflectors (recommend logic or --rr), create the
 BGPPeer that peers every node with them, promote each (cordon, label + cluster ID, wait for its sessions), wait
@@ -22,22 +23,33 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
   static override flags = {
     ...planFlags,
     ...migrateFlags,
-    filename: Flags.string({ char: 'f', description: 'Also write the plan (YAML, or JSON for .json) to this file', helpValue: 'FILE' }),
+    filename: Flags.string({
+      char: 'f',
+      description: 'Also write the plan (YAML, or JSON for .json) to this file',
+      helpValue: 'FILE',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
-    if (flags.resume || flags.rollback) throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
+    if (flags.resume || flags.rollback)
+      throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
     const to = flags.to as 'route-reflectors' | 'mesh';
-    const [{ planMigration }, { toJson, toYaml }] = await Promise.all([import('../../migrate/plan.js'), import('../../render/output.js')]);
+    const [{ planMigration }, { toJson, toYaml }] = await Promise.all([
+      import('../../migrate/plan.js'),
+      import('../../render/output.js'),
+    ]);
     const file = flags.filename;
     await this.runPlan({ ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' }, (s) => {
       const plan = planMigration(s, {
         to,
         rrCount: flags['rr-count'],
-        rr: flags.rr?.split(',').map((x) => x.trim()).filter(Boolean),
+        rr: flags.rr
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,

@@ -2,26 +2,35 @@ import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand, planName } from '../../plan-command.js';
 
 export default class RrDemote extends PlanCommand {
-  static override summary = 'Turn route reflectors back into ordinary nodes, refusing when that would cut nodes off';
+  static override summary =
+    'Turn route reflectors back into ordinary nodes, refusing when that would cut nodes off';
   static override description = `Refuses when the BGP model shows that demoting would leave any pair of nodes without routes (for example the
 last reflector with the mesh off), or would leave fewer than 2 reflectors with the mesh off (unless --force,
 which still refuses to cut nodes off). Then: cordon (and drain with --drain), remove the reflector label (clients
 drop their sessions), wait, remove the cluster ID, wait until it is back as a client or mesh member, uncordon.`;
-  static override examples = ['kubectl calico-tune rr demote node-a-004 --dry-run', 'kubectl calico-tune rr demote node-a-004 --yes'];
+  static override examples = [
+    'kubectl calico-tune rr demote node-a-004 --dry-run',
+    'kubectl calico-tune rr demote node-a-004 --yes',
+  ];
   static override strict = false;
   static override args = { nodes: Args.string({ description: 'Reflectors to demote', required: true }) };
   static override flags = {
     ...planFlags,
     label: Flags.string({ description: 'The reflector label to remove', default: 'route-reflector=true' }),
     drain: Flags.boolean({ description: 'Evict pods before the node changes role' }),
-    force: Flags.boolean({ description: 'Allow fewer than 2 reflectors with the mesh off (never allows cutting nodes off)' }),
+    force: Flags.boolean({
+      description: 'Allow fewer than 2 reflectors with the mesh off (never allows cutting nodes off)',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(RrDemote);
     this.setup(flags);
     const nodes = argv as string[];
-    const [{ PlanBuilder }, { planDemote }] = await Promise.all([import('../../plan/builder.js'), import('../../rr/plan.js')]);
+    const [{ PlanBuilder }, { planDemote }] = await Promise.all([
+      import('../../plan/builder.js'),
+      import('../../rr/plan.js'),
+    ]);
     await this.runPlan(flags, (s) => {
       const b = new PlanBuilder(s, { timeout: flags.timeout });
       planDemote(b, nodes, { label: flags.label, drain: flags.drain, force: flags.force });

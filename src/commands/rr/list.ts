@@ -2,14 +2,21 @@ import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 
 export default class RrList extends BaseCommand {
   static override summary = 'List route reflectors: cluster IDs, zones, clients and sessions';
-  static override examples = ['kubectl calico-tune rr list', 'kubectl calico-tune rr list -o wide', 'kubectl calico-tune rr list -o json'];
+  static override examples = [
+    'kubectl calico-tune rr list',
+    'kubectl calico-tune rr list -o wide',
+    'kubectl calico-tune rr list -o json',
+  ];
   static override flags = { output: outputFlag(['table', 'wide', 'json', 'yaml'] as const), ...snapshotFlag };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(RrList);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot);
-    const [{ listRouteReflectors }, { renderRrList }] = await Promise.all([import('../../rr/list.js'), import('../../render/rr.js')]);
+    const [{ listRouteReflectors }, { renderRrList }] = await Promise.all([
+      import('../../rr/list.js'),
+      import('../../render/rr.js'),
+    ]);
     const l = listRouteReflectors(s);
     this.emit(flags.output, l, () => renderRrList(l, flags.output === 'wide'));
   }

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand, planName } from '../../plan-command.js';
 
 export default class RrPromote extends PlanCommand {
-  static override summary = 'Make nodes route reflectors, safely (cordon, label + cluster ID, wait for sessions, uncordon)';
+  static override summary =
+    'Make nodes route reflectors, safely (cordon, label + cluster ID, wait for sessions, uncordon)';
   static override description = `Builds a plan and applies it with the executor: makes sure a BGPPeer peers every node with the reflectors
 (creating peer-with-route-reflectors if needed), then for each node: cordon (and drain with --drain), set the
 label and the projectcalico.org/RouteReflectorClusterID annotation in one patch, wait until all its BGP sessions
@@ -16,24 +17,42 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
   static override args = { nodes: Args.string({ description: 'Nodes to promote', required: true }) };
   static override flags = {
     ...planFlags,
-    'cluster-id': Flags.string({ description: 'Route-reflector cluster ID, a bare IPv4 address (default: the one existing reflectors use, else 244.0.0.1)' }),
-    label: Flags.string({ description: 'Label that BGPPeer selectors use to find reflectors', default: 'route-reflector=true' }),
-    drain: Flags.boolean({ description: 'Evict pods (Eviction API, PDBs respected) before the node changes role' }),
+    'cluster-id': Flags.string({
+      description:
+        'Route-reflector cluster ID, a bare IPv4 address (default: the one existing reflectors use, else 244.0.0.1)',
+    }),
+    label: Flags.string({
+      description: 'Label that BGPPeer selectors use to find reflectors',
+      default: 'route-reflector=true',
+    }),
+    drain: Flags.boolean({
+      description: 'Evict pods (Eviction API, PDBs respected) before the node changes role',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
     const nodes = argv as string[];
-    const [{ PlanBuilder }, { planPromote }] = await Promise.all([import('../../plan/builder.js'), import('../../rr/plan.js')]);
+    const [{ PlanBuilder }, { planPromote }] = await Promise.all([
+      import('../../plan/builder.js'),
+      import('../../rr/plan.js'),
+    ]);
     await this.runPlan(flags, (s) => {
       const b = new PlanBuilder(s, { timeout: flags.timeout });
-      const { clusterId, label } = planPromote(b, nodes, { clusterId: flags['cluster-id'], label: flags.label, drain: flags.drain });
+      const { clusterId, label } = planPromote(b, nodes, {
+        clusterId: flags['cluster-id'],
+        label: flags.label,
+        drain: flags.drain,
+      });
       return b.finish({
         name: planName('rr-promote', nodes.join('-')),
         command: `kubectl calico-tune rr promote ${nodes.join(' ')}`,
         description: `Promote ${nodes.join(', ')} to route reflector${nodes.length > 1 ? 's' : ''} (cluster ID ${clusterId}, label ${label.key}=${label.value})`,
-        changes: nodes.map((n) => `${n}: label ${label.key}=${label.value}, annotation projectcalico.org/RouteReflectorClusterID=${clusterId}`),
+        changes: nodes.map(
+          (n) =>
+            `${n}: label ${label.key}=${label.value}, annotation projectcalico.org/RouteReflectorClusterID=${clusterId}`,
+        ),
         warnings: [],
       });
     });

@@ -5,7 +5,10 @@ export default class RrReplace extends PlanCommand {
   static override summary = 'Replace a route reflector with another node without losing routes';
   static override description = `Promotes NEW, waits until every client has NEW Established, then demotes OLD. The BGP model verifies every
 intermediate state, including the loss of any single reflector where there are at least two.`;
-  static override examples = ['kubectl calico-tune rr replace node-a-004 node-a-007 --dry-run', 'kubectl calico-tune rr replace node-a-004 node-a-007 --yes'];
+  static override examples = [
+    'kubectl calico-tune rr replace node-a-004 node-a-007 --dry-run',
+    'kubectl calico-tune rr replace node-a-004 node-a-007 --yes',
+  ];
   static override args = {
     old: Args.string({ description: 'The reflector to retire', required: true }),
     new: Args.string({ description: 'The node that takes over', required: true }),
@@ -13,22 +16,35 @@ intermediate state, including the loss of any single reflector where there are a
   static override flags = {
     ...planFlags,
     'cluster-id': Flags.string({ description: "Cluster ID for NEW (default: OLD's)" }),
-    label: Flags.string({ description: 'Label that BGPPeer selectors use to find reflectors', default: 'route-reflector=true' }),
+    label: Flags.string({
+      description: 'Label that BGPPeer selectors use to find reflectors',
+      default: 'route-reflector=true',
+    }),
     drain: Flags.boolean({ description: 'Evict pods from both nodes before they change role' }),
   };
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
-    const [{ PlanBuilder }, { planReplace }] = await Promise.all([import('../../plan/builder.js'), import('../../rr/plan.js')]);
+    const [{ PlanBuilder }, { planReplace }] = await Promise.all([
+      import('../../plan/builder.js'),
+      import('../../rr/plan.js'),
+    ]);
     await this.runPlan(flags, (s) => {
       const b = new PlanBuilder(s, { timeout: flags.timeout });
-      planReplace(b, args.old, args.new, { clusterId: flags['cluster-id'], label: flags.label, drain: flags.drain });
+      planReplace(b, args.old, args.new, {
+        clusterId: flags['cluster-id'],
+        label: flags.label,
+        drain: flags.drain,
+      });
       return b.finish({
         name: planName('rr-replace', `${args.old}-${args.new}`),
         command: `kubectl calico-tune rr replace ${args.old} ${args.new}`,
         description: `Replace route reflector ${args.old} with ${args.new}`,
-        changes: [`${args.new}: becomes a route reflector`, `${args.old}: becomes an ordinary node once every client has ${args.new}`],
+        changes: [
+          `${args.new}: becomes a route reflector`,
+          `${args.old}: becomes an ordinary node once every client has ${args.new}`,
+        ],
         warnings: [],
       });
     });

@@ -4,7 +4,8 @@ import { BaseCommand } from '../../base-command.js';
 import { usageError } from '../../errors.js';
 
 export default class SnapshotSave extends BaseCommand {
-  static override summary = 'Save what the tool reads from the cluster to a file, for offline review (--snapshot FILE)';
+  static override summary =
+    'Save what the tool reads from the cluster to a file, for offline review (--snapshot FILE)';
   static override description = `Writes a kubectl List (YAML, or JSON when the file name ends in .json) of the nodes, Calico resources,
 Typha objects and discovery information that every command reads. Any command accepts it with --snapshot FILE,
 so findings and plans can be reviewed without access to the cluster. Managed fields and node image lists are
@@ -14,8 +15,16 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
     'kubectl calico-tune snapshot save -f - --context prod > prod.json',
   ];
   static override flags = {
-    file: Flags.string({ char: 'f', description: 'File to write (- for stdout)', required: true, helpValue: 'FILE' }),
-    format: Flags.string({ description: 'yaml or json (default: from the file extension, else yaml)', options: ['yaml', 'json'] }),
+    file: Flags.string({
+      char: 'f',
+      description: 'File to write (- for stdout)',
+      required: true,
+      helpValue: 'FILE',
+    }),
+    format: Flags.string({
+      description: 'yaml or json (default: from the file extension, else yaml)',
+      options: ['yaml', 'json'],
+    }),
     'node-statuses': Flags.boolean({ description: 'Also save CalicoNodeStatus objects' }),
   };
 

@@ -68,7 +68,10 @@ contexts:
   it('selects another context, resolves exec commands relative to their file, and skips missing files', () => {
     const fa = write(dir, 'a.yaml', a);
     const fb = write(dir, 'sub/b.yaml', b);
-    const r = resolveKubeconfig({ context: 'ctx-b' }, { KUBECONFIG: [path.join(dir, 'missing.yaml'), fa, fb].join(path.delimiter), HOME: dir });
+    const r = resolveKubeconfig(
+      { context: 'ctx-b' },
+      { KUBECONFIG: [path.join(dir, 'missing.yaml'), fa, fb].join(path.delimiter), HOME: dir },
+    );
     assert.equal(r.server, 'https://only-b.example:6443');
     assert.equal(r.insecureSkipTlsVerify, true);
     assert.equal(r.exec?.command, path.join(dir, 'sub', 'bin', 'get-token'));
@@ -82,7 +85,16 @@ contexts:
     write(dir, 'certs/ca.crt', 'CA');
     write(dir, 'other-ca.crt', 'OTHER');
     const r = resolveKubeconfig(
-      { kubeconfig: fa, server: 'https://override:443', token: 't2', as: 'jane', asGroups: ['g1', 'g2'], namespace: 'ns1', certificateAuthority: path.join(dir, 'other-ca.crt'), insecureSkipTlsVerify: true },
+      {
+        kubeconfig: fa,
+        server: 'https://override:443',
+        token: 't2',
+        as: 'jane',
+        asGroups: ['g1', 'g2'],
+        namespace: 'ns1',
+        certificateAuthority: path.join(dir, 'other-ca.crt'),
+        insecureSkipTlsVerify: true,
+      },
       { HOME: dir },
     );
     assert.equal(r.server, 'https://override:443');
@@ -110,11 +122,23 @@ contexts:
     assert.equal(e1.exitCode, 2);
     assert.match(e1.message, /context "nope" does not exist/);
     assert.match(e1.hints.join(' '), /ctx-a/);
-    assert.equal(err(() => resolveKubeconfig({ kubeconfig: path.join(dir, 'nope.yaml') }, { HOME: dir })).exitCode, 2);
-    assert.equal(err(() => resolveKubeconfig({ kubeconfig: fa, asGroups: ['g'] }, { HOME: dir })).exitCode, 2);
+    assert.equal(
+      err(() => resolveKubeconfig({ kubeconfig: path.join(dir, 'nope.yaml') }, { HOME: dir })).exitCode,
+      2,
+    );
+    assert.equal(
+      err(() => resolveKubeconfig({ kubeconfig: fa, asGroups: ['g'] }, { HOME: dir })).exitCode,
+      2,
+    );
     write(dir, 'bad.yaml', 'clusters: [');
-    assert.match(err(() => resolveKubeconfig({ kubeconfig: path.join(dir, 'bad.yaml') }, { HOME: dir })).message, /not valid YAML/);
-    assert.match(err(() => resolveKubeconfig({}, { HOME: path.join(dir, 'empty-home') })).message, /no kubeconfig found/);
+    assert.match(
+      err(() => resolveKubeconfig({ kubeconfig: path.join(dir, 'bad.yaml') }, { HOME: dir })).message,
+      /not valid YAML/,
+    );
+    assert.match(
+      err(() => resolveKubeconfig({}, { HOME: path.join(dir, 'empty-home') })).message,
+      /no kubeconfig found/,
+    );
   });
 
   it('parses --request-timeout durations', () => {

@@ -46,13 +46,20 @@ describe('model/parse', () => {
   it('reads node facts: zone, os, capacity, readiness, taints, calico labels', () => {
     const items = objects({ nodes: 5, zones: 1, notReady: 1, unschedulable: 1 });
     const n0 = nodes(items)[0]!;
-    n0.metadata.annotations!['projectcalico.org/labels'] = JSON.stringify({ 'calico-only': 'x', 'kubernetes.io/os': 'override-loses' });
+    n0.metadata.annotations!['projectcalico.org/labels'] = JSON.stringify({
+      'calico-only': 'x',
+      'kubernetes.io/os': 'override-loses',
+    });
     n0.metadata.annotations!['projectcalico.org/ASNumber'] = '1.10';
     const n = parseNode(n0);
     assert.equal(n.zone, 'eu-west-1a');
     assert.equal(n.os, 'linux');
     assert.equal(n.calicoLabels['calico-only'], 'x');
-    assert.equal(n.calicoLabels['kubernetes.io/os'], 'linux', 'kubernetes labels win over calico-only labels');
+    assert.equal(
+      n.calicoLabels['kubernetes.io/os'],
+      'linux',
+      'kubernetes labels win over calico-only labels',
+    );
     assert.equal(n.bgp.asNumber, 65546);
     assert.ok(n.cpuMillis > 0 && n.memoryBytes > 0);
     assert.equal(n.controlPlane, true);
@@ -82,13 +89,19 @@ describe('model/parse', () => {
   it('maps legacy v1 IPPool fields and v3 objects', () => {
     const items = objects({ nodes: 2, zones: 1 });
     const pool = find(items, 'IPPool');
-    pool.spec = { cidr: '10.244.0.0/16', ipip: { enabled: true, mode: 'cross-subnet' }, 'nat-outgoing': true };
+    pool.spec = {
+      cidr: '10.244.0.0/16',
+      ipip: { enabled: true, mode: 'cross-subnet' },
+      'nat-outgoing': true,
+    };
     const s = snapshotOf(items);
     assert.equal(s.ipPools[0]!.ipipMode, 'CrossSubnet');
     assert.equal(s.ipPools[0]!.natOutgoing, true);
     assert.equal(s.ipPools[0]!.nodeSelector, 'all()');
 
-    const v3 = objects({ nodes: 2, zones: 1, rrs: 1 }).map((o) => (o.apiVersion === 'crd.projectcalico.org/v1' ? { ...o, apiVersion: 'projectcalico.org/v3' } : o));
+    const v3 = objects({ nodes: 2, zones: 1, rrs: 1 }).map((o) =>
+      o.apiVersion === 'crd.projectcalico.org/v1' ? { ...o, apiVersion: 'projectcalico.org/v3' } : o,
+    );
     const s3 = snapshotOf(v3);
     assert.equal(s3.calico.apiMode, 'projectcalico.org/v3');
     assert.equal(s3.bgpPeers.length, 1);
@@ -97,19 +110,33 @@ describe('model/parse', () => {
 
   it('detects the API mode from discovery as Calico does', () => {
     assert.equal(detectApiMode(['crd.projectcalico.org/v1'], []), 'crd.projectcalico.org/v1');
-    assert.equal(detectApiMode(['crd.projectcalico.org/v1', 'projectcalico.org/v3'], []), 'projectcalico.org/v3');
+    assert.equal(
+      detectApiMode(['crd.projectcalico.org/v1', 'projectcalico.org/v3'], []),
+      'projectcalico.org/v3',
+    );
     assert.equal(detectApiMode(['projectcalico.org/v3'], []), 'projectcalico.org/v3-crd');
     assert.equal(detectApiMode([], []), 'none');
   });
 
   it('defaults the mesh to on and AS to 64512 without a default BGPConfiguration', () => {
     const s = snapshotOf(objects({ nodes: 3, zones: 1, defaultBgpConfig: false }));
-    assert.deepEqual({ ...effectiveBgp(s), defaultConfig: undefined }, { defaultConfig: undefined, meshEnabled: true, asNumber: 64512 });
+    assert.deepEqual(
+      { ...effectiveBgp(s), defaultConfig: undefined },
+      { defaultConfig: undefined, meshEnabled: true, asNumber: 64512 },
+    );
   });
 
   it('reads the Calico version from ClusterInformation, Installation or image tags', () => {
-    assert.deepEqual(parseCalicoVersion('quay.io/calico/node:v3.27.3', 'image'), { raw: 'v3.27.3', major: 3, minor: 27, patch: 3, source: 'image' });
-    const items = objects({ nodes: 2, zones: 1, calico: 'v3.27.3', install: 'manifest' }).filter((o) => o.kind !== 'ClusterInformation');
+    assert.deepEqual(parseCalicoVersion('quay.io/calico/node:v3.27.3', 'image'), {
+      raw: 'v3.27.3',
+      major: 3,
+      minor: 27,
+      patch: 3,
+      source: 'image',
+    });
+    const items = objects({ nodes: 2, zones: 1, calico: 'v3.27.3', install: 'manifest' }).filter(
+      (o) => o.kind !== 'ClusterInformation',
+    );
     assert.equal(snapshotOf(items).calico.version?.raw, 'v3.27.3');
     assert.match(snapshotOf(items).calico.version?.source ?? '', /image/);
   });
@@ -121,8 +148,12 @@ describe('model/parse', () => {
     const inst = find(items, 'Installation');
     (inst.spec!['calicoNetwork'] as Record<string, unknown>)['bgp'] = 'Disabled';
     const ds = find(items, 'DaemonSet');
-    const containers = ((ds.spec!['template'] as Record<string, Record<string, unknown>>)['spec']!['containers'] as { env: { name: string; value?: string }[] }[]);
-    containers[0]!.env = containers[0]!.env.map((e) => (e.name === 'CALICO_NETWORKING_BACKEND' ? { ...e, value: 'vxlan' } : e));
+    const containers = (ds.spec!['template'] as Record<string, Record<string, unknown>>)['spec']![
+      'containers'
+    ] as { env: { name: string; value?: string }[] }[];
+    containers[0]!.env = containers[0]!.env.map((e) =>
+      e.name === 'CALICO_NETWORKING_BACKEND' ? { ...e, value: 'vxlan' } : e,
+    );
     assert.equal(snapshotOf(items).calico.networkingBackend, 'vxlan');
   });
 });

@@ -47,7 +47,9 @@ describe('status/checks', () => {
     for (const bad of ['288.0.4.5', 'fd10::10', '10.0.0.0/24']) {
       it(`fires for ${bad}`, () => {
         const s = snap(healthy, (items) => {
-          nodes(items).find((n) => n.metadata.labels?.['route-reflector'])!.metadata.annotations!['projectcalico.org/RouteReflectorClusterID'] = bad;
+          nodes(items).find((n) => n.metadata.labels?.['route-reflector'])!.metadata.annotations![
+            'projectcalico.org/RouteReflectorClusterID'
+          ] = bad;
         });
         const f = finding(s, 'RR_CLUSTER_ID_INVALID');
         assert.equal(f.severity, 'critical');
@@ -84,14 +86,18 @@ describe('status/checks', () => {
       assert.equal(fs.length, 3);
       assert.equal(fs[0]!.severity, 'critical');
     });
-    it('stays quiet when a peerSelector matches the RR', () => assert.ok(!codes(snap(healthy)).includes('RR_NOT_PEERED')));
+    it('stays quiet when a peerSelector matches the RR', () =>
+      assert.ok(!codes(snap(healthy)).includes('RR_NOT_PEERED')));
   });
 
   describe('RR_SINGLE and RR_SINGLE_ZONE', () => {
-    it('fires RR_SINGLE with one reflector', () => assert.equal(finding(snap({ ...healthy, rrs: 1 }), 'RR_SINGLE').severity, 'warning'));
+    it('fires RR_SINGLE with one reflector', () =>
+      assert.equal(finding(snap({ ...healthy, rrs: 1 }), 'RR_SINGLE').severity, 'warning'));
     it('fires RR_SINGLE_ZONE when all reflectors share a zone but nodes do not', () => {
       const s = snap(healthy, (items) => {
-        for (const n of nodes(items)) if (n.metadata.labels?.['route-reflector']) n.metadata.labels['topology.kubernetes.io/zone'] = 'eu-west-1a';
+        for (const n of nodes(items))
+          if (n.metadata.labels?.['route-reflector'])
+            n.metadata.labels['topology.kubernetes.io/zone'] = 'eu-west-1a';
       });
       assert.equal(finding(s, 'RR_SINGLE_ZONE').objects.length, 3);
     });
@@ -122,7 +128,9 @@ describe('status/checks', () => {
     });
     it('stays quiet when the mesh is on', () => {
       const s = snap({ ...healthy, rrs: 0 }, (items) => {
-        find(items, 'BGPConfiguration', 'default').spec!['nodeMeshPassword'] = { secretKeyRef: { name: 's', key: 'k' } };
+        find(items, 'BGPConfiguration', 'default').spec!['nodeMeshPassword'] = {
+          secretKeyRef: { name: 's', key: 'k' },
+        };
       });
       assert.ok(!codes(s).includes('MESH_FIELDS_WITH_MESH_OFF'));
     });
@@ -130,15 +138,30 @@ describe('status/checks', () => {
 
   describe('ENCAP_ALWAYS_SAME_SUBNET', () => {
     it('fires for IPIP Always when all nodes share a subnet', () => {
-      const f = finding(snap({ ...healthy, encapsulation: 'IPIP', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET');
+      const f = finding(
+        snap({ ...healthy, encapsulation: 'IPIP', subnets: 'single' }),
+        'ENCAP_ALWAYS_SAME_SUBNET',
+      );
       assert.match(f.fix, /"ipipMode":"CrossSubnet"/);
     });
     it('fires for VXLAN Always too', () => {
-      assert.match(finding(snap({ ...healthy, encapsulation: 'VXLAN', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET').fix, /vxlanMode/);
+      assert.match(
+        finding(snap({ ...healthy, encapsulation: 'VXLAN', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET')
+          .fix,
+        /vxlanMode/,
+      );
     });
     it('stays quiet across subnets, or with CrossSubnet', () => {
-      assert.ok(!codes(snap({ ...healthy, encapsulation: 'IPIP', subnets: 'per-zone' })).includes('ENCAP_ALWAYS_SAME_SUBNET'));
-      assert.ok(!codes(snap({ ...healthy, encapsulation: 'IPIPCrossSubnet', subnets: 'single' })).includes('ENCAP_ALWAYS_SAME_SUBNET'));
+      assert.ok(
+        !codes(snap({ ...healthy, encapsulation: 'IPIP', subnets: 'per-zone' })).includes(
+          'ENCAP_ALWAYS_SAME_SUBNET',
+        ),
+      );
+      assert.ok(
+        !codes(snap({ ...healthy, encapsulation: 'IPIPCrossSubnet', subnets: 'single' })).includes(
+          'ENCAP_ALWAYS_SAME_SUBNET',
+        ),
+      );
     });
   });
 
@@ -166,20 +189,34 @@ describe('status/checks', () => {
       assert.match(f.fix, /operator owns the replica count/);
     });
     it('manifest: fires outside the guidance with the exact kubectl scale command', () => {
-      const under = finding(snap({ ...healthy, install: 'manifest', typhaReplicas: 1 }), 'TYPHA_UNDER_PROVISIONED');
+      const under = finding(
+        snap({ ...healthy, install: 'manifest', typhaReplicas: 1 }),
+        'TYPHA_UNDER_PROVISIONED',
+      );
       assert.equal(under.fix, 'kubectl scale deployment -n kube-system calico-typha --replicas=3');
-      const over = finding(snap({ ...healthy, install: 'manifest', typhaReplicas: 25 }), 'TYPHA_OVER_PROVISIONED');
+      const over = finding(
+        snap({ ...healthy, install: 'manifest', typhaReplicas: 25 }),
+        'TYPHA_OVER_PROVISIONED',
+      );
       assert.equal(over.fix, 'kubectl scale deployment -n kube-system calico-typha --replicas=20');
     });
     it('stays quiet within the guidance, and never fights an autoscaler', () => {
-      assert.ok(!codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 5 })).some((c) => c.startsWith('TYPHA_') && c !== 'TYPHA_METRICS_DISABLED'));
+      assert.ok(
+        !codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 5 })).some(
+          (c) => c.startsWith('TYPHA_') && c !== 'TYPHA_METRICS_DISABLED',
+        ),
+      );
       const auto = codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 1, typhaAutoscaler: true }));
       assert.ok(auto.includes('TYPHA_AUTOSCALED'));
       assert.ok(!auto.includes('TYPHA_UNDER_PROVISIONED'));
     });
     it('manifest without Typha above 50 nodes: TYPHA_MISSING', () => {
       assert.ok(codes(snap({ ...healthy, install: 'manifest', typhaReplicas: 0 })).includes('TYPHA_MISSING'));
-      assert.ok(!codes(snap({ ...healthy, nodes: 40, rrs: 0, install: 'manifest', typhaReplicas: 0 })).includes('TYPHA_MISSING'));
+      assert.ok(
+        !codes(snap({ ...healthy, nodes: 40, rrs: 0, install: 'manifest', typhaReplicas: 0 })).includes(
+          'TYPHA_MISSING',
+        ),
+      );
     });
   });
 });

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { manifestTyphaRange, nextOperatorSteps, operatorTyphaReplicas, typhaCountedNodes } from '../../../src/typha/formula.js';
+import {
+  manifestTyphaRange,
+  nextOperatorSteps,
+  operatorTyphaReplicas,
+  typhaCountedNodes,
+} from '../../../src/typha/formula.js';
 import { parseNode } from '../../../src/model/parse.js';
 import { makeNode } from '../../fixtures/generate.js';
 
@@ -28,7 +33,20 @@ describe('typha/formula', () => {
   });
 
   it('agrees with the documented sample values (calico-domain.md)', () => {
-    const samples: [number, number][] = [[1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [399, 3], [400, 4], [599, 4], [1000, 7], [2000, 12], [3600, 20], [5000, 27]];
+    const samples: [number, number][] = [
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 2],
+      [5, 3],
+      [399, 3],
+      [400, 4],
+      [599, 4],
+      [1000, 7],
+      [2000, 12],
+      [3600, 20],
+      [5000, 27],
+    ];
     for (const [n, r] of samples) assert.equal(operatorTyphaReplicas(n), r, `nodes=${n}`);
   });
 
@@ -57,7 +75,11 @@ describe('typha/formula', () => {
     assert.deepEqual(manifestTyphaRange(1200), { min: 6, max: 20 });
     assert.equal(manifestTyphaRange(5000).min, 20);
     assert.match(manifestTyphaRange(5000).note ?? '', /above the documented maximum/);
-    assert.deepEqual(manifestTyphaRange(3), { min: 2, max: 2, note: 'fewer than 3 nodes leaves room for at most 2' });
+    assert.deepEqual(manifestTyphaRange(3), {
+      min: 2,
+      max: 2,
+      note: 'fewer than 3 nodes leaves room for at most 2',
+    });
   });
 
   it('finds the node counts where the operator recommendation changes next', () => {
@@ -74,12 +96,25 @@ describe('typha/formula', () => {
   });
 
   it('counts schedulable, non-virtual-kubelet nodes as the operator does', () => {
-    const base = { zone: 'z', region: 'r', ip: '10.0.0.1', prefix: 24, instance: { type: 't', cpu: 8, memGi: 32, weight: 1 }, controlPlane: false, ready: true, os: 'linux' as const, createdAt: '2026-01-01T00:00:00Z', tunnelAddr: '1.1.1.1' };
+    const base = {
+      zone: 'z',
+      region: 'r',
+      ip: '10.0.0.1',
+      prefix: 24,
+      instance: { type: 't', cpu: 8, memGi: 32, weight: 1 },
+      controlPlane: false,
+      ready: true,
+      os: 'linux' as const,
+      createdAt: '2026-01-01T00:00:00Z',
+      tunnelAddr: '1.1.1.1',
+    };
     const nodes = [
       parseNode(makeNode({ ...base, name: 'a', unschedulable: false, virtualKubelet: false })),
       parseNode(makeNode({ ...base, name: 'b', unschedulable: true, virtualKubelet: false })),
       parseNode(makeNode({ ...base, name: 'c', unschedulable: false, virtualKubelet: true })),
-      parseNode(makeNode({ ...base, name: 'd', unschedulable: false, virtualKubelet: false, controlPlane: true })),
+      parseNode(
+        makeNode({ ...base, name: 'd', unschedulable: false, virtualKubelet: false, controlPlane: true }),
+      ),
     ];
     assert.equal(typhaCountedNodes(nodes), 2);
   });

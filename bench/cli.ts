@@ -1,0 +1,133 @@
+/**
+ * Whole-command benchmarks: the CLI as a user runs it (a new Node process each time), interleaved with the
+ * baseline so machine load hits both alike; medians and ratios, not absolute targets.
+ *
+ *   node dist/bench/cli.js [--runs N]
+ *
+ * Cases: `--help` against `node -e 0` (budget: 1.5x), `migrate plan` offline on the shipped 1,000-node
+ * example (budget: under 2 s), and `status` / `rr recommend` / `migrate plan` on a generated 5,000-node snapshot.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateCluster } from '../test/fixtures/generate.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'bin', 'run.js');
+
+export interface CliCase {
+  name: string;
+  argv: string[];
+  /** The case it is compared with (a ratio is reported). */
+  baseline?: string;
+  budget?: { ratio?: number; ms?: number };
+}
+
+export interface CliResult {
+  name: string;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  runs: number;
+  ratio?: number | undefined;
+  exit: number | null;
+  withinBudget: boolean | null;
+  maxRssMB: number;
+}
+
+function once(argv: string[]): { ms: number; exit: number | null; rssMB: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const rssKB = Number((r.stderr.trim().split('\n').pop() ?? '0').trim()) || 0;
+  return { ms, exit: r.status, rssMB: rssKB / 1024 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function cases(tmp: string): CliCase[] {
+  const big = path.join(tmp, 'cluster-5000.json');
+  if (!fs.existsSync(big)) {
+    fs.writeFileSync(big, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateCluster({ nodes: 5000, zones: 3, seed: 5000 }) }));
+  }
+  return [
+    { name: 'node -e 0', argv: ['-e', '0'] },
+    { name: 'kubectl-calico_tune --help', argv: [BIN, '--help'], baseline: 'node -e 0', budget: { ratio: 1.5 } },
+    { name: 'kubectl-calico_tune status --help', argv: [BIN, 'status', '--help'], baseline: 'node -e 0', budget: { ratio: 1.5 } },
+    { name: 'status --snapshot (150 nodes, YAML)', argv: [BIN, 'status', '--snapshot', path.join(ROOT, 'examples', 'cluster-150.yaml'), '-o', 'json'] },
+    {
+      name: 'migrate plan --snapshot (1,000 nodes)',
+      argv: [BIN, 'migrate', 'plan', '--to', 'route-reflectors', '--snapshot', path.join(ROOT, 'examples', 'cluster-1000.json'), '-o', 'json'],
+      budget: { ms: 2000 },
+    },
+    { name: 'status --snapshot (5,000 nodes)', argv: [BIN, 'status', '--snapshot', big, '-o', 'json'] },
+    { name: 'rr recommend --snapshot (5,000 nodes)', argv: [BIN, 'rr', 'recommend', '--snapshot', big, '-o', 'json'] },
+    { name: 'migrate plan --snapshot (5,000 nodes)', argv: [BIN, 'migrate', 'plan', '--to', 'route-reflectors', '--snapshot', big, '-o', 'json'] },
+  ];
+}
+
+export function run(opts: { runs?: number } = {}): CliResult[] {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-bench-'));
+  try {
+    const list = cases(tmp);
+    const runs = opts.runs ?? 9;
+    const times = new Map<string, number[]>(list.map((c) => [c.name, []]));
+    const rss = new Map<string, number>();
+    const exits = new Map<string, number | null>();
+    for (const c of list) once(c.argv); // warm the file cache
+    // interleave: every round runs every case once
+    for (let i = 0; i < runs; i++) {
+      for (const c of list) {
+        if (i >= 3 && c.name.includes('5,000')) continue; // the slow ones: 3 runs are enough
+        const r = once(c.argv);
+        times.get(c.name)!.push(r.ms);
+        rss.set(c.name, Math.max(rss.get(c.name) ?? 0, r.rssMB));
+        exits.set(c.name, r.exit);
+      }
+    }
+    const med = new Map(list.map((c) => [c.name, median(times.get(c.name)!)]));
+    return list.map((c) => {
+      const t = times.get(c.name)!;
+      const ratio = c.baseline ? med.get(c.name)! / med.get(c.baseline)! : undefined;
+      let within: boolean | null = null;
+      if (c.budget?.ratio !== undefined && ratio !== undefined) within = ratio <= c.budget.ratio;
+      if (c.budget?.ms !== undefined) within = med.get(c.name)! <= c.budget.ms;
+      return {
+        name: c.name,
+        medianMs: med.get(c.name)!,
+        minMs: Math.min(...t),
+        maxMs: Math.max(...t),
+        runs: t.length,
+        ratio,
+        exit: exits.get(c.name) ?? null,
+        withinBudget: within,
+        maxRssMB: rss.get(c.name) ?? 0,
+      };
+    });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function markdown(rows: CliResult[]): string {
+  const lines = ['| command | median ms | min-max ms | runs | ratio | max RSS MB | exit | budget |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)} | ${r.runs} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} | ${r.maxRssMB.toFixed(0)} | ${r.exit} | ${r.withinBudget === null ? '' : r.withinBudget ? 'met' : '**missed**'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf('--runs');
+  const rows = run({ runs: i > 0 ? Number(process.argv[i + 1]) : undefined });
+  process.stdout.write(`${markdown(rows)}\n`);
+  if (rows.some((r) => r.withinBudget === false)) process.exitCode = 1;
+}

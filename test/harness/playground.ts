@@ -1,0 +1,164 @@
+/**
+ * A throw-away cluster to try the plugin on by hand:
+ *
+ *   npm run playground -- --nodes 150 --zones 3 --calico v3.31.3 [--install operator|manifest]
+ *                         [--rrs N] [--mesh on|off] [--statuses N] [--delay-ms N] [--seed N]
+ *
+ * Starts etcd + kube-apiserver, installs the Calico CRDs, loads a generated cluster, creates
+ * CalicoNodeStatus objects for the first --statuses nodes (default 3) and runs the calico-node
+ * simulator, prints the `export KUBECONFIG=...` line, and runs until Ctrl-C (then tears everything down).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateCluster, type CalicoRelease, type ClusterSpec } from '../fixtures/generate.js';
+import { ControlPlane } from './control-plane.js';
+import { Simulator } from './simulator.js';
+import { CALICO_RELEASES, REPO_ROOT } from './tools.js';
+
+const USAGE = `usage: npm run playground -- [--nodes 150] [--zones 3] [--calico ${CALICO_RELEASES.join('|')}]
+         [--install operator|manifest] [--rrs N] [--mesh on|off] [--statuses N] [--delay-ms N] [--seed N]
+
+Starts etcd + kube-apiserver with the Calico CRDs and a generated cluster, runs the calico-node simulator
+(CalicoNodeStatus for the first --statuses nodes, default 3; sessions Established after --delay-ms, default
+2000), prints the export KUBECONFIG=... line, and runs until Ctrl-C.
+`;
+
+interface Args {
+  spec: ClusterSpec;
+  statuses: number;
+  delayMs: number;
+}
+
+function parse(argv: string[]): Args {
+  const spec: ClusterSpec = { nodes: 150, zones: 3, calico: 'v3.31.3', install: 'operator' };
+  let statuses = 3;
+  let delayMs = 2000;
+  const int = (flag: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < 0)
+      throw new Error(`${flag} needs a non-negative integer`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[i + 1];
+    const take = (): string => {
+      i++;
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--nodes':
+        spec.nodes = int(a, take());
+        break;
+      case '--zones':
+        spec.zones = int(a, take());
+        break;
+      case '--rrs':
+        spec.rrs = int(a, take());
+        break;
+      case '--calico': {
+        const c = take();
+        if (!CALICO_RELEASES.includes(c as CalicoRelease))
+          throw new Error(`--calico must be one of ${CALICO_RELEASES.join(', ')}`);
+        spec.calico = c as CalicoRelease;
+        break;
+      }
+      case '--install': {
+        const m = take();
+        if (m !== 'operator' && m !== 'manifest') throw new Error('--install must be operator or manifest');
+        spec.install = m;
+        break;
+      }
+      case '--mesh': {
+        const m = take();
+        if (m !== 'on' && m !== 'off') throw new Error('--mesh must be on or off');
+        spec.mesh = m === 'on';
+        break;
+      }
+      case '--seed':
+        spec.seed = int(a, take());
+        break;
+      case '--statuses':
+        statuses = int(a, take());
+        break;
+      case '--delay-ms':
+        delayMs = int(a, take());
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown flag ${a} (see --help)`);
+    }
+  }
+  return { spec, statuses, delayMs };
+}
+
+async function main(): Promise<void> {
+  const { spec, statuses, delayMs } = parse(process.argv.slice(2));
+  const t0 = performance.now();
+  const log = (s: string): void => void process.stderr.write(`[playground] ${s}\n`);
+  log(`starting etcd + kube-apiserver, Calico ${spec.calico} CRDs ...`);
+  const cp = await ControlPlane.start({ calico: spec.calico!, label: 'playground' });
+  log(`control plane ready in ${cp.timings.readyMs} ms, CRDs in ${cp.timings.crdInstallMs[spec.calico!]} ms`);
+  const objects = generateCluster(spec);
+  const applied = await cp.apply(objects);
+  log(`${objects.length} objects (${spec.nodes} nodes) loaded in ${applied.ms} ms`);
+  const nodeNames = objects.filter((o) => o.kind === 'Node').map((o) => o.metadata.name);
+  await cp.apply(
+    nodeNames.slice(0, statuses).map((node) => ({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'CalicoNodeStatus',
+      metadata: { name: `playground-${node}` },
+      spec: { node, classes: ['Agent', 'BGP'], updatePeriodSeconds: 10 },
+    })),
+  );
+  const sim = new Simulator({ client: cp.client('simulator'), knobs: { establishDelayMs: delayMs }, log });
+  await sim.start();
+
+  const link = path.join(REPO_ROOT, '.playground');
+  fs.mkdirSync(link, { recursive: true });
+  fs.copyFileSync(cp.kubeconfig('admin'), path.join(link, 'kubeconfig'));
+  const total = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stdout.write(
+    [
+      '',
+      `Playground ready in ${total} s: ${spec.nodes} nodes in ${spec.zones} zones, Calico ${spec.calico} (${spec.install} install), ` +
+        `${spec.rrs ?? 0} route reflectors, mesh ${(spec.mesh ?? (spec.rrs ?? 0) === 0) ? 'on' : 'off'}, simulator running (Established after ${delayMs} ms)`,
+      '',
+      `  export KUBECONFIG=${cp.kubeconfig('admin')}`,
+      `  export PATH=${cp.bin}:$PATH      # kubectl built by tools/build.sh`,
+      '',
+      `  node bin/run.js status            # or: kubectl calico-tune status, with kubectl-calico_tune on PATH`,
+      `  other users: ${cp.kubeconfig('plugin')} (docs/rbac.yaml role), ${cp.kubeconfig('readonly')} (read-only);`,
+      `  ${cp.kubeconfigAll} has one context per user; .playground/kubeconfig is a copy of the admin one`,
+      `  simulator knobs: see test/harness/simulator.ts (the standalone simulator takes --knobs FILE)`,
+      '',
+      'Ctrl-C to stop (everything is torn down).',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping`);
+    await sim.close().catch(() => {});
+    await cp.stop();
+    fs.rmSync(path.join(link, 'kubeconfig'), { force: true });
+    log('stopped');
+    process.exit(0);
+  };
+  // Registered after the harness's own handlers, so the harness does not re-raise the signal and we exit here.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void stop(sig));
+  setInterval(() => {}, 1 << 30); // stay alive until a signal
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`playground: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,154 @@
+/**
+ * Exit codes against a real API server: 1 for a critical finding, 3 when the cluster refuses (RBAC)
+ * or cannot be reached, 2 for bad usage (an unknown --context).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import {
+  controlPlane,
+  describeEvent,
+  describeRun,
+  runCli,
+  USERS,
+  type ControlPlane,
+} from '../harness/index.js';
+import { generateCluster } from '../fixtures/generate.js';
+
+interface Finding {
+  code: string;
+  severity: string;
+  message?: string;
+}
+
+describe('exit codes (live cluster)', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let tmp: string;
+
+  before(async () => {
+    cp = await controlPlane();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-exit-'));
+    await cp.reset();
+    // mesh off, no BGPPeers, and a "route reflector" whose cluster ID Calico silently ignores
+    const objs = generateCluster({ nodes: 6, mesh: false, rrs: 0, calico: cp.calico! });
+    const node = objs.find((o) => o.kind === 'Node' && !o.metadata.name.includes('-cp-'))!;
+    node.metadata.annotations = {
+      ...node.metadata.annotations,
+      'projectcalico.org/RouteReflectorClusterID': '288.0.4.5',
+    };
+    node.metadata.labels = { ...node.metadata.labels, 'route-reflector': 'true' };
+    await cp.apply(objs);
+  });
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('status exits 1 on a critical finding (mesh off and no peers; invalid cluster ID 288.0.4.5)', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('plugin'), '-o', 'json']);
+    assert.equal(r.code, 1, describeRun(r, 'status'));
+    const rep = r.json<{ findings: Finding[]; summary: { critical: number } }>();
+    assert.ok(rep.summary.critical >= 1);
+    const codes = rep.findings.filter((f) => f.severity === 'critical').map((f) => f.code);
+    assert.ok(codes.includes('MESH_OFF_NO_PEERS'), `critical findings: ${codes.join(', ')}`);
+    assert.ok(codes.includes('RR_CLUSTER_ID_INVALID'), `critical findings: ${codes.join(', ')}`);
+  });
+
+  it('status (table) exits 1 too, and prints the findings', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('plugin')]);
+    assert.equal(r.code, 1, describeRun(r, 'status'));
+    assert.match(r.stdout, /288\.0\.4\.5/);
+  });
+
+  it('a user without any role gets a clear "forbidden" error and exit 3, and nothing is written', async () => {
+    const mark = cp.audit.mark();
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('noaccess')]);
+    assert.equal(r.code, 3, describeRun(r, 'status as noaccess'));
+    assert.match(r.stderr, /forbidden/i);
+    // the reads run in parallel, so the first refusal may name any of them (nodes, bgpconfigurations, ...)
+    assert.match(
+      r.stderr,
+      /User "calico-tune-noaccess" cannot (list|get) resource "\w+"/,
+      'the error names the user and what it could not read',
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --verbose');
+    assert.deepEqual(
+      (await cp.audit.writesSince(mark, { user: USERS.noaccess.name })).map(describeEvent),
+      [],
+    );
+  });
+
+  it('the read-only user gets 403 (exit 3) on what it may not do: impersonation with --as', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('readonly'), '--as', 'system:admin']);
+    assert.equal(r.code, 3, describeRun(r, 'status --as as readonly'));
+    assert.match(r.stderr, /forbidden|impersonate/i);
+  });
+
+  it('a write as the read-only user is refused before anything changes (exit 3), naming what it may not do', async () => {
+    const node = (await cp.client().list('/api/v1/nodes')).items
+      .map((n) => n.metadata.name)
+      .find((n) => !n.includes('-cp-'))!;
+    const mark = cp.audit.mark();
+    const r = await runCli(['rr', 'promote', node, '--yes', '--kubeconfig', cp.kubeconfig('readonly')]);
+    assert.equal(r.code, 3, describeRun(r, 'rr promote as readonly'));
+    assert.match(r.stderr, /calico-tune-readonly/);
+    assert.match(r.stderr, /patch nodes/);
+    assert.deepEqual(
+      (await cp.audit.writesSince(mark, { user: USERS.readonly.name })).map(describeEvent),
+      [],
+    );
+  });
+
+  it('-o json puts the error on stdout as JSON too (exit 3)', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('noaccess'), '-o', 'json']);
+    assert.equal(r.code, 3, describeRun(r, 'status -o json as noaccess'));
+    const out = r.json<{ error: { message: string; exitCode: number } }>();
+    assert.equal(out.error.exitCode, 3);
+    assert.match(out.error.message, /forbidden/i);
+  });
+
+  it('an unreachable server (kubeconfig pointing at a closed port) exits 3', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const kc = yaml.load(fs.readFileSync(cp.kubeconfig('plugin'), 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    kc.clusters[0]!.cluster.server = `https://127.0.0.1:${port}`;
+    const file = path.join(tmp, 'closed-port.yaml');
+    fs.writeFileSync(file, yaml.dump(kc));
+    const r = await runCli(['status', '--kubeconfig', file], { timeoutMs: 30_000 });
+    assert.equal(r.code, 3, describeRun(r, 'status against a closed port'));
+    assert.match(r.stderr, /connection refused|cannot reach/i);
+    assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('an unknown --context exits 2 and names the known contexts', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfigAll, '--context', 'no-such-context']);
+    assert.equal(r.code, 2, describeRun(r, 'status --context no-such-context'));
+    assert.match(r.stderr, /no-such-context/);
+    assert.match(r.stderr, /plugin/, 'lists the contexts that exist');
+  });
+
+  it('--context selects the user from a multi-context kubeconfig', async () => {
+    const ok = await runCli([
+      'status',
+      '--kubeconfig',
+      cp.kubeconfigAll,
+      '--context',
+      'plugin',
+      '-o',
+      'json',
+    ]);
+    assert.equal(ok.code, 1, describeRun(ok, 'status --context plugin'));
+    const denied = await runCli(['status', '--kubeconfig', cp.kubeconfigAll, '--context', 'noaccess']);
+    assert.equal(denied.code, 3, describeRun(denied, 'status --context noaccess'));
+  });
+});

@@ -1,0 +1,273 @@
+/**
+ * Mesh -> route reflectors and back on the real control plane with the calico-node stand-in: the 150-node
+ * migration on both Calico versions, `-o script` reaching the same end state as `apply`, SIGKILL at every
+ * step followed by --resume and by --rollback (the model checked on the live state after each kill), and
+ * stale saved plans.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { verify } from '../../src/bgp/verify.js';
+import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
+import { KubeApi } from '../../src/kube/api.js';
+import { KubeHttp } from '../../src/kube/http.js';
+import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
+import { readLiveSnapshot } from '../../src/kube/snapshot.js';
+import {
+  binDir,
+  controlPlane,
+  loadFixture,
+  run,
+  runCli,
+  startSimulator,
+  type ControlPlane,
+  type Simulator,
+} from '../harness/index.js';
+import { journal, journalPlan, rrs, spawnCli, world, type BgpWorld } from './plan-helpers.js';
+
+/** The model's verdict on the live cluster (reachability, as Calico would route with this configuration). */
+async function liveVerdict(cp: ControlPlane): Promise<{ ok: boolean; unreachablePairs: number }> {
+  const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
+  try {
+    const s = await readLiveSnapshot(new KubeApi(http));
+    return verify(bgpStateFromSnapshot(s));
+  } finally {
+    http.close();
+  }
+}
+
+/** The parts of the world both `apply` and the script must leave the same. */
+function endState(w: BgpWorld): unknown {
+  return {
+    nodes: w.nodes,
+    meshEnabled: w.meshEnabled,
+    peers: w.peers,
+    lease: w.lease === undefined,
+    statuses: w.nodeStatuses,
+  };
+}
+
+for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
+  describe(`migrate (Calico ${calico})`, function () {
+    this.timeout(600_000);
+    let cp: ControlPlane;
+    let sim: Simulator | undefined;
+    let kc: string;
+    before(async () => {
+      cp = await controlPlane({ calico });
+      kc = cp.kubeconfig('plugin');
+    });
+    afterEach(async () => {
+      await sim?.stop();
+      sim = undefined;
+    });
+
+    it('moves a 150-node mesh to 3 reflectors in 3 zones and back, verified at every step', async () => {
+      await loadFixture(cp, { nodes: 150, zones: 3, calico, encapsulation: 'IPIPCrossSubnet' });
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 300 } });
+      const before = await world(cp);
+      const plan = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '-o', 'json'], {
+        kubeconfig: kc,
+      });
+      assert.equal(plan.code, 0, plan.stderr);
+      const p = plan.json<{
+        summary: {
+          verification: { ok: boolean; n1Ok: boolean };
+          sessions: { before: number; after: number };
+        };
+        steps: { action: string; verdict: { ok: boolean } }[];
+      }>();
+      assert.equal(p.summary.verification.ok, true);
+      assert.equal(p.summary.verification.n1Ok, true);
+      assert.deepEqual(p.summary.sessions, { before: 11175, after: 444, fullMesh: 11175 });
+      assert.ok(
+        p.steps.every((s) => s.verdict.ok),
+        'every intermediate state keeps every pair reachable',
+      );
+
+      const apply = await runCli(['migrate', 'apply', '--to', 'route-reflectors', '--yes', '-o', 'json'], {
+        kubeconfig: kc,
+        timeoutMs: 300_000,
+      });
+      assert.equal(apply.code, 0, apply.stderr);
+      let w = await world(cp);
+      const reflectors = rrs(w);
+      assert.equal(reflectors.length, 3);
+      const zones = (await cp.client('admin').list('/api/v1/nodes')).items
+        .filter((n) => reflectors.includes(n.metadata.name))
+        .map((n) => n.metadata.labels?.['topology.kubernetes.io/zone']);
+      assert.equal(new Set(zones).size, 3, 'one reflector per zone');
+      assert.equal(w.meshEnabled, false);
+      assert.ok(
+        w.nodes.every((n) => !n.unschedulable),
+        'reflectors uncordoned at the end',
+      );
+      assert.equal(w.lease, undefined);
+      assert.deepEqual(w.nodeStatuses, []);
+      assert.equal((await liveVerdict(cp)).ok, true);
+      const status = await runCli(['status', '-o', 'json'], { kubeconfig: kc });
+      assert.ok(
+        !status
+          .json<{ findings: { code: string }[] }>()
+          .findings.some(
+            (f) =>
+              f.code.startsWith('BGP_') || f.code.startsWith('RR_') || f.code === 'FULL_MESH_LARGE_CLUSTER',
+          ),
+        status.stdout,
+      );
+
+      const back = await runCli(['migrate', 'apply', '--to', 'mesh', '--yes'], {
+        kubeconfig: kc,
+        timeoutMs: 300_000,
+      });
+      assert.equal(back.code, 0, back.stderr);
+      w = await world(cp);
+      assert.deepEqual(rrs(w), []);
+      assert.equal(w.meshEnabled, true);
+      assert.deepEqual(w.peers, [], 'the BGPPeer that only served the reflectors is removed');
+      assert.deepEqual(w.nodes, before.nodes);
+      assert.equal((await liveVerdict(cp)).ok, true);
+    });
+
+    it('-o script, run with bash on a fresh copy, reaches the same end state as apply', async () => {
+      const spec = { nodes: 30, zones: 3, calico } as const;
+      await loadFixture(cp, spec);
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+      const file = path.join(cp.dir, 'migrate-plan.yaml');
+      const saved = await runCli(
+        ['migrate', 'plan', '--to', 'route-reflectors', '--rr-count', '3', '-f', file],
+        { kubeconfig: kc },
+      );
+      assert.equal(saved.code, 0, saved.stderr);
+      const script = await runCli(['apply', '-f', file, '-o', 'script'], { kubeconfig: kc });
+      assert.equal(script.code, 0, script.stderr);
+      assert.match(script.stdout, /^#!\/usr\/bin\/env bash/);
+      const applied = await runCli(['apply', '-f', file, '--yes'], { kubeconfig: kc, timeoutMs: 300_000 });
+      assert.equal(applied.code, 0, applied.stderr);
+      const viaApply = endState(await world(cp));
+
+      await sim.stop();
+      await loadFixture(cp, spec);
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+      const sh = path.join(cp.dir, 'migrate.sh');
+      fs.writeFileSync(sh, script.stdout);
+      const r = await run('bash', [sh], {
+        env: {
+          ...process.env,
+          PATH: `${binDir()}:${process.env['PATH']}`,
+          KUBECONFIG: cp.kubeconfig('admin'),
+        },
+        timeoutMs: 300_000,
+      });
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /all \d+ steps done/);
+      assert.deepEqual(endState(await world(cp)), viaApply);
+    });
+
+    it('refuses a saved plan after the cluster changed (a node added, a reflector removed), saying what changed', async () => {
+      await loadFixture(cp, { nodes: 30, zones: 3, calico, rrs: 1, mesh: true });
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+      const file = path.join(cp.dir, 'stale-plan.yaml');
+      const saved = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '-f', file], {
+        kubeconfig: kc,
+      });
+      assert.equal(saved.code, 0, saved.stderr);
+      const w0 = await world(cp);
+      const rr = rrs(w0)[0]!;
+      const { generateCluster } = await import('../fixtures/generate.js');
+      await cp.apply(
+        generateCluster({ nodes: 1, zones: 1, prefix: 'late', calico }).filter((o) => o.kind === 'Node'),
+      );
+      await cp.client('admin').request('PATCH', `/api/v1/nodes/${rr}`, {
+        body: {
+          metadata: {
+            annotations: { 'projectcalico.org/RouteReflectorClusterID': null },
+            labels: { 'route-reflector': null },
+          },
+        },
+        contentType: 'application/merge-patch+json',
+      });
+      const r = await runCli(['migrate', 'apply', '-f', file, '--yes'], { kubeconfig: kc });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /the plan is stale/);
+      assert.match(r.stderr, new RegExp(`Node/${rr} (is no longer a route reflector|changed)`));
+      assert.match(r.stderr, /1 added/);
+      const w1 = await world(cp);
+      assert.equal(w1.meshEnabled, w0.meshEnabled, 'nothing was changed');
+    });
+  });
+}
+
+describe('migrate: SIGKILL at every step, then --resume or --rollback', function () {
+  this.timeout(1_800_000);
+  let cp: ControlPlane;
+  let sim: Simulator | undefined;
+  const spec = { nodes: 12, zones: 3 } as const;
+  before(async () => {
+    cp = await controlPlane();
+  });
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it('converges on resume and returns to the start on rollback, never cutting routes', async () => {
+    await loadFixture(cp, spec);
+    const start = await world(cp);
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+    const probe = await runCli(
+      ['migrate', 'plan', '--to', 'route-reflectors', '--rr-count', '3', '-o', 'json'],
+      { kubeconfig: cp.kubeconfig('plugin') },
+    );
+    const total = probe.json<{ steps: unknown[] }>().steps.length;
+    // Each step k in turn: killed right after its write (before it is recorded) or right after it is recorded,
+    // alternately; then resumed, and (a separate run) rolled back. The kill is a real SIGKILL, placed
+    // deterministically with CALICO_TUNE_TEST_CRASH (external kills at a polled step are in rr.test.ts).
+    for (let k = 1; k < total; k++) {
+      const crash = `${k % 2 ? 'mid-step' : 'after-step'}:${k}`;
+      for (const mode of ['resume', 'rollback'] as const) {
+        await sim.stop();
+        await loadFixture(cp, spec);
+        sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+        const s = spawnCli(
+          ['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'],
+          cp.kubeconfig('plugin'),
+          { CALICO_TUNE_TEST_CRASH: crash },
+        );
+        const code = await s.done;
+        assert.equal(code, null, `${crash}: the run should have been killed: ${s.out()}`);
+        const lease = (await world(cp)).lease;
+        const j = journal(lease);
+        assert.ok(j, `${crash}: the journal survives`);
+        const planned = (journalPlan(lease)?.summary.routeReflectors ?? []).map((r) => r.name).sort();
+        assert.equal(planned.length, 3);
+        assert.equal(j.done.length, crash.startsWith('mid') ? k - 1 : k, `${crash}: steps recorded`);
+        const mid = await liveVerdict(cp);
+        assert.equal(mid.ok, true, `${crash}: ${mid.unreachablePairs} pairs have no routes`);
+        const r = await runCli(['migrate', 'apply', `--${mode}`, '--yes'], {
+          kubeconfig: cp.kubeconfig('plugin'),
+          timeoutMs: 300_000,
+        });
+        assert.equal(r.code, 0, `${mode} after ${crash}: ${r.stderr}`);
+        const w = await world(cp);
+        assert.equal(w.lease, undefined);
+        assert.equal((await liveVerdict(cp)).ok, true);
+        if (mode === 'rollback') assert.deepEqual(endState(w), endState(start), `rollback after ${crash}`);
+        else {
+          // converged to the plan's end state
+          assert.deepEqual(rrs(w), planned, `resume after ${crash}: the planned reflectors`);
+          assert.equal(w.meshEnabled, false);
+          assert.ok(
+            w.nodes.every((n) => !n.unschedulable && !n.cordonedBy),
+            `resume after ${crash}: all uncordoned`,
+          );
+          assert.deepEqual(
+            w.peers.map((p) => p.name),
+            ['peer-with-route-reflectors'],
+          );
+          assert.deepEqual(w.nodeStatuses, []);
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Every read command and every planner on the shipped example clusters, offline (--snapshot), in every
+ * output format: what the README promises works without a cluster.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { parsePlan } from '../../src/plan/file.js';
+import { REPO_ROOT, runCli } from '../harness/index.js';
+
+const ex = (f: string): string => path.join(REPO_ROOT, 'examples', f);
+const EXAMPLES = ['cluster-12.yaml', 'cluster-150.yaml', 'cluster-1000.json', 'cluster-rr-broken.yaml'];
+
+describe('offline commands on the shipped examples', function () {
+  this.timeout(120_000);
+
+  for (const file of EXAMPLES) {
+    it(`status works on ${file} in every output format`, async () => {
+      const json = await runCli(['status', '--snapshot', ex(file), '-o', 'json']);
+      assert.ok(json.code === 0 || json.code === 1, json.stderr);
+      const doc = json.json<{ kind: string; findings: { severity: string }[]; nodes: { total: number } }>();
+      assert.equal(doc.kind, 'StatusReport');
+      assert.equal(json.code, doc.findings.some((f) => f.severity === 'critical') ? 1 : 0, 'exit code follows the critical findings');
+      const y = await runCli(['status', '--snapshot', ex(file), '-o', 'yaml']);
+      assert.deepEqual(yaml.load(y.stdout), doc, 'YAML and JSON carry the same document');
+      for (const o of ['table', 'wide']) {
+        const t = await runCli(['status', '--snapshot', ex(file), '-o', o]);
+        assert.equal(t.code, json.code);
+        assert.match(t.stdout, /^CLUSTER\s+snapshot /m);
+        assert.match(t.stdout, /FINDINGS/);
+        assert.equal(t.stderr, '', 'nothing on stderr for a file snapshot');
+      }
+    });
+  }
+
+  it('--strict turns warnings into exit 1', async () => {
+    const plain = await runCli(['status', '--snapshot', ex('cluster-150.yaml')]);
+    const strict = await runCli(['status', '--snapshot', ex('cluster-150.yaml'), '--strict']);
+    assert.equal(plain.code, 0);
+    assert.equal(strict.code, 1);
+  });
+
+  it('bgp topology prints counts, JSON, DOT and Mermaid', async () => {
+    const t = await runCli(['bgp', 'topology', '--snapshot', ex('cluster-150.yaml'), '--proposed-rrs', '3']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /full mesh\s+11,175 sessions/);
+    assert.match(t.stdout, /with 3 RRs\s+444 sessions/);
+    const j = (await runCli(['bgp', 'topology', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])).json<{
+      counts: { byKind: { nodePeer: number; mesh: number } };
+      reachability: { ok: boolean; unreachablePairs: number };
+      routeReflectors: { name: string; clientNodes?: string[] }[];
+    }>();
+    assert.equal(j.counts.byKind.mesh, 0);
+    assert.ok(j.counts.byKind.nodePeer > 0);
+    assert.equal(j.reachability.ok, false);
+    assert.ok(j.reachability.unreachablePairs > 0);
+    assert.equal(j.routeReflectors.length, 3);
+    const dot = await runCli(['bgp', 'topology', '--snapshot', ex('cluster-12.yaml'), '-o', 'dot']);
+    assert.match(dot.stdout, /^(di)?graph /m);
+    const mm = await runCli(['bgp', 'topology', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'mermaid']);
+    assert.match(mm.stdout, /^flowchart /m);
+  });
+
+  it('rr list and rr recommend', async () => {
+    const l = (await runCli(['rr', 'list', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])).json<{ routeReflectors: unknown[]; problems: { code: string }[] }>();
+    assert.equal(l.routeReflectors.length, 3);
+    assert.ok(l.problems.some((p) => p.code === 'RR_CLUSTER_ID_INVALID'));
+    const r = (await runCli(['rr', 'recommend', '--snapshot', ex('cluster-1000.json'), '-o', 'json'])).json<{ chosen: { zone: string }[] }>();
+    assert.equal(r.chosen.length, 3);
+    assert.equal(new Set(r.chosen.map((c) => c.zone)).size, 3);
+    const bad = await runCli(['rr', 'recommend', '--snapshot', ex('cluster-12.yaml'), '--min-memory', 'lots']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid --min-memory "lots"/);
+  });
+
+  it('plans offline: a migration plan round-trips through a file and prints as a script', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-offline-'));
+    try {
+      const file = path.join(dir, 'plan.yaml');
+      const p = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--snapshot', ex('cluster-1000.json'), '-f', file, '-o', 'json']);
+      assert.equal(p.code, 0, p.stderr);
+      const fromStdout = p.json<{ summary: { sessions: { before: number; after: number } } }>();
+      assert.deepEqual(fromStdout.summary.sessions, { before: 499500, after: 2994, fullMesh: 499500 });
+      const fromFile = parsePlan(fs.readFileSync(file, 'utf8'), file);
+      assert.deepEqual(JSON.parse(JSON.stringify(fromFile)), JSON.parse(p.stdout), 'the saved plan is the printed plan');
+      const script = await runCli(['apply', '-f', file, '-o', 'script']);
+      assert.equal(script.code, 0, script.stderr);
+      assert.match(script.stdout, /kubectl patch 'bgpconfigurations.crd.projectcalico.org' 'default' --type=merge -p '\{"spec":\{"nodeToNodeMeshEnabled":false,"nodeMeshPassword":null,"nodeMeshMaxRestartTime":null\}\}'/);
+      assert.match(script.stdout, /wait_bgp /);
+      const sh = path.join(dir, 'plan.sh');
+      fs.writeFileSync(sh, script.stdout);
+      const syntax = await (await import('../harness/index.js')).run('bash', ['-n', sh]);
+      assert.equal(syntax.code, 0, syntax.stderr);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses offline plans that would cut routes, and bad flags, with exit 2', async () => {
+    const demote = await runCli(['rr', 'demote', 'node-a-002', 'node-b-002', 'node-c-002', '--snapshot', ex('cluster-rr-broken.yaml'), '--force']);
+    assert.equal(demote.code, 2, demote.stderr);
+    const back = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', ex('cluster-12.yaml')]);
+    assert.equal(back.code, 2);
+    assert.match(back.stderr, /nothing to do/);
+    const noTo = await runCli(['migrate', 'plan', '--snapshot', ex('cluster-12.yaml')]);
+    assert.equal(noTo.code, 2);
+    const server = await runCli(['rr', 'promote', 'node-a-002', '--snapshot', ex('cluster-12.yaml'), '--dry-run=server']);
+    assert.equal(server.code, 2);
+    assert.match(server.stderr, /--dry-run=server needs a cluster/);
+    const missing = await runCli(['status', '--snapshot', ex('no-such-file.yaml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error: cannot read snapshot file .*no-such-file.yaml: ENOENT/);
+  });
+
+  it('serves help without loading oclif, identical to oclif’s own help', async () => {
+    const fast = await runCli(['rr', 'promote', '--help']);
+    assert.equal(fast.code, 0);
+    assert.match(fast.stdout, /USAGE\n {2}kubectl calico-tune rr promote NODES\.\.\. \[flags\]/);
+    assert.match(fast.stdout, /KUBECTL FLAGS/);
+    // without the manifest, oclif's help class renders the same text
+    const manifest = path.join(REPO_ROOT, 'oclif.manifest.json');
+    const moved = `${manifest}.bak-${process.pid}`;
+    fs.renameSync(manifest, moved);
+    try {
+      const slow = await runCli(['rr', 'promote', '--help']);
+      assert.equal(slow.stdout, fast.stdout);
+    } finally {
+      fs.renameSync(moved, manifest);
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * A 5,000-node cluster: the fixture loads well under a minute (keep-alive agent, 64 requests in
+ * flight) and `status` reads and reports it. Times are printed and collected in the harness summary.
+ */
+import assert from 'node:assert/strict';
+import {
+  controlPlane,
+  describeRun,
+  loadFixture,
+  measure,
+  runCli,
+  type ControlPlane,
+} from '../harness/index.js';
+
+const NODES = Number(process.env['CALICO_TUNE_SCALE_NODES'] ?? 5000);
+
+describe(`scale: ${NODES} nodes`, function () {
+  this.timeout(300_000);
+  let cp: ControlPlane;
+  let loadMs = 0;
+
+  before(async () => {
+    cp = await controlPlane();
+    const requests0 = cp.client().requests;
+    const r = await loadFixture(cp, { nodes: NODES, zones: 3, rrs: 6, install: 'operator' });
+    loadMs = r.ms;
+    measure(
+      `${NODES}-node fixture: ${r.objects} objects in ${r.ms} ms (${cp.client().requests - requests0} requests, reset included)`,
+    );
+  });
+
+  after(async () => {
+    const r = await cp.reset();
+    measure(`${NODES}-node reset(): ${r.ms} ms`);
+  });
+
+  it('creates the fixture in well under a minute', () => {
+    assert.ok(loadMs < 60_000, `fixture took ${loadMs} ms`);
+  });
+
+  it('status completes and counts every node', async () => {
+    const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('plugin'), '-o', 'json'], {
+      timeoutMs: 240_000,
+    });
+    measure(`status -o json on ${NODES} nodes: ${r.durationMs} ms (exit ${r.code})`);
+    process.stdout.write(`      status on ${NODES} nodes took ${r.durationMs} ms\n`);
+    assert.ok(r.code === 0 || r.code === 1, describeRun(r, 'status'));
+    const rep = r.json<{
+      nodes: { total: number };
+      bgp: { routeReflectors: unknown[]; meshEnabled: boolean };
+    }>();
+    assert.equal(rep.nodes.total, NODES);
+    assert.equal(rep.bgp.routeReflectors.length, 6);
+    assert.equal(rep.bgp.meshEnabled, false);
+  });
+});

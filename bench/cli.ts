@@ -39,7 +39,11 @@ export interface CliResult {
 
 function once(argv: string[]): { ms: number; exit: number | null; rssMB: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rssKB = Number((r.stderr.trim().split('\n').pop() ?? '0').trim()) || 0;
   return { ms, exit: r.status, rssMB: rssKB / 1024 };
@@ -54,21 +58,57 @@ function median(xs: number[]): number {
 export function cases(tmp: string): CliCase[] {
   const big = path.join(tmp, 'cluster-5000.json');
   if (!fs.existsSync(big)) {
-    fs.writeFileSync(big, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateCluster({ nodes: 5000, zones: 3, seed: 5000 }) }));
+    fs.writeFileSync(
+      big,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: generateCluster({ nodes: 5000, zones: 3, seed: 5000 }),
+      }),
+    );
   }
   return [
     { name: 'node -e 0', argv: ['-e', '0'] },
-    { name: 'kubectl-calico_tune --help', argv: [BIN, '--help'], baseline: 'node -e 0', budget: { ratio: 1.5 } },
-    { name: 'kubectl-calico_tune status --help', argv: [BIN, 'status', '--help'], baseline: 'node -e 0', budget: { ratio: 1.5 } },
-    { name: 'status --snapshot (150 nodes, YAML)', argv: [BIN, 'status', '--snapshot', path.join(ROOT, 'examples', 'cluster-150.yaml'), '-o', 'json'] },
+    {
+      name: 'kubectl-calico_tune --help',
+      argv: [BIN, '--help'],
+      baseline: 'node -e 0',
+      budget: { ratio: 1.5 },
+    },
+    {
+      name: 'kubectl-calico_tune status --help',
+      argv: [BIN, 'status', '--help'],
+      baseline: 'node -e 0',
+      budget: { ratio: 1.5 },
+    },
+    {
+      name: 'status --snapshot (150 nodes, YAML)',
+      argv: [BIN, 'status', '--snapshot', path.join(ROOT, 'examples', 'cluster-150.yaml'), '-o', 'json'],
+    },
     {
       name: 'migrate plan --snapshot (1,000 nodes)',
-      argv: [BIN, 'migrate', 'plan', '--to', 'route-reflectors', '--snapshot', path.join(ROOT, 'examples', 'cluster-1000.json'), '-o', 'json'],
+      argv: [
+        BIN,
+        'migrate',
+        'plan',
+        '--to',
+        'route-reflectors',
+        '--snapshot',
+        path.join(ROOT, 'examples', 'cluster-1000.json'),
+        '-o',
+        'json',
+      ],
       budget: { ms: 2000 },
     },
     { name: 'status --snapshot (5,000 nodes)', argv: [BIN, 'status', '--snapshot', big, '-o', 'json'] },
-    { name: 'rr recommend --snapshot (5,000 nodes)', argv: [BIN, 'rr', 'recommend', '--snapshot', big, '-o', 'json'] },
-    { name: 'migrate plan --snapshot (5,000 nodes)', argv: [BIN, 'migrate', 'plan', '--to', 'route-reflectors', '--snapshot', big, '-o', 'json'] },
+    {
+      name: 'rr recommend --snapshot (5,000 nodes)',
+      argv: [BIN, 'rr', 'recommend', '--snapshot', big, '-o', 'json'],
+    },
+    {
+      name: 'migrate plan --snapshot (5,000 nodes)',
+      argv: [BIN, 'migrate', 'plan', '--to', 'route-reflectors', '--snapshot', big, '-o', 'json'],
+    },
   ];
 }
 
@@ -116,7 +156,10 @@ export function run(opts: { runs?: number } = {}): CliResult[] {
 }
 
 export function markdown(rows: CliResult[]): string {
-  const lines = ['| command | median ms | min-max ms | runs | ratio | max RSS MB | exit | budget |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    '| command | median ms | min-max ms | runs | ratio | max RSS MB | exit | budget |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
   for (const r of rows) {
     lines.push(
       `| ${r.name} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)} | ${r.runs} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} | ${r.maxRssMB.toFixed(0)} | ${r.exit} | ${r.withinBudget === null ? '' : r.withinBudget ? 'met' : '**missed**'} |`,

@@ -6,7 +6,10 @@ import os from 'node:os';
 import { fmtTable, run as runBgp } from './bgp-verify.js';
 import { markdown, run as runCli } from './cli.js';
 
-const header = `machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ${new Date().toISOString()}`;
+const header = `machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ')}, Node ${process.version}, ${new Date().toISOString()}`;
 process.stdout.write(`${header}\n\n## Commands\n\n`);
 const cli = runCli();
 process.stdout.write(`${markdown(cli)}\n\n## BGP model (in process)\n\n\`\`\`\n`);

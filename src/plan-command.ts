@@ -47,15 +47,7 @@ export interface PlanFlags {
   snapshot?: string | undefined;
 }
 
-export function planName(kind: string, subject: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return (
-    `${kind}-${subject}`
-      .replace(/[^a-z0-9-]/gi, '-')
-      .toLowerCase()
-      .slice(0, 50) + `-${stamp}`
-  );
-}
+export { planName } from './plan/name.js';
 
 export abstract class PlanCommand extends BaseCommand {
   /** kubectl accepts a bare `--dry-run` (meaning client); oclif needs a value. */

@@ -1,5 +1,6 @@
 /** Flags shared by `migrate plan` and `migrate apply`. */
 import { Flags } from '@oclif/core';
+import { planName } from '../plan/name.js';
 
 export const migrateFlags = {
   to: Flags.string({ description: 'Target topology', options: ['route-reflectors', 'mesh'] }),
@@ -21,3 +22,32 @@ export const migrateFlags = {
   }),
   drain: Flags.boolean({ description: 'Evict pods from each node before it changes role' }),
 };
+
+/** The planner options from the migrate flags (one place for both commands). */
+export function migrationOptions(
+  flags: {
+    'rr-count'?: number | undefined;
+    rr?: string | undefined;
+    'cluster-id'?: string | undefined;
+    label: string;
+    drain: boolean;
+    timeout: string;
+  },
+  to: 'route-reflectors' | 'mesh',
+  verb: 'plan' | 'apply',
+): import('./plan.js').MigrateOptions {
+  return {
+    to,
+    rrCount: flags['rr-count'],
+    rr: flags.rr
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    clusterId: flags['cluster-id'],
+    label: flags.label,
+    drain: flags.drain,
+    timeout: flags.timeout,
+    name: planName('migrate-to', to),
+    command: `kubectl calico-tune migrate ${verb} --to ${to}`,
+  };
+}

@@ -57,10 +57,11 @@ function bold(s: string, color: boolean): string {
   return color ? `\u001b[1m${s}\u001b[22m` : s;
 }
 
+/** Re-flows text to `width`: single line breaks join lines, blank lines separate paragraphs. */
 function wrap(text: string, width: number, indent: number): string {
   const pad = ' '.repeat(indent);
   return text
-    .split('\n')
+    .split(/\n\s*\n/)
     .map((para) => {
       const words = para.split(/\s+/).filter(Boolean);
       const lines: string[] = [];
@@ -74,7 +75,7 @@ function wrap(text: string, width: number, indent: number): string {
       lines.push(line);
       return lines.map((l) => pad + l).join('\n');
     })
-    .join('\n');
+    .join('\n\n');
 }
 
 function flagLabel(f: FlagMeta): string {

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateCluster, type CalicoRelease, type ClusterSpec } from '../fixtures/generate.js';
+import { generateCluster, parseSpecArgs, type ClusterSpec } from '../fixtures/generate.js';
 import { ControlPlane } from './control-plane.js';
 import { Simulator } from './simulator.js';
 import { CALICO_RELEASES, REPO_ROOT } from './tools.js';
@@ -30,70 +30,26 @@ interface Args {
 }
 
 function parse(argv: string[]): Args {
-  const spec: ClusterSpec = { nodes: 150, zones: 3, calico: 'v3.31.3', install: 'operator' };
   let statuses = 3;
   let delayMs = 2000;
-  const int = (flag: string, v: string | undefined): number => {
+  const int = (flag: string, v: string): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 0)
-      throw new Error(`${flag} needs a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a non-negative integer`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = argv[i + 1];
-    const take = (): string => {
-      i++;
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--nodes':
-        spec.nodes = int(a, take());
-        break;
-      case '--zones':
-        spec.zones = int(a, take());
-        break;
-      case '--rrs':
-        spec.rrs = int(a, take());
-        break;
-      case '--calico': {
-        const c = take();
-        if (!CALICO_RELEASES.includes(c as CalicoRelease))
-          throw new Error(`--calico must be one of ${CALICO_RELEASES.join(', ')}`);
-        spec.calico = c as CalicoRelease;
-        break;
-      }
-      case '--install': {
-        const m = take();
-        if (m !== 'operator' && m !== 'manifest') throw new Error('--install must be operator or manifest');
-        spec.install = m;
-        break;
-      }
-      case '--mesh': {
-        const m = take();
-        if (m !== 'on' && m !== 'off') throw new Error('--mesh must be on or off');
-        spec.mesh = m === 'on';
-        break;
-      }
-      case '--seed':
-        spec.seed = int(a, take());
-        break;
-      case '--statuses':
-        statuses = int(a, take());
-        break;
-      case '--delay-ms':
-        delayMs = int(a, take());
-        break;
-      case '-h':
-      case '--help':
-        process.stdout.write(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown flag ${a} (see --help)`);
-    }
-  }
+  const help = (): void => {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  };
+  if (argv.includes('-h') || argv.includes('--help')) help();
+  const spec = parseSpecArgs(
+    argv,
+    { nodes: 150, zones: 3, calico: 'v3.31.3', install: 'operator' },
+    {
+      '--statuses': (v) => (statuses = int('--statuses', v())),
+      '--delay-ms': (v) => (delayMs = int('--delay-ms', v())),
+    },
+  );
   return { spec, statuses, delayMs };
 }
 

@@ -64,7 +64,9 @@ describe('calicoctl reads what the plugin writes (calicoctl v3.31.0, CRDs v3.31.
     assert.equal(bgp['ipv4Address'], '10.20.0.15/20', 'the address the generator set, untouched');
     const all = await ctlYaml<CalicoList>(cp, ['get', 'nodes']);
     assert.deepEqual(
-      all.items.filter((x) => (x.spec as { bgp?: Record<string, unknown> }).bgp?.['routeReflectorClusterID']).map((x) => x.metadata.name),
+      all.items
+        .filter((x) => (x.spec as { bgp?: Record<string, unknown> }).bgp?.['routeReflectorClusterID'])
+        .map((x) => x.metadata.name),
       [node],
       'only the promoted node is a reflector',
     );
@@ -97,14 +99,21 @@ describe('calicoctl reads what the plugin writes (calicoctl v3.31.0, CRDs v3.31.
     assert.equal(r.code, 0, describeRun(r, 'migrate apply'));
 
     const cfg = await ctlYaml(cp, ['get', 'bgpconfiguration', 'default']);
-    assert.equal(cfg.spec?.['nodeToNodeMeshEnabled'], false, `calicoctl get bgpconfiguration default:\n${yaml.dump(cfg)}`);
+    assert.equal(
+      cfg.spec?.['nodeToNodeMeshEnabled'],
+      false,
+      `calicoctl get bgpconfiguration default:\n${yaml.dump(cfg)}`,
+    );
     assert.equal(cfg.spec?.['asNumber'], 64512, 'the rest of the spec is kept');
     const nodes = await ctlYaml<CalicoList>(cp, ['get', 'nodes']);
     const ids = nodes.items
       .map((x) => (x.spec as { bgp?: Record<string, unknown> }).bgp?.['routeReflectorClusterID'])
       .filter(Boolean);
     assert.ok(ids.length >= 2, `reflectors through calicoctl: ${ids.length}`);
-    assert.ok(ids.every((id) => id === '244.0.0.1'), `cluster IDs: ${ids.join(', ')}`);
+    assert.ok(
+      ids.every((id) => id === '244.0.0.1'),
+      `cluster IDs: ${ids.join(', ')}`,
+    );
     const peers = await ctlYaml<CalicoList>(cp, ['get', 'bgppeers']);
     assert.deepEqual(
       peers.items.map((p) => p.metadata.name),

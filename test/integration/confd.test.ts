@@ -118,6 +118,8 @@ interface Case {
   build: () => Fixture;
   /** Protocols confd renders over all nodes, by kind (a check that the fixture exercises what it says). */
   counts: Partial<Record<BirdProtocol['kind'] | 'rrClient', number>>;
+  /** Protocols per node, where the fixture pins them. */
+  perNode?: (f: Fixture) => Record<string, number>;
   /**
    * Known differences between the model and confd, as `<node>: confd only|model only "<protocol>"` lines.
    * Each one must be explained where it is declared.
@@ -153,13 +155,17 @@ const CASES: Case[] = [
       const f = new Fixture({ nodes: 9, zones: 3, rrs: 3 });
       f.rrs().forEach((rr, i) => f.annotate(rr, ANN_CID, `244.0.0.${i + 1}`));
       // same values as peer-with-route-reflectors for the RR-RR keys, so confd's map order cannot matter
-      return f.peer('rr-mesh', { nodeSelector: `${RR_LABEL} == 'true'`, peerSelector: `${RR_LABEL} == 'true'` });
+      return f.peer('rr-mesh', {
+        nodeSelector: `${RR_LABEL} == 'true'`,
+        peerSelector: `${RR_LABEL} == 'true'`,
+      });
     },
     // reflectors with different cluster IDs are each other's clients: 18 + 3 x 2
     counts: { mesh: 0, node: 42, global: 0, rrClient: 24 },
   },
   {
-    title: 'calico#2735: one shared cluster ID, clients peer only with their zone reflector; an invalid cluster ID',
+    title:
+      'calico#2735: one shared cluster ID, clients peer only with their zone reflector; an invalid cluster ID',
     build: () => {
       const f = new Fixture({ nodes: 12, zones: 3, rrs: 3, subnets: 'single' });
       const [rra] = f.rrs();
@@ -187,7 +193,13 @@ const CASES: Case[] = [
     title: 'reversePeering: Manual (one-sided peerings) next to automatic ones, mesh off',
     build: () => {
       const f = new Fixture({ nodes: 6, zones: 3, mesh: false });
-      const [a, b, c, d, e] = f.nodes().map((n) => n.metadata.name) as [string, string, string, string, string];
+      const [a, b, c, d, e] = f.nodes().map((n) => n.metadata.name) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       return f
         .peer('a-to-b-one-way', { node: a, peerSelector: sel(b), reversePeering: 'Manual' })
         .peer('a-to-c-by-ip', { node: a, peerIP: f.ip(c), asNumber: 64512, reversePeering: 'Manual' })
@@ -242,7 +254,8 @@ const CASES: Case[] = [
     counts: { mesh: 0, node: 42, global: 0, rrClient: 15 },
   },
   {
-    title: 'node: targeted BGPPeers (selector, peerIP to a reflector, RR-to-RR by IP, no asNumber, a missing node)',
+    title:
+      'node: targeted BGPPeers (selector, peerIP to a reflector, RR-to-RR by IP, no asNumber, a missing node)',
     build: () => {
       const f = new Fixture({ nodes: 9, zones: 3, rrs: 3, rrPeering: false });
       const [rra, rrb] = f.rrs();
@@ -258,7 +271,8 @@ const CASES: Case[] = [
     counts: { mesh: 0, node: 12, global: 0, rrClient: 5 },
   },
   {
-    title: 'mesh on and a BGPPeer between mesh members: Mesh_ and Node_ to the same peer; projectcalico.org/labels',
+    title:
+      'mesh on and a BGPPeer between mesh members: Mesh_ and Node_ to the same peer; projectcalico.org/labels',
     build: () => {
       const f = new Fixture({ nodes: 6, zones: 3 });
       const [x] = f.workers();
@@ -291,7 +305,7 @@ const CASES: Case[] = [
     counts: { mesh: 0, node: 20, global: 0, rrClient: 0 },
   },
   {
-    title: "selector language corner cases (one local node per selector, reversePeering: Manual)",
+    title: 'selector language corner cases (one local node per selector, reversePeering: Manual)',
     build: () => {
       const f = new Fixture({ nodes: 16, zones: 3, mesh: false });
       const names = f.nodes().map((n) => n.metadata.name);
@@ -310,7 +324,7 @@ const CASES: Case[] = [
         'has(rack)\n', // invalid: newline
         "topology.kubernetes.io/zone startswith 'eu-west-1b'", // word operator matched by prefix
         "rack in {'r3',}", // trailing comma
-        "rack in {}", // empty set: nothing
+        'rack in {}', // empty set: nothing
         "rack == 'r1' || rack == 'r2' && has(edge)", // && binds tighter than ||
         '!!has(edge)',
         "topology.kubernetes.io/zone contains 'west-1c'",
@@ -320,12 +334,21 @@ const CASES: Case[] = [
         ' ', // blank: all()
       ];
       selectors.forEach((peerSelector, i) =>
-        f.peer(`sel-${String(i).padStart(2, '0')}`, { node: names[i], peerSelector, reversePeering: 'Manual' }),
+        f.peer(`sel-${String(i).padStart(2, '0')}`, {
+          node: names[i],
+          peerSelector,
+          reversePeering: 'Manual',
+        }),
       );
       return f;
     },
-    // counted from confd's output (the model agrees protocol by protocol)
-    counts: { mesh: 0, node: 0, global: 0, rrClient: 0 },
+    counts: { mesh: 0, node: 96, global: 0, rrClient: 0 },
+    // protocols on each local node = the nodes its selector matches, minus itself (worked out by hand from
+    // Calico's selector semantics: racks r1, r2, r3, none by index mod 4; edge on indexes 1, 6, 11)
+    perNode: (f) => {
+      const counts = [12, 8, 11, 15, 0, 0, 5, 4, 0, 5, 3, 4, 3, 7, 4, 15];
+      return Object.fromEntries(f.nodes().map((n, i) => [n.metadata.name, counts[i]!]));
+    },
     // test/harness/selector.ts implements a documented subset of the language and is more lenient
     simUnsupported: (f) => {
       const names = f.nodes().map((n) => n.metadata.name);
@@ -350,10 +373,20 @@ const CASES: Case[] = [
         .peer('blank-node-selector', { nodeSelector: ' ', peerSelector: sel(b!) })
         .peer('blank-peer-selector', { node: c, peerSelector: '  ', reversePeering: 'Manual' });
     },
-    counts: { mesh: 0, node: 0, global: 0, rrClient: 0 },
-    // the simulator treats a blank selector as invalid (matches nothing); Calico parses it as all()
-    simUnsupported: (f) =>
-      Object.fromEntries(f.nodes().map((n) => [n.metadata.name, 'blank selectors match nothing in the simulator'])),
+    // Global_ a on the 4 others; a: Node_ back to all 4 (reverse); blank nodeSelector: 3 more Node_ b and b's
+    // 3 reverse ones (b -> a loses to the global key); blank peerSelector: c -> 2 nodes not yet covered
+    counts: { mesh: 0, node: 12, global: 4, rrClient: 0 },
+    // the simulator treats a blank selector as invalid (matches nothing); Calico parses it as all(). Only the
+    // target of the global BGPPeer has the same sessions either way (its reverse peerings cover everyone).
+    simUnsupported: (f) => {
+      const [a] = f.workers();
+      return Object.fromEntries(
+        f
+          .nodes()
+          .filter((n) => n.metadata.name !== a)
+          .map((n) => [n.metadata.name, 'blank selectors match nothing in the simulator']),
+      );
+    },
   },
   {
     title: 'no default BGPConfiguration (mesh on, AS 64512 by default)',
@@ -415,7 +448,8 @@ function diff(node: string, confd: string[], other: string[], otherName: string)
   const b = count(other);
   const out: string[] = [];
   for (const [k, n] of a) for (let i = b.get(k) ?? 0; i < n; i++) out.push(`${node}: confd only "${k}"`);
-  for (const [k, n] of b) for (let i = a.get(k) ?? 0; i < n; i++) out.push(`${node}: ${otherName} only "${k}"`);
+  for (const [k, n] of b)
+    for (let i = a.get(k) ?? 0; i < n; i++) out.push(`${node}: ${otherName} only "${k}"`);
   return out;
 }
 
@@ -497,7 +531,11 @@ function checkConfdInvariants(configs: Map<string, BirdConfig>, nodes: Map<strin
     for (const p of cfg.protocols) {
       assert.notEqual(p.kind, 'local-workload', `${name}: no Local_Workload_ protocols expected`);
       // template: `rr client; rr cluster id {{$node_cluster_id}};` together
-      assert.equal(p.rrClient, p.rrClusterId !== undefined, `${name}: ${p.name}: rr client <=> rr cluster id`);
+      assert.equal(
+        p.rrClient,
+        p.rrClusterId !== undefined,
+        `${name}: ${p.name}: rr client <=> rr cluster id`,
+      );
       if (p.rrClient) assert.equal(p.rrClusterId, cid, `${name}: ${p.name}: rr cluster id is the node's`);
       assert.notEqual(p.neighbor, ip, `${name}: never a protocol to its own address`);
     }
@@ -509,10 +547,20 @@ function checkConfdInvariants(configs: Map<string, BirdConfig>, nodes: Map<strin
     for (const p of cfg.protocols.filter((x) => x.kind === 'mesh')) {
       const other = byIp.get(p.neighbor);
       assert.ok(other, `${name}: Mesh_ to ${p.neighbor}, which is no node's address`);
-      const back = configs.get(other)?.protocols.find((x) => x.kind === 'mesh' && x.neighbor === ipOf.get(name));
+      const back = configs
+        .get(other)
+        ?.protocols.find((x) => x.kind === 'mesh' && x.neighbor === ipOf.get(name));
       assert.ok(back, `${name} -> ${other}: a Mesh_ protocol on one side only`);
-      assert.notEqual(p.passive, back.passive, `${name} <-> ${other}: exactly one side of a Mesh_ pair is passive`);
-      assert.equal(p.passive, p.neighbor > ipOf.get(name)!, `${name}: ${p.name} passive iff peer IP > own IP`);
+      assert.notEqual(
+        p.passive,
+        back.passive,
+        `${name} <-> ${other}: exactly one side of a Mesh_ pair is passive`,
+      );
+      assert.equal(
+        p.passive,
+        p.neighbor > ipOf.get(name)!,
+        `${name}: ${p.name} passive iff peer IP > own IP`,
+      );
     }
   }
 }
@@ -584,6 +632,13 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
           r.simDiff.some((l) => nodeOf(l) === node),
           `the simulator now agrees with confd on ${node} (${why}): remove it from simUnsupported`,
         );
+      if (c.perNode) {
+        assert.deepEqual(
+          Object.fromEntries([...r.configs].map(([n, cfg]) => [n, cfg.protocols.length])),
+          c.perNode(f),
+          `protocols per node for "${c.title}"\n${describeConfd(r)}`,
+        );
+      }
       const counts = countKinds(r.configs);
       assert.deepEqual(
         Object.fromEntries(Object.keys(c.counts).map((k) => [k, counts[k] ?? 0])),
@@ -592,6 +647,40 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
       );
     });
   }
+
+  it('two BGPPeers of one pass for the same (node, peer IP): confd picks in Go map order, the model by name', async () => {
+    // Documented model simplification (src/bgp/topology.ts header): confd keeps the first value per key
+    // (client.go updatePeersV1 `emit`: "If we already have an entry for that path, it wins"), but walks the
+    // BGPPeers as `for _, v3res := range c.bgpPeers`, a Go map (client.go:321 `bgpPeers map[string]*apiv3.BGPPeer`),
+    // so which of two same-pass BGPPeers wins changes from one confd start to the next. The model takes the
+    // first by name. Here both values are possible; the model must give one of them (the by-name one).
+    const f = new Fixture({ nodes: 4, zones: 2, mesh: false });
+    const [a, b] = f.workers() as [string, string];
+    f.peer('a-by-ip', { node: a, peerIP: f.ip(b), asNumber: 65001, reversePeering: 'Manual' }).peer(
+      'b-by-selector',
+      { node: a, peerSelector: sel(b), reversePeering: 'Manual' },
+    );
+    await cp.reset();
+    await cp.apply(f.objects);
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => renderBirdConfigs(cp.kubeconfig('admin'), [a], { label: 'same-pass' })),
+    );
+    const seen = runs.map((r) => parseBirdConfig(r.get(a)!.birdCfg).protocols.map(confdKey).join(', '));
+    const byIp = `${f.ip(b)} node as 65001`;
+    const bySelector = `${f.ip(b)} node as 64512`;
+    for (const s of seen) assert.ok([byIp, bySelector].includes(s), `confd rendered ${s}`);
+    const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
+    try {
+      const t = computeTopology(bgpStateFromSnapshot(await readLiveSnapshot(new KubeApi(http))));
+      assert.deepEqual(expectedPeers(t, a, { includeDown: true }).map(modelKey), [byIp]);
+    } finally {
+      http.close();
+    }
+    measure(
+      `confd same-pass conflict: ${seen.filter((x) => x === byIp).length}/6 runs took a-by-ip, ` +
+        `${seen.filter((x) => x === bySelector).length}/6 b-by-selector`,
+    );
+  });
 
   it("renders the plugin's own end state: after `migrate apply --to route-reflectors` on 12 nodes", async () => {
     const f = new Fixture({ nodes: 12, zones: 3 });
@@ -606,7 +695,9 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     await sim.stop();
     sim = undefined;
     const cmp = await compare(cp, 'after-migrate');
-    const nodes = new Map((await cp.client('admin').list('/api/v1/nodes')).items.map((n) => [n.metadata.name, n]));
+    const nodes = new Map(
+      (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => [n.metadata.name, n]),
+    );
     checkConfdInvariants(cmp.configs, nodes);
     assert.deepEqual(cmp.modelDiff, [], `model vs confd after the migration\n${describeConfd(cmp)}`);
     assert.deepEqual(cmp.simDiff, [], 'simulator vs confd after the migration');

@@ -22,7 +22,11 @@ describe('offline commands on the shipped examples', function () {
       assert.ok(json.code === 0 || json.code === 1, json.stderr);
       const doc = json.json<{ kind: string; findings: { severity: string }[]; nodes: { total: number } }>();
       assert.equal(doc.kind, 'StatusReport');
-      assert.equal(json.code, doc.findings.some((f) => f.severity === 'critical') ? 1 : 0, 'exit code follows the critical findings');
+      assert.equal(
+        json.code,
+        doc.findings.some((f) => f.severity === 'critical') ? 1 : 0,
+        'exit code follows the critical findings',
+      );
       const y = await runCli(['status', '--snapshot', ex(file), '-o', 'yaml']);
       assert.deepEqual(yaml.load(y.stdout), doc, 'YAML and JSON carry the same document');
       for (const o of ['table', 'wide']) {
@@ -47,7 +51,9 @@ describe('offline commands on the shipped examples', function () {
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /full mesh\s+11,175 sessions/);
     assert.match(t.stdout, /with 3 RRs\s+444 sessions/);
-    const j = (await runCli(['bgp', 'topology', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])).json<{
+    const j = (
+      await runCli(['bgp', 'topology', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])
+    ).json<{
       counts: { byKind: { nodePeer: number; mesh: number } };
       reachability: { ok: boolean; unreachablePairs: number };
       routeReflectors: { name: string; clientNodes?: string[] }[];
@@ -64,13 +70,25 @@ describe('offline commands on the shipped examples', function () {
   });
 
   it('rr list and rr recommend', async () => {
-    const l = (await runCli(['rr', 'list', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])).json<{ routeReflectors: unknown[]; problems: { code: string }[] }>();
+    const l = (await runCli(['rr', 'list', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])).json<{
+      routeReflectors: unknown[];
+      problems: { code: string }[];
+    }>();
     assert.equal(l.routeReflectors.length, 3);
     assert.ok(l.problems.some((p) => p.code === 'RR_CLUSTER_ID_INVALID'));
-    const r = (await runCli(['rr', 'recommend', '--snapshot', ex('cluster-1000.json'), '-o', 'json'])).json<{ chosen: { zone: string }[] }>();
+    const r = (await runCli(['rr', 'recommend', '--snapshot', ex('cluster-1000.json'), '-o', 'json'])).json<{
+      chosen: { zone: string }[];
+    }>();
     assert.equal(r.chosen.length, 3);
     assert.equal(new Set(r.chosen.map((c) => c.zone)).size, 3);
-    const bad = await runCli(['rr', 'recommend', '--snapshot', ex('cluster-12.yaml'), '--min-memory', 'lots']);
+    const bad = await runCli([
+      'rr',
+      'recommend',
+      '--snapshot',
+      ex('cluster-12.yaml'),
+      '--min-memory',
+      'lots',
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /invalid --min-memory "lots"/);
   });
@@ -79,15 +97,33 @@ describe('offline commands on the shipped examples', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-offline-'));
     try {
       const file = path.join(dir, 'plan.yaml');
-      const p = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--snapshot', ex('cluster-1000.json'), '-f', file, '-o', 'json']);
+      const p = await runCli([
+        'migrate',
+        'plan',
+        '--to',
+        'route-reflectors',
+        '--snapshot',
+        ex('cluster-1000.json'),
+        '-f',
+        file,
+        '-o',
+        'json',
+      ]);
       assert.equal(p.code, 0, p.stderr);
       const fromStdout = p.json<{ summary: { sessions: { before: number; after: number } } }>();
       assert.deepEqual(fromStdout.summary.sessions, { before: 499500, after: 2994, fullMesh: 499500 });
       const fromFile = parsePlan(fs.readFileSync(file, 'utf8'), file);
-      assert.deepEqual(JSON.parse(JSON.stringify(fromFile)), JSON.parse(p.stdout), 'the saved plan is the printed plan');
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(fromFile)),
+        JSON.parse(p.stdout),
+        'the saved plan is the printed plan',
+      );
       const script = await runCli(['apply', '-f', file, '-o', 'script']);
       assert.equal(script.code, 0, script.stderr);
-      assert.match(script.stdout, /kubectl patch 'bgpconfigurations.crd.projectcalico.org' 'default' --type=merge -p '\{"spec":\{"nodeToNodeMeshEnabled":false,"nodeMeshPassword":null,"nodeMeshMaxRestartTime":null\}\}'/);
+      assert.match(
+        script.stdout,
+        /\$KUBECTL patch bgpconfigurations\.crd\.projectcalico\.org 'default' --type=merge -p '\{"spec":\{"nodeToNodeMeshEnabled":false,"nodeMeshPassword":null,"nodeMeshMaxRestartTime":null\}\}'/,
+      );
       assert.match(script.stdout, /wait_bgp /);
       const sh = path.join(dir, 'plan.sh');
       fs.writeFileSync(sh, script.stdout);
@@ -99,14 +135,30 @@ describe('offline commands on the shipped examples', function () {
   });
 
   it('refuses offline plans that would cut routes, and bad flags, with exit 2', async () => {
-    const demote = await runCli(['rr', 'demote', 'node-a-002', 'node-b-002', 'node-c-002', '--snapshot', ex('cluster-rr-broken.yaml'), '--force']);
+    const demote = await runCli([
+      'rr',
+      'demote',
+      'node-a-002',
+      'node-b-002',
+      'node-c-002',
+      '--snapshot',
+      ex('cluster-rr-broken.yaml'),
+      '--force',
+    ]);
     assert.equal(demote.code, 2, demote.stderr);
     const back = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', ex('cluster-12.yaml')]);
     assert.equal(back.code, 2);
     assert.match(back.stderr, /nothing to do/);
     const noTo = await runCli(['migrate', 'plan', '--snapshot', ex('cluster-12.yaml')]);
     assert.equal(noTo.code, 2);
-    const server = await runCli(['rr', 'promote', 'node-a-002', '--snapshot', ex('cluster-12.yaml'), '--dry-run=server']);
+    const server = await runCli([
+      'rr',
+      'promote',
+      'node-a-002',
+      '--snapshot',
+      ex('cluster-12.yaml'),
+      '--dry-run=server',
+    ]);
     assert.equal(server.code, 2);
     assert.match(server.stderr, /--dry-run=server needs a cluster/);
     const missing = await runCli(['status', '--snapshot', ex('no-such-file.yaml')]);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { migrateFlags } from '../../migrate/flags.js';
-import { PlanCommand, planFlags, planName } from '../../plan-command.js';
+import { migrateFlags, migrationOptions } from '../../migrate/flags.js';
+import { PlanCommand, planFlags } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 
 export default class MigrateApply extends PlanCommand {
@@ -41,21 +41,6 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     if (!flags.to) throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
     const to = flags.to as 'route-reflectors' | 'mesh';
     const { planMigration } = await import('../../migrate/plan.js');
-    await this.runPlan(flags, (s) =>
-      planMigration(s, {
-        to,
-        rrCount: flags['rr-count'],
-        rr: flags.rr
-          ?.split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-        clusterId: flags['cluster-id'],
-        label: flags.label,
-        drain: flags.drain,
-        timeout: flags.timeout,
-        name: planName('migrate-to', to),
-        command: `kubectl calico-tune migrate apply --to ${to}`,
-      }),
-    );
+    await this.runPlan(flags, (s) => planMigration(s, migrationOptions(flags, to, 'apply')));
   }
 }

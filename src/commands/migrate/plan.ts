@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Flags } from '@oclif/core';
-import { migrateFlags } from '../../migrate/flags.js';
-import { PlanCommand, planFlags, planName } from '../../plan-command.js';
+import { migrateFlags, migrationOptions } from '../../migrate/flags.js';
+import { PlanCommand, planFlags } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 
 export default class MigratePlan extends PlanCommand {
@@ -43,20 +43,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     ]);
     const file = flags.filename;
     await this.runPlan({ ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' }, (s) => {
-      const plan = planMigration(s, {
-        to,
-        rrCount: flags['rr-count'],
-        rr: flags.rr
-          ?.split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-        clusterId: flags['cluster-id'],
-        label: flags.label,
-        drain: flags.drain,
-        timeout: flags.timeout,
-        name: planName('migrate-to', to),
-        command: `kubectl calico-tune migrate plan --to ${to}`,
-      });
+      const plan = planMigration(s, migrationOptions(flags, to, 'plan'));
       if (file) {
         try {
           fs.writeFileSync(file, `${file.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);

@@ -1,0 +1,82 @@
+/** `bgp peers`: live sessions from CalicoNodeStatus (the calico-node stand-in), compared with the model. */
+import assert from 'node:assert/strict';
+import {
+  controlPlane,
+  loadFixture,
+  runCli,
+  startSimulator,
+  type ControlPlane,
+  type Simulator,
+} from '../harness/index.js';
+import { world } from './plan-helpers.js';
+
+interface PeersDoc {
+  nodes: {
+    node: string;
+    ok: boolean;
+    established: number;
+    error: string | null;
+    peers: { peerNode: string | null; state: string; expected: boolean }[];
+    missing: unknown[];
+  }[];
+  summary: { nodes: number; ok: number; unreported: number };
+}
+
+describe('bgp peers', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let sim: Simulator | undefined;
+  before(async () => {
+    cp = await controlPlane();
+  });
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it('reads the reflectors by default and matches the model; cleans up its CalicoNodeStatus objects', async () => {
+    await loadFixture(cp, { nodes: 12, zones: 3, rrs: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    const r = await runCli(['bgp', 'peers', '-o', 'json', '--timeout', '20s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = r.json<PeersDoc>();
+    assert.equal(doc.summary.nodes, 3);
+    assert.equal(doc.summary.ok, 3);
+    for (const n of doc.nodes) {
+      assert.equal(n.established, 11, `${n.node} peers with every other node`);
+      assert.ok(n.peers.every((p) => p.expected && p.state === 'Established'));
+    }
+    assert.deepEqual((await world(cp)).nodeStatuses, []);
+  });
+
+  it('flags a stuck session and exits 1; a silent node is named', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3, rrs: 2 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    const names = (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
+    const rr = names.find((n) => n.includes('-a-'))!;
+    const client = names.find((n) => n.includes('-c-') && !n.includes('cp'))!;
+    sim.setKnobs({ stuck: [{ node: rr, peer: client }] });
+    const r = await runCli(['bgp', 'peers', rr, '-o', 'json', '--timeout', '10s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const n = r.json<PeersDoc>().nodes[0]!;
+    assert.equal(n.ok, false);
+    assert.deepEqual(
+      n.peers.filter((p) => p.state !== 'Established').map((p) => [p.peerNode, p.state]),
+      [[client, 'Active']],
+    );
+    sim.setKnobs({ stuck: [], silent: [client] });
+    const s = await runCli(['bgp', 'peers', client, '--source', 'caliconodestatus', '--timeout', '3s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, new RegExp(`${client}: no report from calico-node within the timeout`));
+    const human = await runCli(['bgp', 'peers', rr, '--timeout', '10s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.match(human.stdout, /node-to-node mesh|node specific/);
+  });
+});

@@ -166,11 +166,12 @@ export abstract class PlanCommand extends BaseCommand {
     live?: ClusterSnapshot,
   ): Promise<void> {
     const api = await this.kube();
-    const [{ Executor }, { holderIdentity }, prompt, { parseDurationMs }] = await Promise.all([
+    const [{ Executor }, { holderIdentity }, prompt, { parseDurationMs }, { nodeIPv4 }] = await Promise.all([
       import('./plan/executor.js'),
       import('./kube/journal.js'),
       import('./prompt/index.js'),
       import('./model/duration.js'),
+      import('./bgp/state.js'),
     ]);
     const timeoutMs = parseDurationMs(flags.timeout);
     if (timeoutMs === undefined || timeoutMs <= 0)
@@ -212,11 +213,7 @@ export abstract class PlanCommand extends BaseCommand {
           .filter((p) => p.established)
           .map((p) => p.peerIP);
       },
-      ipToName: snapshot
-        ? new Map(
-            snapshot.nodes.map((n) => [(n.bgp.ipv4Address ?? n.internalIP ?? '').split('/')[0]!, n.name]),
-          )
-        : undefined,
+      ipToName: snapshot ? new Map(snapshot.nodes.map((n) => [nodeIPv4(n) ?? '', n.name])) : undefined,
     });
     const result: ExecuteResult = await executor.run(plan);
     this.emit(

@@ -3,6 +3,7 @@
  * renders and how BIRD propagates routes over them. Pure data; built from a snapshot here, or directly by
  * planners (a plan step is "the same state with one field changed") and tests.
  */
+import { isStrictIPv4 } from '../model/net.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from '../model/types.js';
 
@@ -27,7 +28,10 @@ export interface BgpState {
   meshEnabled: boolean;
   globalAsNumber: number;
   nodes: BgpNode[];
-  /** In the order confd sees them (the snapshot's order: by name). First wins on duplicate keys. */
+  /**
+   * In the snapshot's order (by name). First wins on duplicate keys; confd walks a Go map, so between two
+   * BGPPeers of the same pass its choice is not stable (docs/bgp-model.md).
+   */
   peers: BgpPeerInfo[];
 }
 
@@ -37,22 +41,18 @@ export const DEFAULT_CALICO_MINOR = 31;
 /** Before v3.21 (v3.13-v3.20, confd #311) route reflectors stayed in the node-to-node mesh. */
 export const RR_LEAVES_MESH_SINCE_MINOR = 21;
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-/** Same as net.ts isStrictIPv4, in one regular expression (called for every node). */
-function isIPv4(s: string): boolean {
-  return IPV4.test(s);
-}
-
-/** The IPv4 address BIRD uses for a node, or undefined. */
+/**
+ * The IPv4 address BIRD uses for a node: `projectcalico.org/IPv4Address` only (libcalico-go's KDD node
+ * conversion reads nothing else; a node without it renders "IPv4 disabled on this node" and no BGP protocols,
+ * and other nodes render no sessions to it). The InternalIP is never used: checked against confd in
+ * test/integration/confd.test.ts.
+ */
 export function nodeIPv4(n: NodeInfo): string | undefined {
   const raw = n.bgp.ipv4Address;
-  if (raw !== undefined) {
-    const slash = raw.indexOf('/');
-    const addr = (slash < 0 ? raw : raw.slice(0, slash)).trim();
-    return isIPv4(addr) ? addr : undefined;
-  }
-  return n.internalIP !== undefined && isIPv4(n.internalIP) ? n.internalIP : undefined;
+  if (raw === undefined) return undefined;
+  const slash = raw.indexOf('/');
+  const addr = (slash < 0 ? raw : raw.slice(0, slash)).trim();
+  return isStrictIPv4(addr) ? addr : undefined;
 }
 
 export function calicoMinorOf(s: ClusterSnapshot): number {
@@ -63,9 +63,13 @@ export function calicoMinorOf(s: ClusterSnapshot): number {
   return v.minor;
 }
 
+/** Whether calico-node runs BIRD on the node: Linux (or unknown), not virtual-kubelet, with a BGP address. */
+export function runsBird(n: NodeInfo): boolean {
+  return (n.os === 'linux' || n.os === 'unknown') && !n.virtualKubelet && nodeIPv4(n) !== undefined;
+}
+
 export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
   const ip = nodeIPv4(n);
-  const linux = n.os === 'linux' || n.os === 'unknown';
   return {
     name: n.name,
     ip,
@@ -73,7 +77,7 @@ export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
     clusterId: n.bgp.rrClusterId,
     labels: n.calicoLabels,
     zone: n.zone,
-    participates: linux && !n.virtualKubelet && ip !== undefined,
+    participates: runsBird(n),
   };
 }
 

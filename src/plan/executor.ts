@@ -169,7 +169,7 @@ export async function checkPermissions(
     );
   if (denied.length) {
     throw new CliError(
-      `user "${api.http.cfg.userName ?? api.http.cfg.impersonateUser ?? '?'}" may not ${denied.join(', ')}`,
+      `user "${api.http.cfg.impersonateUser ?? api.http.cfg.userName ?? '?'}" may not ${denied.join(', ')}`,
       ExitCode.CLUSTER,
       {
         changed: 'nothing was changed (permissions are checked before the first write)',
@@ -480,23 +480,37 @@ export class Executor {
         !p.metadata.annotations?.['kubernetes.io/config.mirror'] &&
         !p.metadata['deletionTimestamp'],
     );
-    const deadline = Date.now() + 5 * 60_000;
+    const deadline = Date.now() + (this.opts.timeoutMs ?? 5 * 60_000);
     for (const p of evictable) {
+      const who = `${p.metadata.namespace}/${p.metadata.name}`;
+      let blockedSince = 0;
       for (;;) {
         try {
           await this.api.evict(p.metadata.name, p.metadata.namespace ?? '', { dryRun: this.dry });
           break;
         } catch (e) {
           if (e instanceof ApiError && e.status === 404) break;
-          if (e instanceof ApiError && e.status === 429 && Date.now() < deadline) {
-            this.opts.status(
-              `drain ${node}: ${p.metadata.namespace}/${p.metadata.name} blocked by a PodDisruptionBudget; retrying`,
+          if (!(e instanceof ApiError && e.status === 429)) throw e;
+          if (!blockedSince) {
+            blockedSince = Date.now();
+            this.opts.log(
+              `  drain ${node}: evicting ${who} is blocked by a PodDisruptionBudget; retrying for up to ${formatDuration(Math.max(0, deadline - Date.now()))}`,
             );
-            await sleep(5000);
-            this.checkInterrupt();
-            continue;
           }
-          throw e;
+          if (Date.now() >= deadline) {
+            throw new CliError(
+              `drain ${node}: a PodDisruptionBudget still blocks evicting ${who} after ${formatDuration(Date.now() - blockedSince)}`,
+              ExitCode.CLUSTER,
+              {
+                hints: [`check: kubectl get pdb -n ${p.metadata.namespace}; or plan without --drain`],
+              },
+            );
+          }
+          this.opts.status(
+            `drain ${node}: ${who} blocked by a PodDisruptionBudget (${formatDuration(Date.now() - blockedSince)})`,
+          );
+          await sleep(Math.min(5000, Math.max(100, deadline - Date.now())));
+          this.checkInterrupt();
         }
       }
     }

@@ -2,6 +2,7 @@
  * Route-reflector eligibility and recommendation. Pure and deterministic: the same snapshot and options
  * always give the same choice, each with its reason.
  */
+import { nodeIPv4 } from '../bgp/state.js';
 import { CORDON_ANNOTATION } from '../plan/simulate.js';
 import { formatBytes } from '../model/quantity.js';
 import type { ClusterSnapshot, NodeInfo } from '../model/types.js';
@@ -79,7 +80,7 @@ export function ineligibility(n: NodeInfo): string[] {
   if (n.labels[OPT_OUT_LABEL] === 'never') why.push(`opted out (${OPT_OUT_LABEL}=never)`);
   if (n.os !== 'linux') why.push(`not Linux (${n.os})`);
   if (n.virtualKubelet) why.push('virtual-kubelet node');
-  if (!n.bgp.ipv4Address && !n.internalIP) why.push('no IPv4 address (calico-node not running?)');
+  if (!nodeIPv4(n)) why.push('no projectcalico.org/IPv4Address (calico-node has not configured BGP on it)');
   return why;
 }
 

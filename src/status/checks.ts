@@ -3,6 +3,7 @@
  * from the BGP model (src/bgp/findings.ts); Typha findings from src/typha/analysis.ts.
  */
 import { parseSelectorCached } from '../bgp/selector.js';
+import { nodeIPv4, runsBird } from '../bgp/state.js';
 import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
 import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
@@ -40,13 +41,9 @@ function safeMatches(selector: string | undefined, labels: Record<string, string
   }
 }
 
-function nodeIP(n: NodeInfo): string | undefined {
-  return n.bgp.ipv4Address?.split('/')[0] ?? n.internalIP;
-}
-
 /** Whether some BGPPeer gives this node a session as the remote side or as the local side. */
 export function peersSelectingNode(s: ClusterSnapshot, n: NodeInfo): BgpPeerInfo[] {
-  const ip = nodeIP(n);
+  const ip = nodeIPv4(n);
   return s.bgpPeers.filter((p) => {
     const remote =
       (p.peerSelector !== undefined && safeMatches(p.peerSelector, n.calicoLabels)) ||
@@ -89,7 +86,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
 
   if (applies) {
     // 1. full mesh on a large cluster
-    const bgpNodes = nodes.filter((n) => !n.virtualKubelet).length;
+    const bgpNodes = nodes.filter(runsBird).length;
     if (bgp.meshEnabled && bgpNodes > MESH_NODE_THRESHOLD) {
       const sessions = (bgpNodes * (bgpNodes - 1)) / 2;
       out.push({

@@ -183,13 +183,12 @@ export interface RenderedNode {
 }
 
 let runDir: string | undefined;
-function confdRunDir(): string {
+/** A temp dir for renders without `dir`, removed when the process exits. */
+function defaultRunDir(): string {
   if (!runDir) {
     runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-confd-'));
     const dir = runDir;
-    process.once('exit', () => {
-      if (process.env['CALICO_TUNE_KEEP_CONFD'] !== '1') fs.rmSync(dir, { recursive: true, force: true });
-    });
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   }
   return runDir;
 }
@@ -199,18 +198,22 @@ let seq = 0;
 /**
  * Runs confd once per node (`NODENAME=<node> confd -onetime -sync-only`, the kubernetes datastore) and returns
  * the bird.cfg it rendered for each. Each run gets its own conf.d (bird.toml with `dest` in a temp dir; the
- * other templates are not rendered) next to a link to the module's templates. Throws with confd's log when a
- * run fails or times out. The files stay under $TMPDIR/calico-tune-confd-* with CALICO_TUNE_KEEP_CONFD=1.
+ * other templates are not rendered) next to a link to the module's templates, under `dir` (e.g. the control
+ * plane's state dir, so the files go and stay with it) or a temp dir removed at exit:
+ * `<dir>/<n>-<label>/<node>/{bird.cfg,confd.log}`. Throws with confd's log when a run fails or times out.
  */
 export async function renderBirdConfigs(
   kubeconfig: string,
   nodes: readonly string[],
-  opts: { concurrency?: number; timeoutMs?: number; label?: string } = {},
+  opts: { concurrency?: number; timeoutMs?: number; label?: string; dir?: string } = {},
 ): Promise<Map<string, RenderedNode>> {
   const confd = confdPath();
   const src = confdTemplatesDir();
   const toml = fs.readFileSync(path.join(src.dir, 'conf.d', 'bird.toml'), 'utf8');
-  const base = path.join(confdRunDir(), `${String(++seq).padStart(3, '0')}-${opts.label ?? 'render'}`);
+  const base = path.join(
+    opts.dir ?? defaultRunDir(),
+    `${String(++seq).padStart(3, '0')}-${opts.label ?? 'render'}`,
+  );
   const out = new Map<string, RenderedNode>();
   await mapLimit([...nodes], opts.concurrency ?? 6, async (node) => {
     const dir = path.join(base, node);

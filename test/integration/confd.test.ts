@@ -14,6 +14,7 @@
  * Needs calicoctl/confd (`CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh`); fails, never skips, without them.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
 import { computeTopology, expectedPeers, type ExpectedPeer } from '../../src/bgp/topology.js';
 import { KubeApi } from '../../src/kube/api.js';
@@ -399,33 +400,11 @@ const CASES: Case[] = [
       const f = new Fixture({ nodes: 7, zones: 3, windows: 1, virtualKubelet: 1 });
       return f.annotate(f.workers().at(-1)!, ANN_IPV4, undefined);
     },
+    // The model uses only projectcalico.org/IPv4Address, as libcalico-go's KDD node conversion does
+    // (K8sNodeToCalico: bgpSpec.IPv4Address = getAnnotation(k8sNode, nodeBgpIpv4AddrAnnotation, ...)): a node
+    // without it gets "# IPv4 disabled on this node." and no protocols, and nobody peers with it. (This fixture
+    // found the model's former InternalIP fallback, which made `rr promote` wait for sessions that never come.)
     counts: { mesh: 12, node: 0, global: 0, rrClient: 0 },
-    modelGaps: (f) => {
-      // MODEL GAP (reported): the model falls back to a node's InternalIP when projectcalico.org/IPv4Address is
-      // missing (src/bgp/state.ts nodeIPv4). confd does not: with the kubernetes datastore a node's BGP address is
-      // only that annotation (libcalico-go lib/backend/k8s/resources/node.go K8sNodeToCalico:
-      // `bgpSpec.IPv4Address = getAnnotation(k8sNode, nodeBgpIpv4AddrAnnotation, ...)`), bird.cfg.template renders
-      // `Mesh_` only `if exists $onode_ip_key`, and a node without it gets `# IPv4 disabled on this node.` and no
-      // protocols at all. So the model adds mesh protocols to the three nodes without the annotation ("down" ones
-      // to the Windows and virtual-kubelet nodes, established ones to the Linux node), and gives the Linux node
-      // a full mesh of its own, none of which confd renders.
-      const os = (n: Obj): string => n.metadata.labels?.['kubernetes.io/os'] ?? '';
-      const vk = (n: Obj): boolean => n.metadata.labels?.['type'] === 'virtual-kubelet';
-      const annotated = (n: Obj): boolean => n.metadata.annotations?.[ANN_IPV4] !== undefined;
-      const modelIp = (n: Obj): string =>
-        annotated(n)
-          ? f.ip(n.metadata.name)
-          : (n['status'] as { addresses: { type: string; address: string }[] }).addresses.find(
-              (a) => a.type === 'InternalIP',
-            )!.address;
-      const all = f.nodes();
-      const modelParticipants = all.filter((n) => os(n) === 'linux' && !vk(n));
-      return modelParticipants.flatMap((n) =>
-        all
-          .filter((o) => o !== n && !(annotated(n) && annotated(o)))
-          .map((o) => `${n.metadata.name}: model only "${modelIp(o)} mesh as 64512"`),
-      );
-    },
   },
 ];
 
@@ -470,7 +449,7 @@ async function compare(cp: ControlPlane, label: string): Promise<Comparison> {
   const names = nodes.map((n) => n.metadata.name).sort();
 
   const t0 = performance.now();
-  const rendered = await renderBirdConfigs(kubeconfig, names, { label });
+  const rendered = await renderBirdConfigs(kubeconfig, names, { label, dir: path.join(cp.dir, 'confd') });
   const renderMs = Math.round(performance.now() - t0);
 
   const http = new KubeHttp(resolveKubeconfig({ kubeconfig }));
@@ -663,7 +642,12 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     await cp.reset();
     await cp.apply(f.objects);
     const runs = await Promise.all(
-      Array.from({ length: 6 }, () => renderBirdConfigs(cp.kubeconfig('admin'), [a], { label: 'same-pass' })),
+      Array.from({ length: 6 }, () =>
+        renderBirdConfigs(cp.kubeconfig('admin'), [a], {
+          label: 'same-pass',
+          dir: path.join(cp.dir, 'confd'),
+        }),
+      ),
     );
     const seen = runs.map((r) => parseBirdConfig(r.get(a)!.birdCfg).protocols.map(confdKey).join(', '));
     const byIp = `${f.ip(b)} node as 65001`;

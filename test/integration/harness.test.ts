@@ -78,6 +78,10 @@ const MATRIX: [Access, boolean, boolean][] = [
   ]),
   [{ verb: 'get', resource: 'installations', group: 'operator.tigera.io' }, true, true],
   [{ verb: 'patch', resource: 'installations', group: 'operator.tigera.io' }, false, false],
+  // --drain works on the node's pods in any namespace
+  [{ verb: 'list', resource: 'pods' }, true, false],
+  [{ verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }, true, false],
+  [{ verb: 'delete', resource: 'pods', namespace: 'default' }, false, false],
   ...['calico-system', 'kube-system'].flatMap((namespace): [Access, boolean, boolean][] => [
     [{ verb: 'get', resource: 'deployments', group: 'apps', namespace }, true, true],
     [{ verb: 'get', resource: 'daemonsets', group: 'apps', namespace }, true, true],

@@ -12,6 +12,7 @@ import {
   USERS,
   waitFor,
   type ControlPlane,
+  type Obj,
   type Simulator,
 } from '../harness/index.js';
 import {
@@ -369,5 +370,111 @@ describe('rr prompts in a terminal', function () {
     const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: cp.kubeconfig('plugin') });
     assert.equal(rb.code, 0, rb.stderr);
     assert.deepEqual(await world(cp), before);
+  });
+});
+
+describe('rr promote --drain', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let sim: Simulator | undefined;
+  before(async () => {
+    cp = await controlPlane();
+  });
+  after(async () => {
+    await sim?.stop();
+  });
+
+  it('evicts the node’s pods through the Eviction API, leaving DaemonSet and other nodes’ pods alone', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const [node, other] = [(await nodeNames(cp))[3]!, (await nodeNames(cp))[4]!];
+    const pod = (name: string, nodeName: string, daemonSet = false): Obj => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'default',
+        ...(daemonSet
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: 'apps/v1',
+                  kind: 'DaemonSet',
+                  name: 'ds',
+                  uid: '6a4b9d0e-0000-4000-8000-000000000001',
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
+      },
+      spec: { nodeName, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+    });
+    await cp.apply([
+      pod('app-1', node),
+      pod('app-2', node),
+      pod('ds-1', node, true),
+      pod('elsewhere', other),
+    ]);
+    const mark = cp.audit.mark();
+    const r = await runCli(['rr', 'promote', node, '--drain', '--yes'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    // every pod on the node but the DaemonSet's: ours, and a Typha pod if one runs there (its PDB allows one)
+    const evictions = (
+      await cp.audit.writesSince(mark, { user: USERS.plugin.name, verbs: ['create'] })
+    ).filter((e) => e.objectRef?.subresource === 'eviction' && e.responseStatus?.code === 201);
+    const evicted = evictions.map((e) => e.objectRef?.name ?? '').sort();
+    assert.ok(evicted.includes('app-1') && evicted.includes('app-2'), evicted.join(', '));
+    assert.ok(!evicted.includes('ds-1') && !evicted.includes('elsewhere'), evicted.join(', '));
+    assert.ok(
+      evicted.every((n) => ['app-1', 'app-2'].includes(n) || n.startsWith('calico-typha-')),
+      evicted.join(', '),
+    );
+    assert.match(r.stderr, new RegExp(`drained ${node}: evicted ${evicted.length} pod\\(s\\)`));
+    assert.deepEqual(rrs(await world(cp)), [node]);
+  });
+
+  it('stops when a PodDisruptionBudget keeps blocking, and the recorded plan can be rolled back', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    await sim?.stop();
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[4]!;
+    const before = await world(cp);
+    await cp.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'precious', namespace: 'default', labels: { app: 'precious' } },
+        spec: { nodeName: node, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+        // a running, ready pod: pending or unready pods may be evicted whatever the budget says
+        status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+      {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'precious', namespace: 'default' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'precious' } } },
+        status: {
+          observedGeneration: 1,
+          disruptionsAllowed: 0,
+          currentHealthy: 1,
+          desiredHealthy: 1,
+          expectedPods: 1,
+        },
+      },
+    ]);
+    const r = await runCli(['rr', 'promote', node, '--drain', '--yes', '--timeout', '3s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /evicting default\/precious is blocked by a PodDisruptionBudget/);
+    assert.match(r.stderr, /--rollback/);
+    const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: cp.kubeconfig('plugin') });
+    assert.equal(rb.code, 0, rb.stderr);
+    const after = await world(cp);
+    assert.deepEqual(after.nodes, before.nodes);
+    assert.deepEqual(after.peers, before.peers);
   });
 });

@@ -47,7 +47,6 @@ export interface RequestOptions {
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json';
-export const JSON_PATCH = 'application/json-patch+json';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 

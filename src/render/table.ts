@@ -39,7 +39,3 @@ export function kv(pairs: [string, string][], indent = 2): string {
   const w = Math.max(0, ...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${' '.repeat(indent)}${c.gray(k.padEnd(w))}  ${v}`).join('\n');
 }
-
-export function heading(s: string): string {
-  return c.bold(s);
-}

@@ -160,6 +160,20 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       }
     }
 
+    // 4b. an explicitly empty selector: the BGPPeer applies to every node (often the YAML trap: an unquoted
+    // `nodeSelector: !has(x)` is a YAML tag, which Go's YAML decodes to "")
+    for (const p of s.bgpPeers) {
+      const empty = (['nodeSelector', 'peerSelector'] as const).filter((f) => p.spec[f] === '');
+      if (!empty.length) continue;
+      out.push({
+        code: 'BGP_PEER_EMPTY_SELECTOR',
+        severity: 'warning',
+        message: `BGPPeer ${p.name} has an empty ${empty.join(' and ')}: ${empty.includes('nodeSelector') ? 'it applies to every node (a global peer)' : 'Calico ignores it and uses peerIP'}; an unquoted "!has(...)" in YAML decodes to "" exactly like this`,
+        objects: [{ kind: 'BGPPeer', name: p.name }],
+        fix: `quote the selector in the YAML (nodeSelector: "!has(route-reflector)") and re-apply, or remove the field`,
+      });
+    }
+
     // 5. mesh off and nothing replaces it
     if (!bgp.meshEnabled && s.bgpPeers.length === 0) {
       out.push({

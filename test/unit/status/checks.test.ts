@@ -118,6 +118,23 @@ describe('status/checks', () => {
     });
   });
 
+  describe('BGP_PEER_EMPTY_SELECTOR', () => {
+    it('fires for an explicitly empty nodeSelector (the unquoted !has(...) YAML trap)', () => {
+      const s = snap(healthy, (items) => {
+        find(items, 'BGPPeer').spec!['nodeSelector'] = '';
+      });
+      const f = finding(s, 'BGP_PEER_EMPTY_SELECTOR');
+      assert.match(f.message, /applies to every node/);
+    });
+    it('stays quiet when the selector is set, or absent', () => {
+      assert.ok(!codes(snap(healthy)).includes('BGP_PEER_EMPTY_SELECTOR'));
+      const s = snap(healthy, (items) => {
+        delete find(items, 'BGPPeer').spec!['nodeSelector'];
+      });
+      assert.ok(!codes(s).includes('BGP_PEER_EMPTY_SELECTOR'));
+    });
+  });
+
   describe('MESH_FIELDS_WITH_MESH_OFF', () => {
     it('fires when nodeMeshPassword or nodeMeshMaxRestartTime is set with the mesh off', () => {
       const s = snap(healthy, (items) => {

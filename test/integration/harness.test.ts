@@ -101,8 +101,8 @@ const MATRIX: [Access, boolean, boolean][] = [
       verb === 'get',
     ]),
   ]),
-  // nothing namespaced outside the Calico namespaces
-  [{ verb: 'list', resource: 'pods', namespace: 'default' }, false, false],
+  // nothing namespaced outside the Calico namespaces (but --drain's cluster-wide pod list)
+  [{ verb: 'list', resource: 'pods', namespace: 'default' }, true, false], // --drain lists a node's pods in every namespace
   [{ verb: 'create', resource: 'leases', group: 'coordination.k8s.io', namespace: 'default' }, false, false],
   [{ verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io' }, true, true],
 ];

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, type RunResult } from './exec.js';
 import { mapLimit } from './kube.js';
-import { MissingToolsError, REPO_ROOT } from './tools.js';
+import { MissingToolsError, REPO_ROOT, toolsDirFromBuildScript } from './tools.js';
 
 /** The Calico release calicoctl and confd are built from (tools/build.sh CALICO_VERSION). */
 export const CALICO_TOOLS_VERSION = 'v3.31.0';
@@ -33,24 +33,7 @@ let binCache: string | undefined;
  */
 export function calicoToolsBinDir(): string {
   if (binCache) return binCache;
-  let dir = process.env['CALICO_TUNE_BIN_DIR'];
-  if (!dir) {
-    try {
-      dir = execFileSync(path.join(REPO_ROOT, 'tools', 'build.sh'), ['--dir'], {
-        encoding: 'utf8',
-        env: { ...process.env, CALICO_TUNE_BUILD_CALICOCTL: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-        .trim()
-        .split('\n')
-        .pop();
-    } catch (e) {
-      throw new MissingToolsError(
-        `${BUILD_CALICO_TOOLS} --dir failed (${(e as Error).message.split('\n')[0]}); is Go installed? ` +
-          `Run ${BUILD_CALICO_TOOLS} to build calicoctl and confd (see docs/testing.md).`,
-      );
-    }
-  }
+  const dir = toolsDirFromBuildScript(BUILD_CALICO_TOOLS);
   const missing = CALICO_BINARIES.filter((b) => {
     try {
       fs.accessSync(path.join(dir ?? '', b), fs.constants.X_OK);

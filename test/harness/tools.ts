@@ -34,27 +34,34 @@ export class MissingToolsError extends Error {
 let binDirCache: string | undefined;
 
 /**
+ * The tools' bin dir: $CALICO_TUNE_BIN_DIR, else what `tools/build.sh --dir` prints (one cache key for every
+ * tool, calicoctl and confd included). `command` names the build command in the error.
+ */
+export function toolsDirFromBuildScript(command: string): string | undefined {
+  const fromEnv = process.env['CALICO_TUNE_BIN_DIR'];
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync(path.join(REPO_ROOT, 'tools', 'build.sh'), ['--dir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split('\n')
+      .pop();
+  } catch (e) {
+    throw new MissingToolsError(
+      `${command} --dir failed (${(e as Error).message.split('\n')[0]}); is Go installed? See docs/testing.md`,
+    );
+  }
+}
+
+/**
  * The directory with etcd, kube-apiserver, kubectl and kubectl-krew: $CALICO_TUNE_BIN_DIR, else what
  * `tools/build.sh --dir` prints. Throws MissingToolsError (with the command to run) when any is missing.
  */
 export function binDir(): string {
   if (binDirCache) return binDirCache;
-  let dir = process.env['CALICO_TUNE_BIN_DIR'];
-  if (!dir) {
-    try {
-      dir = execFileSync(path.join(REPO_ROOT, 'tools', 'build.sh'), ['--dir'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-        .trim()
-        .split('\n')
-        .pop();
-    } catch (e) {
-      throw new MissingToolsError(
-        `tools/build.sh --dir failed (${(e as Error).message.split('\n')[0]}); is Go installed? See docs/testing.md`,
-      );
-    }
-  }
+  const dir = toolsDirFromBuildScript('tools/build.sh');
   const missing = REQUIRED_BINARIES.filter((b) => !fs.existsSync(path.join(dir!, b)));
   if (!dir || missing.length) {
     throw new MissingToolsError(

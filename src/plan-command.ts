@@ -94,7 +94,7 @@ export abstract class PlanCommand extends BaseCommand {
     }
     if (flags.resume || flags.rollback) {
       if (dryRun !== 'none') throw usageError('--resume/--rollback cannot be combined with --dry-run');
-      return this.execute(undefined, flags, flags.resume ? 'resume' : 'rollback');
+      return this.execute(undefined, flags, timeoutMs, flags.resume ? 'resume' : 'rollback');
     }
 
     let snapshot: ClusterSnapshot | undefined;
@@ -134,7 +134,7 @@ export abstract class PlanCommand extends BaseCommand {
     }
     if (!this.machineOutput)
       await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
-    await this.execute(plan, flags, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
+    await this.execute(plan, flags, timeoutMs, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
   }
 
   private async printPlan(
@@ -161,21 +161,18 @@ export abstract class PlanCommand extends BaseCommand {
   private async execute(
     plan: Plan | undefined,
     flags: PlanFlags,
+    timeoutMs: number,
     mode: 'fresh' | 'resume' | 'rollback',
     dryRun: 'none' | 'server' = 'none',
     live?: ClusterSnapshot,
   ): Promise<void> {
     const api = await this.kube();
-    const [{ Executor }, { holderIdentity }, prompt, { parseDurationMs }, { nodeIPv4 }] = await Promise.all([
+    const [{ Executor }, { holderIdentity }, prompt, { nodeIPv4 }] = await Promise.all([
       import('./plan/executor.js'),
       import('./kube/journal.js'),
       import('./prompt/index.js'),
-      import('./model/duration.js'),
       import('./bgp/state.js'),
     ]);
-    const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0)
-      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
     const snapshot =
       live ?? (mode !== 'fresh' || dryRun === 'server' ? await this.loadSnapshot(undefined) : undefined);
     const tty = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb';
@@ -203,15 +200,20 @@ export abstract class PlanCommand extends BaseCommand {
       resumeHint: this.resumeHint(),
       timeoutMs: flags.timeout !== '10m' ? timeoutMs : undefined,
       live: mode === 'fresh' && dryRun === 'none' ? live : undefined,
-      expectedPeers: async (node) => {
+      expectedPeers: async (nodes) => {
         const [{ bgpStateFromSnapshot }, { computeTopology, expectedPeers }] = await Promise.all([
           import('./bgp/state.js'),
           import('./bgp/topology.js'),
         ]);
-        const s = await this.loadSnapshot(undefined);
-        return expectedPeers(computeTopology(bgpStateFromSnapshot(s)), node)
-          .filter((p) => p.established)
-          .map((p) => p.peerIP);
+        const t = computeTopology(bgpStateFromSnapshot(await this.loadSnapshot(undefined)));
+        return new Map(
+          nodes.map((n) => [
+            n,
+            expectedPeers(t, n)
+              .filter((p) => p.established)
+              .map((p) => p.peerIP),
+          ]),
+        );
       },
       ipToName: snapshot ? new Map(snapshot.nodes.map((n) => [nodeIPv4(n) ?? '', n.name])) : undefined,
     });

@@ -39,7 +39,7 @@ export interface ExecuteOptions {
   /** Live snapshot, for fresh runs (stale-plan check). */
   live?: ClusterSnapshot | undefined;
   /** Computes expected peers per node when a gate does not carry them (the model on the live state). */
-  expectedPeers?: ((node: string) => Promise<string[]>) | undefined;
+  expectedPeers?: ((nodes: string[]) => Promise<Map<string, string[]>>) | undefined;
   pollMs?: number | undefined;
   /** IP -> node name, for readable progress. */
   ipToName?: Map<string, string> | undefined;
@@ -523,10 +523,14 @@ export class Executor {
     const timeout = this.opts.timeoutMs ?? parseDurationMs(gate.timeout) ?? 600_000;
     const deadline = Date.now() + timeout;
     const expected = new Map<string, string[]>();
-    for (const node of gate.nodes) {
-      const e = gate.expect[node];
-      expected.set(node, e?.peerIPs ?? (this.opts.expectedPeers ? await this.opts.expectedPeers(node) : []));
-    }
+    const unlisted = gate.nodes.filter((n) => !gate.expect[n]?.peerIPs);
+    // gates over 1,000 peers carry only counts: one read of the live state answers for all their nodes
+    const fromModel =
+      unlisted.length && this.opts.expectedPeers
+        ? await this.opts.expectedPeers(unlisted)
+        : new Map<string, string[]>();
+    for (const node of gate.nodes)
+      expected.set(node, gate.expect[node]?.peerIPs ?? fromModel.get(node) ?? []);
     let useBird = !(await this.observer!.ensure(gate.nodes));
     const firstAt = Date.now();
     let lastLog = 0;

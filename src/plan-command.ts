@@ -6,7 +6,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from './base-command.js';
 import { CliError, ExitCode, usageError } from './errors.js';
 import type { ClusterSnapshot } from './model/types.js';
-import type { ExecuteResult } from './plan/executor.js';
+import type { ExecuteResult } from './executor/executor.js';
 import type { Plan } from './plan/types.js';
 import { c } from './render/color.js';
 
@@ -100,7 +100,7 @@ export abstract class PlanCommand extends BaseCommand {
     let snapshot: ClusterSnapshot | undefined;
     let plan: Plan;
     if ('file' in build) {
-      const { readPlanFile } = await import('./plan/file.js');
+      const { readPlanFile } = await import('./kube/files.js');
       plan = readPlanFile(build.file);
       // the live state: stale-plan check before the first write, and the Calico API mode
       if (dryRun !== 'client' && !toScript) snapshot = await this.loadSnapshot(undefined);
@@ -146,7 +146,7 @@ export abstract class PlanCommand extends BaseCommand {
     let text: string;
     if (format === 'script') {
       const { planToScript } = await import('./plan/script.js');
-      const { calicoApiVersion } = await import('./kube/resources.js');
+      const { calicoApiVersion } = await import('./model/resources.js');
       text = planToScript(plan, calicoApiVersion(snapshot?.calico.apiMode ?? 'crd.projectcalico.org/v1'));
     } else if (format === 'json' || format === 'yaml') {
       const { toJson, toYaml } = await import('./render/output.js');
@@ -168,7 +168,7 @@ export abstract class PlanCommand extends BaseCommand {
   ): Promise<void> {
     const api = await this.kube();
     const [{ Executor }, { holderIdentity }, prompt, { nodeIPv4 }] = await Promise.all([
-      import('./plan/executor.js'),
+      import('./executor/executor.js'),
       import('./kube/journal.js'),
       import('./prompt/index.js'),
       import('./bgp/state.js'),

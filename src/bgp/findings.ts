@@ -8,7 +8,7 @@
  * - BGP_PEER_SELECTOR_INVALID (critical): a selector Calico cannot parse (confd skips the BGPPeer).
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
-import { type Finding, firstRefs, nodeRef } from '../status/finding.js';
+import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 import { parseSelectorCached } from './selector.js';
 import { bgpStateFromSnapshot, type BgpState } from './state.js';
 import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';

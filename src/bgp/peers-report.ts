@@ -1,6 +1,6 @@
 /** `bgp peers`: the live sessions of some nodes compared with what the BGP model expects. Pure. */
 import type { ClusterSnapshot } from '../model/types.js';
-import type { ObservedNode } from '../plan/gates.js';
+import type { ObservedNode } from '../model/observed.js';
 import { bgpStateFromSnapshot } from './state.js';
 import { computeTopology, expectedPeers, type Topology } from './topology.js';
 

@@ -97,3 +97,8 @@ export function withNodesDown(state: BgpState, names: Iterable<string>): BgpStat
   const down = new Set(names);
   return { ...state, nodes: state.nodes.map((n) => (down.has(n.name) ? { ...n, participates: false } : n)) };
 }
+
+/** True when BGP (BIRD) is in use or may be (unknown backend). */
+export function bgpApplies(s: ClusterSnapshot): boolean {
+  return s.calico.networkingBackend === 'bird' || s.calico.networkingBackend === 'unknown';
+}

@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../model/types.js';
 import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
-import { collectionPath, objectPath, type ResourceType } from './resources.js';
+import { collectionPath, objectPath, type ResourceType } from '../model/resources.js';
 
 export interface ListOptions {
   namespace?: string | undefined;

@@ -4,7 +4,7 @@
  * returned with the missing nodes named.
  */
 import type { CalicoApiMode } from '../model/types.js';
-import type { ObservedNode } from '../plan/gates.js';
+import type { ObservedNode } from '../model/observed.js';
 import type { KubeApi } from './api.js';
 import { birdclObserve, NodeStatusObserver } from './bgp-status.js';
 

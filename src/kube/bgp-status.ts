@@ -8,10 +8,10 @@
  */
 import { parseBirdProtocols } from '../model/birdcl.js';
 import type { CalicoApiMode, KubeObject } from '../model/types.js';
-import type { ObservedNode } from '../plan/gates.js';
+import type { ObservedNode } from '../model/observed.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
-import { calicoType, Pod } from './resources.js';
+import { calicoType, Pod } from '../model/resources.js';
 
 export const STATUS_PREFIX = 'calico-tune-';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' };

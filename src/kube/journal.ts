@@ -11,7 +11,7 @@ import type { KubeObject } from '../model/types.js';
 import type { Plan } from '../plan/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
-import { Lease } from './resources.js';
+import { Lease } from '../model/resources.js';
 
 export const LEASE_NAME = 'calico-tune';
 const ANN_PLAN = 'calico-tune.io/plan';

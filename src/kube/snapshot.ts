@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import yaml from 'js-yaml';
+import { readInputFile } from './files.js';
 import { CliError, usageError } from '../errors.js';
 import {
   parseSnapshot,
@@ -14,7 +15,7 @@ import {
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { KubeApi } from './api.js';
 import { ApiError } from './http.js';
-import * as R from './resources.js';
+import * as R from '../model/resources.js';
 
 export interface LiveReadOptions {
   context?: string | undefined;
@@ -100,12 +101,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
 
 /** Reads a snapshot file (kubectl List, YAML or JSON; also a multi-document YAML stream of objects). */
 export function readSnapshotFile(path: string): ClusterSnapshot {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read snapshot file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readInputFile(path, 'snapshot file');
   let docs: unknown[];
   try {
     // JSON is YAML, but JSON.parse is ~10x faster on large snapshots

@@ -23,7 +23,8 @@ import {
   requireNodes,
   validateClusterId,
 } from '../rr/plan.js';
-import { bgpApplies, isRouteReflector, MESH_NODE_THRESHOLD } from '../status/checks.js';
+import { bgpApplies } from '../bgp/state.js';
+import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD } from '../model/calico.js';
 
 export interface MigrateOptions {
   to: 'route-reflectors' | 'mesh';
@@ -240,7 +241,7 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount > MESH_NODE_THRESHOLD) {
     warnings.push(
-      `the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${((nodeCount * (nodeCount - 1)) / 2).toLocaleString('en-US')} sessions`,
+      `the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${fullMeshSessions(nodeCount).toLocaleString('en-US')} sessions`,
     );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);

@@ -6,6 +6,7 @@
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, expectedPeers, routeReflectors, type Topology } from '../bgp/topology.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { fullMeshSessions } from '../model/calico.js';
 import { fingerprint, nodeSetHash } from './fingerprint.js';
 import { inverseMergePatch } from './merge-patch.js';
 import { applyStepToObjects, reparse, simulate, verdictOf } from './simulate.js';
@@ -277,7 +278,7 @@ export class PlanBuilder {
         sessions: {
           before: initial.sessions,
           after: verdicts.length ? verdicts[verdicts.length - 1]!.sessions : initial.sessions,
-          fullMesh: (participating * (participating - 1)) / 2,
+          fullMesh: fullMeshSessions(participating),
         },
         verification: {
           ok: !failed,

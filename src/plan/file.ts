@@ -1,5 +1,4 @@
-/** Reading a saved plan (YAML or JSON, as `-o yaml|json` printed it). Bad files are usage errors (exit 2). */
-import fs from 'node:fs';
+/** Parsing a saved plan (YAML or JSON, as `-o yaml|json` printed it). Bad files are usage errors (exit 2). Pure: the file is read by kube/files.ts. */
 import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
 import { PLAN_API_VERSION, type Plan } from './types.js';
@@ -36,14 +35,4 @@ export function parsePlan(text: string, origin: string): Plan {
     if (!Array.isArray(s.undo)) throw usageError(`${origin}: step ${s.id} has no undo list`);
   });
   return p as Plan;
-}
-
-export function readPlanFile(path: string): Plan {
-  let text: string;
-  try {
-    text = fs.readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read plan file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parsePlan(text, path === '-' ? 'the plan on stdin' : `plan file ${path}`);
 }

@@ -1,19 +1,6 @@
 /** Gate evaluation: does the observed BGP state satisfy what the plan expects? Pure. */
+import type { ObservedNode } from '../model/observed.js';
 import type { Gate } from './types.js';
-
-export interface ObservedPeer {
-  peerIP: string;
-  state: string;
-  type?: string | undefined;
-}
-
-export interface ObservedNode {
-  node: string;
-  /** Undefined while no status has been reported yet. */
-  peers?: ObservedPeer[] | undefined;
-  source: 'CalicoNodeStatus' | 'birdcl';
-  error?: string | undefined;
-}
 
 export interface NodeGateResult {
   node: string;

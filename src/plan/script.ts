@@ -4,7 +4,7 @@
  */
 import type { Gate, Plan, PlanObjectRef, Step } from './types.js';
 import { parseDurationMs } from '../model/duration.js';
-import { typeFor } from '../kube/resources.js';
+import { typeFor } from '../model/resources.js';
 import { CORDON_ANNOTATION } from './simulate.js';
 
 /** kubectl's fully qualified resource name for an object reference (`node`, `bgppeers.crd.projectcalico.org`). */

@@ -1,6 +1,6 @@
 /** Human rendering of the status report: one screen, most important first, findings last. */
 import type { StatusReport } from '../status/report.js';
-import type { Finding } from '../status/finding.js';
+import type { Finding } from '../model/finding.js';
 import { c, ok, severityColor, symbolFor } from './color.js';
 import { table } from './table.js';
 

@@ -18,17 +18,8 @@ import {
   routeReflectors,
   type Topology,
 } from '../bgp/topology.js';
+import { fullMeshSessions, reflectorSessions } from '../model/calico.js';
 import { kv, table } from './table.js';
-
-/** Sessions with R route reflectors that peer with every other node and with each other: R(n-R) + R(R-1)/2. */
-export function rrSessionCount(nodes: number, rrs: number): number {
-  const r = Math.min(Math.max(0, rrs), nodes);
-  return r * (nodes - r) + (r * (r - 1)) / 2;
-}
-
-export function fullMeshSessionCount(nodes: number): number {
-  return (nodes * (nodes - 1)) / 2;
-}
 
 export interface TopologyCounts {
   /** Nodes running BIRD. */
@@ -49,7 +40,7 @@ export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undef
   const r = opts.proposedRRs;
   return {
     nodes,
-    fullMesh: fullMeshSessionCount(nodes),
+    fullMesh: fullMeshSessions(nodes),
     current: node + ext,
     currentNodeSessions: node,
     currentExternalSessions: ext,
@@ -58,7 +49,7 @@ export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undef
         ? undefined
         : {
             routeReflectors: r,
-            sessions: rrSessionCount(nodes, r),
+            sessions: reflectorSessions(nodes, Math.min(Math.max(0, r), nodes)),
             perRouteReflector: Math.max(0, nodes - 1),
             perClient: r,
           },
@@ -292,7 +283,7 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
           `: ${fmt(g.members.length)} nodes`,
         ...(clique
           ? [
-              `${t.state.meshEnabled && t.classes[g.cls]!.meshMember ? 'full mesh' : 'all peered'}: ${fmt(fullMeshSessionCount(g.members.length))} sessions`,
+              `${t.state.meshEnabled && t.classes[g.cls]!.meshMember ? 'full mesh' : 'all peered'}: ${fmt(fullMeshSessions(g.members.length))} sessions`,
             ]
           : []),
       ],

@@ -3,7 +3,8 @@ import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, routeReflectors } from '../bgp/topology.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot } from '../model/types.js';
-import { configFindings, peersSelectingNode, RR_LABEL_KEYS } from '../status/checks.js';
+import { RR_LABEL_KEYS } from '../model/calico.js';
+import { configFindings, peersSelectingNode } from '../status/checks.js';
 
 export interface RrListEntry {
   node: string;

@@ -12,7 +12,7 @@ import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
-import { RR_LABEL_KEYS, isRouteReflector } from '../status/checks.js';
+import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { ineligibility } from './recommend.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';

@@ -6,7 +6,7 @@ import { nodeIPv4 } from '../bgp/state.js';
 import { CORDON_ANNOTATION } from '../plan/simulate.js';
 import { formatBytes } from '../model/quantity.js';
 import type { ClusterSnapshot, NodeInfo } from '../model/types.js';
-import { isRouteReflector } from '../status/checks.js';
+import { isRouteReflector } from '../model/calico.js';
 
 export const OPT_OUT_LABEL = 'calico-tune.io/route-reflector';
 const BAD_TAINTS = new Set([

@@ -3,30 +3,12 @@
  * from the BGP model (src/bgp/findings.ts); Typha findings from src/typha/analysis.ts.
  */
 import { parseSelectorCached } from '../bgp/selector.js';
-import { nodeIPv4, runsBird } from '../bgp/state.js';
+import { bgpApplies, nodeIPv4, runsBird } from '../bgp/state.js';
+import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD, RR_LABEL_KEYS } from '../model/calico.js';
 import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
 import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
-import { type Finding, firstRefs, nodeRef } from './finding.js';
-
-/** The seed's threshold: full mesh up to ~100 nodes, route reflectors above. */
-export const MESH_NODE_THRESHOLD = 100;
-
-/** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */
-export const RR_LABEL_KEYS = [
-  'route-reflector',
-  'calico-route-reflector',
-  'projectcalico.org/RouteReflectorClusterID',
-];
-
-export function isRouteReflector(n: NodeInfo): boolean {
-  return n.bgp.rrClusterId !== undefined;
-}
-
-/** True when BGP (BIRD) is in use or may be (unknown backend). */
-export function bgpApplies(s: ClusterSnapshot): boolean {
-  return s.calico.networkingBackend === 'bird' || s.calico.networkingBackend === 'unknown';
-}
+import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -88,7 +70,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     // 1. full mesh on a large cluster
     const bgpNodes = nodes.filter(runsBird).length;
     if (bgp.meshEnabled && bgpNodes > MESH_NODE_THRESHOLD) {
-      const sessions = (bgpNodes * (bgpNodes - 1)) / 2;
+      const sessions = fullMeshSessions(bgpNodes);
       out.push({
         code: 'FULL_MESH_LARGE_CLUSTER',
         severity: 'warning',

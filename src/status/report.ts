@@ -5,8 +5,10 @@ import { computeTopology, sessionCount } from '../bgp/topology.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode } from '../model/types.js';
 import { analyseTypha } from '../typha/analysis.js';
-import { bgpApplies, configFindings, isRouteReflector, nodeCounts } from './checks.js';
-import { type Finding, type Severity, sortFindings } from './finding.js';
+import { bgpApplies } from '../bgp/state.js';
+import { fullMeshSessions, isRouteReflector } from '../model/calico.js';
+import { configFindings, nodeCounts } from './checks.js';
+import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 
 export interface StatusReport {
   apiVersion: 'calico-tune/v1';
@@ -136,7 +138,7 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
         peerSelector: p.peerSelector ?? null,
         asNumber: p.asNumber ?? null,
       })),
-      sessions: { fullMesh: (participating * (participating - 1)) / 2, current: sessionCount(topo) },
+      sessions: { fullMesh: fullMeshSessions(participating), current: sessionCount(topo) },
     },
     ipPools: s.ipPools.map((p) => ({
       name: p.name,

@@ -4,7 +4,7 @@
  * Pure: no I/O (live metrics are read by src/kube/typha-metrics.ts and joined in src/typha/report.ts).
  */
 import type { ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
-import type { Finding } from '../status/finding.js';
+import type { Finding } from '../model/finding.js';
 import {
   manifestTyphaRange,
   MANIFEST_GUIDANCE_SOURCE,

@@ -3,7 +3,7 @@
  * `-o json|yaml` prints. Field names are stable (docs/json-output.md, "typha report").
  */
 import type { SnapshotSource } from '../model/types.js';
-import { type Finding, type Severity, sortFindings } from '../status/finding.js';
+import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 import { manifestTyphaRange, nextOperatorSteps, operatorTyphaReplicas } from './formula.js';
 import { TYPHA_PORT, type TyphaAnalysis, type TyphaInstallMode, type TyphaNodeCounts } from './analysis.js';
 import type { TyphaLiveMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { migrateFlags, migrationOptions } from '../../migrate/flags.js';
+import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { PlanCommand, planFlags } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 

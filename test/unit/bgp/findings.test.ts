@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { bgpFindings } from '../../../src/bgp/findings.js';
-import type { Finding } from '../../../src/status/finding.js';
+import type { Finding } from '../../../src/model/finding.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { snap } from '../helpers.js';

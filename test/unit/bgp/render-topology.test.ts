@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { computeTopology } from '../../../src/bgp/topology.js';
+import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import { setColor } from '../../../src/render/color.js';
 import {
-  fullMeshSessionCount,
   renderDot,
   renderMermaid,
   renderTopologyTable,
-  rrSessionCount,
   topologyCounts,
 } from '../../../src/render/topology.js';
 import { node, nodes, peer, rrCluster, state } from './helpers.js';
@@ -15,10 +14,10 @@ describe('render/topology', () => {
   before(() => setColor(false));
 
   it('session formulas: full mesh n(n-1)/2, route reflectors R(n-R) + R(R-1)/2', () => {
-    assert.equal(fullMeshSessionCount(100), 4950);
-    assert.equal(fullMeshSessionCount(1000), 499500);
-    assert.equal(rrSessionCount(1000, 3), 2994);
-    assert.equal(rrSessionCount(2, 5), 1);
+    assert.equal(fullMeshSessions(100), 4950);
+    assert.equal(fullMeshSessions(1000), 499500);
+    assert.equal(reflectorSessions(1000, 3), 2994);
+    assert.equal(reflectorSessions(2, 2), 1);
   });
 
   it('counts: full mesh vs now vs a proposed RR set', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { configFindings } from '../../../src/status/checks.js';
-import type { Finding } from '../../../src/status/finding.js';
+import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
 import type { ClusterSnapshot } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';

@@ -1,6 +1,6 @@
 /** The resource types the tool reads and writes, and their REST paths. No I/O. */
-import { calicoApiVersion } from '../model/api-mode.js';
-import type { CalicoApiMode } from '../model/types.js';
+import { calicoApiVersion } from './api-mode.js';
+import type { CalicoApiMode } from './types.js';
 
 export interface ResourceType {
   apiVersion: string;

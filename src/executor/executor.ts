@@ -9,14 +9,15 @@ import type { KubeApi } from '../kube/api.js';
 import { ApiError } from '../kube/http.js';
 import { birdclObserve, NodeStatusObserver } from '../kube/bgp-status.js';
 import { Journal, type JournalState } from '../kube/journal.js';
-import { Node, Pod, typeFor, type ResourceType } from '../kube/resources.js';
+import { Node, Pod, typeFor, type ResourceType } from '../model/resources.js';
 import { parseDurationMs, formatDuration } from '../model/duration.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
-import { staleness } from './fingerprint.js';
-import { evaluateGate, gateProgressLine, type ObservedNode } from './gates.js';
-import { patchIsNoop } from './merge-patch.js';
-import { cordonPatch } from './simulate.js';
-import type { Gate, Plan, Precondition, Step } from './types.js';
+import { staleness } from '../plan/fingerprint.js';
+import type { ObservedNode } from '../model/observed.js';
+import { evaluateGate, gateProgressLine } from '../plan/gates.js';
+import { patchIsNoop } from '../plan/merge-patch.js';
+import { cordonPatch } from '../plan/simulate.js';
+import type { Gate, Plan, Precondition, Step } from '../plan/types.js';
 
 export interface ExecuteOptions {
   mode: 'fresh' | 'resume' | 'rollback';

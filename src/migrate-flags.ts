@@ -1,6 +1,7 @@
-/** Flags shared by `migrate plan` and `migrate apply`. */
+/** Flags shared by `migrate plan` and `migrate apply` (CLI layer; the planner options are pure: migrate/plan.ts). */
 import { Flags } from '@oclif/core';
-import { planName } from '../plan/name.js';
+import { planName } from './plan/name.js';
+import type { MigrateOptions } from './migrate/plan.js';
 
 export const migrateFlags = {
   to: Flags.string({ description: 'Target topology', options: ['route-reflectors', 'mesh'] }),
@@ -35,7 +36,7 @@ export function migrationOptions(
   },
   to: 'route-reflectors' | 'mesh',
   verb: 'plan' | 'apply',
-): import('./plan.js').MigrateOptions {
+): MigrateOptions {
   return {
     to,
     rrCount: flags['rr-count'],

@@ -1,0 +1,21 @@
+/** Local input files (plans; snapshots are read by snapshot.ts). Unreadable files are usage errors (exit 2). */
+import fs from 'node:fs';
+import { usageError } from '../errors.js';
+import { parsePlan } from '../plan/file.js';
+import type { Plan } from '../plan/types.js';
+
+/** Reads a text file, or stdin for `-`. */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return fs.readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+export function readPlanFile(path: string): Plan {
+  return parsePlan(
+    readInputFile(path, 'plan file'),
+    path === '-' ? 'the plan on stdin' : `plan file ${path}`,
+  );
+}

@@ -1,0 +1,27 @@
+/** Calico facts shared by the analysis and the planners (sources in docs/calico-facts.md and calico-domain.md). */
+import type { NodeInfo } from './types.js';
+
+/** The seed's threshold: full mesh up to ~100 nodes, route reflectors above. */
+export const MESH_NODE_THRESHOLD = 100;
+
+/** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */
+export const RR_LABEL_KEYS = [
+  'route-reflector',
+  'calico-route-reflector',
+  'projectcalico.org/RouteReflectorClusterID',
+];
+
+/** A node is a route reflector when calico-node sees a cluster ID (the label is only a selector convention). */
+export function isRouteReflector(n: NodeInfo): boolean {
+  return n.bgp.rrClusterId !== undefined;
+}
+
+/** BGP sessions of a full node-to-node mesh of `n` nodes: n(n-1)/2. */
+export function fullMeshSessions(n: number): number {
+  return n > 1 ? (n * (n - 1)) / 2 : 0;
+}
+
+/** Sessions with `r` reflectors peered with every other node and with each other: r(n-r) + r(r-1)/2. */
+export function reflectorSessions(n: number, r: number): number {
+  return r * (n - r) + fullMeshSessions(r);
+}

@@ -1,5 +1,5 @@
 /**
- * Route-reflector planners: promote, demote, replace. Each adds steps to a PlanBuilder (which verifies
+ * Route-reflector planners: promote, demote, replace, each (snapshot, options) → Plan, built on a PlanBuilder (which verifies
  * every intermediate state with the BGP model). Pure; refusals are usage errors (exit 2, nothing changed).
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
@@ -11,6 +11,8 @@ import { clusterIdProblem } from '../model/net.js';
 import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
+import { planName } from '../plan/name.js';
+import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { ineligibility } from './recommend.js';
@@ -205,7 +207,7 @@ export function addPromotion(
 }
 
 /** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
-export function planPromote(
+function buildPromote(
   b: PlanBuilder,
   names: string[],
   opts: RrOptions,
@@ -249,7 +251,7 @@ function rrLabelKeys(n: NodeInfo, label: { key: string }): string[] {
 }
 
 /** Demote: refuse when the model says nodes would be cut off; remove the label, wait, remove the cluster ID, wait. */
-export function planDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
+function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   const s = b.state;
   const nodes = requireNodes(s, names);
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
@@ -373,11 +375,57 @@ export function addDemotion(
     b.add({ title: `Uncordon ${n.name}`, why: 'done', action: 'uncordon', object: nodeRef(n.name) });
 }
 
+/** Options of every rr planner: the flags, and how long each gate waits. */
+export interface RrPlanOptions extends RrOptions {
+  timeout: string;
+  /** Plan name; default derived from the nodes. */
+  name?: string | undefined;
+}
+
+/** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
+export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  const { clusterId, label } = buildPromote(b, names, opts);
+  return b.finish({
+    name: opts.name ?? planName('rr-promote', names.join('-')),
+    command: `kubectl calico-tune rr promote ${names.join(' ')}`,
+    description: `Promote ${names.join(', ')} to route reflector${names.length > 1 ? 's' : ''} (cluster ID ${clusterId}, label ${label.key}=${label.value})`,
+    changes: names.map(
+      (n) => `${n}: label ${label.key}=${label.value}, annotation ${ANN_RR_CLUSTER_ID}=${clusterId}`,
+    ),
+    warnings: [],
+  });
+}
+
+/** Demote: refuse when the model says nodes would be cut off; remove the label, wait, remove the cluster ID, wait. */
+export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  buildDemote(b, names, opts);
+  return b.finish({
+    name: opts.name ?? planName('rr-demote', names.join('-')),
+    command: `kubectl calico-tune rr demote ${names.join(' ')}`,
+    description: `Demote route reflector${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
+    changes: names.map((n) => `${n}: remove the reflector label, then the cluster ID`),
+    warnings: [],
+  });
+}
+
 /** Replace: promote NEW, wait until every client has NEW Established, then demote OLD. */
-export function planReplace(b: PlanBuilder, oldName: string, newName: string, opts: RrOptions): void {
+export function planReplace(s: ClusterSnapshot, oldName: string, newName: string, opts: RrPlanOptions): Plan {
   if (oldName === newName) throw usageError('OLD and NEW are the same node');
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
   const [old] = requireNodes(b.state, [oldName]);
   if (!isRouteReflector(old!)) throw usageError(`node ${oldName} is not a route reflector`);
-  planPromote(b, [newName], { ...opts, clusterId: opts.clusterId ?? old!.bgp.rrClusterId });
-  planDemote(b, [oldName], { ...opts, force: true });
+  buildPromote(b, [newName], { ...opts, clusterId: opts.clusterId ?? old!.bgp.rrClusterId });
+  buildDemote(b, [oldName], { ...opts, force: true });
+  return b.finish({
+    name: opts.name ?? planName('rr-replace', `${oldName}-${newName}`),
+    command: `kubectl calico-tune rr replace ${oldName} ${newName}`,
+    description: `Replace route reflector ${oldName} with ${newName}`,
+    changes: [
+      `${newName}: becomes a route reflector`,
+      `${oldName}: becomes an ordinary node once every client has ${newName}`,
+    ],
+    warnings: [],
+  });
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { planFlags, PlanCommand, planName } from '../../plan-command.js';
+import { planFlags, PlanCommand } from '../../plan-command.js';
 
 export default class RrDemote extends PlanCommand {
   static override summary =
@@ -26,21 +26,14 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(RrDemote);
     this.setup(flags);
-    const nodes = argv as string[];
-    const [{ PlanBuilder }, { planDemote }] = await Promise.all([
-      import('../../plan/builder.js'),
-      import('../../rr/plan.js'),
-    ]);
-    await this.runPlan(flags, (s) => {
-      const b = new PlanBuilder(s, { timeout: flags.timeout });
-      planDemote(b, nodes, { label: flags.label, drain: flags.drain, force: flags.force });
-      return b.finish({
-        name: planName('rr-demote', nodes.join('-')),
-        command: `kubectl calico-tune rr demote ${nodes.join(' ')}`,
-        description: `Demote route reflector${nodes.length > 1 ? 's' : ''} ${nodes.join(', ')}`,
-        changes: nodes.map((n) => `${n}: remove the reflector label, then the cluster ID`),
-        warnings: [],
-      });
-    });
+    const { planDemote } = await import('../../rr/plan.js');
+    await this.runPlan(flags, (s) =>
+      planDemote(s, argv as string[], {
+        label: flags.label,
+        drain: flags.drain,
+        force: flags.force,
+        timeout: flags.timeout,
+      }),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { planFlags, PlanCommand, planName } from '../../plan-command.js';
+import { planFlags, PlanCommand } from '../../plan-command.js';
 
 export default class RrPromote extends PlanCommand {
   static override summary =
@@ -33,28 +33,14 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
-    const nodes = argv as string[];
-    const [{ PlanBuilder }, { planPromote }] = await Promise.all([
-      import('../../plan/builder.js'),
-      import('../../rr/plan.js'),
-    ]);
-    await this.runPlan(flags, (s) => {
-      const b = new PlanBuilder(s, { timeout: flags.timeout });
-      const { clusterId, label } = planPromote(b, nodes, {
+    const { planPromote } = await import('../../rr/plan.js');
+    await this.runPlan(flags, (s) =>
+      planPromote(s, argv as string[], {
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,
-      });
-      return b.finish({
-        name: planName('rr-promote', nodes.join('-')),
-        command: `kubectl calico-tune rr promote ${nodes.join(' ')}`,
-        description: `Promote ${nodes.join(', ')} to route reflector${nodes.length > 1 ? 's' : ''} (cluster ID ${clusterId}, label ${label.key}=${label.value})`,
-        changes: nodes.map(
-          (n) =>
-            `${n}: label ${label.key}=${label.value}, annotation projectcalico.org/RouteReflectorClusterID=${clusterId}`,
-        ),
-        warnings: [],
-      });
-    });
+        timeout: flags.timeout,
+      }),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { planFlags, PlanCommand, planName } from '../../plan-command.js';
+import { planFlags, PlanCommand } from '../../plan-command.js';
 
 export default class RrReplace extends PlanCommand {
   static override summary = 'Replace a route reflector with another node without losing routes';
@@ -26,27 +26,14 @@ intermediate state, including the loss of any single reflector where there are a
   async run(): Promise<void> {
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
-    const [{ PlanBuilder }, { planReplace }] = await Promise.all([
-      import('../../plan/builder.js'),
-      import('../../rr/plan.js'),
-    ]);
-    await this.runPlan(flags, (s) => {
-      const b = new PlanBuilder(s, { timeout: flags.timeout });
-      planReplace(b, args.old, args.new, {
+    const { planReplace } = await import('../../rr/plan.js');
+    await this.runPlan(flags, (s) =>
+      planReplace(s, args.old, args.new, {
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,
-      });
-      return b.finish({
-        name: planName('rr-replace', `${args.old}-${args.new}`),
-        command: `kubectl calico-tune rr replace ${args.old} ${args.new}`,
-        description: `Replace route reflector ${args.old} with ${args.new}`,
-        changes: [
-          `${args.new}: becomes a route reflector`,
-          `${args.old}: becomes an ordinary node once every client has ${args.new}`,
-        ],
-        warnings: [],
-      });
-    });
+        timeout: flags.timeout,
+      }),
+    );
   }
 }

@@ -4,7 +4,7 @@
  * one place that turns errors into a one-line message and an exit code (docs/architecture.md).
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { CliError, ExitCode, type ExitCodeValue } from './errors.js';
+import { CliError, ExitCode, NothingToDo, type ExitCodeValue } from './errors.js';
 import type { KubeApi } from './kube/api.js';
 import type { KubeFlags } from './kube/kubeconfig.js';
 import type { ClusterSnapshot } from './model/types.js';
@@ -188,14 +188,29 @@ export abstract class BaseCommand extends Command {
     let code: number;
     let message = err.message.split('\n')[0] ?? String(err);
     let hints: string[] = [];
+    if (err instanceof NothingToDo) {
+      if (this.machineOutput)
+        process.stdout.write(
+          `${toJson({ apiVersion: 'calico-tune/v1', kind: 'ApplyResult', outcome: 'nothing-to-do', message: err.message })}\n`,
+        );
+      process.stderr.write(`${c.green('✔')} nothing to do: ${err.message}\n`);
+      process.exitCode = ExitCode.OK;
+      return undefined;
+    }
     if (err instanceof CliError) {
       code = err.exitCode;
       hints = err.hints;
       if (err.changed) hints.unshift(err.changed);
     } else if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && isParseError(err)) {
       code = ExitCode.USAGE;
+      // oclif puts the reason on the lines after "Parsing --flag": keep them all
       message =
-        err.message.split('\n').filter((l) => l.trim() !== '' && !/^See more help/.test(l))[0] ?? err.message;
+        err.message
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !/^See more help/.test(l))
+          .join(': ')
+          .replace(/ +:/g, ':') || err.message;
       hints = [`see: kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --help`.trimEnd()];
     } else if (err.oclif?.exit === 0) {
       return;

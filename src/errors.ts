@@ -10,8 +10,12 @@ export const ExitCode = {
   USAGE: 2,
   /** The cluster refused or failed (API error, RBAC, timeout, unreachable). */
   CLUSTER: 3,
-  /** A gate did not pass; the plan was rolled back or paused. */
+  /** A gate did not pass, or a rollback could not restore the state before the plan; the message says which. */
   GATE: 4,
+  /** The person at the terminal stopped the plan (declined a checkpoint, or chose to pause); resume or roll back. */
+  STOPPED: 5,
+  /** Interrupted (Ctrl-C): the plan was paused after the operation in flight. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -31,6 +35,14 @@ export class CliError extends Error {
     this.exitCode = exitCode;
     this.hints = opts.hints ?? [];
     this.changed = opts.changed;
+  }
+}
+
+/** The target state already holds: nothing to change (exit 0). */
+export class NothingToDo extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.OK);
+    this.name = 'NothingToDo';
   }
 }
 

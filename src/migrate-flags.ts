@@ -22,6 +22,9 @@ export const migrateFlags = {
     default: 'route-reflector=true',
   }),
   drain: Flags.boolean({ description: 'Evict pods from each node before it changes role' }),
+  'allow-zone-loss': Flags.boolean({
+    description: 'Accept reflectors placed so that one zone outage would cut nodes off (refused otherwise)',
+  }),
 };
 
 /** The planner options from the migrate flags (one place for both commands). */
@@ -33,6 +36,7 @@ export function migrationOptions(
     label: string;
     drain: boolean;
     timeout: string;
+    'allow-zone-loss'?: boolean | undefined;
   },
   to: 'route-reflectors' | 'mesh',
   verb: 'plan' | 'apply',
@@ -47,6 +51,7 @@ export function migrationOptions(
     clusterId: flags['cluster-id'],
     label: flags.label,
     drain: flags.drain,
+    allowZoneLoss: flags['allow-zone-loss'],
     timeout: flags.timeout,
     name: planName('migrate-to', to),
     command: `kubectl calico-tune migrate ${verb} --to ${to}`,

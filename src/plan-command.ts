@@ -4,11 +4,14 @@
  */
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from './base-command.js';
-import { CliError, ExitCode, usageError } from './errors.js';
+import { CliError, ExitCode, usageError, type ExitCodeValue } from './errors.js';
 import type { ClusterSnapshot } from './model/types.js';
 import type { ExecuteResult } from './executor/executor.js';
 import type { Plan } from './plan/types.js';
 import { c } from './render/color.js';
+
+/** Gate timeout when --timeout is not given. */
+export const DEFAULT_GATE_TIMEOUT = '10m';
 
 export const planFlags = {
   output: outputFlag(['table', 'wide', 'json', 'yaml', 'script'] as const),
@@ -23,8 +26,12 @@ export const planFlags = {
     description: 'Apply without asking at checkpoints (required when not at a terminal)',
   }),
   timeout: Flags.string({
-    description: 'How long each gate waits for BGP sessions (e.g. 10m)',
-    default: '10m',
+    description: `How long each gate waits for BGP sessions (e.g. 90s, 10m; default ${DEFAULT_GATE_TIMEOUT}, or the saved plan's)`,
+  }),
+  'on-timeout': Flags.string({
+    description:
+      'When a gate times out and no one is at the terminal: roll back what was done, or pause for --resume (default: rollback, as each step says)',
+    options: ['rollback', 'pause'],
   }),
   resume: Flags.boolean({
     description: 'Continue the unfinished plan recorded in the cluster',
@@ -41,7 +48,8 @@ export interface PlanFlags {
   output: string;
   'dry-run': string;
   yes: boolean;
-  timeout: string;
+  timeout?: string | undefined;
+  'on-timeout'?: string | undefined;
   resume: boolean;
   rollback: boolean;
   snapshot?: string | undefined;
@@ -67,12 +75,14 @@ export abstract class PlanCommand extends BaseCommand {
 
   /**
    * Builds (or, with --resume/--rollback, recovers) the plan and shows or executes it.
-   * `build` gets the snapshot; `planFile` is a saved plan to apply instead.
+   * `build` gets the snapshot and the gate timeout; `file` is a saved plan to apply instead.
    */
   protected async runPlan(
     flags: PlanFlags,
-    build: ((s: ClusterSnapshot) => Plan) | { file: string },
+    build: ((s: ClusterSnapshot, gateTimeout: string) => Plan) | { file: string },
   ): Promise<void> {
+    const fromFile = 'file' in build;
+    // a saved plan checked against a snapshot: the same checks as before a live run, offline
     const dryRun = flags.snapshot ? 'client' : flags['dry-run'];
     if (flags.snapshot && flags['dry-run'] === 'server')
       throw usageError('--dry-run=server needs a cluster; --snapshot plans offline (client dry run)');
@@ -81,9 +91,12 @@ export abstract class PlanCommand extends BaseCommand {
     const toScript = flags.output === 'script';
 
     const { parseDurationMs } = await import('./model/duration.js');
-    const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0)
-      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
+    let timeoutMs: number | undefined;
+    if (flags.timeout !== undefined) {
+      timeoutMs = parseDurationMs(flags.timeout);
+      if (timeoutMs === undefined || timeoutMs <= 0)
+        throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
+    }
     if (dryRun === 'none' && !toScript && !flags.yes) {
       const { isInteractive } = await import('./prompt/index.js');
       if (!isInteractive())
@@ -99,14 +112,19 @@ export abstract class PlanCommand extends BaseCommand {
 
     let snapshot: ClusterSnapshot | undefined;
     let plan: Plan;
-    if ('file' in build) {
+    if (fromFile) {
       const { readPlanFile } = await import('./kube/files.js');
       plan = readPlanFile(build.file);
-      // the live state: stale-plan check before the first write, and the Calico API mode
-      if (dryRun !== 'client' && !toScript) snapshot = await this.loadSnapshot(undefined);
+      // the state the plan is checked against: the cluster, or with --snapshot a saved copy of it
+      if (flags.snapshot || (dryRun !== 'client' && !toScript))
+        snapshot = await this.loadSnapshot(flags.snapshot);
+      if (snapshot) {
+        const { preflightPlan } = await import('./plan/preflight.js');
+        preflightPlan(plan, snapshot);
+      }
     } else {
       snapshot = await this.loadSnapshot(flags.snapshot);
-      plan = build(snapshot);
+      plan = build(snapshot, flags.timeout ?? DEFAULT_GATE_TIMEOUT);
     }
 
     if (dryRun === 'client' || toScript) {
@@ -115,11 +133,13 @@ export abstract class PlanCommand extends BaseCommand {
         throw new CliError(
           `the plan fails verification at step ${plan.summary.verification.failedStep}: ${plan.summary.verification.reason}`,
           ExitCode.USAGE,
-          {
-            changed: 'nothing was changed; it would be refused',
-          },
+          { changed: 'nothing was changed; it would be refused' },
         );
       }
+      if (fromFile && flags.snapshot)
+        process.stderr.write(
+          `${c.green('✔')} the plan is intact, made for this cluster, current, and every step verifies on the snapshot (${snapshot!.source.capturedAt})\n`,
+        );
       return;
     }
     if (!plan.summary.verification.ok) {
@@ -127,9 +147,7 @@ export abstract class PlanCommand extends BaseCommand {
       throw new CliError(
         `refusing to apply: step ${plan.summary.verification.failedStep} would cut routes (${plan.summary.verification.reason})`,
         ExitCode.USAGE,
-        {
-          changed: 'nothing was changed',
-        },
+        { changed: 'nothing was changed' },
       );
     }
     if (!this.machineOutput)
@@ -161,28 +179,37 @@ export abstract class PlanCommand extends BaseCommand {
   private async execute(
     plan: Plan | undefined,
     flags: PlanFlags,
-    timeoutMs: number,
+    timeoutMs: number | undefined,
     mode: 'fresh' | 'resume' | 'rollback',
     dryRun: 'none' | 'server' = 'none',
     live?: ClusterSnapshot,
   ): Promise<void> {
     const api = await this.kube();
-    const [{ Executor }, { holderIdentity }, prompt, { nodeIPv4 }] = await Promise.all([
+    const [{ Executor, exitCodeOf }, { holderIdentity }, prompt] = await Promise.all([
       import('./executor/executor.js'),
       import('./kube/journal.js'),
       import('./prompt/index.js'),
-      import('./bgp/state.js'),
     ]);
-    const snapshot =
-      live ?? (mode !== 'fresh' || dryRun === 'server' ? await this.loadSnapshot(undefined) : undefined);
+    const snapshot = live ?? (await this.loadSnapshot(undefined));
     const tty = process.stderr.isTTY === true && process.env['TERM'] !== 'dumb';
     let statusShown = false;
-    const executor = new Executor(api, (snapshot ?? live)?.calico.apiMode ?? 'crd.projectcalico.org/v1', {
+    const executor = new Executor(api, {
       mode,
       dryRun,
       yes: flags.yes,
       interactive: prompt.isInteractive(),
       confirm: (q) => prompt.confirm(q),
+      chooseOnTimeout: (q) =>
+        prompt.choose(
+          q,
+          [
+            { value: 'wait', name: 'Wait longer (the same timeout again)' },
+            { value: 'pause', name: 'Pause: leave it as it is, resume or roll back later' },
+            { value: 'rollback', name: 'Roll back what was done' },
+          ],
+          'pause',
+        ),
+      onTimeout: flags['on-timeout'] as 'rollback' | 'pause' | undefined,
       log: (l) => {
         if (statusShown) process.stderr.write('\r\u001b[K');
         statusShown = false;
@@ -190,46 +217,61 @@ export abstract class PlanCommand extends BaseCommand {
       },
       status: (l) => {
         if (!tty) return;
-        process.stderr.write(`\r\u001b[K${c.cyan('⧗')} ${l.slice(0, (process.stderr.columns ?? 120) - 3)}`);
+        process.stderr.write(
+          `\r\u001b[K${l ? `${c.cyan('⧗')} ${l.slice(0, (process.stderr.columns ?? 120) - 3)}` : ''}`,
+        );
         statusShown = l !== '';
       },
       holder: holderIdentity(api.http.cfg.userName),
       journalNamespace:
-        snapshot?.calico.nodeNamespace ??
-        (snapshot?.calico.installMode === 'operator' ? 'calico-system' : undefined),
+        snapshot.calico.nodeNamespace ??
+        (snapshot.calico.installMode === 'operator' ? 'calico-system' : undefined),
       resumeHint: this.resumeHint(),
-      timeoutMs: flags.timeout !== '10m' ? timeoutMs : undefined,
-      live: mode === 'fresh' && dryRun === 'none' ? live : undefined,
-      expectedPeers: async (nodes) => {
-        const [{ bgpStateFromSnapshot }, { computeTopology, expectedPeers }] = await Promise.all([
-          import('./bgp/state.js'),
-          import('./bgp/topology.js'),
-        ]);
-        const t = computeTopology(bgpStateFromSnapshot(await this.loadSnapshot(undefined)));
-        return new Map(
-          nodes.map((n) => [
-            n,
-            expectedPeers(t, n)
-              .filter((p) => p.established)
-              .map((p) => p.peerIP),
-          ]),
-        );
-      },
-      ipToName: snapshot ? new Map(snapshot.nodes.map((n) => [nodeIPv4(n) ?? '', n.name])) : undefined,
+      timeoutMs,
+      live: snapshot,
+      readLive: () => this.loadSnapshot(undefined),
+      onInterrupt: onSigint,
+      crashHook: testCrashHook,
     });
     const result: ExecuteResult = await executor.run(plan);
     this.emit(
       this.machineOutput ? flags.output : 'table',
       { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result },
       () =>
-        result.outcome === 'done' || result.outcome === 'dry-run'
+        result.outcome === 'done' ||
+        result.outcome === 'dry-run' ||
+        (result.outcome === 'rolled-back' && mode === 'rollback')
           ? `${c.green('✔')} ${result.plan}: ${result.message}`
           : result.outcome === 'declined'
             ? `${result.plan}: declined; ${result.message}`
             : `${c.yellow('■')} ${result.plan}: ${result.message}`,
     );
-    // a rollback that was asked for and finished is a success; one forced by a gate is not
-    if (result.outcome === 'paused' || (result.outcome === 'rolled-back' && mode !== 'rollback'))
-      this.setExitCode(ExitCode.GATE);
+    const code = exitCodeOf(result, mode);
+    if (code !== ExitCode.OK) this.setExitCode(code as ExitCodeValue);
   }
+}
+
+/**
+ * Ctrl-C while a plan runs: the first one asks the executor to pause after the operation in flight (exit
+ * 130); a second, or one with no plan running, exits 130 at once.
+ */
+function onSigint(handler: () => void): () => void {
+  let seen = false;
+  const h = (): void => {
+    if (seen) process.exit(ExitCode.INTERRUPTED);
+    seen = true;
+    handler();
+  };
+  process.on('SIGINT', h);
+  return () => process.off('SIGINT', h);
+}
+
+/**
+ * Fault injection for the crash tests (docs/testing.md): CALICO_TUNE_TEST_CRASH=mid-step:N kills the process
+ * with SIGKILL after step N's write but before it is recorded; after-step:N after it is recorded. The only way
+ * to hit those windows deterministically; never set outside tests.
+ */
+function testCrashHook(when: 'mid-step' | 'after-step', step: number): void {
+  const spec = process.env['CALICO_TUNE_TEST_CRASH'];
+  if (spec && spec === `${when}:${step}`) process.kill(process.pid, 'SIGKILL');
 }

@@ -17,7 +17,7 @@ import {
   type PropagationResult,
   step,
 } from './propagate.js';
-import type { BgpState } from './state.js';
+import { withNodesDown, type BgpState } from './state.js';
 import {
   classSizes,
   computeTopology,
@@ -360,6 +360,53 @@ export function verifySequence(
     firstFailure: idx < 0 ? undefined : { index: idx, label: steps[idx]!.label, verdict: verdicts[idx]! },
     verdicts,
   };
+}
+
+export interface ZoneLossFailure {
+  zone: string;
+  /** The reflectors of that zone, all down at once. */
+  routeReflectors: string[];
+  unreachablePairs: number;
+  examples: Unreachable[];
+}
+
+export interface ZoneLossVerdict {
+  /** null where it does not apply: nodes in fewer than two zones, or no route reflector. */
+  ok: boolean | null;
+  zones: number;
+  failures: ZoneLossFailure[];
+}
+
+/**
+ * Zone loss: where BIRD nodes span two or more zones, every zone's route reflectors down at once (a zone
+ * outage) must leave every surviving pair of nodes reachable. Nodes without a zone label form no zone.
+ */
+export function verifyZoneLoss(
+  state: BgpState,
+  opts: { maxExamples?: number | undefined } = {},
+): ZoneLossVerdict {
+  const zones = new Map<string, string[]>();
+  const allZones = new Set<string>();
+  for (const n of state.nodes) {
+    if (!n.participates || n.zone === undefined || n.zone === '') continue;
+    allZones.add(n.zone);
+    if (n.clusterId === undefined) continue;
+    if (!zones.has(n.zone)) zones.set(n.zone, []);
+    zones.get(n.zone)!.push(n.name);
+  }
+  if (allZones.size < 2 || zones.size === 0) return { ok: null, zones: allZones.size, failures: [] };
+  const failures: ZoneLossFailure[] = [];
+  for (const [zone, rrs] of [...zones].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const v = verify(withNodesDown(state, rrs), { maxExamples: opts.maxExamples ?? 1 });
+    if (v.unreachablePairs > 0)
+      failures.push({
+        zone,
+        routeReflectors: rrs,
+        unreachablePairs: v.unreachablePairs,
+        examples: v.examples,
+      });
+  }
+  return { ok: failures.length === 0, zones: allZones.size, failures };
 }
 
 /** Convenience for tests and explanations: does node `learner` learn node `origin`'s routes? */

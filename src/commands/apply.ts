@@ -6,12 +6,15 @@ export default class Apply extends PlanCommand {
   static override summary =
     'Apply a saved plan, or resume / roll back the unfinished one recorded in the cluster';
   static override description = `Applies a plan saved with -o yaml|json (from rr promote/demote/replace or migrate plan). Before the first write
-the plan is checked against the live cluster: if anything it was built from changed (a node added, a reflector
-removed, a BGPPeer edited) it is refused as stale. Progress is recorded in a Lease (calico-tune in calico-system,
+the plan is checked against the live cluster: it must be intact (its digest), made for this cluster (the
+kube-system UID), current (a node added, a reflector removed, a BGPPeer edited: refused as stale), and every step
+must verify on the live state (preconditions, and the BGP model at every intermediate state). With --snapshot
+the same checks run offline against a saved snapshot (nothing is written). Progress is recorded in a Lease (calico-tune in calico-system,
 else kube-system), so --resume continues after a crash or Ctrl-C and --rollback undoes what was done.`;
   static override examples = [
     'kubectl calico-tune apply -f plan.yaml',
     'kubectl calico-tune apply -f plan.yaml --dry-run=server',
+    'kubectl calico-tune apply -f plan.yaml --snapshot cluster.yaml    # review offline: the same checks, no cluster',
     'kubectl calico-tune apply --resume',
     'kubectl calico-tune apply --rollback --yes',
   ];
@@ -36,10 +39,8 @@ else kube-system), so --resume continues after a crash or Ctrl-C and --rollback 
       throw usageError(
         '-f and --resume/--rollback exclude each other: the unfinished plan is read from the cluster',
       );
-    if (flags.snapshot)
-      throw usageError(
-        'apply acts on the cluster; --snapshot cannot be used (print a plan with --dry-run instead)',
-      );
+    if (flags.snapshot && !flags.filename)
+      throw usageError('--snapshot checks a saved plan offline: pass -f PLAN_FILE too');
     await this.runPlan(flags, { file: flags.filename ?? '' });
   }
 }

@@ -1,31 +1,56 @@
 /**
- * The one executor every mutating command uses. It checks the plan against the live cluster (stale plan,
- * model verdict, permissions) before the first write, takes the Lease lock, runs the steps with their
- * preconditions and gates, records progress so a run can be resumed or rolled back, asks at checkpoints
- * when a person is at the terminal, and on a gate timeout rolls back or pauses as the step says.
+ * The one executor every mutating command uses.
+ *
+ * Before the first write it trusts nothing it is handed: the plan's integrity (digest, step shapes), the
+ * cluster it was made for, staleness, and then the steps themselves run on the state just read (plan/
+ * reverify.ts): every precondition, and the BGP model at every intermediate state. The same happens on
+ * --resume (after confirming that what the journal calls done is live) and --rollback (the undo sequence).
+ * Then: the Lease lock and journal, writes with optimistic concurrency, gates that wait for fresh reports
+ * matching the model's sessions (address and type), checkpoints and rollback confirmed by the person at the
+ * terminal, and on a gate timeout: wait longer / pause / roll back. After a rollback it claims "as before"
+ * only when the live state matches the plan's starting fingerprint and the model finds every pair reachable.
  */
 import { CliError, ExitCode, usageError } from '../errors.js';
+import { checkPermissions, resourceOf } from '../kube/access.js';
 import type { KubeApi } from '../kube/api.js';
-import { ApiError } from '../kube/http.js';
 import { birdclObserve, NodeStatusObserver } from '../kube/bgp-status.js';
+import { drainNode } from '../kube/drain.js';
+import { ApiError } from '../kube/http.js';
 import { Journal, type JournalState } from '../kube/journal.js';
-import { Node, Pod, typeFor, type ResourceType } from '../model/resources.js';
-import { parseDurationMs, formatDuration } from '../model/duration.js';
+import { nodeIPv4 } from '../bgp/state.js';
+import { formatDuration, parseDurationMs } from '../model/duration.js';
+import type { ObservedNode } from '../model/observed.js';
+import { Node } from '../model/resources.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { staleness } from '../plan/fingerprint.js';
-import type { ObservedNode } from '../model/observed.js';
-import { evaluateGate, gateProgressLine } from '../plan/gates.js';
-import { patchIsNoop } from '../plan/merge-patch.js';
-import { cordonPatch } from '../plan/simulate.js';
-import type { Gate, Plan, Precondition, Step } from '../plan/types.js';
+import { evaluateGate, gateCoverage, gateProgressLine } from '../plan/gates.js';
+import { checkIdentity, describeFailure, preflightPlan, verifySteps } from '../plan/preflight.js';
+import {
+  alreadyDone,
+  firstNotLive,
+  preconditionProblem,
+  reverify,
+  type ExpectedSession,
+  type LiveGate,
+  type Reverification,
+} from '../plan/reverify.js';
+import { cordonPatch, verdictOf } from '../plan/simulate.js';
+import type { Gate, Plan, Step } from '../plan/types.js';
+
+export type TimeoutChoice = 'wait' | 'pause' | 'rollback';
 
 export interface ExecuteOptions {
   mode: 'fresh' | 'resume' | 'rollback';
   dryRun: 'none' | 'server';
   yes: boolean;
+  /** A person is at the terminal (stdin and stderr are terminals). */
   interactive: boolean;
-  /** Asks a yes/no question (inquirer); only called when interactive. */
+  /** Asks a yes/no question; only called when interactive. */
   confirm: (question: string) => Promise<boolean>;
+  /** Asks what to do about a gate that timed out; only called when interactive and not --yes. */
+  chooseOnTimeout?: ((question: string) => Promise<TimeoutChoice>) | undefined;
+  /** --on-timeout: what a gate timeout does without a person (default: each step's own, rollback). */
+  onTimeout?: 'rollback' | 'pause' | undefined;
   /** A progress line (stderr). */
   log: (line: string) => void;
   /** A transient status line (gate progress), replaced by the next one on a terminal. */
@@ -35,166 +60,80 @@ export interface ExecuteOptions {
   journalNamespace?: string | undefined;
   /** The command that resumes or rolls back, for messages. */
   resumeHint: string;
-  /** Overrides every gate's timeout. */
+  /** Overrides every gate's timeout (--timeout given explicitly). */
   timeoutMs?: number | undefined;
-  /** Live snapshot, for fresh runs (stale-plan check). */
-  live?: ClusterSnapshot | undefined;
-  /** Computes expected peers per node when a gate does not carry them (the model on the live state). */
-  expectedPeers?: ((nodes: string[]) => Promise<Map<string, string[]>>) | undefined;
+  /** The live state, read just before (for every mode). */
+  live: ClusterSnapshot;
+  /** Reads the live state again (after a rollback, to compare with the plan's start). */
+  readLive: () => Promise<ClusterSnapshot>;
   pollMs?: number | undefined;
-  /** IP -> node name, for readable progress. */
-  ipToName?: Map<string, string> | undefined;
+  /** Subscribes to interrupts (Ctrl-C); returns the unsubscribe function. Default: none. */
+  onInterrupt?: ((handler: () => void) => () => void) | undefined;
+  /** Fault injection for tests (called after each write and after it is recorded). */
+  crashHook?: ((when: 'mid-step' | 'after-step', step: number) => void) | undefined;
 }
 
+export type Outcome =
+  | 'done'
+  | 'rolled-back'
+  | 'rollback-incomplete'
+  | 'paused'
+  | 'stopped'
+  | 'interrupted'
+  | 'dry-run'
+  | 'declined';
+
 export interface ExecuteResult {
-  outcome: 'done' | 'rolled-back' | 'paused' | 'dry-run' | 'declined';
+  outcome: Outcome;
   plan: string;
   steps: number;
   done: number;
   message: string;
+  /** After a rollback: what differs from the state before the plan (empty when it matches). */
+  differences?: string[] | undefined;
+}
+
+/** The exit code of each outcome (docs/json-output.md). */
+export function exitCodeOf(r: ExecuteResult, mode: ExecuteOptions['mode']): number {
+  switch (r.outcome) {
+    case 'done':
+    case 'dry-run':
+      return ExitCode.OK;
+    case 'rolled-back':
+      // a rollback that was asked for and finished is a success; one forced by a gate is not
+      return mode === 'rollback' ? ExitCode.OK : ExitCode.GATE;
+    case 'rollback-incomplete':
+    case 'paused':
+      return ExitCode.GATE;
+    case 'stopped':
+    case 'declined':
+      return ExitCode.STOPPED;
+    case 'interrupted':
+      return ExitCode.INTERRUPTED;
+  }
 }
 
 class Interrupted extends Error {}
-
-function resourceOf(step: Step): ResourceType | undefined {
-  const ref =
-    step.object ??
-    (step.manifest ? { apiVersion: step.manifest.apiVersion, kind: step.manifest.kind } : undefined);
-  if (!ref) return undefined;
-  const t = typeFor(ref.apiVersion, ref.kind);
-  if (!t)
-    throw usageError(
-      `the plan names an object kind the executor does not handle: ${ref.apiVersion} ${ref.kind}`,
-    );
-  return t;
-}
-
-function getPath(o: unknown, path: string[]): unknown {
-  let cur: unknown = o;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** Why the object does not meet the precondition, or undefined when it does. */
-export function preconditionProblem(
-  obj: KubeObject | undefined,
-  pre: Precondition | undefined,
-): string | undefined {
-  if (!pre) return undefined;
-  if (pre.exists === true && !obj) return 'the object does not exist';
-  if (pre.exists === false && obj) return 'the object already exists';
-  for (const f of pre.fields ?? []) {
-    const v = getPath(obj, f.path);
-    const want = f.equals;
-    if (want === null ? v !== undefined && v !== null : v !== want) {
-      return `${f.path.slice(-1)[0]} is ${v === undefined ? 'unset' : JSON.stringify(v)}, expected ${want === null ? 'unset' : JSON.stringify(want)}`;
-    }
-  }
-  return undefined;
-}
-
-/** Whether the step's effect already holds on the live object (so a resumed run can skip it). */
-export function alreadyDone(step: Step, obj: KubeObject | undefined): boolean {
-  switch (step.action) {
-    case 'patch':
-      return !!obj && patchIsNoop(obj, step.patch);
-    case 'cordon':
-      return !!obj && patchIsNoop(obj, cordonPatch(true));
-    case 'uncordon':
-      return !!obj && patchIsNoop(obj, cordonPatch(false));
-    case 'create':
-      return !!obj && JSON.stringify(obj.spec ?? {}) === JSON.stringify(step.manifest?.spec ?? {});
-    case 'delete':
-      return !obj;
-    default:
-      return false;
-  }
-}
-
-interface Access {
-  verb: string;
-  group: string;
-  resource: string;
-  namespace?: string | undefined;
-  subresource?: string | undefined;
-}
-
-function accessFor(steps: Step[], calicoGroup: string, leaseNs: string | undefined): Access[] {
-  const out: Access[] = [];
-  const add = (a: Access): void => {
-    if (!out.some((x) => JSON.stringify(x) === JSON.stringify(a))) out.push(a);
-  };
-  for (const s of steps) {
-    for (const st of [s, ...s.undo]) {
-      const t = st.action === 'wait' || st.action === 'drain' ? undefined : resourceOf(st);
-      const group = t ? (t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '') : '';
-      if (t) {
-        const verb = st.action === 'create' ? 'create' : st.action === 'delete' ? 'delete' : 'patch';
-        add({ verb, group, resource: t.plural, namespace: st.object?.namespace });
-      }
-      if (st.action === 'drain') {
-        add({ verb: 'list', group: '', resource: 'pods' });
-        add({ verb: 'create', group: '', resource: 'pods', subresource: 'eviction' });
-      }
-      if (st.gate) {
-        add({ verb: 'create', group: calicoGroup, resource: 'caliconodestatuses' });
-        add({ verb: 'get', group: calicoGroup, resource: 'caliconodestatuses' });
-        add({ verb: 'delete', group: calicoGroup, resource: 'caliconodestatuses' });
-      }
-    }
-  }
-  if (leaseNs) {
-    for (const verb of ['get', 'create', 'update', 'delete'])
-      add({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: leaseNs });
-  }
-  return out;
-}
-
-/** Checks every permission the plan needs before the first write (SelfSubjectAccessReview). */
-export async function checkPermissions(
-  api: KubeApi,
-  plan: Plan,
-  calicoGroup: string,
-  leaseNs: string | undefined,
-): Promise<void> {
-  const needs = accessFor(plan.steps, calicoGroup, leaseNs);
-  const results = await Promise.all(needs.map(async (a) => ({ a, r: await api.can(a.verb, a) })));
-  const denied = results
-    .filter((x) => !x.r.allowed)
-    .map(
-      ({ a }) =>
-        `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`,
-    );
-  if (denied.length) {
-    throw new CliError(
-      `user "${api.http.cfg.impersonateUser ?? api.http.cfg.userName ?? '?'}" may not ${denied.join(', ')}`,
-      ExitCode.CLUSTER,
-      {
-        changed: 'nothing was changed (permissions are checked before the first write)',
-        hints: [
-          'bind the ClusterRole in docs/rbac.yaml (calico-tune) to this user, or run as a cluster admin',
-        ],
-      },
-    );
-  }
-}
 
 export class Executor {
   private interrupted = false;
   private journal?: Journal;
   private observer?: NodeStatusObserver;
+  /** Gate expectations computed from the live state, per wait step id. */
+  private expectations = new Map<string, LiveGate>();
 
   constructor(
     private readonly api: KubeApi,
-    private readonly calicoMode: ClusterSnapshot['calico']['apiMode'],
     private readonly opts: ExecuteOptions,
   ) {}
 
   private get dry(): boolean {
     return this.opts.dryRun === 'server';
+  }
+
+  private get calicoGroup(): string {
+    const m = this.opts.live.calico.apiMode;
+    return m === 'crd.projectcalico.org/v1' || m === 'none' ? 'crd.projectcalico.org' : 'projectcalico.org';
   }
 
   private checkInterrupt(): void {
@@ -204,31 +143,9 @@ export class Executor {
 
   async run(plan: Plan | undefined): Promise<ExecuteResult> {
     const { opts } = this;
-    const calicoGroup =
-      this.calicoMode === 'crd.projectcalico.org/v1' || this.calicoMode === 'none'
-        ? 'crd.projectcalico.org'
-        : 'projectcalico.org';
-
     if (opts.mode === 'fresh') {
       if (!plan) throw usageError('no plan to apply');
-      if (!plan.summary.verification.ok) {
-        throw usageError(
-          `refusing to apply: the BGP model shows step ${plan.summary.verification.failedStep} cuts routes (${plan.summary.verification.reason})`,
-        );
-      }
-      if (opts.live) {
-        const changes = staleness(plan, opts.live);
-        if (changes.length) {
-          throw new CliError(
-            `the plan is stale: the cluster changed since it was built (${changes.slice(0, 5).join('; ')}${changes.length > 5 ? `; and ${changes.length - 5} more` : ''})`,
-            ExitCode.USAGE,
-            {
-              changed: 'nothing was changed',
-              hints: ['build a new plan and review it'],
-            },
-          );
-        }
-      }
+      this.keepGates(preflightPlan(plan, opts.live));
     }
     if (!this.dry && !opts.yes && !opts.interactive) {
       throw usageError(
@@ -236,33 +153,73 @@ export class Executor {
         'pass --yes to apply without prompts, or --dry-run to only show the plan',
       );
     }
-
     if (this.dry) {
       if (!plan) throw usageError('--dry-run needs a plan');
-      await checkPermissions(this.api, plan, calicoGroup, undefined);
+      await checkPermissions(this.api, plan, this.calicoGroup, undefined);
       return this.serverDryRun(plan);
     }
 
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
-    if (plan) await checkPermissions(this.api, plan, calicoGroup, this.journal.namespace);
+    if (plan) await checkPermissions(this.api, plan, this.calicoGroup, this.journal.namespace);
     const { plan: active, state } = await this.journal.acquire(opts.mode, plan);
-    if (opts.mode !== 'fresh' && active)
-      await checkPermissions(this.api, active, calicoGroup, this.journal.namespace);
-    this.observer = new NodeStatusObserver(this.api, this.calicoMode);
-    const onSigint = (): void => {
-      if (this.interrupted) process.exit(130);
+    this.observer = new NodeStatusObserver(this.api, opts.live.calico.apiMode);
+    const unsubscribe = opts.onInterrupt?.(() => {
+      if (this.interrupted) return; // a second Ctrl-C: the caller's handler exits at once
       this.interrupted = true;
-      opts.log('interrupt: stopping after the current operation (press Ctrl-C again to quit at once)');
-    };
-    process.on('SIGINT', onSigint);
+      opts.log('interrupt: pausing after the current operation (press Ctrl-C again to quit at once)');
+    });
     try {
-      if (opts.mode === 'rollback') return await this.rollback(active!, state!, 'requested');
+      if (opts.mode !== 'fresh') {
+        try {
+          checkIdentity(active!, opts.live, true);
+          await checkPermissions(this.api, active!, this.calicoGroup, this.journal.namespace);
+        } catch (e) {
+          await this.journal.release(
+            false,
+            state!.phase === 'running' ? 'paused' : state!.phase,
+            state!.message,
+          );
+          throw e;
+        }
+      }
+      if (opts.mode === 'rollback') {
+        if (opts.interactive && !opts.yes) {
+          const n = this.stepsToUndo(active!, state!).length;
+          const ok = await opts.confirm(
+            `Roll back ${n} step(s) of ${active!.metadata.name} (${state!.phase}, ${state!.done.length}/${active!.steps.length} done)?`,
+          );
+          if (!ok) {
+            await this.journal.release(false, 'paused', state!.message);
+            return this.result(
+              active!,
+              'declined',
+              state!.done.length,
+              'nothing was changed; the plan stays recorded',
+            );
+          }
+        }
+        return await this.rollback(active!, state!, 'requested');
+      }
       return await this.forward(active!, state!);
     } finally {
-      process.off('SIGINT', onSigint);
+      unsubscribe?.();
       // we hold the lock: CalicoNodeStatus objects of ours still around are from a run that died
       await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
     }
+  }
+
+  private keepGates(r: Reverification): void {
+    for (const [id, g] of r.gates) this.expectations.set(id, g);
+  }
+
+  private result(
+    plan: Plan,
+    outcome: Outcome,
+    done: number,
+    message: string,
+    differences?: string[],
+  ): ExecuteResult {
+    return { outcome, plan: plan.metadata.name, steps: plan.steps.length, done, message, differences };
   }
 
   private async serverDryRun(plan: Plan): Promise<ExecuteResult> {
@@ -275,79 +232,99 @@ export class Executor {
       await this.perform(step);
       this.opts.log(`[${++n}/${plan.steps.length}] ${step.title}: accepted by the API server (dryRun=All)`);
     }
-    return {
-      outcome: 'dry-run',
-      plan: plan.metadata.name,
-      steps: plan.steps.length,
-      done: 0,
-      message: `server dry run: all ${plan.steps.length} steps accepted; nothing was written`,
-    };
+    return this.result(
+      plan,
+      'dry-run',
+      0,
+      `server dry run: all ${plan.steps.length} steps accepted; nothing was written`,
+    );
+  }
+
+  /** Where a resumed run starts: the first step not done, or the first done step whose effect is not live. */
+  private async resumePoint(plan: Plan, state: JournalState): Promise<number> {
+    const done = new Set(state.done.map((d) => d.id));
+    let start = plan.steps.findIndex((s) => !done.has(s.id));
+    if (start < 0) start = plan.steps.length;
+    const gone = firstNotLive(plan, done, this.opts.live);
+    if (gone && gone.index < start) {
+      this.opts.log(
+        `step ${gone.index + 1} (${gone.step.title}) is recorded done but its effect is not live (${gone.reason}); continuing from there`,
+      );
+      start = gone.index;
+      await this.journal!.setDone(plan.steps.slice(0, start).map((s) => s.id));
+    } else if (state.undoing || state.undone.length) {
+      await this.journal!.setDone(plan.steps.slice(0, start).map((s) => s.id));
+    }
+    return start;
   }
 
   private async forward(plan: Plan, state: JournalState): Promise<ExecuteResult> {
-    const done = new Set(state.done.map((d) => d.id));
     const total = plan.steps.length;
-    if (done.size) this.opts.log(`resuming ${plan.metadata.name}: ${done.size}/${total} steps already done`);
-    for (let i = 0; i < total; i++) {
+    let start = 0;
+    if (this.opts.mode === 'resume') {
+      start = await this.resumePoint(plan, state);
+      this.opts.log(
+        `resuming ${plan.metadata.name} at step ${start + 1}/${total}: checking the rest on the live state`,
+      );
+      try {
+        this.keepGates(
+          verifySteps(plan, plan.steps.slice(start), start, this.opts.live, 'refusing to resume'),
+        );
+      } catch (e) {
+        await this.journal!.release(false, 'paused', (e as Error).message);
+        throw new CliError((e as Error).message, ExitCode.USAGE, {
+          changed: 'nothing was written by this run',
+          hints: [`undo what the plan did: ${this.opts.resumeHint} --rollback`],
+        });
+      }
+    }
+    let doneCount = start;
+    for (let i = start; i < total; i++) {
       const step = plan.steps[i]!;
-      if (done.has(step.id)) continue;
       try {
         this.checkInterrupt();
-        if (this.opts.interactive && !this.opts.yes && (step.checkpoint || (i === 0 && done.size === 0))) {
+        if (this.opts.interactive && !this.opts.yes && (step.checkpoint || i === start)) {
           const go = await this.opts.confirm(`Step ${i + 1}/${total}: ${step.title}. Continue?`);
           if (!go) {
-            if (done.size === 0) {
+            if (doneCount === 0) {
               await this.journal!.release(true);
-              return {
-                outcome: 'declined',
-                plan: plan.metadata.name,
-                steps: total,
-                done: 0,
-                message: 'nothing was changed',
-              };
+              return this.result(plan, 'declined', 0, 'nothing was changed');
             }
-            await this.journal!.release(false, 'paused', `stopped at your request before step ${step.id}`);
-            return this.paused(
-              plan,
-              done.size,
-              `stopped at your request before step ${i + 1} (${step.title})`,
-            );
+            const why = `stopped at your request before step ${i + 1} (${step.title})`;
+            await this.journal!.release(false, 'paused', why);
+            return this.paused(plan, doneCount, why, 'stopped');
           }
         }
         const t0 = Date.now();
-        if (step.action !== 'wait') await this.journal!.stepStarted(step.id);
+        await this.journal!.stepStarted(step.id);
         if (step.action === 'wait') {
-          const ok = await this.waitGate(step.gate!);
+          let ok = await this.waitGate(step);
+          let choice: Awaited<ReturnType<Executor['onGateTimeout']>> = 'wait';
+          const why = `gate "${step.title}" timed out after ${formatDuration(this.gateTimeout(step.gate!))}`;
+          while (!ok && (choice = await this.onGateTimeout(step, why)) === 'wait')
+            ok = await this.waitGate(step);
           if (!ok) {
-            const why = `gate "${step.title}" timed out after ${step.gate!.timeout}`;
-            if ((step.onTimeout ?? 'rollback') === 'rollback') {
+            if (choice === 'rollback') {
               this.opts.log(`${why}: rolling back`);
-              const rb = await this.rollback(
-                plan,
-                {
-                  ...this.journal!.state!,
-                  done: [...done].map((id) => ({ id, at: '' })),
-                  current: undefined,
-                },
-                why,
-              );
+              const rb = await this.rollback(plan, this.journal!.state!, why);
               return { ...rb, message: `${why}; ${rb.message}` };
             }
             await this.journal!.release(false, 'paused', why);
-            return this.paused(plan, done.size, why);
+            return this.paused(plan, doneCount, why, choice === 'pause-by-person' ? 'stopped' : 'paused');
           }
         } else {
           await this.perform(step);
         }
-        crashHook('mid-step', i + 1);
-        done.add(step.id);
+        this.opts.crashHook?.('mid-step', i + 1);
+        doneCount++;
         await this.journal!.stepDone(step.id);
-        crashHook('after-step', i + 1);
+        this.opts.crashHook?.('after-step', i + 1);
         this.opts.log(`[${i + 1}/${total}] ${step.title} ✔ ${formatDuration(Date.now() - t0)}`);
       } catch (e) {
         if (e instanceof Interrupted) {
-          await this.journal!.release(false, 'paused', `interrupted before step ${step.id}`);
-          return this.paused(plan, done.size, `interrupted before step ${i + 1} (${step.title})`);
+          const why = `interrupted before step ${i + 1} (${step.title})`;
+          await this.journal!.release(false, 'paused', why);
+          return this.paused(plan, doneCount, why, 'interrupted');
         }
         const msg = (e as Error).message;
         await this.journal!.release(false, 'failed', `step ${step.id} failed: ${msg}`).catch(() => undefined);
@@ -355,7 +332,7 @@ export class Executor {
           `step ${i + 1}/${total} (${step.title}) failed: ${msg}`,
           e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
           {
-            changed: `${done.size} of ${total} steps were applied and recorded in Lease ${this.journal!.namespace}/calico-tune`,
+            changed: `${doneCount} of ${total} steps were applied and recorded in Lease ${this.journal!.namespace}/calico-tune`,
             hints: [
               `continue with: ${this.opts.resumeHint} --resume`,
               `or undo with: ${this.opts.resumeHint} --rollback`,
@@ -364,62 +341,180 @@ export class Executor {
         );
       }
     }
-    await this.journal!.release(true);
-    return {
-      outcome: 'done',
-      plan: plan.metadata.name,
-      steps: total,
-      done: total,
-      message: `all ${total} steps done`,
-    };
+    try {
+      await this.journal!.release(true);
+    } catch (e) {
+      throw new CliError(
+        `all ${total} steps are done, but the journal Lease could not be removed: ${(e as Error).message}`,
+        ExitCode.CLUSTER,
+        {
+          changed: `the plan is complete; only Lease ${this.journal!.namespace}/calico-tune is left`,
+          hints: [`remove it with: kubectl delete lease -n ${this.journal!.namespace} calico-tune`],
+        },
+      );
+    }
+    return this.result(plan, 'done', total, `all ${total} steps done`);
   }
 
-  private paused(plan: Plan, done: number, why: string): ExecuteResult {
-    return {
-      outcome: 'paused',
-      plan: plan.metadata.name,
-      steps: plan.steps.length,
+  /** What to do after a gate timed out: ask the person, else --on-timeout, else the step's own choice. */
+  private async onGateTimeout(
+    step: Step,
+    why: string,
+  ): Promise<'wait' | 'rollback' | 'pause' | 'pause-by-person'> {
+    const o = this.opts;
+    if (o.interactive && !o.yes && o.chooseOnTimeout) {
+      const c = await o.chooseOnTimeout(`${why}. What now?`);
+      return c === 'pause' ? 'pause-by-person' : c;
+    }
+    return o.onTimeout ?? step.onTimeout ?? 'rollback';
+  }
+
+  private paused(plan: Plan, done: number, why: string, outcome: Outcome): ExecuteResult {
+    return this.result(
+      plan,
+      outcome,
       done,
-      message: `${why}; ${done}/${plan.steps.length} steps applied. Resume: ${this.opts.resumeHint} --resume   Roll back: ${this.opts.resumeHint} --rollback`,
-    };
+      `${why}; ${done}/${plan.steps.length} steps applied. Resume: ${this.opts.resumeHint} --resume   Roll back: ${this.opts.resumeHint} --rollback`,
+    );
+  }
+
+  /** The steps a rollback undoes, last first: done (and the one in flight or being undone) minus undone. */
+  private stepsToUndo(plan: Plan, state: JournalState): Step[] {
+    const undone = new Set(state.undone?.map((u) => u.id) ?? []);
+    const ids = new Set([
+      ...state.done.map((d) => d.id),
+      ...(state.current ? [state.current] : []),
+      ...(state.undoing ? [state.undoing] : []),
+    ]);
+    return plan.steps.filter((s) => ids.has(s.id) && !undone.has(s.id)).reverse();
   }
 
   private async rollback(plan: Plan, state: JournalState, why: string): Promise<ExecuteResult> {
+    const toUndo = this.stepsToUndo(plan, state);
+    const undoSteps = toUndo.flatMap((s) => s.undo);
+    // the undo sequence is verified on the live state like any other: a rollback must not cut routes either
+    let live = this.opts.live;
+    if (this.opts.mode !== 'rollback') {
+      live = await this.opts.readLive();
+    }
+    const r = reverify(undoSteps, live, { acceptN1: true, acceptZoneLoss: true });
+    if (!r.ok) {
+      const msg = `rollback refused: on the live state, undo ${describeFailure(r, undoSteps.length)}`;
+      await this.journal!.release(false, 'paused', msg);
+      throw new CliError(msg, ExitCode.GATE, {
+        changed: 'nothing was undone; the plan stays recorded',
+        hints: [
+          `inspect with: kubectl calico-tune status`,
+          `continue the plan instead: ${this.opts.resumeHint} --resume`,
+        ],
+      });
+    }
+    this.keepGates(r);
     await this.journal!.setPhase('rolling-back', why);
-    const undone = new Set(state.undone?.map((u) => u.id) ?? []);
-    // the step in progress when a run died may have been written: undo it too (undo is idempotent)
-    const doneIds = [...state.done.map((d) => d.id), ...(state.current ? [state.current] : [])];
-    const toUndo = plan.steps.filter((s) => doneIds.includes(s.id) && !undone.has(s.id)).reverse();
     this.opts.log(`rolling back ${toUndo.length} step(s) of ${plan.metadata.name}`);
+    let undoneCount: number;
+    try {
+      undoneCount = await this.undoAll(toUndo);
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      const msg = `rollback interrupted after undoing ${this.undoneSoFar} of ${toUndo.length} step(s)`;
+      await this.journal!.release(false, 'paused', msg);
+      return this.paused(plan, plan.steps.length - toUndo.length, msg, 'interrupted');
+    }
+    return this.afterRollback(plan, undoneCount);
+  }
+
+  private undoneSoFar = 0;
+
+  private async undoAll(toUndo: Step[]): Promise<number> {
+    let undoneCount = 0;
+    this.undoneSoFar = 0;
     for (const step of toUndo) {
+      this.checkInterrupt();
+      await this.journal!.undoStarted(step.id);
       for (const u of step.undo) {
         if (u.action === 'wait') {
-          const ok = await this.waitGate(u.gate!);
+          const ok = await this.waitGate(u);
           if (!ok) {
-            const msg = `rollback gate "${u.title}" timed out`;
+            const msg = `rollback gate "${u.title}" timed out after ${formatDuration(this.gateTimeout(u.gate!))}`;
             await this.journal!.release(false, 'paused', msg);
             throw new CliError(msg, ExitCode.GATE, {
-              hints: [`retry with: ${this.opts.resumeHint} --rollback`],
+              changed: `${undoneCount} of ${toUndo.length} step(s) were undone; the undo of "${step.title}" was written but not confirmed`,
+              hints: [
+                `retry the rollback: ${this.opts.resumeHint} --rollback`,
+                `or go forward again: ${this.opts.resumeHint} --resume`,
+              ],
             });
           }
-        } else await this.perform(u);
+        } else {
+          try {
+            await this.perform(u);
+          } catch (e) {
+            await this.journal!.release(
+              false,
+              'failed',
+              `undo of ${step.id} failed: ${(e as Error).message}`,
+            ).catch(() => undefined);
+            throw new CliError(
+              `rolling back "${step.title}" failed: ${(e as Error).message}`,
+              e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
+              {
+                changed: `${undoneCount} of ${toUndo.length} step(s) were undone`,
+                hints: [
+                  `retry the rollback: ${this.opts.resumeHint} --rollback`,
+                  `or go forward again: ${this.opts.resumeHint} --resume`,
+                ],
+              },
+            );
+          }
+        }
       }
       await this.journal!.stepUndone(step.id);
+      undoneCount++;
+      this.undoneSoFar = undoneCount;
       this.opts.log(`  undone: ${step.title}`);
     }
+    return undoneCount;
+  }
+
+  private async afterRollback(plan: Plan, undoneCount: number): Promise<ExecuteResult> {
+    // the claim "as before" is checked against the cluster, not taken from the loop above
+    const after = await this.opts.readLive();
+    const differences = staleness(plan, after);
+    const v = verdictOf(after, false);
+    if (v.unreachablePairs > 0)
+      differences.push(
+        `the BGP model finds ${v.unreachablePairs} node pairs without routes${v.example ? ` (${v.example})` : ''}`,
+      );
     await this.journal!.release(true);
-    return {
-      outcome: 'rolled-back',
-      plan: plan.metadata.name,
-      steps: plan.steps.length,
-      done: 0,
-      message: `rolled back ${toUndo.length} step(s); the cluster is as before the plan`,
-    };
+    if (differences.length)
+      return this.result(
+        plan,
+        'rollback-incomplete',
+        0,
+        `rolled back ${undoneCount} step(s), but the cluster is not as before the plan: ${differences.slice(0, 5).join('; ')}${differences.length > 5 ? `; and ${differences.length - 5} more` : ''}. Check: kubectl calico-tune status`,
+        differences,
+      );
+    return this.result(
+      plan,
+      'rolled-back',
+      0,
+      `rolled back ${undoneCount} step(s); the cluster matches the state before the plan (${plan.metadata.cluster.fingerprint.length} objects compared) and the BGP model finds every node pair reachable`,
+      [],
+    );
   }
 
   /** Performs one write step: re-read, precondition, write (with dryRun where asked), retry on conflict. */
   async perform(step: Step): Promise<void> {
-    if (step.action === 'drain') return this.drain(step.object!.name);
+    if (step.action === 'drain') {
+      return drainNode(this.api, step.object!.name, {
+        dryRun: this.dry,
+        deadline: Date.now() + (this.opts.timeoutMs ?? 5 * 60_000),
+        log: this.opts.log,
+        status: this.opts.status,
+        checkInterrupt: () => this.checkInterrupt(),
+      });
+    }
     if (step.action === 'wait') return;
     const t = resourceOf(step)!;
     const name = step.object?.name ?? step.manifest!.metadata.name;
@@ -428,12 +523,11 @@ export class Executor {
       const live = await this.api.get(t, name, ns);
       if (!this.dry && alreadyDone(step, live)) return;
       const problem = preconditionProblem(live, step.precondition);
-      if (problem) {
+      if (problem)
         throw new CliError(
-          `${t.kind} ${name}: ${problem} (it changed since the plan was made)`,
+          `${t.kind} ${name}: ${problem} (it changed since the plan was checked)`,
           ExitCode.USAGE,
         );
-      }
       const w = { namespace: ns, dryRun: this.dry };
       try {
         switch (step.action) {
@@ -471,117 +565,78 @@ export class Executor {
     }
   }
 
-  private async drain(node: string): Promise<void> {
-    const { items } = await this.api.list(Pod, { fieldSelector: `spec.nodeName=${node}` });
-    const evictable = items.filter(
-      (p) =>
-        !(p.metadata.ownerReferences as { kind?: string }[] | undefined)?.some(
-          (o) => o.kind === 'DaemonSet',
-        ) &&
-        !p.metadata.annotations?.['kubernetes.io/config.mirror'] &&
-        !p.metadata['deletionTimestamp'],
-    );
-    const deadline = Date.now() + (this.opts.timeoutMs ?? 5 * 60_000);
-    for (const p of evictable) {
-      const who = `${p.metadata.namespace}/${p.metadata.name}`;
-      let blockedSince = 0;
-      for (;;) {
-        try {
-          await this.api.evict(p.metadata.name, p.metadata.namespace ?? '', { dryRun: this.dry });
-          break;
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) break;
-          if (!(e instanceof ApiError && e.status === 429)) throw e;
-          if (!blockedSince) {
-            blockedSince = Date.now();
-            this.opts.log(
-              `  drain ${node}: evicting ${who} is blocked by a PodDisruptionBudget; retrying for up to ${formatDuration(Math.max(0, deadline - Date.now()))}`,
-            );
-          }
-          if (Date.now() >= deadline) {
-            throw new CliError(
-              `drain ${node}: a PodDisruptionBudget still blocks evicting ${who} after ${formatDuration(Date.now() - blockedSince)}`,
-              ExitCode.CLUSTER,
-              {
-                hints: [`check: kubectl get pdb -n ${p.metadata.namespace}; or plan without --drain`],
-              },
-            );
-          }
-          this.opts.status(
-            `drain ${node}: ${who} blocked by a PodDisruptionBudget (${formatDuration(Date.now() - blockedSince)})`,
-          );
-          await sleep(Math.min(5000, Math.max(100, deadline - Date.now())));
-          this.checkInterrupt();
-        }
-      }
-    }
-    if (evictable.length)
-      this.opts.log(`  drained ${node}: evicted ${evictable.length} pod(s) (DaemonSet pods stay)`);
+  private gateTimeout(gate: Gate): number {
+    return this.opts.timeoutMs ?? parseDurationMs(gate.timeout) ?? 600_000;
   }
 
   /** Waits for a gate; true when it passed, false on timeout. */
-  private async waitGate(gate: Gate): Promise<boolean> {
-    const timeout = this.opts.timeoutMs ?? parseDurationMs(gate.timeout) ?? 600_000;
-    const deadline = Date.now() + timeout;
-    const expected = new Map<string, string[]>();
-    const unlisted = gate.nodes.filter((n) => !gate.expect[n]?.peerIPs);
-    // gates over 1,000 peers carry only counts: one read of the live state answers for all their nodes
-    const fromModel =
-      unlisted.length && this.opts.expectedPeers
-        ? await this.opts.expectedPeers(unlisted)
-        : new Map<string, string[]>();
-    for (const node of gate.nodes)
-      expected.set(node, gate.expect[node]?.peerIPs ?? fromModel.get(node) ?? []);
-    let useBird = !(await this.observer!.ensure(gate.nodes));
-    const firstAt = Date.now();
+  private async waitGate(step: Step): Promise<boolean> {
+    const gate = step.gate!;
+    const deadline = Date.now() + this.gateTimeout(gate);
+    const lg = this.expectations.get(step.id);
+    if (!lg) throw new Error(`internal: no live expectations for gate ${step.id}`);
+    const expected = lg.sessions;
+    const coverage = gateCoverage(gate, lg.nodes, (n) => lg.reflectors.has(n));
+    this.opts.status(`checking ${coverage}`);
+    const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
+    const useStatus = await this.observer!.fresh(gate.nodes);
     let lastLog = 0;
+    const progress = (obs: Map<string, ObservedNode>): string[] =>
+      evaluateGate(gate, expected, obs).nodes.map((n) => gateProgressLine(n, ipToName));
+    let observed: Map<string, ObservedNode>;
+    if (useStatus) {
+      let fellBack = false;
+      const firstAt = Date.now();
+      observed = await this.observer!.until(gate.nodes, {
+        deadline,
+        pollMs: this.opts.pollMs,
+        checkInterrupt: () => this.checkInterrupt(),
+        done: (obs) => {
+          if (evaluateGate(gate, expected, obs).ok) return true;
+          // no report at all after 30 s: calico-node does not serve CalicoNodeStatus (older Calico?)
+          fellBack = [...obs.values()].every((o) => !o.peers) && Date.now() - firstAt > 30_000;
+          return fellBack;
+        },
+        onPoll: (obs) => {
+          const lines = progress(obs);
+          this.opts.status(
+            `waiting (${formatDuration(Math.max(0, deadline - Date.now()))} left): ${lines.join(' | ')}`,
+          );
+          if (Date.now() - lastLog > 15_000) {
+            lastLog = Date.now();
+            for (const l of lines) this.opts.log(`  ${l}`);
+          }
+        },
+      });
+      if (fellBack) {
+        this.opts.log('  no CalicoNodeStatus report after 30s; reading BGP state with birdcl instead');
+        observed = await this.birdUntil(gate, expected, deadline);
+      }
+    } else observed = await this.birdUntil(gate, expected, deadline);
+    const r = evaluateGate(gate, expected, observed);
+    this.opts.status('');
+    for (const l of progress(observed)) this.opts.log(`  ${l}`);
+    if (r.ok) this.opts.log(`  checked ${coverage}`);
+    return r.ok;
+  }
+
+  private async birdUntil(
+    gate: Gate,
+    expected: Map<string, ExpectedSession[]>,
+    deadline: number,
+  ): Promise<Map<string, ObservedNode>> {
     for (;;) {
       this.checkInterrupt();
-      let observed: Map<string, ObservedNode>;
-      if (useBird)
-        observed = await birdclObserve(this.api, gate.nodes, {
-          timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())),
-        });
-      else {
-        observed = await this.observer!.read(gate.nodes);
-        // no status after 30s: calico-node does not answer CalicoNodeStatus (older Calico?): try birdcl
-        if ([...observed.values()].every((o) => !o.peers) && Date.now() - firstAt > 30_000) {
-          this.opts.log('  no CalicoNodeStatus report after 30s; reading BGP state with birdcl instead');
-          useBird = true;
-          continue;
-        }
-      }
-      const r = evaluateGate(gate, expected, observed);
-      const lines = r.nodes.map((n) => gateProgressLine(n, this.opts.ipToName ?? new Map()));
-      if (r.ok) {
-        this.opts.status('');
-        for (const l of lines) this.opts.log(`  ${l}`);
-        return true;
-      }
-      const left = deadline - Date.now();
-      this.opts.status(`waiting (${formatDuration(Math.max(0, left))} left): ${lines.join(' | ')}`);
-      if (Date.now() - lastLog > 15_000) {
-        lastLog = Date.now();
-        if (!process.stderr.isTTY) for (const l of lines) this.opts.log(`  ${l}`);
-      }
-      if (left <= 0) {
-        this.opts.status('');
-        for (const l of lines) this.opts.log(`  ${l}`);
-        return false;
-      }
-      await sleep(Math.min(this.opts.pollMs ?? 1000, Math.max(50, left)));
+      const obs = await birdclObserve(this.api, gate.nodes, {
+        namespace: this.opts.live.calico.nodeNamespace,
+        timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())),
+      });
+      if (evaluateGate(gate, expected, obs).ok || Date.now() >= deadline) return obs;
+      await new Promise((r) =>
+        setTimeout(r, Math.min(this.opts.pollMs ?? 1000, Math.max(50, deadline - Date.now()))),
+      );
     }
   }
-}
-
-/**
- * Fault injection for the crash tests (docs/testing.md): CALICO_TUNE_TEST_CRASH=mid-step:N kills the process
- * with SIGKILL after step N's write but before it is recorded; after-step:N after it is recorded. The only way
- * to hit those windows deterministically; never set outside tests.
- */
-function crashHook(when: 'mid-step' | 'after-step', step: number): void {
-  const spec = process.env['CALICO_TUNE_TEST_CRASH'];
-  if (spec && spec === `${when}:${step}`) process.kill(process.pid, 'SIGKILL');
 }
 
 /** Adds the live resourceVersion to a merge patch: the write fails with 409 if the object changed meanwhile. */
@@ -590,8 +645,4 @@ function withVersion(patch: Record<string, unknown>, live: KubeObject | undefine
   if (!rv) return patch;
   const meta = (patch['metadata'] as Record<string, unknown> | undefined) ?? {};
   return { ...patch, metadata: { ...meta, resourceVersion: rv } };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

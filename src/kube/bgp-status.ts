@@ -1,39 +1,52 @@
 /**
- * Seeing BGP from a workstation. Two sources, tried in order:
- * 1. CalicoNodeStatus (Calico 3.21+): one object per observed node (`calico-tune-<node>`, classes [BGP],
- *    updatePeriodSeconds 1), read until it reports, deleted afterwards (also on failure: the Calico docs warn
- *    against many at once);
+ * Seeing BGP from a workstation: the one module behind the executor's gates and `bgp peers`. Two sources:
+ * 1. CalicoNodeStatus (Calico 3.21+): a new object per observation (`calico-tune-<node>-<n>`, classes [BGP],
+ *    updatePeriodSeconds 1), so any report on it was made after it was created, i.e. after the write a gate
+ *    waits for (no clock comparison between this machine and the nodes); deleted afterwards (also on
+ *    failure: the Calico docs warn against many at once; leftovers of a killed run carry our label);
  * 2. birdcl in the node's calico-node pod through the exec API (`show protocols`), fanned out with bounded
  *    concurrency and one timeout; partial results are returned and the missing nodes named.
  */
 import { parseBirdProtocols } from '../model/birdcl.js';
-import type { CalicoApiMode, KubeObject } from '../model/types.js';
 import type { ObservedNode } from '../model/observed.js';
+import { calicoType, Pod } from '../model/resources.js';
+import type { CalicoApiMode, KubeObject } from '../model/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
-import { calicoType, Pod } from '../model/resources.js';
 
 export const STATUS_PREFIX = 'calico-tune-';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' };
 
-function statusName(node: string): string {
-  const n = `${STATUS_PREFIX}${node}`;
-  return n.length <= 253 ? n : n.slice(0, 253);
+function statusName(node: string, n: number): string {
+  const suffix = `-${n.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+  return `${STATUS_PREFIX}${node}`.slice(0, 253 - suffix.length) + suffix;
 }
 
 export class NodeStatusObserver {
-  private readonly created = new Set<string>();
+  /** node -> the object observing it now (created by this observer). */
+  private readonly current = new Map<string, string>();
+  private readonly mine = new Set<string>();
+  private seq = 0;
   constructor(
     private readonly api: KubeApi,
     private readonly mode: CalicoApiMode,
   ) {}
 
-  /** Makes sure a CalicoNodeStatus exists for each node. Returns false if the kind is not served. */
-  async ensure(nodes: string[]): Promise<boolean> {
+  /**
+   * Starts a new observation of each node: a new CalicoNodeStatus (the previous one of this observer is
+   * deleted), so that every report read afterwards was made after this call. Returns false when the kind
+   * is not served (older Calico).
+   */
+  async fresh(nodes: string[]): Promise<boolean> {
     const t = calicoType('CalicoNodeStatus', this.mode);
     for (const node of nodes) {
-      const name = statusName(node);
-      if (this.created.has(name)) continue;
+      const old = this.current.get(node);
+      if (old) {
+        await this.api.delete(t, old).catch(() => false);
+        this.mine.delete(old);
+        this.current.delete(node);
+      }
+      const name = statusName(node, ++this.seq);
       try {
         await this.api.create(t, {
           apiVersion: t.apiVersion,
@@ -43,9 +56,11 @@ export class NodeStatusObserver {
         });
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) return false;
+        // 409: a retried create that had landed; it is ours all the same (the name is unique to this run)
         if (!(e instanceof ApiError && e.status === 409)) throw e;
       }
-      this.created.add(name);
+      this.current.set(node, name);
+      this.mine.add(name);
     }
     return true;
   }
@@ -55,13 +70,16 @@ export class NodeStatusObserver {
     const out = new Map<string, ObservedNode>();
     await Promise.all(
       nodes.map(async (node) => {
-        const o = await this.api.get(t, statusName(node));
+        const name = this.current.get(node);
+        const o = name ? await this.api.get(t, name) : undefined;
         const bgp = (o?.status?.['bgp'] ?? undefined) as
           { peersV4?: { peerIP?: string; state?: string; type?: string }[] } | undefined;
-        const reported = o?.status?.['lastUpdated'] !== undefined || bgp !== undefined;
+        const last = o?.status?.['lastUpdated'];
+        const reported = last !== undefined || bgp !== undefined;
         out.set(node, {
           node,
           source: 'CalicoNodeStatus',
+          reportedAt: typeof last === 'string' ? Date.parse(last) : undefined,
           peers: reported
             ? (bgp?.peersV4 ?? []).map((p) => ({
                 peerIP: String(p.peerIP ?? ''),
@@ -76,12 +94,38 @@ export class NodeStatusObserver {
   }
 
   /**
-   * Deletes the objects this observer created, and any left by an earlier run of the tool that was killed
-   * before it could clean up (they carry our managed-by label). Best effort; also called on failure paths.
+   * Reads until `done` says the observation is complete or the deadline passes; returns the last reading.
+   * The one polling loop of gates and `bgp peers`.
+   */
+  async until(
+    nodes: string[],
+    opts: {
+      deadline: number;
+      pollMs?: number | undefined;
+      done: (obs: Map<string, ObservedNode>) => boolean;
+      onPoll?: ((obs: Map<string, ObservedNode>) => void) | undefined;
+      checkInterrupt?: (() => void) | undefined;
+    },
+  ): Promise<Map<string, ObservedNode>> {
+    for (;;) {
+      opts.checkInterrupt?.();
+      const obs = await this.read(nodes);
+      if (opts.done(obs) || Date.now() >= opts.deadline) return obs;
+      opts.onPoll?.(obs);
+      await new Promise((r) =>
+        setTimeout(r, Math.min(opts.pollMs ?? 1000, Math.max(50, opts.deadline - Date.now()))),
+      );
+    }
+  }
+
+  /**
+   * Deletes the objects this observer created, and with `leftovers` any left by an earlier run of the tool
+   * that was killed before it could clean up (they carry our managed-by label). Only a run holding the plan
+   * lock asks for leftovers. Best effort; also called on failure paths.
    */
   async cleanup(opts: { leftovers?: boolean } = {}): Promise<void> {
     const t = calicoType('CalicoNodeStatus', this.mode);
-    const names = new Set(this.created);
+    const names = new Set(this.mine);
     if (opts.leftovers) {
       try {
         const { items } = await this.api.list(t, {
@@ -93,7 +137,8 @@ export class NodeStatusObserver {
       }
     }
     await Promise.all([...names].map((name) => this.api.delete(t, name).catch(() => false)));
-    this.created.clear();
+    this.mine.clear();
+    this.current.clear();
   }
 }
 
@@ -151,6 +196,7 @@ export async function birdclObserve(
         out.set(node, {
           node,
           source: 'birdcl',
+          reportedAt: Date.now(),
           peers: parseBirdProtocols(text).map((p) => ({ peerIP: p.peerIP, state: p.state, type: p.type })),
         });
       } catch (e) {
@@ -160,4 +206,57 @@ export async function birdclObserve(
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, nodes.length) }, worker));
   return out;
+}
+
+/**
+ * The live BGP session table of some nodes (`bgp peers`): CalicoNodeStatus first (new objects, read until each
+ * node reports or the timeout, deleted), birdcl for the nodes that did not report. Partial results are
+ * returned with the missing nodes named.
+ */
+export async function observePeers(
+  api: KubeApi,
+  mode: CalicoApiMode,
+  nodes: string[],
+  opts: {
+    timeoutMs: number;
+    source: 'auto' | 'caliconodestatus' | 'birdcl';
+    namespace?: string | undefined;
+    progress?: (msg: string) => void;
+  },
+): Promise<Map<string, ObservedNode>> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let result = new Map<string, ObservedNode>();
+  if (opts.source !== 'birdcl') {
+    const obs = new NodeStatusObserver(api, mode);
+    try {
+      if (await obs.fresh(nodes)) {
+        result = await obs.until(nodes, {
+          deadline,
+          done: (r) => nodes.every((n) => r.get(n)?.peers),
+          onPoll: (r) =>
+            opts.progress?.(
+              `waiting for CalicoNodeStatus reports from ${nodes.filter((n) => !r.get(n)?.peers).length} node(s)`,
+            ),
+        });
+      }
+    } finally {
+      await obs.cleanup();
+    }
+  }
+  const missing = nodes.filter((n) => !result.get(n)?.peers);
+  if (missing.length && opts.source !== 'caliconodestatus') {
+    const bird = await birdclObserve(api, missing, {
+      namespace: opts.namespace,
+      timeoutMs: Math.max(2000, deadline - Date.now()),
+    });
+    for (const [k, v] of bird) result.set(k, v);
+  } else {
+    for (const n of missing)
+      result.set(n, {
+        node: n,
+        source: 'CalicoNodeStatus',
+        error: 'no report from calico-node within the timeout',
+      });
+  }
+  return result;
 }

@@ -7,15 +7,16 @@
 import os from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { clusterError, CliError, ExitCode } from '../errors.js';
+import { JOURNAL_LEASE_NAME, JOURNAL_STATE_ANNOTATION } from '../model/parse.js';
 import type { KubeObject } from '../model/types.js';
 import type { Plan } from '../plan/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
 import { Lease } from '../model/resources.js';
 
-export const LEASE_NAME = 'calico-tune';
+export const LEASE_NAME = JOURNAL_LEASE_NAME;
 const ANN_PLAN = 'calico-tune.io/plan';
-const ANN_STATE = 'calico-tune.io/state';
+const ANN_STATE = JOURNAL_STATE_ANNOTATION;
 export const LEASE_SECONDS = 30;
 
 export type Phase = 'running' | 'paused' | 'rolling-back' | 'failed';
@@ -32,6 +33,14 @@ export interface JournalState {
    * (resume re-checks it, rollback undoes it; both are idempotent).
    */
   current?: string | undefined;
+  /**
+   * The step whose undo is being written during a rollback: recorded before the first undo write, so a run
+   * that dies meanwhile knows that step's effect may be gone (resume re-checks every done step anyway).
+   */
+  undoing?: string | undefined;
+  /** Steps in the plan and the command that built it (for `status`). */
+  steps?: number | undefined;
+  command?: string | undefined;
   startedAt: string;
   updatedAt: string;
   message?: string | undefined;
@@ -198,6 +207,8 @@ export class Journal {
             phase: 'running',
             done: [],
             undone: [],
+            steps: usePlan.steps.length,
+            command: usePlan.metadata.command,
             startedAt: now,
             updatedAt: now,
           }
@@ -284,8 +295,27 @@ export class Journal {
       current: undefined,
     });
   }
+  async undoStarted(id: string): Promise<void> {
+    await this.write({ undoing: id });
+  }
   async stepUndone(id: string): Promise<void> {
-    await this.write({ undone: [...(this.state?.undone ?? []), { id, at: new Date().toISOString() }] });
+    await this.write({
+      undone: [...(this.state?.undone ?? []), { id, at: new Date().toISOString() }],
+      undoing: undefined,
+    });
+  }
+  /**
+   * Records what is really done: on --resume, steps recorded done whose effect is no longer live (an undo
+   * that a failed rollback wrote) are done again, so the journal lists only `keep`.
+   */
+  async setDone(keep: string[]): Promise<void> {
+    const k = new Set(keep);
+    await this.write({
+      done: (this.state?.done ?? []).filter((d) => k.has(d.id)),
+      undone: [],
+      undoing: undefined,
+      current: undefined,
+    });
   }
   async setPhase(phase: Phase, message?: string): Promise<void> {
     await this.write({ phase, message });

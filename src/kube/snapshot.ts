@@ -7,6 +7,7 @@ import yaml from 'js-yaml';
 import { readInputFile } from './files.js';
 import { CliError, usageError } from '../errors.js';
 import {
+  JOURNAL_LEASE_NAME,
   parseSnapshot,
   SNAPSHOT_INFO_API_VERSION,
   SNAPSHOT_INFO_KIND,
@@ -26,6 +27,8 @@ export interface LiveReadOptions {
 }
 
 const CALICO_NAMESPACES = ['calico-system', 'kube-system'];
+/** Where the journal Lease may be (kube/journal.ts). */
+const JOURNAL_NAMESPACES = CALICO_NAMESPACES;
 
 /** Reads everything the tool needs from the cluster. */
 export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {}): Promise<ClusterSnapshot> {
@@ -82,6 +85,14 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     );
   }
   tasks.push(
+    optional('Namespace kube-system (the cluster identity plans record)', () =>
+      one(R.Namespace, 'kube-system'),
+    ),
+    ...JOURNAL_NAMESPACES.map((ns) =>
+      optional(`Lease ${ns}/${JOURNAL_LEASE_NAME} (an unfinished plan)`, () =>
+        one(R.Lease, JOURNAL_LEASE_NAME, ns),
+      ),
+    ),
     optional('Deployment kube-system/calico-typha-horizontal-autoscaler', () =>
       one(R.Deployment, 'calico-typha-horizontal-autoscaler', 'kube-system'),
     ),

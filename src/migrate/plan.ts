@@ -6,13 +6,14 @@
 import { parseSelectorCached } from '../bgp/selector.js';
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, meshDuplicates } from '../bgp/topology.js';
-import { usageError } from '../errors.js';
+import { NothingToDo, usageError } from '../errors.js';
+import { verify } from '../bgp/verify.js';
 import { calicoApiVersion } from '../model/api-mode.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
-import { ineligibility, recommend } from '../rr/recommend.js';
+import { cautions, ineligibility, recommend } from '../rr/recommend.js';
 import {
   addDemotion,
   addPromotion,
@@ -33,6 +34,8 @@ export interface MigrateOptions {
   clusterId?: string | undefined;
   label?: string | undefined;
   drain?: boolean | undefined;
+  /** Accept reflectors placed so that one zone's outage would cut nodes off. */
+  allowZoneLoss?: boolean | undefined;
   timeout: string;
   name: string;
   command: string;
@@ -78,11 +81,17 @@ export function planMigration(s: ClusterSnapshot, opts: MigrateOptions): Plan {
 function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const warnings = preflight(s);
   const bgp = effectiveBgp(s);
-  if (!bgp.meshEnabled)
+  if (!bgp.meshEnabled) {
+    const v = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
+    if (v.ok && s.nodes.some(isRouteReflector))
+      throw new NothingToDo(
+        'the full mesh is already off and the route reflectors reach every node (kubectl calico-tune rr list)',
+      );
     throw usageError(
-      'the full mesh is already off',
-      'use kubectl calico-tune rr list / rr promote to manage the reflectors',
+      `the full mesh is already off, but ${v.unreachablePairs} node pairs cannot reach each other`,
+      'see kubectl calico-tune status; manage the reflectors with rr promote / rr replace',
     );
+  }
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount <= MESH_NODE_THRESHOLD) {
     warnings.push(
@@ -121,7 +130,8 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   let chosen: string[];
   const existing = s.nodes.filter(isRouteReflector).map((n) => n.name);
   if (opts.rr?.length) {
-    requireNodes(s, opts.rr);
+    for (const n of requireNodes(s, opts.rr))
+      if (!isRouteReflector(n)) warnings.push(...cautions(s, n).map((c) => `${n.name}: ${c}`));
     chosen = [...new Set([...existing, ...opts.rr])];
   } else {
     const r = recommend(s, { count: opts.rrCount });
@@ -173,7 +183,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   }
   const rrNames = chosen;
   b.wait(
-    `Wait until every node has every reflector Established (${rrNames.length} reflectors)`,
+    `Wait until each of the ${rrNames.length} reflectors lists every node Established`,
     'the gate before turning the mesh off: each reflector must list every node as an Established peer',
     rrNames,
     { exact: true, onTimeout: 'rollback' },
@@ -190,7 +200,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   });
   const clients = sampleClients(b, rrNames);
   b.wait(
-    'Wait until every node has exactly the reflector sessions, all Established',
+    `Wait until the ${rrNames.length} reflectors list every node Established, and ${clients.length} of ${b.state.nodes.length - rrNames.length} clients (one per zone) have exactly the reflector sessions`,
     `reflectors list every client; ${clients.length} client(s) (one per zone) are checked for leftover mesh sessions`,
     [...rrNames, ...clients],
     { exact: true, onTimeout: 'pause' },
@@ -208,6 +218,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   return b.finish({
     name: opts.name,
     command: opts.command,
+    allowZoneLoss: opts.allowZoneLoss,
     description: `Move ${n} nodes from the BGP full mesh to ${rrNames.length} route reflectors (cluster ID ${clusterId}) without disruption`,
     changes: [
       ...(bgp.defaultConfig ? [] : ['create BGPConfiguration default (mesh on)']),
@@ -237,7 +248,7 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const warnings = preflight(s);
   const bgp = effectiveBgp(s);
   if (bgp.meshEnabled && !s.nodes.some(isRouteReflector))
-    throw usageError('the full mesh is already on and there are no route reflectors: nothing to do');
+    throw new NothingToDo('the full mesh is already on and there are no route reflectors');
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount > MESH_NODE_THRESHOLD) {
     warnings.push(
@@ -263,8 +274,8 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       checkpoint: true,
     });
     b.wait(
-      'Wait until the mesh sessions are Established',
-      `checked on ${probe.length} node(s), one per zone`,
+      `Wait until the mesh sessions are Established on ${probe.length} of ${b.state.nodes.length} nodes (one per zone)`,
+      'a sample: CalicoNodeStatus is meant for a few nodes at a time',
       probe,
       { exact: true, onTimeout: 'rollback' },
     );
@@ -297,6 +308,7 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   return b.finish({
     name: opts.name,
     command: opts.command,
+    allowZoneLoss: opts.allowZoneLoss,
     description: `Move back from ${rrs.length} route reflectors to the BGP full mesh`,
     changes: [
       ...(bgp.meshEnabled ? [] : ['BGPConfiguration default: nodeToNodeMeshEnabled true']),

@@ -17,6 +17,7 @@ import type {
   InstallationInfo,
   InstallMode,
   IPPoolInfo,
+  JournalInfo,
   KubeObject,
   NetworkingBackend,
   NodeInfo,
@@ -544,8 +545,14 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
       apiGroups:
         source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
       kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
+      clusterUID: source.clusterUID ?? str(s['clusterUID']),
     };
   }
+  const kubeSystem = items.find(
+    (o) => o.kind === 'Namespace' && o.apiVersion === 'v1' && o.metadata.name === 'kube-system',
+  );
+  const uid = (kubeSystem?.metadata as { uid?: unknown } | undefined)?.uid;
+  if (typeof uid === 'string' && uid) source = { ...source, clusterUID: uid };
   let sorted = true;
   for (let i = 1; i < objects.length && sorted; i++)
     sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
@@ -557,6 +564,7 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
   const ipPools: IPPoolInfo[] = [];
   const calicoNodeStatuses: CalicoNodeStatusInfo[] = [];
   let installation: InstallationInfo | undefined;
+  let journal: JournalInfo | undefined;
   let felixConfiguration: FelixConfigurationInfo | undefined;
 
   for (const o of objects) {
@@ -570,6 +578,8 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
         felixConfiguration = parseFelixConfiguration(o);
     } else if (o.kind === 'Installation' && o.apiVersion === OPERATOR_V1 && o.metadata.name === 'default') {
       installation = parseInstallation(o);
+    } else if (o.kind === 'Lease' && o.metadata.name === JOURNAL_LEASE_NAME) {
+      journal ??= parseJournalLease(o);
     }
   }
   const nodesByName = new Map(nodes.map((n) => [n.name, n]));
@@ -592,7 +602,36 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
     installation,
     typha: parseTypha(objects, nodesByName),
     calicoNodeStatuses,
+    journal,
     objects,
+  };
+}
+
+/** The journal Lease's name (kube/journal.ts writes it). */
+export const JOURNAL_LEASE_NAME = 'calico-tune';
+export const JOURNAL_STATE_ANNOTATION = 'calico-tune.io/state';
+
+/** The progress a journal Lease records; undefined when it records no plan. */
+export function parseJournalLease(o: KubeObject): JournalInfo | undefined {
+  const raw = o.metadata.annotations?.[JOURNAL_STATE_ANNOTATION];
+  if (!raw) return undefined;
+  let st: Record<string, unknown>;
+  try {
+    st = obj(JSON.parse(raw));
+  } catch {
+    return undefined;
+  }
+  const spec = obj(o.spec);
+  return {
+    namespace: o.metadata.namespace ?? '',
+    holder: str(spec['holderIdentity']) || undefined,
+    renewedAt: str(spec['renewTime']),
+    plan: str(st['plan']) ?? '?',
+    phase: str(st['phase']) ?? '?',
+    done: Array.isArray(st['done']) ? st['done'].length : 0,
+    steps: typeof st['steps'] === 'number' ? st['steps'] : undefined,
+    message: str(st['message']),
+    command: str(st['command']),
   };
 }
 

@@ -244,8 +244,25 @@ export interface SnapshotSource {
   /** The API groups/versions the server serves (from discovery), when known. */
   apiGroups?: string[] | undefined;
   kubernetesVersion?: string | undefined;
+  /** UID of the kube-system namespace: the cluster's identity (plans record it). */
+  clusterUID?: string | undefined;
   /** What could not be read (e.g. forbidden optional lists); the snapshot is usable but incomplete. */
   warnings?: string[] | undefined;
+}
+
+/** What the journal Lease (`calico-tune`, docs/plan-format.md) says, as far as `status` needs it. */
+export interface JournalInfo {
+  namespace: string;
+  holder?: string | undefined;
+  renewedAt?: string | undefined;
+  plan: string;
+  phase: string;
+  done: number;
+  /** Steps in the plan, when recorded. */
+  steps?: number | undefined;
+  message?: string | undefined;
+  /** The command that built the plan, when recorded. */
+  command?: string | undefined;
 }
 
 export interface ClusterSnapshot {
@@ -268,6 +285,8 @@ export interface ClusterSnapshot {
   installation?: InstallationInfo | undefined;
   typha: TyphaInfo;
   calicoNodeStatuses: CalicoNodeStatusInfo[];
+  /** A plan recorded in the cluster's journal Lease (unfinished: paused, failed, or running elsewhere). */
+  journal?: JournalInfo | undefined;
   /** Every object the snapshot was built from, in a stable order (what `snapshot save` writes). */
   objects: KubeObject[];
 }

@@ -8,9 +8,11 @@ import { computeTopology, expectedPeers, routeReflectors, type Topology } from '
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
 import { fingerprint, nodeSetHash } from './fingerprint.js';
+import { planDigest } from './integrity.js';
 import { inverseMergePatch } from './merge-patch.js';
 import { applyStepToObjects, reparse, simulate, verdictOf } from './simulate.js';
 import {
+  PEER_TYPE,
   PLAN_API_VERSION,
   type Gate,
   type Plan,
@@ -100,9 +102,11 @@ export class PlanBuilder {
     const expect: Gate['expect'] = {};
     for (const n of nodes) {
       const peers = expectedPeers(t, n).filter((p) => p.established);
+      const listed = peers.length <= MAX_GATE_IPS;
       expect[n] = {
         count: peers.length,
-        peerIPs: peers.length <= MAX_GATE_IPS ? peers.map((p) => p.peerIP) : undefined,
+        peerIPs: listed ? peers.map((p) => p.peerIP) : undefined,
+        peerTypes: listed ? peers.map((p) => PEER_TYPE[p.kind]) : undefined,
       };
     }
     return { type: 'bgp-established', nodes, expect, exact, timeout };
@@ -245,6 +249,8 @@ export class PlanBuilder {
     changes: string[];
     warnings: string[];
     createdAt?: string;
+    /** Accept a plan after which one zone's outage would cut nodes off (--allow-zone-loss). */
+    allowZoneLoss?: boolean | undefined;
   }): Plan {
     const { initial, states } = simulate(this.base, this.steps, { n1: true });
     const verdicts = states.map((s) => s.verdict);
@@ -254,11 +260,17 @@ export class PlanBuilder {
     const failed = states.find((s) => worse(s.verdict));
     const n1Failed = states.find((s) => s.verdict.n1Ok === false && initial.n1Ok !== false);
     const anyN1 = [initial, ...verdicts].some((v) => v.n1Ok !== null);
+    const zoneFailed = states.find((s) => s.verdict.zoneLossOk === false && initial.zoneLossOk !== false);
+    const anyZone = [initial, ...verdicts].some((v) => v.zoneLossOk !== null && v.zoneLossOk !== undefined);
+    const zoneReason = zoneFailed
+      ? `after step ${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title}) an outage of one zone (all its route reflectors) would cut nodes off`
+      : undefined;
+    const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss;
     const final = states.length ? states[states.length - 1]!.snapshot : this.base;
     const finalTopo = computeTopology(bgpStateFromSnapshot(final));
     const participating = finalTopo.state.nodes.filter((n) => n.participates).length;
     const rrs = routeReflectors(finalTopo).filter((r) => r.participates);
-    return {
+    const plan: Plan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'Plan',
       metadata: {
@@ -267,6 +279,7 @@ export class PlanBuilder {
         command: meta.command,
         cluster: {
           server: this.base.source.server ?? null,
+          uid: this.base.source.clusterUID ?? null,
           fingerprint: fingerprint(this.base, [...this.touchedNodes]),
           nodeSetHash: nodeSetHash(this.base),
           nodeCount: this.base.nodes.length,
@@ -281,14 +294,25 @@ export class PlanBuilder {
           fullMesh: fullMeshSessions(participating),
         },
         verification: {
-          ok: !failed,
+          ok: !failed && !zoneBlocks,
           n1Ok: anyN1 ? !n1Failed : null,
-          failedStep: failed ? `${states.indexOf(failed) + 1} (${failed.step.title})` : undefined,
+          zoneLoss: {
+            ok: anyZone ? !zoneFailed : null,
+            ...(zoneFailed && meta.allowZoneLoss ? { allowed: true } : {}),
+            ...(zoneReason ? { reason: zoneReason } : {}),
+          },
+          failedStep: failed
+            ? `${states.indexOf(failed) + 1} (${failed.step.title})`
+            : zoneBlocks
+              ? `${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title})`
+              : undefined,
           reason: failed
             ? `${failed.verdict.unreachablePairs} node pairs cannot reach each other${failed.verdict.example ? `, e.g. ${failed.verdict.example}` : ''}`
-            : n1Failed
-              ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
-              : undefined,
+            : zoneBlocks
+              ? `${zoneReason} (pass --allow-zone-loss to accept)`
+              : n1Failed
+                ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
+                : undefined,
         },
         warnings: [
           ...(initial.ok
@@ -315,5 +339,7 @@ export class PlanBuilder {
       },
       steps: this.steps,
     };
+    plan.metadata.digest = planDigest(plan);
+    return plan;
   }
 }

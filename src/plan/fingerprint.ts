@@ -9,6 +9,7 @@ function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;
@@ -16,8 +17,13 @@ function stable(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** A short digest of a value's canonical JSON (keys sorted, undefined fields dropped, as a JSON round trip does). */
 export function digest(v: unknown): string {
-  return createHash('sha256').update(stable(v)).digest('hex').slice(0, 16);
+  return digestFull(v).slice(0, 16);
+}
+
+export function digestFull(v: unknown): string {
+  return createHash('sha256').update(stable(v)).digest('hex');
 }
 
 function relevant(o: KubeObject): unknown {

@@ -1,12 +1,18 @@
-/** Gate evaluation: does the observed BGP state satisfy what the plan expects? Pure. */
+/**
+ * Gate evaluation: does the observed BGP state satisfy what the model expects? A session counts only when
+ * its peer address AND its type (NodeMesh, NodePeer, GlobalPeer) match and it is Established, so a plain
+ * mesh member never passes a reflector's gate. Reports must be fresh: the executor observes through new
+ * CalicoNodeStatus objects made after the write (kube/bgp-status.ts), and a node without a report fails. Pure.
+ */
 import type { ObservedNode } from '../model/observed.js';
+import type { ExpectedSession } from './reverify.js';
 import type { Gate } from './types.js';
 
 export interface NodeGateResult {
   node: string;
   expected: number;
   established: number;
-  /** Expected peers that are not Established (with their state, or `missing`). */
+  /** Expected sessions that are not Established with the right type (with their state, `missing`, or the type seen). */
   pending: { peerIP: string; state: string }[];
   /** Sessions present that the model does not expect (only checked for exact gates). */
   unexpected: { peerIP: string; state: string }[];
@@ -19,10 +25,9 @@ export interface GateResult {
   nodes: NodeGateResult[];
 }
 
-/** `expected` gives the expected peer IPs per observed node (from the plan, or from the model on the live state). */
 export function evaluateGate(
   gate: Gate,
-  expected: Map<string, string[]>,
+  expected: Map<string, ExpectedSession[]>,
   observed: Map<string, ObservedNode>,
 ): GateResult {
   const nodes: NodeGateResult[] = gate.nodes.map((node) => {
@@ -33,25 +38,29 @@ export function evaluateGate(
         node,
         expected: want.length,
         established: 0,
-        pending: want.map((ip) => ({ peerIP: ip, state: 'not reported' })),
+        pending: want.map((w) => ({ peerIP: w.peerIP, state: obs?.error ?? 'not reported' })),
         unexpected: [],
         reported: false,
-        ok: want.length === 0 && !!obs?.peers,
+        ok: false,
       };
     }
-    const byIP = new Map(obs.peers.map((p) => [p.peerIP, p.state]));
-    const pending = want
-      .filter((ip) => byIP.get(ip) !== 'Established')
-      .map((ip) => ({ peerIP: ip, state: byIP.get(ip) ?? 'missing' }));
-    const wantSet = new Set(want);
+    const byIP = new Map(obs.peers.map((p) => [p.peerIP, p]));
+    const pending: { peerIP: string; state: string }[] = [];
+    for (const w of want) {
+      const p = byIP.get(w.peerIP);
+      if (!p) pending.push({ peerIP: w.peerIP, state: 'missing' });
+      else if (p.type !== w.type)
+        pending.push({ peerIP: w.peerIP, state: `${p.type ?? 'untyped'} (expected ${w.type})` });
+      else if (p.state !== 'Established') pending.push({ peerIP: w.peerIP, state: p.state });
+    }
+    const wantIPs = new Set(want.map((w) => w.peerIP));
     const unexpected = gate.exact
-      ? obs.peers.filter((p) => !wantSet.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, state: p.state }))
+      ? obs.peers.filter((p) => !wantIPs.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, state: p.state }))
       : [];
-    const established = want.length - pending.length;
     return {
       node,
       expected: want.length,
-      established,
+      established: want.length - pending.length,
       pending,
       unexpected,
       reported: true,
@@ -63,7 +72,7 @@ export function evaluateGate(
 
 /** One progress line: "rr-1 147/149 Established (waiting: 10.0.0.5 Active, …)". */
 export function gateProgressLine(r: NodeGateResult, ipToName: Map<string, string>): string {
-  if (!r.reported) return `${r.node}: waiting for a BGP status report`;
+  if (!r.reported) return `${r.node}: waiting for a BGP status report made after the change`;
   const parts = [`${r.node}: ${r.established}/${r.expected} Established`];
   if (r.pending.length) {
     const shown = r.pending.slice(0, 4).map((p) => `${ipToName.get(p.peerIP) ?? p.peerIP} ${p.state}`);
@@ -79,4 +88,14 @@ export function gateProgressLine(r: NodeGateResult, ipToName: Map<string, string
         .join(', ')}${r.unexpected.length > 3 ? '…' : ''}`,
     );
   return parts.join(' · ');
+}
+
+/** What a gate observes, honestly: "3 reflectors" or "3 reflectors and 3 of 147 other nodes". */
+export function gateCoverage(gate: Gate, totalNodes: number, isReflector: (n: string) => boolean): string {
+  const rrs = gate.nodes.filter(isReflector).length;
+  const others = gate.nodes.length - rrs;
+  const parts: string[] = [];
+  if (rrs) parts.push(`${rrs} reflector${rrs > 1 ? 's' : ''}`);
+  if (others) parts.push(`${others} of ${totalNodes - rrs} other node${totalNodes - rrs > 1 ? 's' : ''}`);
+  return parts.join(' and ');
 }

@@ -4,7 +4,7 @@
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, sessionCount } from '../bgp/topology.js';
-import { verify } from '../bgp/verify.js';
+import { verify, verifyZoneLoss } from '../bgp/verify.js';
 import { parseSnapshot } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { applyMergePatch } from './merge-patch.js';
@@ -82,10 +82,12 @@ export function verdictOf(s: ClusterSnapshot, n1: boolean): StepVerdict {
   const rrCount = state.nodes.filter((n) => n.participates && n.clusterId !== undefined).length;
   const v = verify(state, { n1: n1 && rrCount >= 2, maxExamples: 1 });
   const ex = v.examples[0];
+  const zone = n1 ? verifyZoneLoss(state) : { ok: null };
   return {
     ok: v.ok,
     unreachablePairs: v.unreachablePairs,
     n1Ok: v.n1 ? v.n1.ok : null,
+    zoneLossOk: zone.ok,
     sessions: sessionCount(computeTopology(state)),
     example: ex ? `${ex.from} does not learn ${ex.to}'s routes: ${ex.reason}` : undefined,
   };

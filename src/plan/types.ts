@@ -24,13 +24,33 @@ export interface Gate {
   type: 'bgp-established';
   /** Nodes whose BGP status is read (at most a handful: CalicoNodeStatus is meant for few nodes at once). */
   nodes: string[];
-  /** Expected sessions per observed node, computed from the model for the state after the step. */
-  expect: Record<string, { count: number; peerIPs?: string[] | undefined }>;
+  /**
+   * Expected sessions per observed node, computed from the model for the state after the step: the peer
+   * addresses and, in the same order, their CalicoNodeStatus types (NodeMesh, NodePeer, GlobalPeer).
+   * The executor recomputes them from the live state before it writes; these are for review and `-o script`.
+   */
+  expect: Record<string, GateExpectation>;
   /** Also require that no unexpected session exists (e.g. leftover mesh sessions). */
   exact: boolean;
   /** Go-style duration, e.g. `10m`. */
   timeout: string;
 }
+
+export interface GateExpectation {
+  count: number;
+  peerIPs?: string[] | undefined;
+  peerTypes?: PeerType[] | undefined;
+}
+
+/** CalicoNodeStatus peer types (BIRD protocol prefixes Mesh_, Node_, Global_). */
+export type PeerType = 'NodeMesh' | 'NodePeer' | 'GlobalPeer';
+
+/** The model's session kinds as CalicoNodeStatus types. */
+export const PEER_TYPE = {
+  mesh: 'NodeMesh',
+  node: 'NodePeer',
+  global: 'GlobalPeer',
+} as const satisfies Record<string, PeerType>;
 
 /** What the object must look like before the step runs. */
 export interface Precondition {
@@ -67,6 +87,8 @@ export interface StepVerdict {
   unreachablePairs: number;
   /** With any single route reflector down; null where there are fewer than 2 RRs (N-1 not applicable). */
   n1Ok: boolean | null;
+  /** With every reflector of any one zone down; null where nodes span fewer than 2 zones or no RR exists. */
+  zoneLossOk?: boolean | null | undefined;
   sessions: number;
   example?: string | undefined;
 }
@@ -88,8 +110,12 @@ export interface PlanMetadata {
   createdAt: string;
   /** The command that built it. */
   command: string;
+  /** sha256 over the steps (docs/plan-format.md): an edited or truncated file is refused. */
+  digest?: string | undefined;
   cluster: {
     server: string | null;
+    /** UID of the kube-system namespace: the cluster's identity (a plan applies only to the cluster it was made for). */
+    uid?: string | null | undefined;
     /** The objects the plan was built from, with their resourceVersions (stale-plan detection). */
     fingerprint: FingerprintEntry[];
     /** Node names the plan was built on (a node added or removed makes the plan stale). */
@@ -105,6 +131,8 @@ export interface PlanSummary {
   verification: {
     ok: boolean;
     n1Ok: boolean | null;
+    /** Losing every reflector of one zone keeps every surviving pair reachable (null: fewer than 2 zones or no RR). */
+    zoneLoss?: { ok: boolean | null; allowed?: boolean | undefined; reason?: string | undefined } | undefined;
     failedStep?: string | undefined;
     reason?: string | undefined;
   };

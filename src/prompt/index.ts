@@ -1,8 +1,15 @@
 /** Interactive prompts (inquirer, loaded only when a person is at the terminal). */
 
-/** A person is at the terminal: stdin and stdout are TTYs and TERM is not `dumb`. */
+/**
+ * A person is at the terminal: stdin (answers) and stderr (where prompts are written) are terminals and
+ * TERM is not `dumb`. stdout may be a pipe (`migrate apply | tee log`).
+ */
 export function isInteractive(): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && process.env['TERM'] !== 'dumb';
+  return process.stdin.isTTY === true && process.stderr.isTTY === true && process.env['TERM'] !== 'dumb';
+}
+
+function aborted(e: unknown): boolean {
+  return (e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError';
 }
 
 /** Asks a yes/no question on the terminal; Ctrl-C or Esc counts as "no". */
@@ -16,7 +23,24 @@ export async function confirm(message: string, def = false): Promise<boolean> {
     };
     return answer.ok;
   } catch (e) {
-    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') return false;
+    if (aborted(e)) return false;
+    throw e;
+  }
+}
+
+/** Asks which of `choices` to take; Ctrl-C or Esc takes `onAbort`. */
+export async function choose<T extends string>(
+  message: string,
+  choices: { value: T; name: string }[],
+  onAbort: T,
+): Promise<T> {
+  const inquirer = (await import('inquirer')).default;
+  try {
+    const prompt = inquirer.createPromptModule({ output: process.stderr });
+    const answer = (await prompt([{ type: 'select', name: 'v', message, choices }])) as { v: T };
+    return answer.v;
+  } catch (e) {
+    if (aborted(e)) return onAbort;
     throw e;
   }
 }

@@ -15,7 +15,7 @@ import { planName } from '../plan/name.js';
 import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
-import { ineligibility } from './recommend.js';
+import { cautions, ineligibility } from './recommend.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -378,6 +378,8 @@ export function addDemotion(
 /** Options of every rr planner: the flags, and how long each gate waits. */
 export interface RrPlanOptions extends RrOptions {
   timeout: string;
+  /** Accept a result where one zone's outage would cut nodes off. */
+  allowZoneLoss?: boolean | undefined;
   /** Plan name; default derived from the nodes. */
   name?: string | undefined;
 }
@@ -386,14 +388,16 @@ export interface RrPlanOptions extends RrOptions {
 export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const { clusterId, label } = buildPromote(b, names, opts);
+  const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
   return b.finish({
+    allowZoneLoss: opts.allowZoneLoss,
     name: opts.name ?? planName('rr-promote', names.join('-')),
     command: `kubectl calico-tune rr promote ${names.join(' ')}`,
     description: `Promote ${names.join(', ')} to route reflector${names.length > 1 ? 's' : ''} (cluster ID ${clusterId}, label ${label.key}=${label.value})`,
     changes: names.map(
       (n) => `${n}: label ${label.key}=${label.value}, annotation ${ANN_RR_CLUSTER_ID}=${clusterId}`,
     ),
-    warnings: [],
+    warnings,
   });
 }
 
@@ -402,6 +406,7 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   buildDemote(b, names, opts);
   return b.finish({
+    allowZoneLoss: opts.allowZoneLoss,
     name: opts.name ?? planName('rr-demote', names.join('-')),
     command: `kubectl calico-tune rr demote ${names.join(' ')}`,
     description: `Demote route reflector${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
@@ -419,6 +424,8 @@ export function planReplace(s: ClusterSnapshot, oldName: string, newName: string
   buildPromote(b, [newName], { ...opts, clusterId: opts.clusterId ?? old!.bgp.rrClusterId });
   buildDemote(b, [oldName], { ...opts, force: true });
   return b.finish({
+    allowZoneLoss: opts.allowZoneLoss,
+    warnings: requireNodes(s, [newName]).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`)),
     name: opts.name ?? planName('rr-replace', `${oldName}-${newName}`),
     command: `kubectl calico-tune rr replace ${oldName} ${newName}`,
     description: `Replace route reflector ${oldName} with ${newName}`,
@@ -426,6 +433,5 @@ export function planReplace(s: ClusterSnapshot, oldName: string, newName: string
       `${newName}: becomes a route reflector`,
       `${oldName}: becomes an ordinary node once every client has ${newName}`,
     ],
-    warnings: [],
   });
 }

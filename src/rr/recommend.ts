@@ -84,6 +84,29 @@ export function ineligibility(n: NodeInfo): string[] {
   return why;
 }
 
+/**
+ * What makes a node a poor reflector without making it impossible: `rr recommend` skips such nodes; an
+ * explicit choice (rr promote NODE, migrate --rr) is allowed, with these as warnings.
+ */
+export function cautions(
+  s: ClusterSnapshot,
+  n: NodeInfo,
+  opts: { minCpu?: number; minMemoryBytes?: number } = {},
+): string[] {
+  const out: string[] = [];
+  if (n.controlPlane) out.push('a control-plane node (the API server and etcd share its CPU and network)');
+  const typha = s.typha.pods.filter((p) => p.node === n.name);
+  if (typha.length)
+    out.push(`runs Typha (${typha.map((p) => p.name).join(', ')}): a reflector and Typha compete for it`);
+  const cpu = capacityCpu(n);
+  const minCpu = opts.minCpu ?? DEFAULT_MIN_CPU;
+  const minMem = opts.minMemoryBytes ?? DEFAULT_MIN_MEMORY;
+  if (cpu < minCpu) out.push(`small: ${cpu} CPU < ${minCpu}`);
+  if (n.memoryCapacityBytes < minMem * MEMORY_TOLERANCE)
+    out.push(`small: ${formatBytes(n.memoryCapacityBytes)} < ${formatBytes(minMem)}`);
+  return out;
+}
+
 /** Recommends which nodes should be route reflectors: existing RRs first, then zones without one. */
 export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Recommendation {
   const zoneLabel = opts.zoneLabel ?? 'topology.kubernetes.io/zone';
@@ -114,6 +137,8 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     };
   });
   const byName = new Map(s.nodes.map((n) => [n.name, n]));
+  // nodes running Typha come after all others (a reflector and Typha would compete for the node)
+  const typhaNodes = new Set(s.typha.pods.map((p) => p.node).filter((x): x is string => !!x));
   const eligible = candidates.filter((c) => c.eligible);
 
   const existing = s.nodes.filter(isRouteReflector);
@@ -155,6 +180,7 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     .sort(
       (a, b) =>
         Number(a.n.controlPlane) - Number(b.n.controlPlane) ||
+        Number(typhaNodes.has(a.n.name)) - Number(typhaNodes.has(b.n.name)) ||
         b.n.cpuCapacityMillis - a.n.cpuCapacityMillis ||
         b.n.memoryCapacityBytes - a.n.memoryCapacityBytes ||
         (a.n.createdAt ?? '').localeCompare(b.n.createdAt ?? '') ||

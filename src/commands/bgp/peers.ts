@@ -39,7 +39,7 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     const s = await this.loadSnapshot(undefined);
     const [{ defaultObservedNodes, peersReport }, { observePeers }, { renderPeers }] = await Promise.all([
       import('../../bgp/peers-report.js'),
-      import('../../kube/bgp-peers.js'),
+      import('../../kube/bgp-status.js'),
       import('../../render/peers.js'),
     ]);
     const named = argv as string[];

@@ -41,6 +41,8 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     if (!flags.to) throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
     const to = flags.to as 'route-reflectors' | 'mesh';
     const { planMigration } = await import('../../migrate/plan.js');
-    await this.runPlan(flags, (s) => planMigration(s, migrationOptions(flags, to, 'apply')));
+    await this.runPlan(flags, (s, timeout) =>
+      planMigration(s, migrationOptions({ ...flags, timeout }, to, 'apply')),
+    );
   }
 }

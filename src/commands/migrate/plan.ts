@@ -42,17 +42,20 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
       import('../../render/output.js'),
     ]);
     const file = flags.filename;
-    await this.runPlan({ ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' }, (s) => {
-      const plan = planMigration(s, migrationOptions(flags, to, 'plan'));
-      if (file) {
-        try {
-          fs.writeFileSync(file, `${file.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);
-        } catch (e) {
-          throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    await this.runPlan(
+      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
+      (s, timeout) => {
+        const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));
+        if (file) {
+          try {
+            fs.writeFileSync(file, `${file.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);
+          } catch (e) {
+            throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          }
+          process.stderr.write(`plan written to ${file}\n`);
         }
-        process.stderr.write(`plan written to ${file}\n`);
-      }
-      return plan;
-    });
+        return plan;
+      },
+    );
   }
 }

@@ -17,6 +17,9 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
   static override flags = {
     ...planFlags,
     label: Flags.string({ description: 'The reflector label to remove', default: 'route-reflector=true' }),
+    'allow-zone-loss': Flags.boolean({
+      description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
+    }),
     drain: Flags.boolean({ description: 'Evict pods before the node changes role' }),
     force: Flags.boolean({
       description: 'Allow fewer than 2 reflectors with the mesh off (never allows cutting nodes off)',
@@ -27,12 +30,13 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
     const { flags, argv } = await this.parse(RrDemote);
     this.setup(flags);
     const { planDemote } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s) =>
+    await this.runPlan(flags, (s, timeout) =>
       planDemote(s, argv as string[], {
         label: flags.label,
         drain: flags.drain,
         force: flags.force,
-        timeout: flags.timeout,
+        timeout,
+        allowZoneLoss: flags['allow-zone-loss'],
       }),
     );
   }

@@ -25,6 +25,9 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
       description: 'Label that BGPPeer selectors use to find reflectors',
       default: 'route-reflector=true',
     }),
+    'allow-zone-loss': Flags.boolean({
+      description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
+    }),
     drain: Flags.boolean({
       description: 'Evict pods (Eviction API, PDBs respected) before the node changes role',
     }),
@@ -34,12 +37,13 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
     const { planPromote } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s) =>
+    await this.runPlan(flags, (s, timeout) =>
       planPromote(s, argv as string[], {
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,
-        timeout: flags.timeout,
+        timeout,
+        allowZoneLoss: flags['allow-zone-loss'],
       }),
     );
   }

@@ -20,6 +20,9 @@ intermediate state, including the loss of any single reflector where there are a
       description: 'Label that BGPPeer selectors use to find reflectors',
       default: 'route-reflector=true',
     }),
+    'allow-zone-loss': Flags.boolean({
+      description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
+    }),
     drain: Flags.boolean({ description: 'Evict pods from both nodes before they change role' }),
   };
 
@@ -27,12 +30,13 @@ intermediate state, including the loss of any single reflector where there are a
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
     const { planReplace } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s) =>
+    await this.runPlan(flags, (s, timeout) =>
       planReplace(s, args.old, args.new, {
         clusterId: flags['cluster-id'],
         label: flags.label,
         drain: flags.drain,
-        timeout: flags.timeout,
+        timeout,
+        allowZoneLoss: flags['allow-zone-loss'],
       }),
     );
   }

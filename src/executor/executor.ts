@@ -472,7 +472,7 @@ export class Executor {
       await this.journal!.stepUndone(step.id);
       undoneCount++;
       this.undoneSoFar = undoneCount;
-      this.opts.log(`  undone: ${step.title}`);
+      if (step.action !== 'wait') this.opts.log(`  undone: ${step.title}`);
     }
     return undoneCount;
   }
@@ -576,7 +576,7 @@ export class Executor {
     const lg = this.expectations.get(step.id);
     if (!lg) throw new Error(`internal: no live expectations for gate ${step.id}`);
     const expected = lg.sessions;
-    const coverage = gateCoverage(gate, lg.nodes, (n) => lg.reflectors.has(n));
+    const coverage = gateCoverage(gate, lg.nodes, lg.reflectors);
     this.opts.status(`checking ${coverage}`);
     const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
     const useStatus = await this.observer!.fresh(gate.nodes);

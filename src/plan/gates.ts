@@ -91,11 +91,20 @@ export function gateProgressLine(r: NodeGateResult, ipToName: Map<string, string
 }
 
 /** What a gate observes, honestly: "3 reflectors" or "3 reflectors and 3 of 147 other nodes". */
-export function gateCoverage(gate: Gate, totalNodes: number, isReflector: (n: string) => boolean): string {
-  const rrs = gate.nodes.filter(isReflector).length;
+export function gateCoverage(gate: Gate, totalNodes: number, reflectors: Set<string>): string {
+  const rrs = gate.nodes.filter((n) => reflectors.has(n)).length;
   const others = gate.nodes.length - rrs;
+  const rest = totalNodes - reflectors.size;
   const parts: string[] = [];
-  if (rrs) parts.push(`${rrs} reflector${rrs > 1 ? 's' : ''}`);
-  if (others) parts.push(`${others} of ${totalNodes - rrs} other node${totalNodes - rrs > 1 ? 's' : ''}`);
+  if (rrs)
+    parts.push(
+      rrs === reflectors.size
+        ? `all ${rrs} reflector${rrs > 1 ? 's' : ''}`
+        : `${rrs} of ${reflectors.size} reflectors`,
+    );
+  if (others)
+    parts.push(
+      others === rest ? `all ${rest} other nodes` : `${others} of ${rest} other node${rest > 1 ? 's' : ''}`,
+    );
   return parts.join(' and ');
 }

@@ -8,6 +8,7 @@ import { analyseTypha } from '../typha/analysis.js';
 import { bgpApplies } from '../bgp/state.js';
 import { fullMeshSessions, isRouteReflector } from '../model/calico.js';
 import { configFindings, nodeCounts } from './checks.js';
+import { deferToUnfinishedPlan, journalFindings } from './journal.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 
 export interface StatusReport {
@@ -88,11 +89,17 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
   const state = bgpStateFromSnapshot(s);
   const topo = computeTopology(state);
   const participating = state.nodes.filter((n) => n.participates).length;
-  const findings = sortFindings([
-    ...configFindings(s),
-    ...(applies ? bgpFindings(s, state) : []),
-    ...typha.findings,
-  ]);
+  const findings = sortFindings(
+    deferToUnfinishedPlan(
+      [
+        ...journalFindings(s),
+        ...configFindings(s),
+        ...(applies ? bgpFindings(s, state) : []),
+        ...typha.findings,
+      ],
+      s,
+    ),
+  );
   const summary: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
   for (const f of findings) summary[f.severity]++;
   const felixMetrics =

@@ -88,6 +88,11 @@ export interface SimKnobs {
   silent: string[];
   /** Stop updating every CalicoNodeStatus. */
   paused: boolean;
+  /**
+   * Nodes whose calico-node keeps reporting (fresh lastUpdated) but never applies configuration changes:
+   * their sessions stay those of the moment they were frozen (confd/BIRD lagging or stuck).
+   */
+  frozen: string[];
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -320,15 +325,22 @@ export class Simulator {
   constructor(opts: SimulatorOptions) {
     if (!opts.client && !opts.kubeconfig) throw new Error('Simulator needs a client or a kubeconfig');
     this.client = opts.client ?? KubeClient.fromKubeconfig(opts.kubeconfig!);
-    this.knobs = { establishDelayMs: 1000, stuck: [], silent: [], paused: false, ...opts.knobs };
+    this.knobs = { establishDelayMs: 1000, stuck: [], silent: [], paused: false, frozen: [], ...opts.knobs };
     this.tickMs = opts.tickMs ?? 200;
     this.log = opts.log ?? (() => {});
   }
 
   setKnobs(k: Partial<SimKnobs>): void {
     this.knobs = { ...this.knobs, ...k };
+    for (const n of this.knobs.frozen)
+      if (!this.frozenTopo.has(n)) this.frozenTopo.set(n, new Topology(this.world()));
+    for (const n of [...this.frozenTopo.keys()])
+      if (!this.knobs.frozen.includes(n)) this.frozenTopo.delete(n);
     this.changeGen++;
   }
+
+  /** The topology a frozen node is stuck in. */
+  private readonly frozenTopo = new Map<string, Topology>();
 
   getKnobs(): SimKnobs {
     return { ...this.knobs };
@@ -450,7 +462,7 @@ export class Simulator {
   }
 
   private sessionStates(node: string, now: number, track: boolean): SessionStatus[] {
-    const sessions = this.currentTopology().sessions(node);
+    const sessions = (this.frozenTopo.get(node) ?? this.currentTopology()).sessions(node);
     let t = this.trackers.get(node);
     if (!t) {
       t = new Map();

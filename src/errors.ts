@@ -38,6 +38,14 @@ export class CliError extends Error {
   }
 }
 
+/** Ctrl-C: at a prompt, or while a plan runs (the executor pauses the plan; exit 130). */
+export class InterruptedError extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
 /** The target state already holds: nothing to change (exit 0). */
 export class NothingToDo extends CliError {
   constructor(message: string) {

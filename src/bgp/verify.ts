@@ -378,8 +378,10 @@ export interface ZoneLossVerdict {
 }
 
 /**
- * Zone loss: where BIRD nodes span two or more zones, every zone's route reflectors down at once (a zone
- * outage) must leave every surviving pair of nodes reachable. Nodes without a zone label form no zone.
+ * Zone loss: where BIRD nodes span two or more zones and two or more route reflectors exist, every zone's
+ * reflectors down at once (a zone outage) must not cut node pairs that the state itself connects. With a
+ * single reflector it does not apply (like N-1: there is no redundancy to place). Nodes without a zone label
+ * form no zone. A state that already has unreachable pairs fails only when the outage cuts more.
  */
 export function verifyZoneLoss(
   state: BgpState,
@@ -387,18 +389,22 @@ export function verifyZoneLoss(
 ): ZoneLossVerdict {
   const zones = new Map<string, string[]>();
   const allZones = new Set<string>();
+  let rrCount = 0;
   for (const n of state.nodes) {
-    if (!n.participates || n.zone === undefined || n.zone === '') continue;
+    if (!n.participates) continue;
+    if (n.clusterId !== undefined) rrCount++;
+    if (n.zone === undefined || n.zone === '') continue;
     allZones.add(n.zone);
     if (n.clusterId === undefined) continue;
     if (!zones.has(n.zone)) zones.set(n.zone, []);
     zones.get(n.zone)!.push(n.name);
   }
-  if (allZones.size < 2 || zones.size === 0) return { ok: null, zones: allZones.size, failures: [] };
+  if (allZones.size < 2 || rrCount < 2) return { ok: null, zones: allZones.size, failures: [] };
+  const base = verify(state, { maxExamples: 0 }).unreachablePairs;
   const failures: ZoneLossFailure[] = [];
   for (const [zone, rrs] of [...zones].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const v = verify(withNodesDown(state, rrs), { maxExamples: opts.maxExamples ?? 1 });
-    if (v.unreachablePairs > 0)
+    if (v.unreachablePairs > base)
       failures.push({
         zone,
         routeReflectors: rrs,

@@ -10,7 +10,7 @@
  * terminal, and on a gate timeout: wait longer / pause / roll back. After a rollback it claims "as before"
  * only when the live state matches the plan's starting fingerprint and the model finds every pair reachable.
  */
-import { CliError, ExitCode, usageError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { checkPermissions, resourceOf } from '../kube/access.js';
 import type { KubeApi } from '../kube/api.js';
 import { birdclObserve, NodeStatusObserver } from '../kube/bgp-status.js';
@@ -36,6 +36,9 @@ import {
 } from '../plan/reverify.js';
 import { cordonPatch, verdictOf } from '../plan/simulate.js';
 import type { Gate, Plan, Step } from '../plan/types.js';
+
+/** A gate's condition must hold this long (over several reports) before it passes. */
+export const GATE_SETTLE_MS = 2000;
 
 export type TimeoutChoice = 'wait' | 'pause' | 'rollback';
 
@@ -67,6 +70,8 @@ export interface ExecuteOptions {
   /** Reads the live state again (after a rollback, to compare with the plan's start). */
   readLive: () => Promise<ClusterSnapshot>;
   pollMs?: number | undefined;
+  /** How long a gate's condition must hold before it passes (default GATE_SETTLE_MS). */
+  settleMs?: number | undefined;
   /** Subscribes to interrupts (Ctrl-C); returns the unsubscribe function. Default: none. */
   onInterrupt?: ((handler: () => void) => () => void) | undefined;
   /** Fault injection for tests (called after each write and after it is recorded). */
@@ -105,15 +110,14 @@ export function exitCodeOf(r: ExecuteResult, mode: ExecuteOptions['mode']): numb
     case 'rollback-incomplete':
     case 'paused':
       return ExitCode.GATE;
-    case 'stopped':
     case 'declined':
+      return ExitCode.OK; // nothing was changed and nothing is left paused
+    case 'stopped':
       return ExitCode.STOPPED;
     case 'interrupted':
       return ExitCode.INTERRUPTED;
   }
 }
-
-class Interrupted extends Error {}
 
 export class Executor {
   private interrupted = false;
@@ -137,7 +141,7 @@ export class Executor {
   }
 
   private checkInterrupt(): void {
-    if (this.interrupted) throw new Interrupted('interrupted');
+    if (this.interrupted) throw new InterruptedError();
     this.journal?.check();
   }
 
@@ -185,9 +189,21 @@ export class Executor {
       if (opts.mode === 'rollback') {
         if (opts.interactive && !opts.yes) {
           const n = this.stepsToUndo(active!, state!).length;
-          const ok = await opts.confirm(
-            `Roll back ${n} step(s) of ${active!.metadata.name} (${state!.phase}, ${state!.done.length}/${active!.steps.length} done)?`,
-          );
+          let ok: boolean;
+          try {
+            ok = await opts.confirm(
+              `Roll back ${n} step(s) of ${active!.metadata.name} (${state!.phase}, ${state!.done.length}/${active!.steps.length} done)?`,
+            );
+          } catch (e) {
+            if (!(e instanceof InterruptedError)) throw e;
+            await this.journal.release(false, 'paused', state!.message);
+            return this.result(
+              active!,
+              'interrupted',
+              state!.done.length,
+              'interrupted; nothing was changed',
+            );
+          }
           if (!ok) {
             await this.journal.release(false, 'paused', state!.message);
             return this.result(
@@ -321,7 +337,7 @@ export class Executor {
         this.opts.crashHook?.('after-step', i + 1);
         this.opts.log(`[${i + 1}/${total}] ${step.title} ✔ ${formatDuration(Date.now() - t0)}`);
       } catch (e) {
-        if (e instanceof Interrupted) {
+        if (e instanceof InterruptedError) {
           const why = `interrupted before step ${i + 1} (${step.title})`;
           await this.journal!.release(false, 'paused', why);
           return this.paused(plan, doneCount, why, 'interrupted');
@@ -416,7 +432,7 @@ export class Executor {
     try {
       undoneCount = await this.undoAll(toUndo);
     } catch (e) {
-      if (!(e instanceof Interrupted)) throw e;
+      if (!(e instanceof InterruptedError)) throw e;
       const msg = `rollback interrupted after undoing ${this.undoneSoFar} of ${toUndo.length} step(s)`;
       await this.journal!.release(false, 'paused', msg);
       return this.paused(plan, plan.steps.length - toUndo.length, msg, 'interrupted');
@@ -580,6 +596,21 @@ export class Executor {
     this.opts.status(`checking ${coverage}`);
     const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
     const useStatus = await this.observer!.fresh(gate.nodes);
+    // A gate passes when the expected sessions hold over reports spanning `settleMs`: a report made just after
+    // the write may predate confd's re-render and BIRD's reconfigure (0.15-0.45 s, docs/bgp-fabric facts), in
+    // which a session whose `rr client` flag changed still shows Established before BIRD restarts it.
+    const settleMs = this.opts.settleMs ?? GATE_SETTLE_MS;
+    let okSince = 0;
+    let passed = false;
+    const settled = (ok: boolean): boolean => {
+      if (!ok) {
+        okSince = 0;
+        return false;
+      }
+      okSince ||= Date.now();
+      passed = Date.now() - okSince >= settleMs;
+      return passed;
+    };
     let lastLog = 0;
     const progress = (obs: Map<string, ObservedNode>): string[] =>
       evaluateGate(gate, expected, obs).nodes.map((n) => gateProgressLine(n, ipToName));
@@ -592,7 +623,7 @@ export class Executor {
         pollMs: this.opts.pollMs,
         checkInterrupt: () => this.checkInterrupt(),
         done: (obs) => {
-          if (evaluateGate(gate, expected, obs).ok) return true;
+          if (settled(evaluateGate(gate, expected, obs).ok)) return true;
           // no report at all after 30 s: calico-node does not serve CalicoNodeStatus (older Calico?)
           fellBack = [...obs.values()].every((o) => !o.peers) && Date.now() - firstAt > 30_000;
           return fellBack;
@@ -610,20 +641,20 @@ export class Executor {
       });
       if (fellBack) {
         this.opts.log('  no CalicoNodeStatus report after 30s; reading BGP state with birdcl instead');
-        observed = await this.birdUntil(gate, expected, deadline);
+        observed = await this.birdUntil(gate, expected, deadline, settled);
       }
-    } else observed = await this.birdUntil(gate, expected, deadline);
-    const r = evaluateGate(gate, expected, observed);
+    } else observed = await this.birdUntil(gate, expected, deadline, settled);
     this.opts.status('');
     for (const l of progress(observed)) this.opts.log(`  ${l}`);
-    if (r.ok) this.opts.log(`  checked ${coverage}`);
-    return r.ok;
+    if (passed) this.opts.log(`  checked ${coverage}, stable for ${formatDuration(settleMs)}`);
+    return passed;
   }
 
   private async birdUntil(
     gate: Gate,
     expected: Map<string, ExpectedSession[]>,
     deadline: number,
+    settled: (ok: boolean) => boolean,
   ): Promise<Map<string, ObservedNode>> {
     for (;;) {
       this.checkInterrupt();
@@ -631,7 +662,7 @@ export class Executor {
         namespace: this.opts.live.calico.nodeNamespace,
         timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())),
       });
-      if (evaluateGate(gate, expected, obs).ok || Date.now() >= deadline) return obs;
+      if (settled(evaluateGate(gate, expected, obs).ok) || Date.now() >= deadline) return obs;
       await new Promise((r) =>
         setTimeout(r, Math.min(this.opts.pollMs ?? 1000, Math.max(50, deadline - Date.now()))),
       );

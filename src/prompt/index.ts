@@ -8,11 +8,15 @@ export function isInteractive(): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true && process.env['TERM'] !== 'dumb';
 }
 
+import { InterruptedError } from '../errors.js';
+
+/** Esc (or an aborted prompt) counts as "no"; Ctrl-C interrupts (the executor pauses the plan, exit 130). */
 function aborted(e: unknown): boolean {
-  return (e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError';
+  if ((e as Error).name === 'ExitPromptError') throw new InterruptedError('interrupted at a prompt');
+  return (e as Error).name === 'AbortPromptError';
 }
 
-/** Asks a yes/no question on the terminal; Ctrl-C or Esc counts as "no". */
+/** Asks a yes/no question on the terminal; Esc counts as "no", Ctrl-C throws InterruptedError. */
 export async function confirm(message: string, def = false): Promise<boolean> {
   const inquirer = (await import('inquirer')).default;
   try {
@@ -28,7 +32,7 @@ export async function confirm(message: string, def = false): Promise<boolean> {
   }
 }
 
-/** Asks which of `choices` to take; Ctrl-C or Esc takes `onAbort`. */
+/** Asks which of `choices` to take; Esc takes `onAbort`, Ctrl-C throws InterruptedError. */
 export async function choose<T extends string>(
   message: string,
   choices: { value: T; name: string }[],

@@ -723,10 +723,10 @@ export function expectedPeers(
       problem: up ? undefined : `BGPPeer ${peerName(e.peer)} has no asNumber`,
     });
   }
-  return rows.sort(
-    (x, y) =>
-      ipNum(x.peerIP) - ipNum(y.peerIP) || (x.established === y.established ? 0 : x.established ? -1 : 1),
-  );
+  // decorate-sort-undecorate: the address is parsed once per row, not once per comparison
+  const keyed = rows.map((r) => ({ r, k: ipNum(r.peerIP) }));
+  keyed.sort((x, y) => x.k - y.k || (x.r.established === y.r.established ? 0 : x.r.established ? -1 : 1));
+  return keyed.map((x) => x.r);
 }
 
 export interface RouteReflectorInfo {

@@ -385,7 +385,7 @@ export interface ZoneLossVerdict {
  */
 export function verifyZoneLoss(
   state: BgpState,
-  opts: { maxExamples?: number | undefined } = {},
+  opts: { maxExamples?: number | undefined; baseUnreachable?: number | undefined } = {},
 ): ZoneLossVerdict {
   const zones = new Map<string, string[]>();
   const allZones = new Set<string>();
@@ -400,7 +400,7 @@ export function verifyZoneLoss(
     zones.get(n.zone)!.push(n.name);
   }
   if (allZones.size < 2 || rrCount < 2) return { ok: null, zones: allZones.size, failures: [] };
-  const base = verify(state, { maxExamples: 0 }).unreachablePairs;
+  const base = opts.baseUnreachable ?? verify(state, { maxExamples: 0 }).unreachablePairs;
   const failures: ZoneLossFailure[] = [];
   for (const [zone, rrs] of [...zones].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const v = verify(withNodesDown(state, rrs), { maxExamples: opts.maxExamples ?? 1 });

@@ -266,6 +266,21 @@ export class PlanBuilder {
       ? `after step ${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title}) an outage of one zone (all its route reflectors) would cut nodes off`
       : undefined;
     const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss;
+    const drainedBefore = (i: number, node: string): boolean =>
+      this.steps.slice(0, i).some((x) => x.action === 'drain' && x.object?.name === node);
+    const transient = states.flatMap((st, i) =>
+      st.step.verdict?.transient
+        ? [
+            {
+              step: i + 1,
+              title: st.step.title,
+              nodes: st.step.verdict.transient.nodes,
+              count: st.step.verdict.transient.count,
+              drained: st.step.verdict.transient.nodes.every((n) => drainedBefore(i, n)),
+            },
+          ]
+        : [],
+    );
     const final = states.length ? states[states.length - 1]!.snapshot : this.base;
     const finalTopo = computeTopology(bgpStateFromSnapshot(final));
     const participating = finalTopo.state.nodes.filter((n) => n.participates).length;
@@ -296,6 +311,7 @@ export class PlanBuilder {
         verification: {
           ok: !failed && !zoneBlocks,
           n1Ok: anyN1 ? !n1Failed : null,
+          ...(transient.length ? { transient } : {}),
           zoneLoss: {
             ok: anyZone ? !zoneFailed : null,
             ...(zoneFailed && meta.allowZoneLoss ? { allowed: true } : {}),
@@ -326,6 +342,12 @@ export class PlanBuilder {
               ]
             : []),
           ...meta.warnings,
+          ...transient
+            .filter((t) => !t.drained)
+            .map(
+              (t) =>
+                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms; its pods' traffic drops for a few seconds (about 3 s with real BIRD, docs/fabric.md). Plan with --drain to move the workloads first`,
+            ),
         ],
         routeReflectors: rrs.length
           ? rrs.map((r) => ({

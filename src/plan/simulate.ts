@@ -3,8 +3,9 @@
  * on every intermediate state (docs/architecture.md: a plan that fails this check is not executed). Pure.
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
-import { computeTopology, sessionCount } from '../bgp/topology.js';
-import { verify, verifyZoneLoss } from '../bgp/verify.js';
+import { computeTopology, sessionCount, type Topology } from '../bgp/topology.js';
+import { flappingNodes } from '../bgp/transients.js';
+import { verifyTopology, verifyZoneLoss } from '../bgp/verify.js';
 import { parseSnapshot } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { applyMergePatch } from './merge-patch.js';
@@ -78,18 +79,30 @@ export function reparse(base: ClusterSnapshot, objects: KubeObject[]): ClusterSn
 }
 
 export function verdictOf(s: ClusterSnapshot, n1: boolean): StepVerdict {
+  return verdictWithTopology(s, n1).verdict;
+}
+
+/** The verdict and the topology it was computed on (simulate reuses it for the transition of the next step). */
+export function verdictWithTopology(
+  s: ClusterSnapshot,
+  n1: boolean,
+): { verdict: StepVerdict; topology: Topology } {
   const state = bgpStateFromSnapshot(s);
+  const topology = computeTopology(state);
   const rrCount = state.nodes.filter((n) => n.participates && n.clusterId !== undefined).length;
-  const v = verify(state, { n1: n1 && rrCount >= 2, maxExamples: 1 });
+  const v = verifyTopology(topology, { n1: n1 && rrCount >= 2, maxExamples: 1 });
   const ex = v.examples[0];
-  const zone = n1 ? verifyZoneLoss(state) : { ok: null };
+  const zone = n1 ? verifyZoneLoss(state, { baseUnreachable: v.unreachablePairs }) : { ok: null };
   return {
-    ok: v.ok,
-    unreachablePairs: v.unreachablePairs,
-    n1Ok: v.n1 ? v.n1.ok : null,
-    zoneLossOk: zone.ok,
-    sessions: sessionCount(computeTopology(state)),
-    example: ex ? `${ex.from} does not learn ${ex.to}'s routes: ${ex.reason}` : undefined,
+    topology,
+    verdict: {
+      ok: v.ok,
+      unreachablePairs: v.unreachablePairs,
+      n1Ok: v.n1 ? v.n1.ok : null,
+      zoneLossOk: zone.ok,
+      sessions: sessionCount(topology),
+      example: ex ? `${ex.from} does not learn ${ex.to}'s routes: ${ex.reason}` : undefined,
+    },
   };
 }
 
@@ -108,18 +121,27 @@ export function simulate(
   steps: Step[],
   opts: { n1?: boolean } = {},
 ): { initial: StepVerdict; states: SimulatedStep[] } {
-  const initial = verdictOf(base, opts.n1 ?? true);
+  const first = verdictWithTopology(base, opts.n1 ?? true);
+  const initial = first.verdict;
   let objects = base.objects;
   let snapshot = base;
   let verdict = initial;
+  let topo: Topology = first.topology;
   const states: SimulatedStep[] = [];
   for (const step of steps) {
     const next = applyStepToObjects(objects, step);
     if (next !== objects) {
       objects = next;
       snapshot = reparse(base, objects);
-      if (touchesBgp(step)) verdict = verdictOf(snapshot, opts.n1 ?? true);
-    }
+      if (touchesBgp(step)) {
+        const before = topo;
+        const next = verdictWithTopology(snapshot, opts.n1 ?? true);
+        verdict = next.verdict;
+        topo = next.topology;
+        const flap = flappingNodes(before, topo);
+        if (flap.count) verdict = { ...verdict, transient: flap };
+      } else if (verdict.transient) verdict = { ...verdict, transient: undefined };
+    } else if (verdict.transient) verdict = { ...verdict, transient: undefined };
     step.verdict = verdict;
     states.push({ step, snapshot, verdict });
   }

@@ -89,6 +89,11 @@ export interface StepVerdict {
   n1Ok: boolean | null;
   /** With every reflector of any one zone down; null where nodes span fewer than 2 zones or no RR exists. */
   zoneLossOk?: boolean | null | undefined;
+  /**
+   * Nodes whose every BGP session re-forms in this step (src/bgp/transients.ts): their pods' traffic is
+   * expected to drop for a few seconds while BIRD re-establishes them. Absent when none.
+   */
+  transient?: { nodes: string[]; count: number } | undefined;
   sessions: number;
   example?: string | undefined;
 }
@@ -131,6 +136,9 @@ export interface PlanSummary {
   verification: {
     ok: boolean;
     n1Ok: boolean | null;
+    /** Steps in which some nodes' BGP sessions all re-form (their pods' traffic drops for a few seconds). */
+    transient?:
+      { step: number; title: string; nodes: string[]; count: number; drained: boolean }[] | undefined;
     /** Losing every reflector of one zone keeps every surviving pair reachable (null: fewer than 2 zones or no RR). */
     zoneLoss?: { ok: boolean | null; allowed?: boolean | undefined; reason?: string | undefined } | undefined;
     failedStep?: string | undefined;

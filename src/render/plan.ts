@@ -9,7 +9,11 @@ export function verdictCell(v: StepVerdict | undefined): string {
   if (!v) return '';
   const base = v.ok ? c.green('✔ all reachable') : c.red(`✖ ${n(v.unreachablePairs)} pairs cut`);
   const n1 = v.n1Ok === null ? '' : v.n1Ok ? c.green(' · N-1 ✔') : c.yellow(' · N-1 ✖');
-  return base + n1;
+  const t = v.transient;
+  const flap = t
+    ? c.yellow(` · ⚡ ${t.nodes.slice(0, 2).join(', ')}${t.count > 2 ? ` +${t.count - 2}` : ''} re-forms`)
+    : '';
+  return base + n1 + flap;
 }
 
 function objectCell(s: Step): string {
@@ -89,6 +93,10 @@ export function renderPlan(plan: Plan, wide: boolean): string {
         : c.red(`✖ fails at ${v.failedStep}: ${v.reason}`)
     }`,
   );
+  if (v.transient?.length)
+    out.push(
+      `              ${c.yellow('⚡')} ${v.transient.length} step(s) re-form some node's every BGP session: those nodes' pods lose traffic for a few seconds${v.transient.every((t) => t.drained) ? ' (they are drained first)' : ''}`,
+    );
   if (v.ok && v.n1Ok === false)
     out.push(c.yellow(`              ▲ ${v.reason ?? 'some step depends on a single route reflector'}`));
   for (const w of plan.summary.warnings) out.push(`${c.yellow('warning:')} ${w}`);

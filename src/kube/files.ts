@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { usageError } from '../errors.js';
 import { parsePlan } from '../plan/file.js';
 import type { Plan } from '../plan/types.js';
+import { toJson, toYaml } from '../render/output.js';
 
 /** Reads a text file, or stdin for `-`. */
 export function readInputFile(path: string, what: string): string {
@@ -18,4 +19,13 @@ export function readPlanFile(path: string): Plan {
     readInputFile(path, 'plan file'),
     path === '-' ? 'the plan on stdin' : `plan file ${path}`,
   );
+}
+
+/** Saves a plan as YAML (JSON for a .json name), as `-o yaml|json` prints it. */
+export function writePlanFile(path: string, plan: Plan): void {
+  try {
+    fs.writeFileSync(path, `${path.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);
+  } catch (e) {
+    throw usageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
 }

@@ -8,53 +8,17 @@
  * arrow = route reflector -> its rr client, plain = other sessions; eBGP sessions are labelled.
  */
 import {
-  classSizes,
   effectiveProto,
-  externalSessionCount,
   externalsOf,
   FLAG_CLIENT,
   FLAG_IBGP,
-  nodeSessionCount,
   routeReflectors,
   type Topology,
 } from '../bgp/topology.js';
-import { fullMeshSessions, reflectorSessions } from '../model/calico.js';
+import { fullMeshSessions } from '../model/calico.js';
+import { topologyCounts, type BgpTopologyReport } from '../bgp/topology-report.js';
+import type { FullVerdict } from '../bgp/verify.js';
 import { kv, table } from './table.js';
-
-export interface TopologyCounts {
-  /** Nodes running BIRD. */
-  nodes: number;
-  fullMesh: number;
-  /** Established-able sessions now: between nodes, and to external peers. */
-  current: number;
-  currentNodeSessions: number;
-  currentExternalSessions: number;
-  proposed?:
-    { routeReflectors: number; sessions: number; perRouteReflector: number; perClient: number } | undefined;
-}
-
-export function topologyCounts(t: Topology, opts: { proposedRRs?: number | undefined } = {}): TopologyCounts {
-  const nodes = classSizes(t).reduce((a, b) => a + b, 0);
-  const node = nodeSessionCount(t);
-  const ext = externalSessionCount(t);
-  const r = opts.proposedRRs;
-  return {
-    nodes,
-    fullMesh: fullMeshSessions(nodes),
-    current: node + ext,
-    currentNodeSessions: node,
-    currentExternalSessions: ext,
-    proposed:
-      r === undefined
-        ? undefined
-        : {
-            routeReflectors: r,
-            sessions: reflectorSessions(nodes, Math.min(Math.max(0, r), nodes)),
-            perRouteReflector: Math.max(0, nodes - 1),
-            perClient: r,
-          },
-  };
-}
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
@@ -384,4 +348,26 @@ export function renderMermaid(t: Topology, opts: GraphOptions = {}): string {
     out.push(`  ${e.from} ${withLabel} ${e.to}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The "by kind" and "routes" rows under the topology table. */
+export function topologyExtraRows(doc: BgpTopologyReport['doc'], v: FullVerdict): [string, string][] {
+  const k = doc.counts.byKind;
+  return [
+    [
+      'by kind',
+      `mesh ${fmt(k.mesh)} · node-specific ${fmt(k.nodePeer)} · global ${fmt(k.globalPeer)} · external ${fmt(k.external)} · to RR clients ${fmt(doc.counts.routeReflectorClientSessions)}`,
+    ],
+    [
+      'routes',
+      (v.ok
+        ? "every pair of nodes learns each other's routes"
+        : `${fmt(v.unreachablePairs)} node pairs do not learn each other's routes (kubectl calico-tune status explains)`) +
+        (v.n1 && doc.routeReflectors.length >= 2
+          ? v.n1.ok
+            ? '; any one reflector can fail'
+            : '; losing one reflector would cut nodes off'
+          : ''),
+    ],
+  ];
 }

@@ -6,7 +6,9 @@ import type { SnapshotSource } from '../model/types.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 import { manifestTyphaRange, nextOperatorSteps, operatorTyphaReplicas } from './formula.js';
 import { TYPHA_PORT, type TyphaAnalysis, type TyphaInstallMode, type TyphaNodeCounts } from './analysis.js';
-import type { TyphaLiveMetrics } from './metrics.js';
+import { metricsNotRead, type TyphaLiveMetrics } from './metrics.js';
+import { usageError } from '../errors.js';
+import type { ClusterSnapshot } from '../model/types.js';
 
 export interface RangeOut {
   min: number;
@@ -228,4 +230,44 @@ export function nextChanges(
 /** Exit code: 1 with a critical finding, or a warning under --strict. */
 export function typhaExitCode(r: TyphaReport, strict: boolean): 0 | 1 {
   return r.summary.critical > 0 || (strict && r.summary.warning > 0) ? 1 : 0;
+}
+
+/** `--nodes`: a whole number from 0 to 1,000,000. */
+export function parseNodeCount(v: string): number {
+  const t = v.trim();
+  if (!/^\d+$/.test(t)) {
+    throw usageError(
+      `--nodes needs a whole number of nodes (0 or more), got "${v}"`,
+      'example: kubectl calico-tune typha report --nodes 1200',
+    );
+  }
+  const nodes = Number(t);
+  if (nodes > MAX_NODES) throw usageError(`--nodes ${v} is more than this tool models (at most 1,000,000)`);
+  return nodes;
+}
+
+/** Where to read live Typha metrics from, or why they are not read (the report says so). */
+export type MetricsSource =
+  | { read: false; liveMetrics: TyphaLiveMetrics }
+  | {
+      read: true;
+      target: { namespace: string; port: number; pods: NonNullable<TyphaAnalysis['actual']>['pods'] };
+    };
+
+export function metricsSource(
+  snapshot: ClusterSnapshot,
+  analysis: TyphaAnalysis,
+  timeoutMs: number,
+): MetricsSource {
+  const a = analysis.actual;
+  const no = (reason: string, port: number | null = null): MetricsSource => ({
+    read: false,
+    liveMetrics: metricsNotRead(reason, port),
+  });
+  if (snapshot.source.kind === 'file') return no('read from a snapshot file: live metrics need the cluster');
+  if (!a) return no('no Typha runs');
+  if (!a.metrics.enabled) return no('Typha metrics are disabled (see TYPHA_METRICS_DISABLED)');
+  if (a.metrics.port === undefined) return no('the Typha metrics port is unknown');
+  if (timeoutMs === 0) return no('skipped (--metrics-timeout 0)', a.metrics.port);
+  return { read: true, target: { namespace: a.namespace, port: a.metrics.port, pods: a.pods } };
 }

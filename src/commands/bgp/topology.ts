@@ -27,65 +27,17 @@ node for small clusters, collapsed into groups (reflectors, and clients per zone
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot);
-    const [{ bgpStateFromSnapshot }, topo, render, { verify }] = await Promise.all([
-      import('../../bgp/state.js'),
-      import('../../bgp/topology.js'),
+    const [{ bgpTopologyReport }, render] = await Promise.all([
+      import('../../bgp/topology-report.js'),
       import('../../render/topology.js'),
-      import('../../bgp/verify.js'),
     ]);
-    const state = bgpStateFromSnapshot(s);
-    const t = topo.computeTopology(state);
-    const counts = render.topologyCounts(t, { proposedRRs: flags['proposed-rrs'] });
+    const { doc, topology: t, verdict: v } = bgpTopologyReport(s, { proposedRRs: flags['proposed-rrs'] });
     if (flags.output === 'dot') return void process.stdout.write(`${render.renderDot(t)}\n`);
     if (flags.output === 'mermaid') return void process.stdout.write(`${render.renderMermaid(t)}\n`);
-    const v = verify(state, { n1: true, maxExamples: 3 });
-    const byKind = topo.nodeSessionsByKind(t);
-    const doc = {
-      apiVersion: 'calico-tune/v1',
-      kind: 'BgpTopology',
-      meshEnabled: state.meshEnabled,
-      asNumber: state.globalAsNumber,
-      counts: {
-        ...counts,
-        byKind: {
-          mesh: byKind.mesh,
-          nodePeer: byKind.node,
-          globalPeer: byKind.global,
-          external: counts.currentExternalSessions,
-        },
-        routeReflectorClientSessions: byKind.rrClient,
-      },
-      routeReflectors: topo
-        .routeReflectors(t)
-        .map((r) => ({ ...r, clientNodes: r.clients <= 50 ? topo.clientsOf(t, r.name) : undefined })),
-      reachability: {
-        ok: v.ok,
-        unreachablePairs: v.unreachablePairs,
-        examples: v.examples,
-        n1Ok: v.n1?.ok ?? null,
-      },
-    };
-    const n = (x: number): string => x.toLocaleString('en-US');
     this.emit(flags.output, doc, () =>
       render.renderTopologyTable(t, {
         proposedRRs: flags['proposed-rrs'],
-        extra: [
-          [
-            'by kind',
-            `mesh ${n(byKind.mesh)} · node-specific ${n(byKind.node)} · global ${n(byKind.global)} · external ${n(counts.currentExternalSessions)} · to RR clients ${n(byKind.rrClient)}`,
-          ],
-          [
-            'routes',
-            (v.ok
-              ? "every pair of nodes learns each other's routes"
-              : `${n(v.unreachablePairs)} node pairs do not learn each other's routes (kubectl calico-tune status explains)`) +
-              (v.n1 && topo.routeReflectors(t).length >= 2
-                ? v.n1.ok
-                  ? '; any one reflector can fail'
-                  : '; losing one reflector would cut nodes off'
-                : ''),
-          ],
-        ],
+        extra: render.topologyExtraRows(doc, v),
       }),
     );
   }

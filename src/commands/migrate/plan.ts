@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { PlanCommand, planFlags } from '../../plan-command.js';
@@ -37,9 +36,9 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     if (flags.resume || flags.rollback)
       throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
     const to = flags.to as 'route-reflectors' | 'mesh';
-    const [{ planMigration }, { toJson, toYaml }] = await Promise.all([
+    const [{ planMigration }, { writePlanFile }] = await Promise.all([
       import('../../migrate/plan.js'),
-      import('../../render/output.js'),
+      import('../../kube/files.js'),
     ]);
     const file = flags.filename;
     await this.runPlan(
@@ -47,11 +46,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
       (s, timeout) => {
         const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));
         if (file) {
-          try {
-            fs.writeFileSync(file, `${file.endsWith('.json') ? toJson(plan) : toYaml(plan)}\n`);
-          } catch (e) {
-            throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-          }
+          writePlanFile(file, plan);
           process.stderr.write(`plan written to ${file}\n`);
         }
         return plan;

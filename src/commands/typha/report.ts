@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 import { usageError } from '../../errors.js';
+import { parseNodeCount } from '../../typha/report.js';
 
 /** Flags that point at a cluster: meaningless (and so refused) with a --nodes what-if. */
 const CLUSTER_FLAGS = [
@@ -85,7 +86,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
 
     const [
       { analyseTypha, typhaWhatIf },
-      { buildTyphaReport, typhaExitCode },
+      { buildTyphaReport, metricsSource, typhaExitCode },
       { metricsNotRead },
       { renderTyphaReport },
     ] = await Promise.all([
@@ -94,7 +95,6 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
       import('../../typha/metrics.js'),
       import('../../render/typha.js'),
     ]);
-
     let report;
     if (whatIfNodes !== undefined) {
       const analysis = typhaWhatIf(
@@ -108,50 +108,21 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
     } else {
       const snapshot = await this.loadSnapshot(flags.snapshot);
       const analysis = analyseTypha(snapshot);
-      const a = analysis.actual;
-      let live;
-      if (snapshot.source.kind === 'file')
-        live = metricsNotRead('read from a snapshot file: live metrics need the cluster');
-      else if (!a) live = metricsNotRead('no Typha runs');
-      else if (!a.metrics.enabled)
-        live = metricsNotRead('Typha metrics are disabled (see TYPHA_METRICS_DISABLED)');
-      else if (a.metrics.port === undefined) live = metricsNotRead('the Typha metrics port is unknown');
-      else if (metricsTimeoutMs === 0) live = metricsNotRead('skipped (--metrics-timeout 0)', a.metrics.port);
-      else {
+      const src = metricsSource(snapshot, analysis, metricsTimeoutMs);
+      let live = src.read ? undefined : src.liveMetrics;
+      if (src.read) {
         const [{ readTyphaMetrics }, api] = await Promise.all([
           import('../../kube/typha-metrics.js'),
           this.kube(),
         ]);
         const stop = this.progress('Reading Typha metrics');
-        try {
-          live = await readTyphaMetrics(
-            api,
-            { namespace: a.namespace, port: a.metrics.port, pods: a.pods },
-            { timeoutMs: metricsTimeoutMs },
-          );
-        } finally {
-          stop();
-        }
+        live = await readTyphaMetrics(api, src.target, { timeoutMs: metricsTimeoutMs }).finally(stop);
         if (live.reason && this.machineOutput) this.warnLine(`Typha metrics: ${live.reason}`);
       }
-      report = buildTyphaReport(analysis, { source: snapshot.source, liveMetrics: live });
+      report = buildTyphaReport(analysis, { source: snapshot.source, liveMetrics: live! });
       if (this.machineOutput) for (const w of report.source.warnings) this.warnLine(w);
     }
     this.emit(flags.output, report, () => renderTyphaReport(report, flags.output === 'wide'));
     this.setExitCode(typhaExitCode(report, flags.strict));
   }
-}
-
-/** `--nodes`: a whole number from 0 to 1,000,000. */
-export function parseNodeCount(v: string): number {
-  const t = v.trim();
-  if (!/^\d+$/.test(t)) {
-    throw usageError(
-      `--nodes needs a whole number of nodes (0 or more), got "${v}"`,
-      'example: kubectl calico-tune typha report --nodes 1200',
-    );
-  }
-  const nodes = Number(t);
-  if (nodes > 1_000_000) throw usageError(`--nodes ${v} is more than this tool models (at most 1,000,000)`);
-  return nodes;
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { computeTopology } from '../../../src/bgp/topology.js';
+import { topologyCounts } from '../../../src/bgp/topology-report.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import { setColor } from '../../../src/render/color.js';
 import {
   renderDot,
   renderMermaid,
   renderTopologyTable,
-  topologyCounts,
 } from '../../../src/render/topology.js';
 import { node, nodes, peer, rrCluster, state } from './helpers.js';
 

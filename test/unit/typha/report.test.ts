@@ -8,7 +8,7 @@ import {
   nextChanges,
   typhaExitCode,
 } from '../../../src/typha/report.js';
-import { parseNodeCount } from '../../../src/commands/typha/report.js';
+import { parseNodeCount } from '../../../src/typha/report.js';
 import { CliError } from '../../../src/errors.js';
 import { snap } from '../helpers.js';
 

@@ -166,10 +166,12 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Prints a result in the chosen format: JSON/YAML documents, or the human rendering. */
-  protected emit(format: string, data: unknown, human: () => string): void {
+  /** Prints the document (-o json|yaml) or its human rendering, and returns it: `run()` returns what it printed. */
+  protected emit<T>(format: string, data: T, human: () => string): T {
     if (format === 'json') process.stdout.write(`${toJson(data)}\n`);
     else if (format === 'yaml') process.stdout.write(`${toYaml(data)}\n`);
     else process.stdout.write(`${human()}\n`);
+    return data;
   }
 
   protected setExitCode(code: ExitCodeValue): void {

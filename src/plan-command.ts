@@ -7,6 +7,9 @@ import { BaseCommand, outputFlag, snapshotFlag } from './base-command.js';
 import { CliError, ExitCode, usageError, type ExitCodeValue } from './errors.js';
 import type { ClusterSnapshot } from './model/types.js';
 import type { ExecuteResult } from './executor/executor.js';
+
+/** What a mutating command returns (and prints with -o json|yaml) after execution. */
+export type ApplyResult = ExecuteResult & { apiVersion: 'calico-tune/v1'; kind: 'ApplyResult' };
 import type { Plan } from './plan/types.js';
 import { c } from './render/color.js';
 
@@ -80,7 +83,7 @@ export abstract class PlanCommand extends BaseCommand {
   protected async runPlan(
     flags: PlanFlags,
     build: ((s: ClusterSnapshot, gateTimeout: string) => Plan) | { file: string },
-  ): Promise<void> {
+  ): Promise<Plan | ApplyResult> {
     const fromFile = 'file' in build;
     // a saved plan checked against a snapshot: the same checks as before a live run, offline
     const dryRun = flags.snapshot ? 'client' : flags['dry-run'];
@@ -140,7 +143,7 @@ export abstract class PlanCommand extends BaseCommand {
         process.stderr.write(
           `${c.green('✔')} the plan is intact, made for this cluster, current, and every step verifies on the snapshot (${snapshot!.source.capturedAt})\n`,
         );
-      return;
+      return plan;
     }
     if (!plan.summary.verification.ok) {
       await this.printPlan(plan, 'table', snapshot, true);
@@ -152,7 +155,7 @@ export abstract class PlanCommand extends BaseCommand {
     }
     if (!this.machineOutput)
       await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
-    await this.execute(plan, flags, timeoutMs, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
+    return this.execute(plan, flags, timeoutMs, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
   }
 
   private async printPlan(
@@ -183,7 +186,7 @@ export abstract class PlanCommand extends BaseCommand {
     mode: 'fresh' | 'resume' | 'rollback',
     dryRun: 'none' | 'server' = 'none',
     live?: ClusterSnapshot,
-  ): Promise<void> {
+  ): Promise<ApplyResult> {
     const api = await this.kube();
     const [{ Executor, exitCodeOf }, { holderIdentity }, prompt] = await Promise.all([
       import('./executor/executor.js'),
@@ -234,20 +237,19 @@ export abstract class PlanCommand extends BaseCommand {
       crashHook: testCrashHook,
     });
     const result: ExecuteResult = await executor.run(plan);
-    this.emit(
-      this.machineOutput ? flags.output : 'table',
-      { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result },
-      () =>
-        result.outcome === 'done' ||
-        result.outcome === 'dry-run' ||
-        (result.outcome === 'rolled-back' && mode === 'rollback')
-          ? `${c.green('✔')} ${result.plan}: ${result.message}`
-          : result.outcome === 'declined'
-            ? `${result.plan}: declined; ${result.message}`
-            : `${c.yellow('■')} ${result.plan}: ${result.message}`,
+    const doc: ApplyResult = { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result };
+    this.emit(this.machineOutput ? flags.output : 'table', doc, () =>
+      result.outcome === 'done' ||
+      result.outcome === 'dry-run' ||
+      (result.outcome === 'rolled-back' && mode === 'rollback')
+        ? `${c.green('✔')} ${result.plan}: ${result.message}`
+        : result.outcome === 'declined'
+          ? `${result.plan}: declined; ${result.message}`
+          : `${c.yellow('■')} ${result.plan}: ${result.message}`,
     );
     const code = exitCodeOf(result, mode);
     if (code !== ExitCode.OK) this.setExitCode(code as ExitCodeValue);
+    return doc;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Plan } from '../plan/types.js';
+import type { ApplyResult } from '../plan-command.js';
 import { Flags } from '@oclif/core';
 import { planFlags, PlanCommand } from '../plan-command.js';
 import { usageError } from '../errors.js';
@@ -27,7 +29,7 @@ else kube-system), so --resume continues after a crash or Ctrl-C and --rollback 
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags } = await this.parse(Apply);
     this.setup(flags);
     if (!flags.filename && !flags.resume && !flags.rollback)
@@ -41,6 +43,6 @@ else kube-system), so --resume continues after a crash or Ctrl-C and --rollback 
       );
     if (flags.snapshot && !flags.filename)
       throw usageError('--snapshot checks a saved plan offline: pass -f PLAN_FILE too');
-    await this.runPlan(flags, { file: flags.filename ?? '' });
+    return this.runPlan(flags, { file: flags.filename ?? '' });
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from '../base-command.js';
+import type { StatusReport } from '../status/report.js';
 
 export default class Status extends BaseCommand {
   static override summary = "Compare the cluster's BGP, route reflectors and Typha with Calico best practice";
@@ -20,7 +21,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
     ...snapshotFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<StatusReport> {
     const { flags } = await this.parse(Status);
     this.setup(flags);
     const snapshot = await this.loadSnapshot(flags.snapshot);
@@ -29,7 +30,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
       import('../render/status.js'),
     ]);
     const report = buildStatus(snapshot);
-    this.emit(flags.output, report, () => renderStatus(report, flags.output === 'wide'));
     this.setExitCode(statusExitCode(report, flags.strict));
+    return this.emit(flags.output, report, () => renderStatus(report, flags.output === 'wide'));
   }
 }

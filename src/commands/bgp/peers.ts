@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { PeersReport } from '../../bgp/peers-report.js';
 import { BaseCommand, outputFlag } from '../../base-command.js';
 import { ExitCode, usageError } from '../../errors.js';
 
@@ -30,7 +31,7 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     timeout: Flags.string({ description: 'How long to wait for the nodes to report', default: '30s' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<PeersReport> {
     const { flags, argv } = await this.parse(BgpPeers);
     this.setup(flags);
     const { parseDurationMs } = await import('../../model/duration.js');
@@ -66,5 +67,6 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     this.emit(flags.output, report, () => renderPeers(report, flags.output === 'wide'));
     for (const n of report.nodes) if (n.error) this.warnLine(`${n.node}: ${n.error}`);
     if (report.summary.ok < report.summary.nodes) this.setExitCode(ExitCode.FINDINGS);
+    return report;
   }
 }

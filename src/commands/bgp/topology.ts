@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import type { BgpTopologyReport } from '../../bgp/topology-report.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 
 export default class BgpTopology extends BaseCommand {
@@ -23,7 +24,7 @@ node for small clusters, collapsed into groups (reflectors, and clients per zone
     ...snapshotFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<BgpTopologyReport['doc'] | undefined> {
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot);
@@ -34,7 +35,7 @@ node for small clusters, collapsed into groups (reflectors, and clients per zone
     const { doc, topology: t, verdict: v } = bgpTopologyReport(s, { proposedRRs: flags['proposed-rrs'] });
     if (flags.output === 'dot') return void process.stdout.write(`${render.renderDot(t)}\n`);
     if (flags.output === 'mermaid') return void process.stdout.write(`${render.renderMermaid(t)}\n`);
-    this.emit(flags.output, doc, () =>
+    return this.emit(flags.output, doc, () =>
       render.renderTopologyTable(t, {
         proposedRRs: flags['proposed-rrs'],
         extra: render.topologyExtraRows(doc, v),

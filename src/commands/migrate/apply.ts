@@ -1,3 +1,5 @@
+import type { Plan } from '../../plan/types.js';
+import type { ApplyResult } from '../../plan-command.js';
 import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { PlanCommand, planFlags } from '../../plan-command.js';
@@ -29,7 +31,7 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     return super.resumeHint().replace('kubectl calico-tune apply', 'kubectl calico-tune migrate apply');
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags } = await this.parse(MigrateApply);
     this.setup(flags);
     if (flags.resume || flags.rollback) {
@@ -41,7 +43,7 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     if (!flags.to) throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
     const to = flags.to as 'route-reflectors' | 'mesh';
     const { planMigration } = await import('../../migrate/plan.js');
-    await this.runPlan(flags, (s, timeout) =>
+    return this.runPlan(flags, (s, timeout) =>
       planMigration(s, migrationOptions({ ...flags, timeout }, to, 'apply')),
     );
   }

@@ -1,3 +1,5 @@
+import type { Plan } from '../../plan/types.js';
+import type { ApplyResult } from '../../plan-command.js';
 import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { PlanCommand, planFlags } from '../../plan-command.js';
@@ -29,7 +31,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
@@ -41,7 +43,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
       import('../../kube/files.js'),
     ]);
     const file = flags.filename;
-    await this.runPlan(
+    return this.runPlan(
       { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
       (s, timeout) => {
         const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));

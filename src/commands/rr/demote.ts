@@ -1,3 +1,5 @@
+import type { Plan } from '../../plan/types.js';
+import type { ApplyResult } from '../../plan-command.js';
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand } from '../../plan-command.js';
 
@@ -26,11 +28,11 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags, argv } = await this.parse(RrDemote);
     this.setup(flags);
     const { planDemote } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s, timeout) =>
+    return this.runPlan(flags, (s, timeout) =>
       planDemote(s, argv as string[], {
         label: flags.label,
         drain: flags.drain,

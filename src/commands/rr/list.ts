@@ -1,4 +1,5 @@
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
+import type { RrList as RrListDoc } from '../../rr/list.js';
 
 export default class RrList extends BaseCommand {
   static override summary = 'List route reflectors: cluster IDs, zones, clients and sessions';
@@ -9,7 +10,7 @@ export default class RrList extends BaseCommand {
   ];
   static override flags = { output: outputFlag(['table', 'wide', 'json', 'yaml'] as const), ...snapshotFlag };
 
-  async run(): Promise<void> {
+  async run(): Promise<RrListDoc> {
     const { flags } = await this.parse(RrList);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot);
@@ -18,6 +19,6 @@ export default class RrList extends BaseCommand {
       import('../../render/rr.js'),
     ]);
     const l = listRouteReflectors(s);
-    this.emit(flags.output, l, () => renderRrList(l, flags.output === 'wide'));
+    return this.emit(flags.output, l, () => renderRrList(l, flags.output === 'wide'));
   }
 }

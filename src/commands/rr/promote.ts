@@ -1,3 +1,5 @@
+import type { Plan } from '../../plan/types.js';
+import type { ApplyResult } from '../../plan-command.js';
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand } from '../../plan-command.js';
 
@@ -33,11 +35,11 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
     const { planPromote } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s, timeout) =>
+    return this.runPlan(flags, (s, timeout) =>
       planPromote(s, argv as string[], {
         clusterId: flags['cluster-id'],
         label: flags.label,

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import type { Recommendation } from '../../rr/recommend.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 import { usageError } from '../../errors.js';
 
@@ -29,7 +30,7 @@ to the zones with the fewest reflectors first, then the largest and oldest nodes
     ...snapshotFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Recommendation & { apiVersion: string; kind: string }> {
     const { flags } = await this.parse(RrRecommend);
     this.setup(flags);
     const { parseQuantity } = await import('../../model/quantity.js');
@@ -50,7 +51,7 @@ to the zones with the fewest reflectors first, then the largest and oldest nodes
       minCpu: flags['min-cpu'],
       minMemoryBytes,
     });
-    this.emit(
+    return this.emit(
       flags.output,
       { apiVersion: 'calico-tune/v1', kind: 'RouteReflectorRecommendation', ...r },
       () => renderRecommendation(r, flags.output === 'wide'),

@@ -1,3 +1,5 @@
+import type { Plan } from '../../plan/types.js';
+import type { ApplyResult } from '../../plan-command.js';
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand } from '../../plan-command.js';
 
@@ -26,11 +28,11 @@ intermediate state, including the loss of any single reflector where there are a
     drain: Flags.boolean({ description: 'Evict pods from both nodes before they change role' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Plan | ApplyResult> {
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
     const { planReplace } = await import('../../rr/plan.js');
-    await this.runPlan(flags, (s, timeout) =>
+    return this.runPlan(flags, (s, timeout) =>
       planReplace(s, args.old, args.new, {
         clusterId: flags['cluster-id'],
         label: flags.label,

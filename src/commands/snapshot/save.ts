@@ -28,7 +28,7 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
     'node-statuses': Flags.boolean({ description: 'Also save CalicoNodeStatus objects' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Record<string, unknown>> {
     const { flags } = await this.parse(SnapshotSave);
     this.setup(flags);
     const format = flags.format ?? (flags.file.endsWith('.json') ? 'json' : 'yaml');
@@ -49,5 +49,6 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
       );
     }
     for (const w of snapshot.source.warnings ?? []) this.warnLine(w);
+    return list;
   }
 }

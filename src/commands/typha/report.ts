@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 import { usageError } from '../../errors.js';
-import { parseNodeCount } from '../../typha/report.js';
+import { parseNodeCount, type TyphaReport as TyphaReportDoc } from '../../typha/report.js';
 
 /** Flags that point at a cluster: meaningless (and so refused) with a --nodes what-if. */
 const CLUSTER_FLAGS = [
@@ -62,7 +62,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
     ...snapshotFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<TyphaReportDoc> {
     const { flags } = await this.parse(TyphaReport);
     this.setup(flags);
     const whatIfNodes = flags.nodes === undefined ? undefined : parseNodeCount(flags.nodes);
@@ -122,7 +122,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
       report = buildTyphaReport(analysis, { source: snapshot.source, liveMetrics: live! });
       if (this.machineOutput) for (const w of report.source.warnings) this.warnLine(w);
     }
-    this.emit(flags.output, report, () => renderTyphaReport(report, flags.output === 'wide'));
     this.setExitCode(typhaExitCode(report, flags.strict));
+    return this.emit(flags.output, report, () => renderTyphaReport(report, flags.output === 'wide'));
   }
 }

@@ -30,7 +30,6 @@ import {
   firstNotLive,
   preconditionProblem,
   reverify,
-  type ExpectedSession,
   type LiveGate,
   type Reverification,
 } from '../plan/reverify.js';
@@ -118,6 +117,9 @@ export function exitCodeOf(r: ExecuteResult, mode: ExecuteOptions['mode']): numb
       return ExitCode.INTERRUPTED;
   }
 }
+
+/** A rollback that could not finish: its message already says what was undone and what to run next. */
+class RollbackError extends CliError {}
 
 export class Executor {
   private interrupted = false;
@@ -342,6 +344,8 @@ export class Executor {
           await this.journal!.release(false, 'paused', why);
           return this.paused(plan, doneCount, why, 'interrupted');
         }
+        // the rollback after a gate timeout explains itself (what was undone, what to run next)
+        if (e instanceof RollbackError) throw e;
         const msg = (e as Error).message;
         await this.journal!.release(false, 'failed', `step ${step.id} failed: ${msg}`).catch(() => undefined);
         throw new CliError(
@@ -417,7 +421,7 @@ export class Executor {
     if (!r.ok) {
       const msg = `rollback refused: on the live state, undo ${describeFailure(r, undoSteps.length)}`;
       await this.journal!.release(false, 'paused', msg);
-      throw new CliError(msg, ExitCode.GATE, {
+      throw new RollbackError(msg, ExitCode.GATE, {
         changed: 'nothing was undone; the plan stays recorded',
         hints: [
           `inspect with: kubectl calico-tune status`,
@@ -454,7 +458,7 @@ export class Executor {
           if (!ok) {
             const msg = `rollback gate "${u.title}" timed out after ${formatDuration(this.gateTimeout(u.gate!))}`;
             await this.journal!.release(false, 'paused', msg);
-            throw new CliError(msg, ExitCode.GATE, {
+            throw new RollbackError(msg, ExitCode.GATE, {
               changed: `${undoneCount} of ${toUndo.length} step(s) were undone; the undo of "${step.title}" was written but not confirmed`,
               hints: [
                 `retry the rollback: ${this.opts.resumeHint} --rollback`,
@@ -471,7 +475,7 @@ export class Executor {
               'failed',
               `undo of ${step.id} failed: ${(e as Error).message}`,
             ).catch(() => undefined);
-            throw new CliError(
+            throw new RollbackError(
               `rolling back "${step.title}" failed: ${(e as Error).message}`,
               e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
               {
@@ -596,19 +600,24 @@ export class Executor {
     this.opts.status(`checking ${coverage}`);
     const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
     const useStatus = await this.observer!.fresh(gate.nodes);
-    // A gate passes when the expected sessions hold over reports spanning `settleMs`: a report made just after
-    // the write may predate confd's re-render and BIRD's reconfigure (0.15-0.45 s, docs/bgp-fabric facts), in
-    // which a session whose `rr client` flag changed still shows Established before BIRD restarts it.
+    // A gate passes when the expected sessions hold over REPORTS spanning `settleMs` on every observed node
+    // (report times from the node's own clock, compared only with each other): a report made just after the
+    // write may predate confd's re-render and BIRD's reconfigure (0.15-0.45 s), in which a session whose
+    // `rr client` flag changed still shows Established before BIRD restarts it; and a node that stops
+    // reporting never passes on its last report.
     const settleMs = this.opts.settleMs ?? GATE_SETTLE_MS;
-    let okSince = 0;
+    const firstOk = new Map<string, number>();
     let passed = false;
-    const settled = (ok: boolean): boolean => {
-      if (!ok) {
-        okSince = 0;
+    const settled = (obs: Map<string, ObservedNode>): boolean => {
+      if (!evaluateGate(gate, expected, obs).ok) {
+        firstOk.clear();
         return false;
       }
-      okSince ||= Date.now();
-      passed = Date.now() - okSince >= settleMs;
+      passed = gate.nodes.every((n) => {
+        const at = obs.get(n)?.reportedAt ?? Date.now();
+        if (!firstOk.has(n)) firstOk.set(n, at);
+        return at - firstOk.get(n)! >= settleMs;
+      });
       return passed;
     };
     let lastLog = 0;
@@ -623,7 +632,7 @@ export class Executor {
         pollMs: this.opts.pollMs,
         checkInterrupt: () => this.checkInterrupt(),
         done: (obs) => {
-          if (settled(evaluateGate(gate, expected, obs).ok)) return true;
+          if (settled(obs)) return true;
           // no report at all after 30 s: calico-node does not serve CalicoNodeStatus (older Calico?)
           fellBack = [...obs.values()].every((o) => !o.peers) && Date.now() - firstAt > 30_000;
           return fellBack;
@@ -641,9 +650,9 @@ export class Executor {
       });
       if (fellBack) {
         this.opts.log('  no CalicoNodeStatus report after 30s; reading BGP state with birdcl instead');
-        observed = await this.birdUntil(gate, expected, deadline, settled);
+        observed = await this.birdUntil(gate, deadline, settled);
       }
-    } else observed = await this.birdUntil(gate, expected, deadline, settled);
+    } else observed = await this.birdUntil(gate, deadline, settled);
     this.opts.status('');
     for (const l of progress(observed)) this.opts.log(`  ${l}`);
     if (passed) this.opts.log(`  checked ${coverage}, stable for ${formatDuration(settleMs)}`);
@@ -652,9 +661,8 @@ export class Executor {
 
   private async birdUntil(
     gate: Gate,
-    expected: Map<string, ExpectedSession[]>,
     deadline: number,
-    settled: (ok: boolean) => boolean,
+    settled: (obs: Map<string, ObservedNode>) => boolean,
   ): Promise<Map<string, ObservedNode>> {
     for (;;) {
       this.checkInterrupt();
@@ -662,7 +670,7 @@ export class Executor {
         namespace: this.opts.live.calico.nodeNamespace,
         timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())),
       });
-      if (settled(evaluateGate(gate, expected, obs).ok) || Date.now() >= deadline) return obs;
+      if (settled(obs) || Date.now() >= deadline) return obs;
       await new Promise((r) =>
         setTimeout(r, Math.min(this.opts.pollMs ?? 1000, Math.max(50, deadline - Date.now()))),
       );

@@ -14,12 +14,13 @@ import {
   controlPlane,
   loadFixture,
   runCli,
+  sleep,
   startSimulator,
   USERS,
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
-import { journal, rrs, world } from './plan-helpers.js';
+import { journal, rrs, spawnCli, world } from './plan-helpers.js';
 
 const FAST = { establishDelayMs: 200 };
 
@@ -224,6 +225,31 @@ describe('apply-time safety (Calico v3.31.3)', function () {
     assert.match(r.stderr, /GlobalPeer \(expected NodePeer\)|missing/);
     const w = await world(cp);
     assert.deepEqual(rrs(w), rrs(w0), 'the rollback restored the reflectors');
+  });
+
+  it('a gate never reuses a report from an earlier gate: a node that falls silent after its first gate does not pass the second', async () => {
+    await loadFixture(cp, { nodes: 12, zones: 3, calico: 'v3.31.3', rrs: 3, mesh: false });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const target = rrs(await world(cp))[0]!;
+    // demote: cordon, remove the label, wait (gate 1 on target), remove the cluster ID, wait (gate 2 on target)
+    const run = spawnCli(['rr', 'demote', target, '--yes', '--timeout', '6s'], kc);
+    for (let i = 0; ; i++) {
+      const j = journal((await world(cp)).lease);
+      if (j && j.done.some((d) => d.id.startsWith('wait-'))) break;
+      if (run.child.exitCode !== null || i > 600) throw new Error(`gate 1 never passed: ${run.out()}`);
+      await sleep(50);
+    }
+    sim.setKnobs({ silent: [target] }); // calico-node on the target stops answering from here on
+    const code = await run.done;
+    assert.equal(code, 4, run.out());
+    assert.doesNotMatch(
+      run.out(),
+      new RegExp(`\\[5/6\\] Wait until ${target} is back as a client[^\\n]*✔`),
+      `gate 2 must not pass:\n${run.out()}`,
+    );
+    assert.match(run.out(), /timed out after 6s: rolling back/);
+    assert.match(run.out(), /rollback gate .* timed out/);
+    assert.match(run.out(), /retry the rollback: kubectl calico-tune apply --rollback/);
   });
 
   it('a failed rollback, then --resume: the journal is checked against the cluster and the end state is true', async () => {

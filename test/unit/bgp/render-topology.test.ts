@@ -3,11 +3,7 @@ import { computeTopology } from '../../../src/bgp/topology.js';
 import { topologyCounts } from '../../../src/bgp/topology-report.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import { setColor } from '../../../src/render/color.js';
-import {
-  renderDot,
-  renderMermaid,
-  renderTopologyTable,
-} from '../../../src/render/topology.js';
+import { renderDot, renderMermaid, renderTopologyTable } from '../../../src/render/topology.js';
 import { node, nodes, peer, rrCluster, state } from './helpers.js';
 
 describe('render/topology', () => {

@@ -21,7 +21,12 @@ export const migrateFlags = {
     description: 'Label that BGPPeer selectors use to find reflectors',
     default: 'route-reflector=true',
   }),
-  drain: Flags.boolean({ description: 'Evict pods from each node before it changes role' }),
+  drain: Flags.boolean({
+    default: true,
+    allowNo: true,
+    description:
+      "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
+  }),
   'allow-zone-loss': Flags.boolean({
     description: 'Accept reflectors placed so that one zone outage would cut nodes off (refused otherwise)',
   }),

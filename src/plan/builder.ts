@@ -346,7 +346,7 @@ export class PlanBuilder {
             .filter((t) => !t.drained)
             .map(
               (t) =>
-                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms; its pods' traffic drops for a few seconds (about 3 s with real BIRD, docs/fabric.md). Plan with --drain to move the workloads first`,
+                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms and it is not drained first (--no-drain): its pods' traffic drops for a few seconds (about 3 s with real BIRD, docs/fabric.md)`,
             ),
         ],
         routeReflectors: rrs.length

@@ -8,7 +8,7 @@ export default class RrDemote extends PlanCommand {
     'Turn route reflectors back into ordinary nodes, refusing when that would cut nodes off';
   static override description = `Refuses when the BGP model shows that demoting would leave any pair of nodes without routes (for example the
 last reflector with the mesh off), or would leave fewer than 2 reflectors with the mesh off (unless --force,
-which still refuses to cut nodes off). Then: cordon (and drain with --drain), remove the reflector label (clients
+which still refuses to cut nodes off). Then: cordon, drain (unless --no-drain), remove the reflector label (clients
 drop their sessions), wait, remove the cluster ID, wait until it is back as a client or mesh member, uncordon.`;
   static override examples = [
     'kubectl calico-tune rr demote node-a-004 --dry-run',
@@ -22,7 +22,12 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
     'allow-zone-loss': Flags.boolean({
       description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
     }),
-    drain: Flags.boolean({ description: 'Evict pods before the node changes role' }),
+    drain: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description:
+        "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
+    }),
     force: Flags.boolean({
       description: 'Allow fewer than 2 reflectors with the mesh off (never allows cutting nodes off)',
     }),

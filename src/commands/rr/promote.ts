@@ -7,7 +7,7 @@ export default class RrPromote extends PlanCommand {
   static override summary =
     'Make nodes route reflectors, safely (cordon, label + cluster ID, wait for sessions, uncordon)';
   static override description = `Builds a plan and applies it with the executor: makes sure a BGPPeer peers every node with the reflectors
-(creating peer-with-route-reflectors if needed), then for each node: cordon (and drain with --drain), set the
+(creating peer-with-route-reflectors if needed), then for each node: cordon, drain (unless --no-drain), set the
 label and the projectcalico.org/RouteReflectorClusterID annotation in one patch, wait until all its BGP sessions
 are Established, uncordon. Every intermediate state is checked with the BGP model first.`;
   static override examples = [
@@ -31,7 +31,10 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
       description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
     }),
     drain: Flags.boolean({
-      description: 'Evict pods (Eviction API, PDBs respected) before the node changes role',
+      default: true,
+      allowNo: true,
+      description:
+        "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
     }),
   };
 

@@ -25,7 +25,12 @@ intermediate state, including the loss of any single reflector where there are a
     'allow-zone-loss': Flags.boolean({
       description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
     }),
-    drain: Flags.boolean({ description: 'Evict pods from both nodes before they change role' }),
+    drain: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description:
+        "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
+    }),
   };
 
   async run(): Promise<Plan | ApplyResult> {

@@ -9,9 +9,17 @@ import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
 import type { Plan, Step } from './types.js';
 
-/** sha256 over the steps (with their undo and gates), the plan's name and the cluster it was made for. */
+/**
+ * sha256 over the steps (with their undo and gates), the plan's name, the cluster it was made for, and its
+ * verification summary: that decides what apply accepts (N-1 and zone loss, see policyOf in reverify.ts).
+ */
 export function planDigest(plan: Plan): string {
-  return `sha256:${digestFull({ name: plan.metadata.name, cluster: plan.metadata.cluster, steps: plan.steps })}`;
+  return `sha256:${digestFull({
+    name: plan.metadata.name,
+    cluster: plan.metadata.cluster,
+    steps: plan.steps,
+    verification: plan.summary.verification,
+  })}`;
 }
 
 const CALICO_GROUPS = new Set(['crd.projectcalico.org/v1', 'projectcalico.org/v3']);

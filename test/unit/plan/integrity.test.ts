@@ -10,7 +10,9 @@ import type { Plan, Step } from '../../../src/plan/types.js';
 import { toJson, toYaml } from '../../../src/render/output.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { snap } from '../helpers.js';
-import { allPlans, RR_ANN, CORDON_ANN } from './helpers.js';
+import { allPlans, migrateOpts, RR_ANN, CORDON_ANN } from './helpers.js';
+import { planMigration } from '../../../src/migrate/plan.js';
+import { preflightPlan } from '../../../src/plan/preflight.js';
 
 const CALICO = 'crd.projectcalico.org/v1';
 
@@ -453,5 +455,31 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
         /records no cluster identity/,
       );
     });
+  });
+});
+
+describe('plan/integrity: what the digest protects', () => {
+  it('an edited verification summary (ok, zone loss allowed, N-1) breaks the digest: it decides what apply accepts', () => {
+    const s = snap({ nodes: 15, zones: 3 });
+    const p = planMigration(s, migrateOpts('route-reflectors', { rr: ['node-a-003', 'node-a-004'] }));
+    assert.equal(p.summary.verification.ok, false);
+    assert.deepEqual(integrityProblems(p), []);
+    const edits: [string, (x: Plan) => void][] = [
+      ['ok', (x) => (x.summary.verification.ok = true)],
+      ['zoneLoss.allowed', (x) => (x.summary.verification.zoneLoss = { ok: false, allowed: true })],
+      ['n1Ok', (x) => (x.summary.verification.n1Ok = false)],
+    ];
+    for (const [what, edit] of edits) {
+      const q = structuredClone(p);
+      edit(q);
+      assert.ok(
+        integrityProblems(q).some((x) => /digest does not match/.test(x)),
+        what,
+      );
+    }
+    // with all three edited, the plan would otherwise pass every check before apply
+    const forged = structuredClone(p);
+    for (const [, edit] of edits) edit(forged);
+    assert.throws(() => preflightPlan(forged, s), /edited or truncated/);
   });
 });

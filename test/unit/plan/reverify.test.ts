@@ -23,7 +23,7 @@ import {
   reverify,
 } from '../../../src/plan/reverify.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
-import { planPromote } from '../../../src/rr/plan.js';
+import { planPromote, planReplace } from '../../../src/rr/plan.js';
 import { snap } from '../helpers.js';
 import { edited, migrateOpts, OPTS, object, refuses, RR_ANN, rrNames, stateAfter } from './helpers.js';
 
@@ -215,7 +215,7 @@ describe('plan/reverify: the steps re-run on the live state', () => {
       const b = new PlanBuilder(two, { timeout: '1m' });
       b.add({ ...narrow, undoGateNodes: undefined });
       const p = b.finish({ name: 'n', command: 'c', description: 'd', changes: [], warnings: [] });
-      assert.deepEqual(policyOf(p), { acceptN1: true, acceptZoneLoss: false });
+      assert.deepEqual(policyOf(p), { acceptN1: true, acceptZoneLoss: false, acceptRecorded: true });
       assert.equal(reverify(p.steps, two, policyOf(p)).ok, true);
     });
     it('zone loss: a plan made with allowZoneLoss re-verifies; the same steps without it fail at the mesh-off step', () => {
@@ -224,7 +224,7 @@ describe('plan/reverify: the steps re-run on the live state', () => {
         s,
         migrateOpts('route-reflectors', { rr: ['node-a-003', 'node-a-004'], allowZoneLoss: true }),
       );
-      assert.deepEqual(policyOf(p), { acceptN1: false, acceptZoneLoss: true });
+      assert.deepEqual(policyOf(p), { acceptN1: false, acceptZoneLoss: true, acceptRecorded: true });
       assert.equal(reverify(p.steps, s, policyOf(p)).ok, true);
       const r = reverify(p.steps, s, ACCEPT_NOTHING);
       assert.equal(
@@ -491,5 +491,30 @@ describe('plan/preflight: refusals before the first write', () => {
       new RegExp(`^refusing to resume: on the live state, step 5/${toRR.steps.length} `),
     );
     assert.equal(verifySteps(toRR, toRR.steps, 0, mesh, 'x').ok, true);
+  });
+});
+
+describe('plan/reverify: resuming a plan that passes through a safer state than it started from', () => {
+  it('rr replace with a single reflector in 2 zones, stopped after the promotion, resumes', () => {
+    // one reflector (zone a), the mesh off: zone loss already fails; the replacement in zone b makes it pass for
+    // a while (two reflectors in two zones), and demoting the old one brings the start's state back
+    const s = snap({ nodes: 8, zones: 2, rrs: 1 });
+    const [old] = rrNames(s);
+    const fresh = s.nodes.find((n) => n.zone === 'eu-west-1b' && !n.controlPlane)!.name;
+    const p = planReplace(s, old!, fresh, OPTS);
+    assert.equal(p.summary.verification.ok, true);
+    const k = p.steps.findIndex((x) => x.action === 'uncordon' && x.object?.name === fresh) + 1;
+    const mid = stateAfter(s, p.steps.slice(0, k));
+    assert.equal(
+      reverify(p.steps.slice(k), mid, policyOf(p)).initial.zoneLossOk,
+      true,
+      'the stop is safer than the start',
+    );
+    const r = reverify(p.steps.slice(k), mid, policyOf(p));
+    assert.equal(r.ok, true, r.failure?.reason);
+    // a step the plan recorded as keeping zone safety still may not lose it
+    const tampered = structuredClone(p.steps.slice(k));
+    for (const st of tampered) if (st.verdict) st.verdict.zoneLossOk = true;
+    assert.equal(reverify(tampered, mid, policyOf(p)).ok, false);
   });
 });

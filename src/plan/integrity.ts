@@ -129,9 +129,6 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         if (isObj(p['spec']))
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
         else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
-      } else if (calico && kind === 'BGPPeer') {
-        onlyKeys(p, ['spec', 'metadata'], `${where} (BGPPeer patch)`, out);
-        if (isObj(p['spec'])) onlyKeys(p['spec'], BGP_PEER_FIELDS, `${where} (BGPPeer spec)`, out);
       } else out.push(`${where}: patches ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner changes`);
       break;
     }
@@ -154,7 +151,12 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
       break;
     }
     case 'delete':
-      if (!calico || !ref?.name || (kind !== 'BGPPeer' && kind !== 'BGPConfiguration'))
+      // BGPPeers that only served reflectors; the default BGPConfiguration only as the undo of its creation
+      if (
+        !calico ||
+        !ref?.name ||
+        !(kind === 'BGPPeer' || (kind === 'BGPConfiguration' && isUndo && ref.name === 'default'))
+      )
         out.push(`${where}: deletes ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner deletes`);
       break;
     case 'wait': {

@@ -175,7 +175,6 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
             spec: { nodeToNodeMeshEnabled: false, nodeMeshPassword: null, nodeMeshMaxRestartTime: null },
           },
         }),
-        step({ object: PEER, patch: { spec: { peerSelector: 'all()' }, metadata: {} } }),
         step({
           action: 'create',
           manifest: {
@@ -208,7 +207,7 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
           spec: { asNumber: 64512, logSeverityScreen: 'Info' },
         },
       });
-      assert.deepEqual(problems(step({ action: 'delete', object: CFG, undo: [recreate] })), []);
+      assert.deepEqual(stepShapeProblems(recreate, 'undo 1', true), []);
       rejects(recreate, /BGPConfiguration spec\) sets "asNumber"/);
     });
 
@@ -330,11 +329,34 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
         /\(BGPConfiguration patch\) sets "metadata"/,
       );
       rejects(step({ object: CFG, patch: { metadata: {} } }), /a BGPConfiguration patch changes spec fields/);
+      // no planner patches a BGPPeer (an external router's AS number or password, say)
       rejects(
-        step({ object: PEER, patch: { spec: { node: 'x', bogus: 1 } } }),
-        /\(BGPPeer spec\) sets "bogus"/,
+        step({ object: PEER, patch: { spec: { asNumber: 65099 } } }),
+        /patches crd.projectcalico.org\/v1 BGPPeer, which no planner changes/,
       );
-      rejects(step({ object: PEER, patch: { status: {} } }), /\(BGPPeer patch\) sets "status"/);
+      rejects(
+        step({ object: PEER, patch: { metadata: { finalizers: ['x'] } } }),
+        /BGPPeer, which no planner changes/,
+      );
+      // the default BGPConfiguration is deleted only as the undo of its creation
+      rejects(
+        step({ action: 'delete', object: CFG }),
+        /deletes crd.projectcalico.org\/v1 BGPConfiguration, which no planner deletes/,
+      );
+      const createCfg = step({
+        action: 'create',
+        manifest: {
+          apiVersion: CALICO,
+          kind: 'BGPConfiguration',
+          metadata: { name: 'default' },
+          spec: { nodeToNodeMeshEnabled: true },
+        },
+      });
+      assert.deepEqual(problems({ ...createCfg, undo: [step({ action: 'delete', object: CFG })] }), []);
+      rejects(
+        { ...createCfg, undo: [step({ action: 'delete', object: { ...CFG, name: 'node.x' } })] },
+        /undo 1: deletes .* BGPConfiguration/,
+      );
       rejects(step({ object: NODE }), /a patch step needs an object and a patch/);
     });
 
@@ -481,5 +503,36 @@ describe('plan/integrity: what the digest protects', () => {
     const forged = structuredClone(p);
     for (const [, edit] of edits) edit(forged);
     assert.throws(() => preflightPlan(forged, s), /edited or truncated/);
+  });
+});
+
+describe('plan/integrity: a re-signed plan (the digest is no signature) is still held to the planners’ shapes', () => {
+  it('an added step patching an external BGPPeer, or deleting the BGPConfiguration, is refused before apply', () => {
+    const s = snap({ nodes: 12, zones: 3 }, (objs) => {
+      objs.push({
+        apiVersion: CALICO,
+        kind: 'BGPPeer',
+        metadata: { name: 'tor' },
+        spec: { peerIP: '192.0.2.1', asNumber: 65001 },
+      });
+    });
+    s.source.server = 'https://k:6443';
+    s.source.clusterUID = 'uid';
+    const p = planMigration(s, migrateOpts('route-reflectors'));
+    assert.equal(preflightPlan(p, s).ok, true);
+    const extra: Step[] = [
+      step({ id: 'x1', object: { ...PEER, name: 'tor' }, patch: { spec: { asNumber: 65099 } } }),
+      step({ id: 'x2', action: 'delete', object: CFG }),
+    ];
+    for (const e of extra) {
+      const q = structuredClone(p);
+      q.steps.push(e);
+      q.metadata.digest = planDigest(q);
+      assert.throws(
+        () => preflightPlan(q, s),
+        /^CliError: refusing the plan: step 17 \(x\d\): (patches|deletes) /,
+        e.id,
+      );
+    }
   });
 });

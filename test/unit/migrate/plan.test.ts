@@ -3,6 +3,7 @@ import { NothingToDo } from '../../../src/errors.js';
 import { planMigration } from '../../../src/migrate/plan.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
+import { integrityProblems } from '../../../src/plan/integrity.js';
 import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import { cautions, recommend } from '../../../src/rr/recommend.js';
@@ -400,6 +401,17 @@ describe('migrate/plan: route reflectors → mesh', () => {
       p.summary.changes,
       rrNames(s).map((r) => `${r}: stops being a route reflector`),
     );
+  });
+
+  it('every node a reflector (nothing to sample): no empty gate, and the plan passes its own integrity check', () => {
+    const s = snap({ nodes: 2, zones: 1, rrs: 2, controlPlane: 0 });
+    assert.deepEqual(rrNames(s).length, 2);
+    const p = planMigration(s, migrateOpts('mesh'));
+    assert.ok(p.steps.every((x) => x.action !== 'wait' || x.gate!.nodes.length > 0));
+    assert.deepEqual(integrityProblems(p), []);
+    assert.deepEqual(p.steps[0]!.patch, { spec: { nodeToNodeMeshEnabled: true } });
+    assert.equal(p.steps[1]!.action, 'cordon');
+    everyStateVerified(p, s);
   });
 
   it('nothing to do when the mesh is on and there is no reflector', () => {

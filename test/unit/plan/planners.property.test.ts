@@ -22,7 +22,7 @@ function sorted(objs: KubeObject[]): KubeObject[] {
 const RUNS = Number(process.env['CALICO_TUNE_PROPERTY_RUNS'] ?? 30);
 
 const cluster: fc.Arbitrary<ClusterSpec> = fc.record({
-  nodes: fc.integer({ min: 3, max: 30 }),
+  nodes: fc.integer({ min: 2, max: 30 }),
   zones: fc.integer({ min: 1, max: 3 }),
   rrs: fc.integer({ min: 0, max: 3 }),
   mesh: fc.boolean(),
@@ -33,6 +33,7 @@ const cluster: fc.Arbitrary<ClusterSpec> = fc.record({
   unschedulable: fc.integer({ min: 0, max: 1 }),
   windows: fc.integer({ min: 0, max: 1 }),
   rrPeering: fc.boolean(),
+  controlPlane: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
 });
 
 describe('planners: property over random clusters', () => {

@@ -273,12 +273,14 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       precondition: { exists: true },
       checkpoint: true,
     });
-    b.wait(
-      `Wait until the mesh sessions are Established on ${probe.length} of ${b.state.nodes.length} nodes (one per zone)`,
-      'a sample: CalicoNodeStatus is meant for a few nodes at a time',
-      probe,
-      { exact: true, onTimeout: 'rollback' },
-    );
+    // no ready ordinary node to sample (every BGP node is a reflector): no mesh session to wait for yet
+    if (probe.length)
+      b.wait(
+        `Wait until the mesh sessions are Established on ${probe.length} of ${b.state.nodes.length} nodes (one per zone)`,
+        'a sample: CalicoNodeStatus is meant for a few nodes at a time',
+        probe,
+        { exact: true, onTimeout: 'rollback' },
+      );
   }
   for (const rr of rrs)
     addDemotion(

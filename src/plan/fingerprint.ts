@@ -74,14 +74,20 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
   const planned = new Map(plan.metadata.cluster.fingerprint.map((e) => [`${e.kind}/${e.name}`, e]));
   const now = new Map<string, FingerprintEntry>();
   const touched = plan.metadata.cluster.fingerprint.filter((e) => e.kind === 'Node').map((e) => e.name);
+  // a fingerprinted node no step writes was fingerprinted because it was a reflector
+  const written = new Set(plan.steps.filter((s) => s.object?.kind === 'Node').map((s) => s.object!.name));
+  const isRR = (name: string): boolean =>
+    live.nodes.some((n) => n.name === name && n.bgp.rrClusterIdRaw !== undefined);
   for (const e of fingerprint(live, touched)) now.set(`${e.kind}/${e.name}`, e);
   for (const [key, e] of planned) {
     const cur = now.get(key);
-    if (!cur) {
-      const stillThere = e.kind === 'Node' && live.nodes.some((n) => n.name === e.name);
-      changes.push(stillThere ? `${key} is no longer a route reflector` : `${key} was deleted`);
-    } else if (cur.digest !== e.digest)
-      changes.push(`${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`);
+    if (!cur) changes.push(`${key} was deleted`);
+    else if (cur.digest !== e.digest)
+      changes.push(
+        e.kind === 'Node' && !written.has(e.name) && !isRR(e.name)
+          ? `${key} is no longer a route reflector (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`
+          : `${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`,
+      );
   }
   for (const [key, e] of now) {
     if (!planned.has(key))

@@ -9,9 +9,17 @@ import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
 import type { Plan, Step } from './types.js';
 
-/** sha256 over the steps (with their undo and gates), the plan's name and the cluster it was made for. */
+/**
+ * sha256 over the steps (with their undo and gates), the plan's name, the cluster it was made for, and its
+ * verification summary: that decides what apply accepts (N-1 and zone loss, see policyOf in reverify.ts).
+ */
 export function planDigest(plan: Plan): string {
-  return `sha256:${digestFull({ name: plan.metadata.name, cluster: plan.metadata.cluster, steps: plan.steps })}`;
+  return `sha256:${digestFull({
+    name: plan.metadata.name,
+    cluster: plan.metadata.cluster,
+    steps: plan.steps,
+    verification: plan.summary.verification,
+  })}`;
 }
 
 const CALICO_GROUPS = new Set(['crd.projectcalico.org/v1', 'projectcalico.org/v3']);
@@ -121,9 +129,6 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         if (isObj(p['spec']))
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
         else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
-      } else if (calico && kind === 'BGPPeer') {
-        onlyKeys(p, ['spec', 'metadata'], `${where} (BGPPeer patch)`, out);
-        if (isObj(p['spec'])) onlyKeys(p['spec'], BGP_PEER_FIELDS, `${where} (BGPPeer spec)`, out);
       } else out.push(`${where}: patches ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner changes`);
       break;
     }
@@ -146,7 +151,12 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
       break;
     }
     case 'delete':
-      if (!calico || !ref?.name || (kind !== 'BGPPeer' && kind !== 'BGPConfiguration'))
+      // BGPPeers that only served reflectors; the default BGPConfiguration only as the undo of its creation
+      if (
+        !calico ||
+        !ref?.name ||
+        !(kind === 'BGPPeer' || (kind === 'BGPConfiguration' && isUndo && ref.name === 'default'))
+      )
         out.push(`${where}: deletes ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner deletes`);
       break;
     case 'wait': {

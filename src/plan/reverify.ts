@@ -59,12 +59,19 @@ export interface ReverifyPolicy {
   acceptN1: boolean;
   /** --allow-zone-loss was given when the plan was made. */
   acceptZoneLoss: boolean;
+  /**
+   * The plan passed its own verification, so the N-1 and zone-loss verdicts recorded on its steps were accepted
+   * (a plan may end where it started, e.g. with one reflector). A run resumed from a safer intermediate state
+   * then accepts a step whose recorded verdict already failed them; other steps are still held to the live state.
+   */
+  acceptRecorded?: boolean | undefined;
 }
 
 export function policyOf(plan: Plan): ReverifyPolicy {
   return {
     acceptN1: plan.summary.verification.n1Ok === false,
     acceptZoneLoss: plan.summary.verification.zoneLoss?.allowed === true,
+    acceptRecorded: plan.summary.verification.ok,
   };
 }
 
@@ -196,9 +203,15 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
         full.examples.map((e) => `${e.from} ↛ ${e.to}: ${e.reason}`),
       );
     }
-    if (v.n1Ok === false && initial.n1Ok !== false && !policy.acceptN1)
+    const recorded = policy.acceptRecorded ? step.verdict : undefined;
+    if (v.n1Ok === false && initial.n1Ok !== false && !policy.acceptN1 && recorded?.n1Ok !== false)
       return fail(i, 'after it, the loss of one route reflector would cut nodes off (N-1)');
-    if (v.zoneLossOk === false && initial.zoneLossOk !== false && !policy.acceptZoneLoss)
+    if (
+      v.zoneLossOk === false &&
+      initial.zoneLossOk !== false &&
+      !policy.acceptZoneLoss &&
+      recorded?.zoneLossOk !== false
+    )
       return fail(i, 'after it, an outage of one zone (all its route reflectors) would cut nodes off');
   }
   return { ok: true, initial, gates, final: snap };

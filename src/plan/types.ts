@@ -115,7 +115,7 @@ export interface PlanMetadata {
   createdAt: string;
   /** The command that built it. */
   command: string;
-  /** sha256 over the steps (docs/plan-format.md): an edited or truncated file is refused. */
+  /** sha256 over the steps and the verification summary (docs/plan-format.md): an edited or truncated file is refused. */
   digest?: string | undefined;
   cluster: {
     server: string | null;

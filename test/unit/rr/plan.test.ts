@@ -1,0 +1,537 @@
+import assert from 'node:assert/strict';
+import { nodeIPv4 } from '../../../src/bgp/state.js';
+import type { KubeObject } from '../../../src/model/types.js';
+import { PlanBuilder } from '../../../src/plan/builder.js';
+import { policyOf, reverify } from '../../../src/plan/reverify.js';
+import type { Plan, Step } from '../../../src/plan/types.js';
+import {
+  DEFAULT_CLUSTER_ID,
+  defaultClusterId,
+  ensurePeering,
+  parseLabel,
+  PEER_NAME,
+  PEER_NAME_FALLBACK,
+  planDemote,
+  planPromote,
+  planReplace,
+  requireNodes,
+  validateClusterId,
+} from '../../../src/rr/plan.js';
+import type { ClusterSpec } from '../../fixtures/generate.js';
+import { snap } from '../helpers.js';
+import {
+  actions,
+  candidates,
+  CORDON_ANN,
+  edited,
+  node,
+  OPTS,
+  refuses,
+  RR_ANN,
+  rrNames,
+} from '../plan/helpers.js';
+import { cautions } from '../../../src/rr/recommend.js';
+
+const CALICO = 'crd.projectcalico.org/v1';
+const RR_PATCH = (id = DEFAULT_CLUSTER_ID, key = 'route-reflector', value = 'true') => ({
+  metadata: { labels: { [key]: value }, annotations: { [RR_ANN]: id } },
+});
+
+function nodeEdit(
+  s: ReturnType<typeof snap>,
+  name: string,
+  f: (n: KubeObject) => void,
+): ReturnType<typeof snap> {
+  return edited(s, (objs) => {
+    f(objs.find((o) => o.kind === 'Node' && o.metadata.name === name)!);
+  });
+}
+function participating(s: ReturnType<typeof snap>): number {
+  return s.nodes.filter((n) => nodeIPv4(n)).length;
+}
+function verified(p: Plan, s: ReturnType<typeof snap>): void {
+  assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+  assert.ok(
+    p.steps.every((st) => st.action === 'wait' || st.verdict?.unreachablePairs === 0),
+    'every state keeps every pair reachable',
+  );
+  const r = reverify(p.steps, s, policyOf(p));
+  assert.equal(r.ok, true, r.failure?.reason);
+}
+const wait = (p: Plan): Step[] => p.steps.filter((s) => s.action === 'wait');
+
+describe('rr/plan: promote, demote, replace', () => {
+  const shapes: { name: string; spec: ClusterSpec }[] = [];
+  for (const calico of ['v3.27.3', 'v3.31.3'] as const)
+    for (const zones of [1, 2, 3]) {
+      shapes.push({
+        name: `${calico}, ${zones} zone(s), mesh on, no reflector`,
+        spec: { nodes: 12, zones, calico },
+      });
+      shapes.push({
+        name: `${calico}, ${zones} zone(s), mesh off, 3 reflectors`,
+        spec: { nodes: 12, zones, calico, rrs: 3 },
+      });
+    }
+
+  describe('planPromote', () => {
+    for (const { name, spec } of shapes) {
+      it(`cordon → label + cluster ID → wait → uncordon (${name})`, () => {
+        const s = snap(spec);
+        const target = candidates(s)[0]!.name;
+        const p = planPromote(s, [target], OPTS);
+        const meshOn = spec.rrs === undefined;
+        assert.deepEqual(actions(p), [
+          ...(meshOn ? [`create ${PEER_NAME}`] : []),
+          `cordon ${target}`,
+          `patch ${target}`,
+          `wait`,
+          `uncordon ${target}`,
+        ]);
+        const patch = p.steps.find((x) => x.action === 'patch')!;
+        assert.deepEqual(patch.patch, RR_PATCH());
+        assert.equal(patch.checkpoint, true);
+        assert.deepEqual(patch.precondition, {
+          exists: true,
+          fields: [{ path: ['metadata', 'annotations', RR_ANN], equals: null }],
+        });
+        assert.deepEqual(
+          patch.undo.map((u) => u.action),
+          ['patch', 'wait'],
+        );
+        assert.deepEqual(patch.undo[0]!.patch, {
+          metadata: { labels: { 'route-reflector': null }, annotations: { [RR_ANN]: null } },
+        });
+        // the new reflector peers with every other node
+        const g = wait(p)[0]!.gate!;
+        assert.deepEqual(g.nodes, [target]);
+        assert.equal(g.exact, true);
+        assert.equal(g.timeout, '10m');
+        assert.equal(g.expect[target]!.count, participating(s) - 1);
+        assert.ok(g.expect[target]!.peerTypes!.every((t) => t === 'NodePeer'));
+        if (meshOn) {
+          const create = p.steps[0]!;
+          assert.deepEqual(create.manifest, {
+            apiVersion: CALICO,
+            kind: 'BGPPeer',
+            metadata: { name: PEER_NAME, labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' } },
+            spec: { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" },
+          });
+          assert.deepEqual(create.precondition, { exists: false });
+          // before: a mesh member, after the undo: back to NodeMesh sessions
+          assert.ok(patch.undo[1]!.gate!.expect[target]!.peerTypes!.every((t) => t === 'NodeMesh'));
+        }
+        assert.equal(p.metadata.name, 'test-plan');
+        assert.equal(p.metadata.command, `kubectl calico-tune rr promote ${target}`);
+        assert.equal(
+          p.summary.description,
+          `Promote ${target} to route reflector (cluster ID 244.0.0.1, label route-reflector=true)`,
+        );
+        assert.deepEqual(p.summary.changes, [
+          `${target}: label route-reflector=true, annotation ${RR_ANN}=244.0.0.1`,
+        ]);
+        assert.ok(p.summary.routeReflectors!.some((r) => r.name === target));
+        verified(p, s);
+      });
+    }
+
+    it('two nodes, --drain, a custom label and cluster ID; a default name from the nodes', () => {
+      const s = snap({ nodes: 12, zones: 3 });
+      const p = planPromote(s, ['node-a-003', 'node-b-004'], {
+        timeout: '5m',
+        drain: true,
+        label: 'my-rr=yes',
+        clusterId: '10.0.0.9',
+      });
+      assert.deepEqual(actions(p), [
+        `create ${PEER_NAME}`,
+        'cordon node-a-003',
+        'drain node-a-003',
+        'patch node-a-003',
+        'wait',
+        'uncordon node-a-003',
+        'cordon node-b-004',
+        'drain node-b-004',
+        'patch node-b-004',
+        'wait',
+        'uncordon node-b-004',
+      ]);
+      assert.equal(p.steps[0]!.manifest!.spec!['peerSelector'], "my-rr == 'yes'");
+      assert.deepEqual(p.steps[3]!.patch, RR_PATCH('10.0.0.9', 'my-rr', 'yes'));
+      assert.match(p.metadata.name, /^rr-promote-node-a-003-node-b-004-\d{8}-\d{6}$/);
+      assert.equal(
+        p.summary.description,
+        'Promote node-a-003, node-b-004 to route reflectors (cluster ID 10.0.0.9, label my-rr=yes)',
+      );
+      assert.equal(wait(p)[0]!.gate!.timeout, '5m');
+      verified(p, s);
+    });
+
+    it('a node the tool already cordoned stays cordoned (no cordon, no uncordon)', () => {
+      const s = nodeEdit(snap({ nodes: 12, zones: 3, rrs: 3 }), 'node-a-003', (n) => {
+        n.spec!['unschedulable'] = true;
+        n.metadata.annotations![CORDON_ANN] = 'kubectl-calico-tune';
+      });
+      assert.deepEqual(actions(planPromote(s, ['node-a-003'], OPTS)), ['patch node-a-003', 'wait']);
+    });
+
+    it('uses the cluster ID the existing reflectors share', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3, rrClusterId: '10.1.2.3' });
+      const p = planPromote(s, ['node-a-003'], OPTS);
+      assert.deepEqual(p.steps.find((x) => x.action === 'patch')!.patch, RR_PATCH('10.1.2.3'));
+    });
+
+    it('cautions are warnings: a control-plane node, a node running Typha, a small node', () => {
+      const s = snap({ nodes: 12, zones: 3 });
+      const typha = s.typha.pods.find((x) => x.node === 'node-b-002')!;
+      assert.deepEqual(planPromote(s, ['node-cp-b1'], OPTS).summary.warnings, [
+        'node-cp-b1: a control-plane node (the API server and etcd share its CPU and network)',
+      ]);
+      assert.deepEqual(planPromote(s, ['node-b-002'], OPTS).summary.warnings, [
+        `node-b-002: runs Typha (${typha.name}): a reflector and Typha compete for it`,
+      ]);
+      assert.deepEqual(planPromote(s, ['node-b-003'], OPTS).summary.warnings, [
+        'node-b-003: small: 4 CPU < 8',
+        'node-b-003: small: 16Gi < 32Gi',
+      ]);
+      assert.deepEqual(planPromote(s, ['node-a-003'], OPTS).summary.warnings, []);
+    });
+
+    it('refuses: already a reflector, ineligible nodes, unknown or repeated names, bad label or cluster ID', () => {
+      const rr = snap({ nodes: 12, zones: 3, rrs: 3 });
+      refuses(
+        () => planPromote(rr, ['node-a-002'], OPTS),
+        /^node node-a-002 is already a route reflector \(cluster ID 244\.0\.0\.1\)$/,
+      );
+      const odd = snap({ nodes: 12, zones: 3, windows: 1, notReady: 1, unschedulable: 1 });
+      const win = odd.nodes.find((n) => n.os === 'windows')!.name;
+      const notReady = odd.nodes.find((n) => !n.ready)!.name;
+      const cordoned = odd.nodes.find((n) => n.unschedulable && n.ready)!.name;
+      const e = refuses(
+        () => planPromote(odd, [win], OPTS),
+        new RegExp(
+          `^node ${win} cannot be a route reflector: not Linux \\(windows\\); no projectcalico.org/IPv4Address`,
+        ),
+      );
+      assert.deepEqual(e.hints, ['choose another node: kubectl calico-tune rr recommend']);
+      refuses(
+        () => planPromote(odd, [notReady], OPTS),
+        /cannot be a route reflector: not Ready; tainted node\.kubernetes\.io\/not-ready, node\.kubernetes\.io\/unreachable/,
+      );
+      refuses(
+        () => planPromote(odd, [cordoned], OPTS),
+        /cannot be a route reflector: cordoned \(not by calico-tune\)/,
+      );
+      const missing = refuses(
+        () => planPromote(rr, ['node-a-00'], OPTS),
+        /^node "node-a-00" does not exist$/,
+      );
+      assert.deepEqual(missing.hints, ['did you mean: node-a-002, node-a-003, node-a-004']);
+      assert.deepEqual(refuses(() => planPromote(rr, ['zzz'], OPTS), /does not exist/).hints, [
+        'list nodes with: kubectl get nodes',
+      ]);
+      refuses(() => planPromote(rr, ['node-a-003', 'node-a-003'], OPTS), /^node node-a-003 is named twice$/);
+      refuses(() => planPromote(rr, [], OPTS), /^name at least one node$/);
+      refuses(
+        () => planPromote(rr, ['node-a-003'], { ...OPTS, label: 'no value' }),
+        /^invalid --label "no value": expected key=value, e\.g\. route-reflector=true$/,
+      );
+      refuses(
+        () => planPromote(rr, ['node-a-003'], { ...OPTS, clusterId: '288.0.4.5' }),
+        /^invalid cluster ID "288\.0\.4\.5": .*Calico would silently ignore it$/,
+      );
+      const mixed = nodeEdit(rr, 'node-b-002', (n) => (n.metadata.annotations![RR_ANN] = '10.0.0.2'));
+      const two = refuses(
+        () => planPromote(mixed, ['node-a-003'], OPTS),
+        /^the existing reflectors use 2 different cluster IDs \(244\.0\.0\.1, 10\.0\.0\.2\)$/,
+      );
+      assert.deepEqual(two.hints, ['pass --cluster-id to choose one']);
+      assert.equal(
+        planPromote(mixed, ['node-a-003'], { ...OPTS, clusterId: '244.0.0.1' }).summary.verification.ok,
+        true,
+      );
+    });
+  });
+
+  describe('the BGPPeer: created only when needed', () => {
+    const meshSnap = snap({ nodes: 12, zones: 3 });
+    it('not when an existing BGPPeer already peers every node with the new reflector', () => {
+      const s = edited(meshSnap, (objs) => [
+        ...objs,
+        {
+          apiVersion: CALICO,
+          kind: 'BGPPeer',
+          metadata: { name: 'mine' },
+          spec: { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" },
+        },
+      ]);
+      assert.equal(planPromote(s, ['node-a-003'], OPTS).steps.filter((x) => x.action === 'create').length, 0);
+    });
+    it('under the fallback name when peer-with-route-reflectors exists and does something else; refused when both exist', () => {
+      const other = {
+        apiVersion: CALICO,
+        kind: 'BGPPeer',
+        metadata: { name: PEER_NAME },
+        spec: { peerIP: '192.0.2.1', asNumber: 65001 },
+      };
+      const s = edited(meshSnap, (objs) => [...objs, other]);
+      const p = planPromote(s, ['node-a-003'], OPTS);
+      assert.equal(p.steps[0]!.manifest!.metadata.name, PEER_NAME_FALLBACK);
+      const both = edited(s, (objs) => [...objs, { ...other, metadata: { name: PEER_NAME_FALLBACK } }]);
+      const e = refuses(
+        () => planPromote(both, ['node-a-003'], OPTS),
+        /^BGPPeers peer-with-route-reflectors and calico-tune-route-reflectors exist but do not peer every node with the reflectors$/,
+      );
+      assert.deepEqual(e.hints, ['fix or delete them, then plan again']);
+    });
+    it('in the API group the cluster serves', () => {
+      const s = snap({ nodes: 6, zones: 1 });
+      s.calico.apiMode = 'projectcalico.org/v3';
+      const b = new PlanBuilder(s, { timeout: '1m' });
+      ensurePeering(b, ['node-a-003'], { key: 'route-reflector', value: 'true' }, DEFAULT_CLUSTER_ID);
+      assert.equal(b.steps[0]!.manifest!.apiVersion, 'projectcalico.org/v3');
+    });
+  });
+
+  describe('planDemote', () => {
+    it('mesh off, 3 reflectors: cordon → label off → wait → cluster ID off → wait → uncordon', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const p = planDemote(s, ['node-a-002'], OPTS);
+      assert.deepEqual(actions(p), [
+        'cordon node-a-002',
+        'patch node-a-002',
+        'wait',
+        'patch node-a-002',
+        'wait',
+        'uncordon node-a-002',
+      ]);
+      assert.deepEqual(p.steps[1]!.patch, { metadata: { labels: { 'route-reflector': null } } });
+      assert.equal(p.steps[1]!.checkpoint, true);
+      assert.deepEqual(p.steps[3]!.patch, { metadata: { annotations: { [RR_ANN]: null } } });
+      assert.equal(p.steps[3]!.checkpoint, false);
+      assert.equal(p.steps[3]!.title, 'Remove the cluster ID of node-a-002');
+      assert.match(p.steps[3]!.why, /ordinary client of the remaining reflectors/);
+      // after the label: only its sessions with the other 2 reflectors; after the cluster ID: a client of the 2
+      const others = ['node-b-002', 'node-c-002'].map((n) => nodeIPv4(node(s, n))!).sort();
+      for (const w of wait(p)) {
+        assert.equal(w.gate!.exact, true);
+        assert.deepEqual([...w.gate!.expect['node-a-002']!.peerIPs!].sort(), others);
+      }
+      assert.equal(wait(p)[1]!.title, 'Wait until node-a-002 is back as a client');
+      assert.deepEqual(p.steps[1]!.undo[0]!.patch, { metadata: { labels: { 'route-reflector': 'true' } } });
+      assert.deepEqual(p.steps[3]!.undo[0]!.patch, { metadata: { annotations: { [RR_ANN]: '244.0.0.1' } } });
+      assert.equal(p.summary.description, 'Demote route reflector node-a-002');
+      assert.deepEqual(
+        p.summary.routeReflectors!.map((r) => r.name),
+        ['node-b-002', 'node-c-002'],
+      );
+      verified(p, s);
+    });
+
+    it('mesh on: the node rejoins the mesh', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3, mesh: true });
+      const p = planDemote(s, ['node-b-002'], { ...OPTS, drain: true });
+      assert.deepEqual(actions(p), [
+        'cordon node-b-002',
+        'drain node-b-002',
+        'patch node-b-002',
+        'wait',
+        'patch node-b-002',
+        'wait',
+        'uncordon node-b-002',
+      ]);
+      const last = wait(p)[1]!;
+      assert.equal(last.title, 'Wait until node-b-002 is back as a mesh member');
+      assert.equal(last.gate!.expect['node-b-002']!.count, 11);
+      assert.equal(last.gate!.expect['node-b-002']!.peerTypes!.filter((t) => t === 'NodeMesh').length, 9);
+      verified(p, s);
+    });
+
+    it('the last reflector with the mesh on: label and cluster ID in one patch (the label alone would isolate it)', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 1, mesh: true });
+      const [rr] = rrNames(s);
+      const p = planDemote(s, [rr!], OPTS);
+      assert.deepEqual(actions(p), [`cordon ${rr}`, `patch ${rr}`, 'wait', `uncordon ${rr}`]);
+      assert.deepEqual(p.steps[1]!.patch, {
+        metadata: { labels: { 'route-reflector': null }, annotations: { [RR_ANN]: null } },
+      });
+      assert.equal(
+        p.steps[1]!.title,
+        `Remove the reflector label (route-reflector) and the cluster ID of ${rr}`,
+      );
+      assert.equal(p.steps[1]!.checkpoint, true);
+      verified(p, s);
+    });
+
+    it('a reflector without a label: only the cluster ID; every conventional label is removed', () => {
+      const s = nodeEdit(
+        snap({ nodes: 12, zones: 3, rrs: 3 }),
+        'node-a-002',
+        (n) => delete n.metadata.labels!['route-reflector'],
+      );
+      const p = planDemote(s, ['node-a-002'], OPTS);
+      assert.deepEqual(actions(p), ['cordon node-a-002', 'patch node-a-002', 'wait', 'uncordon node-a-002']);
+      assert.equal(p.steps[1]!.checkpoint, true);
+      const labelled = nodeEdit(
+        snap({ nodes: 12, zones: 3, rrs: 3 }),
+        'node-a-002',
+        (n) => (n.metadata.labels!['calico-route-reflector'] = ''),
+      );
+      assert.deepEqual(planDemote(labelled, ['node-a-002'], OPTS).steps[1]!.patch, {
+        metadata: { labels: { 'route-reflector': null, 'calico-route-reflector': null } },
+      });
+    });
+
+    it('a reflector cordoned by its operator stays cordoned; an invalid cluster ID can still be removed', () => {
+      const s = nodeEdit(
+        snap({ nodes: 12, zones: 3, rrs: 3 }),
+        'node-a-002',
+        (n) => (n.spec!['unschedulable'] = true),
+      );
+      assert.deepEqual(actions(planDemote(s, ['node-a-002'], OPTS)), [
+        'patch node-a-002',
+        'wait',
+        'patch node-a-002',
+        'wait',
+      ]);
+      const bad = nodeEdit(
+        snap({ nodes: 12, zones: 3, rrs: 3, mesh: true }),
+        'node-a-002',
+        (n) => (n.metadata.annotations![RR_ANN] = '288.0.4.5'),
+      );
+      const p = planDemote(bad, ['node-a-002'], OPTS);
+      assert.deepEqual(p.steps.filter((x) => x.action === 'patch').at(-1)!.patch, {
+        metadata: { annotations: { [RR_ANN]: null } },
+      });
+    });
+
+    it('refuses below 2 reflectors with the mesh off, unless --force and the model agrees', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const e = refuses(
+        () => planDemote(s, ['node-a-002', 'node-b-002'], OPTS),
+        /^refusing: with the mesh off, demoting node-a-002, node-b-002 leaves 1 route reflector\(s\); at least 2/,
+      );
+      assert.match(e.hints[0]!, /rr replace OLD NEW/);
+      // with --force the model decides: one reflector still reaches every node, but it is the only one of
+      // its zone, so a zone outage would cut everyone off: refused unless zone loss is accepted
+      const forced = planDemote(s, ['node-a-002', 'node-b-002'], { ...OPTS, force: true });
+      assert.equal(forced.summary.verification.ok, false);
+      assert.match(
+        forced.summary.verification.reason!,
+        /an outage of one zone .* \(pass --allow-zone-loss to accept\)$/,
+      );
+      const accepted = planDemote(s, ['node-a-002', 'node-b-002'], {
+        ...OPTS,
+        force: true,
+        allowZoneLoss: true,
+      });
+      assert.equal(accepted.summary.description, 'Demote route reflectors node-a-002, node-b-002');
+      assert.deepEqual(
+        accepted.summary.routeReflectors!.map((r) => r.name),
+        ['node-c-002'],
+      );
+      assert.equal(accepted.summary.verification.zoneLoss!.allowed, true);
+      verified(accepted, s);
+      // in one zone there is no zone to lose
+      const one = snap({ nodes: 12, zones: 1, rrs: 3 });
+      const [a, b] = rrNames(one);
+      verified(planDemote(one, [a!, b!], { ...OPTS, force: true }), one);
+    });
+
+    it('refuses a demotion that cuts nodes off, even with --force', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 1 });
+      refuses(
+        () => planDemote(s, rrNames(s), { ...OPTS, force: true }),
+        /^refusing: demoting node-a-002 would leave 66 node pairs without routes \(e\.g\. .* would not learn .*\) \(--force never allows this\)$/,
+      );
+      refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector/);
+    });
+
+    it('refuses a node that is not a reflector', () => {
+      refuses(
+        () => planDemote(snap({ nodes: 12, zones: 3, rrs: 3 }), ['node-a-003'], OPTS),
+        /^node node-a-003 is not a route reflector$/,
+      );
+    });
+  });
+
+  describe('planReplace', () => {
+    it('promote NEW (with the old reflector’s cluster ID), then demote OLD', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3, rrClusterId: '10.1.2.3' });
+      const p = planReplace(s, 'node-a-002', 'node-a-003', OPTS);
+      assert.deepEqual(actions(p), [
+        'cordon node-a-003',
+        'patch node-a-003',
+        'wait',
+        'uncordon node-a-003',
+        'cordon node-a-002',
+        'patch node-a-002',
+        'wait',
+        'patch node-a-002',
+        'wait',
+        'uncordon node-a-002',
+      ]);
+      assert.deepEqual(p.steps[1]!.patch, RR_PATCH('10.1.2.3'));
+      assert.equal(p.metadata.command, 'kubectl calico-tune rr replace node-a-002 node-a-003');
+      assert.deepEqual(p.summary.changes, [
+        'node-a-003: becomes a route reflector',
+        'node-a-002: becomes an ordinary node once every client has node-a-003',
+      ]);
+      assert.deepEqual(p.summary.routeReflectors!.map((r) => r.name).sort(), [
+        'node-a-003',
+        'node-b-002',
+        'node-c-002',
+      ]);
+      // NEW is a 4-CPU node in this fixture: allowed, with its cautions as warnings
+      assert.deepEqual(p.summary.warnings, [
+        'node-a-003: small: 4 CPU < 8',
+        'node-a-003: small: 16Gi < 32Gi',
+      ]);
+      verified(p, s);
+    });
+
+    it('with 2 reflectors and the mesh off (never fewer than 2 at any step); cautions about NEW as warnings', () => {
+      const s = snap({ nodes: 12, zones: 2, rrs: 2 });
+      const old = rrNames(s)[0]!;
+      const fresh = candidates(s).find((n) => n.zone === node(s, old).zone && cautions(s, n).length > 0)!;
+      const p = planReplace(s, old, fresh.name, OPTS);
+      assert.deepEqual(
+        p.summary.warnings,
+        cautions(s, fresh).map((c) => `${fresh.name}: ${c}`),
+      );
+      assert.ok(p.summary.warnings.length > 0);
+      for (const st of p.steps) if (st.verdict) assert.notEqual(st.verdict.n1Ok, false, st.title);
+      verified(p, s);
+    });
+
+    it('refuses the same node, an OLD that is not a reflector, a NEW that already is', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      refuses(() => planReplace(s, 'node-a-002', 'node-a-002', OPTS), /^OLD and NEW are the same node$/);
+      refuses(
+        () => planReplace(s, 'node-a-003', 'node-a-004', OPTS),
+        /^node node-a-003 is not a route reflector$/,
+      );
+      refuses(
+        () => planReplace(s, 'node-a-002', 'node-b-002', OPTS),
+        /^node node-b-002 is already a route reflector/,
+      );
+      refuses(() => planReplace(s, 'nope', 'node-a-004', OPTS), /^node "nope" does not exist$/);
+    });
+  });
+
+  describe('helpers', () => {
+    it('parseLabel, validateClusterId, defaultClusterId, requireNodes', () => {
+      assert.deepEqual(parseLabel('a.b/c=d'), { key: 'a.b/c', value: 'd' });
+      assert.deepEqual(parseLabel('k='), { key: 'k', value: '' });
+      refuses(() => parseLabel('=v'), /invalid --label/);
+      assert.equal(validateClusterId('10.0.0.1'), '10.0.0.1');
+      for (const bad of ['fd00::1', '10.0.0.0/24', '1.2.3', ''])
+        refuses(() => validateClusterId(bad), /^invalid cluster ID/);
+      assert.equal(defaultClusterId(snap({ nodes: 6, zones: 1 })), DEFAULT_CLUSTER_ID);
+      assert.deepEqual(
+        requireNodes(snap({ nodes: 6, zones: 1 }), ['node-a-003']).map((n) => n.name),
+        ['node-a-003'],
+      );
+    });
+  });
+});

@@ -145,6 +145,8 @@ export class KubeApi {
       'POST',
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`,
       {
+        // dry run both ways: the Eviction's deleteOptions (what the eviction applies) and the create's query
+        query: { dryRun: opts.dryRun ? 'All' : undefined },
         body: {
           apiVersion: 'policy/v1',
           kind: 'Eviction',

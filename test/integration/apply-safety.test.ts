@@ -260,7 +260,8 @@ describe('apply-time safety (Calico v3.31.3)', function () {
     const b = nodes.find((n) => n.startsWith('node-b-') && !n.includes('cp'))!;
     // b's calico-node stops answering: its promotion gate times out, and so does the rollback's own gate
     sim.setKnobs({ silent: [b] });
-    const first = await runCli(['rr', 'promote', a, b, '--yes', '--timeout', '5s'], {
+    // --no-drain: the fixture's Typha PodDisruptionBudget (no controller resets it) would block a second drain
+    const first = await runCli(['rr', 'promote', a, b, '--yes', '--no-drain', '--timeout', '5s'], {
       kubeconfig: kc,
       timeoutMs: 120_000,
     });

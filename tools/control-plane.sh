@@ -10,14 +10,15 @@
 #                                           "KUBECONFIG=DIR/kubeconfig" on stdout
 #        tools/control-plane.sh stop DIR    SIGTERM both processes (by the pids in DIR), wait
 #
-# Environment: BIN (default: `tools/build.sh --dir`), ADVERTISE_ADDRESS (default: unset, i.e. let
+# Environment: BIN (default: `tools/build.sh --dir`, i.e. Kubernetes 1.34; another version:
+# BIN=$(tools/build.sh --k8s 1.28 --dir)), ADVERTISE_ADDRESS (default: unset, i.e. let
 # kube-apiserver pick the default-route interface; if the machine has no default route, the script
 # falls back to 127.0.0.1 + --endpoint-reconciler-type=none), READY_TIMEOUT (seconds, default 60).
 set -euo pipefail
 
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:-}; D=${2:-}
-[ -n "$cmd" ] && [ -n "$D" ] || { sed -n '6,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$D" ] || { sed -n '6,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 now_ms() { date +%s%3N; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

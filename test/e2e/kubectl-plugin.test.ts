@@ -14,6 +14,7 @@ import {
   BIN_RUN,
   cliEnv,
   controlPlane,
+  defaultBinDir,
   describeRun,
   loadFixture,
   run,
@@ -41,9 +42,12 @@ describe('e2e: kubectl plugin', function () {
   this.timeout(120_000);
   let cp: ControlPlane;
   let tmp: string;
-  /** PATH with only what the test needs: our dir(s), the kubectl/krew bin dir, and the system. */
+  /**
+   * PATH with only what the test needs: our dir(s), the kubectl bin dir of the control plane's Kubernetes
+   * version, the default bin dir (kubectl-krew; the same dir on 1.34), and the system.
+   */
   const pathWith = (...dirs: string[]): string =>
-    [...dirs, cp.bin, '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
+    [...dirs, cp.bin, defaultBinDir(), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
   const kubectl = (args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> =>
     run(path.join(cp.bin, 'kubectl'), args, { env: { ...cliEnv(), ...env }, timeoutMs: 90_000 });
 

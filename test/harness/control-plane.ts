@@ -19,7 +19,7 @@ import { AuditLog } from './audit.js';
 import { run, type RunOptions, type RunResult } from './exec.js';
 import { collectionPathOf, KubeClient, KubeError, mapLimit, sleep, type Obj } from './kube.js';
 import { harnessBaseDir, ProcessGroupSet, sweepStale } from './procs.js';
-import { binDir, calicoFile, REPO_ROOT, type CalicoRelease } from './tools.js';
+import { binDir, calicoFile, k8sVersion, REPO_ROOT, type CalicoRelease } from './tools.js';
 
 export type UserKey = 'admin' | 'plugin' | 'readonly' | 'noaccess' | 'simulator';
 
@@ -50,6 +50,8 @@ const SYSTEM_CONFIGMAPS = [
 ];
 
 export interface StartOptions {
+  /** Kubernetes version (minor, e.g. "1.28") of kube-apiserver, etcd and kubectl (default: $CALICO_TUNE_K8S, else 1.34). */
+  k8s?: string | undefined;
   /** Install this Calico release's CRDs after start (default none). */
   calico?: CalicoRelease | undefined;
   readyTimeoutMs?: number | undefined;
@@ -155,6 +157,10 @@ export class ControlPlane {
   readonly timings: Timings = { readyMs: 0, startMs: 0, crdInstallMs: {} };
   /** The Calico release whose CRDs are installed, if any. */
   calico: CalicoRelease | undefined;
+  /** The Kubernetes version asked for (minor, e.g. "1.28"). */
+  readonly k8s: string;
+  /** What the API server's /version says (gitVersion, e.g. "v1.28.15"); set by start(). */
+  serverVersion = '';
   private readonly procs: ProcessGroupSet;
   private readonly tokens: Record<UserKey, string>;
   private readonly clients = new Map<UserKey, KubeClient>();
@@ -168,8 +174,10 @@ export class ControlPlane {
     port: number,
     procs: ProcessGroupSet,
     tokens: Record<UserKey, string>,
+    k8s: string,
   ) {
     this.dir = dir;
+    this.k8s = k8s;
     this.bin = bin;
     this.server = `https://127.0.0.1:${port}`;
     this.procs = procs;
@@ -179,7 +187,8 @@ export class ControlPlane {
 
   /** Starts etcd + kube-apiserver, waits for /readyz, writes kubeconfigs, applies docs/rbac.yaml. */
   static async start(opts: StartOptions = {}): Promise<ControlPlane> {
-    const bin = binDir(); // throws (never skips) when the tools are missing
+    const k8s = opts.k8s ?? k8sVersion();
+    const bin = binDir(k8s); // throws (never skips) when the tools are missing
     if (opts.calico) calicoFile(opts.calico, 'operator-crds.yaml'); // likewise for the Calico manifests, before starting anything
     const base = harnessBaseDir();
     fs.mkdirSync(base, { recursive: true });
@@ -306,8 +315,12 @@ export class ControlPlane {
         await sleep(100);
       }
       probe?.close();
-      const cp = new ControlPlane(dir, bin, port, procs, tokens);
+      const cp = new ControlPlane(dir, bin, port, procs, tokens, k8s);
       cp.timings.readyMs = Math.round(performance.now() - t0);
+      // The binaries must be the version asked for (a stale CALICO_TUNE_BIN_DIR would run the wrong one).
+      cp.serverVersion = (await cp.client().get<{ gitVersion: string }>('/version')).gitVersion;
+      if (!cp.serverVersion.startsWith(`v${k8s}.`))
+        throw new Error(`kube-apiserver in ${bin} is ${cp.serverVersion}, not Kubernetes ${k8s}`);
       cp.writeKubeconfigs();
       await cp.applyRbac();
       cp.timings.startMs = Math.round(performance.now() - t0);

@@ -17,7 +17,7 @@
  */
 import { ControlPlane, type StartOptions } from './control-plane.js';
 import { Simulator, type SimulatorOptions } from './simulator.js';
-import { DEFAULT_CALICO, type CalicoRelease } from './tools.js';
+import { DEFAULT_CALICO, k8sVersion, type CalicoRelease } from './tools.js';
 import { generateCluster, type ClusterSpec } from '../fixtures/generate.js';
 
 export {
@@ -46,10 +46,14 @@ export {
 export { compileSelector } from './selector.js';
 export {
   binDir,
+  defaultBinDir,
   calicoDir,
   calicoFile,
   CALICO_RELEASES,
   DEFAULT_CALICO,
+  DEFAULT_K8S,
+  K8S_VERSIONS,
+  k8sVersion,
   REPO_ROOT,
   MissingToolsError,
   type CalicoRelease,
@@ -61,7 +65,8 @@ const measurements: string[] = [];
 
 /**
  * The shared control plane with the CRDs of `calico` installed (default v3.31.3; `null` for one
- * without Calico). Started on first call; later calls return the same instance. Throws (never skips)
+ * without Calico), on the Kubernetes version of $CALICO_TUNE_K8S
+ * (default 1.34). Started on first call; later calls return the same instance. Throws (never skips)
  * when the tools are missing.
  */
 export function controlPlane(opts: { calico?: CalicoRelease | null } = {}): Promise<ControlPlane> {
@@ -69,10 +74,15 @@ export function controlPlane(opts: { calico?: CalicoRelease | null } = {}): Prom
   const key = version ?? 'none';
   let p = planes.get(key);
   if (!p) {
-    const start: StartOptions = { label: `cp-${key}`, ...(version ? { calico: version } : {}) };
+    const k8s = k8sVersion();
+    const start: StartOptions = {
+      label: `cp-k8s${k8s}-${key}`,
+      k8s,
+      ...(version ? { calico: version } : {}),
+    };
     p = ControlPlane.start(start).then((cp) => {
       measure(
-        `control plane (${key}): ready ${cp.timings.readyMs} ms, RBAC applied at ${cp.timings.startMs} ms` +
+        `control plane (Kubernetes ${cp.serverVersion}, ${key}): ready ${cp.timings.readyMs} ms, RBAC applied at ${cp.timings.startMs} ms` +
           (version ? `, CRDs ${cp.timings.crdInstallMs[version]} ms` : ''),
       );
       return cp;

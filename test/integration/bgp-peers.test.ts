@@ -34,7 +34,7 @@ describe('bgp peers', function () {
     sim = undefined;
   });
 
-  it('reads the reflectors by default and matches the model; cleans up its CalicoNodeStatus objects', async () => {
+  it('reads the reflectors by default and matches the model; cleans up its CalicoNodeStatus objects @matrix', async () => {
     await loadFixture(cp, { nodes: 12, zones: 3, rrs: 3 });
     sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
     const r = await runCli(['bgp', 'peers', '-o', 'json', '--timeout', '20s'], {

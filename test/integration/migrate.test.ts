@@ -62,7 +62,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       sim = undefined;
     });
 
-    it('moves a 150-node mesh to 3 reflectors in 3 zones and back, verified at every step', async () => {
+    it('moves a 150-node mesh to 3 reflectors in 3 zones and back, verified at every step @matrix', async () => {
       await loadFixture(cp, { nodes: 150, zones: 3, calico, encapsulation: 'IPIPCrossSubnet' });
       sim = await startSimulator(cp, { knobs: { establishDelayMs: 300 } });
       const before = await world(cp);

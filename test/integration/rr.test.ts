@@ -48,7 +48,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       sim = undefined;
     });
 
-    it('recommends one reflector per zone, promotes, lists, replaces and demotes', async () => {
+    it('recommends one reflector per zone, promotes, lists, replaces and demotes @matrix', async () => {
       sim = await setup(cp, { nodes: 12, zones: 3, calico });
       const rec = await runCli(['rr', 'recommend', '--min-cpu', '1', '--min-memory', '1Gi', '-o', 'json'], {
         kubeconfig: kc,
@@ -246,7 +246,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.equal(after.lease, undefined);
     });
 
-    it('resumes and rolls back after SIGKILL in the middle', async () => {
+    it('resumes and rolls back after SIGKILL in the middle @matrix', async () => {
       sim = await setup(cp, { nodes: 6, zones: 3, calico });
       const names = await nodeNames(cp);
       const targets = [names[3]!, names[4]!];
@@ -285,7 +285,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.equal(w.lease, undefined);
     });
 
-    it('--dry-run=server sends every write with dryRun=All and changes nothing', async () => {
+    it('--dry-run=server sends every write with dryRun=All and changes nothing @matrix', async () => {
       sim = await setup(cp, { nodes: 6, zones: 3, calico });
       const node = (await nodeNames(cp))[3]!;
       const before = await world(cp);
@@ -301,7 +301,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.deepEqual(await world(cp), before);
     });
 
-    it('a user without permission gets a clear error before any write', async () => {
+    it('a user without permission gets a clear error before any write @matrix', async () => {
       sim = await setup(cp, { nodes: 6, zones: 3, calico });
       const node = (await nodeNames(cp))[3]!;
       const mark = cp.audit.mark();

@@ -224,7 +224,7 @@ describe('calico-node simulator', function () {
     const getCns = (name: string): Promise<Cns> =>
       cp.client().get<Cns>(`/apis/crd.projectcalico.org/v1/caliconodestatuses/sim-${name}`);
 
-    it('6-node mesh: Connect first, Established after the delay, 5 NodeMesh peers each', async () => {
+    it('6-node mesh: Connect first, Established after the delay, 5 NodeMesh peers each @matrix', async () => {
       const { objs, nodes } = fixture({ nodes: 6 });
       await loadFixture(cp, { nodes: 6 });
       assert.equal(objs.filter((o) => o.kind === 'Node').length, 6);

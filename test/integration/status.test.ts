@@ -56,7 +56,7 @@ for (const version of CALICO_RELEASES) {
           await loadFixture(cp, { nodes: 12, zones: 3, install });
         });
 
-        it('status -o json reports the cluster and writes nothing', async () => {
+        it('status -o json reports the cluster and writes nothing @matrix', async () => {
           const mark = cp.audit.mark();
           const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('plugin'), '-o', 'json']);
           assert.equal(r.code, 0, describeRun(r, 'status'));
@@ -146,7 +146,7 @@ for (const version of CALICO_RELEASES) {
       });
     }
 
-    it('the read-only user can run status too, and nothing is written', async () => {
+    it('the read-only user can run status too, and nothing is written @matrix', async () => {
       await loadFixture(cp, { nodes: 6, install: 'operator' });
       const mark = cp.audit.mark();
       const r = await runCli(['status', '--kubeconfig', cp.kubeconfig('readonly'), '-o', 'json']);

@@ -1,6 +1,6 @@
 // Test tooling only: builds kube-apiserver, etcd and kubectl from Go modules for the
 // integration tests. Nothing imports this module. See docs/test-cluster.md.
-module example.invalid/calico-tune/tools/k8s
+module example.invalid/calico-tune/tools/k8s-1.34
 
 go 1.24.0
 

@@ -204,7 +204,8 @@ describe('plan/gates: gate evaluation on observed BGP state', () => {
     it('all reflectors, some of them, one', () => {
       assert.equal(gateCoverage(gate(['rr-a', 'rr-b', 'rr-c']), 150, rrs), 'all 3 reflectors');
       assert.equal(gateCoverage(gate(['rr-a']), 150, rrs), '1 of 3 reflectors');
-      assert.equal(gateCoverage(gate(['rr-a']), 150, new Set(['rr-a'])), 'all 1 reflector');
+      assert.equal(gateCoverage(gate(['rr-a']), 150, new Set(['rr-a'])), 'the reflector');
+      assert.equal(gateCoverage(gate(['x']), 2, new Set(['rr-a'])), 'the other node');
     });
     it('reflectors and a sample of the other nodes', () => {
       assert.equal(

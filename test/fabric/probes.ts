@@ -61,7 +61,8 @@ export interface ProbeData {
   outages: Outage[];
 }
 
-const LINE = /^\[(\d+(?:\.\d+)?)\] (\S+) : \[(\d+)\], (?:\d+ bytes, ([\d.]+) ms|timed out)/;
+/** `[<time>] <target> : [<seq>], ...`; fping pads the target names to the longest one (`198.19.2.1  : [0]`). */
+const LINE = /^\[(\d+(?:\.\d+)?)\] (\S+)\s+: \[(\d+)\], (?:\d+ bytes, ([\d.]+) ms|timed out)/;
 const SUMMARY = /^(\S+)\s*: xmt\/rcv\/%loss = (\d+)\/(\d+)/;
 
 interface Raw {

@@ -51,6 +51,7 @@ export function phasesOfRun(
   let from = start;
   let lastStep = 0;
   let total = 0;
+  let rollingBack = false;
   const push = (label: string, kind: PhaseKind, at: number, title = label): void => {
     out.push({ label, kind, group, start: from, end: at, nodes: nodesIn(title, names) });
     from = at;
@@ -65,6 +66,7 @@ export function phasesOfRun(
     } else if ((m = GATE_TIMEOUT.exec(text))) {
       push(`[${lastStep + 1}/${total || '?'}] ${m[1]} ✘ timed out after ${m[2]}`, 'gate-timeout', l.at, m[1]);
     } else if ((m = ROLLING_BACK.exec(text))) {
+      rollingBack = true;
       if (l.at - from > 50) push('(before the rollback)', 'rollback', l.at);
       else from = l.at;
     } else if ((m = UNDONE.exec(text))) {
@@ -83,6 +85,7 @@ export function phasesOfRun(
         ?.text.trim() ?? '';
     if ((total > 0 && lastStep === total) || out.some((p) => p.kind === 'undo'))
       push(`(${group}: end of run)`, 'idle', end, '');
+    else if (rollingBack) push(`rollback not completed: ${last.slice(0, 100)}`, 'unfinished', end, last);
     else
       push(`[${lastStep + 1}/${total || '?'}] not completed: ${last.slice(0, 100)}`, 'unfinished', end, last);
   }
@@ -223,4 +226,76 @@ export function formatTable(rows: PhaseRow[], maxLabel = 72): string {
       .join('  ')
       .trimEnd();
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)].join('\n');
+}
+
+/**
+ * Outages of pairs with a role-changed (or disturbed) node that overlap a phase naming neither node of the pair:
+ * loss the plan's steps for that node do not account for (e.g. after a gate passed on a stale report). Pairs
+ * with a node in `ignore` are left out.
+ */
+export function unattributedLoss(
+  steps: readonly Phase[],
+  outages: readonly Outage[],
+  changed: ReadonlySet<string>,
+  ignore: ReadonlySet<string> = new Set(),
+): string[] {
+  const out: string[] = [];
+  for (const o of outages) {
+    const mine = [o.src, o.dst].filter((n) => changed.has(n));
+    if (!mine.length || ignore.has(o.src) || ignore.has(o.dst)) continue;
+    const stray = steps.filter(
+      (p) => p.end > o.from && p.start <= o.to && !mine.some((n) => p.nodes.includes(n)),
+    );
+    if (stray.length)
+      out.push(
+        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} ` +
+          `overlaps ${stray.map((p) => `"${p.label.slice(0, 60)}"`).join(', ')}, naming neither node`,
+      );
+  }
+  return out;
+}
+
+/**
+ * Ordered pairs cut for the whole of the phase `label` (an outage covering it from start to end, give or take a
+ * probe period) and pairs with some loss in it but not all.
+ */
+export function pairsCutDuring(
+  phase: Pick<Phase, 'start' | 'end'>,
+  outages: readonly Outage[],
+  periodMs: number,
+): { cut: string[]; partial: string[] } {
+  const cut = new Set<string>();
+  const partial = new Set<string>();
+  for (const o of outages) {
+    if (o.to < phase.start || o.from >= phase.end) continue;
+    const key = `${o.src}>${o.dst}`;
+    if (o.from <= phase.start + periodMs && o.to >= phase.end - 2 * periodMs) cut.add(key);
+    else partial.add(key);
+  }
+  for (const k of cut) partial.delete(k);
+  return { cut: [...cut].sort(), partial: [...partial].sort() };
+}
+
+/**
+ * Outages of pairs with a role-changed node that are not inside a command (plugin run) that changed the role of a
+ * node of the pair: loss the plans do not account for at all (e.g. after a plan ended on a gate that passed on a
+ * stale report). `windows`: per node, the [start, end] of the commands that wrote its role.
+ */
+export function lossOutsideCommands(
+  outages: readonly Outage[],
+  windows: ReadonlyMap<string, readonly [number, number][]>,
+  ignore: ReadonlySet<string> = new Set(),
+): string[] {
+  const out: string[] = [];
+  for (const o of outages) {
+    const mine = [o.src, o.dst].filter((n) => windows.has(n));
+    if (!mine.length || ignore.has(o.src) || ignore.has(o.dst)) continue;
+    const inside = mine.some((n) => windows.get(n)!.some(([a, b]) => o.from >= a && o.to <= b));
+    if (!inside)
+      out.push(
+        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()}, ` +
+          `outside the runs that change ${mine.join(' or ')}`,
+      );
+  }
+  return out;
 }

@@ -13,10 +13,12 @@ import { Probes, type Outage, type ProbeData } from './probes.js';
 import {
   formatTable,
   lossByNode,
+  lossOutsideCommands,
   nodesIn,
   phasesOfRun,
   stablePairLoss,
   tabulate,
+  unattributedLoss,
   type Line,
   type NodeLoss,
   type Phase,
@@ -63,6 +65,13 @@ export interface FabricReport {
   /** Pairs where neither node changed role nor was disturbed. */
   stable: { pairs: number; probes: number; lost: number; examples: string[] };
   nodes: NodeLoss[];
+  /**
+   * Outages of a role-changing node's pairs that overlap steps naming neither node of the pair (found, for
+   * example, when a reflector-to-be's session to a client is down while another node is demoted).
+   */
+  outsideOwnSteps: string[];
+  /** Outages of a role-changing node's pairs outside every plugin run that changed one of them. */
+  outsideOwnRuns: string[];
   outages: Outage[];
   writes: WriteRecord[];
   bridge: BridgeStats;
@@ -323,6 +332,15 @@ function buildReport(
 ): FabricReport {
   const steps = tabulate(phases, data);
   const exclude = new Set([...x.roleChanged, ...x.disturbed]);
+  const windows = new Map<string, [number, number][]>();
+  // the runs that change a node: those that wrote its role, and those named after it (e.g. `--rollback`)
+  for (const c of x.commands) {
+    const nodes = new Set(nodesIn(c.args.join(' '), fabric.names));
+    for (const w of x.writes)
+      if (w.role && w.at >= c.startedAt - 1000 && w.at <= c.endedAt) nodes.add(w.what.split(' ').pop()!);
+    for (const n of nodes) (windows.get(n) ?? windows.set(n, []).get(n)!).push([c.startedAt, c.endedAt]);
+  }
+  const disturbed = new Set(x.disturbed);
   const lost = data.pairs.reduce((a, p) => a + p.lost.length, 0);
   return {
     scenario: scenario.name,
@@ -344,6 +362,8 @@ function buildReport(
     disturbed: x.disturbed,
     stable: stablePairLoss(data, exclude),
     nodes: lossByNode(steps, data, fabric.names).filter((n) => n.lost || exclude.has(n.node)),
+    outsideOwnSteps: unattributedLoss(steps, data.outages, new Set(x.roleChanged), disturbed),
+    outsideOwnRuns: lossOutsideCommands(data.outages, windows, disturbed),
     outages: data.outages,
     writes: x.writes,
     bridge: x.bridge,
@@ -378,6 +398,18 @@ export function formatReport(r: FabricReport): string {
             .join('; ') || '-'
         }`,
     ),
+    ...(r.outsideOwnSteps.length
+      ? [
+          `loss outside the steps of the node concerned (${r.outsideOwnSteps.length}):`,
+          ...r.outsideOwnSteps.slice(0, 8).map((l) => `  ${l}`),
+        ]
+      : []),
+    ...(r.outsideOwnRuns.length
+      ? [
+          `loss outside the runs that change the node (${r.outsideOwnRuns.length}):`,
+          ...r.outsideOwnRuns.slice(0, 8).map((l) => `  ${l}`),
+        ]
+      : []),
     `role writes: ${
       r.writes
         .filter((w) => w.role)

@@ -2,12 +2,15 @@
  * The rig's scenarios (issue 12): each runs the real plugin (or writes the datastore itself, for the calico#2735
  * trap) under continuous probes. Node picks are by zone and role, from the live Node objects.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
 import { learnsRoutes } from '../../src/bgp/verify.js';
 import { KubeApi } from '../../src/kube/api.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
 import { readLiveSnapshot } from '../../src/kube/snapshot.js';
+import { parseBirdConfig } from '../harness/calico-tools.js';
 import type { Obj } from '../harness/index.js';
 import { ANN_CID, bgpState, RR_LABEL } from './rig.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
@@ -57,8 +60,13 @@ export async function modelReachability(ctx: ScenarioContext): Promise<Map<strin
   }
 }
 
-/** Until every BGP session of every rig node is Established (routes may legitimately be missing). */
-async function waitSessions(ctx: ScenarioContext, timeoutMs = 60_000): Promise<void> {
+/**
+ * Until every BGP session of every rig node is Established (routes may legitimately be missing). After a write,
+ * confd re-renders within 0.15-0.45 s and BIRD reconfigures at once: `settleMs` first, so the check does not
+ * pass on the sessions of before the write.
+ */
+async function waitSessions(ctx: ScenarioContext, timeoutMs = 60_000, settleMs = 2500): Promise<void> {
+  await new Promise((r) => setTimeout(r, settleMs));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const down: string[] = [];
@@ -72,21 +80,37 @@ async function waitSessions(ctx: ScenarioContext, timeoutMs = 60_000): Promise<v
   }
 }
 
+/**
+ * Runs the plugin commands one after the other until one fails (its exit code is in the report: the tests assert
+ * it, so a failed run still yields the measurements of what happened).
+ */
+async function sequence(ctx: ScenarioContext, runs: [string, string[]][]): Promise<void> {
+  for (const [label, args] of runs) {
+    const r = await ctx.cli(label, args, { expectExit: null });
+    if (r.exit !== 0) {
+      ctx.note(`${label} exited ${r.exit}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      return;
+    }
+  }
+}
+
+const TO_RR = [
+  'migrate',
+  'apply',
+  '--to',
+  'route-reflectors',
+  '--rr-count',
+  '3',
+  '--yes',
+  '--timeout',
+  GATE_TIMEOUT,
+];
+
 export const migrateToRr: Scenario = {
   name: 'migrate-to-rr',
   description: 'mesh -> 3 route reflectors: migrate apply --to route-reflectors --rr-count 3',
   async run(ctx) {
-    await ctx.cli('to-rr', [
-      'migrate',
-      'apply',
-      '--to',
-      'route-reflectors',
-      '--rr-count',
-      '3',
-      '--yes',
-      '--timeout',
-      GATE_TIMEOUT,
-    ]);
+    await sequence(ctx, [['to-rr', TO_RR]]);
   },
 };
 
@@ -94,8 +118,10 @@ export const migrateRoundtrip: Scenario = {
   name: 'migrate-roundtrip',
   description: 'mesh -> 3 route reflectors -> mesh (migrate apply, twice)',
   async run(ctx) {
-    await migrateToRr.run(ctx);
-    await ctx.cli('to-mesh', ['migrate', 'apply', '--to', 'mesh', '--yes', '--timeout', GATE_TIMEOUT]);
+    await sequence(ctx, [
+      ['to-rr', TO_RR],
+      ['to-mesh', ['migrate', 'apply', '--to', 'mesh', '--yes', '--timeout', GATE_TIMEOUT]],
+    ]);
   },
 };
 
@@ -105,26 +131,19 @@ export const rrOps: Scenario = {
     '3 reflectors, mesh off: rr replace (same zone), rr promote of a fourth, rr demote of one of the three',
   rrs: 3,
   async run(ctx) {
-    let vs = await views(ctx);
+    const vs = await views(ctx);
     const rrs = vs.filter((v) => v.rr);
     if (rrs.length !== 3) throw new Error(`expected 3 reflectors, got ${rrs.map((r) => r.name)}`);
     const [old, keep, demote] = rrs as [NodeView, NodeView, NodeView];
     const replacement = clients(vs, old.zone)[0];
     if (!replacement) throw new Error(`no client in zone ${old.zone} to replace ${old.name} with`);
-    await ctx.cli('replace', [
-      'rr',
-      'replace',
-      old.name,
-      replacement.name,
-      '--yes',
-      '--timeout',
-      GATE_TIMEOUT,
-    ]);
-    vs = await views(ctx);
     const fourth = clients(vs, keep.zone)[0];
     if (!fourth) throw new Error(`no client in zone ${keep.zone} to promote`);
-    await ctx.cli('promote', ['rr', 'promote', fourth.name, '--yes', '--timeout', GATE_TIMEOUT]);
-    await ctx.cli('demote', ['rr', 'demote', demote.name, '--yes', '--timeout', GATE_TIMEOUT]);
+    await sequence(ctx, [
+      ['replace', ['rr', 'replace', old.name, replacement.name, '--yes', '--timeout', GATE_TIMEOUT]],
+      ['promote', ['rr', 'promote', fourth.name, '--yes', '--timeout', GATE_TIMEOUT]],
+      ['demote', ['rr', 'demote', demote.name, '--yes', '--timeout', GATE_TIMEOUT]],
+    ]);
   },
 };
 
@@ -217,6 +236,7 @@ export const trap2735: Scenario = {
       },
     );
     const model = await modelReachability(ctx);
+    await ctx.hold('settle (3 s)', 3000);
     const steadyLabel = 'steady state: the trap';
     await ctx.hold(steadyLabel, 8000);
     const result: TrapResult = {
@@ -243,3 +263,100 @@ export const trap2735: Scenario = {
 export const SCENARIOS: Record<string, Scenario> = Object.fromEntries(
   [migrateToRr, migrateRoundtrip, rrOps, gateTimeout, trap2735].map((s) => [s.name, s]),
 );
+
+/** Merge-patches a Node as the admin (the experiments write what the planners would, in other orders). */
+async function patchNode(ctx: ScenarioContext, node: string, patch: Record<string, unknown>): Promise<void> {
+  await ctx.cp.client('admin').request('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, {
+    body: { metadata: patch },
+    contentType: 'application/merge-patch+json',
+  });
+}
+
+/** The BGP protocols of a node's bird.cfg as confd rendered it right now, one line each. */
+function protocolLines(ctx: ScenarioContext, node: string): string[] {
+  const text = fs.readFileSync(path.join(ctx.fabric.node(node).dir, 'bird.cfg'), 'utf8');
+  return parseBirdConfig(text).protocols.map(
+    (p) =>
+      `${p.name}${p.passive ? ' passive' : ''}${p.rrClient ? ` rr-client cluster ${p.rrClusterId}` : ''}`,
+  );
+}
+
+/**
+ * Investigation (docs/fabric.md, "Why a promotion drops traffic"): promote one client at a time by writing the
+ * label and the cluster ID in other orders, and a cluster ID of its own, each on its own node, 15 s apart; record
+ * the rendered protocols of the node before and after each write. `mesh`: the node-to-node mesh on and the
+ * migration's BGPPeer (every node -> route-reflector == 'true') created first, as `migrate apply` does; else 3
+ * reflectors and the mesh off, as `rr promote` sees it.
+ */
+function promoteOrderings(mesh: boolean): Scenario {
+  return {
+    name: mesh ? 'promote-orderings-mesh' : 'promote-orderings',
+    description:
+      `${mesh ? 'mesh on + BGPPeer to the reflectors' : '3 reflectors, mesh off'}: one promotion per write order ` +
+      '(label+cluster ID in one patch, label first, cluster ID first, own cluster ID)',
+    ...(mesh ? {} : { rrs: 3 }),
+    async run(ctx) {
+      if (mesh)
+        await ctx.action('create BGPPeer peer-with-route-reflectors', [], async () => {
+          await ctx.cp.apply([
+            {
+              apiVersion: 'crd.projectcalico.org/v1',
+              kind: 'BGPPeer',
+              metadata: { name: 'peer-with-route-reflectors' },
+              spec: { nodeSelector: 'all()', peerSelector: `${RR_LABEL} == 'true'` },
+            },
+          ]);
+          await waitSessions(ctx);
+        });
+      const cs = clients(await views(ctx));
+      if (cs.length < 4) throw new Error('promote-orderings needs 4 clients (K >= 10)');
+      const [a, b, c, d] = cs.map((v) => v.name) as [string, string, string, string];
+      const cid = { [ANN_CID]: '244.0.0.1' };
+      const label = { [RR_LABEL]: 'true' };
+      const configs: Record<string, Record<string, string[]>> = {};
+      const snap = (node: string, when: string): void => {
+        (configs[node] ??= {})[when] = protocolLines(ctx, node);
+      };
+      const variants: { node: string; writes: { what: string; patch: Record<string, unknown> }[] }[] = [
+        {
+          node: a,
+          writes: [{ what: 'label and cluster ID in one patch', patch: { labels: label, annotations: cid } }],
+        },
+        {
+          node: b,
+          writes: [
+            { what: 'label only', patch: { labels: label } },
+            { what: 'then the cluster ID', patch: { annotations: cid } },
+          ],
+        },
+        {
+          node: c,
+          writes: [
+            { what: 'cluster ID only', patch: { annotations: cid } },
+            { what: 'then the label', patch: { labels: label } },
+          ],
+        },
+        {
+          node: d,
+          writes: [
+            {
+              what: 'label and its own cluster ID 244.0.0.9 in one patch',
+              patch: { labels: label, annotations: { [ANN_CID]: '244.0.0.9' } },
+            },
+          ],
+        },
+      ];
+      for (const v of variants) {
+        snap(v.node, 'before');
+        for (const [i, w] of v.writes.entries()) {
+          await ctx.action(`${v.node}: ${w.what}`, [v.node], () => patchNode(ctx, v.node, w.patch));
+          await ctx.hold(`${v.node}: 15 s after "${w.what}"`, 15_000);
+          snap(v.node, `after write ${i + 1} (${w.what})`);
+        }
+      }
+      ctx.extra['protocols'] = configs;
+    },
+  };
+}
+
+for (const s of [promoteOrderings(false), promoteOrderings(true)]) SCENARIOS[s.name] = s;

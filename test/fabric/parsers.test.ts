@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { analysePair, parseFping } from './probes.js';
-import { pairsCutDuring, phasesOfRun, tabulate, unattributedLoss } from './report.js';
+import { pairsCutDuring, phasesOfRun, stablePairLoss, tabulate, unattributedLoss } from './report.js';
 import { bgpState, hostnameHash, parseShowProtocols, peerOfProtocol } from './rig.js';
 import { peerOf } from './status-bridge.js';
 
@@ -133,6 +133,18 @@ describe('fabric parsers', () => {
       partial: [],
     });
     assert.deepEqual(pairsCutDuring(phases[0]!, data.outages, 100), { cut: [], partial: ['x>y'] });
+    // stable pairs: a single lost probe at a kernel route replace of the pair's route is explained, others not
+    const one = { ...data.outages[0]!, lost: 1, to: T0 + 800 };
+    const blockOf = (n: string): string => `198.19.${n === 'x' ? 1 : 2}.0/24`;
+    const at = (dt: number) => [{ node: 'x', block: '198.19.2.0/24', at: T0 + 800 + dt }];
+    const explained = stablePairLoss({ ...data, outages: [one] }, new Set(), at(100), blockOf);
+    assert.equal(explained.krtReplace, 1);
+    assert.deepEqual(explained.unexplained, []);
+    assert.equal(
+      stablePairLoss({ ...data, outages: [one] }, new Set(), at(400), blockOf).unexplained.length,
+      1,
+    );
+    assert.equal(stablePairLoss(data, new Set(), at(0), blockOf).unexplained.length, 1, 'three in a row');
   });
 
   it('birdc show protocols -> CalicoNodeStatus peers', () => {

@@ -176,16 +176,61 @@ export function lossByNode(rows: PhaseRow[], data: ProbeData, nodes: readonly st
 }
 
 /** The losses between nodes outside `exclude` (the pairs whose nodes keep their role). */
+/**
+ * A kernel route BIRD replaced by deleting and re-adding it (BIRD 1.6's krt never uses NLM_F_REPLACE): for a few
+ * microseconds to milliseconds the node has no route to `block`, though the next hop does not change.
+ */
+export interface RouteReplace {
+  node: string;
+  block: string;
+  at: number;
+}
+
+/** Loss between the pairs where neither node changed role or was disturbed. */
+export interface StableLoss {
+  pairs: number;
+  probes: number;
+  lost: number;
+  /** Lost probes explained by a non-atomic kernel route replace (one probe, within 150 ms of it). */
+  krtReplace: number;
+  /** Outages of stable pairs not explained that way. */
+  unexplained: string[];
+  examples: string[];
+}
+
 export function stablePairLoss(
   data: ProbeData,
   exclude: ReadonlySet<string>,
-): { pairs: number; probes: number; lost: number; examples: string[] } {
+  replaces: readonly RouteReplace[] = [],
+  blockOf: (node: string) => string = () => '',
+): StableLoss {
   const stable = data.pairs.filter((p) => !exclude.has(p.src) && !exclude.has(p.dst));
   const lossy = stable.filter((p) => p.lost.length);
+  let krtReplace = 0;
+  const unexplained: string[] = [];
+  for (const o of data.outages) {
+    if (exclude.has(o.src) || exclude.has(o.dst)) continue;
+    const replace =
+      o.lost === 1
+        ? replaces.find(
+            (r) =>
+              Math.abs(r.at - o.from) <= 150 &&
+              ((r.node === o.src && r.block === blockOf(o.dst)) ||
+                (r.node === o.dst && r.block === blockOf(o.src))),
+          )
+        : undefined;
+    if (replace) krtReplace++;
+    else
+      unexplained.push(
+        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} (gap ${Math.round(o.gapMs)} ms)`,
+      );
+  }
   return {
     pairs: stable.length,
     probes: stable.reduce((a, p) => a + p.sent, 0),
     lost: lossy.reduce((a, p) => a + p.lost.length, 0),
+    krtReplace,
+    unexplained,
     examples: lossy
       .slice(0, 10)
       .map(

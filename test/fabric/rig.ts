@@ -23,6 +23,7 @@ import { generateCluster } from '../fixtures/generate.js';
 import { calicoEnv, confdPath, confdTemplatesDir } from '../harness/calico-tools.js';
 import { MissingToolsError, sleep, type ControlPlane, type Obj } from '../harness/index.js';
 import { harnessBaseDir, ON_EXIT, ProcessGroupSet, procStartTime } from '../harness/procs.js';
+import type { RouteReplace } from './report.js';
 
 export const NODE_NET = '198.18.0';
 export const POD_NET = '198.19';
@@ -549,6 +550,34 @@ export class Fabric {
       .split('\n')
       .map((l) => l.split(' ')[0]!)
       .filter((d) => d.startsWith(`${POD_NET}.`));
+  }
+
+  /**
+   * Kernel routes to pod blocks that BIRD deleted and re-added with the same next hop within 50 ms (from the
+   * node's `ip -ts monitor route` log): BIRD 1.6 replaces a kernel route by delete + add.
+   */
+  routeReplaces(name: string): RouteReplace[] {
+    const file = path.join(this.node(name).dir, 'routes.log');
+    if (!fs.existsSync(file)) return [];
+    const out: RouteReplace[] = [];
+    const deleted = new Map<string, number>();
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m =
+        /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?\] (Deleted )?(198\.19\.\d+\.0\/24) via (\S+)/.exec(
+          line,
+        );
+      if (!m) continue;
+      // `ip -ts` prints local time with microseconds
+      const at = new Date(m[1]!).getTime() + Number(`0.${m[2] ?? '0'}`) * 1000;
+      const key = `${m[4]} ${m[5]}`;
+      if (m[3]) deleted.set(key, at);
+      else {
+        const d = deleted.get(key);
+        if (d !== undefined && at - d <= 50) out.push({ node: name, block: m[4]!, at: d });
+        deleted.delete(key);
+      }
+    }
+    return out;
   }
 
   /** Until every BGP protocol of every node is Established and every node routes every other node's block. */

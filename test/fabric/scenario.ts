@@ -23,6 +23,7 @@ import {
   type NodeLoss,
   type Phase,
   type PhaseRow,
+  type StableLoss,
 } from './report.js';
 import { ANN_CID, Fabric, RR_LABEL, type FabricTimings } from './rig.js';
 import { StatusBridge, type BridgeStats } from './status-bridge.js';
@@ -63,7 +64,7 @@ export interface FabricReport {
   /** Nodes the scenario disturbed on purpose (e.g. BIRD stopped). */
   disturbed: string[];
   /** Pairs where neither node changed role nor was disturbed. */
-  stable: { pairs: number; probes: number; lost: number; examples: string[] };
+  stable: StableLoss;
   nodes: NodeLoss[];
   /**
    * Outages of a role-changing node's pairs that overlap steps naming neither node of the pair (found, for
@@ -360,7 +361,12 @@ function buildReport(
     },
     roleChanged: x.roleChanged,
     disturbed: x.disturbed,
-    stable: stablePairLoss(data, exclude),
+    stable: stablePairLoss(
+      data,
+      exclude,
+      fabric.names.flatMap((n) => fabric.routeReplaces(n)),
+      (n) => fabric.node(n).block,
+    ),
     nodes: lossByNode(steps, data, fabric.names).filter((n) => n.lost || exclude.has(n.node)),
     outsideOwnSteps: unattributedLoss(steps, data.outages, new Set(x.roleChanged), disturbed),
     outsideOwnRuns: lossOutsideCommands(data.outages, windows, disturbed),
@@ -389,6 +395,7 @@ export function formatReport(r: FabricReport): string {
     `total: ${r.totals.lost} of ${r.totals.probes} probes lost, ${r.totals.pairsAffected} of ${r.totals.pairs} ordered pairs affected`,
     `role changed: ${r.roleChanged.join(' ') || '-'}; disturbed on purpose: ${r.disturbed.join(' ') || '-'}`,
     `pairs where neither node changed role: ${r.stable.lost} of ${r.stable.probes} probes lost over ${r.stable.pairs} pairs` +
+      ` (${r.stable.krtReplace} at a kernel route replace by BIRD, ${r.stable.unexplained.length} outages otherwise)` +
       (r.stable.examples.length ? `\n  ${r.stable.examples.join('\n  ')}` : ''),
     ...r.nodes.map(
       (n) =>

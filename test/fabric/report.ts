@@ -34,6 +34,11 @@ const RESUMING = /^resuming (\S+): (\d+)\/(\d+) steps already done/;
 /** ANSI escape sequences (the plugin colours nothing with NO_COLOR, but a TTY run would). */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 
+/** `<src> -> <dst>: <n> lost from <ISO time> to <ISO time>`: one outage, for messages and reports. */
+export function describeOutage(o: Outage): string {
+  return `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()}`;
+}
+
 /** Node names that appear as words in a text. */
 export function nodesIn(text: string, names: readonly string[]): string[] {
   return names.filter((n) => new RegExp(`(^|[^\\w-])${n.replace(/[-.]/g, '\\$&')}($|[^\\w-])`).test(text));
@@ -198,6 +203,23 @@ export interface StableLoss {
   examples: string[];
 }
 
+/** Whether an outage is one probe lost at a kernel route replace of that pair's route (within 150 ms). */
+export function isRouteReplaceBlip(
+  o: Outage,
+  replaces: readonly RouteReplace[],
+  blockOf: (node: string) => string,
+): boolean {
+  return (
+    o.lost === 1 &&
+    replaces.some(
+      (r) =>
+        Math.abs(r.at - o.from) <= 150 &&
+        ((r.node === o.src && r.block === blockOf(o.dst)) ||
+          (r.node === o.dst && r.block === blockOf(o.src))),
+    )
+  );
+}
+
 export function stablePairLoss(
   data: ProbeData,
   exclude: ReadonlySet<string>,
@@ -210,20 +232,9 @@ export function stablePairLoss(
   const unexplained: string[] = [];
   for (const o of data.outages) {
     if (exclude.has(o.src) || exclude.has(o.dst)) continue;
-    const replace =
-      o.lost === 1
-        ? replaces.find(
-            (r) =>
-              Math.abs(r.at - o.from) <= 150 &&
-              ((r.node === o.src && r.block === blockOf(o.dst)) ||
-                (r.node === o.dst && r.block === blockOf(o.src))),
-          )
-        : undefined;
+    const replace = isRouteReplaceBlip(o, replaces, blockOf);
     if (replace) krtReplace++;
-    else
-      unexplained.push(
-        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} (gap ${Math.round(o.gapMs)} ms)`,
-      );
+    else unexplained.push(`${describeOutage(o)} (gap ${Math.round(o.gapMs)} ms)`);
   }
   return {
     pairs: stable.length,
@@ -293,8 +304,7 @@ export function unattributedLoss(
     );
     if (stray.length)
       out.push(
-        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} ` +
-          `overlaps ${stray.map((p) => `"${p.label.slice(0, 60)}"`).join(', ')}, naming neither node`,
+        `${describeOutage(o)} overlaps ${stray.map((p) => `"${p.label.slice(0, 60)}"`).join(', ')}, naming neither node`,
       );
   }
   return out;
@@ -324,23 +334,21 @@ export function pairsCutDuring(
 /**
  * Outages of pairs with a role-changed node that are not inside a command (plugin run) that changed the role of a
  * node of the pair: loss the plans do not account for at all (e.g. after a plan ended on a gate that passed on a
- * stale report). `windows`: per node, the [start, end] of the commands that wrote its role.
+ * stale report). `windows`: per node, the [start, end] of the commands that wrote its role. Outages `isBlip`
+ * accepts (single probes at a kernel route replace) are left out.
  */
 export function lossOutsideCommands(
   outages: readonly Outage[],
   windows: ReadonlyMap<string, readonly [number, number][]>,
   ignore: ReadonlySet<string> = new Set(),
+  isBlip: (o: Outage) => boolean = () => false,
 ): string[] {
   const out: string[] = [];
   for (const o of outages) {
     const mine = [o.src, o.dst].filter((n) => windows.has(n));
-    if (!mine.length || ignore.has(o.src) || ignore.has(o.dst)) continue;
+    if (!mine.length || ignore.has(o.src) || ignore.has(o.dst) || isBlip(o)) continue;
     const inside = mine.some((n) => windows.get(n)!.some(([a, b]) => o.from >= a && o.to <= b));
-    if (!inside)
-      out.push(
-        `${o.src} -> ${o.dst}: ${o.lost} lost from ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()}, ` +
-          `outside the runs that change ${mine.join(' or ')}`,
-      );
+    if (!inside) out.push(`${describeOutage(o)}, outside the runs that change ${mine.join(' or ')}`);
   }
   return out;
 }

@@ -12,6 +12,7 @@ import type { AuditEvent } from '../harness/audit.js';
 import { Probes, type Outage, type ProbeData } from './probes.js';
 import {
   formatTable,
+  isRouteReplaceBlip,
   lossByNode,
   lossOutsideCommands,
   nodesIn,
@@ -71,7 +72,10 @@ export interface FabricReport {
    * example, when a reflector-to-be's session to a client is down while another node is demoted).
    */
   outsideOwnSteps: string[];
-  /** Outages of a role-changing node's pairs outside every plugin run that changed one of them. */
+  /**
+   * Outages of a role-changing node's pairs outside every plugin run that changed (or names) one of them; single
+   * probes lost at a kernel route replace are left out.
+   */
   outsideOwnRuns: string[];
   outages: Outage[];
   writes: WriteRecord[];
@@ -342,6 +346,8 @@ function buildReport(
     for (const n of nodes) (windows.get(n) ?? windows.set(n, []).get(n)!).push([c.startedAt, c.endedAt]);
   }
   const disturbed = new Set(x.disturbed);
+  const replaces = fabric.names.flatMap((n) => fabric.routeReplaces(n));
+  const blockOf = (n: string): string => fabric.node(n).block;
   const lost = data.pairs.reduce((a, p) => a + p.lost.length, 0);
   return {
     scenario: scenario.name,
@@ -361,15 +367,12 @@ function buildReport(
     },
     roleChanged: x.roleChanged,
     disturbed: x.disturbed,
-    stable: stablePairLoss(
-      data,
-      exclude,
-      fabric.names.flatMap((n) => fabric.routeReplaces(n)),
-      (n) => fabric.node(n).block,
-    ),
+    stable: stablePairLoss(data, exclude, replaces, blockOf),
     nodes: lossByNode(steps, data, fabric.names).filter((n) => n.lost || exclude.has(n.node)),
     outsideOwnSteps: unattributedLoss(steps, data.outages, new Set(x.roleChanged), disturbed),
-    outsideOwnRuns: lossOutsideCommands(data.outages, windows, disturbed),
+    outsideOwnRuns: lossOutsideCommands(data.outages, windows, disturbed, (o) =>
+      isRouteReplaceBlip(o, replaces, blockOf),
+    ),
     outages: data.outages,
     writes: x.writes,
     bridge: x.bridge,

@@ -94,7 +94,7 @@ export interface ScenarioContext {
   cli(
     label: string,
     args: string[],
-    opts?: { expectExit?: number | null; timeoutMs?: number },
+    opts?: { expectExit?: number | null; timeoutMs?: number; env?: NodeJS.ProcessEnv },
   ): Promise<CommandRecord>;
   /** A phase of the scenario's own (e.g. stopping a BIRD), with the nodes it touches. */
   action<T>(label: string, nodes: string[], fn: () => Promise<T>): Promise<T>;
@@ -195,6 +195,7 @@ export async function runScenario(
         const r = await runCli(args, {
           kubeconfig: cp.kubeconfig('plugin'),
           timeoutMs: o.timeoutMs ?? 600_000,
+          ...(o.env ? { env: o.env } : {}),
           onLine: (stream, text, at) => {
             if (stream !== 'stderr') return;
             lines.push({ at, text });
@@ -202,7 +203,11 @@ export async function runScenario(
           },
         });
         const endedAt = Date.now();
-        phases.push(...phasesOfRun(label, lines, startedAt, endedAt, fabric.names));
+        const ps = phasesOfRun(label, lines, startedAt, endedAt, fabric.names);
+        const last = ps.at(-1);
+        if (r.code === null && r.signal && last?.kind === 'unfinished')
+          last.label = `${last.label.split(' ')[0]} killed by ${r.signal} (after: ${last.label.replace(/^\S+ not completed: /, '')})`;
+        phases.push(...ps);
         cursor = endedAt;
         const rec: CommandRecord = {
           label,
@@ -338,13 +343,15 @@ function buildReport(
   const steps = tabulate(phases, data);
   const exclude = new Set([...x.roleChanged, ...x.disturbed]);
   const windows = new Map<string, [number, number][]>();
-  // the runs that change a node: those that wrote its role, and those named after it (e.g. `--rollback`)
-  for (const c of x.commands) {
+  // the runs that change a node: those that wrote its role, and those named after it (e.g. `--rollback`); a run
+  // killed by a signal leaves its plan in the journal: it lasts until the next run (the --resume or --rollback)
+  x.commands.forEach((c, i) => {
     const nodes = new Set(nodesIn(c.args.join(' '), fabric.names));
     for (const w of x.writes)
       if (w.role && w.at >= c.startedAt - 1000 && w.at <= c.endedAt) nodes.add(w.what.split(' ').pop()!);
-    for (const n of nodes) (windows.get(n) ?? windows.set(n, []).get(n)!).push([c.startedAt, c.endedAt]);
-  }
+    const end = c.exit === null ? (x.commands[i + 1]?.endedAt ?? c.endedAt) : c.endedAt;
+    for (const n of nodes) (windows.get(n) ?? windows.set(n, []).get(n)!).push([c.startedAt, end]);
+  });
   const disturbed = new Set(x.disturbed);
   const replaces = fabric.names.flatMap((n) => fabric.routeReplaces(n));
   const blockOf = (n: string): string => fabric.node(n).block;

@@ -125,6 +125,38 @@ export const migrateRoundtrip: Scenario = {
   },
 };
 
+/**
+ * Scenario 3: `migrate apply --to route-reflectors` SIGKILLed right after the write of step `k` (the executor's
+ * CALICO_TUNE_TEST_CRASH hook: `mid-step:k` kills the process after the step's write, before it is recorded),
+ * nothing running for 5 s, then `--rollback`; the same again at a later step, then `--resume`.
+ */
+export const killResume: Scenario = {
+  name: 'kill-resume',
+  description:
+    'migrate apply killed (SIGKILL) after the first reflector write, --rollback; killed after the second, --resume',
+  async run(ctx) {
+    const kill = async (label: string, step: number): Promise<boolean> => {
+      const r = await ctx.cli(label, TO_RR, {
+        expectExit: null,
+        env: { CALICO_TUNE_TEST_CRASH: `mid-step:${step}` },
+      });
+      if (r.exit !== null) {
+        ctx.note(`${label}: expected a SIGKILL, got exit ${r.exit}`);
+        return false;
+      }
+      await ctx.hold(`${label}: killed, nothing runs (5 s)`, 5000);
+      return true;
+    };
+    // steps of the plan: 1 BGPPeer, 2 cordon, 3 first reflector write, 4 its gate, 5 cordon, 6 second write, ...
+    if (!(await kill('to-rr (killed at step 3)', 3))) return;
+    await sequence(ctx, [
+      ['rollback', ['migrate', 'apply', '--rollback', '--yes', '--timeout', GATE_TIMEOUT]],
+    ]);
+    if (!(await kill('to-rr (killed at step 6)', 6))) return;
+    await sequence(ctx, [['resume', ['migrate', 'apply', '--resume', '--yes', '--timeout', GATE_TIMEOUT]]]);
+  },
+};
+
 export const rrOps: Scenario = {
   name: 'rr-ops',
   description:
@@ -261,7 +293,7 @@ export const trap2735: Scenario = {
 };
 
 export const SCENARIOS: Record<string, Scenario> = Object.fromEntries(
-  [migrateToRr, migrateRoundtrip, rrOps, gateTimeout, trap2735].map((s) => [s.name, s]),
+  [migrateToRr, migrateRoundtrip, killResume, rrOps, gateTimeout, trap2735].map((s) => [s.name, s]),
 );
 
 /** Merge-patches a Node as the admin (the experiments write what the planners would, in other orders). */

@@ -33,13 +33,12 @@ export const ANN_CID = 'projectcalico.org/RouteReflectorClusterID';
 export const RR_LABEL = 'route-reflector';
 const CAPI = 'crd.projectcalico.org/v1';
 
-/** Debian packages the rig needs, by command. */
+/** Debian packages the rig needs, by command (CI also installs iputils-ping, for looking around by hand). */
 export const RIG_COMMANDS: Record<string, string> = {
   ip: 'iproute2',
   bird: 'bird',
   birdc: 'bird',
   fping: 'fping',
-  ping: 'iputils-ping',
 };
 const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 

@@ -1,10 +1,10 @@
 /**
  * Scenario 2 of issue 12 on the real-BGP rig: with 3 reflectors and the mesh off, `rr replace` (same zone),
  * `rr promote` of a fourth, `rr demote` of one of the original three. Same assertions as the migration, and one
- * known bug, pinned so that its fix shows up: `rr demote`'s last gate ("Wait until X is back as a client")
- * passes on the CalicoNodeStatus report from before the cluster ID was removed (X's peers are the same before
- * and after: the reflectors), the plan ends and uncordons X, and only then do X's sessions restart: X loses
- * traffic with every other node for ~2 s after the plan said it was done (docs/fabric.md).
+ * known bug, characterised: the last gate of a demotion ("Wait until X is back as a client") can pass on the
+ * CalicoNodeStatus report from before the cluster ID was removed (X's peers are the same reflectors before and
+ * after), the plan ends and uncordons X, and only then do X's sessions restart: X loses traffic with the other
+ * nodes for ~2 s after the plan said it was done (docs/fabric.md).
  */
 import assert from 'node:assert/strict';
 import {
@@ -15,17 +15,16 @@ import {
   runForTest,
   splitLeaks,
 } from './helpers.js';
+import { describeOutage } from './report.js';
 import type { FabricReport } from './scenario.js';
 import { rrOps } from './scenarios.js';
 
 describe(`fabric: rr replace, promote, demote with the mesh off on real BIRD (K=${FABRIC_NODES})`, function () {
   this.timeout(900_000);
   let r: FabricReport;
-  let demoted: string;
 
   before(async () => {
     r = await runForTest(rrOps);
-    demoted = r.commands.find((c) => c.label === 'demote')?.args[2] ?? '?';
   });
 
   it('the three commands succeed', () => {
@@ -41,20 +40,27 @@ describe(`fabric: rr replace, promote, demote with the mesh off on real BIRD (K=
     assert.deepEqual(splitLeaks(r).others, []);
   });
 
-  it('KNOWN BUG: rr demote ends on a stale report; the demoted node loses traffic after the plan ended', () => {
-    // rr replace ends with the same gate for the old reflector and leaks the same way when the report it reads
-    // already shows the expected peers (in some runs it waits long enough): not pinned, only allowed above
-    const mine = splitLeaks(r).trailing.filter((o) => o.src === demoted || o.dst === demoted);
-    assert.ok(
-      mine.length > 0,
-      `${demoted} lost nothing after \`rr demote\` ended: the stale-gate bug looks fixed; make this test assert ` +
-        'that no loss outlives the run',
-    );
-    const peers = new Set(mine.map((o) => (o.src === demoted ? o.dst : o.src)));
-    assert.equal(
-      peers.size,
-      FABRIC_NODES - 1,
-      `pairs of ${demoted} cut after the plan: ${[...peers].join(' ')}`,
-    );
+  it('KNOWN BUG: a loss that outlives its run follows a cluster-ID removal whose plan ended on a stale gate', () => {
+    // Whether it shows depends on the report the last gate reads (in 4 of 5 runs at least one of the two
+    // demotions leaked 1.9-2.5 s); what it always is: the outage of a node whose cluster ID a run removed, that
+    // run ending on "Wait until <node> is back as a client" before the node's sessions had restarted.
+    for (const o of splitLeaks(r).trailing) {
+      const cause = r.writes.find(
+        (w) =>
+          w.role?.includes('cluster ID null') &&
+          [o.src, o.dst].includes(w.what.split(' ').pop()!) &&
+          o.from >= w.at &&
+          o.from <= w.at + 1000,
+      );
+      assert.ok(cause, `${describeOutage(o)}: outlives its run, but no cluster-ID removal caused it`);
+      const run = r.commands.find((c) => cause.at >= c.startedAt && cause.at <= c.endedAt)!;
+      const node = cause.what.split(' ').pop()!;
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `\\] Wait until ${node} is back as a client ✔ \\S+\\n(.*\\n)?\\[\\d+/\\d+\\] Uncordon ${node} ✔`,
+        ),
+      );
+    }
   });
 });

@@ -131,7 +131,7 @@ export function requireCalicoTools(): { bin: string; confd: ConfdDir } {
 }
 
 /** The environment for calicoctl/confd: the kubernetes datastore and nothing inherited that they would read. */
-function calicoEnv(kubeconfig: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function calicoEnv(kubeconfig: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: os.tmpdir(),

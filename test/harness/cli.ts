@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type RunResult } from './exec.js';
+import { run, type RunOptions, type RunResult } from './exec.js';
 import { REPO_ROOT } from './tools.js';
 
 export interface CliOptions {
@@ -15,6 +15,9 @@ export interface CliOptions {
   /** Default 60 s; the child's process group is killed after it. */
   timeoutMs?: number;
   cwd?: string;
+  /** Each output line as it arrives, with its arrival time (see RunOptions.onLine). */
+  onLine?: RunOptions['onLine'];
+  onSpawn?: RunOptions['onSpawn'];
 }
 
 export interface CliResult extends RunResult {
@@ -51,6 +54,8 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
     cwd: opts.cwd ?? REPO_ROOT,
     input: opts.input ?? '',
     timeoutMs: opts.timeoutMs ?? 60_000,
+    ...(opts.onLine ? { onLine: opts.onLine } : {}),
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });
   return {
     ...r,

@@ -15,6 +15,10 @@ export interface RunOptions {
   cwd?: string;
   input?: string;
   timeoutMs?: number;
+  /** Called with each complete output line as it arrives (and its arrival time, Date.now()). */
+  onLine?: (stream: 'stdout' | 'stderr', line: string, atMs: number) => void;
+  /** Called with the child's pid once it is spawned (its process group has the same id). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Runs `cmd args` in its own process group; on timeout the group gets SIGKILL and `timedOut` is set. */
@@ -30,8 +34,23 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const partial = { stdout: '', stderr: '' };
+    const lines = (stream: 'stdout' | 'stderr', d: string): void => {
+      if (!opts.onLine) return;
+      const at = Date.now();
+      const parts = (partial[stream] + d).split('\n');
+      partial[stream] = parts.pop()!;
+      for (const l of parts) opts.onLine(stream, l, at);
+    };
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      lines('stdout', d);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      lines('stderr', d);
+    });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const kill = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -54,6 +73,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      for (const stream of ['stdout', 'stderr'] as const)
+        if (partial[stream]) opts.onLine?.(stream, partial[stream], Date.now());
       process.removeListener('exit', kill);
       resolve({ code, signal, stdout, stderr, durationMs: Math.round(performance.now() - t0), timedOut });
     });

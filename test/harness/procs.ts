@@ -4,7 +4,7 @@
  * SIGHUP (synchronously, so it also works from an `exit` handler); a tiny shell "guardian" kills them
  * if the test process itself is SIGKILLed; and `sweepStale()` removes what an earlier crashed run left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,20 +84,55 @@ export class ProcessGroupSet {
     installHandlers();
   }
 
-  /** Starts a detached process (own process group), stdout+stderr appended to `logFile`. */
+  /**
+   * Starts a detached process (own process group), stdout+stderr appended to `logFile` (stderr to
+   * `opts.errFile` instead when given: a buffered stdout and an unbuffered stderr would interleave mid-line).
+   */
   spawn(
     name: string,
     bin: string,
     args: string[],
     logFile: string,
     env?: NodeJS.ProcessEnv,
+    opts: { cwd?: string; errFile?: string; timestamps?: boolean } = {},
   ): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
     const fd = fs.openSync(logFile, 'a');
+    const errFd = opts.errFile !== undefined ? fs.openSync(opts.errFile, 'a') : fd;
     let child: ChildProcess;
     try {
-      child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env: env ?? process.env });
+      child = spawn(bin, args, {
+        detached: true,
+        // timestamps: the output comes through this process, each line prefixed with the ISO time of arrival
+        stdio: opts.timestamps ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, errFd],
+        env: env ?? process.env,
+        cwd: opts.cwd,
+      });
     } finally {
-      fs.closeSync(fd);
+      if (!opts.timestamps) {
+        fs.closeSync(fd);
+        if (errFd !== fd) fs.closeSync(errFd);
+      }
+    }
+    if (opts.timestamps) {
+      const stamp = (stream: NodeJS.ReadableStream | null, out: number): void => {
+        let partial = '';
+        stream?.setEncoding('utf8');
+        stream?.on('data', (d: string) => {
+          const lines = (partial + d).split('\n');
+          partial = lines.pop()!;
+          const at = new Date().toISOString();
+          if (lines.length) fs.writeSync(out, lines.map((l) => `${at} ${l}\n`).join(''));
+        });
+      };
+      stamp(child.stdout, fd);
+      stamp(child.stderr, errFd);
+      // like child.unref(): the pipes must not keep this process alive either
+      for (const p of [child.stdout, child.stderr])
+        (p as unknown as { unref?: () => void } | null)?.unref?.();
+      child.once('close', () => {
+        fs.closeSync(fd);
+        if (errFd !== fd) fs.closeSync(errFd);
+      });
     }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -121,9 +156,13 @@ export class ProcessGroupSet {
     const script = [
       'owner=$1; dir=$2; shift 2',
       'while kill -0 "$owner" 2>/dev/null; do sleep 1; done',
+      // the groups started after the guardian too: every pidfile but its own
+      'for f in "$dir"/*.pid; do case "$f" in */guardian.pid) continue;; esac',
+      `  p=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$f"); [ -n "$p" ] && set -- "$@" "$p"; done`,
       'for g in "$@"; do kill -TERM -- "-$g" 2>/dev/null; done',
       'sleep 2',
       'for g in "$@"; do kill -KILL -- "-$g" 2>/dev/null; done',
+      `[ -f "$dir/${ON_EXIT}" ] && /bin/sh "$dir/${ON_EXIT}" >/dev/null 2>&1`,
       'rm -rf "$dir"',
     ].join('\n');
     const g = spawn(
@@ -161,6 +200,7 @@ export class ProcessGroupSet {
     while (Date.now() < deadline && order.some(running)) sleepSync(20);
     for (const p of order) if (running(p)) killGroup(p.pid, 'SIGKILL');
     while (order.some(running) && Date.now() < deadline + 2000) sleepSync(20);
+    runOnExit(this.dir);
     if (!keep) fs.rmSync(this.dir, { recursive: true, force: true });
     live.delete(this);
   }
@@ -180,6 +220,23 @@ export class ProcessGroupSet {
     }
     this.stopSync(500, keep);
   }
+}
+
+/**
+ * A shell script in a state directory that undoes what killing processes cannot (e.g. `ip netns del`): run
+ * once after the groups are stopped, by stopSync, the guardian and sweepStale; then removed.
+ */
+export const ON_EXIT = 'on-exit.sh';
+
+function runOnExit(dir: string): void {
+  const script = path.join(dir, ON_EXIT);
+  if (!fs.existsSync(script)) return;
+  try {
+    execFileSync('/bin/sh', [script], { stdio: 'ignore', timeout: 30_000 });
+  } catch {
+    /* best effort */
+  }
+  fs.rmSync(script, { force: true });
 }
 
 const live = new Set<ProcessGroupSet>();
@@ -256,6 +313,7 @@ export function sweepStale(base = harnessBaseDir()): string[] {
         /* unreadable pidfile */
       }
     }
+    runOnExit(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     out.push(`removed stale ${dir}${killed.length ? `, killed ${killed.join(' ')}` : ''}`);
   }

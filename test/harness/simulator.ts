@@ -255,12 +255,48 @@ function ipKey(ip: string): number {
   return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 }
 
-function birdTime(d: Date): string {
+export function birdTime(d: Date): string {
   return d.toISOString().slice(11, 19); // BIRD's `show protocols` "since" column: HH:MM:SS
 }
 
-function rfc3339(d: Date): string {
+export function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+const CNS_CRD =
+  '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/caliconodestatuses.crd.projectcalico.org';
+
+/** Whether crd.projectcalico.org/v1 CalicoNodeStatus has a status subresource (v3.27 and v3.31: no). */
+export async function nodeStatusSubresource(client: KubeClient): Promise<boolean> {
+  const crd = await client.getOptional<Obj>(CNS_CRD);
+  const versions =
+    (crd?.spec?.['versions'] as { name: string; subresources?: { status?: unknown } }[] | undefined) ?? [];
+  return versions.some((v) => v.name === 'v1' && v.subresources?.status !== undefined);
+}
+
+/**
+ * Writes the `status` of a CalicoNodeStatus as calico-node does: through /status when the CRD has the
+ * subresource, else a JSON patch of the object itself. Throws KubeError (404 when the object is gone).
+ */
+export async function writeNodeStatus(
+  client: KubeClient,
+  name: string,
+  status: Record<string, unknown>,
+  statusSubresource: boolean,
+): Promise<void> {
+  const base = `${CALICO}/caliconodestatuses/${encodeURIComponent(name)}`;
+  if (statusSubresource) {
+    await client.request('PATCH', `${base}/status`, {
+      body: { status },
+      contentType: 'application/merge-patch+json',
+    });
+  } else {
+    // no status subresource in crd.projectcalico.org/v1 (v3.27 and v3.31): the status is part of the object
+    await client.request('PATCH', base, {
+      body: [{ op: 'add', path: '/status', value: status }],
+      contentType: 'application/json-patch+json',
+    });
+  }
 }
 
 interface Tracker {
@@ -349,12 +385,7 @@ export class Simulator {
   /** Starts the watches; resolves when every watched collection has been listed once and the first reconcile ran. */
   async start(): Promise<void> {
     this.abort = new AbortController();
-    const crd = await this.client.getOptional<Obj>(
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/caliconodestatuses.crd.projectcalico.org',
-    );
-    const versions =
-      (crd?.spec?.['versions'] as { name: string; subresources?: { status?: unknown } }[] | undefined) ?? [];
-    this.statusSubresource = versions.some((v) => v.name === 'v1' && v.subresources?.status !== undefined);
+    this.statusSubresource = await nodeStatusSubresource(this.client);
     this.loops = (Object.keys(WATCHED) as Watched[]).map((k) => this.watchLoop(k));
     const deadline = Date.now() + 30_000;
     while (this.synced.size < Object.keys(WATCHED).length) {
@@ -570,20 +601,8 @@ export class Simulator {
   }
 
   private async writeStatus(o: Obj, status: Record<string, unknown>): Promise<boolean> {
-    const base = `${WATCHED.caliconodestatuses}/${encodeURIComponent(o.metadata.name)}`;
     try {
-      if (this.statusSubresource) {
-        await this.client.request('PATCH', `${base}/status`, {
-          body: { status },
-          contentType: 'application/merge-patch+json',
-        });
-      } else {
-        // no status subresource in crd.projectcalico.org/v1 (v3.27 and v3.31): the status is part of the object
-        await this.client.request('PATCH', base, {
-          body: [{ op: 'add', path: '/status', value: status }],
-          contentType: 'application/json-patch+json',
-        });
-      }
+      await writeNodeStatus(this.client, o.metadata.name, status, this.statusSubresource);
       this.stats.writes++;
       return true;
     } catch (e) {

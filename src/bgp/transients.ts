@@ -3,7 +3,7 @@
  * the state before and after a step; BIRD needs seconds between them. A node whose every established session
  * is removed or re-configured in the step (a cluster ID or `rr client` change restarts the protocol; leaving
  * the mesh drops every Mesh_ session while the new Node_/Global_ ones wait out BIRD's connect delay) has no
- * path for its pods' routes meanwhile: it **flaps**, and the emulated fabric measured about 3 s of loss for
+ * path for its pods' routes meanwhile: it **flaps**, and the emulated fabric measured 2-15 s of loss (BIRD's 2 s connect delay, longer on collisions) for
  * such a node's pods (docs/fabric.md). A node that keeps at least one unchanged session (e.g. a client that
  * loses its mesh sessions but keeps its reflector sessions) keeps its routes flowing.
  *

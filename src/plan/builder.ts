@@ -346,7 +346,7 @@ export class PlanBuilder {
             .filter((t) => !t.drained)
             .map(
               (t) =>
-                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms and it is not drained first (--no-drain): its pods' traffic drops for a few seconds (about 3 s with real BIRD, docs/fabric.md)`,
+                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms and it is not drained first (--no-drain): its pods' traffic drops while BIRD re-forms its sessions (at least 2 s, up to 15 s measured with real BIRD: docs/fabric.md)`,
             ),
         ],
         routeReflectors: rrs.length

@@ -24,6 +24,7 @@ import {
   validateClusterId,
 } from '../rr/plan.js';
 import { bgpApplies, isRouteReflector, MESH_NODE_THRESHOLD } from '../status/checks.js';
+import { append } from '../model/arrays.js';
 
 export interface MigrateOptions {
   to: 'route-reflectors' | 'mesh';
@@ -124,7 +125,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     chosen = [...new Set([...existing, ...opts.rr])];
   } else {
     const r = recommend(s, { count: opts.rrCount });
-    warnings.push(...r.warnings);
+    append(warnings, r.warnings);
     chosen = r.chosen.map((c) => c.node);
   }
   if (chosen.length < 2)

@@ -19,6 +19,7 @@ import {
   type Topology,
 } from '../bgp/topology.js';
 import { kv, table } from './table.js';
+import { append } from '../model/arrays.js';
 
 /** Sessions with R route reflectors that peer with every other node and with each other: R(n-R) + R(R-1)/2. */
 export function rrSessionCount(nodes: number, rrs: number): number {
@@ -113,7 +114,7 @@ export function renderTopologyTable(
       `${fmt(p.sessions)} sessions (R(n-R) + R(R-1)/2): ${p.perClient} per client, ${fmt(p.perRouteReflector)} per route reflector`,
     ]);
   }
-  pairs.push(...(opts.extra ?? []));
+  append(pairs, opts.extra ?? []);
   lines.push(kv(pairs, 0));
   return lines.join('\n');
 }

@@ -176,9 +176,38 @@ const TARGETS: Record<string, Omit<FaultRule, 'fault'>> = {
  * Cells that do not pass because of code being rewritten on the main branch (src/plan/executor.ts,
  * src/kube/journal.ts, src/kube/bgp-status.ts): skipped with the reason. Filled from what this suite found.
  */
-const BLOCKED: Record<string, string> = {};
+const BLOCKED: Record<string, string> = {
+  // BLOCKED on executor rewrite: journal.release() (src/kube/journal.ts) deletes the Lease without a
+  // precondition, so the client must not repeat it (a repeat could delete the lock of a run that started
+  // meanwhile); a 500, reset or timeout on that final DELETE ends a run whose 16 steps all succeeded with exit 3
+  // and a bare "error: injected 500" / "socket hang up", no next command (issue 10, item 9). Fix: delete with
+  // `preconditions: { uid, resourceVersion }` (KubeHttp then retries it, and KubeApi.delete reports a 404 after
+  // a lost answer as deleted), and name `--resume` when the release fails.
+  'Lease delete/500': 'final Lease DELETE has no precondition, so it is not retried; exit 3, no next command',
+  'Lease delete/reset-before': 'final Lease DELETE has no precondition, so it is not retried; exit 3',
+  'Lease delete/reset-after':
+    'final Lease DELETE has no precondition, so it is not retried; exit 3 (it was applied)',
+  'Lease delete/timeout':
+    'final Lease DELETE has no precondition, so it is not retried; exit 3 (it was applied)',
+  // BLOCKED on executor rewrite: a 409 on the final Lease DELETE ends the run with exit 3 and only the server's
+  // message; the Lease (all steps done) stays behind and nothing says `--resume` finishes it (issue 10, item 9).
+  'Lease delete/409': 'exit 3 after all steps, the message names no --resume',
+  // BLOCKED on executor rewrite: NodeStatusObserver.ensure (src/kube/bgp-status.ts) records a CalicoNodeStatus
+  // as created after a 409, so the gate waits for an object that does not exist and times out; the automatic
+  // rollback undoes "make node-a-003 a reflector" but its own gate times out the same way, and the journal
+  // still lists that step as done. `--resume` then skips it, turns the mesh off with node-a-003 a plain
+  // client, and only the next gate notices (node-a-003: 2/11 Established): exit 4, rolled back again
+  // (issue 10, items 3 and 9). The live state stays reachable throughout (asserted before the exit code).
+  'CalicoNodeStatus create/409':
+    '409 on create recorded as created; journal lists an undone step as done; resume fails',
+  // BLOCKED on executor rewrite: the same for rr promote: after the gate and the rollback's gate time out,
+  // the journal lists the undone cluster-ID patch as done, so `apply --resume` waits for reflector sessions
+  // on a node that is no longer a reflector, times out and rolls back (exit 4).
+  'rr promote: CalicoNodeStatus create/409':
+    '409 on create recorded as created; journal lists an undone step as done',
+};
 
-describe('transient faults and kill -9 during migrate apply (through a fault-injecting proxy)', function () {
+describe('transient faults during migrate apply (through the fault-injecting proxy)', function () {
   this.timeout(3_600_000);
   let cp: ControlPlane;
   let sim: Simulator | undefined;

@@ -328,6 +328,8 @@ describe('transient faults during migrate apply (through the fault-injecting pro
               );
             await recover(mode, key);
           }
+          const retried = /retrying /.test(r.stderr) ? ', retried' : '';
+          console.log(`      ${key}: exit ${r.code}${retried}${r.code ? `, then --${mode}` : ''}`);
         },
       );
     }
@@ -423,6 +425,7 @@ describe('transient faults during rr promote (through the fault-injecting proxy)
           [],
           `${key}: no write applied twice`,
         );
+        console.log(`      ${key}: exit ${r.code}${/retrying /.test(r.stderr) ? ', retried' : ''}`);
         if (fault !== '409') {
           assert.equal(r.code, 0, `${key}: a single transient fault is absorbed: ${show(r)}`);
           assertPromoted(await world(cp), `${key} (${show(r)})`);

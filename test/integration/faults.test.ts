@@ -233,7 +233,8 @@ describe('transient faults during migrate apply (through the fault-injecting pro
   }
 
   /** After a run that stopped: resume or roll back (as the plugin user, through the proxy without faults). */
-  async function recover(mode: 'resume' | 'rollback', what: string): Promise<void> {
+  /** Returns what it did: `--resume`/`--rollback`, or why nothing was needed. */
+  async function recover(mode: 'resume' | 'rollback', what: string): Promise<string> {
     proxy.setRules([]);
     const lease = (await world(cp)).lease;
     if (!journal(lease)) {
@@ -241,7 +242,7 @@ describe('transient faults during migrate apply (through the fault-injecting pro
       const w = await world(cp);
       const unchanged = JSON.stringify(endState(w)) === JSON.stringify(endState(start));
       if (!unchanged) assertTarget(w, undefined, `${what}: no journal, so the plan must have finished`);
-      return;
+      return unchanged ? 'nothing was written' : 'it had finished';
     }
     const planned = (journalPlan(lease)?.summary.routeReflectors ?? []).map((x) => x.name).sort();
     const r = await runCli(['migrate', 'apply', `--${mode}`, '--yes', '--request-timeout', REQUEST_TIMEOUT], {
@@ -258,6 +259,7 @@ describe('transient faults during migrate apply (through the fault-injecting pro
     assert.equal(r.code, 0, `${mode} after ${what}: ${show(r)}`);
     if (mode === 'rollback') assert.deepEqual(endState(w), endState(start), `rollback after ${what}`);
     else assertTarget(w, planned, `resume after ${what}`);
+    return `--${mode} converged`;
   }
 
   it('baseline: migrate apply through the proxy without faults reaches the target', async () => {
@@ -298,6 +300,7 @@ describe('transient faults during migrate apply (through the fault-injecting pro
             timeoutMs: 300_000,
           });
           const injected = proxy.injected();
+          let recovery = '';
           assert.equal(injected.length, 1, `${key}: the fault fired once (${show(r)})`);
           assert.ok(DOCUMENTED.includes(r.code ?? -1), `${key}: a documented exit code: ${show(r)}`);
           const v = await liveVerdict(cp);
@@ -326,10 +329,10 @@ describe('transient faults during migrate apply (through the fault-injecting pro
                 /--resume|--rollback/,
                 `${key}: the message names the next command: ${show(r)}`,
               );
-            await recover(mode, key);
+            recovery = await recover(mode, key);
           }
           const retried = /retrying /.test(r.stderr) ? ', retried' : '';
-          console.log(`      ${key}: exit ${r.code}${retried}${r.code ? `, then --${mode}` : ''}`);
+          console.log(`      ${key}: exit ${r.code}${retried}${recovery ? `; ${recovery}` : ''}`);
         },
       );
     }

@@ -121,7 +121,14 @@ export abstract class BaseCommand extends Command {
         const kf = this.kubeFlags();
         if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
         const cfg = resolveKubeconfig(kf);
-        this.api = new KubeApi(new KubeHttp(cfg));
+        const http = new KubeHttp(cfg);
+        if (this.base.verbose) {
+          http.onRetry = (e) =>
+            process.stderr.write(
+              `${c.gray(`retrying ${e.method} ${e.path} in ${e.delayMs}ms (attempt ${e.attempt}/${http.retry.attempts}): ${e.why}`)}\n`,
+            );
+        }
+        this.api = new KubeApi(http);
         return this.api;
       })();
     }

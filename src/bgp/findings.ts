@@ -13,6 +13,7 @@ import { parseSelectorCached } from './selector.js';
 import { bgpStateFromSnapshot, type BgpState } from './state.js';
 import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';
 import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
+import { append } from '../model/arrays.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
 const MESH_ON_PATCH = `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{"nodeToNodeMeshEnabled":true}}'`;
@@ -114,13 +115,13 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
       problems.push(`spec.node ${JSON.stringify(p.info.node)} names no node`);
     else if (p.info.node === undefined && p.info.nodeSelector !== undefined && p.localMatches === 0) {
       problems.push(`nodeSelector ${JSON.stringify(p.info.nodeSelector)} matches no node`);
-      keys.push(...selectorKeys(p.info.nodeSelector));
+      append(keys, selectorKeys(p.info.nodeSelector));
     }
     if (p.info.peerSelector !== undefined && p.remoteMatches === 0) {
       problems.push(
         `peerSelector ${JSON.stringify(p.info.peerSelector)} matches no node with an IPv4 address`,
       );
-      keys.push(...selectorKeys(p.info.peerSelector));
+      append(keys, selectorKeys(p.info.peerSelector));
     }
     if (problems.length === 0) continue;
     const uniq = [...new Set(keys)];

@@ -1,6 +1,11 @@
 /**
  * Typed-enough operations on the Kubernetes API: paginated lists, get, create, merge patch, delete (with
  * dryRun and preconditions), discovery, SelfSubjectAccessReview and the pod proxy.
+ *
+ * Writes that KubeHttp retried after an attempt that may have landed (a reset or timeout after sending, a 5xx)
+ * can end in a 409 caused by our own first attempt. Those are resolved here by re-reading the object: when
+ * it already holds what we wrote, the write succeeded and the live object is returned; otherwise the 409
+ * stands (the caller re-reads and decides, as for any conflict).
  */
 import type { KubeObject } from '../model/types.js';
 import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
@@ -84,12 +89,26 @@ export class KubeApi {
     }
   }
 
+  /**
+   * Creates. A 409 AlreadyExists is an `ApiError` with `alreadyExists` true; when it answers a retry of our
+   * own create that had landed (the live object holds everything we sent), the live object is returned.
+   */
   async create(t: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const ns = opts.namespace ?? obj.metadata.namespace;
-    return this.http.request<KubeObject>('POST', collectionPath(t, ns), {
-      body: obj,
-      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
-    });
+    const named = typeof obj.metadata.name === 'string' && obj.metadata.name !== '';
+    try {
+      return await this.http.request<KubeObject>('POST', collectionPath(t, ns), {
+        body: obj,
+        query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+        repeat: named ? 'create' : 'unsafe',
+      });
+    } catch (e) {
+      if (named && !opts.dryRun && e instanceof ApiError && e.alreadyExists && e.afterAmbiguousAttempt) {
+        const live = await this.get(t, obj.metadata.name, ns);
+        if (live && holds(live, writtenParts(obj))) return live;
+      }
+      throw e;
+    }
   }
 
   /** RFC 7386 JSON merge patch. Put `metadata.resourceVersion` in the patch for an optimistic-lock precondition. */
@@ -99,22 +118,36 @@ export class KubeApi {
     patch: unknown,
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
-    return this.http.request<KubeObject>('PATCH', objectPath(t, name, opts.namespace), {
-      body: patch,
-      contentType: MERGE_PATCH,
-      query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
-    });
+    try {
+      return await this.http.request<KubeObject>('PATCH', objectPath(t, name, opts.namespace), {
+        body: patch,
+        contentType: MERGE_PATCH,
+        query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+      });
+    } catch (e) {
+      if (!opts.dryRun && e instanceof ApiError && e.conflict && e.afterAmbiguousAttempt) {
+        const live = await this.get(t, name, opts.namespace);
+        if (live && holds(live, withoutResourceVersion(patch))) return live;
+      }
+      throw e;
+    }
   }
 
+  /** PUT. With `metadata.resourceVersion` in `obj` it is conditional, and retried like a conditional patch. */
   async replace(t: ResourceType, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    return this.http.request<KubeObject>(
-      'PUT',
-      objectPath(t, obj.metadata.name, opts.namespace ?? obj.metadata.namespace),
-      {
+    const ns = opts.namespace ?? obj.metadata.namespace;
+    try {
+      return await this.http.request<KubeObject>('PUT', objectPath(t, obj.metadata.name, ns), {
         body: obj,
         query: { dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager ?? FIELD_MANAGER },
-      },
-    );
+      });
+    } catch (e) {
+      if (!opts.dryRun && e instanceof ApiError && e.conflict && e.afterAmbiguousAttempt) {
+        const live = await this.get(t, obj.metadata.name, ns);
+        if (live && holds(live, writtenParts(obj))) return live;
+      }
+      throw e;
+    }
   }
 
   /** Deletes; returns false when it did not exist. `preconditions` guard against deleting a changed object. */
@@ -134,7 +167,8 @@ export class KubeApi {
       });
       return true;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return false;
+      // a 404 after a retried delete whose first attempt may have landed: most likely our own delete
+      if (e instanceof ApiError && e.status === 404) return e.afterAmbiguousAttempt;
       throw e;
     }
   }
@@ -153,6 +187,8 @@ export class KubeApi {
           metadata: { name, namespace },
           ...(opts.dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
         },
+        // never repeated here: a PDB answers 429 and the executor has its own loop with a deadline
+        repeat: 'never',
       },
     );
   }
@@ -210,4 +246,54 @@ export class KubeApi {
       { raw: true, timeoutMs },
     );
   }
+}
+
+type Json = Record<string, unknown>;
+
+function isObj(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** What a create or PUT body asks for: labels, annotations, and every top-level field but metadata and status. */
+function writtenParts(o: KubeObject): Json {
+  const { apiVersion: _a, kind: _k, metadata, status: _s, ...rest } = o as KubeObject & Json;
+  const meta: Json = {};
+  if (metadata.labels) meta['labels'] = metadata.labels;
+  if (metadata.annotations) meta['annotations'] = metadata.annotations;
+  return { ...rest, metadata: meta };
+}
+
+function withoutResourceVersion(patch: unknown): unknown {
+  if (!isObj(patch) || !isObj(patch['metadata'])) return patch;
+  const { resourceVersion: _rv, ...meta } = patch['metadata'];
+  return { ...patch, metadata: meta };
+}
+
+/**
+ * Whether `live` already holds `want`, read as a JSON merge patch (RFC 7386): objects are compared key by
+ * key, `null` means "absent", anything else must be equal. True means applying `want` would change nothing.
+ */
+export function holds(live: unknown, want: unknown): boolean {
+  if (!isObj(want)) return deepEqual(live, want);
+  const l = isObj(live) ? live : {};
+  for (const [k, v] of Object.entries(want)) {
+    if (v === null) {
+      if (l[k] !== undefined && l[k] !== null) return false;
+    } else if (isObj(v)) {
+      if (!holds(l[k], v)) return false;
+    } else if (!deepEqual(l[k], v)) return false;
+  }
+  return true;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
+  }
+  return false;
 }

@@ -1,7 +1,8 @@
 /**
  * A small REST client for the Kubernetes API over node:https: JSON in and out, merge patches, dryRun,
  * impersonation (several `Impersonate-Group` headers, which fetch would merge), keep-alive sockets
- * for fan-out, one timeout per request, and errors that say what happened.
+ * for fan-out, one time budget per request, bounded retries of transient faults (see `RetryPolicy`),
+ * and errors that say what happened.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -17,6 +18,16 @@ export class ApiError extends CliError {
   readonly method: string;
   readonly path: string;
   readonly body: unknown;
+  /** The server's `Retry-After`, in ms, when it sent one. */
+  retryAfterMs?: number | undefined;
+  /** How many times the request was sent (1 = not retried). */
+  attempts = 1;
+  /**
+   * An earlier attempt of this same request may have been applied by the server (it failed after the
+   * request was sent: connection reset, timeout, 5xx). A 409 then may be the answer to our own earlier
+   * write, and a 404 on a delete may mean our earlier delete landed. `KubeApi` resolves these by re-reading.
+   */
+  afterAmbiguousAttempt = false;
   constructor(method: string, path: string, status: number, reason: string, message: string, body: unknown) {
     super(message, ExitCode.CLUSTER, {
       hints:
@@ -35,6 +46,55 @@ export class ApiError extends CliError {
     this.path = path;
     this.body = body;
   }
+
+  /** A create refused because an object of that name exists (409 AlreadyExists). */
+  get alreadyExists(): boolean {
+    return this.status === 409 && this.reason === 'AlreadyExists';
+  }
+
+  /** An optimistic-concurrency or precondition conflict (409, not AlreadyExists). */
+  get conflict(): boolean {
+    return this.status === 409 && this.reason !== 'AlreadyExists';
+  }
+}
+
+/**
+ * How a request may be repeated after a transient fault:
+ * - `idempotent`: reads, and POSTs that persist nothing (access reviews); repeat freely.
+ * - `conditional`: a write guarded by a precondition (`metadata.resourceVersion` in a PATCH/PUT body, a
+ *   DELETE with `preconditions`): a repeat after the first attempt landed gets 409 (or 404), never a second
+ *   effect.
+ * - `create`: a create of a named object: a repeat after the first landed gets 409 AlreadyExists.
+ * - `unsafe`: anything else (a write without a precondition, evictions): repeated only when the server said
+ *   it did not process it (429, or a 5xx with `Retry-After`).
+ * - `never`: not repeated at all (the caller has its own loop, e.g. evictions blocked by a PDB).
+ */
+export type Repeat = 'idempotent' | 'conditional' | 'create' | 'unsafe' | 'never';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Backoff before retry k (k = 1, 2, ...): base * 2^(k-1), capped at maxDelayMs, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A `Retry-After` longer than this is cut to it. */
+  retryAfterCapMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 2_000,
+  retryAfterCapMs: 5_000,
+};
+
+/** What happened on one retry, for --verbose and tests. */
+export interface RetryEvent {
+  method: string;
+  path: string;
+  attempt: number;
+  delayMs: number;
+  why: string;
 }
 
 export interface RequestOptions {
@@ -44,6 +104,75 @@ export interface RequestOptions {
   timeoutMs?: number | undefined;
   /** Return the raw text instead of parsing JSON (pod proxy, logs). */
   raw?: boolean | undefined;
+  /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
+  repeat?: Repeat | undefined;
+}
+
+const REVIEW_PATH = /\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)$/;
+
+/** The default `Repeat` of a request: reads are idempotent, writes carrying a precondition are conditional. */
+export function repeatOf(method: string, path: string, body: unknown): Repeat {
+  const m = method.toUpperCase();
+  if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return 'idempotent';
+  const b = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  if (m === 'PATCH' || m === 'PUT') {
+    const meta = b['metadata'];
+    const rv =
+      meta !== null && typeof meta === 'object'
+        ? (meta as Record<string, unknown>)['resourceVersion']
+        : undefined;
+    return typeof rv === 'string' && rv !== '' ? 'conditional' : 'unsafe';
+  }
+  if (m === 'DELETE') {
+    const pre = b['preconditions'];
+    if (pre !== null && typeof pre === 'object') {
+      const p = pre as Record<string, unknown>;
+      if (
+        (typeof p['resourceVersion'] === 'string' && p['resourceVersion']) ||
+        (typeof p['uid'] === 'string' && p['uid'])
+      )
+        return 'conditional';
+    }
+    return 'unsafe';
+  }
+  if (m === 'POST' && REVIEW_PATH.test(path)) return 'idempotent';
+  return 'unsafe';
+}
+
+/** Network errors worth another attempt (the server went away, or did not answer in time). */
+const TRANSIENT_NET = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+
+/** `Retry-After`: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(v: string | string[] | undefined, now = Date.now()): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (s === undefined || s.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(s)) return Number(s) * 1000;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** Backoff before retry `k` (1-based): exponential, capped, "equal jitter" (half fixed, half random). */
+export function backoffMs(k: number, p: RetryPolicy, random: () => number = Math.random): number {
+  const d = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (k - 1));
+  return Math.round(d / 2 + random() * (d / 2));
+}
+
+class NetError extends Error {
+  constructor(
+    readonly err: NodeJS.ErrnoException,
+    /** The request was (at least partly) sent before it failed, so the server may have acted on it. */
+    readonly sent: boolean,
+  ) {
+    super(err.message);
+  }
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -55,11 +184,19 @@ export class KubeHttp {
   private creds?: Credentials;
   private credsPromise?: Promise<Credentials> | undefined;
   private agent?: https.Agent | http.Agent;
-  /** Count of requests sent, by method (for tests and --verbose). */
+  /** Count of requests sent, by method (for tests and --verbose); retries included. */
   readonly counts: Record<string, number> = {};
+  /** Retries done (each retry also counts in `counts`). */
+  retries = 0;
+  /** Called before each retry (BaseCommand prints it with --verbose). */
+  onRetry?: ((e: RetryEvent) => void) | undefined;
+  readonly retry: RetryPolicy;
+  /** Whether any request got an HTTP answer: ECONNREFUSED is retried only after that (a restarting server). */
+  private answered = false;
 
-  constructor(cfg: ResolvedConfig) {
+  constructor(cfg: ResolvedConfig, opts: { retry?: Partial<RetryPolicy> } = {}) {
     this.cfg = cfg;
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
   }
 
   private async credentials(refresh = false): Promise<Credentials> {
@@ -99,27 +236,107 @@ export class KubeHttp {
     this.agent?.destroy();
   }
 
+  /**
+   * Sends a request, retrying transient faults within one time budget: `timeoutMs`, else `--request-timeout`,
+   * else 60 s, for all attempts together (as kubectl's --request-timeout bounds client-go's retries). An
+   * attempt that may be retried gets at most half the budget, so one held connection leaves room for another.
+   *
+   * Retried (up to `retry.attempts` in all, exponential backoff with jitter, `Retry-After` honoured up to
+   * `retry.retryAfterCapMs`): 429 and a 5xx with `Retry-After` for every request but `never` (the server did
+   * not process it); 500/502/503/504 without `Retry-After`, connection resets, timeouts, and a refused
+   * connection to a server that answered before, only for `idempotent`, `conditional` and `create` requests.
+   */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const budget = opts.timeoutMs ?? (this.cfg.requestTimeoutMs || DEFAULT_TIMEOUT_MS);
+    const deadline = Date.now() + budget;
+    const repeat = opts.repeat ?? repeatOf(method, path, opts.body);
+    const safe = repeat === 'idempotent' || repeat === 'conditional' || repeat === 'create';
+    const attemptCap =
+      safe && this.retry.attempts > 1 ? Math.max(Math.ceil(budget / 2), Math.min(budget, 1000)) : budget;
     let creds = await this.credentials();
-    try {
-      return await this.send<T>(method, path, opts, creds);
-    } catch (e) {
-      // exec plugins and rotated tokens: refresh once on 401, as kubectl does
-      if (
-        e instanceof ApiError &&
-        e.status === 401 &&
-        (this.cfg.exec || this.cfg.tokenFile || this.cfg.authProvider)
-      ) {
-        creds = await this.credentials(true);
-        this.agent?.destroy();
-        this.agent = undefined;
-        return this.send<T>(method, path, opts, creds);
+    let refreshed = false;
+    let ambiguous = false;
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      try {
+        const r = await this.send<T>(method, path, opts, creds, Math.max(1, Math.min(attemptCap, remaining)));
+        this.answered = true;
+        return r;
+      } catch (e) {
+        if (e instanceof ApiError) this.answered = true;
+        // exec plugins and rotated tokens: refresh once on 401, as kubectl does
+        if (
+          e instanceof ApiError &&
+          e.status === 401 &&
+          !refreshed &&
+          (this.cfg.exec || this.cfg.tokenFile || this.cfg.authProvider)
+        ) {
+          refreshed = true;
+          creds = await this.credentials(true);
+          this.agent?.destroy();
+          this.agent = undefined;
+          attempt--;
+          continue;
+        }
+        const verdict = this.retryable(e, repeat, safe);
+        const final = (): Error => {
+          if (e instanceof ApiError) {
+            e.attempts = attempt;
+            e.afterAmbiguousAttempt = ambiguous;
+            if (attempt > 1) e.message = `${e.message} (after ${attempt} attempts)`;
+            return e;
+          }
+          const err = e instanceof NetError ? networkError(e.err, this.cfg) : (e as Error);
+          if (attempt > 1 && err instanceof CliError)
+            err.message = `${err.message} (after ${attempt} attempts)`;
+          return err;
+        };
+        if (!verdict || attempt >= this.retry.attempts) throw final();
+        let delay = backoffMs(attempt, this.retry);
+        if (e instanceof ApiError && e.retryAfterMs !== undefined) {
+          delay = Math.max(delay, Math.min(e.retryAfterMs, this.retry.retryAfterCapMs));
+        }
+        // no time left for the wait and a useful attempt: give up now with the real error
+        if (Date.now() + delay + 50 >= deadline) throw final();
+        if (verdict.ambiguous) ambiguous = true;
+        this.retries++;
+        this.onRetry?.({ method, path, attempt: attempt + 1, delayMs: delay, why: verdict.why });
+        await new Promise((r) => setTimeout(r, delay));
       }
-      throw e;
     }
   }
 
-  private send<T>(method: string, path: string, opts: RequestOptions, creds: Credentials): Promise<T> {
+  /** Whether a failed attempt is retried, and whether the server may have applied it. */
+  private retryable(
+    e: unknown,
+    repeat: Repeat,
+    safe: boolean,
+  ): { why: string; ambiguous: boolean } | undefined {
+    if (repeat === 'never') return undefined;
+    if (e instanceof ApiError) {
+      if (e.status === 429) return { why: '429 Too Many Requests', ambiguous: false };
+      if (e.status >= 500 && e.retryAfterMs !== undefined)
+        return { why: `${e.status} with Retry-After`, ambiguous: false };
+      if (TRANSIENT_STATUS.has(e.status) && safe)
+        // a 500 or 504 on a write may come after etcd applied it
+        return { why: `${e.status} ${e.reason}`.trim(), ambiguous: e.method !== 'GET' };
+      return undefined;
+    }
+    if (e instanceof NetError && safe) {
+      const code = e.err.code ?? '';
+      if (TRANSIENT_NET.has(code) || (code === 'ECONNREFUSED' && this.answered))
+        return { why: code, ambiguous: e.sent };
+    }
+    return undefined;
+  }
+
+  private send<T>(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    creds: Credentials,
+    timeout: number,
+  ): Promise<T> {
     const base = new URL(this.cfg.server);
     const prefix = base.pathname.replace(/\/$/, '');
     const url = new URL(prefix + path, base);
@@ -139,7 +356,6 @@ export class KubeHttp {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const timeout = opts.timeoutMs ?? (this.cfg.requestTimeoutMs || DEFAULT_TIMEOUT_MS);
     this.counts[method] = (this.counts[method] ?? 0) + 1;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
@@ -167,18 +383,18 @@ export class KubeHttp {
           const reason = typeof body['reason'] === 'string' ? body['reason'] : (res.statusMessage ?? '');
           const message =
             typeof body['message'] === 'string' ? body['message'] : text.slice(0, 200) || `HTTP ${status}`;
-          reject(
-            new ApiError(
-              method,
-              url.pathname,
-              status,
-              reason,
-              describeStatus(status, message, this.cfg),
-              body,
-            ),
+          const err = new ApiError(
+            method,
+            url.pathname,
+            status,
+            reason,
+            describeStatus(status, message, this.cfg),
+            body,
           );
+          err.retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+          reject(err);
         });
-        res.on('error', (err) => reject(networkError(err, this.cfg)));
+        res.on('error', (err) => reject(new NetError(err, true)));
       });
       req.setTimeout(timeout, () => {
         req.destroy(
@@ -190,7 +406,15 @@ export class KubeHttp {
           ),
         );
       });
-      req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, this.cfg)));
+      // "sent": the request reached a socket, so the server may have read and applied it
+      let connected = false;
+      req.on('socket', (sock) => {
+        if (!sock.connecting) connected = true;
+        else sock.once('connect', () => (connected = true));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        reject(new NetError(err, connected));
+      });
       if (payload) req.write(payload);
       req.end();
     });

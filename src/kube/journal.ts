@@ -327,7 +327,13 @@ export class Journal {
     await this.queue;
     if (!this.lease) return;
     if (finished) {
-      await this.api.delete(Lease, LEASE_NAME, { namespace: this.namespace });
+      // with preconditions, so the client may repeat it after a lost answer (and never deletes a lock that
+      // another run took meanwhile); a 404 after such a repeat is our own delete
+      const meta = this.lease.metadata as KubeObject['metadata'] & { uid?: string };
+      await this.api.delete(Lease, LEASE_NAME, {
+        namespace: this.namespace,
+        preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion },
+      });
       this.lease = undefined;
     } else {
       await this.write({ phase: phase ?? 'paused', message }, null);

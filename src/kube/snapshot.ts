@@ -3,7 +3,6 @@
  * read once) or from a file (a kubectl `List` in YAML or JSON, as `snapshot save` writes it).
  */
 import fs from 'node:fs';
-import yaml from 'js-yaml';
 import { readInputFile } from './files.js';
 import { CliError, usageError } from '../errors.js';
 import {
@@ -14,9 +13,11 @@ import {
   detectApiMode,
 } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { loadAllNoAliases, YamlAnchorError } from '../model/yaml.js';
 import { KubeApi } from './api.js';
 import { ApiError } from './http.js';
 import * as R from '../model/resources.js';
+import { append } from '../model/arrays.js';
 
 export interface LiveReadOptions {
   context?: string | undefined;
@@ -41,7 +42,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   /** Optional reads degrade to a warning on 403/404; essential ones throw. */
   const optional = async (what: string, f: () => Promise<KubeObject[]>): Promise<void> => {
     try {
-      objects.push(...(await f()));
+      append(objects, await f());
     } catch (e) {
       if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
         warnings.push(`could not read ${what}: ${e.status === 403 ? 'forbidden' : 'not found'}`);
@@ -56,13 +57,13 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   };
 
   opts.progress?.('reading nodes and Calico resources');
-  const tasks: Promise<unknown>[] = [api.list(R.Node).then((r) => objects.push(...r.items))];
+  const tasks: Promise<unknown>[] = [api.list(R.Node).then((r) => append(objects, r.items))];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
     tasks.push(
-      api.list(c('BGPConfiguration')).then((r) => objects.push(...r.items)),
-      api.list(c('BGPPeer')).then((r) => objects.push(...r.items)),
-      api.list(c('IPPool')).then((r) => objects.push(...r.items)),
+      api.list(c('BGPConfiguration')).then((r) => append(objects, r.items)),
+      api.list(c('BGPPeer')).then((r) => append(objects, r.items)),
+      api.list(c('IPPool')).then((r) => append(objects, r.items)),
       optional('FelixConfiguration default', () => one(c('FelixConfiguration'), 'default')),
       optional('ClusterInformation default', () => one(c('ClusterInformation'), 'default')),
     );
@@ -119,8 +120,13 @@ export function readSnapshotFile(path: string): ClusterSnapshot {
     const t = text.trimStart();
     docs = t.startsWith('{')
       ? [JSON.parse(t)]
-      : yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+      : loadAllNoAliases(text).filter((d) => d !== null && d !== undefined);
   } catch (e) {
+    if (e instanceof YamlAnchorError)
+      throw usageError(
+        `snapshot file ${path}: ${e.message}`,
+        "save the snapshot again with `kubectl calico-tune snapshot save`, or expand the aliases first (e.g. `yq 'explode(.)'`)",
+      );
     throw usageError(
       `snapshot file ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
     );
@@ -135,7 +141,7 @@ export function readSnapshotFile(path: string): ClusterSnapshot {
       o['kind'].endsWith('List') &&
       Array.isArray(o['items'])
     ) {
-      items.push(...(o['items'] as KubeObject[]));
+      append(items, o['items'] as KubeObject[]);
     } else items.push(o as KubeObject);
   }
   items.forEach((o, i) => {

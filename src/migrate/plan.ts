@@ -26,6 +26,7 @@ import {
 } from '../rr/plan.js';
 import { bgpApplies } from '../bgp/state.js';
 import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD } from '../model/calico.js';
+import { append } from '../model/arrays.js';
 
 export interface MigrateOptions {
   to: 'route-reflectors' | 'mesh';
@@ -135,7 +136,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     chosen = [...new Set([...existing, ...opts.rr])];
   } else {
     const r = recommend(s, { count: opts.rrCount });
-    warnings.push(...r.warnings);
+    append(warnings, r.warnings);
     chosen = r.chosen.map((c) => c.node);
   }
   if (chosen.length < 2)

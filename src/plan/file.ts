@@ -1,6 +1,6 @@
 /** Parsing a saved plan (YAML or JSON, as `-o yaml|json` printed it). Bad files are usage errors (exit 2). Pure: the file is read by kube/files.ts. */
-import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
+import { loadNoAliases, YamlAnchorError } from '../model/yaml.js';
 import { PLAN_API_VERSION, type Plan } from './types.js';
 
 const ACTIONS = new Set(['patch', 'create', 'delete', 'cordon', 'uncordon', 'drain', 'wait']);
@@ -8,8 +8,13 @@ const ACTIONS = new Set(['patch', 'create', 'delete', 'cordon', 'uncordon', 'dra
 export function parsePlan(text: string, origin: string): Plan {
   let doc: unknown;
   try {
-    doc = text === '-' ? undefined : yaml.load(text);
+    doc = text === '-' ? undefined : loadNoAliases(text);
   } catch (e) {
+    if (e instanceof YamlAnchorError)
+      throw usageError(
+        `${origin}: ${e.message}`,
+        'plans printed by calico-tune (-o yaml, -f FILE) have none; save the plan again',
+      );
     throw usageError(`${origin} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   const p = doc as Partial<Plan> | undefined;

@@ -6,6 +6,7 @@ import type { Gate, Plan, PlanObjectRef, Step } from './types.js';
 import { parseDurationMs } from '../model/duration.js';
 import { typeFor } from '../model/resources.js';
 import { CORDON_ANNOTATION } from './simulate.js';
+import { append } from '../model/arrays.js';
 
 /** kubectl's fully qualified resource name for an object reference (`node`, `bgppeers.crd.projectcalico.org`). */
 export function kubectlResource(ref: { apiVersion: string; kind: string }): string {
@@ -123,7 +124,7 @@ export function planToScript(plan: Plan, calicoApiVersion: string): string {
   plan.steps.forEach((s, i) => {
     lines.push(`# --- step ${i + 1}/${plan.steps.length} [${s.id}]: ${s.title}`);
     for (const w of s.why.split('\n')) lines.push(`#     ${w}`);
-    lines.push(...stepCommands(s, res));
+    append(lines, stepCommands(s, res));
     lines.push('');
   });
   lines.push(`echo "plan ${plan.metadata.name}: all ${plan.steps.length} steps done"`);

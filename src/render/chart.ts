@@ -10,6 +10,7 @@
  *        0                                         1200   1500
  */
 import { c } from './color.js';
+import { maxOf, minOf } from '../model/arrays.js';
 
 export interface StepChartOptions {
   /** The function to draw (called once per column, at integer x). */
@@ -75,8 +76,8 @@ export function stepChart(o: StepChartOptions): string {
   const W = Math.max(8, o.width ?? 56);
   const xs = Array.from({ length: W }, (_, i) => xMin + Math.round((i * (xMax - xMin)) / (W - 1)));
   const ys = xs.map((x) => o.f(x));
-  const yMin = Math.min(...ys);
-  const yMax = Math.max(yMin + 1, ...ys);
+  const yMin = minOf(ys);
+  const yMax = maxOf(ys, yMin + 1);
   const H = Math.max(2, Math.min(o.height ?? 8, yMax - yMin + 1));
   const rowOf = (v: number): number => Math.round(((v - yMin) / (yMax - yMin)) * (H - 1)); // 0 = bottom
   const grid: Cell[][] = Array.from({ length: H }, () =>
@@ -119,7 +120,7 @@ export function stepChart(o: StepChartOptions): string {
     const v = o.f(o.mark!.x);
     labels.set(rowOf(v), fmt(v));
   }
-  const yw = Math.max(...[...labels.values()].map((s) => s.length));
+  const yw = maxOf([...labels.values()].map((s) => s.length));
   const pad = ' '.repeat(o.indent ?? 2);
   const out: string[] = [];
   for (let r = 0; r < H; r++) {

@@ -1,6 +1,7 @@
 /** Tables for the terminal (cli-table3), borderless like kubectl's, with optional colour. */
 import Table from 'cli-table3';
 import { c } from './color.js';
+import { maxOf } from '../model/arrays.js';
 
 export function table(head: string[], rows: (string | number)[][], opts: { indent?: number } = {}): string {
   const t = new Table({
@@ -36,6 +37,9 @@ export function table(head: string[], rows: (string | number)[][], opts: { inden
 
 /** `key: value` lines, keys aligned. */
 export function kv(pairs: [string, string][], indent = 2): string {
-  const w = Math.max(0, ...pairs.map(([k]) => k.length));
+  const w = maxOf(
+    pairs.map(([k]) => k.length),
+    0,
+  );
   return pairs.map(([k, v]) => `${' '.repeat(indent)}${c.gray(k.padEnd(w))}  ${v}`).join('\n');
 }

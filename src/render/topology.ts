@@ -19,6 +19,7 @@ import { fullMeshSessions } from '../model/calico.js';
 import { topologyCounts, type BgpTopologyReport } from '../bgp/topology-report.js';
 import type { FullVerdict } from '../bgp/verify.js';
 import { kv, table } from './table.js';
+import { append } from '../model/arrays.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
@@ -68,7 +69,7 @@ export function renderTopologyTable(
       `${fmt(p.sessions)} sessions (R(n-R) + R(R-1)/2): ${p.perClient} per client, ${fmt(p.perRouteReflector)} per route reflector`,
     ]);
   }
-  pairs.push(...(opts.extra ?? []));
+  append(pairs, opts.extra ?? []);
   lines.push(kv(pairs, 0));
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { stepChart } from './chart.js';
 import { c, colorEnabled, ok } from './color.js';
 import { renderFinding } from './status.js';
 import { table } from './table.js';
+import { append } from '../model/arrays.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 const label = (s: string): string => c.bold(s.padEnd(10));
@@ -191,7 +192,7 @@ export function renderTyphaReport(r: TyphaReport, wide: boolean): string {
   out.push(
     `${sub('')}${over ? c.yellow(`~${n(l.perReplica)}`) : `~${n(l.perReplica)}`} per Typha with ${l.replicas} ${c.gray(`(Typha caps itself at ${n(l.perReplicaCap)} when rebalancing)`)}`,
   );
-  out.push(...renderLive(r, wide));
+  append(out, renderLive(r, wide));
 
   // Growth
   out.push('');

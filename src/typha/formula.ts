@@ -7,6 +7,7 @@
  *   replica per 200 nodes, at least 3 in production, no more than 20, always fewer than the nodes.
  */
 import type { NodeInfo } from '../model/types.js';
+import { minOf } from '../model/arrays.js';
 
 export const MANIFEST_GUIDANCE_SOURCE =
   'Calico docs, self-managed on-premises install (calico-typha.yaml): >= 1 replica per 200 nodes, >= 3 in production, <= 20, fewer than the nodes';
@@ -76,7 +77,7 @@ export function nextOperatorSteps(from: number, limit = 3): { nodes: number; rep
   while (out.length < limit) {
     // next change happens at the next multiple of 200 (or the small-cluster thresholds)
     const candidates = [3, 5, (Math.floor(n / 200) + 1) * 200].filter((x) => x > n);
-    n = Math.min(...candidates);
+    n = minOf(candidates);
     const r = operatorTyphaReplicas(n);
     if (r !== cur) {
       out.push({ nodes: n, replicas: r });

@@ -8,6 +8,7 @@
  * Pure: the I/O lives in src/kube/typha-metrics.ts.
  */
 import { parsePrometheusText, samplesOf, sumOf, type ParsedMetrics } from './prometheus.js';
+import { maxOf, minOf } from '../model/arrays.js';
 
 export interface ClientLatency {
   /** Worst syncer's quantiles, in seconds (null when the summary has no quantiles). */
@@ -94,7 +95,7 @@ function clientLatency(m: ParsedMetrics): ClientLatency | null {
   );
   const q = (x: string): number | null => {
     const vs = quantiles.filter((s) => Number(s.labels['quantile']) === Number(x)).map((s) => s.value);
-    return vs.length ? Math.max(...vs) : null;
+    return vs.length ? maxOf(vs) : null;
   };
   const sum = sumOf(m, `${base}_sum`);
   const count = sumOf(m, `${base}_count`);
@@ -159,9 +160,9 @@ export function combineTyphaMetrics(
           connectionsActive: sum((p) => p.connectionsActive),
           connectionsStreaming: sum((p) => p.connectionsStreaming),
           connectionsDropped: sum((p) => p.connectionsDropped),
-          worstClientLatencySecs: lat.length ? Math.max(...lat) : null,
-          minPerPod: active.length ? Math.min(...active) : null,
-          maxPerPod: active.length ? Math.max(...active) : null,
+          worstClientLatencySecs: lat.length ? maxOf(lat) : null,
+          minPerPod: active.length ? minOf(active) : null,
+          maxPerPod: active.length ? maxOf(active) : null,
         }
       : null,
   };

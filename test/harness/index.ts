@@ -44,6 +44,7 @@ export {
   type Session,
 } from './simulator.js';
 export { compileSelector } from './selector.js';
+export { FaultProxy, FAULT_KINDS, type FaultKind, type FaultRule, type ProxyRecord } from './fault-proxy.js';
 export {
   binDir,
   defaultBinDir,

@@ -96,15 +96,22 @@ export function gateCoverage(gate: Gate, totalNodes: number, reflectors: Set<str
   const others = gate.nodes.length - rrs;
   const rest = totalNodes - reflectors.size;
   const parts: string[] = [];
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   if (rrs)
     parts.push(
       rrs === reflectors.size
-        ? `all ${rrs} reflector${rrs > 1 ? 's' : ''}`
-        : `${rrs} of ${reflectors.size} reflectors`,
+        ? rrs === 1
+          ? 'the reflector'
+          : `all ${plural(rrs, 'reflector')}`
+        : `${rrs} of ${plural(reflectors.size, 'reflector')}`,
     );
   if (others)
     parts.push(
-      others === rest ? `all ${rest} other nodes` : `${others} of ${rest} other node${rest > 1 ? 's' : ''}`,
+      others === rest
+        ? rest === 1
+          ? 'the other node'
+          : `all ${rest} other nodes`
+        : `${others} of ${plural(rest, 'other node')}`,
     );
   return parts.join(' and ');
 }

@@ -116,6 +116,9 @@ export function fabricCluster(nodes: number, opts: { seed?: number; rrs?: number
     encapsulation: 'None',
     subnets: 'single',
     seed: opts.seed ?? 42,
+    // no Typha pods: the rig's "pods" are addresses on lo, and a Typha PodDisruptionBudget that no controller
+    // resets would block the second drain of a run
+    typhaPods: false,
     ...(opts.rrs ? { rrs: opts.rrs } : {}),
   }) as unknown as Obj[];
   const names = objects

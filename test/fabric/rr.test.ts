@@ -27,7 +27,8 @@ describe(`fabric: rr replace, promote, demote with the mesh off on real BIRD (K=
   });
 
   it('the three commands succeed', () => {
-    for (const c of ['replace', 'promote', 'demote']) assert.equal(exitOf(r, c), 0, c);
+    for (const c of ['replace', 'promote', 'demote'])
+      assert.equal(exitOf(r, c), 0, `${c}: ${r.commands.find((x) => x.label === c)?.stderr.slice(-3000)}`);
     assert.equal(r.roleChanged.length, 4, `replace (2 nodes), promote, demote: ${r.roleChanged.join(' ')}`);
   });
 

@@ -1,9 +1,11 @@
 /** Flags shared by `migrate plan` and `migrate apply` (CLI layer; the planner options are pure: migrate/plan.ts). */
 import { Flags } from '@oclif/core';
 import { planName } from './plan/name.js';
+import { roleFlags } from './plan-command.js';
 import type { MigrateOptions } from './migrate/plan.js';
 
 export const migrateFlags = {
+  ...roleFlags,
   to: Flags.string({ description: 'Target topology', options: ['route-reflectors', 'mesh'] }),
   'rr-count': Flags.integer({
     description: 'How many route reflectors (default: max(3, zones))',
@@ -20,15 +22,6 @@ export const migrateFlags = {
   label: Flags.string({
     description: 'Label that BGPPeer selectors use to find reflectors',
     default: 'route-reflector=true',
-  }),
-  drain: Flags.boolean({
-    default: true,
-    allowNo: true,
-    description:
-      "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
-  }),
-  'allow-zone-loss': Flags.boolean({
-    description: 'Accept reflectors placed so that one zone outage would cut nodes off (refused otherwise)',
   }),
 };
 

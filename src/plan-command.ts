@@ -10,6 +10,9 @@ import type { ExecuteResult } from './executor/executor.js';
 
 /** What a mutating command returns (and prints with -o json|yaml) after execution. */
 export type ApplyResult = ExecuteResult & { apiVersion: 'calico-tune/v1'; kind: 'ApplyResult' };
+
+/** What a mutating command's run() returns: the plan it printed, or the result of applying it. */
+export type PlanResult = Plan | ApplyResult;
 import type { Plan } from './plan/types.js';
 import { c } from './render/color.js';
 
@@ -46,6 +49,27 @@ export const planFlags = {
   }),
   ...snapshotFlag,
 };
+
+/** Flags of every planner that changes nodes' roles (rr promote|demote|replace, migrate plan|apply). */
+export const roleFlags = {
+  drain: Flags.boolean({
+    default: true,
+    allowNo: true,
+    description:
+      "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
+  }),
+  'allow-zone-loss': Flags.boolean({
+    description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
+  }),
+};
+
+/** The planner options those flags give, with the gate timeout. */
+export function roleOptions(
+  flags: { drain: boolean; 'allow-zone-loss': boolean },
+  timeout: string,
+): { drain: boolean; allowZoneLoss: boolean; timeout: string } {
+  return { drain: flags.drain, allowZoneLoss: flags['allow-zone-loss'], timeout };
+}
 
 export interface PlanFlags {
   output: string;

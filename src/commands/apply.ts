@@ -1,18 +1,13 @@
-import type { Plan } from '../plan/types.js';
-import type { ApplyResult } from '../plan-command.js';
 import { Flags } from '@oclif/core';
-import { planFlags, PlanCommand } from '../plan-command.js';
+import { planFlags, PlanCommand, type PlanResult } from '../plan-command.js';
 import { usageError } from '../errors.js';
 
 export default class Apply extends PlanCommand {
-  static override summary =
-    'Apply a saved plan, or resume / roll back the unfinished one recorded in the cluster';
-  static override description = `Applies a plan saved with -o yaml|json (from rr promote/demote/replace or migrate plan). Before the first write
-the plan is checked against the live cluster: it must be intact (its digest), made for this cluster (the
-kube-system UID), current (a node added, a reflector removed, a BGPPeer edited: refused as stale), and every step
-must verify on the live state (preconditions, and the BGP model at every intermediate state). With --snapshot
-the same checks run offline against a saved snapshot (nothing is written). Progress is recorded in a Lease (calico-tune in calico-system,
-else kube-system), so --resume continues after a crash or Ctrl-C and --rollback undoes what was done.`;
+  static override summary = 'Apply a saved plan, or resume / roll back the unfinished one in the cluster';
+  static override description = `Applies a plan saved with -o yaml|json (rr promote/demote/replace, migrate plan). Before the first write it must be
+intact (its digest), made for this cluster (the kube-system UID), current (else refused as stale), and every step
+must verify on the live state (preconditions, and the BGP model at every intermediate state); with --snapshot the
+same checks run offline. Progress is recorded in a Lease, so --resume continues and --rollback undoes.`;
   static override examples = [
     'kubectl calico-tune apply -f plan.yaml',
     'kubectl calico-tune apply -f plan.yaml --dry-run=server',
@@ -29,20 +24,21 @@ else kube-system), so --resume continues after a crash or Ctrl-C and --rollback 
     }),
   };
 
-  async run(): Promise<Plan | ApplyResult> {
+  async run(): Promise<PlanResult> {
     const { flags } = await this.parse(Apply);
     this.setup(flags);
-    if (!flags.filename && !flags.resume && !flags.rollback)
+    const recorded = flags.resume || flags.rollback;
+    if (!flags.filename && !recorded)
       throw usageError(
         'nothing to apply',
-        'pass -f PLAN_FILE, or --resume / --rollback for the unfinished plan in the cluster',
+        'pass -f PLAN_FILE, or --resume / --rollback for the unfinished plan',
       );
-    if (flags.filename && (flags.resume || flags.rollback))
+    if (flags.filename && recorded)
       throw usageError(
-        '-f and --resume/--rollback exclude each other: the unfinished plan is read from the cluster',
+        '-f and --resume/--rollback exclude each other: the unfinished plan is in the cluster',
       );
     if (flags.snapshot && !flags.filename)
-      throw usageError('--snapshot checks a saved plan offline: pass -f PLAN_FILE too');
+      throw usageError('--snapshot checks a saved plan offline: pass -f too');
     return this.runPlan(flags, { file: flags.filename ?? '' });
   }
 }

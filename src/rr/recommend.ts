@@ -4,7 +4,8 @@
  */
 import { nodeIPv4 } from '../bgp/state.js';
 import { CORDON_ANNOTATION } from '../plan/simulate.js';
-import { formatBytes } from '../model/quantity.js';
+import { formatBytes, parseQuantity } from '../model/quantity.js';
+import { usageError } from '../errors.js';
 import type { ClusterSnapshot, NodeInfo } from '../model/types.js';
 import { isRouteReflector } from '../model/calico.js';
 
@@ -105,6 +106,15 @@ export function cautions(
   if (n.memoryCapacityBytes < minMem * MEMORY_TOLERANCE)
     out.push(`small: ${formatBytes(n.memoryCapacityBytes)} < ${formatBytes(minMem)}`);
   return out;
+}
+
+/** `--min-memory`: a Kubernetes quantity (32Gi, 16384Mi); bad input is a usage error. */
+export function parseMinMemory(v: string): number {
+  try {
+    return parseQuantity(v);
+  } catch {
+    throw usageError(`invalid --min-memory "${v}" (examples: 32Gi, 16384Mi)`);
+  }
 }
 
 /** Recommends which nodes should be route reflectors: existing RRs first, then zones without one. */

@@ -3,8 +3,7 @@ import type { BgpTopologyReport } from '../../bgp/topology-report.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
 
 export default class BgpTopology extends BaseCommand {
-  static override summary =
-    'The BGP sessions Calico configures: by kind, counts (full mesh vs now vs proposed), RR clients, graph';
+  static override summary = 'The BGP sessions Calico configures: kinds, counts, RR clients, graph';
   static override description = `Computes, from the cluster's configuration (no calico-node is asked), the BGP sessions Calico sets up on every
 node: the full mesh, BGPPeers expanded per node with their automatic reverse peerings, global peers, iBGP and eBGP,
 and which nodes are route-reflector clients of which reflectors. -o dot and -o mermaid draw the graph: node by

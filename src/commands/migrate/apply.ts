@@ -1,8 +1,6 @@
-import type { Plan } from '../../plan/types.js';
-import type { ApplyResult } from '../../plan-command.js';
 import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
-import { PlanCommand, planFlags } from '../../plan-command.js';
+import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 
 export default class MigrateApply extends PlanCommand {
@@ -31,7 +29,7 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     return super.resumeHint().replace('kubectl calico-tune apply', 'kubectl calico-tune migrate apply');
   }
 
-  async run(): Promise<Plan | ApplyResult> {
+  async run(): Promise<PlanResult> {
     const { flags } = await this.parse(MigrateApply);
     this.setup(flags);
     if (flags.resume || flags.rollback) {

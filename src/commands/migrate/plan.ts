@@ -1,8 +1,6 @@
-import type { Plan } from '../../plan/types.js';
-import type { ApplyResult } from '../../plan-command.js';
 import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
-import { PlanCommand, planFlags } from '../../plan-command.js';
+import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 
 export default class MigratePlan extends PlanCommand {
@@ -31,7 +29,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     }),
   };
 
-  async run(): Promise<Plan | ApplyResult> {
+  async run(): Promise<PlanResult> {
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');

@@ -1,7 +1,5 @@
-import type { Plan } from '../../plan/types.js';
-import type { ApplyResult } from '../../plan-command.js';
 import { Args, Flags } from '@oclif/core';
-import { planFlags, PlanCommand } from '../../plan-command.js';
+import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
 
 export default class RrPromote extends PlanCommand {
   static override summary =
@@ -19,6 +17,7 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
   static override args = { nodes: Args.string({ description: 'Nodes to promote', required: true }) };
   static override flags = {
     ...planFlags,
+    ...roleFlags,
     'cluster-id': Flags.string({
       description:
         'Route-reflector cluster ID, a bare IPv4 address (default: the one existing reflectors use, else 244.0.0.1)',
@@ -27,18 +26,9 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
       description: 'Label that BGPPeer selectors use to find reflectors',
       default: 'route-reflector=true',
     }),
-    'allow-zone-loss': Flags.boolean({
-      description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
-    }),
-    drain: Flags.boolean({
-      default: true,
-      allowNo: true,
-      description:
-        "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
-    }),
   };
 
-  async run(): Promise<Plan | ApplyResult> {
+  async run(): Promise<PlanResult> {
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
     const { planPromote } = await import('../../rr/plan.js');
@@ -46,9 +36,7 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
       planPromote(s, argv as string[], {
         clusterId: flags['cluster-id'],
         label: flags.label,
-        drain: flags.drain,
-        timeout,
-        allowZoneLoss: flags['allow-zone-loss'],
+        ...roleOptions(flags, timeout),
       }),
     );
   }

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { Recommendation } from '../../rr/recommend.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
-import { usageError } from '../../errors.js';
 
 export default class RrRecommend extends BaseCommand {
   static override summary =
@@ -33,19 +32,12 @@ to the zones with the fewest reflectors first, then the largest and oldest nodes
   async run(): Promise<Recommendation & { apiVersion: string; kind: string }> {
     const { flags } = await this.parse(RrRecommend);
     this.setup(flags);
-    const { parseQuantity } = await import('../../model/quantity.js');
-    let minMemoryBytes: number;
-    try {
-      minMemoryBytes = parseQuantity(flags['min-memory']);
-    } catch {
-      throw usageError(`invalid --min-memory "${flags['min-memory']}" (examples: 32Gi, 16384Mi)`);
-    }
-    const s = await this.loadSnapshot(flags.snapshot);
-    const [{ recommend }, { renderRecommendation }] = await Promise.all([
+    const [{ recommend, parseMinMemory }, { renderRecommendation }] = await Promise.all([
       import('../../rr/recommend.js'),
       import('../../render/rr.js'),
     ]);
-    const r = recommend(s, {
+    const minMemoryBytes = parseMinMemory(flags['min-memory']);
+    const r = recommend(await this.loadSnapshot(flags.snapshot), {
       count: flags.count,
       zoneLabel: flags['zone-label'],
       minCpu: flags['min-cpu'],

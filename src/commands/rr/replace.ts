@@ -1,7 +1,5 @@
-import type { Plan } from '../../plan/types.js';
-import type { ApplyResult } from '../../plan-command.js';
 import { Args, Flags } from '@oclif/core';
-import { planFlags, PlanCommand } from '../../plan-command.js';
+import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
 
 export default class RrReplace extends PlanCommand {
   static override summary = 'Replace a route reflector with another node without losing routes';
@@ -17,23 +15,15 @@ intermediate state, including the loss of any single reflector where there are a
   };
   static override flags = {
     ...planFlags,
+    ...roleFlags,
     'cluster-id': Flags.string({ description: "Cluster ID for NEW (default: OLD's)" }),
     label: Flags.string({
       description: 'Label that BGPPeer selectors use to find reflectors',
       default: 'route-reflector=true',
     }),
-    'allow-zone-loss': Flags.boolean({
-      description: 'Accept a result where one zone outage (all its reflectors down) would cut nodes off',
-    }),
-    drain: Flags.boolean({
-      default: true,
-      allowNo: true,
-      description:
-        "Evict the node's pods (Eviction API, PodDisruptionBudgets respected) before it changes role: every BGP session of a node that changes role re-forms, and its pods would lose traffic for a few seconds (default; --no-drain keeps them there)",
-    }),
   };
 
-  async run(): Promise<Plan | ApplyResult> {
+  async run(): Promise<PlanResult> {
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
     const { planReplace } = await import('../../rr/plan.js');
@@ -41,9 +31,7 @@ intermediate state, including the loss of any single reflector where there are a
       planReplace(s, args.old, args.new, {
         clusterId: flags['cluster-id'],
         label: flags.label,
-        drain: flags.drain,
-        timeout,
-        allowZoneLoss: flags['allow-zone-loss'],
+        ...roleOptions(flags, timeout),
       }),
     );
   }

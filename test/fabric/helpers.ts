@@ -91,3 +91,44 @@ export function exitOf(r: FabricReport, label: string): number | null {
   assert.ok(c, `no command ${label} in the report (${r.commands.map((x) => x.label).join(', ')})`);
   return c.exit;
 }
+
+/** The nodes the plugin's plans marked ⚡ (every BGP session re-forms in that step), read from the plans it printed. */
+export function plannedTransients(r: FabricReport): string[] {
+  const out = new Set<string>();
+  for (const c of r.commands)
+    for (const m of c.stderr.matchAll(/⚡ ([^\s,]+)(?:, ([^\s,]+))?(?: \+\d+)? re-forms/g)) {
+      out.add(m[1]!);
+      if (m[2]) out.add(m[2]);
+    }
+  return [...out].sort();
+}
+
+/**
+ * The nodes the packets show cut off from every other node at some point (an outage of at least two probes with
+ * each of the K-1 others): what a node whose sessions all re-form looks like on the wire. A node that only loses
+ * traffic with a flapping peer is not one of them.
+ */
+export function cutOffNodes(r: FabricReport): string[] {
+  const peers = new Map<string, Set<string>>();
+  for (const o of r.outages) {
+    if (o.lost < 2) continue;
+    for (const [a, b] of [
+      [o.src, o.dst],
+      [o.dst, o.src],
+    ] as const) {
+      if (!peers.has(a)) peers.set(a, new Set());
+      peers.get(a)!.add(b);
+    }
+  }
+  return [...peers]
+    .filter(([, p]) => p.size >= r.k - 1)
+    .map(([n]) => n)
+    .sort();
+}
+
+/** The plans' transition claims against the packets: the ⚡ nodes are exactly the nodes the probes saw cut off. */
+export function assertTransientsMatchPackets(r: FabricReport): void {
+  const planned = plannedTransients(r);
+  assert.ok(planned.length > 0, 'the plans marked no transition');
+  assert.deepEqual(cutOffNodes(r), planned, 'nodes cut off on the wire vs nodes the plans marked ⚡');
+}

@@ -10,6 +10,7 @@ import {
   assertLossWithinOwnRuns,
   assertProbesRan,
   assertStablePairsLossless,
+  assertTransientsMatchPackets,
   exitOf,
   FABRIC_NODES,
   runForTest,
@@ -34,6 +35,9 @@ describe(`fabric: mesh -> 3 route reflectors -> mesh on real BIRD (K=${FABRIC_NO
   it('probes ran between every pair for the whole run', () => assertProbesRan(r));
 
   it('no probe is lost between nodes that keep their role', () => assertStablePairsLossless(r));
+
+  it('the nodes the plans mark ⚡ (every session re-forms) are exactly the nodes the probes see cut off', () =>
+    assertTransientsMatchPackets(r));
 
   it('every loss of a reflector-to-be happens while a run that changes it is running', () =>
     assertLossWithinOwnRuns(r));

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {
   assertProbesRan,
   assertStablePairsLossless,
+  assertTransientsMatchPackets,
   exitOf,
   FABRIC_NODES,
   runForTest,
@@ -35,6 +36,9 @@ describe(`fabric: rr replace, promote, demote with the mesh off on real BIRD (K=
   it('probes ran between every pair for the whole run', () => assertProbesRan(r));
 
   it('no probe is lost between nodes that keep their role', () => assertStablePairsLossless(r));
+
+  it('the nodes the plans mark ⚡ (every session re-forms) are exactly the nodes the probes see cut off', () =>
+    assertTransientsMatchPackets(r));
 
   it('every loss of a node that changes role starts while a run that changes it is running', () => {
     assert.deepEqual(splitLeaks(r).others, []);

@@ -259,6 +259,7 @@ export abstract class PlanCommand extends BaseCommand {
       readLive: () => this.loadSnapshot(undefined),
       onInterrupt: onSigint,
       crashHook: testCrashHook,
+      settleMs: testSettleMs(),
     });
     const result: ExecuteResult = await executor.run(plan);
     const doc: ApplyResult = { apiVersion: 'calico-tune/v1', kind: 'ApplyResult', ...result };
@@ -290,6 +291,15 @@ function onSigint(handler: () => void): () => void {
   };
   process.on('SIGINT', h);
   return () => process.off('SIGINT', h);
+}
+
+/**
+ * Test-only: CALICO_TUNE_TEST_GATE_SETTLE_MS shortens how long a gate's condition must hold over the nodes'
+ * reports (default 2 s); the fault-matrix tests use 0 (docs/testing.md). Never set outside tests.
+ */
+function testSettleMs(): number | undefined {
+  const v = process.env['CALICO_TUNE_TEST_GATE_SETTLE_MS'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
 /**

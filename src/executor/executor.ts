@@ -369,7 +369,10 @@ export class Executor {
         ExitCode.CLUSTER,
         {
           changed: `the plan is complete; only Lease ${this.journal!.namespace}/calico-tune is left`,
-          hints: [`remove it with: kubectl delete lease -n ${this.journal!.namespace} calico-tune`],
+          hints: [
+            `finish it with: ${this.opts.resumeHint} --resume (nothing is left to apply; it removes the Lease)`,
+            `or remove it by hand: kubectl delete lease -n ${this.journal!.namespace} calico-tune`,
+          ],
         },
       );
     }

@@ -56,8 +56,10 @@ export class NodeStatusObserver {
         });
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) return false;
-        // 409: a retried create that had landed; it is ours all the same (the name is unique to this run)
         if (!(e instanceof ApiError && e.status === 409)) throw e;
+        // 409: a retried create that had landed (the name is unique to this run, so the object is ours), or a
+        // conflict that created nothing: look before relying on it
+        if (!(await this.api.get(t, name))) throw e;
       }
       this.current.set(node, name);
       this.mine.add(name);

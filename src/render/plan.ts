@@ -88,7 +88,7 @@ export function renderPlan(plan: Plan, wide: boolean): string {
     `${c.bold('VERIFICATION')}  ${
       v.ok
         ? ok(
-            `every step keeps every pair of nodes reachable${v.n1Ok === null ? '' : v.n1Ok ? '; any single reflector can fail at every step' : ''}`,
+            `every step keeps every pair of nodes reachable${v.n1Ok === null ? '' : v.n1Ok ? '; any single reflector can fail at every step' : ''}${v.zoneLoss?.ok === true ? "; so can any one zone's reflectors" : ''}`,
           )
         : c.red(`✖ fails at ${v.failedStep}: ${v.reason}`)
     }`,
@@ -96,6 +96,12 @@ export function renderPlan(plan: Plan, wide: boolean): string {
   if (v.transient?.length)
     out.push(
       `              ${c.yellow('⚡')} ${v.transient.length} step(s) re-form some node's every BGP session: those nodes' pods lose traffic for a few seconds${v.transient.every((t) => t.drained) ? ' (they are drained first)' : ''}`,
+    );
+  if (v.zoneLoss?.ok === false && v.zoneLoss.allowed)
+    out.push(
+      c.yellow(
+        `              ▲ accepted with --allow-zone-loss: ${v.zoneLoss.reason ?? 'one zone outage would cut nodes off'}`,
+      ),
     );
   if (v.ok && v.n1Ok === false)
     out.push(c.yellow(`              ▲ ${v.reason ?? 'some step depends on a single route reflector'}`));

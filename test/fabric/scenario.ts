@@ -195,7 +195,8 @@ export async function runScenario(
         const r = await runCli(args, {
           kubeconfig: cp.kubeconfig('plugin'),
           timeoutMs: o.timeoutMs ?? 600_000,
-          ...(o.env ? { env: o.env } : {}),
+          // the real gate settling (2 s of the node's reports): what the rig is here to check
+          env: { CALICO_TUNE_TEST_GATE_SETTLE_MS: '2000', ...(o.env ?? {}) },
           onLine: (stream, text, at) => {
             if (stream !== 'stderr') return;
             lines.push({ at, text });

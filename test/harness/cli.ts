@@ -40,7 +40,15 @@ function cleanHome(): string {
 
 /** The environment the plugin runs with in tests: no KUBECONFIG, empty HOME, no colour, not CI. */
 export function cliEnv(opts: Pick<CliOptions, 'kubeconfig' | 'env'> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: cleanHome(), NO_COLOR: '1', TERM: 'dumb' };
+  // Gates pass on the first fresh report unless a test asks for the real settling (the fabric does, on real
+  // BIRD; the simulator's sessions do not flap after a write, so 2 s per gate would only cost CI time).
+  const env: NodeJS.ProcessEnv = {
+    CALICO_TUNE_TEST_GATE_SETTLE_MS: '0',
+    ...process.env,
+    HOME: cleanHome(),
+    NO_COLOR: '1',
+    TERM: 'dumb',
+  };
   delete env['KUBECONFIG'];
   delete env['NODE_OPTIONS'];
   if (opts.kubeconfig) env['KUBECONFIG'] = opts.kubeconfig;

@@ -176,27 +176,12 @@ const TARGETS: Record<string, Omit<FaultRule, 'fault'>> = {
  * Cells that do not pass because of code being rewritten on the main branch (src/plan/executor.ts,
  * src/kube/journal.ts, src/kube/bgp-status.ts): skipped with the reason. Filled from what this suite found.
  */
-/**
- * Gates here pass on the first fresh report (CALICO_TUNE_TEST_GATE_SETTLE_MS=0): the faults, not the gates' 2 s
- * settling (tested in apply-safety.test.ts and on real BIRD in test/fabric), are what this file is about, and
- * 78 cells and 20 kills at 6 gates of 2-3 s each would take most of CI's budget.
- */
-function settleGatesFast(): void {
-  before(() => {
-    process.env['CALICO_TUNE_TEST_GATE_SETTLE_MS'] = '0';
-  });
-  after(() => {
-    delete process.env['CALICO_TUNE_TEST_GATE_SETTLE_MS'];
-  });
-}
-
 const BLOCKED: Record<string, string> = {
   // (empty: the Lease DELETE carries uid/resourceVersion preconditions and is retried; CalicoNodeStatus objects
   // have names unique to the run, so a 409 on their create is our own retried create)
 };
 
 describe('transient faults during migrate apply (through the fault-injecting proxy)', function () {
-  settleGatesFast();
   this.timeout(3_600_000);
   let cp: ControlPlane;
   let sim: Simulator | undefined;
@@ -341,7 +326,6 @@ function prng(seed: number): () => number {
 }
 
 describe('transient faults during rr promote (through the fault-injecting proxy)', function () {
-  settleGatesFast();
   this.timeout(1_800_000);
   let cp: ControlPlane;
   let sim: Simulator | undefined;
@@ -456,7 +440,6 @@ describe('transient faults during rr promote (through the fault-injecting proxy)
 });
 
 describe('kill -9 from outside at random moments of migrate apply, then --resume or --rollback', function () {
-  settleGatesFast();
   this.timeout(3_600_000);
   const RUNS = Number(process.env['CALICO_TUNE_KILL_RUNS'] ?? 20);
   const seed = Number(process.env['CALICO_TUNE_FAULT_SEED'] ?? Date.now() % 2 ** 31);

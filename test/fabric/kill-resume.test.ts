@@ -26,9 +26,9 @@ describe(`fabric: migrate apply killed mid-plan, then --rollback and --resume (K
   });
 
   it('the killed runs die after their write; --rollback and --resume succeed', () => {
-    assert.equal(exitOf(r, 'to-rr (killed at step 3)'), null);
+    assert.equal(exitOf(r, 'to-rr (killed at step 4)'), null);
     assert.equal(exitOf(r, 'rollback'), 0);
-    assert.equal(exitOf(r, 'to-rr (killed at step 6)'), null);
+    assert.equal(exitOf(r, 'to-rr (killed at step 8)'), null);
     assert.equal(exitOf(r, 'resume'), 0);
     // promote (killed), its undo (rollback); promote, promote (killed), and after --resume only the third: the
     // resumed step's write had been made before the kill, its precondition says so and it is not written twice

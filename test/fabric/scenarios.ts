@@ -147,12 +147,13 @@ export const killResume: Scenario = {
       await ctx.hold(`${label}: killed, nothing runs (5 s)`, 5000);
       return true;
     };
-    // steps of the plan: 1 BGPPeer, 2 cordon, 3 first reflector write, 4 its gate, 5 cordon, 6 second write, ...
-    if (!(await kill('to-rr (killed at step 3)', 3))) return;
+    // steps of the plan: 1 BGPPeer, 2 cordon, 3 drain, 4 first reflector write, 5 its gate, 6 cordon, 7 drain,
+    // 8 second write, ...
+    if (!(await kill('to-rr (killed at step 4)', 4))) return;
     await sequence(ctx, [
       ['rollback', ['migrate', 'apply', '--rollback', '--yes', '--timeout', GATE_TIMEOUT]],
     ]);
-    if (!(await kill('to-rr (killed at step 6)', 6))) return;
+    if (!(await kill('to-rr (killed at step 8)', 8))) return;
     await sequence(ctx, [['resume', ['migrate', 'apply', '--resume', '--yes', '--timeout', GATE_TIMEOUT]]]);
   },
 };

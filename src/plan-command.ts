@@ -145,9 +145,10 @@ export abstract class PlanCommand extends BaseCommand {
       // the state the plan is checked against: the cluster, or with --snapshot a saved copy of it
       if (flags.snapshot || (dryRun !== 'client' && !toScript))
         snapshot = await this.loadSnapshot(flags.snapshot);
-      if (snapshot) {
+      // offline, the checks run here; against the cluster the executor runs them (once) before its first write
+      if (flags.snapshot) {
         const { preflightPlan } = await import('./plan/preflight.js');
-        preflightPlan(plan, snapshot);
+        preflightPlan(plan, snapshot!);
       }
     } else {
       snapshot = await this.loadSnapshot(flags.snapshot);

@@ -42,6 +42,7 @@ export default tseslint.config(
       'src/migrate/**',
       'src/status/**',
       'src/plan/**',
+      'src/monitoring/**',
     ],
     rules: {
       'no-restricted-imports': [

@@ -18,6 +18,7 @@ import { KubeApi } from './api.js';
 import { ApiError } from './http.js';
 import * as R from '../model/resources.js';
 import { append } from '../model/arrays.js';
+import { ALERTS_RULE, DASHBOARDS_CONFIGMAP } from '../model/monitoring.js';
 
 export interface LiveReadOptions {
   context?: string | undefined;
@@ -66,6 +67,9 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       api.list(c('IPPool')).then((r) => append(objects, r.items)),
       optional('FelixConfiguration default', () => one(c('FelixConfiguration'), 'default')),
       optional('ClusterInformation default', () => one(c('ClusterInformation'), 'default')),
+      optional('KubeControllersConfiguration default', () =>
+        one(c('KubeControllersConfiguration'), 'default'),
+      ),
     );
     if (opts.nodeStatuses) {
       tasks.push(optional('CalicoNodeStatus', async () => (await api.list(c('CalicoNodeStatus'))).items));
@@ -78,6 +82,13 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       optional(`DaemonSet ${ns}/calico-node`, () => one(R.DaemonSet, 'calico-node', ns)),
       optional(`PodDisruptionBudget ${ns}/calico-typha`, () =>
         one(R.PodDisruptionBudget, 'calico-typha', ns),
+      ),
+      optional(`Deployment ${ns}/calico-kube-controllers`, () =>
+        one(R.Deployment, 'calico-kube-controllers', ns),
+      ),
+      optional(
+        `Services in ${ns} (metrics Services)`,
+        async () => (await api.list(R.Service, { namespace: ns })).items,
       ),
       optional(
         `Typha pods in ${ns}`,
@@ -99,13 +110,38 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     ),
     optional('ConfigMap kube-system/calico-config', () => one(R.ConfigMap, 'calico-config', 'kube-system')),
   );
+  if (apiGroups.includes(R.ServiceMonitor.apiVersion)) {
+    // prometheus-operator: Prometheus objects (their selectors), every ServiceMonitor (what scrapes Calico),
+    // namespaces (serviceMonitorNamespaceSelector), and the rules and dashboards `monitoring plan` creates
+    const prometheuses: KubeObject[] = [];
+    tasks.push(
+      optional('Prometheus objects', async () => {
+        const items = (await api.list(R.Prometheus)).items;
+        append(prometheuses, items);
+        return items;
+      }),
+      optional('ServiceMonitors', async () => (await api.list(R.ServiceMonitor)).items),
+      optional('Namespaces', async () =>
+        (await api.list(R.Namespace)).items.filter((n) => n.metadata.name !== 'kube-system'),
+      ),
+    );
+    await Promise.all(tasks);
+    tasks.length = 0;
+    const monitoringNs = new Set(['monitoring', ...prometheuses.map((p) => p.metadata.namespace ?? '')]);
+    for (const ns of monitoringNs) {
+      tasks.push(
+        optional(`PrometheusRule ${ns}/${ALERTS_RULE}`, () => one(R.PrometheusRule, ALERTS_RULE, ns)),
+        optional(`ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP}`, () => one(R.ConfigMap, DASHBOARDS_CONFIGMAP, ns)),
+      );
+    }
+  }
   await Promise.all(tasks);
   return parseSnapshot(objects, {
     kind: 'live',
     server: api.server,
     context: opts.context,
     capturedAt: new Date().toISOString(),
-    apiGroups: apiGroups.filter((g) => /projectcalico\.org|tigera\.io/.test(g)),
+    apiGroups: apiGroups.filter((g) => /projectcalico\.org|tigera\.io|monitoring\.coreos\.com/.test(g)),
     kubernetesVersion,
     warnings,
   });

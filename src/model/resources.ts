@@ -54,6 +54,32 @@ export const Installation: ResourceType = {
   namespaced: false,
 };
 
+export const Service: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  plural: 'services',
+  namespaced: true,
+};
+/** prometheus-operator kinds (monitoring.coreos.com/v1), for `monitoring`. */
+export const ServiceMonitor: ResourceType = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'ServiceMonitor',
+  plural: 'servicemonitors',
+  namespaced: true,
+};
+export const PrometheusRule: ResourceType = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'PrometheusRule',
+  plural: 'prometheusrules',
+  namespaced: true,
+};
+export const Prometheus: ResourceType = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'Prometheus',
+  plural: 'prometheuses',
+  namespaced: true,
+};
+
 /** Calico kinds the tool uses (all cluster-scoped). */
 export const CALICO_KINDS = {
   BGPConfiguration: 'bgpconfigurations',
@@ -62,6 +88,7 @@ export const CALICO_KINDS = {
   FelixConfiguration: 'felixconfigurations',
   ClusterInformation: 'clusterinformations',
   CalicoNodeStatus: 'caliconodestatuses',
+  KubeControllersConfiguration: 'kubecontrollersconfigurations',
 } as const;
 export type CalicoKind = keyof typeof CALICO_KINDS;
 
@@ -83,6 +110,10 @@ export function typeFor(apiVersion: string, kind: string): ResourceType | undefi
     PodDisruptionBudget,
     Lease,
     Installation,
+    Service,
+    ServiceMonitor,
+    PrometheusRule,
+    Prometheus,
   ]) {
     if (t.apiVersion === apiVersion && t.kind === kind) return t;
   }

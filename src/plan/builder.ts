@@ -7,7 +7,7 @@ import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, expectedPeers, routeReflectors, type Topology } from '../bgp/topology.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
-import { fingerprint, nodeSetHash } from './fingerprint.js';
+import { fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
 import { planDigest } from './integrity.js';
 import { inverseMergePatch } from './merge-patch.js';
 import { applyStepToObjects, reparse, simulate, verdictOf } from './simulate.js';
@@ -295,7 +295,7 @@ export class PlanBuilder {
         cluster: {
           server: this.base.source.server ?? null,
           uid: this.base.source.clusterUID ?? null,
-          fingerprint: fingerprint(this.base, [...this.touchedNodes]),
+          fingerprint: fingerprint(this.base, [...this.touchedNodes], writtenObjects(this.steps)),
           nodeSetHash: nodeSetHash(this.base),
           nodeCount: this.base.nodes.length,
         },

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
-import type { FingerprintEntry, Plan } from './types.js';
+import type { FingerprintEntry, Plan, Step } from './types.js';
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
@@ -51,12 +51,44 @@ export function nodeSetHash(s: ClusterSnapshot): string {
   return digest(s.nodes.map((n) => n.name).sort());
 }
 
-/** The fingerprint: the BGP configuration, every BGPPeer, every route reflector, and every node a step touches. */
-export function fingerprint(s: ClusterSnapshot, touchedNodes: string[]): FingerprintEntry[] {
+/** `Kind/namespace/name` of an object or a step's object. */
+export function objectKey(kind: string, name: string, namespace?: string): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
+}
+
+/** Keys of the objects other than Nodes that steps write (patch, create, delete), e.g. a monitoring plan's. */
+export function writtenObjects(steps: Step[]): string[] {
+  const out = new Set<string>();
+  for (const st of steps) {
+    const kind = st.object?.kind ?? st.manifest?.kind;
+    const name = st.object?.name ?? st.manifest?.metadata.name;
+    if (!kind || !name || kind === 'Node') continue;
+    if (st.action === 'patch' || st.action === 'create' || st.action === 'delete')
+      out.add(objectKey(kind, name, st.object?.namespace ?? st.manifest?.metadata.namespace));
+  }
+  return [...out];
+}
+
+/**
+ * The fingerprint: the BGP configuration, every BGPPeer, every route reflector, every node a step touches,
+ * and every other object a step writes (`touchedObjects`, keys from writtenObjects).
+ */
+export function fingerprint(
+  s: ClusterSnapshot,
+  touchedNodes: string[],
+  touchedObjects: string[] = [],
+): FingerprintEntry[] {
   const touched = new Set(touchedNodes);
+  const objs = new Set(touchedObjects);
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
     if (o.kind === 'BGPConfiguration' || o.kind === 'BGPPeer') out.push(entryOf(o));
+    else if (
+      objs.size &&
+      o.kind !== 'Node' &&
+      objs.has(objectKey(o.kind, o.metadata.name, o.metadata.namespace))
+    )
+      out.push(entryOf(o));
     else if (
       o.kind === 'Node' &&
       (touched.has(o.metadata.name) ||
@@ -71,14 +103,16 @@ export function fingerprint(s: ClusterSnapshot, touchedNodes: string[]): Fingerp
 /** What changed between the plan's fingerprint and a fresh snapshot; empty when the plan is current. */
 export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
   const changes: string[] = [];
-  const planned = new Map(plan.metadata.cluster.fingerprint.map((e) => [`${e.kind}/${e.name}`, e]));
+  const keyOf = (e: FingerprintEntry): string =>
+    e.namespace ? `${e.kind}/${e.namespace}/${e.name}` : `${e.kind}/${e.name}`;
+  const planned = new Map(plan.metadata.cluster.fingerprint.map((e) => [keyOf(e), e]));
   const now = new Map<string, FingerprintEntry>();
   const touched = plan.metadata.cluster.fingerprint.filter((e) => e.kind === 'Node').map((e) => e.name);
   // a fingerprinted node no step writes was fingerprinted because it was a reflector
   const written = new Set(plan.steps.filter((s) => s.object?.kind === 'Node').map((s) => s.object!.name));
   const isRR = (name: string): boolean =>
     live.nodes.some((n) => n.name === name && n.bgp.rrClusterIdRaw !== undefined);
-  for (const e of fingerprint(live, touched)) now.set(`${e.kind}/${e.name}`, e);
+  for (const e of fingerprint(live, touched, writtenObjects(plan.steps))) now.set(keyOf(e), e);
   for (const [key, e] of planned) {
     const cur = now.get(key);
     if (!cur) changes.push(`${key} was deleted`);

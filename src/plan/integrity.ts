@@ -5,6 +5,13 @@
 import { RR_LABEL_KEYS } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  MONITORING_CREATES,
+  MONITORING_GROUP,
+  MONITORING_PATCH_FIELDS,
+} from '../model/monitoring.js';
 import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
 import type { Plan, Step } from './types.js';
@@ -129,7 +136,7 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         if (isObj(p['spec']))
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
         else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
-      } else out.push(`${where}: patches ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner changes`);
+      } else monitoringPatchProblems(step, where, out);
       break;
     }
     case 'create': {
@@ -138,8 +145,11 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         out.push(`${where}: a create step needs a manifest with a name`);
         break;
       }
-      if (!calico) out.push(`${where}: creates ${m.apiVersion} ${m.kind}, which no planner creates`);
-      else if (m.kind === 'BGPPeer') {
+      if (!calico) {
+        monitoringCreateProblems(step, where, out);
+        break;
+      }
+      if (m.kind === 'BGPPeer') {
         if (isObj(m.spec)) onlyKeys(m.spec, BGP_PEER_FIELDS, `${where} (BGPPeer spec)`, out);
       } else if (m.kind === 'BGPConfiguration') {
         if (m.metadata.name !== 'default') out.push(`${where}: only the default BGPConfiguration is created`);
@@ -151,6 +161,7 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
       break;
     }
     case 'delete':
+      if (isUndo && monitoringDeleteAllowed(step)) break;
       // BGPPeers that only served reflectors; the default BGPConfiguration only as the undo of its creation
       if (
         !calico ||
@@ -183,6 +194,64 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
       });
   }
   return out;
+}
+
+/**
+ * Monitoring plans (src/monitoring/plan.ts) patch the metrics switches only: Installation default
+ * (nodeMetricsPort, typhaMetricsPort), FelixConfiguration default and KubeControllersConfiguration default
+ * (their metrics fields), and on manifest installs the calico-typha Deployment's containers (the env).
+ */
+function monitoringPatchProblems(step: Step, where: string, out: string[]): void {
+  const ref = step.object!;
+  const p = step.patch!;
+  const fieldsOf = (k: keyof typeof MONITORING_PATCH_FIELDS): void => {
+    if (ref.name !== 'default') out.push(`${where}: only ${k} default is changed`);
+    onlyKeys(p, ['spec'], `${where} (${k} patch)`, out);
+    if (!isObj(p['spec'])) out.push(`${where}: a ${k} patch changes spec fields`);
+    else onlyKeys(p['spec'], [...MONITORING_PATCH_FIELDS[k]], `${where} (${k} spec)`, out);
+  };
+  if (ref.apiVersion === 'operator.tigera.io/v1' && ref.kind === 'Installation') fieldsOf('Installation');
+  else if (CALICO_GROUPS.has(ref.apiVersion) && ref.kind === 'FelixConfiguration')
+    fieldsOf('FelixConfiguration');
+  else if (CALICO_GROUPS.has(ref.apiVersion) && ref.kind === 'KubeControllersConfiguration')
+    fieldsOf('KubeControllersConfiguration');
+  else if (ref.apiVersion === 'apps/v1' && ref.kind === 'Deployment' && ref.name === 'calico-typha') {
+    onlyKeys(p, ['spec'], `${where} (Deployment patch)`, out);
+    const tpl = isObj(p['spec']) ? p['spec']['template'] : undefined;
+    const podSpec = isObj(tpl) ? tpl['spec'] : undefined;
+    if (!isObj(p['spec']) || !isObj(tpl) || !isObj(podSpec) || !Array.isArray(podSpec['containers']))
+      out.push(`${where}: a Deployment patch changes only spec.template.spec.containers (Typha's env)`);
+    else {
+      onlyKeys(p['spec'], ['template'], `${where} (Deployment spec)`, out);
+      onlyKeys(tpl, ['spec'], `${where} (Deployment template)`, out);
+      onlyKeys(podSpec, ['containers'], `${where} (Deployment pod spec)`, out);
+    }
+  } else out.push(`${where}: patches ${ref.apiVersion} ${ref.kind}, which no planner changes`);
+}
+
+function monitoringCreateProblems(step: Step, where: string, out: string[]): void {
+  const m = step.manifest!;
+  const allowed =
+    (m.apiVersion === 'v1' && (m.kind === 'Service' || m.kind === 'ConfigMap')) ||
+    (m.apiVersion === MONITORING_GROUP && (m.kind === 'ServiceMonitor' || m.kind === 'PrometheusRule'));
+  if (!allowed || !MONITORING_CREATES[m.kind]?.includes(m.metadata.name)) {
+    out.push(`${where}: creates ${m.apiVersion} ${m.kind}, which no planner creates (${m.metadata.name})`);
+    return;
+  }
+  if (m.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
+    out.push(`${where}: a created ${m.kind} carries ${MANAGED_BY_LABEL}=${MANAGED_BY}`);
+  if (typeof m.metadata.namespace !== 'string' || !m.metadata.namespace)
+    out.push(`${where}: a ${m.kind} needs a namespace`);
+}
+
+/** The undo of a monitoring create: delete what it created (by the names it may create). */
+function monitoringDeleteAllowed(step: Step): boolean {
+  const ref = step.object;
+  if (!ref) return false;
+  const groupOk =
+    (ref.apiVersion === 'v1' && (ref.kind === 'Service' || ref.kind === 'ConfigMap')) ||
+    (ref.apiVersion === MONITORING_GROUP && (ref.kind === 'ServiceMonitor' || ref.kind === 'PrometheusRule'));
+  return groupOk && !!MONITORING_CREATES[ref.kind]?.includes(ref.name) && !!ref.namespace;
 }
 
 /** Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. */

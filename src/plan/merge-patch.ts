@@ -47,3 +47,25 @@ export function patchIsNoop(target: unknown, patch: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * True when `live` holds everything `want` sets: objects by key, arrays element by element (same length),
+ * scalars equal. Fields the API server adds (a Service's clusterIPs, defaults) do not count against it.
+ */
+export function contains(live: unknown, want: unknown): boolean {
+  if (isObject(want)) {
+    if (!isObject(live)) return false;
+    return Object.entries(want).every(([k, v]) => v === undefined || contains(live[k], v));
+  }
+  if (Array.isArray(want)) {
+    return Array.isArray(live) && live.length === want.length && want.every((v, i) => contains(live[i], v));
+  }
+  return JSON.stringify(live) === JSON.stringify(want);
+}
+
+/** What a created object's content is, for comparing with the live object: spec, and data for ConfigMaps. */
+export function createdContent(m: { spec?: unknown; data?: unknown } | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { spec: m?.spec ?? {} };
+  if (m?.data !== undefined) out['data'] = m.data;
+  return out;
+}

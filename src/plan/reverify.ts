@@ -10,7 +10,8 @@ import { computeTopology, expectedPeers, type Topology } from '../bgp/topology.j
 import { verify } from '../bgp/verify.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 
-import { patchIsNoop } from './merge-patch.js';
+import { contains, createdContent, patchIsNoop } from './merge-patch.js';
+import { isCalicoGroup } from '../model/parse.js';
 import { applyStepToObjects, cordonPatch, reparse, touchesBgp, verdictOf } from './simulate.js';
 import {
   PEER_TYPE,
@@ -112,7 +113,12 @@ export function alreadyDone(step: Step, obj: KubeObject | undefined): boolean {
     case 'uncordon':
       return !!obj && patchIsNoop(obj, cordonPatch(false));
     case 'create':
-      return !!obj && JSON.stringify(obj.spec ?? {}) === JSON.stringify(step.manifest?.spec ?? {});
+      // exact for Calico objects (as before); server-defaulted kinds (Service, ...) by containment
+      return (
+        !!obj &&
+        (JSON.stringify(obj.spec ?? {}) === JSON.stringify(step.manifest?.spec ?? {}) ||
+          (!isCalicoGroup(obj.apiVersion) && contains(obj, createdContent(step.manifest))))
+      );
     case 'delete':
       return !obj;
     default:
@@ -267,7 +273,7 @@ export function firstNotLive(plan: Plan, done: Set<string>, live: ClusterSnapsho
     const e = byObject.get(k) ?? { first: i };
     if (s.action === 'create') {
       e.exists = true;
-      e.patch = { spec: s.manifest?.spec ?? {} };
+      e.patch = createdContent(s.manifest);
     } else if (s.action === 'delete') {
       e.exists = false;
       e.patch = undefined;
@@ -283,7 +289,12 @@ export function firstNotLive(plan: Plan, done: Set<string>, live: ClusterSnapsho
     let reason: string | undefined;
     if (e.exists === false && obj) reason = `${k.replace(/\/\//, '/')} exists again`;
     else if (e.exists !== false && !obj) reason = `${k.replace(/\/\//, '/')} does not exist`;
-    else if (e.patch !== undefined && obj && !patchIsNoop(obj, e.patch))
+    else if (
+      e.patch !== undefined &&
+      obj &&
+      !patchIsNoop(obj, e.patch) &&
+      !(e.exists === true && !isCalicoGroup(obj.apiVersion) && contains(obj, e.patch))
+    )
       reason = `${k.replace(/\/\//, '/')} no longer has what the done steps wrote`;
     if (reason && (!worst || e.first < worst.index)) worst = { index: e.first, step, reason };
   }

@@ -9,6 +9,9 @@ import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
 import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
+import { append } from '../model/arrays.js';
+import { detectMonitoring } from '../monitoring/detect.js';
+import { monitoringFindings } from '../monitoring/findings.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -215,22 +218,10 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     }
   }
 
-  // 8. Felix metrics
-  const felixMetrics =
-    s.felixConfiguration?.prometheusMetricsEnabled === true || s.installation?.nodeMetricsPort !== undefined;
-  if (!felixMetrics && (s.calico.installMode !== 'unknown' || s.felixConfiguration)) {
-    out.push({
-      code: 'FELIX_METRICS_DISABLED',
-      severity: 'info',
-      message:
-        'Felix Prometheus metrics are disabled: dataplane apply times, resync state and errors are invisible',
-      objects: [{ kind: 'FelixConfiguration', name: 'default' }],
-      fix:
-        s.calico.installMode === 'operator'
-          ? 'kubectl patch installation default --type=merge -p \'{"spec":{"nodeMetricsPort":9091}}\''
-          : 'kubectl patch felixconfiguration default --type=merge -p \'{"spec":{"prometheusMetricsEnabled":true}}\'',
-    });
-  }
+  // 8. Monitoring (Felix and kube-controllers switches, Services, ServiceMonitors; Typha's switch is in the
+  // Typha analysis): precise findings, each fixed by `monitoring plan`
+  if (s.calico.installMode !== 'unknown' || s.felixConfiguration)
+    append(out, monitoringFindings(detectMonitoring(s)));
   return out;
 }
 

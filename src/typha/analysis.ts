@@ -398,8 +398,8 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
         objects: installMode === 'operator' ? [{ kind: 'Installation', name: 'default' }] : [ref],
         fix:
           installMode === 'operator'
-            ? 'kubectl patch installation default --type=merge -p \'{"spec":{"typhaMetricsPort":9093}}\''
-            : `kubectl set env -n ${dep.namespace} deployment/${dep.name} TYPHA_PROMETHEUSMETRICSENABLED=true TYPHA_PROMETHEUSMETRICSPORT=9093`,
+            ? 'kubectl calico-tune monitoring plan (it sets Installation default spec.typhaMetricsPort: 9093; the operator then creates Service calico-typha-metrics)'
+            : `kubectl calico-tune monitoring plan (it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=9093 on deployment ${dep.namespace}/${dep.name}, and creates Service calico-typha-metrics)`,
       });
     }
   } else if (s.calico.installMode === 'manifest' && counted > TYPHA_MANIFEST_THRESHOLD) {

@@ -16,12 +16,22 @@ function finding(s: ClusterSnapshot, code: string): Finding {
 }
 
 /** A healthy baseline: 150 nodes, 3 RRs in 3 zones, mesh off, metrics on. */
-const healthy: ClusterSpec = { nodes: 150, zones: 3, rrs: 3, felixMetrics: true, typhaMetrics: true };
+const healthy: ClusterSpec = {
+  nodes: 150,
+  zones: 3,
+  rrs: 3,
+  felixMetrics: true,
+  typhaMetrics: true,
+  metricsServices: true,
+};
 
 describe('status/checks', () => {
   it('finds nothing on a cluster that follows best practice', () => {
     assert.deepEqual(codes(snap(healthy)), []);
-    assert.deepEqual(codes(snap({ nodes: 40, zones: 3, felixMetrics: true, typhaMetrics: true })), []);
+    assert.deepEqual(
+      codes(snap({ nodes: 40, zones: 3, felixMetrics: true, typhaMetrics: true, metricsServices: true })),
+      [],
+    );
   });
 
   describe('FULL_MESH_LARGE_CLUSTER', () => {

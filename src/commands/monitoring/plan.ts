@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core';
+import { monitoringFlags, monitoringOptions } from '../../monitoring-flags.js';
+import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+import { usageError } from '../../errors.js';
+
+export default class MonitoringPlan extends PlanCommand {
+  static override summary =
+    "Plan the guide's monitoring set-up: metrics switches, Services, ServiceMonitors, alerts";
+  static override description = `Turns on the metrics of Felix (Installation spec.nodeMetricsPort on operator installs, FelixConfiguration
+default elsewhere), Typha (Installation spec.typhaMetricsPort, or the Deployment's TYPHA_PROMETHEUSMETRICS* env)
+and kube-controllers (KubeControllersConfiguration default prometheusMetricsPort); creates a Service for each
+component that none exposes (port names felix-metrics, typha-metrics, kube-controllers-metrics; never one the
+operator creates itself); and, when the monitoring.coreos.com CRDs are served, ServiceMonitors (15s, /metrics)
+in a namespace and with labels an existing Prometheus selects, and with --alerts a PrometheusRule.
+Every step has an undo. Nothing is changed: save with -f and apply with 'monitoring apply -f FILE'.`;
+  static override examples = [
+    'kubectl calico-tune monitoring plan',
+    'kubectl calico-tune monitoring plan --namespace monitoring --service-monitor-labels release=prometheus -f plan.yaml',
+    'kubectl calico-tune monitoring plan --alerts -o yaml',
+  ];
+  static override flags = {
+    ...planFlags,
+    ...monitoringFlags,
+    filename: Flags.string({
+      char: 'f',
+      description: 'Also write the plan (YAML, or JSON for .json) to this file',
+      helpValue: 'FILE',
+    }),
+  };
+
+  async run(): Promise<PlanResult> {
+    const { flags } = await this.parse(MonitoringPlan);
+    this.setup(flags);
+    if (flags.resume || flags.rollback)
+      throw usageError(
+        'monitoring plan only plans; use kubectl calico-tune monitoring apply --resume|--rollback',
+      );
+    const [{ planMonitoring }, { writePlanFile }] = await Promise.all([
+      import('../../monitoring/plan.js'),
+      import('../../kube/files.js'),
+    ]);
+    const file = flags.filename;
+    const options = (timeout: string) => monitoringOptions({ ...flags, timeout }, 'plan');
+    options('10m'); // bad flags are refused before the cluster is read
+    return this.runPlan(
+      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
+      (s, timeout) => {
+        const plan = planMonitoring(s, options(timeout));
+        if (file) {
+          writePlanFile(file, plan);
+          process.stderr.write(`plan written to ${file}\n`);
+        }
+        return plan;
+      },
+    );
+  }
+}

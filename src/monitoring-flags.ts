@@ -1,0 +1,71 @@
+/** Flags shared by `monitoring plan` and `monitoring apply` (CLI layer; the planner options are pure). */
+import { Flags } from '@oclif/core';
+import { usageError } from './errors.js';
+import type { MonitoringOptions } from './monitoring/plan.js';
+import { parseLabelList } from './monitoring/selector.js';
+import { planName } from './plan/name.js';
+
+const port = (name: string, def: number) =>
+  Flags.integer({
+    description: `${name} metrics port when it is turned on`,
+    default: def,
+    min: 1,
+    max: 65535,
+  });
+
+/** --namespace (-n, the kubectl flag) places the ServiceMonitors and rules. */
+export const monitoringFlags = {
+  'service-monitor-labels': Flags.string({
+    description:
+      "Labels for the ServiceMonitors (default: what an existing Prometheus's serviceMonitorSelector needs)",
+    helpValue: 'k=v,...',
+  }),
+  'service-monitors': Flags.boolean({
+    default: true,
+    allowNo: true,
+    description: 'Create ServiceMonitors (needs the monitoring.coreos.com CRDs)',
+  }),
+  alerts: Flags.boolean({
+    description: 'Also create a PrometheusRule with alerts (Table 4 errors, Typha drops, IPAM)',
+  }),
+  'felix-port': port('Felix', 9091),
+  'typha-port': port('Typha', 9093),
+  'kube-controllers-port': port('kube-controllers', 9094),
+};
+
+export function monitoringOptions(
+  flags: {
+    namespace?: string | undefined;
+    'service-monitor-labels'?: string | undefined;
+    'service-monitors': boolean;
+    alerts: boolean;
+    'felix-port': number;
+    'typha-port': number;
+    'kube-controllers-port': number;
+    timeout: string;
+  },
+  verb: 'plan' | 'apply',
+): MonitoringOptions {
+  let labels: Record<string, string> | undefined;
+  if (flags['service-monitor-labels'] !== undefined) {
+    const r = parseLabelList(flags['service-monitor-labels']);
+    if (r.error) throw usageError(`invalid --service-monitor-labels: ${r.error}`);
+    labels = r.labels;
+  }
+  if (flags.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(flags.namespace))
+    throw usageError(`invalid --namespace "${flags.namespace}" (a DNS label)`);
+  return {
+    namespace: flags.namespace,
+    serviceMonitorLabels: labels,
+    serviceMonitors: flags['service-monitors'],
+    alerts: flags.alerts,
+    ports: {
+      felix: flags['felix-port'],
+      typha: flags['typha-port'],
+      'kube-controllers': flags['kube-controllers-port'],
+    },
+    timeout: flags.timeout,
+    name: planName('monitoring', 'setup'),
+    command: `kubectl calico-tune monitoring ${verb}`,
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * The monitoring planner, `(snapshot, options) → Plan`: the metrics switches of Felix, Typha and
+ * kube-controllers in the object the install mode makes authoritative, a Service for each component that
+ * none exposes (never one the operator creates itself), ServiceMonitors placed where an existing Prometheus
+ * selects them, and optionally the alert rules. Every write is a PlanBuilder step with its undo. Pure.
+ */
+import { NothingToDo, usageError } from '../errors.js';
+import {
+  COMPONENT_INFO,
+  ENV,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  MONITORING_GROUP,
+  ALERTS_RULE,
+  type MetricsComponent,
+} from '../model/monitoring.js';
+import type { ClusterSnapshot, KubeObject } from '../model/types.js';
+import { PlanBuilder } from '../plan/builder.js';
+import type { Plan } from '../plan/types.js';
+import { alertRules } from './alerts.js';
+import { chooseTarget, detectMonitoring, type ComponentMonitoring, type MonitorTarget } from './detect.js';
+
+export interface MonitoringOptions {
+  /** Namespace for ServiceMonitors and rules (default: where an existing Prometheus selects them). */
+  namespace?: string | undefined;
+  /** Labels for ServiceMonitors (default: what an existing Prometheus's serviceMonitorSelector needs). */
+  serviceMonitorLabels?: Record<string, string> | undefined;
+  serviceMonitors: boolean;
+  alerts: boolean;
+  /** Ports used when a switch is turned on. */
+  ports: Record<MetricsComponent, number>;
+  timeout: string;
+  name: string;
+  command: string;
+  createdAt?: string | undefined;
+}
+
+export const DEFAULT_PORTS: Record<MetricsComponent, number> = {
+  felix: COMPONENT_INFO.felix.defaultPort,
+  typha: COMPONENT_INFO.typha.defaultPort,
+  'kube-controllers': COMPONENT_INFO['kube-controllers'].defaultPort,
+};
+
+const ours = (): Record<string, string> => ({ [MANAGED_BY_LABEL]: MANAGED_BY });
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+/** The Typha Deployment's containers with the metrics env set (a merge patch replaces the whole list). */
+function typhaContainersWithMetrics(dep: KubeObject, port: number): unknown[] {
+  const containers = (obj(obj(obj(dep.spec)['template'])['spec'])['containers'] as Obj[] | undefined) ?? [];
+  return containers.map((c) => {
+    if (c['name'] !== 'calico-typha') return c;
+    const env = ((c['env'] as Obj[] | undefined) ?? []).filter(
+      (e) => e['name'] !== ENV.typhaEnabled && e['name'] !== ENV.typhaPort,
+    );
+    return {
+      ...c,
+      env: [...env, { name: ENV.typhaEnabled, value: 'true' }, { name: ENV.typhaPort, value: String(port) }],
+    };
+  });
+}
+
+function switchStep(
+  b: PlanBuilder,
+  s: ClusterSnapshot,
+  c: ComponentMonitoring,
+  port: number,
+): string | undefined {
+  const sw = c.switch;
+  const operator = s.calico.installMode === 'operator';
+  const why = `the guide's step: ${c.component} Prometheus metrics are off`;
+  if (c.component === 'felix') {
+    if (operator) {
+      b.add({
+        title: `enable Felix metrics: Installation default spec.nodeMetricsPort=${port}`,
+        why: `${why}; the operator renders nodeMetricsPort into calico-node's FELIX_PROMETHEUSMETRICS* env (it overrides FelixConfiguration)`,
+        action: 'patch',
+        object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
+        patch: { spec: { nodeMetricsPort: port } },
+        precondition: { exists: true, fields: [{ path: ['spec', 'nodeMetricsPort'], equals: null }] },
+      });
+      return `Felix metrics on port ${port} (Installation default spec.nodeMetricsPort)`;
+    }
+    const fc = b.find('FelixConfiguration', 'default');
+    const spec: Obj = { prometheusMetricsEnabled: true };
+    if (port !== 9091 || obj(fc?.spec)['prometheusMetricsPort'] !== undefined)
+      spec['prometheusMetricsPort'] = port;
+    if (!fc) return undefined; // calico-node creates FelixConfiguration default when it starts
+    b.add({
+      title: `enable Felix metrics: FelixConfiguration default prometheusMetricsEnabled=true`,
+      why,
+      action: 'patch',
+      object: { apiVersion: fc.apiVersion, kind: 'FelixConfiguration', name: 'default' },
+      patch: { spec },
+      precondition: { exists: true },
+    });
+    return `Felix metrics on port ${port} (FelixConfiguration default)`;
+  }
+  if (c.component === 'typha') {
+    if (operator) {
+      b.add({
+        title: `enable Typha metrics: Installation default spec.typhaMetricsPort=${port}`,
+        why: `${why}; the operator sets TYPHA_PROMETHEUSMETRICS* and creates Service calico-system/calico-typha-metrics itself`,
+        action: 'patch',
+        object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
+        patch: { spec: { typhaMetricsPort: port } },
+        precondition: { exists: true, fields: [{ path: ['spec', 'typhaMetricsPort'], equals: null }] },
+      });
+      return `Typha metrics on port ${port} (Installation default spec.typhaMetricsPort)`;
+    }
+    const dep = b.find('Deployment', sw.name, sw.namespace);
+    if (!dep) return undefined;
+    b.add({
+      title: `enable Typha metrics: Deployment ${sw.namespace}/${sw.name} env TYPHA_PROMETHEUSMETRICSENABLED=true, PORT=${port}`,
+      why: `${why}; on a manifest install Typha reads the switch from its environment (the pods restart)`,
+      action: 'patch',
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', name: sw.name, namespace: sw.namespace },
+      patch: { spec: { template: { spec: { containers: typhaContainersWithMetrics(dep, port) } } } },
+      precondition: { exists: true },
+    });
+    return `Typha metrics on port ${port} (Deployment ${sw.namespace}/${sw.name} env)`;
+  }
+  const kcc = b.find('KubeControllersConfiguration', 'default');
+  if (!kcc) return undefined; // absent: kube-controllers creates it with metrics on 9094
+  b.add({
+    title: `enable kube-controllers metrics: KubeControllersConfiguration default prometheusMetricsPort=${port}`,
+    why: `${why} (prometheusMetricsPort is 0)`,
+    action: 'patch',
+    object: { apiVersion: kcc.apiVersion, kind: 'KubeControllersConfiguration', name: 'default' },
+    patch: { spec: { prometheusMetricsPort: port } },
+    precondition: { exists: true },
+  });
+  return `kube-controllers metrics on port ${port} (KubeControllersConfiguration default)`;
+}
+
+export function serviceManifest(c: MetricsComponent, namespace: string, port: number): KubeObject {
+  const info = COMPONENT_INFO[c];
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: info.service, namespace, labels: { 'k8s-app': info.service, ...ours() } },
+    spec: {
+      // headless: only Prometheus reads it (through its Endpoints); kube-proxy renders no rules for it
+      clusterIP: 'None',
+      selector: { 'k8s-app': info.app },
+      ports: [{ name: info.portName, port, targetPort: port, protocol: 'TCP' }],
+    },
+  };
+}
+
+export function serviceMonitorManifest(
+  c: MetricsComponent,
+  target: MonitorTarget,
+  svc: { namespace: string; portName: string; labels: Record<string, string> },
+): KubeObject {
+  const app = svc.labels['k8s-app'];
+  const matchLabels = app !== undefined ? { 'k8s-app': app } : { ...svc.labels };
+  return {
+    apiVersion: MONITORING_GROUP,
+    kind: 'ServiceMonitor',
+    metadata: {
+      name: COMPONENT_INFO[c].serviceMonitor,
+      namespace: target.namespace,
+      labels: { ...target.labels, ...ours() },
+    },
+    spec: {
+      endpoints: [{ port: svc.portName, interval: '15s', path: '/metrics' }],
+      namespaceSelector: { matchNames: [svc.namespace] },
+      selector: { matchLabels },
+    },
+  };
+}
+
+export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Plan {
+  if (s.calico.installMode === 'unknown' && !s.felixConfiguration)
+    throw usageError(
+      'no Calico install found (no Installation, calico-node DaemonSet or FelixConfiguration)',
+    );
+  const st = detectMonitoring(s);
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  const changes: string[] = [];
+  const warnings: string[] = [];
+  const present = st.components.filter((c) => c.present);
+
+  for (const c of present) {
+    if (c.enabled) continue;
+    if (c.override) {
+      warnings.push(
+        `${c.component} metrics stay off: ${c.override} (no plan changes it; remove the variable)`,
+      );
+      continue;
+    }
+    const port = opts.ports[c.component];
+    const change = switchStep(b, s, c, port);
+    if (!change)
+      warnings.push(
+        `${c.component} metrics stay off: ${c.switch.kind} ${c.switch.name} does not exist yet (${c.component === 'felix' ? 'calico-node' : 'kube-controllers'} creates it when it starts; plan again then)`,
+      );
+    if (change) {
+      changes.push(change);
+      c.enabled = true;
+      c.port = port;
+    }
+  }
+
+  // Services: the operator creates calico-typha-metrics and calico-kube-controllers-metrics from the switches
+  for (const c of present) {
+    if (!c.enabled || c.service) continue;
+    const m = serviceManifest(c.component, c.namespace, c.port);
+    b.add({
+      title: `create Service ${c.namespace}/${m.metadata.name} (port ${COMPONENT_INFO[c.component].portName} ${c.port})`,
+      why: `no Service exposes ${c.component}'s metrics port ${c.port}: Prometheus discovers targets through Services`,
+      action: 'create',
+      manifest: m,
+      precondition: { exists: false },
+    });
+    changes.push(`Service ${c.namespace}/${m.metadata.name}`);
+    c.service = {
+      namespace: c.namespace,
+      name: m.metadata.name,
+      portName: COMPONENT_INFO[c.component].portName,
+      port: c.port,
+      labels: { ...(m.metadata.labels ?? {}) },
+      source: 'cluster',
+      ours: true,
+    };
+  }
+
+  let target: MonitorTarget | undefined;
+  const wantsCrds = opts.serviceMonitors || opts.alerts;
+  if (wantsCrds && st.crds === false)
+    warnings.push(
+      'the monitoring.coreos.com CRDs are not served (no prometheus-operator): no ServiceMonitors or rules are planned',
+    );
+  if (wantsCrds && st.crds !== false) {
+    target = chooseTarget(st, { namespace: opts.namespace, labels: opts.serviceMonitorLabels });
+    if (st.namespaces && !st.namespaces.has(target.namespace))
+      throw usageError(
+        `namespace ${target.namespace} does not exist: create it or pass --namespace`,
+        ...(st.prometheuses.length
+          ? [`Prometheus objects: ${st.prometheuses.map((p) => `${p.namespace}/${p.name}`).join(', ')}`]
+          : []),
+      );
+    if (!target.selectedBy.length) warnings.push(target.reason);
+  }
+  if (opts.serviceMonitors && target) {
+    for (const c of present) {
+      if (!c.enabled || !c.service || c.scrapedBy.length) continue;
+      const m = serviceMonitorManifest(c.component, target, c.service);
+      if (b.find('ServiceMonitor', m.metadata.name, target.namespace)) continue;
+      b.add({
+        title: `create ServiceMonitor ${target.namespace}/${m.metadata.name} (port ${c.service.portName}, every 15s)`,
+        why: `nothing scrapes Service ${c.service.namespace}/${c.service.name}; ${target.selectedBy.length ? `selected by Prometheus ${target.selectedBy.join(', ')}` : 'no Prometheus selects it yet'}`,
+        action: 'create',
+        manifest: m,
+        precondition: { exists: false },
+      });
+      changes.push(`ServiceMonitor ${target.namespace}/${m.metadata.name}`);
+    }
+  }
+  if (opts.alerts && target && !b.find('PrometheusRule', ALERTS_RULE, target.namespace)) {
+    b.add({
+      title: `create PrometheusRule ${target.namespace}/${ALERTS_RULE} (Table 4 errors, Typha drops, IPAM)`,
+      why: "alerts for the error counters of the guide's Table 4, Typha connection drops and IP pool exhaustion",
+      action: 'create',
+      manifest: {
+        apiVersion: MONITORING_GROUP,
+        kind: 'PrometheusRule',
+        metadata: { name: ALERTS_RULE, namespace: target.namespace, labels: { ...target.labels, ...ours() } },
+        spec: alertRules(),
+      },
+      precondition: { exists: false },
+    });
+    changes.push(`PrometheusRule ${target.namespace}/${ALERTS_RULE}`);
+  }
+  if (!b.steps.length)
+    throw new NothingToDo(
+      `monitoring is set up: ${present.map((c) => `${c.component} ${c.enabled ? `on :${c.port}` : 'off'}`).join(', ')}${warnings.length ? `; ${warnings.join('; ')}` : ''}`,
+    );
+  return b.finish({
+    name: opts.name,
+    command: opts.command,
+    description: `Monitoring set-up (${s.calico.installMode} install): metrics switches, Services${opts.serviceMonitors ? ', ServiceMonitors' : ''}${opts.alerts ? ', alert rules' : ''}`,
+    changes,
+    warnings,
+    createdAt: opts.createdAt,
+  });
+}

@@ -1,0 +1,92 @@
+/** The `monitoring status` report: what is enabled, exposed, scraped and selected, with findings. Pure. */
+import { sortFindings, type Finding } from '../model/finding.js';
+import type { ClusterSnapshot, InstallMode } from '../model/types.js';
+import { chooseTarget, detectMonitoring, type MonitorTarget } from './detect.js';
+import { monitoringFindings } from './findings.js';
+import type { MetricsComponent } from '../model/monitoring.js';
+
+export interface MonitoringReport {
+  apiVersion: 'calico-tune/v1';
+  kind: 'MonitoringStatus';
+  source: { kind: string; server: string | null; capturedAt: string };
+  installMode: InstallMode;
+  /** monitoring.coreos.com/v1 served (null: unknown, a snapshot file without discovery). */
+  prometheusOperator: boolean | null;
+  components: {
+    component: MetricsComponent;
+    present: boolean;
+    namespace: string;
+    enabled: boolean;
+    port: number;
+    /** The switch that decides it: `Kind [ns/]name field`. */
+    switch: string;
+    override: string | null;
+    service: {
+      namespace: string;
+      name: string;
+      port: number;
+      portName: string;
+      source: 'cluster' | 'operator';
+    } | null;
+    scrapedBy: string[];
+    selectedBy: string[];
+  }[];
+  prometheuses: {
+    namespace: string;
+    name: string;
+    serviceMonitorSelector: unknown;
+    serviceMonitorNamespaceSelector: unknown;
+  }[];
+  /** Where `monitoring plan` would put ServiceMonitors (null without prometheus-operator). */
+  serviceMonitorTarget: MonitorTarget | null;
+  findings: Finding[];
+  summary: { enabled: number; exposed: number; scraped: number; present: number; gaps: number };
+}
+
+export function buildMonitoringReport(s: ClusterSnapshot): MonitoringReport {
+  const st = detectMonitoring(s);
+  const findings = sortFindings(monitoringFindings(st, { includeTypha: true }));
+  const present = st.components.filter((c) => c.present);
+  return {
+    apiVersion: 'calico-tune/v1',
+    kind: 'MonitoringStatus',
+    source: { kind: s.source.kind, server: s.source.server ?? null, capturedAt: s.source.capturedAt },
+    installMode: st.installMode,
+    prometheusOperator: st.crds,
+    components: st.components.map((c) => ({
+      component: c.component,
+      present: c.present,
+      namespace: c.namespace,
+      enabled: c.enabled,
+      port: c.port,
+      switch: `${c.switch.kind} ${c.switch.namespace ? `${c.switch.namespace}/` : ''}${c.switch.name} ${c.switch.field}`,
+      override: c.override ?? null,
+      service: c.service
+        ? {
+            namespace: c.service.namespace,
+            name: c.service.name,
+            port: c.service.port,
+            portName: c.service.portName,
+            source: c.service.source,
+          }
+        : null,
+      scrapedBy: c.scrapedBy,
+      selectedBy: c.selectedBy,
+    })),
+    prometheuses: st.prometheuses.map((p) => ({
+      namespace: p.namespace,
+      name: p.name,
+      serviceMonitorSelector: p.serviceMonitorSelector,
+      serviceMonitorNamespaceSelector: p.serviceMonitorNamespaceSelector,
+    })),
+    serviceMonitorTarget: st.crds === false ? null : chooseTarget(st, {}),
+    findings,
+    summary: {
+      present: present.length,
+      enabled: present.filter((c) => c.enabled).length,
+      exposed: present.filter((c) => c.enabled && c.service).length,
+      scraped: present.filter((c) => c.scrapedBy.length).length,
+      gaps: findings.length,
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** Human rendering of `monitoring status`. */
+import type { MonitoringReport } from '../monitoring/report.js';
+import { c, ok } from './color.js';
+import { renderFinding } from './status.js';
+import { table } from './table.js';
+
+export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
+  const out: string[] = [];
+  const po =
+    r.prometheusOperator === null
+      ? c.gray('unknown')
+      : r.prometheusOperator
+        ? c.green('served')
+        : c.yellow('not served');
+  out.push(`${c.bold('Install')}    ${r.installMode}    ${c.bold('monitoring.coreos.com')} ${po}`);
+  out.push('');
+  out.push(
+    table(
+      ['COMPONENT', 'NAMESPACE', 'METRICS', 'SWITCH', 'SERVICE', 'SCRAPED BY', 'PROMETHEUS'],
+      r.components
+        .filter((x) => x.present)
+        .map((x) => [
+          x.component,
+          x.namespace,
+          x.enabled ? c.green(`on :${x.port}`) : c.yellow('off'),
+          x.switch,
+          x.service
+            ? `${x.service.name}:${x.service.portName}${x.service.source === 'operator' ? c.gray(' (operator)') : ''}`
+            : c.yellow('none'),
+          x.scrapedBy.join(', ') || (r.prometheusOperator ? c.yellow('none') : c.gray('-')),
+          x.selectedBy.join(', ') || (x.scrapedBy.length ? c.yellow('none') : c.gray('-')),
+        ]),
+    ),
+  );
+  if (r.prometheuses.length) {
+    out.push('');
+    out.push(c.bold('Prometheus objects'));
+    for (const p of r.prometheuses)
+      out.push(
+        `  ${p.namespace}/${p.name}  serviceMonitorSelector ${JSON.stringify(p.serviceMonitorSelector)}  namespaceSelector ${JSON.stringify(p.serviceMonitorNamespaceSelector)}`,
+      );
+  }
+  if (r.serviceMonitorTarget) {
+    const t = r.serviceMonitorTarget;
+    out.push('');
+    out.push(
+      `${c.bold('ServiceMonitors go to')} ${t.namespace}${
+        Object.keys(t.labels).length
+          ? ` with ${Object.entries(t.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}`
+          : ''
+      }: ${t.reason}`,
+    );
+  }
+  out.push('');
+  out.push(
+    r.findings.length
+      ? r.findings.map((f) => renderFinding(f, wide)).join('\n')
+      : ok('monitoring is set up: every component is enabled, exposed and scraped'),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,356 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { NothingToDo } from '../../../src/errors.js';
+import type { KubeObject } from '../../../src/model/types.js';
+import { chooseTarget, detectMonitoring } from '../../../src/monitoring/detect.js';
+import { monitoringFindings } from '../../../src/monitoring/findings.js';
+import { DEFAULT_PORTS, planMonitoring, type MonitoringOptions } from '../../../src/monitoring/plan.js';
+import { buildMonitoringReport } from '../../../src/monitoring/report.js';
+import { labelsSatisfying, parseLabelList, selects } from '../../../src/monitoring/selector.js';
+import { integrityProblems } from '../../../src/plan/integrity.js';
+import { applyStepToObjects } from '../../../src/plan/simulate.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { configFindings } from '../../../src/status/checks.js';
+import { snap, snapshotOf } from '../helpers.js';
+import type { ClusterSpec } from '../../fixtures/generate.js';
+
+const OPTS: MonitoringOptions = {
+  serviceMonitors: true,
+  alerts: false,
+  ports: DEFAULT_PORTS,
+  timeout: '10m',
+  name: 'monitoring-test',
+  command: 'test',
+  createdAt: '2026-12-01T00:00:00Z',
+};
+
+const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+});
+const prometheus = (namespace: string, name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'Prometheus',
+  metadata: { name, namespace },
+  spec,
+});
+/** kube-prometheus-stack's usual Prometheus: ServiceMonitors labelled release=prometheus, in its namespace. */
+const stack = (): KubeObject[] => [
+  ns('kube-system'),
+  ns('monitoring'),
+  ns('calico-system'),
+  prometheus('monitoring', 'k8s', { serviceMonitorSelector: { matchLabels: { release: 'prometheus' } } }),
+];
+
+function after(plan: Plan, items: KubeObject[]): KubeObject[] {
+  let objs = items;
+  for (const s of plan.steps) objs = applyStepToObjects(objs, s);
+  return objs;
+}
+
+function itemsOf(spec: ClusterSpec, extra: KubeObject[] = []): KubeObject[] {
+  const s = snap(spec);
+  return [...s.objects, ...extra];
+}
+
+describe('monitoring/selector', () => {
+  it('matches matchLabels and every expression operator; null selects nothing, {} everything', () => {
+    assert.equal(selects(null, {}), false);
+    assert.equal(selects({}, { a: '1' }), true);
+    assert.equal(selects({ matchLabels: { release: 'prometheus' } }, { release: 'prometheus' }), true);
+    assert.equal(selects({ matchLabels: { release: 'prometheus' } }, { release: 'other' }), false);
+    const e = (operator: string, values?: string[]) => ({
+      matchExpressions: [{ key: 'k', operator, values }],
+    });
+    assert.equal(selects(e('In', ['a', 'b']), { k: 'b' }), true);
+    assert.equal(selects(e('In', ['a']), {}), false);
+    assert.equal(selects(e('NotIn', ['a']), { k: 'a' }), false);
+    assert.equal(selects(e('NotIn', ['a']), {}), true);
+    assert.equal(selects(e('Exists'), { k: '' }), true);
+    assert.equal(selects(e('DoesNotExist'), { k: '' }), false);
+    assert.equal(selects(e('Bogus'), { k: 'a' }), false);
+  });
+
+  it('property: the labels it proposes are selected by the selector (or it says none can be)', () => {
+    const key = fc.constantFrom('a', 'b', 'release');
+    const val = fc.constantFrom('x', 'y', 'prometheus');
+    const expr = fc.record({
+      key,
+      operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'),
+      values: fc.array(val, { maxLength: 2 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, val),
+        fc.array(expr, { maxLength: 3 }),
+        (matchLabels, matchExpressions) => {
+          const sel = { matchLabels, matchExpressions };
+          const l = labelsSatisfying(sel);
+          if (l) assert.ok(selects(sel, l));
+        },
+      ),
+    );
+  });
+
+  it('parses k=v lists and refuses malformed ones', () => {
+    assert.deepEqual(parseLabelList('release=prometheus, team=net').labels, {
+      release: 'prometheus',
+      team: 'net',
+    });
+    assert.deepEqual(parseLabelList('app.kubernetes.io/part-of=x').labels, {
+      'app.kubernetes.io/part-of': 'x',
+    });
+    assert.match(parseLabelList('release').error!, /"release" is not a label/);
+    assert.match(parseLabelList('a=b c').error!, /not a label/);
+  });
+});
+
+describe('monitoring/detect', () => {
+  it('operator install: Felix and Typha switches live on the Installation; the operator makes the Typha Service', () => {
+    const st = detectMonitoring(snap({ nodes: 12, zones: 1, install: 'operator' }));
+    const felix = st.components.find((c) => c.component === 'felix')!;
+    assert.equal(felix.enabled, false);
+    assert.deepEqual([felix.switch.kind, felix.switch.field], ['Installation', 'spec.nodeMetricsPort']);
+    assert.equal(felix.namespace, 'calico-system');
+    assert.equal(felix.service, undefined);
+    const typha = st.components.find((c) => c.component === 'typha')!;
+    assert.equal(typha.present, true);
+    assert.equal(typha.switch.field, 'spec.typhaMetricsPort');
+    assert.equal(typha.service?.source, 'operator');
+    assert.equal(typha.service?.portName, 'calico-typha-metrics');
+    const on = detectMonitoring(
+      snap({ nodes: 12, zones: 1, install: 'operator', typhaMetrics: true }, (o) => {
+        const inst = o.find((x) => x.kind === 'Installation')!;
+        inst.spec = { ...inst.spec, nodeMetricsPort: 9191 };
+      }),
+    );
+    assert.deepEqual(
+      on.components.filter((c) => c.present).map((c) => [c.component, c.enabled, c.port]),
+      [
+        ['felix', true, 9191],
+        ['typha', true, 9093],
+      ],
+    );
+  });
+
+  it('manifest install: FelixConfiguration, the Deployment env, and an env override no plan can change', () => {
+    const st = detectMonitoring(snap({ nodes: 12, zones: 1, install: 'manifest', felixMetrics: true }));
+    const felix = st.components.find((c) => c.component === 'felix')!;
+    assert.deepEqual(
+      [felix.enabled, felix.switch.kind, felix.namespace],
+      [true, 'FelixConfiguration', 'kube-system'],
+    );
+    const typha = st.components.find((c) => c.component === 'typha')!;
+    assert.deepEqual(
+      [typha.switch.kind, typha.switch.field],
+      ['Deployment', 'env TYPHA_PROMETHEUSMETRICSENABLED'],
+    );
+    const overridden = detectMonitoring(
+      snap({ nodes: 12, zones: 1, install: 'manifest', felixMetrics: true }, (o) => {
+        const ds = o.find((x) => x.kind === 'DaemonSet')!;
+        const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
+          .containers[0]!;
+        c.env = [...(c.env ?? []), { name: 'FELIX_PROMETHEUSMETRICSENABLED', value: 'false' }];
+      }),
+    );
+    const f2 = overridden.components.find((c) => c.component === 'felix')!;
+    assert.equal(f2.enabled, false);
+    assert.match(f2.override!, /overrides FelixConfiguration default/);
+    assert.deepEqual(
+      monitoringFindings(overridden).map((f) => f.code),
+      ['METRICS_ENV_OVERRIDE'],
+    );
+  });
+
+  it('kube-controllers: KubeControllersConfiguration port 0 is off; unset is 9094', () => {
+    const kcc = (port?: number): KubeObject => ({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'KubeControllersConfiguration',
+      metadata: { name: 'default' },
+      spec: port === undefined ? {} : { prometheusMetricsPort: port },
+    });
+    const off = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [kcc(0)])));
+    const kc = off.components.find((c) => c.component === 'kube-controllers')!;
+    assert.deepEqual([kc.present, kc.enabled], [true, false]);
+    assert.ok(monitoringFindings(off).some((f) => f.code === 'KUBE_CONTROLLERS_METRICS_DISABLED'));
+    const def = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [kcc()])));
+    assert.deepEqual(
+      [def.components[2]!.enabled, def.components[2]!.port, def.components[2]!.service?.name],
+      [true, 9094, 'calico-kube-controllers-metrics'],
+    );
+  });
+
+  it('chooses where ServiceMonitors are selected: its namespace and labels, a namespace selector, or none', () => {
+    const st = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, stack())));
+    assert.equal(st.crds, true);
+    const t = chooseTarget(st, {});
+    assert.deepEqual(
+      [t.namespace, t.labels, t.selectedBy],
+      ['monitoring', { release: 'prometheus' }, ['monitoring/k8s']],
+    );
+    // flags win; then the result says honestly that nothing selects them
+    const wrong = chooseTarget(st, { labels: { team: 'net' } });
+    assert.deepEqual(wrong.selectedBy, []);
+    assert.match(wrong.reason, /no Prometheus object \(monitoring\/k8s\) selects/);
+    // a namespace selector admits labelled namespaces only
+    const sel = detectMonitoring(
+      snapshotOf(
+        itemsOf({ nodes: 6, zones: 1 }, [
+          ns('kube-system'),
+          ns('prom'),
+          ns('observability', { scrape: 'yes' }),
+          prometheus('prom', 'main', {
+            serviceMonitorSelector: {},
+            serviceMonitorNamespaceSelector: { matchLabels: { scrape: 'yes' } },
+          }),
+        ]),
+      ),
+    );
+    assert.equal(chooseTarget(sel, {}).namespace, 'observability');
+    // a null serviceMonitorSelector selects nothing
+    const none = detectMonitoring(
+      snapshotOf(
+        itemsOf({ nodes: 6, zones: 1 }, [
+          ns('kube-system'),
+          ns('monitoring'),
+          prometheus('monitoring', 'p', {}),
+        ]),
+      ),
+    );
+    assert.deepEqual(chooseTarget(none, {}).selectedBy, []);
+  });
+});
+
+describe('monitoring/plan', () => {
+  it("operator install: patches the Installation (not FelixConfiguration), never creates the operator's Services", () => {
+    const items = itemsOf({ nodes: 12, zones: 1, install: 'operator' }, stack());
+    const plan = planMonitoring(snapshotOf(items), OPTS);
+    assert.deepEqual(integrityProblems(plan), []);
+    const writes = plan.steps.map(
+      (s) =>
+        `${s.action} ${s.object?.kind}/${s.object?.namespace ? `${s.object.namespace}/` : ''}${s.object?.name}`,
+    );
+    assert.deepEqual(writes, [
+      'patch Installation/default',
+      'patch Installation/default',
+      'create Service/calico-system/calico-felix-metrics',
+      'create ServiceMonitor/monitoring/calico-felix-metrics',
+      'create ServiceMonitor/monitoring/calico-typha-metrics',
+    ]);
+    assert.deepEqual(plan.steps[0]!.patch, { spec: { nodeMetricsPort: 9091 } });
+    assert.deepEqual(plan.steps[0]!.undo[0]!.patch, { spec: { nodeMetricsPort: null } });
+    const sm = plan.steps[4]!.manifest!;
+    assert.deepEqual(sm.metadata.labels, {
+      release: 'prometheus',
+      'app.kubernetes.io/managed-by': 'calico-tune',
+    });
+    assert.deepEqual(sm.spec, {
+      endpoints: [{ port: 'calico-typha-metrics', interval: '15s', path: '/metrics' }],
+      namespaceSelector: { matchNames: ['calico-system'] },
+      selector: { matchLabels: { 'k8s-app': 'calico-typha-metrics' } },
+    });
+    for (const s of plan.steps.filter((x) => x.action === 'create'))
+      assert.equal(s.undo[0]!.action, 'delete', `${s.title} is undone by a delete`);
+    // once applied, a second plan has nothing to do
+    assert.throws(() => planMonitoring(snapshotOf(after(plan, items)), OPTS), NothingToDo);
+  });
+
+  it('manifest install: FelixConfiguration, the Typha env (undo restores the containers), both Services, alerts', () => {
+    const items = itemsOf({ nodes: 12, zones: 1, install: 'manifest' }, stack());
+    const plan = planMonitoring(snapshotOf(items), {
+      ...OPTS,
+      alerts: true,
+      ports: { ...DEFAULT_PORTS, typha: 9393 },
+    });
+    assert.deepEqual(integrityProblems(plan), []);
+    assert.deepEqual(
+      plan.steps.map((s) => `${s.action} ${s.object?.kind}/${s.object?.name}`),
+      [
+        'patch FelixConfiguration/default',
+        'patch Deployment/calico-typha',
+        'create Service/calico-felix-metrics',
+        'create Service/calico-typha-metrics',
+        'create ServiceMonitor/calico-felix-metrics',
+        'create ServiceMonitor/calico-typha-metrics',
+        'create PrometheusRule/calico-alerts',
+      ],
+    );
+    const dep = items.find((o) => o.kind === 'Deployment' && o.metadata.name === 'calico-typha')!;
+    const undo = plan.steps[1]!.undo[0]!.patch as { spec: { template: { spec: { containers: unknown } } } };
+    assert.deepEqual(
+      undo.spec.template.spec.containers,
+      (dep.spec as { template: { spec: { containers: unknown } } }).template.spec.containers,
+    );
+    const svc = plan.steps[3]!.manifest!;
+    assert.deepEqual((svc.spec as { ports: unknown }).ports, [
+      { name: 'typha-metrics', port: 9393, targetPort: 9393, protocol: 'TCP' },
+    ]);
+    const done = snapshotOf(after(plan, items));
+    assert.deepEqual(
+      detectMonitoring(done)
+        .components.filter((c) => c.present)
+        .map((c) => [c.component, c.enabled, c.port, c.scrapedBy, c.selectedBy]),
+      [
+        ['felix', true, 9091, ['monitoring/calico-felix-metrics'], ['monitoring/k8s']],
+        ['typha', true, 9393, ['monitoring/calico-typha-metrics'], ['monitoring/k8s']],
+      ],
+    );
+    assert.deepEqual(buildMonitoringReport(done).findings, []);
+    assert.throws(() => planMonitoring(done, { ...OPTS, alerts: true }), NothingToDo);
+  });
+
+  it('without prometheus-operator: switches and Services only, and it says why', () => {
+    const s = snapshotOf(itemsOf({ nodes: 6, zones: 1, install: 'manifest' }));
+    const live = {
+      ...s,
+      source: { ...s.source, kind: 'live' as const, apiGroups: ['crd.projectcalico.org/v1'] },
+    };
+    const plan = planMonitoring(live, OPTS);
+    assert.ok(!plan.steps.some((x) => x.object?.kind === 'ServiceMonitor'));
+    assert.ok(plan.summary.warnings.some((w) => /monitoring.coreos.com CRDs are not served/.test(w)));
+  });
+
+  it('refuses a ServiceMonitor namespace that does not exist (exit 2)', () => {
+    const s = snapshotOf(itemsOf({ nodes: 6, zones: 1 }, stack()));
+    assert.throws(() => planMonitoring(s, { ...OPTS, namespace: 'nope' }), /namespace nope does not exist/);
+  });
+});
+
+describe('status: monitoring findings', () => {
+  it('on operator installs FELIX_METRICS_DISABLED names the Installation it fixes, and points at monitoring plan', () => {
+    const f = configFindings(snap({ nodes: 12, zones: 1, install: 'operator' })).find(
+      (x) => x.code === 'FELIX_METRICS_DISABLED',
+    )!;
+    assert.deepEqual(f.objects, [{ kind: 'Installation', name: 'default', namespace: undefined }]);
+    assert.match(f.message, /Installation default spec.nodeMetricsPort/);
+    assert.match(f.fix, /monitoring plan/);
+    const m = configFindings(snap({ nodes: 12, zones: 1, install: 'manifest' })).find(
+      (x) => x.code === 'FELIX_METRICS_DISABLED',
+    )!;
+    assert.deepEqual(m.objects, [{ kind: 'FelixConfiguration', name: 'default', namespace: undefined }]);
+  });
+
+  it('a metrics port without a Service, and a ServiceMonitor no Prometheus selects', () => {
+    const s = snap({ nodes: 12, zones: 1, install: 'manifest', felixMetrics: true });
+    assert.ok(configFindings(s).some((f) => f.code === 'METRICS_SERVICE_MISSING'));
+    const items = itemsOf(
+      { nodes: 12, zones: 1, install: 'manifest', felixMetrics: true, metricsServices: true },
+      [
+        ...stack(),
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'felix', namespace: 'monitoring', labels: { release: 'other' } },
+          spec: {
+            endpoints: [{ port: 'felix-metrics' }],
+            namespaceSelector: { matchNames: ['kube-system'] },
+            selector: { matchLabels: { 'k8s-app': 'calico-felix-metrics' } },
+          },
+        },
+      ],
+    );
+    const codes = configFindings(snapshotOf(items)).map((f) => f.code);
+    assert.ok(codes.includes('SERVICEMONITOR_NOT_SELECTED'), codes.join(','));
+  });
+});

@@ -13,6 +13,10 @@
 #                                    the same for one Kubernetes version only: its bin dir holds
 #                                    kube-apiserver, etcd and kubectl (no krew, calicoctl, confd)
 #        tools/build.sh --versions   print the Kubernetes versions (minor) tools/ has, one a line
+#        tools/build.sh --crds       fetch (if needed) and print the dir of the monitoring.coreos.com CRDs
+#                                    (ServiceMonitor, PodMonitor, Prometheus, PrometheusRule) from the
+#                                    prometheus-operator Go module's example/prometheus-operator-crd/
+#                                    (go mod download; the default build fetches them too)
 #
 # Environment:
 #   CALICO_TUNE_TOOLS_CACHE        cache root (default: $HOME/.cache/calico-tune/tools)
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --dir) mode=dir ;;
     --check) mode=check ;;
     --versions) mode=versions ;;
+    --crds) mode=crds ;;
     --k8s) [ $# -ge 2 ] || { echo "tools/build.sh: --k8s needs a version (e.g. 1.28)" >&2; exit 2; }; only_k8s=$2; shift ;;
     --k8s=*) only_k8s=${1#--k8s=} ;;
     -h|--help) usage; exit 0 ;;
@@ -61,6 +66,29 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+
+# ---- monitoring.coreos.com CRDs (not built: copied from the module, ~1 MB) ---------------------------
+PROMOP_MODULE=github.com/prometheus-operator/prometheus-operator
+PROMOP_VERSION=v0.85.0 # the newest version the module proxy serves here
+PROMOP_CRDS=(servicemonitors podmonitors prometheuses prometheusrules)
+PROMOP_OUT=$CACHE_ROOT/prometheus-operator-crds-$PROMOP_VERSION
+ensure_crds() {
+  local f missing=0
+  for f in "${PROMOP_CRDS[@]}"; do [ -f "$PROMOP_OUT/monitoring.coreos.com_$f.yaml" ] || missing=1; done
+  [ "$missing" = 1 ] || return 0
+  command -v go >/dev/null || die "go not found on PATH (needed for go mod download $PROMOP_MODULE)"
+  local dir tmp
+  dir=$(go mod download -json "$PROMOP_MODULE@$PROMOP_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] && [ -d "$dir/example/prometheus-operator-crd" ] || die "go mod download $PROMOP_MODULE@$PROMOP_VERSION gave no example/prometheus-operator-crd"
+  mkdir -p "$CACHE_ROOT"
+  tmp=$(mktemp -d "$CACHE_ROOT/.crds.XXXXXX")
+  for f in "${PROMOP_CRDS[@]}"; do cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$f.yaml" "$tmp/"; done
+  chmod u+w "$tmp"/*
+  rm -rf "$PROMOP_OUT"
+  mv -T "$tmp" "$PROMOP_OUT" || { rm -rf "$tmp"; [ -d "$PROMOP_OUT" ] || die "could not publish $PROMOP_OUT"; }
+  log "fetched the monitoring.coreos.com CRDs $PROMOP_VERSION: $PROMOP_OUT"
+}
+if [ "$mode" = crds ]; then ensure_crds; echo "$PROMOP_OUT"; exit 0; fi
 
 # ---- Kubernetes versions -------------------------------------------------------------------------
 available_k8s() { (cd "$TOOLS_DIR" && for d in k8s-*/; do [ -f "$d/build.env" ] && echo "${d%/}"; done) | sed 's/^k8s-//' | sort -V; }
@@ -252,5 +280,6 @@ if [ "$WITH_CALICO" = 1 ]; then
   ensure "$CALICO_OUT" "calicoctl, confd $CALICO_VERSION (go build -p $PAR)" build_calico -- "${CALICO_BINARIES[@]}"
   parts+=("$CALICO_OUT/bin")
 fi
+ensure_crds
 ensure "$DEFAULT_OUT" "the default bin dir (hard links)" link_into "${parts[@]}" -- "${DEFAULT_WANT[@]}"
 echo "$DEFAULT_OUT/bin"

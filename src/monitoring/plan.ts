@@ -248,7 +248,12 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     for (const c of present) {
       if (!c.enabled || !c.service || c.scrapedBy.length) continue;
       const m = serviceMonitorManifest(c.component, target, c.service);
-      if (b.find('ServiceMonitor', m.metadata.name, target.namespace)) continue;
+      if (b.find('ServiceMonitor', m.metadata.name, target.namespace)) {
+        warnings.push(
+          `ServiceMonitor ${target.namespace}/${m.metadata.name} exists but does not scrape Service ${c.service.namespace}/${c.service.name} (port ${c.service.portName}): left as it is; delete it and plan again, or pass --namespace`,
+        );
+        continue;
+      }
       b.add({
         title: `create ServiceMonitor ${target.namespace}/${m.metadata.name} (port ${c.service.portName}, every 15s)`,
         why: `nothing scrapes Service ${c.service.namespace}/${c.service.name}; ${target.selectedBy.length ? `selected by Prometheus ${target.selectedBy.join(', ')}` : 'no Prometheus selects it yet'}`,

@@ -19,7 +19,7 @@ import { AuditLog } from './audit.js';
 import { run, type RunOptions, type RunResult } from './exec.js';
 import { collectionPathOf, KubeClient, KubeError, mapLimit, sleep, type Obj } from './kube.js';
 import { harnessBaseDir, ProcessGroupSet, sweepStale } from './procs.js';
-import { binDir, calicoFile, k8sVersion, REPO_ROOT, type CalicoRelease } from './tools.js';
+import { binDir, calicoFile, k8sVersion, monitoringCrdsDir, REPO_ROOT, type CalicoRelease } from './tools.js';
 
 export type UserKey = 'admin' | 'plugin' | 'readonly' | 'noaccess' | 'simulator';
 
@@ -590,6 +590,55 @@ export class ControlPlane {
     await this.waitCrdsEstablished(crds.map((o) => o.metadata.name));
     this.calico = version;
     this.timings.crdInstallMs[version] = Math.round(performance.now() - t0);
+  }
+
+  /** Installs the monitoring.coreos.com CRDs of prometheus-operator (tools/build.sh --crds); returns ms. */
+  async installMonitoringCrds(): Promise<number> {
+    const t0 = performance.now();
+    const dir = monitoringCrdsDir();
+    const crds = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => yaml.loadAll(fs.readFileSync(path.join(dir, f), 'utf8')) as Obj[])
+      .filter((d) => d && d.kind === 'CustomResourceDefinition');
+    await mapLimit(crds, 4, (o) => this.createOrReplace(o));
+    await this.waitCrdsEstablished(crds.map((o) => o.metadata.name));
+    const c = this.client();
+    c.invalidateDiscovery();
+    // Established is not yet listable: the watch cache answers 429 "storage is (re)initializing" for a while
+    const deadline = Date.now() + 60_000;
+    for (const crd of crds) {
+      const plural = String((crd.spec?.['names'] as { plural?: string } | undefined)?.plural);
+      for (;;) {
+        try {
+          await c.list(`/apis/monitoring.coreos.com/v1/${plural}`);
+          break;
+        } catch (e) {
+          if (!(e instanceof KubeError && e.status === 429) || Date.now() > deadline) throw e;
+          await sleep(200);
+        }
+      }
+    }
+    return Math.round(performance.now() - t0);
+  }
+
+  /** Deletes the monitoring.coreos.com CRDs (and so every object of them) and waits until they are gone. */
+  async uninstallMonitoringCrds(timeoutMs = 120_000): Promise<void> {
+    const c = this.client();
+    const isMon = (o: Obj): boolean => String(o.spec?.['group']) === 'monitoring.coreos.com';
+    const { items } = await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+    await mapLimit(items.filter(isMon), 8, (o) =>
+      c.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}`, {
+        okStatuses: [404],
+      }),
+    );
+    const deadline = Date.now() + timeoutMs;
+    while ((await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).items.some(isMon)) {
+      if (Date.now() > deadline)
+        throw new Error(`monitoring CRDs still present ${timeoutMs} ms after delete`);
+      await sleep(200);
+    }
+    c.invalidateDiscovery();
   }
 
   /** Deletes every Calico and operator CRD (the API server deletes their objects) and waits until they are gone. */

@@ -137,3 +137,18 @@ export function calicoFile(version: CalicoRelease, file: string): string {
   }
   return p;
 }
+
+/**
+ * The dir of the monitoring.coreos.com CRDs (ServiceMonitor, PodMonitor, Prometheus, PrometheusRule) from the
+ * prometheus-operator Go module: $CALICO_TUNE_MONITORING_CRDS_DIR, else what `tools/build.sh --crds` prints
+ * (it fetches them with go mod download when missing). Throws clearly when neither works.
+ */
+export function monitoringCrdsDir(): string {
+  const fromEnv = process.env['CALICO_TUNE_MONITORING_CRDS_DIR'];
+  const dir = fromEnv ?? buildScriptDir(['--crds'], 'tools/build.sh --crds');
+  if (!dir || !fs.existsSync(path.join(dir, 'monitoring.coreos.com_servicemonitors.yaml')))
+    throw new MissingToolsError(
+      `no monitoring.coreos.com CRDs in ${dir ?? '(none)'}: run tools/build.sh --crds (needs Go and the module proxy)`,
+    );
+  return dir;
+}

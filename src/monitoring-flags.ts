@@ -25,6 +25,10 @@ export const monitoringFlags = {
     allowNo: true,
     description: 'Create ServiceMonitors (needs the monitoring.coreos.com CRDs)',
   }),
+  dashboards: Flags.boolean({
+    description:
+      'Also create a ConfigMap with the Felix, Typha and kube-controllers Grafana dashboards (sidecar label grafana_dashboard: "1")',
+  }),
   alerts: Flags.boolean({
     description: 'Also create a PrometheusRule with alerts (Table 4 errors, Typha drops, IPAM)',
   }),
@@ -39,12 +43,14 @@ export function monitoringOptions(
     'service-monitor-labels'?: string | undefined;
     'service-monitors': boolean;
     alerts: boolean;
+    dashboards: boolean;
     'felix-port': number;
     'typha-port': number;
     'kube-controllers-port': number;
     timeout: string;
   },
   verb: 'plan' | 'apply',
+  dashboards?: Record<string, string>,
 ): MonitoringOptions {
   let labels: Record<string, string> | undefined;
   if (flags['service-monitor-labels'] !== undefined) {
@@ -59,6 +65,7 @@ export function monitoringOptions(
     serviceMonitorLabels: labels,
     serviceMonitors: flags['service-monitors'],
     alerts: flags.alerts,
+    dashboards: flags.dashboards ? dashboards : undefined,
     ports: {
       felix: flags['felix-port'],
       typha: flags['typha-port'],

@@ -29,3 +29,16 @@ export function writePlanFile(path: string, plan: Plan): void {
     throw usageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }
+
+/**
+ * Calico's Felix and Typha Grafana dashboards shipped in assets/grafana/<release>/ (Apache-2.0, see
+ * assets/grafana/NOTICE): those of v3.27.3 for Calico 3.27 and older, else v3.31.3's.
+ */
+export function readCalicoDashboards(calicoMinor: number | undefined): Record<string, string> {
+  const release = calicoMinor !== undefined && calicoMinor <= 27 ? 'v3.27.3' : 'v3.31.3';
+  const dir = new URL(`../../../assets/grafana/${release}/`, import.meta.url);
+  const out: Record<string, string> = {};
+  for (const f of ['felix-dashboard.json', 'typha-dashboard.json'])
+    out[f] = fs.readFileSync(new URL(f, dir), 'utf8');
+  return out;
+}

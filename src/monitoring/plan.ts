@@ -12,12 +12,14 @@ import {
   MANAGED_BY_LABEL,
   MONITORING_GROUP,
   ALERTS_RULE,
+  DASHBOARDS_CONFIGMAP,
   type MetricsComponent,
 } from '../model/monitoring.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
 import { alertRules } from './alerts.js';
+import { dashboardsConfigMap } from './dashboards.js';
 import { chooseTarget, detectMonitoring, type ComponentMonitoring, type MonitorTarget } from './detect.js';
 
 export interface MonitoringOptions {
@@ -27,6 +29,8 @@ export interface MonitoringOptions {
   serviceMonitorLabels?: Record<string, string> | undefined;
   serviceMonitors: boolean;
   alerts: boolean;
+  /** Calico's dashboards (file name → JSON text) for a Grafana-sidecar ConfigMap; undefined: none. */
+  dashboards?: Record<string, string> | undefined;
   /** Ports used when a switch is turned on. */
   ports: Record<MetricsComponent, number>;
   timeout: string;
@@ -279,6 +283,22 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     });
     changes.push(`PrometheusRule ${target.namespace}/${ALERTS_RULE}`);
   }
+  if (opts.dashboards) {
+    const ns = target?.namespace ?? opts.namespace ?? 'monitoring';
+    if (st.namespaces && !st.namespaces.has(ns))
+      throw usageError(`namespace ${ns} does not exist: create it or pass --namespace`);
+    if (!b.find('ConfigMap', DASHBOARDS_CONFIGMAP, ns)) {
+      const m = dashboardsConfigMap(ns, opts.dashboards);
+      b.add({
+        title: `create ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP} (Grafana: Felix, Typha, kube-controllers IPAM)`,
+        why: 'the Grafana sidecar loads ConfigMaps labelled grafana_dashboard: "1"; the datasource is a template variable',
+        action: 'create',
+        manifest: m,
+        precondition: { exists: false },
+      });
+      changes.push(`ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP} (dashboards)`);
+    }
+  }
   if (!b.steps.length)
     throw new NothingToDo(
       `monitoring is set up: ${present.map((c) => `${c.component} ${c.enabled ? `on :${c.port}` : 'off'}`).join(', ')}${warnings.length ? `; ${warnings.join('; ')}` : ''}`,
@@ -286,7 +306,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
   return b.finish({
     name: opts.name,
     command: opts.command,
-    description: `Monitoring set-up (${s.calico.installMode} install): metrics switches, Services${opts.serviceMonitors ? ', ServiceMonitors' : ''}${opts.alerts ? ', alert rules' : ''}`,
+    description: `Monitoring set-up (${s.calico.installMode} install): metrics switches, Services${opts.serviceMonitors ? ', ServiceMonitors' : ''}${opts.alerts ? ', alert rules' : ''}${opts.dashboards ? ', dashboards' : ''}`,
     changes,
     warnings,
     createdAt: opts.createdAt,

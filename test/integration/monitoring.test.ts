@@ -55,6 +55,7 @@ async function world(cp: ControlPlane, ns: string): Promise<Record<string, unkno
     services: await names('/api/v1/services'),
     serviceMonitors: await names('/apis/monitoring.coreos.com/v1/servicemonitors'),
     rules: await names('/apis/monitoring.coreos.com/v1/prometheusrules'),
+    configMaps: await names('/api/v1/configmaps'),
   };
 }
 
@@ -89,6 +90,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
             },
           );
       }
+      await c.request('DELETE', '/api/v1/namespaces/monitoring/configmaps/calico-grafana-dashboards', {
+        okStatuses: [404],
+      });
     });
 
     const cli = (args: string[], env?: NodeJS.ProcessEnv) =>
@@ -185,7 +189,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         );
 
         // the plan, and a server dry run: every object passes the server's validation, nothing is written
-        const p = await cli(['plan', '--alerts', '-o', 'json']);
+        const p = await cli(['plan', '--alerts', '--dashboards', '-o', 'json']);
         assert.equal(p.code, 0, p.stderr);
         const steps = p.json<{ steps: { action: string; object: { kind: string; name: string } }[] }>().steps;
         const expected =
@@ -199,6 +203,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
                 'create ServiceMonitor/calico-typha-metrics',
                 'create ServiceMonitor/calico-kube-controllers-metrics',
                 'create PrometheusRule/calico-alerts',
+                'create ConfigMap/calico-grafana-dashboards',
               ]
             : [
                 'patch FelixConfiguration/default',
@@ -211,12 +216,13 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
                 'create ServiceMonitor/calico-typha-metrics',
                 'create ServiceMonitor/calico-kube-controllers-metrics',
                 'create PrometheusRule/calico-alerts',
+                'create ConfigMap/calico-grafana-dashboards',
               ];
         assert.deepEqual(
           steps.map((x) => `${x.action} ${x.object.kind}/${x.object.name}`),
           expected,
         );
-        const dry = await cli(['apply', '--alerts', '--dry-run=server', '--yes']);
+        const dry = await cli(['apply', '--alerts', '--dashboards', '--dry-run=server', '--yes']);
         assert.equal(dry.code, 0, dry.stderr);
         assert.match(
           dry.stderr,
@@ -228,7 +234,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         // deletes everything the plan created
         const total = steps.length;
         const mark = cp.audit.mark();
-        const killed = await cli(['apply', '--alerts', '--yes'], {
+        const killed = await cli(['apply', '--alerts', '--dashboards', '--yes'], {
           CALICO_TUNE_TEST_CRASH: `after-step:${total}`,
         });
         assert.equal(killed.signal, 'SIGKILL', killed.stderr);
@@ -256,7 +262,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.equal(of('patch').length, 2 * expected.filter((x) => x.startsWith('patch')).length);
 
         // killed mid-step 2 (written, not recorded): resume finds it live and finishes
-        const k2 = await cli(['apply', '--alerts', '--yes'], { CALICO_TUNE_TEST_CRASH: 'mid-step:2' });
+        const k2 = await cli(['apply', '--alerts', '--dashboards', '--yes'], {
+          CALICO_TUNE_TEST_CRASH: 'mid-step:2',
+        });
         assert.equal(k2.signal, 'SIGKILL', k2.stderr);
         const res = await cli(['apply', '--resume', '--yes', '-o', 'json']);
         assert.equal(res.code, 0, res.stderr);
@@ -286,7 +294,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           );
           assert.deepEqual((await world(cp, ns))['services'], ['calico-system/calico-felix-metrics']);
         }
-        const again = await cli(['apply', '--alerts', '--yes']);
+        const again = await cli(['apply', '--alerts', '--dashboards', '--yes']);
         assert.equal(again.code, 0, again.stderr);
         assert.match(again.stderr, /nothing to do|monitoring is set up/i);
         const statusAll = await runCli(['status', '-o', 'json'], { kubeconfig: kc });

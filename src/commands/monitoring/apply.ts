@@ -34,9 +34,18 @@ A second run when everything is in place says "nothing to do" (exit 0).`;
       return this.runPlan(flags, { file: '' });
     }
     if (flags.filename) return this.runPlan(flags, { file: flags.filename });
-    const options = (timeout: string) => monitoringOptions({ ...flags, timeout }, 'apply');
+    const options = (timeout: string, dashboards?: Record<string, string>) =>
+      monitoringOptions({ ...flags, timeout }, 'apply', dashboards);
     options('10m');
-    const { planMonitoring } = await import('../../monitoring/plan.js');
-    return this.runPlan(flags, (s, timeout) => planMonitoring(s, options(timeout)));
+    const [{ planMonitoring }, { readCalicoDashboards }] = await Promise.all([
+      import('../../monitoring/plan.js'),
+      import('../../kube/files.js'),
+    ]);
+    return this.runPlan(flags, (s, timeout) =>
+      planMonitoring(
+        s,
+        options(timeout, flags.dashboards ? readCalicoDashboards(s.calico.version?.minor) : undefined),
+      ),
+    );
   }
 }

@@ -7,6 +7,7 @@ import { monitoringFindings } from '../../../src/monitoring/findings.js';
 import { DEFAULT_PORTS, planMonitoring, type MonitoringOptions } from '../../../src/monitoring/plan.js';
 import { buildMonitoringReport } from '../../../src/monitoring/report.js';
 import { labelsSatisfying, parseLabelList, selects } from '../../../src/monitoring/selector.js';
+import { templateDatasource } from '../../../src/monitoring/dashboards.js';
 import { integrityProblems } from '../../../src/plan/integrity.js';
 import { applyStepToObjects } from '../../../src/plan/simulate.js';
 import type { Plan } from '../../../src/plan/types.js';
@@ -352,5 +353,64 @@ describe('status: monitoring findings', () => {
     );
     const codes = configFindings(snapshotOf(items)).map((f) => f.code);
     assert.ok(codes.includes('SERVICEMONITOR_NOT_SELECTED'), codes.join(','));
+  });
+});
+
+describe('monitoring/dashboards', () => {
+  const calicoFelix = JSON.stringify({
+    id: 3,
+    annotations: { list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' } }] },
+    panels: [
+      {
+        datasource: { type: 'prometheus', uid: 'P11C5FC3F3B681947' },
+        targets: [{ datasource: { type: 'prometheus', uid: 'P11C5FC3F3B681947' }, expr: 'felix_log_errors' }],
+      },
+      { datasource: 'calico-demo-prometheus', panels: [{ datasource: 'calico-demo-prometheus' }] },
+      { datasource: null, type: 'row' },
+    ],
+    templating: { list: [{ name: 'top_n' }] },
+  });
+
+  it("every Prometheus datasource becomes ${datasource}; Grafana's own and null stay; one variable is added", () => {
+    const d = templateDatasource(calicoFelix);
+    const text = JSON.stringify(d);
+    assert.ok(!text.includes('P11C5FC3F3B681947') && !text.includes('calico-demo-prometheus'), text);
+    assert.equal((text.match(/\$\{datasource\}/g) ?? []).length, 4);
+    assert.match(text, /-- Grafana --/);
+    assert.equal(d['id'], undefined);
+    const names = (d['templating'] as { list: { name: string }[] }).list.map((v) => v.name);
+    assert.deepEqual(names, ['datasource', 'top_n']);
+    assert.deepEqual(templateDatasource(JSON.stringify(d)), d, 'idempotent');
+  });
+
+  it('the ConfigMap: sidecar label, the notice, three dashboards, created by the plan with an undo', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'operator' }, stack());
+    const plan = planMonitoring(snapshotOf(items), {
+      ...OPTS,
+      dashboards: { 'felix-dashboard.json': calicoFelix },
+    });
+    assert.deepEqual(integrityProblems(plan), []);
+    const cm = plan.steps.find((s) => s.manifest?.kind === 'ConfigMap')!.manifest!;
+    assert.equal(cm.metadata.namespace, 'monitoring');
+    assert.equal(cm.metadata.labels?.['grafana_dashboard'], '1');
+    assert.match(cm.metadata.annotations?.['calico-tune.io/notice'] ?? '', /Apache License 2\.0/);
+    assert.deepEqual(Object.keys(cm['data'] as object).sort(), [
+      'felix-dashboard.json',
+      'kube-controllers-dashboard.json',
+    ]);
+    const kc = JSON.parse((cm['data'] as Record<string, string>)['kube-controllers-dashboard.json']!) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const exprs = kc.panels.flatMap((p) => p.targets.map((t) => t.expr)).join(' ');
+    for (const m of ['ipam_allocations_per_node', 'ipam_blocks_per_node', 'ipam_ippool_size'])
+      assert.match(exprs, new RegExp(m));
+    assert.throws(
+      () =>
+        planMonitoring(snapshotOf(after(plan, items)), {
+          ...OPTS,
+          dashboards: { 'felix-dashboard.json': calicoFelix },
+        }),
+      NothingToDo,
+    );
   });
 });

@@ -623,41 +623,32 @@ export class ControlPlane {
   }
 
   /** Deletes the monitoring.coreos.com CRDs (and so every object of them) and waits until they are gone. */
-  async uninstallMonitoringCrds(timeoutMs = 120_000): Promise<void> {
-    const c = this.client();
-    const isMon = (o: Obj): boolean => String(o.spec?.['group']) === 'monitoring.coreos.com';
-    const { items } = await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
-    await mapLimit(items.filter(isMon), 8, (o) =>
-      c.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}`, {
-        okStatuses: [404],
-      }),
-    );
-    const deadline = Date.now() + timeoutMs;
-    while ((await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).items.some(isMon)) {
-      if (Date.now() > deadline)
-        throw new Error(`monitoring CRDs still present ${timeoutMs} ms after delete`);
-      await sleep(200);
-    }
-    c.invalidateDiscovery();
+  uninstallMonitoringCrds(timeoutMs = 120_000): Promise<void> {
+    return this.deleteCrds(['monitoring.coreos.com'], 'monitoring', timeoutMs);
   }
 
   /** Deletes every Calico and operator CRD (the API server deletes their objects) and waits until they are gone. */
   async uninstallCalico(timeoutMs = 120_000): Promise<void> {
+    await this.deleteCrds(CALICO_GROUPS, 'Calico', timeoutMs);
+    this.calico = undefined;
+  }
+
+  /** Deletes the CRDs of these API groups and waits until they are gone. */
+  private async deleteCrds(groups: string[], what: string, timeoutMs: number): Promise<void> {
     const c = this.client();
-    const isCalico = (o: Obj): boolean => CALICO_GROUPS.includes(String(o.spec?.['group']));
+    const ofGroups = (o: Obj): boolean => groups.includes(String(o.spec?.['group']));
     const { items } = await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
-    await mapLimit(items.filter(isCalico), 16, (o) =>
+    await mapLimit(items.filter(ofGroups), 16, (o) =>
       c.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}`, {
         okStatuses: [404],
       }),
     );
     const deadline = Date.now() + timeoutMs;
-    while ((await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).items.some(isCalico)) {
-      if (Date.now() > deadline) throw new Error(`Calico CRDs still present ${timeoutMs} ms after delete`);
+    while ((await c.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).items.some(ofGroups)) {
+      if (Date.now() > deadline) throw new Error(`${what} CRDs still present ${timeoutMs} ms after delete`);
       await sleep(200);
     }
     c.invalidateDiscovery();
-    this.calico = undefined;
   }
 
   /**

@@ -13,6 +13,7 @@
 #                                    the same for one Kubernetes version only: its bin dir holds
 #                                    kube-apiserver, etcd and kubectl (no krew, calicoctl, confd)
 #        tools/build.sh --versions   print the Kubernetes versions (minor) tools/ has, one a line
+#        tools/build.sh --daemons    print the bin dir of calico-typha and kube-controllers (no build)
 #        tools/build.sh --crds       fetch (if needed) and print the dir of the monitoring.coreos.com CRDs
 #                                    (ServiceMonitor, PodMonitor, Prometheus, PrometheusRule) from the
 #                                    prometheus-operator Go module's example/prometheus-operator-crd/
@@ -23,7 +24,8 @@
 #   CALICO_TUNE_K8S_VERSIONS       Kubernetes versions to build (and --check) besides the default
 #                                  1.34, comma-separated, e.g. 1.28,1.33 (default: every tools/k8s-*;
 #                                  "1.34" builds the default one only)
-#   CALICO_TUNE_BUILD_CALICOCTL=1  also build calicoctl and confd (tools/calico; +2 min cold)
+#   CALICO_TUNE_BUILD_CALICOCTL=1  also build calicoctl and confd (tools/calico; +2 min cold), and calico-typha
+#                                  and kube-controllers (same module, Go $CALICO_DAEMONS_GO: +8 min cold)
 #   CALICO_TUNE_BUILD_P            go build -p value (default: 2)
 # GOMODCACHE / GOCACHE / GOPROXY are left to Go's defaults (or whatever the caller exports), so the
 # module and build caches persist across runs. Progress goes to stderr.
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --check) mode=check ;;
     --versions) mode=versions ;;
     --crds) mode=crds ;;
+    --daemons) mode=daemons ;;
     --k8s) [ $# -ge 2 ] || { echo "tools/build.sh: --k8s needs a version (e.g. 1.28)" >&2; exit 2; }; only_k8s=$2; shift ;;
     --k8s=*) only_k8s=${1#--k8s=} ;;
     -h|--help) usage; exit 0 ;;
@@ -151,6 +154,16 @@ key_of() { # key_of MODDIR FUNCTION [VALUES...]
     sha256sum | cut -c1-16
 }
 
+# calico-typha and kube-controllers, for the monitoring tests (real /metrics through the API server's proxy).
+# Built with the Go release Calico v3.31 uses: built with Go 1.26 Typha panics serializing labels
+# (lib/std/uniquelabels: "makeslice: len out of range"). GOTOOLCHAIN fetches that Go from the module proxy.
+CALICO_DAEMONS_GO=go1.24.9
+build_calico_daemons() {
+  (cd "$TOOLS_DIR/calico" && GOTOOLCHAIN=$CALICO_DAEMONS_GO go build -p "$PAR" -trimpath \
+    -ldflags "-s -w -X github.com/projectcalico/calico/pkg/buildinfo.Version=$CALICO_VERSION -X github.com/projectcalico/calico/pkg/buildinfo.GitRevision=$CALICO_COMMIT -X github.com/projectcalico/calico/pkg/buildinfo.BuildDate=$CALICO_BUILD_DATE" \
+    -o "$1/" github.com/projectcalico/calico/typha/cmd/calico-typha github.com/projectcalico/calico/kube-controllers/cmd/kube-controllers)
+}
+
 k8s_out() { # the cache dir of one Kubernetes version: k8s-v1.28.15-<key>
   local mod=$1 K8S_VERSION
   # shellcheck disable=SC1090,SC1091
@@ -162,6 +175,8 @@ CALICO_OUT=$CACHE_ROOT/calico-$CALICO_VERSION-$(key_of calico build_calico "$CAL
 K8S_DEFAULT_OUT=$(k8s_out "k8s-$DEFAULT_K8S")
 K8S_BINARIES=(kube-apiserver etcd kubectl)
 CALICO_BINARIES=(calicoctl confd)
+CALICO_DAEMONS_OUT=$CACHE_ROOT/calico-daemons-$CALICO_VERSION-$(key_of calico build_calico_daemons "$CALICO_VERSION $CALICO_COMMIT $CALICO_BUILD_DATE $CALICO_DAEMONS_GO")
+CALICO_DAEMONS=(calico-typha kube-controllers)
 
 # The default bin dir holds hard links to the parts' binaries. Its key is made of the parts' keys (the
 # calico one always, so that CALICO_TUNE_BUILD_CALICOCTL=1 later only adds calicoctl and confd to it).
@@ -198,6 +213,7 @@ if [ -n "$only_k8s" ]; then
 fi
 case $mode in
   dir) echo "$DEFAULT_OUT/bin"; exit 0 ;;
+  daemons) echo "$CALICO_DAEMONS_OUT/bin"; exit 0 ;;
   check)
     present "$DEFAULT_OUT/bin" "${DEFAULT_WANT[@]}" || exit 1
     for m in "${extra_k8s[@]}"; do present "$(k8s_out "$m")/bin" "${K8S_BINARIES[@]}" || exit 1; done
@@ -279,6 +295,7 @@ parts=("$K8S_DEFAULT_OUT/bin" "$KREW_OUT/bin")
 if [ "$WITH_CALICO" = 1 ]; then
   ensure "$CALICO_OUT" "calicoctl, confd $CALICO_VERSION (go build -p $PAR)" build_calico -- "${CALICO_BINARIES[@]}"
   parts+=("$CALICO_OUT/bin")
+  ensure "$CALICO_DAEMONS_OUT" "calico-typha, kube-controllers $CALICO_VERSION ($CALICO_DAEMONS_GO, go build -p $PAR)" build_calico_daemons -- "${CALICO_DAEMONS[@]}"
 fi
 ensure_crds
 ensure "$DEFAULT_OUT" "the default bin dir (hard links)" link_into "${parts[@]}" -- "${DEFAULT_WANT[@]}"

@@ -56,7 +56,7 @@ export const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kubectl'] as const;
 export const DEFAULT_DIR_BINARIES = [...REQUIRED_BINARIES, 'kubectl-krew'] as const;
 
 /** What `tools/build.sh ARGS` prints last. `command` names the build command in the error. */
-function buildScriptDir(args: string[], command: string): string | undefined {
+export function buildScriptDir(args: string[], command: string): string | undefined {
   try {
     return execFileSync(path.join(REPO_ROOT, 'tools', 'build.sh'), args, {
       encoding: 'utf8',

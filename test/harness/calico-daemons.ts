@@ -1,0 +1,157 @@
+/**
+ * Real calico-typha and kube-controllers (built by `CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh`) behind the
+ * test API server's pod proxy, for the monitoring tests.
+ *
+ * The API server proxies only to pod IPs that are not loopback or link-local, and it listens on 127.0.0.1.
+ * So each daemon runs in its own network namespace with a veth to the host: host end 198.18.X.(4i+1)/30,
+ * namespace end 198.18.X.(4i+2)/30 (the daemon's "pod IP"). Inside the namespace the API server is reached
+ * through a TCP forwarder on the host end (kubeconfig with that address, TLS name check off), and the daemon
+ * serves /metrics on its pod IP; a Pod object with that podIP (and the component's k8s-app label) is
+ * registered, so `GET /api/v1/namespaces/NS/pods/POD:PORT/proxy/metrics` reaches the real process.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { ControlPlane } from './control-plane.js';
+import { buildScriptDir, MissingToolsError } from './tools.js';
+
+export type DaemonKind = 'typha' | 'kube-controllers';
+
+export interface CalicoDaemon {
+  kind: DaemonKind;
+  namespace: string;
+  pod: string;
+  podIP: string;
+  port: number;
+  log: string;
+  stop(): Promise<void>;
+}
+
+/** The bin dir of calico-typha and kube-controllers ($CALICO_TUNE_DAEMONS_DIR, else tools/build.sh --daemons). */
+export function calicoDaemonsDir(): string {
+  const dir =
+    process.env['CALICO_TUNE_DAEMONS_DIR'] ?? buildScriptDir(['--daemons'], 'tools/build.sh --daemons');
+  for (const b of ['calico-typha', 'kube-controllers'])
+    if (!dir || !fs.existsSync(path.join(dir, b)))
+      throw new MissingToolsError(
+        `no ${b} in ${dir ?? '(none)'}: build it with CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh (docs/testing.md)`,
+      );
+  return dir!;
+}
+
+const ip = (...args: string[]): void =>
+  void execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/** Starts one daemon; `index` (0..31) picks its addresses and names. */
+export async function startCalicoDaemon(
+  cp: ControlPlane,
+  opts: { kind: DaemonKind; index: number; namespace: string; node: string; dir: string },
+): Promise<CalicoDaemon> {
+  const bin = path.join(calicoDaemonsDir(), opts.kind === 'typha' ? 'calico-typha' : 'kube-controllers');
+  const tag = `${process.pid % 100000}x${opts.index}`;
+  const ns = `ctm${tag}`;
+  const host = `ctm${tag}h`.slice(0, 15);
+  const third = 200 + (process.pid % 50);
+  const hostIP = `198.18.${third}.${4 * opts.index + 1}`;
+  const podIP = `198.18.${third}.${4 * opts.index + 2}`;
+  fs.mkdirSync(opts.dir, { recursive: true });
+  try {
+    ip('netns', 'del', ns);
+  } catch {
+    /* not there */
+  }
+  ip('netns', 'add', ns);
+  ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  ip('addr', 'add', `${hostIP}/30`, 'dev', host);
+  ip('link', 'set', host, 'up');
+  ip('-n', ns, 'addr', 'add', `${podIP}/30`, 'dev', 'eth0');
+  ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+
+  // the API server, as seen from the namespace
+  const api = new URL(cp.server);
+  const fwd = net.createServer((c) => {
+    const u = net.connect(Number(api.port), '127.0.0.1');
+    c.pipe(u);
+    u.pipe(c);
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+  });
+  const fwdPort = await new Promise<number>((resolve, reject) => {
+    fwd.once('error', reject);
+    fwd.listen(0, hostIP, () => resolve((fwd.address() as net.AddressInfo).port));
+  });
+  const kubeconfig = path.join(opts.dir, 'kubeconfig');
+  fs.writeFileSync(
+    kubeconfig,
+    fs
+      .readFileSync(cp.kubeconfig('admin'), 'utf8')
+      .replace(/server: .*/g, `server: https://${hostIP}:${fwdPort}`)
+      .replace(/certificate-authority(-data)?: .*/g, 'insecure-skip-tls-verify: true'),
+  );
+  const log = path.join(opts.dir, `${opts.kind}.log`);
+  const fd = fs.openSync(log, 'w');
+  const env: NodeJS.ProcessEnv =
+    opts.kind === 'typha'
+      ? {
+          TYPHA_DATASTORETYPE: 'kubernetes',
+          TYPHA_PROMETHEUSMETRICSENABLED: 'true',
+          TYPHA_PROMETHEUSMETRICSPORT: '9093',
+          TYPHA_LOGFILEPATH: 'none',
+          TYPHA_LOGSEVERITYSYS: 'none',
+          TYPHA_HEALTHENABLED: 'false',
+        }
+      : { DATASTORE_TYPE: 'kubernetes', ENABLED_CONTROLLERS: 'node', LOG_LEVEL: 'info' };
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, bin], {
+    env: { PATH: process.env['PATH'], KUBECONFIG: kubeconfig, ...env },
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
+  fs.closeSync(fd);
+  const port = opts.kind === 'typha' ? 9093 : 9094;
+  const pod = `${opts.kind === 'typha' ? 'calico-typha' : 'calico-kube-controllers'}-real-${opts.index}`;
+  const c = cp.client();
+  await c.request('POST', `/api/v1/namespaces/${opts.namespace}/pods`, {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: pod,
+        namespace: opts.namespace,
+        labels: { 'k8s-app': opts.kind === 'typha' ? 'calico-typha' : 'calico-kube-controllers' },
+      },
+      spec: { nodeName: opts.node, containers: [{ name: opts.kind, image: 'real-binary-in-a-netns' }] },
+    },
+  });
+  await c.request('PATCH', `/api/v1/namespaces/${opts.namespace}/pods/${pod}/status`, {
+    body: { status: { phase: 'Running', podIP, podIPs: [{ ip: podIP }] } },
+    contentType: 'application/merge-patch+json',
+  });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    fwd.close();
+    try {
+      ip('netns', 'del', ns); // takes the veth pair with it
+    } catch {
+      /* already gone */
+    }
+    await c
+      .request('DELETE', `/api/v1/namespaces/${opts.namespace}/pods/${pod}`, { okStatuses: [404] })
+      .catch(() => undefined);
+  };
+  return { kind: opts.kind, namespace: opts.namespace, pod, podIP, port, log, stop };
+}

@@ -178,6 +178,18 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           'KUBE_CONTROLLERS_METRICS_DISABLED',
           'TYPHA_METRICS_DISABLED',
         ]);
+        // the read-only role (docs/rbac.yaml) reads the same; a write as that user is refused before anything changes
+        const ro = await runCli(['monitoring', 'status', '-o', 'json'], {
+          kubeconfig: cp.kubeconfig('readonly'),
+        });
+        assert.equal(ro.code, 0, ro.stderr);
+        assert.deepEqual(ro.json<Report>().components, r0.components);
+        const roApply = await runCli(['monitoring', 'apply', '--yes'], {
+          kubeconfig: cp.kubeconfig('readonly'),
+        });
+        assert.equal(roApply.code, 3, roApply.stderr);
+        assert.match(roApply.stderr, /may not .*patch/);
+        assert.deepEqual(await world(cp, ns), before, 'nothing written by the read-only user');
         // the status command's finding names the object the fix patches
         const st = await runCli(['status', '-o', 'json'], { kubeconfig: kc });
         const felixFinding = st

@@ -98,6 +98,9 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       one(R.Deployment, 'calico-typha-horizontal-autoscaler', 'kube-system'),
     ),
     optional('ConfigMap kube-system/calico-config', () => one(R.ConfigMap, 'calico-config', 'kube-system')),
+    optional('ConfigMap kube-system/kubeadm-config (the pod subnet)', () =>
+      one(R.ConfigMap, 'kubeadm-config', 'kube-system'),
+    ),
   );
   await Promise.all(tasks);
   return parseSnapshot(objects, {

@@ -81,6 +81,10 @@ export interface NodeInfo {
   cpuCapacityMillis: number;
   memoryCapacityBytes: number;
   internalIP?: string | undefined;
+  /** `spec.providerID` (e.g. `aws:///eu-west-1a/i-0abc`): the cloud the node runs in. */
+  providerID?: string | undefined;
+  /** `status.nodeInfo.osImage` (e.g. `Rocky Linux 9.3 (Blue Onyx)`). */
+  osImage?: string | undefined;
   /** AKS/virtual-kubelet nodes (label `type=virtual-kubelet`): the Typha autoscaler does not count them. */
   virtualKubelet: boolean;
   controlPlane: boolean;
@@ -139,6 +143,8 @@ export interface IPPoolInfo {
   disabled: boolean;
   nodeSelector: string;
   blockSize?: number | undefined;
+  /** metadata.labels (the operator marks the pools it owns with `app.kubernetes.io/managed-by`). */
+  labels: Record<string, string>;
 }
 
 export interface TyphaPodInfo {

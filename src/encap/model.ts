@@ -86,7 +86,7 @@ function v3NodeAddresses(objects: readonly KubeObject[]): Map<string, string> {
 }
 
 function pairs(n: number): number {
-  return (n * (n - 1)) / 2;
+  return n < 2 ? 0 : (n * (n - 1)) / 2;
 }
 
 export function underlayOf(s: ClusterSnapshot): Underlay {
@@ -224,6 +224,11 @@ export function evaluateMode(
   ] as const) {
     if (n) pairs[pathFor(mode, sameSubnet)] += n;
   }
+  // Always tunnels every pair, whatever the subnets
+  if (mode === 'ipip' || mode === 'vxlan') {
+    pairs[mode] += pairs.unknown;
+    pairs.unknown = 0;
+  }
   const problems: ModeProblem[] = [];
   const from = poolTarget(pool);
   const native = pairs.native > 0 || (pairs.unknown > 0 && mode !== 'ipip' && mode !== 'vxlan');
@@ -299,7 +304,7 @@ export function evaluateMode(
   )
     problems.push({
       level: 'warn',
-      rule: 'POD_MTU',
+      rule: 'MTU_UNTIL_RESTART',
       reason:
         'pods created before the switch keep their interface MTU (sized for IPIP or no encapsulation) until they restart; VXLAN needs 30 more bytes of headroom than IPIP, so large packets rely on path-MTU discovery until then',
     });

@@ -202,7 +202,7 @@ describe('encap model', () => {
     it('IPIP → VXLAN on a manifest install with bird keeps BGP (warning), and lowers the MTU headroom', () => {
       const c = codes(perZone, 'vxlan');
       assert.ok(c.includes('warn:KEEPS_BGP'));
-      assert.ok(c.includes('warn:POD_MTU'));
+      assert.ok(c.includes('warn:MTU_UNTIL_RESTART'));
       const op = snap({
         nodes: 12,
         zones: 3,

@@ -82,6 +82,19 @@ describe('encap planner', () => {
     assert.ok(p.summary.warnings.some((w) => /Installation default still lists/.test(w)));
   });
 
+  it("3.31: an unlabelled pool that differs from the Installation is not the operator's (it would not adopt it)", () => {
+    const differs = edited(op31, (objs) => {
+      (objs.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>)['ipipMode'] = 'CrossSubnet';
+    });
+    assert.equal(poolOwner(differs, differs.ipPools[0]!).object, 'IPPool');
+    const labelled = edited(differs, (objs) => {
+      objs.find((o) => o.kind === 'IPPool')!.metadata.labels = {
+        'app.kubernetes.io/managed-by': 'tigera-operator',
+      };
+    });
+    assert.equal(poolOwner(labelled, labelled.ipPools[0]!).object, 'Installation');
+  });
+
   it('a pool the Installation does not list is written directly, even on 3.31', () => {
     const s = edited(op31, (objs) => {
       const pool = structuredClone(objs.find((o) => o.kind === 'IPPool')!);

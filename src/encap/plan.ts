@@ -101,6 +101,8 @@ export interface PoolReport {
 }
 
 export interface EncapReport {
+  apiVersion: 'calico-tune/v1';
+  kind: 'EncapReport';
   underlay: Underlay;
   backend: string;
   bgpNeeded: boolean;
@@ -112,6 +114,8 @@ export function encapReport(s: ClusterSnapshot): EncapReport {
   const u = underlayOf(s);
   const ctx = routingContext(s);
   return {
+    apiVersion: 'calico-tune/v1',
+    kind: 'EncapReport',
     underlay: u,
     backend: s.calico.networkingBackend,
     bgpNeeded: anyPoolNeedsBgp(s.ipPools),

@@ -183,8 +183,37 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.deepEqual(await state(cp), start);
       });
 
+      // the install checks do not depend on the Calico version: one version per install mode
+      if (calico === 'v3.31.3')
+        it('install checks: snapshot save reads kubeadm-config; status reports a pool outside podSubnet', async () => {
+          const kubeadm = (podSubnet: string): Obj =>
+            ({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+              data: {
+                ClusterConfiguration: `kind: ClusterConfiguration\nnetworking:\n  podSubnet: ${podSubnet}\n  serviceSubnet: 10.96.0.0/12\n`,
+              },
+            }) as Obj;
+          await load(cp, spec, (objs) => void objs.push(kubeadm('172.20.64.0/18')));
+          const save = await runCli(['snapshot', 'save', '-f', '-', '--format', 'json'], {
+            kubeconfig: cp.kubeconfig('readonly'),
+          });
+          assert.equal(save.code, 0, save.stderr);
+          const items = save.json<{ items: Obj[] }>().items;
+          assert.ok(items.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kubeadm-config'));
+          const bad = (await runCli(['status', '-o', 'json'], { kubeconfig: kc })).json<StatusJson>();
+          assert.ok(bad.findings.some((f) => f.code === 'POD_CIDR_OUTSIDE_PODSUBNET'));
+          await load(cp, spec, (objs) => void objs.push(kubeadm('192.168.0.0/16')));
+          const good = (await runCli(['status', '-o', 'json'], { kubeconfig: kc })).json<StatusJson>();
+          assert.ok(
+            !good.findings.some((f) => f.code.startsWith('POD_CIDR_')),
+            JSON.stringify(good.findings),
+          );
+        });
+
       it('VXLAN everywhere: status stops urging reflectors; IPIP without BIRD is refused', async () => {
-        await load(cp, { ...spec, nodes: 120, rrs: 1, encapsulation: 'IPIP' });
+        await load(cp, { ...spec, nodes: 12, rrs: 1, encapsulation: 'IPIP' });
         const before = (await runCli(['status', '-o', 'json'], { kubeconfig: kc })).json<StatusJson>();
         assert.ok(
           before.findings.some((f) => f.code === 'RR_SINGLE'),

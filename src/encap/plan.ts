@@ -174,6 +174,10 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
     owner.installationIndex !== undefined
       ? targetOfOperator(instPools[owner.installationIndex]!['encapsulation'])
       : undefined;
+  if (owner.object === 'Installation' && instTarget === opts.mode && from !== opts.mode)
+    throw new NothingToDo(
+      `Installation default already sets ${target.operator} for ${pool.cidr}; the operator has not updated IPPool ${pool.name} yet (it writes through the Calico API server: kubectl get tigerastatus apiserver ippools)`,
+    );
   if (from === opts.mode && (owner.object === 'IPPool' || instTarget === opts.mode))
     throw new NothingToDo(
       `IP pool ${pool.name} already uses ${opts.mode} (ipipMode ${pool.ipipMode}, vxlanMode ${pool.vxlanMode})`,

@@ -74,6 +74,19 @@ describe('encap planner', () => {
     assert.deepEqual(inst(back).spec, inst(op31).spec);
   });
 
+  it('3.31: the Installation already names the mode but the operator has not caught up: nothing to do, says why', () => {
+    const pending = edited(op31, (objs) => {
+      const i = objs.find((o) => o.kind === 'Installation')!;
+      (i.spec as { calicoNetwork: { ipPools: Record<string, unknown>[] } }).calicoNetwork.ipPools[0]![
+        'encapsulation'
+      ] = 'VXLAN';
+      objs.find((o) => o.kind === 'IPPool')!.metadata.labels = {
+        'app.kubernetes.io/managed-by': 'tigera-operator',
+      };
+    });
+    refuses(() => planEncap(pending, opts('vxlan')), /has not updated IPPool/, ExitCode.OK);
+  });
+
   it('operator without the pool controller (Calico 3.27): writes the IPPool and warns about the Installation', () => {
     const o = poolOwner(op27, op27.ipPools[0]!);
     assert.equal(o.object, 'IPPool');

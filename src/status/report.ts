@@ -8,6 +8,7 @@ import { analyseTypha } from '../typha/analysis.js';
 import { bgpApplies } from '../bgp/state.js';
 import { fullMeshSessions, isRouteReflector } from '../model/calico.js';
 import { configFindings, nodeCounts } from './checks.js';
+import { calicoApiFindings } from './calico-api.js';
 import { deferToUnfinishedPlan, journalFindings } from './journal.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 
@@ -92,6 +93,7 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
   const findings = sortFindings(
     deferToUnfinishedPlan(
       [
+        ...calicoApiFindings(s),
         ...journalFindings(s),
         ...configFindings(s),
         ...(applies ? bgpFindings(s, state) : []),

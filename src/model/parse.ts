@@ -549,6 +549,7 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
         source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
       kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
       clusterUID: source.clusterUID ?? str(s['clusterUID']),
+      calicoApiUnavailable: source.calicoApiUnavailable ?? str(s['calicoApiUnavailable']),
     };
   }
   const kubeSystem = items.find(

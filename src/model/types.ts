@@ -254,6 +254,11 @@ export interface SnapshotSource {
   clusterUID?: string | undefined;
   /** What could not be read (e.g. forbidden optional lists); the snapshot is usable but incomplete. */
   warnings?: string[] | undefined;
+  /**
+   * Set when projectcalico.org/v3 is registered (an APIService) but its server does not answer: why. The
+   * Calico objects were then read through crd.projectcalico.org/v1, and nothing may be written.
+   */
+  calicoApiUnavailable?: string | undefined;
 }
 
 /** What the journal Lease (`calico-tune`, docs/plan-format.md) says, as far as `status` needs it. */

@@ -9,6 +9,7 @@ import { bgpApplies } from '../bgp/state.js';
 import { installFindings, podRoutesNeedBgp, scaleNumbers, type ScaleNumbers } from './install.js';
 import { fullMeshSessions, isRouteReflector } from '../model/calico.js';
 import { configFindings, nodeCounts } from './checks.js';
+import { calicoApiFindings } from './calico-api.js';
 import { deferToUnfinishedPlan, journalFindings } from './journal.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 
@@ -97,6 +98,7 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
   const findings = sortFindings(
     deferToUnfinishedPlan(
       [
+        ...calicoApiFindings(s),
         ...journalFindings(s),
         ...configFindings(s),
         ...(applies && podRoutesNeedBgp(s) ? bgpFindings(s, state) : []),

@@ -258,3 +258,31 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
     });
   }
 }
+
+describe('encap through projectcalico.org/v3 (the real calico-apiserver, Calico v3.31.3)', function () {
+  this.timeout(180_000);
+  it('switches the pool through the v3 API, never crd.projectcalico.org/v1, and back', async () => {
+    const cp = await controlPlane({ calico: 'v3.31.3', calicoApi: 'v3' });
+    const kc = cp.kubeconfig('plugin');
+    await load(cp, { nodes: 9, zones: 3, install: 'manifest', calico: 'v3.31.3', encapsulation: 'IPIP' });
+    const start = await state(cp);
+    const mark = cp.audit.mark();
+    const r = await runCli(['encap', 'apply', '--pool', POOL, '--mode', 'vxlan-crosssubnet', '--yes'], {
+      kubeconfig: kc,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const ev = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+      (e) => e.objectRef?.resource === 'ippools',
+    );
+    assert.deepEqual(
+      ev.map((e) => `${e.verb} ${e.objectRef?.apiGroup}/${e.objectRef?.name}`),
+      [`patch projectcalico.org/${POOL}`],
+    );
+    assert.deepEqual((await state(cp)).pool, { ipipMode: 'Never', vxlanMode: 'CrossSubnet' });
+    const back = await runCli(['encap', 'apply', '--pool', POOL, '--mode', 'ipip', '--yes'], {
+      kubeconfig: kc,
+    });
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(await state(cp), start);
+  });
+});

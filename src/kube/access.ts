@@ -9,7 +9,7 @@ export interface Access {
   group: string;
   resource: string;
   namespace?: string | undefined;
-  /** The object, for patch and delete: RBAC rules restricted by resourceNames allow only named reviews. */
+  /** The object a patch or delete names: RBAC rules may be limited to names (docs/rbac.yaml's Installation). */
   name?: string | undefined;
   subresource?: string | undefined;
 }
@@ -44,14 +44,8 @@ export function accessFor(steps: Step[], calicoGroup: string, leaseNs: string | 
       if (t) {
         const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
         const verb = st.action === 'create' ? 'create' : st.action === 'delete' ? 'delete' : 'patch';
-        const name = verb === 'create' ? undefined : (st.object?.name ?? st.manifest?.metadata.name);
-        add({
-          verb,
-          group,
-          resource: t.plural,
-          namespace: st.object?.namespace ?? st.manifest?.metadata.namespace,
-          ...(name ? { name } : {}),
-        });
+        const name = verb === 'create' ? undefined : st.object?.name;
+        add({ verb, group, resource: t.plural, namespace: st.object?.namespace, name });
       }
       if (st.action === 'drain') {
         add({ verb: 'list', group: '', resource: 'pods' });

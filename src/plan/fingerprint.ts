@@ -70,8 +70,9 @@ export function writtenObjects(steps: Step[]): string[] {
 }
 
 /**
- * The fingerprint: the BGP configuration, every BGPPeer, every route reflector, every node a step touches,
- * and every other object a step writes (`touchedObjects`, keys from writtenObjects).
+ * The fingerprint: the BGP configuration, every BGPPeer, every IP pool and the Installation (their
+ * encapsulation decides which routes BGP must carry), every route reflector, every node a step touches, and
+ * every other object a step writes (`touchedObjects`, keys from writtenObjects: e.g. a monitoring plan's).
  */
 export function fingerprint(
   s: ClusterSnapshot,
@@ -82,7 +83,13 @@ export function fingerprint(
   const objs = new Set(touchedObjects);
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
-    if (o.kind === 'BGPConfiguration' || o.kind === 'BGPPeer') out.push(entryOf(o));
+    if (
+      o.kind === 'BGPConfiguration' ||
+      o.kind === 'BGPPeer' ||
+      o.kind === 'IPPool' ||
+      (o.kind === 'Installation' && o.apiVersion === 'operator.tigera.io/v1')
+    )
+      out.push(entryOf(o));
     else if (
       objs.size &&
       o.kind !== 'Node' &&

@@ -136,6 +136,33 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         if (isObj(p['spec']))
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
         else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
+      } else if (calico && kind === 'IPPool') {
+        // encap plans: the pool's encapsulation modes only
+        onlyKeys(p, ['spec'], `${where} (IPPool patch)`, out);
+        if (isObj(p['spec'])) onlyKeys(p['spec'], ['ipipMode', 'vxlanMode'], `${where} (IPPool spec)`, out);
+        else out.push(`${where}: an IPPool patch changes spec.ipipMode / spec.vxlanMode`);
+      } else if (apiVersion === 'operator.tigera.io/v1' && kind === 'Installation') {
+        // encap plans on operators that own the pools: spec.calicoNetwork.ipPools only;
+        // monitoring plans: the metrics ports (MONITORING_PATCH_FIELDS.Installation)
+        if (ref.name !== 'default') out.push(`${where}: only the default Installation is changed`);
+        onlyKeys(p, ['spec'], `${where} (Installation patch)`, out);
+        const spec = isObj(p['spec']) ? p['spec'] : undefined;
+        if (!spec || !Object.keys(spec).length)
+          out.push(`${where}: an Installation patch sets spec.calicoNetwork.ipPools or a metrics port`);
+        else {
+          onlyKeys(
+            spec,
+            ['calicoNetwork', ...MONITORING_PATCH_FIELDS.Installation],
+            `${where} (Installation spec)`,
+            out,
+          );
+          const net = spec['calicoNetwork'];
+          if (net !== undefined) {
+            if (!isObj(net) || !Array.isArray(net['ipPools']))
+              out.push(`${where}: an Installation patch sets spec.calicoNetwork.ipPools`);
+            else onlyKeys(net, ['ipPools'], `${where} (Installation calicoNetwork)`, out);
+          }
+        }
       } else monitoringPatchProblems(step, where, out);
       break;
     }
@@ -197,22 +224,25 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
 }
 
 /**
- * Monitoring plans (src/monitoring/plan.ts) patch the metrics switches only: Installation default
- * (nodeMetricsPort, typhaMetricsPort), FelixConfiguration default and KubeControllersConfiguration default
- * (their metrics fields), and on manifest installs the calico-typha Deployment's containers (the env).
+ * Monitoring plans (src/monitoring/plan.ts) patch the metrics switches only: FelixConfiguration default and
+ * KubeControllersConfiguration default (their metrics fields), and on manifest installs the calico-typha
+ * Deployment's containers (the env); the Installation's metrics ports are checked with its encap fields.
  */
 function monitoringPatchProblems(step: Step, where: string, out: string[]): void {
   const ref = step.object!;
   const p = step.patch!;
   const fieldsOf = (k: keyof typeof MONITORING_PATCH_FIELDS): void => {
-    if (ref.name !== 'default') out.push(`${where}: only ${k} default is changed`);
+    if (ref.name !== 'default') {
+      out.push(
+        `${where}: patches ${ref.apiVersion} ${k} ${ref.name}, which no planner changes (only ${k} default)`,
+      );
+      return;
+    }
     onlyKeys(p, ['spec'], `${where} (${k} patch)`, out);
     if (!isObj(p['spec'])) out.push(`${where}: a ${k} patch changes spec fields`);
     else onlyKeys(p['spec'], [...MONITORING_PATCH_FIELDS[k]], `${where} (${k} spec)`, out);
   };
-  if (ref.apiVersion === 'operator.tigera.io/v1' && ref.kind === 'Installation') fieldsOf('Installation');
-  else if (CALICO_GROUPS.has(ref.apiVersion) && ref.kind === 'FelixConfiguration')
-    fieldsOf('FelixConfiguration');
+  if (CALICO_GROUPS.has(ref.apiVersion) && ref.kind === 'FelixConfiguration') fieldsOf('FelixConfiguration');
   else if (CALICO_GROUPS.has(ref.apiVersion) && ref.kind === 'KubeControllersConfiguration')
     fieldsOf('KubeControllersConfiguration');
   else if (ref.apiVersion === 'apps/v1' && ref.kind === 'Deployment' && ref.name === 'calico-typha') {

@@ -70,8 +70,11 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       measure(`monitoring.coreos.com CRDs installed in ${await cp.installMonitoringCrds()} ms`);
     });
     after(async () => {
-      // later test files must not see prometheus-operator (their status findings would change)
-      await cp?.uninstallMonitoringCrds();
+      // later test files must not see prometheus-operator (their status findings would change); reset first:
+      // it deletes the Prometheus object this file applied, which needs the CRD's discovery to be there
+      if (!cp) return;
+      await cp.reset();
+      await cp.uninstallMonitoringCrds();
     });
 
     afterEach(async () => {

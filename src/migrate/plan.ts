@@ -18,7 +18,8 @@ import {
   addDemotion,
   addPromotion,
   DEFAULT_RR_LABEL,
-  defaultClusterId,
+  assignClusterIds,
+  describeClusterIds,
   ensurePeering,
   parseLabel,
   requireNodes,
@@ -100,7 +101,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
-  const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
+  if (opts.clusterId !== undefined) validateClusterId(opts.clusterId);
   const apiVersion = calicoApiVersion(s.calico.apiMode);
 
   // conflicting peers: global peers to cluster nodes, and peers that duplicate mesh sessions
@@ -172,15 +173,20 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       precondition: { exists: false },
     });
   }
+  const clusterIds = assignClusterIds(
+    s,
+    fresh.map((n) => n.name),
+    opts.clusterId,
+  );
   ensurePeering(
     b,
     fresh.map((n) => n.name),
     label,
-    clusterId,
+    clusterIds,
   );
   const cordoned: string[] = [];
   for (const n of fresh) {
-    if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) cordoned.push(n.name);
+    if (addPromotion(b, n, label, clusterIds.get(n.name)!, { drain: opts.drain })) cordoned.push(n.name);
   }
   const rrNames = chosen;
   b.wait(
@@ -220,7 +226,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     name: opts.name,
     command: opts.command,
     allowZoneLoss: opts.allowZoneLoss,
-    description: `Move ${n} nodes from the BGP full mesh to ${rrNames.length} route reflectors (cluster ID ${clusterId}) without disruption`,
+    description: `Move ${n} nodes from the BGP full mesh to ${rrNames.length} route reflectors (${fresh.length ? describeClusterIds(clusterIds) : 'already reflectors'}) without disruption`,
     changes: [
       ...(bgp.defaultConfig ? [] : ['create BGPConfiguration default (mesh on)']),
       ...fresh.map((x) => `${x.name} (${x.zone ?? 'no zone'}): becomes a route reflector`),

@@ -84,7 +84,7 @@ describe('migrate/plan: mesh → route reflectors', () => {
       // the summary
       assert.equal(
         p.summary.description,
-        'Move 30 nodes from the BGP full mesh to 3 route reflectors (cluster ID 244.0.0.1) without disruption',
+        'Move 30 nodes from the BGP full mesh to 3 route reflectors (one cluster ID each: 244.0.0.1, 244.0.0.2, 244.0.0.3) without disruption',
       );
       assert.deepEqual(p.summary.changes, [
         ...chosen.map((n) => `${n} (${node(s, n).zone}): becomes a route reflector`),

@@ -350,12 +350,24 @@ function expandPeers(
   });
 }
 
+const topologyCache = new WeakMap<BgpState, Topology>();
+
+/**
+ * The topology of a state, computed once per state object (states are never modified: planners derive new
+ * ones), so `status`, the findings and the verifier share it.
+ */
+export function computeTopology(state: BgpState): Topology {
+  let t = topologyCache.get(state);
+  if (!t) topologyCache.set(state, (t = buildTopology(state)));
+  return t;
+}
+
 /**
  * Builds the topology. O(nodes + sum of the BGPPeers' set sizes) plus O(candidate class pairs x the
  * per-node BGPPeer lists of their representatives): linear in the nodes for selector BGPPeers and for one
  * BGPPeer per node alike.
  */
-export function computeTopology(state: BgpState): Topology {
+function buildTopology(state: BgpState): Topology {
   const n = state.nodes.length;
   const problems: string[] = [];
   const nodeIndex = new Map<string, number>();
@@ -989,5 +1001,28 @@ export function meshDuplicates(t: Topology): Map<number, { pairs: number; exampl
       }
     }
   }
+  return out;
+}
+
+/**
+ * What a node of class a sees of its established session to a node of class b, as `expectedPeers` reports
+ * it (kind, remote AS, who is whose rr client), or undefined when there is none. Equal for every such pair.
+ */
+export function sessionSignature(t: Topology, a: number, b: number): string | undefined {
+  const k = t.classes.length;
+  const f = t.flags.get(a * k + b);
+  if (f === undefined) return undefined;
+  const eff = effectiveProto(t.pairs.get(a * k + b)!, t.classes[b]!);
+  const back = t.flags.get(b * k + a) ?? 0;
+  return `${eff.kind}|${eff.remoteAS}|${(f & FLAG_CLIENT) !== 0 ? 1 : 0}|${(back & FLAG_CLIENT) !== 0 ? 1 : 0}`;
+}
+
+/** The same for a node's sessions to external peers that are up, by peer IP. */
+export function externalSignatures(t: Topology, i: number): Map<string, string> {
+  const out = new Map<string, string>();
+  if (t.participates[i] !== 1) return out;
+  const ca = t.classes[t.classOf[i]!]!;
+  for (const e of externalsOf(t, i))
+    if (externalUp(e)) out.set(e.ip, `${e.kind}|${e.remoteAS}|${isClient(e, ca) ? 1 : 0}|0`);
   return out;
 }

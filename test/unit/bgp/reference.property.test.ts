@@ -14,7 +14,7 @@ import {
   sessionCount,
   type Topology,
 } from '../../../src/bgp/topology.js';
-import { verify } from '../../../src/bgp/verify.js';
+import { verify, verifyZoneLoss } from '../../../src/bgp/verify.js';
 import { bgpStateArb, rrStateArb, shapeStateArb } from './arbitrary.js';
 import { naiveConfd, naivePropagate, naiveSessions, naiveTables } from './reference.js';
 
@@ -285,6 +285,31 @@ describe('bgp model vs naive reference (property-based)', function () {
         }
       }),
       { numRuns: RUNS ? Math.ceil(RUNS / 2) : 600 },
+    );
+  });
+
+  it("zone loss: subtracting a zone's reflectors equals recomputing with them down", () => {
+    fc.assert(
+      fc.property(fc.oneof(shapeStateArb(), bgpStateArb()), (s) => {
+        checked.topologies++;
+        const z = verifyZoneLoss(s, { maxExamples: 0 });
+        const rrZones = new Map<string, string[]>();
+        for (const n of s.nodes)
+          if (n.participates && n.clusterId !== undefined && n.zone)
+            rrZones.set(n.zone, [...(rrZones.get(n.zone) ?? []), n.name]);
+        if (z.ok === null) return;
+        const base = verify(s).unreachablePairs;
+        for (const [zone, rrs] of rrZones) {
+          const direct = verify(withNodesDown(s, rrs)).unreachablePairs;
+          const failure = z.failures.find((f) => f.zone === zone);
+          assert.equal(
+            failure?.unreachablePairs ?? 0,
+            direct > base ? direct : 0,
+            `zone ${zone}\n${describeState(s)}`,
+          );
+        }
+      }),
+      { numRuns: RUNS ?? 1000 },
     );
   });
 

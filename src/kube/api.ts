@@ -17,6 +17,11 @@ export interface ListOptions {
   fieldSelector?: string | undefined;
   /** Page size (`limit`); every page is fetched with `continue`. */
   pageSize?: number | undefined;
+  /**
+   * `"0"`: any version the API server has cached will do (a report); unset: the latest from etcd (what a
+   * plan's preconditions and the executor's observations need).
+   */
+  resourceVersion?: '0' | undefined;
 }
 
 export interface WriteOptions {
@@ -69,6 +74,8 @@ export class KubeApi {
           continue: cont,
           labelSelector: opts.labelSelector,
           fieldSelector: opts.fieldSelector,
+          // "0": any cached version is fine (served from the API server's watch cache); first page only
+          resourceVersion: cont === undefined ? opts.resourceVersion : undefined,
         },
       });
       for (const it of res.items ?? []) items.push(slim({ ...it, apiVersion: t.apiVersion, kind: t.kind }));

@@ -350,16 +350,21 @@ function expandPeers(
   });
 }
 
-const topologyCache = new WeakMap<BgpState, Topology>();
+/** The last few topologies by state object (a WeakMap would keep one alive per plan step's snapshot). */
+const topologyCache: { state: BgpState; topology: Topology }[] = [];
+const TOPOLOGY_CACHE_SIZE = 4;
 
 /**
- * The topology of a state, computed once per state object (states are never modified: planners derive new
- * ones), so `status`, the findings and the verifier share it.
+ * The topology of a state, computed once for the last few state objects (states are never modified:
+ * planners derive new ones), so `status`, the findings, the verifier and a planner's steps share it.
  */
 export function computeTopology(state: BgpState): Topology {
-  let t = topologyCache.get(state);
-  if (!t) topologyCache.set(state, (t = buildTopology(state)));
-  return t;
+  const hit = topologyCache.find((e) => e.state === state);
+  if (hit) return hit.topology;
+  const topology = buildTopology(state);
+  topologyCache.push({ state, topology });
+  if (topologyCache.length > TOPOLOGY_CACHE_SIZE) topologyCache.shift();
+  return topology;
 }
 
 /**

@@ -15,7 +15,7 @@ export interface ListOptions {
   namespace?: string | undefined;
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
-  /** Page size (`limit`); every page is fetched with `continue`. */
+  /** Page size (`limit`, default 500; 0: one response); every page is fetched with `continue`. */
   pageSize?: number | undefined;
   /**
    * `"0"`: any version the API server has cached will do (a report); unset: the latest from etcd (what a
@@ -70,7 +70,7 @@ export class KubeApi {
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         query: {
-          limit: opts.pageSize ?? 500,
+          limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,
           labelSelector: opts.labelSelector,
           fieldSelector: opts.fieldSelector,

@@ -62,7 +62,8 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   };
 
   opts.progress?.('reading nodes and Calico resources');
-  const rv = opts.cachedOk ? ({ resourceVersion: '0' } as const) : {};
+  // a report reads each list from the cache in one response (no sequential pages of 500)
+  const rv = opts.cachedOk ? ({ resourceVersion: '0', pageSize: 0 } as const) : {};
   const tasks: Promise<unknown>[] = [api.list(R.Node, rv).then((r) => append(objects, r.items))];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);

@@ -122,6 +122,13 @@ export abstract class BaseCommand extends Command {
         if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
         const cfg = resolveKubeconfig(kf);
         const http = new KubeHttp(cfg);
+        // for bench/live.ts: requests and response bytes of this run, on stderr at exit
+        if (process.env['CALICO_TUNE_HTTP_STATS'])
+          process.once('exit', () =>
+            process.stderr.write(
+              `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes })}\n`,
+            ),
+          );
         if (this.base.verbose) {
           http.onRetry = (e) =>
             process.stderr.write(
@@ -135,10 +142,13 @@ export abstract class BaseCommand extends Command {
     return this.apiPromise;
   }
 
-  /** Loads the snapshot from `--snapshot FILE` or the live cluster. */
+  /**
+   * Loads the snapshot from `--snapshot FILE` or the live cluster. `report`: a read-only report, which may
+   * read lists from the API server's cache (never for a command that plans or writes).
+   */
   protected async loadSnapshot(
     file: string | undefined,
-    opts: { nodeStatuses?: boolean } = {},
+    opts: { nodeStatuses?: boolean; report?: boolean } = {},
   ): Promise<ClusterSnapshot> {
     if (file) {
       const { readSnapshotFile } = await import('./kube/snapshot.js');
@@ -151,6 +161,7 @@ export abstract class BaseCommand extends Command {
       return await readLiveSnapshot(api, {
         context: api.http.cfg.contextName,
         nodeStatuses: opts.nodeStatuses,
+        cachedOk: opts.report,
       });
     } finally {
       stop();

@@ -24,7 +24,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
   async run(): Promise<StatusReport> {
     const { flags } = await this.parse(Status);
     this.setup(flags);
-    const snapshot = await this.loadSnapshot(flags.snapshot);
+    const snapshot = await this.loadSnapshot(flags.snapshot, { report: true });
     const [{ buildStatus, statusExitCode }, { renderStatus }] = await Promise.all([
       import('../status/report.js'),
       import('../render/status.js'),

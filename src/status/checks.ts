@@ -2,7 +2,7 @@
  * The configuration checks behind `status` (pure functions over a snapshot). Reachability findings come
  * from the BGP model (src/bgp/findings.ts); Typha findings from src/typha/analysis.ts.
  */
-import { parseSelectorCached } from '../bgp/selector.js';
+import { parseSelectorCached, type Selector } from '../bgp/selector.js';
 import { bgpApplies, nodeIPv4, runsBird } from '../bgp/state.js';
 import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD, RR_LABEL_KEYS } from '../model/calico.js';
 import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
@@ -39,22 +39,39 @@ export function peersSelectingNode(s: ClusterSnapshot, n: NodeInfo): BgpPeerInfo
   });
 }
 
+/**
+ * The BGPPeers whose peerSelector talks about route reflectors, one per distinct selector (the first by
+ * name): a BGPPeer per node repeats the same few selectors thousands of times.
+ */
+const rrSelectorsCache = new WeakMap<ClusterSnapshot, { name: string; text: string; sel: Selector }[]>();
+function rrSelectors(s: ClusterSnapshot): { name: string; text: string; sel: Selector }[] {
+  let out = rrSelectorsCache.get(s);
+  if (out) return out;
+  out = [];
+  const seen = new Set<string>();
+  for (const p of s.bgpPeers) {
+    if (!p.peerSelector || seen.has(p.peerSelector)) continue;
+    seen.add(p.peerSelector);
+    try {
+      const sel = parseSelectorCached(p.peerSelector);
+      if (sel.keys.some((k) => /route-?reflector/i.test(k)))
+        out.push({ name: p.name, text: p.peerSelector, sel });
+    } catch {
+      /* invalid selectors are reported by the BGP model */
+    }
+  }
+  rrSelectorsCache.set(s, out);
+  return out;
+}
+
 /** Nodes marked as route reflectors by a label, or selected by a peerSelector that talks about reflectors. */
 function labelledAsRR(s: ClusterSnapshot, n: NodeInfo): string | undefined {
   for (const k of RR_LABEL_KEYS) {
     if (k in n.labels && (k !== 'route-reflector' || n.labels[k] === 'true'))
       return `label ${k}${n.labels[k] ? `=${n.labels[k]}` : ''}`;
   }
-  for (const p of s.bgpPeers) {
-    if (!p.peerSelector) continue;
-    try {
-      const sel = parseSelectorCached(p.peerSelector);
-      if (sel.keys.some((k) => /route-?reflector/i.test(k)) && sel.matches(n.calicoLabels)) {
-        return `BGPPeer ${p.name} peerSelector ${p.peerSelector}`;
-      }
-    } catch {
-      /* invalid selectors are reported by the BGP model */
-    }
+  for (const p of rrSelectors(s)) {
+    if (p.sel.matches(n.calicoLabels)) return `BGPPeer ${p.name} peerSelector ${p.text}`;
   }
   return undefined;
 }

@@ -26,7 +26,7 @@ node for small clusters, collapsed into groups (reflectors, and clients per zone
   async run(): Promise<BgpTopologyReport['doc'] | undefined> {
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
-    const s = await this.loadSnapshot(flags.snapshot);
+    const s = await this.loadSnapshot(flags.snapshot, { report: true });
     const [{ bgpTopologyReport }, render] = await Promise.all([
       import('../../bgp/topology-report.js'),
       import('../../render/topology.js'),

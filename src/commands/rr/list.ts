@@ -13,7 +13,7 @@ export default class RrList extends BaseCommand {
   async run(): Promise<RrListDoc> {
     const { flags } = await this.parse(RrList);
     this.setup(flags);
-    const s = await this.loadSnapshot(flags.snapshot);
+    const s = await this.loadSnapshot(flags.snapshot, { report: true });
     const [{ listRouteReflectors }, { renderRrList }] = await Promise.all([
       import('../../rr/list.js'),
       import('../../render/rr.js'),

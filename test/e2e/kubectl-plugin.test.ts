@@ -1,8 +1,8 @@
 /**
  * End to end through the real kubectl: plugin discovery on PATH (`kubectl calico-tune ...`), and an
  * offline krew install from a locally built archive and manifest (krew checks the sha256).
- * The archive holds a wrapper script that execs node on this checkout; the single-binary packaging
- * comes later.
+ * The krew part installs the real release artefacts of `npm run package` (scripts/package.js): the single
+ * binary, run by kubectl with a PATH that holds no node.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import {
   BIN_RUN,
+  REPO_ROOT,
   cliEnv,
   controlPlane,
   defaultBinDir,
@@ -99,109 +100,153 @@ describe('e2e: kubectl plugin', function () {
     });
   });
 
-  describe('krew install --manifest --archive (offline)', () => {
-    let krewRoot: string;
+  describe('krew install of the single binary (npm run package), run without Node.js', () => {
+    let home: string;
     let archive: string;
     let manifest: string;
+    const krewRoot = (): string => path.join(home, '.krew');
 
-    before(async () => {
-      const pkg = path.join(tmp, 'pkg');
-      writeWrapper(pkg);
-      fs.copyFileSync(path.join(path.dirname(BIN_RUN), '..', 'package.json'), path.join(pkg, 'LICENSE')); // any file: krew copies what `files` lists
-      archive = path.join(tmp, 'calico-tune.tar.gz');
-      const tar = await run('tar', ['-czf', archive, '-C', pkg, 'kubectl-calico_tune', 'LICENSE']);
-      assert.equal(tar.code, 0, describeRun(tar, 'tar'));
+    before(async function () {
+      this.timeout(600_000); // a cold build compiles the binary (about 30 s); later runs reuse it (scripts/package.js)
+      const pkg = await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.js')], {
+        timeoutMs: 590_000,
+      });
+      assert.equal(pkg.code, 0, describeRun(pkg, 'node scripts/package.js'));
+      manifest = path.join(REPO_ROOT, 'dist', 'krew', 'calico-tune.yaml');
       const arch = KREW_ARCH[process.arch];
       assert.ok(arch, `no krew arch for ${process.arch}`);
-      const plugin = (sha256: string): Record<string, unknown> => ({
-        apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
-        kind: 'Plugin',
-        metadata: { name: 'calico-tune' },
-        spec: {
-          version: 'v0.1.0',
-          homepage: 'https://example.invalid/kubectl-calico-tune',
-          shortDescription: 'Check and safely tune Calico BGP and Typha',
-          description: 'Test manifest written by test/e2e/kubectl-plugin.test.ts.',
-          platforms: [
-            {
-              selector: { matchLabels: { os: process.platform, arch } },
-              uri: 'https://example.invalid/kubectl-calico-tune/calico-tune.tar.gz',
-              sha256,
-              bin: 'kubectl-calico_tune',
-              files: [
-                { from: 'kubectl-calico_tune', to: '.' },
-                { from: 'LICENSE', to: '.' },
-              ],
-            },
-          ],
-        },
-      });
-      const sha = crypto.createHash('sha256').update(fs.readFileSync(archive)).digest('hex');
-      manifest = path.join(tmp, 'calico-tune.yaml');
-      fs.writeFileSync(manifest, yaml.dump(plugin(sha)));
-      fs.mkdirSync(path.join(tmp, 'bad-sha'));
-      fs.writeFileSync(path.join(tmp, 'bad-sha', 'calico-tune.yaml'), yaml.dump(plugin('0'.repeat(64))));
-      krewRoot = path.join(tmp, 'krew');
+      archive = path.join(
+        REPO_ROOT,
+        'dist',
+        'krew',
+        `kubectl-calico_tune-${process.platform}-${arch}.tar.gz`,
+      );
+      home = path.join(tmp, 'home');
+      fs.mkdirSync(home, { recursive: true });
     });
 
-    const krewEnv = (): NodeJS.ProcessEnv => ({
-      KREW_ROOT: krewRoot,
-      KREW_NO_UPGRADE_CHECK: '1',
-      PATH: pathWith(path.join(krewRoot, 'bin')),
+    /** Only the krew bin dir, kubectl's and kubectl-krew's: no node on it (checked below). */
+    const bare = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+      PATH: [path.join(krewRoot(), 'bin'), cp.bin, defaultBinDir()].join(path.delimiter),
+      HOME: home,
+      ...extra,
+    });
+    const kubectlBare = (args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> =>
+      run(path.join(cp.bin, 'kubectl'), args, { env, timeoutMs: 90_000 });
+
+    it('the manifest is a krew Plugin with a v-semver, and the sha256 of the archive', () => {
+      const m = yaml.load(fs.readFileSync(manifest, 'utf8')) as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string };
+        spec: {
+          version: string;
+          platforms: {
+            selector: { matchLabels: { os: string; arch: string } };
+            uri: string;
+            sha256: string;
+            bin: string;
+            files: { from: string; to: string }[];
+          }[];
+        };
+      };
+      assert.equal(m.apiVersion, 'krew.googlecontainertools.github.com/v1alpha2');
+      assert.equal(m.kind, 'Plugin');
+      assert.equal(m.metadata.name, 'calico-tune');
+      assert.match(m.spec.version, /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
+      const p = m.spec.platforms.find(
+        (x) =>
+          x.selector.matchLabels.os === process.platform &&
+          x.selector.matchLabels.arch === KREW_ARCH[process.arch],
+      );
+      assert.ok(p, 'a platform entry for this machine');
+      assert.equal(p.bin, 'kubectl-calico_tune');
+      assert.equal(p.sha256, crypto.createHash('sha256').update(fs.readFileSync(archive)).digest('hex'));
+      assert.ok(p.uri.endsWith(path.basename(archive)), p.uri);
+      assert.deepEqual(p.files.map((f) => f.from).sort(), [
+        'LICENSE',
+        'kubectl-calico_tune',
+        'kubectl_complete-calico_tune',
+      ]);
+    });
+
+    it('the PATH of these runs holds no node', async () => {
+      const r = await run('/bin/sh', ['-c', 'command -v node || echo none'], { env: bare() });
+      assert.equal(r.stdout.trim(), 'none', describeRun(r, 'command -v node'));
     });
 
     it('refuses an archive whose sha256 does not match the manifest', async () => {
-      const r = await kubectl(
-        [
-          'krew',
-          'install',
-          `--manifest=${path.join(tmp, 'bad-sha', 'calico-tune.yaml')}`,
-          `--archive=${archive}`,
-        ],
-        {
-          ...krewEnv(),
-          KREW_ROOT: path.join(tmp, 'krew-bad'),
-        },
+      const bad = path.join(tmp, 'bad-sha', 'calico-tune.yaml');
+      fs.mkdirSync(path.dirname(bad), { recursive: true });
+      fs.writeFileSync(
+        bad,
+        fs.readFileSync(manifest, 'utf8').replace(/sha256: "[0-9a-f]{64}"/g, `sha256: "${'0'.repeat(64)}"`),
       );
+      const r = await kubectlBare(['krew', 'install', `--manifest=${bad}`, `--archive=${archive}`], {
+        ...bare(),
+        HOME: path.join(tmp, 'home-bad'),
+      });
       assert.notEqual(r.code, 0, describeRun(r, 'krew install with a wrong sha256'));
       assert.match(r.stderr + r.stdout, /sha256|checksum|hash/i);
     });
 
-    it('installs the plugin, and `kubectl calico-tune --help` works from $KREW_ROOT/bin', async () => {
-      const inst = await kubectl(
+    it('kubectl krew install --manifest --archive installs the binary into ~/.krew', async () => {
+      const inst = await kubectlBare(
         ['krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`],
-        krewEnv(),
+        bare({ KREW_NO_UPGRADE_CHECK: '1' }),
       );
       assert.equal(inst.code, 0, describeRun(inst, 'kubectl krew install'));
-      const link = path.join(krewRoot, 'bin', 'kubectl-calico_tune');
+      const link = path.join(krewRoot(), 'bin', 'kubectl-calico_tune');
       assert.ok(fs.existsSync(link), `${link} exists`);
-      assert.ok(fs.realpathSync(link).startsWith(path.join(krewRoot, 'store', 'calico-tune', 'v0.1.0')));
-      const help = await kubectl(['calico-tune', '--help'], krewEnv());
+      const real = fs.realpathSync(link);
+      assert.ok(real.startsWith(path.join(krewRoot(), 'store', 'calico-tune', 'v')), real);
+      // one executable, not a script that needs an interpreter
+      assert.equal(fs.readFileSync(real).subarray(0, 4).toString('latin1'), '\x7fELF');
+      const help = await kubectlBare(['calico-tune', '--help'], bare());
       assert.equal(help.code, 0, describeRun(help, 'kubectl calico-tune --help'));
       assert.match(help.stdout, /kubectl calico-tune/);
       assert.match(help.stdout, /status/);
     });
 
-    it('the krew-installed plugin talks to the cluster', async () => {
-      const r = await kubectl(['calico-tune', 'status', '-o', 'json'], {
-        ...krewEnv(),
-        KUBECONFIG: cp.kubeconfig('plugin'),
-      });
-      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status (krew)'));
-      assert.equal((JSON.parse(r.stdout) as { nodes: { total: number } }).nodes.total, 5);
+    it('kubectl calico-tune status works with only PATH (no node), HOME and KUBECONFIG set', async () => {
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      assert.deepEqual(Object.keys(env).sort(), ['HOME', 'KUBECONFIG', 'PATH']);
+      const r = await kubectlBare(['calico-tune', 'status', '-o', 'json'], env);
+      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status (krew binary)'));
+      const rep = JSON.parse(r.stdout) as {
+        kind: string;
+        nodes: { total: number };
+        source: { server: string };
+      };
+      assert.equal(rep.kind, 'StatusReport');
+      assert.equal(rep.nodes.total, 5);
+      assert.equal(rep.source.server, cp.server);
+      const human = await kubectlBare(['calico-tune', 'status'], env);
+      assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
+      assert.match(human.stdout, /NODES\s+5 total/);
     });
 
-    it('krew list shows it, and it uninstalls cleanly', async () => {
+    it('the binary keeps the exit codes: 2 and a one-line error for an unknown context', async () => {
+      const r = await kubectlBare(
+        ['calico-tune', 'status', '--context', 'nope'],
+        bare({ KUBECONFIG: cp.kubeconfigAll }),
+      );
+      assert.equal(r.code, 2, describeRun(r, 'kubectl calico-tune status --context nope'));
+      assert.match(r.stderr, /^error: .*nope/m);
+    });
+
+    it('krew list shows it, and kubectl krew uninstall removes it', async () => {
       // list/uninstall insist on an initialised index (a git clone); an empty local repository will do offline
-      const git = await run('git', ['init', '-q', path.join(krewRoot, 'index', 'default')]);
+      const git = await run('git', ['init', '-q', path.join(krewRoot(), 'index', 'default')]);
       assert.equal(git.code, 0, describeRun(git, 'git init'));
-      const list = await kubectl(['krew', 'list'], krewEnv());
+      const list = await kubectlBare(['krew', 'list'], bare({ KREW_NO_UPGRADE_CHECK: '1' }));
       assert.equal(list.code, 0, describeRun(list, 'kubectl krew list'));
       assert.match(list.stdout, /calico-tune/);
-      const r = await kubectl(['krew', 'uninstall', 'calico-tune'], krewEnv());
+      const r = await kubectlBare(['krew', 'uninstall', 'calico-tune'], bare({ KREW_NO_UPGRADE_CHECK: '1' }));
       assert.equal(r.code, 0, describeRun(r, 'kubectl krew uninstall'));
-      assert.ok(!fs.existsSync(path.join(krewRoot, 'bin', 'kubectl-calico_tune')));
-      const gone = await kubectl(['calico-tune', '--help'], krewEnv());
+      assert.ok(!fs.existsSync(path.join(krewRoot(), 'bin', 'kubectl-calico_tune')));
+      assert.ok(!fs.existsSync(path.join(krewRoot(), 'store', 'calico-tune')));
+      const gone = await kubectlBare(['calico-tune', '--help'], bare());
       assert.notEqual(gone.code, 0);
     });
   });

@@ -171,11 +171,6 @@ function runtimeFor(target) {
   return exe;
 }
 
-function completionScript() {
-  // kubectl >= 1.26 runs kubectl_complete-<plugin> with the words typed after the plugin name
-  return `#!/bin/sh\n# kubectl >= 1.26 completes \`kubectl calico-tune ...\` through this file (on PATH next to ${BIN})\nexec "$(dirname "$0")/${BIN}" __complete "$@"\n`;
-}
-
 function compile(bundleFile, target, digest) {
   const { bun, exe } = TARGETS[target];
   const dir = path.join(out, target);
@@ -206,7 +201,7 @@ function compile(bundleFile, target, digest) {
   return binFile;
 }
 
-function archive(target, binFile) {
+async function archive(target, binFile) {
   const { exe } = TARGETS[target];
   const stage = path.join(out, target, 'stage');
   fs.rmSync(stage, { recursive: true, force: true });
@@ -216,7 +211,8 @@ function archive(target, binFile) {
   fs.copyFileSync(path.join(repo, 'LICENSE'), path.join(stage, 'LICENSE'));
   const files = [BIN + exe, 'LICENSE'];
   if (!exe) {
-    fs.writeFileSync(path.join(stage, COMPLETE_BIN), completionScript(), { mode: 0o755 });
+    const { kubectlCompleteScript } = await import('../dist/src/cli/shell.js');
+    fs.writeFileSync(path.join(stage, COMPLETE_BIN), kubectlCompleteScript(), { mode: 0o755 });
     files.push(COMPLETE_BIN);
   }
   fs.mkdirSync(krewDir, { recursive: true });
@@ -289,20 +285,24 @@ const digest = sha256(
   Buffer.concat([fs.readFileSync(bundleFile), Buffer.from(fs.readFileSync(hostBun()).length.toString())]),
 );
 log(`${ids.length} commands bundled (${(fs.statSync(bundleFile).size / 1e6).toFixed(1)} MB)`);
-const archives = targets.map((t) => {
+const archives = [];
+for (const t of targets) {
   // the archive is cached with the binary: same bundle and Bun, same bytes and sha256
   const stamp = path.join(out, t, '.archive.json');
   const bin = compile(bundleFile, t, digest);
   try {
     const a = JSON.parse(fs.readFileSync(stamp, 'utf8'));
-    if (a.digest === digest && fs.existsSync(a.file)) return a;
+    if (a.digest === digest && fs.existsSync(a.file)) {
+      archives.push(a);
+      continue;
+    }
   } catch {
     // not cached
   }
-  const a = { ...archive(t, bin), digest };
+  const a = { ...(await archive(t, bin)), digest };
   fs.writeFileSync(stamp, JSON.stringify(a));
-  return a;
-});
+  archives.push(a);
+}
 fs.writeFileSync(path.join(krewDir, 'calico-tune.yaml'), krewManifest(archives));
 for (const a of archives)
   log(`${a.name}: ${(fs.statSync(a.file).size / 1e6).toFixed(1)} MB, sha256 ${a.sha256}`);

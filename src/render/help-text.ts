@@ -24,6 +24,7 @@ export interface ArgMeta {
   name: string;
   description?: string;
   required?: boolean;
+  options?: string[];
 }
 
 export interface CommandMeta {

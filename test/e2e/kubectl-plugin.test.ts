@@ -32,6 +32,14 @@ const KREW_ARCH: Record<string, string> = {
   s390x: 's390x',
 };
 
+/** The values of a cobra `__complete` answer (descriptions and the `:directive` line dropped). */
+function candidates(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith(':') && !l.startsWith('Completion ended'))
+    .map((l) => l.split('\t')[0]!);
+}
+
 function writeWrapper(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'kubectl-calico_tune');
@@ -235,6 +243,33 @@ describe('e2e: kubectl plugin', function () {
       assert.match(r.stderr, /^error: .*nope/m);
     });
 
+    it('completion install puts kubectl_complete-calico_tune next to the krew link; kubectl completes through it', async () => {
+      const inst = await kubectlBare(['calico-tune', 'completion', 'install'], bare());
+      assert.equal(inst.code, 0, describeRun(inst, 'kubectl calico-tune completion install'));
+      const helper = path.join(krewRoot(), 'bin', 'kubectl_complete-calico_tune');
+      assert.ok(fs.existsSync(helper), `${helper} written`);
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      // commands, from kubectl's own __complete
+      const cmds = await kubectlBare(['__complete', 'calico-tune', 'rr', 'pro'], env);
+      assert.equal(cmds.code, 0, describeRun(cmds, 'kubectl __complete calico-tune rr pro'));
+      assert.deepEqual(candidates(cmds.stdout), ['promote']);
+      // node names, read from the cluster: those kubectl lists, starting with the typed prefix
+      const get = await kubectlBare(['get', 'nodes', '-o', 'name'], env);
+      const want = get.stdout
+        .split('\n')
+        .map((l) => l.replace(/^node\//, ''))
+        .filter((n) => n.startsWith('node-a-0'))
+        .sort();
+      assert.ok(want.length > 0, describeRun(get, 'kubectl get nodes'));
+      const nodes = await kubectlBare(['__complete', 'calico-tune', 'rr', 'promote', 'node-a-0'], env);
+      assert.equal(nodes.code, 0, describeRun(nodes, 'kubectl __complete calico-tune rr promote node-a-0'));
+      assert.deepEqual(candidates(nodes.stdout), want);
+      assert.match(nodes.stdout, /^:4$/m);
+      // -o values
+      const out = await kubectlBare(['__complete', 'calico-tune', 'status', '-o', ''], env);
+      assert.deepEqual(candidates(out.stdout), ['table', 'wide', 'json', 'yaml']);
+    });
+
     it('krew list shows it, and kubectl krew uninstall removes it', async () => {
       // list/uninstall insist on an initialised index (a git clone); an empty local repository will do offline
       const git = await run('git', ['init', '-q', path.join(krewRoot(), 'index', 'default')]);
@@ -246,8 +281,71 @@ describe('e2e: kubectl plugin', function () {
       assert.equal(r.code, 0, describeRun(r, 'kubectl krew uninstall'));
       assert.ok(!fs.existsSync(path.join(krewRoot(), 'bin', 'kubectl-calico_tune')));
       assert.ok(!fs.existsSync(path.join(krewRoot(), 'store', 'calico-tune')));
+      fs.rmSync(path.join(krewRoot(), 'bin', 'kubectl_complete-calico_tune'), { force: true });
       const gone = await kubectlBare(['calico-tune', '--help'], bare());
       assert.notEqual(gone.code, 0);
+    });
+  });
+
+  describe('completion through kubectl of reflector and node names (rr demote, rr replace)', () => {
+    let pluginDir: string;
+    before(async () => {
+      await loadFixture(cp, { nodes: 8, rrs: 2 });
+      pluginDir = path.join(tmp, 'completion-bin');
+      writeWrapper(pluginDir);
+      const r = await run(process.execPath, [BIN_RUN, 'completion', 'install', '--dir', pluginDir]);
+      assert.equal(r.code, 0, describeRun(r, 'completion install --dir'));
+    });
+    const complete = async (...words: string[]): Promise<RunResult> => {
+      const r = await kubectl(['__complete', 'calico-tune', ...words], {
+        PATH: pathWith(pluginDir),
+        KUBECONFIG: cp.kubeconfig('plugin'),
+      });
+      assert.equal(r.code, 0, describeRun(r, `kubectl __complete calico-tune ${words.join(' ')}`));
+      return r;
+    };
+
+    it('rr demote offers only the reflectors; rr promote only the other nodes', async () => {
+      const list = await run(process.execPath, [BIN_RUN, 'rr', 'list', '-o', 'json'], {
+        env: cliEnv({ kubeconfig: cp.kubeconfig('plugin') }),
+      });
+      const doc = JSON.parse(list.stdout) as { routeReflectors: { node: string }[] };
+      const rrs = doc.routeReflectors.map((r) => r.node).sort();
+      assert.equal(rrs.length, 2);
+      assert.deepEqual(candidates((await complete('rr', 'demote', '')).stdout), rrs);
+      const promote = candidates((await complete('rr', 'promote', 'node-')).stdout);
+      assert.equal(promote.length, 8 - 2, promote.join(' '));
+      for (const r of rrs) assert.ok(!promote.includes(r), `${r} is not offered for promotion`);
+    });
+
+    it('rr replace: the old reflector first, then a node that is not one; a variadic list skips names typed', async () => {
+      const rrs = candidates((await complete('rr', 'replace', '')).stdout);
+      assert.equal(rrs.length, 2);
+      const next = candidates((await complete('rr', 'replace', rrs[0]!, '')).stdout);
+      assert.ok(next.length > 0 && !next.some((n) => rrs.includes(n)), next.join(' '));
+      const second = candidates((await complete('rr', 'demote', rrs[0]!, '')).stdout);
+      assert.deepEqual(second, [rrs[1]]);
+    });
+
+    it('plan files: apply -f asks the shell for yaml/json files; unknown words get nothing', async () => {
+      const r = await complete('apply', '-f', '');
+      assert.deepEqual(candidates(r.stdout), ['yaml', 'yml', 'json']);
+      assert.match(r.stdout, /^:8$/m);
+      assert.deepEqual(candidates((await complete('stauts', '')).stdout), []);
+    });
+
+    it('an unreachable API server gives no candidates, not an error', async () => {
+      const bad = path.join(tmp, 'unreachable.kubeconfig');
+      fs.writeFileSync(
+        bad,
+        fs.readFileSync(cp.kubeconfig('plugin'), 'utf8').replace(/server: .*/, 'server: https://127.0.0.1:1'),
+      );
+      const r = await kubectl(['__complete', 'calico-tune', 'rr', 'promote', ''], {
+        PATH: pathWith(pluginDir),
+        KUBECONFIG: bad,
+      });
+      assert.equal(r.code, 0, describeRun(r, 'kubectl __complete against an unreachable server'));
+      assert.deepEqual(candidates(r.stdout), []);
     });
   });
 });

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
+import type { CompletionHints } from '../../cli/complete.js';
 
 export default class MigratePlan extends PlanCommand {
   static override summary =
@@ -19,6 +20,8 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.yaml -o script',
     'kubectl calico-tune migrate plan --to mesh',
   ];
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { flags: { rr: 'nodes' } };
   static override flags = {
     ...planFlags,
     ...migrateFlags,

@@ -16,6 +16,7 @@ import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
+import { suggest } from '../model/names.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -70,10 +71,10 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
   return names.map((name) => {
     const n = s.nodes.find((x) => x.name === name);
     if (!n) {
-      const close = s.nodes
-        .map((x) => x.name)
-        .filter((x) => x.includes(name) || name.includes(x))
-        .slice(0, 3);
+      const close = suggest(
+        name,
+        s.nodes.map((x) => x.name),
+      );
       throw usageError(
         `node "${name}" does not exist`,
         close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',

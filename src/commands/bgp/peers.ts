@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { PeersReport } from '../../bgp/peers-report.js';
 import { BaseCommand, outputFlag } from '../../base-command.js';
 import { ExitCode, usageError } from '../../errors.js';
+import { suggest } from '../../model/names.js';
 
 export default class BgpPeers extends BaseCommand {
   static override summary =
@@ -45,7 +46,16 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     ]);
     const named = argv as string[];
     for (const n of named)
-      if (!s.nodes.some((x) => x.name === n)) throw usageError(`node "${n}" does not exist`);
+      if (!s.nodes.some((x) => x.name === n)) {
+        const close = suggest(
+          n,
+          s.nodes.map((x) => x.name),
+        );
+        throw usageError(
+          `node "${n}" does not exist`,
+          close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
+        );
+      }
     const nodes = named.length ? named : defaultObservedNodes(s);
     if (nodes.length > 10)
       this.warnLine(

@@ -16,6 +16,7 @@ import {
   cliEnv,
   controlPlane,
   defaultBinDir,
+  DEFAULT_CALICO,
   describeRun,
   loadFixture,
   run,
@@ -232,6 +233,50 @@ describe('e2e: kubectl plugin', function () {
       const human = await kubectlBare(['calico-tune', 'status'], env);
       assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
       assert.match(human.stdout, /NODES\s+5 total/);
+    });
+
+    it('kubectl calico-tune version: the plugin, Kubernetes and Calico versions of the test cluster (-o json)', async () => {
+      const r = await kubectlBare(
+        ['calico-tune', 'version', '-o', 'json'],
+        bare({ KUBECONFIG: cp.kubeconfig('plugin') }),
+      );
+      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune version -o json'));
+      const v = JSON.parse(r.stdout) as {
+        kind: string;
+        plugin: { version: string; runtime: string };
+        cluster: { server: string; kubernetesVersion: string; calico: { version: string } };
+      };
+      const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      assert.equal(v.kind, 'Version');
+      assert.equal(v.plugin.version, `v${pkg.version}`);
+      assert.match(v.plugin.runtime, /^single binary/);
+      assert.equal(v.cluster.server, cp.server);
+      assert.equal(v.cluster.kubernetesVersion, cp.serverVersion);
+      const calico = cp.calico ?? DEFAULT_CALICO; // what loadFixture generated
+      assert.equal(v.cluster.calico.version, calico);
+      const human = await kubectlBare(
+        ['calico-tune', 'version'],
+        bare({ KUBECONFIG: cp.kubeconfig('plugin') }),
+      );
+      assert.match(human.stdout, new RegExp(`^Calico: +${calico.replace(/\./g, '\\.')} `, 'm'));
+    });
+
+    it('did you mean: stauts -> status, rr promot -> rr promote (no oclif "rr:promot"), node-a-06 -> node names', async () => {
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      const typo = await kubectlBare(['calico-tune', 'stauts'], env);
+      assert.equal(typo.code, 2, describeRun(typo, 'kubectl calico-tune stauts'));
+      assert.match(typo.stderr, /^error: unknown command "stauts"/m);
+      assert.match(typo.stderr, /did you mean: status\?/);
+      const sub = await kubectlBare(['calico-tune', 'rr', 'promot', 'node-a-002'], env);
+      assert.equal(sub.code, 2, describeRun(sub, 'kubectl calico-tune rr promot'));
+      assert.match(sub.stderr, /did you mean: rr promote\?/);
+      assert.doesNotMatch(sub.stderr, /rr:promot/);
+      const node = await kubectlBare(['calico-tune', 'rr', 'promote', 'node-a-02', '--dry-run'], env);
+      assert.equal(node.code, 2, describeRun(node, 'kubectl calico-tune rr promote node-a-02'));
+      assert.match(node.stderr, /node "node-a-02" does not exist/);
+      assert.match(node.stderr, /did you mean: node-a-002/);
     });
 
     it('the binary keeps the exit codes: 2 and a one-line error for an unknown context', async () => {

@@ -17,7 +17,7 @@ export function operatorFormulaText(nodes: number): string {
   if (nodes <= 2) return '1 for up to 2 nodes';
   if (nodes <= 4) return '2 for up to 4 nodes';
   const raw = Math.floor(nodes / 200) + 2;
-  return raw < 3 ? `${n(nodes)}/200 + 2 = ${raw}, at least 3` : `${n(nodes)}/200 + 2 = ${raw}`;
+  return raw < 3 ? `⌊${n(nodes)}/200⌋ + 2 = ${raw}, at least 3` : `⌊${n(nodes)}/200⌋ + 2 = ${raw}`;
 }
 
 function range(r: { min: number; max: number }): string {

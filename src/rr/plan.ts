@@ -264,7 +264,14 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   if (!mesh && remaining.length < 2 && !opts.force) {
     throw usageError(
       `refusing: with the mesh off, demoting ${names.join(', ')} leaves ${remaining.length} route reflector(s); at least 2 keep routes flowing while one restarts`,
-      'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+      ...(remaining.length === 0
+        ? [
+            // every reflector goes: that is the way back to the full mesh, which has its own safe plan
+            'to go back to the full mesh (turned on before any reflector goes): kubectl calico-tune migrate apply --to mesh',
+          ]
+        : [
+            'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+          ]),
     );
   }
   // the model decides whether the result cuts anyone off (also with --force)

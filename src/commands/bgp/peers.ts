@@ -3,6 +3,7 @@ import type { PeersReport } from '../../bgp/peers-report.js';
 import { BaseCommand, outputFlag } from '../../base-command.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { suggest } from '../../model/names.js';
+import { num } from '../../model/format.js';
 
 export default class BgpPeers extends BaseCommand {
   static override summary =
@@ -59,7 +60,7 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     const nodes = named.length ? named : defaultObservedNodes(s);
     if (nodes.length > 10)
       this.warnLine(
-        `reading ${nodes.length} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
+        `reading ${num(nodes.length)} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
       );
     const api = await this.kube();
     const stop = this.progress(`Reading BGP sessions of ${nodes.length} node(s)`);

@@ -4,6 +4,14 @@ import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 import type { CompletionHints } from '../../cli/complete.js';
 
+const {
+  yes: _yes,
+  'on-timeout': _onTimeout,
+  resume: _resume,
+  rollback: _rollback,
+  ...planOnlyFlags
+} = planFlags;
+
 export default class MigratePlan extends PlanCommand {
   static override summary =
     'Plan the move from the BGP full mesh to route reflectors (or back), verified step by step';
@@ -22,8 +30,9 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
   ];
   /** Shell completion of the arguments (src/cli/complete.ts). */
   static completion: CompletionHints = { flags: { rr: 'nodes' } };
+  // only plans: the apply-time flags (--yes, --on-timeout, --resume, --rollback) belong to migrate apply
   static override flags = {
-    ...planFlags,
+    ...planOnlyFlags,
     ...migrateFlags,
     filename: Flags.string({
       char: 'f',
@@ -36,8 +45,6 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
-    if (flags.resume || flags.rollback)
-      throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
     const to = flags.to as 'route-reflectors' | 'mesh';
     const [{ planMigration }, { writePlanFile }] = await Promise.all([
       import('../../migrate/plan.js'),
@@ -45,7 +52,13 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     ]);
     const file = flags.filename;
     return this.runPlan(
-      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
+      {
+        ...flags,
+        yes: false,
+        resume: false,
+        rollback: false,
+        'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client',
+      },
       (s, timeout) => {
         const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));
         if (file) {

@@ -1,0 +1,53 @@
+/**
+ * kubectl-grade everyday use, on the command metadata: help lists the flags a command uses, and no help text
+ * or message speaks the project's internal jargon.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderCommandHelp, type ManifestLike } from '../../../src/render/help-text.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as ManifestLike;
+
+function files(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? files(path.join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
+}
+
+describe('cli: everyday use', () => {
+  it('migrate plan --help lists no apply-time flag (--yes, --on-timeout, --resume, --rollback); migrate apply does', () => {
+    const plan = renderCommandHelp(manifest.commands['migrate:plan']!);
+    for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
+      assert.ok(!plan.includes(f), `${f} in plan help`);
+    const apply = renderCommandHelp(manifest.commands['migrate:apply']!);
+    for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
+      assert.ok(apply.includes(f), `${f} in apply help`);
+  });
+
+  it('commands that never reach the cluster list no kubectl connection flags', () => {
+    const help = renderCommandHelp(manifest.commands['completion']!);
+    assert.doesNotMatch(help, /--kubeconfig|--context|KUBECTL FLAGS/);
+  });
+
+  it("no internal jargon: help text and messages say Calico's best-practice guide, not 'the seed'", () => {
+    const help = Object.values(manifest.commands)
+      .map((c) => renderCommandHelp(c))
+      .join('\n');
+    assert.doesNotMatch(help, /\bseed'?s?\b/i);
+    for (const f of files(path.join(ROOT, 'src'))) {
+      // string literals only: a comment may name the document it follows
+      const literals = fs.readFileSync(f, 'utf8').match(/(['"`])(?:\\.|(?!\1).)*\1/g) ?? [];
+      const bad = literals.filter((l) => /\bthe seed\b|seed's/i.test(l));
+      assert.deepEqual(bad, [], path.relative(ROOT, f));
+    }
+  });
+});

@@ -3,8 +3,7 @@ import type { StatusReport } from '../status/report.js';
 import type { Finding } from '../model/finding.js';
 import { c, ok, severityColor, symbolFor } from './color.js';
 import { table } from './table.js';
-
-const n = (x: number): string => x.toLocaleString('en-US');
+import { num as n } from '../model/format.js';
 
 function onOff(b: boolean): string {
   return b ? c.green('on') : c.yellow('off');

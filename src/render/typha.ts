@@ -7,8 +7,8 @@ import { c, colorEnabled, ok } from './color.js';
 import { renderFinding } from './status.js';
 import { table } from './table.js';
 import { append } from '../model/arrays.js';
+import { num as n } from '../model/format.js';
 
-const n = (x: number): string => x.toLocaleString('en-US');
 const label = (s: string): string => c.bold(s.padEnd(10));
 const sub = (s: string): string => `  ${c.gray(s.padEnd(12))} `;
 

@@ -61,6 +61,19 @@ describe('e2e: kubectl plugin', function () {
   const kubectl = (args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> =>
     run(path.join(cp.bin, 'kubectl'), args, { env: { ...cliEnv(), ...env }, timeoutMs: 90_000 });
 
+  /** `status -o json` read the 5-node fixture of this control plane. */
+  const assertStatusOfFixture = (r: RunResult, what: string): void => {
+    assert.equal(r.code, 0, describeRun(r, what));
+    const rep = JSON.parse(r.stdout) as {
+      kind: string;
+      nodes: { total: number };
+      source: { server: string };
+    };
+    assert.equal(rep.kind, 'StatusReport');
+    assert.equal(rep.nodes.total, 5);
+    assert.equal(rep.source.server, cp.server);
+  };
+
   before(async () => {
     cp = await controlPlane();
     await loadFixture(cp, { nodes: 5 });
@@ -88,15 +101,7 @@ describe('e2e: kubectl plugin', function () {
         PATH: pathWith(pluginDir),
         KUBECONFIG: cp.kubeconfig('plugin'),
       });
-      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status'));
-      const rep = JSON.parse(r.stdout) as {
-        kind: string;
-        nodes: { total: number };
-        source: { server: string };
-      };
-      assert.equal(rep.kind, 'StatusReport');
-      assert.equal(rep.nodes.total, 5);
-      assert.equal(rep.source.server, cp.server);
+      assertStatusOfFixture(r, 'kubectl calico-tune status');
     });
 
     it('passes flags after the plugin name through, and the exit code back (2 for an unknown context)', async () => {
@@ -221,15 +226,7 @@ describe('e2e: kubectl plugin', function () {
       const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
       assert.deepEqual(Object.keys(env).sort(), ['HOME', 'KUBECONFIG', 'PATH']);
       const r = await kubectlBare(['calico-tune', 'status', '-o', 'json'], env);
-      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status (krew binary)'));
-      const rep = JSON.parse(r.stdout) as {
-        kind: string;
-        nodes: { total: number };
-        source: { server: string };
-      };
-      assert.equal(rep.kind, 'StatusReport');
-      assert.equal(rep.nodes.total, 5);
-      assert.equal(rep.source.server, cp.server);
+      assertStatusOfFixture(r, 'kubectl calico-tune status (krew binary)');
       const human = await kubectlBare(['calico-tune', 'status'], env);
       assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
       assert.match(human.stdout, /NODES\s+5 total/);

@@ -7,21 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCommandHelp, type ManifestLike } from '../../../src/render/help-text.js';
+import { tsFiles } from '../helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as ManifestLike;
-
-function files(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory()
-        ? files(path.join(dir, e.name))
-        : e.name.endsWith('.ts')
-          ? [path.join(dir, e.name)]
-          : [],
-    );
-}
 
 describe('cli: everyday use', () => {
   it('migrate plan --help lists no apply-time flag (--yes, --on-timeout, --resume, --rollback); migrate apply does', () => {
@@ -43,7 +32,7 @@ describe('cli: everyday use', () => {
       .map((c) => renderCommandHelp(c))
       .join('\n');
     assert.doesNotMatch(help, /\bseed'?s?\b/i);
-    for (const f of files(path.join(ROOT, 'src'))) {
+    for (const f of tsFiles(path.join(ROOT, 'src'))) {
       // string literals only: a comment may name the document it follows
       const literals = fs.readFileSync(f, 'utf8').match(/(['"`])(?:\\.|(?!\1).)*\1/g) ?? [];
       const bad = literals.filter((l) => /\bthe seed\b|seed's/i.test(l));

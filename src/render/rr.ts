@@ -39,6 +39,12 @@ export function renderRrList(l: RrList, wide: boolean): string {
     out.push(c.gray(`full mesh ${l.meshEnabled ? 'on' : 'off'} · cluster IDs: ${l.clusterIds.join(', ')}`));
   }
   for (const p of l.problems) out.push(`${c.yellow('▲')} ${p.code} ${p.message}`);
+  if (l.unreachablePairs > 0)
+    out.push(
+      c.red(
+        `${num(l.unreachablePairs)} node pair(s) do not learn each other's routes (kubectl calico-tune status explains)`,
+      ),
+    );
   return out.join('\n');
 }
 

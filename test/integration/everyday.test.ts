@@ -1,6 +1,7 @@
 /**
  * kubectl-grade everyday use of the human output, offline on the shipped examples: counts carry thousands
- * separators, every table column has a header, the Typha formula reads as integer division.
+ * separators, every table column has a header, the Typha formula reads as integer division; the narrower
+ * commands exit 1 on unreachable pairs as status does.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -38,5 +39,17 @@ describe('everyday use: human output', function () {
     assert.match(rec.stdout, /^NODE\s+ZONE\s+STATUS\s+WHY$/m);
     const typha = await runCli(['typha', 'report', '--snapshot', ex('cluster-150.yaml')]);
     assert.match(typha.stdout, /operator formula\s+3\s+⌊150\/200⌋ \+ 2 = 2, at least 3/);
+  });
+
+  it('rr list and bgp topology exit 1 when the model finds unreachable pairs, as status does', async () => {
+    for (const args of [['rr', 'list'], ['bgp', 'topology'], ['status']]) {
+      const broken = await runCli([...args, '--snapshot', ex('cluster-rr-broken.yaml')]);
+      assert.equal(broken.code, 1, `${args.join(' ')}: ${broken.stderr}`);
+      const fine = await runCli([...args, '--snapshot', ex('cluster-12.yaml')]);
+      assert.equal(fine.code, 0, `${args.join(' ')}: ${fine.stderr}`);
+    }
+    const l = await runCli(['rr', 'list', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json']);
+    assert.ok(l.json<{ unreachablePairs: number }>().unreachablePairs > 0);
+    assert.equal(l.code, 1);
   });
 });

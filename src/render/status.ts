@@ -77,12 +77,12 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
       out.push(`  ${c.bold(`BGP peers (${r.bgp.peers.length})`)}`);
       out.push(
         table(
-          ['NAME', 'NODE / NODE SELECTOR', 'PEER IP / PEER SELECTOR', 'AS'],
+          ['NAME', 'NODE / NODE SELECTOR', 'PEER IP / PEER SELECTOR', ...(wide ? ['AS'] : [])],
           shown.map((p) => [
             p.name,
             p.node ?? p.nodeSelector ?? c.gray('(all nodes)'),
             p.peerIP ?? p.peerSelector ?? '-',
-            p.asNumber ?? '-',
+            ...(wide ? [p.asNumber ?? '-'] : []),
           ]),
           { indent: 4 },
         ),
@@ -99,15 +99,15 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
     out.push(c.bold('IP POOLS'));
     out.push(
       table(
-        ['NAME', 'CIDR', 'IPIP', 'VXLAN', 'NAT', 'SELECTOR', ''],
+        ['NAME', 'CIDR', 'IPIP', 'VXLAN', 'NAT', 'STATE', ...(wide ? ['NODE SELECTOR'] : [])],
         r.ipPools.map((p) => [
           p.name,
           p.cidr,
           p.ipipMode,
           p.vxlanMode,
           p.natOutgoing ? 'yes' : 'no',
-          p.nodeSelector,
-          p.disabled ? c.gray('disabled') : '',
+          p.disabled ? c.gray('disabled') : 'enabled',
+          ...(wide ? [p.nodeSelector] : []),
         ]),
         { indent: 2 },
       ),

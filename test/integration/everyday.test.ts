@@ -52,4 +52,14 @@ describe('everyday use: human output', function () {
     assert.ok(l.json<{ unreachablePairs: number }>().unreachablePairs > 0);
     assert.equal(l.code, 1);
   });
+
+  it('status -o wide adds columns the default table leaves out (node selectors of pools, AS of peers)', async () => {
+    const t = await runCli(['status', '--snapshot', ex('cluster-rr-broken.yaml')]);
+    const w = await runCli(['status', '-o', 'wide', '--snapshot', ex('cluster-rr-broken.yaml')]);
+    const header = (out: string, has: string): string => out.split('\n').find((l) => l.includes(has)) ?? '';
+    assert.match(header(t.stdout, 'CIDR'), /^\s*NAME\s+CIDR\s+IPIP\s+VXLAN\s+NAT\s+STATE$/);
+    assert.match(header(w.stdout, 'CIDR'), /^\s*NAME\s+CIDR\s+IPIP\s+VXLAN\s+NAT\s+STATE\s+NODE SELECTOR$/);
+    assert.match(w.stdout, /PEER IP \/ PEER SELECTOR\s+AS$/m);
+    assert.doesNotMatch(t.stdout, /PEER IP \/ PEER SELECTOR\s+AS$/m);
+  });
 });

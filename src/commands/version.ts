@@ -40,7 +40,7 @@ export default class Version extends BaseCommand {
       kind: 'Version',
       plugin: {
         version: `v${this.config.version}`,
-        runtime: bun ? `single binary (Bun ${bun})` : `Node.js ${process.version}`,
+        runtime: bun ? `single binary, Bun ${bun}` : `Node.js ${process.version}`,
       },
     };
     if (!flags.client) {

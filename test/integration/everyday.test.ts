@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { REPO_ROOT, runCli } from '../harness/index.js';
+import {
+  BIN_RUN,
+  cliEnv,
+  controlPlane,
+  describeRun,
+  loadFixture,
+  REPO_ROOT,
+  run,
+  runCli,
+  waitFor,
+} from '../harness/index.js';
 
 const ex = (f: string): string => path.join(REPO_ROOT, 'examples', f);
 
@@ -61,5 +71,49 @@ describe('everyday use: human output', function () {
     assert.match(header(w.stdout, 'CIDR'), /^\s*NAME\s+CIDR\s+IPIP\s+VXLAN\s+NAT\s+STATE\s+NODE SELECTOR$/);
     assert.match(w.stdout, /PEER IP \/ PEER SELECTOR\s+AS$/m);
     assert.doesNotMatch(t.stdout, /PEER IP \/ PEER SELECTOR\s+AS$/m);
+  });
+});
+
+describe('everyday use: status --watch', function () {
+  this.timeout(120_000);
+
+  it('redraws when the cluster changes (the mesh turned off elsewhere) and ends with 0 on Ctrl-C', async () => {
+    const cp = await controlPlane();
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    const out: string[] = [];
+    let pid = 0;
+    const child = run(process.execPath, [BIN_RUN, 'status', '--watch', '--interval', '200ms'], {
+      env: cliEnv({ kubeconfig: cp.kubeconfig('plugin') }),
+      timeoutMs: 90_000,
+      onSpawn: (p) => (pid = p),
+      onLine: (_s, l) => out.push(l),
+    });
+    await waitFor(() => out.some((l) => /^BGP\s+full mesh on/.test(l)), {
+      what: 'the first frame',
+      timeoutMs: 30_000,
+    });
+    const patch = await run(path.join(cp.bin, 'kubectl'), [
+      'patch',
+      'bgpconfigurations.crd.projectcalico.org',
+      'default',
+      '--type=merge',
+      '-p',
+      '{"spec":{"nodeToNodeMeshEnabled":false}}',
+      '--kubeconfig',
+      cp.kubeconfig('admin'),
+    ]);
+    assert.equal(patch.code, 0, describeRun(patch, 'kubectl patch'));
+    await waitFor(() => out.some((l) => /^BGP\s+full mesh off/.test(l)), {
+      what: 'the redraw',
+      timeoutMs: 30_000,
+    });
+    process.kill(pid, 'SIGINT');
+    const r = await child;
+    assert.equal(r.code, 0, describeRun(r, 'status --watch'));
+    // not a terminal: a frame is printed only when it differs from the last one
+    assert.equal(out.filter((l) => /^BGP\s+full mesh on/.test(l)).length, 1, out.join('\n'));
+    const bad = await runCli(['status', '--watch', '-o', 'json'], { kubeconfig: cp.kubeconfig('plugin') });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--watch draws tables/);
   });
 });

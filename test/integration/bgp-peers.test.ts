@@ -74,7 +74,7 @@ describe('bgp peers', function () {
     });
     assert.equal(s.code, 1);
     assert.match(s.stderr, new RegExp(`${client}: no report from calico-node within the timeout`));
-    const human = await runCli(['bgp', 'peers', rr, '--timeout', '10s'], {
+    const human = await runCli(['bgp', 'peers', rr, '--timeout', '10s', '-o', 'wide'], {
       kubeconfig: cp.kubeconfig('plugin'),
     });
     assert.match(human.stdout, /node-to-node mesh|node specific/);

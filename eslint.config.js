@@ -40,6 +40,7 @@ export default tseslint.config(
       'src/rr/**',
       'src/typha/**',
       'src/migrate/**',
+      'src/encap/**',
       'src/status/**',
       'src/plan/**',
     ],

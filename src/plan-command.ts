@@ -180,7 +180,35 @@ export abstract class PlanCommand extends BaseCommand {
     }
     if (!this.machineOutput)
       await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
+    if (dryRun === 'server' && snapshot?.calico.apiMode === 'projectcalico.org/v3')
+      this.warnLine(
+        "the Calico API server does not validate dry-run requests (Calico v3.31, docs/calico-facts.md): a server dry run checks permissions, preconditions and the Kubernetes objects, not Calico's own validation of its objects",
+      );
     return this.execute(plan, flags, timeoutMs, 'fresh', dryRun === 'server' ? 'server' : 'none', snapshot);
+  }
+
+  /**
+   * The cluster as the plan sees it. Refuses (exit 3) when the Calico API server is registered but down:
+   * the plan's objects would be read, and then written, through the crd.projectcalico.org/v1 CRDs behind it.
+   */
+  protected override async loadSnapshot(
+    file: string | undefined,
+    opts: { nodeStatuses?: boolean } = {},
+  ): Promise<ClusterSnapshot> {
+    const s = await super.loadSnapshot(file, opts);
+    if (!file && s.source.calicoApiUnavailable)
+      throw new CliError(
+        `the Calico API server is registered but not available (${s.source.calicoApiUnavailable}): refusing to plan or change Calico objects behind it`,
+        ExitCode.CLUSTER,
+        {
+          changed: 'nothing was changed',
+          hints: [
+            'kubectl get apiservice v3.projectcalico.org -o yaml   (status.conditions says why)',
+            'when it is Available again, re-run this command',
+          ],
+        },
+      );
+    return s;
   }
 
   private async printPlan(

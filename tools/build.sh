@@ -19,7 +19,8 @@
 #   CALICO_TUNE_K8S_VERSIONS       Kubernetes versions to build (and --check) besides the default
 #                                  1.34, comma-separated, e.g. 1.28,1.33 (default: every tools/k8s-*;
 #                                  "1.34" builds the default one only)
-#   CALICO_TUNE_BUILD_CALICOCTL=1  also build calicoctl and confd (tools/calico; +2 min cold)
+#   CALICO_TUNE_BUILD_CALICOCTL=1  also build calicoctl and confd (tools/calico; +2 min cold) and the
+#                                  calico-apiserver (tools/calico-apiserver; +5 min cold)
 #   CALICO_TUNE_BUILD_P            go build -p value (default: 2)
 # GOMODCACHE / GOCACHE / GOPROXY are left to Go's defaults (or whatever the caller exports), so the
 # module and build caches persist across runs. Progress goes to stderr.
@@ -117,6 +118,14 @@ build_calico() {
     -o "$1/" github.com/projectcalico/calico/calicoctl/calicoctl github.com/projectcalico/calico/confd)
 }
 
+# Calico's aggregated API server (projectcalico.org/v3), from the same Calico commit as build_calico but in a
+# module of its own (tools/calico-apiserver: it needs k8s.io/kubernetes, which calicoctl and confd do not).
+build_calico_apiserver() {
+  (cd "$TOOLS_DIR/calico-apiserver" && go build -p "$PAR" -trimpath \
+    -ldflags "-s -w -X github.com/projectcalico/calico/pkg/buildinfo.Version=$CALICO_VERSION -X github.com/projectcalico/calico/pkg/buildinfo.GitRevision=$CALICO_COMMIT -X github.com/projectcalico/calico/pkg/buildinfo.BuildDate=$CALICO_BUILD_DATE" \
+    -o "$1/calico-apiserver" github.com/projectcalico/calico/apiserver/cmd/apiserver)
+}
+
 key_of() { # key_of MODDIR FUNCTION [VALUES...]
   local mod=$1 fn=$2; shift 2
   { echo "CGO_ENABLED=0 GOTOOLCHAIN=local -trimpath"; declare -f "$fn"; echo "$*"; module_files "$mod"; echo "$GO_VERSION"; } |
@@ -133,11 +142,12 @@ KREW_OUT=$CACHE_ROOT/krew-$KREW_VERSION-$(key_of krew build_krew "$KREW_VERSION"
 CALICO_OUT=$CACHE_ROOT/calico-$CALICO_VERSION-$(key_of calico build_calico "$CALICO_VERSION $CALICO_COMMIT $CALICO_BUILD_DATE")
 K8S_DEFAULT_OUT=$(k8s_out "k8s-$DEFAULT_K8S")
 K8S_BINARIES=(kube-apiserver etcd kubectl)
-CALICO_BINARIES=(calicoctl confd)
+CALICO_APISERVER_OUT=$CACHE_ROOT/calico-apiserver-$CALICO_VERSION-$(key_of calico-apiserver build_calico_apiserver "$CALICO_VERSION $CALICO_COMMIT $CALICO_BUILD_DATE")
+CALICO_BINARIES=(calicoctl confd calico-apiserver)
 
 # The default bin dir holds hard links to the parts' binaries. Its key is made of the parts' keys (the
 # calico one always, so that CALICO_TUNE_BUILD_CALICOCTL=1 later only adds calicoctl and confd to it).
-DEFAULT_KEY=$(echo "$K8S_DEFAULT_OUT $KREW_OUT $CALICO_OUT" | sha256sum | cut -c1-16)
+DEFAULT_KEY=$(echo "$K8S_DEFAULT_OUT $KREW_OUT $CALICO_OUT $CALICO_APISERVER_OUT" | sha256sum | cut -c1-16)
 DEFAULT_OUT=$CACHE_ROOT/$DEFAULT_KEY
 DEFAULT_WANT=("${K8S_BINARIES[@]}" kubectl-krew)
 [ "$WITH_CALICO" = 1 ] && DEFAULT_WANT+=("${CALICO_BINARIES[@]}")
@@ -249,8 +259,9 @@ done
 ensure "$KREW_OUT" "kubectl-krew $KREW_VERSION (go build -p $PAR)" build_krew -- kubectl-krew
 parts=("$K8S_DEFAULT_OUT/bin" "$KREW_OUT/bin")
 if [ "$WITH_CALICO" = 1 ]; then
-  ensure "$CALICO_OUT" "calicoctl, confd $CALICO_VERSION (go build -p $PAR)" build_calico -- "${CALICO_BINARIES[@]}"
-  parts+=("$CALICO_OUT/bin")
+  ensure "$CALICO_OUT" "calicoctl, confd $CALICO_VERSION (go build -p $PAR)" build_calico -- calicoctl confd
+  ensure "$CALICO_APISERVER_OUT" "calico-apiserver $CALICO_VERSION (go build -p $PAR)" build_calico_apiserver -- calico-apiserver
+  parts+=("$CALICO_OUT/bin" "$CALICO_APISERVER_OUT/bin")
 fi
 ensure "$DEFAULT_OUT" "the default bin dir (hard links)" link_into "${parts[@]}" -- "${DEFAULT_WANT[@]}"
 echo "$DEFAULT_OUT/bin"

@@ -9,7 +9,7 @@
  * conventions (an argument called `node(s)` is a node; `--kubeconfig` is a file, `--context` a context).
  * Node and reflector names are read from the cluster with a short timeout; on any error nothing is offered.
  */
-import type { CommandMeta, FlagMeta, ManifestLike } from '../render/help-text.js';
+import { topicSummary, type CommandMeta, type FlagMeta, type ManifestLike } from '../render/help-text.js';
 import { commandWords } from './resolve.js';
 
 /** cobra's ShellCompDirective bits. */
@@ -190,10 +190,7 @@ export function complete(m: ManifestLike, words: string[], cur: string): Complet
       const w = parts[depth]!;
       const isLeaf = parts.length === depth + 1;
       if (!seen.has(w) || isLeaf)
-        seen.set(
-          w,
-          isLeaf ? (c.summary ?? '') : (seen.get(w) ?? `${parts.slice(0, depth + 1).join(' ')} commands`),
-        );
+        seen.set(w, isLeaf ? (c.summary ?? '') : topicSummary(m, parts.slice(0, depth + 1).join(':')));
     }
     return base(
       [...seen.entries()]

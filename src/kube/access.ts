@@ -9,6 +9,8 @@ export interface Access {
   group: string;
   resource: string;
   namespace?: string | undefined;
+  /** The object a patch or delete names: RBAC rules may be limited to names (docs/rbac.yaml's Installation). */
+  name?: string | undefined;
   subresource?: string | undefined;
 }
 
@@ -42,7 +44,8 @@ export function accessFor(steps: Step[], calicoGroup: string, leaseNs: string | 
       if (t) {
         const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
         const verb = st.action === 'create' ? 'create' : st.action === 'delete' ? 'delete' : 'patch';
-        add({ verb, group, resource: t.plural, namespace: st.object?.namespace });
+        const name = verb === 'create' ? undefined : st.object?.name;
+        add({ verb, group, resource: t.plural, namespace: st.object?.namespace, name });
       }
       if (st.action === 'drain') {
         add({ verb: 'list', group: '', resource: 'pods' });
@@ -74,7 +77,7 @@ export async function checkPermissions(
     .filter((x) => !x.r.allowed)
     .map(
       ({ a }) =>
-        `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`,
+        `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.name ? ` ${a.name}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`,
     );
   if (denied.length) {
     throw new CliError(

@@ -193,6 +193,22 @@ export class KubeApi {
     );
   }
 
+  /**
+   * Whether an API group/version listed by discovery is really served: an aggregated API (APIService) stays
+   * listed in `/apis` while its server is down, and every request to it answers 503. Returns why it is not
+   * served, or undefined when it answers.
+   */
+  async groupVersionUnavailable(groupVersion: string): Promise<string | undefined> {
+    try {
+      await this.http.request('GET', `/apis/${groupVersion}`, { repeat: 'never' });
+      return undefined;
+    } catch (e) {
+      if (e instanceof ApiError && e.status >= 500)
+        return `${groupVersion} answers HTTP ${e.status} (${e.reason || 'service unavailable'})`;
+      throw e;
+    }
+  }
+
   /** Every `group/version` the server serves (core `v1` included). */
   async apiGroupVersions(): Promise<string[]> {
     const res = await this.http.request<{ groups?: { versions?: { groupVersion: string }[] }[] }>(

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { readInputFile } from './files.js';
 import { CliError, usageError } from '../errors.js';
 import {
+  CALICO_V3,
   JOURNAL_LEASE_NAME,
   parseSnapshot,
   SNAPSHOT_INFO_API_VERSION,
@@ -34,7 +35,19 @@ const JOURNAL_NAMESPACES = CALICO_NAMESPACES;
 /** Reads everything the tool needs from the cluster. */
 export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {}): Promise<ClusterSnapshot> {
   const warnings: string[] = [];
-  const [apiGroups, kubernetesVersion] = await Promise.all([api.apiGroupVersions(), api.serverVersion()]);
+  const [discovered, kubernetesVersion] = await Promise.all([api.apiGroupVersions(), api.serverVersion()]);
+  let apiGroups = discovered;
+  let calicoApiUnavailable: string | undefined;
+  if (apiGroups.includes(CALICO_V3)) {
+    // the calico-apiserver may be registered but down: read the v1 CRDs behind it then, and say so
+    calicoApiUnavailable = await api.groupVersionUnavailable(CALICO_V3);
+    if (calicoApiUnavailable) {
+      apiGroups = apiGroups.filter((g) => g !== CALICO_V3);
+      warnings.push(
+        `the Calico API server is registered but not available (${calicoApiUnavailable}): read crd.projectcalico.org/v1 instead; changes are refused until it is back (kubectl get apiservice v3.projectcalico.org)`,
+      );
+    }
+  }
   const mode = detectApiMode(apiGroups, []);
   const hasOperator = apiGroups.includes(R.Installation.apiVersion);
   const objects: KubeObject[] = [];
@@ -98,6 +111,9 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       one(R.Deployment, 'calico-typha-horizontal-autoscaler', 'kube-system'),
     ),
     optional('ConfigMap kube-system/calico-config', () => one(R.ConfigMap, 'calico-config', 'kube-system')),
+    optional('ConfigMap kube-system/kubeadm-config (the pod subnet)', () =>
+      one(R.ConfigMap, 'kubeadm-config', 'kube-system'),
+    ),
   );
   await Promise.all(tasks);
   return parseSnapshot(objects, {
@@ -108,6 +124,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     apiGroups: apiGroups.filter((g) => /projectcalico\.org|tigera\.io/.test(g)),
     kubernetesVersion,
     warnings,
+    calicoApiUnavailable,
   });
 }
 
@@ -180,6 +197,7 @@ export function snapshotToList(s: ClusterSnapshot): Record<string, unknown> {
       apiGroups: s.source.apiGroups,
       kubernetesVersion: s.source.kubernetesVersion,
       calicoApiMode: s.calico.apiMode,
+      ...(s.source.calicoApiUnavailable ? { calicoApiUnavailable: s.source.calicoApiUnavailable } : {}),
     },
   };
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [info, ...s.objects] };

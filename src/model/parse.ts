@@ -154,6 +154,8 @@ function parseNodeUncached(o: KubeObject): NodeInfo {
     cpuCapacityMillis: cpuMillis(cap['cpu'] ?? alloc['cpu']),
     memoryCapacityBytes: memoryBytes(cap['memory'] ?? alloc['memory']),
     internalIP,
+    providerID: str(spec['providerID']) || undefined,
+    osImage: str(nodeInfo['osImage']) || undefined,
     virtualKubelet: labels['type'] === 'virtual-kubelet',
     controlPlane:
       'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels,
@@ -225,6 +227,7 @@ function parseIPPool(o: KubeObject): IPPoolInfo {
     disabled: spec['disabled'] === true,
     nodeSelector: str(spec['nodeSelector']) || 'all()',
     blockSize: num(spec['blockSize']),
+    labels: { ...(o.metadata.labels ?? {}) },
   };
 }
 
@@ -546,6 +549,7 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
         source.apiGroups ?? (Array.isArray(s['apiGroups']) ? (s['apiGroups'] as string[]) : undefined),
       kubernetesVersion: source.kubernetesVersion ?? str(s['kubernetesVersion']),
       clusterUID: source.clusterUID ?? str(s['clusterUID']),
+      calicoApiUnavailable: source.calicoApiUnavailable ?? str(s['calicoApiUnavailable']),
     };
   }
   const kubeSystem = items.find(

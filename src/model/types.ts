@@ -81,6 +81,10 @@ export interface NodeInfo {
   cpuCapacityMillis: number;
   memoryCapacityBytes: number;
   internalIP?: string | undefined;
+  /** `spec.providerID` (e.g. `aws:///eu-west-1a/i-0abc`): the cloud the node runs in. */
+  providerID?: string | undefined;
+  /** `status.nodeInfo.osImage` (e.g. `Rocky Linux 9.3 (Blue Onyx)`). */
+  osImage?: string | undefined;
   /** AKS/virtual-kubelet nodes (label `type=virtual-kubelet`): the Typha autoscaler does not count them. */
   virtualKubelet: boolean;
   controlPlane: boolean;
@@ -139,6 +143,8 @@ export interface IPPoolInfo {
   disabled: boolean;
   nodeSelector: string;
   blockSize?: number | undefined;
+  /** metadata.labels (the operator marks the pools it owns with `app.kubernetes.io/managed-by`). */
+  labels: Record<string, string>;
 }
 
 export interface TyphaPodInfo {
@@ -248,6 +254,11 @@ export interface SnapshotSource {
   clusterUID?: string | undefined;
   /** What could not be read (e.g. forbidden optional lists); the snapshot is usable but incomplete. */
   warnings?: string[] | undefined;
+  /**
+   * Set when projectcalico.org/v3 is registered (an APIService) but its server does not answer: why. The
+   * Calico objects were then read through crd.projectcalico.org/v1, and nothing may be written.
+   */
+  calicoApiUnavailable?: string | undefined;
 }
 
 /** What the journal Lease (`calico-tune`, docs/plan-format.md) says, as far as `status` needs it. */

@@ -52,12 +52,21 @@ export function nodeSetHash(s: ClusterSnapshot): string {
   return digest(s.nodes.map((n) => n.name).sort());
 }
 
-/** The fingerprint: the BGP configuration, every BGPPeer, every route reflector, and every node a step touches. */
+/**
+ * The fingerprint: the BGP configuration, every BGPPeer, every IP pool and the Installation (their
+ * encapsulation decides which routes BGP must carry), every route reflector, and every node a step touches.
+ */
 export function fingerprint(s: ClusterSnapshot, touchedNodes: string[]): FingerprintEntry[] {
   const touched = new Set(touchedNodes);
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
-    if (o.kind === 'BGPConfiguration' || o.kind === 'BGPPeer') out.push(entryOf(o));
+    if (
+      o.kind === 'BGPConfiguration' ||
+      o.kind === 'BGPPeer' ||
+      o.kind === 'IPPool' ||
+      (o.kind === 'Installation' && o.apiVersion === 'operator.tigera.io/v1')
+    )
+      out.push(entryOf(o));
     else if (
       o.kind === 'Node' &&
       (touched.has(o.metadata.name) ||

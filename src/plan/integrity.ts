@@ -129,6 +129,20 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
         if (isObj(p['spec']))
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
         else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
+      } else if (calico && kind === 'IPPool') {
+        // encap plans: the pool's encapsulation modes only
+        onlyKeys(p, ['spec'], `${where} (IPPool patch)`, out);
+        if (isObj(p['spec'])) onlyKeys(p['spec'], ['ipipMode', 'vxlanMode'], `${where} (IPPool spec)`, out);
+        else out.push(`${where}: an IPPool patch changes spec.ipipMode / spec.vxlanMode`);
+      } else if (apiVersion === 'operator.tigera.io/v1' && kind === 'Installation') {
+        // encap plans on operators that own the pools: spec.calicoNetwork.ipPools only
+        if (ref.name !== 'default') out.push(`${where}: only the default Installation is changed`);
+        onlyKeys(p, ['spec'], `${where} (Installation patch)`, out);
+        const net = isObj(p['spec']) ? p['spec']['calicoNetwork'] : undefined;
+        if (isObj(p['spec'])) onlyKeys(p['spec'], ['calicoNetwork'], `${where} (Installation spec)`, out);
+        if (!isObj(net) || !Array.isArray(net['ipPools']))
+          out.push(`${where}: an Installation patch sets spec.calicoNetwork.ipPools`);
+        else onlyKeys(net, ['ipPools'], `${where} (Installation calicoNetwork)`, out);
       } else out.push(`${where}: patches ${apiVersion ?? '?'} ${kind ?? '?'}, which no planner changes`);
       break;
     }

@@ -54,6 +54,10 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
     out.push(
       `${label('BGP')}full mesh ${onOff(r.bgp.meshEnabled)} · AS ${r.bgp.asNumber} · ${n(r.bgp.sessions.current)} sessions (full mesh would be ${n(r.bgp.sessions.fullMesh)}) · ${r.bgp.defaultConfigExists ? 'BGPConfiguration default present' : c.gray('no default BGPConfiguration (Calico defaults)')}`,
     );
+    if (!r.bgp.podRoutes)
+      out.push(
+        `  ${c.gray('BGP carries no pod routes (every pool VXLAN, no external peer): route reflector advice does not apply')}`,
+      );
     if (r.bgp.routeReflectors.length) {
       const { shown, rest } = more(r.bgp.routeReflectors, wide);
       out.push(`  ${c.bold(`Route reflectors (${r.bgp.routeReflectors.length})`)}`);
@@ -128,6 +132,16 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
   out.push(
     `${label('METRICS')}felix ${onOff(r.metrics.felix)}${r.metrics.typha === null ? '' : ` · typha ${onOff(r.metrics.typha)}`}`,
   );
+  if (wide) {
+    const sc = r.scale;
+    const kinds = Object.entries(sc.objectsByKind)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    out.push(
+      `${label('SCALE')}${n(sc.nodes)} nodes · ${sc.typhaReplicas === null ? 'no Typha' : `${sc.typhaReplicas} ready Typha, ~${sc.nodesPerTypha ?? '-'} calico-node connections each`} · objects read: ${kinds}`,
+    );
+    out.push(`  ${c.gray(sc.note)}`);
+  }
   for (const w of r.source.warnings) out.push(c.yellow(`warning: ${w}`));
 
   out.push('');

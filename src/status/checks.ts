@@ -10,6 +10,7 @@ import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 import { num } from '../model/format.js';
+import { podRoutesNeedBgp } from './install.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -67,10 +68,27 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
   const rrs = nodes.filter(isRouteReflector);
   const zones = new Set(nodes.map((n) => n.zone).filter((z): z is string => !!z));
 
+  // BIRD runs, but every pool is VXLAN and no external peer takes routes: BGP carries no pod route, so advice
+  // driven by BGP session counts (reflectors, mesh size) does not apply; turning BGP off does
+  const bgpIdle = applies && !podRoutesNeedBgp(s);
+  if (bgpIdle) {
+    const bgpNodes = nodes.filter(runsBird).length;
+    out.push({
+      code: 'ENCAP_BGP_UNUSED',
+      severity: 'info',
+      message: `every IP pool uses VXLAN and no BGPPeer has a peerIP: Felix programs the pod routes and BGP carries none, yet calico-node runs BIRD (${bgpNodes} nodes${bgp.meshEnabled ? `, ${fullMeshSessions(bgpNodes).toLocaleString('en-US')} mesh sessions` : ''}); route-reflector advice does not apply`,
+      objects: s.ipPools.map((p) => ({ kind: 'IPPool', name: p.name })),
+      fix:
+        s.calico.installMode === 'operator'
+          ? 'turn BGP off: kubectl patch installation default --type=merge -p \'{"spec":{"calicoNetwork":{"bgp":"Disabled"}}}\''
+          : 'turn BGP off: set calico_backend: vxlan in ConfigMap kube-system/calico-config and remove -bird-live / -bird-ready from the calico-node probes (kubectl calico-tune encap report)',
+    });
+  }
+
   if (applies) {
     // 1. full mesh on a large cluster
     const bgpNodes = nodes.filter(runsBird).length;
-    if (bgp.meshEnabled && bgpNodes > MESH_NODE_THRESHOLD) {
+    if (bgp.meshEnabled && bgpNodes > MESH_NODE_THRESHOLD && !bgpIdle) {
       const sessions = fullMeshSessions(bgpNodes);
       out.push({
         code: 'FULL_MESH_LARGE_CLUSTER',
@@ -121,7 +139,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     }
 
     // 4. redundancy and zone spread
-    if (rrs.length === 1) {
+    if (rrs.length === 1 && !bgpIdle) {
       const rr = rrs[0]!;
       out.push({
         code: 'RR_SINGLE',
@@ -130,7 +148,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
         objects: [nodeRef(rr.name)],
         fix: 'add reflectors: kubectl calico-tune rr recommend, then kubectl calico-tune rr promote NODE',
       });
-    } else if (rrs.length > 1 && zones.size > 1) {
+    } else if (rrs.length > 1 && zones.size > 1 && !bgpIdle) {
       const rrZones = new Set(rrs.map((n) => n.zone ?? '(none)'));
       if (rrZones.size === 1) {
         out.push({
@@ -211,7 +229,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
         severity: 'info',
         message: `IP pool ${p.name} (${p.cidr}) encapsulates every packet (${mode}: Always) although all ${num(nodes.length)} nodes share subnet ${subnet}: CrossSubnet routes natively inside the subnet and saves the tunnel overhead (Calico's best-practice guide measured IPIP 4.43 vs BGP 4.67 Gbit/s node to remote pod)`,
         objects: [{ kind: 'IPPool', name: p.name }],
-        fix: `kubectl patch ippool ${p.name} --type=merge -p '{"spec":{"${mode}":"CrossSubnet"}}'`,
+        fix: `kubectl calico-tune encap plan --pool ${p.name} --mode ${mode === 'ipipMode' ? 'ipip' : 'vxlan'}-crosssubnet   (then encap apply: on operator installs it changes the Installation, which the operator keeps)`,
       });
     }
   }

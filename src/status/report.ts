@@ -6,8 +6,10 @@ import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode } from '../model/types.js';
 import { analyseTypha } from '../typha/analysis.js';
 import { bgpApplies } from '../bgp/state.js';
+import { installFindings, podRoutesNeedBgp, scaleNumbers, type ScaleNumbers } from './install.js';
 import { fullMeshSessions, isRouteReflector } from '../model/calico.js';
 import { configFindings, nodeCounts } from './checks.js';
+import { calicoApiFindings } from './calico-api.js';
 import { deferToUnfinishedPlan, journalFindings } from './journal.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 
@@ -38,8 +40,12 @@ export interface StatusReport {
     notReady: number;
     zones: Record<string, number>;
   };
+  /** The numbers the guide's scale notes ask about (API server / etcd headroom, Typha fan-out). */
+  scale: ScaleNumbers;
   bgp: {
     applies: boolean;
+    /** Whether BGP carries pod routes (some pool IPIP or unencapsulated, or external peers). */
+    podRoutes: boolean;
     meshEnabled: boolean;
     defaultConfigExists: boolean;
     asNumber: number;
@@ -92,9 +98,11 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
   const findings = sortFindings(
     deferToUnfinishedPlan(
       [
+        ...calicoApiFindings(s),
         ...journalFindings(s),
         ...configFindings(s),
-        ...(applies ? bgpFindings(s, state) : []),
+        ...(applies && podRoutesNeedBgp(s) ? bgpFindings(s, state) : []),
+        ...installFindings(s),
         ...typha.findings,
       ],
       s,
@@ -125,8 +133,10 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
       networkingBackendSource: s.calico.networkingBackendSource ?? null,
     },
     nodes: nodeCounts(s.nodes),
+    scale: scaleNumbers(s),
     bgp: {
       applies,
+      podRoutes: podRoutesNeedBgp(s),
       meshEnabled: bgp.meshEnabled,
       defaultConfigExists: bgp.defaultConfig !== undefined,
       asNumber: bgp.asNumber,

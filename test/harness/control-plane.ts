@@ -18,7 +18,8 @@ import yaml from 'js-yaml';
 import { AuditLog } from './audit.js';
 import { run, type RunOptions, type RunResult } from './exec.js';
 import { collectionPathOf, KubeClient, KubeError, mapLimit, sleep, type Obj } from './kube.js';
-import { harnessBaseDir, ProcessGroupSet, sweepStale } from './procs.js';
+import { frontProxyFlags, startCalicoApiserver, type CalicoApiserver } from './calico-apiserver.js';
+import { harnessBaseDir, ON_EXIT, ProcessGroupSet, sweepStale } from './procs.js';
 import { binDir, calicoFile, k8sVersion, REPO_ROOT, type CalicoRelease } from './tools.js';
 
 export type UserKey = 'admin' | 'plugin' | 'readonly' | 'noaccess' | 'simulator';
@@ -57,6 +58,12 @@ export interface StartOptions {
   readyTimeoutMs?: number | undefined;
   /** A label for the state directory name. */
   label?: string | undefined;
+  /**
+   * Serve projectcalico.org/v3 through Calico's real aggregated API server (test/harness/calico-apiserver.ts):
+   * kube-apiserver gets the aggregation-layer flags, and after the CRDs are installed the calico-apiserver is
+   * started and registered. Needs `calico`.
+   */
+  calicoApi?: 'v3' | undefined;
 }
 
 export interface Timings {
@@ -66,6 +73,8 @@ export interface Timings {
   startMs: number;
   /** CRD install (create + Established + discovery) per version (ms). */
   crdInstallMs: Partial<Record<CalicoRelease, number>>;
+  /** Start of the calico-apiserver to projectcalico.org/v3 served (ms), when started. */
+  calicoApiMs?: number;
 }
 
 export interface ApplyOptions {
@@ -272,6 +281,7 @@ export class ControlPlane {
           `--audit-policy-file=${dir}/audit-policy.yaml`,
           `--audit-log-path=${dir}/audit.log`,
           ...advertiseFlags(),
+          ...(opts.calicoApi === 'v3' ? frontProxyFlags(path.join(dir, 'pki')) : []),
         ],
         path.join(dir, 'kube-apiserver.log'),
       );
@@ -325,11 +335,33 @@ export class ControlPlane {
       await cp.applyRbac();
       cp.timings.startMs = Math.round(performance.now() - t0);
       if (opts.calico) await cp.installCalico(opts.calico);
+      if (opts.calicoApi === 'v3') {
+        if (!opts.calico) throw new Error('calicoApi: v3 needs the Calico CRDs (calico: ...)');
+        await cp.startCalicoApi();
+      }
       return cp;
     } catch (e) {
       if (process.env['CALICO_TUNE_KEEP_CONTROL_PLANE'] !== '1') await procs.stop(2000);
       throw e;
     }
+  }
+
+  /** The aggregated calico-apiserver, when started (start({ calicoApi: 'v3' })). */
+  calicoApi: CalicoApiserver | undefined;
+
+  /** Starts Calico's aggregated API server and waits until projectcalico.org/v3 is served. */
+  async startCalicoApi(): Promise<CalicoApiserver> {
+    const t0 = performance.now();
+    this.calicoApi = await startCalicoApiserver({
+      dir: this.dir,
+      kubeconfig: this.kubeconfig('admin'),
+      client: this.client(),
+      spawn: (name, bin, args, log, env) => this.procs.spawn(name, bin, args, log, env),
+      onExit: (line) => fs.appendFileSync(path.join(this.dir, ON_EXIT), `${line}\n`),
+    });
+    for (const c of this.clients.values()) c.invalidateDiscovery();
+    this.timings.calicoApiMs = Math.round(performance.now() - t0);
+    return this.calicoApi;
   }
 
   get running(): boolean {

@@ -70,9 +70,11 @@ const measurements: string[] = [];
  * (default 1.34). Started on first call; later calls return the same instance. Throws (never skips)
  * when the tools are missing.
  */
-export function controlPlane(opts: { calico?: CalicoRelease | null } = {}): Promise<ControlPlane> {
+export function controlPlane(
+  opts: { calico?: CalicoRelease | null; calicoApi?: 'v3' } = {},
+): Promise<ControlPlane> {
   const version = opts.calico === undefined ? DEFAULT_CALICO : opts.calico;
-  const key = version ?? 'none';
+  const key = `${version ?? 'none'}${opts.calicoApi ? '-calico-apiserver' : ''}`;
   let p = planes.get(key);
   if (!p) {
     const k8s = k8sVersion();
@@ -80,11 +82,15 @@ export function controlPlane(opts: { calico?: CalicoRelease | null } = {}): Prom
       label: `cp-k8s${k8s}-${key}`,
       k8s,
       ...(version ? { calico: version } : {}),
+      ...(opts.calicoApi ? { calicoApi: opts.calicoApi } : {}),
     };
     p = ControlPlane.start(start).then((cp) => {
       measure(
         `control plane (Kubernetes ${cp.serverVersion}, ${key}): ready ${cp.timings.readyMs} ms, RBAC applied at ${cp.timings.startMs} ms` +
-          (version ? `, CRDs ${cp.timings.crdInstallMs[version]} ms` : ''),
+          (version ? `, CRDs ${cp.timings.crdInstallMs[version]} ms` : '') +
+          (cp.timings.calicoApiMs !== undefined
+            ? `, calico-apiserver Available ${cp.timings.calicoApiMs} ms`
+            : ''),
       );
       return cp;
     });

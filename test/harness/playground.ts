@@ -2,7 +2,7 @@
  * A throw-away cluster to try the plugin on by hand:
  *
  *   npm run playground -- --nodes 150 --zones 3 --calico v3.31.3 [--install operator|manifest]
- *                         [--rrs N] [--mesh on|off] [--statuses N] [--delay-ms N] [--seed N]
+ *                         [--rrs N] [--mesh on|off] [--statuses N] [--delay-ms N] [--seed N] [--calico-api v3]
  *
  * Starts etcd + kube-apiserver, installs the Calico CRDs, loads a generated cluster, creates
  * CalicoNodeStatus objects for the first --statuses nodes (default 3) and runs the calico-node
@@ -17,6 +17,8 @@ import { CALICO_RELEASES, REPO_ROOT } from './tools.js';
 
 const USAGE = `usage: npm run playground -- [--nodes 150] [--zones 3] [--calico ${CALICO_RELEASES.join('|')}]
          [--install operator|manifest] [--rrs N] [--mesh on|off] [--statuses N] [--delay-ms N] [--seed N]
+         [--calico-api v3]   (serve projectcalico.org/v3 through Calico's real calico-apiserver; needs
+                              CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh and root for its test address)
 
 Starts etcd + kube-apiserver with the Calico CRDs and a generated cluster, runs the calico-node simulator
 (CalicoNodeStatus for the first --statuses nodes, default 3; sessions Established after --delay-ms, default
@@ -27,11 +29,13 @@ interface Args {
   spec: ClusterSpec;
   statuses: number;
   delayMs: number;
+  calicoApi: 'v3' | undefined;
 }
 
 function parse(argv: string[]): Args {
   let statuses = 3;
   let delayMs = 2000;
+  let calicoApi: 'v3' | undefined;
   const int = (flag: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a non-negative integer`);
@@ -48,18 +52,28 @@ function parse(argv: string[]): Args {
     {
       '--statuses': (v) => (statuses = int('--statuses', v())),
       '--delay-ms': (v) => (delayMs = int('--delay-ms', v())),
+      '--calico-api': (v) => {
+        const x = v();
+        if (x !== 'v3') throw new Error(`--calico-api takes v3 (got ${x})`);
+        calicoApi = 'v3';
+      },
     },
   );
-  return { spec, statuses, delayMs };
+  return { spec, statuses, delayMs, calicoApi };
 }
 
 async function main(): Promise<void> {
-  const { spec, statuses, delayMs } = parse(process.argv.slice(2));
+  const { spec, statuses, delayMs, calicoApi } = parse(process.argv.slice(2));
   const t0 = performance.now();
   const log = (s: string): void => void process.stderr.write(`[playground] ${s}\n`);
   log(`starting etcd + kube-apiserver, Calico ${spec.calico} CRDs ...`);
-  const cp = await ControlPlane.start({ calico: spec.calico!, label: 'playground' });
-  log(`control plane ready in ${cp.timings.readyMs} ms, CRDs in ${cp.timings.crdInstallMs[spec.calico!]} ms`);
+  const cp = await ControlPlane.start({ calico: spec.calico!, label: 'playground', calicoApi });
+  log(
+    `control plane ready in ${cp.timings.readyMs} ms, CRDs in ${cp.timings.crdInstallMs[spec.calico!]} ms` +
+      (cp.calicoApi
+        ? `, calico-apiserver on ${cp.calicoApi.address}:${cp.calicoApi.port} serving projectcalico.org/v3`
+        : ''),
+  );
   const objects = generateCluster(spec);
   const applied = await cp.apply(objects);
   log(`${objects.length} objects (${spec.nodes} nodes) loaded in ${applied.ms} ms`);

@@ -78,10 +78,17 @@ const MATRIX: [Access, boolean, boolean][] = [
     [{ verb: 'delete', resource: 'caliconodestatuses', group }, true, false] as [Access, boolean, boolean],
     [{ verb: 'patch', resource: 'caliconodestatuses', group }, false, false] as [Access, boolean, boolean],
     [{ verb: 'create', resource: 'ippools', group }, false, false] as [Access, boolean, boolean],
+    // encap apply: an IP pool's modes (patch only)
+    [{ verb: 'patch', resource: 'ippools', group }, true, false] as [Access, boolean, boolean],
+    [{ verb: 'update', resource: 'ippools', group }, false, false] as [Access, boolean, boolean],
+    [{ verb: 'delete', resource: 'ippools', group }, false, false] as [Access, boolean, boolean],
     [{ verb: 'patch', resource: 'felixconfigurations', group }, false, false] as [Access, boolean, boolean],
   ]),
   [{ verb: 'get', resource: 'installations', group: 'operator.tigera.io' }, true, true],
   [{ verb: 'patch', resource: 'installations', group: 'operator.tigera.io' }, false, false],
+  // encap apply on operators that own the pools: the default Installation only
+  [{ verb: 'patch', resource: 'installations', group: 'operator.tigera.io', name: 'default' }, true, false],
+  [{ verb: 'update', resource: 'installations', group: 'operator.tigera.io', name: 'default' }, false, false],
   // --drain works on the node's pods in any namespace
   [{ verb: 'list', resource: 'pods' }, true, false],
   [{ verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }, true, false],
@@ -97,6 +104,7 @@ const MATRIX: [Access, boolean, boolean][] = [
     [{ verb: 'get', resource: 'pods', subresource: 'proxy', namespace }, true, false],
     [{ verb: 'get', resource: 'poddisruptionbudgets', group: 'policy', namespace }, true, true],
     [{ verb: 'get', resource: 'configmaps', namespace, name: 'calico-config' }, true, true],
+    [{ verb: 'get', resource: 'configmaps', namespace, name: 'kubeadm-config' }, true, true],
     [{ verb: 'get', resource: 'configmaps', namespace, name: 'coredns' }, false, false],
     [{ verb: 'get', resource: 'secrets', namespace }, false, false],
     ...['get', 'create', 'update', 'patch', 'delete'].map((verb): [Access, boolean, boolean] => [

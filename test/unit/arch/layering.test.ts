@@ -12,7 +12,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const src = path.join(repo, 'src');
 
 /** Folders that must stay pure (the executor, in executor/, is what drives kube/ for plan/). */
-export const PURE = ['model', 'bgp', 'rr', 'typha', 'migrate', 'status', 'plan'];
+export const PURE = ['model', 'bgp', 'rr', 'typha', 'migrate', 'encap', 'status', 'plan'];
 export const PURE_EXCEPTIONS: string[] = [];
 const IO = [/^node:fs/, /^fs$/, /^node:child_process/, /^@oclif\/core/, /^@kubernetes\/client-node/];
 const IO_FOLDERS = ['kube', 'commands', 'prompt'];

@@ -12,7 +12,7 @@ describe('docs', () => {
     const codes = new Set<string>();
     for (const f of tsFiles(path.join(ROOT, 'src'))) {
       const text = fs.readFileSync(f, 'utf8');
-      for (const m of text.matchAll(/'((?:BGP|RR|TYPHA|MESH|FULL|ENCAP|FELIX)_[A-Z0-9_]+)'/g))
+      for (const m of text.matchAll(/'((?:BGP|RR|TYPHA|MESH|FULL|ENCAP|FELIX|POD|NODE)_[A-Z0-9_]+)'/g))
         codes.add(m[1]!);
     }
     assert.ok(codes.size >= 20, `found only ${codes.size} codes`);

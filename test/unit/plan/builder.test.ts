@@ -444,7 +444,13 @@ describe('plan/builder: PlanBuilder', () => {
       const touched = p.summary.routeReflectors!.map((r) => r.name).sort();
       assert.deepEqual(
         c.fingerprint.map((e) => `${e.kind}/${e.name}`).sort(),
-        ['BGPConfiguration/default', ...touched.map((n) => `Node/${n}`)].sort(),
+        [
+          'BGPConfiguration/default',
+          ...p.metadata.cluster.fingerprint
+            .filter((e) => e.kind === 'IPPool' || e.kind === 'Installation')
+            .map((e) => `${e.kind}/${e.name}`),
+          ...touched.map((n) => `Node/${n}`),
+        ].sort(),
       );
       const none = new PlanBuilder(mesh, { timeout: '1m' }).finish(META);
       assert.equal(none.metadata.cluster.server, null);

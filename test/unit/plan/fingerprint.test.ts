@@ -32,12 +32,14 @@ function stale(edit: (objs: KubeObject[]) => KubeObject[] | void): string[] {
 }
 
 describe('plan/fingerprint: what a plan was built from, and staleness', () => {
-  it('records the BGP configuration, every BGPPeer, every reflector and the nodes steps touch', () => {
+  it('records the BGP configuration, every BGPPeer, the IP pools and Installation, every reflector and the nodes steps touch', () => {
     assert.deepEqual(
       plan.metadata.cluster.fingerprint.map((e) => `${e.kind}/${e.name}@${e.resourceVersion}`),
       [
         'BGPConfiguration/default@1',
         'BGPPeer/peer-with-route-reflectors@1',
+        'IPPool/default-ipv4-ippool@1',
+        'Installation/default@1',
         'Node/node-a-002@1',
         'Node/node-a-003@1',
         'Node/node-b-002@1',

@@ -267,8 +267,23 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
         /patches apps\/v1 Deployment, which no planner changes/,
       );
       rejects(
-        step({ object: { apiVersion: CALICO, kind: 'IPPool', name: 'x' }, patch: { spec: {} } }),
-        /patches .* IPPool/,
+        step({ object: { apiVersion: CALICO, kind: 'FelixConfiguration', name: 'x' }, patch: { spec: {} } }),
+        /patches .* FelixConfiguration/,
+      );
+      // encap plans change an IPPool's modes only, and the Installation's ipPools only
+      rejects(
+        step({
+          object: { apiVersion: CALICO, kind: 'IPPool', name: 'x' },
+          patch: { spec: { cidr: '10.0.0.0/8' } },
+        }),
+        /IPPool spec\) sets "cidr"/,
+      );
+      rejects(
+        step({
+          object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
+          patch: { spec: { variant: 'TigeraSecureEnterprise' } },
+        }),
+        /Installation spec\) sets "variant"/,
       );
       rejects(step({ action: 'delete', object: NODE }), /deletes v1 Node, which no planner deletes/);
       rejects(

@@ -15,13 +15,31 @@ function finding(s: ClusterSnapshot, code: string): Finding {
   return f;
 }
 
-/** A healthy baseline: 150 nodes, 3 RRs in 3 zones, mesh off, metrics on. */
-const healthy: ClusterSpec = { nodes: 150, zones: 3, rrs: 3, felixMetrics: true, typhaMetrics: true };
+/** A healthy baseline: 150 nodes, 3 RRs in 3 zones, mesh off, metrics on, IPIP CrossSubnet (BGP carries the routes). */
+const healthy: ClusterSpec = {
+  nodes: 150,
+  zones: 3,
+  rrs: 3,
+  felixMetrics: true,
+  typhaMetrics: true,
+  encapsulation: 'IPIPCrossSubnet',
+};
 
 describe('status/checks', () => {
   it('finds nothing on a cluster that follows best practice', () => {
     assert.deepEqual(codes(snap(healthy)), []);
-    assert.deepEqual(codes(snap({ nodes: 40, zones: 3, felixMetrics: true, typhaMetrics: true })), []);
+    assert.deepEqual(
+      codes(
+        snap({
+          nodes: 40,
+          zones: 3,
+          felixMetrics: true,
+          typhaMetrics: true,
+          encapsulation: 'IPIPCrossSubnet',
+        }),
+      ),
+      [],
+    );
   });
 
   describe('FULL_MESH_LARGE_CLUSTER', () => {
@@ -159,13 +177,13 @@ describe('status/checks', () => {
         snap({ ...healthy, encapsulation: 'IPIP', subnets: 'single' }),
         'ENCAP_ALWAYS_SAME_SUBNET',
       );
-      assert.match(f.fix, /"ipipMode":"CrossSubnet"/);
+      assert.match(f.fix, /encap plan --pool default-ipv4-ippool --mode ipip-crosssubnet/);
     });
     it('fires for VXLAN Always too', () => {
       assert.match(
         finding(snap({ ...healthy, encapsulation: 'VXLAN', subnets: 'single' }), 'ENCAP_ALWAYS_SAME_SUBNET')
           .fix,
-        /vxlanMode/,
+        /--mode vxlan-crosssubnet/,
       );
     });
     it('stays quiet across subnets, or with CrossSubnet', () => {
@@ -179,6 +197,33 @@ describe('status/checks', () => {
           'ENCAP_ALWAYS_SAME_SUBNET',
         ),
       );
+    });
+  });
+
+  describe('ENCAP_BGP_UNUSED (status follows the mode)', () => {
+    it('VXLAN everywhere with BIRD running: one info finding instead of reflector advice', () => {
+      const s = snap({ ...healthy, rrs: 1, nodes: 150, encapsulation: 'VXLAN' });
+      const c = codes(s);
+      assert.ok(c.includes('ENCAP_BGP_UNUSED'), c.join());
+      for (const no of ['RR_SINGLE', 'FULL_MESH_LARGE_CLUSTER', 'BGP_RR_SINGLE_POINT_OF_FAILURE'])
+        assert.ok(!c.includes(no), no);
+      const mesh = codes(snap({ ...healthy, rrs: 0, nodes: 150, encapsulation: 'VXLANCrossSubnet' }));
+      assert.ok(!mesh.includes('FULL_MESH_LARGE_CLUSTER'));
+      assert.match(finding(s, 'ENCAP_BGP_UNUSED').fix, /bgp":"Disabled"|calico_backend: vxlan/);
+    });
+    it('stays quiet when a pool needs BGP, or an external peer takes routes', () => {
+      const ipip = codes(snap({ ...healthy, rrs: 1, encapsulation: 'IPIP' }));
+      assert.ok(!ipip.includes('ENCAP_BGP_UNUSED'));
+      assert.ok(ipip.includes('RR_SINGLE'));
+      const tor = snap({ ...healthy, encapsulation: 'VXLAN' }, (objs) => {
+        objs.push({
+          apiVersion: 'crd.projectcalico.org/v1',
+          kind: 'BGPPeer',
+          metadata: { name: 'tor' },
+          spec: { peerIP: '10.20.0.1', asNumber: 65001 },
+        });
+      });
+      assert.ok(!codes(tor).includes('ENCAP_BGP_UNUSED'));
     });
   });
 

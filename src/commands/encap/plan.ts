@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { encapFlags, encapOptions } from '../../encap-flags.js';
+import { usageError } from '../../errors.js';
+import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+
+export default class EncapPlan extends PlanCommand {
+  static override summary = "Plan switching an IP pool's encapsulation (IPIP, VXLAN, CrossSubnet, none)";
+  static override description = `Builds the plan that switches one pool to --mode, in the object whose change lasts: the IPPool, or on operators
+that own their pools (Calico 3.28+) the Installation's calicoNetwork.ipPools[].encapsulation (docs/calico-facts.md).
+Refused (exit 2, nothing changed) when the mode would cut traffic or cannot work: none across subnets with no
+external BGP peer, CrossSubnet with nodes of unknown subnet, anything but VXLAN in Azure, IPIP or none without
+BGP, IPIP on IPv6. Warns about AWS source/destination checks, BGP left running, and pod MTUs.
+The plan says which node pairs route natively or through a tunnel before and after. Nothing is changed: save it
+with -f and apply it with 'kubectl calico-tune encap apply -f FILE'.`;
+  static override examples = [
+    'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode ipip-crosssubnet',
+    'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode vxlan -f plan.yaml',
+    'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode none --snapshot cluster.yaml -o yaml',
+  ];
+  static override flags = {
+    ...planFlags,
+    ...encapFlags,
+    filename: Flags.string({
+      char: 'f',
+      description: 'Also write the plan (YAML, or JSON for .json) to this file',
+      helpValue: 'FILE',
+    }),
+  };
+
+  async run(): Promise<PlanResult> {
+    const { flags } = await this.parse(EncapPlan);
+    this.setup(flags);
+    if (flags.resume || flags.rollback)
+      throw usageError('encap plan only plans; use kubectl calico-tune encap apply --resume|--rollback');
+    const [{ planEncap }, { writePlanFile }] = await Promise.all([
+      import('../../encap/plan.js'),
+      import('../../kube/files.js'),
+    ]);
+    const file = flags.filename;
+    return this.runPlan(
+      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
+      (s, timeout) => {
+        const plan = planEncap(s, encapOptions({ ...flags, timeout }, 'plan'));
+        if (file) {
+          writePlanFile(file, plan);
+          process.stderr.write(`plan written to ${file}\n`);
+        }
+        return plan;
+      },
+    );
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The underlay and what each encapsulation mode does on it. Pure.
+ *
+ * Node subnets come from `projectcalico.org/IPv4Address` (a CIDR) or the v3 Node's `spec.bgp.ipv4Address`;
+ * a CrossSubnet pool tunnels exactly the node pairs whose subnets differ (BIRD's `bgp_next_hop ~ <node
+ * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
+ */
+import { ipv4Network, parseIPv4Cidr } from '../model/net.js';
+import type { ClusterSnapshot, EncapMode, IPPoolInfo, KubeObject } from '../model/types.js';
+
+export const ENCAP_TARGETS = ['ipip', 'ipip-crosssubnet', 'vxlan', 'vxlan-crosssubnet', 'none'] as const;
+export type EncapTarget = (typeof ENCAP_TARGETS)[number];
+
+/** The Installation's `encapsulation` value for each target (operator.tigera.io/v1 IPPool). */
+export type OperatorEncapsulation = 'IPIP' | 'IPIPCrossSubnet' | 'VXLAN' | 'VXLANCrossSubnet' | 'None';
+
+export const TARGET_MODES: Record<
+  EncapTarget,
+  { ipipMode: EncapMode; vxlanMode: EncapMode; operator: OperatorEncapsulation }
+> = {
+  ipip: { ipipMode: 'Always', vxlanMode: 'Never', operator: 'IPIP' },
+  'ipip-crosssubnet': { ipipMode: 'CrossSubnet', vxlanMode: 'Never', operator: 'IPIPCrossSubnet' },
+  vxlan: { ipipMode: 'Never', vxlanMode: 'Always', operator: 'VXLAN' },
+  'vxlan-crosssubnet': { ipipMode: 'Never', vxlanMode: 'CrossSubnet', operator: 'VXLANCrossSubnet' },
+  none: { ipipMode: 'Never', vxlanMode: 'Never', operator: 'None' },
+};
+
+/** The target a pool's modes amount to; `invalid` when IPIP and VXLAN are both on (Calico refuses it). */
+export function poolTarget(p: Pick<IPPoolInfo, 'ipipMode' | 'vxlanMode'>): EncapTarget | 'invalid' {
+  const ipip = p.ipipMode !== 'Never';
+  const vx = p.vxlanMode !== 'Never';
+  if (ipip && vx) return 'invalid';
+  if (ipip) return p.ipipMode === 'CrossSubnet' ? 'ipip-crosssubnet' : 'ipip';
+  if (vx) return p.vxlanMode === 'CrossSubnet' ? 'vxlan-crosssubnet' : 'vxlan';
+  return 'none';
+}
+
+/** Routes of IPIP and unencapsulated pools are distributed by BIRD; VXLAN routes by Felix. */
+export function targetNeedsBgp(t: EncapTarget | 'invalid'): boolean {
+  return t === 'ipip' || t === 'ipip-crosssubnet' || t === 'none' || t === 'invalid';
+}
+
+/** Whether any enabled pool needs BGP to carry its routes. */
+export function anyPoolNeedsBgp(pools: readonly IPPoolInfo[]): boolean {
+  return pools.some((p) => !p.disabled && targetNeedsBgp(poolTarget(p)));
+}
+
+/** The cloud named by `spec.providerID` (`aws:///zone/i-…` → `aws`; `gce://…` → `gce`), else undefined. */
+export function cloudOf(providerID: string | undefined): string | undefined {
+  if (!providerID) return undefined;
+  const m = /^([a-z0-9-]+):\/\//i.exec(providerID);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+export interface UnderlayNode {
+  name: string;
+  /** The node's address with its prefix, as Calico sees it. */
+  address?: string | undefined;
+  /** Its network (`10.0.1.0/24`); undefined when no address with a prefix is known. */
+  subnet?: string | undefined;
+  cloud?: string | undefined;
+}
+
+export interface Underlay {
+  nodes: UnderlayNode[];
+  /** Nodes per subnet, subnets sorted. */
+  subnets: { subnet: string; nodes: string[] }[];
+  /** Nodes with no known subnet (no IPv4Address, or one without a prefix). */
+  unknown: string[];
+  pairs: { total: number; sameSubnet: number; crossSubnet: number; unknown: number };
+  /** Clouds seen, sorted. */
+  clouds: string[];
+  /** Example pairs that cross subnets (at most 5). */
+  crossExamples: [string, string][];
+}
+
+/** The v3 Node's `spec.bgp.ipv4Address` per node name, when the snapshot holds Calico Node objects. */
+function v3NodeAddresses(objects: readonly KubeObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const o of objects) {
+    if (o.kind !== 'Node' || o.apiVersion === 'v1') continue;
+    const bgp = (o.spec?.['bgp'] ?? {}) as Record<string, unknown>;
+    if (typeof bgp['ipv4Address'] === 'string') out.set(o.metadata.name, bgp['ipv4Address']);
+  }
+  return out;
+}
+
+function pairs(n: number): number {
+  return n < 2 ? 0 : (n * (n - 1)) / 2;
+}
+
+export function underlayOf(s: ClusterSnapshot): Underlay {
+  const v3 = v3NodeAddresses(s.objects);
+  const nodes: UnderlayNode[] = s.nodes
+    .filter((n) => n.os === 'linux' || n.os === 'unknown')
+    .map((n) => {
+      const address = n.bgp.ipv4Address ?? v3.get(n.name);
+      const c = address ? parseIPv4Cidr(address) : undefined;
+      const subnet = c && address!.includes('/') ? ipv4Network(c.addr, c.prefix) : undefined;
+      return { name: n.name, address, subnet, cloud: cloudOf(n.providerID) };
+    });
+  const by = new Map<string, string[]>();
+  const unknown: string[] = [];
+  for (const n of nodes) {
+    if (!n.subnet) unknown.push(n.name);
+    else by.set(n.subnet, [...(by.get(n.subnet) ?? []), n.name]);
+  }
+  const subnets = [...by.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([subnet, ns]) => ({ subnet, nodes: ns }));
+  const known = nodes.length - unknown.length;
+  const sameSubnet = subnets.reduce((a, g) => a + pairs(g.nodes.length), 0);
+  const total = pairs(nodes.length);
+  const unknownPairs = total - pairs(known);
+  const crossExamples: [string, string][] = [];
+  for (let i = 0; i < subnets.length && crossExamples.length < 5; i++)
+    for (let j = i + 1; j < subnets.length && crossExamples.length < 5; j++)
+      crossExamples.push([subnets[i]!.nodes[0]!, subnets[j]!.nodes[0]!]);
+  return {
+    nodes,
+    subnets,
+    unknown,
+    pairs: { total, sameSubnet, crossSubnet: pairs(known) - sameSubnet, unknown: unknownPairs },
+    clouds: [...new Set(nodes.map((n) => n.cloud).filter((c): c is string => !!c))].sort(),
+    crossExamples,
+  };
+}
+
+/** The guide's measurements (Tables 2 and 3), node to remote pod: the one column measured for both. */
+export const GUIDE_COST = {
+  ipip: { latencyMs: 0.2973, gbps: 4.43 },
+  native: { latencyMs: 0.268, gbps: 4.67 },
+  /** Pod to remote pod, IPIP only (the guide has no BGP figure for it). */
+  ipipPodToPod: { latencyMs: 0.312, gbps: 4.76 },
+} as const;
+
+export type PairPath = 'ipip' | 'vxlan' | 'native';
+
+/** How a node pair's pod traffic travels under a mode. */
+export function pathFor(t: EncapTarget, sameSubnet: boolean): PairPath {
+  switch (t) {
+    case 'ipip':
+      return 'ipip';
+    case 'vxlan':
+      return 'vxlan';
+    case 'ipip-crosssubnet':
+      return sameSubnet ? 'native' : 'ipip';
+    case 'vxlan-crosssubnet':
+      return sameSubnet ? 'native' : 'vxlan';
+    case 'none':
+      return 'native';
+  }
+}
+
+export interface ModeProblem {
+  /** `refuse`: the tool will not plan it (exit 2); `warn`: planned, with the warning in the plan. */
+  level: 'refuse' | 'warn';
+  /** Stable identifier of the rule (documented in README, encapsulation section). */
+  rule: string;
+  reason: string;
+}
+
+export interface ModeOutcome {
+  mode: EncapTarget;
+  /** Node pairs (unordered) by how their pod traffic travels; `unknown` pairs involve a node without a subnet. */
+  pairs: { ipip: number; vxlan: number; native: number; unknown: number };
+  /** Whether BGP must carry the pool's routes. */
+  needsBgp: boolean;
+  /** Node-to-remote-pod cost per the guide, for the tunnelled and the native pairs (VXLAN: not measured). */
+  cost: string;
+  problems: ModeProblem[];
+}
+
+/** What the cluster offers the pool's routes besides the node-to-node sessions. */
+export interface RoutingContext {
+  /** `calico_backend` / Installation bgp: does calico-node run BIRD? */
+  bgpRunning: boolean;
+  /** BGPPeers with a peerIP (ToR / external routers): the underlay may learn pod routes. */
+  externalPeers: number;
+  installMode: ClusterSnapshot['calico']['installMode'];
+  backend: ClusterSnapshot['calico']['networkingBackend'];
+}
+
+export function routingContext(s: ClusterSnapshot): RoutingContext {
+  const backend = s.calico.networkingBackend;
+  const bgpOff = backend === 'vxlan' || backend === 'none' || s.installation?.bgp === 'Disabled';
+  return {
+    bgpRunning: !bgpOff,
+    externalPeers: s.bgpPeers.filter((p) => !!p.peerIP).length,
+    installMode: s.calico.installMode,
+    backend,
+  };
+}
+
+function costLine(pairs: ModeOutcome['pairs']): string {
+  const parts: string[] = [];
+  if (pairs.native)
+    parts.push(
+      `${pairs.native} native pair(s) ${GUIDE_COST.native.latencyMs} ms / ${GUIDE_COST.native.gbps} Gbit/s`,
+    );
+  if (pairs.ipip)
+    parts.push(`${pairs.ipip} IPIP pair(s) ${GUIDE_COST.ipip.latencyMs} ms / ${GUIDE_COST.ipip.gbps} Gbit/s`);
+  if (pairs.vxlan) parts.push(`${pairs.vxlan} VXLAN pair(s) (not measured by the guide; 50-byte header)`);
+  return parts.join('; ') || 'no node pairs';
+}
+
+/**
+ * What switching `pool` to `mode` would do on this underlay, and why the tool refuses or warns.
+ * `from` is the pool's current target (for transition rules such as IPIP → VXLAN).
+ */
+export function evaluateMode(
+  s: ClusterSnapshot,
+  pool: IPPoolInfo,
+  mode: EncapTarget,
+  u: Underlay = underlayOf(s),
+  ctx: RoutingContext = routingContext(s),
+): ModeOutcome {
+  const same = u.pairs.sameSubnet;
+  const cross = u.pairs.crossSubnet;
+  const pairs = { ipip: 0, vxlan: 0, native: 0, unknown: u.pairs.unknown };
+  for (const [n, sameSubnet] of [
+    [same, true],
+    [cross, false],
+  ] as const) {
+    if (n) pairs[pathFor(mode, sameSubnet)] += n;
+  }
+  // Always tunnels every pair, whatever the subnets
+  if (mode === 'ipip' || mode === 'vxlan') {
+    pairs[mode] += pairs.unknown;
+    pairs.unknown = 0;
+  }
+  const problems: ModeProblem[] = [];
+  const from = poolTarget(pool);
+  const native = pairs.native > 0 || (pairs.unknown > 0 && mode !== 'ipip' && mode !== 'vxlan');
+  const needsBgp = targetNeedsBgp(mode);
+
+  if (pool.ipVersion === 6 && (mode === 'ipip' || mode === 'ipip-crosssubnet'))
+    problems.push({
+      level: 'refuse',
+      rule: 'IPIP_IPV6',
+      reason: `IPIP is not supported on an IPv6 pool (${pool.cidr}); Calico's validation refuses it`,
+    });
+
+  if (mode === 'none' && (cross > 0 || pairs.unknown > 0) && ctx.externalPeers === 0) {
+    const ex = u.crossExamples[0];
+    problems.push({
+      level: 'refuse',
+      rule: 'NATIVE_ACROSS_SUBNETS',
+      reason:
+        cross > 0
+          ? `${cross} node pair(s) cross subnets (e.g. ${ex?.[0]} ↔ ${ex?.[1]}) and no BGPPeer with a peerIP (ToR / external router) tells the underlay the pod routes: without encapsulation their pod traffic is dropped by the routers between the subnets`
+          : `${u.unknown.length} node(s) have no known subnet (no projectcalico.org/IPv4Address with a prefix: ${u.unknown.slice(0, 3).join(', ')}), so the tool cannot tell whether their pairs cross subnets, and no external BGP peer routes pod CIDRs`,
+    });
+  }
+  if (
+    (mode === 'ipip-crosssubnet' || mode === 'vxlan-crosssubnet') &&
+    u.unknown.length > 0 &&
+    ctx.externalPeers === 0
+  )
+    problems.push({
+      level: 'refuse',
+      rule: 'CROSSSUBNET_UNKNOWN_SUBNETS',
+      reason: `CrossSubnet decides per pair from the nodes' IPv4Address prefixes, and ${u.unknown.length} node(s) have none (${u.unknown.slice(0, 3).join(', ')}): their traffic could be sent unencapsulated across subnets with no underlay route to the pod CIDRs`,
+    });
+
+  if (u.clouds.includes('azure') && mode !== 'vxlan')
+    problems.push({
+      level: 'refuse',
+      rule: 'AZURE_VXLAN_ONLY',
+      reason:
+        "nodes run in Azure: Azure's network blocks IP-in-IP and does not carry routes learned over BGP, so only VXLAN (Always) works there (docs/calico-facts.md)",
+    });
+
+  if (u.clouds.includes('aws') && native)
+    problems.push({
+      level: 'warn',
+      rule: 'AWS_SRC_DST_CHECK',
+      reason: `nodes run in AWS and ${pairs.native} pair(s) would route pod traffic natively: every EC2 instance needs its source/destination check disabled, or that traffic is dropped (the tool cannot see this setting)`,
+    });
+
+  if (needsBgp && !ctx.bgpRunning)
+    problems.push({
+      level: 'refuse',
+      rule: 'NEEDS_BGP',
+      reason: `${mode === 'none' ? 'unencapsulated' : 'IPIP'} routes are distributed by BGP, and calico-node does not run BIRD (backend ${ctx.backend}${ctx.installMode === 'operator' ? ', Installation bgp Disabled' : ''}): switch the backend to bird first`,
+    });
+
+  if (
+    (mode === 'vxlan' || mode === 'vxlan-crosssubnet') &&
+    targetNeedsBgp(from) &&
+    ctx.installMode !== 'operator' &&
+    ctx.backend === 'bird'
+  )
+    problems.push({
+      level: 'warn',
+      rule: 'KEEPS_BGP',
+      reason:
+        "calico_backend is bird: BIRD keeps running and its BGP sessions stay after the switch, although Felix programs VXLAN routes; to stop BGP once no pool needs it, set calico_backend: vxlan in ConfigMap kube-system/calico-config and remove -bird-live / -bird-ready from calico-node's probes",
+    });
+
+  if (
+    (from === 'ipip' || from === 'ipip-crosssubnet' || from === 'none') &&
+    (mode === 'vxlan' || mode === 'vxlan-crosssubnet')
+  )
+    problems.push({
+      level: 'warn',
+      rule: 'MTU_UNTIL_RESTART',
+      reason:
+        'pods created before the switch keep their interface MTU (sized for IPIP or no encapsulation) until they restart; VXLAN needs 30 more bytes of headroom than IPIP, so large packets rely on path-MTU discovery until then',
+    });
+
+  return { mode, pairs, needsBgp, cost: costLine(pairs), problems };
+}

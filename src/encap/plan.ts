@@ -1,0 +1,285 @@
+/**
+ * `encap report` and `encap plan|apply`: which object owns a pool's encapsulation, what each mode would do,
+ * and the plan that switches one pool. Pure: `(snapshot, options) → Plan`, built with PlanBuilder.
+ */
+import { NothingToDo, usageError } from '../errors.js';
+import type { ClusterSnapshot, IPPoolInfo, KubeObject } from '../model/types.js';
+import { PlanBuilder } from '../plan/builder.js';
+import type { Plan } from '../plan/types.js';
+import {
+  ENCAP_TARGETS,
+  TARGET_MODES,
+  anyPoolNeedsBgp,
+  evaluateMode,
+  poolTarget,
+  routingContext,
+  underlayOf,
+  type EncapTarget,
+  type ModeOutcome,
+  type Underlay,
+} from './model.js';
+
+export const OPERATOR_MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'tigera-operator' };
+
+export interface PoolOwner {
+  /** The object whose change lasts: the Installation (the operator reconciles its pools) or the IPPool. */
+  object: 'Installation' | 'IPPool';
+  reason: string;
+  /** Index of the pool in Installation.spec.calicoNetwork.ipPools, when the Installation lists it. */
+  installationIndex?: number | undefined;
+}
+
+function installationObject(s: ClusterSnapshot): KubeObject | undefined {
+  return s.objects.find(
+    (o) =>
+      o.kind === 'Installation' && o.apiVersion === 'operator.tigera.io/v1' && o.metadata.name === 'default',
+  );
+}
+
+function installationPools(o: KubeObject | undefined): Record<string, unknown>[] {
+  const net = (o?.spec?.['calicoNetwork'] ?? {}) as Record<string, unknown>;
+  return Array.isArray(net['ipPools']) ? (net['ipPools'] as Record<string, unknown>[]) : [];
+}
+
+/**
+ * Which object lasts (docs/calico-facts.md): operators from v1.34 (Calico 3.28) run an IP pool controller that
+ * owns the pools listed in the Installation (label app.kubernetes.io/managed-by: tigera-operator, or the same
+ * CIDR) and reverts direct edits; v1.32 (Calico 3.27) only seeds the first pool, so the IPPool lasts there.
+ */
+export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
+  if (s.calico.installMode !== 'operator')
+    return { object: 'IPPool', reason: 'manifest install: the IPPool is the only source' };
+  const inst = installationObject(s);
+  const idx = installationPools(inst).findIndex((p) => p['cidr'] === pool.cidr);
+  const labelled = pool.labels[OPERATOR_MANAGED_BY.key] === OPERATOR_MANAGED_BY.value;
+  const v = s.calico.version;
+  const hasController = v ? v.major > 3 || (v.major === 3 && v.minor >= 28) : labelled;
+  if (!inst || idx < 0)
+    return {
+      object: 'IPPool',
+      reason: 'the Installation does not list this pool: the operator leaves it alone',
+    };
+  if (!hasController)
+    return {
+      object: 'IPPool',
+      installationIndex: idx,
+      reason: `Calico ${v?.raw ?? '(version unknown)'}: its operator only creates the first pool and never updates it, so the IPPool is what lasts`,
+    };
+  if (!labelled && poolTarget(pool) !== targetOfOperator(installationPools(inst)[idx]!['encapsulation']))
+    return {
+      object: 'IPPool',
+      installationIndex: idx,
+      reason:
+        "the pool is not labelled as the operator's and differs from the Installation, so the operator does not manage it",
+    };
+  return {
+    object: 'Installation',
+    installationIndex: idx,
+    reason:
+      `Calico ${v?.raw ?? ''}: the operator's IP pool controller writes the pool from Installation.spec.calicoNetwork.ipPools[${idx}] and reverts direct edits`.replace(
+        '  ',
+        ' ',
+      ),
+  };
+}
+
+function targetOfOperator(e: unknown): EncapTarget | undefined {
+  for (const t of ENCAP_TARGETS) if (TARGET_MODES[t].operator === e) return t;
+  return undefined;
+}
+
+export interface PoolReport {
+  name: string;
+  cidr: string;
+  mode: EncapTarget | 'invalid';
+  ipipMode: string;
+  vxlanMode: string;
+  disabled: boolean;
+  owner: PoolOwner;
+  /** What each mode would do, in ENCAP_TARGETS order. */
+  modes: (ModeOutcome & { current: boolean; refused: boolean })[];
+}
+
+export interface EncapReport {
+  apiVersion: 'calico-tune/v1';
+  kind: 'EncapReport';
+  underlay: Underlay;
+  backend: string;
+  bgpNeeded: boolean;
+  externalPeers: number;
+  pools: PoolReport[];
+}
+
+export function encapReport(s: ClusterSnapshot): EncapReport {
+  const u = underlayOf(s);
+  const ctx = routingContext(s);
+  return {
+    apiVersion: 'calico-tune/v1',
+    kind: 'EncapReport',
+    underlay: u,
+    backend: s.calico.networkingBackend,
+    bgpNeeded: anyPoolNeedsBgp(s.ipPools),
+    externalPeers: ctx.externalPeers,
+    pools: s.ipPools.map((p) => {
+      const mode = poolTarget(p);
+      return {
+        name: p.name,
+        cidr: p.cidr,
+        mode,
+        ipipMode: p.ipipMode,
+        vxlanMode: p.vxlanMode,
+        disabled: p.disabled,
+        owner: poolOwner(s, p),
+        modes: ENCAP_TARGETS.map((t) => {
+          const o = evaluateMode(s, p, t, u, ctx);
+          return { ...o, current: t === mode, refused: o.problems.some((x) => x.level === 'refuse') };
+        }),
+      };
+    }),
+  };
+}
+
+export interface EncapPlanOptions {
+  pool: string;
+  mode: EncapTarget;
+  name: string;
+  command: string;
+  timeout: string;
+  createdAt?: string | undefined;
+}
+
+export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
+  if (!ENCAP_TARGETS.includes(opts.mode))
+    throw usageError(`unknown --mode "${String(opts.mode)}"`, `one of: ${ENCAP_TARGETS.join(', ')}`);
+  const pool = s.ipPools.find((p) => p.name === opts.pool);
+  if (!pool)
+    throw usageError(
+      `IP pool "${opts.pool}" not found`,
+      s.ipPools.length ? `pools: ${s.ipPools.map((p) => p.name).join(', ')}` : 'the cluster has no IP pools',
+    );
+  const from = poolTarget(pool);
+  const u = underlayOf(s);
+  const outcome = evaluateMode(s, pool, opts.mode, u);
+  const refused = outcome.problems.filter((p) => p.level === 'refuse');
+  if (refused.length)
+    throw usageError(
+      `refusing ${pool.name} → ${opts.mode}: ${refused.map((p) => `${p.reason} [${p.rule}]`).join('; ')}`,
+      'kubectl calico-tune encap report shows what each mode would do',
+    );
+  const owner = poolOwner(s, pool);
+  const target = TARGET_MODES[opts.mode];
+  const inst = installationObject(s);
+  const instPools = installationPools(inst);
+  const instTarget =
+    owner.installationIndex !== undefined
+      ? targetOfOperator(instPools[owner.installationIndex]!['encapsulation'])
+      : undefined;
+  if (owner.object === 'Installation' && instTarget === opts.mode && from !== opts.mode)
+    throw new NothingToDo(
+      `Installation default already sets ${target.operator} for ${pool.cidr}; the operator has not updated IPPool ${pool.name} yet (it writes through the Calico API server: kubectl get tigerastatus apiserver ippools)`,
+    );
+  if (from === opts.mode && (owner.object === 'IPPool' || instTarget === opts.mode))
+    throw new NothingToDo(
+      `IP pool ${pool.name} already uses ${opts.mode} (ipipMode ${pool.ipipMode}, vxlanMode ${pool.vxlanMode})`,
+    );
+
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  const fromText =
+    from === 'invalid' ? `ipipMode ${pool.ipipMode} + vxlanMode ${pool.vxlanMode} (invalid)` : from;
+  const why = `${pool.name}: ${fromText} → ${opts.mode}. Felix and BIRD reprogram the routes of existing blocks; pods keep their IPs and need no restart`;
+  if (owner.object === 'Installation') {
+    const pools = instPools.map((p, i) =>
+      i === owner.installationIndex ? { ...p, encapsulation: target.operator } : p,
+    );
+    b.add({
+      title: `set Installation default ipPools[${owner.installationIndex}] (${pool.cidr}) encapsulation ${target.operator}`,
+      why: `${why}. ${owner.reason}, so the change is made there; the operator then updates IPPool ${pool.name}`,
+      action: 'patch',
+      object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
+      patch: { spec: { calicoNetwork: { ipPools: pools } } },
+      checkpoint: true,
+    });
+  } else {
+    const apiVersion =
+      s.objects.find((o) => o.kind === 'IPPool' && o.metadata.name === pool.name)?.apiVersion ??
+      pool.apiVersion;
+    b.add({
+      title: `set IPPool ${pool.name} ipipMode ${target.ipipMode}, vxlanMode ${target.vxlanMode}`,
+      why: `${why}. ${owner.reason}`,
+      action: 'patch',
+      object: { apiVersion, kind: 'IPPool', name: pool.name },
+      patch: { spec: { ipipMode: target.ipipMode, vxlanMode: target.vxlanMode } },
+      precondition: {
+        fields: [
+          { path: ['spec', 'ipipMode'], equals: rawMode(s, pool.name, 'ipipMode') },
+          { path: ['spec', 'vxlanMode'], equals: rawMode(s, pool.name, 'vxlanMode') },
+        ],
+      },
+      checkpoint: true,
+    });
+  }
+
+  const before = evaluateMode(s, pool, from === 'invalid' ? 'none' : from, u);
+  const changes = pairChanges(from, opts.mode, before, outcome, u);
+  const warnings = outcome.problems.filter((p) => p.level === 'warn').map((p) => `${p.reason} [${p.rule}]`);
+  if (owner.object === 'IPPool' && owner.installationIndex !== undefined)
+    warnings.push(
+      `Installation default still lists ${pool.cidr} with encapsulation ${String(instPools[owner.installationIndex]!['encapsulation'] ?? '(default)')}: this operator does not act on it, but an upgrade to an operator with the IP pool controller (Calico 3.28+) would find the pool differing and leave it unmanaged; update it in a maintenance window (it rolls calico-node)`,
+    );
+  if (owner.object === 'Installation')
+    warnings.push(
+      'the operator writes the IPPool through the Calico API server: while that is not Ready the change waits (tigerastatus ippools degraded)',
+    );
+  const after = s.ipPools.map((p) => (p.name === pool.name ? { ...p, ...target } : p));
+  if (!anyPoolNeedsBgp(after) && s.calico.networkingBackend === 'bird')
+    warnings.push(
+      s.calico.installMode === 'operator'
+        ? 'no pool needs BGP afterwards: BGP can be turned off with Installation spec.calicoNetwork.bgp: Disabled (the operator sets calico_backend vxlan)'
+        : 'no pool needs BGP afterwards, but calico-node still runs BIRD (calico_backend: bird)',
+    );
+  return b.finish({
+    name: opts.name,
+    command: opts.command,
+    description: `switch IP pool ${pool.name} (${pool.cidr}) from ${fromText} to ${opts.mode}`,
+    changes,
+    warnings,
+    createdAt: opts.createdAt,
+  });
+}
+
+function rawMode(s: ClusterSnapshot, name: string, field: 'ipipMode' | 'vxlanMode'): string | null {
+  const o = s.objects.find((x) => x.kind === 'IPPool' && x.metadata.name === name);
+  const v = o?.spec?.[field];
+  return typeof v === 'string' ? v : null;
+}
+
+/** What changes for which node pairs, in the words of the other plans' verification. */
+function pairChanges(
+  from: EncapTarget | 'invalid',
+  to: EncapTarget,
+  before: ModeOutcome,
+  after: ModeOutcome,
+  u: Underlay,
+): string[] {
+  const out: string[] = [];
+  const p = u.pairs;
+  const describe = (o: ModeOutcome): string =>
+    [
+      o.pairs.native ? `${o.pairs.native} native` : '',
+      o.pairs.ipip ? `${o.pairs.ipip} IPIP` : '',
+      o.pairs.vxlan ? `${o.pairs.vxlan} VXLAN` : '',
+      o.pairs.unknown ? `${o.pairs.unknown} unknown` : '',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'none';
+  out.push(
+    `node pairs: ${p.total} (${p.sameSubnet} within a subnet, ${p.crossSubnet} across subnets${p.unknown ? `, ${p.unknown} with a node of unknown subnet` : ''}; subnets: ${u.subnets.map((g) => `${g.subnet} (${g.nodes.length})`).join(', ') || 'none known'})`,
+  );
+  out.push(`before (${from}): ${describe(before)}`);
+  out.push(`after (${to}): ${describe(after)}`);
+  out.push(`cost after, node to remote pod (the guide's Tables 2 and 3): ${after.cost}`);
+  out.push(
+    'allocated blocks and pod IPs are unchanged; routes of existing pods follow the new mode without restarts',
+  );
+  return out;
+}

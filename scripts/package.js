@@ -6,7 +6,7 @@
 //   node scripts/package.js                        # this machine's os/arch (after npm run build)
 //   node scripts/package.js --all                  # every target below; other runtimes come from npm packages
 //   node scripts/package.js --targets linux-arm64,darwin-arm64
-//   node scripts/package.js --base-uri https://github.com/OWNER/REPO/releases/download/v0.1.0
+//   node scripts/package.js --homepage https://github.com/OWNER/REPO --base-uri https://github.com/OWNER/REPO/releases/download/v0.1.0
 //
 // The command index is generated from dist/src/commands at build time (explicit oclif strategy), so a new
 // command file is packaged without touching this script. Builds are cached by a digest of their inputs.
@@ -44,9 +44,10 @@ const targets = args.includes('--all')
   : (opt('--targets')?.split(',') ?? [hostTarget]);
 for (const t of targets)
   if (!TARGETS[t]) throw new Error(`unknown target ${t} (known: ${Object.keys(TARGETS).join(', ')})`);
-const baseUri =
-  opt('--base-uri') ??
-  `https://github.com/calico-tune/kubectl-calico-tune/releases/download/v${pjson.version}`;
+// the project's page and the release URL: the release workflow passes both (--homepage, --base-uri); a local
+// build only needs them to be well-formed, as `krew install --archive` never downloads
+const homepage = opt('--homepage') ?? pjson.homepage ?? 'https://github.com/calico-tune/kubectl-calico-tune';
+const baseUri = opt('--base-uri') ?? `${homepage}/releases/download/v${pjson.version}`;
 
 const log = (s) => process.stderr.write(`package: ${s}\n`);
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
@@ -262,7 +263,7 @@ metadata:
   name: calico-tune
 spec:
   version: ${yamlQuote(`v${pjson.version}`)}
-  homepage: ${yamlQuote(pjson.homepage ?? 'https://github.com/calico-tune/kubectl-calico-tune')}
+  homepage: ${yamlQuote(homepage)}
   shortDescription: Check and safely tune Calico BGP route reflectors and Typha
   description: |
     Reads a cluster running Calico and reports its BGP design (full mesh or route

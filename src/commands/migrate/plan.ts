@@ -21,10 +21,10 @@ BGPPeer that peers every node with them, promote each (cordon, label + cluster I
 until every node has every reflector Established, turn the mesh off (clearing the mesh password fields in the same
 update), wait until every node has exactly the reflector sessions, uncordon. --to mesh goes back the same way.
 The BGP model verifies every intermediate state (reachability, and the loss of any one reflector).
-Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune migrate apply -f FILE'.`;
+Nothing is changed: save the plan with --save FILE and apply it with 'kubectl calico-tune migrate apply -f FILE'.`;
   static override examples = [
     'kubectl calico-tune migrate plan --to route-reflectors',
-    'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 -f plan.yaml',
+    'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 --save plan.yaml',
     'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.yaml -o script',
     'kubectl calico-tune migrate plan --to mesh',
   ];
@@ -34,10 +34,19 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
   static override flags = {
     ...planOnlyFlags,
     ...migrateFlags,
+    save: Flags.string({
+      description: 'Also write the plan (YAML, or JSON for .json) to this file, for migrate apply -f FILE',
+      helpValue: 'FILE',
+      exclusive: ['filename'],
+    }),
+    // -f reads a file everywhere else (apply -f, migrate apply -f, as in kubectl): here it is the old name of --save
     filename: Flags.string({
       char: 'f',
-      description: 'Also write the plan (YAML, or JSON for .json) to this file',
-      helpValue: 'FILE',
+      hidden: true,
+      deprecated: {
+        to: 'save',
+        message: 'migrate plan -f is now --save FILE (-f reads a plan, as in apply -f)',
+      },
     }),
   };
 
@@ -50,7 +59,7 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
       import('../../migrate/plan.js'),
       import('../../kube/files.js'),
     ]);
-    const file = flags.filename;
+    const file = flags.save ?? flags.filename;
     return this.runPlan(
       {
         ...flags,

@@ -22,6 +22,15 @@ describe('cli: everyday use', () => {
       assert.ok(apply.includes(f), `${f} in apply help`);
   });
 
+  it('-f reads a file (apply -f, migrate apply -f); migrate plan saves with --save (its old -f is hidden)', () => {
+    const flags = (id: string) => Object.values(manifest.commands[id]!.flags ?? {});
+    const f = (id: string) => flags(id).find((x) => x.char === 'f' && !x.hidden);
+    assert.equal(f('migrate:plan'), undefined);
+    assert.ok(flags('migrate:plan').some((x) => x.name === 'save' && !x.hidden));
+    for (const id of ['apply', 'migrate:apply'])
+      assert.doesNotMatch(f(id)?.description ?? '', /write/i, `${id} -f: ${f(id)?.description}`);
+  });
+
   it('commands that never reach the cluster list no kubectl connection flags', () => {
     const help = renderCommandHelp(manifest.commands['completion']!);
     assert.doesNotMatch(help, /--kubeconfig|--context|KUBECTL FLAGS/);

@@ -4,7 +4,8 @@
  *
  *   node dist/bench/cli.js [--runs N]
  *
- * Cases: `--help` against `node -e 0` (budget: 1.5x), `migrate plan` offline on the shipped 1,000-node
+ * Cases: `--help` against `node -e 0` (budget: 1.5x; the single binary of `npm run package`, when built: 1.0x,
+ * also against the Go `kubectl --help`), `migrate plan` offline on the shipped 1,000-node
  * example (budget: under 2 s), and `status` / `rr recommend` / `migrate plan` on a generated 5,000-node snapshot.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,12 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster } from '../test/fixtures/generate.js';
+import { defaultBinDir } from '../test/harness/tools.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
 
 export interface CliCase {
   name: string;
+  /** The executable (default: this Node.js). */
+  exe?: string;
   argv: string[];
   /** The case it is compared with (a ratio is reported). */
   baseline?: string;
@@ -37,9 +41,9 @@ export interface CliResult {
   maxRssMB: number;
 }
 
-function once(argv: string[]): { ms: number; exit: number | null; rssMB: number } {
+function once(argv: string[], exe = process.execPath): { ms: number; exit: number | null; rssMB: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', exe, ...argv], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
@@ -53,6 +57,55 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The single binary of `npm run package` for this machine, and the Go kubectl of the test tools, when built. */
+function binaries(): { single?: string; kubectl?: string } {
+  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+  const single = path.join(ROOT, 'dist', 'package', `${process.platform}-${arch}`, 'kubectl-calico_tune');
+  const kubectl = path.join(defaultBinDir(), 'kubectl');
+  return {
+    single: fs.existsSync(single) ? single : undefined,
+    kubectl: fs.existsSync(kubectl) ? kubectl : undefined,
+  };
+}
+
+/** The single binary against `node -e 0` and kubectl (goal: --help <= 1.0x node -e 0; docs/packaging.md). */
+function binaryCases(): CliCase[] {
+  const { single, kubectl } = binaries();
+  const out: CliCase[] = [];
+  if (kubectl) out.push({ name: 'kubectl --help (Go)', exe: kubectl, argv: ['--help'] });
+  if (!single) return out;
+  const ex150 = path.join(ROOT, 'examples', 'cluster-150.yaml');
+  out.push(
+    {
+      name: 'binary --help',
+      exe: single,
+      argv: ['--help'],
+      baseline: 'node -e 0',
+      budget: { ratio: 1.0 },
+    },
+    {
+      name: 'binary status --help',
+      exe: single,
+      argv: ['status', '--help'],
+      baseline: 'node -e 0',
+      budget: { ratio: 1.0 },
+    },
+    {
+      name: 'binary __complete rr (completion)',
+      exe: single,
+      argv: ['__complete', 'rr', ''],
+      baseline: 'node -e 0',
+    },
+    {
+      name: 'binary status --snapshot (150 nodes, YAML)',
+      exe: single,
+      argv: ['status', '--snapshot', ex150, '-o', 'json'],
+      baseline: 'status --snapshot (150 nodes, YAML)',
+    },
+  );
+  return out;
 }
 
 export function cases(tmp: string): CliCase[] {
@@ -100,6 +153,7 @@ export function cases(tmp: string): CliCase[] {
       ],
       budget: { ms: 2000 },
     },
+    ...binaryCases(),
     { name: 'status --snapshot (5,000 nodes)', argv: [BIN, 'status', '--snapshot', big, '-o', 'json'] },
     {
       name: 'rr recommend --snapshot (5,000 nodes)',
@@ -120,12 +174,12 @@ export function run(opts: { runs?: number } = {}): CliResult[] {
     const times = new Map<string, number[]>(list.map((c) => [c.name, []]));
     const rss = new Map<string, number>();
     const exits = new Map<string, number | null>();
-    for (const c of list) once(c.argv); // warm the file cache
+    for (const c of list) once(c.argv, c.exe); // warm the file cache
     // interleave: every round runs every case once
     for (let i = 0; i < runs; i++) {
       for (const c of list) {
         if (i >= 3 && c.name.includes('5,000')) continue; // the slow ones: 3 runs are enough
-        const r = once(c.argv);
+        const r = once(c.argv, c.exe);
         times.get(c.name)!.push(r.ms);
         rss.set(c.name, Math.max(rss.get(c.name) ?? 0, r.rssMB));
         exits.set(c.name, r.exit);

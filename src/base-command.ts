@@ -10,6 +10,7 @@ import type { KubeFlags } from './kube/kubeconfig.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
+import { setTableWidth } from './render/table.js';
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
@@ -89,6 +90,14 @@ export abstract class BaseCommand extends Command {
     this.base = flags;
     if (flags['no-color']) setColor(false);
     this.machineOutput = flags.output === 'json' || flags.output === 'yaml';
+    // `-o table` on a terminal fits its width (COLUMNS first, as kubectl and less read it); -o wide, pipes and
+    // files get whole cells
+    const tty = process.stdout.isTTY === true;
+    setTableWidth(
+      tty && (flags.output === undefined || flags.output === 'table')
+        ? Number(process.env['COLUMNS']) || process.stdout.columns
+        : undefined,
+    );
   }
 
   protected kubeFlags(): KubeFlags {

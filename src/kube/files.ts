@@ -1,5 +1,6 @@
 /** Local input files (plans; snapshots are read by snapshot.ts). Unreadable files are usage errors (exit 2). */
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { usageError } from '../errors.js';
 import { parsePlan } from '../plan/file.js';
 import type { Plan } from '../plan/types.js';
@@ -28,4 +29,38 @@ export function writePlanFile(path: string, plan: Plan): void {
   } catch (e) {
     throw usageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+}
+
+/**
+ * Writes the kubectl completion helper (`completion install`) into `dir`, else into the first PATH directory
+ * that holds `bin` (where krew, npm or a from-source install put it: the helper must be on PATH too).
+ */
+export function installKubectlCompletion(
+  dir: string | undefined,
+  name: string,
+  bin: string,
+  script: string,
+): string {
+  let target = dir;
+  if (!target) {
+    const exts = process.platform === 'win32' ? ['.exe', ''] : [''];
+    target = (process.env['PATH'] ?? '')
+      .split(nodePath.delimiter)
+      .filter(Boolean)
+      .find((d) => exts.some((e) => fs.existsSync(nodePath.join(d, bin + e))));
+    if (!target)
+      throw usageError(
+        `${bin} is not on PATH, so kubectl would not find ${name} either`,
+        'pass --dir DIR (a directory on PATH)',
+      );
+  }
+  if (!fs.existsSync(target)) throw usageError(`directory ${target} does not exist`);
+  const file = nodePath.join(target, name);
+  try {
+    fs.writeFileSync(file, script, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+  } catch (e) {
+    throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return file;
 }

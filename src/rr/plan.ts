@@ -16,6 +16,7 @@ import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
+import { suggest } from '../model/names.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -100,10 +101,10 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
   return names.map((name) => {
     const n = s.nodes.find((x) => x.name === name);
     if (!n) {
-      const close = s.nodes
-        .map((x) => x.name)
-        .filter((x) => x.includes(name) || name.includes(x))
-        .slice(0, 3);
+      const close = suggest(
+        name,
+        s.nodes.map((x) => x.name),
+      );
       throw usageError(
         `node "${name}" does not exist`,
         close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
@@ -294,7 +295,14 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   if (!mesh && remaining.length < 2 && !opts.force) {
     throw usageError(
       `refusing: with the mesh off, demoting ${names.join(', ')} leaves ${remaining.length} route reflector(s); at least 2 keep routes flowing while one restarts`,
-      'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+      ...(remaining.length === 0
+        ? [
+            // every reflector goes: that is the way back to the full mesh, which has its own safe plan
+            'to go back to the full mesh (turned on before any reflector goes): kubectl calico-tune migrate apply --to mesh',
+          ]
+        : [
+            'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+          ]),
     );
   }
   // the model decides whether the result cuts anyone off (also with --force)

@@ -356,6 +356,12 @@ describe('rr prompts in a terminal', function () {
     ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /declined; nothing was changed/);
+    assert.doesNotMatch(
+      r.out,
+      /✔ Step \d+\/\d+:[^✔]*?Continue\? No/,
+      'no green tick beside the declined prompt',
+    );
+    assert.match(r.out, /· Step 1\/\d+:[^✔]*?Continue\? No/);
     assert.deepEqual(await world(cp), before);
   });
 

@@ -322,6 +322,16 @@ describe('rr/plan: promote, demote, replace', () => {
   });
 
   describe('planDemote', () => {
+    it('demoting every reflector with the mesh off points at the way back to the mesh', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const err = refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector\(s\)/);
+      assert.deepEqual(err.hints, [
+        'to go back to the full mesh (turned on before any reflector goes): kubectl calico-tune migrate apply --to mesh',
+      ]);
+      const one = refuses(() => planDemote(s, rrNames(s).slice(0, 2), OPTS), /leaves 1 route reflector/);
+      assert.match(one.hints[0]!, /^promote a replacement first/);
+    });
+
     it('mesh off, 3 reflectors: cordon → label off → wait → cluster ID off → wait → uncordon', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3 });
       const p = planDemote(s, ['node-a-002'], OPTS);

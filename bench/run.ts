@@ -1,19 +1,31 @@
 /**
- * All benchmarks (npm run bench): whole-command timings (bench/cli.ts) and the BGP model (bench/bgp-verify.ts),
- * printed as the markdown tables docs/benchmarks.md records.
+ * All benchmarks (npm run bench): whole-command timings (bench/cli.ts), the BGP model (bench/bgp-verify.ts),
+ * live re-verification (bench/reverify.ts), growth per peering shape (bench/growth.ts) and, with `--live`
+ * (needs the Go test tools and CALICO_TUNE_CALICO_DIR), the real API server comparison (bench/live.ts);
+ * printed as the markdown tables docs/benchmarks.md records, then every goal of issue 13 with PASS/FAIL.
+ *
+ *   node --expose-gc dist/bench/run.js [--live] [--growth-runs N] [--growth-sizes 1000,2000,5000,10000]
  */
 import os from 'node:os';
 import { fmtTable, run as runBgp } from './bgp-verify.js';
-import { markdown, run as runCli } from './cli.js';
+import { firstRequest, markdown, run as runCli } from './cli.js';
+import { goalsTable, growthGoals, growthTable, run as runGrowth, type Goal } from './growth.js';
 import { run as runReverify } from './reverify.js';
 
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 const header = `machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), load ${os
   .loadavg()
   .map((l) => l.toFixed(1))
   .join(' ')}, Node ${process.version}, ${new Date().toISOString()}`;
 process.stdout.write(`${header}\n\n## Commands\n\n`);
 const cli = runCli();
-process.stdout.write(`${markdown(cli)}\n\n## BGP model (in process)\n\n\`\`\`\n`);
+const first = await firstRequest();
+process.stdout.write(
+  `${markdown(cli)}\n\nfirst request of \`status\` after ${first.firstMs.toFixed(0)} ms; \`node -e 0\` ${first.nodeMs.toFixed(0)} ms\n\n## BGP model (in process)\n\n\`\`\`\n`,
+);
 const bgp = await runBgp();
 process.stdout.write(`${fmtTable(bgp)}\n\`\`\`\n\n## Live re-verification before the first write\n\n`);
 const rv = [runReverify(1000), runReverify(5000)];
@@ -25,9 +37,44 @@ process.stdout.write(
     )
     .join('\n')}\n`,
 );
+const growth = runGrowth({
+  runs: Number(arg('--growth-runs') ?? 1),
+  sizes: arg('--growth-sizes')?.split(',').map(Number),
+});
+process.stdout.write(`\n## Growth per peering shape\n\n${growthTable(growth)}\n`);
+
+const goals: Goal[] = [];
+const help = cli.find((r) => r.name === 'kubectl-calico_tune --help');
+if (help?.ratio !== undefined)
+  goals.push({
+    goal: '--help <= 1.3x `node -e 0`',
+    measured: `${help.ratio.toFixed(2)}x`,
+    pass: help.ratio <= 1.3,
+  });
+goals.push({
+  goal: 'a command that needs the cluster starts its first request within 1.6x `node -e 0`',
+  measured: `${first.ratio.toFixed(2)}x (${first.firstMs.toFixed(0)} / ${first.nodeMs.toFixed(0)} ms)`,
+  pass: first.ratio <= 1.6,
+});
+goals.push(...growthGoals(growth));
+if (process.argv.includes('--live')) {
+  const live = await import('./live.js');
+  const { stopAll } = await import('../test/harness/index.js');
+  try {
+    const rows = await live.run();
+    process.stdout.write(`\n## Real API server\n\n${live.liveTable(rows)}\n`);
+    goals.push(...live.liveGoals(rows));
+  } finally {
+    await stopAll();
+  }
+} else {
+  process.stdout.write('\n(real API server comparison skipped: add --live)\n');
+}
+process.stdout.write(`\n## Goals (issue 13)\n\n${goalsTable(goals)}\n`);
 if (
   cli.some((r) => r.withinBudget === false) ||
   bgp.some((r) => !r.ok) ||
-  rv.some((r) => !r.ok || r.preflightMs > 1000)
+  rv.some((r) => !r.ok || r.preflightMs > 1000) ||
+  goals.some((g) => !g.pass)
 )
   process.exitCode = 1;

@@ -1,29 +1,28 @@
 #!/usr/bin/env node
-// kubectl-calico_tune: the kubectl plugin entry point (`kubectl calico-tune ...`).
-// Help is served straight from oclif.manifest.json (no oclif, no Kubernetes client loaded): the
-// start-up budget is 1.5x `node -e 0` (docs/benchmarks.md). Everything else goes through oclif.
+// kubectl-calico_tune: the kubectl plugin entry point (`kubectl calico-tune ...`) when run by Node (npm or a
+// checkout; the single binary of `npm run package` has its own entry, src/cli/standalone.ts).
+// Help, completion (`__complete`) and "did you mean" are served from oclif.manifest.json by src/cli/main.ts
+// without loading oclif or the Kubernetes client (docs/benchmarks.md); a known command goes through oclif.
 import { readFileSync } from 'node:fs';
 
-const argv = process.argv.slice(2);
-const dash = argv.indexOf('--');
-const head = dash === -1 ? argv : argv.slice(0, dash);
-const wantsHelp = head.length === 0 || head.includes('--help') || head.includes('-h') || head[0] === 'help';
-
-if (wantsHelp) {
-  try {
-    const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
-    const { renderHelp } = await import('../dist/src/render/help-text.js');
-    const words = head.filter((a) => !a.startsWith('-') && a !== 'help');
-    const color =
-      process.stdout.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
-    const text = renderHelp(manifest, words, manifest.version, color);
-    if (text !== undefined) {
-      process.stdout.write(text);
-      process.exit(0);
-    }
-  } catch {
-    // no manifest (development checkout): fall through to oclif
-  }
+let manifest;
+try {
+  manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
+} catch {
+  // no manifest (a development checkout before npm run build): oclif finds the commands itself
 }
-const { execute } = await import('@oclif/core');
-await execute({ dir: import.meta.url });
+const oclif = async (args) => {
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: import.meta.url, args });
+};
+if (manifest) {
+  const { main } = await import('../dist/src/cli/main.js');
+  const code = await main(process.argv.slice(2), {
+    manifest,
+    version: manifest.version,
+    run: (id, rest) => oclif([...id.split(':'), ...rest]),
+  });
+  if (code !== undefined) process.exitCode = code;
+} else {
+  await oclif(process.argv.slice(2));
+}

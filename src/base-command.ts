@@ -10,6 +10,7 @@ import type { KubeFlags } from './kube/kubeconfig.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
+import { setTableWidth } from './render/table.js';
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
@@ -89,6 +90,14 @@ export abstract class BaseCommand extends Command {
     this.base = flags;
     if (flags['no-color']) setColor(false);
     this.machineOutput = flags.output === 'json' || flags.output === 'yaml';
+    // `-o table` on a terminal fits its width (COLUMNS first, as kubectl and less read it); -o wide, pipes and
+    // files get whole cells
+    const tty = process.stdout.isTTY === true;
+    setTableWidth(
+      tty && (flags.output === undefined || flags.output === 'table')
+        ? Number(process.env['COLUMNS']) || process.stdout.columns
+        : undefined,
+    );
   }
 
   protected kubeFlags(): KubeFlags {
@@ -122,6 +131,13 @@ export abstract class BaseCommand extends Command {
         if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
         const cfg = resolveKubeconfig(kf);
         const http = new KubeHttp(cfg);
+        // for bench/live.ts: requests and response bytes of this run, on stderr at exit
+        if (process.env['CALICO_TUNE_HTTP_STATS'])
+          process.once('exit', () =>
+            process.stderr.write(
+              `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes })}\n`,
+            ),
+          );
         if (this.base.verbose) {
           http.onRetry = (e) =>
             process.stderr.write(
@@ -135,10 +151,13 @@ export abstract class BaseCommand extends Command {
     return this.apiPromise;
   }
 
-  /** Loads the snapshot from `--snapshot FILE` or the live cluster. */
+  /**
+   * Loads the snapshot from `--snapshot FILE` or the live cluster. `report`: a read-only report, which may
+   * read lists from the API server's cache (never for a command that plans or writes).
+   */
   protected async loadSnapshot(
     file: string | undefined,
-    opts: { nodeStatuses?: boolean } = {},
+    opts: { nodeStatuses?: boolean; report?: boolean } = {},
   ): Promise<ClusterSnapshot> {
     if (file) {
       const { readSnapshotFile } = await import('./kube/snapshot.js');
@@ -151,6 +170,7 @@ export abstract class BaseCommand extends Command {
       return await readLiveSnapshot(api, {
         context: api.http.cfg.contextName,
         nodeStatuses: opts.nodeStatuses,
+        cachedOk: opts.report,
       });
     } finally {
       stop();

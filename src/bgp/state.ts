@@ -68,7 +68,18 @@ export function runsBird(n: NodeInfo): boolean {
   return (n.os === 'linux' || n.os === 'unknown') && !n.virtualKubelet && nodeIPv4(n) !== undefined;
 }
 
+/** Per parsed node (unchanged nodes keep their NodeInfo from one plan step to the next) and global AS. */
+const nodeCache = new WeakMap<NodeInfo, { as: number; node: BgpNode }>();
+
 export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
+  const hit = nodeCache.get(n);
+  if (hit && hit.as === globalAsNumber) return hit.node;
+  const node = bgpNodeOf(n, globalAsNumber);
+  nodeCache.set(n, { as: globalAsNumber, node });
+  return node;
+}
+
+function bgpNodeOf(n: NodeInfo, globalAsNumber: number): BgpNode {
   const ip = nodeIPv4(n);
   return {
     name: n.name,
@@ -81,7 +92,19 @@ export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
   };
 }
 
+const stateCache = new WeakMap<ClusterSnapshot, BgpState>();
+
+/**
+ * The BGP state of a snapshot, once per snapshot object (snapshots are never modified; plan steps parse new
+ * ones), so the topology computed on it (cached per state) is shared by every caller.
+ */
 export function bgpStateFromSnapshot(s: ClusterSnapshot): BgpState {
+  let st = stateCache.get(s);
+  if (!st) stateCache.set(s, (st = bgpStateOf(s)));
+  return st;
+}
+
+function bgpStateOf(s: ClusterSnapshot): BgpState {
   const eff = effectiveBgp(s);
   return {
     calicoMinor: calicoMinorOf(s),

@@ -47,18 +47,26 @@ import { RR_LEAVES_MESH_SINCE_MINOR, type BgpState } from './state.js';
 /** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
 export type SessionKind = 'mesh' | 'node' | 'global';
 
-/** The set of nodes a BGPPeer's side covers. */
+/**
+ * The set of nodes a BGPPeer's side covers. Sets are shared: every BGPPeer with the same selector text gets
+ * the same object, and `node: X` sets are interned per node, so the identity of a set can stand for its
+ * content (computeTopology groups nodes by the sets they belong to).
+ */
 export class MemberSet {
+  private list: number[] | undefined;
+  private size: number | undefined;
   private constructor(
     private readonly allNodes: boolean,
     private readonly one: number,
     private readonly bits: Uint8Array | undefined,
   ) {}
+  private static readonly ALL = new MemberSet(true, -1, undefined);
+  private static readonly NONE = new MemberSet(false, -1, undefined);
   static all(): MemberSet {
-    return new MemberSet(true, -1, undefined);
+    return MemberSet.ALL;
   }
   static none(): MemberSet {
-    return new MemberSet(false, -1, undefined);
+    return MemberSet.NONE;
   }
   static single(i: number): MemberSet {
     return new MemberSet(false, i, undefined);
@@ -66,22 +74,26 @@ export class MemberSet {
   static of(bits: Uint8Array): MemberSet {
     return new MemberSet(false, -1, bits);
   }
+  get isAll(): boolean {
+    return this.allNodes;
+  }
   has(i: number): boolean {
     return this.allNodes || i === this.one || (this.bits !== undefined && this.bits[i] === 1);
   }
   count(n: number): number {
     if (this.allNodes) return n;
-    if (this.bits) return this.bits.reduce((a, b) => a + b, 0);
+    if (this.bits) return (this.size ??= this.bits.reduce((a, b) => a + b, 0));
     return this.one >= 0 ? 1 : 0;
   }
-  indices(n: number): number[] {
+  /** Member indices in order (computed once; callers must not modify the array). */
+  indices(n: number): readonly number[] {
+    if (this.list) return this.list;
     if (this.allNodes) return Array.from({ length: n }, (_, i) => i);
+    const out: number[] = [];
     if (this.bits) {
-      const out: number[] = [];
       for (let i = 0; i < n; i++) if (this.bits[i] === 1) out.push(i);
-      return out;
-    }
-    return this.one >= 0 ? [this.one] : [];
+    } else if (this.one >= 0) out.push(this.one);
+    return (this.list = out);
   }
 }
 
@@ -152,6 +164,11 @@ export interface NodeClass {
   asNumber: number;
   clusterId?: string | undefined;
   meshMember: boolean;
+  /**
+   * Every member takes part in the very same BGPPeer objects (not only BGPPeers of the same shape): which
+   * BGPPeer renders a protocol is then the same for all members. False for e.g. one BGPPeer per node.
+   */
+  uniform: boolean;
 }
 
 export interface ExtProto extends Proto {
@@ -174,8 +191,15 @@ export interface Topology {
   peers: PeerSpec[];
   classOf: Int32Array;
   classes: NodeClass[];
-  /** Ordered class pairs with a configured protocol, key `a * classes.length + b`. */
+  /**
+   * Ordered class pairs with a configured protocol, key `a * classes.length + b`. `via` and `peer.peer` are
+   * those of the two representatives (the first members); `between` gives them for any two nodes.
+   */
   pairs: Map<number, ClassPair>;
+  /** Per class a: the classes b with a configured protocol from a to b (ascending). */
+  pairTargets: number[][];
+  /** The BGPPeer protocol node x configures toward node y, and every BGPPeer producing it (winner first). */
+  between: (x: number, y: number) => { peer?: Proto | undefined; via: number[] };
   /** Established sessions between classes (neighbour class ids; a class lists itself when it is a clique). */
   adj: number[][];
   /** Per established ordered class pair: FLAG_IBGP | FLAG_CLIENT. */
@@ -232,6 +256,21 @@ function expandPeers(
   const n = state.nodes.length;
   const hasIp = (i: number): boolean => ip[i] !== undefined;
   const any = (): boolean => true;
+  // One set per selector text and per node: BGPPeers written per node share their peerSelector's set, and
+  // each selector is evaluated once per node however many BGPPeers use it.
+  const setCache = new Map<string, MemberSet>();
+  const cachedMatch = (sel: Selector, text: string, withIp: boolean): MemberSet => {
+    const key = `${withIp ? 'ip' : 'any'}|${text}`;
+    let m = setCache.get(key);
+    if (!m) setCache.set(key, (m = matchSet(sel, state, withIp ? hasIp : any)));
+    return m;
+  };
+  const singles = new Map<number, MemberSet>();
+  const single = (i: number): MemberSet => {
+    let m = singles.get(i);
+    if (!m) singles.set(i, (m = MemberSet.single(i)));
+    return m;
+  };
   return state.peers.map((info, index): PeerSpec => {
     const spec: PeerSpec = {
       index,
@@ -252,10 +291,10 @@ function expandPeers(
     // Local side.
     if (info.node !== undefined) {
       const i = nodeIndex.get(info.node);
-      spec.local = i === undefined ? MemberSet.none() : MemberSet.single(i);
+      spec.local = i === undefined ? MemberSet.none() : single(i);
     } else if (info.nodeSelector !== undefined) {
       const r = trySel(info.nodeSelector, 'nodeSelector');
-      if (r.sel) spec.local = matchSet(r.sel, state, any);
+      if (r.sel) spec.local = cachedMatch(r.sel, info.nodeSelector, false);
       else spec.selectorProblem = r.problem;
     } else {
       spec.local = MemberSet.all();
@@ -265,8 +304,8 @@ function expandPeers(
     if (info.peerSelector !== undefined) {
       const r = trySel(info.peerSelector, 'peerSelector');
       if (r.sel) {
-        spec.remote = matchSet(r.sel, state, hasIp);
-        spec.revLocal = matchSet(r.sel, state, any);
+        spec.remote = cachedMatch(r.sel, info.peerSelector, true);
+        spec.revLocal = cachedMatch(r.sel, info.peerSelector, false);
         spec.remoteMatches = spec.remote.count(n);
         spec.affectsNodes = true;
       } else {
@@ -287,12 +326,12 @@ function expandPeers(
           spec.remoteMatches = 1;
         } else {
           spec.targetNode = t;
-          spec.remote = MemberSet.single(t);
+          spec.remote = single(t);
           spec.remoteMatches = 1;
           spec.affectsNodes = true;
           const want =
             info.asNumber === undefined || info.asNumber === 0 ? state.globalAsNumber : info.asNumber;
-          spec.revLocal = state.nodes[t]!.asNumber === want ? MemberSet.single(t) : MemberSet.none();
+          spec.revLocal = state.nodes[t]!.asNumber === want ? single(t) : MemberSet.none();
         }
       }
     } else {
@@ -311,8 +350,29 @@ function expandPeers(
   });
 }
 
-/** Builds the topology. O(nodes x node-affecting BGPPeers) plus O(class pairs x BGPPeers). */
+/** The last few topologies by state object (a WeakMap would keep one alive per plan step's snapshot). */
+const topologyCache: { state: BgpState; topology: Topology }[] = [];
+const TOPOLOGY_CACHE_SIZE = 4;
+
+/**
+ * The topology of a state, computed once for the last few state objects (states are never modified:
+ * planners derive new ones), so `status`, the findings, the verifier and a planner's steps share it.
+ */
 export function computeTopology(state: BgpState): Topology {
+  const hit = topologyCache.find((e) => e.state === state);
+  if (hit) return hit.topology;
+  const topology = buildTopology(state);
+  topologyCache.push({ state, topology });
+  if (topologyCache.length > TOPOLOGY_CACHE_SIZE) topologyCache.shift();
+  return topology;
+}
+
+/**
+ * Builds the topology. O(nodes + sum of the BGPPeers' set sizes) plus O(candidate class pairs x the
+ * per-node BGPPeer lists of their representatives): linear in the nodes for selector BGPPeers and for one
+ * BGPPeer per node alike.
+ */
+function buildTopology(state: BgpState): Topology {
   const n = state.nodes.length;
   const problems: string[] = [];
   const nodeIndex = new Map<string, number>();
@@ -341,16 +401,130 @@ export function computeTopology(state: BgpState): Topology {
   const meshMember = (i: number): boolean =>
     state.meshEnabled && ip[i] !== undefined && (rrInMesh || state.nodes[i]!.clusterId === undefined);
 
-  // Signatures -> classes.
+  // Per node, the BGPPeers it takes part in (index order): as a local node (non-global BGPPeers), as a
+  // remote node, as a reverse-local node (reverse BGPPeers). O(sum of the set sizes).
+  const localOf: number[][] = Array.from({ length: n }, () => []);
+  const remoteOf: number[][] = Array.from({ length: n }, () => []);
+  const revOf: number[][] = Array.from({ length: n }, () => []);
+  const globalPeers = affecting.filter((p) => p.global);
+  const globalReverse = globalPeers.filter((p) => p.reverse);
+  for (const p of affecting) {
+    if (!p.global) for (const i of p.local.indices(n)) localOf[i]!.push(p.index);
+    for (const i of p.remote.indices(n)) remoteOf[i]!.push(p.index);
+    if (p.reverse) for (const i of p.revLocal.indices(n)) revOf[i]!.push(p.index);
+  }
+  const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
+  const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
+    p.targetNode >= 0
+      ? { remoteAS: p.asNumber ?? 0, rr: undefined }
+      : { remoteAS: state.nodes[m]!.asNumber, rr: cluster(m) };
+  /**
+   * The BGPPeer protocol node x configures toward node y (x != y, y has an IP), and every BGPPeer that
+   * would produce it, the winner first: global BGPPeers, then node BGPPeers, then reverse peerings, each in
+   * order. Each part walks the shorter of the two per-node lists. O(min list lengths).
+   */
+  const between = (x: number, y: number): { peer?: Proto | undefined; via: number[] } => {
+    const via: number[] = [];
+    let peer: Proto | undefined;
+    const rem = remoteOf[y]!;
+    if (globalPeers.length <= rem.length) {
+      for (const p of globalPeers) if (p.remote.has(y)) via.push(p.index);
+    } else for (const j of rem) if (peers[j]!.global) via.push(j);
+    if (via.length > 0) peer = { kind: 'global', ...fwd(peers[via[0]!]!, y), peer: via[0]! };
+    const nodeStart = via.length;
+    const loc = localOf[x]!;
+    if (loc.length <= rem.length) {
+      for (const j of loc) if (peers[j]!.remote.has(y)) via.push(j);
+    } else for (const j of rem) if (!peers[j]!.global && peers[j]!.local.has(x)) via.push(j);
+    if (peer === undefined && via.length > nodeStart)
+      peer = { kind: 'node', ...fwd(peers[via[nodeStart]!]!, y), peer: via[nodeStart]! };
+    const revStart = via.length;
+    const rv = revOf[x]!;
+    const ly = localOf[y]!;
+    if (rv.length <= ly.length + globalReverse.length) {
+      for (const j of rv) if (peers[j]!.local.has(y)) via.push(j);
+    } else {
+      const found: number[] = [];
+      for (const j of ly) if (peers[j]!.reverse && peers[j]!.revLocal.has(x)) found.push(j);
+      for (const p of globalReverse) if (p.revLocal.has(x)) found.push(p.index);
+      found.sort((u, v) => u - v);
+      via.push(...found);
+    }
+    if (peer === undefined && via.length > revStart)
+      peer = { kind: 'node', remoteAS: state.nodes[y]!.asNumber, rr: cluster(y), peer: via[revStart]! };
+    return { peer, via };
+  };
+
+  // Signatures -> classes. Two nodes are in one class when they take part in BGPPeers of the same shape in
+  // the same order: for every BGPPeer (by index), the same kind (global, reverse, peerIP's AS), the same
+  // role, and the same set on the other side (sets are shared objects, see MemberSet). Which BGPPeer object
+  // it is does not matter, so a BGPPeer per node (`node: X` + its zone's peerSelector) puts all clients of a
+  // zone in one class. Then for any third node y, x and x' configure the same protocol toward y and y the
+  // same toward both; with three or more members that makes the class uniform inside too; a class of two is
+  // split when its members' protocols toward each other differ. Nodes that also share the very same BGPPeer
+  // objects are `uniform` (which BGPPeer renders a protocol is then the same for every member).
+  const setIds = new Map<MemberSet, number>();
+  const setId = (m: MemberSet): number => {
+    let id = setIds.get(m);
+    if (id === undefined) setIds.set(m, (id = setIds.size));
+    return id;
+  };
+  const kindIds = new Map<string, number>();
+  const kindOf = (p: PeerSpec): number => {
+    const key = `${p.global ? 1 : 0}${p.reverse ? 1 : 0}${p.targetNode >= 0 ? `t${p.asNumber ?? 0}` : ''}`;
+    let id = kindIds.get(key);
+    if (id === undefined) kindIds.set(key, (id = kindIds.size));
+    return id;
+  };
+  const roleL = new Map<number, string>();
+  const roleR = new Map<number, string>();
+  const roleV = new Map<number, string>();
+  for (const p of affecting) {
+    const kd = kindOf(p);
+    roleL.set(p.index, `L${kd}.${setId(p.remote)}.${p.reverse ? setId(p.revLocal) : '-'}`);
+    roleR.set(p.index, `R${kd}.${setId(p.local)}`);
+    roleV.set(p.index, `V${kd}.${setId(p.local)}`);
+  }
+  const sigOf = (i: number): { sig: string; exact: string } => {
+    const node = state.nodes[i]!;
+    const roles: string[] = [
+      `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|`,
+    ];
+    for (const j of localOf[i]!) roles.push(roleL.get(j)!);
+    for (const j of remoteOf[i]!) roles.push(roleR.get(j)!);
+    for (const j of revOf[i]!) roles.push(roleV.get(j)!);
+    return {
+      sig: roles.join(','),
+      exact: `${localOf[i]!.join(',')}|${remoteOf[i]!.join(',')}|${revOf[i]!.join(',')}`,
+    };
+  };
+  const groups = new Map<string, number[]>();
+  const exactOf: string[] = new Array<string>(n);
+  const keyOf: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const { sig, exact } = sigOf(i);
+    exactOf[i] = exact;
+    keyOf[i] = sig;
+    const g = groups.get(sig);
+    if (g) g.push(i);
+    else groups.set(sig, [i]);
+  }
+  const sameProto = (p: Proto | undefined, q: Proto | undefined): boolean =>
+    p === q ||
+    (p !== undefined && q !== undefined && p.kind === q.kind && p.remoteAS === q.remoteAS && p.rr === q.rr);
+  for (const [sig, g] of groups) {
+    if (g.length !== 2 || ip[g[0]!] === undefined) continue;
+    const [x, y] = g as [number, number];
+    if (!sameProto(between(x, y).peer, between(y, x).peer)) keyOf[y] = `${sig}#${y}`;
+  }
+  groups.clear();
+
   const classOf = new Int32Array(n);
   const classes: NodeClass[] = [];
   const bySig = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const node = state.nodes[i]!;
-    let sig = `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|`;
-    for (const p of affecting) {
-      sig += String((p.local.has(i) ? 1 : 0) | (p.remote.has(i) ? 2 : 0) | (p.revLocal.has(i) ? 4 : 0));
-    }
+    const sig = keyOf[i]!;
     let c = bySig.get(sig);
     if (c === undefined) {
       c = classes.length;
@@ -363,41 +537,51 @@ export function computeTopology(state: BgpState): Topology {
         asNumber: node.asNumber,
         clusterId: node.clusterId,
         meshMember: meshMember(i),
+        uniform: true,
       });
     }
+    const cl = classes[c]!;
+    if (cl.members.length > 0 && exactOf[cl.members[0]!] !== exactOf[i]) cl.uniform = false;
     classOf[i] = c;
-    classes[c]!.members.push(i);
+    cl.members.push(i);
   }
   const k = classes.length;
 
   // Candidate ordered class pairs: wherever some rule could render a protocol.
   const candidates = new Set<number>();
-  const addBlock = (as: Iterable<number>, bs: Iterable<number>): void => {
-    const bl = [...bs];
-    for (const a of as) for (const b of bl) candidates.add(a * k + b);
+  const addBlock = (as: readonly number[], bs: readonly number[]): void => {
+    for (const a of as) for (const b of bs) candidates.add(a * k + b);
   };
-  const classesOf = (m: MemberSet, needIp: boolean): Set<number> => {
-    const out = new Set<number>();
-    for (const c of classes) if ((!needIp || c.hasIp) && m.has(c.members[0]!)) out.add(c.id);
+  const classMemo = [new Map<MemberSet, number[]>(), new Map<MemberSet, number[]>()];
+  const classesOf = (m: MemberSet, needIp: boolean): number[] => {
+    const memo = classMemo[needIp ? 1 : 0]!;
+    let out = memo.get(m);
+    if (out) return out;
+    if (m.isAll) out = classes.filter((c) => !needIp || c.hasIp).map((c) => c.id);
+    else {
+      const seen = new Set<number>();
+      for (const i of m.indices(n)) if (!needIp || ip[i] !== undefined) seen.add(classOf[i]!);
+      out = [...seen];
+    }
+    memo.set(m, out);
     return out;
   };
   const meshClasses = classes.filter((c) => c.meshMember).map((c) => c.id);
   addBlock(meshClasses, meshClasses);
+  const done = new Set<string>();
   for (const p of affecting) {
-    addBlock(classesOf(p.local, false), classesOf(p.remote, true));
-    if (p.reverse) addBlock(classesOf(p.revLocal, false), classesOf(p.local, true));
+    const blocks: [MemberSet, MemberSet][] = [[p.local, p.remote]];
+    if (p.reverse) blocks.push([p.revLocal, p.local]);
+    for (const [from, to] of blocks) {
+      const key = `${setId(from)}>${setId(to)}`;
+      if (done.has(key)) continue;
+      done.add(key);
+      addBlock(classesOf(from, false), classesOf(to, true));
+    }
   }
   for (const key of [...candidates]) candidates.add((key % k) * k + Math.floor(key / k));
 
   const pairs = new Map<number, ClassPair>();
-  const globalPeers = affecting.filter((p) => p.global);
-  const nodePeers = affecting.filter((p) => !p.global);
-  const reversePeers = affecting.filter((p) => p.reverse);
-  const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
-  const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
-    p.targetNode >= 0
-      ? { remoteAS: p.asNumber ?? 0, rr: undefined }
-      : { remoteAS: state.nodes[m]!.asNumber, rr: cluster(m) };
   const pairOf = (a: number, b: number): ClassPair | undefined => {
     // Representatives: distinct nodes, both may come from the same class.
     const ca = classes[a]!;
@@ -406,30 +590,19 @@ export function computeTopology(state: BgpState): Topology {
     const y = a === b ? cb.members[1] : cb.members[0];
     if (y === undefined || ip[y] === undefined) return undefined;
     const mesh = meshMember(x) && meshMember(y);
-    const via: number[] = [];
-    let peer: Proto | undefined;
-    for (const p of globalPeers) {
-      if (!p.remote.has(y)) continue;
-      via.push(p.index);
-      peer ??= { kind: 'global', ...fwd(p, y), peer: p.index };
-    }
-    for (const p of nodePeers) {
-      if (!(p.local.has(x) && p.remote.has(y))) continue;
-      via.push(p.index);
-      peer ??= { kind: 'node', ...fwd(p, y), peer: p.index };
-    }
-    for (const p of reversePeers) {
-      if (!(p.revLocal.has(x) && p.local.has(y))) continue;
-      via.push(p.index);
-      peer ??= { kind: 'node', remoteAS: state.nodes[y]!.asNumber, rr: cluster(y), peer: p.index };
-    }
+    const { peer, via } = between(x, y);
     if (!mesh && peer === undefined) return undefined;
     return { mesh, peer, via };
   };
+  const pairTargets: number[][] = classes.map(() => []);
   for (const key of candidates) {
     const pr = pairOf(Math.floor(key / k), key % k);
-    if (pr) pairs.set(key, pr);
+    if (pr) {
+      pairs.set(key, pr);
+      pairTargets[Math.floor(key / k)]!.push(key % k);
+    }
   }
+  for (const list of pairTargets) list.sort((u, v) => u - v);
 
   // Established sessions.
   const adj: number[][] = classes.map(() => []);
@@ -494,6 +667,8 @@ export function computeTopology(state: BgpState): Topology {
     classOf,
     classes,
     pairs,
+    pairTargets,
+    between,
     adj,
     flags,
     globalExternals,
@@ -652,31 +827,33 @@ export function expectedPeers(
   const me = t.state.nodes[i]!;
   const rows: ExpectedPeer[] = [];
   const peerName = (j: number): string => t.peers[j]!.name;
-  for (let m = 0; m < t.n; m++) {
-    if (m === i || t.ip[m] === undefined) continue;
-    const b = t.classOf[m]!;
-    const pr = t.pairs.get(a * k + b);
-    if (!pr) continue;
+  // Only the classes this node configures protocols toward: O(rows).
+  for (const b of t.pairTargets[a]!) {
+    const pr = t.pairs.get(a * k + b)!;
     const cb = t.classes[b]!;
     const back = t.pairs.get(b * k + a);
-    const other = t.state.nodes[m]!;
     const eff = effectiveProto(pr, cb);
     const backEff = back ? effectiveProto(back, ca) : undefined;
-    let problem: string | undefined;
-    if (!cb.participating)
-      problem = `${other.name} does not run BIRD (not a Linux calico-node with an IPv4 address)`;
-    else if (eff.remoteAS !== other.asNumber) {
-      problem = `configured remote AS ${eff.remoteAS || '(none)'} but ${other.name} uses AS ${other.asNumber}`;
-    } else if (!backEff) {
-      problem = `${other.name} configures no session back to ${me.name} (one-sided peering, e.g. reversePeering: Manual without a mirror BGPPeer)`;
-    } else if (backEff.remoteAS !== me.asNumber) {
-      problem = `${other.name} expects AS ${backEff.remoteAS || '(none)'} but ${me.name} uses AS ${me.asNumber}`;
-    }
-    const established = problem === undefined;
     const flags = t.flags.get(a * k + b) ?? 0;
     const backFlags = t.flags.get(b * k + a) ?? 0;
-    const via = [...(pr.mesh ? [MESH_VIA] : []), ...pr.via.map(peerName)];
-    if (established || opts.includeDown) {
+    for (const m of cb.members) {
+      if (m === i || t.ip[m] === undefined) continue;
+      const other = t.state.nodes[m]!;
+      let problem: string | undefined;
+      if (!cb.participating)
+        problem = `${other.name} does not run BIRD (not a Linux calico-node with an IPv4 address)`;
+      else if (eff.remoteAS !== other.asNumber) {
+        problem = `configured remote AS ${eff.remoteAS || '(none)'} but ${other.name} uses AS ${other.asNumber}`;
+      } else if (!backEff) {
+        problem = `${other.name} configures no session back to ${me.name} (one-sided peering, e.g. reversePeering: Manual without a mirror BGPPeer)`;
+      } else if (backEff.remoteAS !== me.asNumber) {
+        problem = `${other.name} expects AS ${backEff.remoteAS || '(none)'} but ${me.name} uses AS ${me.asNumber}`;
+      }
+      const established = problem === undefined;
+      const dup = pr.mesh && pr.peer !== undefined && opts.includeDown === true;
+      if (!established && !opts.includeDown) continue;
+      // Which BGPPeers: those of this very pair (class members may owe the same protocol to different ones).
+      const peerVia = pr.peer !== undefined ? t.between(i, m).via.map(peerName) : [];
       rows.push({
         peerName: other.name,
         peerIP: t.ip[m]!,
@@ -687,24 +864,24 @@ export function expectedPeers(
         weAreClient: established
           ? (backFlags & FLAG_CLIENT) !== 0
           : backEff !== undefined && isClient(backEff, cb),
-        via,
+        via: [...(pr.mesh ? [MESH_VIA] : []), ...peerVia],
         established,
         problem,
       });
-    }
-    if (pr.mesh && pr.peer && opts.includeDown) {
-      rows.push({
-        peerName: other.name,
-        peerIP: t.ip[m]!,
-        kind: pr.peer.kind,
-        ibgp: pr.peer.remoteAS === me.asNumber,
-        remoteAS: pr.peer.remoteAS,
-        peerIsClient: isClient(pr.peer, ca),
-        weAreClient: false,
-        via: pr.via.map(peerName),
-        established: false,
-        problem: `duplicates the Mesh_ session to ${t.ip[m]} (BIRD matches the peer's connection to the Mesh_ protocol)`,
-      });
+      if (dup) {
+        rows.push({
+          peerName: other.name,
+          peerIP: t.ip[m]!,
+          kind: pr.peer!.kind,
+          ibgp: pr.peer!.remoteAS === me.asNumber,
+          remoteAS: pr.peer!.remoteAS,
+          peerIsClient: isClient(pr.peer!, ca),
+          weAreClient: false,
+          via: peerVia,
+          established: false,
+          problem: `duplicates the Mesh_ session to ${t.ip[m]} (BIRD matches the peer's connection to the Mesh_ protocol)`,
+        });
+      }
     }
   }
   for (const e of externalsOf(t, i)) {
@@ -809,13 +986,48 @@ export function meshDuplicates(t: Topology): Map<number, { pairs: number; exampl
     const rev = t.pairs.get(b * k + a);
     const revDup = rev !== undefined && rev.mesh && rev.peer !== undefined;
     if (revDup && b < a) continue;
-    const count =
-      a === b ? (ca.members.length * (ca.members.length - 1)) / 2 : ca.members.length * cb.members.length;
-    const x = ca.members[0]!;
-    const y = a === b ? ca.members[1]! : cb.members[0]!;
-    const e = out.get(pr.peer.peer);
-    if (e) e.pairs += count;
-    else out.set(pr.peer.peer, { pairs: count, example: [x, y] });
+    const add = (peer: number, count: number, x: number, y: number): void => {
+      const e = out.get(peer);
+      if (e) e.pairs += count;
+      else out.set(peer, { pairs: count, example: [x, y] });
+    };
+    if (ca.uniform && cb.uniform) {
+      const count =
+        a === b ? (ca.members.length * (ca.members.length - 1)) / 2 : ca.members.length * cb.members.length;
+      add(pr.peer.peer, count, ca.members[0]!, a === b ? ca.members[1]! : cb.members[0]!);
+      continue;
+    }
+    // Members owe the protocol to different BGPPeers (e.g. one per node): attribute pair by pair.
+    for (const x of ca.members) {
+      for (const y of cb.members) {
+        if (a === b ? y <= x : false) continue;
+        const w = t.between(x, y).peer;
+        if (w) add(w.peer, 1, x, y);
+      }
+    }
   }
+  return out;
+}
+
+/**
+ * What a node of class a sees of its established session to a node of class b, as `expectedPeers` reports
+ * it (kind, remote AS, who is whose rr client), or undefined when there is none. Equal for every such pair.
+ */
+export function sessionSignature(t: Topology, a: number, b: number): string | undefined {
+  const k = t.classes.length;
+  const f = t.flags.get(a * k + b);
+  if (f === undefined) return undefined;
+  const eff = effectiveProto(t.pairs.get(a * k + b)!, t.classes[b]!);
+  const back = t.flags.get(b * k + a) ?? 0;
+  return `${eff.kind}|${eff.remoteAS}|${(f & FLAG_CLIENT) !== 0 ? 1 : 0}|${(back & FLAG_CLIENT) !== 0 ? 1 : 0}`;
+}
+
+/** The same for a node's sessions to external peers that are up, by peer IP. */
+export function externalSignatures(t: Topology, i: number): Map<string, string> {
+  const out = new Map<string, string>();
+  if (t.participates[i] !== 1) return out;
+  const ca = t.classes[t.classOf[i]!]!;
+  for (const e of externalsOf(t, i))
+    if (externalUp(e)) out.set(e.ip, `${e.kind}|${e.remoteAS}|${isClient(e, ca) ? 1 : 0}|0`);
   return out;
 }

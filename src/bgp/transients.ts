@@ -7,10 +7,11 @@
  * such a node's pods (docs/fabric.md). A node that keeps at least one unchanged session (e.g. a client that
  * loses its mesh sessions but keeps its reflector sessions) keeps its routes flowing.
  *
- * Nodes with the same class before and the same class after the step have the same transition, so one
- * representative per (class before, class after) group is compared. Pure.
+ * Nodes with the same class before and the same class after the step (and the same own external peers)
+ * have the same transition, and so do their peers: the comparison runs over (class before, class after) groups, O(groups²) and not O(nodes) per
+ * group (a mesh node has a session to every other node). Pure.
  */
-import { expectedPeers, type Topology } from './topology.js';
+import { externalSignatures, sessionSignature, type Topology } from './topology.js';
 
 export interface Flapping {
   /** Names of the flapping nodes (at most `max`). */
@@ -18,42 +19,81 @@ export interface Flapping {
   count: number;
 }
 
-function sessionsOf(t: Topology, node: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const p of expectedPeers(t, node))
-    if (p.established)
-      out.set(p.peerIP, `${p.kind}|${p.remoteAS}|${p.peerIsClient ? 1 : 0}|${p.weAreClient ? 1 : 0}`);
-  return out;
+interface Group {
+  a: number;
+  b: number;
+  members: string[];
+  /** Member indices before / after (the representative is the first). */
+  before: number[];
+  after: number[];
+  /** Members whose IP is the same before and after (a session is matched by the peer's IP). */
+  sameIp: number;
 }
 
 export function flappingNodes(before: Topology, after: Topology, max = 20): Flapping {
-  const groups = new Map<string, string[]>();
+  const groups = new Map<string, Group>();
   for (const node of before.state.nodes) {
     const i = before.nodeIndex.get(node.name);
     const j = after.nodeIndex.get(node.name);
     if (i === undefined || j === undefined || before.participates[i] !== 1 || after.participates[j] !== 1)
       continue;
-    const key = `${before.classOf[i]}/${after.classOf[j]}`;
-    const g = groups.get(key);
-    if (g) g.push(node.name);
-    else groups.set(key, [node.name]);
+    const a = before.classOf[i]!;
+    const b = after.classOf[j]!;
+    // Nodes of one class may differ in their own external peers (a ToR BGPPeer per node): part of the key.
+    const ext =
+      before.nodeExternals.has(i) || after.nodeExternals.has(j)
+        ? `${[...externalSignatures(before, i)].join()}>${[...externalSignatures(after, j)].join()}`
+        : '';
+    const key = `${a}/${b}/${ext}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { a, b, members: [], before: [], after: [], sameIp: 0 }));
+    g.members.push(node.name);
+    g.before.push(i);
+    g.after.push(j);
+    if (before.ip[i] === after.ip[j]) g.sameIp++;
   }
+  const all = [...groups.values()];
   const nodes: string[] = [];
   let count = 0;
-  for (const members of groups.values()) {
-    const rep = members[0]!;
-    const was = sessionsOf(before, rep);
-    if (!was.size) continue; // it had no session: nothing to lose
-    const now = sessionsOf(after, rep);
+  for (const g of all) {
+    const i = g.before[0]!;
+    const j = g.after[0]!;
+    const wasExt = externalSignatures(before, i);
+    let had = wasExt.size > 0;
     let kept = false;
-    for (const [ip, sig] of was)
-      if (now.get(ip) === sig) {
+    const nowExt = externalSignatures(after, j);
+    for (const [ip, sig] of wasExt)
+      if (nowExt.get(ip) === sig) {
         kept = true;
         break;
       }
-    if (kept) continue;
-    count += members.length;
-    for (const m of members) if (nodes.length < max) nodes.push(m);
+    for (const h of all) {
+      if (kept) break;
+      const was = sessionSignature(before, g.a, h.a);
+      if (was === undefined) continue;
+      // peers in h other than the representative itself
+      if (h.members.length - (h === g ? 1 : 0) > 0) had = true;
+      const repSameIp = before.ip[i] === after.ip[j] ? 1 : 0;
+      const peersSameIp = h.sameIp - (h === g ? repSameIp : 0);
+      if (peersSameIp > 0 && sessionSignature(after, g.b, h.b) === was) kept = true;
+    }
+    // Sessions to nodes that do not run BIRD in both states: established before, gone after.
+    if (!had && !kept) had = hadOtherSessions(before, i, groups);
+    if (!had || kept) continue; // it had no session: nothing to lose
+    count += g.members.length;
+    for (const m of g.members) if (nodes.length < max) nodes.push(m);
   }
   return { nodes: nodes.sort(), count };
+}
+
+/** Whether node i has an established session to a node outside the groups (participating before only). */
+function hadOtherSessions(t: Topology, i: number, groups: Map<string, Group>): boolean {
+  const grouped = new Set<number>();
+  for (const g of groups.values()) for (const x of g.before) grouped.add(x);
+  const a = t.classOf[i]!;
+  for (const b of t.adj[a]!) {
+    for (const m of t.classes[b]!.members)
+      if (m !== i && !grouped.has(m) && t.participates[m] === 1) return true;
+  }
+  return false;
 }

@@ -17,7 +17,7 @@ import {
   type PropagationResult,
   step,
 } from './propagate.js';
-import { withNodesDown, type BgpState } from './state.js';
+import type { BgpState } from './state.js';
 import {
   classSizes,
   computeTopology,
@@ -94,7 +94,7 @@ export function verifyTopology(t: Topology, opts: VerifyOptions = {}): FullVerdi
   const maxExamples = opts.maxExamples ?? 5;
   const sizes = classSizes(t);
   const base = propagate(t, sizes);
-  const verdict: FullVerdict = verdictOf(t, base, maxExamples, -1);
+  const verdict: FullVerdict = verdictOf(t, base, maxExamples, NONE_REMOVED);
   if (opts.n1) verdict.n1 = n1Of(t, sizes, maxExamples);
   return verdict;
 }
@@ -115,7 +115,7 @@ function n1Of(t: Topology, sizes: Int32Array, maxExamples: number): N1Verdict {
       res = propagate(t, s);
       byClass.set(c, res);
     }
-    const v = verdictOf(t, res, maxExamples, r);
+    const v = verdictOf(t, res, maxExamples, new Set([r]));
     if (v.unreachablePairs > 0)
       failures.push({
         rr: t.state.nodes[r]!.name,
@@ -126,18 +126,29 @@ function n1Of(t: Topology, sizes: Int32Array, maxExamples: number): N1Verdict {
   return { ok: failures.length === 0, routeReflectors: rrs.length, failures };
 }
 
-/** Members of class c that count (running BIRD, not the removed node), in node order. */
-function liveMembers(t: Topology, c: number, removed: number, limit: number): number[] {
+const NONE_REMOVED: ReadonlySet<number> = new Set();
+
+/** Members of class c that count (running BIRD, not a removed node), in node order. */
+function liveMembers(t: Topology, c: number, removed: ReadonlySet<number>, limit: number): number[] {
   const out: number[] = [];
   for (const m of t.classes[c]!.members) {
-    if (m === removed || t.participates[m] !== 1) continue;
+    if (removed.has(m) || t.participates[m] !== 1) continue;
     out.push(m);
     if (out.length >= limit) break;
   }
   return out;
 }
 
-function verdictOf(t: Topology, r: PropagationResult, maxExamples: number, removed: number): Verdict {
+/**
+ * The verdict of a propagation. `removed`: nodes counted as down although the topology has them running
+ * (N-1 and zone loss subtract them from their classes' sizes instead of rebuilding the topology).
+ */
+function verdictOf(
+  t: Topology,
+  r: PropagationResult,
+  maxExamples: number,
+  removed: ReadonlySet<number>,
+): Verdict {
   const { k, sizes, learned } = r;
   const live: number[] = [];
   for (let c = 0; c < k; c++) if (sizes[c]! > 0) live.push(c);
@@ -148,7 +159,7 @@ function verdictOf(t: Topology, r: PropagationResult, maxExamples: number, remov
   const ext = new Int32Array(k);
   for (const c of live) {
     for (const m of t.classes[c]!.members) {
-      if (m !== removed && t.participates[m] === 1 && externalsOf(t, m).length > 0) ext[c]!++;
+      if (!removed.has(m) && t.participates[m] === 1 && externalsOf(t, m).length > 0) ext[c]!++;
     }
   }
 
@@ -222,7 +233,7 @@ class Explainer {
   constructor(
     private readonly t: Topology,
     private readonly sizes: Int32Array,
-    private readonly removed: number,
+    private readonly removed: ReadonlySet<number>,
   ) {}
 
   private name(i: number): string {
@@ -251,9 +262,13 @@ class Explainer {
   private isolationCause(i: number): string {
     const t = this.t;
     const node = t.state.nodes[i]!;
-    if (this.removed >= 0) {
+    if (this.removed.size > 0) {
       const base = nodeSessionsOfClass(t, t.classOf[i]!);
-      if (base > 0) return `its only BGP sessions are to ${this.name(this.removed)}, which is down`;
+      const names = [...this.removed].map((r) => this.name(r));
+      if (base > 0)
+        return names.length === 1
+          ? `its only BGP sessions are to ${names[0]}, which is down`
+          : `its only BGP sessions are to ${names.join(', ')}, which are down`;
     }
     const down = expectedPeers(t, node.name, { includeDown: true }).find((p) => !p.established);
     if (down)
@@ -400,10 +415,20 @@ export function verifyZoneLoss(
     zones.get(n.zone)!.push(n.name);
   }
   if (allZones.size < 2 || rrCount < 2) return { ok: null, zones: allZones.size, failures: [] };
-  const base = opts.baseUnreachable ?? verify(state, { maxExamples: 0 }).unreachablePairs;
+  // One topology; each zone's reflectors are subtracted from their classes' sizes (as N-1 does for one).
+  const t = computeTopology(state);
+  const sizes = classSizes(t);
+  const base = opts.baseUnreachable ?? verdictOf(t, propagate(t, sizes), 0, NONE_REMOVED).unreachablePairs;
   const failures: ZoneLossFailure[] = [];
   for (const [zone, rrs] of [...zones].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const v = verify(withNodesDown(state, rrs), { maxExamples: opts.maxExamples ?? 1 });
+    const down = new Set(rrs);
+    const removed = new Set<number>();
+    t.state.nodes.forEach((n, i) => {
+      if (down.has(n.name) && t.participates[i] === 1) removed.add(i);
+    });
+    const s = Int32Array.from(sizes);
+    for (const i of removed) s[t.classOf[i]!]!--;
+    const v = verdictOf(t, propagate(t, s), opts.maxExamples ?? 1, removed);
     if (v.unreachablePairs > base)
       failures.push({
         zone,

@@ -15,8 +15,13 @@ export interface ListOptions {
   namespace?: string | undefined;
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
-  /** Page size (`limit`); every page is fetched with `continue`. */
+  /** Page size (`limit`, default 500; 0: one response); every page is fetched with `continue`. */
   pageSize?: number | undefined;
+  /**
+   * `"0"`: any version the API server has cached will do (a report); unset: the latest from etcd (what a
+   * plan's preconditions and the executor's observations need).
+   */
+  resourceVersion?: '0' | undefined;
 }
 
 export interface WriteOptions {
@@ -65,10 +70,12 @@ export class KubeApi {
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         query: {
-          limit: opts.pageSize ?? 500,
+          limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,
           labelSelector: opts.labelSelector,
           fieldSelector: opts.fieldSelector,
+          // "0": any cached version is fine (served from the API server's watch cache); first page only
+          resourceVersion: cont === undefined ? opts.resourceVersion : undefined,
         },
       });
       for (const it of res.items ?? []) items.push(slim({ ...it, apiVersion: t.apiVersion, kind: t.kind }));

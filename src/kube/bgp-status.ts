@@ -22,6 +22,9 @@ function statusName(node: string, n: number): string {
   return `${STATUS_PREFIX}${node}`.slice(0, 253 - suffix.length) + suffix;
 }
 
+/** Requests in flight when creating or deleting the observations of many nodes. */
+const CONCURRENCY = 16;
+
 export class NodeStatusObserver {
   /** node -> the object observing it now (created by this observer). */
   private readonly current = new Map<string, string>();
@@ -39,32 +42,42 @@ export class NodeStatusObserver {
    */
   async fresh(nodes: string[]): Promise<boolean> {
     const t = calicoType('CalicoNodeStatus', this.mode);
-    for (const node of nodes) {
-      const old = this.current.get(node);
-      if (old) {
-        await this.api.delete(t, old).catch(() => false);
-        this.mine.delete(old);
-        this.current.delete(node);
+    // Node by node as before (the previous observation deleted, then a new one), several nodes at a time:
+    // one gate may watch every reflector and many clients.
+    let served = true;
+    const queue = [...nodes];
+    const worker = async (): Promise<void> => {
+      for (let node = queue.shift(); node !== undefined && served; node = queue.shift()) {
+        const old = this.current.get(node);
+        if (old) {
+          await this.api.delete(t, old).catch(() => false);
+          this.mine.delete(old);
+          this.current.delete(node);
+        }
+        const name = statusName(node, ++this.seq);
+        try {
+          await this.api.create(t, {
+            apiVersion: t.apiVersion,
+            kind: 'CalicoNodeStatus',
+            metadata: { name, labels: MANAGED_BY },
+            spec: { node, classes: ['BGP'], updatePeriodSeconds: 1 },
+          });
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) {
+            served = false;
+            return;
+          }
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+          // 409: a retried create that had landed (the name is unique to this run, so the object is ours), or
+          // a conflict that created nothing: look before relying on it
+          if (!(await this.api.get(t, name))) throw e;
+        }
+        this.current.set(node, name);
+        this.mine.add(name);
       }
-      const name = statusName(node, ++this.seq);
-      try {
-        await this.api.create(t, {
-          apiVersion: t.apiVersion,
-          kind: 'CalicoNodeStatus',
-          metadata: { name, labels: MANAGED_BY },
-          spec: { node, classes: ['BGP'], updatePeriodSeconds: 1 },
-        });
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) return false;
-        if (!(e instanceof ApiError && e.status === 409)) throw e;
-        // 409: a retried create that had landed (the name is unique to this run, so the object is ours), or a
-        // conflict that created nothing: look before relying on it
-        if (!(await this.api.get(t, name))) throw e;
-      }
-      this.current.set(node, name);
-      this.mine.add(name);
-    }
-    return true;
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, nodes.length) }, worker));
+    return served;
   }
 
   async read(nodes: string[]): Promise<Map<string, ObservedNode>> {
@@ -138,7 +151,12 @@ export class NodeStatusObserver {
         /* best effort */
       }
     }
-    await Promise.all([...names].map((name) => this.api.delete(t, name).catch(() => false)));
+    const queue = [...names];
+    const worker = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift())
+        await this.api.delete(t, name).catch(() => false);
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
     this.mine.clear();
     this.current.clear();
   }

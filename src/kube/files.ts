@@ -1,5 +1,6 @@
 /** Local input files (plans; snapshots are read by snapshot.ts). Unreadable files are usage errors (exit 2). */
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { usageError } from '../errors.js';
 import { parsePlan } from '../plan/file.js';
 import type { Plan } from '../plan/types.js';
@@ -38,7 +39,50 @@ export function readCalicoDashboards(calicoMinor: number | undefined): Record<st
   const release = calicoMinor !== undefined && calicoMinor <= 27 ? 'v3.27.3' : 'v3.31.3';
   const dir = new URL(`../../../assets/grafana/${release}/`, import.meta.url);
   const out: Record<string, string> = {};
-  for (const f of ['felix-dashboard.json', 'typha-dashboard.json'])
-    out[f] = fs.readFileSync(new URL(f, dir), 'utf8');
+  for (const f of ['felix-dashboard.json', 'typha-dashboard.json']) {
+    try {
+      out[f] = fs.readFileSync(new URL(f, dir), 'utf8');
+    } catch {
+      // the single binary (scripts/package.js) carries no assets/ directory
+      throw usageError(
+        `--dashboards: Calico's dashboards are not installed with this build (no assets/grafana/${release}/${f})`,
+        'use the npm or from-source install for --dashboards, or plan without it',
+      );
+    }
+  }
   return out;
+}
+
+/**
+ * Writes the kubectl completion helper (`completion install`) into `dir`, else into the first PATH directory
+ * that holds `bin` (where krew, npm or a from-source install put it: the helper must be on PATH too).
+ */
+export function installKubectlCompletion(
+  dir: string | undefined,
+  name: string,
+  bin: string,
+  script: string,
+): string {
+  let target = dir;
+  if (!target) {
+    const exts = process.platform === 'win32' ? ['.exe', ''] : [''];
+    target = (process.env['PATH'] ?? '')
+      .split(nodePath.delimiter)
+      .filter(Boolean)
+      .find((d) => exts.some((e) => fs.existsSync(nodePath.join(d, bin + e))));
+    if (!target)
+      throw usageError(
+        `${bin} is not on PATH, so kubectl would not find ${name} either`,
+        'pass --dir DIR (a directory on PATH)',
+      );
+  }
+  if (!fs.existsSync(target)) throw usageError(`directory ${target} does not exist`);
+  const file = nodePath.join(target, name);
+  try {
+    fs.writeFileSync(file, script, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+  } catch (e) {
+    throw usageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return file;
 }

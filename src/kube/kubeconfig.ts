@@ -146,6 +146,26 @@ function fileOrData(dir: string, file: unknown, data: unknown, what: string): Bu
   }
 }
 
+/** Context, cluster and user names of the kubeconfig these flags select (shell completion); unreadable files count as empty. */
+export function kubeconfigNames(
+  flags: KubeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { contexts: string[]; clusters: string[]; users: string[] } {
+  const merged: Merged = { clusters: new Map(), users: new Map(), contexts: new Map(), files: [] };
+  for (const f of kubeconfigFiles(flags, env).files) {
+    try {
+      readKubeconfigFile(f, merged, false);
+    } catch {
+      // invalid YAML: nothing to offer from it
+    }
+  }
+  return {
+    contexts: [...merged.contexts.keys()],
+    clusters: [...merged.clusters.keys()],
+    users: [...merged.users.keys()],
+  };
+}
+
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function inCluster(env: NodeJS.ProcessEnv): ResolvedConfig | undefined {

@@ -25,6 +25,11 @@ export interface LiveReadOptions {
   context?: string | undefined;
   /** Also read CalicoNodeStatus objects (gates and `bgp peers` need them; status does not). */
   nodeStatuses?: boolean | undefined;
+  /**
+   * A report: lists may come from the API server's watch cache (`resourceVersion=0`, possibly a moment
+   * stale, cheaper for the server). Never for a plan's preconditions or the executor's observations.
+   */
+  cachedOk?: boolean | undefined;
   /** Progress callback for long reads. */
   progress?: ((msg: string) => void) | undefined;
 }
@@ -71,13 +76,15 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   };
 
   opts.progress?.('reading nodes and Calico resources');
-  const tasks: Promise<unknown>[] = [api.list(R.Node).then((r) => append(objects, r.items))];
+  // a report reads each list from the cache in one response (no sequential pages of 500)
+  const rv = opts.cachedOk ? ({ resourceVersion: '0', pageSize: 0 } as const) : {};
+  const tasks: Promise<unknown>[] = [api.list(R.Node, rv).then((r) => append(objects, r.items))];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
     tasks.push(
-      api.list(c('BGPConfiguration')).then((r) => append(objects, r.items)),
-      api.list(c('BGPPeer')).then((r) => append(objects, r.items)),
-      api.list(c('IPPool')).then((r) => append(objects, r.items)),
+      api.list(c('BGPConfiguration'), rv).then((r) => append(objects, r.items)),
+      api.list(c('BGPPeer'), rv).then((r) => append(objects, r.items)),
+      api.list(c('IPPool'), rv).then((r) => append(objects, r.items)),
       optional('FelixConfiguration default', () => one(c('FelixConfiguration'), 'default')),
       optional('ClusterInformation default', () => one(c('ClusterInformation'), 'default')),
       optional('KubeControllersConfiguration default', () =>
@@ -85,7 +92,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       ),
     );
     if (opts.nodeStatuses) {
-      tasks.push(optional('CalicoNodeStatus', async () => (await api.list(c('CalicoNodeStatus'))).items));
+      tasks.push(optional('CalicoNodeStatus', async () => (await api.list(c('CalicoNodeStatus'), rv)).items));
     }
   }
   if (hasOperator) tasks.push(optional('Installation default', () => one(R.Installation, 'default')));
@@ -105,7 +112,8 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
       ),
       optional(
         `Typha pods in ${ns}`,
-        async () => (await api.list(R.Pod, { namespace: ns, labelSelector: 'k8s-app=calico-typha' })).items,
+        async () =>
+          (await api.list(R.Pod, { namespace: ns, labelSelector: 'k8s-app=calico-typha', ...rv })).items,
       ),
     );
   }

@@ -18,7 +18,8 @@ import {
   addDemotion,
   addPromotion,
   DEFAULT_RR_LABEL,
-  defaultClusterId,
+  assignClusterIds,
+  describeClusterIds,
   ensurePeering,
   parseLabel,
   requireNodes,
@@ -27,6 +28,7 @@ import {
 import { bgpApplies } from '../bgp/state.js';
 import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD } from '../model/calico.js';
 import { append } from '../model/arrays.js';
+import { num } from '../model/format.js';
 
 export interface MigrateOptions {
   to: 'route-reflectors' | 'mesh';
@@ -45,7 +47,7 @@ export interface MigrateOptions {
 const BGP_CONFIG_REF = (apiVersion: string) => ({ apiVersion, kind: 'BGPConfiguration', name: 'default' });
 
 /** Preflight shared by both directions: BGP in use, the API mode known. */
-function preflight(s: ClusterSnapshot): string[] {
+function preflight(s: ClusterSnapshot, to: MigrateOptions['to']): string[] {
   const warnings: string[] = [];
   if (!bgpApplies(s)) {
     throw usageError(
@@ -69,7 +71,11 @@ function preflight(s: ClusterSnapshot): string[] {
   const pools = s.ipPools.filter((p) => !p.disabled && p.ipVersion === 4);
   if (pools.length && pools.every((p) => p.vxlanMode !== 'Never')) {
     warnings.push(
-      `every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; the migration only reduces BGP sessions`,
+      `every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; ${
+        to === 'mesh'
+          ? `the migration only changes BGP sessions, and raises them to the full mesh's ${num(fullMeshSessions(s.nodes.length))}`
+          : 'the migration only reduces BGP sessions'
+      }`,
     );
   }
   return warnings;
@@ -80,7 +86,7 @@ export function planMigration(s: ClusterSnapshot, opts: MigrateOptions): Plan {
 }
 
 function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
-  const warnings = preflight(s);
+  const warnings = preflight(s, 'route-reflectors');
   const bgp = effectiveBgp(s);
   if (!bgp.meshEnabled) {
     const v = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
@@ -96,11 +102,11 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount <= MESH_NODE_THRESHOLD) {
     warnings.push(
-      `the cluster has ${nodeCount} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (the seed's guidance) — migrating is allowed but not needed yet`,
+      `the cluster has ${num(nodeCount)} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (Calico's best-practice guide) — migrating is allowed but not needed yet`,
     );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
-  const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
+  if (opts.clusterId !== undefined) validateClusterId(opts.clusterId);
   const apiVersion = calicoApiVersion(s.calico.apiMode);
 
   // conflicting peers: global peers to cluster nodes, and peers that duplicate mesh sessions
@@ -140,10 +146,16 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     chosen = r.chosen.map((c) => c.node);
   }
   if (chosen.length < 2)
-    throw usageError(
-      `only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`,
-      'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)',
-    );
+    throw opts.rr?.length
+      ? // the person chose the reflectors: the number is the problem, not the nodes' size
+        usageError(
+          `--rr names ${chosen.length} route reflector(s) (existing ones included): at least 2 are needed to turn the mesh off safely`,
+          'name at least two nodes, in different zones: --rr NODE,NODE (kubectl calico-tune rr recommend suggests them)',
+        )
+      : usageError(
+          `only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`,
+          'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)',
+        );
   const fresh = requireNodes(
     s,
     chosen.filter((n) => !existing.includes(n)),
@@ -172,15 +184,20 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       precondition: { exists: false },
     });
   }
+  const clusterIds = assignClusterIds(
+    s,
+    fresh.map((n) => n.name),
+    opts.clusterId,
+  );
   ensurePeering(
     b,
     fresh.map((n) => n.name),
     label,
-    clusterId,
+    clusterIds,
   );
   const cordoned: string[] = [];
   for (const n of fresh) {
-    if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) cordoned.push(n.name);
+    if (addPromotion(b, n, label, clusterIds.get(n.name)!, { drain: opts.drain })) cordoned.push(n.name);
   }
   const rrNames = chosen;
   b.wait(
@@ -220,7 +237,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     name: opts.name,
     command: opts.command,
     allowZoneLoss: opts.allowZoneLoss,
-    description: `Move ${n} nodes from the BGP full mesh to ${rrNames.length} route reflectors (cluster ID ${clusterId}) without disruption`,
+    description: `Move ${num(n)} nodes from the BGP full mesh to ${rrNames.length} route reflectors (${fresh.length ? describeClusterIds(clusterIds) : 'already reflectors'}) without disruption`,
     changes: [
       ...(bgp.defaultConfig ? [] : ['create BGPConfiguration default (mesh on)']),
       ...fresh.map((x) => `${x.name} (${x.zone ?? 'no zone'}): becomes a route reflector`),
@@ -246,14 +263,14 @@ function sampleClients(b: PlanBuilder, rrs: string[]): string[] {
 }
 
 function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
-  const warnings = preflight(s);
+  const warnings = preflight(s, 'mesh');
   const bgp = effectiveBgp(s);
   if (bgp.meshEnabled && !s.nodes.some(isRouteReflector))
     throw new NothingToDo('the full mesh is already on and there are no route reflectors');
   const nodeCount = s.nodes.filter((n) => !n.virtualKubelet).length;
   if (nodeCount > MESH_NODE_THRESHOLD) {
     warnings.push(
-      `the cluster has ${nodeCount} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${fullMeshSessions(nodeCount).toLocaleString('en-US')} sessions`,
+      `the cluster has ${num(nodeCount)} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${num(fullMeshSessions(nodeCount))} sessions`,
     );
   }
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
@@ -277,7 +294,7 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     // no ready ordinary node to sample (every BGP node is a reflector): no mesh session to wait for yet
     if (probe.length)
       b.wait(
-        `Wait until the mesh sessions are Established on ${probe.length} of ${b.state.nodes.length} nodes (one per zone)`,
+        `Wait until the mesh sessions are Established on ${probe.length} of ${num(b.state.nodes.length)} nodes (one per zone)`,
         'a sample: CalicoNodeStatus is meant for a few nodes at a time',
         probe,
         { exact: true, onTimeout: 'rollback' },

@@ -1,7 +1,7 @@
 /** Calico facts shared by the analysis and the planners (sources in docs/calico-facts.md and calico-domain.md). */
 import type { NodeInfo } from './types.js';
 
-/** The seed's threshold: full mesh up to ~100 nodes, route reflectors above. */
+/** Calico's best-practice guide:  full mesh up to ~100 nodes, route reflectors above. */
 export const MESH_NODE_THRESHOLD = 100;
 
 /** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */

@@ -184,7 +184,16 @@ function parseBgpConfiguration(o: KubeObject): BgpConfigurationInfo {
   };
 }
 
+const peerCache = new WeakMap<KubeObject, BgpPeerInfo>();
+
+/** Parsed once per object: plan steps re-parse the snapshot, and a BGPPeer per node makes thousands. */
 function parseBgpPeer(o: KubeObject): BgpPeerInfo {
+  let p = peerCache.get(o);
+  if (!p) peerCache.set(o, (p = parseBgpPeerUncached(o)));
+  return p;
+}
+
+function parseBgpPeerUncached(o: KubeObject): BgpPeerInfo {
   const spec = obj(o.spec);
   return {
     name: o.metadata.name,

@@ -4,7 +4,13 @@
  * model on the state the gate waits for, and finally verifies every intermediate state. Pure.
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
-import { computeTopology, expectedPeers, routeReflectors, type Topology } from '../bgp/topology.js';
+import {
+  computeTopology,
+  expectedPeers,
+  routeReflectors,
+  sessionsOfNode,
+  type Topology,
+} from '../bgp/topology.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
 import { fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
@@ -60,6 +66,8 @@ export class PlanBuilder {
   private objects: KubeObject[];
   private snap: ClusterSnapshot;
   private topo?: Topology;
+  /** The objects and parsed snapshot after each step that changed objects (finish() verifies them as is). */
+  private readonly after = new Map<Step, { objects: KubeObject[]; snapshot: ClusterSnapshot }>();
   private ids = new Set<string>();
   readonly touchedNodes = new Set<string>();
   readonly timeout: string;
@@ -101,10 +109,13 @@ export class PlanBuilder {
     const t = this.topology();
     const expect: Gate['expect'] = {};
     for (const n of nodes) {
-      const peers = expectedPeers(t, n).filter((p) => p.established);
-      const listed = peers.length <= MAX_GATE_IPS;
+      // the count comes from the class graph; the rows only when they are listed (a mesh node has n-1)
+      const i = t.nodeIndex.get(n);
+      const count = i === undefined ? 0 : sessionsOfNode(t, i);
+      const listed = count <= MAX_GATE_IPS;
+      const peers = listed ? expectedPeers(t, n).filter((p) => p.established) : [];
       expect[n] = {
-        count: peers.length,
+        count: listed ? peers.length : count,
         peerIPs: listed ? peers.map((p) => p.peerIP) : undefined,
         peerTypes: listed ? peers.map((p) => PEER_TYPE[p.kind]) : undefined,
       };
@@ -217,6 +228,7 @@ export class PlanBuilder {
       this.objects = next;
       this.snap = reparse(this.base, this.objects);
       this.topo = undefined;
+      this.after.set(step, { objects: next, snapshot: this.snap });
     }
     return step;
   }
@@ -252,7 +264,7 @@ export class PlanBuilder {
     /** Accept a plan after which one zone's outage would cut nodes off (--allow-zone-loss). */
     allowZoneLoss?: boolean | undefined;
   }): Plan {
-    const { initial, states } = simulate(this.base, this.steps, { n1: true });
+    const { initial, states } = simulate(this.base, this.steps, { n1: true, after: this.after });
     const verdicts = states.map((s) => s.verdict);
     // A step fails when it cuts pairs that were reachable before the plan (a cluster that is already
     // partly cut off may still be repaired by a plan): compare with the initial state.

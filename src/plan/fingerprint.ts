@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import type { FingerprintEntry, Plan, Step } from './types.js';
+import { num } from '../model/format.js';
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
@@ -139,7 +140,7 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
     const is = live.nodes.length;
     changes.push(
       is === was
-        ? `the set of nodes changed (still ${is} nodes)`
+        ? `the set of nodes changed (still ${num(is)} nodes)`
         : `nodes: ${was} when planned, ${is} now (${is > was ? `${is - was} added` : `${was - is} removed`})`,
     );
   }

@@ -119,7 +119,14 @@ export interface SimulatedStep {
 export function simulate(
   base: ClusterSnapshot,
   steps: Step[],
-  opts: { n1?: boolean } = {},
+  opts: {
+    n1?: boolean;
+    /**
+     * The objects and snapshot after steps, when the caller (PlanBuilder) already applied and parsed them:
+     * not parsed again, and the BGP state and topology cached on them are reused.
+     */
+    after?: ReadonlyMap<Step, { objects: KubeObject[]; snapshot: ClusterSnapshot }>;
+  } = {},
 ): { initial: StepVerdict; states: SimulatedStep[] } {
   const first = verdictWithTopology(base, opts.n1 ?? true);
   const initial = first.verdict;
@@ -129,10 +136,11 @@ export function simulate(
   let topo: Topology = first.topology;
   const states: SimulatedStep[] = [];
   for (const step of steps) {
-    const next = applyStepToObjects(objects, step);
+    const known = opts.after?.get(step);
+    const next = known ? known.objects : applyStepToObjects(objects, step);
     if (next !== objects) {
       objects = next;
-      snapshot = reparse(base, objects);
+      snapshot = known ? known.snapshot : reparse(base, objects);
       if (touchesBgp(step)) {
         const before = topo;
         const next = verdictWithTopology(snapshot, opts.n1 ?? true);

@@ -22,7 +22,9 @@ export async function confirm(message: string, def = false): Promise<boolean> {
   try {
     // prompts go to stderr, so `-o json` output on stdout stays clean
     const prompt = inquirer.createPromptModule({ output: process.stderr });
-    const answer = (await prompt([{ type: 'confirm', name: 'ok', message, default: def }])) as {
+    // the answered line gets a neutral mark: inquirer's green ✔ beside a "No" reads as success
+    const theme = { prefix: { idle: '?', done: '·' } };
+    const answer = (await prompt([{ type: 'confirm', name: 'ok', message, default: def, theme }])) as {
       ok: boolean;
     };
     return answer.ok;
@@ -41,7 +43,8 @@ export async function choose<T extends string>(
   const inquirer = (await import('inquirer')).default;
   try {
     const prompt = inquirer.createPromptModule({ output: process.stderr });
-    const answer = (await prompt([{ type: 'select', name: 'v', message, choices }])) as { v: T };
+    const theme = { prefix: { idle: '?', done: '·' } };
+    const answer = (await prompt([{ type: 'select', name: 'v', message, choices, theme }])) as { v: T };
     return answer.v;
   } catch (e) {
     if (aborted(e)) return onAbort;

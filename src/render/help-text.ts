@@ -24,6 +24,7 @@ export interface ArgMeta {
   name: string;
   description?: string;
   required?: boolean;
+  options?: string[];
 }
 
 export interface CommandMeta {
@@ -46,12 +47,22 @@ const BIN = 'kubectl calico-tune';
 
 const TOPICS: Record<string, string> = {
   bgp: 'BGP sessions and topology as Calico configures them',
+  encap: 'IP pool encapsulation (IPIP, VXLAN, CrossSubnet): report, plan, apply',
   migrate: 'Plan and apply the move from the full mesh to route reflectors, and back',
   plan: 'Apply or inspect saved plans',
   rr: 'Route reflectors: list, recommend, promote, demote, replace',
   snapshot: 'Save the cluster state for offline review',
   typha: 'Typha sizing',
 };
+
+/** A topic's one-line description: the written one, else its commands (topics added later need no entry here). */
+export function topicSummary(m: ManifestLike, topic: string): string {
+  if (TOPICS[topic]) return TOPICS[topic]!;
+  const subs = Object.values(m.commands)
+    .filter((c) => !c.hidden && c.id.startsWith(`${topic}:`))
+    .map((c) => c.id.slice(topic.length + 1).split(':')[0]!);
+  return [...new Set(subs)].sort().join(', ');
+}
 
 function bold(s: string, color: boolean): string {
   return color ? `\u001b[1m${s}\u001b[22m` : s;
@@ -160,7 +171,7 @@ export function renderRootHelp(m: ManifestLike, version: string | undefined, col
   for (const c of cmds) {
     const [head, ...rest] = c.id.split(':');
     if (rest.length === 0) top.set(head!, c.summary ?? '');
-    else if (!top.has(head!)) top.set(head!, TOPICS[head!] ?? '');
+    else if (!top.has(head!)) top.set(head!, topicSummary(m, head!));
   }
   const rows = [...top.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   const w = Math.max(...rows.map(([a]) => a.length));
@@ -200,7 +211,7 @@ export function renderHelp(
   if (t.topic) {
     const cmds = Object.values(m.commands).filter((c) => !c.hidden && c.id.startsWith(`${t.topic}:`));
     return [
-      `${TOPICS[t.topic] ?? ''}\n`,
+      `${topicSummary(m, t.topic)}\n`,
       `${bold('USAGE', color)}\n  ${BIN} ${t.topic.replace(/:/g, ' ')} COMMAND [flags]\n`,
       commandList(cmds, `${t.topic}:`, color),
     ].join('\n');

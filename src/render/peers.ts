@@ -2,6 +2,7 @@
 import type { PeersReport } from '../bgp/peers-report.js';
 import { c } from './color.js';
 import { table } from './table.js';
+import { num } from '../model/format.js';
 
 const TYPE: Record<string, string> = {
   NodeMesh: 'node-to-node mesh',
@@ -9,9 +10,15 @@ const TYPE: Record<string, string> = {
   GlobalPeer: 'global',
 };
 
+/**
+ * A section per node with a problem; the nodes whose sessions all match the model are summed up in one line
+ * (-o wide shows every node's table).
+ */
 export function renderPeers(r: PeersReport, wide: boolean): string {
   const out: string[] = [];
+  const fine = wide ? [] : r.nodes.filter((n) => n.ok && !n.error);
   for (const n of r.nodes) {
+    if (fine.includes(n)) continue;
     const head = `${c.bold(n.node)} ${c.gray(`(${n.source})`)} ${n.ok ? c.green(`✔ ${n.established} Established`) : c.yellow(`▲ ${n.established}/${n.peers.length + n.missing.length}`)}`;
     out.push(head);
     if (n.error) {
@@ -34,6 +41,12 @@ export function renderPeers(r: PeersReport, wide: boolean): string {
     if (hidden > 0)
       out.push(c.gray(`  … ${hidden} more Established sessions as expected (-o wide shows all)`));
   }
+  if (fine.length)
+    out.push(
+      `${c.green('✔')} ${fine.length} node(s) with every session Established as the model expects: ${fine
+        .map((n) => `${n.node} (${num(n.established)})`)
+        .join(', ')}`,
+    );
   out.push(c.gray(`${r.summary.ok}/${r.summary.nodes} node(s) match the model`));
   return out.join('\n');
 }

@@ -2,8 +2,7 @@
 import type { Plan, Step, StepVerdict } from '../plan/types.js';
 import { c, ok } from './color.js';
 import { table } from './table.js';
-
-const n = (x: number): string => x.toLocaleString('en-US');
+import { num as n } from '../model/format.js';
 
 export function verdictCell(v: StepVerdict | undefined): string {
   if (!v) return '';

@@ -3,6 +3,7 @@ import type { RrList } from '../rr/list.js';
 import type { Recommendation } from '../rr/recommend.js';
 import { c } from './color.js';
 import { table } from './table.js';
+import { num } from '../model/format.js';
 
 export function renderRrList(l: RrList, wide: boolean): string {
   const out: string[] = [];
@@ -38,6 +39,12 @@ export function renderRrList(l: RrList, wide: boolean): string {
     out.push(c.gray(`full mesh ${l.meshEnabled ? 'on' : 'off'} · cluster IDs: ${l.clusterIds.join(', ')}`));
   }
   for (const p of l.problems) out.push(`${c.yellow('▲')} ${p.code} ${p.message}`);
+  if (l.unreachablePairs > 0)
+    out.push(
+      c.red(
+        `${num(l.unreachablePairs)} node pair(s) do not learn each other's routes (kubectl calico-tune status explains)`,
+      ),
+    );
   return out.join('\n');
 }
 
@@ -46,13 +53,13 @@ export function renderRecommendation(r: Recommendation, wide: boolean): string {
   out.push(`${c.bold(`${r.count} route reflectors`)} ${c.gray(`(${r.countReason})`)}`);
   out.push(
     table(
-      ['NODE', 'ZONE', '', 'WHY'],
+      ['NODE', 'ZONE', 'STATUS', 'WHY'],
       r.chosen.map((x) => [x.node, x.zone ?? '-', x.existing ? 'existing' : c.green('new'), x.reason]),
     ),
   );
   out.push(
     c.gray(
-      `zones (${r.zoneLabel}): ${r.zones.map((z) => `${z.zone} ${z.nodes} nodes/${z.reflectors} RR`).join(' · ')}`,
+      `zones (${r.zoneLabel}): ${r.zones.map((z) => `${z.zone} ${num(z.nodes)} nodes/${z.reflectors} RR`).join(' · ')}`,
     ),
   );
   const rejected = r.candidates.filter((x) => !x.eligible);

@@ -3,8 +3,7 @@ import type { StatusReport } from '../status/report.js';
 import type { Finding } from '../model/finding.js';
 import { c, ok, severityColor, symbolFor } from './color.js';
 import { table } from './table.js';
-
-const n = (x: number): string => x.toLocaleString('en-US');
+import { num as n } from '../model/format.js';
 
 function onOff(b: boolean): string {
   return b ? c.green('on') : c.yellow('off');
@@ -82,12 +81,12 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
       out.push(`  ${c.bold(`BGP peers (${r.bgp.peers.length})`)}`);
       out.push(
         table(
-          ['NAME', 'NODE / NODE SELECTOR', 'PEER IP / PEER SELECTOR', 'AS'],
+          ['NAME', 'NODE / NODE SELECTOR', 'PEER IP / PEER SELECTOR', ...(wide ? ['AS'] : [])],
           shown.map((p) => [
             p.name,
             p.node ?? p.nodeSelector ?? c.gray('(all nodes)'),
             p.peerIP ?? p.peerSelector ?? '-',
-            p.asNumber ?? '-',
+            ...(wide ? [p.asNumber ?? '-'] : []),
           ]),
           { indent: 4 },
         ),
@@ -104,15 +103,15 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
     out.push(c.bold('IP POOLS'));
     out.push(
       table(
-        ['NAME', 'CIDR', 'IPIP', 'VXLAN', 'NAT', 'SELECTOR', ''],
+        ['NAME', 'CIDR', 'IPIP', 'VXLAN', 'NAT', 'STATE', ...(wide ? ['NODE SELECTOR'] : [])],
         r.ipPools.map((p) => [
           p.name,
           p.cidr,
           p.ipipMode,
           p.vxlanMode,
           p.natOutgoing ? 'yes' : 'no',
-          p.nodeSelector,
-          p.disabled ? c.gray('disabled') : '',
+          p.disabled ? c.gray('disabled') : 'enabled',
+          ...(wide ? [p.nodeSelector] : []),
         ]),
         { indent: 2 },
       ),

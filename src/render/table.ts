@@ -1,9 +1,48 @@
 /** Tables for the terminal (cli-table3), borderless like kubectl's, with optional colour. */
 import Table from 'cli-table3';
-import { c } from './color.js';
+import { c, stripAnsi } from './color.js';
 import { maxOf } from '../model/arrays.js';
 
+let maxWidth: number | undefined;
+
+/**
+ * The width tables must fit (the terminal's, for `-o table`; BaseCommand sets it), or undefined: no limit
+ * (`-o wide`, pipes, files).
+ */
+export function setTableWidth(width: number | undefined): void {
+  maxWidth = width !== undefined && width >= 40 ? width : undefined;
+}
+
+/** Cuts the widest columns (never below 8 characters) until the rows fit `width`, marking cut cells with `…`. */
+export function fitColumns(rows: string[][], width: number, gap = 2): string[][] {
+  if (!rows.length) return rows;
+  const n = Math.max(...rows.map((r) => r.length));
+  const widths = Array.from({ length: n }, (_, i) =>
+    Math.max(0, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+  );
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (n - 1);
+  while (total() > width) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= 8) break;
+    widths[widest] = Math.max(8, widths[widest]! - (total() - width));
+  }
+  return rows.map((r) =>
+    r.map((cell, i) => {
+      const plain = stripAnsi(cell);
+      return plain.length > widths[i]! ? `${plain.slice(0, widths[i]! - 1)}…` : cell;
+    }),
+  );
+}
+
 export function table(head: string[], rows: (string | number)[][], opts: { indent?: number } = {}): string {
+  if (maxWidth !== undefined) {
+    const fitted = fitColumns(
+      [head, ...rows.map((r) => r.map((x) => String(x)))],
+      maxWidth - (opts.indent ?? 0),
+    );
+    head = fitted[0]!;
+    rows = fitted.slice(1);
+  }
   const t = new Table({
     head: head.map((h) => c.bold(h)),
     chars: {

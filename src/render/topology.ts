@@ -20,8 +20,7 @@ import { topologyCounts, type BgpTopologyReport } from '../bgp/topology-report.j
 import type { FullVerdict } from '../bgp/verify.js';
 import { kv, table } from './table.js';
 import { append } from '../model/arrays.js';
-
-const fmt = (n: number): string => n.toLocaleString('en-US');
+import { num as fmt } from '../model/format.js';
 
 /** Route reflectors and the session counts (full mesh vs now vs a proposed RR set). */
 export function renderTopologyTable(

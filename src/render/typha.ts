@@ -7,8 +7,8 @@ import { c, colorEnabled, ok } from './color.js';
 import { renderFinding } from './status.js';
 import { table } from './table.js';
 import { append } from '../model/arrays.js';
+import { num as n } from '../model/format.js';
 
-const n = (x: number): string => x.toLocaleString('en-US');
 const label = (s: string): string => c.bold(s.padEnd(10));
 const sub = (s: string): string => `  ${c.gray(s.padEnd(12))} `;
 
@@ -17,7 +17,7 @@ export function operatorFormulaText(nodes: number): string {
   if (nodes <= 2) return '1 for up to 2 nodes';
   if (nodes <= 4) return '2 for up to 4 nodes';
   const raw = Math.floor(nodes / 200) + 2;
-  return raw < 3 ? `${n(nodes)}/200 + 2 = ${raw}, at least 3` : `${n(nodes)}/200 + 2 = ${raw}`;
+  return raw < 3 ? `⌊${n(nodes)}/200⌋ + 2 = ${raw}, at least 3` : `⌊${n(nodes)}/200⌋ + 2 = ${raw}`;
 }
 
 function range(r: { min: number; max: number }): string {

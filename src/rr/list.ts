@@ -1,6 +1,7 @@
 /** The data behind `rr list`. Pure. */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, routeReflectors } from '../bgp/topology.js';
+import { verifyTopology } from '../bgp/verify.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot } from '../model/types.js';
 import { RR_LABEL_KEYS } from '../model/calico.js';
@@ -26,10 +27,13 @@ export interface RrList {
   routeReflectors: RrListEntry[];
   /** Nodes that look like reflectors but are not (invalid cluster ID, label without cluster ID, ...). */
   problems: { node: string; code: string; message: string }[];
+  /** BGP node pairs that do not learn each other's routes (the BGP model; 0 when every node reaches every other). */
+  unreachablePairs: number;
 }
 
 export function listRouteReflectors(s: ClusterSnapshot): RrList {
   const t = computeTopology(bgpStateFromSnapshot(s));
+  const unreachablePairs = verifyTopology(t, { maxExamples: 0 }).unreachablePairs;
   const byName = new Map(s.nodes.map((n) => [n.name, n]));
   const rrs = routeReflectors(t).map((r) => {
     const n = byName.get(r.name)!;
@@ -55,5 +59,6 @@ export function listRouteReflectors(s: ClusterSnapshot): RrList {
     clusterIds: [...new Set(rrs.map((r) => r.clusterId))].sort(),
     routeReflectors: rrs,
     problems,
+    unreachablePairs,
   };
 }

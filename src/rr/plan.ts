@@ -16,6 +16,7 @@ import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
+import { suggest } from '../model/names.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -47,16 +48,46 @@ export function validateClusterId(id: string): string {
   return id;
 }
 
-/** The cluster ID to use: the one the existing reflectors share, else 244.0.0.1. */
-export function defaultClusterId(s: ClusterSnapshot): string {
-  const ids = [...new Set(s.nodes.filter(isRouteReflector).map((n) => n.bgp.rrClusterId!))];
-  if (ids.length > 1) {
-    throw usageError(
-      `the existing reflectors use ${ids.length} different cluster IDs (${ids.join(', ')})`,
-      'pass --cluster-id to choose one',
-    );
+/** Cluster ID per node a plan promotes (node name -> cluster ID). */
+export type ClusterIds = ReadonlyMap<string, string>;
+
+/** The k-th cluster ID of the tool's range (1 -> 244.0.0.1). */
+function clusterIdAt(k: number): string {
+  return `244.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+}
+
+/**
+ * The cluster IDs for the nodes a plan promotes. `--cluster-id X`: they all share X. By default each gets a
+ * cluster ID of its own, the lowest free one from 244.0.0.1 (free: no node carries it). Measured on real BIRD
+ * (docs/fabric.md, "Why a promotion drops traffic"): with a cluster ID of its own only the promoted node's side
+ * of its sessions restarts (2.0 s for every route); a shared one also changes the other reflectors' side of
+ * their sessions with it (`rr client` goes away), both ends reconnect at once and collide, and the node is cut
+ * off for 2-15 s, at times for minutes. Distinct IDs also remove the calico#2735 trap (clients peered with only
+ * some reflectors of a shared cluster ID lose routes): reflectors with different IDs reflect to each other.
+ */
+export function assignClusterIds(s: ClusterSnapshot, names: string[], shared?: string): ClusterIds {
+  if (shared !== undefined) {
+    const id = validateClusterId(shared);
+    return new Map(names.map((n) => [n, id]));
   }
-  return ids[0] ?? DEFAULT_CLUSTER_ID;
+  const used = new Set(s.nodes.map((n) => n.bgp.rrClusterId).filter((x) => x !== undefined));
+  const out = new Map<string, string>();
+  let k = 1;
+  for (const name of names) {
+    let id = clusterIdAt(k++);
+    while (used.has(id)) id = clusterIdAt(k++);
+    out.set(name, id);
+  }
+  return out;
+}
+
+/** "cluster ID 244.0.0.1" or "cluster IDs 244.0.0.1, 244.0.0.2 (one each)". */
+export function describeClusterIds(ids: ClusterIds): string {
+  const distinct = [...new Set(ids.values())];
+  if (distinct.length === 1) return `cluster ID ${distinct[0]}`;
+  return distinct.length === ids.size
+    ? `one cluster ID each: ${distinct.join(', ')}`
+    : `cluster IDs ${distinct.join(', ')}`;
 }
 
 function nodeRef(name: string) {
@@ -70,10 +101,10 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
   return names.map((name) => {
     const n = s.nodes.find((x) => x.name === name);
     if (!n) {
-      const close = s.nodes
-        .map((x) => x.name)
-        .filter((x) => x.includes(name) || name.includes(x))
-        .slice(0, 3);
+      const close = suggest(
+        name,
+        s.nodes.map((x) => x.name),
+      );
       throw usageError(
         `node "${name}" does not exist`,
         close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
@@ -95,10 +126,11 @@ function peeringCovers(
   s: ClusterSnapshot,
   promote: string[],
   label: { key: string; value: string },
-  clusterId: string,
+  clusterIds: ClusterIds,
 ): boolean {
   let objects = s.objects;
   for (const name of promote) {
+    const clusterId = clusterIds.get(name)!;
     objects = applyStepToObjects(objects, {
       id: 'x',
       title: '',
@@ -127,10 +159,10 @@ export function ensurePeering(
   b: PlanBuilder,
   promote: string[],
   label: { key: string; value: string },
-  clusterId: string,
+  clusterIds: ClusterIds,
 ): void {
   const s = b.state;
-  if (peeringCovers(s, promote, label, clusterId)) return;
+  if (peeringCovers(s, promote, label, clusterIds)) return;
   const taken = s.bgpPeers.some((p) => p.name === PEER_NAME);
   const name = taken ? PEER_NAME_FALLBACK : PEER_NAME;
   if (taken && s.bgpPeers.some((p) => p.name === PEER_NAME_FALLBACK)) {
@@ -211,11 +243,11 @@ function buildPromote(
   b: PlanBuilder,
   names: string[],
   opts: RrOptions,
-): { clusterId: string; label: { key: string; value: string } } {
+): { clusterIds: ClusterIds; label: { key: string; value: string } } {
   const s = b.state;
   const nodes = requireNodes(s, names);
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
-  const clusterId = validateClusterId(opts.clusterId ?? defaultClusterId(s));
+  const clusterIds = assignClusterIds(s, names, opts.clusterId);
   for (const n of nodes) {
     if (isRouteReflector(n))
       throw usageError(`node ${n.name} is already a route reflector (cluster ID ${n.bgp.rrClusterId})`);
@@ -230,10 +262,10 @@ function buildPromote(
     b,
     nodes.map((n) => n.name),
     label,
-    clusterId,
+    clusterIds,
   );
   for (const n of nodes) {
-    if (addPromotion(b, n, label, clusterId, { drain: opts.drain })) {
+    if (addPromotion(b, n, label, clusterIds.get(n.name)!, { drain: opts.drain })) {
       b.add({
         title: `Uncordon ${n.name}`,
         why: 'it is a reflector now; workloads may run on it again',
@@ -242,7 +274,7 @@ function buildPromote(
       });
     }
   }
-  return { clusterId, label };
+  return { clusterIds, label };
 }
 
 /** The reflector labels a node carries: the --label key and the conventional ones (RR_LABEL_KEYS). */
@@ -263,7 +295,14 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   if (!mesh && remaining.length < 2 && !opts.force) {
     throw usageError(
       `refusing: with the mesh off, demoting ${names.join(', ')} leaves ${remaining.length} route reflector(s); at least 2 keep routes flowing while one restarts`,
-      'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+      ...(remaining.length === 0
+        ? [
+            // every reflector goes: that is the way back to the full mesh, which has its own safe plan
+            'to go back to the full mesh (turned on before any reflector goes): kubectl calico-tune migrate apply --to mesh',
+          ]
+        : [
+            'promote a replacement first (kubectl calico-tune rr replace OLD NEW), or pass --force if the model still shows every node reachable',
+          ]),
     );
   }
   // the model decides whether the result cuts anyone off (also with --force)
@@ -387,15 +426,15 @@ export interface RrPlanOptions extends RrOptions {
 /** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
 export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
   const b = new PlanBuilder(s, { timeout: opts.timeout });
-  const { clusterId, label } = buildPromote(b, names, opts);
+  const { clusterIds, label } = buildPromote(b, names, opts);
   const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,
     name: opts.name ?? planName('rr-promote', names.join('-')),
     command: `kubectl calico-tune rr promote ${names.join(' ')}`,
-    description: `Promote ${names.join(', ')} to route reflector${names.length > 1 ? 's' : ''} (cluster ID ${clusterId}, label ${label.key}=${label.value})`,
+    description: `Promote ${names.join(', ')} to route reflector${names.length > 1 ? 's' : ''} (${describeClusterIds(clusterIds)}, label ${label.key}=${label.value})`,
     changes: names.map(
-      (n) => `${n}: label ${label.key}=${label.value}, annotation ${ANN_RR_CLUSTER_ID}=${clusterId}`,
+      (n) => `${n}: label ${label.key}=${label.value}, annotation ${ANN_RR_CLUSTER_ID}=${clusterIds.get(n)}`,
     ),
     warnings,
   });
@@ -421,7 +460,7 @@ export function planReplace(s: ClusterSnapshot, oldName: string, newName: string
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const [old] = requireNodes(b.state, [oldName]);
   if (!isRouteReflector(old!)) throw usageError(`node ${oldName} is not a route reflector`);
-  buildPromote(b, [newName], { ...opts, clusterId: opts.clusterId ?? old!.bgp.rrClusterId });
+  buildPromote(b, [newName], opts);
   buildDemote(b, [oldName], { ...opts, force: true });
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,

@@ -21,7 +21,7 @@ const BAD_TAINTS = new Set([
   'ToBeDeletedByClusterAutoscaler',
 ]);
 
-/** The seed's sizing for a reflector node. */
+/** Calico's best-practice guide's sizing for a reflector node. */
 export const DEFAULT_MIN_CPU = 8;
 export const DEFAULT_MIN_MEMORY = 32 * 2 ** 30;
 /** Kernels reserve memory: a 32 GiB machine reports ~31 GiB of capacity; accept 90% of the minimum. */

@@ -13,6 +13,7 @@ import {
   typhaCountedNodes,
   type ReplicaRange,
 } from './formula.js';
+import { num } from '../model/format.js';
 
 export type TyphaInstallMode = 'operator' | 'manifest' | 'none';
 
@@ -266,7 +267,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
           : {
               code: 'TYPHA_AUTOSCALED',
               severity: 'info',
-              message: `Typha is scaled by ${t.autoscaler.namespace}/${t.autoscaler.name} (${dep.replicas} replicas now, ${within ? 'within' : 'outside'} the guidance ${manifest.min}-${manifest.max} for ${counted} nodes); the recommendations below are for reference, do not scale it by hand`,
+              message: `Typha is scaled by ${t.autoscaler.namespace}/${t.autoscaler.name} (${dep.replicas} replicas now, ${within ? 'within' : 'outside'} the guidance ${manifest.min}-${manifest.max} for ${num(counted)} nodes); the recommendations below are for reference, do not scale it by hand`,
               objects: [{ kind: 'Deployment', name: t.autoscaler.name, namespace: t.autoscaler.namespace }],
               fix: 'tune the autoscaler ConfigMap (nodesPerReplica / min / max) instead of the Deployment',
             },
@@ -289,7 +290,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
       findings.push({
         code: dep.replicas < manifest.min ? 'TYPHA_UNDER_PROVISIONED' : 'TYPHA_OVER_PROVISIONED',
         severity: 'warning',
-        message: `Typha runs ${dep.replicas} replicas; for ${counted} nodes the manifest guidance is ${manifest.min}-${manifest.max}`,
+        message: `Typha runs ${dep.replicas} replicas; for ${num(counted)} nodes the manifest guidance is ${manifest.min}-${manifest.max}`,
         objects: [ref],
         fix: `kubectl scale deployment -n ${dep.namespace} ${dep.name} --replicas=${target}`,
       });
@@ -304,7 +305,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
         severity: 'critical',
         message:
           installMode === 'operator' && !t.autoscaler && linux < operator
-            ? `the operator needs ${operator} Typhas for ${counted} nodes but only ${linux} schedulable Linux node(s) exist: it refuses to scale ("not enough linux nodes to schedule typha pods on") and reports TigeraStatus degraded`
+            ? `the operator needs ${operator} Typhas for ${num(counted)} nodes but only ${num(linux)} schedulable Linux node(s) exist: it refuses to scale ("not enough linux nodes to schedule typha pods on") and reports TigeraStatus degraded`
             : `${dep.replicas} Typha replicas but only ${linux} schedulable Linux node(s): Typha uses host port ${TYPHA_PORT}, one per node, so ${dep.replicas - linux} replica(s) stay Pending`,
         objects: [ref],
         fix: t.autoscaler
@@ -406,7 +407,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
     findings.push({
       code: 'TYPHA_MISSING',
       severity: 'warning',
-      message: `no Typha runs and the cluster has ${counted} nodes: above ${TYPHA_MANIFEST_THRESHOLD} nodes every Felix watching the API server directly loads it`,
+      message: `no Typha runs and the cluster has ${num(counted)} nodes: above ${TYPHA_MANIFEST_THRESHOLD} nodes every Felix watching the API server directly loads it`,
       objects: [],
       fix: `install Calico with the calico-typha.yaml manifest and ${manifest.min}-${manifest.max} replicas`,
     });

@@ -8,6 +8,7 @@
  */
 import type { NodeInfo } from '../model/types.js';
 import { minOf } from '../model/arrays.js';
+import { num } from '../model/format.js';
 
 export const MANIFEST_GUIDANCE_SOURCE =
   'Calico docs, self-managed on-premises install (calico-typha.yaml): >= 1 replica per 200 nodes, >= 3 in production, <= 20, fewer than the nodes';
@@ -52,7 +53,7 @@ export function manifestTyphaRange(nodes: number): ReplicaRange {
       max: 20,
       note: `one per 200 nodes would need ${perLoad}, above the documented maximum of 20`,
     };
-  return { min: upper, max: upper, note: `fewer than ${nodes} nodes leaves room for at most ${upper}` };
+  return { min: upper, max: upper, note: `fewer than ${num(nodes)} nodes leaves room for at most ${upper}` };
 }
 
 /** Nodes the operator's Typha autoscaler counts: schedulable, not virtual-kubelet. */

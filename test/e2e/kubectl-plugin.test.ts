@@ -1,8 +1,8 @@
 /**
  * End to end through the real kubectl: plugin discovery on PATH (`kubectl calico-tune ...`), and an
  * offline krew install from a locally built archive and manifest (krew checks the sha256).
- * The archive holds a wrapper script that execs node on this checkout; the single-binary packaging
- * comes later.
+ * The krew part installs the real release artefacts of `npm run package` (scripts/package.js): the single
+ * binary, run by kubectl with a PATH that holds no node.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -12,9 +12,11 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import {
   BIN_RUN,
+  REPO_ROOT,
   cliEnv,
   controlPlane,
   defaultBinDir,
+  DEFAULT_CALICO,
   describeRun,
   loadFixture,
   run,
@@ -30,6 +32,14 @@ const KREW_ARCH: Record<string, string> = {
   ppc64: 'ppc64le',
   s390x: 's390x',
 };
+
+/** The values of a cobra `__complete` answer (descriptions and the `:directive` line dropped). */
+function candidates(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith(':') && !l.startsWith('Completion ended'))
+    .map((l) => l.split('\t')[0]!);
+}
 
 function writeWrapper(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -50,6 +60,19 @@ describe('e2e: kubectl plugin', function () {
     [...dirs, cp.bin, defaultBinDir(), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
   const kubectl = (args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> =>
     run(path.join(cp.bin, 'kubectl'), args, { env: { ...cliEnv(), ...env }, timeoutMs: 90_000 });
+
+  /** `status -o json` read the 5-node fixture of this control plane. */
+  const assertStatusOfFixture = (r: RunResult, what: string): void => {
+    assert.equal(r.code, 0, describeRun(r, what));
+    const rep = JSON.parse(r.stdout) as {
+      kind: string;
+      nodes: { total: number };
+      source: { server: string };
+    };
+    assert.equal(rep.kind, 'StatusReport');
+    assert.equal(rep.nodes.total, 5);
+    assert.equal(rep.source.server, cp.server);
+  };
 
   before(async () => {
     cp = await controlPlane();
@@ -78,15 +101,7 @@ describe('e2e: kubectl plugin', function () {
         PATH: pathWith(pluginDir),
         KUBECONFIG: cp.kubeconfig('plugin'),
       });
-      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status'));
-      const rep = JSON.parse(r.stdout) as {
-        kind: string;
-        nodes: { total: number };
-        source: { server: string };
-      };
-      assert.equal(rep.kind, 'StatusReport');
-      assert.equal(rep.nodes.total, 5);
-      assert.equal(rep.source.server, cp.server);
+      assertStatusOfFixture(r, 'kubectl calico-tune status');
     });
 
     it('passes flags after the plugin name through, and the exit code back (2 for an unknown context)', async () => {
@@ -99,110 +114,280 @@ describe('e2e: kubectl plugin', function () {
     });
   });
 
-  describe('krew install --manifest --archive (offline)', () => {
-    let krewRoot: string;
+  describe('krew install of the single binary (npm run package), run without Node.js', () => {
+    let home: string;
     let archive: string;
     let manifest: string;
+    const krewRoot = (): string => path.join(home, '.krew');
 
-    before(async () => {
-      const pkg = path.join(tmp, 'pkg');
-      writeWrapper(pkg);
-      fs.copyFileSync(path.join(path.dirname(BIN_RUN), '..', 'package.json'), path.join(pkg, 'LICENSE')); // any file: krew copies what `files` lists
-      archive = path.join(tmp, 'calico-tune.tar.gz');
-      const tar = await run('tar', ['-czf', archive, '-C', pkg, 'kubectl-calico_tune', 'LICENSE']);
-      assert.equal(tar.code, 0, describeRun(tar, 'tar'));
+    before(async function () {
+      this.timeout(600_000); // a cold build compiles the binary (about 30 s); later runs reuse it (scripts/package.js)
+      const pkg = await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.js')], {
+        timeoutMs: 590_000,
+      });
+      assert.equal(pkg.code, 0, describeRun(pkg, 'node scripts/package.js'));
+      manifest = path.join(REPO_ROOT, 'dist', 'krew', 'calico-tune.yaml');
       const arch = KREW_ARCH[process.arch];
       assert.ok(arch, `no krew arch for ${process.arch}`);
-      const plugin = (sha256: string): Record<string, unknown> => ({
-        apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
-        kind: 'Plugin',
-        metadata: { name: 'calico-tune' },
-        spec: {
-          version: 'v0.1.0',
-          homepage: 'https://example.invalid/kubectl-calico-tune',
-          shortDescription: 'Check and safely tune Calico BGP and Typha',
-          description: 'Test manifest written by test/e2e/kubectl-plugin.test.ts.',
-          platforms: [
-            {
-              selector: { matchLabels: { os: process.platform, arch } },
-              uri: 'https://example.invalid/kubectl-calico-tune/calico-tune.tar.gz',
-              sha256,
-              bin: 'kubectl-calico_tune',
-              files: [
-                { from: 'kubectl-calico_tune', to: '.' },
-                { from: 'LICENSE', to: '.' },
-              ],
-            },
-          ],
-        },
-      });
-      const sha = crypto.createHash('sha256').update(fs.readFileSync(archive)).digest('hex');
-      manifest = path.join(tmp, 'calico-tune.yaml');
-      fs.writeFileSync(manifest, yaml.dump(plugin(sha)));
-      fs.mkdirSync(path.join(tmp, 'bad-sha'));
-      fs.writeFileSync(path.join(tmp, 'bad-sha', 'calico-tune.yaml'), yaml.dump(plugin('0'.repeat(64))));
-      krewRoot = path.join(tmp, 'krew');
+      archive = path.join(
+        REPO_ROOT,
+        'dist',
+        'krew',
+        `kubectl-calico_tune-${process.platform}-${arch}.tar.gz`,
+      );
+      home = path.join(tmp, 'home');
+      fs.mkdirSync(home, { recursive: true });
     });
 
-    const krewEnv = (): NodeJS.ProcessEnv => ({
-      KREW_ROOT: krewRoot,
-      KREW_NO_UPGRADE_CHECK: '1',
-      PATH: pathWith(path.join(krewRoot, 'bin')),
+    /** Only the krew bin dir, kubectl's and kubectl-krew's: no node on it (checked below). */
+    const bare = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+      PATH: [path.join(krewRoot(), 'bin'), cp.bin, defaultBinDir()].join(path.delimiter),
+      HOME: home,
+      ...extra,
+    });
+    const kubectlBare = (args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> =>
+      run(path.join(cp.bin, 'kubectl'), args, { env, timeoutMs: 90_000 });
+
+    it('the manifest is a krew Plugin with a v-semver, and the sha256 of the archive', () => {
+      const m = yaml.load(fs.readFileSync(manifest, 'utf8')) as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string };
+        spec: {
+          version: string;
+          platforms: {
+            selector: { matchLabels: { os: string; arch: string } };
+            uri: string;
+            sha256: string;
+            bin: string;
+            files: { from: string; to: string }[];
+          }[];
+        };
+      };
+      assert.equal(m.apiVersion, 'krew.googlecontainertools.github.com/v1alpha2');
+      assert.equal(m.kind, 'Plugin');
+      assert.equal(m.metadata.name, 'calico-tune');
+      assert.match(m.spec.version, /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
+      const p = m.spec.platforms.find(
+        (x) =>
+          x.selector.matchLabels.os === process.platform &&
+          x.selector.matchLabels.arch === KREW_ARCH[process.arch],
+      );
+      assert.ok(p, 'a platform entry for this machine');
+      assert.equal(p.bin, 'kubectl-calico_tune');
+      assert.equal(p.sha256, crypto.createHash('sha256').update(fs.readFileSync(archive)).digest('hex'));
+      assert.ok(p.uri.endsWith(path.basename(archive)), p.uri);
+      assert.deepEqual(p.files.map((f) => f.from).sort(), [
+        'LICENSE',
+        'kubectl-calico_tune',
+        'kubectl_complete-calico_tune',
+      ]);
+    });
+
+    it('the PATH of these runs holds no node', async () => {
+      const r = await run('/bin/sh', ['-c', 'command -v node || echo none'], { env: bare() });
+      assert.equal(r.stdout.trim(), 'none', describeRun(r, 'command -v node'));
     });
 
     it('refuses an archive whose sha256 does not match the manifest', async () => {
-      const r = await kubectl(
-        [
-          'krew',
-          'install',
-          `--manifest=${path.join(tmp, 'bad-sha', 'calico-tune.yaml')}`,
-          `--archive=${archive}`,
-        ],
-        {
-          ...krewEnv(),
-          KREW_ROOT: path.join(tmp, 'krew-bad'),
-        },
+      const bad = path.join(tmp, 'bad-sha', 'calico-tune.yaml');
+      fs.mkdirSync(path.dirname(bad), { recursive: true });
+      fs.writeFileSync(
+        bad,
+        fs.readFileSync(manifest, 'utf8').replace(/sha256: "[0-9a-f]{64}"/g, `sha256: "${'0'.repeat(64)}"`),
       );
+      const r = await kubectlBare(['krew', 'install', `--manifest=${bad}`, `--archive=${archive}`], {
+        ...bare(),
+        HOME: path.join(tmp, 'home-bad'),
+      });
       assert.notEqual(r.code, 0, describeRun(r, 'krew install with a wrong sha256'));
       assert.match(r.stderr + r.stdout, /sha256|checksum|hash/i);
     });
 
-    it('installs the plugin, and `kubectl calico-tune --help` works from $KREW_ROOT/bin', async () => {
-      const inst = await kubectl(
+    it('kubectl krew install --manifest --archive installs the binary into ~/.krew', async () => {
+      const inst = await kubectlBare(
         ['krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`],
-        krewEnv(),
+        bare({ KREW_NO_UPGRADE_CHECK: '1' }),
       );
       assert.equal(inst.code, 0, describeRun(inst, 'kubectl krew install'));
-      const link = path.join(krewRoot, 'bin', 'kubectl-calico_tune');
+      const link = path.join(krewRoot(), 'bin', 'kubectl-calico_tune');
       assert.ok(fs.existsSync(link), `${link} exists`);
-      assert.ok(fs.realpathSync(link).startsWith(path.join(krewRoot, 'store', 'calico-tune', 'v0.1.0')));
-      const help = await kubectl(['calico-tune', '--help'], krewEnv());
+      const real = fs.realpathSync(link);
+      assert.ok(real.startsWith(path.join(krewRoot(), 'store', 'calico-tune', 'v')), real);
+      // one executable, not a script that needs an interpreter
+      assert.equal(fs.readFileSync(real).subarray(0, 4).toString('latin1'), '\x7fELF');
+      const help = await kubectlBare(['calico-tune', '--help'], bare());
       assert.equal(help.code, 0, describeRun(help, 'kubectl calico-tune --help'));
       assert.match(help.stdout, /kubectl calico-tune/);
       assert.match(help.stdout, /status/);
     });
 
-    it('the krew-installed plugin talks to the cluster', async () => {
-      const r = await kubectl(['calico-tune', 'status', '-o', 'json'], {
-        ...krewEnv(),
-        KUBECONFIG: cp.kubeconfig('plugin'),
-      });
-      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune status (krew)'));
-      assert.equal((JSON.parse(r.stdout) as { nodes: { total: number } }).nodes.total, 5);
+    it('kubectl calico-tune status works with only PATH (no node), HOME and KUBECONFIG set', async () => {
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      assert.deepEqual(Object.keys(env).sort(), ['HOME', 'KUBECONFIG', 'PATH']);
+      const r = await kubectlBare(['calico-tune', 'status', '-o', 'json'], env);
+      assertStatusOfFixture(r, 'kubectl calico-tune status (krew binary)');
+      const human = await kubectlBare(['calico-tune', 'status'], env);
+      assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
+      assert.match(human.stdout, /NODES\s+5 total/);
     });
 
-    it('krew list shows it, and it uninstalls cleanly', async () => {
+    it('kubectl calico-tune version: the plugin, Kubernetes and Calico versions of the test cluster (-o json)', async () => {
+      const r = await kubectlBare(
+        ['calico-tune', 'version', '-o', 'json'],
+        bare({ KUBECONFIG: cp.kubeconfig('plugin') }),
+      );
+      assert.equal(r.code, 0, describeRun(r, 'kubectl calico-tune version -o json'));
+      const v = JSON.parse(r.stdout) as {
+        kind: string;
+        plugin: { version: string; runtime: string };
+        cluster: { server: string; kubernetesVersion: string; calico: { version: string } };
+      };
+      const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      assert.equal(v.kind, 'Version');
+      assert.equal(v.plugin.version, `v${pkg.version}`);
+      assert.match(v.plugin.runtime, /^single binary/);
+      assert.equal(v.cluster.server, cp.server);
+      assert.equal(v.cluster.kubernetesVersion, cp.serverVersion);
+      const calico = cp.calico ?? DEFAULT_CALICO; // what loadFixture generated
+      assert.equal(v.cluster.calico.version, calico);
+      const human = await kubectlBare(
+        ['calico-tune', 'version'],
+        bare({ KUBECONFIG: cp.kubeconfig('plugin') }),
+      );
+      assert.match(human.stdout, new RegExp(`^Calico: +${calico.replace(/\./g, '\\.')} `, 'm'));
+    });
+
+    it('did you mean: stauts -> status, rr promot -> rr promote (no oclif "rr:promot"), node-a-06 -> node names', async () => {
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      const typo = await kubectlBare(['calico-tune', 'stauts'], env);
+      assert.equal(typo.code, 2, describeRun(typo, 'kubectl calico-tune stauts'));
+      assert.match(typo.stderr, /^error: unknown command "stauts"/m);
+      assert.match(typo.stderr, /did you mean: status\?/);
+      const sub = await kubectlBare(['calico-tune', 'rr', 'promot', 'node-a-002'], env);
+      assert.equal(sub.code, 2, describeRun(sub, 'kubectl calico-tune rr promot'));
+      assert.match(sub.stderr, /did you mean: rr promote\?/);
+      assert.doesNotMatch(sub.stderr, /rr:promot/);
+      const node = await kubectlBare(['calico-tune', 'rr', 'promote', 'node-a-02', '--dry-run'], env);
+      assert.equal(node.code, 2, describeRun(node, 'kubectl calico-tune rr promote node-a-02'));
+      assert.match(node.stderr, /node "node-a-02" does not exist/);
+      assert.match(node.stderr, /did you mean: node-a-002/);
+    });
+
+    it('the binary keeps the exit codes: 2 and a one-line error for an unknown context', async () => {
+      const r = await kubectlBare(
+        ['calico-tune', 'status', '--context', 'nope'],
+        bare({ KUBECONFIG: cp.kubeconfigAll }),
+      );
+      assert.equal(r.code, 2, describeRun(r, 'kubectl calico-tune status --context nope'));
+      assert.match(r.stderr, /^error: .*nope/m);
+    });
+
+    it('completion install puts kubectl_complete-calico_tune next to the krew link; kubectl completes through it', async () => {
+      const inst = await kubectlBare(['calico-tune', 'completion', 'install'], bare());
+      assert.equal(inst.code, 0, describeRun(inst, 'kubectl calico-tune completion install'));
+      const helper = path.join(krewRoot(), 'bin', 'kubectl_complete-calico_tune');
+      assert.ok(fs.existsSync(helper), `${helper} written`);
+      const env = bare({ KUBECONFIG: cp.kubeconfig('plugin') });
+      // commands, from kubectl's own __complete
+      const cmds = await kubectlBare(['__complete', 'calico-tune', 'rr', 'pro'], env);
+      assert.equal(cmds.code, 0, describeRun(cmds, 'kubectl __complete calico-tune rr pro'));
+      assert.deepEqual(candidates(cmds.stdout), ['promote']);
+      // node names, read from the cluster: those kubectl lists, starting with the typed prefix
+      const get = await kubectlBare(['get', 'nodes', '-o', 'name'], env);
+      const want = get.stdout
+        .split('\n')
+        .map((l) => l.replace(/^node\//, ''))
+        .filter((n) => n.startsWith('node-a-0'))
+        .sort();
+      assert.ok(want.length > 0, describeRun(get, 'kubectl get nodes'));
+      const nodes = await kubectlBare(['__complete', 'calico-tune', 'rr', 'promote', 'node-a-0'], env);
+      assert.equal(nodes.code, 0, describeRun(nodes, 'kubectl __complete calico-tune rr promote node-a-0'));
+      assert.deepEqual(candidates(nodes.stdout), want);
+      assert.match(nodes.stdout, /^:4$/m);
+      // -o values
+      const out = await kubectlBare(['__complete', 'calico-tune', 'status', '-o', ''], env);
+      assert.deepEqual(candidates(out.stdout), ['table', 'wide', 'json', 'yaml']);
+    });
+
+    it('krew list shows it, and kubectl krew uninstall removes it', async () => {
       // list/uninstall insist on an initialised index (a git clone); an empty local repository will do offline
-      const git = await run('git', ['init', '-q', path.join(krewRoot, 'index', 'default')]);
+      const git = await run('git', ['init', '-q', path.join(krewRoot(), 'index', 'default')]);
       assert.equal(git.code, 0, describeRun(git, 'git init'));
-      const list = await kubectl(['krew', 'list'], krewEnv());
+      const list = await kubectlBare(['krew', 'list'], bare({ KREW_NO_UPGRADE_CHECK: '1' }));
       assert.equal(list.code, 0, describeRun(list, 'kubectl krew list'));
       assert.match(list.stdout, /calico-tune/);
-      const r = await kubectl(['krew', 'uninstall', 'calico-tune'], krewEnv());
+      const r = await kubectlBare(['krew', 'uninstall', 'calico-tune'], bare({ KREW_NO_UPGRADE_CHECK: '1' }));
       assert.equal(r.code, 0, describeRun(r, 'kubectl krew uninstall'));
-      assert.ok(!fs.existsSync(path.join(krewRoot, 'bin', 'kubectl-calico_tune')));
-      const gone = await kubectl(['calico-tune', '--help'], krewEnv());
+      assert.ok(!fs.existsSync(path.join(krewRoot(), 'bin', 'kubectl-calico_tune')));
+      assert.ok(!fs.existsSync(path.join(krewRoot(), 'store', 'calico-tune')));
+      fs.rmSync(path.join(krewRoot(), 'bin', 'kubectl_complete-calico_tune'), { force: true });
+      const gone = await kubectlBare(['calico-tune', '--help'], bare());
       assert.notEqual(gone.code, 0);
+    });
+  });
+
+  describe('completion through kubectl of reflector and node names (rr demote, rr replace)', () => {
+    let pluginDir: string;
+    before(async () => {
+      await loadFixture(cp, { nodes: 8, rrs: 2 });
+      pluginDir = path.join(tmp, 'completion-bin');
+      writeWrapper(pluginDir);
+      const r = await run(process.execPath, [BIN_RUN, 'completion', 'install', '--dir', pluginDir]);
+      assert.equal(r.code, 0, describeRun(r, 'completion install --dir'));
+    });
+    const complete = async (...words: string[]): Promise<RunResult> => {
+      const r = await kubectl(['__complete', 'calico-tune', ...words], {
+        PATH: pathWith(pluginDir),
+        KUBECONFIG: cp.kubeconfig('plugin'),
+      });
+      assert.equal(r.code, 0, describeRun(r, `kubectl __complete calico-tune ${words.join(' ')}`));
+      return r;
+    };
+
+    it('rr demote offers only the reflectors; rr promote only the other nodes', async () => {
+      const list = await run(process.execPath, [BIN_RUN, 'rr', 'list', '-o', 'json'], {
+        env: cliEnv({ kubeconfig: cp.kubeconfig('plugin') }),
+      });
+      const doc = JSON.parse(list.stdout) as { routeReflectors: { node: string }[] };
+      const rrs = doc.routeReflectors.map((r) => r.node).sort();
+      assert.equal(rrs.length, 2);
+      assert.deepEqual(candidates((await complete('rr', 'demote', '')).stdout), rrs);
+      const promote = candidates((await complete('rr', 'promote', 'node-')).stdout);
+      assert.equal(promote.length, 8 - 2, promote.join(' '));
+      for (const r of rrs) assert.ok(!promote.includes(r), `${r} is not offered for promotion`);
+    });
+
+    it('rr replace: the old reflector first, then a node that is not one; a variadic list skips names typed', async () => {
+      const rrs = candidates((await complete('rr', 'replace', '')).stdout);
+      assert.equal(rrs.length, 2);
+      const next = candidates((await complete('rr', 'replace', rrs[0]!, '')).stdout);
+      assert.ok(next.length > 0 && !next.some((n) => rrs.includes(n)), next.join(' '));
+      const second = candidates((await complete('rr', 'demote', rrs[0]!, '')).stdout);
+      assert.deepEqual(second, [rrs[1]]);
+    });
+
+    it('plan files: apply -f asks the shell for yaml/json files; unknown words get nothing', async () => {
+      const r = await complete('apply', '-f', '');
+      assert.deepEqual(candidates(r.stdout), ['yaml', 'yml', 'json']);
+      assert.match(r.stdout, /^:8$/m);
+      assert.deepEqual(candidates((await complete('stauts', '')).stdout), []);
+    });
+
+    it('an unreachable API server gives no candidates, not an error', async () => {
+      const bad = path.join(tmp, 'unreachable.kubeconfig');
+      fs.writeFileSync(
+        bad,
+        fs.readFileSync(cp.kubeconfig('plugin'), 'utf8').replace(/server: .*/, 'server: https://127.0.0.1:1'),
+      );
+      const r = await kubectl(['__complete', 'calico-tune', 'rr', 'promote', ''], {
+        PATH: pathWith(pluginDir),
+        KUBECONFIG: bad,
+      });
+      assert.equal(r.code, 0, describeRun(r, 'kubectl __complete against an unreachable server'));
+      assert.deepEqual(candidates(r.stdout), []);
     });
   });
 });

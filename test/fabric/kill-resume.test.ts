@@ -33,8 +33,9 @@ describe(`fabric: migrate apply killed mid-plan, then --rollback and --resume (K
     // promote (killed), its undo (rollback); promote, promote (killed), and after --resume only the third: the
     // resumed step's write had been made before the kill, its precondition says so and it is not written twice
     const roles = r.writes.filter((w) => w.role).map((w) => w.role);
-    const on = 'label route-reflector="true", cluster ID "244.0.0.1"';
-    assert.deepEqual(roles, [on, 'label route-reflector=null, cluster ID null', on, on, on]);
+    // a cluster ID each (244.0.0.1, .2, .3): the rolled-back promotion frees 244.0.0.1 for the next plan
+    const on = (id: number): string => `label route-reflector="true", cluster ID "244.0.0.${id}"`;
+    assert.deepEqual(roles, [on(1), 'label route-reflector=null, cluster ID null', on(1), on(2), on(3)]);
   });
 
   it('probes ran between every pair for the whole run', () => assertProbesRan(r));

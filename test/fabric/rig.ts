@@ -108,7 +108,10 @@ export function hostnameHash(node: string): string {
  * every node moved to 198.18.0.(10+i)/24, no tunnel addresses, one IPPool 198.19.0.0/16 (/24 blocks, no
  * IPIP/VXLAN) and one confirmed BlockAffinity per node (198.19.i.0/24) with the labels v3.31 confd requires.
  */
-export function fabricCluster(nodes: number, opts: { seed?: number; rrs?: number } = {}): Obj[] {
+export function fabricCluster(
+  nodes: number,
+  opts: { seed?: number; rrs?: number; rrClusterIds?: 'shared' | 'distinct' } = {},
+): Obj[] {
   if (nodes < 2 || nodes > 240) throw new Error(`the rig takes 2..240 nodes, not ${nodes}`);
   const objects = generateCluster({
     nodes,
@@ -119,7 +122,7 @@ export function fabricCluster(nodes: number, opts: { seed?: number; rrs?: number
     // no Typha pods: the rig's "pods" are addresses on lo, and a Typha PodDisruptionBudget that no controller
     // resets would block the second drain of a run
     typhaPods: false,
-    ...(opts.rrs ? { rrs: opts.rrs } : {}),
+    ...(opts.rrs ? { rrs: opts.rrs, rrClusterIds: opts.rrClusterIds ?? 'distinct' } : {}),
   }) as unknown as Obj[];
   const names = objects
     .filter((o) => o.kind === 'Node')
@@ -210,8 +213,10 @@ export interface FabricOptions {
   log?: (line: string) => void;
   /** The generator's seed (instance types only). */
   seed?: number;
-  /** Start with this many route reflectors (one per zone, shared cluster ID 244.0.0.1) and the mesh off. */
+  /** Start with this many route reflectors (one per zone) and the mesh off. */
   rrs?: number;
+  /** Their cluster IDs: one each (244.0.0.1, .2, ..., as the tool's planners make them; the default) or one shared 244.0.0.1. */
+  rrClusterIds?: 'shared' | 'distinct';
 }
 
 export interface FabricTimings {

@@ -113,6 +113,8 @@ export interface Scenario {
   description: string;
   /** Route reflectors the rig starts with (mesh off when > 0). */
   rrs?: number;
+  /** Their cluster IDs (default: one each, as the tool makes them). */
+  rrClusterIds?: 'shared' | 'distinct';
   run(ctx: ScenarioContext): Promise<void>;
 }
 
@@ -154,7 +156,11 @@ export async function runScenario(
 ): Promise<FabricReport> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
-  const fabric = await Fabric.start(cp, opts.k, { log, rrs: scenario.rrs ?? 0 });
+  const fabric = await Fabric.start(cp, opts.k, {
+    log,
+    rrs: scenario.rrs ?? 0,
+    rrClusterIds: scenario.rrClusterIds,
+  });
   const bridge = new StatusBridge(fabric, cp.client('simulator'), { log });
   const probes = new Probes(fabric, { periodMs: opts.periodMs ?? 100 });
   const phases: Phase[] = [];

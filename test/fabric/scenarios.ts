@@ -254,6 +254,7 @@ export const trap2735: Scenario = {
   description:
     'calico#2735: 3 reflectors sharing cluster ID 244.0.0.1, zone-a clients peered only with the zone-a reflector',
   rrs: 3,
+  rrClusterIds: 'shared',
   async run(ctx) {
     const vs = await views(ctx);
     const zoneA = vs.find((v) => v.rr)!.zone;
@@ -327,7 +328,8 @@ function promoteOrderings(mesh: boolean): Scenario {
     description:
       `${mesh ? 'mesh on + BGPPeer to the reflectors' : '3 reflectors, mesh off'}: one promotion per write order ` +
       '(label+cluster ID in one patch, label first, cluster ID first, own cluster ID)',
-    ...(mesh ? {} : { rrs: 3 }),
+    // the reflectors share 244.0.0.1: the measurement of docs/fabric.md compares write orders against that
+    ...(mesh ? {} : { rrs: 3, rrClusterIds: 'shared' as const }),
     async run(ctx) {
       if (mesh)
         await ctx.action('create BGPPeer peer-with-route-reflectors', [], async () => {

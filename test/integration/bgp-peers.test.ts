@@ -5,6 +5,7 @@ import {
   loadFixture,
   runCli,
   startSimulator,
+  waitFor,
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
@@ -74,9 +75,39 @@ describe('bgp peers', function () {
     });
     assert.equal(s.code, 1);
     assert.match(s.stderr, new RegExp(`${client}: no report from calico-node within the timeout`));
-    const human = await runCli(['bgp', 'peers', rr, '--timeout', '10s'], {
+    const human = await runCli(['bgp', 'peers', rr, '--timeout', '10s', '-o', 'wide'], {
       kubeconfig: cp.kubeconfig('plugin'),
     });
     assert.match(human.stdout, /node-to-node mesh|node specific/);
+  });
+
+  it('--wait reads again until a stuck session comes up (exit 0), and gives up after --wait-timeout (exit 1)', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3, rrs: 2 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    const names = (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
+    const rr = names.find((n) => n.includes('-a-'))!;
+    const client = names.find((n) => n.includes('-c-') && !n.includes('cp'))!;
+    sim.setKnobs({ stuck: [{ node: rr, peer: client }] });
+    const gaveUp = await runCli(['bgp', 'peers', rr, '--wait', '--wait-timeout', '1s', '--timeout', '10s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(gaveUp.code, 1, gaveUp.stderr);
+    assert.match(gaveUp.stderr, /--wait: 0\/1 node\(s\) match the model after 1s/);
+    const waiting = runCli(
+      ['bgp', 'peers', rr, '--wait', '--wait-timeout', '90s', '-o', 'json', '--timeout', '10s'],
+      {
+        kubeconfig: cp.kubeconfig('plugin'),
+        timeoutMs: 110_000,
+      },
+    );
+    // the first reading has started (its CalicoNodeStatus exists): now the session comes up
+    await waitFor(async () => (await world(cp)).nodeStatuses.length > 0, {
+      what: 'a first reading',
+      timeoutMs: 30_000,
+    });
+    sim.setKnobs({ stuck: [] });
+    const r = await waiting;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json<PeersDoc>().summary.ok, 1);
   });
 });

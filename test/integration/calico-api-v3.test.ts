@@ -195,7 +195,7 @@ describe(`projectcalico.org/v3 through the real calico-apiserver (Calico ${CALIC
   it('refuses a saved plan after the cluster changed', async () => {
     await loadFixture(cp, { nodes: 12, zones: 3, calico: CALICO });
     const file = path.join(cp.dir, 'v3-stale-plan.yaml');
-    const saved = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '-f', file], {
+    const saved = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--save', file], {
       kubeconfig: kc,
     });
     assert.equal(saved.code, 0, saved.stderr);

@@ -110,10 +110,7 @@ describe('calicoctl reads what the plugin writes (calicoctl v3.31.0, CRDs v3.31.
       .map((x) => (x.spec as { bgp?: Record<string, unknown> }).bgp?.['routeReflectorClusterID'])
       .filter(Boolean);
     assert.ok(ids.length >= 2, `reflectors through calicoctl: ${ids.length}`);
-    assert.ok(
-      ids.every((id) => id === '244.0.0.1'),
-      `cluster IDs: ${ids.join(', ')}`,
-    );
+    assert.equal(new Set(ids).size, ids.length, `a cluster ID each: ${ids.join(', ')}`);
     const peers = await ctlYaml<CalicoList>(cp, ['get', 'bgppeers']);
     assert.deepEqual(
       peers.items.map((p) => p.metadata.name),

@@ -65,8 +65,13 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.equal(p.json<{ outcome: string }>().outcome, 'done');
       let w = await world(cp);
       assert.deepEqual(rrs(w), [a, b].sort());
-      for (const n of w.nodes.filter((x) => [a, b].includes(x.name))) {
-        assert.equal(n.clusterId, '244.0.0.1');
+      const promoted = w.nodes.filter((x) => [a, b].includes(x.name));
+      assert.deepEqual(
+        promoted.map((n) => n.clusterId).sort(),
+        ['244.0.0.1', '244.0.0.2'],
+        'a cluster ID each',
+      );
+      for (const n of promoted) {
         assert.equal(n.rrLabel, 'true');
         assert.equal(n.unschedulable, false, 'uncordoned at the end');
         assert.equal(n.cordonedBy, null);
@@ -351,6 +356,12 @@ describe('rr prompts in a terminal', function () {
     ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /declined; nothing was changed/);
+    assert.doesNotMatch(
+      r.out,
+      /✔ Step \d+\/\d+:[^✔]*?Continue\? No/,
+      'no green tick beside the declined prompt',
+    );
+    assert.match(r.out, /· Step 1\/\d+:[^✔]*?Continue\? No/);
     assert.deepEqual(await world(cp), before);
   });
 

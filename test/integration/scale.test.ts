@@ -3,6 +3,10 @@
  * flight) and `status` reads and reports it. Times are printed and collected in the harness summary.
  */
 import assert from 'node:assert/strict';
+import { KubeApi } from '../../src/kube/api.js';
+import { KubeHttp } from '../../src/kube/http.js';
+import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
+import { readLiveSnapshot } from '../../src/kube/snapshot.js';
 import {
   controlPlane,
   describeRun,
@@ -52,5 +56,32 @@ describe(`scale: ${NODES} nodes`, function () {
     assert.equal(rep.nodes.total, NODES);
     assert.equal(rep.bgp.routeReflectors.length, 6);
     assert.equal(rep.bgp.meshEnabled, false);
+  });
+
+  it('reads gzip from the API server and decodes it; a report may read from the cache, with the same objects', async () => {
+    const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
+    try {
+      const api = new KubeApi(http);
+      const fresh = await readLiveSnapshot(api);
+      const bytes = { ...http.bytes };
+      const requests = Object.values(http.counts).reduce((a, b) => a + b, 0);
+      const cached = await readLiveSnapshot(api, { cachedOk: true });
+      measure(
+        `live read of ${NODES} nodes: ${(bytes.wire / 1e6).toFixed(2)} MB on the wire, ${(bytes.decoded / 1e6).toFixed(2)} MB decoded, ${requests} requests`,
+      );
+      assert.equal(fresh.nodes.length, NODES);
+      // the server compresses large responses: several times smaller on the wire than decoded
+      assert.ok(bytes.wire * 4 < bytes.decoded, `wire ${bytes.wire} B, decoded ${bytes.decoded} B`);
+      assert.deepEqual(
+        cached.nodes.map((n) => n.name),
+        fresh.nodes.map((n) => n.name),
+      );
+      assert.deepEqual(
+        cached.bgpPeers.map((p) => p.name),
+        fresh.bgpPeers.map((p) => p.name),
+      );
+    } finally {
+      http.close();
+    }
   });
 });

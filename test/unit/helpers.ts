@@ -1,4 +1,6 @@
-/** Shared unit-test helpers: snapshots from the example generator, with edits. */
+/** Shared unit-test helpers: snapshots from the example generator, with edits; source files of the tree. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseSnapshot } from '../../src/model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../../src/model/types.js';
 import { generateCluster, type ClusterSpec } from '../fixtures/generate.js';
@@ -25,4 +27,17 @@ export function find(items: KubeObject[], kind: string, name?: string): KubeObje
 
 export function nodes(items: KubeObject[]): KubeObject[] {
   return items.filter((o) => o.kind === 'Node');
+}
+
+/** The .ts files below `dir`, recursively. */
+export function tsFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? tsFiles(path.join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
 }

@@ -2,6 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import type { PeersReport } from '../../bgp/peers-report.js';
 import { BaseCommand, outputFlag } from '../../base-command.js';
 import { ExitCode, usageError } from '../../errors.js';
+import { suggest } from '../../model/names.js';
+import { num } from '../../model/format.js';
 
 export default class BgpPeers extends BaseCommand {
   static override summary =
@@ -14,6 +16,7 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     'kubectl calico-tune bgp peers',
     'kubectl calico-tune bgp peers node-a-004 node-b-004 -o json',
     'kubectl calico-tune bgp peers --source birdcl',
+    'kubectl calico-tune bgp peers --wait --wait-timeout 10m',
   ];
   static override strict = false;
   static override args = {
@@ -29,6 +32,14 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
       default: 'auto',
     }),
     timeout: Flags.string({ description: 'How long to wait for the nodes to report', default: '30s' }),
+    wait: Flags.boolean({
+      description:
+        'Read again until every node matches the model, or --wait-timeout passes (then exit 1 with the last reading), like cilium status --wait',
+    }),
+    'wait-timeout': Flags.string({
+      description: 'With --wait: how long to keep reading (default 5m)',
+      helpValue: 'DURATION',
+    }),
   };
 
   async run(): Promise<PeersReport> {
@@ -37,6 +48,9 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     const { parseDurationMs } = await import('../../model/duration.js');
     const timeoutMs = parseDurationMs(flags.timeout);
     if (timeoutMs === undefined || timeoutMs <= 0) throw usageError(`invalid --timeout "${flags.timeout}"`);
+    const waitMs = parseDurationMs(flags['wait-timeout'] ?? '5m');
+    if (waitMs === undefined || waitMs <= 0)
+      throw usageError(`invalid --wait-timeout "${flags['wait-timeout']}"`);
     const s = await this.loadSnapshot(undefined);
     const [{ defaultObservedNodes, peersReport }, { observePeers }, { renderPeers }] = await Promise.all([
       import('../../bgp/peers-report.js'),
@@ -45,25 +59,50 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     ]);
     const named = argv as string[];
     for (const n of named)
-      if (!s.nodes.some((x) => x.name === n)) throw usageError(`node "${n}" does not exist`);
+      if (!s.nodes.some((x) => x.name === n)) {
+        const close = suggest(
+          n,
+          s.nodes.map((x) => x.name),
+        );
+        throw usageError(
+          `node "${n}" does not exist`,
+          close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
+        );
+      }
     const nodes = named.length ? named : defaultObservedNodes(s);
     if (nodes.length > 10)
       this.warnLine(
-        `reading ${nodes.length} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
+        `reading ${num(nodes.length)} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
       );
     const api = await this.kube();
-    const stop = this.progress(`Reading BGP sessions of ${nodes.length} node(s)`);
-    let observed;
-    try {
-      observed = await observePeers(api, s.calico.apiMode, nodes, {
-        timeoutMs,
-        source: flags.source as 'auto',
-        namespace: s.calico.nodeNamespace,
-      });
-    } finally {
-      stop();
+    const deadline = Date.now() + waitMs;
+    let report: PeersReport;
+    for (let round = 1; ; round++) {
+      const stop = this.progress(
+        round === 1
+          ? `Reading BGP sessions of ${nodes.length} node(s)`
+          : `Waiting until every node matches the model (reading ${round})`,
+      );
+      let observed;
+      try {
+        observed = await observePeers(api, s.calico.apiMode, nodes, {
+          timeoutMs,
+          source: flags.source as 'auto',
+          namespace: s.calico.nodeNamespace,
+        });
+      } finally {
+        stop();
+      }
+      report = peersReport(s, observed, nodes);
+      if (!flags.wait || report.summary.ok === report.summary.nodes || Date.now() >= deadline) break;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(2_000, Math.max(0, deadline - Date.now()))),
+      );
     }
-    const report = peersReport(s, observed, nodes);
+    if (flags.wait && report.summary.ok < report.summary.nodes)
+      this.warnLine(
+        `--wait: ${report.summary.ok}/${report.summary.nodes} node(s) match the model after ${flags['wait-timeout'] ?? '5m'}`,
+      );
     this.emit(flags.output, report, () => renderPeers(report, flags.output === 'wide'));
     for (const n of report.nodes) if (n.error) this.warnLine(`${n.node}: ${n.error}`);
     if (report.summary.ok < report.summary.nodes) this.setExitCode(ExitCode.FINDINGS);

@@ -1,13 +1,15 @@
 import { Flags } from '@oclif/core';
 import type { BgpTopologyReport } from '../../bgp/topology-report.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
+import { ExitCode } from '../../errors.js';
 
 export default class BgpTopology extends BaseCommand {
   static override summary = 'The BGP sessions Calico configures: kinds, counts, RR clients, graph';
   static override description = `Computes, from the cluster's configuration (no calico-node is asked), the BGP sessions Calico sets up on every
 node: the full mesh, BGPPeers expanded per node with their automatic reverse peerings, global peers, iBGP and eBGP,
 and which nodes are route-reflector clients of which reflectors. -o dot and -o mermaid draw the graph: node by
-node for small clusters, collapsed into groups (reflectors, and clients per zone) for large ones.`;
+node for small clusters, collapsed into groups (reflectors, and clients per zone) for large ones.
+Exit code 1 when some node pairs cannot learn each other's routes, as for status.`;
   static override examples = [
     'kubectl calico-tune bgp topology',
     'kubectl calico-tune bgp topology --proposed-rrs 3',
@@ -26,12 +28,14 @@ node for small clusters, collapsed into groups (reflectors, and clients per zone
   async run(): Promise<BgpTopologyReport['doc'] | undefined> {
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
-    const s = await this.loadSnapshot(flags.snapshot);
+    const s = await this.loadSnapshot(flags.snapshot, { report: true });
     const [{ bgpTopologyReport }, render] = await Promise.all([
       import('../../bgp/topology-report.js'),
       import('../../render/topology.js'),
     ]);
     const { doc, topology: t, verdict: v } = bgpTopologyReport(s, { proposedRRs: flags['proposed-rrs'] });
+    // as status does: exit 1 when the model finds node pairs that cannot reach each other
+    if (v.unreachablePairs > 0) this.setExitCode(ExitCode.FINDINGS);
     if (flags.output === 'dot') return void process.stdout.write(`${render.renderDot(t)}\n`);
     if (flags.output === 'mermaid') return void process.stdout.write(`${render.renderMermaid(t)}\n`);
     return this.emit(flags.output, doc, () =>

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
+import type { CompletionHints } from '../../cli/complete.js';
 
 export default class MigrateApply extends PlanCommand {
   static override summary = 'Apply a migration plan (from a file, or built now), with checkpoints, resumable';
@@ -14,6 +15,8 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     'kubectl calico-tune migrate apply --resume',
     'kubectl calico-tune migrate apply --rollback',
   ];
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { flags: { rr: 'nodes' } };
   static override flags = {
     ...planFlags,
     ...migrateFlags,

@@ -2,6 +2,15 @@ import { Flags } from '@oclif/core';
 import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
+import type { CompletionHints } from '../../cli/complete.js';
+
+const {
+  yes: _yes,
+  'on-timeout': _onTimeout,
+  resume: _resume,
+  rollback: _rollback,
+  ...planOnlyFlags
+} = planFlags;
 
 export default class MigratePlan extends PlanCommand {
   static override summary =
@@ -12,20 +21,32 @@ BGPPeer that peers every node with them, promote each (cordon, label + cluster I
 until every node has every reflector Established, turn the mesh off (clearing the mesh password fields in the same
 update), wait until every node has exactly the reflector sessions, uncordon. --to mesh goes back the same way.
 The BGP model verifies every intermediate state (reachability, and the loss of any one reflector).
-Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune migrate apply -f FILE'.`;
+Nothing is changed: save the plan with --save FILE and apply it with 'kubectl calico-tune migrate apply -f FILE'.`;
   static override examples = [
     'kubectl calico-tune migrate plan --to route-reflectors',
-    'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 -f plan.yaml',
+    'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 --save plan.yaml',
     'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.yaml -o script',
     'kubectl calico-tune migrate plan --to mesh',
   ];
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { flags: { rr: 'nodes' } };
+  // only plans: the apply-time flags (--yes, --on-timeout, --resume, --rollback) belong to migrate apply
   static override flags = {
-    ...planFlags,
+    ...planOnlyFlags,
     ...migrateFlags,
+    save: Flags.string({
+      description: 'Also write the plan (YAML, or JSON for .json) to this file, for migrate apply -f FILE',
+      helpValue: 'FILE',
+      exclusive: ['filename'],
+    }),
+    // -f reads a file everywhere else (apply -f, migrate apply -f, as in kubectl): here it is the old name of --save
     filename: Flags.string({
       char: 'f',
-      description: 'Also write the plan (YAML, or JSON for .json) to this file',
-      helpValue: 'FILE',
+      hidden: true,
+      deprecated: {
+        to: 'save',
+        message: 'migrate plan -f is now --save FILE (-f reads a plan, as in apply -f)',
+      },
     }),
   };
 
@@ -33,16 +54,20 @@ Nothing is changed: save the plan with -f and apply it with 'kubectl calico-tune
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
-    if (flags.resume || flags.rollback)
-      throw usageError('migrate plan only plans; use kubectl calico-tune migrate apply --resume|--rollback');
     const to = flags.to as 'route-reflectors' | 'mesh';
     const [{ planMigration }, { writePlanFile }] = await Promise.all([
       import('../../migrate/plan.js'),
       import('../../kube/files.js'),
     ]);
-    const file = flags.filename;
+    const file = flags.save ?? flags.filename;
     return this.runPlan(
-      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
+      {
+        ...flags,
+        yes: false,
+        resume: false,
+        rollback: false,
+        'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client',
+      },
       (s, timeout) => {
         const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));
         if (file) {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
+import type { CompletionHints } from '../../cli/complete.js';
 
 export default class RrDemote extends PlanCommand {
   static override summary =
@@ -13,6 +14,8 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
     'kubectl calico-tune rr demote node-a-004 --yes',
   ];
   static override strict = false;
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { args: { nodes: 'reflectors' } };
   static override args = { nodes: Args.string({ description: 'Reflectors to demote', required: true }) };
   static override flags = {
     ...planFlags,

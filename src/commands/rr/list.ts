@@ -1,4 +1,5 @@
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
+import { ExitCode } from '../../errors.js';
 import type { RrList as RrListDoc } from '../../rr/list.js';
 
 export default class RrList extends BaseCommand {
@@ -13,12 +14,14 @@ export default class RrList extends BaseCommand {
   async run(): Promise<RrListDoc> {
     const { flags } = await this.parse(RrList);
     this.setup(flags);
-    const s = await this.loadSnapshot(flags.snapshot);
+    const s = await this.loadSnapshot(flags.snapshot, { report: true });
     const [{ listRouteReflectors }, { renderRrList }] = await Promise.all([
       import('../../rr/list.js'),
       import('../../render/rr.js'),
     ]);
     const l = listRouteReflectors(s);
+    // as status does: exit 1 when the model finds node pairs that cannot reach each other
+    if (l.unreachablePairs > 0) this.setExitCode(ExitCode.FINDINGS);
     return this.emit(flags.output, l, () => renderRrList(l, flags.output === 'wide'));
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
+import type { CompletionHints } from '../../cli/complete.js';
 
 export default class RrPromote extends PlanCommand {
   static override summary =
@@ -14,6 +15,8 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
     'kubectl calico-tune rr promote node-a-004 -o script > promote.sh',
   ];
   static override strict = false;
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { args: { nodes: 'non-reflectors' } };
   static override args = { nodes: Args.string({ description: 'Nodes to promote', required: true }) };
   static override flags = {
     ...planFlags,

@@ -7,7 +7,7 @@ export default class RrRecommend extends BaseCommand {
     'Recommend which nodes should be route reflectors, spread across zones, with a reason for each';
   static override description = `Eligible nodes are Ready, schedulable (or cordoned by calico-tune), untainted by NotReady/unreachable/pressure
 taints, Linux, not opted out (label calico-tune.io/route-reflector=never) and at least --min-cpu / --min-memory
-(the seed's 8 CPU / 32 GiB; memory within 10%, as kernels reserve some). Existing reflectors are kept; new ones go
+(Calico's best-practice guide: 8 CPU / 32 GiB; memory within 10%, as kernels reserve some). Existing reflectors are kept; new ones go
 to the zones with the fewest reflectors first, then the largest and oldest nodes. Deterministic.`;
   static override examples = [
     'kubectl calico-tune rr recommend',

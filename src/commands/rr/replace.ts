@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
+import type { CompletionHints } from '../../cli/complete.js';
 
 export default class RrReplace extends PlanCommand {
   static override summary = 'Replace a route reflector with another node without losing routes';
@@ -9,6 +10,8 @@ intermediate state, including the loss of any single reflector where there are a
     'kubectl calico-tune rr replace node-a-004 node-a-007 --dry-run',
     'kubectl calico-tune rr replace node-a-004 node-a-007 --yes',
   ];
+  /** Shell completion of the arguments (src/cli/complete.ts). */
+  static completion: CompletionHints = { args: { old: 'reflectors', new: 'non-reflectors' } };
   static override args = {
     old: Args.string({ description: 'The reflector to retire', required: true }),
     new: Args.string({ description: 'The node that takes over', required: true }),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { usageError } from '../../errors.js';
+import { num } from '../../model/format.js';
 
 export default class SnapshotSave extends BaseCommand {
   static override summary =
@@ -45,7 +46,7 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
     else {
       fs.writeFileSync(flags.file, text);
       process.stderr.write(
-        `saved ${snapshot.objects.length} objects (${snapshot.nodes.length} nodes) from ${snapshot.source.server} to ${flags.file}\n`,
+        `saved ${num(snapshot.objects.length)} objects (${num(snapshot.nodes.length)} nodes) from ${snapshot.source.server} to ${flags.file}\n`,
       );
     }
     for (const w of snapshot.source.warnings ?? []) this.warnLine(w);

@@ -106,7 +106,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
         liveMetrics: metricsNotRead('what-if: no cluster was read'),
       });
     } else {
-      const snapshot = await this.loadSnapshot(flags.snapshot);
+      const snapshot = await this.loadSnapshot(flags.snapshot, { report: true });
       const analysis = analyseTypha(snapshot);
       const src = metricsSource(snapshot, analysis, metricsTimeoutMs);
       let live = src.read ? undefined : src.liveMetrics;

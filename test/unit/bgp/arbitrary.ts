@@ -214,3 +214,120 @@ export function rrStateArb(o: { maxRRs?: number; clusterIds?: number } = {}): fc
       return { calicoMinor: 31, meshEnabled: r.mesh, globalAsNumber: GLOBAL_AS, nodes, peers };
     });
 }
+
+/**
+ * The peering shapes of real clusters, small and perturbed: one BGPPeer per client (`node: X` + its zone's
+ * RR selector, or `peerIP` of an RR), one per rack (nodeSelector per rack), external top-of-rack peers by
+ * `peerIP` per node, one AS number per zone, RR-to-RR peerings by selector or per RR; per client quirks
+ * (reversePeering Manual, a second BGPPeer, another zone's RRs, another AS, down) make members of the same
+ * shape differ, so the model's grouping of nodes that owe the same protocols to different BGPPeers is tested.
+ */
+export function shapeStateArb(): fc.Arbitrary<BgpState> {
+  return fc
+    .record({
+      zones: fc.integer({ min: 1, max: 3 }),
+      rrsPerZone: fc.integer({ min: 1, max: 2 }),
+      clients: fc.integer({ min: 1, max: 9 }),
+      shape: fc.constantFrom<'per-node' | 'per-node-ip' | 'per-rack' | 'mixed'>(
+        'per-node',
+        'per-node-ip',
+        'per-rack',
+        'mixed',
+      ),
+      rackSize: fc.integer({ min: 1, max: 3 }),
+      clusterPerZone: fc.boolean(),
+      asPerZone: fc.boolean(),
+      tor: fc.boolean(),
+      rrMesh: fc.constantFrom<'selector' | 'per-rr' | 'none'>('selector', 'per-rr', 'none'),
+      quirks: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 9, maxLength: 9 }),
+      mesh: fc.integer({ min: 0, max: 5 }).map((x) => x === 0),
+      minor: fc.constantFrom(20, 31),
+    })
+    .map((r) => {
+      const zoneName = (z: number): string => `z${z}`;
+      const zoneAs = (z: number): number => (r.asPerZone ? 64600 + z : GLOBAL_AS);
+      const nodes: BgpNode[] = [];
+      const rrIdx: number[][] = [];
+      for (let z = 0; z < r.zones; z++) {
+        rrIdx.push([]);
+        for (let i = 0; i < r.rrsPerZone; i++) {
+          rrIdx[z]!.push(nodes.length);
+          nodes.push({
+            name: `rr-${z}-${i}`,
+            ip: ipOf(nodes.length),
+            asNumber: zoneAs(z),
+            clusterId: r.clusterPerZone ? ALL_CLUSTER_IDS[z] : CLUSTER_IDS[0],
+            labels: { 'route-reflector': 'true', zone: zoneName(z) },
+            zone: zoneName(z),
+            participates: true,
+          });
+        }
+      }
+      const peers: BgpPeerInfo[] = [];
+      const zoneRRs = (z: number): string => `route-reflector == 'true' && zone == '${zoneName(z)}'`;
+      const racks = new Set<string>();
+      for (let c = 0; c < r.clients; c++) {
+        const q = r.quirks[c]!;
+        const z = c % r.zones;
+        const rack = `${zoneName(z)}-r${Math.floor(c / r.zones / r.rackSize)}`;
+        const name = `c${c}`;
+        nodes.push({
+          name,
+          ip: ipOf(nodes.length),
+          asNumber: q === 5 ? OTHER_AS[0]! : zoneAs(z),
+          labels: { zone: zoneName(z), rack },
+          zone: zoneName(z),
+          participates: q !== 2,
+        });
+        const manual = q === 1 ? { reversePeering: 'Manual' as const } : {};
+        const target = q === 4 ? (z + 1) % r.zones : z;
+        const perNode = r.shape === 'per-node' || (r.shape === 'mixed' && c % 2 === 0);
+        if (r.shape === 'per-node-ip' || (r.shape === 'mixed' && c % 3 === 1)) {
+          for (const i of rrIdx[target]!)
+            peers.push(
+              peer(`peer-${name}-${i}`, {
+                node: name,
+                peerIP: nodes[i]!.ip,
+                asNumber: q === 6 ? OTHER_AS[1] : nodes[i]!.asNumber,
+                ...manual,
+              }),
+            );
+        } else if (perNode) {
+          peers.push(peer(`peer-${name}`, { node: name, peerSelector: zoneRRs(target), ...manual }));
+        } else if (!racks.has(rack)) {
+          racks.add(rack);
+          peers.push(
+            peer(`rack-${rack}`, { nodeSelector: `rack == '${rack}'`, peerSelector: zoneRRs(z), ...manual }),
+          );
+        }
+        if (q === 3) peers.push(peer(`peer-${name}-again`, { node: name, peerSelector: zoneRRs(target) }));
+        if (r.tor)
+          peers.push(
+            peer(`tor-${name}`, {
+              node: name,
+              peerIP: `192.0.2.${100 + (c % 4)}`,
+              asNumber: 65100 + (c % 4),
+            }),
+          );
+      }
+      if (r.rrMesh === 'selector')
+        peers.push(
+          peer('rr-mesh', {
+            nodeSelector: "route-reflector == 'true'",
+            peerSelector: "route-reflector == 'true'",
+          }),
+        );
+      else if (r.rrMesh === 'per-rr')
+        for (const list of rrIdx)
+          for (const i of list)
+            peers.push(
+              peer(`rr-mesh-${nodes[i]!.name}`, {
+                node: nodes[i]!.name,
+                peerSelector: 'has(route-reflector)',
+              }),
+            );
+      // BGPPeers are read in name order (the snapshot's order): shuffle-free but interleaved by name
+      peers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { calicoMinor: r.minor, meshEnabled: r.mesh, globalAsNumber: GLOBAL_AS, nodes, peers };
+    });
+}

@@ -14,8 +14,8 @@ import {
   sessionCount,
   type Topology,
 } from '../../../src/bgp/topology.js';
-import { verify } from '../../../src/bgp/verify.js';
-import { bgpStateArb, rrStateArb } from './arbitrary.js';
+import { verify, verifyZoneLoss } from '../../../src/bgp/verify.js';
+import { bgpStateArb, rrStateArb, shapeStateArb } from './arbitrary.js';
 import { naiveConfd, naivePropagate, naiveSessions, naiveTables } from './reference.js';
 
 /** Runs per property; BGP_PROPERTY_RUNS raises it for a soak. */
@@ -148,6 +148,30 @@ function compareSessions(s: BgpState, t: Topology = computeTopology(s)): void {
   assert.equal(sessionCount(t), total, `session count\n${describeState(s)}`);
 }
 
+/**
+ * Which BGPPeers configure each protocol (`via`, the winner first), pair by pair, against a literal scan of
+ * every BGPPeer in confd's order (global, node, reverse), on the model's own BGPPeer expansion: class members
+ * may owe the same protocol to different BGPPeers (one per node), and the rows must name the node's own.
+ */
+function compareVia(s: BgpState, t: Topology = computeTopology(s)): void {
+  for (let x = 0; x < t.n; x++) {
+    if (t.participates[x] !== 1) continue;
+    const name = s.nodes[x]!.name;
+    for (const row of expectedPeers(t, name, { includeDown: true })) {
+      if (row.peerName === undefined) continue;
+      const y = t.nodeIndex.get(row.peerName)!;
+      const via: string[] = [];
+      const affecting = t.peers.filter((p) => p.affectsNodes);
+      for (const p of affecting) if (p.global && p.remote.has(y)) via.push(p.name);
+      for (const p of affecting) if (!p.global && p.local.has(x) && p.remote.has(y)) via.push(p.name);
+      for (const p of affecting) if (p.reverse && p.revLocal.has(x) && p.local.has(y)) via.push(p.name);
+      const got = row.via.filter((v) => v !== 'node-to-node mesh');
+      if (row.kind === 'mesh' || row.established || got.length > 0)
+        assert.deepEqual(got, via, `via of ${name} -> ${row.peerName}\n${describeState(s)}`);
+    }
+  }
+}
+
 describe('bgp model vs naive reference (property-based)', function () {
   this.timeout(120_000);
 
@@ -228,6 +252,64 @@ describe('bgp model vs naive reference (property-based)', function () {
         }
       }),
       { numRuns: RUNS ?? 1500 },
+    );
+  });
+
+  it('agrees on the peering shapes of real clusters (BGPPeer per node, per rack, ToR peerIPs, AS per zone)', () => {
+    fc.assert(
+      fc.property(shapeStateArb(), (s) => {
+        checked.topologies++;
+        const t = computeTopology(s);
+        compareSessions(s, t);
+        comparePropagation(s, t);
+        compareVia(s, t);
+      }),
+      { numRuns: RUNS ?? 1500 },
+    );
+  });
+
+  it("keeps the reference's abstract paths and N-1 verdicts on those shapes", () => {
+    fc.assert(
+      fc.property(shapeStateArb(), (s) => {
+        checked.topologies++;
+        comparePaths(s);
+        const v = verify(s, { n1: true, maxExamples: 1 });
+        for (const rr of s.nodes.filter((n) => n.participates && n.clusterId !== undefined)) {
+          const direct = verify(withNodesDown(s, [rr.name]));
+          const failure = v.n1!.failures.find((f) => f.rr === rr.name);
+          assert.equal(
+            failure?.unreachablePairs ?? 0,
+            direct.unreachablePairs,
+            `N-1 without ${rr.name}\n${describeState(s)}`,
+          );
+        }
+      }),
+      { numRuns: RUNS ? Math.ceil(RUNS / 2) : 600 },
+    );
+  });
+
+  it("zone loss: subtracting a zone's reflectors equals recomputing with them down", () => {
+    fc.assert(
+      fc.property(fc.oneof(shapeStateArb(), bgpStateArb()), (s) => {
+        checked.topologies++;
+        const z = verifyZoneLoss(s, { maxExamples: 0 });
+        const rrZones = new Map<string, string[]>();
+        for (const n of s.nodes)
+          if (n.participates && n.clusterId !== undefined && n.zone)
+            rrZones.set(n.zone, [...(rrZones.get(n.zone) ?? []), n.name]);
+        if (z.ok === null) return;
+        const base = verify(s).unreachablePairs;
+        for (const [zone, rrs] of rrZones) {
+          const direct = verify(withNodesDown(s, rrs)).unreachablePairs;
+          const failure = z.failures.find((f) => f.zone === zone);
+          assert.equal(
+            failure?.unreachablePairs ?? 0,
+            direct > base ? direct : 0,
+            `zone ${zone}\n${describeState(s)}`,
+          );
+        }
+      }),
+      { numRuns: RUNS ?? 1000 },
     );
   });
 

@@ -1,13 +1,69 @@
 import assert from 'node:assert/strict';
-import { computeTopology } from '../../../src/bgp/topology.js';
+import fc from 'fast-check';
+import type { BgpState } from '../../../src/bgp/state.js';
+import { computeTopology, expectedPeers, type Topology } from '../../../src/bgp/topology.js';
 import { flappingNodes } from '../../../src/bgp/transients.js';
 import { verifyZoneLoss } from '../../../src/bgp/verify.js';
+import { bgpStateArb, shapeStateArb } from './arbitrary.js';
 import { demote, node, nodes, promote, rrCluster, rrPeer, state } from './helpers.js';
+
+/** The definition, node by node: a node flaps when it had established sessions and keeps none unchanged. */
+function naiveFlapping(before: Topology, after: Topology): Flat {
+  const sessions = (t: Topology, name: string): Map<string, string> =>
+    new Map(
+      expectedPeers(t, name)
+        .filter((p) => p.established)
+        .map((p) => [p.peerIP, `${p.kind}|${p.remoteAS}|${p.peerIsClient}|${p.weAreClient}`]),
+    );
+  const out: string[] = [];
+  for (const n of before.state.nodes) {
+    const i = before.nodeIndex.get(n.name);
+    const j = after.nodeIndex.get(n.name);
+    if (i === undefined || j === undefined || before.participates[i] !== 1 || after.participates[j] !== 1)
+      continue;
+    const was = sessions(before, n.name);
+    const now = sessions(after, n.name);
+    if (was.size > 0 && ![...was].some(([ip, sig]) => now.get(ip) === sig)) out.push(n.name);
+  }
+  return { nodes: out.sort(), count: out.length };
+}
+type Flat = { nodes: string[]; count: number };
+
+/** A random step: mesh toggled, a node promoted/demoted, a BGPPeer removed, a node down. */
+function stepOf(s: BgpState, kind: number, pick: number): BgpState {
+  const n = s.nodes[pick % s.nodes.length]!;
+  switch (kind) {
+    case 0:
+      return { ...s, meshEnabled: !s.meshEnabled };
+    case 1:
+      return n.clusterId ? demote(s, n.name) : promote(s, n.name, '244.0.0.9');
+    case 2:
+      return { ...s, peers: s.peers.filter((_, i) => i !== pick % Math.max(1, s.peers.length)) };
+    default:
+      return { ...s, nodes: s.nodes.map((x) => (x === n ? { ...x, participates: false } : x)) };
+  }
+}
 
 const flap = (a: Parameters<typeof computeTopology>[0], b: Parameters<typeof computeTopology>[0]) =>
   flappingNodes(computeTopology(a), computeTopology(b));
 
 describe('bgp/transients: which nodes re-form every session in a step', () => {
+  it('the class-level comparison equals the node-by-node definition (random states and steps)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(bgpStateArb(), shapeStateArb()),
+        fc.integer({ min: 0, max: 3 }),
+        fc.nat(),
+        (s, kind, pick) => {
+          const before = computeTopology(s);
+          const after = computeTopology(stepOf(s, kind, pick));
+          assert.deepEqual(flappingNodes(before, after, 1000), naiveFlapping(before, after));
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
   it('a node promoted out of the mesh flaps; the other mesh members keep their other sessions', () => {
     const s0 = state({ nodes: nodes('n', 6, { zone: 'a' }), peers: [rrPeer()] });
     const s1 = promote(s0, 'n2', '244.0.0.1');

@@ -3,25 +3,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsFiles } from '../helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-
-function files(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory()
-        ? files(path.join(dir, e.name))
-        : e.name.endsWith('.ts')
-          ? [path.join(dir, e.name)]
-          : [],
-    );
-}
 
 describe('docs', () => {
   it('documents every finding code the code can emit (docs/findings.md)', () => {
     const codes = new Set<string>();
-    for (const f of files(path.join(ROOT, 'src'))) {
+    for (const f of tsFiles(path.join(ROOT, 'src'))) {
       const text = fs.readFileSync(f, 'utf8');
       for (const m of text.matchAll(/'((?:BGP|RR|TYPHA|MESH|FULL|ENCAP|FELIX|POD|NODE)_[A-Z0-9_]+)'/g))
         codes.add(m[1]!);
@@ -37,7 +26,7 @@ describe('docs', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
       commands: Record<string, unknown>;
     };
-    const commands = files(path.join(ROOT, 'src', 'commands')).map((f) =>
+    const commands = tsFiles(path.join(ROOT, 'src', 'commands')).map((f) =>
       path
         .relative(path.join(ROOT, 'src', 'commands'), f)
         .replace(/\.ts$/, '')

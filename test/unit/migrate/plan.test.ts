@@ -84,7 +84,7 @@ describe('migrate/plan: mesh → route reflectors', () => {
       // the summary
       assert.equal(
         p.summary.description,
-        'Move 30 nodes from the BGP full mesh to 3 route reflectors (cluster ID 244.0.0.1) without disruption',
+        'Move 30 nodes from the BGP full mesh to 3 route reflectors (one cluster ID each: 244.0.0.1, 244.0.0.2, 244.0.0.3) without disruption',
       );
       assert.deepEqual(p.summary.changes, [
         ...chosen.map((n) => `${n} (${node(s, n).zone}): becomes a route reflector`),
@@ -93,7 +93,7 @@ describe('migrate/plan: mesh → route reflectors', () => {
       assert.deepEqual(
         p.summary.warnings.filter((w) => !/ re-forms and it is not drained first/.test(w)),
         [
-          "the cluster has 30 nodes; the full mesh works well up to ~100 (the seed's guidance) — migrating is allowed but not needed yet",
+          "the cluster has 30 nodes; the full mesh works well up to ~100 (Calico's best-practice guide) — migrating is allowed but not needed yet",
         ],
       );
       assert.deepEqual(p.summary.sessions, {
@@ -323,7 +323,27 @@ describe('migrate/plan: mesh → route reflectors', () => {
   });
 });
 
+describe('migrate/plan: the advice is about what the person did', () => {
+  it('one node passed with --rr is a count problem, not a size problem', () => {
+    const s = snap({ nodes: 150, zones: 3 });
+    const err = refuses(
+      () => planMigration(s, { ...migrateOpts('route-reflectors'), rr: ['node-a-002'] }),
+      /^--rr names 1 route reflector\(s\) \(existing ones included\): at least 2 are needed/,
+    );
+    assert.doesNotMatch(err.hints.join(' '), /min-cpu|size/);
+  });
+});
+
 describe('migrate/plan: route reflectors → mesh', () => {
+  it('VXLAN pools: the plan back to the mesh says it raises the sessions, not that it only reduces them', () => {
+    const s = snap({ nodes: 150, zones: 3, rrs: 3, encapsulation: 'VXLAN' });
+    const w = planMigration(s, migrateOpts('mesh')).summary.warnings;
+    const vx = w.find((x) => x.startsWith('every IPv4 pool uses VXLAN'));
+    assert.ok(vx, w.join('\n'));
+    assert.match(vx, /raises them to the full mesh's 11,175$/);
+    assert.doesNotMatch(vx, /only reduces/);
+  });
+
   it('mesh on first, a sample waits, each reflector demoted, the reflector BGPPeer deleted', () => {
     const s = snap({ nodes: 12, zones: 3, rrs: 3 });
     const rrs = rrNames(s);

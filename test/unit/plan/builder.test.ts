@@ -432,9 +432,15 @@ describe('plan/builder: PlanBuilder', () => {
         new Set(p.summary.routeReflectors!.map((r) => r.zone)),
         new Set(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']),
       );
+      // a cluster ID each: every other node, the other reflectors included, is a client (confd renders
+      // `rr client` on every session whose peer has no cluster ID or another one)
+      assert.deepEqual(p.summary.routeReflectors!.map((r) => r.clusterId).sort(), [
+        '244.0.0.1',
+        '244.0.0.2',
+        '244.0.0.3',
+      ]);
       for (const r of p.summary.routeReflectors!) {
-        assert.equal(r.clusterId, '244.0.0.1');
-        assert.equal(r.clients, 9);
+        assert.equal(r.clients, 11);
         assert.equal(r.sessions, 11);
       }
       const c = p.metadata.cluster;

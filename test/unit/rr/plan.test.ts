@@ -6,7 +6,8 @@ import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import {
   DEFAULT_CLUSTER_ID,
-  defaultClusterId,
+  assignClusterIds,
+  describeClusterIds,
   ensurePeering,
   parseLabel,
   PEER_NAME,
@@ -84,6 +85,8 @@ describe('rr/plan: promote, demote, replace', () => {
         const target = candidates(s)[0]!.name;
         const p = planPromote(s, [target], OPTS);
         const meshOn = spec.rrs === undefined;
+        // a cluster ID of its own: the fixture's reflectors share 244.0.0.1
+        const id = meshOn ? '244.0.0.1' : '244.0.0.2';
         assert.deepEqual(actions(p), [
           ...(meshOn ? [`create ${PEER_NAME}`] : []),
           `cordon ${target}`,
@@ -92,7 +95,7 @@ describe('rr/plan: promote, demote, replace', () => {
           `uncordon ${target}`,
         ]);
         const patch = p.steps.find((x) => x.action === 'patch')!;
-        assert.deepEqual(patch.patch, RR_PATCH());
+        assert.deepEqual(patch.patch, RR_PATCH(id));
         assert.equal(patch.checkpoint, true);
         assert.deepEqual(patch.precondition, {
           exists: true,
@@ -128,10 +131,10 @@ describe('rr/plan: promote, demote, replace', () => {
         assert.equal(p.metadata.command, `kubectl calico-tune rr promote ${target}`);
         assert.equal(
           p.summary.description,
-          `Promote ${target} to route reflector (cluster ID 244.0.0.1, label route-reflector=true)`,
+          `Promote ${target} to route reflector (cluster ID ${id}, label route-reflector=true)`,
         );
         assert.deepEqual(p.summary.changes, [
-          `${target}: label route-reflector=true, annotation ${RR_ANN}=244.0.0.1`,
+          `${target}: label route-reflector=true, annotation ${RR_ANN}=${id}`,
         ]);
         assert.ok(p.summary.routeReflectors!.some((r) => r.name === target));
         verified(p, s);
@@ -178,10 +181,13 @@ describe('rr/plan: promote, demote, replace', () => {
       assert.deepEqual(actions(planPromote(s, ['node-a-003'], OPTS)), ['patch node-a-003', 'wait']);
     });
 
-    it('uses the cluster ID the existing reflectors share', () => {
+    it('gives the new reflector a cluster ID of its own, even when the existing ones share one; --cluster-id shares', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3, rrClusterId: '10.1.2.3' });
       const p = planPromote(s, ['node-a-003'], OPTS);
-      assert.deepEqual(p.steps.find((x) => x.action === 'patch')!.patch, RR_PATCH('10.1.2.3'));
+      assert.deepEqual(p.steps.find((x) => x.action === 'patch')!.patch, RR_PATCH('244.0.0.1'));
+      assert.equal(p.summary.verification.ok, true);
+      const shared = planPromote(s, ['node-a-003'], { ...OPTS, clusterId: '10.1.2.3' });
+      assert.deepEqual(shared.steps.find((x) => x.action === 'patch')!.patch, RR_PATCH('10.1.2.3'));
     });
 
     it('cautions are warnings: a control-plane node, a node running Typha, a small node', () => {
@@ -261,11 +267,8 @@ describe('rr/plan: promote, demote, replace', () => {
         /^invalid cluster ID "288\.0\.4\.5": .*Calico would silently ignore it$/,
       );
       const mixed = nodeEdit(rr, 'node-b-002', (n) => (n.metadata.annotations![RR_ANN] = '10.0.0.2'));
-      const two = refuses(
-        () => planPromote(mixed, ['node-a-003'], OPTS),
-        /^the existing reflectors use 2 different cluster IDs \(244\.0\.0\.1, 10\.0\.0\.2\)$/,
-      );
-      assert.deepEqual(two.hints, ['pass --cluster-id to choose one']);
+      // reflectors with different cluster IDs are no reason to refuse: the new one gets a free ID
+      assert.equal(planPromote(mixed, ['node-a-003'], OPTS).summary.verification.ok, true);
       assert.equal(
         planPromote(mixed, ['node-a-003'], { ...OPTS, clusterId: '244.0.0.1' }).summary.verification.ok,
         true,
@@ -308,12 +311,27 @@ describe('rr/plan: promote, demote, replace', () => {
       const s = snap({ nodes: 6, zones: 1 });
       s.calico.apiMode = 'projectcalico.org/v3';
       const b = new PlanBuilder(s, { timeout: '1m' });
-      ensurePeering(b, ['node-a-003'], { key: 'route-reflector', value: 'true' }, DEFAULT_CLUSTER_ID);
+      ensurePeering(
+        b,
+        ['node-a-003'],
+        { key: 'route-reflector', value: 'true' },
+        new Map([['node-a-003', DEFAULT_CLUSTER_ID]]),
+      );
       assert.equal(b.steps[0]!.manifest!.apiVersion, 'projectcalico.org/v3');
     });
   });
 
   describe('planDemote', () => {
+    it('demoting every reflector with the mesh off points at the way back to the mesh', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const err = refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector\(s\)/);
+      assert.deepEqual(err.hints, [
+        'to go back to the full mesh (turned on before any reflector goes): kubectl calico-tune migrate apply --to mesh',
+      ]);
+      const one = refuses(() => planDemote(s, rrNames(s).slice(0, 2), OPTS), /leaves 1 route reflector/);
+      assert.match(one.hints[0]!, /^promote a replacement first/);
+    });
+
     it('mesh off, 3 reflectors: cordon → label off → wait → cluster ID off → wait → uncordon', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3 });
       const p = planDemote(s, ['node-a-002'], OPTS);
@@ -473,7 +491,7 @@ describe('rr/plan: promote, demote, replace', () => {
   });
 
   describe('planReplace', () => {
-    it('promote NEW (with the old reflector’s cluster ID), then demote OLD', () => {
+    it('promote NEW (with a cluster ID of its own), then demote OLD', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3, rrClusterId: '10.1.2.3' });
       const p = planReplace(s, 'node-a-002', 'node-a-003', OPTS);
       assert.deepEqual(actions(p), [
@@ -488,7 +506,7 @@ describe('rr/plan: promote, demote, replace', () => {
         'wait',
         'uncordon node-a-002',
       ]);
-      assert.deepEqual(p.steps[1]!.patch, RR_PATCH('10.1.2.3'));
+      assert.deepEqual(p.steps[1]!.patch, RR_PATCH('244.0.0.1'));
       assert.equal(p.metadata.command, 'kubectl calico-tune rr replace node-a-002 node-a-003');
       assert.deepEqual(p.summary.changes, [
         'node-a-003: becomes a route reflector',
@@ -537,14 +555,52 @@ describe('rr/plan: promote, demote, replace', () => {
   });
 
   describe('helpers', () => {
-    it('parseLabel, validateClusterId, defaultClusterId, requireNodes', () => {
+    it('assignClusterIds: one of its own per promoted node, the lowest free from 244.0.0.1; --cluster-id shares one', () => {
+      const fresh = snap({ nodes: 6, zones: 1 });
+      assert.deepEqual(
+        [...assignClusterIds(fresh, ['node-a-002', 'node-a-003', 'node-a-004'])],
+        [
+          ['node-a-002', '244.0.0.1'],
+          ['node-a-003', '244.0.0.2'],
+          ['node-a-004', '244.0.0.3'],
+        ],
+      );
+      // IDs any node carries are skipped (the fixture's reflectors share 244.0.0.1)
+      const withRrs = snap({ nodes: 12, zones: 3, rrs: 2, rrClusterId: '244.0.0.2' });
+      assert.deepEqual([...assignClusterIds(withRrs, ['x', 'y']).values()], ['244.0.0.1', '244.0.0.3']);
+      assert.deepEqual(
+        [...assignClusterIds(fresh, ['x', 'y'], '10.0.0.9').values()],
+        ['10.0.0.9', '10.0.0.9'],
+      );
+      refuses(() => assignClusterIds(fresh, ['x'], '288.0.0.1'), /^invalid cluster ID/);
+      assert.equal(describeClusterIds(new Map([['a', '244.0.0.1']])), 'cluster ID 244.0.0.1');
+      assert.equal(
+        describeClusterIds(
+          new Map([
+            ['a', '244.0.0.1'],
+            ['b', '244.0.0.2'],
+          ]),
+        ),
+        'one cluster ID each: 244.0.0.1, 244.0.0.2',
+      );
+    });
+    it("a promotion never reuses a cluster ID, so only the promoted node's side of its sessions changes", () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const p = planPromote(s, ['node-a-004'], OPTS);
+      const patch = p.steps.find((x) => x.action === 'patch')!.patch as {
+        metadata: { annotations: Record<string, string> };
+      };
+      const used = new Set(s.nodes.map((n) => n.bgp.rrClusterId).filter(Boolean));
+      const id = patch.metadata.annotations['projectcalico.org/RouteReflectorClusterID']!;
+      assert.ok(!used.has(id), `${id} is not in use`);
+    });
+    it('parseLabel, validateClusterId, requireNodes', () => {
       assert.deepEqual(parseLabel('a.b/c=d'), { key: 'a.b/c', value: 'd' });
       assert.deepEqual(parseLabel('k='), { key: 'k', value: '' });
       refuses(() => parseLabel('=v'), /invalid --label/);
       assert.equal(validateClusterId('10.0.0.1'), '10.0.0.1');
       for (const bad of ['fd00::1', '10.0.0.0/24', '1.2.3', ''])
         refuses(() => validateClusterId(bad), /^invalid cluster ID/);
-      assert.equal(defaultClusterId(snap({ nodes: 6, zones: 1 })), DEFAULT_CLUSTER_ID);
       assert.deepEqual(
         requireNodes(snap({ nodes: 6, zones: 1 }), ['node-a-003']).map((n) => n.name),
         ['node-a-003'],

@@ -76,7 +76,7 @@ describe('render/typha: the human report', () => {
     assert.match(out, /^WHAT-IF\s+1,200 nodes/m);
     assert.ok(!/^RUNNING/m.test(out));
     assert.match(out, /RECOMMENDED {2}8 replicas \(operator formula\)$/m);
-    assert.match(out, /operator formula\s+8\s+1,200\/200 \+ 2 = 8/);
+    assert.match(out, /operator formula\s+8\s+⌊1,200\/200⌋ \+ 2 = 8/);
     assert.match(out, /next changes 1,400 nodes -> 9 · 1,600 nodes -> 10 · 1,800 nodes -> 11/);
     assert.match(out, /\^ what-if: 1,200 nodes, 8 replicas/);
     for (const l of out.split('\n')) assert.ok(stripAnsi(l).length <= 80, `too wide: ${l}`);
@@ -111,7 +111,7 @@ describe('render/typha: the human report', () => {
   it('explains the operator formula', () => {
     assert.equal(operatorFormulaText(2), '1 for up to 2 nodes');
     assert.equal(operatorFormulaText(4), '2 for up to 4 nodes');
-    assert.equal(operatorFormulaText(150), '150/200 + 2 = 2, at least 3');
-    assert.equal(operatorFormulaText(1000), '1,000/200 + 2 = 7');
+    assert.equal(operatorFormulaText(150), '⌊150/200⌋ + 2 = 2, at least 3');
+    assert.equal(operatorFormulaText(1000), '⌊1,000/200⌋ + 2 = 7');
   });
 });

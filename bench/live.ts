@@ -1,0 +1,216 @@
+/**
+ * Against the real test API server (test/harness: etcd + kube-apiserver + Calico CRDs, a generated cluster
+ * of 1,000 and 5,000 nodes, 6 reflectors in 3 zones): `status -o json` against kubectl's raw reads of the
+ * same objects and against calicoctl (`get nodes -o wide` + `get bgppeers`, built by
+ * `CALICO_TUNE_BUILD_CALICOCTL=1 bash tools/build.sh`). Time (median of interleaved runs) and the bytes each
+ * receives, counted by a TCP proxy in front of the API server (TLS included, the same for all three).
+ *
+ *   CALICO_TUNE_CALICO_DIR=/work/shared/calico node dist/bench/live.js [--runs 5] [--sizes 1000,5000]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { calicoctlPath, calicoEnv } from '../test/harness/calico-tools.js';
+import { controlPlane, loadFixture, stopAll } from '../test/harness/index.js';
+import type { Goal } from './growth.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'bin', 'run.js');
+const CALICO_CRDS = ['bgpconfigurations', 'bgppeers', 'ippools', 'felixconfigurations'].map(
+  (r) => `${r}.crd.projectcalico.org`,
+);
+
+export interface LiveRow {
+  nodes: number;
+  what: string;
+  medianMs: number;
+  bytes: number;
+  requests: number | null;
+}
+
+/** A TCP proxy that counts the bytes from the server to the client. */
+async function countingProxy(
+  target: URL,
+): Promise<{ url: string; bytes: () => number; reset: () => void; close: () => void }> {
+  let received = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    upstream.on('data', (d) => (received += d.length));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    bytes: () => received,
+    reset: () => (received = 0),
+    close: () => server.close(),
+  };
+}
+
+/** Runs a command to its end (async: the proxy lives in this process); its stderr and exit code. */
+function exec(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ stderr, code }));
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promise<LiveRow[]> {
+  const runs = opts.runs ?? 5;
+  const cp = await controlPlane();
+  const out: LiveRow[] = [];
+  const kubectl = path.join(cp.bin, 'kubectl');
+  try {
+    for (const nodes of opts.sizes ?? [1000, 5000]) {
+      await loadFixture(cp, { nodes, zones: 3, rrs: 6, install: 'operator' });
+      const direct = cp.kubeconfig('admin');
+      const proxy = await countingProxy(new URL(cp.server));
+      const viaProxy = path.join(path.dirname(direct), `bench-proxy-${nodes}.kubeconfig`);
+      fs.writeFileSync(viaProxy, fs.readFileSync(direct, 'utf8').split(cp.server).join(proxy.url));
+      const cases: { what: string; run: (kc: string) => Promise<{ stderr: string; code: number | null }> }[] =
+        [
+          {
+            what: 'kubectl-calico_tune status -o json',
+            run: (kc) =>
+              exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
+                ...process.env,
+                NO_COLOR: '1',
+                CALICO_TUNE_HTTP_STATS: '1',
+              }),
+          },
+          {
+            what: `kubectl get nodes,${CALICO_CRDS.length} Calico CRDs -o json`,
+            run: (kc) =>
+              exec(kubectl, ['--kubeconfig', kc, 'get', ['nodes', ...CALICO_CRDS].join(','), '-o', 'json']),
+          },
+          {
+            what: 'calicoctl get nodes -o wide + get bgppeers',
+            run: async (kc) => {
+              const a = await exec(
+                calicoctlPath(),
+                ['get', 'nodes', '-o', 'wide', '--allow-version-mismatch'],
+                calicoEnv(kc),
+              );
+              const b = await exec(
+                calicoctlPath(),
+                ['get', 'bgppeers', '--allow-version-mismatch'],
+                calicoEnv(kc),
+              );
+              return { stderr: a.stderr + b.stderr, code: a.code || b.code };
+            },
+          },
+        ];
+      const times = new Map(cases.map((c) => [c.what, [] as number[]]));
+      for (const c of cases) {
+        // warm caches, and fail loudly rather than time an error
+        const r = await c.run(direct);
+        if (r.code !== 0 && r.code !== 1)
+          throw new Error(`${c.what} failed (exit ${r.code}): ${r.stderr.slice(0, 500)}`);
+      }
+      for (let i = 0; i < runs; i++)
+        for (const c of cases) {
+          const t0 = performance.now();
+          await c.run(direct);
+          times.get(c.what)!.push(performance.now() - t0);
+        }
+      for (const c of cases) {
+        proxy.reset();
+        const { stderr } = await c.run(viaProxy);
+        const bytes = proxy.bytes();
+        const stats = /calico-tune-http-stats (.*)/.exec(stderr);
+        const requests = stats
+          ? Object.values((JSON.parse(stats[1]!) as { requests: Record<string, number> }).requests).reduce(
+              (a, b) => a + b,
+              0,
+            )
+          : null;
+        out.push({ nodes, what: c.what, medianMs: median(times.get(c.what)!), bytes, requests });
+      }
+      proxy.close();
+      fs.rmSync(viaProxy, { force: true });
+      process.stderr.write(`live: ${nodes} nodes done\n`);
+    }
+  } finally {
+    await cp.reset().catch(() => {});
+  }
+  return out;
+}
+
+export function liveGoals(rows: LiveRow[]): Goal[] {
+  const goals: Goal[] = [];
+  const get = (nodes: number, prefix: string): LiveRow | undefined =>
+    rows.find((r) => r.nodes === nodes && r.what.startsWith(prefix));
+  for (const [nodes, limit] of [
+    [5000, 1.0],
+    [1000, 1.5],
+  ] as const) {
+    const ours = get(nodes, 'kubectl-calico_tune');
+    const cc = get(nodes, 'calicoctl');
+    if (ours && cc)
+      goals.push({
+        goal: `status, ${nodes.toLocaleString('en-US')} nodes, real API server <= ${limit.toFixed(1)}x calicoctl (wall)`,
+        measured: `${(ours.medianMs / cc.medianMs).toFixed(2)}x (${ours.medianMs.toFixed(0)} / ${cc.medianMs.toFixed(0)} ms)`,
+        pass: ours.medianMs / cc.medianMs <= limit,
+      });
+  }
+  const ours = get(5000, 'kubectl-calico_tune');
+  const kc = get(5000, 'kubectl get');
+  if (ours && kc)
+    goals.push({
+      goal: 'bytes for status at 5,000 nodes <= 1.5x kubectl raw reads',
+      measured: `${(ours.bytes / kc.bytes).toFixed(2)}x (${(ours.bytes / 1e6).toFixed(2)} / ${(kc.bytes / 1e6).toFixed(2)} MB)`,
+      pass: ours.bytes / kc.bytes <= 1.5,
+    });
+  return goals;
+}
+
+export function liveTable(rows: LiveRow[]): string {
+  return [
+    '| nodes | command | median ms | bytes received | requests |',
+    '|---:|---|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.nodes.toLocaleString('en-US')} | ${r.what} | ${r.medianMs.toFixed(0)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${r.requests ?? ''} |`,
+    ),
+  ].join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  try {
+    const rows = await run({
+      runs: arg('--runs') ? Number(arg('--runs')) : undefined,
+      sizes: arg('--sizes')?.split(',').map(Number),
+    });
+    const goals = liveGoals(rows);
+    const { goalsTable } = await import('./growth.js');
+    process.stdout.write(`${liveTable(rows)}\n\n${goalsTable(goals)}\n`);
+    if (goals.some((g) => !g.pass)) process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The single binary's entry (scripts/package.js bundles it with a generated command index): oclif with the
+ * explicit command strategy, fed only the one command that argv names, so no file is read from disk and
+ * no other command module is evaluated. Help, completion and "did you mean" come from the embedded manifest
+ * (main.ts) before oclif is loaded at all.
+ */
+import type { Command } from '@oclif/core';
+import type { ManifestLike } from '../render/help-text.js';
+import { main } from './main.js';
+
+export type CommandLoader = () => Promise<{ default: Command.Class }>;
+
+export interface StandaloneOptions {
+  manifest: ManifestLike;
+  /** package.json's name, version and oclif section. */
+  pjson: { name: string; version: string; oclif: Record<string, unknown> };
+  /** Command id -> lazy import of its module (generated from src/commands at build time). */
+  commands: Record<string, CommandLoader>;
+}
+
+export async function runStandalone(argv: string[], o: StandaloneOptions): Promise<void> {
+  const code = await main(argv, {
+    manifest: o.manifest,
+    version: o.pjson.version,
+    run: async (id, rest) => {
+      const [{ Config, Plugin, flush }, mod] = await Promise.all([import('@oclif/core'), o.commands[id]!()]);
+      const pjson = {
+        ...o.pjson,
+        oclif: {
+          ...o.pjson.oclif,
+          commands: { strategy: 'explicit', target: './commands.js', identifier: 'COMMANDS' },
+          helpClass: undefined,
+        },
+      };
+      const root = process.execPath;
+      const plugin = new Plugin({ isRoot: true, root, pjson: pjson as never, ignoreManifest: true });
+      // the explicit strategy's command cache, filled here instead of by an import of `target`
+      (plugin as unknown as { commandCache: Record<string, Command.Class> }).commandCache = {
+        [id]: mod.default,
+      };
+      await plugin.load();
+      const config = await Config.load({
+        root,
+        pjson: pjson as never,
+        plugins: new Map([[pjson.name, plugin]]),
+      });
+      try {
+        await config.runCommand(id, rest);
+      } catch (err) {
+        const e = err as Error & { oclif?: { exit?: number } };
+        if (e.oclif?.exit === 0) return;
+        process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+        process.exitCode = e.oclif?.exit ?? 1;
+      } finally {
+        await flush();
+      }
+    },
+  });
+  if (code !== undefined) process.exitCode = code;
+}

@@ -8,19 +8,8 @@
  * route-reflector cluster ID and labels (`route-reflector: 'true'`, `dgroup: red|blue`), plus the mesh switch,
  * the global AS and 0-3 BGPPeers built from a small selector vocabulary.
  */
+import { rng as prng } from '../fixtures/generate.js';
 import { RR_LABEL } from './rig.js';
-
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The seed of topology `i` of a run seeded `seed` (so one topology can be regenerated alone). */
 export function topologySeed(seed: number, i: number): number {

@@ -21,7 +21,7 @@ import { randomTopology, simplifications, topologySeed, type DiffTopology } from
 
 /** The CI subset: seed, count and node counts (docs/fabric.md says why these). */
 export const CI_SEED = Number(process.env['CALICO_TUNE_DIFF_SEED'] ?? 12);
-export const CI_COUNT = Number(process.env['CALICO_TUNE_DIFF_COUNT'] ?? 16);
+export const CI_COUNT = Number(process.env['CALICO_TUNE_DIFF_COUNT'] ?? 14);
 export const CI_SIZES = [4, 5, 6];
 
 function peerProblems(t: DiffTopology): string[] {

@@ -58,6 +58,8 @@ const SELECTORS = [
   `${GROUP_LABEL} == 'red'`,
   `${GROUP_LABEL} == 'blue'`,
   `${GROUP_LABEL} == 'red' && ${RR_LABEL} == 'true'`,
+  `${GROUP_LABEL} == 'blue' && ${RR_LABEL} == 'true'`,
+  `${GROUP_LABEL} == 'red' && !has(${RR_LABEL})`,
   `${GROUP_LABEL} == 'blue' || ${RR_LABEL} == 'true'`,
 ];
 
@@ -69,8 +71,8 @@ export function randomTopology(seed: number, k: number): DiffTopology {
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
   const globalAs = pick(AS_NUMBERS);
-  const multiAs = chance(0.4);
-  const rrCount = int(0, Math.min(3, k - 1));
+  const multiAs = chance(0.5);
+  const rrCount = chance(0.2) ? 0 : int(1, Math.min(3, k - 1));
   const cidMode = pick(['shared', 'distinct', 'mixed'] as const);
   const order = Array.from({ length: k }, (_, i) => i).sort(() => r() - 0.5);
   const rrs = new Set(order.slice(0, rrCount));
@@ -93,20 +95,30 @@ export function randomTopology(seed: number, k: number): DiffTopology {
     if (multiAs && chance(0.35)) n.asNumber = pick(AS_NUMBERS);
     return n;
   });
-  const mesh = chance(0.4);
+  const mesh = chance(0.3);
 
   const peers: DiffPeer[] = [];
-  if (rrCount > 0 && chance(0.7))
+  const rrPeering = rrCount > 0 ? pick(['all', 'by-group', 'none'] as const) : 'none';
+  if (rrPeering === 'all')
     peers.push({ name: 'peer-with-rrs', nodeSelector: 'all()', peerSelector: `${RR_LABEL} == 'true'` });
+  // clients peered only with the reflectors of their group (the calico#2735 shape when cluster IDs are shared)
+  if (rrPeering === 'by-group')
+    for (const g of ['red', 'blue'])
+      peers.push({
+        name: `${g}-to-${g}-rrs`,
+        nodeSelector: `${GROUP_LABEL} == '${g}'`,
+        peerSelector: `${RR_LABEL} == 'true' && ${GROUP_LABEL} == '${g}'`,
+      });
   if (rrCount > 1 && chance(0.5))
     peers.push({
       name: 'rr-mesh',
       nodeSelector: `${RR_LABEL} == 'true'`,
       peerSelector: `${RR_LABEL} == 'true'`,
     });
-  const extra = int(0, 2);
+  const extra = int(0, 3);
   for (let j = 0; j < extra; j++) {
     const name = `p${j}`;
+    // (0-3 more: several BGPPeers whose keys overlap are where confd's first-wins rules matter)
     const kind = pick(['global', 'selector', 'selector', 'node', 'peer-ip'] as const);
     const p: DiffPeer = { name };
     if (kind === 'global') p.peerSelector = pick(SELECTORS);

@@ -415,6 +415,8 @@ export interface DifferentialOptions {
   shrink?: boolean;
   log?: (line: string) => void;
   observe?: ObserveOptions;
+  /** Run only the topologies of these sizes (of the `count` from `seed`): to finish a run by parts. */
+  runSizes?: number[] | undefined;
   /** Run exactly these topology seeds (with the first size) instead of `count` from `seed`. */
   only?: number[] | undefined;
   /** Keep evidence of every unexplained topology here: per node bird.cfg, `birdc show protocols all`, routes. */
@@ -461,7 +463,7 @@ export async function runDifferential(
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
-  const topologies = runTopologies(opts);
+  const topologies = runTopologies(opts).filter((t) => !opts.runSizes || opts.runSizes.includes(t.k));
   const bySize = new Map<number, DiffTopology[]>();
   for (const t of topologies) bySize.set(t.k, [...(bySize.get(t.k) ?? []), t]);
   const results: TopologyResult[] = [];
@@ -475,7 +477,14 @@ export async function runDifferential(
       rigStartsMs.push(Math.round(performance.now() - ts0));
       try {
         for (const t of ts) {
-          const o = await observe(cp, f, api, t, opts.observe);
+          let o: Observation;
+          try {
+            o = await observe(cp, f, api, t, opts.observe);
+          } catch (e) {
+            // an API connection reset under load (seen once in 300): the topology is written again from scratch
+            log(`#${results.length + 1} seed ${t.seed}: ${(e as Error).message}; once more`);
+            o = await observe(cp, f, api, t, opts.observe);
+          }
           opts.onObservation?.(o);
           const r = resultOf(o);
           log(

@@ -22,6 +22,7 @@ interface Args {
   sizes: number[];
   shrink: boolean;
   only?: number[] | undefined;
+  runSizes?: number[] | undefined;
   timeoutMs?: number | undefined;
 }
 
@@ -55,6 +56,7 @@ function parse(argv: string[]): Args {
     else if (f === '--sizes') a.sizes = v().split(',').map(Number);
     else if (f === '--shrink') a.shrink = true;
     else if (f === '--only') a.only = v().split(',').map(Number);
+    else if (f === '--run-sizes') a.runSizes = v().split(',').map(Number);
     else if (f === '--timeout-ms') a.timeoutMs = Number(v());
     else if (f === '--scenario') a.scenario = v();
     else if (f === '--json') a.json = true;
@@ -63,7 +65,7 @@ function parse(argv: string[]): Args {
     else if (f === '--help' || f === '-h') {
       process.stdout.write(
         `usage: npm run fabric -- [--nodes K] [--scenario NAME] [--json] [--period-ms MS] [--out DIR]\n` +
-          `       npm run fabric -- --scenario ${DIFFERENTIAL} [--count N] [--seed S] [--sizes 3,4,5,6,7 | --nodes K] [--shrink] [--only SEED,...] [--timeout-ms MS] [--json] [--out DIR]\n` +
+          `       npm run fabric -- --scenario ${DIFFERENTIAL} [--count N] [--seed S] [--sizes 3,4,5,6,7 | --nodes K] [--shrink] [--run-sizes 5,6] [--only SEED,...] [--timeout-ms MS] [--json] [--out DIR]\n` +
           `scenarios: ${[...Object.keys(SCENARIOS), DIFFERENTIAL].join(', ')}\n`,
       );
       process.exit(0);
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
         sizes: a.sizes,
         shrink: a.shrink,
         only: a.only,
+        runSizes: a.runSizes,
         ...(a.timeoutMs ? { observe: { timeoutMs: a.timeoutMs } } : {}),
         ...(a.out ? { evidenceDir: a.out } : {}),
         log,

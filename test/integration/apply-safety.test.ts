@@ -170,7 +170,7 @@ describe('apply-time safety (Calico v3.31.3)', function () {
       assert.match(plan.metadata.digest ?? '', /^sha256:[0-9a-f]{64}$/);
       assert.match(plan.metadata.cluster.uid ?? '', /^[0-9a-f-]{36}$/, 'the kube-system UID is recorded');
       snapshotFile = path.join(dir, 'snapshot.yaml');
-      const s = await runCli(['snapshot', 'save', '-f', snapshotFile], { kubeconfig: kc });
+      const s = await runCli(['snapshot', 'save', snapshotFile], { kubeconfig: kc });
       assert.equal(s.code, 0, s.stderr);
     });
 

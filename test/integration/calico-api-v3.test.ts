@@ -69,7 +69,7 @@ describe(`projectcalico.org/v3 through the real calico-apiserver (Calico ${CALIC
     assert.ok(!doc.findings.some((f) => f.code === 'CALICO_API_UNAVAILABLE'));
 
     const file = path.join(cp.dir, 'v3-snapshot.yaml');
-    const saved = await runCli(['snapshot', 'save', '-f', file], { kubeconfig: kc });
+    const saved = await runCli(['snapshot', 'save', file], { kubeconfig: kc });
     assert.equal(saved.code, 0, saved.stderr);
     const items = (yaml.load(fs.readFileSync(file, 'utf8')) as { items: Obj[] }).items;
     const calico = items.filter((o) => /projectcalico\.org/.test(o.apiVersion));

@@ -196,7 +196,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
               },
             }) as Obj;
           await load(cp, spec, (objs) => void objs.push(kubeadm('172.20.64.0/18')));
-          const save = await runCli(['snapshot', 'save', '-f', '-', '--format', 'json'], {
+          const save = await runCli(['snapshot', 'save', '-', '--format', 'json'], {
             kubeconfig: cp.kubeconfig('readonly'),
           });
           assert.equal(save.code, 0, save.stderr);

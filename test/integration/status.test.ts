@@ -111,6 +111,8 @@ for (const version of CALICO_RELEASES) {
             cp.kubeconfig('plugin'),
           ]);
           assert.equal(save.code, 0, describeRun(save, 'snapshot save'));
+          // -f FILE, the old spelling, still works and says what to type instead
+          assert.match(save.stderr, /snapshot save -f FILE is now snapshot save FILE/);
           assert.ok(fs.existsSync(file));
           await assertNoWrites(cp, mark, 'snapshot save');
 
@@ -127,18 +129,17 @@ for (const version of CALICO_RELEASES) {
           assert.deepEqual(restB, restA);
         });
 
-        it('snapshot save -f - --format json prints a kubectl List on stdout', async () => {
+        it('snapshot save - --format json prints a kubectl List on stdout', async () => {
           const r = await runCli([
             'snapshot',
             'save',
-            '-f',
             '-',
             '--format',
             'json',
             '--kubeconfig',
             cp.kubeconfig('plugin'),
           ]);
-          assert.equal(r.code, 0, describeRun(r, 'snapshot save -f -'));
+          assert.equal(r.code, 0, describeRun(r, 'snapshot save -'));
           const list = r.json<{ kind: string; items: { kind: string }[] }>();
           assert.equal(list.kind, 'List');
           assert.equal(list.items.filter((i) => i.kind === 'Node').length, 12);

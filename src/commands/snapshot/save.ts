@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { usageError } from '../../errors.js';
 import { num } from '../../model/format.js';
@@ -12,15 +12,23 @@ Typha objects and discovery information that every command reads. Any command ac
 so findings and plans can be reviewed without access to the cluster. Managed fields and node image lists are
 dropped; nothing secret is read (BGPPeer passwords are secret references, not values).`;
   static override examples = [
-    'kubectl calico-tune snapshot save -f cluster.yaml',
-    'kubectl calico-tune snapshot save -f - --context prod > prod.json',
+    'kubectl calico-tune snapshot save cluster.yaml',
+    'kubectl calico-tune snapshot save - --context prod > prod.json',
   ];
+  static override args = {
+    file: Args.string({
+      description: 'File to write (YAML, or JSON for .json; - for stdout)',
+      required: false,
+    }),
+  };
   static override flags = {
-    file: Flags.string({
+    // -f reads a file everywhere else (apply -f, migrate apply -f, as in kubectl): here it is the old spelling of FILE
+    filename: Flags.string({
       char: 'f',
-      description: 'File to write (- for stdout)',
-      required: true,
-      helpValue: 'FILE',
+      hidden: true,
+      deprecated: {
+        message: 'snapshot save -f FILE is now snapshot save FILE (-f reads a file, as in apply -f)',
+      },
     }),
     format: Flags.string({
       description: 'yaml or json (default: from the file extension, else yaml)',
@@ -30,11 +38,16 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
   };
 
   async run(): Promise<Record<string, unknown>> {
-    const { flags } = await this.parse(SnapshotSave);
+    const { args, flags } = await this.parse(SnapshotSave);
     this.setup(flags);
-    const format = flags.format ?? (flags.file.endsWith('.json') ? 'json' : 'yaml');
-    if (flags.file !== '-') {
-      const dir = flags.file.includes('/') ? flags.file.slice(0, flags.file.lastIndexOf('/')) || '/' : '.';
+    if (args.file !== undefined && flags.filename !== undefined)
+      throw usageError('name the file once: snapshot save FILE');
+    const file = args.file ?? flags.filename;
+    if (file === undefined)
+      throw usageError('name the file to write: kubectl calico-tune snapshot save FILE (- for stdout)');
+    const format = flags.format ?? (file.endsWith('.json') ? 'json' : 'yaml');
+    if (file !== '-') {
+      const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
       if (!fs.existsSync(dir)) throw usageError(`directory ${dir} does not exist`);
     }
     const snapshot = await this.loadSnapshot(undefined, { nodeStatuses: flags['node-statuses'] });
@@ -42,11 +55,11 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
     const { toJson, toYaml } = await import('../../render/output.js');
     const list = snapshotToList(snapshot);
     const text = `${format === 'json' ? toJson(list) : toYaml(list)}\n`;
-    if (flags.file === '-') process.stdout.write(text);
+    if (file === '-') process.stdout.write(text);
     else {
-      fs.writeFileSync(flags.file, text);
+      fs.writeFileSync(file, text);
       process.stderr.write(
-        `saved ${num(snapshot.objects.length)} objects (${num(snapshot.nodes.length)} nodes) from ${snapshot.source.server} to ${flags.file}\n`,
+        `saved ${num(snapshot.objects.length)} objects (${num(snapshot.nodes.length)} nodes) from ${snapshot.source.server} to ${file}\n`,
       );
     }
     for (const w of snapshot.source.warnings ?? []) this.warnLine(w);

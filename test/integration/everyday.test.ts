@@ -116,4 +116,33 @@ describe('everyday use: status --watch', function () {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--watch draws tables/);
   });
+
+  it('shows a plan paused elsewhere (PLAN_UNFINISHED, with the commands that continue or undo it)', async () => {
+    const cp = await controlPlane();
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    // no calico-node stand-in: nobody reports BGP status, so the gate times out and the plan pauses
+    const paused = await runCli(
+      ['rr', 'promote', 'node-a-002', '--yes', '--timeout', '1s', '--on-timeout', 'pause'],
+      { kubeconfig: cp.kubeconfig('plugin') },
+    );
+    assert.equal(paused.code, 4, describeRun(paused, 'rr promote (paused)'));
+    const out: string[] = [];
+    let pid = 0;
+    const child = run(process.execPath, [BIN_RUN, 'status', '--watch', '--interval', '200ms'], {
+      env: cliEnv({ kubeconfig: cp.kubeconfig('plugin') }),
+      timeoutMs: 90_000,
+      onSpawn: (p) => (pid = p),
+      onLine: (_s, l) => out.push(l),
+    });
+    await waitFor(() => out.some((l) => /PLAN_UNFINISHED/.test(l)), {
+      what: 'the paused plan',
+      timeoutMs: 30_000,
+    });
+    process.kill(pid, 'SIGINT');
+    const r = await child;
+    assert.equal(r.code, 0, describeRun(r, 'status --watch'));
+    const text = out.join('\n');
+    assert.match(text, /rr-promote-node-a-002\S* is unfinished: paused/);
+    assert.match(text, /apply --resume/);
+  });
 });

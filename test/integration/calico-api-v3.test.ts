@@ -281,101 +281,88 @@ describe(`projectcalico.org/v3 through the real calico-apiserver (Calico ${CALIC
     const again = await runCli(['status', '-o', 'json'], { kubeconfig: kc });
     assert.equal(again.json<{ calico: { apiMode: string } }>().calico.apiMode, 'projectcalico.org/v3');
   });
-});
 
-describe(`projectcalico.org/v3: what the calico-apiserver validates (Calico ${CALICO})`, function () {
-  this.timeout(600_000);
-  let cp: ControlPlane;
-  let kc: string;
-  let sim: Simulator | undefined;
-  before(async () => {
-    cp = await controlPlane({ calico: CALICO, calicoApi: 'v3' });
-    kc = cp.kubeconfig('plugin');
-  });
-  afterEach(async () => {
-    await sim?.stop();
-    sim = undefined;
-  });
-
-  const patchDefault = async (spec: Record<string, unknown>): Promise<void> => {
-    // through v1: the CRD schema accepts what the calico-apiserver's validation would refuse
-    await cp.client('admin').request('PATCH', '/apis/crd.projectcalico.org/v1/bgpconfigurations/default', {
-      body: { spec },
-      contentType: 'application/merge-patch+json',
-    });
-  };
-
-  it('nodeMeshPassword is cleared in the same update that turns the mesh off (the v3 API refuses it otherwise)', async () => {
-    await loadFixture(cp, { nodes: 12, zones: 3, calico: CALICO });
-    await patchDefault({ nodeMeshPassword: { secretKeyRef: { name: 'bgp-secrets', key: 'mesh' } } });
-    // the real validator: the mesh off with the password still set is refused
-    const refused = await cp
-      .client('admin')
-      .request('PATCH', '/apis/projectcalico.org/v3/bgpconfigurations/default', {
-        body: { spec: { nodeToNodeMeshEnabled: false } },
+  describe('what the calico-apiserver validates', () => {
+    const patchDefault = async (spec: Record<string, unknown>): Promise<void> => {
+      // through v1: the CRD schema accepts what the calico-apiserver's validation would refuse
+      await cp.client('admin').request('PATCH', '/apis/crd.projectcalico.org/v1/bgpconfigurations/default', {
+        body: { spec },
         contentType: 'application/merge-patch+json',
-      })
-      .then(
-        () => 'accepted',
-        (e: Error) => e.message,
-      );
-    assert.match(refused, /NodeMeshPassword cannot be set if spec.NodeToNodeMesh is disabled/);
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const r = await runCli(['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'], {
-      kubeconfig: kc,
-      timeoutMs: 300_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const cfg = await cp.client('admin').get<Obj>('/apis/projectcalico.org/v3/bgpconfigurations/default');
-    assert.equal(cfg.spec?.['nodeToNodeMeshEnabled'], false);
-    assert.equal(cfg.spec?.['nodeMeshPassword'], undefined);
-  });
+      });
+    };
 
-  it('an object the v3 API finds invalid: the 422 message on one line, exit 3, no write after it, and --rollback restores', async () => {
-    await loadFixture(cp, { nodes: 12, zones: 3, calico: CALICO });
-    await patchDefault({ logSeverityScreen: 'Loud' }); // not a log level: the v3 validator refuses any update of it
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const before = await world(cp);
-    // the calico-apiserver does not validate dry-run requests: a server dry run passes (and says so)
-    const dry = await runCli(
-      ['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--dry-run=server', '--yes'],
-      {
+    it('nodeMeshPassword is cleared in the same update that turns the mesh off (the v3 API refuses it otherwise)', async () => {
+      await loadFixture(cp, { nodes: 12, zones: 3, calico: CALICO });
+      await patchDefault({ nodeMeshPassword: { secretKeyRef: { name: 'bgp-secrets', key: 'mesh' } } });
+      // the real validator: the mesh off with the password still set is refused
+      const refused = await cp
+        .client('admin')
+        .request('PATCH', '/apis/projectcalico.org/v3/bgpconfigurations/default', {
+          body: { spec: { nodeToNodeMeshEnabled: false } },
+          contentType: 'application/merge-patch+json',
+        })
+        .then(
+          () => 'accepted',
+          (e: Error) => e.message,
+        );
+      assert.match(refused, /NodeMeshPassword cannot be set if spec.NodeToNodeMesh is disabled/);
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+      const r = await runCli(['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'], {
         kubeconfig: kc,
-      },
-    );
-    assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stderr, /does not validate dry-run requests/);
-    const mark = cp.audit.mark();
-    const r = await runCli(['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'], {
-      kubeconfig: kc,
-      timeoutMs: 300_000,
+        timeoutMs: 300_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const cfg = await cp.client('admin').get<Obj>('/apis/projectcalico.org/v3/bgpconfigurations/default');
+      assert.equal(cfg.spec?.['nodeToNodeMeshEnabled'], false);
+      assert.equal(cfg.spec?.['nodeMeshPassword'], undefined);
     });
-    assert.equal(r.code, 3, r.stderr);
-    const line = r.stderr.split('\n').find((l) => l.startsWith('error:'))!;
-    assert.match(
-      line,
-      /BGPConfiguration.projectcalico.org "default" is invalid: LogSeverityScreen: Invalid value: "Loud"/,
-    );
-    const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
-    const refused = writes.findIndex((e) => e.responseStatus?.code === 422);
-    assert.ok(refused >= 0, 'the refused patch is in the audit log');
-    const after = writes.slice(refused + 1);
-    assert.deepEqual(
-      after
-        .filter((e) => !(e.objectRef?.resource === 'caliconodestatuses' && e.verb === 'delete'))
-        .map((e) => e.objectRef?.resource),
-      ['leases'],
-      'after the refusal: the journal records where the plan stopped, and the status objects the gates made are deleted; nothing else',
-    );
-    const back = await runCli(['migrate', 'apply', '--rollback', '--yes'], {
-      kubeconfig: kc,
-      timeoutMs: 300_000,
+
+    it('an object the v3 API finds invalid: the 422 message on one line, exit 3, no write after it, and --rollback restores', async () => {
+      await loadFixture(cp, { nodes: 12, zones: 3, calico: CALICO });
+      await patchDefault({ logSeverityScreen: 'Loud' }); // not a log level: the v3 validator refuses any update of it
+      sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+      const before = await world(cp);
+      // the calico-apiserver does not validate dry-run requests: a server dry run passes (and says so)
+      const dry = await runCli(
+        ['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--dry-run=server', '--yes'],
+        {
+          kubeconfig: kc,
+        },
+      );
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stderr, /does not validate dry-run requests/);
+      const mark = cp.audit.mark();
+      const r = await runCli(['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'], {
+        kubeconfig: kc,
+        timeoutMs: 300_000,
+      });
+      assert.equal(r.code, 3, r.stderr);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('error:'))!;
+      assert.match(
+        line,
+        /BGPConfiguration.projectcalico.org "default" is invalid: LogSeverityScreen: Invalid value: "Loud"/,
+      );
+      const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
+      const refused = writes.findIndex((e) => e.responseStatus?.code === 422);
+      assert.ok(refused >= 0, 'the refused patch is in the audit log');
+      const after = writes.slice(refused + 1);
+      assert.deepEqual(
+        after
+          .filter((e) => !(e.objectRef?.resource === 'caliconodestatuses' && e.verb === 'delete'))
+          .map((e) => e.objectRef?.resource),
+        ['leases'],
+        'after the refusal: the journal records where the plan stopped, and the status objects the gates made are deleted; nothing else',
+      );
+      const back = await runCli(['migrate', 'apply', '--rollback', '--yes'], {
+        kubeconfig: kc,
+        timeoutMs: 300_000,
+      });
+      assert.equal(back.code, 0, back.stderr);
+      const w = await world(cp);
+      assert.deepEqual(w.nodes, before.nodes);
+      assert.equal(w.meshEnabled, true);
+      assert.deepEqual(w.peers, before.peers);
+      assert.equal(w.lease, undefined);
     });
-    assert.equal(back.code, 0, back.stderr);
-    const w = await world(cp);
-    assert.deepEqual(w.nodes, before.nodes);
-    assert.equal(w.meshEnabled, true);
-    assert.deepEqual(w.peers, before.peers);
-    assert.equal(w.lease, undefined);
   });
 });

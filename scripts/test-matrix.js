@@ -1,15 +1,26 @@
 #!/usr/bin/env node
-// The test matrix (npm test; docs/testing.md): mocha once with the full suite on Kubernetes 1.34, then the
-// @matrix subset (`mocha --grep @matrix`) once per other Kubernetes version, each run with CALICO_TUNE_K8S
-// set. Each run prints its own labelled summary; this script ends with the one plain line CI reads:
-// "N passed, N failed", the sum over every run. Exit status 0 only when every run passed.
+// The test matrix (npm test; docs/testing.md "Running in parallel"): the full suite on Kubernetes 1.34 and the
+// @matrix subset (`mocha --grep @matrix`) on every other version, run as independent mocha processes in
+// parallel. Most of the suite waits (for the API server, the simulator, BIRD, gates): one mocha process keeps a
+// core about a third busy, so several run side by side.
 //
-//   node scripts/test-matrix.js                  full suite on 1.34 + subset on $CALICO_TUNE_MATRIX
-//   node scripts/test-matrix.js --subset-only    the subset only (npm run test:matrix)
-//   node scripts/test-matrix.js -- ARGS...       extra mocha arguments for every run
+// Jobs: the unit tests (one process), every integration, e2e and fabric file of the full suite (one process
+// each, on its own control plane: files never share a cluster), and one subset process per other version.
+// They start longest first (test/durations.json, written by --record-durations; an unknown file counts as
+// 30 s) on --jobs workers. Each job's output is printed whole when it ends, under a header, so the log reads
+// like a serial run; the failures are printed again at the end. The script ends with a table of the runs and
+// the one plain line CI reads: "N passed, N failed", the sum over every job. Exit status 0 only when every
+// job passed.
+//
+//   node scripts/test-matrix.js                   full suite on 1.34 + subset on $CALICO_TUNE_MATRIX
+//   node scripts/test-matrix.js --subset-only     the subset only (npm run test:matrix)
+//   node scripts/test-matrix.js --jobs 1          one job at a time (the old serial run, file by file)
+//   node scripts/test-matrix.js --record-durations  rewrite test/durations.json from this run's job times
+//   node scripts/test-matrix.js -- ARGS...        extra mocha arguments for every job (e.g. -- --grep rr)
 //
 // CALICO_TUNE_MATRIX: the versions the subset runs on, comma-separated (default 1.28,1.33).
-// A run that ends without writing its counts (a crash, a build error) counts as 1 failed test.
+// CALICO_TUNE_TEST_JOBS: default for --jobs (default: 2 per CPU, at least 2, at most 6).
+// A job that ends without writing its counts (a crash, a build error) counts as 1 failed test.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,71 +29,199 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MOCHA = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const DURATIONS = path.join(ROOT, 'test', 'durations.json');
 const DEFAULT_K8S = '1.34';
 const TAG = '@matrix';
+const UNKNOWN_S = 30;
+
+function usage(msg) {
+  console.error(`scripts/test-matrix.js: ${msg}`);
+  process.exit(2);
+}
 
 const args = process.argv.slice(2);
 const dashes = args.indexOf('--');
 const mochaArgs = dashes >= 0 ? args.slice(dashes + 1) : [];
 const own = dashes >= 0 ? args.slice(0, dashes) : args;
-for (const a of own) {
-  if (a !== '--subset-only') {
-    console.error(`scripts/test-matrix.js: unknown argument ${a}`);
-    process.exit(2);
-  }
+let subsetOnly = false;
+let record = false;
+let jobs = Number(
+  process.env['CALICO_TUNE_TEST_JOBS'] || Math.min(6, Math.max(2, 2 * os.availableParallelism())),
+);
+for (let i = 0; i < own.length; i++) {
+  const a = own[i];
+  if (a === '--subset-only') subsetOnly = true;
+  else if (a === '--record-durations') record = true;
+  else if (a === '--jobs' || a.startsWith('--jobs=')) {
+    const v = a === '--jobs' ? own[++i] : a.slice('--jobs='.length);
+    jobs = Number(v);
+    if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs needs a whole number of at least 1, not ${v}`);
+  } else usage(`unknown argument ${a}`);
 }
-const subsetOnly = own.includes('--subset-only');
+if (!Number.isInteger(jobs) || jobs < 1) usage(`CALICO_TUNE_TEST_JOBS must be a whole number of at least 1`);
 const matrix = (process.env['CALICO_TUNE_MATRIX'] ?? '1.28,1.33')
   .split(',')
   .map((v) => v.trim())
   .filter(Boolean);
 
-const runs = [
-  ...(subsetOnly ? [] : [{ k8s: DEFAULT_K8S, label: `Kubernetes ${DEFAULT_K8S}, full suite`, grep: [] }]),
-  ...matrix.map((k8s) => ({ k8s, label: `Kubernetes ${k8s}, ${TAG} subset`, grep: ['--grep', TAG] })),
-];
-
+// .mocharc.json without its spec: each job names its own files.
+const rc = JSON.parse(fs.readFileSync(path.join(ROOT, '.mocharc.json'), 'utf8'));
+const { spec: specGlobs, ...rcRest } = rc;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-matrix-'));
+const rcFile = path.join(tmp, 'mocharc.json');
+fs.writeFileSync(rcFile, JSON.stringify(rcRest));
+
+/** The files of a spec glob of the form DIR/**\/*.SUFFIX (the only form .mocharc.json uses). */
+function expand(glob) {
+  const m = /^(.*)\/\*\*\/\*(\.[^/*]+)$/.exec(glob);
+  if (!m) usage(`cannot expand the spec glob ${glob} (expected DIR/**/*.test.js)`);
+  const [, dir, suffix] = m;
+  const out = [];
+  const walk = (d) => {
+    let entries = [];
+    try {
+      entries = fs.readdirSync(path.join(ROOT, d), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const rel = `${d}/${e.name}`;
+      if (e.isDirectory()) walk(rel);
+      else if (e.name.endsWith(suffix)) out.push(rel);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+const files = specGlobs.flatMap(expand);
+const unitFiles = files.filter((f) => f.startsWith('dist/test/unit/'));
+const otherFiles = files.filter((f) => !f.startsWith('dist/test/unit/'));
+if (files.length === 0) usage('no test file found: run npm run build first');
+
+let durations = {};
+try {
+  durations = JSON.parse(fs.readFileSync(DURATIONS, 'utf8'));
+} catch {
+  /* first run: every job counts as UNKNOWN_S */
+}
+
+/** A job: one mocha process. `run` groups jobs in the summary (one run per Kubernetes version). */
+const all = [];
+if (!subsetOnly) {
+  const run = `Kubernetes ${DEFAULT_K8S}, full suite`;
+  if (unitFiles.length) all.push({ key: 'unit', run, k8s: DEFAULT_K8S, files: unitFiles, grep: [] });
+  for (const f of otherFiles)
+    all.push({ key: f.replace(/^dist\/test\//, ''), run, k8s: DEFAULT_K8S, files: [f], grep: [] });
+}
+for (const k8s of matrix)
+  all.push({
+    key: `${TAG} on ${k8s}`,
+    run: `Kubernetes ${k8s}, ${TAG} subset`,
+    k8s,
+    files,
+    grep: ['--grep', TAG],
+    subset: true,
+  });
+for (const j of all) j.weight = durations[j.key.startsWith(TAG) ? TAG : j.key] ?? UNKNOWN_S;
+const queue = [...all].sort((a, b) => b.weight - a.weight);
+
+const t0 = Date.now();
+const secs = (ms) => Math.round(ms / 1000);
 const results = [];
-for (const [i, r] of runs.entries()) {
+let seq = 0;
+
+function runJob(job) {
+  const i = seq++;
   const file = path.join(tmp, `summary-${i}.json`);
-  process.stdout.write(`\n=== mocha: ${r.label} (CALICO_TUNE_K8S=${r.k8s})\n`);
+  const label = `Kubernetes ${job.k8s}: ${job.key}`;
   const env = {
     ...process.env,
-    CALICO_TUNE_K8S: r.k8s,
+    CALICO_TUNE_K8S: job.k8s,
     CALICO_TUNE_SUMMARY_FILE: file,
-    CALICO_TUNE_SUMMARY_LABEL: r.label,
+    CALICO_TUNE_SUMMARY_LABEL: label,
+    FORCE_COLOR: process.env['FORCE_COLOR'] ?? '0',
   };
-  const t0 = Date.now();
-  const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [MOCHA, ...r.grep, ...mochaArgs], {
-      cwd: ROOT,
-      env,
-      stdio: 'inherit',
-    });
-    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
-    child.on('error', () => resolve(1));
+  const started = Date.now();
+  process.stdout.write(`[${secs(started - t0)} s] start ${label}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [MOCHA, '--config', rcFile, ...job.grep, ...mochaArgs, ...job.files],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    const done = (code) => {
+      const out = Buffer.concat(chunks).toString('utf8');
+      let counts = { passed: 0, failed: 1, pending: 0 };
+      let note = '';
+      try {
+        counts = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch {
+        note = `mocha exited ${code} without a summary: counted as 1 failed`;
+      }
+      if (code !== 0 && counts.failed === 0) {
+        counts.failed = 1; // e.g. a crash after the summary
+        note = `mocha exited ${code} after its summary: counted as 1 failed`;
+      }
+      if (!job.subset && counts.passed + counts.failed === 0) {
+        counts.failed = 1;
+        note = 'ran no test: counted as 1 failed';
+      }
+      const s = (Date.now() - started) / 1000;
+      const r = { ...job, ...counts, code, s, out, note, label };
+      process.stdout.write(
+        `\n=== ${label}: ${counts.passed} passed, ${counts.failed} failed (${Math.round(s)} s, ended at ${secs(Date.now() - t0)} s)\n`,
+      );
+      process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+      if (note) process.stdout.write(`[${label}] ${note}\n`);
+      results.push(r);
+      resolve();
+    };
+    child.on('close', (c, sig) => done(c ?? (sig ? 128 : 1)));
+    child.on('error', () => done(1));
   });
-  let counts = { passed: 0, failed: 1, pending: 0 };
-  try {
-    counts = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    process.stdout.write(`[${r.label}] mocha exited ${code} without a summary: counted as 1 failed\n`);
-  }
-  if (code !== 0 && counts.failed === 0) counts.failed = 1; // e.g. a crash after the summary
-  if (counts.passed + counts.failed === 0) {
-    process.stdout.write(`[${r.label}] ran no test: counted as 1 failed\n`);
-    counts.failed = 1;
-  }
-  results.push({ ...r, ...counts, code, s: Math.round((Date.now() - t0) / 1000) });
 }
+
+async function worker() {
+  for (let job = queue.shift(); job; job = queue.shift()) await runJob(job);
+}
+await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
+const wall = secs(Date.now() - t0);
 fs.rmSync(tmp, { recursive: true, force: true });
 
-process.stdout.write('\ntest matrix:\n');
-for (const r of results)
+const failedJobs = results.filter((r) => r.failed > 0 || r.code !== 0);
+if (failedJobs.length) {
+  process.stdout.write('\nfailures (each job prints them again here):\n');
+  for (const r of failedJobs) {
+    const at = r.out.search(/^\s+\d+ failing$/m);
+    process.stdout.write(`\n--- ${r.label}\n${at >= 0 ? r.out.slice(at) : r.note || r.out.slice(-4000)}\n`);
+  }
+}
+
+process.stdout.write(`\ntest matrix (${results.length} jobs, ${jobs} at a time, ${wall} s wall):\n`);
+const runs = [...new Set(all.map((j) => j.run))];
+for (const run of runs) {
+  const rs = results.filter((r) => r.run === run);
+  const sum = (k) => rs.reduce((n, r) => n + r[k], 0);
   process.stdout.write(
-    `  ${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.pending} pending (${r.s} s)\n`,
+    `  ${run}: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('pending')} pending (${rs.length} jobs, ${Math.round(sum('s'))} s of job time)\n`,
   );
+}
+process.stdout.write('  longest jobs:\n');
+for (const r of [...results].sort((a, b) => b.s - a.s).slice(0, 6))
+  process.stdout.write(`    ${Math.round(r.s).toString().padStart(5)} s  ${r.label}\n`);
+
+if (record) {
+  const next = { ...durations };
+  for (const r of results) next[r.subset ? TAG : r.key] = Math.round(r.s);
+  const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
+  fs.writeFileSync(DURATIONS, `${JSON.stringify(sorted, null, 2)}\n`);
+  process.stdout.write(`  job times written to ${path.relative(ROOT, DURATIONS)}\n`);
+}
+
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);

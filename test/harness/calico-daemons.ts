@@ -43,6 +43,21 @@ export function calicoDaemonsDir(): string {
 const ip = (...args: string[]): void =>
   void execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
+/**
+ * The third octet of this process's 198.18.X.0/24 daemon addresses: 200-249, starting from the pid and
+ * skipping any in use by another process (test jobs run in parallel), fixed for the process once chosen.
+ */
+let third: number | undefined;
+function freeThirdOctet(index: number): number {
+  if (third !== undefined) return third;
+  const used = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  for (let i = 0; i < 50; i++) {
+    const t = 200 + ((process.pid + i) % 50);
+    if (!used.includes(` 198.18.${t}.`)) return (third = t);
+  }
+  throw new Error(`no free 198.18.200-249.0/24 for calico daemon ${index}`);
+}
+
 /** Starts one daemon; `index` (0..31) picks its addresses and names. */
 export async function startCalicoDaemon(
   cp: ControlPlane,
@@ -52,7 +67,7 @@ export async function startCalicoDaemon(
   const tag = `${process.pid % 100000}x${opts.index}`;
   const ns = `ctm${tag}`;
   const host = `ctm${tag}h`.slice(0, 15);
-  const third = 200 + (process.pid % 50);
+  const third = freeThirdOctet(opts.index);
   const hostIP = `198.18.${third}.${4 * opts.index + 1}`;
   const podIP = `198.18.${third}.${4 * opts.index + 2}`;
   fs.mkdirSync(opts.dir, { recursive: true });

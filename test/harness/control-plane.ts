@@ -194,8 +194,23 @@ export class ControlPlane {
     this.audit = new AuditLog(path.join(dir, 'audit.log'), this.client('admin'));
   }
 
-  /** Starts etcd + kube-apiserver, waits for /readyz, writes kubeconfigs, applies docs/rbac.yaml. */
+  /**
+   * Starts etcd + kube-apiserver, waits for /readyz, writes kubeconfigs, applies docs/rbac.yaml. Ports are
+   * chosen free and then bound by the servers: when another process (test jobs run in parallel) takes one in
+   * between, the start is tried again with new ports (up to 3 times).
+   */
   static async start(opts: StartOptions = {}): Promise<ControlPlane> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlane.startOnce(opts);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test(String(e))) throw e;
+        process.stderr.write(`[harness] a port was taken before the server bound it; starting again\n`);
+      }
+    }
+  }
+
+  private static async startOnce(opts: StartOptions): Promise<ControlPlane> {
     const k8s = opts.k8s ?? k8sVersion();
     const bin = binDir(k8s); // throws (never skips) when the tools are missing
     if (opts.calico) calicoFile(opts.calico, 'operator-crds.yaml'); // likewise for the Calico manifests, before starting anything

@@ -167,7 +167,13 @@ export class Executor {
 
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
     if (plan) await checkPermissions(this.api, plan, this.calicoGroup, this.journal.namespace);
-    const { plan: active, state } = await this.journal.acquire(opts.mode, plan);
+    const { plan: active, state, previous } = await this.journal.acquire(opts.mode, plan);
+    // a resume or rollback that stops before changing anything leaves the record as it found it
+    // (a run that died while running counts as paused: its holder is gone)
+    const asFound = {
+      phase: !previous || previous.phase === 'running' ? 'paused' : previous.phase,
+      message: previous?.message,
+    } as const;
     this.observer = new NodeStatusObserver(this.api, opts.live.calico.apiMode);
     const unsubscribe = opts.onInterrupt?.(() => {
       if (this.interrupted) return; // a second Ctrl-C: the caller's handler exits at once
@@ -180,11 +186,7 @@ export class Executor {
           checkIdentity(active!, opts.live, true);
           await checkPermissions(this.api, active!, this.calicoGroup, this.journal.namespace);
         } catch (e) {
-          await this.journal.release(
-            false,
-            state!.phase === 'running' ? 'paused' : state!.phase,
-            state!.message,
-          );
+          await this.journal.release(false, asFound.phase, asFound.message);
           throw e;
         }
       }
@@ -194,11 +196,11 @@ export class Executor {
           let ok: boolean;
           try {
             ok = await opts.confirm(
-              `Roll back ${n} step(s) of ${active!.metadata.name} (${state!.phase}, ${state!.done.length}/${active!.steps.length} done)?`,
+              `Roll back ${n} step(s) of ${active!.metadata.name} (${asFound.phase}, ${state!.done.length}/${active!.steps.length} done)?`,
             );
           } catch (e) {
             if (!(e instanceof InterruptedError)) throw e;
-            await this.journal.release(false, 'paused', state!.message);
+            await this.journal.release(false, asFound.phase, asFound.message);
             return this.result(
               active!,
               'interrupted',
@@ -207,7 +209,7 @@ export class Executor {
             );
           }
           if (!ok) {
-            await this.journal.release(false, 'paused', state!.message);
+            await this.journal.release(false, asFound.phase, asFound.message);
             return this.result(
               active!,
               'declined',

@@ -167,7 +167,7 @@ export class Journal {
   async acquire(
     mode: 'fresh' | 'resume' | 'rollback',
     plan?: Plan,
-  ): Promise<{ plan?: Plan; state?: JournalState }> {
+  ): Promise<{ plan?: Plan; state?: JournalState; previous?: JournalState | undefined }> {
     const info = await this.read();
     const now = microTime();
     if (info?.held && info.holder !== this.holder) {
@@ -245,7 +245,8 @@ export class Journal {
     }
     this.state = state;
     this.startRenewal();
-    return { plan: usePlan, state };
+    // previous: the record as this run found it (phase and message), for a run that leaves it untouched
+    return { plan: usePlan, state, previous: unfinished?.state };
   }
 
   private startRenewal(): void {

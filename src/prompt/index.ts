@@ -34,7 +34,10 @@ export async function confirm(message: string, def = false): Promise<boolean> {
   }
 }
 
-/** Asks which of `choices` to take; Esc takes `onAbort`, Ctrl-C throws InterruptedError. */
+/**
+ * Asks which of `choices` to take, with `onAbort` highlighted first: Enter or Esc takes it (the choice that
+ * changes nothing), Ctrl-C throws InterruptedError.
+ */
 export async function choose<T extends string>(
   message: string,
   choices: { value: T; name: string }[],
@@ -44,7 +47,7 @@ export async function choose<T extends string>(
   try {
     const prompt = inquirer.createPromptModule({ output: process.stderr });
     const theme = { prefix: { idle: '?', done: '·' } };
-    const answer = (await prompt([{ type: 'select', name: 'v', message, choices, theme }])) as { v: T };
+    const answer = (await prompt([{ type: 'select', name: 'v', message, choices, default: onAbort, theme }])) as { v: T };
     return answer.v;
   } catch (e) {
     if (aborted(e)) return onAbort;

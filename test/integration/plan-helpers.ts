@@ -147,10 +147,14 @@ export async function killAfterSteps(
 export async function runInPty(
   args: string[],
   kubeconfig: string,
-  answers: { when: RegExp; send: string }[],
+  answers: { when: RegExp; send: string; then?: () => void }[],
   timeoutMs = 90_000,
+  opts: { stdoutTo?: string } = {},
 ): Promise<{ code: number | null; out: string }> {
-  const quoted = [process.execPath, BIN_RUN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  // stdoutTo: standard output goes to a file (as in `| tee log`); stdin and stderr stay on the terminal
+  const quoted =
+    [process.execPath, BIN_RUN, ...args].map(q).join(' ') + (opts.stdoutTo ? ` > ${q(opts.stdoutTo)}` : '');
   const child = spawn('script', ['-qefc', quoted, '/dev/null'], {
     env: { ...cliEnv({ kubeconfig }), TERM: 'xterm', COLUMNS: '200', LINES: '50' },
     cwd: REPO_ROOT,
@@ -165,7 +169,9 @@ export async function runInPty(
     const plain = out.slice(from).replace(ANSI, '').replace(/\s+/g, ' ');
     if (pending.length && pending[0]!.when.test(plain)) {
       from = out.length;
-      child.stdin!.write(pending.shift()!.send);
+      const a = pending.shift()!;
+      child.stdin!.write(a.send);
+      a.then?.();
     }
   };
   child.stdout!.on('data', onData);

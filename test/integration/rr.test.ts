@@ -4,6 +4,9 @@
  * prompts in a pseudo-terminal.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   controlPlane,
   loadFixture,
@@ -17,6 +20,7 @@ import {
 } from '../harness/index.js';
 import {
   journal,
+  journalPlan,
   killAfterSteps,
   nodeNames,
   rrs,
@@ -381,6 +385,91 @@ describe('rr prompts in a terminal', function () {
     const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: cp.kubeconfig('plugin') });
     assert.equal(rb.code, 0, rb.stderr);
     assert.deepEqual(await world(cp), before);
+  });
+
+  it('a gate timeout at a terminal offers wait, pause or roll back; "wait longer" then passes', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    // calico-node answers nothing until the person has chosen to wait longer
+    sim = await startSimulator(cp, { knobs: { ...FAST, paused: true } });
+    const node = (await nodeNames(cp))[3]!;
+    const r = await runInPty(['rr', 'promote', node, '--timeout', '4s'], cp.kubeconfig('plugin'), [
+      { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+      { when: /Step \d+\/\d+: Make .* a route reflector.*Continue\?/, send: 'y\r' },
+      {
+        when: /What now\?.*Wait longer.*Pause.*Roll back/,
+        send: '\u001b[A\r', // up from the default (Pause) to "Wait longer"
+        then: () => sim!.setKnobs({ paused: false }),
+      },
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /timed out\s+after 4s/);
+    assert.deepEqual(rrs(await world(cp)), [node]);
+    assert.equal((await world(cp)).lease, undefined, 'the plan finished and released its Lease');
+  });
+
+  it('choosing "pause" at a gate timeout exits 5 with the plan recorded; a rollback asks too, and no keeps it', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { ...FAST, paused: true } });
+    const node = (await nodeNames(cp))[3]!;
+    const before = await world(cp);
+    const r = await runInPty(['rr', 'promote', node, '--timeout', '3s'], cp.kubeconfig('plugin'), [
+      { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+      { when: /Step \d+\/\d+: Make .* a route reflector.*Continue\?/, send: 'y\r' },
+      { when: /What now\?.*Wait longer.*Pause.*Roll back/, send: '\r' }, // the default: Pause
+    ]);
+    assert.equal(r.code, 5, r.out);
+    assert.match(r.out, /--resume.*--rollback/s);
+    const mid = await world(cp);
+    assert.ok(mid.lease, 'the paused plan stays recorded');
+    assert.deepEqual(rrs(mid), [node], 'paused as it was: the label stays');
+
+    sim.setKnobs({ paused: false });
+    const no = await runInPty(['apply', '--rollback'], cp.kubeconfig('plugin'), [
+      { when: /Roll back \d+ step\(s\) of .*\?/, send: 'n\r' },
+    ]);
+    assert.equal(no.code, 0, no.out);
+    assert.match(no.out, /nothing was changed; the plan stays recorded/);
+    // declining changes nothing: the cluster as it was, and the record as it was (only the lock's own times
+    // moved: the run took the lock to ask)
+    const declined = await world(cp);
+    const record = (l: Obj | undefined): unknown => {
+      const { updatedAt: _u, ...rest } = journal(l) as { updatedAt?: string };
+      return { ...rest, plan: journalPlan(l) };
+    };
+    assert.deepEqual({ ...declined, lease: undefined }, { ...mid, lease: undefined });
+    assert.deepEqual(record(declined.lease), record(mid.lease), 'the recorded plan, phase and message');
+    assert.match(JSON.stringify(journal(declined.lease)), /timed out after 3s/, 'the reason it paused');
+
+    const yes = await runInPty(['apply', '--rollback'], cp.kubeconfig('plugin'), [
+      { when: /Roll back \d+ step\(s\) of .*\?/, send: 'y\r' },
+    ]);
+    assert.equal(yes.code, 0, yes.out);
+    assert.deepEqual(await world(cp), before);
+  });
+
+  it('prompts on the terminal while standard output goes to a file (as with | tee)', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[3]!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-pty-'));
+    const log = path.join(dir, 'out.log');
+    try {
+      const r = await runInPty(
+        ['rr', 'promote', node],
+        cp.kubeconfig('plugin'),
+        [
+          { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+          { when: /Step \d+\/\d+: Make .* a route reflector.*Continue\?/, send: 'y\r' },
+        ],
+        90_000,
+        { stdoutTo: log },
+      );
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(rrs(await world(cp)), [node]);
+      assert.match(fs.readFileSync(log, 'utf8'), /steps done/, 'the result went to standard output');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

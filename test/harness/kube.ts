@@ -143,8 +143,22 @@ export class KubeClient {
     return u;
   }
 
-  /** One request; JSON in and out. Non-2xx statuses throw KubeError unless listed in okStatuses. */
-  request<T = unknown>(method: string, p: string, opts: RequestOpts = {}): Promise<T> {
+  /**
+   * One request; JSON in and out. Non-2xx statuses throw KubeError unless listed in okStatuses. A request sent
+   * on a kept-alive connection that the server had just closed (ECONNRESET, "socket hang up" on a reused
+   * socket: it never reached the server) is sent again once on a new connection, as Node's documentation
+   * advises; a loaded machine makes that race common.
+   */
+  async request<T = unknown>(method: string, p: string, opts: RequestOpts = {}): Promise<T> {
+    try {
+      return await this.requestOnce<T>(method, p, opts);
+    } catch (e) {
+      if (!(e as { staleSocket?: boolean }).staleSocket) throw e;
+      return this.requestOnce<T>(method, p, opts);
+    }
+  }
+
+  private requestOnce<T>(method: string, p: string, opts: RequestOpts): Promise<T> {
     const u = this.url(p, opts.query);
     const payload =
       opts.body === undefined
@@ -178,7 +192,10 @@ export class KubeClient {
       req.setTimeout(opts.timeoutMs ?? 60_000, () =>
         req.destroy(new Error(`${method} ${u.pathname}: no answer within ${opts.timeoutMs ?? 60_000} ms`)),
       );
-      req.on('error', reject);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && e.code === 'ECONNRESET') Object.assign(e, { staleSocket: true });
+        reject(e);
+      });
       if (payload) req.write(payload);
       req.end();
     });

@@ -193,12 +193,26 @@ function runJob(job) {
   });
 }
 
-/** Lanes (e.g. 'fabric') run one job at a time; a worker takes the longest job whose lane is free. */
+/**
+ * Lanes (e.g. 'fabric') run one job at a time. A worker takes the job with the most work behind it: a job's
+ * own time, or for a lane's job the time of every job still queued in its lane (a lane is a chain).
+ */
 const busyLanes = new Set();
 const laneFreed = [];
+function next() {
+  const laneLeft = (lane) => queue.reduce((n, j) => n + (j.lane === lane ? j.weight : 0), 0);
+  let best = -1;
+  let bestWork = -1;
+  for (const [i, j] of queue.entries()) {
+    if (j.lane && busyLanes.has(j.lane)) continue;
+    const work = j.lane ? laneLeft(j.lane) : j.weight;
+    if (work > bestWork) [best, bestWork] = [i, work];
+  }
+  return best;
+}
 async function worker() {
   for (;;) {
-    const i = queue.findIndex((j) => !j.lane || !busyLanes.has(j.lane));
+    const i = next();
     if (i < 0) {
       if (queue.length === 0) return;
       await new Promise((resolve) => laneFreed.push(resolve)); // every waiting job's lane is busy

@@ -4,19 +4,7 @@
  * with (the model's verdict on the live state, the target or start state, no write applied twice).
  */
 import assert from 'node:assert/strict';
-import { verify } from '../../src/bgp/verify.js';
-import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
-import { KubeApi } from '../../src/kube/api.js';
-import { KubeHttp } from '../../src/kube/http.js';
-import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
-import { readLiveSnapshot } from '../../src/kube/snapshot.js';
-import {
-  describeEvent,
-  type AuditEvent,
-  type CliResult,
-  type ControlPlane,
-  type FaultRule,
-} from '../harness/index.js';
+import { describeEvent, type AuditEvent, type CliResult, type FaultRule } from '../harness/index.js';
 import { rrs, type BgpWorld } from './plan-helpers.js';
 
 export const SPEC = { nodes: 12, zones: 3 } as const;
@@ -40,27 +28,6 @@ export const APPLY = [
   '--timeout',
   GATE_TIMEOUT,
 ];
-
-/** The model's verdict on the live cluster, read as admin directly from the API server. */
-export async function liveVerdict(cp: ControlPlane): Promise<{ ok: boolean; unreachablePairs: number }> {
-  const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
-  try {
-    return verify(bgpStateFromSnapshot(await readLiveSnapshot(new KubeApi(http))));
-  } finally {
-    http.close();
-  }
-}
-
-/** What must be identical after a rollback (the BGP-relevant state, nothing left behind). */
-export function endState(w: BgpWorld): unknown {
-  return {
-    nodes: w.nodes,
-    meshEnabled: w.meshEnabled,
-    peers: w.peers,
-    lease: w.lease === undefined,
-    statuses: w.nodeStatuses,
-  };
-}
 
 /**
  * The target of `migrate apply --to route-reflectors --rr-count 3`: three reflectors, one per zone (the plan's

@@ -15,14 +15,12 @@ import {
   type FaultRule,
   type Simulator,
 } from '../harness/index.js';
-import { journal, nodeNames, rrs, world, type BgpWorld } from './plan-helpers.js';
+import { journal, nodeNames, rrs, world, type BgpWorld, endState, liveVerdict } from './plan-helpers.js';
 import {
   SIM,
   DOCUMENTED,
   REQUEST_TIMEOUT,
   GATE_TIMEOUT,
-  liveVerdict,
-  endState,
   doubleWrites,
   show,
   TARGETS,

@@ -19,15 +19,13 @@ import {
   type FaultKind,
   type Simulator,
 } from '../harness/index.js';
-import { journal, journalPlan, world, type BgpWorld } from './plan-helpers.js';
+import { journal, journalPlan, world, type BgpWorld, endState, liveVerdict } from './plan-helpers.js';
 import {
   SPEC,
   SIM,
   DOCUMENTED,
   REQUEST_TIMEOUT,
   APPLY,
-  liveVerdict,
-  endState,
   assertTarget,
   doubleWrites,
   show,

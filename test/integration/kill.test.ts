@@ -13,8 +13,16 @@ import {
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
-import { journal, journalPlan, spawnCli, world, type BgpWorld } from './plan-helpers.js';
-import { SPEC, SIM, APPLY, liveVerdict, endState, assertTarget, show, prng } from './fault-helpers.js';
+import {
+  endState,
+  journal,
+  journalPlan,
+  liveVerdict,
+  spawnCli,
+  world,
+  type BgpWorld,
+} from './plan-helpers.js';
+import { SPEC, SIM, APPLY, assertTarget, show, prng } from './fault-helpers.js';
 
 describe('kill -9 from outside at random moments of migrate apply, then --resume or --rollback', function () {
   this.timeout(3_600_000);

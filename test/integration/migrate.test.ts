@@ -1,18 +1,11 @@
 /**
  * Mesh -> route reflectors and back on the real control plane with the calico-node stand-in: the 150-node
- * migration on both Calico versions, `-o script` reaching the same end state as `apply`, SIGKILL at every
- * step followed by --resume and by --rollback (the model checked on the live state after each kill), and
- * stale saved plans.
+ * migration on both Calico versions, `-o script` reaching the same end state as `apply`, and stale saved
+ * plans. SIGKILL at every step: migrate-crash.test.ts.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { verify } from '../../src/bgp/verify.js';
-import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
-import { KubeApi } from '../../src/kube/api.js';
-import { KubeHttp } from '../../src/kube/http.js';
-import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
-import { readLiveSnapshot } from '../../src/kube/snapshot.js';
 import {
   binDir,
   controlPlane,
@@ -23,29 +16,7 @@ import {
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
-import { journal, journalPlan, rrs, spawnCli, world, type BgpWorld } from './plan-helpers.js';
-
-/** The model's verdict on the live cluster (reachability, as Calico would route with this configuration). */
-async function liveVerdict(cp: ControlPlane): Promise<{ ok: boolean; unreachablePairs: number }> {
-  const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
-  try {
-    const s = await readLiveSnapshot(new KubeApi(http));
-    return verify(bgpStateFromSnapshot(s));
-  } finally {
-    http.close();
-  }
-}
-
-/** The parts of the world both `apply` and the script must leave the same. */
-function endState(w: BgpWorld): unknown {
-  return {
-    nodes: w.nodes,
-    meshEnabled: w.meshEnabled,
-    peers: w.peers,
-    lease: w.lease === undefined,
-    statuses: w.nodeStatuses,
-  };
-}
+import { endState, liveVerdict, rrs, world } from './plan-helpers.js';
 
 for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
   describe(`migrate (Calico ${calico})`, function () {
@@ -197,77 +168,3 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
     });
   });
 }
-
-describe('migrate: SIGKILL at every step, then --resume or --rollback', function () {
-  this.timeout(1_800_000);
-  let cp: ControlPlane;
-  let sim: Simulator | undefined;
-  const spec = { nodes: 12, zones: 3 } as const;
-  before(async () => {
-    cp = await controlPlane();
-  });
-  afterEach(async () => {
-    await sim?.stop();
-    sim = undefined;
-  });
-
-  it('converges on resume and returns to the start on rollback, never cutting routes', async () => {
-    await loadFixture(cp, spec);
-    const start = await world(cp);
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const probe = await runCli(
-      ['migrate', 'plan', '--to', 'route-reflectors', '--rr-count', '3', '-o', 'json'],
-      { kubeconfig: cp.kubeconfig('plugin') },
-    );
-    const total = probe.json<{ steps: unknown[] }>().steps.length;
-    // Each step k in turn: killed right after its write (before it is recorded) or right after it is recorded,
-    // alternately; then resumed, and (a separate run) rolled back. The kill is a real SIGKILL, placed
-    // deterministically with CALICO_TUNE_TEST_CRASH (external kills at a polled step are in rr.test.ts).
-    for (let k = 1; k < total; k++) {
-      const crash = `${k % 2 ? 'mid-step' : 'after-step'}:${k}`;
-      for (const mode of ['resume', 'rollback'] as const) {
-        await sim.stop();
-        await loadFixture(cp, spec);
-        sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-        const s = spawnCli(
-          ['migrate', 'apply', '--to', 'route-reflectors', '--rr-count', '3', '--yes'],
-          cp.kubeconfig('plugin'),
-          { CALICO_TUNE_TEST_CRASH: crash },
-        );
-        const code = await s.done;
-        assert.equal(code, null, `${crash}: the run should have been killed: ${s.out()}`);
-        const lease = (await world(cp)).lease;
-        const j = journal(lease);
-        assert.ok(j, `${crash}: the journal survives`);
-        const planned = (journalPlan(lease)?.summary.routeReflectors ?? []).map((r) => r.name).sort();
-        assert.equal(planned.length, 3);
-        assert.equal(j.done.length, crash.startsWith('mid') ? k - 1 : k, `${crash}: steps recorded`);
-        const mid = await liveVerdict(cp);
-        assert.equal(mid.ok, true, `${crash}: ${mid.unreachablePairs} pairs have no routes`);
-        const r = await runCli(['migrate', 'apply', `--${mode}`, '--yes'], {
-          kubeconfig: cp.kubeconfig('plugin'),
-          timeoutMs: 300_000,
-        });
-        assert.equal(r.code, 0, `${mode} after ${crash}: ${r.stderr}`);
-        const w = await world(cp);
-        assert.equal(w.lease, undefined);
-        assert.equal((await liveVerdict(cp)).ok, true);
-        if (mode === 'rollback') assert.deepEqual(endState(w), endState(start), `rollback after ${crash}`);
-        else {
-          // converged to the plan's end state
-          assert.deepEqual(rrs(w), planned, `resume after ${crash}: the planned reflectors`);
-          assert.equal(w.meshEnabled, false);
-          assert.ok(
-            w.nodes.every((n) => !n.unschedulable && !n.cordonedBy),
-            `resume after ${crash}: all uncordoned`,
-          );
-          assert.deepEqual(
-            w.peers.map((p) => p.name),
-            ['peer-with-route-reflectors'],
-          );
-          assert.deepEqual(w.nodeStatuses, []);
-        }
-      }
-    }
-  });
-});

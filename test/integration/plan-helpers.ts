@@ -4,6 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
+import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
+import { verify } from '../../src/bgp/verify.js';
+import { KubeApi } from '../../src/kube/api.js';
+import { KubeHttp } from '../../src/kube/http.js';
+import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
+import { readLiveSnapshot } from '../../src/kube/snapshot.js';
 import { BIN_RUN, cliEnv, REPO_ROOT, sleep, type ControlPlane, type Obj } from '../harness/index.js';
 
 export const RR_ANN = 'projectcalico.org/RouteReflectorClusterID';
@@ -180,4 +186,25 @@ export async function runInPty(
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, out: out.replace(ANSI, '') };
+}
+
+/** The model's verdict on the live cluster, read as admin directly from the API server. */
+export async function liveVerdict(cp: ControlPlane): Promise<{ ok: boolean; unreachablePairs: number }> {
+  const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
+  try {
+    return verify(bgpStateFromSnapshot(await readLiveSnapshot(new KubeApi(http))));
+  } finally {
+    http.close();
+  }
+}
+
+/** What must be identical after a rollback (the BGP-relevant state, nothing left behind). */
+export function endState(w: BgpWorld): unknown {
+  return {
+    nodes: w.nodes,
+    meshEnabled: w.meshEnabled,
+    peers: w.peers,
+    lease: w.lease === undefined,
+    statuses: w.nodeStatuses,
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The /metrics answer of a real Felix v3.31.0 (calico-felix from tools/build.sh, iptables dataplane, in a network
- * namespace as node node-a-002 of the 3-node fixture of test/integration/monitoring-real.test.ts), read through
- * the API server's pod proxy about 10 s after it started, on the 2-CPU test machine under load. Kept: the
+ * The /metrics answer of a real Felix v3.31.0 (calico-felix built like tools/build.sh's, iptables dataplane, in a
+ * network namespace as node node-a-002 of the 3-node fixture of test/integration/monitoring-real.test.ts), read
+ * through the API server's pod proxy once it had programmed iptables (seconds after start), on the 2-CPU test
+ * machine at load average ~20. Kept: the
  * felix_* families, whole and unedited; dropped: the go_*, process_*, promhttp_* and goldmane_* families.
  * Capture again with `CALICO_TUNE_CAPTURE_FELIX=FILE` when running that test file.
  */

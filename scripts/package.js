@@ -95,6 +95,12 @@ function writeEntry() {
   return { entry, ids };
 }
 
+/** The Apache-2.0 notice of the third-party files inside the binary (Calico's Grafana dashboards). */
+const NOTICE_FILE = path.join(repo, 'assets', 'grafana', 'NOTICE');
+function notice() {
+  return fs.readFileSync(NOTICE_FILE, 'utf8').replaceAll('*/', '* /');
+}
+
 async function bundle(entry) {
   const esbuild = await import('esbuild');
   const file = path.join(out, 'bundle.mjs');
@@ -113,9 +119,10 @@ async function bundle(entry) {
     // oclif requires typescript only to read a tsconfig in development (inside a try): not in the binary
     external: ['typescript'],
     logLevel: 'warning',
-    // a few CommonJS dependencies require() Node built-ins: give the ESM bundle a require()
+    // a few CommonJS dependencies require() Node built-ins: give the ESM bundle a require(); the notice of
+    // Calico's Grafana dashboards, which the bundle carries (JSON imports in src/kube/files.ts), goes with them
     banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      js: `/*!\n${notice()}*/\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);`,
     },
   });
   return file;
@@ -210,7 +217,8 @@ async function archive(target, binFile) {
   fs.copyFileSync(binFile, path.join(stage, BIN + exe));
   fs.chmodSync(path.join(stage, BIN + exe), 0o755);
   fs.copyFileSync(path.join(repo, 'LICENSE'), path.join(stage, 'LICENSE'));
-  const files = [BIN + exe, 'LICENSE'];
+  fs.copyFileSync(NOTICE_FILE, path.join(stage, 'NOTICE'));
+  const files = [BIN + exe, 'LICENSE', 'NOTICE'];
   if (!exe) {
     const { kubectlCompleteScript } = await import('../dist/src/cli/shell.js');
     fs.writeFileSync(path.join(stage, COMPLETE_BIN), kubectlCompleteScript(), { mode: 0o755 });

@@ -50,7 +50,7 @@ export function monitoringOptions(
     timeout: string;
   },
   verb: 'plan' | 'apply',
-  dashboards?: Record<string, string>,
+  dashboards?: Record<string, unknown>,
 ): MonitoringOptions {
   let labels: Record<string, string> | undefined;
   if (flags['service-monitor-labels'] !== undefined) {

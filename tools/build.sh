@@ -14,6 +14,7 @@
 #                                    kube-apiserver, etcd and kubectl (no krew, calicoctl, confd)
 #        tools/build.sh --versions   print the Kubernetes versions (minor) tools/ has, one a line
 #        tools/build.sh --daemons    print the bin dir of calico-typha and kube-controllers (no build)
+#        tools/build.sh --felix      print the bin dir of calico-felix (no build)
 #        tools/build.sh --crds       fetch (if needed) and print the dir of the monitoring.coreos.com CRDs
 #                                    (ServiceMonitor, PodMonitor, Prometheus, PrometheusRule) from the
 #                                    prometheus-operator Go module's example/prometheus-operator-crd/
@@ -26,7 +27,8 @@
 #                                  "1.34" builds the default one only)
 #   CALICO_TUNE_BUILD_CALICOCTL=1  also build calicoctl and confd (tools/calico; +2 min cold), the
 #                                  calico-apiserver (tools/calico-apiserver; +5 min cold), and calico-typha
-#                                  and kube-controllers (tools/calico, Go $CALICO_DAEMONS_GO: +8 min cold)
+#                                  and kube-controllers (tools/calico, Go $CALICO_DAEMONS_GO: +8 min cold),
+#                                  and calico-felix (the same, after them: +2.5 min cold)
 #   CALICO_TUNE_BUILD_P            go build -p value (default: 2)
 # GOMODCACHE / GOCACHE / GOPROXY are left to Go's defaults (or whatever the caller exports), so the
 # module and build caches persist across runs. Progress goes to stderr.
@@ -52,7 +54,7 @@ CALICO_BUILD_DATE=2025-10-21T21:38:02Z
 log() { printf '[tools/build.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 mode=build
 only_k8s=""
@@ -63,6 +65,7 @@ while [ $# -gt 0 ]; do
     --versions) mode=versions ;;
     --crds) mode=crds ;;
     --daemons) mode=daemons ;;
+    --felix) mode=felix ;;
     --k8s) [ $# -ge 2 ] || { echo "tools/build.sh: --k8s needs a version (e.g. 1.28)" >&2; exit 2; }; only_k8s=$2; shift ;;
     --k8s=*) only_k8s=${1#--k8s=} ;;
     -h|--help) usage; exit 0 ;;
@@ -173,6 +176,19 @@ build_calico_daemons() {
     -o "$1/" github.com/projectcalico/calico/typha/cmd/calico-typha github.com/projectcalico/calico/kube-controllers/cmd/kube-controllers)
 }
 
+# calico-felix, for the monitoring tests' real Felix (its iptables dataplane in a network namespace; see
+# docs/testing.md). The same module, Go and flags as the daemons (CGO_ENABLED=0: the libbpf stub, never called
+# with BPF off). Felix needs more modules than calicoctl, confd and the daemons: their checksums are in
+# calico/felix.go.sum and join go.sum in a -modfile copy, so those parts' cache keys stay as they are.
+build_calico_felix() {
+  local tmp=${1%/bin}
+  cp "$TOOLS_DIR/calico/go.mod" "$tmp/felix.mod"
+  cat "$TOOLS_DIR/calico/go.sum" "$TOOLS_DIR/calico/felix.go.sum" >"$tmp/felix.sum"
+  (cd "$TOOLS_DIR/calico" && GOTOOLCHAIN=$CALICO_DAEMONS_GO go build -modfile="$tmp/felix.mod" -p "$PAR" -trimpath \
+    -ldflags "-s -w -X github.com/projectcalico/calico/pkg/buildinfo.Version=$CALICO_VERSION -X github.com/projectcalico/calico/pkg/buildinfo.GitRevision=$CALICO_COMMIT -X github.com/projectcalico/calico/pkg/buildinfo.BuildDate=$CALICO_BUILD_DATE" \
+    -o "$1/calico-felix" github.com/projectcalico/calico/felix/cmd/calico-felix)
+}
+
 k8s_out() { # the cache dir of one Kubernetes version: k8s-v1.28.15-<key>
   local mod=$1 K8S_VERSION
   # shellcheck disable=SC1090,SC1091
@@ -187,6 +203,7 @@ CALICO_APISERVER_OUT=$CACHE_ROOT/calico-apiserver-$CALICO_VERSION-$(key_of calic
 CALICO_BINARIES=(calicoctl confd calico-apiserver)
 CALICO_DAEMONS_OUT=$CACHE_ROOT/calico-daemons-$CALICO_VERSION-$(key_of calico build_calico_daemons "$CALICO_VERSION $CALICO_COMMIT $CALICO_BUILD_DATE $CALICO_DAEMONS_GO")
 CALICO_DAEMONS=(calico-typha kube-controllers)
+CALICO_FELIX_OUT=$CACHE_ROOT/calico-felix-$CALICO_VERSION-$(key_of calico build_calico_felix "$CALICO_VERSION $CALICO_COMMIT $CALICO_BUILD_DATE $CALICO_DAEMONS_GO $(cat "$TOOLS_DIR/calico/felix.go.sum")")
 
 # The default bin dir holds hard links to the parts' binaries. Its key is made of the parts' keys (the
 # calico one always, so that CALICO_TUNE_BUILD_CALICOCTL=1 later only adds calicoctl and confd to it).
@@ -224,6 +241,7 @@ fi
 case $mode in
   dir) echo "$DEFAULT_OUT/bin"; exit 0 ;;
   daemons) echo "$CALICO_DAEMONS_OUT/bin"; exit 0 ;;
+  felix) echo "$CALICO_FELIX_OUT/bin"; exit 0 ;;
   check)
     present "$DEFAULT_OUT/bin" "${DEFAULT_WANT[@]}" || exit 1
     for m in "${extra_k8s[@]}"; do present "$(k8s_out "$m")/bin" "${K8S_BINARIES[@]}" || exit 1; done
@@ -306,6 +324,7 @@ if [ "$WITH_CALICO" = 1 ]; then
   ensure "$CALICO_OUT" "calicoctl, confd $CALICO_VERSION (go build -p $PAR)" build_calico -- calicoctl confd
   ensure "$CALICO_APISERVER_OUT" "calico-apiserver $CALICO_VERSION (go build -p $PAR)" build_calico_apiserver -- calico-apiserver
   ensure "$CALICO_DAEMONS_OUT" "calico-typha, kube-controllers $CALICO_VERSION ($CALICO_DAEMONS_GO, go build -p $PAR)" build_calico_daemons -- "${CALICO_DAEMONS[@]}"
+  ensure "$CALICO_FELIX_OUT" "calico-felix $CALICO_VERSION ($CALICO_DAEMONS_GO, go build -p $PAR)" build_calico_felix -- calico-felix
   parts+=("$CALICO_OUT/bin" "$CALICO_APISERVER_OUT/bin")
 fi
 ensure_crds

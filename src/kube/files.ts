@@ -31,26 +31,38 @@ export function writePlanFile(path: string, plan: Plan): void {
   }
 }
 
+/** The releases whose Felix and Typha dashboards are shipped in assets/grafana/ (Apache-2.0, see its NOTICE). */
+export const DASHBOARD_RELEASES = ['v3.27.3', 'v3.31.3'] as const;
+const DASHBOARD_FILES = ['felix', 'typha'] as const;
+
 /**
- * Calico's Felix and Typha Grafana dashboards shipped in assets/grafana/<release>/ (Apache-2.0, see
- * assets/grafana/NOTICE): those of v3.27.3 for Calico 3.27 and older, else v3.31.3's.
+ * Calico's Felix and Typha Grafana dashboards (file name → parsed JSON) by Calico minor: those of v3.27.3 for
+ * Calico 3.27 and older, else v3.31.3's. They are JSON modules, so both installs read them the same way: the
+ * npm install imports assets/grafana/<release>/*.json, and scripts/package.js's bundle (esbuild) inlines the
+ * same imports into the single binary.
  */
-export function readCalicoDashboards(calicoMinor: number | undefined): Record<string, string> {
-  const release = calicoMinor !== undefined && calicoMinor <= 27 ? 'v3.27.3' : 'v3.31.3';
-  const dir = new URL(`../../../assets/grafana/${release}/`, import.meta.url);
-  const out: Record<string, string> = {};
-  for (const f of ['felix-dashboard.json', 'typha-dashboard.json']) {
-    try {
-      out[f] = fs.readFileSync(new URL(f, dir), 'utf8');
-    } catch {
-      // the single binary (scripts/package.js) carries no assets/ directory
-      throw usageError(
-        `--dashboards: Calico's dashboards are not installed with this build (no assets/grafana/${release}/${f})`,
-        'use the npm or from-source install for --dashboards, or plan without it',
-      );
+export async function loadCalicoDashboards(): Promise<
+  (calicoMinor: number | undefined) => Record<string, unknown>
+> {
+  const byRelease: Record<string, Record<string, unknown>> = {};
+  for (const release of DASHBOARD_RELEASES) {
+    byRelease[release] = {};
+    for (const name of DASHBOARD_FILES) {
+      try {
+        // relative to dist/src/kube/ (the template literal is what esbuild bundles as a glob)
+        const m = (await import(`../../../assets/grafana/${release}/${name}-dashboard.json`, {
+          with: { type: 'json' },
+        })) as { default: unknown };
+        byRelease[release][`${name}-dashboard.json`] = m.default;
+      } catch (e) {
+        throw usageError(
+          `--dashboards: cannot read Calico's ${name} dashboard of ${release}: ${(e as Error).message.split('\n')[0]}`,
+          'reinstall kubectl calico-tune, or plan without --dashboards',
+        );
+      }
     }
   }
-  return out;
+  return (calicoMinor) => byRelease[calicoMinor !== undefined && calicoMinor <= 27 ? 'v3.27.3' : 'v3.31.3']!;
 }
 
 /**

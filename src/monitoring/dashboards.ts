@@ -2,7 +2,7 @@
  * Grafana dashboards for the sidecar (ConfigMap label `grafana_dashboard: "1"`): Calico's Felix and Typha
  * dashboards (assets/grafana/, Apache-2.0, see assets/grafana/NOTICE) with every hard-coded Prometheus
  * datasource turned into the template variable `${datasource}`, and a kube-controllers IPAM dashboard of our
- * own (the guide notes that Calico has none). Pure: the caller reads the files.
+ * own (the guide notes that Calico has none). Pure: the caller reads the files (kube/files.ts).
  */
 import { DASHBOARDS_CONFIGMAP, MANAGED_BY, MANAGED_BY_LABEL } from '../model/monitoring.js';
 import type { KubeObject } from '../model/types.js';
@@ -34,9 +34,10 @@ function rewrite(v: Json): Json {
   return out;
 }
 
-/** The dashboard with its datasources templated and a `datasource` variable; throws on invalid JSON. */
-export function templateDatasource(json: string): Record<string, Json> {
-  const d = rewrite(JSON.parse(json) as Json) as { [k: string]: Json };
+/** A copy of the dashboard (parsed JSON) with its datasources templated and a `datasource` variable. */
+export function templateDatasource(dashboard: unknown): Record<string, Json> {
+  if (!isObj(dashboard)) throw new Error('a Grafana dashboard is a JSON object');
+  const d = rewrite(dashboard) as { [k: string]: Json };
   delete d['id'];
   const templating = isObj(d['templating']) ? d['templating'] : { list: [] };
   const list = Array.isArray(templating['list']) ? templating['list'] : [];
@@ -131,11 +132,11 @@ export function kubeControllersDashboard(): Record<string, Json> {
   };
 }
 
-/** The ConfigMap the Grafana sidecar loads. `dashboards`: file name → Calico's JSON text. */
-export function dashboardsConfigMap(namespace: string, dashboards: Record<string, string>): KubeObject {
+/** The ConfigMap the Grafana sidecar loads. `dashboards`: file name → Calico's dashboard (parsed JSON). */
+export function dashboardsConfigMap(namespace: string, dashboards: Record<string, unknown>): KubeObject {
   const data: Record<string, string> = {};
-  for (const [name, text] of Object.entries(dashboards))
-    data[name] = JSON.stringify(templateDatasource(text));
+  for (const [name, dashboard] of Object.entries(dashboards))
+    data[name] = JSON.stringify(templateDatasource(dashboard));
   data['kube-controllers-dashboard.json'] = JSON.stringify(kubeControllersDashboard());
   return {
     apiVersion: 'v1',

@@ -29,8 +29,8 @@ export interface MonitoringOptions {
   serviceMonitorLabels?: Record<string, string> | undefined;
   serviceMonitors: boolean;
   alerts: boolean;
-  /** Calico's dashboards (file name → JSON text) for a Grafana-sidecar ConfigMap; undefined: none. */
-  dashboards?: Record<string, string> | undefined;
+  /** Calico's dashboards (file name → parsed JSON) for a Grafana-sidecar ConfigMap; undefined: none. */
+  dashboards?: Record<string, unknown> | undefined;
   /** Ports used when a switch is turned on. */
   ports: Record<MetricsComponent, number>;
   timeout: string;

@@ -179,6 +179,7 @@ describe('e2e: kubectl plugin', function () {
       assert.ok(p.uri.endsWith(path.basename(archive)), p.uri);
       assert.deepEqual(p.files.map((f) => f.from).sort(), [
         'LICENSE',
+        'NOTICE',
         'kubectl-calico_tune',
         'kubectl_complete-calico_tune',
       ]);
@@ -230,6 +231,41 @@ describe('e2e: kubectl plugin', function () {
       const human = await kubectlBare(['calico-tune', 'status'], env);
       assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
       assert.match(human.stdout, /NODES\s+5 total/);
+    });
+
+    it('monitoring plan --dashboards -o yaml: the binary carries the dashboards (and their notice) and plans the ConfigMap the npm build plans', async () => {
+      const args = ['monitoring', 'plan', '--dashboards', '--namespace', 'default', '-o', 'yaml'];
+      const bin = await kubectlBare(['calico-tune', ...args], bare({ KUBECONFIG: cp.kubeconfig('plugin') }));
+      const node = await run(process.execPath, [BIN_RUN, ...args], {
+        env: cliEnv({ kubeconfig: cp.kubeconfig('plugin') }),
+      });
+      type Step = { manifest?: { kind: string; data?: Record<string, string> } };
+      const configMap = (r: RunResult, what: string) => {
+        assert.equal(r.code, 0, describeRun(r, what));
+        const plan = yaml.load(r.stdout) as { kind: string; steps: Step[] };
+        assert.equal(plan.kind, 'Plan', what);
+        const cm = plan.steps.find((st) => st.manifest?.kind === 'ConfigMap')?.manifest;
+        assert.ok(cm, `${what}: a ConfigMap step`);
+        return cm;
+      };
+      const fromBin = configMap(bin, 'kubectl calico-tune monitoring plan --dashboards (krew binary)');
+      assert.deepEqual(fromBin, configMap(node, 'monitoring plan --dashboards (node bin/run.js)'));
+      assert.deepEqual(Object.keys(fromBin.data ?? {}).sort(), [
+        'felix-dashboard.json',
+        'kube-controllers-dashboard.json',
+        'typha-dashboard.json',
+      ]);
+      // Calico's dashboard, whole: v3.31.3's Felix dashboard with its datasources templated
+      const shipped = JSON.parse(
+        fs.readFileSync(path.join(REPO_ROOT, 'assets', 'grafana', 'v3.31.3', 'felix-dashboard.json'), 'utf8'),
+      ) as { title: string; panels: unknown[] };
+      const felix = JSON.parse(fromBin.data!['felix-dashboard.json']!) as typeof shipped;
+      assert.equal(felix.title, shipped.title);
+      assert.equal(felix.panels.length, shipped.panels.length);
+      // the Apache-2.0 notice of those files is in the binary too (and in the archive, above)
+      const notice = fs.readFileSync(path.join(REPO_ROOT, 'assets', 'grafana', 'NOTICE'), 'utf8');
+      const real = fs.realpathSync(path.join(krewRoot(), 'bin', 'kubectl-calico_tune'));
+      assert.ok(fs.readFileSync(real).includes(notice.split('\n')[0]!), 'the NOTICE text is in the binary');
     });
 
     it('kubectl calico-tune version: the plugin, Kubernetes and Calico versions of the test cluster (-o json)', async () => {

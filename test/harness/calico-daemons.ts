@@ -1,6 +1,6 @@
 /**
- * Real calico-typha and kube-controllers (built by `CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh`) behind the
- * test API server's pod proxy, for the monitoring tests.
+ * Real calico-typha, kube-controllers and Felix (built by `CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh`) behind
+ * the test API server's pod proxy, for the monitoring tests.
  *
  * The API server proxies only to pod IPs that are not loopback or link-local, and it listens on 127.0.0.1.
  * So each daemon runs in its own network namespace with a veth to the host: host end 198.18.X.(4i+1)/30,
@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ControlPlane } from './control-plane.js';
 import { buildScriptDir, MissingToolsError } from './tools.js';
 
-export type DaemonKind = 'typha' | 'kube-controllers';
+export type DaemonKind = 'typha' | 'kube-controllers' | 'felix';
 
 export interface CalicoDaemon {
   kind: DaemonKind;
@@ -28,16 +28,66 @@ export interface CalicoDaemon {
   stop(): Promise<void>;
 }
 
-/** The bin dir of calico-typha and kube-controllers ($CALICO_TUNE_DAEMONS_DIR, else tools/build.sh --daemons). */
-export function calicoDaemonsDir(): string {
-  const dir =
-    process.env['CALICO_TUNE_DAEMONS_DIR'] ?? buildScriptDir(['--daemons'], 'tools/build.sh --daemons');
-  for (const b of ['calico-typha', 'kube-controllers'])
-    if (!dir || !fs.existsSync(path.join(dir, b)))
-      throw new MissingToolsError(
-        `no ${b} in ${dir ?? '(none)'}: build it with CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh (docs/testing.md)`,
-      );
-  return dir!;
+/**
+ * The binary of a daemon: calico-typha and kube-controllers from $CALICO_TUNE_DAEMONS_DIR, else
+ * `tools/build.sh --daemons`; calico-felix from $CALICO_TUNE_FELIX_DIR, else `tools/build.sh --felix`.
+ */
+export function calicoDaemonBin(kind: DaemonKind): string {
+  const [name, envVar, flag] =
+    kind === 'felix'
+      ? ['calico-felix', 'CALICO_TUNE_FELIX_DIR', '--felix']
+      : [kind === 'typha' ? 'calico-typha' : 'kube-controllers', 'CALICO_TUNE_DAEMONS_DIR', '--daemons'];
+  const dir = process.env[envVar] ?? buildScriptDir([flag], `tools/build.sh ${flag}`);
+  if (!dir || !fs.existsSync(path.join(dir, name)))
+    throw new MissingToolsError(
+      `no ${name} in ${dir ?? '(none)'}: build it with CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh (docs/testing.md)`,
+    );
+  return path.join(dir, name);
+}
+
+/** What each daemon is in the cluster: its pod's k8s-app label, pod name prefix and metrics port. */
+const DAEMON = {
+  typha: { app: 'calico-typha', port: 9093 },
+  'kube-controllers': { app: 'calico-kube-controllers', port: 9094 },
+  felix: { app: 'calico-node', port: 9091 },
+} as const;
+
+/** The daemon's environment: the kubernetes datastore, metrics on, logs to stdout only. */
+function daemonEnv(kind: DaemonKind, node: string): NodeJS.ProcessEnv {
+  switch (kind) {
+    case 'typha':
+      return {
+        TYPHA_DATASTORETYPE: 'kubernetes',
+        TYPHA_PROMETHEUSMETRICSENABLED: 'true',
+        TYPHA_PROMETHEUSMETRICSPORT: String(DAEMON.typha.port),
+        TYPHA_LOGFILEPATH: 'none',
+        TYPHA_LOGSEVERITYSYS: 'none',
+        TYPHA_HEALTHENABLED: 'false',
+      };
+    case 'kube-controllers':
+      return { DATASTORE_TYPE: 'kubernetes', ENABLED_CONTROLLERS: 'node', LOG_LEVEL: 'info' };
+    case 'felix':
+      // the iptables dataplane of the node `node`, inside the namespace. FELIX_DebugSkipCTLBCleanup: with BPF
+      // off Felix first removes a BPF connect-time load balancer left by an earlier run, through libbpf, which
+      // a CGO_ENABLED=0 build only has as a panicking stub; this switch (Calico's own, for its FV tests) skips
+      // that clean-up. Nothing BPF is ever loaded here (BPF and XDP off).
+      return {
+        FELIX_DATASTORETYPE: 'kubernetes',
+        FELIX_FELIXHOSTNAME: node,
+        FELIX_PROMETHEUSMETRICSENABLED: 'true',
+        FELIX_PROMETHEUSMETRICSPORT: String(DAEMON.felix.port),
+        FELIX_LOGFILEPATH: 'none',
+        FELIX_LOGSEVERITYSYS: 'none',
+        FELIX_LOGSEVERITYSCREEN: 'info',
+        FELIX_HEALTHENABLED: 'false',
+        FELIX_USAGEREPORTINGENABLED: 'false',
+        FELIX_IPV6SUPPORT: 'false',
+        FELIX_BPFENABLED: 'false',
+        FELIX_XDPENABLED: 'false',
+        FELIX_NFTABLESMODE: 'Disabled',
+        FELIX_DebugSkipCTLBCleanup: 'true',
+      };
+  }
 }
 
 const ip = (...args: string[]): void =>
@@ -63,7 +113,7 @@ export async function startCalicoDaemon(
   cp: ControlPlane,
   opts: { kind: DaemonKind; index: number; namespace: string; node: string; dir: string },
 ): Promise<CalicoDaemon> {
-  const bin = path.join(calicoDaemonsDir(), opts.kind === 'typha' ? 'calico-typha' : 'kube-controllers');
+  const bin = calicoDaemonBin(opts.kind);
   const tag = `${process.pid % 100000}x${opts.index}`;
   const ns = `ctm${tag}`;
   const host = `ctm${tag}h`.slice(0, 15);
@@ -107,25 +157,25 @@ export async function startCalicoDaemon(
   );
   const log = path.join(opts.dir, `${opts.kind}.log`);
   const fd = fs.openSync(log, 'w');
-  const env: NodeJS.ProcessEnv =
-    opts.kind === 'typha'
-      ? {
-          TYPHA_DATASTORETYPE: 'kubernetes',
-          TYPHA_PROMETHEUSMETRICSENABLED: 'true',
-          TYPHA_PROMETHEUSMETRICSPORT: '9093',
-          TYPHA_LOGFILEPATH: 'none',
-          TYPHA_LOGSEVERITYSYS: 'none',
-          TYPHA_HEALTHENABLED: 'false',
-        }
-      : { DATASTORE_TYPE: 'kubernetes', ENABLED_CONTROLLERS: 'node', LOG_LEVEL: 'info' };
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, bin], {
-    env: { PATH: process.env['PATH'], KUBECONFIG: kubeconfig, ...env },
+  // `ip netns exec` gives the daemon a mount namespace of its own: Felix gets an empty /run and /var/lib there,
+  // so its files (/var/lib/calico/mtu, /var/run/calico/endpoint-status, the xtables lock) stay off the host
+  const argv =
+    opts.kind === 'felix'
+      ? [
+          'sh',
+          '-c',
+          'mount -t tmpfs calico-tune /run && mount -t tmpfs calico-tune /var/lib && exec "$0"',
+          bin,
+        ]
+      : [bin];
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, ...argv], {
+    env: { PATH: process.env['PATH'], KUBECONFIG: kubeconfig, ...daemonEnv(opts.kind, opts.node) },
     stdio: ['ignore', fd, fd],
     detached: true,
   });
   fs.closeSync(fd);
-  const port = opts.kind === 'typha' ? 9093 : 9094;
-  const pod = `${opts.kind === 'typha' ? 'calico-typha' : 'calico-kube-controllers'}-real-${opts.index}`;
+  const { app, port } = DAEMON[opts.kind];
+  const pod = `${app}-real-${opts.index}`;
   const c = cp.client();
   await c.request('POST', `/api/v1/namespaces/${opts.namespace}/pods`, {
     body: {
@@ -134,7 +184,7 @@ export async function startCalicoDaemon(
       metadata: {
         name: pod,
         namespace: opts.namespace,
-        labels: { 'k8s-app': opts.kind === 'typha' ? 'calico-typha' : 'calico-kube-controllers' },
+        labels: { 'k8s-app': app },
       },
       spec: { nodeName: opts.node, containers: [{ name: opts.kind, image: 'real-binary-in-a-netns' }] },
     },

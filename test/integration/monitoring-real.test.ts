@@ -1,26 +1,44 @@
 /**
- * `metrics` (and `typha report`) on the real /metrics of a real calico-typha and a real kube-controllers,
- * built from the same Calico module as confd and calicoctl (tools/build.sh), running against the test API
- * server, each in a network namespace on a 198.18.0.0/15 pod IP that the API server's pod proxy reaches
- * (test/harness/calico-daemons.ts). No number here is written by the test: they come from the daemons.
+ * `metrics` (and `typha report`) on the real /metrics of a real calico-typha, a real kube-controllers and a real
+ * Felix (iptables dataplane), built from the same Calico module as confd and calicoctl (tools/build.sh),
+ * running against the test API server, each in a network namespace on a 198.18.0.0/15 pod IP that the API
+ * server's pod proxy reaches (test/harness/calico-daemons.ts). No number here is written by the test: they
+ * come from the daemons.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCalicoDaemon, type CalicoDaemon } from '../harness/calico-daemons.js';
 import { controlPlane, loadFixture, runCli, waitFor, type ControlPlane } from '../harness/index.js';
+import { FELIX_TABLE4 } from '../../src/monitoring/metrics.js';
 
-describe('metrics from a real Typha and a real kube-controllers (Calico v3.31)', function () {
+/** What each daemon serves once it has synced (Felix: once it has programmed iptables). */
+const READY = {
+  typha: /^typha_connections_active /m,
+  'kube-controllers': /^ipam_/m,
+  felix: /^felix_iptables_restore_calls [1-9]/m,
+} as const;
+
+describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)', function () {
   this.timeout(180_000);
   let cp: ControlPlane;
   const daemons: CalicoDaemon[] = [];
+  let node: string;
   const dir = path.join(os.tmpdir(), `calico-tune-daemons-${process.pid}`);
 
   before(async () => {
     cp = await controlPlane({ calico: 'v3.31.3' });
     // a manifest install with Typha metrics on and no stand-in Typha pods: the only pods are the real ones
-    await loadFixture(cp, { nodes: 3, zones: 1, install: 'manifest', typhaMetrics: true, typhaPods: false });
-    const node = (await cp.client().list('/api/v1/nodes')).items[0]!.metadata.name;
+    await loadFixture(cp, {
+      nodes: 3,
+      zones: 1,
+      install: 'manifest',
+      typhaMetrics: true,
+      typhaPods: false,
+      felixMetrics: true,
+    });
+    node = (await cp.client().list('/api/v1/nodes')).items[0]!.metadata.name;
     daemons.push(
       await startCalicoDaemon(cp, { kind: 'typha', index: 0, namespace: 'kube-system', node, dir }),
       await startCalicoDaemon(cp, {
@@ -30,6 +48,7 @@ describe('metrics from a real Typha and a real kube-controllers (Calico v3.31)',
         node,
         dir,
       }),
+      await startCalicoDaemon(cp, { kind: 'felix', index: 2, namespace: 'kube-system', node, dir }),
     );
     // both serve /metrics through the real proxy (Typha once its caches sync; kube-controllers once it runs)
     for (const d of daemons)
@@ -42,9 +61,7 @@ describe('metrics from a real Typha and a real kube-controllers (Calico v3.31)',
                 'GET',
                 `/api/v1/namespaces/${d.namespace}/pods/${d.pod}:${d.port}/proxy/metrics`,
               );
-            return (
-              String(text).includes(d.kind === 'typha' ? 'typha_connections_active' : 'ipam_') || undefined
-            );
+            return READY[d.kind].test(String(text)) || undefined;
           } catch {
             return undefined;
           }
@@ -54,6 +71,19 @@ describe('metrics from a real Typha and a real kube-controllers (Calico v3.31)',
           intervalMs: 500,
           what: `${d.kind} /metrics through the pod proxy (log: ${d.log})`,
         },
+      );
+    // CALICO_TUNE_CAPTURE_FELIX=FILE: the real Felix's answer, for test/unit/monitoring/felix-fixtures.ts
+    const capture = process.env['CALICO_TUNE_CAPTURE_FELIX'];
+    const felix = daemons.find((d) => d.kind === 'felix')!;
+    if (capture)
+      fs.writeFileSync(
+        capture,
+        await cp
+          .client()
+          .request<string>(
+            'GET',
+            `/api/v1/namespaces/${felix.namespace}/pods/${felix.pod}:${felix.port}/proxy/metrics`,
+          ),
       );
   });
   after(async () => {
@@ -87,6 +117,45 @@ describe('metrics from a real Typha and a real kube-controllers (Calico v3.31)',
     });
     assert.match(human.stdout, /Typha connections {2}total 0/);
     assert.match(human.stdout, /calico-typha-real-0/);
+  });
+
+  it("metrics --component felix: the guide's Table 4 rows of the real Felix, through the pod proxy", async () => {
+    const r = await runCli(['metrics', '--component', 'felix', '--timeout', '10s', '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const rep = r.json<{
+      read: Record<string, { read: number; of: number }>;
+      unread: unknown[];
+      nodes: { node: string; felix: Record<string, number | null> | null; errors: number }[];
+    }>();
+    assert.deepEqual(rep.unread, []);
+    assert.deepEqual(rep.read['felix'], { read: 1, of: 1 });
+    const row = rep.nodes.find((n) => n.node === node);
+    assert.ok(row?.felix, JSON.stringify(rep.nodes));
+    // Felix v3.31 exports every counter of the table (0 is a number, not "not read")
+    for (const m of FELIX_TABLE4) assert.equal(typeof row.felix[m], 'number', m);
+    // it programmed its iptables (the before hook waited for that); nothing failed doing so
+    assert.ok(row.felix['felix_iptables_restore_calls']! >= 1);
+    assert.ok(row.felix['felix_iptables_save_calls']! >= 1);
+    assert.equal(row.felix['felix_iptables_restore_errors'], 0);
+    assert.equal(row.felix['felix_ipset_errors'], 0);
+    assert.equal(
+      row.errors,
+      [
+        'felix_ipset_errors',
+        'felix_iptables_restore_errors',
+        'felix_iptables_save_errors',
+        'felix_log_errors',
+      ]
+        .map((m) => row.felix![m]!)
+        .reduce((a, b) => a + b, 0),
+    );
+    const human = await runCli(['metrics', '--component', 'felix', '--timeout', '10s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, new RegExp(`^\\s*${node}\\s`, 'm'));
   });
 
   it('typha report reads the same real Typha live', async () => {

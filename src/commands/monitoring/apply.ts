@@ -34,18 +34,16 @@ A second run when everything is in place says "nothing to do" (exit 0).`;
       return this.runPlan(flags, { file: '' });
     }
     if (flags.filename) return this.runPlan(flags, { file: flags.filename });
-    const options = (timeout: string, dashboards?: Record<string, string>) =>
+    const options = (timeout: string, dashboards?: Record<string, unknown>) =>
       monitoringOptions({ ...flags, timeout }, 'apply', dashboards);
     options('10m');
-    const [{ planMonitoring }, { readCalicoDashboards }] = await Promise.all([
+    const [{ planMonitoring }, { loadCalicoDashboards }] = await Promise.all([
       import('../../monitoring/plan.js'),
       import('../../kube/files.js'),
     ]);
+    const dashboards = flags.dashboards ? await loadCalicoDashboards() : undefined;
     return this.runPlan(flags, (s, timeout) =>
-      planMonitoring(
-        s,
-        options(timeout, flags.dashboards ? readCalicoDashboards(s.calico.version?.minor) : undefined),
-      ),
+      planMonitoring(s, options(timeout, dashboards?.(s.calico.version?.minor))),
     );
   }
 }

@@ -35,21 +35,19 @@ Every step has an undo. Nothing is changed: save with -f and apply with 'monitor
       throw usageError(
         'monitoring plan only plans; use kubectl calico-tune monitoring apply --resume|--rollback',
       );
-    const [{ planMonitoring }, { writePlanFile, readCalicoDashboards }] = await Promise.all([
+    const [{ planMonitoring }, { writePlanFile, loadCalicoDashboards }] = await Promise.all([
       import('../../monitoring/plan.js'),
       import('../../kube/files.js'),
     ]);
     const file = flags.filename;
-    const options = (timeout: string, dashboards?: Record<string, string>) =>
+    const options = (timeout: string, dashboards?: Record<string, unknown>) =>
       monitoringOptions({ ...flags, timeout }, 'plan', dashboards);
     options('10m'); // bad flags are refused before the cluster is read
+    const dashboards = flags.dashboards ? await loadCalicoDashboards() : undefined;
     return this.runPlan(
       { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
       (s, timeout) => {
-        const plan = planMonitoring(
-          s,
-          options(timeout, flags.dashboards ? readCalicoDashboards(s.calico.version?.minor) : undefined),
-        );
+        const plan = planMonitoring(s, options(timeout, dashboards?.(s.calico.version?.minor)));
         if (file) {
           writePlanFile(file, plan);
           process.stderr.write(`plan written to ${file}\n`);

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { buildMetricsReport, type RawPodMetrics } from '../../../src/monitoring/metrics.js';
+import { buildMetricsReport, FELIX_TABLE4, type RawPodMetrics } from '../../../src/monitoring/metrics.js';
 import { TYPHA_METRICS_V331 } from '../typha/fixtures.js';
+import { FELIX_METRICS_V331 } from './felix-fixtures.js';
 
-/** Felix's counters as its Prometheus client writes them (HELP/TYPE, labelled and unlabelled series). */
+/**
+ * Felix's Table 4 counters in Prometheus text, with labelled series to check the sums over labels (a real
+ * Felix v3.31 exports them unlabelled: FELIX_METRICS_V331, checked at the end).
+ */
 const felix = (o: {
   ipset?: number;
   restore: number;
@@ -118,5 +122,40 @@ describe('monitoring/metrics: the Table 4 report', () => {
       buildMetricsReport(raw, { capturedAt: 't', timeoutMs: 1, node: 'n1' }).nodes.map((n) => n.node),
       ['n1'],
     );
+  });
+});
+
+describe('monitoring/metrics on the capture of a real Felix v3.31.0', () => {
+  const r = buildMetricsReport(
+    [pod('felix', 'calico-node-real-2', 'node-a-002', { text: FELIX_METRICS_V331 })],
+    { capturedAt: 't', timeoutMs: 5000 },
+  );
+
+  it('reads every Table 4 counter as that Felix wrote it (NaN quantiles and other families ignored)', () => {
+    assert.deepEqual(r.unread, []);
+    assert.deepEqual(r.read.felix, { read: 1, of: 1 });
+    assert.deepEqual(
+      r.nodes.map((n) => [n.node, n.felix, n.errors]),
+      [
+        [
+          'node-a-002',
+          {
+            felix_ipset_errors: 0,
+            felix_iptables_restore_calls: 4,
+            felix_iptables_restore_errors: 0,
+            felix_iptables_save_calls: 4,
+            felix_iptables_save_errors: 0,
+            // logs the stdout writer dropped under load (libcalico-go's logutils counts them here too)
+            felix_log_errors: 46,
+          },
+          46,
+        ],
+      ],
+    );
+  });
+
+  it('the capture holds each Table 4 counter exactly once, unlabelled', () => {
+    for (const m of FELIX_TABLE4)
+      assert.equal(FELIX_METRICS_V331.match(new RegExp(`^${m}(\\{| )`, 'gm'))?.length, 1, m);
   });
 });

@@ -357,7 +357,7 @@ describe('status: monitoring findings', () => {
 });
 
 describe('monitoring/dashboards', () => {
-  const calicoFelix = JSON.stringify({
+  const calicoFelix = {
     id: 3,
     annotations: { list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' } }] },
     panels: [
@@ -369,7 +369,7 @@ describe('monitoring/dashboards', () => {
       { datasource: null, type: 'row' },
     ],
     templating: { list: [{ name: 'top_n' }] },
-  });
+  };
 
   it("every Prometheus datasource becomes ${datasource}; Grafana's own and null stay; one variable is added", () => {
     const d = templateDatasource(calicoFelix);
@@ -380,7 +380,8 @@ describe('monitoring/dashboards', () => {
     assert.equal(d['id'], undefined);
     const names = (d['templating'] as { list: { name: string }[] }).list.map((v) => v.name);
     assert.deepEqual(names, ['datasource', 'top_n']);
-    assert.deepEqual(templateDatasource(JSON.stringify(d)), d, 'idempotent');
+    assert.deepEqual(templateDatasource(d), d, 'idempotent');
+    assert.equal(calicoFelix.id, 3, 'the input is not changed');
   });
 
   it('the ConfigMap: sidecar label, the notice, three dashboards, created by the plan with an undo', () => {

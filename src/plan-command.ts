@@ -181,13 +181,10 @@ export abstract class PlanCommand extends BaseCommand {
       throw usageError('--resume and --rollback act on the cluster; they cannot be used with --snapshot');
     const toScript = flags.output === 'script';
 
-    const { parseDurationMs } = await import('./model/duration.js');
-    let timeoutMs: number | undefined;
-    if (flags.timeout !== undefined) {
-      timeoutMs = parseDurationMs(flags.timeout);
-      if (timeoutMs === undefined || timeoutMs <= 0)
-        throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
-    }
+    const timeoutMs =
+      flags.timeout === undefined
+        ? undefined
+        : this.durationFlag('timeout', flags.timeout, { examples: '90s, 10m' });
     if (dryRun === 'none' && !toScript && !flags.yes) {
       const { isInteractive } = await import('./prompt/index.js');
       if (!isInteractive())

@@ -3,18 +3,11 @@
  * `/metrics` through the API server's pod proxy in one fan-out with one timeout (kube/pod-metrics.ts).
  * Components whose metrics are off are not read; a pod that does not answer is kept, with why.
  */
-import type { MetricsComponent } from '../model/monitoring.js';
 import { COMPONENT_INFO } from '../model/monitoring.js';
 import * as R from '../model/resources.js';
-import type { RawPodMetrics } from '../monitoring/metrics.js';
+import type { MetricsSource, RawPodMetrics } from '../monitoring/metrics.js';
 import type { KubeApi } from './api.js';
 import { fetchPodMetrics } from './pod-metrics.js';
-
-export interface MetricsSource {
-  component: MetricsComponent;
-  namespace: string;
-  port: number;
-}
 
 export async function readCalicoMetrics(
   api: KubeApi,

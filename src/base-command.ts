@@ -6,6 +6,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { CliError, ExitCode, NothingToDo, type ExitCodeValue } from './errors.js';
 import type { KubeApi } from './kube/api.js';
+import { connect, kubeFlagsOf, takePrefetched } from './kube/connect.js';
 import type { KubeFlags } from './kube/kubeconfig.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
@@ -101,52 +102,16 @@ export abstract class BaseCommand extends Command {
   }
 
   protected kubeFlags(): KubeFlags {
-    const f = this.base;
-    return {
-      kubeconfig: f.kubeconfig,
-      context: f.context,
-      cluster: f.cluster,
-      user: f.user,
-      namespace: f.namespace,
-      server: f.server,
-      token: f.token,
-      as: f.as,
-      asGroups: f['as-group'],
-      certificateAuthority: f['certificate-authority'],
-      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
-      requestTimeoutMs: undefined,
-    };
+    return kubeFlagsOf(this.base);
   }
 
-  /** The API client, created on first use (so `--help` and offline commands never load it). */
+  /**
+   * The API client, created on first use (so `--help` and offline commands never load it), or the one the
+   * start-up prefetch made for the same connection flags (kube/connect.ts).
+   */
   protected kube(): Promise<KubeApi> {
     if (!this.apiPromise) {
-      this.apiPromise = (async () => {
-        const [{ resolveKubeconfig, parseDuration }, { KubeHttp }, { KubeApi }] = await Promise.all([
-          import('./kube/kubeconfig.js'),
-          import('./kube/http.js'),
-          import('./kube/api.js'),
-        ]);
-        const kf = this.kubeFlags();
-        if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
-        const cfg = resolveKubeconfig(kf);
-        const http = new KubeHttp(cfg);
-        // for bench/live.ts: requests and response bytes of this run, on stderr at exit
-        if (process.env['CALICO_TUNE_HTTP_STATS'])
-          process.once('exit', () =>
-            process.stderr.write(
-              `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes })}\n`,
-            ),
-          );
-        if (this.base.verbose) {
-          http.onRetry = (e) =>
-            process.stderr.write(
-              `${c.gray(`retrying ${e.method} ${e.path} in ${e.delayMs}ms (attempt ${e.attempt}/${http.retry.attempts}): ${e.why}`)}\n`,
-            );
-        }
-        this.api = new KubeApi(http);
-        return this.api;
-      })();
+      this.apiPromise = (takePrefetched(this.base) ?? connect(this.base)).then((api) => (this.api = api));
     }
     return this.apiPromise;
   }

@@ -20,6 +20,7 @@ const mtime = (p) => {
 };
 const bundled = mtime('../dist/bundle/node/run.mjs');
 if (
+  process.env.CALICO_TUNE_BUNDLE !== '0' && // the unbundled path on request (bench/live.ts compares the two)
   bundled !== undefined &&
   bundled >= (mtime('../dist/.tsbuildinfo') ?? 0) &&
   bundled >= (mtime('../oclif.manifest.json') ?? Infinity)

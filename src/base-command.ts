@@ -11,7 +11,7 @@ import type { KubeFlags } from './kube/kubeconfig.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
-import { setTableWidth } from './render/table.js';
+import { setTableWidth } from './render/table-width.js';
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
@@ -83,6 +83,8 @@ export abstract class BaseCommand extends Command {
 
   private apiPromise?: Promise<KubeApi>;
   private api?: KubeApi;
+  /** The report read the start-up prefetch began with this client, for the first loadSnapshot of a report. */
+  private prefetchedReport?: Promise<ClusterSnapshot> | undefined;
   protected base!: BaseFlags;
   protected machineOutput = false;
 
@@ -111,7 +113,9 @@ export abstract class BaseCommand extends Command {
    */
   protected kube(): Promise<KubeApi> {
     if (!this.apiPromise) {
-      this.apiPromise = (takePrefetched(this.base) ?? connect(this.base)).then((api) => (this.api = api));
+      const pre = takePrefetched(this.base);
+      this.prefetchedReport = pre?.report;
+      this.apiPromise = (pre?.api ?? connect(this.base)).then((api) => (this.api = api));
     }
     return this.apiPromise;
   }
@@ -129,9 +133,13 @@ export abstract class BaseCommand extends Command {
       return readSnapshotFile(file);
     }
     const api = await this.kube();
+    const pre = this.prefetchedReport;
+    this.prefetchedReport = undefined;
     const { readLiveSnapshot } = await import('./kube/snapshot.js');
     const stop = this.progress('Reading the cluster');
     try {
+      // the same read (kube/connect.ts: readLiveSnapshot with cachedOk), begun while the command loaded
+      if (pre && opts.report && !opts.nodeStatuses) return await pre;
       return await readLiveSnapshot(api, {
         context: api.http.cfg.contextName,
         nodeStatuses: opts.nodeStatuses,

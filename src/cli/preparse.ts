@@ -70,3 +70,11 @@ export function prefetchFlags(cmd: CommandMeta, argv: string[]): PreparsedFlags 
     (cmd.id === 'version' && 'client' in f);
   return offline ? undefined : f;
 }
+
+/** Commands whose run() starts with the report read (loadSnapshot(undefined, { report: true })). */
+const REPORTS = new Set(['status', 'bgp:topology', 'rr:list', 'typha:report']);
+
+/** Whether the prefetch may begin the command's whole report read (not `status --watch`: it reads again). */
+export function prefetchesReport(id: string, flags: PreparsedFlags): boolean {
+  return REPORTS.has(id) && !('watch' in flags);
+}

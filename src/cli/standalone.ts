@@ -9,7 +9,7 @@
 import type { Command } from '@oclif/core';
 import type { ManifestLike } from '../render/help-text.js';
 import { main } from './main.js';
-import { prefetchFlags } from './preparse.js';
+import { prefetchesReport, prefetchFlags } from './preparse.js';
 
 export type CommandLoader = () => Promise<{ default: Command.Class }>;
 
@@ -29,7 +29,7 @@ export async function runStandalone(argv: string[], o: StandaloneOptions): Promi
       // a command that reads the cluster sends its first requests before oclif loads (kube/connect.ts)
       const pre = prefetchFlags(o.manifest.commands[id]!, rest);
       const prefetcher = pre ? await import('../kube/connect.js') : undefined;
-      if (pre) await prefetcher!.prefetch(pre);
+      if (pre) await prefetcher!.prefetch(pre, { report: prefetchesReport(id, pre) });
       try {
         await runCommand(id, rest, o);
       } finally {

@@ -7,6 +7,7 @@
  */
 import type { KubeApi } from './api.js';
 import type { KubeFlags } from './kubeconfig.js';
+import type { ClusterSnapshot } from '../model/types.js';
 import { c } from '../render/color.js';
 
 /** The connection flags of BaseCommand (kubectl's, parsed by the plugin), as oclif or the pre-parse give them. */
@@ -82,28 +83,45 @@ export function connectionKey(f: ConnectionFlags): string {
   });
 }
 
-let prefetched: { key: string; api: Promise<KubeApi> } | undefined;
-
-/**
- * Creates the client for pre-parsed flags and starts discovery; resolves once the requests are sent (or the
- * client could not be made: the command then meets the same error itself).
- */
-export async function prefetch(f: ConnectionFlags): Promise<void> {
-  const api = connect(f);
-  prefetched = { key: connectionKey(f), api };
-  try {
-    (await api).primeDiscovery();
-  } catch {
-    // the command's own connect() reports it
-  }
+/** A client made before the command ran, and the report read it started (report commands only). */
+export interface Prefetched {
+  api: Promise<KubeApi>;
+  report?: Promise<ClusterSnapshot> | undefined;
 }
 
-/** The prefetched client when it was made for exactly these flags (once), else undefined. */
-export function takePrefetched(f: ConnectionFlags): Promise<KubeApi> | undefined {
+let prefetched: (Prefetched & { key: string }) | undefined;
+
+/**
+ * Creates the client for pre-parsed flags and starts discovery, or with `report` the whole read of a report
+ * (`status`, `bgp topology`, `rr list`, `typha report`: the snapshot that loadSnapshot(undefined, { report:
+ * true }) reads); resolves once the requests are sent (or the client could not be made: the command then
+ * meets the same error itself).
+ */
+export async function prefetch(f: ConnectionFlags, opts: { report?: boolean } = {}): Promise<void> {
+  const api = connect(f);
+  const entry: Prefetched & { key: string } = { key: connectionKey(f), api };
+  prefetched = entry;
+  let a: KubeApi;
+  try {
+    a = await api;
+  } catch {
+    return; // the command's own connect() reports it
+  }
+  if (!opts.report) {
+    a.primeDiscovery();
+    return;
+  }
+  const { readLiveSnapshot } = await import('./snapshot.js');
+  entry.report = readLiveSnapshot(a, { context: a.http.cfg.contextName, cachedOk: true });
+  entry.report.catch(() => {}); // awaited, and reported, by the command
+}
+
+/** The prefetched client (and report read) when made for exactly these flags (once), else undefined. */
+export function takePrefetched(f: ConnectionFlags): Prefetched | undefined {
   if (prefetched?.key !== connectionKey(f)) return undefined;
-  const { api } = prefetched;
+  const { api, report } = prefetched;
   prefetched = undefined;
-  return api;
+  return { api, report };
 }
 
 /** Closes a prefetched client that no command took (so its sockets do not hold the process). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, type Command } from '@oclif/core';
 import fc from 'fast-check';
-import { prefetchFlags, preparse } from '../../../src/cli/preparse.js';
+import { prefetchesReport, prefetchFlags, preparse } from '../../../src/cli/preparse.js';
 import { connectionKey, type ConnectionFlags } from '../../../src/kube/connect.js';
 import type { ManifestLike } from '../../../src/render/help-text.js';
 
@@ -67,6 +67,14 @@ describe('cli: pre-parse of argv for the start-up prefetch', () => {
       context: 'c',
     });
     assert.deepEqual(pf('status', []), {});
+  });
+
+  it('begins the whole read only for the reports that start with it (not status --watch, not plans)', () => {
+    assert.equal(prefetchesReport('status', {}), true);
+    assert.equal(prefetchesReport('status', { watch: true }), false);
+    assert.equal(prefetchesReport('rr:list', { context: 'c' }), true);
+    assert.equal(prefetchesReport('migrate:plan', {}), false);
+    assert.equal(prefetchesReport('snapshot:save', {}), false);
   });
 
   it('property: when it accepts argv, oclif parses the same connection flags', async () => {

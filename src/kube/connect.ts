@@ -107,10 +107,11 @@ export async function prefetch(f: ConnectionFlags, opts: { report?: boolean } = 
   } catch {
     return; // the command's own connect() reports it
   }
-  if (!opts.report) {
-    a.primeDiscovery();
-    return;
-  }
+  // discovery goes out first (readLiveSnapshot starts with it, and takes the primed read), then the reader loads
+  a.primeDiscovery();
+  // a turn of the event loop: the request's socket connects before anything else is loaded
+  await new Promise((r) => setImmediate(r));
+  if (!opts.report) return;
   const { readLiveSnapshot } = await import('./snapshot.js');
   entry.report = readLiveSnapshot(a, { context: a.http.cfg.contextName, cachedOk: true });
   entry.report.catch(() => {}); // awaited, and reported, by the command

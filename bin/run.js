@@ -4,10 +4,11 @@
 // Help, completion (`__complete`) and "did you mean" are served from oclif.manifest.json by src/cli/main.ts
 // without loading oclif or the Kubernetes client (docs/benchmarks.md); a known command goes through oclif.
 //
-// `npm run build` bundles the CLI (scripts/bundle.js, dist/bundle/node/run.mjs: the explicit command index
-// of src/cli/standalone.ts, as in the single binary), which starts a command in about half the time of
-// loading oclif's index and discovering commands on disk. It is used only while it is at least as new as the
-// compiled sources and the manifest: after an incremental `tsc` alone, the unbundled path below runs.
+// `npm run build` bundles the commands (scripts/bundle.js, dist/bundle/node/run.mjs: the explicit command
+// index of src/cli/standalone.ts, as in the single binary), which starts a command in about half the time of
+// loading oclif's index and discovering commands on disk, and sends its first request while oclif loads. It
+// is used only while it is at least as new as the compiled sources and the manifest: after an incremental
+// `tsc` alone, or with CALICO_TUNE_BUNDLE=0, oclif runs the command as before.
 import { readFileSync, statSync } from 'node:fs';
 
 const at = (p) => new URL(p, import.meta.url);
@@ -18,34 +19,43 @@ const mtime = (p) => {
     return undefined;
   }
 };
-const bundled = mtime('../dist/bundle/node/run.mjs');
-if (
-  process.env.CALICO_TUNE_BUNDLE !== '0' && // the unbundled path on request (bench/live.ts compares the two)
-  bundled !== undefined &&
-  bundled >= (mtime('../dist/.tsbuildinfo') ?? 0) &&
-  bundled >= (mtime('../oclif.manifest.json') ?? Infinity)
-) {
-  await import('../dist/bundle/node/run.mjs');
+let manifest;
+try {
+  manifest = JSON.parse(readFileSync(at('../oclif.manifest.json'), 'utf8'));
+} catch {
+  // no manifest (a development checkout before npm run build): oclif finds the commands itself
+}
+const oclif = async (args) => {
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: import.meta.url, args });
+};
+const bundled = () => {
+  const b = mtime('../dist/bundle/node/run.mjs');
+  return (
+    process.env.CALICO_TUNE_BUNDLE !== '0' &&
+    b !== undefined &&
+    b >= (mtime('../dist/.tsbuildinfo') ?? 0) &&
+    b >= (mtime('../oclif.manifest.json') ?? Infinity)
+  );
+};
+const argv = process.argv.slice(2);
+// help, completion and --version: main.ts's few modules load faster than the bundle's entry chunks
+const light =
+  argv.length === 0 ||
+  argv.some((a) => ['--help', '-h', 'help', '--version', '-v', '__complete', '__completeNoDesc'].includes(a));
+if (manifest && !light && bundled()) {
+  await (await import('../dist/bundle/node/run.mjs')).cli(argv, manifest);
+} else if (manifest) {
+  const { main } = await import('../dist/src/cli/main.js');
+  const code = await main(argv, {
+    manifest,
+    version: manifest.version,
+    run: async (id, rest) => {
+      if (bundled()) await (await import('../dist/bundle/node/run.mjs')).run(id, rest, manifest);
+      else await oclif([...id.split(':'), ...rest]);
+    },
+  });
+  if (code !== undefined) process.exitCode = code;
 } else {
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(at('../oclif.manifest.json'), 'utf8'));
-  } catch {
-    // no manifest (a development checkout before npm run build): oclif finds the commands itself
-  }
-  const oclif = async (args) => {
-    const { execute } = await import('@oclif/core');
-    await execute({ dir: import.meta.url, args });
-  };
-  if (manifest) {
-    const { main } = await import('../dist/src/cli/main.js');
-    const code = await main(process.argv.slice(2), {
-      manifest,
-      version: manifest.version,
-      run: (id, rest) => oclif([...id.split(':'), ...rest]),
-    });
-    if (code !== undefined) process.exitCode = code;
-  } else {
-    await oclif(process.argv.slice(2));
-  }
+  await oclif(argv);
 }

@@ -25,20 +25,26 @@ export async function runStandalone(argv: string[], o: StandaloneOptions): Promi
   const code = await main(argv, {
     manifest: o.manifest,
     version: o.pjson.version,
-    run: async (id, rest) => {
-      // a command that reads the cluster sends its first requests before oclif loads (kube/connect.ts)
-      const pre = prefetchFlags(o.manifest.commands[id]!, rest);
-      const prefetcher = pre ? await import('../kube/connect.js') : undefined;
-      if (pre) await prefetcher!.prefetch(pre, { report: prefetchesReport(id, pre) });
-      try {
-        await runCommand(id, rest, o);
-      } finally {
-        // a client that the command did not take (other flags, or it failed first) must not hold the process
-        await prefetcher?.discardPrefetched();
-      }
-    },
+    run: (id, rest) => runStandaloneCommand(id, rest, o),
   });
   if (code !== undefined) process.exitCode = code;
+}
+
+/**
+ * Runs the command `id` (main.ts resolved it) with the explicit strategy. bin/run.js calls it through the
+ * Node bundle after serving help and completion itself, as it always did (scripts/bundle.js).
+ */
+export async function runStandaloneCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
+  // a command that reads the cluster sends its first requests before oclif loads (kube/connect.ts)
+  const pre = prefetchFlags(o.manifest.commands[id]!, rest);
+  const prefetcher = pre ? await import('../kube/connect.js') : undefined;
+  if (pre) await prefetcher!.prefetch(pre, { report: prefetchesReport(id, pre) });
+  try {
+    await runCommand(id, rest, o);
+  } finally {
+    // a client that the command did not take (other flags, or it failed first) must not hold the process
+    await prefetcher?.discardPrefetched();
+  }
 }
 
 async function runCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {

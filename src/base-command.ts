@@ -232,7 +232,9 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    this.api?.http.close();
+    // a prefetched report read the command never used may still be in flight: end it, without retries
+    if (this.prefetchedReport) this.api?.http.abort();
+    else this.api?.http.close();
     return super.finally(err);
   }
 }

@@ -129,5 +129,5 @@ export function takePrefetched(f: ConnectionFlags): Prefetched | undefined {
 export async function discardPrefetched(): Promise<void> {
   const p = prefetched;
   prefetched = undefined;
-  if (p) (await p.api.catch(() => undefined))?.http.close();
+  if (p) (await p.api.catch(() => undefined))?.http.abort();
 }

@@ -232,9 +232,16 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
 /**
  * Start-up of a command that needs the cluster: time from spawning `status` to its first connection to
  * the API server (a local TCP listener that accepts and closes), against `node -e 0` run to its end,
- * interleaved. Median of `runs`.
+ * interleaved. Median of `runs`; the CPU time of each (to that connection, and of all of `node -e 0`) next
+ * to it. bin/run.js runs the bundle of `npm run build` (scripts/bundle.js), which sends the first request
+ * while oclif loads (src/kube/connect.ts).
  */
-export async function firstRequest(runs = 9): Promise<{ firstMs: number; nodeMs: number; ratio: number }> {
+export async function firstRequest(runs = 9): Promise<{
+  firstMs: number;
+  nodeMs: number;
+  ratio: number;
+  cpu?: { firstMs: number; nodeMs: number } | undefined;
+}> {
   const net = await import('node:net');
   const { spawn } = await import('node:child_process');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-first-'));
@@ -260,30 +267,58 @@ export async function firstRequest(runs = 9): Promise<{ firstMs: number; nodeMs:
       '',
     ].join('\n'),
   );
-  const timed = (args: string[], untilConnection: boolean): Promise<number> =>
+  // CPU time (user + system) of the child up to that moment, from /proc (Linux): contention does not inflate it
+  const tick = 1000 / 100; // ms per clock tick (USER_HZ is 100 on Linux)
+  const cpuOf = (pid: number | undefined): number | undefined => {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      return undefined;
+    }
+  };
+  const timed = (args: string[], untilConnection: boolean): Promise<{ ms: number; cpuMs?: number }> =>
     new Promise((resolve) => {
       const t0 = performance.now();
-      const p = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+      // node -e 0 runs to its end: its CPU time is read by /usr/bin/time (no /proc entry after exit)
+      const p = untilConnection
+        ? spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } })
+        : spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+      let err = '';
+      p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
       let done = false;
       const finish = (): void => {
         if (done) return;
         done = true;
         onConn = undefined;
-        resolve(performance.now() - t0);
-        if (untilConnection) p.kill();
+        const ms = performance.now() - t0;
+        if (untilConnection) {
+          const cpuMs = cpuOf(p.pid);
+          p.kill();
+          resolve({ ms, cpuMs });
+        } else {
+          const [u, s] = err.trim().split('\n').pop()!.split(' ').map(Number);
+          resolve({ ms, cpuMs: u !== undefined && s !== undefined ? (u + s) * 1000 : undefined });
+        }
       };
       if (untilConnection) onConn = finish;
       p.on('close', finish);
     });
   const first: number[] = [];
   const base: number[] = [];
+  const firstCpu: number[] = [];
+  const baseCpu: number[] = [];
   try {
     for (let i = 0; i < runs + 1; i++) {
       const a = await timed([BIN, 'status', '--kubeconfig', kc, '--request-timeout', '2s'], true);
       const b = await timed(['-e', '0'], false);
       if (i === 0) continue; // warm-up
-      first.push(a);
-      base.push(b);
+      first.push(a.ms);
+      base.push(b.ms);
+      if (a.cpuMs !== undefined) firstCpu.push(a.cpuMs);
+      if (b.cpuMs !== undefined) baseCpu.push(b.cpuMs);
     }
   } finally {
     server.close();
@@ -291,5 +326,7 @@ export async function firstRequest(runs = 9): Promise<{ firstMs: number; nodeMs:
   }
   const firstMs = median(first);
   const nodeMs = median(base);
-  return { firstMs, nodeMs, ratio: firstMs / nodeMs };
+  const cpu =
+    firstCpu.length && baseCpu.length ? { firstMs: median(firstCpu), nodeMs: median(baseCpu) } : undefined;
+  return { firstMs, nodeMs, ratio: firstMs / nodeMs, cpu };
 }

@@ -6,12 +6,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { CliError, ExitCode, NothingToDo, usageError, type ExitCodeValue } from './errors.js';
 import type { KubeApi } from './kube/api.js';
+import { connect, kubeFlagsOf, takePrefetched } from './kube/connect.js';
 import type { KubeFlags } from './kube/kubeconfig.js';
 import { parseDurationMs } from './model/duration.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
-import { setTableWidth } from './render/table.js';
+import { setTableWidth } from './render/table-width.js';
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
@@ -86,6 +87,8 @@ export abstract class BaseCommand extends Command {
 
   private apiPromise?: Promise<KubeApi>;
   private api?: KubeApi;
+  /** The report read the start-up prefetch began with this client, for the first loadSnapshot of a report. */
+  private prefetchedReport?: Promise<ClusterSnapshot> | undefined;
   protected base!: BaseFlags;
   protected machineOutput = false;
 
@@ -105,52 +108,18 @@ export abstract class BaseCommand extends Command {
   }
 
   protected kubeFlags(): KubeFlags {
-    const f = this.base;
-    return {
-      kubeconfig: f.kubeconfig,
-      context: f.context,
-      cluster: f.cluster,
-      user: f.user,
-      namespace: f.namespace,
-      server: f.server,
-      token: f.token,
-      as: f.as,
-      asGroups: f['as-group'],
-      certificateAuthority: f['certificate-authority'],
-      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
-      requestTimeoutMs: undefined,
-    };
+    return kubeFlagsOf(this.base);
   }
 
-  /** The API client, created on first use (so `--help` and offline commands never load it). */
+  /**
+   * The API client, created on first use (so `--help` and offline commands never load it), or the one the
+   * start-up prefetch made for the same connection flags (kube/connect.ts).
+   */
   protected kube(): Promise<KubeApi> {
     if (!this.apiPromise) {
-      this.apiPromise = (async () => {
-        const [{ resolveKubeconfig, parseDuration }, { KubeHttp }, { KubeApi }] = await Promise.all([
-          import('./kube/kubeconfig.js'),
-          import('./kube/http.js'),
-          import('./kube/api.js'),
-        ]);
-        const kf = this.kubeFlags();
-        if (this.base['request-timeout']) kf.requestTimeoutMs = parseDuration(this.base['request-timeout']);
-        const cfg = resolveKubeconfig(kf);
-        const http = new KubeHttp(cfg);
-        // for bench/live.ts: requests and response bytes of this run, on stderr at exit
-        if (process.env['CALICO_TUNE_HTTP_STATS'])
-          process.once('exit', () =>
-            process.stderr.write(
-              `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes })}\n`,
-            ),
-          );
-        if (this.base.verbose) {
-          http.onRetry = (e) =>
-            process.stderr.write(
-              `${c.gray(`retrying ${e.method} ${e.path} in ${e.delayMs}ms (attempt ${e.attempt}/${http.retry.attempts}): ${e.why}`)}\n`,
-            );
-        }
-        this.api = new KubeApi(http);
-        return this.api;
-      })();
+      const pre = takePrefetched(this.base);
+      this.prefetchedReport = pre?.report;
+      this.apiPromise = (pre?.api ?? connect(this.base)).then((api) => (this.api = api));
     }
     return this.apiPromise;
   }
@@ -168,14 +137,18 @@ export abstract class BaseCommand extends Command {
       return readSnapshotFile(file);
     }
     const api = await this.kube();
+    const pre = this.prefetchedReport;
+    this.prefetchedReport = undefined;
     const { readLiveSnapshot } = await import('./kube/snapshot.js');
-    return this.withProgress('Reading the cluster', () =>
-      readLiveSnapshot(api, {
+    return this.withProgress('Reading the cluster', async () => {
+      // the same read (kube/connect.ts: readLiveSnapshot with cachedOk), begun while the command loaded
+      if (pre && opts.report && !opts.nodeStatuses) return pre;
+      return readLiveSnapshot(api, {
         context: api.http.cfg.contextName,
         nodeStatuses: opts.nodeStatuses,
         cachedOk: opts.report,
-      }),
-    );
+      });
+    });
   }
 
   /** Runs `work` with the spinner of `progress(text)`. */
@@ -317,7 +290,9 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    this.api?.http.close();
+    // a prefetched report read the command never used may still be in flight: end it, without retries
+    if (this.prefetchedReport) this.api?.http.abort();
+    else this.api?.http.close();
     return super.finally(err);
   }
 }

@@ -2,11 +2,14 @@
  * The single binary's entry (scripts/package.js bundles it with a generated command index): oclif with the
  * explicit command strategy, fed only the one command that argv names, so no file is read from disk and
  * no other command module is evaluated. Help, completion and "did you mean" come from the embedded manifest
- * (main.ts) before oclif is loaded at all.
+ * (main.ts) before oclif is loaded at all. Used by the single binary and by bin/run.js's bundle
+ * (scripts/bundle.js); a command that reads the cluster has its client made and its first requests sent
+ * from a pre-parse of argv while oclif loads (preparse.ts, kube/connect.ts).
  */
 import type { Command } from '@oclif/core';
 import type { ManifestLike } from '../render/help-text.js';
 import { main } from './main.js';
+import { prefetchesReport, prefetchFlags } from './preparse.js';
 
 export type CommandLoader = () => Promise<{ default: Command.Class }>;
 
@@ -22,39 +25,60 @@ export async function runStandalone(argv: string[], o: StandaloneOptions): Promi
   const code = await main(argv, {
     manifest: o.manifest,
     version: o.pjson.version,
-    run: async (id, rest) => {
-      const [{ Config, Plugin, flush }, mod] = await Promise.all([import('@oclif/core'), o.commands[id]!()]);
-      const pjson = {
-        ...o.pjson,
-        oclif: {
-          ...o.pjson.oclif,
-          commands: { strategy: 'explicit', target: './commands.js', identifier: 'COMMANDS' },
-          helpClass: undefined,
-        },
-      };
-      const root = process.execPath;
-      const plugin = new Plugin({ isRoot: true, root, pjson: pjson as never, ignoreManifest: true });
-      // the explicit strategy's command cache, filled here instead of by an import of `target`
-      (plugin as unknown as { commandCache: Record<string, Command.Class> }).commandCache = {
-        [id]: mod.default,
-      };
-      await plugin.load();
-      const config = await Config.load({
-        root,
-        pjson: pjson as never,
-        plugins: new Map([[pjson.name, plugin]]),
-      });
-      try {
-        await config.runCommand(id, rest);
-      } catch (err) {
-        const e = err as Error & { oclif?: { exit?: number } };
-        if (e.oclif?.exit === 0) return;
-        process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
-        process.exitCode = e.oclif?.exit ?? 1;
-      } finally {
-        await flush();
-      }
-    },
+    run: (id, rest) => runStandaloneCommand(id, rest, o),
   });
   if (code !== undefined) process.exitCode = code;
+}
+
+/**
+ * Runs the command `id` (main.ts resolved it) with the explicit strategy. bin/run.js calls it through the
+ * Node bundle after serving help and completion itself, as it always did (scripts/bundle.js).
+ */
+export async function runStandaloneCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
+  // a command that reads the cluster sends its first requests before oclif loads (kube/connect.ts)
+  const pre = prefetchFlags(o.manifest.commands[id]!, rest);
+  const prefetcher = pre ? await import('../kube/connect.js') : undefined;
+  if (pre) await prefetcher!.prefetch(pre, { report: prefetchesReport(id, pre) });
+  try {
+    await runCommand(id, rest, o);
+  } finally {
+    // a client that the command did not take (other flags, or it failed first) must not hold the process
+    await prefetcher?.discardPrefetched();
+  }
+}
+
+async function runCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
+  const [core, mod] = await Promise.all([import('@oclif/core'), o.commands[id]!()]);
+  // a CommonJS module imported from a bundle's chunk (esbuild's code splitting) has its exports on default
+  const { Config, Plugin, flush } = 'Config' in core ? core : (core as { default: typeof core }).default;
+  const pjson = {
+    ...o.pjson,
+    oclif: {
+      ...o.pjson.oclif,
+      commands: { strategy: 'explicit', target: './commands.js', identifier: 'COMMANDS' },
+      helpClass: undefined,
+    },
+  };
+  const root = process.execPath;
+  const plugin = new Plugin({ isRoot: true, root, pjson: pjson as never, ignoreManifest: true });
+  // the explicit strategy's command cache, filled here instead of by an import of `target`
+  (plugin as unknown as { commandCache: Record<string, Command.Class> }).commandCache = {
+    [id]: mod.default,
+  };
+  await plugin.load();
+  const config = await Config.load({
+    root,
+    pjson: pjson as never,
+    plugins: new Map([[pjson.name, plugin]]),
+  });
+  try {
+    await config.runCommand(id, rest);
+  } catch (err) {
+    const e = err as Error & { oclif?: { exit?: number } };
+    if (e.oclif?.exit === 0) return;
+    process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+    process.exitCode = e.oclif?.exit ?? 1;
+  } finally {
+    await flush();
+  }
 }

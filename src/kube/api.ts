@@ -51,8 +51,22 @@ export function slim(o: KubeObject): KubeObject {
 
 export class KubeApi {
   readonly http: KubeHttp;
+  private primed?: Promise<[string[], string | undefined]>;
   constructor(http: KubeHttp) {
     this.http = http;
+  }
+
+  /** Starts discovery now (the start-up prefetch, kube/connect.ts); the next discovery() returns it. */
+  primeDiscovery(): void {
+    this.primed = Promise.all([this.apiGroupVersions(), this.serverVersion()]);
+    this.primed.catch(() => {}); // awaited, and reported, by discovery()
+  }
+
+  /** The API group versions and the server's version: a primed read once, else read now. */
+  discovery(): Promise<[string[], string | undefined]> {
+    const p = this.primed ?? Promise.all([this.apiGroupVersions(), this.serverVersion()]);
+    this.primed = undefined;
+    return p;
   }
 
   get server(): string {

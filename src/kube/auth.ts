@@ -3,7 +3,6 @@
  * exec credential plugins (client.authentication.k8s.io v1/v1beta1, cached until expiry), and legacy
  * auth-providers through @kubernetes/client-node (imported only when such a user is configured).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { clusterError, usageError } from '../errors.js';
 import type { ResolvedConfig } from './kubeconfig.js';
@@ -40,6 +39,8 @@ async function runExecPlugin(cfg: ResolvedConfig): Promise<ExecStatus> {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const e of exec.env) env[e.name] = e.value;
+  // loaded here: most kubeconfigs have no exec plugin, and every command's start would pay for it
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(exec.command, exec.args, {
       env,

@@ -239,6 +239,17 @@ export class KubeHttp {
     this.agent?.destroy();
   }
 
+  private aborted = false;
+
+  /**
+   * Closes the sockets and ends the requests in flight for good (no retry): for a client made by the start-up
+   * prefetch (kube/connect.ts) that no command took, or whose read was left unused.
+   */
+  abort(): void {
+    this.aborted = true;
+    this.close();
+  }
+
   /**
    * Sends a request, retrying transient faults within one time budget: `timeoutMs`, else `--request-timeout`,
    * else 60 s, for all attempts together (as kubectl's --request-timeout bounds client-go's retries). An
@@ -260,6 +271,7 @@ export class KubeHttp {
     let refreshed = false;
     let ambiguous = false;
     for (let attempt = 1; ; attempt++) {
+      if (this.aborted) throw clusterError(`${method} ${path}: the client was closed`);
       const remaining = deadline - Date.now();
       try {
         const r = await this.send<T>(method, path, opts, creds, Math.max(1, Math.min(attemptCap, remaining)));
@@ -294,7 +306,7 @@ export class KubeHttp {
             err.message = `${err.message} (after ${attempt} attempts)`;
           return err;
         };
-        if (!verdict || attempt >= this.retry.attempts) throw final();
+        if (!verdict || attempt >= this.retry.attempts || this.aborted) throw final();
         let delay = backoffMs(attempt, this.retry);
         if (e instanceof ApiError && e.retryAfterMs !== undefined) {
           delay = Math.max(delay, Math.min(e.retryAfterMs, this.retry.retryAfterCapMs));
@@ -305,6 +317,7 @@ export class KubeHttp {
         this.retries++;
         this.onRetry?.({ method, path, attempt: attempt + 1, delayMs: delay, why: verdict.why });
         await new Promise((r) => setTimeout(r, delay));
+        if (this.aborted) throw final();
       }
     }
   }

@@ -42,7 +42,7 @@ const JOURNAL_NAMESPACES = CALICO_NAMESPACES;
 /** Reads everything the tool needs from the cluster. */
 export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {}): Promise<ClusterSnapshot> {
   const warnings: string[] = [];
-  const [discovered, kubernetesVersion] = await Promise.all([api.apiGroupVersions(), api.serverVersion()]);
+  const [discovered, kubernetesVersion] = await api.discovery();
   let apiGroups = discovered;
   let calicoApiUnavailable: string | undefined;
   if (apiGroups.includes(CALICO_V3)) {

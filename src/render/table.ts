@@ -2,16 +2,9 @@
 import Table from 'cli-table3';
 import { c, stripAnsi } from './color.js';
 import { maxOf } from '../model/arrays.js';
+import { tableWidth } from './table-width.js';
 
-let maxWidth: number | undefined;
-
-/**
- * The width tables must fit (the terminal's, for `-o table`; BaseCommand sets it), or undefined: no limit
- * (`-o wide`, pipes, files).
- */
-export function setTableWidth(width: number | undefined): void {
-  maxWidth = width !== undefined && width >= 40 ? width : undefined;
-}
+export { setTableWidth } from './table-width.js';
 
 /** Cuts the widest columns (never below 8 characters) until the rows fit `width`, marking cut cells with `…`. */
 export function fitColumns(rows: string[][], width: number, gap = 2): string[][] {
@@ -35,6 +28,7 @@ export function fitColumns(rows: string[][], width: number, gap = 2): string[][]
 }
 
 export function table(head: string[], rows: (string | number)[][], opts: { indent?: number } = {}): string {
+  const maxWidth = tableWidth();
   if (maxWidth !== undefined) {
     const fitted = fitColumns(
       [head, ...rows.map((r) => r.map((x) => String(x)))],

@@ -163,6 +163,21 @@ describe('kube/http retries', function () {
       });
     }
 
+    it('abort() ends a request in flight for good: no retry, and no new request (the unused prefetch)', async () => {
+      srv.behaviour = () => {}; // never answers
+      const pending = client.request('GET', '/apis').then(
+        () => assert.fail('answered'),
+        (e: unknown) => e,
+      );
+      while (srv.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      client.abort();
+      assert.ok((await pending) instanceof CliError);
+      assert.equal(srv.seen.length, 1, 'retried after abort');
+      assert.deepEqual(events, []);
+      await assert.rejects(client.request('GET', '/version'), /the client was closed/);
+      assert.equal(srv.seen.length, 1);
+    });
+
     it('GET is retried after a connection reset', async () => {
       srv.behaviour = (req, res, n) => (n === 0 ? reset(req) : json(res, 200, { ok: 1 }));
       assert.deepEqual(await client.request('GET', '/version'), { ok: 1 });

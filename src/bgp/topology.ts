@@ -42,7 +42,7 @@
 import type { BgpPeerInfo } from '../model/types.js';
 import { isStrictIPv4 } from '../model/net.js';
 import { parseSelectorCached, SelectorParseError, type Selector } from './selector.js';
-import { RR_LEAVES_MESH_SINCE_MINOR, type BgpState } from './state.js';
+import { RR_LEAVES_MESH_SINCE_MINOR, type BgpNode, type BgpState } from './state.js';
 
 /** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
 export type SessionKind = 'mesh' | 'node' | 'global';
@@ -212,6 +212,15 @@ export interface Topology {
   problems: string[];
 }
 
+/** Per BGPPeer object (parsed once per object): a BGPPeer per node makes thousands at every plan step. */
+const peerIPCache = new WeakMap<BgpPeerInfo, { ip?: string; port?: number; v6?: boolean }>();
+
+function peerIPOf(info: BgpPeerInfo & { peerIP: string }): { ip?: string; port?: number; v6?: boolean } {
+  let p = peerIPCache.get(info);
+  if (!p) peerIPCache.set(info, (p = parsePeerIP(info.peerIP)));
+  return p;
+}
+
 function parsePeerIP(raw: string): { ip?: string; port?: number; v6?: boolean } {
   const s = raw.trim();
   const m4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(s);
@@ -312,7 +321,7 @@ function expandPeers(
         spec.selectorProblem ??= r.problem;
       }
     } else if (info.peerIP !== undefined) {
-      const p = parsePeerIP(info.peerIP);
+      const p = peerIPOf(info as BgpPeerInfo & { peerIP: string });
       if (p.ip === undefined) {
         spec.ignored = p.v6
           ? 'IPv6 peerIP (this is the IPv4 model)'
@@ -352,7 +361,7 @@ function expandPeers(
 
 /** The last few topologies by state object (a WeakMap would keep one alive per plan step's snapshot). */
 const topologyCache: { state: BgpState; topology: Topology }[] = [];
-const TOPOLOGY_CACHE_SIZE = 4;
+const TOPOLOGY_CACHE_SIZE = 2;
 
 /**
  * The topology of a state, computed once for the last few state objects (states are never modified:
@@ -367,6 +376,48 @@ export function computeTopology(state: BgpState): Topology {
   return topology;
 }
 
+interface NodeIndexes {
+  nodes: readonly BgpNode[];
+  nodeIndex: Map<string, number>;
+  ipIndex: Map<string, number>;
+  /** Per node: its IP, unless another node has it already. */
+  ip: (string | undefined)[];
+  duplicates: string[];
+}
+
+/** The last indexes built: a plan's states differ in a few nodes' roles, not in the nodes' names and IPs. */
+let lastIndexes: NodeIndexes | undefined;
+
+/** Nodes by name and by IP (shared with the previous topology when every node has the same name and IP). */
+function indexNodes(nodes: readonly BgpNode[]): NodeIndexes {
+  const last = lastIndexes;
+  if (last && last.nodes.length === nodes.length) {
+    let same = true;
+    for (let i = 0; i < nodes.length && same; i++)
+      same = nodes[i]!.name === last.nodes[i]!.name && nodes[i]!.ip === last.nodes[i]!.ip;
+    if (same) return last;
+  }
+  const nodeIndex = new Map<string, number>();
+  const ipIndex = new Map<string, number>();
+  const ip: (string | undefined)[] = new Array<string | undefined>(nodes.length);
+  const duplicates: string[] = [];
+  nodes.forEach((node, i) => {
+    if (!nodeIndex.has(node.name)) nodeIndex.set(node.name, i);
+    let addr = node.ip;
+    if (addr !== undefined) {
+      const other = ipIndex.get(addr);
+      if (other !== undefined) {
+        duplicates.push(
+          `nodes ${nodes[other]!.name} and ${node.name} have the same IP ${addr}; ${node.name} is left out`,
+        );
+        addr = undefined;
+      } else ipIndex.set(addr, i);
+    }
+    ip[i] = addr;
+  });
+  return (lastIndexes = { nodes, nodeIndex, ipIndex, ip, duplicates });
+}
+
 /**
  * Builds the topology. O(nodes + sum of the BGPPeers' set sizes) plus O(candidate class pairs x the
  * per-node BGPPeer lists of their representatives): linear in the nodes for selector BGPPeers and for one
@@ -374,26 +425,10 @@ export function computeTopology(state: BgpState): Topology {
  */
 function buildTopology(state: BgpState): Topology {
   const n = state.nodes.length;
-  const problems: string[] = [];
-  const nodeIndex = new Map<string, number>();
-  const ipIndex = new Map<string, number>();
-  const ip: (string | undefined)[] = new Array<string | undefined>(n);
+  const { nodeIndex, ipIndex, ip, duplicates } = indexNodes(state.nodes);
+  const problems: string[] = [...duplicates];
   const participates = new Uint8Array(n);
-  state.nodes.forEach((node, i) => {
-    if (!nodeIndex.has(node.name)) nodeIndex.set(node.name, i);
-    let addr = node.ip;
-    if (addr !== undefined) {
-      const other = ipIndex.get(addr);
-      if (other !== undefined) {
-        problems.push(
-          `nodes ${state.nodes[other]!.name} and ${node.name} have the same IP ${addr}; ${node.name} is left out`,
-        );
-        addr = undefined;
-      } else ipIndex.set(addr, i);
-    }
-    ip[i] = addr;
-    participates[i] = node.participates && addr !== undefined ? 1 : 0;
-  });
+  for (let i = 0; i < n; i++) participates[i] = state.nodes[i]!.participates && ip[i] !== undefined ? 1 : 0;
 
   const peers = expandPeers(state, ip, nodeIndex, ipIndex, problems);
   const affecting = peers.filter((p) => p.affectsNodes);
@@ -1020,6 +1055,20 @@ export function sessionSignature(t: Topology, a: number, b: number): string | un
   const eff = effectiveProto(t.pairs.get(a * k + b)!, t.classes[b]!);
   const back = t.flags.get(b * k + a) ?? 0;
   return `${eff.kind}|${eff.remoteAS}|${(f & FLAG_CLIENT) !== 0 ? 1 : 0}|${(back & FLAG_CLIENT) !== 0 ? 1 : 0}`;
+}
+
+/**
+ * `[...externalSignatures(t, i)].join()` (entries "ip,signature" joined by commas), without building the map:
+ * transitions group every node by it.
+ */
+export function externalSignatureKey(t: Topology, i: number): string {
+  if (t.participates[i] !== 1) return '';
+  const own = t.nodeExternals.get(i);
+  const g = t.globalExternals;
+  if (g.length + (own?.length ?? 0) > 1) return [...externalSignatures(t, i)].join();
+  const e = g[0] ?? own?.[0];
+  if (!e || !externalUp(e)) return '';
+  return `${e.ip},${e.kind}|${e.remoteAS}|${isClient(e, t.classes[t.classOf[i]!]!) ? 1 : 0}|0`;
 }
 
 /** The same for a node's sessions to external peers that are up, by peer IP. */

@@ -8,10 +8,10 @@
  * loses its mesh sessions but keeps its reflector sessions) keeps its routes flowing.
  *
  * Nodes with the same class before and the same class after the step (and the same own external peers)
- * have the same transition, and so do their peers: the comparison runs over (class before, class after) groups, O(groups²) and not O(nodes) per
+ * have the same transition, and so do their peers: the comparison runs over (class before, class after) groups, O(groups x class pairs) and not O(nodes) per
  * group (a mesh node has a session to every other node). Pure.
  */
-import { externalSignatures, sessionSignature, type Topology } from './topology.js';
+import { externalSignatureKey, externalSignatures, sessionSignature, type Topology } from './topology.js';
 
 export interface Flapping {
   /** Names of the flapping nodes (at most `max`). */
@@ -42,7 +42,7 @@ export function flappingNodes(before: Topology, after: Topology, max = 20): Flap
     // Nodes of one class may differ in their own external peers (a ToR BGPPeer per node): part of the key.
     const ext =
       before.nodeExternals.has(i) || after.nodeExternals.has(j)
-        ? `${[...externalSignatures(before, i)].join()}>${[...externalSignatures(after, j)].join()}`
+        ? `${externalSignatureKey(before, i)}>${externalSignatureKey(after, j)}`
         : '';
     const key = `${a}/${b}/${ext}`;
     let g = groups.get(key);
@@ -53,6 +53,19 @@ export function flappingNodes(before: Topology, after: Topology, max = 20): Flap
     if (before.ip[i] === after.ip[j]) g.sameIp++;
   }
   const all = [...groups.values()];
+  // Peers are looked at per (class before, class after): the groups that differ only in their own external
+  // peers (one per ToR) count together, so this stays O(groups x class pairs), not O(groups²).
+  const pairs = new Map<string, { a: number; b: number; members: number; sameIp: number }>();
+  const pairOf = new Map<Group, { a: number; b: number; members: number; sameIp: number }>();
+  for (const g of all) {
+    const key = `${g.a}/${g.b}`;
+    let p = pairs.get(key);
+    if (!p) pairs.set(key, (p = { a: g.a, b: g.b, members: 0, sameIp: 0 }));
+    p.members += g.members.length;
+    p.sameIp += g.sameIp;
+    pairOf.set(g, p);
+  }
+  const pairList = [...pairs.values()];
   const nodes: string[] = [];
   let count = 0;
   for (const g of all) {
@@ -67,14 +80,15 @@ export function flappingNodes(before: Topology, after: Topology, max = 20): Flap
         kept = true;
         break;
       }
-    for (const h of all) {
+    const own = pairOf.get(g);
+    for (const h of pairList) {
       if (kept) break;
       const was = sessionSignature(before, g.a, h.a);
       if (was === undefined) continue;
       // peers in h other than the representative itself
-      if (h.members.length - (h === g ? 1 : 0) > 0) had = true;
+      if (h.members - (h === own ? 1 : 0) > 0) had = true;
       const repSameIp = before.ip[i] === after.ip[j] ? 1 : 0;
-      const peersSameIp = h.sameIp - (h === g ? repSameIp : 0);
+      const peersSameIp = h.sameIp - (h === own ? repSameIp : 0);
       if (peersSameIp > 0 && sessionSignature(after, g.b, h.b) === was) kept = true;
     }
     // Sessions to nodes that do not run BIRD in both states: established before, gone after.

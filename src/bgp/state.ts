@@ -155,13 +155,24 @@ function sameState(a: BgpState, b: BgpState): boolean {
   return true;
 }
 
+/** Per array of parsed nodes (a plan step that changes no Node keeps the array) and global AS. */
+const nodesCache = new WeakMap<readonly NodeInfo[], { as: number; nodes: BgpNode[] }>();
+
+function bgpNodesOf(infos: readonly NodeInfo[], globalAsNumber: number): BgpNode[] {
+  const hit = nodesCache.get(infos);
+  if (hit && hit.as === globalAsNumber) return hit.nodes;
+  const nodes = infos.map((n) => bgpNodeFromInfo(n, globalAsNumber));
+  nodesCache.set(infos, { as: globalAsNumber, nodes });
+  return nodes;
+}
+
 function bgpStateOf(s: ClusterSnapshot): BgpState {
   const eff = effectiveBgp(s);
   return {
     calicoMinor: calicoMinorOf(s),
     meshEnabled: eff.meshEnabled,
     globalAsNumber: eff.asNumber,
-    nodes: s.nodes.map((n) => bgpNodeFromInfo(n, eff.asNumber)),
+    nodes: bgpNodesOf(s.nodes, eff.asNumber),
     peers: s.bgpPeers,
   };
 }

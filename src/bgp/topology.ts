@@ -254,14 +254,15 @@ function matchSet(sel: Selector, state: BgpState, requireIp: (i: number) => bool
   return MemberSet.of(bits);
 }
 
+/**
+ * Expanded BGPPeers that depend only on the node indexes and their own position: a ToR BGPPeer per node
+ * (`node: X`, an external peerIP) is expanded once per plan, not at every step.
+ */
+const specCache = new WeakMap<BgpPeerInfo, { idx: NodeIndexes; index: number; spec: PeerSpec }>();
+
 /** Expands the BGPPeers (selectors evaluated once per node). */
-function expandPeers(
-  state: BgpState,
-  ip: (string | undefined)[],
-  nodeIndex: Map<string, number>,
-  ipIndex: Map<string, number>,
-  problems: string[],
-): PeerSpec[] {
+function expandPeers(state: BgpState, idx: NodeIndexes, problems: string[]): PeerSpec[] {
+  const { ip, nodeIndex, ipIndex } = idx;
   const n = state.nodes.length;
   const hasIp = (i: number): boolean => ip[i] !== undefined;
   const any = (): boolean => true;
@@ -281,6 +282,11 @@ function expandPeers(
     return m;
   };
   return state.peers.map((info, index): PeerSpec => {
+    const hit = specCache.get(info);
+    if (hit && hit.idx === idx && hit.index === index) {
+      if (hit.spec.ignored) problems.push(`BGPPeer ${info.name} ignored: ${hit.spec.ignored}`);
+      return hit.spec;
+    }
     const spec: PeerSpec = {
       index,
       name: info.name,
@@ -355,6 +361,9 @@ function expandPeers(
       spec.external = false;
     }
     if (spec.ignored) problems.push(`BGPPeer ${info.name} ignored: ${spec.ignored}`);
+    // without selectors, and not toward a node (whose AS decides the reverse side), it depends on nothing else
+    if (info.nodeSelector === undefined && info.peerSelector === undefined && spec.targetNode < 0)
+      specCache.set(info, { idx, index, spec });
     return spec;
   });
 }
@@ -425,12 +434,13 @@ function indexNodes(nodes: readonly BgpNode[]): NodeIndexes {
  */
 function buildTopology(state: BgpState): Topology {
   const n = state.nodes.length;
-  const { nodeIndex, ipIndex, ip, duplicates } = indexNodes(state.nodes);
+  const indexes = indexNodes(state.nodes);
+  const { nodeIndex, ipIndex, ip, duplicates } = indexes;
   const problems: string[] = [...duplicates];
   const participates = new Uint8Array(n);
   for (let i = 0; i < n; i++) participates[i] = state.nodes[i]!.participates && ip[i] !== undefined ? 1 : 0;
 
-  const peers = expandPeers(state, ip, nodeIndex, ipIndex, problems);
+  const peers = expandPeers(state, indexes, problems);
   const affecting = peers.filter((p) => p.affectsNodes);
   const rrInMesh = state.calicoMinor < RR_LEAVES_MESH_SINCE_MINOR;
   const meshMember = (i: number): boolean =>

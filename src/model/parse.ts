@@ -624,6 +624,33 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
   };
 }
 
+/**
+ * The objects of a snapshot with this kind, namespace and name (several when a file lists one twice, e.g. in two
+ * API groups). A binary search in the snapshots this module made (in order), a scan in others.
+ */
+export function objectsNamed(
+  s: ClusterSnapshot,
+  kind: string,
+  name: string,
+  namespace?: string | undefined,
+): KubeObject[] {
+  const objects = s.objects;
+  const same = (o: KubeObject): boolean =>
+    o.metadata.name === name && o.kind === kind && (o.metadata.namespace ?? '') === (namespace ?? '');
+  if (!sortedObjects.has(objects)) return objects.filter(same);
+  const key = `${kind}\u0000${namespace ?? ''}\u0000${name}`;
+  let lo = 0;
+  let hi = objects.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortKey(objects[mid]!) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: KubeObject[] = [];
+  for (let i = lo; i < objects.length && sortKey(objects[i]!) === key; i++) out.push(objects[i]!);
+  return out;
+}
+
 /** The snapshot lists that plan steps change: v1 Nodes, Calico BGPPeers and BGPConfigurations. */
 type Category = 'node' | 'peer' | 'config';
 
@@ -703,8 +730,11 @@ export function snapshotWithChange(
       after ? parseBgpConfiguration(after) : undefined,
     );
   }
-  const apiMode = detectApiMode(prev.source.apiGroups, nextObjects);
-  if (apiMode !== prev.calico.apiMode) out.calico = { ...prev.calico, apiMode };
+  if (cat !== 'node') {
+    // from the objects' API groups when discovery is not recorded
+    const apiMode = detectApiMode(prev.source.apiGroups, nextObjects);
+    if (apiMode !== prev.calico.apiMode) out.calico = { ...prev.calico, apiMode };
+  }
   return out;
 }
 

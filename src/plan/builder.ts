@@ -11,6 +11,7 @@ import {
   sessionsOfNode,
   type Topology,
 } from '../bgp/topology.js';
+import { objectsNamed } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
 import { fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
@@ -91,10 +92,7 @@ export class PlanBuilder {
   }
 
   find(kind: string, name: string, namespace?: string): KubeObject | undefined {
-    return this.snap.objects.find(
-      (o) =>
-        o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''),
-    );
+    return objectsNamed(this.snap, kind, name, namespace)[0];
   }
 
   private id(action: string, name: string): string {

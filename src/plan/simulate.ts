@@ -6,7 +6,7 @@ import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, sessionCount, type Topology } from '../bgp/topology.js';
 import { flappingNodes } from '../bgp/transients.js';
 import { verifyTopology, verifyZoneLoss } from '../bgp/verify.js';
-import { parseSnapshot, snapshotWithChange } from '../model/parse.js';
+import { objectsNamed, parseSnapshot, snapshotWithChange } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { PlanObjectRef, Step, StepVerdict } from './types.js';
@@ -107,13 +107,9 @@ function writtenRef(step: Step): PlanObjectRef | undefined {
 export function applyStep(s: ClusterSnapshot, step: Step): ClusterSnapshot {
   const ref = writtenRef(step);
   if (!ref) return s;
-  let before: KubeObject | undefined;
-  let matches = 0;
-  for (const o of s.objects)
-    if (sameObject(o, ref)) {
-      before = o;
-      matches++;
-    }
+  const found = objectsNamed(s, ref.kind, ref.name, ref.namespace);
+  const matches = found.length;
+  const before = found[0];
   let after: KubeObject | undefined;
   if (step.action === 'create') after = step.manifest;
   else if (step.action === 'delete') after = undefined;

@@ -448,15 +448,21 @@ function buildTopology(state: BgpState): Topology {
 
   // Per node, the BGPPeers it takes part in (index order): as a local node (non-global BGPPeers), as a
   // remote node, as a reverse-local node (reverse BGPPeers). O(sum of the set sizes).
-  const localOf: number[][] = Array.from({ length: n }, () => []);
-  const remoteOf: number[][] = Array.from({ length: n }, () => []);
-  const revOf: number[][] = Array.from({ length: n }, () => []);
+  // (one shared empty list until a node has an entry: most nodes have none in two of the three)
+  const localOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const remoteOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const revOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const add = (lists: number[][], i: number, p: number): void => {
+    const l = lists[i]!;
+    if (l === NO_PEERS) lists[i] = [p];
+    else l.push(p);
+  };
   const globalPeers = affecting.filter((p) => p.global);
   const globalReverse = globalPeers.filter((p) => p.reverse);
   for (const p of affecting) {
-    if (!p.global) for (const i of p.local.indices(n)) localOf[i]!.push(p.index);
-    for (const i of p.remote.indices(n)) remoteOf[i]!.push(p.index);
-    if (p.reverse) for (const i of p.revLocal.indices(n)) revOf[i]!.push(p.index);
+    if (!p.global) for (const i of p.local.indices(n)) add(localOf, i, p.index);
+    for (const i of p.remote.indices(n)) add(remoteOf, i, p.index);
+    if (p.reverse) for (const i of p.revLocal.indices(n)) add(revOf, i, p.index);
   }
   const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
   const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
@@ -687,17 +693,13 @@ function buildTopology(state: BgpState): Topology {
     });
   }
   const nodeExternals = new Map<number, ExtProto[]>();
-  const nodeKeys = new Map<number, Set<string>>();
   for (const p of peers) {
     if (!p.external || p.global || globalKeys.has(extKey(p))) continue;
     for (const i of p.local.indices(n)) {
-      let keys = nodeKeys.get(i);
-      if (!keys) nodeKeys.set(i, (keys = new Set()));
-      if (keys.has(extKey(p))) continue;
-      keys.add(extKey(p));
-      let list = nodeExternals.get(i);
-      if (!list) nodeExternals.set(i, (list = []));
-      list.push({ kind: 'node', remoteAS: p.asNumber ?? 0, peer: p.index, ip: p.peerIP!, port: p.port });
+      // first wins per (peer IP, port) on a node; lists are short (a node's own external peers)
+      const list = nodeExternals.get(i);
+      if (!list) nodeExternals.set(i, [nodeExternalOf(p)]);
+      else if (!list.some((e) => e.ip === p.peerIP && e.port === p.port)) list.push(nodeExternalOf(p));
     }
   }
 
@@ -720,6 +722,22 @@ function buildTopology(state: BgpState): Topology {
     nodeExternals,
     problems,
   };
+}
+
+/** The per-node BGPPeer list of a node that has none (shared, never modified). */
+const NO_PEERS: number[] = [];
+
+/** A node BGPPeer's external protocol: one object per expanded BGPPeer (shared while it is, see specCache). */
+const externalCache = new WeakMap<PeerSpec, ExtProto>();
+
+function nodeExternalOf(p: PeerSpec): ExtProto {
+  let e = externalCache.get(p);
+  if (!e)
+    externalCache.set(
+      p,
+      (e = { kind: 'node', remoteAS: p.asNumber ?? 0, peer: p.index, ip: p.peerIP!, port: p.port }),
+    );
+  return e;
 }
 
 /** The protocol that carries the session: the mesh one when both exist (rendered first, matched first). */
@@ -1078,8 +1096,14 @@ export function externalSignatureKey(t: Topology, i: number): string {
   if (g.length + (own?.length ?? 0) > 1) return [...externalSignatures(t, i)].join();
   const e = g[0] ?? own?.[0];
   if (!e || !externalUp(e)) return '';
-  return `${e.ip},${e.kind}|${e.remoteAS}|${isClient(e, t.classes[t.classOf[i]!]!) ? 1 : 0}|0`;
+  const client = isClient(e, t.classes[t.classOf[i]!]!) ? 1 : 0;
+  let keys = signatureKeys.get(e);
+  if (!keys) signatureKeys.set(e, (keys = []));
+  return (keys[client] ??= `${e.ip},${e.kind}|${e.remoteAS}|${client}|0`);
 }
+
+/** externalSignatureKey's strings per external protocol object (shared between a plan's states). */
+const signatureKeys = new WeakMap<ExtProto, string[]>();
 
 /** The same for a node's sessions to external peers that are up, by peer IP. */
 export function externalSignatures(t: Topology, i: number): Map<string, string> {

@@ -34,7 +34,8 @@ export function flappingNodes(before: Topology, after: Topology, max = 20): Flap
   const groups = new Map<string, Group>();
   for (const node of before.state.nodes) {
     const i = before.nodeIndex.get(node.name);
-    const j = after.nodeIndex.get(node.name);
+    // the same index when the two states have the same nodes (they share their indexes)
+    const j = after.nodeIndex === before.nodeIndex ? i : after.nodeIndex.get(node.name);
     if (i === undefined || j === undefined || before.participates[i] !== 1 || after.participates[j] !== 1)
       continue;
     const a = before.classOf[i]!;

@@ -158,11 +158,21 @@ function sameState(a: BgpState, b: BgpState): boolean {
 /** Per array of parsed nodes (a plan step that changes no Node keeps the array) and global AS. */
 const nodesCache = new WeakMap<readonly NodeInfo[], { as: number; nodes: BgpNode[] }>();
 
+/** The last array mapped: a plan step that changes one Node makes an array that differs in one place. */
+let lastNodes: { infos: readonly NodeInfo[]; as: number; nodes: BgpNode[] } | undefined;
+
 function bgpNodesOf(infos: readonly NodeInfo[], globalAsNumber: number): BgpNode[] {
   const hit = nodesCache.get(infos);
   if (hit && hit.as === globalAsNumber) return hit.nodes;
-  const nodes = infos.map((n) => bgpNodeFromInfo(n, globalAsNumber));
+  let nodes: BgpNode[];
+  const last = lastNodes;
+  if (last && last.as === globalAsNumber && last.infos.length === infos.length) {
+    nodes = last.nodes.slice();
+    for (let i = 0; i < infos.length; i++)
+      if (infos[i] !== last.infos[i]) nodes[i] = bgpNodeFromInfo(infos[i]!, globalAsNumber);
+  } else nodes = infos.map((n) => bgpNodeFromInfo(n, globalAsNumber));
   nodesCache.set(infos, { as: globalAsNumber, nodes });
+  lastNodes = { infos, as: globalAsNumber, nodes };
   return nodes;
 }
 

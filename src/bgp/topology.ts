@@ -692,16 +692,10 @@ function buildTopology(state: BgpState): Topology {
       port: p.port,
     });
   }
-  const nodeExternals = new Map<number, ExtProto[]>();
-  for (const p of peers) {
-    if (!p.external || p.global || globalKeys.has(extKey(p))) continue;
-    for (const i of p.local.indices(n)) {
-      // first wins per (peer IP, port) on a node; lists are short (a node's own external peers)
-      const list = nodeExternals.get(i);
-      if (!list) nodeExternals.set(i, [nodeExternalOf(p)]);
-      else if (!list.some((e) => e.ip === p.peerIP && e.port === p.port)) list.push(nodeExternalOf(p));
-    }
-  }
+  const nodeExternals = nodeExternalsOf(
+    peers.filter((p) => p.external && !p.global && !globalKeys.has(extKey(p))),
+    n,
+  );
 
   return {
     state,
@@ -722,6 +716,32 @@ function buildTopology(state: BgpState): Topology {
     nodeExternals,
     problems,
   };
+}
+
+/** The last node externals built, and from which expanded BGPPeers (shared while they are the same). */
+let lastExternals: { specs: PeerSpec[]; n: number; map: Map<number, ExtProto[]> } | undefined;
+
+/** Per node, the external protocols of the node BGPPeers `specs` (in order; first wins per IP and port). */
+function nodeExternalsOf(specs: PeerSpec[], n: number): Map<number, ExtProto[]> {
+  const last = lastExternals;
+  if (
+    last &&
+    last.n === n &&
+    last.specs.length === specs.length &&
+    last.specs.every((p, i) => p === specs[i])
+  )
+    return last.map;
+  const map = new Map<number, ExtProto[]>();
+  for (const p of specs) {
+    for (const i of p.local.indices(n)) {
+      // lists are short (a node's own external peers)
+      const list = map.get(i);
+      if (!list) map.set(i, [nodeExternalOf(p)]);
+      else if (!list.some((e) => e.ip === p.peerIP && e.port === p.port)) list.push(nodeExternalOf(p));
+    }
+  }
+  lastExternals = { specs, n, map };
+  return map;
 }
 
 /** The per-node BGPPeer list of a node that has none (shared, never modified). */

@@ -55,6 +55,8 @@ export type SessionKind = 'mesh' | 'node' | 'global';
 export class MemberSet {
   private list: number[] | undefined;
   private size: number | undefined;
+  /** Membership of a set made from its list (`ofIndices`), built at the first `has`. */
+  private lookup: Set<number> | undefined;
   private constructor(
     private readonly allNodes: boolean,
     private readonly one: number,
@@ -74,15 +76,26 @@ export class MemberSet {
   static of(bits: Uint8Array): MemberSet {
     return new MemberSet(false, -1, bits);
   }
+  /** From member indices in ascending order: O(members), not O(nodes) (a selector matching one rack). */
+  static ofIndices(indices: number[]): MemberSet {
+    const m = new MemberSet(false, -1, undefined);
+    m.list = indices;
+    m.size = indices.length;
+    return m;
+  }
   get isAll(): boolean {
     return this.allNodes;
   }
   has(i: number): boolean {
-    return this.allNodes || i === this.one || (this.bits !== undefined && this.bits[i] === 1);
+    if (this.allNodes || i === this.one) return true;
+    if (this.bits !== undefined) return this.bits[i] === 1;
+    if (this.list === undefined || this.one >= 0) return false;
+    return (this.lookup ??= new Set(this.list)).has(i);
   }
   count(n: number): number {
     if (this.allNodes) return n;
     if (this.bits) return (this.size ??= this.bits.reduce((a, b) => a + b, 0));
+    if (this.size !== undefined) return this.size;
     return this.one >= 0 ? 1 : 0;
   }
   /** Member indices in order (computed once; callers must not modify the array). */
@@ -246,6 +259,29 @@ function trySel(
   }
 }
 
+/**
+ * Per label key, the nodes by value: a selector `key == 'value'` (one per rack, per zone) finds its nodes
+ * without evaluating it on every node, which made a BGPPeer per rack O(racks x nodes).
+ */
+function labelIndex(state: BgpState): (key: string, value: string) => readonly number[] {
+  const byKey = new Map<string, Map<string, number[]>>();
+  return (key, value) => {
+    let byValue = byKey.get(key);
+    if (!byValue) {
+      byKey.set(key, (byValue = new Map()));
+      state.nodes.forEach((node, i) => {
+        // own string values only, as the compiled selector sees them
+        const x = Object.hasOwn(node.labels, key) ? node.labels[key] : undefined;
+        if (typeof x !== 'string') return;
+        const list = byValue!.get(x);
+        if (list) list.push(i);
+        else byValue!.set(x, [i]);
+      });
+    }
+    return byValue.get(value) ?? [];
+  };
+}
+
 function matchSet(sel: Selector, state: BgpState, requireIp: (i: number) => boolean): MemberSet {
   const bits = new Uint8Array(state.nodes.length);
   state.nodes.forEach((node, i) => {
@@ -269,10 +305,18 @@ function expandPeers(state: BgpState, idx: NodeIndexes, problems: string[]): Pee
   // One set per selector text and per node: BGPPeers written per node share their peerSelector's set, and
   // each selector is evaluated once per node however many BGPPeers use it.
   const setCache = new Map<string, MemberSet>();
+  const byLabel = labelIndex(state);
   const cachedMatch = (sel: Selector, text: string, withIp: boolean): MemberSet => {
     const key = `${withIp ? 'ip' : 'any'}|${text}`;
     let m = setCache.get(key);
-    if (!m) setCache.set(key, (m = matchSet(sel, state, withIp ? hasIp : any)));
+    if (!m) {
+      const ast = sel.ast;
+      m =
+        ast.kind === 'eq'
+          ? MemberSet.ofIndices(byLabel(ast.key, ast.value).filter(withIp ? hasIp : any))
+          : matchSet(sel, state, withIp ? hasIp : any);
+      setCache.set(key, m);
+    }
     return m;
   };
   const singles = new Map<number, MemberSet>();

@@ -95,13 +95,85 @@ function bgpNodeOf(n: NodeInfo, globalAsNumber: number): BgpNode {
 const stateCache = new WeakMap<ClusterSnapshot, BgpState>();
 
 /**
- * The BGP state of a snapshot, once per snapshot object (snapshots are never modified; plan steps parse new
- * ones), so the topology computed on it (cached per state) is shared by every caller.
+ * The BGP state of a snapshot, once per snapshot object (snapshots are never modified; plan steps make new
+ * ones), so the topology computed on it (cached per state) is shared by every caller. A snapshot whose BGP
+ * facts equal those of one of the last few states gets that state object: a plan's cordon, drain or
+ * uncordon changes a Node but not its BGP, and the next gate then reuses the topology instead of building it
+ * again.
  */
 export function bgpStateFromSnapshot(s: ClusterSnapshot): BgpState {
   let st = stateCache.get(s);
-  if (!st) stateCache.set(s, (st = bgpStateOf(s)));
+  if (!st) {
+    st = bgpStateOf(s);
+    const same = recentStates.find((r) => sameState(r, st!));
+    if (same) st = same;
+    else {
+      recentStates.push(st);
+      if (recentStates.length > RECENT_STATES) recentStates.shift();
+    }
+    stateCache.set(s, st);
+  }
   return st;
+}
+
+const recentStates: BgpState[] = [];
+const RECENT_STATES = 2;
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+  return true;
+}
+
+function sameNode(a: BgpNode, b: BgpNode): boolean {
+  return (
+    a === b ||
+    (a.name === b.name &&
+      a.ip === b.ip &&
+      a.asNumber === b.asNumber &&
+      a.clusterId === b.clusterId &&
+      a.zone === b.zone &&
+      a.participates === b.participates &&
+      sameLabels(a.labels, b.labels))
+  );
+}
+
+/** Equal BGP facts (BGPPeers by object: they are parsed once per object). */
+function sameState(a: BgpState, b: BgpState): boolean {
+  if (
+    a.calicoMinor !== b.calicoMinor ||
+    a.meshEnabled !== b.meshEnabled ||
+    a.globalAsNumber !== b.globalAsNumber ||
+    a.nodes.length !== b.nodes.length ||
+    a.peers.length !== b.peers.length
+  )
+    return false;
+  for (let i = 0; i < a.peers.length; i++) if (a.peers[i] !== b.peers[i]) return false;
+  for (let i = 0; i < a.nodes.length; i++) if (!sameNode(a.nodes[i]!, b.nodes[i]!)) return false;
+  return true;
+}
+
+/** Per array of parsed nodes (a plan step that changes no Node keeps the array) and global AS. */
+const nodesCache = new WeakMap<readonly NodeInfo[], { as: number; nodes: BgpNode[] }>();
+
+/** The last array mapped: a plan step that changes one Node makes an array that differs in one place. */
+let lastNodes: { infos: readonly NodeInfo[]; as: number; nodes: BgpNode[] } | undefined;
+
+function bgpNodesOf(infos: readonly NodeInfo[], globalAsNumber: number): BgpNode[] {
+  const hit = nodesCache.get(infos);
+  if (hit && hit.as === globalAsNumber) return hit.nodes;
+  let nodes: BgpNode[];
+  const last = lastNodes;
+  if (last && last.as === globalAsNumber && last.infos.length === infos.length) {
+    nodes = last.nodes.slice();
+    for (let i = 0; i < infos.length; i++)
+      if (infos[i] !== last.infos[i]) nodes[i] = bgpNodeFromInfo(infos[i]!, globalAsNumber);
+  } else nodes = infos.map((n) => bgpNodeFromInfo(n, globalAsNumber));
+  nodesCache.set(infos, { as: globalAsNumber, nodes });
+  lastNodes = { infos, as: globalAsNumber, nodes };
+  return nodes;
 }
 
 function bgpStateOf(s: ClusterSnapshot): BgpState {
@@ -110,7 +182,7 @@ function bgpStateOf(s: ClusterSnapshot): BgpState {
     calicoMinor: calicoMinorOf(s),
     meshEnabled: eff.meshEnabled,
     globalAsNumber: eff.asNumber,
-    nodes: s.nodes.map((n) => bgpNodeFromInfo(n, eff.asNumber)),
+    nodes: bgpNodesOf(s.nodes, eff.asNumber),
     peers: s.bgpPeers,
   };
 }

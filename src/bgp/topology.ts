@@ -42,7 +42,7 @@
 import type { BgpPeerInfo } from '../model/types.js';
 import { isStrictIPv4 } from '../model/net.js';
 import { parseSelectorCached, SelectorParseError, type Selector } from './selector.js';
-import { RR_LEAVES_MESH_SINCE_MINOR, type BgpState } from './state.js';
+import { RR_LEAVES_MESH_SINCE_MINOR, type BgpNode, type BgpState } from './state.js';
 
 /** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
 export type SessionKind = 'mesh' | 'node' | 'global';
@@ -55,6 +55,8 @@ export type SessionKind = 'mesh' | 'node' | 'global';
 export class MemberSet {
   private list: number[] | undefined;
   private size: number | undefined;
+  /** Membership of a set made from its list (`ofIndices`), built at the first `has`. */
+  private lookup: Set<number> | undefined;
   private constructor(
     private readonly allNodes: boolean,
     private readonly one: number,
@@ -74,15 +76,26 @@ export class MemberSet {
   static of(bits: Uint8Array): MemberSet {
     return new MemberSet(false, -1, bits);
   }
+  /** From member indices in ascending order: O(members), not O(nodes) (a selector matching one rack). */
+  static ofIndices(indices: number[]): MemberSet {
+    const m = new MemberSet(false, -1, undefined);
+    m.list = indices;
+    m.size = indices.length;
+    return m;
+  }
   get isAll(): boolean {
     return this.allNodes;
   }
   has(i: number): boolean {
-    return this.allNodes || i === this.one || (this.bits !== undefined && this.bits[i] === 1);
+    if (this.allNodes || i === this.one) return true;
+    if (this.bits !== undefined) return this.bits[i] === 1;
+    if (this.list === undefined || this.one >= 0) return false;
+    return (this.lookup ??= new Set(this.list)).has(i);
   }
   count(n: number): number {
     if (this.allNodes) return n;
     if (this.bits) return (this.size ??= this.bits.reduce((a, b) => a + b, 0));
+    if (this.size !== undefined) return this.size;
     return this.one >= 0 ? 1 : 0;
   }
   /** Member indices in order (computed once; callers must not modify the array). */
@@ -212,6 +225,15 @@ export interface Topology {
   problems: string[];
 }
 
+/** Per BGPPeer object (parsed once per object): a BGPPeer per node makes thousands at every plan step. */
+const peerIPCache = new WeakMap<BgpPeerInfo, { ip?: string; port?: number; v6?: boolean }>();
+
+function peerIPOf(info: BgpPeerInfo & { peerIP: string }): { ip?: string; port?: number; v6?: boolean } {
+  let p = peerIPCache.get(info);
+  if (!p) peerIPCache.set(info, (p = parsePeerIP(info.peerIP)));
+  return p;
+}
+
 function parsePeerIP(raw: string): { ip?: string; port?: number; v6?: boolean } {
   const s = raw.trim();
   const m4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(s);
@@ -237,6 +259,29 @@ function trySel(
   }
 }
 
+/**
+ * Per label key, the nodes by value: a selector `key == 'value'` (one per rack, per zone) finds its nodes
+ * without evaluating it on every node, which made a BGPPeer per rack O(racks x nodes).
+ */
+function labelIndex(state: BgpState): (key: string, value: string) => readonly number[] {
+  const byKey = new Map<string, Map<string, number[]>>();
+  return (key, value) => {
+    let byValue = byKey.get(key);
+    if (!byValue) {
+      byKey.set(key, (byValue = new Map()));
+      state.nodes.forEach((node, i) => {
+        // own string values only, as the compiled selector sees them
+        const x = Object.hasOwn(node.labels, key) ? node.labels[key] : undefined;
+        if (typeof x !== 'string') return;
+        const list = byValue!.get(x);
+        if (list) list.push(i);
+        else byValue!.set(x, [i]);
+      });
+    }
+    return byValue.get(value) ?? [];
+  };
+}
+
 function matchSet(sel: Selector, state: BgpState, requireIp: (i: number) => boolean): MemberSet {
   const bits = new Uint8Array(state.nodes.length);
   state.nodes.forEach((node, i) => {
@@ -245,24 +290,33 @@ function matchSet(sel: Selector, state: BgpState, requireIp: (i: number) => bool
   return MemberSet.of(bits);
 }
 
+/**
+ * Expanded BGPPeers that depend only on the node indexes and their own position: a ToR BGPPeer per node
+ * (`node: X`, an external peerIP) is expanded once per plan, not at every step.
+ */
+const specCache = new WeakMap<BgpPeerInfo, { idx: NodeIndexes; index: number; spec: PeerSpec }>();
+
 /** Expands the BGPPeers (selectors evaluated once per node). */
-function expandPeers(
-  state: BgpState,
-  ip: (string | undefined)[],
-  nodeIndex: Map<string, number>,
-  ipIndex: Map<string, number>,
-  problems: string[],
-): PeerSpec[] {
+function expandPeers(state: BgpState, idx: NodeIndexes, problems: string[]): PeerSpec[] {
+  const { ip, nodeIndex, ipIndex } = idx;
   const n = state.nodes.length;
   const hasIp = (i: number): boolean => ip[i] !== undefined;
   const any = (): boolean => true;
   // One set per selector text and per node: BGPPeers written per node share their peerSelector's set, and
   // each selector is evaluated once per node however many BGPPeers use it.
   const setCache = new Map<string, MemberSet>();
+  const byLabel = labelIndex(state);
   const cachedMatch = (sel: Selector, text: string, withIp: boolean): MemberSet => {
     const key = `${withIp ? 'ip' : 'any'}|${text}`;
     let m = setCache.get(key);
-    if (!m) setCache.set(key, (m = matchSet(sel, state, withIp ? hasIp : any)));
+    if (!m) {
+      const ast = sel.ast;
+      m =
+        ast.kind === 'eq'
+          ? MemberSet.ofIndices(byLabel(ast.key, ast.value).filter(withIp ? hasIp : any))
+          : matchSet(sel, state, withIp ? hasIp : any);
+      setCache.set(key, m);
+    }
     return m;
   };
   const singles = new Map<number, MemberSet>();
@@ -272,6 +326,11 @@ function expandPeers(
     return m;
   };
   return state.peers.map((info, index): PeerSpec => {
+    const hit = specCache.get(info);
+    if (hit && hit.idx === idx && hit.index === index) {
+      if (hit.spec.ignored) problems.push(`BGPPeer ${info.name} ignored: ${hit.spec.ignored}`);
+      return hit.spec;
+    }
     const spec: PeerSpec = {
       index,
       name: info.name,
@@ -312,7 +371,7 @@ function expandPeers(
         spec.selectorProblem ??= r.problem;
       }
     } else if (info.peerIP !== undefined) {
-      const p = parsePeerIP(info.peerIP);
+      const p = peerIPOf(info as BgpPeerInfo & { peerIP: string });
       if (p.ip === undefined) {
         spec.ignored = p.v6
           ? 'IPv6 peerIP (this is the IPv4 model)'
@@ -346,13 +405,16 @@ function expandPeers(
       spec.external = false;
     }
     if (spec.ignored) problems.push(`BGPPeer ${info.name} ignored: ${spec.ignored}`);
+    // without selectors, and not toward a node (whose AS decides the reverse side), it depends on nothing else
+    if (info.nodeSelector === undefined && info.peerSelector === undefined && spec.targetNode < 0)
+      specCache.set(info, { idx, index, spec });
     return spec;
   });
 }
 
 /** The last few topologies by state object (a WeakMap would keep one alive per plan step's snapshot). */
 const topologyCache: { state: BgpState; topology: Topology }[] = [];
-const TOPOLOGY_CACHE_SIZE = 4;
+const TOPOLOGY_CACHE_SIZE = 2;
 
 /**
  * The topology of a state, computed once for the last few state objects (states are never modified:
@@ -367,6 +429,48 @@ export function computeTopology(state: BgpState): Topology {
   return topology;
 }
 
+interface NodeIndexes {
+  nodes: readonly BgpNode[];
+  nodeIndex: Map<string, number>;
+  ipIndex: Map<string, number>;
+  /** Per node: its IP, unless another node has it already. */
+  ip: (string | undefined)[];
+  duplicates: string[];
+}
+
+/** The last indexes built: a plan's states differ in a few nodes' roles, not in the nodes' names and IPs. */
+let lastIndexes: NodeIndexes | undefined;
+
+/** Nodes by name and by IP (shared with the previous topology when every node has the same name and IP). */
+function indexNodes(nodes: readonly BgpNode[]): NodeIndexes {
+  const last = lastIndexes;
+  if (last && last.nodes.length === nodes.length) {
+    let same = true;
+    for (let i = 0; i < nodes.length && same; i++)
+      same = nodes[i]!.name === last.nodes[i]!.name && nodes[i]!.ip === last.nodes[i]!.ip;
+    if (same) return last;
+  }
+  const nodeIndex = new Map<string, number>();
+  const ipIndex = new Map<string, number>();
+  const ip: (string | undefined)[] = new Array<string | undefined>(nodes.length);
+  const duplicates: string[] = [];
+  nodes.forEach((node, i) => {
+    if (!nodeIndex.has(node.name)) nodeIndex.set(node.name, i);
+    let addr = node.ip;
+    if (addr !== undefined) {
+      const other = ipIndex.get(addr);
+      if (other !== undefined) {
+        duplicates.push(
+          `nodes ${nodes[other]!.name} and ${node.name} have the same IP ${addr}; ${node.name} is left out`,
+        );
+        addr = undefined;
+      } else ipIndex.set(addr, i);
+    }
+    ip[i] = addr;
+  });
+  return (lastIndexes = { nodes, nodeIndex, ipIndex, ip, duplicates });
+}
+
 /**
  * Builds the topology. O(nodes + sum of the BGPPeers' set sizes) plus O(candidate class pairs x the
  * per-node BGPPeer lists of their representatives): linear in the nodes for selector BGPPeers and for one
@@ -374,28 +478,13 @@ export function computeTopology(state: BgpState): Topology {
  */
 function buildTopology(state: BgpState): Topology {
   const n = state.nodes.length;
-  const problems: string[] = [];
-  const nodeIndex = new Map<string, number>();
-  const ipIndex = new Map<string, number>();
-  const ip: (string | undefined)[] = new Array<string | undefined>(n);
+  const indexes = indexNodes(state.nodes);
+  const { nodeIndex, ipIndex, ip, duplicates } = indexes;
+  const problems: string[] = [...duplicates];
   const participates = new Uint8Array(n);
-  state.nodes.forEach((node, i) => {
-    if (!nodeIndex.has(node.name)) nodeIndex.set(node.name, i);
-    let addr = node.ip;
-    if (addr !== undefined) {
-      const other = ipIndex.get(addr);
-      if (other !== undefined) {
-        problems.push(
-          `nodes ${state.nodes[other]!.name} and ${node.name} have the same IP ${addr}; ${node.name} is left out`,
-        );
-        addr = undefined;
-      } else ipIndex.set(addr, i);
-    }
-    ip[i] = addr;
-    participates[i] = node.participates && addr !== undefined ? 1 : 0;
-  });
+  for (let i = 0; i < n; i++) participates[i] = state.nodes[i]!.participates && ip[i] !== undefined ? 1 : 0;
 
-  const peers = expandPeers(state, ip, nodeIndex, ipIndex, problems);
+  const peers = expandPeers(state, indexes, problems);
   const affecting = peers.filter((p) => p.affectsNodes);
   const rrInMesh = state.calicoMinor < RR_LEAVES_MESH_SINCE_MINOR;
   const meshMember = (i: number): boolean =>
@@ -403,15 +492,21 @@ function buildTopology(state: BgpState): Topology {
 
   // Per node, the BGPPeers it takes part in (index order): as a local node (non-global BGPPeers), as a
   // remote node, as a reverse-local node (reverse BGPPeers). O(sum of the set sizes).
-  const localOf: number[][] = Array.from({ length: n }, () => []);
-  const remoteOf: number[][] = Array.from({ length: n }, () => []);
-  const revOf: number[][] = Array.from({ length: n }, () => []);
+  // (one shared empty list until a node has an entry: most nodes have none in two of the three)
+  const localOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const remoteOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const revOf: number[][] = new Array<number[]>(n).fill(NO_PEERS);
+  const add = (lists: number[][], i: number, p: number): void => {
+    const l = lists[i]!;
+    if (l === NO_PEERS) lists[i] = [p];
+    else l.push(p);
+  };
   const globalPeers = affecting.filter((p) => p.global);
   const globalReverse = globalPeers.filter((p) => p.reverse);
   for (const p of affecting) {
-    if (!p.global) for (const i of p.local.indices(n)) localOf[i]!.push(p.index);
-    for (const i of p.remote.indices(n)) remoteOf[i]!.push(p.index);
-    if (p.reverse) for (const i of p.revLocal.indices(n)) revOf[i]!.push(p.index);
+    if (!p.global) for (const i of p.local.indices(n)) add(localOf, i, p.index);
+    for (const i of p.remote.indices(n)) add(remoteOf, i, p.index);
+    if (p.reverse) for (const i of p.revLocal.indices(n)) add(revOf, i, p.index);
   }
   const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
   const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
@@ -641,20 +736,10 @@ function buildTopology(state: BgpState): Topology {
       port: p.port,
     });
   }
-  const nodeExternals = new Map<number, ExtProto[]>();
-  const nodeKeys = new Map<number, Set<string>>();
-  for (const p of peers) {
-    if (!p.external || p.global || globalKeys.has(extKey(p))) continue;
-    for (const i of p.local.indices(n)) {
-      let keys = nodeKeys.get(i);
-      if (!keys) nodeKeys.set(i, (keys = new Set()));
-      if (keys.has(extKey(p))) continue;
-      keys.add(extKey(p));
-      let list = nodeExternals.get(i);
-      if (!list) nodeExternals.set(i, (list = []));
-      list.push({ kind: 'node', remoteAS: p.asNumber ?? 0, peer: p.index, ip: p.peerIP!, port: p.port });
-    }
-  }
+  const nodeExternals = nodeExternalsOf(
+    peers.filter((p) => p.external && !p.global && !globalKeys.has(extKey(p))),
+    n,
+  );
 
   return {
     state,
@@ -675,6 +760,48 @@ function buildTopology(state: BgpState): Topology {
     nodeExternals,
     problems,
   };
+}
+
+/** The last node externals built, and from which expanded BGPPeers (shared while they are the same). */
+let lastExternals: { specs: PeerSpec[]; n: number; map: Map<number, ExtProto[]> } | undefined;
+
+/** Per node, the external protocols of the node BGPPeers `specs` (in order; first wins per IP and port). */
+function nodeExternalsOf(specs: PeerSpec[], n: number): Map<number, ExtProto[]> {
+  const last = lastExternals;
+  if (
+    last &&
+    last.n === n &&
+    last.specs.length === specs.length &&
+    last.specs.every((p, i) => p === specs[i])
+  )
+    return last.map;
+  const map = new Map<number, ExtProto[]>();
+  for (const p of specs) {
+    for (const i of p.local.indices(n)) {
+      // lists are short (a node's own external peers)
+      const list = map.get(i);
+      if (!list) map.set(i, [nodeExternalOf(p)]);
+      else if (!list.some((e) => e.ip === p.peerIP && e.port === p.port)) list.push(nodeExternalOf(p));
+    }
+  }
+  lastExternals = { specs, n, map };
+  return map;
+}
+
+/** The per-node BGPPeer list of a node that has none (shared, never modified). */
+const NO_PEERS: number[] = [];
+
+/** A node BGPPeer's external protocol: one object per expanded BGPPeer (shared while it is, see specCache). */
+const externalCache = new WeakMap<PeerSpec, ExtProto>();
+
+function nodeExternalOf(p: PeerSpec): ExtProto {
+  let e = externalCache.get(p);
+  if (!e)
+    externalCache.set(
+      p,
+      (e = { kind: 'node', remoteAS: p.asNumber ?? 0, peer: p.index, ip: p.peerIP!, port: p.port }),
+    );
+  return e;
 }
 
 /** The protocol that carries the session: the mesh one when both exist (rendered first, matched first). */
@@ -1021,6 +1148,26 @@ export function sessionSignature(t: Topology, a: number, b: number): string | un
   const back = t.flags.get(b * k + a) ?? 0;
   return `${eff.kind}|${eff.remoteAS}|${(f & FLAG_CLIENT) !== 0 ? 1 : 0}|${(back & FLAG_CLIENT) !== 0 ? 1 : 0}`;
 }
+
+/**
+ * `[...externalSignatures(t, i)].join()` (entries "ip,signature" joined by commas), without building the map:
+ * transitions group every node by it.
+ */
+export function externalSignatureKey(t: Topology, i: number): string {
+  if (t.participates[i] !== 1) return '';
+  const own = t.nodeExternals.get(i);
+  const g = t.globalExternals;
+  if (g.length + (own?.length ?? 0) > 1) return [...externalSignatures(t, i)].join();
+  const e = g[0] ?? own?.[0];
+  if (!e || !externalUp(e)) return '';
+  const client = isClient(e, t.classes[t.classOf[i]!]!) ? 1 : 0;
+  let keys = signatureKeys.get(e);
+  if (!keys) signatureKeys.set(e, (keys = []));
+  return (keys[client] ??= `${e.ip},${e.kind}|${e.remoteAS}|${client}|0`);
+}
+
+/** externalSignatureKey's strings per external protocol object (shared between a plan's states). */
+const signatureKeys = new WeakMap<ExtProto, string[]>();
 
 /** The same for a node's sessions to external peers that are up, by peer IP. */
 export function externalSignatures(t: Topology, i: number): Map<string, string> {

@@ -529,6 +529,9 @@ function detectInstallMode(objects: KubeObject[], installation: InstallationInfo
 
 const keyCache = new WeakMap<KubeObject, string>();
 
+/** Object arrays of snapshots this module made, which are in sortKey order (snapshotWithChange relies on it). */
+const sortedObjects = new WeakSet<KubeObject[]>();
+
 /** Stable order for objects: kind, namespace, name. */
 function sortKey(o: KubeObject): string {
   let k = keyCache.get(o);
@@ -570,6 +573,7 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
   for (let i = 1; i < objects.length && sorted; i++)
     sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
   if (!sorted) objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  sortedObjects.add(objects);
 
   const nodes: NodeInfo[] = [];
   const bgpConfigurations: BgpConfigurationInfo[] = [];
@@ -618,6 +622,120 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
     journal,
     objects,
   };
+}
+
+/**
+ * The objects of a snapshot with this kind, namespace and name (several when a file lists one twice, e.g. in two
+ * API groups). A binary search in the snapshots this module made (in order), a scan in others.
+ */
+export function objectsNamed(
+  s: ClusterSnapshot,
+  kind: string,
+  name: string,
+  namespace?: string | undefined,
+): KubeObject[] {
+  const objects = s.objects;
+  const same = (o: KubeObject): boolean =>
+    o.metadata.name === name && o.kind === kind && (o.metadata.namespace ?? '') === (namespace ?? '');
+  if (!sortedObjects.has(objects)) return objects.filter(same);
+  const key = `${kind}\u0000${namespace ?? ''}\u0000${name}`;
+  let lo = 0;
+  let hi = objects.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortKey(objects[mid]!) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: KubeObject[] = [];
+  for (let i = lo; i < objects.length && sortKey(objects[i]!) === key; i++) out.push(objects[i]!);
+  return out;
+}
+
+/** The snapshot lists that plan steps change: v1 Nodes, Calico BGPPeers and BGPConfigurations. */
+type Category = 'node' | 'peer' | 'config';
+
+function categoryOf(o: KubeObject): Category | undefined {
+  if (o.kind === 'Node' && o.apiVersion === 'v1') return 'node';
+  if (!isCalicoGroup(o.apiVersion)) return undefined;
+  if (o.kind === 'BGPPeer') return 'peer';
+  if (o.kind === 'BGPConfiguration') return 'config';
+  return undefined;
+}
+
+/** `list` with the item at `at` replaced by `item`, removed (`item` undefined), or `item` inserted there. */
+function spliced<T>(list: readonly T[], at: number, remove: boolean, item: T | undefined): T[] {
+  const out = list.slice(0, at);
+  if (item !== undefined) out.push(item);
+  for (let i = remove ? at + 1 : at; i < list.length; i++) out.push(list[i]!);
+  return out;
+}
+
+/**
+ * The snapshot after one object of a kind plan steps write (a v1 Node, a Calico BGPPeer or BGPConfiguration)
+ * is replaced (`before` -> `after`), added (`before` undefined) or removed (`after` undefined): the same as
+ * `parseSnapshot` of the resulting objects, at the cost of the change (a plan step changes one object of
+ * 20,000 at 10,000 nodes, and parsing them all again at every step dominated planning). `before` must be the
+ * only object of `prev.objects` with its kind, namespace and name, and `after` must have the same ones.
+ * Undefined for any other change, or when `prev` was not made by this module (its objects may not be in
+ * order): the caller parses everything.
+ */
+export function snapshotWithChange(
+  prev: ClusterSnapshot,
+  before: KubeObject | undefined,
+  after: KubeObject | undefined,
+): ClusterSnapshot | undefined {
+  const changed = after ?? before;
+  if (!changed) return prev;
+  const cat = categoryOf(changed);
+  if (!cat || (before && after && (categoryOf(before) !== cat || sortKey(before) !== sortKey(after))))
+    return undefined;
+  const objects = prev.objects;
+  if (!sortedObjects.has(objects)) return undefined;
+  let at: number;
+  if (before) {
+    at = objects.indexOf(before);
+    if (at < 0) return undefined;
+  } else {
+    // after the last object that sorts before or with it (parseSnapshot's stable sort of the appended object)
+    const key = sortKey(changed);
+    let lo = 0;
+    let hi = objects.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sortKey(objects[mid]!) <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    at = lo;
+  }
+  // the position in the category's list: how many of its objects come before
+  let k = 0;
+  for (let i = 0; i < at; i++) if (categoryOf(objects[i]!) === cat) k++;
+  const nextObjects = spliced(objects, at, !!before, after);
+  sortedObjects.add(nextObjects);
+  const out: ClusterSnapshot = { ...prev, objects: nextObjects };
+  if (cat === 'node') {
+    const b = before ? parseNode(before) : undefined;
+    const a = after ? parseNode(after) : undefined;
+    out.nodes = spliced(prev.nodes, k, !!before, a);
+    // Typha pods carry their node's zone
+    if (!b || !a || b.zone !== a.zone || b.name !== a.name)
+      out.typha = parseTypha(nextObjects, new Map(out.nodes.map((n) => [n.name, n])));
+  } else if (cat === 'peer') {
+    out.bgpPeers = spliced(prev.bgpPeers, k, !!before, after ? parseBgpPeer(after) : undefined);
+  } else {
+    out.bgpConfigurations = spliced(
+      prev.bgpConfigurations,
+      k,
+      !!before,
+      after ? parseBgpConfiguration(after) : undefined,
+    );
+  }
+  if (cat !== 'node') {
+    // from the objects' API groups when discovery is not recorded
+    const apiMode = detectApiMode(prev.source.apiGroups, nextObjects);
+    if (apiMode !== prev.calico.apiMode) out.calico = { ...prev.calico, apiMode };
+  }
+  return out;
 }
 
 /** The journal Lease's name (kube/journal.ts writes it). */

@@ -11,12 +11,13 @@ import {
   sessionsOfNode,
   type Topology,
 } from '../bgp/topology.js';
+import { objectsNamed } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
 import { fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
 import { planDigest } from './integrity.js';
 import { inverseMergePatch } from './merge-patch.js';
-import { applyStepToObjects, reparse, simulate, verdictOf } from './simulate.js';
+import { applyStep, Simulation, verdictOf } from './simulate.js';
 import {
   PEER_TYPE,
   PLAN_API_VERSION,
@@ -63,18 +64,19 @@ function serverFieldsStripped(o: KubeObject): KubeObject {
 export class PlanBuilder {
   readonly base: ClusterSnapshot;
   readonly steps: Step[] = [];
-  private objects: KubeObject[];
   private snap: ClusterSnapshot;
   private topo?: Topology;
-  /** The objects and parsed snapshot after each step that changed objects (finish() verifies them as is). */
-  private readonly after = new Map<Step, { objects: KubeObject[]; snapshot: ClusterSnapshot }>();
+  /**
+   * Verifies each state as its step is added (while its topology is at hand: gates need the same one), so
+   * no intermediate snapshot is kept for finish(). Made at the first step.
+   */
+  private sim?: Simulation;
   private ids = new Set<string>();
   readonly touchedNodes = new Set<string>();
   readonly timeout: string;
 
   constructor(base: ClusterSnapshot, opts: { timeout: string }) {
     this.base = base;
-    this.objects = base.objects;
     this.snap = base;
     this.timeout = opts.timeout;
   }
@@ -90,10 +92,7 @@ export class PlanBuilder {
   }
 
   find(kind: string, name: string, namespace?: string): KubeObject | undefined {
-    return this.objects.find(
-      (o) =>
-        o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === (namespace ?? ''),
-    );
+    return objectsNamed(this.snap, kind, name, namespace)[0];
   }
 
   private id(action: string, name: string): string {
@@ -130,7 +129,7 @@ export class PlanBuilder {
    */
   wouldWeaken(object: PlanObjectRef, patch: Record<string, unknown>): boolean {
     const probe: Step = { id: 'probe', title: '', why: '', action: 'patch', object, patch, undo: [] };
-    const next = verdictOf(reparse(this.base, applyStepToObjects(this.objects, probe)), true);
+    const next = verdictOf(applyStep(this.snap, probe), true);
     const now = verdictOf(this.snap, true);
     return next.unreachablePairs > now.unreachablePairs || (now.n1Ok === true && next.n1Ok === false);
   }
@@ -223,13 +222,12 @@ export class PlanBuilder {
     }
     if (step.object?.kind === 'Node') this.touchedNodes.add(step.object.name);
     this.steps.push(step);
-    const next = applyStepToObjects(this.objects, step);
-    if (next !== this.objects) {
-      this.objects = next;
-      this.snap = reparse(this.base, this.objects);
+    const next = applyStep(this.snap, step);
+    if (next !== this.snap) {
+      this.snap = next;
       this.topo = undefined;
-      this.after.set(step, { objects: next, snapshot: this.snap });
     }
+    this.simulation().push(step, next);
     return step;
   }
 
@@ -250,7 +248,12 @@ export class PlanBuilder {
       undo: [],
     };
     this.steps.push(step);
+    this.simulation().push(step, this.snap);
     return step;
+  }
+
+  private simulation(): Simulation {
+    return (this.sim ??= new Simulation(this.base, true));
   }
 
   /** Verifies every intermediate state and assembles the plan. */
@@ -264,7 +267,9 @@ export class PlanBuilder {
     /** Accept a plan after which one zone's outage would cut nodes off (--allow-zone-loss). */
     allowZoneLoss?: boolean | undefined;
   }): Plan {
-    const { initial, states } = simulate(this.base, this.steps, { n1: true, after: this.after });
+    const sim = this.simulation();
+    const { initial } = sim;
+    const states = sim.verdicts;
     const verdicts = states.map((s) => s.verdict);
     // A step fails when it cuts pairs that were reachable before the plan (a cluster that is already
     // partly cut off may still be repaired by a plan): compare with the initial state.
@@ -293,8 +298,7 @@ export class PlanBuilder {
           ]
         : [],
     );
-    const final = states.length ? states[states.length - 1]!.snapshot : this.base;
-    const finalTopo = computeTopology(bgpStateFromSnapshot(final));
+    const finalTopo = this.topology();
     const participating = finalTopo.state.nodes.filter((n) => n.participates).length;
     const rrs = routeReflectors(finalTopo).filter((r) => r.participates);
     const plan: Plan = {

@@ -12,7 +12,7 @@ import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 
 import { contains, createdContent, patchIsNoop } from './merge-patch.js';
 import { isCalicoGroup } from '../model/parse.js';
-import { applyStepToObjects, cordonPatch, reparse, touchesBgp, verdictOf } from './simulate.js';
+import { applyStep, cordonPatch, touchesBgp, verdictOf } from './simulate.js';
 import {
   PEER_TYPE,
   type PeerType,
@@ -150,7 +150,6 @@ export function expectedSessions(t: Topology, node: string): ExpectedSession[] {
  */
 export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyPolicy): Reverification {
   const initial = verdictOf(live, true);
-  let objects = live.objects;
   let snap = live;
   let topo: Topology | undefined;
   const gates = new Map<string, LiveGate>();
@@ -183,7 +182,7 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
         return fail(i, `node ${step.object?.name ?? '?'} does not exist`);
       if (step.action === 'drain') continue;
     }
-    const obj = findObject(objects, step);
+    const obj = findObject(snap.objects, step);
     if (!alreadyDone(step, obj)) {
       const problem = preconditionProblem(obj, step.precondition);
       if (problem)
@@ -194,10 +193,9 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
       if (step.action === 'patch' && !obj)
         return fail(i, `${step.object!.kind} ${step.object!.name} does not exist`);
     }
-    const next = applyStepToObjects(objects, step);
-    if (next === objects) continue;
-    objects = next;
-    snap = reparse(live, objects);
+    const next = applyStep(snap, step);
+    if (next === snap) continue;
+    snap = next;
     topo = undefined;
     if (!touchesBgp(step)) continue;
     const v = verdictOf(snap, true);

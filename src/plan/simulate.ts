@@ -6,15 +6,15 @@ import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, sessionCount, type Topology } from '../bgp/topology.js';
 import { flappingNodes } from '../bgp/transients.js';
 import { verifyTopology, verifyZoneLoss } from '../bgp/verify.js';
-import { parseSnapshot } from '../model/parse.js';
+import { objectsNamed, parseSnapshot, snapshotWithChange } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { PlanObjectRef, Step, StepVerdict } from './types.js';
 
 function sameObject(o: KubeObject, ref: PlanObjectRef): boolean {
   return (
-    o.kind === ref.kind &&
     o.metadata.name === ref.name &&
+    o.kind === ref.kind &&
     (o.metadata.namespace ?? '') === (ref.namespace ?? '')
   );
 }
@@ -78,6 +78,48 @@ export function reparse(base: ClusterSnapshot, objects: KubeObject[]): ClusterSn
   return parseSnapshot(objects, base.source);
 }
 
+/** The object a step writes (kind, name, namespace), or undefined for steps that write none. */
+function writtenRef(step: Step): PlanObjectRef | undefined {
+  switch (step.action) {
+    case 'patch':
+      return step.patch ? step.object : undefined;
+    case 'cordon':
+    case 'uncordon':
+    case 'delete':
+      return step.object;
+    case 'create': {
+      const m = step.manifest;
+      return m
+        ? { apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name, namespace: m.metadata.namespace }
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The snapshot after one step: `s` itself when the step changes no object (wait, drain), else the same as
+ * `reparse(s, applyStepToObjects(s.objects, step))`, computed from the one object that changes when it is a
+ * Node, BGPPeer or BGPConfiguration (what plans write), so that a plan of n steps on a large cluster does not
+ * parse the cluster n times.
+ */
+export function applyStep(s: ClusterSnapshot, step: Step): ClusterSnapshot {
+  const ref = writtenRef(step);
+  if (!ref) return s;
+  const found = objectsNamed(s, ref.kind, ref.name, ref.namespace);
+  const matches = found.length;
+  const before = found[0];
+  let after: KubeObject | undefined;
+  if (step.action === 'create') after = step.manifest;
+  else if (step.action === 'delete') after = undefined;
+  else if (before) after = applyStepToObjects([before], step)[0];
+  // no object to patch or delete, or several of one name: what parsing everything does
+  const quick =
+    (matches === 1 || (matches === 0 && step.action === 'create')) && snapshotWithChange(s, before, after);
+  return quick || reparse(s, applyStepToObjects(s.objects, step));
+}
+
 export function verdictOf(s: ClusterSnapshot, n1: boolean): StepVerdict {
   return verdictWithTopology(s, n1).verdict;
 }
@@ -113,45 +155,59 @@ export interface SimulatedStep {
 }
 
 /**
- * Runs the steps on the snapshot, verifying each state that changes BGP. `n1` asks for the N-1 check
- * (only meaningful where at least two reflectors exist). Verdicts are also written onto the steps.
+ * The verdicts of a plan's states, one step at a time: each state that changes BGP is verified, with the
+ * nodes whose sessions re-form in the transition from the state verified before it. PlanBuilder runs it as
+ * it adds steps, while the topology of the state it just made is at hand, and keeps no snapshot but the last.
+ * Verdicts are also written onto the steps.
  */
+export class Simulation {
+  readonly initial: StepVerdict;
+  readonly verdicts: { step: Step; verdict: StepVerdict }[] = [];
+  private verdict: StepVerdict;
+  private topo: Topology;
+  private snapshot: ClusterSnapshot;
+
+  /** `n1` asks for the N-1 check (only meaningful where at least two reflectors exist). */
+  constructor(
+    base: ClusterSnapshot,
+    private readonly n1: boolean,
+  ) {
+    const first = verdictWithTopology(base, n1);
+    this.initial = first.verdict;
+    this.verdict = first.verdict;
+    this.topo = first.topology;
+    this.snapshot = base;
+  }
+
+  /** Records `step`, after which the cluster is `next` (the same snapshot object when it changed no object). */
+  push(step: Step, next: ClusterSnapshot): StepVerdict {
+    if (next !== this.snapshot && touchesBgp(step)) {
+      const before = this.topo;
+      const v = verdictWithTopology(next, this.n1);
+      this.verdict = v.verdict;
+      this.topo = v.topology;
+      const flap = flappingNodes(before, this.topo);
+      if (flap.count) this.verdict = { ...this.verdict, transient: flap };
+    } else if (this.verdict.transient) this.verdict = { ...this.verdict, transient: undefined };
+    this.snapshot = next;
+    step.verdict = this.verdict;
+    this.verdicts.push({ step, verdict: this.verdict });
+    return this.verdict;
+  }
+}
+
+/** Runs the steps on the snapshot, verifying each state that changes BGP (see Simulation). */
 export function simulate(
   base: ClusterSnapshot,
   steps: Step[],
-  opts: {
-    n1?: boolean;
-    /**
-     * The objects and snapshot after steps, when the caller (PlanBuilder) already applied and parsed them:
-     * not parsed again, and the BGP state and topology cached on them are reused.
-     */
-    after?: ReadonlyMap<Step, { objects: KubeObject[]; snapshot: ClusterSnapshot }>;
-  } = {},
+  opts: { n1?: boolean } = {},
 ): { initial: StepVerdict; states: SimulatedStep[] } {
-  const first = verdictWithTopology(base, opts.n1 ?? true);
-  const initial = first.verdict;
-  let objects = base.objects;
+  const sim = new Simulation(base, opts.n1 ?? true);
   let snapshot = base;
-  let verdict = initial;
-  let topo: Topology = first.topology;
   const states: SimulatedStep[] = [];
   for (const step of steps) {
-    const known = opts.after?.get(step);
-    const next = known ? known.objects : applyStepToObjects(objects, step);
-    if (next !== objects) {
-      objects = next;
-      snapshot = known ? known.snapshot : reparse(base, objects);
-      if (touchesBgp(step)) {
-        const before = topo;
-        const next = verdictWithTopology(snapshot, opts.n1 ?? true);
-        verdict = next.verdict;
-        topo = next.topology;
-        const flap = flappingNodes(before, topo);
-        if (flap.count) verdict = { ...verdict, transient: flap };
-      } else if (verdict.transient) verdict = { ...verdict, transient: undefined };
-    } else if (verdict.transient) verdict = { ...verdict, transient: undefined };
-    step.verdict = verdict;
-    states.push({ step, snapshot, verdict });
+    snapshot = applyStep(snapshot, step);
+    states.push({ step, snapshot, verdict: sim.push(step, snapshot) });
   }
-  return { initial, states };
+  return { initial: sim.initial, states };
 }

@@ -13,7 +13,7 @@ import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { planName } from '../plan/name.js';
 import type { Plan } from '../plan/types.js';
-import { applyStepToObjects, reparse } from '../plan/simulate.js';
+import { applyStep } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
@@ -115,10 +115,10 @@ function peeringCovers(
   label: { key: string; value: string },
   clusterIds: ClusterIds,
 ): boolean {
-  let objects = s.objects;
+  let after = s;
   for (const name of promote) {
     const clusterId = clusterIds.get(name)!;
-    objects = applyStepToObjects(objects, {
+    after = applyStep(after, {
       id: 'x',
       title: '',
       why: '',
@@ -128,7 +128,7 @@ function peeringCovers(
       undo: [],
     });
   }
-  const t = computeTopology(bgpStateFromSnapshot(reparse(s, objects)));
+  const t = computeTopology(bgpStateFromSnapshot(after));
   const rrIdx: number[] = [];
   t.state.nodes.forEach((n, i) => {
     if (n.clusterId !== undefined && t.participates[i] === 1) rrIdx.push(i);
@@ -293,7 +293,7 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
     );
   }
   // the model decides whether the result cuts anyone off (also with --force)
-  let objects = s.objects;
+  let after = s;
   for (const n of nodes) {
     const patch = {
       metadata: {
@@ -301,7 +301,7 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
         annotations: { [ANN_RR_CLUSTER_ID]: null },
       },
     };
-    objects = applyStepToObjects(objects, {
+    after = applyStep(after, {
       id: 'x',
       title: '',
       why: '',
@@ -312,11 +312,11 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
     });
   }
   const before = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
-  const after = verify(bgpStateFromSnapshot(reparse(s, objects)), { maxExamples: 1 });
-  if (after.unreachablePairs > before.unreachablePairs) {
-    const ex = after.examples[0];
+  const demoted = verify(bgpStateFromSnapshot(after), { maxExamples: 1 });
+  if (demoted.unreachablePairs > before.unreachablePairs) {
+    const ex = demoted.examples[0];
     throw usageError(
-      `refusing: demoting ${names.join(', ')} would leave ${after.unreachablePairs} node pairs without routes${ex ? ` (e.g. ${ex.from} would not learn ${ex.to}'s routes: ${ex.reason})` : ''}${opts.force ? ' (--force never allows this)' : ''}`,
+      `refusing: demoting ${names.join(', ')} would leave ${demoted.unreachablePairs} node pairs without routes${ex ? ` (e.g. ${ex.from} would not learn ${ex.to}'s routes: ${ex.reason})` : ''}${opts.force ? ' (--force never allows this)' : ''}`,
       mesh ? 'check the BGPPeers' : 'promote a replacement first: kubectl calico-tune rr replace OLD NEW',
     );
   }

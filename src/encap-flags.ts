@@ -35,8 +35,9 @@ export function encapOptions(
   };
 }
 
-/** The planner that `encap plan|apply` run (the flags are checked with the snapshot, when it plans). */
+/** The planner that `encap plan|apply` run. Missing flags are refused here, before the cluster is read. */
 export async function encapPlanner(flags: EncapFlagValues, verb: 'plan' | 'apply'): Promise<Planner> {
+  encapOptions({ ...flags, timeout: '10m' }, verb);
   const { planEncap } = await import('./encap/plan.js');
   return (s, timeout) => planEncap(s, encapOptions({ ...flags, timeout }, verb));
 }

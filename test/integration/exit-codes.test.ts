@@ -130,6 +130,25 @@ describe('exit codes (live cluster)', function () {
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
   });
 
+  it('missing or bad flags exit 2 before any connection, even when the server is unreachable', async () => {
+    const kc = yaml.load(fs.readFileSync(cp.kubeconfig('plugin'), 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    kc.clusters[0]!.cluster.server = 'https://127.0.0.1:1'; // nothing listens there
+    const file = path.join(tmp, 'unreachable.yaml');
+    fs.writeFileSync(file, yaml.dump(kc));
+    for (const args of [
+      ['encap', 'plan', '--mode', 'vxlan'],
+      ['encap', 'apply', '--pool', 'default-ipv4-ippool', '--yes'],
+      ['monitoring', 'plan', '--service-monitor-labels', 'no-equals-sign'],
+      ['migrate', 'plan', '--to', 'route-reflectors', '--rr-count', '0'],
+    ]) {
+      const r = await runCli([...args, '--kubeconfig', file], { timeoutMs: 30_000 });
+      assert.equal(r.code, 2, describeRun(r, args.join(' ')));
+      assert.doesNotMatch(r.stderr, /connection refused|cannot reach/i, args.join(' '));
+    }
+  });
+
   it('an unknown --context exits 2 and names the known contexts', async () => {
     const r = await runCli(['status', '--kubeconfig', cp.kubeconfigAll, '--context', 'no-such-context']);
     assert.equal(r.code, 2, describeRun(r, 'status --context no-such-context'));

@@ -4,9 +4,10 @@
  * one place that turns errors into a one-line message and an exit code (docs/architecture.md).
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { CliError, ExitCode, NothingToDo, type ExitCodeValue } from './errors.js';
+import { CliError, ExitCode, NothingToDo, usageError, type ExitCodeValue } from './errors.js';
 import type { KubeApi } from './kube/api.js';
 import type { KubeFlags } from './kube/kubeconfig.js';
+import { parseDurationMs } from './model/duration.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
@@ -49,6 +50,9 @@ export const kubeFlags = {
     helpGroup: 'KUBECTL',
   }),
 };
+
+/** The flags that point at a cluster: the kubectl ones and --snapshot. */
+export const clusterFlagNames: readonly string[] = ['snapshot', ...Object.keys(kubeFlags)];
 
 export const commonFlags = {
   verbose: Flags.boolean({ description: 'Show API calls and stack traces on errors', helpGroup: 'GLOBAL' }),
@@ -165,13 +169,20 @@ export abstract class BaseCommand extends Command {
     }
     const api = await this.kube();
     const { readLiveSnapshot } = await import('./kube/snapshot.js');
-    const stop = this.progress('Reading the cluster');
-    try {
-      return await readLiveSnapshot(api, {
+    return this.withProgress('Reading the cluster', () =>
+      readLiveSnapshot(api, {
         context: api.http.cfg.contextName,
         nodeStatuses: opts.nodeStatuses,
         cachedOk: opts.report,
-      });
+      }),
+    );
+  }
+
+  /** Runs `work` with the spinner of `progress(text)`. */
+  protected async withProgress<T>(text: string, work: () => Promise<T>): Promise<T> {
+    const stop = this.progress(text);
+    try {
+      return await work();
     } finally {
       stop();
     }
@@ -192,13 +203,60 @@ export abstract class BaseCommand extends Command {
     };
   }
 
-  /** Prints a result in the chosen format: JSON/YAML documents, or the human rendering. */
   /** Prints the document (-o json|yaml) or its human rendering, and returns it: `run()` returns what it printed. */
   protected emit<T>(format: string, data: T, human: () => string): T {
     if (format === 'json') process.stdout.write(`${toJson(data)}\n`);
     else if (format === 'yaml') process.stdout.write(`${toYaml(data)}\n`);
     else process.stdout.write(`${human()}\n`);
     return data;
+  }
+
+  /**
+   * A duration flag's value in milliseconds. A malformed value, or zero or less unless `zeroOk`, is a usage
+   * error naming the flag (with `examples` when given).
+   */
+  protected durationFlag(
+    flag: string,
+    value: string,
+    opts: { examples?: string; zeroOk?: boolean } = {},
+  ): number {
+    const ms = parseDurationMs(value);
+    if (ms === undefined || (ms <= 0 && !opts.zeroOk))
+      throw usageError(`invalid --${flag} "${value}"${opts.examples ? ` (examples: ${opts.examples})` : ''}`);
+    return ms;
+  }
+
+  /**
+   * `--watch`: runs `tick`, then again every `intervalMs`, until one of `signals` arrives. A signal during a
+   * tick lets it finish and then stops; during the wait it stops at once.
+   */
+  protected async repeatUntilSignal(
+    intervalMs: number,
+    tick: () => Promise<void>,
+    signals: NodeJS.Signals[] = ['SIGINT'],
+  ): Promise<void> {
+    let stop = false;
+    let wake = (): void => {};
+    const onSignal = (): void => {
+      stop = true;
+      wake();
+    };
+    for (const s of signals) process.once(s, onSignal);
+    try {
+      while (!stop) {
+        await tick();
+        if (stop) break;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, intervalMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      for (const s of signals) process.removeListener(s, onSignal);
+    }
   }
 
   protected setExitCode(code: ExitCodeValue): void {

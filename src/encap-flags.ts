@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { ENCAP_TARGETS, type EncapTarget } from './encap/model.js';
 import type { EncapPlanOptions } from './encap/plan.js';
 import { usageError } from './errors.js';
+import type { Planner } from './plan-command.js';
 import { planName } from './plan/name.js';
 
 export const encapFlags = {
@@ -13,8 +14,13 @@ export const encapFlags = {
   }),
 };
 
+interface EncapFlagValues {
+  pool?: string | undefined;
+  mode?: string | undefined;
+}
+
 export function encapOptions(
-  flags: { pool?: string | undefined; mode?: string | undefined; timeout: string },
+  flags: EncapFlagValues & { timeout: string },
   verb: 'plan' | 'apply',
 ): EncapPlanOptions {
   if (!flags.pool) throw usageError('--pool is required (kubectl calico-tune encap report lists the pools)');
@@ -27,4 +33,10 @@ export function encapOptions(
     name: planName(`encap-${mode}`, flags.pool),
     command: `kubectl calico-tune encap ${verb} --pool ${flags.pool} --mode ${mode}`,
   };
+}
+
+/** The planner that `encap plan|apply` run (the flags are checked with the snapshot, when it plans). */
+export async function encapPlanner(flags: EncapFlagValues, verb: 'plan' | 'apply'): Promise<Planner> {
+  const { planEncap } = await import('./encap/plan.js');
+  return (s, timeout) => planEncap(s, encapOptions({ ...flags, timeout }, verb));
 }

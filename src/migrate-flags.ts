@@ -1,12 +1,12 @@
 /** Flags shared by `migrate plan` and `migrate apply` (CLI layer; the planner options are pure: migrate/plan.ts). */
 import { Flags } from '@oclif/core';
 import { planName } from './plan/name.js';
-import { roleFlags } from './plan-command.js';
+import { roleFlags, type Planner } from './plan-command.js';
 import type { MigrateOptions } from './migrate/plan.js';
 
 export const migrateFlags = {
   ...roleFlags,
-  to: Flags.string({ description: 'Target topology', options: ['route-reflectors', 'mesh'] }),
+  to: Flags.option({ description: 'Target topology', options: ['route-reflectors', 'mesh'] as const })(),
   'rr-count': Flags.integer({
     description: 'How many route reflectors (default: max(3, zones))',
     min: 2,
@@ -25,17 +25,18 @@ export const migrateFlags = {
   }),
 };
 
+interface MigrateFlagValues {
+  'rr-count'?: number | undefined;
+  rr?: string | undefined;
+  'cluster-id'?: string | undefined;
+  label: string;
+  drain: boolean;
+  'allow-zone-loss'?: boolean | undefined;
+}
+
 /** The planner options from the migrate flags (one place for both commands). */
 export function migrationOptions(
-  flags: {
-    'rr-count'?: number | undefined;
-    rr?: string | undefined;
-    'cluster-id'?: string | undefined;
-    label: string;
-    drain: boolean;
-    timeout: string;
-    'allow-zone-loss'?: boolean | undefined;
-  },
+  flags: MigrateFlagValues & { timeout: string },
   to: 'route-reflectors' | 'mesh',
   verb: 'plan' | 'apply',
 ): MigrateOptions {
@@ -54,4 +55,14 @@ export function migrationOptions(
     name: planName('migrate-to', to),
     command: `kubectl calico-tune migrate ${verb} --to ${to}`,
   };
+}
+
+/** The planner that `migrate plan|apply --to TO` runs. */
+export async function migrationPlanner(
+  flags: MigrateFlagValues,
+  to: 'route-reflectors' | 'mesh',
+  verb: 'plan' | 'apply',
+): Promise<Planner> {
+  const { planMigration } = await import('./migrate/plan.js');
+  return (s, timeout) => planMigration(s, migrationOptions({ ...flags, timeout }, to, verb));
 }

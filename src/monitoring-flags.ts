@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { usageError } from './errors.js';
 import type { MonitoringOptions } from './monitoring/plan.js';
 import { parseLabelList } from './monitoring/selector.js';
+import { DEFAULT_GATE_TIMEOUT, type Planner } from './plan-command.js';
 import { planName } from './plan/name.js';
 
 const port = (name: string, def: number) =>
@@ -37,18 +38,19 @@ export const monitoringFlags = {
   'kube-controllers-port': port('kube-controllers', 9094),
 };
 
+interface MonitoringFlagValues {
+  namespace?: string | undefined;
+  'service-monitor-labels'?: string | undefined;
+  'service-monitors': boolean;
+  alerts: boolean;
+  dashboards: boolean;
+  'felix-port': number;
+  'typha-port': number;
+  'kube-controllers-port': number;
+}
+
 export function monitoringOptions(
-  flags: {
-    namespace?: string | undefined;
-    'service-monitor-labels'?: string | undefined;
-    'service-monitors': boolean;
-    alerts: boolean;
-    dashboards: boolean;
-    'felix-port': number;
-    'typha-port': number;
-    'kube-controllers-port': number;
-    timeout: string;
-  },
+  flags: MonitoringFlagValues & { timeout: string },
   verb: 'plan' | 'apply',
   dashboards?: Record<string, unknown>,
 ): MonitoringOptions {
@@ -75,4 +77,22 @@ export function monitoringOptions(
     name: planName('monitoring', 'setup'),
     command: `kubectl calico-tune monitoring ${verb}`,
   };
+}
+
+/**
+ * The planner that `monitoring plan|apply` run. Bad flags are refused here, before the cluster is read;
+ * with --dashboards it reads the Grafana dashboards for the cluster's Calico release.
+ */
+export async function monitoringPlanner(
+  flags: MonitoringFlagValues,
+  verb: 'plan' | 'apply',
+): Promise<Planner> {
+  monitoringOptions({ ...flags, timeout: DEFAULT_GATE_TIMEOUT }, verb);
+  const [{ planMonitoring }, { loadCalicoDashboards }] = await Promise.all([
+    import('./monitoring/plan.js'),
+    import('./kube/files.js'),
+  ]);
+  const dashboards = flags.dashboards ? await loadCalicoDashboards() : undefined;
+  return (s, timeout) =>
+    planMonitoring(s, monitoringOptions({ ...flags, timeout }, verb, dashboards?.(s.calico.version?.minor)));
 }

@@ -7,14 +7,17 @@ import { BaseCommand, outputFlag, snapshotFlag } from './base-command.js';
 import { CliError, ExitCode, usageError, type ExitCodeValue } from './errors.js';
 import type { ClusterSnapshot } from './model/types.js';
 import type { ExecuteResult } from './executor/executor.js';
+import type { Plan } from './plan/types.js';
+import { c } from './render/color.js';
 
 /** What a mutating command returns (and prints with -o json|yaml) after execution. */
 export type ApplyResult = ExecuteResult & { apiVersion: 'calico-tune/v1'; kind: 'ApplyResult' };
 
 /** What a mutating command's run() returns: the plan it printed, or the result of applying it. */
 export type PlanResult = Plan | ApplyResult;
-import type { Plan } from './plan/types.js';
-import { c } from './render/color.js';
+
+/** How a command builds its plan from the snapshot and the gate timeout (a planner with its options bound). */
+export type Planner = (s: ClusterSnapshot, gateTimeout: string) => Plan;
 
 /** Gate timeout when --timeout is not given. */
 export const DEFAULT_GATE_TIMEOUT = '10m';
@@ -49,6 +52,10 @@ export const planFlags = {
   }),
   ...snapshotFlag,
 };
+
+const { yes: _yes, 'on-timeout': _onTimeout, resume: _resume, rollback: _rollback, ...planOnly } = planFlags;
+/** The plan flags of a command that only plans: the apply-time ones (--yes, --on-timeout, --resume, --rollback) belong to its apply. */
+export const planOnlyFlags = planOnly;
 
 /** Flags of every planner that changes nodes' roles (rr promote|demote|replace, migrate plan|apply). */
 export const roleFlags = {
@@ -85,6 +92,9 @@ export interface PlanFlags {
 export { planName } from './plan/name.js';
 
 export abstract class PlanCommand extends BaseCommand {
+  /** The command that resumes or rolls back this command's plans, for messages (`migrate apply` says itself). */
+  protected applyCommand = 'kubectl calico-tune apply';
+
   /** kubectl accepts a bare `--dry-run` (meaning client); oclif needs a value. */
   override async init(): Promise<void> {
     this.argv = this.argv.map((a, i, all) =>
@@ -97,17 +107,71 @@ export abstract class PlanCommand extends BaseCommand {
   protected resumeHint(): string {
     const ctx = this.base.context ? ` --context ${this.base.context}` : '';
     const kc = this.base.kubeconfig ? ` --kubeconfig ${this.base.kubeconfig}` : '';
-    return `kubectl calico-tune apply${ctx}${kc}`;
+    return `${this.applyCommand}${ctx}${kc}`;
+  }
+
+  /**
+   * `X plan`: builds the plan and shows it (a client dry run, or with --dry-run=server also sends every write
+   * with dryRun=All); `file` also saves it, for `X apply -f FILE`. `planner` checks the command's own flags
+   * and loads the planner; it runs after the plan flags are checked and before the cluster is read.
+   */
+  protected async showPlan(
+    flags: Omit<PlanFlags, 'yes' | 'resume' | 'rollback'> & Partial<PlanFlags>,
+    file: string | undefined,
+    planner: () => Promise<Planner>,
+  ): Promise<PlanResult> {
+    if (flags.resume || flags.rollback) {
+      const topic = this.id?.split(':')[0];
+      throw usageError(
+        `${topic} plan only plans; use kubectl calico-tune ${topic} apply --resume|--rollback`,
+      );
+    }
+    const [build, { writePlanFile }] = await Promise.all([planner(), import('./kube/files.js')]);
+    return this.runPlan(
+      {
+        ...flags,
+        yes: flags.yes ?? false,
+        resume: false,
+        rollback: false,
+        'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client',
+      },
+      (s, timeout) => {
+        const plan = build(s, timeout);
+        if (file) {
+          writePlanFile(file, plan);
+          process.stderr.write(`plan written to ${file}\n`);
+        }
+        return plan;
+      },
+    );
+  }
+
+  /**
+   * `X apply`: with --resume/--rollback the unfinished plan recorded in the cluster (the flags named in
+   * `planning`, which would make a plan, are refused then), with -f a saved plan, else the plan `planner`
+   * makes now (it checks the command's own flags and loads the planner).
+   */
+  protected async applyPlan(
+    flags: PlanFlags & { filename?: string | undefined },
+    planning: Record<string, unknown>,
+    planner: () => Promise<Planner>,
+  ): Promise<PlanResult> {
+    if (flags.resume || flags.rollback) {
+      if (flags.filename || Object.values(planning).some(Boolean))
+        throw usageError(
+          `--resume/--rollback read the unfinished plan from the cluster; drop ${['-f', ...Object.keys(planning).map((f) => `--${f}`)].join('/')}`,
+        );
+      return this.runPlan(flags, { file: '' });
+    }
+    if (flags.filename) return this.runPlan(flags, { file: flags.filename });
+    return this.runPlan(flags, await planner());
   }
 
   /**
    * Builds (or, with --resume/--rollback, recovers) the plan and shows or executes it.
    * `build` gets the snapshot and the gate timeout; `file` is a saved plan to apply instead.
    */
-  protected async runPlan(
-    flags: PlanFlags,
-    build: ((s: ClusterSnapshot, gateTimeout: string) => Plan) | { file: string },
-  ): Promise<Plan | ApplyResult> {
+  protected async runPlan(flags: PlanFlags, build: Planner | { file: string }): Promise<Plan | ApplyResult> {
     const fromFile = 'file' in build;
     // a saved plan checked against a snapshot: the same checks as before a live run, offline
     const dryRun = flags.snapshot ? 'client' : flags['dry-run'];
@@ -117,13 +181,10 @@ export abstract class PlanCommand extends BaseCommand {
       throw usageError('--resume and --rollback act on the cluster; they cannot be used with --snapshot');
     const toScript = flags.output === 'script';
 
-    const { parseDurationMs } = await import('./model/duration.js');
-    let timeoutMs: number | undefined;
-    if (flags.timeout !== undefined) {
-      timeoutMs = parseDurationMs(flags.timeout);
-      if (timeoutMs === undefined || timeoutMs <= 0)
-        throw usageError(`invalid --timeout "${flags.timeout}" (examples: 90s, 10m)`);
-    }
+    const timeoutMs =
+      flags.timeout === undefined
+        ? undefined
+        : this.durationFlag('timeout', flags.timeout, { examples: '90s, 10m' });
     if (dryRun === 'none' && !toScript && !flags.yes) {
       const { isInteractive } = await import('./prompt/index.js');
       if (!isInteractive())

@@ -36,29 +36,21 @@ reflector names (read from the cluster, 2 s at most) and plan files, once kubect
     const { args, flags } = await this.parse(Completion);
     this.setup(flags as Parameters<BaseCommand['setup']>[0]);
     const shell = await import('../cli/shell.js');
-    switch (args.shell) {
-      case 'bash':
-        process.stdout.write(shell.bashScript());
-        return {};
-      case 'zsh':
-        process.stdout.write(shell.zshScript());
-        return {};
-      case 'fish':
-        process.stdout.write(shell.fishScript());
-        return {};
-      default: {
-        const { installKubectlCompletion } = await import('../kube/files.js');
-        const file = installKubectlCompletion(
-          flags.dir,
-          shell.KUBECTL_COMPLETE_BIN,
-          shell.BIN,
-          shell.kubectlCompleteScript(),
-        );
-        process.stdout.write(
-          `wrote ${file}\nkubectl (1.26 or later) now completes \`kubectl calico-tune <TAB>\` where kubectl's own completion is on\n(e.g. source <(kubectl completion bash)).\n`,
-        );
-        return { file };
-      }
+    if (args.shell !== 'install') {
+      const scripts = { bash: shell.bashScript, zsh: shell.zshScript, fish: shell.fishScript };
+      process.stdout.write(scripts[args.shell as keyof typeof scripts]());
+      return {};
     }
+    const { installKubectlCompletion } = await import('../kube/files.js');
+    const file = installKubectlCompletion(
+      flags.dir,
+      shell.KUBECTL_COMPLETE_BIN,
+      shell.BIN,
+      shell.kubectlCompleteScript(),
+    );
+    process.stdout.write(
+      `wrote ${file}\nkubectl (1.26 or later) now completes \`kubectl calico-tune <TAB>\` where kubectl's own completion is on\n(e.g. source <(kubectl completion bash)).\n`,
+    );
+    return { file };
   }
 }

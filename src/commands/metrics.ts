@@ -1,7 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag } from '../base-command.js';
-import { usageError } from '../errors.js';
-import type { MetricsComponent } from '../model/monitoring.js';
 import type { MetricsReport } from '../monitoring/metrics.js';
 
 export default class Metrics extends BaseCommand {
@@ -34,46 +32,28 @@ Components whose metrics are off are skipped (kubectl calico-tune monitoring pla
   async run(): Promise<MetricsReport> {
     const { flags } = await this.parse(Metrics);
     this.setup(flags);
-    const { parseDurationMs } = await import('../model/duration.js');
-    const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0)
-      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 5s, 1m)`);
-    const intervalMs = parseDurationMs(flags.interval);
-    if (intervalMs === undefined || intervalMs <= 0)
-      throw usageError(`invalid --interval "${flags.interval}" (examples: 5s, 1m)`);
-    const all: MetricsComponent[] = ['felix', 'typha', 'kube-controllers'];
-    const wanted = flags.component
-      ? flags.component
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean)
-      : all;
-    const bad = wanted.filter((w) => !all.includes(w as MetricsComponent));
-    if (bad.length) throw usageError(`unknown --component "${bad[0]}" (felix, typha, kube-controllers)`);
+    const timeoutMs = this.durationFlag('timeout', flags.timeout, { examples: '5s, 1m' });
+    const intervalMs = this.durationFlag('interval', flags.interval, { examples: '5s, 1m' });
+    const { buildMetricsReport, metricsSources, parseMetricsComponents } =
+      await import('../monitoring/metrics.js');
+    const wanted = parseMetricsComponents(flags.component);
 
     const snapshot = await this.loadSnapshot(undefined);
-    const [{ detectMonitoring }, { buildMetricsReport }, { readCalicoMetrics }, { renderMetrics }, api] =
-      await Promise.all([
-        import('../monitoring/detect.js'),
-        import('../monitoring/metrics.js'),
-        import('../kube/calico-metrics.js'),
-        import('../render/metrics.js'),
-        this.kube(),
-      ]);
-    const st = detectMonitoring(snapshot);
-    const sources = st.components
-      .filter((x) => x.present && wanted.includes(x.component))
-      .filter((x) => {
-        if (!x.enabled)
-          this.warnLine(
-            `${x.component} metrics are off (${x.switch.kind} ${x.switch.name} ${x.switch.field}): not read; kubectl calico-tune monitoring plan`,
-          );
-        return x.enabled;
-      })
-      .map((x) => ({ component: x.component, namespace: x.namespace, port: x.port }));
-    const once = async (): Promise<MetricsReport> => {
-      const stop = this.progress('Reading metrics');
-      const raw = await readCalicoMetrics(api, sources, { timeoutMs, node: flags.node }).finally(stop);
+    const [{ detectMonitoring }, { readCalicoMetrics }, { renderMetrics }, api] = await Promise.all([
+      import('../monitoring/detect.js'),
+      import('../kube/calico-metrics.js'),
+      import('../render/metrics.js'),
+      this.kube(),
+    ]);
+    const { sources, off } = metricsSources(detectMonitoring(snapshot), wanted);
+    for (const x of off)
+      this.warnLine(
+        `${x.component} metrics are off (${x.switch.kind} ${x.switch.name} ${x.switch.field}): not read; kubectl calico-tune monitoring plan`,
+      );
+    const read = async (): Promise<MetricsReport> => {
+      const raw = await this.withProgress('Reading metrics', () =>
+        readCalicoMetrics(api, sources, { timeoutMs, node: flags.node }),
+      );
       return buildMetricsReport(raw, { capturedAt: new Date().toISOString(), timeoutMs, node: flags.node });
     };
     const show = (r: MetricsReport): void => {
@@ -86,30 +66,19 @@ Components whose metrics are off are skipped (kubectl calico-tune monitoring pla
             .join('; ')}`,
         );
     };
-    let report = await once();
     if (!flags.watch) {
+      const report = await read();
       show(report);
       return report;
     }
+    // --watch: redraw a terminal, else print one report after the other
     const tty = process.stdout.isTTY === true && !this.machineOutput;
-    let stopped = false;
-    const onInt = (): void => {
-      stopped = true;
-    };
-    process.once('SIGINT', onInt);
-    try {
-      for (;;) {
-        if (tty) process.stdout.write('\u001b[H\u001b[2J');
-        show(report);
-        const until = Date.now() + intervalMs;
-        while (!stopped && Date.now() < until)
-          await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
-        if (stopped) break;
-        report = await once();
-      }
-    } finally {
-      process.off('SIGINT', onInt);
-    }
-    return report;
+    let last!: MetricsReport;
+    await this.repeatUntilSignal(intervalMs, async () => {
+      last = await read();
+      if (tty) process.stdout.write('\u001b[H\u001b[2J');
+      show(last);
+    });
+    return last;
   }
 }

@@ -66,44 +66,24 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
       import('../render/color.js'),
     ]);
     const tty = process.stdout.isTTY === true;
-    let stop = false;
-    let wake = (): void => {};
-    const onInt = (): void => {
-      stop = true;
-      wake();
-    };
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onInt);
     let last: string | undefined;
-    try {
-      while (!stop) {
-        let frame: string;
-        try {
-          frame = renderStatus(
-            buildStatus(await this.loadSnapshot(undefined, { report: true })),
-            output === 'wide',
-          );
-        } catch (e) {
-          // a failed read (API restarting, a timeout) is shown and retried, as `kubectl get -w` would
-          frame = c.red(`error: ${(e as Error).message.split('\n')[0]}`);
-        }
-        const head = c.gray(`every ${interval ?? '2s'} · ${new Date().toISOString()} · Ctrl-C to stop`);
-        if (tty) process.stdout.write(`\u001b[H\u001b[2J${head}\n${frame}\n`);
-        else if (frame !== last) process.stdout.write(`${head}\n${frame}\n\n`);
-        last = frame;
-        if (stop) break;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+    const redraw = async (): Promise<void> => {
+      let frame: string;
+      try {
+        frame = renderStatus(
+          buildStatus(await this.loadSnapshot(undefined, { report: true })),
+          output === 'wide',
+        );
+      } catch (e) {
+        // a failed read (API restarting, a timeout) is shown and retried, as `kubectl get -w` would
+        frame = c.red(`error: ${(e as Error).message.split('\n')[0]}`);
       }
-    } finally {
-      process.removeListener('SIGINT', onInt);
-      process.removeListener('SIGTERM', onInt);
-    }
+      const head = c.gray(`every ${interval ?? '2s'} · ${new Date().toISOString()} · Ctrl-C to stop`);
+      if (tty) process.stdout.write(`\u001b[H\u001b[2J${head}\n${frame}\n`);
+      else if (frame !== last) process.stdout.write(`${head}\n${frame}\n\n`);
+      last = frame;
+    };
+    await this.repeatUntilSignal(ms, redraw, ['SIGINT', 'SIGTERM']);
     this.setExitCode(ExitCode.OK);
     return undefined;
   }

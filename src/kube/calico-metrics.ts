@@ -4,21 +4,14 @@
  * `metrics` reads every pod; `monitoring status` probes a few running ones per component. A pod that does not
  * answer is kept, with why.
  */
-import type { MetricsComponent } from '../model/monitoring.js';
 import { COMPONENT_INFO } from '../model/monitoring.js';
 import * as R from '../model/resources.js';
 import type { KubeObject } from '../model/types.js';
-import type { RawPodMetrics } from '../monitoring/metrics.js';
+import type { MetricsSource, RawPodMetrics } from '../monitoring/metrics.js';
 import type { ProbeInput } from '../monitoring/probe.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
 import { describeError, fetchPodMetrics, formatMs } from './pod-metrics.js';
-
-export interface MetricsSource {
-  component: MetricsComponent;
-  namespace: string;
-  port: number;
-}
 
 function listPods(api: KubeApi, s: MetricsSource, node?: string): Promise<KubeObject[]> {
   return api

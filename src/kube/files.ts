@@ -22,6 +22,12 @@ export function readPlanFile(path: string): Plan {
   );
 }
 
+/** Refuses (exit 2) a file to write whose directory does not exist: checked before the cluster is read. */
+export function requireDirectoryOf(path: string): void {
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
+  if (!fs.existsSync(dir)) throw usageError(`directory ${dir} does not exist`);
+}
+
 /** Saves a plan as YAML (JSON for a .json name), as `-o yaml|json` prints it. */
 export function writePlanFile(path: string, plan: Plan): void {
   try {

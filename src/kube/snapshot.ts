@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { readInputFile } from './files.js';
+import { toJson, toYaml } from '../render/output.js';
 import { CliError, usageError } from '../errors.js';
 import {
   CALICO_V3,
@@ -245,4 +246,17 @@ export function snapshotToList(s: ClusterSnapshot): Record<string, unknown> {
     },
   };
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [info, ...s.objects] };
+}
+
+/** Writes what `snapshot save` saves (`snapshotToList`) as YAML or JSON to a file, or stdout for `-`. */
+export function writeSnapshotFile(
+  path: string,
+  s: ClusterSnapshot,
+  format: 'yaml' | 'json',
+): Record<string, unknown> {
+  const list = snapshotToList(s);
+  const text = `${format === 'json' ? toJson(list) : toYaml(list)}\n`;
+  if (path === '-') process.stdout.write(text);
+  else fs.writeFileSync(path, text);
+  return list;
 }

@@ -1,4 +1,6 @@
 /** "Did you mean": the closest names to a mistyped one (commands in src/cli, nodes in the planners). */
+import { usageError } from '../errors.js';
+import type { ClusterSnapshot, NodeInfo } from './types.js';
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions: `stauts` -> `status` is 1). */
 export function editDistance(a: string, b: string): number {
@@ -36,4 +38,18 @@ export function suggest(typed: string, candidates: Iterable<string>, max = 3): s
   }
   scored.sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
   return scored.slice(0, max).map(([c]) => c);
+}
+
+/** The node named `name`; a name that is not a node is a usage error with the closest names. */
+export function nodeNamed(s: ClusterSnapshot, name: string): NodeInfo {
+  const n = s.nodes.find((x) => x.name === name);
+  if (n) return n;
+  const close = suggest(
+    name,
+    s.nodes.map((x) => x.name),
+  );
+  throw usageError(
+    `node "${name}" does not exist`,
+    close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
+  );
 }

@@ -4,7 +4,9 @@
  * ipam_allocations_per_node and ipam_blocks_per_node), Typha's connection balance, and every pod that could
  * not be read, named with why. Pure.
  */
-import type { MetricsComponent } from '../model/monitoring.js';
+import { usageError } from '../errors.js';
+import { METRICS_COMPONENTS, type MetricsComponent } from '../model/monitoring.js';
+import type { ComponentMonitoring, MonitoringState } from './detect.js';
 import { maxOf, minOf } from '../model/arrays.js';
 import { parsePrometheusText, type ParsedMetrics } from '../typha/prometheus.js';
 import { typhaFigures } from '../typha/metrics.js';
@@ -200,5 +202,41 @@ export function buildMetricsReport(
         : null,
     unread,
     read,
+  };
+}
+
+/** `--component a,b`: the components named, all of them when none is. */
+export function parseMetricsComponents(list: string | undefined): MetricsComponent[] {
+  if (!list) return [...METRICS_COMPONENTS];
+  const wanted = list
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = wanted.find((w) => !METRICS_COMPONENTS.includes(w as MetricsComponent));
+  if (bad !== undefined) throw usageError(`unknown --component "${bad}" (felix, typha, kube-controllers)`);
+  return wanted as MetricsComponent[];
+}
+
+/** Where a component's pods are read: their namespace and metrics port. */
+export interface MetricsSource {
+  component: MetricsComponent;
+  namespace: string;
+  port: number;
+}
+
+/**
+ * What `metrics` reads: the wanted components that run in the cluster with their metrics on. Those that run
+ * with their metrics off are not read; they are returned in `off` (with the switch that turns them on).
+ */
+export function metricsSources(
+  st: MonitoringState,
+  wanted: MetricsComponent[],
+): { sources: MetricsSource[]; off: ComponentMonitoring[] } {
+  const present = st.components.filter((x) => x.present && wanted.includes(x.component));
+  return {
+    sources: present
+      .filter((x) => x.enabled)
+      .map((x) => ({ component: x.component, namespace: x.namespace, port: x.port })),
+    off: present.filter((x) => !x.enabled),
   };
 }

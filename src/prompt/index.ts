@@ -47,7 +47,9 @@ export async function choose<T extends string>(
   try {
     const prompt = inquirer.createPromptModule({ output: process.stderr });
     const theme = { prefix: { idle: '?', done: '·' } };
-    const answer = (await prompt([{ type: 'select', name: 'v', message, choices, default: onAbort, theme }])) as { v: T };
+    const answer = (await prompt([
+      { type: 'select', name: 'v', message, choices, default: onAbort, theme },
+    ])) as { v: T };
     return answer.v;
   } catch (e) {
     if (aborted(e)) return onAbort;

@@ -371,3 +371,17 @@ export function topologyExtraRows(doc: BgpTopologyReport['doc'], v: FullVerdict)
     ],
   ];
 }
+
+/** `bgp topology`'s outputs other than -o json|yaml: the table (with the rows above), or the graph. */
+export function renderTopologyReport(
+  r: BgpTopologyReport,
+  format: string,
+  opts: { proposedRRs?: number | undefined } = {},
+): string {
+  if (format === 'dot') return renderDot(r.topology);
+  if (format === 'mermaid') return renderMermaid(r.topology);
+  return renderTopologyTable(r.topology, {
+    proposedRRs: opts.proposedRRs,
+    extra: topologyExtraRows(r.doc, r.verdict),
+  });
+}

@@ -16,7 +16,7 @@ import type { Plan } from '../plan/types.js';
 import { applyStepToObjects, reparse } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
-import { suggest } from '../model/names.js';
+import { nodeNamed } from '../model/names.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -98,20 +98,7 @@ export function requireNodes(s: ClusterSnapshot, names: string[]): NodeInfo[] {
   if (!names.length) throw usageError('name at least one node');
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw usageError(`node ${dup} is named twice`);
-  return names.map((name) => {
-    const n = s.nodes.find((x) => x.name === name);
-    if (!n) {
-      const close = suggest(
-        name,
-        s.nodes.map((x) => x.name),
-      );
-      throw usageError(
-        `node "${name}" does not exist`,
-        close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
-      );
-    }
-    return n;
-  });
+  return names.map((name) => nodeNamed(s, name));
 }
 
 /** The merge patch that makes a node a reflector: label and cluster ID together (one write). */

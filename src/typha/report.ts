@@ -5,7 +5,14 @@
 import type { SnapshotSource } from '../model/types.js';
 import { type Finding, type Severity, sortFindings } from '../model/finding.js';
 import { manifestTyphaRange, nextOperatorSteps, operatorTyphaReplicas } from './formula.js';
-import { TYPHA_PORT, type TyphaAnalysis, type TyphaInstallMode, type TyphaNodeCounts } from './analysis.js';
+import {
+  analyseTypha,
+  TYPHA_PORT,
+  typhaWhatIf,
+  type TyphaAnalysis,
+  type TyphaInstallMode,
+  type TyphaNodeCounts,
+} from './analysis.js';
 import { metricsNotRead, type TyphaLiveMetrics } from './metrics.js';
 import { usageError } from '../errors.js';
 import type { ClusterSnapshot } from '../model/types.js';
@@ -270,4 +277,32 @@ export function metricsSource(
   if (a.metrics.port === undefined) return no('the Typha metrics port is unknown');
   if (timeoutMs === 0) return no('skipped (--metrics-timeout 0)', a.metrics.port);
   return { read: true, target: { namespace: a.namespace, port: a.metrics.port, pods: a.pods } };
+}
+
+/** `typha report --nodes N`: the recommendation for N nodes, without a cluster. */
+export function typhaWhatIfReport(nodes: number, install: 'operator' | 'manifest'): TyphaReport {
+  return buildTyphaReport(typhaWhatIf(nodes, install), {
+    source: 'what-if',
+    liveMetrics: metricsNotRead('what-if: no cluster was read'),
+  });
+}
+
+/** Reads live Typha metrics (kube/typha-metrics.ts through the command: this folder does no I/O). */
+export type TyphaMetricsReader = (
+  target: Extract<MetricsSource, { read: true }>['target'],
+) => Promise<TyphaLiveMetrics>;
+
+/**
+ * `typha report` on a cluster or a snapshot: the analysis, and each Typha's live metrics, read with
+ * `readMetrics` only when `metricsSource` says they can be (else the report says why they were not).
+ */
+export async function typhaClusterReport(
+  snapshot: ClusterSnapshot,
+  metricsTimeoutMs: number,
+  readMetrics: TyphaMetricsReader,
+): Promise<TyphaReport> {
+  const analysis = analyseTypha(snapshot);
+  const src = metricsSource(snapshot, analysis, metricsTimeoutMs);
+  const liveMetrics = src.read ? await readMetrics(src.target) : src.liveMetrics;
+  return buildTyphaReport(analysis, { source: snapshot.source, liveMetrics });
 }

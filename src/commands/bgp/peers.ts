@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import type { PeersReport } from '../../bgp/peers-report.js';
 import { BaseCommand, outputFlag } from '../../base-command.js';
-import { ExitCode, usageError } from '../../errors.js';
-import { suggest } from '../../model/names.js';
+import { ExitCode } from '../../errors.js';
+import { nodeNamed } from '../../model/names.js';
 import { num } from '../../model/format.js';
 
 export default class BgpPeers extends BaseCommand {
@@ -45,12 +45,8 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
   async run(): Promise<PeersReport> {
     const { flags, argv } = await this.parse(BgpPeers);
     this.setup(flags);
-    const { parseDurationMs } = await import('../../model/duration.js');
-    const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0) throw usageError(`invalid --timeout "${flags.timeout}"`);
-    const waitMs = parseDurationMs(flags['wait-timeout'] ?? '5m');
-    if (waitMs === undefined || waitMs <= 0)
-      throw usageError(`invalid --wait-timeout "${flags['wait-timeout']}"`);
+    const timeoutMs = this.durationFlag('timeout', flags.timeout);
+    const waitMs = this.durationFlag('wait-timeout', flags['wait-timeout'] ?? '5m');
     const s = await this.loadSnapshot(undefined);
     const [{ defaultObservedNodes, peersReport }, { observePeers }, { renderPeers }] = await Promise.all([
       import('../../bgp/peers-report.js'),
@@ -58,54 +54,48 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
       import('../../render/peers.js'),
     ]);
     const named = argv as string[];
-    for (const n of named)
-      if (!s.nodes.some((x) => x.name === n)) {
-        const close = suggest(
-          n,
-          s.nodes.map((x) => x.name),
-        );
-        throw usageError(
-          `node "${n}" does not exist`,
-          close.length ? `did you mean: ${close.join(', ')}` : 'list nodes with: kubectl get nodes',
-        );
-      }
+    for (const n of named) nodeNamed(s, n);
     const nodes = named.length ? named : defaultObservedNodes(s);
     if (nodes.length > 10)
       this.warnLine(
         `reading ${num(nodes.length)} nodes at once; CalicoNodeStatus is meant for a few nodes at a time`,
       );
     const api = await this.kube();
-    const deadline = Date.now() + waitMs;
-    let report: PeersReport;
-    for (let round = 1; ; round++) {
-      const stop = this.progress(
+    const read = async (round: number): Promise<PeersReport> => {
+      const observed = await this.withProgress(
         round === 1
           ? `Reading BGP sessions of ${nodes.length} node(s)`
           : `Waiting until every node matches the model (reading ${round})`,
+        () =>
+          observePeers(api, s.calico.apiMode, nodes, {
+            timeoutMs,
+            source: flags.source as 'auto',
+            namespace: s.calico.nodeNamespace,
+          }),
       );
-      let observed;
-      try {
-        observed = await observePeers(api, s.calico.apiMode, nodes, {
-          timeoutMs,
-          source: flags.source as 'auto',
-          namespace: s.calico.nodeNamespace,
-        });
-      } finally {
-        stop();
-      }
-      report = peersReport(s, observed, nodes);
-      if (!flags.wait || report.summary.ok === report.summary.nodes || Date.now() >= deadline) break;
+      return peersReport(s, observed, nodes);
+    };
+    // --wait: read again every 2 s until every node matches the model or the wait is over
+    const deadline = Date.now() + waitMs;
+    let report = await read(1);
+    for (let round = 2; flags.wait && !allMatch(report) && Date.now() < deadline; round++) {
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(2_000, Math.max(0, deadline - Date.now()))),
       );
+      report = await read(round);
     }
-    if (flags.wait && report.summary.ok < report.summary.nodes)
+    if (flags.wait && !allMatch(report))
       this.warnLine(
         `--wait: ${report.summary.ok}/${report.summary.nodes} node(s) match the model after ${flags['wait-timeout'] ?? '5m'}`,
       );
     this.emit(flags.output, report, () => renderPeers(report, flags.output === 'wide'));
     for (const n of report.nodes) if (n.error) this.warnLine(`${n.node}: ${n.error}`);
-    if (report.summary.ok < report.summary.nodes) this.setExitCode(ExitCode.FINDINGS);
+    if (!allMatch(report)) this.setExitCode(ExitCode.FINDINGS);
     return report;
   }
+}
+
+/** Every node read reports the sessions the model expects. */
+function allMatch(r: PeersReport): boolean {
+  return r.summary.ok === r.summary.nodes;
 }

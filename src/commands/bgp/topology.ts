@@ -25,24 +25,19 @@ Exit code 1 when some node pairs cannot learn each other's routes, as for status
     ...snapshotFlag,
   };
 
-  async run(): Promise<BgpTopologyReport['doc'] | undefined> {
+  async run(): Promise<BgpTopologyReport['doc']> {
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot, { report: true });
-    const [{ bgpTopologyReport }, render] = await Promise.all([
+    const [{ bgpTopologyReport }, { renderTopologyReport }] = await Promise.all([
       import('../../bgp/topology-report.js'),
       import('../../render/topology.js'),
     ]);
-    const { doc, topology: t, verdict: v } = bgpTopologyReport(s, { proposedRRs: flags['proposed-rrs'] });
+    const report = bgpTopologyReport(s, { proposedRRs: flags['proposed-rrs'] });
     // as status does: exit 1 when the model finds node pairs that cannot reach each other
-    if (v.unreachablePairs > 0) this.setExitCode(ExitCode.FINDINGS);
-    if (flags.output === 'dot') return void process.stdout.write(`${render.renderDot(t)}\n`);
-    if (flags.output === 'mermaid') return void process.stdout.write(`${render.renderMermaid(t)}\n`);
-    return this.emit(flags.output, doc, () =>
-      render.renderTopologyTable(t, {
-        proposedRRs: flags['proposed-rrs'],
-        extra: render.topologyExtraRows(doc, v),
-      }),
+    if (report.verdict.unreachablePairs > 0) this.setExitCode(ExitCode.FINDINGS);
+    return this.emit(flags.output, report.doc, () =>
+      renderTopologyReport(report, flags.output, { proposedRRs: flags['proposed-rrs'] }),
     );
   }
 }

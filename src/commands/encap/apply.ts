@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { encapFlags, encapOptions } from '../../encap-flags.js';
-import { usageError } from '../../errors.js';
+import { encapFlags, encapPlanner } from '../../encap-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 
 export default class EncapApply extends PlanCommand {
@@ -26,22 +25,11 @@ export default class EncapApply extends PlanCommand {
     }),
   };
 
-  protected override resumeHint(): string {
-    return super.resumeHint().replace('kubectl calico-tune apply', 'kubectl calico-tune encap apply');
-  }
+  protected override applyCommand = 'kubectl calico-tune encap apply';
 
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(EncapApply);
     this.setup(flags);
-    if (flags.resume || flags.rollback) {
-      if (flags.filename || flags.pool || flags.mode)
-        throw usageError(
-          '--resume/--rollback read the unfinished plan from the cluster; drop -f/--pool/--mode',
-        );
-      return this.runPlan(flags, { file: '' });
-    }
-    if (flags.filename) return this.runPlan(flags, { file: flags.filename });
-    const { planEncap } = await import('../../encap/plan.js');
-    return this.runPlan(flags, (s, timeout) => planEncap(s, encapOptions({ ...flags, timeout }, 'apply')));
+    return this.applyPlan(flags, { pool: flags.pool, mode: flags.mode }, () => encapPlanner(flags, 'apply'));
   }
 }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { encapFlags, encapOptions } from '../../encap-flags.js';
-import { usageError } from '../../errors.js';
+import { encapFlags, encapPlanner } from '../../encap-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 
 export default class EncapPlan extends PlanCommand {
@@ -30,23 +29,6 @@ with -f and apply it with 'kubectl calico-tune encap apply -f FILE'.`;
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(EncapPlan);
     this.setup(flags);
-    if (flags.resume || flags.rollback)
-      throw usageError('encap plan only plans; use kubectl calico-tune encap apply --resume|--rollback');
-    const [{ planEncap }, { writePlanFile }] = await Promise.all([
-      import('../../encap/plan.js'),
-      import('../../kube/files.js'),
-    ]);
-    const file = flags.filename;
-    return this.runPlan(
-      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
-      (s, timeout) => {
-        const plan = planEncap(s, encapOptions({ ...flags, timeout }, 'plan'));
-        if (file) {
-          writePlanFile(file, plan);
-          process.stderr.write(`plan written to ${file}\n`);
-        }
-        return plan;
-      },
-    );
+    return this.showPlan(flags, flags.filename, () => encapPlanner(flags, 'plan'));
   }
 }

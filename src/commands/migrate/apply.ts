@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
+import { migrateFlags, migrationPlanner } from '../../migrate-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 import type { CompletionHints } from '../../cli/complete.js';
@@ -28,24 +28,15 @@ applies it. Progress is recorded in the cluster: --resume continues after a cras
     }),
   };
 
-  protected override resumeHint(): string {
-    return super.resumeHint().replace('kubectl calico-tune apply', 'kubectl calico-tune migrate apply');
-  }
+  protected override applyCommand = 'kubectl calico-tune migrate apply';
 
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(MigrateApply);
     this.setup(flags);
-    if (flags.resume || flags.rollback) {
-      if (flags.filename || flags.to)
-        throw usageError('--resume/--rollback read the unfinished plan from the cluster; drop -f/--to');
-      return this.runPlan(flags, { file: '' });
-    }
-    if (flags.filename) return this.runPlan(flags, { file: flags.filename });
-    if (!flags.to) throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
-    const to = flags.to as 'route-reflectors' | 'mesh';
-    const { planMigration } = await import('../../migrate/plan.js');
-    return this.runPlan(flags, (s, timeout) =>
-      planMigration(s, migrationOptions({ ...flags, timeout }, to, 'apply')),
-    );
+    return this.applyPlan(flags, { to: flags.to }, () => {
+      if (!flags.to)
+        throw usageError('pass -f PLAN_FILE, or --to route-reflectors|mesh to plan and apply now');
+      return migrationPlanner(flags, flags.to, 'apply');
+    });
   }
 }

@@ -1,16 +1,8 @@
 import { Flags } from '@oclif/core';
-import { migrateFlags, migrationOptions } from '../../migrate-flags.js';
-import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+import { migrateFlags, migrationPlanner } from '../../migrate-flags.js';
+import { planOnlyFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 import type { CompletionHints } from '../../cli/complete.js';
-
-const {
-  yes: _yes,
-  'on-timeout': _onTimeout,
-  resume: _resume,
-  rollback: _rollback,
-  ...planOnlyFlags
-} = planFlags;
 
 export default class MigratePlan extends PlanCommand {
   static override summary =
@@ -54,28 +46,7 @@ Nothing is changed: save the plan with --save FILE and apply it with 'kubectl ca
     const { flags } = await this.parse(MigratePlan);
     this.setup(flags);
     if (!flags.to) throw usageError('--to is required: route-reflectors or mesh');
-    const to = flags.to as 'route-reflectors' | 'mesh';
-    const [{ planMigration }, { writePlanFile }] = await Promise.all([
-      import('../../migrate/plan.js'),
-      import('../../kube/files.js'),
-    ]);
-    const file = flags.save ?? flags.filename;
-    return this.runPlan(
-      {
-        ...flags,
-        yes: false,
-        resume: false,
-        rollback: false,
-        'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client',
-      },
-      (s, timeout) => {
-        const plan = planMigration(s, migrationOptions({ ...flags, timeout }, to, 'plan'));
-        if (file) {
-          writePlanFile(file, plan);
-          process.stderr.write(`plan written to ${file}\n`);
-        }
-        return plan;
-      },
-    );
+    const to = flags.to;
+    return this.showPlan(flags, flags.save ?? flags.filename, () => migrationPlanner(flags, to, 'plan'));
   }
 }

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
-import { monitoringFlags, monitoringOptions } from '../../monitoring-flags.js';
+import { monitoringFlags, monitoringPlanner } from '../../monitoring-flags.js';
 import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
-import { usageError } from '../../errors.js';
 
 export default class MonitoringPlan extends PlanCommand {
   static override summary =
@@ -31,29 +30,6 @@ Every step has an undo. Nothing is changed: save with -f and apply with 'monitor
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(MonitoringPlan);
     this.setup(flags);
-    if (flags.resume || flags.rollback)
-      throw usageError(
-        'monitoring plan only plans; use kubectl calico-tune monitoring apply --resume|--rollback',
-      );
-    const [{ planMonitoring }, { writePlanFile, loadCalicoDashboards }] = await Promise.all([
-      import('../../monitoring/plan.js'),
-      import('../../kube/files.js'),
-    ]);
-    const file = flags.filename;
-    const options = (timeout: string, dashboards?: Record<string, unknown>) =>
-      monitoringOptions({ ...flags, timeout }, 'plan', dashboards);
-    options('10m'); // bad flags are refused before the cluster is read
-    const dashboards = flags.dashboards ? await loadCalicoDashboards() : undefined;
-    return this.runPlan(
-      { ...flags, 'dry-run': flags['dry-run'] === 'server' ? 'server' : 'client' },
-      (s, timeout) => {
-        const plan = planMonitoring(s, options(timeout, dashboards?.(s.calico.version?.minor)));
-        if (file) {
-          writePlanFile(file, plan);
-          process.stderr.write(`plan written to ${file}\n`);
-        }
-        return plan;
-      },
-    );
+    return this.showPlan(flags, flags.filename, () => monitoringPlanner(flags, 'plan'));
   }
 }

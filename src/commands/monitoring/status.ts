@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
-import { usageError } from '../../errors.js';
 import type { MonitoringReport, ProbeRun } from '../../monitoring/report.js';
 
 export default class MonitoringStatus extends BaseCommand {
@@ -36,27 +35,24 @@ Exit codes: 0 read (gaps are findings, not failures); 2 bad input; 3 the cluster
   async run(): Promise<MonitoringReport> {
     const { flags } = await this.parse(MonitoringStatus);
     this.setup(flags);
-    const { parseDurationMs } = await import('../../model/duration.js');
-    const timeoutMs = parseDurationMs(flags.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0)
-      throw usageError(`invalid --timeout "${flags.timeout}" (examples: 5s, 1m)`);
+    const timeoutMs = this.durationFlag('timeout', flags.timeout, { examples: '5s, 1m' });
     const snapshot = await this.loadSnapshot(flags.snapshot);
-    const [{ buildMonitoringReport }, { renderMonitoring }, { detectMonitoring }] = await Promise.all([
+    const [{ buildMonitoringReport }, { renderMonitoring }] = await Promise.all([
       import('../../monitoring/report.js'),
       import('../../render/monitoring.js'),
-      import('../../monitoring/detect.js'),
     ]);
     let probe: ProbeRun = { ran: false, reason: 'offline (--snapshot): /metrics was not probed' };
     if (!flags.snapshot) {
-      const sources = detectMonitoring(snapshot)
-        .components.filter((c) => c.present && c.enabled)
-        .map((c) => ({ component: c.component, namespace: c.namespace, port: c.port }));
-      const [{ probeCalicoMetrics }, api] = await Promise.all([
+      const [{ detectMonitoring }, { metricsSources }, { probeCalicoMetrics }, api] = await Promise.all([
+        import('../../monitoring/detect.js'),
+        import('../../monitoring/metrics.js'),
         import('../../kube/calico-metrics.js'),
         this.kube(),
       ]);
-      const stop = this.progress('Probing /metrics');
-      const inputs = await probeCalicoMetrics(api, sources, { timeoutMs }).finally(stop);
+      const { sources } = metricsSources(detectMonitoring(snapshot), ['felix', 'typha', 'kube-controllers']);
+      const inputs = await this.withProgress('Probing /metrics', () =>
+        probeCalicoMetrics(api, sources, { timeoutMs }),
+      );
       probe = { ran: true, timeoutMs, inputs };
     }
     const report = buildMonitoringReport(snapshot, probe);

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { usageError } from '../../errors.js';
@@ -30,10 +29,10 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
         message: 'snapshot save -f FILE is now snapshot save FILE (-f reads a file, as in apply -f)',
       },
     }),
-    format: Flags.string({
+    format: Flags.option({
       description: 'yaml or json (default: from the file extension, else yaml)',
-      options: ['yaml', 'json'],
-    }),
+      options: ['yaml', 'json'] as const,
+    })(),
     'node-statuses': Flags.boolean({ description: 'Also save CalicoNodeStatus objects' }),
   };
 
@@ -46,22 +45,17 @@ dropped; nothing secret is read (BGPPeer passwords are secret references, not va
     if (file === undefined)
       throw usageError('name the file to write: kubectl calico-tune snapshot save FILE (- for stdout)');
     const format = flags.format ?? (file.endsWith('.json') ? 'json' : 'yaml');
-    if (file !== '-') {
-      const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
-      if (!fs.existsSync(dir)) throw usageError(`directory ${dir} does not exist`);
-    }
+    const [{ requireDirectoryOf }, { writeSnapshotFile }] = await Promise.all([
+      import('../../kube/files.js'),
+      import('../../kube/snapshot.js'),
+    ]);
+    if (file !== '-') requireDirectoryOf(file);
     const snapshot = await this.loadSnapshot(undefined, { nodeStatuses: flags['node-statuses'] });
-    const { snapshotToList } = await import('../../kube/snapshot.js');
-    const { toJson, toYaml } = await import('../../render/output.js');
-    const list = snapshotToList(snapshot);
-    const text = `${format === 'json' ? toJson(list) : toYaml(list)}\n`;
-    if (file === '-') process.stdout.write(text);
-    else {
-      fs.writeFileSync(file, text);
+    const list = writeSnapshotFile(file, snapshot, format);
+    if (file !== '-')
       process.stderr.write(
         `saved ${num(snapshot.objects.length)} objects (${num(snapshot.nodes.length)} nodes) from ${snapshot.source.server} to ${file}\n`,
       );
-    }
     for (const w of snapshot.source.warnings ?? []) this.warnLine(w);
     return list;
   }

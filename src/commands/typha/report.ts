@@ -1,24 +1,12 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
+import { BaseCommand, clusterFlagNames, outputFlag, snapshotFlag } from '../../base-command.js';
 import { usageError } from '../../errors.js';
-import { parseNodeCount, type TyphaReport as TyphaReportDoc } from '../../typha/report.js';
-
-/** Flags that point at a cluster: meaningless (and so refused) with a --nodes what-if. */
-const CLUSTER_FLAGS = [
-  'snapshot',
-  'kubeconfig',
-  'context',
-  'cluster',
-  'user',
-  'namespace',
-  'server',
-  'token',
-  'as',
-  'as-group',
-  'request-timeout',
-  'insecure-skip-tls-verify',
-  'certificate-authority',
-] as const;
+import type { TyphaLiveMetrics } from '../../typha/metrics.js';
+import {
+  parseNodeCount,
+  type TyphaMetricsReader,
+  type TyphaReport as TyphaReportDoc,
+} from '../../typha/report.js';
 
 export default class TyphaReport extends BaseCommand {
   static override summary =
@@ -49,10 +37,10 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
       description: 'What-if: the recommendation for this many nodes, without reading a cluster',
       helpValue: 'N',
     }),
-    install: Flags.string({
+    install: Flags.option({
       description: 'With --nodes: which rule applies (default operator)',
-      options: ['operator', 'manifest'],
-    }),
+      options: ['operator', 'manifest'] as const,
+    })(),
     'metrics-timeout': Flags.string({
       description: "Time allowed for reading every Typha's metrics (0 = do not read them)",
       default: '3s',
@@ -67,10 +55,11 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
     this.setup(flags);
     const whatIfNodes = flags.nodes === undefined ? undefined : parseNodeCount(flags.nodes);
     if (whatIfNodes !== undefined) {
-      const conflicting = CLUSTER_FLAGS.filter((f) => flags[f] !== undefined && flags[f] !== false);
-      if (conflicting.length) {
+      const given = flags as Record<string, unknown>;
+      const conflicting = clusterFlagNames.find((f) => given[f] !== undefined && given[f] !== false);
+      if (conflicting) {
         throw usageError(
-          `--nodes is a what-if without a cluster: it cannot be combined with --${conflicting[0]}`,
+          `--nodes is a what-if without a cluster: it cannot be combined with --${conflicting}`,
           'drop --nodes to report on a cluster, or drop the cluster flags for a what-if',
         );
       }
@@ -79,50 +68,38 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
         '--install only applies to a what-if (--nodes N): a cluster says how Typha is installed',
       );
     }
-    const { parseDurationMs } = await import('../../model/duration.js');
-    const metricsTimeoutMs = parseDurationMs(flags['metrics-timeout']);
-    if (metricsTimeoutMs === undefined)
-      throw usageError(`invalid --metrics-timeout "${flags['metrics-timeout']}" (examples: 3s, 500ms, 0)`);
+    const metricsTimeoutMs = this.durationFlag('metrics-timeout', flags['metrics-timeout'], {
+      examples: '3s, 500ms, 0',
+      zeroOk: true,
+    });
 
-    const [
-      { analyseTypha, typhaWhatIf },
-      { buildTyphaReport, metricsSource, typhaExitCode },
-      { metricsNotRead },
-      { renderTyphaReport },
-    ] = await Promise.all([
-      import('../../typha/analysis.js'),
-      import('../../typha/report.js'),
-      import('../../typha/metrics.js'),
-      import('../../render/typha.js'),
-    ]);
-    let report;
-    if (whatIfNodes !== undefined) {
-      const analysis = typhaWhatIf(
-        whatIfNodes,
-        (flags.install as 'operator' | 'manifest' | undefined) ?? 'operator',
-      );
-      report = buildTyphaReport(analysis, {
-        source: 'what-if',
-        liveMetrics: metricsNotRead('what-if: no cluster was read'),
-      });
-    } else {
-      const snapshot = await this.loadSnapshot(flags.snapshot, { report: true });
-      const analysis = analyseTypha(snapshot);
-      const src = metricsSource(snapshot, analysis, metricsTimeoutMs);
-      let live = src.read ? undefined : src.liveMetrics;
-      if (src.read) {
-        const [{ readTyphaMetrics }, api] = await Promise.all([
-          import('../../kube/typha-metrics.js'),
-          this.kube(),
-        ]);
-        const stop = this.progress('Reading Typha metrics');
-        live = await readTyphaMetrics(api, src.target, { timeoutMs: metricsTimeoutMs }).finally(stop);
-        if (live.reason && this.machineOutput) this.warnLine(`Typha metrics: ${live.reason}`);
-      }
-      report = buildTyphaReport(analysis, { source: snapshot.source, liveMetrics: live! });
-      if (this.machineOutput) for (const w of report.source.warnings) this.warnLine(w);
-    }
+    const [{ typhaClusterReport, typhaExitCode, typhaWhatIfReport }, { renderTyphaReport }] =
+      await Promise.all([import('../../typha/report.js'), import('../../render/typha.js')]);
+    const report =
+      whatIfNodes !== undefined
+        ? typhaWhatIfReport(whatIfNodes, flags.install ?? 'operator')
+        : await typhaClusterReport(
+            await this.loadSnapshot(flags.snapshot, { report: true }),
+            metricsTimeoutMs,
+            this.typhaMetricsReader(metricsTimeoutMs),
+          );
+    if (this.machineOutput) for (const w of report.source.warnings) this.warnLine(w);
     this.setExitCode(typhaExitCode(report, flags.strict));
     return this.emit(flags.output, report, () => renderTyphaReport(report, flags.output === 'wide'));
+  }
+
+  /** Reads each Typha's metrics through the API server's pod proxy (with -o json|yaml, a failure is a warning). */
+  private typhaMetricsReader(timeoutMs: number): TyphaMetricsReader {
+    return async (target): Promise<TyphaLiveMetrics> => {
+      const [{ readTyphaMetrics }, api] = await Promise.all([
+        import('../../kube/typha-metrics.js'),
+        this.kube(),
+      ]);
+      const live = await this.withProgress('Reading Typha metrics', () =>
+        readTyphaMetrics(api, target, { timeoutMs }),
+      );
+      if (live.reason && this.machineOutput) this.warnLine(`Typha metrics: ${live.reason}`);
+      return live;
+    };
   }
 }

@@ -3,7 +3,15 @@ import { computeTopology } from '../../../src/bgp/topology.js';
 import { topologyCounts } from '../../../src/bgp/topology-report.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import { setColor } from '../../../src/render/color.js';
-import { renderDot, renderMermaid, renderTopologyTable } from '../../../src/render/topology.js';
+import {
+  renderDot,
+  renderMermaid,
+  renderTopologyReport,
+  renderTopologyTable,
+  topologyExtraRows,
+} from '../../../src/render/topology.js';
+import { bgpTopologyReport } from '../../../src/bgp/topology-report.js';
+import { snap } from '../helpers.js';
 import { node, nodes, peer, rrCluster, state } from './helpers.js';
 
 describe('render/topology', () => {
@@ -88,5 +96,18 @@ describe('render/topology', () => {
     const mm = renderMermaid(computeTopology(s));
     assert.match(mm, /\["a#quot;1<br\/>AS 65001"\]/);
     assert.match(mm, /ext0\(\["192\.0\.2\.1<br\/>external AS 65100"\]\)/);
+  });
+
+  it('bgp topology: -o dot and mermaid draw the graph; the table has the by-kind and routes rows', () => {
+    const r = bgpTopologyReport(snap({ nodes: 12, zones: 3 }), { proposedRRs: 3 });
+    assert.equal(renderTopologyReport(r, 'dot'), renderDot(r.topology));
+    assert.equal(renderTopologyReport(r, 'mermaid'), renderMermaid(r.topology));
+    const table = renderTopologyReport(r, 'table', { proposedRRs: 3 });
+    assert.equal(
+      table,
+      renderTopologyTable(r.topology, { proposedRRs: 3, extra: topologyExtraRows(r.doc, r.verdict) }),
+    );
+    assert.match(table, /by kind/);
+    assert.match(table, /with 3 RRs/);
   });
 });

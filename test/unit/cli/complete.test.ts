@@ -12,6 +12,9 @@ import fc from 'fast-check';
 import { complete, Directive, formatCompletion } from '../../../src/cli/complete.js';
 import { bashScript } from '../../../src/cli/shell.js';
 import { editDistance, resolveArgv, suggest } from '../../../src/cli/resolve.js';
+import { CliError } from '../../../src/errors.js';
+import { nodeNamed } from '../../../src/model/names.js';
+import { snap } from '../helpers.js';
 import type { ManifestLike } from '../../../src/render/help-text.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -71,6 +74,26 @@ describe('cli: command resolution and did-you-mean', () => {
     const nodes = ['node-a-001', 'node-a-002', 'node-b-001', 'node-cp-a1'];
     assert.deepEqual(suggest('node-a-06', nodes), ['node-a-001', 'node-a-002']);
     assert.deepEqual(suggest('zzz', nodes), []);
+  });
+
+  it('an unknown node is a usage error with the closest names (bgp peers, rr promote|demote|replace)', () => {
+    const s = snap({ nodes: 6, zones: 2 });
+    const known = s.nodes[0]!.name;
+    assert.equal(nodeNamed(s, known).name, known);
+    const typo = `${known.slice(0, -1)}x`;
+    assert.throws(
+      () => nodeNamed(s, typo),
+      (e: unknown) =>
+        e instanceof CliError &&
+        e.exitCode === 2 &&
+        e.message === `node "${typo}" does not exist` &&
+        e.hints[0]!.startsWith('did you mean: ') &&
+        e.hints[0]!.includes(known),
+    );
+    assert.throws(
+      () => nodeNamed(s, 'zzz'),
+      (e: unknown) => e instanceof CliError && e.hints[0] === 'list nodes with: kubectl get nodes',
+    );
   });
 });
 

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { buildMetricsReport, FELIX_TABLE4, type RawPodMetrics } from '../../../src/monitoring/metrics.js';
+import { CliError } from '../../../src/errors.js';
+import { detectMonitoring } from '../../../src/monitoring/detect.js';
+import {
+  buildMetricsReport,
+  FELIX_TABLE4,
+  metricsSources,
+  parseMetricsComponents,
+  type RawPodMetrics,
+} from '../../../src/monitoring/metrics.js';
+import { snap } from '../helpers.js';
 import { TYPHA_METRICS_V331 } from '../typha/fixtures.js';
 import { FELIX_METRICS_V331 } from './felix-fixtures.js';
 
@@ -157,5 +166,35 @@ describe('monitoring/metrics on the capture of a real Felix v3.31.0', () => {
   it('the capture holds each Table 4 counter exactly once, unlabelled', () => {
     for (const m of FELIX_TABLE4)
       assert.equal(FELIX_METRICS_V331.match(new RegExp(`^${m}(\\{| )`, 'gm'))?.length, 1, m);
+  });
+});
+
+describe('monitoring/metrics: what `metrics` reads', () => {
+  it('--component: all three by default; a list, trimmed; an unknown name is a usage error', () => {
+    assert.deepEqual(parseMetricsComponents(undefined), ['felix', 'typha', 'kube-controllers']);
+    assert.deepEqual(parseMetricsComponents(' typha, felix ,'), ['typha', 'felix']);
+    assert.throws(
+      () => parseMetricsComponents('felix,calico'),
+      (e: unknown) =>
+        e instanceof CliError && e.exitCode === 2 && /unknown --component "calico"/.test(e.message),
+    );
+  });
+
+  it('reads the wanted components that run with metrics on; those off are named apart, absent ones not at all', () => {
+    const st = detectMonitoring(snap({ nodes: 12, zones: 1, install: 'manifest', felixMetrics: true }));
+    const { sources, off } = metricsSources(st, ['felix', 'typha', 'kube-controllers']);
+    assert.deepEqual(sources, [{ component: 'felix', namespace: 'kube-system', port: 9091 }]);
+    const expectedOff = st.components.filter((c) => c.present && !c.enabled).map((c) => c.component);
+    assert.deepEqual(
+      off.map((c) => c.component),
+      expectedOff,
+    );
+    assert.ok(expectedOff.includes('typha'));
+    const onlyTypha = metricsSources(st, ['typha']);
+    assert.deepEqual(onlyTypha.sources, []);
+    assert.deepEqual(
+      onlyTypha.off.map((c) => c.component),
+      ['typha'],
+    );
   });
 });

@@ -6,7 +6,10 @@ import {
   growth,
   MAX_NODES,
   nextChanges,
+  typhaClusterReport,
   typhaExitCode,
+  typhaWhatIfReport,
+  type TyphaMetricsReader,
 } from '../../../src/typha/report.js';
 import { parseNodeCount } from '../../../src/typha/report.js';
 import { CliError } from '../../../src/errors.js';
@@ -144,5 +147,57 @@ describe('typha/report: the TyphaReport document', () => {
         bad,
       );
     }
+  });
+});
+
+describe('typha/report: what-if and cluster reports (what `typha report` builds)', () => {
+  it('a what-if reads no cluster and says so', () => {
+    const r = typhaWhatIfReport(1200, 'manifest');
+    assert.equal(r.whatIf, true);
+    assert.equal(r.source.kind, 'what-if');
+    assert.deepEqual(r.source.warnings, []);
+    assert.equal(r.recommended.applies, 'manifest');
+    assert.equal(r.liveMetrics.read, false);
+    assert.match(r.liveMetrics.reason ?? '', /what-if/);
+  });
+
+  it('a snapshot file: metrics are not read, and the reader is never called', async () => {
+    const s = snap({ nodes: 150, zones: 3, install: 'operator', typhaMetrics: true });
+    const r = await typhaClusterReport(s, 3000, () => assert.fail('metrics read from a snapshot file'));
+    assert.equal(r.whatIf, false);
+    assert.equal(r.source.kind, 'file');
+    assert.match(r.liveMetrics.reason ?? '', /snapshot file/);
+  });
+
+  it('a live cluster with metrics on: the reader gets every Typha pod on the metrics port; its answer is the report', async () => {
+    const s = snap({ nodes: 150, zones: 3, install: 'operator', typhaMetrics: true });
+    const live = { ...s, source: { ...s.source, kind: 'live' as const } };
+    const answer = metricsNotRead('answered by the reader', 9093);
+    let asked: Parameters<TyphaMetricsReader>[0] | undefined;
+    const r = await typhaClusterReport(live, 3000, async (target) => {
+      asked = target;
+      return answer;
+    });
+    assert.equal(asked?.port, 9093);
+    assert.deepEqual(
+      asked?.pods.map((p) => p.name),
+      analyseTypha(live).actual!.pods.map((p) => p.name),
+    );
+    assert.ok(asked!.pods.length > 0);
+    assert.equal(r.liveMetrics, answer);
+  });
+
+  it('a live cluster with --metrics-timeout 0 or metrics off: not read, with why', async () => {
+    const on = snap({ nodes: 150, zones: 3, install: 'operator', typhaMetrics: true });
+    const off = snap({ nodes: 150, zones: 3, install: 'operator' });
+    const never: TyphaMetricsReader = () => assert.fail('metrics read');
+    const skipped = await typhaClusterReport({ ...on, source: { ...on.source, kind: 'live' } }, 0, never);
+    assert.match(skipped.liveMetrics.reason ?? '', /--metrics-timeout 0/);
+    const disabled = await typhaClusterReport(
+      { ...off, source: { ...off.source, kind: 'live' } },
+      3000,
+      never,
+    );
+    assert.match(disabled.liveMetrics.reason ?? '', /disabled/);
   });
 });

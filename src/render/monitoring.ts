@@ -33,7 +33,7 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
         ]),
     ),
   );
-  if (!r.probe.ran) out.push(c.gray(`/metrics ${r.probe.reason ?? 'not probed'}`));
+  if (!r.probe.ran) out.push(c.gray(`serving: ${r.probe.reason ?? 'not probed'}`));
   const notes = r.components.filter(
     (x) => x.present && (x.serving.state === 'not-serving' || x.serving.state === 'forbidden'),
   );

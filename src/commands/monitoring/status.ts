@@ -41,7 +41,7 @@ Exit codes: 0 read (gaps are findings, not failures); 2 bad input; 3 the cluster
       import('../../monitoring/report.js'),
       import('../../render/monitoring.js'),
     ]);
-    let probe: ProbeRun = { ran: false, reason: 'offline (--snapshot): /metrics was not probed' };
+    let probe: ProbeRun = { ran: false, reason: 'offline (--snapshot): the /metrics probe was not run' };
     if (!flags.snapshot) {
       const [{ detectMonitoring }, { metricsSources }, { probeCalicoMetrics }, api] = await Promise.all([
         import('../../monitoring/detect.js'),

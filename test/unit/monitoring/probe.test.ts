@@ -162,11 +162,11 @@ describe('monitoring status probe (pure)', () => {
     const s = snap({ nodes: 3, zones: 1, install: 'manifest', typhaMetrics: true, felixMetrics: false });
     const offline = buildMonitoringReport(s, {
       ran: false,
-      reason: 'offline (--snapshot): /metrics was not probed',
+      reason: 'offline (--snapshot): the /metrics probe was not run',
     });
     assert.deepEqual(offline.probe, {
       ran: false,
-      reason: 'offline (--snapshot): /metrics was not probed',
+      reason: 'offline (--snapshot): the /metrics probe was not run',
       timeoutMs: null,
     });
     for (const c of offline.components.filter((x) => x.present))
@@ -207,7 +207,7 @@ describe('monitoring status probe (pure)', () => {
     );
     assert.match(
       strip(renderMonitoring(offline, false)),
-      /\/metrics offline \(--snapshot\): \/metrics was not probed/,
+      /serving: offline \(--snapshot\): the \/metrics probe was not run/,
     );
   });
 });

@@ -16,7 +16,11 @@ export interface PodMetricsTarget {
 }
 
 export type PodMetricsResult = PodMetricsTarget &
-  ({ text: string; error?: undefined } | { error: string; text?: undefined });
+  (
+    | { text: string; error?: undefined; status?: undefined }
+    /** `status`: the HTTP status of the API server's refusal, when it answered with one. */
+    | { error: string; text?: undefined; status?: number | undefined }
+  );
 
 export interface FanOutOptions {
   /** For the whole fan-out. */
@@ -54,7 +58,11 @@ export async function fetchPodMetrics(
       try {
         results[i] = { ...t, text: await api.podProxyGet(t.namespace, t.pod, t.port, '/metrics', left) };
       } catch (e) {
-        results[i] = { ...t, error: describeError(e, t, timeoutMs, opts.timeoutFlag) };
+        results[i] = {
+          ...t,
+          error: describeError(e, t, timeoutMs, opts.timeoutFlag),
+          status: e instanceof ApiError ? e.status : undefined,
+        };
       }
     }
   };

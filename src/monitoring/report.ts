@@ -4,6 +4,11 @@ import type { ClusterSnapshot, InstallMode } from '../model/types.js';
 import { chooseTarget, detectMonitoring, type MonitorTarget } from './detect.js';
 import { monitoringFindings } from './findings.js';
 import type { MetricsComponent } from '../model/monitoring.js';
+import { decideProbe, notChecked, probeFinding, type ComponentProbe, type ProbeInput } from './probe.js';
+
+/** What the probe of `/metrics` did: read the pods (live), or why it was not run (offline). */
+export type ProbeRun =
+  { ran: true; timeoutMs: number; inputs: ProbeInput[] } | { ran: false; reason: string };
 
 export interface MonitoringReport {
   apiVersion: 'calico-tune/v1';
@@ -30,7 +35,11 @@ export interface MonitoringReport {
     } | null;
     scrapedBy: string[];
     selectedBy: string[];
+    /** Does a pod actually answer `/metrics` on the port (read through the API server's pod proxy)? */
+    serving: ComponentProbe;
   }[];
+  /** The probe of `/metrics`: run (live) or not, why not, and its one timeout. */
+  probe: { ran: boolean; reason: string | null; timeoutMs: number | null };
   prometheuses: {
     namespace: string;
     name: string;
@@ -43,9 +52,34 @@ export interface MonitoringReport {
   summary: { enabled: number; exposed: number; scraped: number; present: number; gaps: number };
 }
 
-export function buildMonitoringReport(s: ClusterSnapshot): MonitoringReport {
+export function buildMonitoringReport(
+  s: ClusterSnapshot,
+  probe: ProbeRun = { ran: false, reason: 'not run' },
+): MonitoringReport {
   const st = detectMonitoring(s);
-  const findings = sortFindings(monitoringFindings(st, { includeTypha: true }));
+  const switchText = (c: (typeof st.components)[number]): string =>
+    `${c.switch.kind} ${c.switch.namespace ? `${c.switch.namespace}/` : ''}${c.switch.name} ${c.switch.field}`;
+  const serving = new Map<MetricsComponent, ComponentProbe>();
+  for (const c of st.components) {
+    const input = probe.ran ? probe.inputs.find((i) => i.component === c.component) : undefined;
+    serving.set(
+      c.component,
+      !c.present
+        ? notChecked('not checked: not installed')
+        : !c.enabled
+          ? notChecked('not checked: metrics are off')
+          : !probe.ran
+            ? notChecked(`not checked: ${probe.reason}`)
+            : input
+              ? decideProbe(input)
+              : notChecked('not checked: not probed'),
+    );
+  }
+  const probeFindings = st.components.flatMap((c) => {
+    const f = probeFinding({ ...c, switch: switchText(c) }, serving.get(c.component)!);
+    return f ? [f] : [];
+  });
+  const findings = sortFindings([...monitoringFindings(st, { includeTypha: true }), ...probeFindings]);
   const present = st.components.filter((c) => c.present);
   return {
     apiVersion: 'calico-tune/v1',
@@ -59,7 +93,7 @@ export function buildMonitoringReport(s: ClusterSnapshot): MonitoringReport {
       namespace: c.namespace,
       enabled: c.enabled,
       port: c.port,
-      switch: `${c.switch.kind} ${c.switch.namespace ? `${c.switch.namespace}/` : ''}${c.switch.name} ${c.switch.field}`,
+      switch: switchText(c),
       override: c.override ?? null,
       service: c.service
         ? {
@@ -72,7 +106,11 @@ export function buildMonitoringReport(s: ClusterSnapshot): MonitoringReport {
         : null,
       scrapedBy: c.scrapedBy,
       selectedBy: c.selectedBy,
+      serving: serving.get(c.component)!,
     })),
+    probe: probe.ran
+      ? { ran: true, reason: null, timeoutMs: probe.timeoutMs }
+      : { ran: false, reason: probe.reason, timeoutMs: null },
     prometheuses: st.prometheuses.map((p) => ({
       namespace: p.namespace,
       name: p.name,

@@ -16,7 +16,7 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
   out.push('');
   out.push(
     table(
-      ['COMPONENT', 'NAMESPACE', 'METRICS', 'SWITCH', 'SERVICE', 'SCRAPED BY', 'PROMETHEUS'],
+      ['COMPONENT', 'NAMESPACE', 'METRICS', 'SWITCH', 'SERVICE', 'SCRAPED BY', 'PROMETHEUS', 'SERVING'],
       r.components
         .filter((x) => x.present)
         .map((x) => [
@@ -29,9 +29,18 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
             : c.yellow('none'),
           x.scrapedBy.join(', ') || (r.prometheusOperator ? c.yellow('none') : c.gray('-')),
           x.selectedBy.join(', ') || (x.scrapedBy.length ? c.yellow('none') : c.gray('-')),
+          serving(x.serving, r.probe.ran, wide),
         ]),
     ),
   );
+  if (!r.probe.ran) out.push(c.gray(`serving: ${r.probe.reason ?? 'not probed'}`));
+  const notes = r.components.filter(
+    (x) => x.present && (x.serving.state === 'not-serving' || x.serving.state === 'forbidden'),
+  );
+  for (const x of notes)
+    out.push(
+      `${x.component} serving: ${x.serving.state === 'forbidden' ? c.gray(x.serving.reason ?? '') : c.yellow(`no: ${x.serving.reason}`)}`,
+    );
   if (r.prometheuses.length) {
     out.push('');
     out.push(c.bold('Prometheus objects'));
@@ -60,4 +69,19 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
       : ok('monitoring is set up: every component is enabled, exposed and scraped'),
   );
   return out.join('\n');
+}
+
+function serving(p: MonitoringReport['components'][number]['serving'], ran: boolean, wide: boolean): string {
+  switch (p.state) {
+    case 'serving':
+      return c.green(`yes (pod ${p.pod}, ${p.families} families)`);
+    case 'not-serving': {
+      const why = p.reason ?? '';
+      return c.yellow(`no: ${wide || why.length <= 48 ? why : `${why.slice(0, 45)}...`}`);
+    }
+    case 'forbidden':
+      return c.gray('not checked (forbidden)');
+    default:
+      return c.gray(ran ? '-' : 'not checked');
+  }
 }

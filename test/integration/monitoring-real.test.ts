@@ -12,6 +12,25 @@ import path from 'node:path';
 import { startCalicoDaemon, type CalicoDaemon } from '../harness/calico-daemons.js';
 import { controlPlane, loadFixture, runCli, waitFor, type ControlPlane } from '../harness/index.js';
 import { FELIX_TABLE4 } from '../../src/monitoring/metrics.js';
+import { familyCount } from '../../src/monitoring/probe.js';
+
+interface StatusJson {
+  probe: { ran: boolean; reason: string | null; timeoutMs: number | null };
+  components: {
+    component: string;
+    enabled: boolean;
+    port: number;
+    serving: {
+      state: string;
+      serving: boolean | null;
+      pod: string | null;
+      families: number | null;
+      reason: string | null;
+      pods: { pod: string; families: number | null; error: string | null }[];
+    };
+  }[];
+  findings: { code: string; message: string; fix?: string }[];
+}
 
 /** What each daemon serves once it has synced (Felix: once it has programmed iptables). */
 const READY = {
@@ -158,6 +177,72 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
     assert.match(human.stdout, new RegExp(`^\\s*${node}\\s`, 'm'));
   });
 
+  it('monitoring status: each component serving, with the real family count, read through the pod proxy', async () => {
+    const direct = async (d: CalicoDaemon): Promise<number> =>
+      familyCount(
+        String(
+          await cp
+            .client()
+            .request<string>(
+              'GET',
+              `/api/v1/namespaces/${d.namespace}/pods/${d.pod}:${d.port}/proxy/metrics`,
+            ),
+        ),
+      );
+    const before = await Promise.all(daemons.map(direct));
+    const r = await runCli(['monitoring', 'status', '--timeout', '10s', '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    const after = await Promise.all(daemons.map(direct));
+    assert.equal(r.code, 0, r.stderr);
+    const rep = r.json<StatusJson>();
+    assert.deepEqual(rep.probe, { ran: true, reason: null, timeoutMs: 10_000 });
+    daemons.forEach((d, i) => {
+      const c = rep.components.find((x) => x.component === d.kind)!;
+      assert.equal(c.serving.state, 'serving', JSON.stringify(c.serving));
+      assert.equal(c.serving.pod, d.pod);
+      // the daemon's own families (between two direct reads around the probe: Felix may add some as it runs)
+      const n = c.serving.families!;
+      assert.ok(
+        n >= Math.min(before[i]!, after[i]!) && n <= Math.max(before[i]!, after[i]!),
+        `${d.kind}: ${n} vs ${before[i]}..${after[i]}`,
+      );
+      assert.ok(n > 0);
+    });
+    assert.deepEqual(
+      rep.findings.filter((f) => f.code === 'METRICS_NOT_SERVED'),
+      [],
+    );
+    // CALICO_TUNE_CAPTURE_OUTPUT=DIR: the human `metrics` and `monitoring status` of these daemons (README)
+    const out = process.env['CALICO_TUNE_CAPTURE_OUTPUT'];
+    if (out)
+      for (const [file, args] of [
+        ['metrics.txt', ['metrics', '--timeout', '10s']],
+        ['monitoring-status.txt', ['monitoring', 'status', '--timeout', '10s']],
+      ] as const)
+        fs.writeFileSync(
+          path.join(out, file),
+          (await runCli([...args], { kubeconfig: cp.kubeconfig('plugin') })).stdout,
+        );
+  });
+
+  it('monitoring status as the read-only user: pods/proxy is forbidden, said, not a failure', async () => {
+    const r = await runCli(['monitoring', 'status', '--timeout', '10s', '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('readonly'),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const rep = r.json<StatusJson>();
+    for (const d of daemons) {
+      const c = rep.components.find((x) => x.component === d.kind)!;
+      assert.equal(c.serving.state, 'forbidden', JSON.stringify(c.serving));
+      assert.match(c.serving.reason!, /forbidden to get pods\/proxy/);
+    }
+    assert.deepEqual(
+      rep.findings.filter((f) => f.code === 'METRICS_NOT_SERVED'),
+      [],
+    );
+  });
+
   it('typha report reads the same real Typha live', async () => {
     const r = await runCli(['typha', 'report', '-o', 'json', '--metrics-timeout', '10s'], {
       kubeconfig: cp.kubeconfig('plugin'),
@@ -168,5 +253,58 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
       rep.liveMetrics.pods.map((p) => [p.pod, p.ok]),
       [['calico-typha-real-0', true]],
     );
+  });
+
+  // last: it points the Typha Deployment's metrics port at a port nothing listens on, then restores it
+  it('monitoring status: Typha switched on but its pod answers nothing on the configured port -> no, with why', async () => {
+    const admin = cp.client('admin');
+    const depPath = '/apis/apps/v1/namespaces/kube-system/deployments/calico-typha';
+    type Dep = {
+      spec: {
+        template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } };
+      };
+    };
+    const setPort = async (port: string): Promise<void> => {
+      const dep = await admin.request<Dep>('GET', depPath);
+      const ctr = dep.spec.template.spec.containers.find((x) => x.name === 'calico-typha')!;
+      ctr.env = [
+        ...(ctr.env ?? []).filter((e) => e.name !== 'TYPHA_PROMETHEUSMETRICSPORT'),
+        { name: 'TYPHA_PROMETHEUSMETRICSPORT', value: port },
+      ];
+      await admin.request('PUT', depPath, { body: dep });
+    };
+    const orig = (await admin.request<Dep>('GET', depPath)).spec.template.spec.containers
+      .find((x) => x.name === 'calico-typha')!
+      .env?.find((e) => e.name === 'TYPHA_PROMETHEUSMETRICSPORT')?.value;
+    await setPort('9099');
+    try {
+      const r = await runCli(['monitoring', 'status', '--timeout', '10s', '-o', 'json'], {
+        kubeconfig: cp.kubeconfig('plugin'),
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const rep = r.json<StatusJson>();
+      const typha = rep.components.find((x) => x.component === 'typha')!;
+      assert.equal(typha.port, 9099);
+      assert.equal(typha.serving.state, 'not-serving', JSON.stringify(typha.serving));
+      assert.equal(typha.serving.serving, false);
+      assert.match(typha.serving.reason!, /^calico-typha-real-0: .*connection refused/);
+      // the others still serve
+      assert.equal(rep.components.find((x) => x.component === 'felix')!.serving.state, 'serving');
+      const f = rep.findings.filter((x) => x.code === 'METRICS_NOT_SERVED');
+      assert.equal(f.length, 1, JSON.stringify(rep.findings));
+      assert.match(
+        f[0]!.message,
+        /Typha metrics are on .* port 9099\) but no calico-typha pod serves \/metrics on :9099/,
+      );
+      assert.match(f[0]!.message, /TYPHA_PROMETHEUSMETRICSPORT/);
+      assert.equal(f[0]!.fix, 'kubectl rollout status -n kube-system deployment/calico-typha');
+    } finally {
+      if (orig === undefined) {
+        const dep = await admin.request<Dep>('GET', depPath);
+        const ctr = dep.spec.template.spec.containers.find((x) => x.name === 'calico-typha')!;
+        ctr.env = (ctr.env ?? []).filter((e) => e.name !== 'TYPHA_PROMETHEUSMETRICSPORT');
+        await admin.request('PUT', depPath, { body: dep });
+      } else await setPort(orig);
+    }
   });
 });

@@ -211,10 +211,13 @@ function next() {
   let bestWork = -1;
   for (const [i, j] of queue.entries()) {
     if (j.lane && busyLanes.has(j.lane)) continue;
-    if (running.size + 1 > limit || running.size > (j.alongside ?? Infinity)) continue; // too busy
     const work = j.lane ? laneLeft(j.lane) : j.weight;
     if (work > bestWork) [best, bestWork] = [i, work];
   }
+  // no overtaking: when the job with the most work behind it cannot start yet (too many jobs running for it),
+  // nothing else starts, so the running jobs drain until it can (else a lane would wait for the very end)
+  const j = queue[best];
+  if (j && (running.size + 1 > limit || running.size > (j.alongside ?? Infinity))) return -1;
   return best;
 }
 async function worker() {

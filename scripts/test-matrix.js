@@ -203,10 +203,18 @@ function runJob(job) {
 const busyLanes = new Set();
 const running = new Set();
 const laneFreed = [];
-function next() {
-  const laneLeft = (lane) => queue.reduce((n, j) => n + (j.lane === lane ? j.weight : 0), 0);
+function next(lane) {
+  const laneLeft = (l) => queue.reduce((n, j) => n + (j.lane === l ? j.weight : 0), 0);
   // a running job with `alongside: N` allows N + 1 jobs in all
   const limit = Math.min(...[...running].map((r) => (r.alongside ?? Infinity) + 1));
+  const fits = (j) => running.size + 1 <= limit && running.size <= (j.alongside ?? Infinity);
+  // a worker that just ran a lane's job goes on with that lane (a lane is a chain: keep it moving)
+  if (lane) {
+    let own = -1;
+    for (const [i, j] of queue.entries())
+      if (j.lane === lane && (own < 0 || j.weight > queue[own].weight)) own = i;
+    if (own >= 0 && fits(queue[own])) return own;
+  }
   let best = -1;
   let bestWork = -1;
   for (const [i, j] of queue.entries()) {
@@ -216,19 +224,20 @@ function next() {
   }
   // no overtaking: when the job with the most work behind it cannot start yet (too many jobs running for it),
   // nothing else starts, so the running jobs drain until it can (else a lane would wait for the very end)
-  const j = queue[best];
-  if (j && (running.size + 1 > limit || running.size > (j.alongside ?? Infinity))) return -1;
+  if (best >= 0 && !fits(queue[best])) return -1;
   return best;
 }
 async function worker() {
+  let lane;
   for (;;) {
-    const i = next();
+    const i = next(lane);
     if (i < 0) {
       if (queue.length === 0) return;
       await new Promise((resolve) => laneFreed.push(resolve)); // every waiting job's lane is busy
       continue;
     }
     const [job] = queue.splice(i, 1);
+    lane = job.lane;
     if (job.lane) busyLanes.add(job.lane);
     running.add(job);
     try {

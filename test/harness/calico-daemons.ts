@@ -147,7 +147,8 @@ export async function startCalicoDaemon(
     fwd.once('error', reject);
     fwd.listen(0, hostIP, () => resolve((fwd.address() as net.AddressInfo).port));
   });
-  const kubeconfig = path.join(opts.dir, 'kubeconfig');
+  // one kubeconfig per daemon: they share `dir`, and a daemon may read its file only after the next one started
+  const kubeconfig = path.join(opts.dir, `kubeconfig-${opts.kind}-${opts.index}`);
   fs.writeFileSync(
     kubeconfig,
     fs

@@ -8,8 +8,8 @@
 // each, on its own control plane: files never share a cluster), and one subset process per other version.
 // They start longest first (test/durations.json, written by --record-durations; an unknown file counts as
 // 30 s) on --jobs workers; the real-BGP fabric files run one at a time, beside one other job at most (they
-// time BIRD sessions and packets). Each job's output is printed whole when it ends, under a header, so the log reads like a
-// serial run; the failures are printed again at the end. The script ends with a table of the runs and the
+// time BIRD sessions and packets). Each job's output is printed whole when it ends, under a header, so the
+// log reads like a serial run; the failures are printed again at the end. The script ends with a table of the runs and the
 // one plain line CI reads: "N passed, N failed", the sum over every job. Exit status 0 only when every job
 // passed.
 //

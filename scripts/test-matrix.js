@@ -9,9 +9,9 @@
 // They start longest first (test/durations.json, written by --record-durations; an unknown file counts as
 // 30 s) on --jobs workers; the real-BGP fabric files run one at a time, beside one other job at most (they
 // time BIRD sessions and packets). Each job's output is printed whole when it ends, under a header, so the
-// log reads like a serial run; the failures are printed again at the end. The script ends with a table of the runs and the
-// one plain line CI reads: "N passed, N failed", the sum over every job. Exit status 0 only when every job
-// passed.
+// log reads like a serial run; the failures are printed again at the end. The script ends with a table of
+// the runs and the one plain line CI reads: "N passed, N failed", the sum over every job. Exit status 0 only
+// when every job passed.
 //
 //   node scripts/test-matrix.js                   full suite on 1.34 + subset on $CALICO_TUNE_MATRIX
 //   node scripts/test-matrix.js --subset-only     the subset only (npm run test:matrix)

@@ -1,6 +1,6 @@
 /**
- * A 5,000-node cluster: the fixture loads well under a minute (keep-alive agent, 64 requests in
- * flight) and `status` reads and reports it. Times are printed and collected in the harness summary.
+ * A 5,000-node cluster: the fixture loads (keep-alive agent, 64 requests in flight) and `status` reads and
+ * reports it. Times are printed and collected in the harness summary, never asserted (bench/ measures speed).
  */
 import assert from 'node:assert/strict';
 import { KubeApi } from '../../src/kube/api.js';
@@ -21,13 +21,11 @@ const NODES = Number(process.env['CALICO_TUNE_SCALE_NODES'] ?? 5000);
 describe(`scale: ${NODES} nodes`, function () {
   this.timeout(300_000);
   let cp: ControlPlane;
-  let loadMs = 0;
 
   before(async () => {
     cp = await controlPlane();
     const requests0 = cp.client().requests;
     const r = await loadFixture(cp, { nodes: NODES, zones: 3, rrs: 6, install: 'operator' });
-    loadMs = r.ms;
     measure(
       `${NODES}-node fixture: ${r.objects} objects in ${r.ms} ms (${cp.client().requests - requests0} requests, reset included)`,
     );
@@ -36,10 +34,6 @@ describe(`scale: ${NODES} nodes`, function () {
   after(async () => {
     const r = await cp.reset();
     measure(`${NODES}-node reset(): ${r.ms} ms`);
-  });
-
-  it('creates the fixture in well under a minute', () => {
-    assert.ok(loadMs < 60_000, `fixture took ${loadMs} ms`);
   });
 
   it('status completes and counts every node', async () => {

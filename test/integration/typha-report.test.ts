@@ -82,9 +82,7 @@ describe('typha report (live cluster)', function () {
     });
 
     it('-o json: install mode, node counts, the operator formula, what runs; metrics could not be read, and why', async () => {
-      const t0 = Date.now();
       const r = await report(['--metrics-timeout', '2s']);
-      const ms = Date.now() - t0;
       assert.equal(r.code, 0, describeRun(r, 'typha report'));
       const rep = r.json<Report>();
       assert.equal(rep.kind, 'TyphaReport');
@@ -109,7 +107,6 @@ describe('typha report (live cluster)', function () {
       assert.equal(rep.liveMetrics.pods.length, 3);
       for (const p of rep.liveMetrics.pods) assert.ok(p.error && p.error.length > 0, `a reason for ${p.pod}`);
       assert.match(r.stderr, /warning: Typha metrics: could not read metrics/);
-      assert.ok(ms < 15_000, `bounded by --metrics-timeout (took ${ms} ms)`);
     });
 
     it('table: renders every section and says metrics were not read', async () => {

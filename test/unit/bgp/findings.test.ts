@@ -159,11 +159,8 @@ describe('bgp/findings', () => {
     assert.match(f.message, /external BGP peers, which may relay routes/);
   });
 
-  it('runs on a 5,000-node snapshot in well under a second', () => {
+  it('a healthy 5,000-node snapshot has no findings (its speed is measured in bench/bgp-verify.ts)', () => {
     const s = snap({ nodes: 5000, zones: 3, rrs: 3 });
-    const t0 = performance.now();
     assert.deepEqual(codes(s), []);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
   });
 });

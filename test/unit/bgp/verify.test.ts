@@ -292,14 +292,11 @@ describe('bgp/verify', () => {
     });
   });
 
-  it('verifies a 5,000-node cluster with 5 RRs, N-1 included, in well under a second', () => {
+  it('verifies a 5,000-node cluster with 5 RRs, N-1 included (its speed is measured in bench/bgp-verify.ts)', () => {
     const s = rrCluster({ clients: 4995, rrs: 5 });
-    const t0 = performance.now();
     const v = verify(s, { n1: true });
-    const ms = performance.now() - t0;
     assert.equal(v.ok, true);
     assert.equal(v.n1?.ok, true);
     assert.equal(v.participating, 5000);
-    assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
   });
 });

@@ -212,20 +212,26 @@ describe('kube/http retries', function () {
           ? json(res, 429, statusBody(429, 'TooManyRequests'), { 'Retry-After': '1' })
           : json(res, 200, {});
       const capped = new KubeHttp(cfg(srv.port), { retry: { ...FAST, retryAfterCapMs: 150 } });
+      const waits: number[] = [];
+      capped.onRetry = (e) => waits.push(e.delayMs);
       const t0 = Date.now();
       await capped.request('GET', '/x');
       const took = Date.now() - t0;
       capped.close();
-      assert.ok(took >= 140 && took < 900, `waited ${took} ms: Retry-After 1 s capped at 150 ms`);
+      assert.deepEqual(waits, [150], 'Retry-After 1 s capped at 150 ms');
+      assert.ok(took >= 140, `and it did wait: ${took} ms`);
       const honoured = new KubeHttp(cfg(srv.port), { retry: { ...FAST, retryAfterCapMs: 5000 } });
       srv.behaviour = (_q, res, n) =>
         n === 2
           ? json(res, 429, statusBody(429, 'TooManyRequests'), { 'Retry-After': '1' })
           : json(res, 200, {});
+      const honouredWaits: number[] = [];
+      honoured.onRetry = (e) => honouredWaits.push(e.delayMs);
       const t1 = Date.now();
       await honoured.request('GET', '/x');
       honoured.close();
-      assert.ok(Date.now() - t1 >= 990, 'a 1 s Retry-After under the cap is honoured');
+      assert.deepEqual(honouredWaits, [1000], 'a 1 s Retry-After under the cap is honoured');
+      assert.ok(Date.now() - t1 >= 990, 'and waited');
     });
 
     it('retries a held response within the --request-timeout budget, and stops at the budget', async () => {
@@ -237,7 +243,8 @@ describe('kube/http retries', function () {
       const t0 = Date.now();
       assert.deepEqual(await slow.request('GET', '/x'), { n: 1 });
       const took = Date.now() - t0;
-      assert.ok(took >= 550 && took < 1200, `first attempt cut at half the budget: ${took} ms`);
+      // the answer of a second attempt proves the first was cut before the 1.2 s budget ran out
+      assert.ok(took >= 550, `first attempt cut at half the budget: ${took} ms`);
       srv.behaviour = () => {}; // never answers
       const t1 = Date.now();
       await assert.rejects(slow.request('GET', '/y'), (e: unknown) => {
@@ -246,8 +253,9 @@ describe('kube/http retries', function () {
         return true;
       });
       const took2 = Date.now() - t1;
+      // the lower bound is exact; the upper one only tells the budget from no budget (60 s) on a loaded machine
       assert.ok(
-        took2 >= 1100 && took2 < 1600,
+        took2 >= 1100 && took2 < 10_000,
         `the whole request stays within the 1.2 s budget: ${took2} ms`,
       );
       slow.close();
@@ -257,9 +265,7 @@ describe('kube/http retries', function () {
       const port = srv.port;
       await srv.stop();
       const c = new KubeHttp(cfg(port), { retry: FAST });
-      const t0 = Date.now();
       await assert.rejects(c.request('GET', '/version'), /connection refused/);
-      assert.ok(Date.now() - t0 < 500);
       assert.equal(c.retries, 0);
       c.close();
       srv = await new TestServer().start(); // for afterEach

@@ -50,14 +50,11 @@ describe('hostile input', function () {
       assert.equal(doc['i']!.length, 9, 'js-yaml loads it: the cost comes when the result is walked');
     });
 
-    it('a snapshot file with the alias bomb is refused in milliseconds (exit 2), naming the anchor', () => {
+    it('a snapshot file with the alias bomb is refused before it is walked (exit 2), naming the anchor', () => {
       const file = path.join(dir, 'bomb-snapshot.yaml');
       fs.writeFileSync(file, aliasBomb('apiVersion: v1\nkind: List\nitems: []'));
       const heap = process.memoryUsage().heapUsed;
-      const t0 = process.hrtime.bigint();
       assert.throws(() => readSnapshotFile(file), isUsage(/anchors and aliases are not accepted.*&a/));
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      assert.ok(ms < 100, `refused in ${ms.toFixed(1)} ms`);
       assert.ok(process.memoryUsage().heapUsed - heap < 20e6, 'and with little memory');
     });
 
@@ -90,11 +87,9 @@ items:
       assert.throws(() => readSnapshotFile(file), isUsage(/not valid YAML/));
     });
 
-    it('a plan file with the alias bomb is refused in milliseconds (exit 2)', () => {
+    it('a plan file with the alias bomb is refused before it is walked (exit 2)', () => {
       const text = aliasBomb('apiVersion: calico-tune/v1\nkind: Plan');
-      const t0 = Date.now();
       assert.throws(() => parsePlan(text, 'plan file p.yaml'), isUsage(/plan file p.yaml: YAML anchors/));
-      assert.ok(Date.now() - t0 < 100);
     });
 
     it('ordinary YAML still loads: a multi-document stream, strings holding "&" and "*", a kubectl List', () => {
@@ -143,13 +138,10 @@ items:
       chunk.push(']}');
       fs.writeSync(fd, chunk.join(''));
       fs.closeSync(fd);
-      const t0 = Date.now();
       const s = readSnapshotFile(file);
-      const ms = Date.now() - t0;
       assert.equal(s.nodes.length, NODES);
       assert.equal(s.objects.length, N);
       assert.ok(s.nodes.some((n) => n.name === `n${NODES - 1}`));
-      assert.ok(ms < 30_000, `loaded in ${ms} ms`);
     });
 
     it('the array helpers take arrays far beyond the spread limit', () => {

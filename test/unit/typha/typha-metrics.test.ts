@@ -33,7 +33,6 @@ describe('kube/typha-metrics: reading every Typha through the pod proxy', () => 
   });
 
   it('one overall deadline: a pod that never answers is reported, the others kept', async () => {
-    const t0 = Date.now();
     const r = await readTyphaMetrics(
       api((_ns, pod) =>
         pod === 'typha-1' ? new Promise<string>(() => {}) : Promise.resolve(TYPHA_METRICS_V331),
@@ -41,7 +40,7 @@ describe('kube/typha-metrics: reading every Typha through the pod proxy', () => 
       { namespace: 'kube-system', port: 9093, pods: pods(3) },
       { timeoutMs: 200 },
     );
-    assert.ok(Date.now() - t0 < 1000, 'returns at the deadline');
+    // a pod that never answers: without the deadline this call would never return
     assert.equal(r.read, true);
     assert.deepEqual(
       r.pods.map((p) => p.ok),

@@ -122,14 +122,5 @@ export const TARGETS: Record<string, Omit<FaultRule, 'fault'>> = {
   'node list': { method: 'GET', path: /^\/api\/v1\/nodes$/ },
 };
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill moments. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG: the same seed gives the same kill moments. */
+export { rng as prng } from '../fixtures/generate.js';

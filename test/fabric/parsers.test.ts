@@ -133,18 +133,34 @@ describe('fabric parsers', () => {
       partial: [],
     });
     assert.deepEqual(pairsCutDuring(phases[0]!, data.outages, 100), { cut: [], partial: ['x>y'] });
-    // stable pairs: a single lost probe at a kernel route replace of the pair's route is explained, others not
+    // stable pairs: probes lost at kernel route replaces of the pair's route are explained, others not
     const one = { ...data.outages[0]!, lost: 1, to: T0 + 800 };
     const blockOf = (n: string): string => `198.19.${n === 'x' ? 1 : 2}.0/24`;
     const at = (dt: number) => [{ node: 'x', block: '198.19.2.0/24', at: T0 + 800 + dt }];
-    const explained = stablePairLoss({ ...data, outages: [one] }, new Set(), at(100), blockOf);
+    const explained = stablePairLoss({ ...data, outages: [one] }, new Set(), at(30), blockOf);
     assert.equal(explained.krtReplace, 1);
     assert.deepEqual(explained.unexplained, []);
     assert.equal(
-      stablePairLoss({ ...data, outages: [one] }, new Set(), at(400), blockOf).unexplained.length,
+      stablePairLoss({ ...data, outages: [one] }, new Set(), at(100), blockOf).unexplained.length,
       1,
     );
-    assert.equal(stablePairLoss(data, new Set(), at(0), blockOf).unexplained.length, 1, 'three in a row');
+    assert.equal(
+      stablePairLoss(data, new Set(), at(0), blockOf).unexplained.length,
+      1,
+      'three in a row, a replace near the first only',
+    );
+    // a storm of replaces (a reflector's sessions coming up): each of the three probes lost at a replace of the
+    // pair's route, on either side (x's route to y, or y's route back to x)
+    const storm = [
+      { node: 'x', block: '198.19.2.0/24', at: T0 + 786 },
+      { node: 'y', block: '198.19.1.0/24', at: T0 + 905 },
+      { node: 'x', block: '198.19.2.0/24', at: T0 + 1014 },
+    ];
+    const s = stablePairLoss(data, new Set(), storm, blockOf);
+    assert.deepEqual([s.krtReplace, s.unexplained], [3, []]);
+    // a replace of another block, or the middle probe without one, leaves the outage unexplained
+    const other = [storm[0]!, { ...storm[1]!, block: '198.19.9.0/24' }, storm[2]!];
+    assert.equal(stablePairLoss(data, new Set(), other, blockOf).unexplained.length, 1);
   });
 
   it('birdc show protocols -> CalicoNodeStatus peers', () => {

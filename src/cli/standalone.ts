@@ -47,8 +47,26 @@ export async function runStandaloneCommand(id: string, rest: string[], o: Standa
   }
 }
 
+/**
+ * Imports @oclif/core without its engine check: evaluating its index reads oclif's own package.json and loads
+ * semver to compare Node's version with oclif's `engines` (about 18 ms of a 1,000-node `status` in a CPU
+ * profile). The plugin declares its own `engines`; the variable is restored so child processes (exec
+ * credential plugins) see the environment as it was.
+ */
+async function importOclif(): Promise<typeof import('@oclif/core')> {
+  const KEY = 'OCLIF_DISABLE_ENGINE_WARNING';
+  const before = process.env[KEY];
+  process.env[KEY] = '1';
+  try {
+    return await import('@oclif/core');
+  } finally {
+    if (before === undefined) delete process.env[KEY];
+    else process.env[KEY] = before;
+  }
+}
+
 async function runCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
-  const [core, mod] = await Promise.all([import('@oclif/core'), o.commands[id]!()]);
+  const [core, mod] = await Promise.all([importOclif(), o.commands[id]!()]);
   // a CommonJS module imported from a bundle's chunk (esbuild's code splitting) has its exports on default
   const { Config, Plugin, flush } = 'Config' in core ? core : (core as { default: typeof core }).default;
   const pjson = {

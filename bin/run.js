@@ -4,12 +4,15 @@
 // Help, completion (`__complete`) and "did you mean" are served from oclif.manifest.json by src/cli/main.ts
 // without loading oclif or the Kubernetes client (docs/benchmarks.md); a known command goes through oclif.
 //
-// `npm run build` bundles the commands (scripts/bundle.js, dist/bundle/node/run.mjs: the explicit command
+// `npm run build` bundles the commands (scripts/bundle.js, dist/bundle/node/run.cjs: the explicit command
 // index of src/cli/standalone.ts, as in the single binary), which starts a command in about half the time of
 // loading oclif's index and discovering commands on disk, and sends its first request while oclif loads. It
-// is used only while it is at least as new as the compiled sources and the manifest: after an incremental
-// `tsc` alone, or with CALICO_TUNE_BUNDLE=0, oclif runs the command as before.
+// runs through a V8 code cache per command in the user's cache directory (src/cli/code-cache.ts;
+// CALICO_TUNE_CODE_CACHE=0 turns it off). It is used only while it is at least as new as the compiled
+// sources and the manifest: after an incremental `tsc` alone, or with CALICO_TUNE_BUNDLE=0, oclif runs the
+// command as before.
 import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const at = (p) => new URL(p, import.meta.url);
 const mtime = (p) => {
@@ -29,8 +32,9 @@ const oclif = async (args) => {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url, args });
 };
+const BUNDLE = '../dist/bundle/node/run.cjs';
 const bundled = () => {
-  const b = mtime('../dist/bundle/node/run.mjs');
+  const b = mtime(BUNDLE);
   return (
     process.env.CALICO_TUNE_BUNDLE !== '0' &&
     b !== undefined &&
@@ -43,15 +47,30 @@ const argv = process.argv.slice(2);
 const light =
   argv.length === 0 ||
   argv.some((a) => ['--help', '-h', 'help', '--version', '-v', '__complete', '__completeNoDesc'].includes(a));
+/** The bundle's exports, from V8's cached data for `key` (the command) when there is some. */
+const loadBundle = async (key) => {
+  const { loadBundle: load } = await import('../dist/src/cli/code-cache.js');
+  const b = load(fileURLToPath(at(BUNDLE)), key);
+  process.once('exit', b.save);
+  return b.exports;
+};
 if (manifest && !light && bundled()) {
-  await (await import('../dist/bundle/node/run.mjs')).cli(argv, manifest);
+  // the command's id (`rr list` -> rr:list) names its cached data
+  const words = [];
+  let id = 'cli';
+  for (const a of argv) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+    if (manifest.commands[words.join(':')]) id = words.join(':');
+  }
+  await (await loadBundle(id)).cli(argv, manifest);
 } else if (manifest) {
   const { main } = await import('../dist/src/cli/main.js');
   const code = await main(argv, {
     manifest,
     version: manifest.version,
     run: async (id, rest) => {
-      if (bundled()) await (await import('../dist/bundle/node/run.mjs')).run(id, rest, manifest);
+      if (bundled()) await (await loadBundle(id)).run(id, rest, manifest);
       else await oclif([...id.split(':'), ...rest]);
     },
   });

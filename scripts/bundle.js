@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The last step of `npm run build`: an esbuild bundle of the CLI for Node (dist/bundle/node/run.mjs: `cli(argv,
+// The last step of `npm run build`: an esbuild bundle of the CLI for Node (dist/bundle/node/run.cjs: `cli(argv,
 // manifest)`, and `run(id, rest, manifest)` for a command already resolved), which bin/run.js loads for a
-// command instead of oclif's index and its command discovery (help and completion stay on the lighter path). Start-up is mostly Node's module
-// loader (resolving, reading and compiling some 300 small files) and evaluating oclif's index; the bundle
-// reads a few chunks, and a command loads only its own (docs/benchmarks.md, "Start-up").
+// command instead of oclif's index and its command discovery (help and completion stay on the lighter path).
+// Start-up is mostly Node's module loader (resolving, reading and compiling some 300 small files) and
+// evaluating oclif's index; the bundle is one file, which later runs start from V8's cached data
+// (src/cli/code-cache.ts; docs/benchmarks.md, "Start-up").
 //
 // The command index (id -> lazy import of its module, oclif's explicit strategy, src/cli/standalone.ts) and
 // the esbuild options are shared with the single binary (scripts/package.js), which bundles the same entry
@@ -113,9 +114,38 @@ export function esbuildOptions() {
 }
 
 /**
- * The Node bundle: code splitting keeps every lazy import() lazy as its own chunk (`--help` loads no oclif,
- * `status` no inquirer or client-node). It sits in dist/bundle/node/, at the depth of dist/src/<dir>/, so a
- * path relative to import.meta.url (assets/, src/kube/files.ts) resolves to the same file in both.
+ * Packages the CLI imports lazily on a few paths only, bundled each into a file of its own beside run.cjs
+ * (the same list as src/cli/code-cache.ts's SIDE_BUNDLES): inquirer for prompts, @kubernetes/client-node
+ * (4.9 MB) for exec into a pod and legacy auth-providers. Loaded from node_modules instead, they took 0.5 and
+ * 1.1 s to import.
+ */
+const SIDE_BUNDLES = { inquirer: 'inquirer.cjs', '@kubernetes/client-node': 'client-node.cjs' };
+
+/**
+ * Rewrites the bundle's dynamic `import(...)` calls (of its external packages, a Node built-in, and oclif's
+ * module loader) into calls of the import() that src/cli/code-cache.ts provides: code compiled by node:vm has
+ * no import() of its own on Node 20 (only behind --experimental-vm-modules, or with an ExperimentalWarning on
+ * stderr). `import(` only ever starts a call in minified output outside strings; a string that held one would
+ * only have its text changed.
+ */
+function hookImports(file, atLeast = 1) {
+  const hook = 'globalThis[Symbol.for("calico-tune.import")](';
+  let n = 0;
+  const text = fs.readFileSync(file, 'utf8').replace(/(?<![\w$.'"`])import\(/g, () => {
+    n++;
+    return hook;
+  });
+  if (n < atLeast) throw new Error('no import() hooked: did esbuild turn them into require()?');
+  fs.writeFileSync(file, text);
+}
+
+/**
+ * The Node bundle: one CommonJS file, dist/bundle/node/run.cjs, that bin/run.js runs through a V8 code cache
+ * (src/cli/code-cache.ts; Node 20 has no compile cache for ES modules). Lazy import()s inside stay lazy
+ * (esbuild's __esm wrappers: `--help` never gets here, `status` evaluates no inquirer); the two large
+ * packages only a few paths need are bundled into files of their own (SIDE_BUNDLES), loaded when imported. It
+ * sits in dist/bundle/node/, at the depth of dist/src/<dir>/, so a path relative to the module (assets/)
+ * resolves to the same file in both.
  */
 export async function bundleNode() {
   const esbuild = await import('esbuild');
@@ -124,19 +154,34 @@ export async function bundleNode() {
   const tmp = path.join(repo, 'dist', 'bundle', `node.${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   const { entry } = writeEntry(path.join(repo, 'dist', 'bundle'), { node: true });
+  const options = esbuildOptions();
+  delete options.banner; // CommonJS has its own require()
+  const cjs = { ...options, format: 'cjs' };
   await esbuild.build({
-    ...esbuildOptions(),
-    entryPoints: { run: entry },
-    outdir: tmp,
-    splitting: true,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
+    ...cjs,
+    external: [...options.external, ...Object.keys(SIDE_BUNDLES)],
+    entryPoints: [entry],
+    outfile: path.join(tmp, 'run.cjs'),
   });
+  hookImports(path.join(tmp, 'run.cjs'));
+  // each large package a few paths import, as its own file (src/cli/code-cache.ts loads it on its import())
+  for (const [pkg, file] of Object.entries(SIDE_BUNDLES)) {
+    await esbuild.build({
+      ...cjs,
+      // inquirer's API is its default export; client-node has none
+      stdin: {
+        contents: `export * from '${pkg}';\n${pkg === 'inquirer' ? `export { default } from '${pkg}';\n` : ''}`,
+        resolveDir: repo,
+      },
+      outfile: path.join(tmp, file),
+    });
+    hookImports(path.join(tmp, file), 0);
+  }
   const old = `${outDir}.old.${process.pid}`;
   if (fs.existsSync(outDir)) fs.renameSync(outDir, old);
   fs.renameSync(tmp, outDir);
   fs.rmSync(old, { recursive: true, force: true });
-  return path.join(outDir, 'run.mjs');
+  return path.join(outDir, 'run.cjs');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

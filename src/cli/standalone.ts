@@ -67,7 +67,7 @@ async function importOclif(): Promise<typeof import('@oclif/core')> {
 
 async function runCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
   const [core, mod] = await Promise.all([importOclif(), o.commands[id]!()]);
-  // a CommonJS module imported from a bundle's chunk (esbuild's code splitting) has its exports on default
+  // a CommonJS module imported from an ES module bundle (the single binary's) has its exports on default
   const { Config, Plugin, flush } = 'Config' in core ? core : (core as { default: typeof core }).default;
   const pjson = {
     ...o.pjson,

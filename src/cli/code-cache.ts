@@ -1,0 +1,143 @@
+/**
+ * Loads the Node bundle (dist/bundle/node/run.cjs, scripts/bundle.js) with a V8 code cache, as Node 22's
+ * module compile cache would: the first run of a command compiles the bundle and, when it ends, writes V8's
+ * cached data (the functions it compiled, that command's included) to the user's cache directory; later runs
+ * of that command start from it instead of parsing and compiling again. On a 1,000-node `status` that took
+ * a quarter of the process's CPU time off (docs/benchmarks.md, "Start-up").
+ *
+ * The cache is only an optimisation: any failure to read, check or write it runs the bundle without it.
+ * It lives in `$XDG_CACHE_HOME/calico-tune/v8` (else `~/.cache/calico-tune/v8`), a directory the user owns
+ * and only the user may write (V8 accepts cached data for a script of the same source length and flags, so
+ * a cache others could write would be a way to run their code); `CALICO_TUNE_CODE_CACHE=0` turns it off.
+ * A cache file is named after the bundle's size and modification time, Node's version and the command, and
+ * a new build makes the old files go on the next write.
+ *
+ * Pure Node, no dependency: bin/run.js imports it before the bundle.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import vm from 'node:vm';
+
+export interface LoadedBundle<T> {
+  exports: T;
+  /** Whether V8 started from cached data. */
+  cacheUsed: boolean;
+  /** The cache file this run reads or writes (undefined: no usable cache directory). */
+  cacheFile: string | undefined;
+  /** Writes the cached data when there was none (or V8 rejected it); call when the command has run. */
+  save(): void;
+}
+
+/** What the bundle calls instead of import() (scripts/bundle.js): `globalThis[Symbol.for(...)](specifier)`. */
+export const IMPORT_HOOK = Symbol.for('calico-tune.import');
+
+/** Packages bundled into files of their own beside run.cjs (scripts/bundle.js, the same list). */
+export const SIDE_BUNDLES: Record<string, string> = {
+  inquirer: 'inquirer.cjs',
+  '@kubernetes/client-node': 'client-node.cjs',
+};
+
+/** import() for a bundle in `dir`: a side bundle when there is one for the specifier (with its cache), else Node's. */
+function sideImport(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): (spec: string, options?: ImportCallOptions) => Promise<unknown> {
+  const loaded = new Map<string, unknown>();
+  return async (spec, options) => {
+    const side = SIDE_BUNDLES[spec];
+    const file = side ? path.join(dir, side) : undefined;
+    if (!file || !fs.existsSync(file)) return import(spec, options);
+    if (!loaded.has(spec)) {
+      const b = loadBundle(file, side!.replace(/\.cjs$/, ''), env);
+      process.once('exit', b.save);
+      loaded.set(spec, b.exports);
+    }
+    return loaded.get(spec);
+  };
+}
+
+/** The cache directory, or undefined when caching is off or no directory is safe to use. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['CALICO_TUNE_CODE_CACHE'] === '0') return undefined;
+  const base = env['XDG_CACHE_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.cache') : undefined);
+  if (!base || !path.isAbsolute(base)) return undefined;
+  const dir = path.join(base, 'calico-tune', 'v8');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    // owned by this user and writable by nobody else
+    if (!st.isDirectory() || (st.mode & 0o022) !== 0) return undefined;
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `<bundle>.<stamp>.<key>.v8`: the bundle's file name (run, inquirer, client-node), a stamp that changes with the
+ * bundle and with Node, and the key (the command).
+ */
+function stampOf(file: string, st: fs.Stats): string {
+  return createHash('sha256')
+    .update(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Runs the CommonJS bundle `file` in this context (as `require` would) and returns its exports. `key` names
+ * the cached data (one per command: each command compiles different functions).
+ */
+export function loadBundle<T>(
+  file: string,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedBundle<T> {
+  const source = fs.readFileSync(file, 'utf8');
+  const dir = cacheDir(env);
+  let cacheFile: string | undefined;
+  let stamp = '';
+  const prefix = `${path.basename(file).replace(/\.c?js$/, '')}.`;
+  let cachedData: Buffer | undefined;
+  if (dir) {
+    try {
+      stamp = stampOf(file, fs.statSync(file));
+      cacheFile = path.join(dir, `${prefix}${stamp}.${key.replace(/[^A-Za-z0-9_-]/g, '_')}.v8`);
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  // a script compiled by vm has no import() of its own on Node 20 without an experimental flag or warning:
+  // scripts/bundle.js turns the bundle's (inquirer, client-node, node:child_process, oclif's loader) into
+  // calls of this one; inquirer and client-node come from their own bundles beside this one
+  (globalThis as Record<symbol, unknown>)[IMPORT_HOOK] ??= sideImport(path.dirname(file), env);
+  const script = new vm.Script(wrapper, { filename: file, cachedData });
+  const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
+  const mod = { exports: {} as T };
+  const fn = script.runInThisContext() as (...a: unknown[]) => void;
+  fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
+  return {
+    exports: mod.exports,
+    cacheUsed,
+    cacheFile,
+    save: () => {
+      if (!cacheFile || !dir || cacheUsed) return;
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, cacheFile);
+        // this bundle's files from older builds (or Node versions) go
+        for (const f of fs.readdirSync(dir))
+          if (f.endsWith('.v8') && f.startsWith(prefix) && !f.startsWith(`${prefix}${stamp}.`))
+            fs.rmSync(path.join(dir, f), { force: true });
+      } catch {
+        /* an optimisation only */
+      }
+    },
+  };
+}

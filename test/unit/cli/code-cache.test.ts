@@ -1,0 +1,123 @@
+/**
+ * The V8 code cache of the Node bundle (src/cli/code-cache.ts): written after a first run, used by the next,
+ * one per command, replaced when the bundle changes, never read from a directory others may write, and off
+ * with CALICO_TUNE_CODE_CACHE=0. The bundle here is a small CommonJS file; the CLI tests run the real one.
+ * Each run is its own process, as the CLI's are: within one process V8's in-memory compilation cache answers
+ * for the same source and the cached data is never looked at.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cacheDir, loadBundle } from '../../../src/cli/code-cache.js';
+
+/** dist/src/cli/code-cache.js, from dist/test/unit/cli/. */
+const MODULE = new URL('../../../src/cli/code-cache.js', import.meta.url).href;
+
+/** Loads `bundle` for `key` in a fresh Node process, saves, and says whether V8 started from cached data. */
+function run(
+  bundle: string,
+  key: string,
+  env: NodeJS.ProcessEnv,
+): { cacheUsed: boolean; cacheFile?: string } {
+  const code = `import { loadBundle } from ${JSON.stringify(MODULE)};
+const b = loadBundle(${JSON.stringify(bundle)}, ${JSON.stringify(key)});
+if (b.exports.sum(1) !== 199) throw new Error('wrong result');
+b.save();
+process.stdout.write(JSON.stringify({ cacheUsed: b.cacheUsed, cacheFile: b.cacheFile }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    env: { PATH: process.env['PATH'], ...env },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { cacheUsed: boolean; cacheFile?: string };
+}
+
+describe('code cache of the Node bundle', () => {
+  let tmp: string;
+  let bundle: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-cc-'));
+    bundle = path.join(tmp, 'run.cjs');
+    // enough functions for V8 to have something to cache, and the module's own view of itself
+    const fns = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i}; }`).join(
+      '\n',
+    );
+    fs.writeFileSync(
+      bundle,
+      `${fns}\nexports.sum = (n) => { let s = 0; for (let i = 0; i < n; i++) s += f${199}(i); return s; };\n` +
+        `exports.where = __filename; exports.dir = __dirname; exports.req = typeof require('node:path').join;\n` +
+        // the bundle's import(), as scripts/bundle.js rewrites it
+        `exports.later = () => globalThis[Symbol.for('calico-tune.import')]('node:path').then((m) => typeof m.join);\n`,
+    );
+    env = { XDG_CACHE_HOME: path.join(tmp, 'cache') };
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const files = (): string[] => fs.readdirSync(path.join(tmp, 'cache', 'calico-tune', 'v8')).sort();
+
+  it('runs the bundle as CommonJS (exports, require, __filename, the import() hook)', async () => {
+    const b = loadBundle<Record<string, (...a: number[]) => unknown>>(bundle, 'status', env);
+    assert.equal(b.exports['sum']!(3), 199 * 3 + 199 * 3);
+    assert.equal(b.exports['where'], bundle);
+    assert.equal(b.exports['dir'], tmp);
+    assert.equal(b.exports['req'], 'function');
+    assert.equal(await b.exports['later']!(), 'function');
+  });
+
+  it('writes the cached data after the first run and starts the next from it, one file per command', () => {
+    const first = run(bundle, 'status', env);
+    assert.equal(first.cacheUsed, false);
+    assert.equal(files().length, 1);
+    assert.match(files()[0]!, /^run\.[0-9a-f]{16}\.status\.v8$/);
+    assert.equal(fs.statSync(first.cacheFile!).mode & 0o777, 0o600);
+    const second = run(bundle, 'status', env);
+    assert.equal(second.cacheUsed, true, 'V8 accepted the cached data');
+    assert.equal(files().length, 1, 'nothing more to write');
+    assert.equal(run(bundle, 'rr:list', env).cacheUsed, false);
+    assert.deepEqual(
+      files().map((f) => f.slice(21)),
+      ['rr_list.v8', 'status.v8'],
+    );
+    assert.equal(run(bundle, 'rr:list', env).cacheUsed, true);
+  });
+
+  it("a new build of the bundle gets new files; the old ones go, another bundle's stay", () => {
+    const side = path.join(tmp, 'inquirer.cjs');
+    fs.copyFileSync(bundle, side);
+    run(side, 'inquirer', env);
+    run(bundle, 'status', env);
+    const before = files();
+    assert.equal(before.length, 2);
+    fs.appendFileSync(bundle, '\nexports.extra = 1;\n');
+    assert.equal(run(bundle, 'status', env).cacheUsed, false);
+    assert.equal(files().length, 2);
+    assert.equal(files()[0], before[0], 'inquirer.*.v8 kept');
+    assert.notEqual(files()[1], before[1], 'run.*.v8 replaced');
+    assert.equal(run(bundle, 'status', env).cacheUsed, true);
+    assert.equal(run(side, 'inquirer', env).cacheUsed, true);
+  });
+
+  it('cached data that does not fit the source is rejected by V8, the bundle still runs, and it is rewritten', () => {
+    const b = run(bundle, 'status', env);
+    fs.writeFileSync(b.cacheFile!, Buffer.from('not V8 cached data at all, only bytes'));
+    assert.equal(run(bundle, 'status', env).cacheUsed, false);
+    assert.ok(fs.statSync(b.cacheFile!).size > 100, 'rewritten');
+    assert.equal(run(bundle, 'status', env).cacheUsed, true);
+  });
+
+  it('never uses a directory that others may write, nor a relative one; off with CALICO_TUNE_CODE_CACHE=0', () => {
+    const dir = cacheDir(env)!;
+    assert.equal(dir, path.join(tmp, 'cache', 'calico-tune', 'v8'));
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    fs.chmodSync(dir, 0o777);
+    assert.equal(cacheDir(env), undefined, 'world-writable');
+    assert.equal(run(bundle, 'status', env).cacheFile, undefined);
+    assert.deepEqual(fs.readdirSync(dir), [], 'nothing written there');
+    assert.equal(cacheDir({ XDG_CACHE_HOME: 'relative/dir' }), undefined);
+    assert.equal(cacheDir({ ...env, CALICO_TUNE_CODE_CACHE: '0' }), undefined);
+    assert.equal(cacheDir({ HOME: tmp }), path.join(tmp, '.cache', 'calico-tune', 'v8'));
+    assert.equal(cacheDir({}), undefined, 'no HOME, no XDG_CACHE_HOME');
+  });
+});

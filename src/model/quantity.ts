@@ -36,24 +36,34 @@ export function parseQuantity(q: string | number): number {
   return num * mult;
 }
 
+/**
+ * A quantity as a number (NaN when malformed), remembered per string: a cluster's nodes share a handful of
+ * capacities, and parsing two of them per node was 3% of `status` on 5,000 nodes.
+ */
+const parsed = new Map<string, number>();
+function quantityOrNaN(q: string): number {
+  let v = parsed.get(q);
+  if (v === undefined) {
+    try {
+      v = parseQuantity(q);
+    } catch {
+      v = NaN;
+    }
+    if (parsed.size < 10_000) parsed.set(q, v);
+  }
+  return v;
+}
+
 /** CPU quantity to millicores, 0 when missing or malformed. */
 export function cpuMillis(q: unknown): number {
-  if (typeof q !== 'string' && typeof q !== 'number') return 0;
-  try {
-    return Math.round(parseQuantity(q) * 1000);
-  } catch {
-    return 0;
-  }
+  const v = typeof q === 'number' ? q : typeof q === 'string' ? quantityOrNaN(q) : NaN;
+  return Number.isNaN(v) ? 0 : Math.round(v * 1000);
 }
 
 /** Memory quantity to bytes, 0 when missing or malformed. */
 export function memoryBytes(q: unknown): number {
-  if (typeof q !== 'string' && typeof q !== 'number') return 0;
-  try {
-    return Math.round(parseQuantity(q));
-  } catch {
-    return 0;
-  }
+  const v = typeof q === 'number' ? q : typeof q === 'string' ? quantityOrNaN(q) : NaN;
+  return Number.isNaN(v) ? 0 : Math.round(v);
 }
 
 /** Formats bytes as a short binary quantity (`31.4Gi`). */

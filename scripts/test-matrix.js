@@ -20,7 +20,7 @@
 //   node scripts/test-matrix.js -- ARGS...        extra mocha arguments for every job (e.g. -- --grep rr)
 //
 // CALICO_TUNE_MATRIX: the versions the subset runs on, comma-separated (default 1.28,1.33).
-// CALICO_TUNE_TEST_JOBS: default for --jobs (default: 3 per CPU, at least 2, at most 6).
+// CALICO_TUNE_TEST_JOBS: default for --jobs (default: 2 per CPU, at least 2, at most 6).
 // A job that ends without writing its counts (a crash, a build error) counts as 1 failed test.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,7 +47,7 @@ const own = dashes >= 0 ? args.slice(0, dashes) : args;
 let subsetOnly = false;
 let record = false;
 let jobs = Number(
-  process.env['CALICO_TUNE_TEST_JOBS'] || Math.min(6, Math.max(2, 3 * os.availableParallelism())),
+  process.env['CALICO_TUNE_TEST_JOBS'] || Math.min(6, Math.max(2, 2 * os.availableParallelism())),
 );
 for (let i = 0; i < own.length; i++) {
   const a = own[i];

@@ -223,9 +223,19 @@ export class Executor {
       return await this.forward(active!, state!);
     } finally {
       unsubscribe?.();
-      // we hold the lock: CalicoNodeStatus objects of ours still around are from a run that died
+      // objects of ours still around (a run that stopped or failed, or died earlier): nothing is lost by
+      // removing them, the gates of a later run make their own
       await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * Ends the plan's record: its CalicoNodeStatus objects go first, then the Lease, so a run killed in between
+   * leaves the plan recorded (resume or rollback removes them) rather than objects nothing accounts for.
+   */
+  private async finishRecord(): Promise<void> {
+    await this.observer?.cleanup({ leftovers: true }).catch(() => undefined);
+    await this.journal!.release(true);
   }
 
   private keepGates(r: Reverification): void {
@@ -364,7 +374,7 @@ export class Executor {
       }
     }
     try {
-      await this.journal!.release(true);
+      await this.finishRecord();
     } catch (e) {
       throw new CliError(
         `all ${total} steps are done, but the journal Lease could not be removed: ${(e as Error).message}`,
@@ -511,7 +521,7 @@ export class Executor {
       differences.push(
         `the BGP model finds ${v.unreachablePairs} node pairs without routes${v.example ? ` (${v.example})` : ''}`,
       );
-    await this.journal!.release(true);
+    await this.finishRecord();
     if (differences.length)
       return this.result(
         plan,

@@ -93,6 +93,11 @@ export interface SimKnobs {
    * their sessions stay those of the moment they were frozen (confd/BIRD lagging or stuck).
    */
   frozen: string[];
+  /**
+   * Nodes that fall silent, for good, as soon as they have no (valid) cluster ID: calico-node dies right after
+   * a demotion's second write, whatever the load, so a test needs no race with the plugin to stage it.
+   */
+  silentWithoutClusterId?: string[] | undefined;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -375,6 +380,9 @@ export class Simulator {
     this.changeGen++;
   }
 
+  /** Nodes of `silentWithoutClusterId` that lost their cluster ID once: silent from then on. */
+  private readonly wentSilent = new Set<string>();
+
   /** The topology a frozen node is stuck in. */
   private readonly frozenTopo = new Map<string, Topology>();
 
@@ -577,6 +585,11 @@ export class Simulator {
       entry.obj = o;
       const node = String(o.spec?.['node'] ?? '');
       if (this.knobs.paused || this.knobs.silent.includes(node)) continue;
+      if (this.knobs.silentWithoutClusterId?.includes(node)) {
+        const n = this.stores.nodes.get(node);
+        if (!n || !simNode(n).rrClusterId) this.wentSilent.add(node);
+        if (this.wentSilent.has(node)) continue;
+      }
       const status = this.statusFor(o, now);
       if (!status) continue;
       const content = JSON.stringify(status);

@@ -49,7 +49,8 @@ function writeWrapper(dir: string): string {
 }
 
 describe('e2e: kubectl plugin', function () {
-  this.timeout(120_000);
+  // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
+  this.timeout(300_000);
   let cp: ControlPlane;
   let tmp: string;
   /**

@@ -306,7 +306,7 @@ export class ControlPlane {
       void etcd.exited.then((r) => (exited ??= `etcd exited (${r.code ?? r.signal})`));
       void kas.exited.then((r) => (exited ??= `kube-apiserver exited (${r.code ?? r.signal})`));
       const crt = path.join(dir, 'pki', 'apiserver.crt');
-      const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+      const deadline = Date.now() + (opts.readyTimeoutMs ?? 240_000);
       let probe: KubeClient | undefined;
       for (;;) {
         if (exited)
@@ -315,7 +315,7 @@ export class ControlPlane {
           );
         if (Date.now() > deadline)
           throw new Error(
-            `kube-apiserver not ready after ${opts.readyTimeoutMs ?? 120_000} ms; tail of its log:\n${tail(path.join(dir, 'kube-apiserver.log'), 30)}`,
+            `kube-apiserver not ready after ${opts.readyTimeoutMs ?? 240_000} ms; tail of its log:\n${tail(path.join(dir, 'kube-apiserver.log'), 30)}`,
           );
         if (!probe && fs.existsSync(crt)) {
           try {

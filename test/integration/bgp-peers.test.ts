@@ -24,7 +24,8 @@ interface PeersDoc {
 }
 
 describe('bgp peers', function () {
-  this.timeout(120_000);
+  // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
+  this.timeout(300_000);
   let cp: ControlPlane;
   let sim: Simulator | undefined;
   before(async () => {

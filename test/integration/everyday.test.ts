@@ -27,7 +27,8 @@ function rawCounts(text: string): string[] {
 }
 
 describe('everyday use: human output', function () {
-  this.timeout(120_000);
+  // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
+  this.timeout(300_000);
 
   it('1,000 nodes: status, migrate plan and typha report separate thousands', async () => {
     for (const args of [
@@ -75,7 +76,8 @@ describe('everyday use: human output', function () {
 });
 
 describe('everyday use: status --watch', function () {
-  this.timeout(120_000);
+  // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
+  this.timeout(300_000);
 
   it('redraws when the cluster changes (the mesh turned off elsewhere) and ends with 0 on Ctrl-C', async () => {
     const cp = await controlPlane();

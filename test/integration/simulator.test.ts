@@ -57,7 +57,8 @@ function topologyOf(objs: Obj[]): Topology {
 const sorted = (xs: string[]): string[] => [...xs].sort();
 
 describe('calico-node simulator', function () {
-  this.timeout(120_000);
+  // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
+  this.timeout(300_000);
 
   describe('selector evaluator (independent of src/bgp/selector.ts)', () => {
     const labels = {

@@ -614,7 +614,8 @@ export class Executor {
     const coverage = gateCoverage(gate, lg.nodes, lg.reflectors);
     this.opts.status(`checking ${coverage}`);
     const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
-    const useStatus = await this.observer!.fresh(gate.nodes);
+    // a reflector of thousands of clients reports less often (its status is hundreds of KB)
+    const useStatus = await this.observer!.fresh(gate.nodes, (n) => expected.get(n)?.length ?? 0);
     // A gate passes when the expected sessions hold over REPORTS spanning `settleMs` on every observed node
     // (report times from the node's own clock, compared only with each other): a report made just after the
     // write may predate confd's re-render and BIRD's reconfigure (0.15-0.45 s), in which a session whose

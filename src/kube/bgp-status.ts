@@ -1,7 +1,7 @@
 /**
  * Seeing BGP from a workstation: the one module behind the executor's gates and `bgp peers`. Two sources:
  * 1. CalicoNodeStatus (Calico 3.21+): a new object per observation (`calico-tune-<node>-<n>`, classes [BGP],
- *    updatePeriodSeconds 1), so any report on it was made after it was created, i.e. after the write a gate
+ *    updatePeriodSeconds 1, longer for a node with thousands of sessions), so any report on it was made after it was created, i.e. after the write a gate
  *    waits for (no clock comparison between this machine and the nodes); deleted afterwards (also on
  *    failure: the Calico docs warn against many at once; leftovers of a killed run carry our label);
  * 2. birdcl in the node's calico-node pod through the exec API (`show protocols`), fanned out with bounded
@@ -25,6 +25,19 @@ function statusName(node: string, n: number): string {
 /** Requests in flight when creating or deleting the observations of many nodes. */
 const CONCURRENCY = 16;
 
+/**
+ * How often calico-node should report on a node with `peers` BGP sessions (CalicoNodeStatus
+ * updatePeriodSeconds). Each report rewrites the whole status, about 85 bytes a session: every second for a
+ * reflector of 5,000 clients is 422 KB a second through the API server and etcd while a gate waits. Up to 500
+ * sessions (42 KB) every second, as before; up to 2,000 every 2 s; beyond, every 5 s. A gate then needs a few
+ * seconds more on such a reflector (its 2 s of stable reports span two reports), against a timeout of minutes.
+ */
+export function reportPeriodSeconds(peers: number): number {
+  if (peers <= 500) return 1;
+  if (peers <= 2000) return 2;
+  return 5;
+}
+
 export class NodeStatusObserver {
   /** node -> the object observing it now (created by this observer). */
   private readonly current = new Map<string, string>();
@@ -40,7 +53,7 @@ export class NodeStatusObserver {
    * deleted), so that every report read afterwards was made after this call. Returns false when the kind
    * is not served (older Calico).
    */
-  async fresh(nodes: string[]): Promise<boolean> {
+  async fresh(nodes: string[], peersOf?: (node: string) => number): Promise<boolean> {
     const t = calicoType('CalicoNodeStatus', this.mode);
     // Node by node as before (the previous observation deleted, then a new one), several nodes at a time:
     // one gate may watch every reflector and many clients.
@@ -60,7 +73,7 @@ export class NodeStatusObserver {
             apiVersion: t.apiVersion,
             kind: 'CalicoNodeStatus',
             metadata: { name, labels: MANAGED_BY },
-            spec: { node, classes: ['BGP'], updatePeriodSeconds: 1 },
+            spec: { node, classes: ['BGP'], updatePeriodSeconds: reportPeriodSeconds(peersOf?.(node) ?? 0) },
           });
         } catch (e) {
           if (e instanceof ApiError && e.status === 404) {

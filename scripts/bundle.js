@@ -114,14 +114,6 @@ export function esbuildOptions() {
 }
 
 /**
- * Packages the CLI imports lazily on a few paths only, bundled each into a file of its own beside run.cjs
- * (the same list as src/cli/code-cache.ts's SIDE_BUNDLES): inquirer for prompts, @kubernetes/client-node
- * (4.9 MB) for exec into a pod and legacy auth-providers. Loaded from node_modules instead, they took 0.5 and
- * 1.1 s to import.
- */
-const SIDE_BUNDLES = { inquirer: 'inquirer.cjs', '@kubernetes/client-node': 'client-node.cjs' };
-
-/**
  * Rewrites the bundle's dynamic `import(...)` calls (of its external packages, a Node built-in, and oclif's
  * module loader) into calls of the import() that src/cli/code-cache.ts provides: code compiled by node:vm has
  * no import() of its own on Node 20 (only behind --experimental-vm-modules, or with an ExperimentalWarning on
@@ -154,6 +146,10 @@ export async function bundleNode() {
   const tmp = path.join(repo, 'dist', 'bundle', `node.${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   const { entry } = writeEntry(path.join(repo, 'dist', 'bundle'), { node: true });
+  // the packages bundled each into a file of their own: the list the loader resolves them with (tsc ran first)
+  const { SIDE_BUNDLES } = await import(
+    pathToFileURL(path.join(repo, 'dist', 'src', 'cli', 'code-cache.js')).href
+  );
   const options = esbuildOptions();
   delete options.banner; // CommonJS has its own require()
   const cjs = { ...options, format: 'cjs' };

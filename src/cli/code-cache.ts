@@ -33,7 +33,11 @@ export interface LoadedBundle<T> {
 /** What the bundle calls instead of import() (scripts/bundle.js): `globalThis[Symbol.for(...)](specifier)`. */
 export const IMPORT_HOOK = Symbol.for('calico-tune.import');
 
-/** Packages bundled into files of their own beside run.cjs (scripts/bundle.js, the same list). */
+/**
+ * Packages the CLI imports lazily on a few paths only, which scripts/bundle.js bundles each into a file of its
+ * own beside run.cjs (it reads this list): inquirer for prompts, @kubernetes/client-node (4.9 MB) for exec into
+ * a pod and legacy auth-providers. Loaded from node_modules instead, they took 0.5 and 1.1 s to import.
+ */
 export const SIDE_BUNDLES: Record<string, string> = {
   inquirer: 'inquirer.cjs',
   '@kubernetes/client-node': 'client-node.cjs',

@@ -125,6 +125,8 @@ export class Executor {
   private interrupted = false;
   private journal?: Journal;
   private observer?: NodeStatusObserver;
+  /** finishRecord() ran: the plan's CalicoNodeStatus objects and its Lease are gone. */
+  private recordFinished = false;
   /** Gate expectations computed from the live state, per wait step id. */
   private expectations = new Map<string, LiveGate>();
 
@@ -224,8 +226,8 @@ export class Executor {
     } finally {
       unsubscribe?.();
       // objects of ours still around (a run that stopped or failed, or died earlier): nothing is lost by
-      // removing them, the gates of a later run make their own
-      await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
+      // removing them, the gates of a later run make their own; a finished record has removed them already
+      if (!this.recordFinished) await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
     }
   }
 
@@ -236,6 +238,7 @@ export class Executor {
   private async finishRecord(): Promise<void> {
     await this.observer?.cleanup({ leftovers: true }).catch(() => undefined);
     await this.journal!.release(true);
+    this.recordFinished = true;
   }
 
   private keepGates(r: Reverification): void {

@@ -61,24 +61,27 @@ async function countingProxy(
   };
 }
 
-/** Runs a command to its end (async: the proxy lives in this process); its stderr and exit code. */
-function exec(
+/** Runs a command to its end (async: the proxy lives in this process); its stderr, exit code and CPU time. */
+export function exec(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ stderr: string; code: number | null; cpuMs: number }> {
+  opts: { stdout?: boolean } = {},
+): Promise<{ stdout: string; stderr: string; code: number | null; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     // CPU time (user + system) of the command, from /usr/bin/time's last line
     const p = spawn('/usr/bin/time', ['-f', 'bench-cpu %U %S', cmd, ...args], {
       env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => {
       const m = /bench-cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-      resolve({ stderr, code, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN });
+      resolve({ stdout, stderr, code, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN });
     });
   });
 }
@@ -140,7 +143,12 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
               ['get', 'bgppeers', '--allow-version-mismatch'],
               calicoEnv(kc),
             );
-            return { stderr: a.stderr + b.stderr, code: a.code || b.code, cpuMs: a.cpuMs + b.cpuMs };
+            return {
+              stdout: '',
+              stderr: a.stderr + b.stderr,
+              code: a.code || b.code,
+              cpuMs: a.cpuMs + b.cpuMs,
+            };
           },
         },
       ];

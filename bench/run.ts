@@ -1,7 +1,8 @@
 /**
  * All benchmarks (npm run bench): whole-command timings (bench/cli.ts), the BGP model (bench/bgp-verify.ts),
  * live re-verification (bench/reverify.ts), growth per peering shape (bench/growth.ts) and, with `--live`
- * (needs the Go test tools and CALICO_TUNE_CALICO_DIR), the real API server comparison (bench/live.ts);
+ * (needs the Go test tools and CALICO_TUNE_CALICO_DIR), the real API server comparison (bench/live.ts) and
+ * the 5,000-node `migrate apply` (bench/apply.ts);
  * printed as the markdown tables docs/benchmarks.md records, then every goal of issue 13 with PASS/FAIL.
  *
  *   node --expose-gc dist/bench/run.js [--live] [--growth-runs N] [--growth-sizes 1000,2000,5000,10000]
@@ -68,6 +69,10 @@ if (process.argv.includes('--live')) {
     const rows = await live.run();
     process.stdout.write(`\n## Real API server\n\n${live.liveTable(rows)}\n`);
     goals.push(...live.liveGoals(rows));
+    const apply = await import('./apply.js');
+    const applied = await apply.run();
+    process.stdout.write(`\n## migrate apply, real API server\n\n${apply.applyTable(applied)}\n`);
+    goals.push(...apply.applyGoals(applied));
   } finally {
     await stopAll();
   }

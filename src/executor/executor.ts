@@ -13,7 +13,7 @@
 import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { checkPermissions, resourceOf } from '../kube/access.js';
 import type { KubeApi } from '../kube/api.js';
-import { birdclObserve, NodeStatusObserver } from '../kube/bgp-status.js';
+import { birdclObserve, NodeStatusObserver, reportPeriodSeconds } from '../kube/bgp-status.js';
 import { drainNode } from '../kube/drain.js';
 import { ApiError } from '../kube/http.js';
 import { Journal, type JournalState } from '../kube/journal.js';
@@ -95,6 +95,18 @@ export interface ExecuteResult {
   message: string;
   /** After a rollback: what differs from the state before the plan (empty when it matches). */
   differences?: string[] | undefined;
+  /** Wall-clock time of this run (docs/json-output.md); absent when nothing ran. */
+  timings?: RunTimings | undefined;
+}
+
+/** Where a run's time went: `waitingMs` is the time gates spent waiting for reports, the rest is the tool's own. */
+export interface RunTimings {
+  /** From the start of the executor's run to its result, in milliseconds. */
+  ms: number;
+  /** Inside gates, from their CalicoNodeStatus objects being in place to the verdict. */
+  waitingMs: number;
+  /** Each step this run performed or waited on (or undid, in a rollback), in order. */
+  steps: { id: string; ms: number; waitingMs?: number }[];
 }
 
 /** The exit code of each outcome (docs/json-output.md). */
@@ -129,6 +141,9 @@ export class Executor {
   private recordFinished = false;
   /** Gate expectations computed from the live state, per wait step id. */
   private expectations = new Map<string, LiveGate>();
+  private readonly startedAt = performance.now();
+  private readonly timings: RunTimings = { ms: 0, waitingMs: 0, steps: [] };
+  private currentStep: { entry: RunTimings['steps'][number]; t0: number } | undefined;
 
   constructor(
     private readonly api: KubeApi,
@@ -241,6 +256,21 @@ export class Executor {
     this.recordFinished = true;
   }
 
+  /** Starts timing a step (forward, or its undo); the next timeStep() or result() ends it. */
+  private timeStep(id: string): { end: () => void } {
+    this.endStep();
+    const entry: RunTimings['steps'][number] = { id, ms: 0 };
+    this.timings.steps.push(entry);
+    this.currentStep = { entry, t0: performance.now() };
+    return { end: () => this.endStep() };
+  }
+
+  private endStep(): void {
+    if (!this.currentStep) return;
+    this.currentStep.entry.ms = Math.round(performance.now() - this.currentStep.t0);
+    this.currentStep = undefined;
+  }
+
   private keepGates(r: Reverification): void {
     for (const [id, g] of r.gates) this.expectations.set(id, g);
   }
@@ -252,7 +282,20 @@ export class Executor {
     message: string,
     differences?: string[],
   ): ExecuteResult {
-    return { outcome, plan: plan.metadata.name, steps: plan.steps.length, done, message, differences };
+    this.endStep();
+    const timings =
+      this.timings.steps.length > 0
+        ? { ...this.timings, ms: Math.round(performance.now() - this.startedAt) }
+        : undefined;
+    return {
+      outcome,
+      plan: plan.metadata.name,
+      steps: plan.steps.length,
+      done,
+      message,
+      differences,
+      timings,
+    };
   }
 
   private async serverDryRun(plan: Plan): Promise<ExecuteResult> {
@@ -329,6 +372,7 @@ export class Executor {
           }
         }
         const t0 = Date.now();
+        const timing = this.timeStep(step.id);
         await this.journal!.stepStarted(step.id);
         if (step.action === 'wait') {
           let ok = await this.waitGate(step);
@@ -352,6 +396,7 @@ export class Executor {
         doneCount++;
         await this.journal!.stepDone(step.id);
         this.opts.crashHook?.('after-step', i + 1);
+        timing.end();
         this.opts.log(`[${i + 1}/${total}] ${step.title} ✔ ${formatDuration(Date.now() - t0)}`);
       } catch (e) {
         if (e instanceof InterruptedError) {
@@ -469,6 +514,7 @@ export class Executor {
     this.undoneSoFar = 0;
     for (const step of toUndo) {
       this.checkInterrupt();
+      this.timeStep(step.id);
       await this.journal!.undoStarted(step.id);
       for (const u of step.undo) {
         if (u.action === 'wait') {
@@ -617,14 +663,16 @@ export class Executor {
     const coverage = gateCoverage(gate, lg.nodes, lg.reflectors);
     this.opts.status(`checking ${coverage}`);
     const ipToName = new Map(this.opts.live.nodes.map((n) => [nodeIPv4(n) ?? '', n.name]));
-    // a reflector of thousands of clients reports less often (its status is hundreds of KB)
-    const useStatus = await this.observer!.fresh(gate.nodes, (n) => expected.get(n)?.length ?? 0);
     // A gate passes when the expected sessions hold over REPORTS spanning `settleMs` on every observed node
     // (report times from the node's own clock, compared only with each other): a report made just after the
     // write may predate confd's re-render and BIRD's reconfigure (0.15-0.45 s), in which a session whose
     // `rr client` flag changed still shows Established before BIRD restarts it; and a node that stops
     // reporting never passes on its last report.
     const settleMs = this.opts.settleMs ?? GATE_SETTLE_MS;
+    // a reflector of thousands of clients reports once per settle window (its status is hundreds of KB)
+    const useStatus = await this.observer!.fresh(gate.nodes, (n) =>
+      reportPeriodSeconds(expected.get(n)?.length ?? 0, settleMs),
+    );
     const firstOk = new Map<string, number>();
     let passed = false;
     const settled = (obs: Map<string, ObservedNode>): boolean => {
@@ -643,6 +691,7 @@ export class Executor {
     const progress = (obs: Map<string, ObservedNode>): string[] =>
       evaluateGate(gate, expected, obs).nodes.map((n) => gateProgressLine(n, ipToName));
     let observed: Map<string, ObservedNode>;
+    const waitStart = performance.now();
     if (useStatus) {
       let fellBack = false;
       const firstAt = Date.now();
@@ -672,6 +721,11 @@ export class Executor {
         observed = await this.birdUntil(gate, deadline, settled);
       }
     } else observed = await this.birdUntil(gate, deadline, settled);
+    // the verdict is in: the gate's objects go while the next steps run (the next gate makes its own)
+    if (useStatus) this.observer!.release(gate.nodes);
+    const waited = Math.round(performance.now() - waitStart);
+    this.timings.waitingMs += waited;
+    if (this.currentStep) this.currentStep.entry.waitingMs = (this.currentStep.entry.waitingMs ?? 0) + waited;
     this.opts.status('');
     for (const l of progress(observed)) this.opts.log(`  ${l}`);
     if (passed) this.opts.log(`  checked ${coverage}, stable for ${formatDuration(settleMs)}`);

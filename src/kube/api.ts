@@ -22,7 +22,16 @@ export interface ListOptions {
    * plan's preconditions and the executor's observations need).
    */
   resourceVersion?: '0' | undefined;
+  /**
+   * Only each object's metadata (PartialObjectMetadataList): for a caller that needs names and labels, not a
+   * reflector's CalicoNodeStatus of hundreds of KB. A server that cannot answer so sends whole objects.
+   */
+  metadataOnly?: boolean | undefined;
 }
+
+/** Accept headers that ask for metadata only, with plain JSON as the server's fallback (as kubectl asks). */
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 export interface WriteOptions {
   namespace?: string | undefined;
@@ -83,6 +92,7 @@ export class KubeApi {
     let resourceVersion: string | undefined;
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
+        accept: opts.metadataOnly ? METADATA_LIST : undefined,
         query: {
           limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,
@@ -179,6 +189,9 @@ export class KubeApi {
   ): Promise<boolean> {
     try {
       await this.http.request('DELETE', objectPath(t, name, opts.namespace), {
+        // the answer is the deleted object, unread here: its metadata is enough (a reflector's status is
+        // hundreds of KB)
+        accept: METADATA,
         body: {
           apiVersion: 'v1',
           kind: 'DeleteOptions',

@@ -1,8 +1,8 @@
 /**
  * Seeing BGP from a workstation: the one module behind the executor's gates and `bgp peers`. Two sources:
  * 1. CalicoNodeStatus (Calico 3.21+): a new object per observation (`calico-tune-<node>-<n>`, classes [BGP],
- *    updatePeriodSeconds 1, longer for a node with thousands of sessions), so any report on it was made after it was created, i.e. after the write a gate
- *    waits for (no clock comparison between this machine and the nodes); deleted afterwards (also on
+ *    updatePeriodSeconds 1, or once per settle window for a node with thousands of sessions), so any report
+ *    on it was made after it was created, i.e. after the write a gate waits for (no clock comparison between this machine and the nodes); deleted afterwards (also on
  *    failure: the Calico docs warn against many at once; leftovers of a killed run carry our label);
  * 2. birdcl in the node's calico-node pod through the exec API (`show protocols`), fanned out with bounded
  *    concurrency and one timeout; partial results are returned and the missing nodes named.
@@ -27,15 +27,15 @@ const CONCURRENCY = 16;
 
 /**
  * How often calico-node should report on a node with `peers` BGP sessions (CalicoNodeStatus
- * updatePeriodSeconds). Each report rewrites the whole status, about 85 bytes a session: every second for a
- * reflector of 5,000 clients is 422 KB a second through the API server and etcd while a gate waits. Up to 500
- * sessions (42 KB) every second, as before; up to 2,000 every 2 s; beyond, every 5 s. A gate then needs a few
- * seconds more on such a reflector (its 2 s of stable reports span two reports), against a timeout of minutes.
+ * updatePeriodSeconds) while a gate whose reports must hold for `settleMs` waits on it. Each report rewrites
+ * the whole status, about 85 bytes a session: every second for a reflector of 5,000 clients is 422 KB a
+ * second through the API server and etcd. Up to 500 sessions (42 KB) every second; beyond, once per settle
+ * window (2 s by default): a gate needs two reports spanning that window anyway, so it waits about one
+ * period longer (measured at 5,000 nodes: a 5 s period made each gate 7-22 s instead of 4-5 s).
  */
-export function reportPeriodSeconds(peers: number): number {
+export function reportPeriodSeconds(peers: number, settleMs = 2000): number {
   if (peers <= 500) return 1;
-  if (peers <= 2000) return 2;
-  return 5;
+  return Math.max(1, Math.round(settleMs / 1000));
 }
 
 export class NodeStatusObserver {
@@ -48,12 +48,16 @@ export class NodeStatusObserver {
     private readonly mode: CalicoApiMode,
   ) {}
 
+  /** Deletions of earlier observations, off the gate's critical path; cleanup() waits for them. */
+  private readonly deleting = new Set<Promise<unknown>>();
+
   /**
-   * Starts a new observation of each node: a new CalicoNodeStatus (the previous one of this observer is
-   * deleted), so that every report read afterwards was made after this call. Returns false when the kind
-   * is not served (older Calico).
+   * Starts a new observation of each node: a new CalicoNodeStatus, so that every report read afterwards was
+   * made after this call. The node's previous object of this observer is deleted once the new one exists,
+   * in the background (a failed delete is retried by cleanup()). Returns false when the kind is not served
+   * (older Calico).
    */
-  async fresh(nodes: string[], peersOf?: (node: string) => number): Promise<boolean> {
+  async fresh(nodes: string[], periodOf?: (node: string) => number): Promise<boolean> {
     const t = calicoType('CalicoNodeStatus', this.mode);
     // Node by node as before (the previous observation deleted, then a new one), several nodes at a time:
     // one gate may watch every reflector and many clients.
@@ -61,19 +65,13 @@ export class NodeStatusObserver {
     const queue = [...nodes];
     const worker = async (): Promise<void> => {
       for (let node = queue.shift(); node !== undefined && served; node = queue.shift()) {
-        const old = this.current.get(node);
-        if (old) {
-          await this.api.delete(t, old).catch(() => false);
-          this.mine.delete(old);
-          this.current.delete(node);
-        }
         const name = statusName(node, ++this.seq);
         try {
           await this.api.create(t, {
             apiVersion: t.apiVersion,
             kind: 'CalicoNodeStatus',
             metadata: { name, labels: MANAGED_BY },
-            spec: { node, classes: ['BGP'], updatePeriodSeconds: reportPeriodSeconds(peersOf?.(node) ?? 0) },
+            spec: { node, classes: ['BGP'], updatePeriodSeconds: periodOf?.(node) ?? 1 },
           });
         } catch (e) {
           if (e instanceof ApiError && e.status === 404) {
@@ -85,12 +83,37 @@ export class NodeStatusObserver {
           // a conflict that created nothing: look before relying on it
           if (!(await this.api.get(t, name))) throw e;
         }
+        const old = this.current.get(node);
         this.current.set(node, name);
         this.mine.add(name);
+        if (old) this.deleteLater(t, old);
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, nodes.length) }, worker));
     return served;
+  }
+
+  /**
+   * Ends the observation of these nodes: their objects are deleted in the background (a gate that has its
+   * verdict needs no more reports, and calico-node stops writing them), cleanup() waits for the deletes.
+   */
+  release(nodes: string[]): void {
+    const t = calicoType('CalicoNodeStatus', this.mode);
+    for (const node of nodes) {
+      const name = this.current.get(node);
+      if (!name) continue;
+      this.current.delete(node);
+      this.deleteLater(t, name);
+    }
+  }
+
+  private deleteLater(t: ReturnType<typeof calicoType>, name: string): void {
+    const p = this.api
+      .delete(t, name)
+      .then(() => this.mine.delete(name))
+      .catch(() => undefined) // still in `mine`: cleanup() tries again
+      .finally(() => this.deleting.delete(p));
+    this.deleting.add(p);
   }
 
   async read(nodes: string[]): Promise<Map<string, ObservedNode>> {
@@ -153,11 +176,13 @@ export class NodeStatusObserver {
    */
   async cleanup(opts: { leftovers?: boolean } = {}): Promise<void> {
     const t = calicoType('CalicoNodeStatus', this.mode);
+    await Promise.all(this.deleting);
     const names = new Set(this.mine);
     if (opts.leftovers) {
       try {
         const { items } = await this.api.list(t, {
           labelSelector: 'app.kubernetes.io/managed-by=kubectl-calico-tune',
+          metadataOnly: true,
         });
         for (const o of items) if (o.metadata.name.startsWith(STATUS_PREFIX)) names.add(o.metadata.name);
       } catch {

@@ -105,6 +105,8 @@ export interface RequestOptions {
   timeoutMs?: number | undefined;
   /** Return the raw text instead of parsing JSON (pod proxy, logs). */
   raw?: boolean | undefined;
+  /** The Accept header (default application/json), e.g. to ask for metadata only. */
+  accept?: string | undefined;
   /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
   repeat?: Repeat | undefined;
 }
@@ -360,7 +362,7 @@ export class KubeHttp {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
     const headers: Record<string, string | string[]> = {
-      Accept: opts.raw ? '*/*' : 'application/json',
+      Accept: opts.raw ? '*/*' : (opts.accept ?? 'application/json'),
       // the API server gzips responses over 128 KiB (a 5,000-node list: 13 MB -> under 1 MB)
       'Accept-Encoding': 'gzip',
       'User-Agent': 'kubectl-calico_tune',
@@ -393,8 +395,8 @@ export class KubeHttp {
           }
           this.bytes.wire += raw.length;
           this.bytes.decoded += buf.length;
-          const text = buf.toString('utf8');
           const status = res.statusCode ?? 0;
+          const text = buf.toString('utf8');
           if (status >= 200 && status < 300) {
             if (opts.raw) return resolve(text as T);
             try {

@@ -61,6 +61,25 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         timeoutMs: 300_000,
       });
       assert.equal(apply.code, 0, apply.stderr);
+      // where the time went: every step, in order, gates with their waiting inside the step's time
+      const applied = apply.json<{
+        timings: { ms: number; waitingMs: number; steps: { id: string; ms: number; waitingMs?: number }[] };
+      }>();
+      const planned = plan.json<{ steps: { id: string; action: string }[] }>().steps;
+      assert.deepEqual(
+        applied.timings.steps.map((s) => s.id),
+        planned.map((s) => s.id),
+      );
+      for (const [i, s] of applied.timings.steps.entries()) {
+        assert.equal(s.waitingMs !== undefined, planned[i]!.action === 'wait', s.id);
+        assert.ok(s.ms >= (s.waitingMs ?? 0), s.id);
+      }
+      const waits = applied.timings.steps.reduce((a, s) => a + (s.waitingMs ?? 0), 0);
+      assert.equal(applied.timings.waitingMs, waits);
+      // each gate waited for reports spanning its settle window (2 s by the reports' lastUpdated, which has
+      // a resolution of one second: more than 1 s of real time)
+      assert.ok(applied.timings.steps.every((s) => s.waitingMs === undefined || s.waitingMs > 1000));
+      assert.ok(applied.timings.ms >= waits);
       let w = await world(cp);
       const reflectors = rrs(w);
       assert.equal(reflectors.length, 3);

@@ -9,6 +9,7 @@
  */
 import type { KubeObject } from '../model/types.js';
 import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
+import { decodeNodeList } from './protobuf.js';
 import { collectionPath, objectPath, type ResourceType } from '../model/resources.js';
 
 export interface ListOptions {
@@ -27,6 +28,11 @@ export interface ListOptions {
    * reflector's CalicoNodeStatus of hundreds of KB. A server that cannot answer so sends whole objects.
    */
   metadataOnly?: boolean | undefined;
+  /**
+   * Nodes only: read the list in Kubernetes protobuf, decoded to the fields the tool reads (kube/protobuf.ts).
+   * For reports; a server that answers in JSON is read as JSON.
+   */
+  protobuf?: boolean | undefined;
 }
 
 /** Accept headers that ask for metadata only, with plain JSON as the server's fallback (as kubectl asks). */
@@ -93,6 +99,7 @@ export class KubeApi {
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         accept: opts.metadataOnly ? METADATA_LIST : undefined,
+        protobuf: opts.protobuf && t.kind === 'Node' && t.apiVersion === 'v1' ? decodeNodeList : undefined,
         query: {
           limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,

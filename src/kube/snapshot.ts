@@ -79,7 +79,12 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   opts.progress?.('reading nodes and Calico resources');
   // a report reads each list from the cache in one response (no sequential pages of 500)
   const rv = opts.cachedOk ? ({ resourceVersion: '0', pageSize: 0 } as const) : {};
-  const tasks: Promise<unknown>[] = [api.list(R.Node, rv).then((r) => append(objects, r.items))];
+  // a report reads the Nodes in protobuf: half the bytes, and only the fields it reads are built
+  const tasks: Promise<unknown>[] = [
+    api
+      .list(R.Node, { ...rv, protobuf: opts.cachedOk && process.env['CALICO_TUNE_PROTOBUF'] !== '0' })
+      .then((r) => append(objects, r.items)),
+  ];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
     tasks.push(

@@ -1,15 +1,30 @@
 /** Small, strict parsers for the values Calico reads from annotations and specs. */
 
-const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
 /**
  * True when `s` is a bare dotted-quad IPv4 address (`244.0.0.1`), the only form Calico accepts as a
  * route-reflector cluster ID. Leading zeros, CIDRs, IPv6 and surrounding spaces are rejected, as Go's
  * `net.ParseIP` plus Calico's IPv4 check do (libcalico-go node.go drops anything else silently).
  */
 export function isStrictIPv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => OCTET.test(p));
+  // one pass over the characters (every node's address is checked, often several times): four octets of
+  // 1-3 digits, no leading zero, each at most 255; the same answers as a
+  // regular expression per part (test/unit/model/parse.test.ts)
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // the end closes the last octet like a dot
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++octets > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return false; // a leading zero
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+    } else return false;
+  }
+  return octets === 4;
 }
 
 /** Why a cluster ID is invalid, or undefined when it is valid. */

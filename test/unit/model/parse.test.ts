@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { effectiveBgp, parseCalicoVersion, parseNode, detectApiMode } from '../../../src/model/parse.js';
 import { clusterIdProblem, isStrictIPv4, parseASNumber, parseIPv4Cidr } from '../../../src/model/net.js';
 import { parseQuantity } from '../../../src/model/quantity.js';
@@ -81,6 +82,19 @@ describe('model/parse', () => {
     }
     assert.equal(isStrictIPv4('244.0.0.1'), true);
     assert.equal(isStrictIPv4('0.0.0.0'), true);
+    for (const bad of [
+      '01.0.0.1',
+      '1.2.3',
+      '1.2.3.4.',
+      '.1.2.3',
+      '1..2.3',
+      '256.0.0.1',
+      '1.2.3.4 ',
+      '1.2.3.1000',
+      '１.2.3.4',
+      '',
+    ])
+      assert.equal(isStrictIPv4(bad), false, bad);
     assert.equal(clusterIdProblem('288.0.4.5'), 'has an octet above 255');
     assert.equal(clusterIdProblem('fd10::10'), 'is IPv6; Calico only accepts IPv4 cluster IDs');
     assert.equal(clusterIdProblem('10.0.0.0/24'), 'is a CIDR, not an address');
@@ -177,5 +191,25 @@ describe('model/net and quantity', () => {
     assert.equal(parseQuantity('1e3'), 1000);
     assert.equal(parseQuantity('8'), 8);
     assert.throws(() => parseQuantity('8 cores'));
+  });
+
+  it('isStrictIPv4 answers as a regular expression per dotted part (property)', () => {
+    const octet = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+    const reference = (s: string): boolean => {
+      const parts = s.split('.');
+      return parts.length === 4 && parts.every((p) => octet.test(p));
+    };
+    const part = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.stringMatching(/^[0-9]{0,4}$/),
+      fc.constantFrom('', ' 1', '1 ', '0x1', '+1', '-1', '٣', '1e2'),
+    );
+    const dotted = fc.array(part, { minLength: 1, maxLength: 6 }).map((ps) => ps.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(dotted, fc.string({ maxLength: 20 })), (s) => {
+        assert.equal(isStrictIPv4(s), reference(s), JSON.stringify(s));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * A report reads the Nodes in Kubernetes protobuf (src/kube/protobuf.ts): on the real API server, the
+ * decoded list must say what the JSON of the same list says, for every field the tool reads, and parse to
+ * the same NodeInfo; the fields it does not read (managedFields, images, volumes, finalizers) are left out;
+ * an error answered in protobuf reads as clearly as one in JSON.
+ */
+import assert from 'node:assert/strict';
+import { KubeApi } from '../../src/kube/api.js';
+import { ApiError, KubeHttp } from '../../src/kube/http.js';
+import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
+import { readLiveSnapshot } from '../../src/kube/snapshot.js';
+import { parseNode } from '../../src/model/parse.js';
+import { Node } from '../../src/model/resources.js';
+import type { KubeObject } from '../../src/model/types.js';
+import { controlPlane, loadFixture, type ControlPlane } from '../harness/index.js';
+
+/** A node with every field the decoder reads, and several it must skip. */
+const RICH: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: {
+    name: 'node-rich',
+    labels: { 'topology.kubernetes.io/zone': 'z-1', 'route-reflector': 'true', empty: '' },
+    annotations: {
+      'projectcalico.org/IPv4Address': '10.9.9.9/24',
+      'projectcalico.org/ASNumber': '64513',
+      'projectcalico.org/RouteReflectorClusterID': '244.0.0.9',
+      'projectcalico.org/labels': '{"calico-only":"x"}',
+      'example.com/unicode': 'ünïcödé ✓ '.repeat(50),
+    },
+    finalizers: ['example.com/keep'],
+  },
+  spec: {
+    podCIDR: '10.244.9.0/24',
+    podCIDRs: ['10.244.9.0/24', 'fd00:9::/64'],
+    providerID: 'aws:///z-1/i-rich',
+    unschedulable: true,
+    taints: [
+      { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: '2026-11-30T10:00:00Z' },
+      { key: 'dedicated', value: 'bgp', effect: 'NoExecute' },
+    ],
+  },
+  status: {
+    capacity: { cpu: '16', memory: '65842396Ki', pods: '110', 'ephemeral-storage': '100Gi' },
+    allocatable: { cpu: '15500m', memory: '63Gi', pods: '110' },
+    phase: 'Running',
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'KubeletNotReady',
+        message: 'PLEG is not healthy',
+        lastHeartbeatTime: '2026-12-01T09:00:00Z',
+        lastTransitionTime: '2026-12-01T08:00:00Z',
+      },
+      { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'm' },
+    ],
+    addresses: [
+      { type: 'InternalIP', address: '10.9.9.9' },
+      { type: 'Hostname', address: 'node-rich' },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: 'm',
+      systemUUID: 'u',
+      bootID: 'b',
+      kernelVersion: '6.1.0',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+      containerRuntimeVersion: 'containerd://1.7.0',
+      kubeletVersion: 'v1.34.4',
+      kubeProxyVersion: 'v1.34.4',
+      operatingSystem: 'linux',
+      architecture: 'arm64',
+    },
+    images: [{ names: ['registry.example/calico/node:v3.31.3'], sizeBytes: 123456789 }],
+    volumesInUse: ['kubernetes.io/csi/x'],
+  },
+};
+
+/** What the decoder keeps of a JSON Node (the fields it documents). */
+function kept(o: KubeObject): unknown {
+  const m = o.metadata as Record<string, unknown>;
+  const pick = (from: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> =>
+    Object.fromEntries(keys.filter((k) => from?.[k] !== undefined).map((k) => [k, from![k]]));
+  const status = (o.status ?? {}) as Record<string, unknown>;
+  return {
+    metadata: pick(m, [
+      'name',
+      'namespace',
+      'uid',
+      'resourceVersion',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'labels',
+      'annotations',
+    ]),
+    spec: pick(o.spec, ['podCIDR', 'podCIDRs', 'providerID', 'unschedulable', 'taints']),
+    status: {
+      ...pick(status, ['capacity', 'allocatable', 'phase', 'addresses', 'nodeInfo']),
+      // conditions without their two times (not read by the tool)
+      ...(status['conditions']
+        ? {
+            conditions: (status['conditions'] as Record<string, unknown>[]).map(
+              ({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c,
+            ),
+          }
+        : {}),
+    },
+  };
+}
+
+describe('Nodes read in protobuf', function () {
+  this.timeout(300_000);
+  let cp: ControlPlane;
+  let api: KubeApi;
+
+  before(async () => {
+    cp = await controlPlane();
+    await loadFixture(cp, { nodes: 300, zones: 3, rrs: 3, notReady: 4, unschedulable: 5 });
+    await cp.apply([RICH as never]);
+    api = new KubeApi(new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') })));
+  });
+
+  it('says what the JSON of the same list says, for every field the tool reads', async () => {
+    const json = await api.list(Node, { resourceVersion: '0', pageSize: 0 });
+    const before = api.http.bytes.wire;
+    const proto = await api.list(Node, { resourceVersion: '0', pageSize: 0, protobuf: true });
+    const protoWire = api.http.bytes.wire - before;
+    assert.equal(proto.items.length, 301);
+    assert.equal(proto.resourceVersion, json.resourceVersion);
+    const byName = new Map(proto.items.map((o) => [o.metadata.name, o]));
+    for (const j of json.items) {
+      const p = byName.get(j.metadata.name);
+      assert.ok(p, j.metadata.name);
+      assert.deepEqual(p, { apiVersion: 'v1', kind: 'Node', ...(kept(j) as object) }, j.metadata.name);
+      assert.deepEqual(parseNode(p), parseNode(j), j.metadata.name);
+    }
+    const rich = byName.get('node-rich')!;
+    assert.equal(rich.metadata.annotations?.['example.com/unicode'], 'ünïcödé ✓ '.repeat(50));
+    assert.deepEqual(rich.metadata.labels?.['empty'], '');
+    assert.ok(
+      !('images' in rich.status!) &&
+        !('volumesInUse' in rich.status!) &&
+        !('daemonEndpoints' in rich.status!),
+    );
+    assert.ok(!('managedFields' in rich.metadata) && !('finalizers' in rich.metadata));
+    const info = parseNode(rich);
+    assert.equal(info.ready, false);
+    assert.deepEqual(info.badConditions, ['MemoryPressure']);
+    assert.equal(info.bgp.rrClusterId, '244.0.0.9');
+    assert.equal(info.cpuMillis, 15500);
+    assert.equal(info.arch, 'arm64');
+    assert.ok(protoWire > 0);
+  });
+
+  it('reads every page of a paged list', async () => {
+    const paged = await api.list(Node, { pageSize: 70, protobuf: true });
+    assert.equal(paged.items.length, 301);
+    assert.equal(new Set(paged.items.map((o) => o.metadata.name)).size, 301);
+  });
+
+  it("a report's read and a plan's read of the cluster parse to the same nodes", async () => {
+    const report = await readLiveSnapshot(api, { cachedOk: true });
+    const fresh = await readLiveSnapshot(api, {});
+    const nodes = (s: typeof report): unknown[] =>
+      s.objects
+        .filter((o) => o.kind === 'Node')
+        .map(parseNode)
+        .sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(nodes(report), nodes(fresh));
+  });
+
+  it('an error answered in protobuf reads as clearly as one in JSON', async () => {
+    const denied = new KubeApi(new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('noaccess') })));
+    for (const protobuf of [false, true]) {
+      const e = await denied.list(Node, { protobuf }).then(
+        () => assert.fail('listed nodes without access'),
+        (x: unknown) => x,
+      );
+      assert.ok(e instanceof ApiError, String(e));
+      assert.equal(e.status, 403);
+      assert.equal(e.reason, 'Forbidden');
+      assert.match(e.message, /nodes is forbidden: User "[^"]+" cannot list resource "nodes"/);
+    }
+  });
+});

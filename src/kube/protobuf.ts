@@ -73,39 +73,21 @@ class Reader {
     return s;
   }
 
-  /** Strings seen before, by a hash of their bytes (one per hash: a collision is a miss, never a wrong string). */
-  private readonly seen = new Map<number, string>();
+  /** Strings seen before: each distinct value once. */
+  private readonly seen = new Map<string, string>();
 
   /**
    * A string that repeats from node to node (label and annotation keys, label values, quantities, condition
-   * types, OS images): the copy already made when the bytes are the same, as JSON.parse shares its keys.
-   * Fewer strings to make, and fewer for the garbage collector to move.
+   * types, OS images): the copy already made when it is the same, as JSON.parse shares its keys. The new
+   * string is short-lived; the kept ones are fewer for the garbage collector to move. Native work only (a
+   * hash of the bytes in JavaScript cost more than it saved on a cold start).
    */
   shared(limit: number): string {
-    const end = this.end(limit);
-    const buf = this.buf;
-    const start = this.pos;
-    this.pos = end;
-    if (end - start > 64) return buf.utf8Slice(start, end);
-    let h = end - start;
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return buf.utf8Slice(start, end); // ASCII only: one byte per character below
-      h = Math.imul(h ^ c, 16777619);
-    }
-    const hit = this.seen.get(h);
-    if (hit !== undefined && hit.length === end - start) {
-      let same = true;
-      for (let i = start, j = 0; i < end; i++, j++)
-        if (hit.charCodeAt(j) !== buf[i]) {
-          same = false;
-          break;
-        }
-      if (same) return hit;
-    }
-    const str = buf.utf8Slice(start, end);
-    this.seen.set(h, str);
-    return str;
+    const s = this.string(limit);
+    const hit = this.seen.get(s);
+    if (hit !== undefined) return hit;
+    this.seen.set(s, s);
+    return s;
   }
 
   /** RFC 3339 of Time values seen before (nodes created together share their second). */

@@ -50,10 +50,18 @@ export const RR_LEAVES_MESH_SINCE_MINOR = 21;
 export function nodeIPv4(n: NodeInfo): string | undefined {
   const raw = n.bgp.ipv4Address;
   if (raw === undefined) return undefined;
-  const slash = raw.indexOf('/');
-  const addr = (slash < 0 ? raw : raw.slice(0, slash)).trim();
-  return isStrictIPv4(addr) ? addr : undefined;
+  // asked several times per node (status, the topology, the checks): once per annotation value
+  let addr = ipv4Of.get(raw);
+  if (addr === undefined) {
+    const slash = raw.indexOf('/');
+    const a = (slash < 0 ? raw : raw.slice(0, slash)).trim();
+    addr = isStrictIPv4(a) ? a : '';
+    if (ipv4Of.size > 100_000) ipv4Of.clear();
+    ipv4Of.set(raw, addr);
+  }
+  return addr || undefined;
 }
+const ipv4Of = new Map<string, string>();
 
 export function calicoMinorOf(s: ClusterSnapshot): number {
   const v = s.calico.version;

@@ -572,7 +572,12 @@ export function parseSnapshot(items: KubeObject[], source: SnapshotSource): Clus
   let sorted = true;
   for (let i = 1; i < objects.length && sorted; i++)
     sorted = sortKey(objects[i - 1]!) <= sortKey(objects[i]!);
-  if (!sorted) objects.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  if (!sorted) {
+    // keys looked up once each, not twice per comparison (a live read arrives in the order lists answer)
+    const keyed = objects.map((o, i) => ({ k: sortKey(o), i, o }));
+    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
+    for (let i = 0; i < keyed.length; i++) objects[i] = keyed[i]!.o;
+  }
   sortedObjects.add(objects);
 
   const nodes: NodeInfo[] = [];

@@ -11,9 +11,10 @@
  *
  * The decoded Node holds the fields src/model/parse.ts reads, nothing else: metadata (name, uid,
  * resourceVersion, creationTimestamp, deletionTimestamp, labels, annotations), spec (podCIDR, podCIDRs,
- * providerID, unschedulable, taints) and status (capacity, allocatable, phase, conditions without their
- * times, addresses,
- * nodeInfo). Test: test/integration/protobuf.test.ts compares it with the JSON of the same list.
+ * providerID, unschedulable, taints) and status (cpu and memory of capacity and allocatable, phase, the type
+ * and status of conditions, addresses, and osImage, operatingSystem and architecture of nodeInfo). A reader
+ * of another field must add it here. Test: test/integration/protobuf.test.ts compares it with the JSON of the
+ * same list, and parse.ts's NodeInfo of both.
  */
 import type { KubeObject } from '../model/types.js';
 
@@ -133,8 +134,13 @@ function mapEntry(
   let v = '';
   while (r.pos < end) {
     const tag = r.varint();
-    if (tag === L1) k = r.shared(end);
-    else if (tag === L2) {
+    if (tag === L1) {
+      k = r.shared(end);
+      if (values === 'quantity' && !QUANTITIES.has(k)) {
+        r.pos = end; // a quantity parse.ts does not read: the entry is skipped
+        return;
+      }
+    } else if (tag === L2) {
       if (values !== 'quantity') v = values === 'shared' ? r.shared(end) : r.string(end);
       else {
         const qEnd = r.end(end);
@@ -148,6 +154,9 @@ function mapEntry(
   }
   into[k] = v;
 }
+
+/** Quantities read by parse.ts (of capacity and allocatable); the others are skipped. */
+const QUANTITIES = new Set(['cpu', 'memory']);
 
 /** meta/v1 Time (1: seconds, 2: nanos) as the JSON has it: RFC 3339 in seconds, the zero time null. */
 function time(r: Reader, end: number): string | null {
@@ -168,19 +177,8 @@ function time(r: Reader, end: number): string | null {
   return s;
 }
 
-const NODE_INFO = [
-  '',
-  'machineID',
-  'systemUUID',
-  'bootID',
-  'kernelVersion',
-  'osImage',
-  'containerRuntimeVersion',
-  'kubeletVersion',
-  'kubeProxyVersion',
-  'operatingSystem',
-  'architecture',
-];
+/** NodeSystemInfo fields read by parse.ts, by field number (the others are skipped). */
+const NODE_INFO: Record<number, string> = { 5: 'osImage', 9: 'operatingSystem', 10: 'architecture' };
 
 function objectMeta(r: Reader, end: number): KubeObject['metadata'] {
   const meta: Record<string, unknown> = { name: '' };
@@ -246,15 +244,13 @@ function nodeSpec(r: Reader, end: number): Record<string, unknown> {
   return spec;
 }
 
-/** A NodeCondition: type, status, reason, message (its two times are not read by the tool: skipped). */
+/** A NodeCondition: type and status (its reason, message and times are not read by the tool: skipped). */
 function condition(r: Reader, end: number): Record<string, string> {
   const c: Record<string, string> = {};
   while (r.pos < end) {
     const tag = r.varint();
     if (tag === L1) c['type'] = r.shared(end);
     else if (tag === L2) c['status'] = r.shared(end);
-    else if (tag === L5) setNonEmpty(c, 'reason', r.shared(end));
-    else if (tag === L6) setNonEmpty(c, 'message', r.shared(end));
     else r.skip(tag, end);
   }
   return c;
@@ -276,9 +272,7 @@ function nodeInfo(r: Reader, end: number): Record<string, string> {
   while (r.pos < end) {
     const tag = r.varint();
     const name = (tag & 7) === 2 ? NODE_INFO[tag >> 3] : undefined;
-    if (name)
-      info[name] =
-        name === 'machineID' || name === 'systemUUID' || name === 'bootID' ? r.string(end) : r.shared(end);
+    if (name) info[name] = r.shared(end);
     else r.skip(tag, end);
   }
   return info;

@@ -83,6 +83,8 @@ function kept(o: KubeObject): unknown {
   const pick = (from: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> =>
     Object.fromEntries(keys.filter((k) => from?.[k] !== undefined).map((k) => [k, from![k]]));
   const status = (o.status ?? {}) as Record<string, unknown>;
+  const quantities = (q: unknown): Record<string, unknown> | undefined =>
+    q ? pick(q as Record<string, unknown>, ['cpu', 'memory']) : undefined;
   return {
     metadata: pick(m, [
       'name',
@@ -95,17 +97,24 @@ function kept(o: KubeObject): unknown {
       'annotations',
     ]),
     spec: pick(o.spec, ['podCIDR', 'podCIDRs', 'providerID', 'unschedulable', 'taints']),
-    status: {
-      ...pick(status, ['capacity', 'allocatable', 'phase', 'addresses', 'nodeInfo']),
-      // conditions without their two times (not read by the tool)
-      ...(status['conditions']
-        ? {
-            conditions: (status['conditions'] as Record<string, unknown>[]).map(
-              ({ lastHeartbeatTime: _h, lastTransitionTime: _t, ...c }) => c,
-            ),
-          }
-        : {}),
-    },
+    status: pick(
+      {
+        ...status,
+        capacity: quantities(status['capacity']),
+        allocatable: quantities(status['allocatable']),
+        conditions: (status['conditions'] as Record<string, unknown>[] | undefined)?.map((c) =>
+          pick(c, ['type', 'status']),
+        ),
+        nodeInfo: status['nodeInfo']
+          ? pick(status['nodeInfo'] as Record<string, unknown>, [
+              'osImage',
+              'operatingSystem',
+              'architecture',
+            ])
+          : undefined,
+      },
+      ['capacity', 'allocatable', 'phase', 'conditions', 'addresses', 'nodeInfo'],
+    ),
   };
 }
 

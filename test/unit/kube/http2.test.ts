@@ -1,0 +1,190 @@
+/**
+ * Reads over HTTP/2 (src/kube/http.ts): against a local TLS server that offers h2 and HTTP/1.1 (as
+ * kube-apiserver does), GETs share one HTTP/2 connection while writes keep HTTP/1.1; a reset stream and a
+ * connection the server drops are retried like HTTP/1.1 resets; an unanswered read ends in the request's
+ * time budget; a server without h2 is read over HTTP/1.1. The real API server is read over HTTP/2 by every
+ * integration test.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CliError } from '../../../src/errors.js';
+import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
+import type { ResolvedConfig } from '../../../src/kube/kubeconfig.js';
+
+interface Seen {
+  method: string;
+  path: string;
+  httpVersion: string;
+}
+
+type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, n: number) => void;
+
+const FAST = { baseDelayMs: 5, maxDelayMs: 20, retryAfterCapMs: 300 };
+
+describe('kube/http: reads over HTTP/2', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let key: Buffer;
+  let cert: Buffer;
+  let server: http2.Http2SecureServer | https.Server;
+  let port: number;
+  let seen: Seen[];
+  let sessions: number;
+  let handler: Handler;
+  let client: KubeHttp;
+  let events: RetryEvent[];
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-h2-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    key = fs.readFileSync(path.join(dir, 'key.pem'));
+    cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cfg = (requestTimeoutMs?: number): ResolvedConfig => ({
+    server: `https://127.0.0.1:${port}`,
+    namespace: 'default',
+    insecureSkipTlsVerify: false,
+    impersonateGroups: [],
+    ca: cert,
+    requestTimeoutMs,
+    origin: 'test',
+  });
+
+  const answer = (
+    res: http2.Http2ServerResponse | import('node:http').ServerResponse,
+    body: unknown,
+  ): void => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  async function start(h2: boolean): Promise<void> {
+    seen = [];
+    sessions = 0;
+    const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+      const n = seen.length;
+      seen.push({ method: req.method, path: req.url, httpVersion: req.httpVersion });
+      req.on('data', () => {});
+      req.on('end', () => handler(req, res, n));
+    };
+    server = h2
+      ? http2.createSecureServer({ key, cert, allowHTTP1: true }, onRequest)
+      : https.createServer({ key, cert }, onRequest as never);
+    server.on('session', () => sessions++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    client = new KubeHttp(cfg(), { retry: FAST });
+    events = [];
+    client.onRetry = (e) => events.push(e);
+  }
+
+  afterEach(async () => {
+    client.close();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('reads share one HTTP/2 connection; writes go over HTTP/1.1', async () => {
+    await start(true);
+    handler = (req, res) => answer(res, { path: req.url });
+    const paths = ['/api/v1/nodes', '/apis', '/version', '/api/v1/namespaces/kube-system'];
+    const got = await Promise.all(paths.map((p) => client.request<{ path: string }>('GET', p)));
+    assert.deepEqual(
+      got.map((g) => g.path),
+      paths,
+    );
+    await client.request('PATCH', '/api/v1/nodes/a', {
+      body: { metadata: { labels: { x: 'y' }, resourceVersion: '1' } },
+      contentType: 'application/merge-patch+json',
+    });
+    assert.deepEqual(seen.map((s) => `${s.method} ${s.httpVersion}`).sort(), [
+      'GET 2.0',
+      'GET 2.0',
+      'GET 2.0',
+      'GET 2.0',
+      'PATCH 1.1',
+    ]);
+    assert.equal(sessions, 1, 'one HTTP/2 session for the reads');
+  });
+
+  it('a reset stream is retried like a reset connection', async () => {
+    await start(true);
+    handler = (_req, res, n) => {
+      if (n === 0) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      else answer(res, { ok: n });
+    };
+    assert.deepEqual(await client.request('GET', '/api/v1/nodes'), { ok: 1 });
+    assert.equal(events.length, 1);
+    assert.match(events[0]!.why, /ECONNRESET/);
+  });
+
+  it('a connection the server drops is retried on a new one', async () => {
+    await start(true);
+    handler = (req, res, n) => {
+      if (n === 0) req.stream.session?.destroy();
+      else answer(res, { ok: n });
+    };
+    assert.deepEqual(await client.request('GET', '/api/v1/nodes'), { ok: 1 });
+    assert.equal(events.length, 1);
+    assert.equal(sessions, 2);
+  });
+
+  it('an unanswered read ends within its time budget', async () => {
+    await start(true);
+    handler = () => {}; // never answers
+    // 3 s: the first attempt gets half (1.5 s), the retry the rest
+    client = new KubeHttp(cfg(3000), { retry: FAST });
+    const e = await client.request('GET', '/api/v1/nodes').then(
+      () => assert.fail('answered'),
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof CliError, String(e));
+    assert.match(e.message, /did not answer: no answer within/);
+    assert.equal(seen.length, 2, 'the first attempt timed out and was retried within the budget');
+  });
+
+  it('a server without HTTP/2 is read over HTTP/1.1', async () => {
+    await start(false);
+    handler = (req, res) => answer(res, { path: req.url });
+    const got = await Promise.all(
+      ['/apis', '/version'].map((p) => client.request<{ path: string }>('GET', p)),
+    );
+    assert.deepEqual(
+      got.map((g) => g.path),
+      ['/apis', '/version'],
+    );
+    assert.deepEqual(
+      seen.map((s) => s.httpVersion),
+      ['1.1', '1.1'],
+    );
+  });
+});

@@ -114,6 +114,17 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
             }),
         },
         {
+          // every read over HTTP/1.1, as before HTTP/2 (docs/benchmarks.md)
+          what: 'kubectl-calico_tune status -o json, HTTP/1.1',
+          run: (kc) =>
+            exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
+              ...process.env,
+              NO_COLOR: '1',
+              CALICO_TUNE_HTTP_STATS: '1',
+              CALICO_TUNE_HTTP2: '0',
+            }),
+        },
+        {
           // the Nodes read in JSON, as before the protobuf reader (docs/benchmarks.md)
           what: 'kubectl-calico_tune status -o json, Nodes in JSON',
           run: (kc) =>

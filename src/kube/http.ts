@@ -497,7 +497,13 @@ export class KubeHttp {
           resolve(undefined);
           return;
         }
-        const session = http2.connect(server.origin, { createConnection: () => socket });
+        // windows large enough for a big list in one go: with the default 64 KiB the server waits for our
+        // WINDOW_UPDATEs, which wait for the event loop while it decodes other answers
+        const session = http2.connect(server.origin, {
+          createConnection: () => socket,
+          settings: { initialWindowSize: H2_WINDOW },
+        });
+        session.once('connect', () => session.setLocalWindowSize(H2_WINDOW));
         const entry = { session, streams: 0 };
         const drop = (): void => {
           if (this.h2 === entry) this.h2 = undefined;
@@ -654,6 +660,9 @@ function timeoutError(timeout: number): NodeJS.ErrnoException {
     { code: 'ETIMEDOUT' },
   );
 }
+
+/** HTTP/2 receive window, per stream and per connection (bytes). */
+const H2_WINDOW = 32 * 1024 * 1024;
 
 function resetError(): NodeJS.ErrnoException {
   return Object.assign(new Error('the HTTP/2 stream closed without an answer'), { code: 'ECONNRESET' });

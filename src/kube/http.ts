@@ -458,7 +458,7 @@ export class KubeHttp {
 
   private h2?: { session: http2.ClientHttp2Session; streams: number } | undefined;
   private h2Connecting?: Promise<http2.ClientHttp2Session | undefined> | undefined;
-  /** The server did not choose h2 in ALPN, or the connection failed: HTTP/1.1 from then on. */
+  /** The server did not choose h2 in ALPN: HTTP/1.1 from then on. */
   private h2Declined = false;
 
   /**
@@ -491,6 +491,10 @@ export class KubeHttp {
       socket.once('secureConnect', () => {
         socket.off('error', fail);
         socket.setTimeout(0);
+        if (this.aborted) {
+          fail(Object.assign(new Error('the client was closed'), { code: 'ECONNABORTED' }));
+          return;
+        }
         if (socket.alpnProtocol !== 'h2') {
           this.h2Declined = true;
           socket.destroy();

@@ -62,10 +62,15 @@ export class NodeStatusObserver {
     // Node by node as before (the previous observation deleted, then a new one), several nodes at a time:
     // one gate may watch every reflector and many clients.
     let served = true;
+    // the first failure stops every worker, and fresh() returns only when none is writing any more: a
+    // cleanup after a failed gate must not race creates still in flight
+    let failure: { error: unknown } | undefined;
     const queue = [...nodes];
     const worker = async (): Promise<void> => {
-      for (let node = queue.shift(); node !== undefined && served; node = queue.shift()) {
+      for (let node = queue.shift(); node !== undefined && served && !failure; node = queue.shift()) {
         const name = statusName(node, ++this.seq);
+        // ours from the moment it may exist (a create that timed out may have landed): cleanup deletes it
+        this.mine.add(name);
         try {
           await this.api.create(t, {
             apiVersion: t.apiVersion,
@@ -75,21 +80,26 @@ export class NodeStatusObserver {
           });
         } catch (e) {
           if (e instanceof ApiError && e.status === 404) {
+            this.mine.delete(name); // the kind is not served: nothing was made
             served = false;
             return;
           }
-          if (!(e instanceof ApiError && e.status === 409)) throw e;
           // 409: a retried create that had landed (the name is unique to this run, so the object is ours), or
           // a conflict that created nothing: look before relying on it
-          if (!(await this.api.get(t, name))) throw e;
+          const landed =
+            e instanceof ApiError && e.status === 409 && (await this.api.get(t, name).catch(() => undefined));
+          if (!landed) {
+            failure ??= { error: e };
+            return;
+          }
         }
         const old = this.current.get(node);
         this.current.set(node, name);
-        this.mine.add(name);
         if (old) this.deleteLater(t, old);
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, nodes.length) }, worker));
+    if (failure) throw failure.error;
     return served;
   }
 

@@ -245,11 +245,15 @@ export class KubeHttp {
     return this.agent;
   }
 
-  /** Closes keep-alive sockets (and the HTTP/2 session) so the process can exit promptly. */
+  /** Closes keep-alive sockets (and the HTTP/2 session, or the connection being made for it) so the process can exit promptly. */
   close(): void {
     this.agent?.destroy();
     this.h2?.session.destroy();
     this.h2 = undefined;
+    // a connection still being made belongs to this generation: it ends, and its waiters get an error
+    this.h2Generation++;
+    this.h2Socket?.destroy();
+    this.h2Socket = undefined;
   }
 
   private aborted = false;
@@ -460,6 +464,10 @@ export class KubeHttp {
   private h2Connecting?: Promise<http2.ClientHttp2Session | undefined> | undefined;
   /** The server did not choose h2 in ALPN: HTTP/1.1 from then on. */
   private h2Declined = false;
+  /** Counts close() calls: a connection begun before one is not used after it (old credentials, abort). */
+  private h2Generation = 0;
+  /** The TLS socket of the HTTP/2 connection being made, until it is a session or fails. */
+  private h2Socket?: tls.TLSSocket | undefined;
 
   /**
    * The HTTP/2 session, connected on first use with the same TLS settings as the HTTP/1.1 agent; undefined
@@ -482,25 +490,35 @@ export class KubeHttp {
         servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
         ALPNProtocols: ['h2', 'http/1.1'],
       });
+      const generation = this.h2Generation;
+      this.h2Socket = socket;
+      let settled = false;
       const fail = (err: NodeJS.ErrnoException): void => {
+        if (settled) return;
+        settled = true;
+        if (this.h2Socket === socket) this.h2Socket = undefined;
         socket.destroy();
         reject(new NetError(err, false));
       };
+      const closed = (): Error => Object.assign(new Error('the client was closed'), { code: 'ECONNABORTED' });
       socket.once('error', fail);
+      // destroyed by close() before the handshake ended: no 'error' comes, only 'close'
+      const onClose = (): void => fail(closed());
+      socket.once('close', onClose);
       socket.setTimeout(timeout, () => fail(timeoutError(timeout)));
       socket.once('secureConnect', () => {
         socket.off('error', fail);
         socket.setTimeout(0);
-        if (this.aborted) {
-          fail(Object.assign(new Error('the client was closed'), { code: 'ECONNABORTED' }));
-          return;
-        }
+        if (this.h2Socket === socket) this.h2Socket = undefined;
+        if (this.aborted || generation !== this.h2Generation) return fail(closed());
+        settled = true;
         if (socket.alpnProtocol !== 'h2') {
           this.h2Declined = true;
           socket.destroy();
           resolve(undefined);
           return;
         }
+        socket.off('close', onClose); // the session watches the socket from here
         // windows large enough for a big list in one go: with the default 64 KiB the server waits for our
         // WINDOW_UPDATEs, which wait for the event loop while it decodes other answers
         const session = http2.connect(server.origin, {
@@ -562,12 +580,15 @@ export class KubeHttp {
       req.on('end', () => {
         // no response headers: the session ended under the stream (a reset, as on HTTP/1.1)
         if (status === 0) return settle(() => reject(new NetError(resetError(), true)));
-        const r = this.complete<T>(method, url, opts, status, undefined, resHeaders, chunks);
+        const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
       req.setTimeout(timeout, () => {
         settle(() => reject(new NetError(timeoutError(timeout), true)));
-        req.close(http2.constants.NGHTTP2_CANCEL);
+        // the connection may be dead without a sign (a failover, a NAT drop): the retry and the reads after
+        // it make a new one, as a timed-out HTTP/1.1 request destroys its socket
+        if (this.h2?.session === session) this.h2 = undefined;
+        session.destroy();
       });
       req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(new NetError(h2Error(err), true))));
       req.on('close', () => {

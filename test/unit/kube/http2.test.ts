@@ -170,6 +170,7 @@ describe('kube/http: reads over HTTP/2', function () {
     assert.ok(e instanceof CliError, String(e));
     assert.match(e.message, /did not answer: no answer within/);
     assert.equal(seen.length, 2, 'the first attempt timed out and was retried within the budget');
+    assert.equal(sessions, 2, 'the retry does not trust the connection that timed out');
   });
 
   it('a server without HTTP/2 is read over HTTP/1.1', async () => {
@@ -186,5 +187,39 @@ describe('kube/http: reads over HTTP/2', function () {
       seen.map((s) => s.httpVersion),
       ['1.1', '1.1'],
     );
+  });
+
+  it('abort() ends a read whose HTTP/2 connection is still being made', async () => {
+    // a server that accepts the TCP connection and never answers the TLS handshake
+    const held: import('node:net').Socket[] = [];
+    let closedByClient = 0;
+    const net = await import('node:net');
+    const tcp = net.createServer((sock) => {
+      held.push(sock);
+      sock.on('data', () => {});
+      sock.on('close', () => closedByClient++);
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    port = (tcp.address() as AddressInfo).port;
+    server = tcp as never; // afterEach closes it
+    try {
+      client = new KubeHttp(cfg(30_000), { retry: FAST });
+      const pending = client.request('GET', '/version').then(
+        () => assert.fail('answered'),
+        (x: unknown) => x,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      client.abort();
+      const e = await pending;
+      assert.ok(e instanceof Error);
+      assert.match(e.message, /closed/);
+      // the client's end of the connection is gone: the server sees it close
+      for (let i = 0; i < 100 && closedByClient < held.length; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.ok(held.length >= 1, 'the client connected');
+      assert.equal(closedByClient, held.length, 'every connection the client made is closed');
+    } finally {
+      for (const sock of held) sock.destroy();
+    }
   });
 });

@@ -143,4 +143,38 @@ describe('CalicoNodeStatus observations', () => {
       created.map((o) => o.metadata.name).sort(),
     );
   });
+
+  it('a failed create stops the observation; fresh() returns after the creates in flight, and cleanup deletes all', async () => {
+    const created: string[] = [];
+    const deleted: string[] = [];
+    let n = 0;
+    const api = {
+      create: async (_t: unknown, o: KubeObject) => {
+        const k = n++;
+        await new Promise((r) => setTimeout(r, k === 1 ? 5 : 30)); // the second fails first
+        if (k === 1) throw new Error('500 from the API server');
+        created.push(o.metadata.name);
+        return o;
+      },
+      delete: async (_t: unknown, name: string) => {
+        deleted.push(name);
+        return true;
+      },
+      get: async () => undefined,
+      list: async () => ({ items: [] }),
+    } as unknown as KubeApi;
+    const obs = new NodeStatusObserver(api, 'crd.projectcalico.org/v1');
+    const nodes = Array.from({ length: 40 }, (_, i) => `node-${i}`);
+    await assert.rejects(obs.fresh(nodes), /500 from the API server/);
+    const atReturn = [...created];
+    assert.ok(atReturn.length >= 1 && atReturn.length < 39, `the others stopped (${atReturn.length} made)`);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(created, atReturn, 'nothing is created after fresh() returned');
+    await obs.cleanup();
+    assert.deepEqual(
+      created.filter((c) => !deleted.includes(c)),
+      [],
+      'cleanup deletes every object that was made',
+    );
+  });
 });

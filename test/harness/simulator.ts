@@ -492,6 +492,16 @@ export class Simulator {
     return this.sessionStates(node, Date.now(), false);
   }
 
+  /**
+   * Starts the clock of these nodes' sessions now, as a calico-node that has been running would have: a
+   * session is otherwise first seen when a CalicoNodeStatus object first asks about its node, and its first
+   * report shows it in Connect. For tests that read a settled cluster (bgp peers).
+   */
+  track(nodes: readonly string[]): void {
+    const now = Date.now();
+    for (const n of nodes) this.sessionStates(n, now, true);
+  }
+
   private isStuck(node: string, s: Session): boolean {
     return this.knobs.stuck.some(
       (r) =>

@@ -4,6 +4,7 @@ import {
   controlPlane,
   loadFixture,
   runCli,
+  sleep,
   startSimulator,
   waitFor,
   type ControlPlane,
@@ -23,6 +24,17 @@ interface PeersDoc {
   summary: { nodes: number; ok: number; unreported: number };
 }
 
+/**
+ * A settled cluster: every node's sessions up for longer than the simulator's establish delay, as on a
+ * cluster whose calico-nodes have been running (the first report then shows them Established; without this
+ * the simulator starts a node's sessions when the command first asks, and the answer depends on its speed).
+ */
+async function settled(cp: ControlPlane, sim: Simulator): Promise<void> {
+  const names = (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name);
+  sim.track(names);
+  await sleep(300);
+}
+
 describe('bgp peers', function () {
   // a control plane may take over 2 min to start while a 5,000-node fixture loads beside it (CI)
   this.timeout(300_000);
@@ -39,6 +51,7 @@ describe('bgp peers', function () {
   it('reads the reflectors by default and matches the model; cleans up its CalicoNodeStatus objects @matrix', async () => {
     await loadFixture(cp, { nodes: 12, zones: 3, rrs: 3 });
     sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    await settled(cp, sim);
     const r = await runCli(['bgp', 'peers', '-o', 'json', '--timeout', '20s'], {
       kubeconfig: cp.kubeconfig('plugin'),
     });
@@ -56,6 +69,7 @@ describe('bgp peers', function () {
   it('flags a stuck session and exits 1; a silent node is named', async () => {
     await loadFixture(cp, { nodes: 6, zones: 3, rrs: 2 });
     sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    await settled(cp, sim);
     const names = (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
     const rr = names.find((n) => n.includes('-a-'))!;
     const client = names.find((n) => n.includes('-c-') && !n.includes('cp'))!;
@@ -85,6 +99,7 @@ describe('bgp peers', function () {
   it('--wait reads again until a stuck session comes up (exit 0), and gives up after --wait-timeout (exit 1)', async () => {
     await loadFixture(cp, { nodes: 6, zones: 3, rrs: 2 });
     sim = await startSimulator(cp, { knobs: { establishDelayMs: 100 } });
+    await settled(cp, sim);
     const names = (await cp.client('admin').list('/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
     const rr = names.find((n) => n.includes('-a-'))!;
     const client = names.find((n) => n.includes('-c-') && !n.includes('cp'))!;

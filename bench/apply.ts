@@ -74,13 +74,6 @@ export async function run(opts: { nodes?: number; delayMs?: number } = {}): Prom
         if (res.outcome !== 'done' || !res.timings)
           throw new Error(`migrate apply --to ${to}: outcome ${res.outcome}, no timings`);
         const t = res.timings;
-        if (process.env['CALICO_TUNE_BENCH_DUMP'])
-          process.stderr.write(
-            `${JSON.stringify(t)}\n${r.stderr
-              .split('\n')
-              .filter((l) => l.startsWith('['))
-              .join('\n')}\n`,
-          );
         rows.push({
           nodes,
           to,

@@ -100,53 +100,29 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
       const proxy = await countingProxy(new URL(cp.server));
       const viaProxy = path.join(path.dirname(direct), `bench-proxy-${nodes}.kubeconfig`);
       fs.writeFileSync(viaProxy, fs.readFileSync(direct, 'utf8').split(cp.server).join(proxy.url));
-      const cases: {
+      type Case = {
         what: string;
         run: (kc: string) => Promise<{ stderr: string; code: number | null; cpuMs: number }>;
-      }[] = [
-        {
-          what: 'kubectl-calico_tune status -o json',
-          run: (kc) =>
-            exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
-              ...process.env,
-              NO_COLOR: '1',
-              CALICO_TUNE_HTTP_STATS: '1',
-            }),
-        },
-        {
-          // every read over HTTP/1.1, as before HTTP/2 (docs/benchmarks.md)
-          what: 'kubectl-calico_tune status -o json, HTTP/1.1',
-          run: (kc) =>
-            exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
-              ...process.env,
-              NO_COLOR: '1',
-              CALICO_TUNE_HTTP_STATS: '1',
-              CALICO_TUNE_HTTP2: '0',
-            }),
-        },
-        {
-          // the Nodes read in JSON, as before the protobuf reader (docs/benchmarks.md)
-          what: 'kubectl-calico_tune status -o json, Nodes in JSON',
-          run: (kc) =>
-            exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
-              ...process.env,
-              NO_COLOR: '1',
-              CALICO_TUNE_HTTP_STATS: '1',
-              CALICO_TUNE_PROTOBUF: '0',
-            }),
-        },
-        {
-          // bin/run.js without its bundle (CALICO_TUNE_BUNDLE=0): oclif's index and command discovery,
-          // no prefetch, as before the bundle (docs/benchmarks.md)
-          what: 'kubectl-calico_tune status -o json, unbundled',
-          run: (kc) =>
-            exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
-              ...process.env,
-              NO_COLOR: '1',
-              CALICO_TUNE_HTTP_STATS: '1',
-              CALICO_TUNE_BUNDLE: '0',
-            }),
-        },
+      };
+      /** `status -o json` of this build, with `env` on top (the variants switch one change off). */
+      const ours = (what: string, env: Record<string, string> = {}): Case => ({
+        what,
+        run: (kc) =>
+          exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
+            ...process.env,
+            NO_COLOR: '1',
+            CALICO_TUNE_HTTP_STATS: '1',
+            ...env,
+          }),
+      });
+      const cases: Case[] = [
+        ours('kubectl-calico_tune status -o json'),
+        // every read over HTTP/1.1, as before HTTP/2 (docs/benchmarks.md)
+        ours('kubectl-calico_tune status -o json, HTTP/1.1', { CALICO_TUNE_HTTP2: '0' }),
+        // the Nodes read in JSON, as before the protobuf reader
+        ours('kubectl-calico_tune status -o json, Nodes in JSON', { CALICO_TUNE_PROTOBUF: '0' }),
+        // bin/run.js without its bundle: oclif's index and command discovery, no prefetch, as before the bundle
+        ours('kubectl-calico_tune status -o json, unbundled', { CALICO_TUNE_BUNDLE: '0' }),
         {
           what: `kubectl get nodes,${CALICO_CRDS.length} Calico CRDs -o json`,
           run: (kc) =>

@@ -41,7 +41,8 @@ export function assertProbesRan(r: FabricReport): void {
  * Issue 12's goal, as it stands: two nodes that keep their role never lose their routes to each other. The only
  * probes they may lose are those sent while BIRD replaced that pair's kernel route by delete + add (same next
  * hop; BIRD 1.6 never uses NLM_F_REPLACE): each lost probe must have such a replace of its route, in one
- * direction or the other, within 50 ms in `ip monitor route` (docs/fabric.md). Those are counted in the report;
+ * direction or the other, less than one probe period (100 ms) from it in `ip monitor route` (docs/fabric.md).
+ * Those are counted in the report;
  * any other loss (a withdrawn route, or no replace at that moment) fails.
  */
 export function assertStablePairsKeepRoutes(r: FabricReport): void {

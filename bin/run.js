@@ -13,6 +13,9 @@
 // command as before.
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+performance.mark('script'); // (the marks: CALICO_TUNE_HTTP_STATS=trace, bench/live.ts)
 
 const at = (p) => new URL(p, import.meta.url);
 const mtime = (p) => {

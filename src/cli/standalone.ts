@@ -36,6 +36,7 @@ export async function runStandalone(argv: string[], o: StandaloneOptions): Promi
  */
 export async function runStandaloneCommand(id: string, rest: string[], o: StandaloneOptions): Promise<void> {
   // a command that reads the cluster sends its first requests before oclif loads (kube/connect.ts)
+  performance.mark('command');
   const pre = prefetchFlags(o.manifest.commands[id]!, rest);
   const prefetcher = pre ? await import('../kube/connect.js') : undefined;
   if (pre) await prefetcher!.prefetch(pre, { report: prefetchesReport(id, pre) });

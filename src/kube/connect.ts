@@ -56,12 +56,17 @@ export async function connect(f: ConnectionFlags): Promise<KubeApi> {
   const cfg = resolveKubeconfig(kf);
   const http = new KubeHttp(cfg);
   // for bench/live.ts: requests and response bytes of this run, on stderr at exit
-  if (process.env['CALICO_TUNE_HTTP_STATS'])
-    process.once('exit', () =>
+  // (with the requests' times and the run's performance marks when it is "trace")
+  const stats = process.env['CALICO_TUNE_HTTP_STATS'];
+  if (stats) {
+    if (stats === 'trace') http.trace = [];
+    process.once('exit', () => {
+      const marks = performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)]);
       process.stderr.write(
-        `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes })}\n`,
-      ),
-    );
+        `calico-tune-http-stats ${JSON.stringify({ requests: http.counts, bytes: http.bytes, ...(http.trace ? { trace: http.trace, marks } : {}) })}\n`,
+      );
+    });
+  }
   if (f.verbose) {
     http.onRetry = (e) =>
       process.stderr.write(

@@ -202,6 +202,8 @@ export class KubeHttp {
   readonly bytes = { wire: 0, decoded: 0 };
   /** Retries done (each retry also counts in `counts`). */
   retries = 0;
+  /** When set (bench/live.ts, through CALICO_TUNE_HTTP_STATS): each answered request, ms since the process began. */
+  trace?: { req: string; sent: number; answered: number }[] | undefined;
   /** Called before each retry (BaseCommand prints it with --verbose). */
   onRetry?: ((e: RetryEvent) => void) | undefined;
   readonly retry: RetryPolicy;
@@ -291,7 +293,13 @@ export class KubeHttp {
       if (this.aborted) throw clusterError(`${method} ${path}: the client was closed`);
       const remaining = deadline - Date.now();
       try {
+        const sent = performance.now();
         const r = await this.send<T>(method, path, opts, creds, Math.max(1, Math.min(attemptCap, remaining)));
+        this.trace?.push({
+          req: `${method} ${path}`,
+          sent: Math.round(sent),
+          answered: Math.round(performance.now()),
+        });
         this.answered = true;
         return r;
       } catch (e) {

@@ -166,6 +166,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     }
   }
   await Promise.all(tasks);
+  performance.mark('read');
   return parseSnapshot(objects, {
     kind: 'live',
     server: api.server,

@@ -12,13 +12,14 @@
  * A cache file is named after the bundle's size and modification time, Node's version and the command, and
  * a new build makes the old files go on the next write.
  *
- * Pure Node, no dependency: bin/run.js imports it before the bundle.
+ * Pure Node, no dependency (kube/cache-dir.ts is Node only too): bin/run.js imports it before the bundle.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
+import { userCacheDir } from '../kube/cache-dir.js';
 
 export interface LoadedBundle<T> {
   exports: T;
@@ -62,22 +63,10 @@ function sideImport(
   };
 }
 
-/** The cache directory, or undefined when caching is off or no directory is safe to use. */
+/** The code cache's directory, or undefined when caching is off or no directory is safe to use. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env['CALICO_TUNE_CODE_CACHE'] === '0') return undefined;
-  const base = env['XDG_CACHE_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.cache') : undefined);
-  if (!base || !path.isAbsolute(base)) return undefined;
-  const dir = path.join(base, 'calico-tune', 'v8');
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.statSync(dir);
-    // owned by this user and writable by nobody else
-    if (!st.isDirectory() || (st.mode & 0o022) !== 0) return undefined;
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
-    return dir;
-  } catch {
-    return undefined;
-  }
+  return userCacheDir('v8', env);
 }
 
 /**

@@ -116,10 +116,20 @@ export class KubeApi {
     return { items, resourceVersion };
   }
 
-  /** Gets one object, or undefined when it does not exist. */
-  async get(t: ResourceType, name: string, namespace?: string): Promise<KubeObject | undefined> {
+  /**
+   * Gets one object, or undefined when it does not exist. `resourceVersion: '0'`: any cached version will do
+   * (the API server's watch cache answers, not etcd): reports only, as for lists.
+   */
+  async get(
+    t: ResourceType,
+    name: string,
+    namespace?: string,
+    opts: { resourceVersion?: '0' } = {},
+  ): Promise<KubeObject | undefined> {
     try {
-      const o = await this.http.request<KubeObject>('GET', objectPath(t, name, namespace));
+      const o = await this.http.request<KubeObject>('GET', objectPath(t, name, namespace), {
+        query: { resourceVersion: opts.resourceVersion },
+      });
       return slim({ ...o, apiVersion: t.apiVersion, kind: t.kind });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined;

@@ -203,7 +203,7 @@ export class KubeHttp {
   /** Retries done (each retry also counts in `counts`). */
   retries = 0;
   /** When set (bench/live.ts, through CALICO_TUNE_HTTP_STATS): each answered request, ms since the process began. */
-  trace?: { req: string; sent: number; answered: number }[] | undefined;
+  trace?: { req: string; sent: number; answered: number; protobuf?: true }[] | undefined;
   /** Called before each retry (BaseCommand prints it with --verbose). */
   onRetry?: ((e: RetryEvent) => void) | undefined;
   readonly retry: RetryPolicy;
@@ -299,6 +299,7 @@ export class KubeHttp {
           req: `${method} ${path}`,
           sent: Math.round(sent),
           answered: Math.round(performance.now()),
+          ...(opts.protobuf ? { protobuf: true as const } : {}),
         });
         this.answered = true;
         return r;

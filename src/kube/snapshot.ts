@@ -17,6 +17,13 @@ import {
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { loadAllNoAliases, YamlAnchorError } from '../model/yaml.js';
 import { KubeApi } from './api.js';
+import {
+  type Discovery,
+  nodesInProtobuf,
+  readCachedDiscovery,
+  saveDiscovery,
+  sameDiscovery,
+} from './discovery-cache.js';
 import { ApiError } from './http.js';
 import * as R from '../model/resources.js';
 import { append } from '../model/arrays.js';
@@ -39,11 +46,50 @@ const CALICO_NAMESPACES = ['calico-system', 'kube-system'];
 /** Where the journal Lease may be (kube/journal.ts). */
 const JOURNAL_NAMESPACES = CALICO_NAMESPACES;
 
-/** Reads everything the tool needs from the cluster. */
+/** The group versions whose presence changes what a live read reads (and records in the snapshot). */
+const READ_DEPENDS_ON = /projectcalico\.org|tigera\.io|monitoring\.coreos\.com/;
+
+/**
+ * Reads everything the tool needs from the cluster. A report (`cachedOk`) sends its reads at once with the
+ * server's last discovery answer (kube/discovery-cache.ts) while it reads the server's current one, and reads
+ * again if the two differ in anything the read depends on; any other read waits for discovery.
+ */
 export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {}): Promise<ClusterSnapshot> {
+  const fresh = api.discovery().then(([groupVersions, version]): Discovery => ({ groupVersions, version }));
+  const cached = readCachedDiscovery(api.server);
+  // a report reads the Nodes in protobuf when the last one read many (CALICO_TUNE_PROTOBUF=0/1: never/always)
+  const pb = process.env['CALICO_TUNE_PROTOBUF'];
+  const protobuf = opts.cachedOk === true && pb !== '0' && (pb === '1' || nodesInProtobuf(cached));
+  let guess: Promise<ClusterSnapshot> | undefined;
+  if (opts.cachedOk && cached) {
+    guess = readWithDiscovery(api, opts, cached, protobuf);
+    guess.catch(() => {}); // awaited below when the guess stands
+  }
+  const d = await fresh; // discovery's own failure is the command's, as without the cache
+  let snap: ClusterSnapshot;
+  try {
+    if (guess && sameDiscovery(cached!, d, (g) => READ_DEPENDS_ON.test(g))) snap = await guess;
+    else {
+      if (guess) opts.progress?.('the API groups changed since the last run: reading again');
+      snap = await readWithDiscovery(api, opts, d, protobuf);
+    }
+  } catch (e) {
+    saveDiscovery(api.server, d, cached);
+    throw e;
+  }
+  saveDiscovery(api.server, { ...d, nodes: opts.cachedOk ? snap.nodes.length : undefined }, cached);
+  return snap;
+}
+
+async function readWithDiscovery(
+  api: KubeApi,
+  opts: LiveReadOptions,
+  discovery: Discovery,
+  protobuf: boolean,
+): Promise<ClusterSnapshot> {
   const warnings: string[] = [];
-  const [discovered, kubernetesVersion] = await api.discovery();
-  let apiGroups = discovered;
+  const kubernetesVersion = discovery.version;
+  let apiGroups = discovery.groupVersions;
   let calicoApiUnavailable: string | undefined;
   if (apiGroups.includes(CALICO_V3)) {
     // the calico-apiserver may be registered but down: read the v1 CRDs behind it then, and say so
@@ -72,18 +118,16 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     }
   };
   const one = async (t: R.ResourceType, name: string, ns?: string): Promise<KubeObject[]> => {
-    const o = await api.get(t, name, ns);
+    const o = await api.get(t, name, ns, opts.cachedOk ? { resourceVersion: '0' } : {});
     return o ? [o] : [];
   };
 
   opts.progress?.('reading nodes and Calico resources');
   // a report reads each list from the cache in one response (no sequential pages of 500)
   const rv = opts.cachedOk ? ({ resourceVersion: '0', pageSize: 0 } as const) : {};
-  // a report reads the Nodes in protobuf: half the bytes, and only the fields it reads are built
+  // in protobuf, the Nodes are half the bytes, and only the fields parse.ts reads are built
   const tasks: Promise<unknown>[] = [
-    api
-      .list(R.Node, { ...rv, protobuf: opts.cachedOk && process.env['CALICO_TUNE_PROTOBUF'] !== '0' })
-      .then((r) => append(objects, r.items)),
+    api.list(R.Node, { ...rv, protobuf }).then((r) => append(objects, r.items)),
   ];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);
@@ -172,7 +216,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     server: api.server,
     context: opts.context,
     capturedAt: new Date().toISOString(),
-    apiGroups: apiGroups.filter((g) => /projectcalico\.org|tigera\.io|monitoring\.coreos\.com/.test(g)),
+    apiGroups: apiGroups.filter((g) => READ_DEPENDS_ON.test(g)),
     kubernetesVersion,
     warnings,
     calicoApiUnavailable,

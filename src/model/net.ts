@@ -43,7 +43,17 @@ export function clusterIdProblem(s: string): string | undefined {
 /** IPv4 address to a 32-bit unsigned number, or undefined. */
 export function ipv4ToInt(s: string): number | undefined {
   if (!isStrictIPv4(s)) return undefined;
-  return s.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  // the octets are checked: accumulate them without splitting (once per node in status)
+  let acc = 0;
+  let octet = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      acc = acc * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return acc * 256 + octet;
 }
 
 /** Parses `10.0.0.5/24` (or a bare address, as /32) into address and prefix length. */
@@ -63,7 +73,7 @@ export function parseIPv4Cidr(s: string): { addr: number; prefix: number; ip: st
 export function ipv4Network(addr: number, prefix: number): string {
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const net = (addr & mask) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${prefix}`;
+  return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${prefix}`;
 }
 
 /**

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { effectiveBgp, parseCalicoVersion, parseNode, detectApiMode } from '../../../src/model/parse.js';
-import { clusterIdProblem, isStrictIPv4, parseASNumber, parseIPv4Cidr } from '../../../src/model/net.js';
+import {
+  clusterIdProblem,
+  ipv4Network,
+  ipv4ToInt,
+  isStrictIPv4,
+  parseASNumber,
+  parseIPv4Cidr,
+} from '../../../src/model/net.js';
 import { parseQuantity } from '../../../src/model/quantity.js';
 import { find, nodes, objects, snapshotOf } from '../helpers.js';
 
@@ -211,5 +218,25 @@ describe('model/net and quantity', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('ipv4ToInt and ipv4Network: the address as a number and its network, for every address and prefix (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 32 }),
+        (o, prefix) => {
+          const n = ((o[0]! * 256 + o[1]!) * 256 + o[2]!) * 256 + o[3]!;
+          assert.equal(ipv4ToInt(o.join('.')), n);
+          const kept = o.map((x, i) => x & (0xff << Math.max(0, Math.min(8, 8 * (i + 1) - prefix))) & 0xff);
+          assert.equal(ipv4Network(n, prefix), `${kept.join('.')}/${prefix}`);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    assert.equal(ipv4ToInt('255.255.255.255'), 4294967295);
+    assert.equal(ipv4ToInt('10.0.0.01'), undefined);
+    assert.equal(ipv4Network(ipv4ToInt('10.1.2.3')!, 0), '0.0.0.0/0');
+    assert.equal(ipv4Network(ipv4ToInt('10.1.2.3')!, 23), '10.1.2.0/23');
   });
 });

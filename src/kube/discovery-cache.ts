@@ -1,0 +1,121 @@
+/**
+ * The last discovery answer (`/apis` and `/version`) of each API server, so that a report's reads go out at
+ * once instead of one round trip later: kubectl keeps discovery in `~/.kube/cache` for six hours for the same
+ * reason. Here it is only a guess, never trusted: readLiveSnapshot (kube/snapshot.ts) sends its reads with it
+ * and reads the server's discovery at the same time; when the two differ in anything the read depends on, it
+ * reads again with the server's answer, which replaces the cached one. It also keeps the number of Nodes the
+ * last report read, which picks their encoding (`nodesInProtobuf`): it changes how fast, never what, is read.
+ *
+ * Files: `$XDG_CACHE_HOME/calico-tune/discovery/<hash of the server URL>.json` (the directory checks of
+ * kube/cache-dir.ts), written atomically with mode 0600; `CALICO_TUNE_DISCOVERY_CACHE=0` turns it off.
+ * Anything unreadable or malformed is no cache.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { userCacheDir } from './cache-dir.js';
+
+export interface Discovery {
+  /** Every `group/version` served, core `v1` included. */
+  groupVersions: string[];
+  /** `/version`'s gitVersion, when it answered. */
+  version: string | undefined;
+}
+
+/** What the cache holds for a server. */
+export interface CachedDiscovery extends Discovery {
+  savedAt: number;
+  /** How many Nodes the last report read (absent: none read yet). */
+  nodes?: number | undefined;
+}
+
+/**
+ * Above this many Nodes a report reads them in protobuf, else in JSON. The API server encodes protobuf
+ * faster and sends fewer bytes, but our decoder is JavaScript that runs once, cold, where JSON.parse is
+ * native: at 5,000 Nodes protobuf was 60-70 ms faster, at 1,000 12-27 ms slower (docs/benchmarks.md).
+ */
+export const PROTOBUF_ABOVE_NODES = 2000;
+
+/** Whether a report reads the Nodes in protobuf, given the cached count (unknown: protobuf, the safe bet at scale). */
+export function nodesInProtobuf(cached: CachedDiscovery | undefined): boolean {
+  return cached?.nodes === undefined || cached.nodes > PROTOBUF_ABOVE_NODES;
+}
+
+/** A cached answer older than this is not used (kubectl's discovery cache lives as long). */
+export const DISCOVERY_TTL_MS = 6 * 3600_000;
+/** The file is rewritten when the server's answer is the same but the file is older than this. */
+const REFRESH_MS = 3600_000;
+
+export function discoveryCacheFile(server: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['CALICO_TUNE_DISCOVERY_CACHE'] === '0') return undefined;
+  const dir = userCacheDir('discovery', env);
+  if (!dir) return undefined;
+  return path.join(dir, `${createHash('sha256').update(server).digest('hex').slice(0, 16)}.json`);
+}
+
+/** The cached answer for `server` and when it was saved, if there is a usable one. */
+export function readCachedDiscovery(
+  server: string,
+  env: NodeJS.ProcessEnv = process.env,
+  now = Date.now(),
+): CachedDiscovery | undefined {
+  const file = discoveryCacheFile(server, env);
+  if (!file) return undefined;
+  try {
+    const d = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const gv = d['groupVersions'];
+    const savedAt = d['savedAt'];
+    const version = d['version'];
+    if (d['server'] !== server || !Array.isArray(gv) || !gv.every((g) => typeof g === 'string'))
+      return undefined;
+    if (typeof savedAt !== 'number' || savedAt > now || now - savedAt > DISCOVERY_TTL_MS) return undefined;
+    if (version !== undefined && typeof version !== 'string') return undefined;
+    const nodes = d['nodes'];
+    const n = typeof nodes === 'number' && Number.isSafeInteger(nodes) && nodes >= 0 ? nodes : undefined;
+    return { groupVersions: gv as string[], version, savedAt, ...(n === undefined ? {} : { nodes: n }) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Saves the server's answer (and the Node count a report read, else the cached one) unless the cache already
+ * holds them, recently saved: a count is rewritten only when it crosses PROTOBUF_ABOVE_NODES. Never throws.
+ */
+export function saveDiscovery(
+  server: string,
+  d: Discovery & { nodes?: number | undefined },
+  cached: CachedDiscovery | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  now = Date.now(),
+): void {
+  const nodes = d.nodes ?? cached?.nodes;
+  const sameSide =
+    (nodes === undefined) === (cached?.nodes === undefined) &&
+    nodesInProtobuf({ ...d, savedAt: now, nodes }) === nodesInProtobuf(cached);
+  if (cached && now - cached.savedAt < REFRESH_MS && sameSide && sameDiscovery(cached, d, () => true)) return;
+  const file = discoveryCacheFile(server, env);
+  if (!file) return;
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(
+      tmp,
+      JSON.stringify({ server, groupVersions: d.groupVersions, version: d.version, savedAt: now, nodes }),
+      { mode: 0o600 },
+    );
+    fs.renameSync(tmp, file);
+  } catch {
+    /* an optimisation only */
+  }
+}
+
+/** Whether two answers agree on the server's version and on every group version that `matters`. */
+export function sameDiscovery(
+  a: Discovery,
+  b: Discovery,
+  matters: (groupVersion: string) => boolean,
+): boolean {
+  if (a.version !== b.version) return false;
+  const pick = (d: Discovery): string => [...new Set(d.groupVersions.filter(matters))].sort().join('\n');
+  return pick(a) === pick(b);
+}

@@ -15,6 +15,7 @@ import {
   FABRIC_NODES,
   runForTest,
 } from './helpers.js';
+import { describeOutage } from './report.js';
 import type { FabricReport } from './scenario.js';
 import { migrateRoundtrip } from './scenarios.js';
 
@@ -43,9 +44,15 @@ describe(`fabric: mesh -> 3 route reflectors -> mesh on real BIRD (K=${FABRIC_NO
   it('every loss of a reflector-to-be happens while a run that changes it is running', () =>
     assertLossWithinOwnRuns(r));
 
-  it('turning the mesh off and on loses nothing', () => {
+  it('turning the mesh off and on loses nothing (but single probes at kernel route replaces)', () => {
     const mesh = r.steps.filter((s) => /full mesh|node-to-node mesh/i.test(s.label));
     assert.ok(mesh.length >= 2, `mesh steps: ${r.steps.map((s) => s.label).join(' | ')}`);
-    for (const s of mesh) assert.equal(s.lost, 0, `${s.label}: ${s.lost} lost`);
+    // turning the mesh off moves routes learned over it to the reflectors' (same next hop, new attributes):
+    // BIRD 1.6 replaces those by delete + add, and a probe at that instant is lost (CI run 22: 1 of 124)
+    for (const s of mesh) {
+      const during = r.outages.filter((o) => o.from <= s.end && o.to >= s.start);
+      const other = during.filter((o) => !r.replaceBlips.includes(o));
+      assert.deepEqual(other.map(describeOutage), [], `${s.label}: ${s.lost} lost`);
+    }
   });
 });

@@ -78,6 +78,8 @@ export interface FabricReport {
    */
   outsideOwnRuns: string[];
   outages: Outage[];
+  /** The outages (of any pair) whose every probe was lost at a kernel route replace of the pair's route. */
+  replaceBlips: Outage[];
   writes: WriteRecord[];
   bridge: BridgeStats;
   notes: string[];
@@ -388,6 +390,7 @@ function buildReport(
       isRouteReplaceBlip(o, replaces, blockOf, data.periodMs),
     ),
     outages: data.outages,
+    replaceBlips: data.outages.filter((o) => isRouteReplaceBlip(o, replaces, blockOf, data.periodMs)),
     writes: x.writes,
     bridge: x.bridge,
     notes: x.notes,

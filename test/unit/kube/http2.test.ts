@@ -136,6 +136,37 @@ describe('kube/http: reads over HTTP/2', function () {
     assert.equal(sessions, 1, 'one HTTP/2 session for the reads');
   });
 
+  it('abort() with reads in flight cancels each stream and closes the session once they are gone', async () => {
+    await start(true);
+    const codes: number[] = [];
+    let closed = 0;
+    server.on('session', (s: http2.ServerHttp2Session) => s.on('close', () => closed++));
+    handler = (req, res, n) => {
+      if (n === 0) answer(res, { first: true });
+      else req.stream.on('close', () => codes.push(req.stream.rstCode)); // held: never answered
+    };
+    await client.request('GET', '/warm');
+    const held = ['/a', '/b', '/c'].map((p) =>
+      client.request('GET', p).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      ),
+    );
+    while (seen.length < 4) await new Promise((r) => setTimeout(r, 5));
+    client.abort();
+    for (const r of await Promise.all(held))
+      assert.match(r, /closed without an answer|the client was closed/);
+    while (codes.length < 3 || closed < 1) await new Promise((r) => setTimeout(r, 5));
+    // each stream was cancelled by the client (RST_STREAM CANCEL), not cut by a destroyed connection, which
+    // let a process exit with live native streams (Node 20 aborted: Realm base_object_count_)
+    assert.deepEqual(codes, [
+      http2.constants.NGHTTP2_CANCEL,
+      http2.constants.NGHTTP2_CANCEL,
+      http2.constants.NGHTTP2_CANCEL,
+    ]);
+    assert.equal(sessions, 1);
+  });
+
   it('a reset stream is retried like a reset connection', async () => {
     await start(true);
     handler = (_req, res, n) => {

@@ -228,22 +228,24 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     });
   }
 
-  // 7. encapsulation Always where every node shares one subnet
-  const subnets = new Set<string>();
-  let known = 0;
-  for (const n of nodes) {
+  // 7. encapsulation Always where every node shares one subnet (the nodes' addresses are parsed only when a
+  // pool encapsulates Always, and only until two subnets or an address without one show up)
+  const always = s.ipPools.filter(
+    (p) => !p.disabled && p.ipVersion === 4 && (p.ipipMode === 'Always' || p.vxlanMode === 'Always'),
+  );
+  let subnet: string | undefined;
+  for (const n of always.length && nodes.length > 1 ? nodes : []) {
     const c = n.bgp.ipv4Address ? parseIPv4Cidr(n.bgp.ipv4Address) : undefined;
-    if (c && c.prefix < 32) {
-      subnets.add(ipv4Network(c.addr, c.prefix));
-      known++;
+    const net = c && c.prefix < 32 ? ipv4Network(c.addr, c.prefix) : undefined;
+    if (!net || (subnet !== undefined && net !== subnet)) {
+      subnet = undefined;
+      break;
     }
+    subnet = net;
   }
-  if (nodes.length > 1 && known === nodes.length && subnets.size === 1) {
-    const subnet = [...subnets][0]!;
-    for (const p of s.ipPools) {
-      if (p.disabled || p.ipVersion !== 4) continue;
-      const mode = p.ipipMode === 'Always' ? 'ipipMode' : p.vxlanMode === 'Always' ? 'vxlanMode' : undefined;
-      if (!mode) continue;
+  if (subnet !== undefined) {
+    for (const p of always) {
+      const mode = p.ipipMode === 'Always' ? 'ipipMode' : 'vxlanMode';
       out.push({
         code: 'ENCAP_ALWAYS_SAME_SUBNET',
         severity: 'info',

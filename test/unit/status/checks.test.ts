@@ -200,6 +200,14 @@ describe('status/checks', () => {
         ),
       );
     });
+    it('stays quiet when one node has an address without its subnet (no prefix, or /32)', () => {
+      for (const addr of ['10.0.0.5', '10.0.0.5/32']) {
+        const s = snap({ ...healthy, encapsulation: 'IPIP', subnets: 'single' });
+        const last = s.nodes.at(-1)!;
+        const nodes = [...s.nodes.slice(0, -1), { ...last, bgp: { ...last.bgp, ipv4Address: addr } }];
+        assert.ok(!codes({ ...s, nodes }).includes('ENCAP_ALWAYS_SAME_SUBNET'), addr);
+      }
+    });
   });
 
   describe('ENCAP_BGP_UNUSED (status follows the mode)', () => {

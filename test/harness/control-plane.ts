@@ -308,6 +308,7 @@ export class ControlPlane {
       const crt = path.join(dir, 'pki', 'apiserver.crt');
       const deadline = Date.now() + (opts.readyTimeoutMs ?? 240_000);
       let probe: KubeClient | undefined;
+      let lastProbe = 'no answer yet';
       for (;;) {
         if (exited)
           throw new Error(
@@ -315,7 +316,7 @@ export class ControlPlane {
           );
         if (Date.now() > deadline)
           throw new Error(
-            `kube-apiserver not ready after ${opts.readyTimeoutMs ?? 240_000} ms; tail of its log:\n${tail(path.join(dir, 'kube-apiserver.log'), 30)}`,
+            `kube-apiserver not ready after ${opts.readyTimeoutMs ?? 240_000} ms; last /readyz: ${lastProbe}; tail of its log:\n${tail(path.join(dir, 'kube-apiserver.log'), 30)}`,
           );
         if (!probe && fs.existsSync(crt)) {
           try {
@@ -331,10 +332,19 @@ export class ControlPlane {
         }
         if (probe) {
           try {
-            await probe.request('GET', '/readyz', { timeoutMs: 2000 });
+            // verbose: a failing answer names the checks that fail (kept for the error above)
+            await probe.request('GET', '/readyz?verbose', { timeoutMs: 2000 });
             break;
-          } catch {
-            /* not yet */
+          } catch (e) {
+            const body = (e as { body?: unknown }).body;
+            lastProbe = `${(e as Error).message}${
+              typeof body === 'string'
+                ? `\n${body
+                    .split('\n')
+                    .filter((l) => !l.startsWith('[+]'))
+                    .join('\n')}`
+                : ''
+            }`;
           }
         }
         await sleep(100);

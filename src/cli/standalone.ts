@@ -28,6 +28,25 @@ export async function runStandalone(argv: string[], o: StandaloneOptions): Promi
     run: (id, rest) => runStandaloneCommand(id, rest, o),
   });
   if (code !== undefined) process.exitCode = code;
+  await exitWhenFlushed();
+}
+
+/**
+ * Ends the process once what it wrote to stdout and stderr is flushed. The command is over (its requests
+ * done or aborted, its background work awaited): what is left is Node's teardown of the environment and the
+ * heap, which took 15-25 ms after a 1,000-node `status` (strace: the main thread busy with no system call
+ * between the last write and exit). `process.exit` still runs the 'exit' handlers (the code cache is saved
+ * there). CALICO_TUNE_FAST_EXIT=0 lets the process end by itself.
+ */
+async function exitWhenFlushed(): Promise<void> {
+  if (process.env['CALICO_TUNE_FAST_EXIT'] === '0') return;
+  // a write's callback runs once everything written before it is flushed (or the stream failed)
+  for (const s of [process.stdout, process.stderr])
+    await new Promise<void>((resolve) => {
+      if (s.destroyed || !s.writable) resolve();
+      else s.write('', () => resolve());
+    });
+  process.exit();
 }
 
 /**

@@ -21,7 +21,8 @@ interface Trace {
 }
 
 describe('discovery cache: reports read at once with the last answer, checked against the server', function () {
-  this.timeout(120_000);
+  // above the harness's 240 s for a control plane to get ready, so that its diagnostics are what fails
+  this.timeout(300_000);
   let cp: ControlPlane;
   let cache: string;
   let server: string;
@@ -33,7 +34,9 @@ describe('discovery cache: reports read at once with the last answer, checked ag
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-discovery-'));
     server = resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }).server;
   });
-  after(() => fs.rmSync(cache, { recursive: true, force: true }));
+  after(() => {
+    if (cache) fs.rmSync(cache, { recursive: true, force: true });
+  });
 
   /** Runs a command as the plugin user with the test's cache; returns its output and request trace. */
   async function traced(args: string[], extra: NodeJS.ProcessEnv = {}) {

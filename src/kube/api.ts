@@ -9,7 +9,7 @@
  */
 import type { KubeObject } from '../model/types.js';
 import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
-import { decodeNodeList } from './protobuf.js';
+import { nodeListDecoder } from './protobuf.js';
 import { collectionPath, objectPath, type ResourceType } from '../model/resources.js';
 
 export interface ListOptions {
@@ -99,7 +99,7 @@ export class KubeApi {
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         accept: opts.metadataOnly ? METADATA_LIST : undefined,
-        protobuf: opts.protobuf && t.kind === 'Node' && t.apiVersion === 'v1' ? decodeNodeList : undefined,
+        protobuf: opts.protobuf && t.kind === 'Node' && t.apiVersion === 'v1' ? nodeListDecoder : undefined,
         query: {
           limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,

@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import { clusterError, CliError, ExitCode } from '../errors.js';
 import { getCredentials, type Credentials } from './auth.js';
 import type { ResolvedConfig } from './kubeconfig.js';
-import { decodeStatus, PROTOBUF } from './protobuf.js';
+import { decodeStatus, PROTOBUF, type ProtobufDecoder } from './protobuf.js';
 
 /** A response from the API server with a non-2xx status. */
 export class ApiError extends CliError {
@@ -115,9 +115,18 @@ export interface RequestOptions {
    * Ask for Kubernetes protobuf (built-in kinds) and decode a 2xx answer with this; a server that answers in
    * JSON (an aggregated API, a proxy) is parsed as JSON as usual.
    */
-  protobuf?: ((body: Buffer) => unknown) | undefined;
+  protobuf?: (() => ProtobufDecoder) | undefined;
   /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
   repeat?: Repeat | undefined;
+  /** Filled by HTTP/2 reads when tracing: when the headers, the first and the last byte of the body arrived. */
+  stamps?: Stamps | undefined;
+}
+
+/** performance.now() of an answer's parts (CALICO_TUNE_HTTP_STATS=trace). */
+export interface Stamps {
+  headers?: number;
+  first?: number;
+  last?: number;
 }
 
 const REVIEW_PATH = /\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)$/;
@@ -203,7 +212,7 @@ export class KubeHttp {
   /** Retries done (each retry also counts in `counts`). */
   retries = 0;
   /** When set (bench/live.ts, through CALICO_TUNE_HTTP_STATS): each answered request, ms since the process began. */
-  trace?: { req: string; sent: number; answered: number; protobuf?: true }[] | undefined;
+  trace?: ({ req: string; sent: number; answered: number; protobuf?: true } & Stamps)[] | undefined;
   /** Called before each retry (BaseCommand prints it with --verbose). */
   onRetry?: ((e: RetryEvent) => void) | undefined;
   readonly retry: RetryPolicy;
@@ -303,10 +312,18 @@ export class KubeHttp {
       const remaining = deadline - Date.now();
       try {
         const sent = performance.now();
-        const r = await this.send<T>(method, path, opts, creds, Math.max(1, Math.min(attemptCap, remaining)));
+        const stamps: Stamps | undefined = this.trace ? {} : undefined;
+        const r = await this.send<T>(
+          method,
+          path,
+          stamps ? { ...opts, stamps } : opts,
+          creds,
+          Math.max(1, Math.min(attemptCap, remaining)),
+        );
         this.trace?.push({
           req: `${method} ${path}`,
           sent: Math.round(sent),
+          ...roundStamps(stamps),
           answered: Math.round(performance.now()),
           ...(opts.protobuf ? { protobuf: true as const } : {}),
         });
@@ -593,14 +610,104 @@ export class KubeHttp {
         f();
       };
       const chunks: Buffer[] = [];
+      const stamps = opts.stamps;
+      // a protobuf answer (a report's Node list) is decoded as it arrives, gunzipped on the thread pool:
+      // decoding overlaps the server's encoding and compressing, instead of starting after its last byte
+      let stream:
+        | {
+            decoder: ProtobufDecoder;
+            gunzip?: zlib.Gunzip | undefined;
+            failed: boolean;
+            queued: Buffer[];
+            writing: boolean;
+            ended: boolean;
+          }
+        | undefined;
+      /** Input reaches the gunzip one write at a time, joined: each write is a round trip to the thread pool. */
+      const pump = (): void => {
+        const s = stream;
+        if (!s?.gunzip || s.failed || s.writing) return;
+        if (s.queued.length) {
+          const chunk = s.queued.length === 1 ? s.queued[0]! : Buffer.concat(s.queued);
+          s.queued = [];
+          s.writing = true;
+          s.gunzip.write(chunk, () => {
+            s.writing = false;
+            pump();
+          });
+        } else if (s.ended) s.gunzip.end();
+      };
+      let ended = false;
+      const failStream = (err: Error): void => {
+        if (!stream || stream.failed) return;
+        stream.failed = true;
+        stream.gunzip?.destroy();
+        settle(() => reject(err));
+        if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
+      };
+      /** Decodes one more chunk of the (gunzipped) body, or its end (`undefined`). */
+      const decode = (out: Buffer | undefined): void => {
+        if (!stream || stream.failed) return;
+        let value: unknown;
+        try {
+          if (out) {
+            this.bytes.decoded += out.length;
+            return stream.decoder.push(out);
+          }
+          value = stream.decoder.end();
+        } catch {
+          return failStream(
+            clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`),
+          );
+        }
+        settle(() => resolve(value as T));
+      };
       req.on('response', (h) => {
+        if (stamps) stamps.headers = performance.now();
         status = Number(h[':status'] ?? 0);
         resHeaders = h as http.IncomingHttpHeaders;
+        if (
+          opts.protobuf &&
+          status >= 200 &&
+          status < 300 &&
+          String(h['content-type'] ?? '').startsWith(PROTOBUF)
+        ) {
+          stream = { decoder: opts.protobuf(), failed: false, queued: [], writing: false, ended: false };
+          if (isGzip(h['content-encoding'])) {
+            // output in large pieces: each is a round trip from the thread pool through the event loop
+            const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
+            gunzip.on('data', decode);
+            gunzip.on('end', () => decode(undefined));
+            gunzip.on('error', () =>
+              failStream(clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`)),
+            );
+            stream.gunzip = gunzip;
+          }
+        }
       });
-      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('data', (d: Buffer) => {
+        if (stamps)
+          stamps.last = stamps.first === undefined ? (stamps.first = performance.now()) : performance.now();
+        if (!stream) return void chunks.push(d);
+        this.bytes.wire += d.length;
+        if (stream.failed) return;
+        if (stream.gunzip) {
+          stream.queued.push(d);
+          pump();
+        } else decode(d);
+      });
       req.on('end', () => {
+        ended = true;
         // no response headers: the session ended under the stream (a reset, as on HTTP/1.1)
         if (status === 0) return settle(() => reject(new NetError(resetError(), true)));
+        if (stream) {
+          // a gzipped answer settles when the gunzip has given its last byte
+          if (stream.gunzip) {
+            stream.ended = true;
+            return pump();
+          }
+          return decode(undefined);
+        }
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
@@ -615,7 +722,7 @@ export class KubeHttp {
       req.on('close', () => {
         if (entry?.inflight.delete(req) && entry.inflight.size === 0 && !session.closed) session.unref();
         // closed without an end or an error (the session went away): a reset, as on HTTP/1.1
-        settle(() => reject(new NetError(resetError(), true)));
+        if (!ended) settle(() => reject(new NetError(resetError(), true)));
       });
     });
   }
@@ -632,7 +739,7 @@ export class KubeHttp {
   ): { ok: true; value: T } | { ok: false; error: Error } {
     const raw = Buffer.concat(chunks);
     let buf = raw;
-    if (/^\s*(x-)?gzip\s*$/i.test(String(headers['content-encoding'] ?? ''))) {
+    if (isGzip(headers['content-encoding'])) {
       try {
         buf = zlib.gunzipSync(raw);
       } catch {
@@ -646,8 +753,11 @@ export class KubeHttp {
     this.bytes.decoded += buf.length;
     if (String(headers['content-type'] ?? '').startsWith(PROTOBUF)) {
       try {
-        if (status >= 200 && status < 300 && opts.protobuf)
-          return { ok: true, value: opts.protobuf(buf) as T };
+        if (status >= 200 && status < 300 && opts.protobuf) {
+          const d = opts.protobuf();
+          d.push(buf);
+          return { ok: true, value: d.end() as T };
+        }
         const st = decodeStatus(buf);
         const err = new ApiError(
           method,
@@ -706,6 +816,21 @@ function timeoutError(timeout: number): NodeJS.ErrnoException {
     { code: 'ETIMEDOUT' },
   );
 }
+
+function roundStamps(s: Stamps | undefined): Stamps {
+  const out: Stamps = {};
+  if (s?.headers !== undefined) out.headers = Math.round(s.headers);
+  if (s?.first !== undefined) out.first = Math.round(s.first);
+  if (s?.last !== undefined) out.last = Math.round(s.last);
+  return out;
+}
+
+function isGzip(contentEncoding: string | string[] | undefined): boolean {
+  return /^\s*(x-)?gzip\s*$/i.test(String(contentEncoding ?? ''));
+}
+
+/** Output piece of a streamed gunzip (bytes). */
+const GUNZIP_CHUNK = Number(process.env['CALICO_TUNE_GUNZIP_CHUNK'] ?? 1024 * 1024);
 
 /** HTTP/2 receive window, per stream and per connection (bytes). */
 const H2_WINDOW = 32 * 1024 * 1024;

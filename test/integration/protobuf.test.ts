@@ -172,6 +172,31 @@ describe('Nodes read in protobuf', function () {
     assert.ok(protoWire > 0);
   });
 
+  it('decodes the same list streamed over HTTP/2 as from the whole body over HTTP/1.1', async () => {
+    // over HTTP/2 the gzipped list is gunzipped and decoded chunk by chunk as it arrives (kube/http.ts)
+    const h2 = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
+    h2.trace = [];
+    const streamed = await new KubeApi(h2).list(Node, { resourceVersion: '0', pageSize: 0, protobuf: true });
+    const nodes = h2.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!;
+    assert.ok(nodes.first !== undefined && nodes.last !== undefined, 'read over HTTP/2 (stamped chunks)');
+    assert.ok(h2.bytes.decoded > 3 * h2.bytes.wire, `gzipped: ${h2.bytes.wire} -> ${h2.bytes.decoded} bytes`);
+    h2.close();
+    const prev = process.env['CALICO_TUNE_HTTP2'];
+    process.env['CALICO_TUNE_HTTP2'] = '0';
+    try {
+      const h1 = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
+      h1.trace = [];
+      const whole = await new KubeApi(h1).list(Node, { resourceVersion: '0', pageSize: 0, protobuf: true });
+      assert.equal(h1.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!.first, undefined, 'HTTP/1.1');
+      h1.close();
+      assert.equal(streamed.items.length, 301);
+      assert.deepEqual(streamed, whole);
+    } finally {
+      if (prev === undefined) delete process.env['CALICO_TUNE_HTTP2'];
+      else process.env['CALICO_TUNE_HTTP2'] = prev;
+    }
+  });
+
   it('reads every page of a paged list', async () => {
     const paged = await api.list(Node, { pageSize: 70, protobuf: true });
     assert.equal(paged.items.length, 301);

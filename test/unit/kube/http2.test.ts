@@ -14,8 +14,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CliError } from '../../../src/errors.js';
+import zlib from 'node:zlib';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
+import { nodeListDecoder, PROTOBUF } from '../../../src/kube/protobuf.js';
 import type { ResolvedConfig } from '../../../src/kube/kubeconfig.js';
+import { fullEnvelope, len } from '../../fixtures/protobuf-writer.js';
 
 interface Seen {
   method: string;
@@ -165,6 +168,75 @@ describe('kube/http: reads over HTTP/2', function () {
       http2.constants.NGHTTP2_CANCEL,
     ]);
     assert.equal(sessions, 1);
+  });
+
+  it('a protobuf list is gunzipped and decoded as it arrives; a damaged one is an error that cancels the stream', async () => {
+    await start(true);
+    const nodes = Array.from({ length: 400 }, (_, i) =>
+      len(2, len(1, [...len(1, `node-${i}`), ...len(6, `${i}`)])),
+    );
+    const list = fullEnvelope([...len(1, len(2, '99')), ...nodes.flat()]);
+    const codes: number[] = [];
+    let body: Buffer = Buffer.alloc(0);
+    let gzip = true;
+    handler = (req, res) => {
+      req.stream.on('close', () => codes.push(req.stream.rstCode));
+      res.writeHead(200, { 'content-type': PROTOBUF, ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+      // in pieces, a few milliseconds apart: the client decodes what has come while the rest is on its way
+      const pieces = Array.from({ length: 8 }, (_, i) =>
+        body.subarray((i * body.length) >> 3, ((i + 1) * body.length) >> 3),
+      );
+      const next = (): void => {
+        if (res.stream.destroyed) return;
+        const p = pieces.shift();
+        if (p === undefined) return void res.end();
+        res.write(p);
+        setTimeout(next, 3);
+      };
+      next();
+    };
+    const read = (): Promise<unknown> =>
+      client.request('GET', '/api/v1/nodes', { protobuf: nodeListDecoder }).then(
+        (v) => v,
+        (e: Error) => e.message,
+      );
+
+    body = zlib.gzipSync(list);
+    const got = (await read()) as { items: { metadata: { name: string } }[]; metadata: unknown };
+    assert.equal(got.items.length, 400);
+    assert.equal(got.items[399]!.metadata.name, 'node-399');
+    assert.deepEqual(got.metadata, { resourceVersion: '99' });
+    assert.equal(client.bytes.wire, body.length);
+    assert.equal(client.bytes.decoded, list.length);
+
+    gzip = false;
+    body = list;
+    assert.equal(((await read()) as { items: unknown[] }).items.length, 400, 'not gzipped');
+
+    // a list cut short in its gzip and in its protobuf; protobuf noise; a body that is not gzip
+    gzip = true;
+    const damaged: [Buffer, boolean, RegExp][] = [
+      [zlib.gzipSync(list).subarray(0, 900), true, /corrupt gzip/],
+      [zlib.gzipSync(list.subarray(0, list.length - 500)), true, /invalid protobuf/],
+      [
+        zlib.gzipSync(Buffer.concat([list.subarray(0, 40), Buffer.alloc(5000, 0xff)])),
+        true,
+        /invalid protobuf/,
+      ],
+      [Buffer.from('not gzip at all, and long enough to be more than one piece'), true, /corrupt gzip/],
+    ];
+    for (const [b, gz, message] of damaged) {
+      body = b;
+      gzip = gz;
+      codes.length = 0;
+      assert.match(String(await read()), message);
+    }
+    // a decoder that fails midway cancels the stream (RST_STREAM CANCEL) instead of reading the rest
+    body = zlib.gzipSync(Buffer.concat([list.subarray(0, 40), Buffer.alloc(200_000, 0xff)]));
+    codes.length = 0;
+    assert.match(String(await read()), /invalid protobuf/);
+    while (codes.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(codes, [http2.constants.NGHTTP2_CANCEL]);
   });
 
   it('a reset stream is retried like a reset connection', async () => {

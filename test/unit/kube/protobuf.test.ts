@@ -6,30 +6,29 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeNodeList, decodeStatus, ProtobufError } from '../../../src/kube/protobuf.js';
+import { decodeNodeList, decodeStatus, nodeListDecoder, ProtobufError } from '../../../src/kube/protobuf.js';
+import {
+  entry,
+  envelope,
+  fixed32,
+  fixed64,
+  fullEnvelope,
+  len,
+  qty,
+  vint,
+} from '../../fixtures/protobuf-writer.js';
 
-/** A minimal protobuf writer for the test's messages. */
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
+/** `bytes` fed to a streaming decoder in pieces cut at `cuts` (offsets, any order, duplicates allowed). */
+function decodeInPieces(bytes: Buffer, cuts: number[]): ReturnType<typeof decodeNodeList> {
+  const d = nodeListDecoder();
+  let at = 0;
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    d.push(bytes.subarray(at, Math.max(at, c)));
+    at = Math.max(at, c);
   }
-  out.push(n);
-  return out;
-};
-const len = (field: number, body: number[] | string): number[] => {
-  const b = typeof body === 'string' ? [...Buffer.from(body, 'utf8')] : body;
-  return [...varint((field << 3) | 2), ...varint(b.length), ...b];
-};
-const vint = (field: number, n: number): number[] => [...varint(field << 3), ...varint(n)];
-const fixed64 = (field: number): number[] => [...varint((field << 3) | 1), 1, 2, 3, 4, 5, 6, 7, 8];
-const fixed32 = (field: number): number[] => [...varint((field << 3) | 5), 1, 2, 3, 4];
-const entry = (field: number, k: string, v: string): number[] => len(field, [...len(1, k), ...len(2, v)]);
-const qty = (field: number, k: string, v: string): number[] =>
-  len(field, [...len(1, k), ...len(2, len(1, v))]);
-const envelope = (raw: number[]): Buffer =>
-  Buffer.from([0x6b, 0x38, 0x73, 0x00, ...len(1, [...len(1, 'v1'), ...len(2, 'NodeList')]), ...len(2, raw)]);
+  d.push(bytes.subarray(at));
+  return d.end();
+}
 
 const NODE = [
   ...len(1, [
@@ -127,6 +126,44 @@ describe('kube/protobuf: a NodeList in Kubernetes protobuf', () => {
       ]),
     ]);
     assert.deepEqual(decodeStatus(buf), { message: 'nodes is forbidden', reason: 'Forbidden' });
+  });
+
+  it('decodes the same list from any cutting of its bytes, as an API server streams it (property)', () => {
+    const other = [...NODE];
+    other[other.indexOf(0x31)] = 0x32; // node-1 -> node-2 (the first '1' is the name's)
+    const whole = fullEnvelope([
+      ...len(1, [...len(2, '777')]),
+      ...len(2, NODE),
+      ...vint(9, 5), // an unknown varint field between items
+      ...len(2, other),
+      ...len(2, []), // an empty Node
+    ]);
+    const expected = decodeNodeList(whole);
+    assert.equal(expected.items.length, 3);
+    assert.equal(expected.items[1]!.metadata.name, 'node-2');
+    assert.deepEqual(decodeInPieces(whole, [...whole.keys()]), expected); // a byte at a time
+    fc.assert(
+      fc.property(fc.array(fc.nat(whole.length), { maxLength: 30 }), (cuts) => {
+        assert.deepEqual(decodeInPieces(whole, cuts), expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('an answer cut short is an error however it arrives, never a shorter list (property)', () => {
+    const whole = fullEnvelope([...len(2, NODE), ...len(2, NODE)]);
+    const rawEnd = whole.length - 4; // the two empty trailing fields are not part of the list
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: rawEnd - 1 }),
+        fc.array(fc.nat(whole.length), { maxLength: 8 }),
+        (n, cuts) => {
+          assert.throws(() => decodeInPieces(whole.subarray(0, n), cuts), ProtobufError);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    assert.throws(() => nodeListDecoder().end(), ProtobufError);
   });
 
   it('refuses what is not a Kubernetes protobuf', () => {

@@ -163,7 +163,11 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
           throw new Error(`${c.what} failed (exit ${r.code}): ${r.stderr.slice(0, 500)}`);
       }
       for (let i = 0; i < runs; i++)
-        for (const c of cases) {
+        // each round in another order, and each run after a pause: a run that follows kubectl's 2 s of JSON
+        // finds the API server still collecting its garbage (on 2 cores that slowed the next command by up to
+        // a third, and calicoctl always came next)
+        for (const c of rotate(cases, i)) {
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
           const t0 = performance.now();
           const r = await c.run(direct);
           times.get(c.what)!.push(performance.now() - t0);
@@ -199,6 +203,15 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
     await cp.reset().catch(() => {});
   }
   return out;
+}
+
+/** Pause before each timed run (ms). */
+const SETTLE_MS = 300;
+
+/** `list` rotated left by `by` places. */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
 export function liveGoals(rows: LiveRow[]): Goal[] {

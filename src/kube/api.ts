@@ -55,6 +55,8 @@ interface ListResponse {
 
 /** Drops fields that are large and useless to the tool (managedFields, node image lists). */
 export function slim(o: KubeObject): KubeObject {
+  const images = o.kind === 'Node' && o.status && 'images' in o.status;
+  if (!images && !('managedFields' in o.metadata)) return o; // (a list decoded from protobuf: nothing to drop)
   const { managedFields: _mf, ...meta } = o.metadata as KubeObject['metadata'] & { managedFields?: unknown };
   const out: KubeObject = { ...o, metadata: meta };
   if (o.kind === 'Node' && o.status && 'images' in o.status) {
@@ -109,7 +111,14 @@ export class KubeApi {
           resourceVersion: cont === undefined ? opts.resourceVersion : undefined,
         },
       });
-      for (const it of res.items ?? []) items.push(slim({ ...it, apiVersion: t.apiVersion, kind: t.kind }));
+      for (const it of res.items ?? [])
+        items.push(
+          slim(
+            it.apiVersion === t.apiVersion && it.kind === t.kind
+              ? it
+              : { ...it, apiVersion: t.apiVersion, kind: t.kind },
+          ),
+        );
       cont = res.metadata?.continue || undefined;
       resourceVersion = res.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);

@@ -491,6 +491,29 @@ export class KubeHttp {
   }
 
   /** Whether reads may try HTTP/2 (not after the server declined it; CALICO_TUNE_HTTP2=0 turns it off). */
+  /**
+   * Resolves once the HTTP/2 connection being made is up (its first requests then go out at once), or after
+   * `maxMs`; never rejects (a failed connection is its requests' error). The start-up prefetch waits for it
+   * before loading oclif: the TLS handshake runs on this thread, and a module load blocks it.
+   */
+  whenConnected(maxMs: number): Promise<void> {
+    const live = this.h2?.session;
+    if (!this.useHttp2() || (live && !live.closed && !live.destroyed)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, maxMs);
+      timer.unref();
+      const waiter = (): void => done();
+      this.connectWaiters.push(waiter);
+      function done(): void {
+        clearTimeout(timer);
+        setImmediate(resolve); // the streams waiting for the session write their frames first
+      }
+    });
+  }
+
+  /** Called once the connection being made is up or has failed (whenConnected). */
+  private connectWaiters: (() => void)[] = [];
+
   private useHttp2(): boolean {
     return !this.h2Declined && process.env['CALICO_TUNE_HTTP2'] !== '0';
   }
@@ -515,6 +538,7 @@ export class KubeHttp {
     this.h2Connecting ??= new Promise<http2.ClientHttp2Session | undefined>((resolve, reject) => {
       const server = new URL(this.cfg.server);
       const host = server.hostname.replace(/^\[|\]$/g, '');
+      if (this.trace) performance.mark('tls-connect');
       const socket = tls.connect({
         host,
         port: Number(server.port || 443),
@@ -542,6 +566,7 @@ export class KubeHttp {
       socket.once('close', onClose);
       socket.setTimeout(timeout, () => fail(timeoutError(timeout)));
       socket.once('secureConnect', () => {
+        if (this.trace) performance.mark('tls-ready');
         socket.off('error', fail);
         socket.setTimeout(0);
         if (this.h2Socket === socket) this.h2Socket = undefined;
@@ -560,7 +585,10 @@ export class KubeHttp {
           createConnection: () => socket,
           settings: { initialWindowSize: H2_WINDOW },
         });
-        session.once('connect', () => session.setLocalWindowSize(H2_WINDOW));
+        session.once('connect', () => {
+          if (this.trace) performance.mark('h2-ready');
+          session.setLocalWindowSize(H2_WINDOW);
+        });
         const entry = { session, inflight: new Set<http2.ClientHttp2Stream>() };
         const drop = (): void => {
           if (this.h2 === entry) this.h2 = undefined;
@@ -573,7 +601,10 @@ export class KubeHttp {
         this.h2 = entry;
         resolve(session);
       });
-    }).finally(() => (this.h2Connecting = undefined));
+    }).finally(() => {
+      this.h2Connecting = undefined;
+      for (const w of this.connectWaiters.splice(0)) w();
+    });
     return this.h2Connecting;
   }
 
@@ -830,7 +861,7 @@ function isGzip(contentEncoding: string | string[] | undefined): boolean {
 }
 
 /** Output piece of a streamed gunzip (bytes). */
-const GUNZIP_CHUNK = Number(process.env['CALICO_TUNE_GUNZIP_CHUNK'] ?? 1024 * 1024);
+const GUNZIP_CHUNK = 1024 * 1024;
 
 /** HTTP/2 receive window, per stream and per connection (bytes). */
 const H2_WINDOW = 32 * 1024 * 1024;

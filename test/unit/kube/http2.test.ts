@@ -292,6 +292,47 @@ describe('kube/http: reads over HTTP/2', function () {
     );
   });
 
+  it('whenConnected: resolves once the connection is up; a handshake that hangs is not waited for', async () => {
+    await start(true);
+    handler = (req, res) => answer(res, { path: req.url });
+    client.trace = []; // marks the connection's steps
+    const read = client.request('GET', '/version');
+    performance.clearMarks('h2-ready');
+    await client.whenConnected(5_000);
+    assert.equal(
+      performance.getEntriesByName('h2-ready').length,
+      1,
+      'the HTTP/2 session was up when it resolved',
+    );
+    await read;
+    await client.whenConnected(5_000); // connected: at once
+    client.close();
+    await new Promise((r) => server.close(r));
+
+    // a server that accepts the TCP connection and never answers the TLS handshake
+    const net = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const tcp = net.createServer((sock) => {
+      held.push(sock);
+      sock.on('data', () => {});
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    port = (tcp.address() as AddressInfo).port;
+    server = tcp as never; // afterEach closes it
+    try {
+      client = new KubeHttp(cfg(30_000), { retry: FAST });
+      const pending = client.request('GET', '/version').catch((e: Error) => e);
+      const t0 = performance.now();
+      await client.whenConnected(80);
+      const waited = performance.now() - t0;
+      assert.ok(waited >= 70, `gave up after ${waited} ms, not at the limit`);
+      client.abort();
+      assert.ok((await pending) instanceof Error);
+    } finally {
+      for (const sock of held) sock.destroy();
+    }
+  });
+
   it('abort() ends a read whose HTTP/2 connection is still being made', async () => {
     // a server that accepts the TCP connection and never answers the TLS handshake
     const held: import('node:net').Socket[] = [];

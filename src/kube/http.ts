@@ -490,30 +490,41 @@ export class KubeHttp {
     });
   }
 
-  /** Whether reads may try HTTP/2 (not after the server declined it; CALICO_TUNE_HTTP2=0 turns it off). */
   /**
    * Resolves once the HTTP/2 connection being made is up (its first requests then go out at once), or after
-   * `maxMs`; never rejects (a failed connection is its requests' error). The start-up prefetch waits for it
-   * before loading oclif: the TLS handshake runs on this thread, and a module load blocks it.
+   * `maxMs`; never rejects (a failed connection is its requests' error). At once when reads do not use
+   * HTTP/2 (http://, CALICO_TUNE_HTTP2=0, a server that declined it) or the connection is up. The start-up
+   * prefetch waits for it before loading oclif: the TLS handshake runs on this thread, and a module load
+   * blocks it. The timer holds the process (at most `maxMs`): when no connection is ever made (credentials
+   * that fail first), nothing else may, and an unsettled wait let Node exit mid-command.
    */
   whenConnected(maxMs: number): Promise<void> {
     const live = this.h2?.session;
-    if (!this.useHttp2() || (live && !live.closed && !live.destroyed)) return Promise.resolve();
+    if (
+      !this.useHttp2() ||
+      new URL(this.cfg.server).protocol !== 'https:' ||
+      (live && !live.closed && !live.destroyed)
+    )
+      return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, maxMs);
-      timer.unref();
-      const waiter = (): void => done();
-      this.connectWaiters.push(waiter);
-      function done(): void {
+      let finished = false;
+      const done = (): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
+        const i = this.connectWaiters.indexOf(done);
+        if (i >= 0) this.connectWaiters.splice(i, 1);
         setImmediate(resolve); // the streams waiting for the session write their frames first
-      }
+      };
+      const timer = setTimeout(done, maxMs);
+      this.connectWaiters.push(done);
     });
   }
 
   /** Called once the connection being made is up or has failed (whenConnected). */
   private connectWaiters: (() => void)[] = [];
 
+  /** Whether reads may try HTTP/2 (not after the server declined it; CALICO_TUNE_HTTP2=0 turns it off). */
   private useHttp2(): boolean {
     return !this.h2Declined && process.env['CALICO_TUNE_HTTP2'] !== '0';
   }
@@ -742,18 +753,30 @@ export class KubeHttp {
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
+      /** The answer will not be used (a timeout, a stream error, a reset): its gunzip stops. */
+      const abandon = (): void => {
+        if (!stream || stream.failed) return;
+        stream.failed = true;
+        stream.gunzip?.destroy();
+      };
       req.setTimeout(timeout, () => {
+        abandon();
         settle(() => reject(new NetError(timeoutError(timeout), true)));
         // the connection may be dead without a sign (a failover, a NAT drop): the retry and the reads after
         // it make a new one, as a timed-out HTTP/1.1 request destroys its socket
         if (this.h2?.session === session) this.h2 = undefined;
         session.destroy();
       });
-      req.on('error', (err: NodeJS.ErrnoException) => settle(() => reject(new NetError(h2Error(err), true))));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        abandon();
+        settle(() => reject(new NetError(h2Error(err), true)));
+      });
       req.on('close', () => {
         if (entry?.inflight.delete(req) && entry.inflight.size === 0 && !session.closed) session.unref();
         // closed without an end or an error (the session went away): a reset, as on HTTP/1.1
-        if (!ended) settle(() => reject(new NetError(resetError(), true)));
+        if (ended) return;
+        abandon();
+        settle(() => reject(new NetError(resetError(), true)));
       });
     });
   }

@@ -171,7 +171,9 @@ function time(r: Reader, end: number): string | null {
   if (seconds === 0 && nanos === 0) return null;
   let s = r.times.get(seconds);
   if (s === undefined) {
-    s = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const d = new Date(seconds * 1000);
+    if (Number.isNaN(d.getTime())) throw new ProtobufError('a time out of range');
+    s = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
     r.times.set(seconds, s);
   }
   return s;
@@ -466,6 +468,8 @@ class NodeListStream implements ProtobufDecoder<NodeListResult> {
       const end = body + len;
       if (tag === L2) this.out.items.push(node(r, end));
       else listMeta(r, end, this.out.metadata);
+      // a varint that ran on past its item (read from the next one, wherever the chunk ended)
+      if (r.pos !== end) throw new ProtobufError('a field beyond its message');
       pos = end;
     }
   }

@@ -140,6 +140,32 @@ describe('exit codes (live cluster)', function () {
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
   });
 
+  it('a kubeconfig whose token file cannot be read, or a plain-http server that refuses, ends in a clear error, not a silent exit', async () => {
+    // the start-up prefetch waits for the connection before oclif loads; when no connection is ever made (the
+    // credentials fail first) or none is made over HTTP/2 (http://), the wait must still end: it once left
+    // nothing holding the event loop, and Node exited with 13 (an unsettled top-level await) and no message
+    const kc = yaml.load(fs.readFileSync(cp.kubeconfig('plugin'), 'utf8')) as {
+      clusters: { cluster: Record<string, unknown> }[];
+      users: { user: Record<string, unknown> }[];
+    };
+    const badToken = structuredClone(kc);
+    badToken.users[0]!.user = { tokenFile: path.join(tmp, 'no-such-token') };
+    const badTokenFile = path.join(tmp, 'bad-token.yaml');
+    fs.writeFileSync(badTokenFile, yaml.dump(badToken));
+    const r1 = await runCli(['status', '--kubeconfig', badTokenFile], { timeoutMs: 30_000 });
+    assert.equal(r1.code, 2, describeRun(r1, 'status with an unreadable token file'));
+    assert.match(r1.stderr, /no-such-token/);
+
+    const plain = structuredClone(kc);
+    plain.clusters[0]!.cluster = { server: 'http://127.0.0.1:1' };
+    plain.users[0]!.user = { token: 't' };
+    const plainFile = path.join(tmp, 'plain-http.yaml');
+    fs.writeFileSync(plainFile, yaml.dump(plain));
+    const r2 = await runCli(['status', '--kubeconfig', plainFile], { timeoutMs: 30_000 });
+    assert.equal(r2.code, 3, describeRun(r2, 'status against http://127.0.0.1:1'));
+    assert.match(r2.stderr, /connection refused|cannot reach/i);
+  });
+
   it('missing or bad flags exit 2 before any connection, even when the server is unreachable', async () => {
     const kc = yaml.load(fs.readFileSync(cp.kubeconfig('plugin'), 'utf8')) as {
       clusters: { cluster: { server: string } }[];

@@ -333,6 +333,29 @@ describe('kube/http: reads over HTTP/2', function () {
     }
   });
 
+  it('whenConnected ends when no HTTP/2 connection is ever made: credentials that fail, a plain-http server', async () => {
+    await start(true); // (for afterEach)
+    // the token file cannot be read: the read fails before any connection is attempted. In a process of its
+    // own, where nothing else holds the event loop (in mocha's, its timers would)
+    const http = new URL('../../../src/kube/http.js', import.meta.url).href;
+    const script = `
+      const { KubeHttp } = await import(${JSON.stringify(http)});
+      const client = new KubeHttp({ server: 'https://127.0.0.1:1', namespace: 'default', insecureSkipTlsVerify: true,
+        impersonateGroups: [], origin: 'test', tokenFile: ${JSON.stringify(path.join(dir, 'no-such-token'))} });
+      const failed = client.request('GET', '/version').catch((e) => e);
+      await client.whenConnected(100);
+      console.log('resolved', (await failed) instanceof Error);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(out.trim(), 'resolved true', 'whenConnected settled and the process went on');
+    // http://: reads never use HTTP/2, so there is nothing to wait for
+    client = new KubeHttp({ ...cfg(), server: 'http://127.0.0.1:1' }, { retry: FAST });
+    const r = await Promise.race([
+      client.whenConnected(10_000).then(() => 'at once'),
+      new Promise((resolve) => setTimeout(() => resolve('waited'), 2_000)),
+    ]);
+    assert.equal(r, 'at once');
+  });
+
   it('abort() ends a read whose HTTP/2 connection is still being made', async () => {
     // a server that accepts the TCP connection and never answers the TLS handshake
     const held: import('node:net').Socket[] = [];

@@ -15,6 +15,7 @@ import {
   fullEnvelope,
   len,
   qty,
+  varint,
   vint,
 } from '../../fixtures/protobuf-writer.js';
 
@@ -164,6 +165,18 @@ describe('kube/protobuf: a NodeList in Kubernetes protobuf', () => {
       { numRuns: 1000 },
     );
     assert.throws(() => nodeListDecoder().end(), ProtobufError);
+  });
+
+  it('a varint that runs on past its item, or a time out of range, is a ProtobufError however the bytes are cut', () => {
+    // the item ends inside a varint (continuation bit set on its last byte): read on, it takes the next item's tag
+    const runsOn = [...len(1, len(1, 'node-x')), ...varint((99 << 3) | 0), 0x80];
+    const list = fullEnvelope([...len(2, runsOn), ...len(2, NODE)]);
+    const itemEnd = list.indexOf(0x80, 20) + 1;
+    for (const cuts of [[], [itemEnd], [itemEnd - 1], [...list.keys()]])
+      assert.throws(() => decodeInPieces(list, cuts), ProtobufError, `cut at ${cuts.length} places`);
+    // creationTimestamp seconds beyond what a Date holds
+    const far = fullEnvelope([...len(2, len(1, [...len(1, 'node-y'), ...len(8, vint(1, 2 ** 52))]))]);
+    assert.throws(() => decodeNodeList(far), ProtobufError);
   });
 
   it('refuses what is not a Kubernetes protobuf', () => {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster } from '../test/fixtures/generate.js';
 import { defaultBinDir } from '../test/harness/tools.js';
+import { median } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
@@ -51,12 +52,6 @@ function once(argv: string[], exe = process.execPath): { ms: number; exit: numbe
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rssKB = Number((r.stderr.trim().split('\n').pop() ?? '0').trim()) || 0;
   return { ms, exit: r.status, rssMB: rssKB / 1024 };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The single binary of `npm run package` for this machine, and the Go kubectl of the test tools, when built. */

@@ -16,9 +16,14 @@ export function preparse(cmd: CommandMeta, argv: string[]): PreparsedFlags | und
   const byChar = new Map(flags.filter((f) => f.char).map((f) => [f.char!, f]));
   const out: PreparsedFlags = {};
   let positional = 0;
+  /** The last option flag read: oclif gives it every later positional word when it is multiple. */
+  let lastOption: (typeof flags)[number] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('-') || a === '-') {
+      // oclif's parser (parse.js, currentFlag) hands the word to a multiple flag read before, even past
+      // boolean flags (`--as-group a --verbose node-1`: as-group [a, node-1]): not pre-parsed
+      if (lastOption?.multiple) return undefined;
       positional++;
       continue;
     }
@@ -42,12 +47,9 @@ export function preparse(cmd: CommandMeta, argv: string[]): PreparsedFlags | und
       if (value === undefined || value.startsWith('-')) return undefined;
     }
     if (flag.options && !flag.options.includes(value)) return undefined;
-    if (flag.multiple) {
-      // oclif gives a multiple flag the words that follow too (`--as-group a b`): not pre-parsed
-      const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('-')) return undefined;
-      out[flag.name] = [...((out[flag.name] as string[] | undefined) ?? []), value];
-    } else if (flag.name in out) return undefined;
+    lastOption = flag;
+    if (flag.multiple) out[flag.name] = [...((out[flag.name] as string[] | undefined) ?? []), value];
+    else if (flag.name in out) return undefined;
     else out[flag.name] = value;
   }
   if (cmd.strict !== false && positional > Object.keys(cmd.args ?? {}).length) return undefined;

@@ -55,6 +55,22 @@ describe('cli: pre-parse of argv for the start-up prefetch', () => {
       assert.equal(preparse(status, argv), undefined, argv.join(' '));
   });
 
+  it("gives up on a word oclif hands to an earlier multiple flag, even past a boolean flag (the property's counterexample)", () => {
+    // oclif's parser gives every later positional word to the last option flag read when it is multiple; a
+    // boolean flag in between does not end it (parse.js currentFlag): --as-group gets [a, node-1]
+    const promote = manifest.commands['rr:promote']!;
+    assert.equal(preparse(promote, ['--as-group', 'a', '--verbose', 'node-1']), undefined);
+    // a later option flag that is not multiple ends it: node-1 is the node
+    assert.deepEqual(preparse(promote, ['--as-group', 'a', '-o', 'json', 'node-1']), {
+      'as-group': ['a'],
+      output: 'json',
+    });
+    assert.deepEqual(preparse(promote, ['node-1', '--as-group', 'a', '--verbose']), {
+      'as-group': ['a'],
+      verbose: true,
+    });
+  });
+
   it('never prefetches offline: --snapshot, a snapshot -f, typha report --nodes, version --client, no kubectl flags', () => {
     const pf = (id: string, argv: string[]) => prefetchFlags(manifest.commands[id]!, argv);
     assert.equal(pf('status', ['--snapshot', 'x.yaml']), undefined);

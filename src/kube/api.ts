@@ -55,13 +55,13 @@ interface ListResponse {
 
 /** Drops fields that are large and useless to the tool (managedFields, node image lists). */
 export function slim(o: KubeObject): KubeObject {
-  const images = o.kind === 'Node' && o.status && 'images' in o.status;
-  if (!images && !('managedFields' in o.metadata)) return o; // (a list decoded from protobuf: nothing to drop)
+  const status = o.kind === 'Node' && o.status && 'images' in o.status ? o.status : undefined;
+  if (!status && !('managedFields' in o.metadata)) return o; // (a list decoded from protobuf: nothing to drop)
   const { managedFields: _mf, ...meta } = o.metadata as KubeObject['metadata'] & { managedFields?: unknown };
   const out: KubeObject = { ...o, metadata: meta };
-  if (o.kind === 'Node' && o.status && 'images' in o.status) {
-    const { images: _i, ...status } = o.status;
-    out.status = status;
+  if (status) {
+    const { images: _i, ...rest } = status;
+    out.status = rest;
   }
   return out;
 }

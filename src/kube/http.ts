@@ -662,9 +662,10 @@ export class KubeHttp {
             failed: boolean;
             queued: Buffer[];
             writing: boolean;
-            ended: boolean;
           }
         | undefined;
+      /** The answer's last byte has come in. */
+      let ended = false;
       /** Input reaches the gunzip one write at a time, joined: each write is a round trip to the thread pool. */
       const pump = (): void => {
         const s = stream;
@@ -677,13 +678,17 @@ export class KubeHttp {
             s.writing = false;
             pump();
           });
-        } else if (s.ended) s.gunzip.end();
+        } else if (ended) s.gunzip.end();
       };
-      let ended = false;
-      const failStream = (err: Error): void => {
-        if (!stream || stream.failed) return;
+      /** The answer will not be used (a timeout, a stream error, a reset, a failed decode): its gunzip stops. */
+      const abandon = (): boolean => {
+        if (!stream || stream.failed) return false;
         stream.failed = true;
         stream.gunzip?.destroy();
+        return true;
+      };
+      const failStream = (err: Error): void => {
+        if (!abandon()) return;
         settle(() => reject(err));
         if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
       };
@@ -698,9 +703,7 @@ export class KubeHttp {
           }
           value = stream.decoder.end();
         } catch {
-          return failStream(
-            clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`),
-          );
+          return failStream(invalidProtobuf(method, url));
         }
         settle(() => resolve(value as T));
       };
@@ -714,15 +717,13 @@ export class KubeHttp {
           status < 300 &&
           String(h['content-type'] ?? '').startsWith(PROTOBUF)
         ) {
-          stream = { decoder: opts.protobuf(), failed: false, queued: [], writing: false, ended: false };
+          stream = { decoder: opts.protobuf(), failed: false, queued: [], writing: false };
           if (isGzip(h['content-encoding'])) {
             // output in large pieces: each is a round trip from the thread pool through the event loop
             const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
             gunzip.on('data', decode);
             gunzip.on('end', () => decode(undefined));
-            gunzip.on('error', () =>
-              failStream(clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`)),
-            );
+            gunzip.on('error', () => failStream(corruptGzip(method, url)));
             stream.gunzip = gunzip;
           }
         }
@@ -742,23 +743,11 @@ export class KubeHttp {
         ended = true;
         // no response headers: the session ended under the stream (a reset, as on HTTP/1.1)
         if (status === 0) return settle(() => reject(new NetError(resetError(), true)));
-        if (stream) {
-          // a gzipped answer settles when the gunzip has given its last byte
-          if (stream.gunzip) {
-            stream.ended = true;
-            return pump();
-          }
-          return decode(undefined);
-        }
+        // a gzipped answer settles when the gunzip has given its last byte
+        if (stream) return stream.gunzip ? pump() : decode(undefined);
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
-      /** The answer will not be used (a timeout, a stream error, a reset): its gunzip stops. */
-      const abandon = (): void => {
-        if (!stream || stream.failed) return;
-        stream.failed = true;
-        stream.gunzip?.destroy();
-      };
       req.setTimeout(timeout, () => {
         abandon();
         settle(() => reject(new NetError(timeoutError(timeout), true)));
@@ -799,7 +788,7 @@ export class KubeHttp {
       } catch {
         return {
           ok: false,
-          error: clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`),
+          error: corruptGzip(method, url),
         };
       }
     }
@@ -826,7 +815,7 @@ export class KubeHttp {
       } catch {
         return {
           ok: false,
-          error: clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`),
+          error: invalidProtobuf(method, url),
         };
       }
     }
@@ -877,6 +866,14 @@ function roundStamps(s: Stamps | undefined): Stamps {
   if (s?.first !== undefined) out.first = Math.round(s.first);
   if (s?.last !== undefined) out.last = Math.round(s.last);
   return out;
+}
+
+function corruptGzip(method: string, url: URL): CliError {
+  return clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`);
+}
+
+function invalidProtobuf(method: string, url: URL): CliError {
+  return clusterError(`${method} ${url.pathname}: the server answered with an invalid protobuf`);
 }
 
 function isGzip(contentEncoding: string | string[] | undefined): boolean {

@@ -13,7 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { ControlPlane } from './control-plane.js';
+import { tail, type ControlPlane } from './control-plane.js';
 import { buildScriptDir, MissingToolsError } from './tools.js';
 
 export type DaemonKind = 'typha' | 'kube-controllers' | 'felix';
@@ -25,6 +25,10 @@ export interface CalicoDaemon {
   podIP: string;
   port: number;
   log: string;
+  /** The last lines of the daemon's log (for an error that says why it is not serving). */
+  logTail(lines?: number): string;
+  /** Whether the process has exited, and how (`undefined` while it runs). */
+  exited(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -175,6 +179,8 @@ export async function startCalicoDaemon(
     detached: true,
   });
   fs.closeSync(fd);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited (${code ?? signal})`));
   const { app, port } = DAEMON[opts.kind];
   const pod = `${app}-real-${opts.index}`;
   const c = cp.client();
@@ -219,5 +225,15 @@ export async function startCalicoDaemon(
       .request('DELETE', `/api/v1/namespaces/${opts.namespace}/pods/${pod}`, { okStatuses: [404] })
       .catch(() => undefined);
   };
-  return { kind: opts.kind, namespace: opts.namespace, pod, podIP, port, log, stop };
+  return {
+    kind: opts.kind,
+    namespace: opts.namespace,
+    pod,
+    podIP,
+    port,
+    log,
+    logTail: (lines = 30) => tail(log, lines),
+    exited: () => exited,
+    stop,
+  };
 }

@@ -61,6 +61,8 @@ export {
 } from './tools.js';
 
 const planes = new Map<string, Promise<ControlPlane>>();
+/** Ends the starts still waiting for readiness when the run ends (stopAll), so that it does not wait for them. */
+let starting = new AbortController();
 const simulators = new Set<Simulator>();
 const measurements: string[] = [];
 
@@ -83,6 +85,7 @@ export function controlPlane(
       k8s,
       ...(version ? { calico: version } : {}),
       ...(opts.calicoApi ? { calicoApi: opts.calicoApi } : {}),
+      signal: starting.signal,
     };
     p = ControlPlane.start(start).then((cp) => {
       measure(
@@ -173,6 +176,8 @@ export function measure(line: string): void {
 /** Stops every simulator and control plane, then prints the measurements. */
 export async function stopAll(): Promise<void> {
   for (const s of [...simulators]) await s.stop().catch(() => {});
+  starting.abort();
+  starting = new AbortController();
   const cps = await runningControlPlanes();
   planes.clear();
   await Promise.all(cps.map((cp) => cp.stop()));

@@ -205,6 +205,26 @@ export class ProcessGroupSet {
     live.delete(this);
   }
 
+  /**
+   * Each process as `name(pid) STATE cpu Ns`, from /proc: the state letter (R running, S sleeping, D in the
+   * kernel, T stopped, Z gone) and its CPU time, for the error of a server that does not get ready.
+   */
+  describe(): string {
+    const tick = 100; // USER_HZ on Linux
+    return this.procs
+      .map((p) => {
+        try {
+          const f = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+          const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+          const cpu = (Number(fields[11]) + Number(fields[12])) / tick;
+          return `${p.name}(${p.pid}) ${fields[0]} cpu ${cpu.toFixed(1)}s`;
+        } catch {
+          return `${p.name}(${p.pid}) exited`;
+        }
+      })
+      .join(', ');
+  }
+
   /** Async variant of stopSync (does not block the event loop while waiting). */
   async stop(graceMs = 5000, keep = false): Promise<void> {
     if (this.closed) return;

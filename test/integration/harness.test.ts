@@ -19,11 +19,11 @@ import {
   k8sVersion,
   loadFixture,
   USERS,
-  type ControlPlane,
+  ControlPlane,
   type Obj,
   type UserKey,
 } from '../harness/index.js';
-import { procStartTime, sweepStale } from '../harness/procs.js';
+import { harnessBaseDir, procStartTime, sweepStale } from '../harness/procs.js';
 
 interface Access {
   verb: string;
@@ -316,6 +316,71 @@ describe('harness', function () {
   });
 
   describe('process hygiene', () => {
+    /** Runs `fn` with the harness's stderr lines collected, and the harness directories of `label` left after it. */
+    async function startWatched(
+      label: string,
+      fn: () => Promise<unknown>,
+    ): Promise<{ error: Error; lines: string[]; left: string[] }> {
+      const lines: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+        lines.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((l) => l.startsWith('[harness]')),
+        );
+        return write(chunk, ...rest);
+      }) as typeof process.stderr.write;
+      let error: Error | undefined;
+      try {
+        await fn();
+      } catch (e) {
+        error = e as Error;
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.ok(error, 'the start failed');
+      const left = fs.readdirSync(harnessBaseDir()).filter((d) => d.startsWith(`${label}-`));
+      return { error, lines, left };
+    }
+
+    it('a kube-apiserver not ready in time is stopped, its state said, and a new one started; the third is an error', async () => {
+      const label = `notready${process.pid}`;
+      const { error, lines, left } = await startWatched(label, () =>
+        ControlPlane.start({ label, readyTimeoutMs: 1 }),
+      );
+      assert.match(error.message, /^kube-apiserver not ready after 1 ms/);
+      // what each process was doing, from /proc: the state letter and its CPU time
+      assert.match(
+        error.message,
+        /processes: etcd\(\d+\) [RSD] cpu \d+\.\ds, kube-apiserver\(\d+\) [RSD] cpu/,
+      );
+      assert.match(error.message, /tail of its log:/);
+      assert.equal(
+        lines.filter((l) => l === '[harness] starting a new control plane').length,
+        2,
+        lines.join('\n'),
+      );
+      assert.equal(
+        lines.filter((l) => l.startsWith('[harness] kube-apiserver not ready after 1 ms')).length,
+        2,
+      );
+      assert.deepEqual(left, [], 'each attempt stopped its processes and removed its directory');
+    });
+
+    it('a start still waiting when the run ends (stopAll) is abandoned, not waited for, and not started again', async () => {
+      const label = `abandoned${process.pid}`;
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      const { error, lines, left } = await startWatched(label, () =>
+        // never ready: only the abort can end it within the test's time
+        ControlPlane.start({ label, readyTimeoutMs: 600_000, signal: ac.signal }),
+      );
+      assert.match(error.message, /control plane start abandoned/);
+      assert.deepEqual(lines, []);
+      assert.deepEqual(left, []);
+    });
+
     it('sweepStale() kills the process groups of a crashed run and removes its directory', async () => {
       const base = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-sweep-'));
       const dir = path.join(base, 'cp-crashed');

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCalicoDaemon, type CalicoDaemon } from '../harness/calico-daemons.js';
-import { controlPlane, loadFixture, runCli, waitFor, type ControlPlane } from '../harness/index.js';
+import { controlPlane, loadFixture, measure, runCli, waitFor, type ControlPlane } from '../harness/index.js';
 import { FELIX_TABLE4 } from '../../src/monitoring/metrics.js';
 import { familyCount } from '../../src/monitoring/probe.js';
 
@@ -46,7 +46,11 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
   let node: string;
   const dir = path.join(os.tmpdir(), `calico-tune-daemons-${process.pid}`);
 
-  before(async () => {
+  before(async function () {
+    // the control plane's own start gives up after 240 s and the daemons' waits after 90 s, each with an error
+    // that says why: this hook's timeout is above both, so mocha's bare "Timeout of 180000ms" (the CI run of
+    // the last stop, where which part hung was lost) cannot hide them
+    this.timeout(400_000);
     cp = await controlPlane({ calico: 'v3.31.3' });
     // a manifest install with Typha metrics on and no stand-in Typha pods: the only pods are the real ones
     await loadFixture(cp, {
@@ -58,39 +62,44 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
       felixMetrics: true,
     });
     node = (await cp.client().list('/api/v1/nodes')).items[0]!.metadata.name;
-    daemons.push(
-      await startCalicoDaemon(cp, { kind: 'typha', index: 0, namespace: 'kube-system', node, dir }),
-      await startCalicoDaemon(cp, {
-        kind: 'kube-controllers',
-        index: 1,
-        namespace: 'kube-system',
-        node,
-        dir,
-      }),
-      await startCalicoDaemon(cp, { kind: 'felix', index: 2, namespace: 'kube-system', node, dir }),
-    );
-    // both serve /metrics through the real proxy (Typha once its caches sync; kube-controllers once it runs)
-    for (const d of daemons)
-      await waitFor(
-        async () => {
-          try {
-            const text = await cp
-              .client()
-              .request<string>(
-                'GET',
-                `/api/v1/namespaces/${d.namespace}/pods/${d.pod}:${d.port}/proxy/metrics`,
-              );
-            return READY[d.kind].test(String(text)) || undefined;
-          } catch {
+    const kinds = ['typha', 'kube-controllers', 'felix'] as const;
+    for (const [index, kind] of kinds.entries())
+      daemons.push(await startCalicoDaemon(cp, { kind, index, namespace: 'kube-system', node, dir }));
+    // each serves /metrics through the real proxy (Typha once its caches sync, kube-controllers once it runs,
+    // Felix once it has programmed iptables); waited for together, and how long each took is recorded
+    const t0 = performance.now();
+    const took = await Promise.all(
+      daemons.map(async (d) => {
+        let last = 'no answer yet';
+        const why = (m: string): Error =>
+          new Error(`${m}; last: ${last}; tail of ${d.log}:\n${d.logTail(40)}`);
+        const end = await waitFor(
+          async () => {
+            if (d.exited()) return 'exited';
+            try {
+              const text = await cp
+                .client()
+                .request<string>(
+                  'GET',
+                  `/api/v1/namespaces/${d.namespace}/pods/${d.pod}:${d.port}/proxy/metrics`,
+                  { timeoutMs: 5000 },
+                );
+              if (READY[d.kind].test(String(text))) return 'serving';
+              last = `/metrics answers, without ${String(READY[d.kind])} yet`;
+            } catch (e) {
+              last = (e as Error).message.split('\n')[0]!;
+            }
             return undefined;
-          }
-        },
-        {
-          timeoutMs: 90_000,
-          intervalMs: 500,
-          what: `${d.kind} /metrics through the pod proxy (log: ${d.log})`,
-        },
-      );
+          },
+          { timeoutMs: 90_000, intervalMs: 500, what: `${d.kind} /metrics through the pod proxy` },
+        ).catch((e: Error) => {
+          throw why(e.message);
+        });
+        if (end === 'exited') throw why(`${d.kind} ${d.exited()!} before serving its metrics`);
+        return `${d.kind} ${Math.round(performance.now() - t0)} ms`;
+      }),
+    );
+    measure(`real daemons serving their metrics through the pod proxy: ${took.join(', ')}`);
     // CALICO_TUNE_CAPTURE_FELIX=FILE: the real Felix's answer, for test/unit/monitoring/felix-fixtures.ts
     const capture = process.env['CALICO_TUNE_CAPTURE_FELIX'];
     const felix = daemons.find((d) => d.kind === 'felix')!;

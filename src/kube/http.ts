@@ -708,6 +708,7 @@ export class KubeHttp {
         settle(() => resolve(value as T));
       };
       req.on('response', (h) => {
+        idle.refresh();
         if (stamps) stamps.headers = performance.now();
         status = Number(h[':status'] ?? 0);
         resHeaders = h as http.IncomingHttpHeaders;
@@ -729,6 +730,7 @@ export class KubeHttp {
         }
       });
       req.on('data', (d: Buffer) => {
+        idle.refresh();
         if (stamps)
           stamps.last = stamps.first === undefined ? (stamps.first = performance.now()) : performance.now();
         if (!stream) return void chunks.push(d);
@@ -748,19 +750,25 @@ export class KubeHttp {
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
-      req.setTimeout(timeout, () => {
+      /**
+       * The stream's idle limit (no headers or data for `timeout` ms), as Node's `req.setTimeout` keeps it, on a
+       * timer of our own: Bun's `setTimeout` of a stream hangs a 'timeout' listener on the session for each
+       * stream and never removes it (the 17 reads of a `status` printed a MaxListenersExceededWarning).
+       */
+      const idle = setTimeout(() => {
         abandon();
         settle(() => reject(new NetError(timeoutError(timeout), true)));
         // the connection may be dead without a sign (a failover, a NAT drop): the retry and the reads after
         // it make a new one, as a timed-out HTTP/1.1 request destroys its socket
         if (this.h2?.session === session) this.h2 = undefined;
         session.destroy();
-      });
+      }, timeout);
       req.on('error', (err: NodeJS.ErrnoException) => {
         abandon();
         settle(() => reject(new NetError(h2Error(err), true)));
       });
       req.on('close', () => {
+        clearTimeout(idle);
         if (entry?.inflight.delete(req) && entry.inflight.size === 0 && !session.closed) session.unref();
         // closed without an end or an error (the session went away): a reset, as on HTTP/1.1
         if (ended) return;

@@ -229,6 +229,9 @@ describe('e2e: kubectl plugin', function () {
       assert.deepEqual(Object.keys(env).sort(), ['HOME', 'KUBECONFIG', 'PATH']);
       const r = await kubectlBare(['calico-tune', 'status', '-o', 'json'], env);
       assertStatusOfFixture(r, 'kubectl calico-tune status (krew binary)');
+      // nothing on stderr: Bun's HTTP/2 client hung each stream's timeout on the session, and the 17 reads of a
+      // status printed a MaxListenersExceededWarning (and left a listener per request on the session)
+      assert.equal(r.stderr, '', describeRun(r, 'stderr of kubectl calico-tune status (krew binary)'));
       const human = await kubectlBare(['calico-tune', 'status'], env);
       assert.equal(human.code, 0, describeRun(human, 'kubectl calico-tune status (table)'));
       assert.match(human.stdout, /NODES\s+5 total/);

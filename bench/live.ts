@@ -1,7 +1,8 @@
 /**
  * Against the real test API server (test/harness: etcd + kube-apiserver + Calico CRDs, a generated cluster
  * of 1,000 and 5,000 nodes, 6 reflectors in 3 zones): `status -o json`, of the npm install (bin/run.js under
- * Node) and of the krew single binary (Bun; built here with scripts/package.js when missing), against kubectl's raw reads of the
+ * Node) and of the krew single binary (Bun; built here with scripts/package.js when missing or older than the
+ * bundle), against kubectl's raw reads of the
  * same objects and against calicoctl (`get nodes -o wide` + `get bgppeers`, built by
  * `CALICO_TUNE_BUILD_CALICOCTL=1 bash tools/build.sh`). Time (median of interleaved runs) and the bytes each
  * receives, counted by a TCP proxy in front of the API server (TLS included, the same for all three).
@@ -21,7 +22,7 @@ import { median, medianRatioInterval } from './stats.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
 
-/** The krew single binary of this machine's os/arch (`npm run package`; the bench builds it when missing). */
+/** The krew single binary of this machine's os/arch (`npm run package`; the bench builds it when missing or stale). */
 const KREW_TARGET = `${process.platform === 'win32' ? 'windows' : process.platform}-${{ x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch}`;
 export const KREW_BIN = path.join(ROOT, 'dist', 'package', KREW_TARGET, 'kubectl-calico_tune');
 
@@ -29,10 +30,18 @@ export const KREW_BIN = path.join(ROOT, 'dist', 'package', KREW_TARGET, 'kubectl
 export const OURS = 'kubectl-calico_tune status -o json';
 export const OURS_KREW = 'kubectl-calico_tune status -o json, krew single binary';
 
-/** Builds the krew single binary for this machine (scripts/package.js caches it by a digest of its inputs). */
+/**
+ * Builds the krew single binary for this machine (scripts/package.js) when it is missing or older than the
+ * Node bundle of this build (npm run build), so that both builds of the same code are timed.
+ */
 function ensureKrewBinary(): void {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.js')], { cwd: ROOT, stdio: 'ignore' });
-  if (!fs.existsSync(KREW_BIN)) throw new Error(`npm run package did not make ${KREW_BIN}`);
+  const mtime = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : -1);
+  if (mtime(KREW_BIN) >= mtime(path.join(ROOT, 'dist', 'bundle', 'node', 'run.cjs'))) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (!fs.existsSync(KREW_BIN)) throw new Error(`scripts/package.js did not make ${KREW_BIN}`);
 }
 const CALICO_CRDS = ['bgpconfigurations', 'bgppeers', 'ippools', 'felixconfigurations'].map(
   (r) => `${r}.crd.projectcalico.org`,
@@ -198,6 +207,9 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
           const t0 = performance.now();
           const r = await c.run(direct);
           times.get(c.what)!.push(performance.now() - t0);
+          // a failed run is not a fast one
+          if (r.code !== 0 && r.code !== 1)
+            throw new Error(`${c.what} failed (exit ${r.code}) in a timed run: ${r.stderr.slice(0, 500)}`);
           cpu.get(c.what)!.push(r.cpuMs);
         }
       for (const c of cases) {

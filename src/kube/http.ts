@@ -643,6 +643,20 @@ export class KubeHttp {
         if (entry.inflight.size === 0) session.ref();
         entry.inflight.add(req);
       }
+      /**
+       * The stream's idle limit (no headers or data for `timeout` ms), as Node's `req.setTimeout` keeps it, on a
+       * timer of our own: Bun's `setTimeout` of a stream hangs a 'timeout' listener on the session for each
+       * stream and never removes it (the 17 reads of a `status` printed a MaxListenersExceededWarning).
+       */
+      const idle = setTimeout(() => {
+        if (req.destroyed) return; // closed already (its 'close' clears this timer): the session is not at fault
+        abandon();
+        settle(() => reject(new NetError(timeoutError(timeout), true)));
+        // the connection may be dead without a sign (a failover, a NAT drop): the retry and the reads after
+        // it make a new one, as a timed-out HTTP/1.1 request destroys its socket
+        if (this.h2?.session === session) this.h2 = undefined;
+        session.destroy();
+      }, timeout);
       let status = 0;
       let resHeaders: http.IncomingHttpHeaders = {};
       let settled = false;
@@ -750,19 +764,6 @@ export class KubeHttp {
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
-      /**
-       * The stream's idle limit (no headers or data for `timeout` ms), as Node's `req.setTimeout` keeps it, on a
-       * timer of our own: Bun's `setTimeout` of a stream hangs a 'timeout' listener on the session for each
-       * stream and never removes it (the 17 reads of a `status` printed a MaxListenersExceededWarning).
-       */
-      const idle = setTimeout(() => {
-        abandon();
-        settle(() => reject(new NetError(timeoutError(timeout), true)));
-        // the connection may be dead without a sign (a failover, a NAT drop): the retry and the reads after
-        // it make a new one, as a timed-out HTTP/1.1 request destroys its socket
-        if (this.h2?.session === session) this.h2 = undefined;
-        session.destroy();
-      }, timeout);
       req.on('error', (err: NodeJS.ErrnoException) => {
         abandon();
         settle(() => reject(new NetError(h2Error(err), true)));

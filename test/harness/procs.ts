@@ -24,6 +24,18 @@ export function procStartTime(pid: number): string | undefined {
   }
 }
 
+/** A process's state letter and CPU time (user + system, seconds) from /proc/PID/stat; undefined when gone. */
+function procState(pid: number): { state: string; cpuSeconds: number } | undefined {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    const tick = 100; // USER_HZ on Linux
+    return { state: fields[0]!, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / tick };
+  } catch {
+    return undefined;
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -210,19 +222,20 @@ export class ProcessGroupSet {
    * kernel, T stopped, Z gone) and its CPU time, for the error of a server that does not get ready.
    */
   describe(): string {
-    const tick = 100; // USER_HZ on Linux
     return this.procs
       .map((p) => {
-        try {
-          const f = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-          const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-          const cpu = (Number(fields[11]) + Number(fields[12])) / tick;
-          return `${p.name}(${p.pid}) ${fields[0]} cpu ${cpu.toFixed(1)}s`;
-        } catch {
-          return `${p.name}(${p.pid}) exited`;
-        }
+        const st = procState(p.pid);
+        return st
+          ? `${p.name}(${p.pid}) ${st.state} cpu ${st.cpuSeconds.toFixed(1)}s`
+          : `${p.name}(${p.pid}) exited`;
       })
       .join(', ');
+  }
+
+  /** CPU time (user + system, seconds) the process `name` has used so far; 0 when it is not running. */
+  cpuSeconds(name: string): number {
+    const p = this.procs.find((x) => x.name === name);
+    return (p && procState(p.pid)?.cpuSeconds) ?? 0;
   }
 
   /** Async variant of stopSync (does not block the event loop while waiting). */

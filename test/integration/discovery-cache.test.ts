@@ -21,7 +21,8 @@ interface Trace {
 }
 
 describe('discovery cache: reports read at once with the last answer, checked against the server', function () {
-  // above the harness's 240 s for a control plane to get ready, so that its diagnostics are what fails
+  // above the harness's time for a stuck start (90 s, then a new one; test/harness/control-plane.ts), so that
+  // its diagnostics are what fails
   this.timeout(300_000);
   let cp: ControlPlane;
   let cache: string;

@@ -47,10 +47,10 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
   const dir = path.join(os.tmpdir(), `calico-tune-daemons-${process.pid}`);
 
   before(async function () {
-    // the control plane's own start gives up after 240 s and the daemons' waits after 90 s, each with an error
-    // that says why: this hook's timeout is above both, so mocha's bare "Timeout of 180000ms" (the CI run of
-    // the last stop, where which part hung was lost) cannot hide them
-    this.timeout(400_000);
+    // the control plane's start (up to three attempts, test/harness/control-plane.ts) and the daemons' waits
+    // (90 s) end in errors that say why: this hook's timeout is above their sum, so mocha's bare "Timeout of
+    // 180000ms" (the CI run of the stop of 2026-12-02, where which part hung was lost) cannot hide them
+    this.timeout(480_000);
     cp = await controlPlane({ calico: 'v3.31.3' });
     // a manifest install with Typha metrics on and no stand-in Typha pods: the only pods are the real ones
     await loadFixture(cp, {
@@ -68,7 +68,7 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
     // each serves /metrics through the real proxy (Typha once its caches sync, kube-controllers once it runs,
     // Felix once it has programmed iptables); waited for together, and how long each took is recorded
     const t0 = performance.now();
-    const took = await Promise.all(
+    const waits = await Promise.allSettled(
       daemons.map(async (d) => {
         let last = 'no answer yet';
         const why = (m: string): Error =>
@@ -99,6 +99,10 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
         return `${d.kind} ${Math.round(performance.now() - t0)} ms`;
       }),
     );
+    // every daemon that is not serving is named, each with its log (not only the first)
+    const failed = waits.flatMap((w) => (w.status === 'rejected' ? [(w.reason as Error).message] : []));
+    if (failed.length) throw new Error(failed.join('\n\n'));
+    const took = waits.map((w) => (w as PromiseFulfilledResult<string>).value);
     measure(`real daemons serving their metrics through the pod proxy: ${took.join(', ')}`);
     // CALICO_TUNE_CAPTURE_FELIX=FILE: the real Felix's answer, for test/unit/monitoring/felix-fixtures.ts
     const capture = process.env['CALICO_TUNE_CAPTURE_FELIX'];

@@ -54,13 +54,20 @@ function once(argv: string[], exe = process.execPath): { ms: number; exit: numbe
   return { ms, exit: r.status, rssMB: rssKB / 1024 };
 }
 
+/** The krew single binary of `npm run package` for this machine's os/arch (dist/package/<os>-<arch>/). */
+export const SINGLE_BINARY = path.join(
+  ROOT,
+  'dist',
+  'package',
+  `${process.platform === 'win32' ? 'windows' : process.platform}-${({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch}`,
+  'kubectl-calico_tune',
+);
+
 /** The single binary of `npm run package` for this machine, and the Go kubectl of the test tools, when built. */
 function binaries(): { single?: string; kubectl?: string } {
-  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
-  const single = path.join(ROOT, 'dist', 'package', `${process.platform}-${arch}`, 'kubectl-calico_tune');
   const kubectl = path.join(defaultBinDir(), 'kubectl');
   return {
-    single: fs.existsSync(single) ? single : undefined,
+    single: fs.existsSync(SINGLE_BINARY) ? SINGLE_BINARY : undefined,
     kubectl: fs.existsSync(kubectl) ? kubectl : undefined,
   };
 }

@@ -16,15 +16,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { calicoctlPath, calicoEnv } from '../test/harness/calico-tools.js';
 import { controlPlane, loadFixture, stopAll } from '../test/harness/index.js';
+import { SINGLE_BINARY as KREW_BIN } from './cli.js';
 import type { Goal } from './growth.js';
 import { median, medianRatioInterval } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
-
-/** The krew single binary of this machine's os/arch (`npm run package`; the bench builds it when missing or stale). */
-const KREW_TARGET = `${process.platform === 'win32' ? 'windows' : process.platform}-${{ x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch}`;
-export const KREW_BIN = path.join(ROOT, 'dist', 'package', KREW_TARGET, 'kubectl-calico_tune');
 
 /** The names of the two builds' rows (and goals): the npm install runs under Node, the krew binary under Bun. */
 export const OURS = 'kubectl-calico_tune status -o json';

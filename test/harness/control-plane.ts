@@ -230,8 +230,7 @@ export class ControlPlane {
       } catch (e) {
         if (attempt >= 3 || opts.signal?.aborted) throw e;
         if (e instanceof NotReadyError)
-          // a kube-apiserver that is not ready long after the usual 3-6 s does not get ready later (CI runs 23,
-          // 25 and the last stop's: 240 s, nothing in its log): its diagnostics are kept, and a new one started
+          // not ready and not busy (READY_TIMEOUT_MS): its diagnostics go to stderr, and a new one is started
           process.stderr.write(`[harness] ${e.message}\n[harness] starting a new control plane\n`);
         else if (/address already in use/.test(String(e)))
           process.stderr.write(`[harness] a port was taken before the server bound it; starting again\n`);

@@ -14,26 +14,28 @@ export function harnessBaseDir(): string {
   return process.env['CALICO_TUNE_HARNESS_DIR'] ?? path.join(os.tmpdir(), 'calico-tune-harness');
 }
 
-/** The kernel's start time of a process (field 22 of /proc/PID/stat), to tell a live pid from a reused one. */
-export function procStartTime(pid: number): string | undefined {
+/**
+ * The fields of /proc/PID/stat after the command name (index 0 is field 3, the state letter), or undefined
+ * when the process is gone.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** A process's state letter and CPU time (user + system, seconds) from /proc/PID/stat; undefined when gone. */
+/** The kernel's start time of a process (field 22 of /proc/PID/stat), to tell a live pid from a reused one. */
+export function procStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** A process's state letter and CPU time (user + system, fields 14-15, in USER_HZ = 100 ticks per second). */
 function procState(pid: number): { state: string; cpuSeconds: number } | undefined {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    const tick = 100; // USER_HZ on Linux
-    return { state: fields[0]!, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / tick };
-  } catch {
-    return undefined;
-  }
+  const f = statFields(pid);
+  return f && { state: f[0]!, cpuSeconds: (Number(f[11]) + Number(f[12])) / 100 };
 }
 
 function alive(pid: number): boolean {
@@ -50,13 +52,13 @@ function alive(pid: number): boolean {
  * stay zombies until the event loop reaps them, which never happens while we wait synchronously.
  */
 function running(p: { pid: number; start: string | undefined }): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] !== 'Z' && fields[0] !== 'X' && (p.start === undefined || fields[19] === p.start);
-  } catch {
-    return false;
-  }
+  const fields = statFields(p.pid);
+  return (
+    fields !== undefined &&
+    fields[0] !== 'Z' &&
+    fields[0] !== 'X' &&
+    (p.start === undefined || fields[19] === p.start)
+  );
 }
 
 function killGroup(pgid: number, sig: NodeJS.Signals): void {

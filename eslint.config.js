@@ -25,10 +25,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.cjs'],
+    // (bin/run.js is CommonJS too: bin/package.json)
+    files: ['**/*.cjs', 'bin/run.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly' },
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -7,17 +7,21 @@
 // `npm run build` bundles the commands (scripts/bundle.js, dist/bundle/node/run.cjs: the explicit command
 // index of src/cli/standalone.ts, as in the single binary), which starts a command in about half the time of
 // loading oclif's index and discovering commands on disk, and sends its first request while oclif loads. It
-// runs through a V8 code cache per command in the user's cache directory (src/cli/code-cache.ts;
-// CALICO_TUNE_CODE_CACHE=0 turns it off). It is used only while it is at least as new as the compiled
-// sources and the manifest: after an incremental `tsc` alone, or with CALICO_TUNE_BUNDLE=0, oclif runs the
-// command as before.
-import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+// runs through a V8 code cache per command in the user's cache directory (src/cli/code-cache.ts, required as
+// dist/bundle/node/loader.cjs; CALICO_TUNE_CODE_CACHE=0 turns it off). It is used only while it is at least as
+// new as the compiled sources and the manifest: after an incremental `tsc` alone, or with CALICO_TUNE_BUNDLE=0,
+// oclif runs the command as before.
+//
+// This file is CommonJS (bin/package.json): on the bundle's path no ES module is loaded at all.
+'use strict';
+const { performance } = require('node:perf_hooks');
 
 performance.mark('script'); // (the marks: CALICO_TUNE_HTTP_STATS=trace, bench/live.ts)
 
-const at = (p) => new URL(p, import.meta.url);
+const { readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
+
+const at = (p) => path.join(__dirname, p);
 const mtime = (p) => {
   try {
     return statSync(at(p)).mtimeMs;
@@ -33,14 +37,17 @@ try {
 }
 const oclif = async (args) => {
   const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url, args });
+  // the package's directory: oclif takes the first package.json it finds from `dir` up, and bin/ has one
+  await execute({ dir: at('..'), args });
 };
 const BUNDLE = '../dist/bundle/node/run.cjs';
+const LOADER = '../dist/bundle/node/loader.cjs';
 const bundled = () => {
   const b = mtime(BUNDLE);
   return (
     process.env.CALICO_TUNE_BUNDLE !== '0' &&
     b !== undefined &&
+    mtime(LOADER) !== undefined && // (written with the bundle; a bundle of an older build has none)
     b >= (mtime('../dist/.tsbuildinfo') ?? 0) &&
     b >= (mtime('../oclif.manifest.json') ?? Infinity)
   );
@@ -51,33 +58,41 @@ const light =
   argv.length === 0 ||
   argv.some((a) => ['--help', '-h', 'help', '--version', '-v', '__complete', '__completeNoDesc'].includes(a));
 /** The bundle's exports, from V8's cached data for `key` (the command) when there is some. */
-const loadBundle = async (key) => {
-  const { loadBundle: load } = await import('../dist/src/cli/code-cache.js');
-  const b = load(fileURLToPath(at(BUNDLE)), key);
+const loadBundle = (key) => {
+  const b = require(at(LOADER)).loadBundle(at(BUNDLE), key);
   process.once('exit', b.save);
   return b.exports;
 };
-if (manifest && !light && bundled()) {
-  // the command's id (`rr list` -> rr:list) names its cached data
-  const words = [];
-  let id = 'cli';
-  for (const a of argv) {
-    if (a.startsWith('-')) break;
-    words.push(a);
-    if (manifest.commands[words.join(':')]) id = words.join(':');
+
+async function start() {
+  if (manifest && !light && bundled()) {
+    // the command's id (`rr list` -> rr:list) names its cached data
+    const words = [];
+    let id = 'cli';
+    for (const a of argv) {
+      if (a.startsWith('-')) break;
+      words.push(a);
+      if (manifest.commands[words.join(':')]) id = words.join(':');
+    }
+    await loadBundle(id).cli(argv, manifest);
+  } else if (manifest) {
+    const { main } = await import('../dist/src/cli/main.js');
+    const code = await main(argv, {
+      manifest,
+      version: manifest.version,
+      run: async (id, rest) => {
+        if (bundled()) await loadBundle(id).run(id, rest, manifest);
+        else await oclif([...id.split(':'), ...rest]);
+      },
+    });
+    if (code !== undefined) process.exitCode = code;
+  } else {
+    await oclif(argv);
   }
-  await (await loadBundle(id)).cli(argv, manifest);
-} else if (manifest) {
-  const { main } = await import('../dist/src/cli/main.js');
-  const code = await main(argv, {
-    manifest,
-    version: manifest.version,
-    run: async (id, rest) => {
-      if (bundled()) await (await loadBundle(id)).run(id, rest, manifest);
-      else await oclif([...id.split(':'), ...rest]);
-    },
-  });
-  if (code !== undefined) process.exitCode = code;
-} else {
-  await oclif(argv);
 }
+
+start().catch((err) => {
+  // as an ES module's top-level await failed: the error on stderr, exit 1
+  process.exitCode = 1;
+  throw err;
+});

@@ -11,6 +11,7 @@
 // into one file for Bun.
 import fs from 'node:fs';
 import path from 'node:path';
+import vm from 'node:vm';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -132,6 +133,28 @@ function hookImports(file, atLeast = 1) {
 }
 
 /**
+ * Writes every character of `file` beyond ASCII as its \\u escape, so that src/cli/code-cache.ts reads it as a
+ * one-byte string (docs/benchmarks.md, "Start-up"). esbuild's ASCII output leaves regular expression literals
+ * as written (strip-ansi's CSI, a `→`): inside a string, a template, a regular expression (with or without
+ * the u flag) or an identifier the escape stands for the same character; only a tagged template's raw text
+ * would differ, so the build fails on one (and on output that no longer compiles).
+ */
+export function asciiOnly(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  let rawTemplate = false;
+  const out = text.replace(/[\u0080-\uffff]/g, (c, at) => {
+    // inside a tagged template (a name, `)` or `]` right before the backtick, not closed since)
+    if (/[\w$)\]]`[^`]*$/.test(text.slice(Math.max(0, at - 4000), at))) rawTemplate = true;
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  if (rawTemplate)
+    throw new Error(`${file}: a character beyond ASCII in a tagged template: cannot escape it`);
+  if (out === text) return;
+  new vm.Script(out, { filename: file }); // still JavaScript (throws a SyntaxError if not)
+  fs.writeFileSync(file, out);
+}
+
+/**
  * The Node bundle: one CommonJS file, dist/bundle/node/run.cjs, that bin/run.js runs through a V8 code cache
  * (src/cli/code-cache.ts; Node 20 has no compile cache for ES modules). Lazy import()s inside stay lazy
  * (esbuild's __esm wrappers: `--help` never gets here, `status` evaluates no inquirer); the two large
@@ -160,6 +183,16 @@ export async function bundleNode() {
     outfile: path.join(tmp, 'run.cjs'),
   });
   hookImports(path.join(tmp, 'run.cjs'));
+  asciiOnly(path.join(tmp, 'run.cjs'));
+  // the loader bin/run.js requires: the code cache (src/cli/code-cache.ts) as CommonJS, no ES module loader
+  await esbuild.build({
+    ...cjs,
+    entryPoints: [path.join(repo, 'dist', 'src', 'cli', 'code-cache.js')],
+    outfile: path.join(tmp, 'loader.cjs'),
+    // its import() of anything but a side bundle is Node's own, left as written
+    logOverride: { 'unsupported-dynamic-import': 'silent' },
+  });
+  asciiOnly(path.join(tmp, 'loader.cjs'));
   // each large package a few paths import, as its own file (src/cli/code-cache.ts loads it on its import())
   for (const [pkg, file] of Object.entries(SIDE_BUNDLES)) {
     await esbuild.build({
@@ -172,6 +205,7 @@ export async function bundleNode() {
       outfile: path.join(tmp, file),
     });
     hookImports(path.join(tmp, file), 0);
+    asciiOnly(path.join(tmp, file));
   }
   const old = `${outDir}.old.${process.pid}`;
   if (fs.existsSync(outDir)) fs.renameSync(outDir, old);

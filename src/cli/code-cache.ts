@@ -9,11 +9,19 @@
  * It lives in `$XDG_CACHE_HOME/calico-tune/v8` (else `~/.cache/calico-tune/v8`), a directory the user owns
  * and only the user may write (V8 accepts cached data for a script of the same source length and flags, so
  * a cache others could write would be a way to run their code); `CALICO_TUNE_CODE_CACHE=0` turns it off.
- * A cache file is named after the bundle's size and modification time, Node's version and the command, and
- * a new build makes the old files go on the next write.
+ * A cache file is named after the bundle's directory (each install its own files: two installs used in turn
+ * no longer throw each other's away), then the bundle's size and modification time, Node's version and the
+ * command; a new build makes that install's old files go on the next write.
  *
- * Pure Node, no dependency (kube/cache-dir.ts is Node only too): bin/run.js imports it before the bundle.
+ * scripts/bundle.js writes the bundles in ASCII only, which is read as Latin-1 into a one-byte string: V8
+ * reads the source of a function missing from the cache faster than from the two-byte string a single
+ * non-ASCII character makes of 1.2 MB of UTF-8 (together with bin/run.js as CommonJS, about 10 ms of a
+ * 1,000-node `status`, docs/benchmarks.md). A bundle that is not ASCII is read as UTF-8, as before.
+ *
+ * Pure Node, no dependency (kube/cache-dir.ts is Node only too): bin/run.js requires it before the bundle, as
+ * scripts/bundle.js's CommonJS build (dist/bundle/node/loader.cjs), which needs no ES module loader.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,15 +77,23 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   return userCacheDir('v8', env);
 }
 
+const hash16 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
 /**
- * `<bundle>.<stamp>.<key>.v8`: the bundle's file name (run, inquirer, client-node), a stamp that changes with the
- * bundle and with Node, and the key (the command).
+ * `<bundle>.<install>.<stamp>.<key>.v8`: the bundle's file name (run, inquirer, client-node), its directory's
+ * hash (the install), a stamp that changes with the bundle and with Node, and the key (the command).
  */
+function prefixOf(file: string): string {
+  return `${path.basename(file).replace(/\.c?js$/, '')}.${hash16(path.dirname(path.resolve(file))).slice(0, 8)}.`;
+}
 function stampOf(file: string, st: fs.Stats): string {
-  return createHash('sha256')
-    .update(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`)
-    .digest('hex')
-    .slice(0, 16);
+  return hash16(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`);
+}
+
+/** The bundle's source: Latin-1 (a one-byte string) when it is all ASCII, as scripts/bundle.js writes it. */
+export function readSource(file: string): string {
+  const buf = fs.readFileSync(file);
+  return isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
 }
 
 /**
@@ -89,11 +105,11 @@ export function loadBundle<T>(
   key: string,
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedBundle<T> {
-  const source = fs.readFileSync(file, 'utf8');
+  const source = readSource(file);
   const dir = cacheDir(env);
   let cacheFile: string | undefined;
   let stamp = '';
-  const prefix = `${path.basename(file).replace(/\.c?js$/, '')}.`;
+  const prefix = prefixOf(file);
   let cachedData: Buffer | undefined;
   if (dir) {
     try {
@@ -125,8 +141,14 @@ export function loadBundle<T>(
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
         // this bundle's files from older builds (or Node versions) go
+        // (and the files this bundle's name had before each install had its own: `<bundle>.<stamp>.<key>.v8`)
+        const name = prefix.split('.')[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const before = new RegExp(`^${name}\\.[0-9a-f]{16}\\.[^.]+\\.v8$`);
         for (const f of fs.readdirSync(dir))
-          if (f.endsWith('.v8') && f.startsWith(prefix) && !f.startsWith(`${prefix}${stamp}.`))
+          if (
+            (f.endsWith('.v8') && f.startsWith(prefix) && !f.startsWith(`${prefix}${stamp}.`)) ||
+            before.test(f)
+          )
             fs.rmSync(path.join(dir, f), { force: true });
       } catch {
         /* an optimisation only */

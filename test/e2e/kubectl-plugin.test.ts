@@ -115,6 +115,58 @@ describe('e2e: kubectl plugin', function () {
     });
   });
 
+  describe('the npm package (npm pack), its bin linked as npm links it', () => {
+    let binDir: string;
+    let cache: string;
+    before(async function () {
+      this.timeout(120_000);
+      const pack = await run('npm', ['pack', REPO_ROOT, '--silent', '--pack-destination', tmp], {
+        env: cliEnv(),
+        timeoutMs: 90_000,
+      });
+      assert.equal(pack.code, 0, describeRun(pack, 'npm pack'));
+      const tgz = path.join(tmp, pack.stdout.trim().split('\n').pop()!);
+      const prefix = path.join(tmp, 'npm-global', 'lib', 'node_modules', 'kubectl-calico-tune');
+      fs.mkdirSync(prefix, { recursive: true });
+      const untar = await run('tar', ['xzf', tgz, '-C', prefix, '--strip-components=1'], { env: cliEnv() });
+      assert.equal(untar.code, 0, describeRun(untar, 'tar'));
+      // the dependencies npm would install beside it
+      fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(prefix, 'node_modules'));
+      // npm's bin link: a relative symlink to the package's bin/run.js
+      binDir = path.join(tmp, 'npm-global', 'bin');
+      fs.mkdirSync(binDir);
+      fs.symlinkSync(
+        '../lib/node_modules/kubectl-calico-tune/bin/run.js',
+        path.join(binDir, 'kubectl-calico_tune'),
+      );
+      cache = path.join(tmp, 'npm-cache-home');
+    });
+
+    it('runs the command through the bundle (bin/run.js as CommonJS) and its own code cache', async () => {
+      const env = {
+        PATH: pathWith(binDir),
+        KUBECONFIG: cp.kubeconfig('plugin'),
+        XDG_CACHE_HOME: cache,
+        CALICO_TUNE_HTTP_STATS: 'trace',
+      };
+      const first = await kubectl(['calico-tune', 'status', '-o', 'json'], env);
+      assertStatusOfFixture(first, 'kubectl calico-tune status (npm package)');
+      // the 'command' mark is made by the bundle's entry (src/cli/standalone.ts), not on oclif's path
+      assert.match(first.stderr, /calico-tune-http-stats .*"command"/, describeRun(first, 'stats'));
+      const v8 = path.join(cache, 'calico-tune', 'v8');
+      const files = fs.readdirSync(v8).filter((f) => f.startsWith('run.'));
+      assert.equal(files.length, 1, files.join(' '));
+      assert.match(files[0]!, /^run\.[0-9a-f]{8}\.[0-9a-f]{16}\.status\.v8$/);
+      const written = fs.statSync(path.join(v8, files[0]!)).mtimeMs;
+      const second = await kubectl(['calico-tune', 'status', '-o', 'json'], env);
+      assertStatusOfFixture(second, 'kubectl calico-tune status (npm package, again)');
+      assert.equal(fs.statSync(path.join(v8, files[0]!)).mtimeMs, written, 'cached data used, not rewritten');
+      const help = await kubectl(['calico-tune', '--help'], env);
+      assert.equal(help.code, 0, describeRun(help, 'kubectl calico-tune --help (npm package)'));
+      assert.match(help.stdout, /USAGE/);
+    });
+  });
+
   describe('krew install of the single binary (npm run package), run without Node.js', () => {
     let home: string;
     let archive: string;

@@ -6,11 +6,12 @@
  * for the same source and the cached data is never looked at.
  */
 import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cacheDir, loadBundle } from '../../../src/cli/code-cache.js';
+import { cacheDir, loadBundle, readSource } from '../../../src/cli/code-cache.js';
 
 /** dist/src/cli/code-cache.js, from dist/test/unit/cli/. */
 const MODULE = new URL('../../../src/cli/code-cache.js', import.meta.url).href;
@@ -70,14 +71,14 @@ describe('code cache of the Node bundle', () => {
     const first = run(bundle, 'status', env);
     assert.equal(first.cacheUsed, false);
     assert.equal(files().length, 1);
-    assert.match(files()[0]!, /^run\.[0-9a-f]{16}\.status\.v8$/);
+    assert.match(files()[0]!, /^run\.[0-9a-f]{8}\.[0-9a-f]{16}\.status\.v8$/);
     assert.equal(fs.statSync(first.cacheFile!).mode & 0o777, 0o600);
     const second = run(bundle, 'status', env);
     assert.equal(second.cacheUsed, true, 'V8 accepted the cached data');
     assert.equal(files().length, 1, 'nothing more to write');
     assert.equal(run(bundle, 'rr:list', env).cacheUsed, false);
     assert.deepEqual(
-      files().map((f) => f.slice(21)),
+      files().map((f) => f.slice(30)),
       ['rr_list.v8', 'status.v8'],
     );
     assert.equal(run(bundle, 'rr:list', env).cacheUsed, true);
@@ -97,6 +98,68 @@ describe('code cache of the Node bundle', () => {
     assert.notEqual(files()[1], before[1], 'run.*.v8 replaced');
     assert.equal(run(bundle, 'status', env).cacheUsed, true);
     assert.equal(run(side, 'inquirer', env).cacheUsed, true);
+  });
+
+  it("two installs keep their own files (used in turn, neither throws the other's away); the old layout's go", () => {
+    const other = path.join(tmp, 'other', 'run.cjs');
+    fs.mkdirSync(path.dirname(other));
+    fs.copyFileSync(bundle, other);
+    // a file of the layout before installs had their own (`run.<stamp>.<key>.v8`), left by an older version
+    const dir = cacheDir(env)!;
+    fs.writeFileSync(path.join(dir, 'run.0123456789abcdef.status.v8'), 'old');
+    assert.equal(run(bundle, 'status', env).cacheUsed, false);
+    assert.equal(run(other, 'status', env).cacheUsed, false);
+    assert.equal(files().length, 2, 'one file each, the old layout gone');
+    for (let i = 0; i < 2; i++) {
+      assert.equal(run(bundle, 'status', env).cacheUsed, true);
+      assert.equal(run(other, 'status', env).cacheUsed, true);
+    }
+  });
+
+  it('reads an ASCII bundle as Latin-1 and any other as UTF-8: the same text either way', () => {
+    const ascii = path.join(tmp, 'a.cjs');
+    fs.writeFileSync(ascii, 'exports.x = "plain \\u2192";\n');
+    assert.equal(readSource(ascii), fs.readFileSync(ascii, 'utf8'));
+    const utf8 = path.join(tmp, 'u.cjs');
+    fs.writeFileSync(utf8, 'exports.x = "caf\u00e9 \u2192 \u{1d4b3}";\n');
+    assert.equal(readSource(utf8), 'exports.x = "caf\u00e9 \u2192 \u{1d4b3}";\n', 'not garbled');
+    fs.writeFileSync(bundle, 'exports.sum = () => 199; exports.s = "\u2192";\n');
+    assert.equal(loadBundle<Record<string, unknown>>(bundle, 'status', env).exports['s'], '\u2192');
+  });
+
+  it('the build writes every Node bundle in ASCII only, escaping what esbuild leaves (scripts/bundle.js)', async () => {
+    const { asciiOnly } = (await import(new URL('../../../../scripts/bundle.js', import.meta.url).href)) as {
+      asciiOnly: (file: string) => void;
+    };
+    const f = path.join(tmp, 'esc.cjs');
+    // a regular expression (as strip-ansi's CSI), with the u flag, a string, a template, a comment
+    fs.writeFileSync(
+      f,
+      [
+        '// caf\u00e9',
+        'exports.re = /[\u001b\u009b]x/.test("\u009bx") && /\u2192/.test("a \u2192 b");',
+        // one code point in a class with the u flag (two code units without it)
+        'exports.u = "\u{1d4b3}".match(/[\u{1d4b3}]/gu).length * 10 + "\u{1d4b3}".match(/[\u{1d4b3}]/g).length;',
+        'exports.s = "\u00e9\u{1d4b3}".length;',
+        'exports.t = `${1}\u00fc`;',
+        '',
+      ].join('\n'),
+    );
+    asciiOnly(f);
+    const text = fs.readFileSync(f, 'utf8');
+    assert.ok(isAscii(Buffer.from(text)), 'ASCII only');
+    const m = { exports: {} as Record<string, unknown> };
+    new Function('exports', text)(m.exports);
+    assert.deepEqual(m.exports, { re: true, u: 12, s: 3, t: '1\u00fc' });
+    // a tagged template's raw text would change, and an identifier cannot take a surrogate pair: refused
+    fs.writeFileSync(f, 'exports.r = String.raw`\u00e9`;\n');
+    assert.throws(() => asciiOnly(f), /tagged template/);
+    fs.writeFileSync(f, 'const \u{1d4b3} = 1; exports.v = \u{1d4b3};\n');
+    assert.throws(() => asciiOnly(f), SyntaxError);
+    // and the build's own bundles
+    const built = new URL('../../../bundle/node/', import.meta.url);
+    for (const name of ['run.cjs', 'loader.cjs', 'inquirer.cjs', 'client-node.cjs'])
+      assert.ok(isAscii(fs.readFileSync(new URL(name, built))), `${name} is ASCII`);
   });
 
   it('cached data that does not fit the source is rejected by V8, the bundle still runs, and it is rewritten', () => {

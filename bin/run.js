@@ -8,9 +8,9 @@
 // index of src/cli/standalone.ts, as in the single binary), which starts a command in about half the time of
 // loading oclif's index and discovering commands on disk, and sends its first request while oclif loads. It
 // runs through a V8 code cache per command in the user's cache directory (src/cli/code-cache.ts, required as
-// dist/bundle/node/loader.cjs; CALICO_TUNE_CODE_CACHE=0 turns it off). It is used only while it is at least as
-// new as the compiled sources and the manifest: after an incremental `tsc` alone, or with CALICO_TUNE_BUNDLE=0,
-// oclif runs the command as before.
+// dist/bundle/node/loader.cjs; CALICO_TUNE_CODE_CACHE=0 turns it off). In a checkout it is used only while it
+// is at least as new as the compiled sources and the manifest: after an incremental `tsc` alone, or with
+// CALICO_TUNE_BUNDLE=0, oclif runs the command as before. An installed package always uses it.
 //
 // This file is CommonJS (bin/package.json): on the bundle's path no ES module is loaded at all.
 'use strict';
@@ -44,13 +44,13 @@ const BUNDLE = '../dist/bundle/node/run.cjs';
 const LOADER = '../dist/bundle/node/loader.cjs';
 const bundled = () => {
   const b = mtime(BUNDLE);
-  return (
-    process.env.CALICO_TUNE_BUNDLE !== '0' &&
-    b !== undefined &&
-    mtime(LOADER) !== undefined && // (written with the bundle; a bundle of an older build has none)
-    b >= (mtime('../dist/.tsbuildinfo') ?? 0) &&
-    b >= (mtime('../oclif.manifest.json') ?? Infinity)
-  );
+  // (the loader is written with the bundle; a bundle of an older build has none)
+  if (process.env.CALICO_TUNE_BUNDLE === '0' || b === undefined || mtime(LOADER) === undefined) return false;
+  // a checkout: the bundle must be at least as new as what tsc and oclif wrote (an incremental tsc alone leaves
+  // it behind). An installed package has no dist/.tsbuildinfo (package.json "files"), and npm writes its files
+  // with the time it unpacks them, in any order: there the bundle is the one that was built with the rest.
+  const built = mtime('../dist/.tsbuildinfo');
+  return built === undefined || (b >= built && b >= (mtime('../oclif.manifest.json') ?? Infinity));
 };
 const argv = process.argv.slice(2);
 // help, completion and --version: main.ts's few modules load faster than the bundle's entry chunks

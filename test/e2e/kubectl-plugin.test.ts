@@ -128,8 +128,12 @@ describe('e2e: kubectl plugin', function () {
       const tgz = path.join(tmp, pack.stdout.trim().split('\n').pop()!);
       const prefix = path.join(tmp, 'npm-global', 'lib', 'node_modules', 'kubectl-calico-tune');
       fs.mkdirSync(prefix, { recursive: true });
-      const untar = await run('tar', ['xzf', tgz, '-C', prefix, '--strip-components=1'], { env: cliEnv() });
+      // npm writes each file with the time it wrote it (pacote's noMtime), in the archive's order: the
+      // manifest may well be newer than the bundle (tar -m: no times from the archive; the manifest last)
+      const untar = await run('tar', ['xzmf', tgz, '-C', prefix, '--strip-components=1'], { env: cliEnv() });
       assert.equal(untar.code, 0, describeRun(untar, 'tar'));
+      const later = new Date(Date.now() + 5_000);
+      fs.utimesSync(path.join(prefix, 'oclif.manifest.json'), later, later);
       // the dependencies npm would install beside it
       fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(prefix, 'node_modules'));
       // npm's bin link: a relative symlink to the package's bin/run.js

@@ -92,7 +92,9 @@ async function start() {
 }
 
 start().catch((err) => {
-  // as an ES module's top-level await failed: the error on stderr, exit 1
-  process.exitCode = 1;
-  throw err;
+  // as when an ES module's top-level await failed: the error and its stack on stderr, exit 1 (an uncaught
+  // exception, whatever --unhandled-rejections says)
+  process.nextTick(() => {
+    throw err;
+  });
 });

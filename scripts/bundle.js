@@ -12,6 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { isAscii } from 'node:buffer';
+import * as acorn from 'acorn';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -135,21 +137,37 @@ function hookImports(file, atLeast = 1) {
 /**
  * Writes every character of `file` beyond ASCII as its \\u escape, so that src/cli/code-cache.ts reads it as a
  * one-byte string (docs/benchmarks.md, "Start-up"). esbuild's ASCII output leaves regular expression literals
- * as written (strip-ansi's CSI, a `→`): inside a string, a template, a regular expression (with or without
- * the u flag) or an identifier the escape stands for the same character; only a tagged template's raw text
- * would differ, so the build fails on one (and on output that no longer compiles).
+ * as written (strip-ansi's CSI, a `→`). Only characters inside a string or a regular expression literal are
+ * escaped (acorn's tokenizer finds them), where the escape means the same character, with or without the u or
+ * v flag (a surrogate pair's two escapes are one code point there); one right after a backslash (an identity
+ * escape, `\é`) is written as the escape alone. Anywhere else (a template, whose raw text a tag can read; a
+ * comment; an identifier) the build fails: esbuild escapes those itself, so one would mean something new.
  */
 export function asciiOnly(file) {
   const text = fs.readFileSync(file, 'utf8');
-  let rawTemplate = false;
-  const out = text.replace(/[\u0080-\uffff]/g, (c, at) => {
-    // inside a tagged template (a name, `)` or `]` right before the backtick, not closed since)
-    if (/[\w$)\]]`[^`]*$/.test(text.slice(Math.max(0, at - 4000), at))) rawTemplate = true;
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-  if (rawTemplate)
-    throw new Error(`${file}: a character beyond ASCII in a tagged template: cannot escape it`);
-  if (out === text) return;
+  if (isAscii(Buffer.from(text))) return;
+  const tokens = [];
+  for (const t of acorn.tokenizer(text, { ecmaVersion: 'latest', allowHashBang: true }))
+    if (t.type === acorn.tokTypes.string || t.type === acorn.tokTypes.regexp) tokens.push(t);
+  let out = '';
+  let from = 0;
+  let k = 0;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code < 0x80) continue;
+    while (k < tokens.length && tokens[k].end <= at) k++;
+    const t = tokens[k];
+    if (!t || t.start > at) {
+      const line = text.slice(0, at).split('\n').length;
+      throw new Error(`${file}:${line}: a character beyond ASCII outside a string or a regular expression`);
+    }
+    let slashes = 0;
+    while (text[at - 1 - slashes] === '\\') slashes++;
+    const cut = slashes % 2 === 1 ? at - 1 : at; // `\é` (odd): the escape replaces the backslash too
+    out += text.slice(from, cut) + `\\u${code.toString(16).padStart(4, '0')}`;
+    from = at + 1;
+  }
+  out += text.slice(from);
   new vm.Script(out, { filename: file }); // still JavaScript (throws a SyntaxError if not)
   fs.writeFileSync(file, out);
 }

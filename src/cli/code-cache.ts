@@ -13,10 +13,11 @@
  * no longer throw each other's away), then the bundle's size and modification time, Node's version and the
  * command; a new build makes that install's old files go on the next write.
  *
- * scripts/bundle.js writes the bundles in ASCII only, which is read as Latin-1 into a one-byte string: V8
- * reads the source of a function missing from the cache faster than from the two-byte string a single
- * non-ASCII character makes of 1.2 MB of UTF-8 (together with bin/run.js as CommonJS, about 10 ms of a
- * 1,000-node `status`, docs/benchmarks.md). A bundle that is not ASCII is read as UTF-8, as before.
+ * scripts/bundle.js writes the bundles in ASCII only, so the source is a one-byte string (a single
+ * character beyond ASCII made all 1.2 MB of it a two-byte one, which V8 also scans more slowly for every
+ * function missing from the cached data), and an ASCII file is read as Latin-1, which skips UTF-8 decoding.
+ * Together with bin/run.js as CommonJS: the command starts about 10 ms earlier in a 1,000-node `status`
+ * (docs/benchmarks.md, "Start-up", item 4). A bundle that is not ASCII is read as UTF-8, as before.
  *
  * Pure Node, no dependency (kube/cache-dir.ts is Node only too): bin/run.js requires it before the bundle, as
  * scripts/bundle.js's CommonJS build (dist/bundle/node/loader.cjs), which needs no ES module loader.
@@ -35,7 +36,10 @@ export interface LoadedBundle<T> {
   cacheUsed: boolean;
   /** The cache file this run reads or writes (undefined: no usable cache directory). */
   cacheFile: string | undefined;
-  /** Writes the cached data when there was none (or V8 rejected it); call when the command has run. */
+  /**
+   * Writes the cached data when there was none (or V8 rejected it), else marks the file as in use (once a
+   * day); call when the command has run.
+   */
   save(): void;
 }
 
@@ -76,6 +80,10 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   if (env['CALICO_TUNE_CODE_CACHE'] === '0') return undefined;
   return userCacheDir('v8', env);
 }
+
+const DAY_MS = 86_400_000;
+/** Cached data of another install that no run has used for this long is removed (kept fresh by use: save()). */
+const UNUSED_MS = 30 * DAY_MS;
 
 const hash16 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
@@ -135,21 +143,36 @@ export function loadBundle<T>(
     cacheUsed,
     cacheFile,
     save: () => {
-      if (!cacheFile || !dir || cacheUsed) return;
+      if (!cacheFile || !dir) return;
       try {
+        if (cacheUsed) {
+          // in use: its time says so (other installs remove files unused for a month, below)
+          const now = Date.now();
+          if (now - fs.statSync(cacheFile).mtimeMs > DAY_MS) fs.utimesSync(cacheFile, now / 1000, now / 1000);
+          return;
+        }
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
-        // this bundle's files from older builds (or Node versions) go
-        // (and the files this bundle's name had before each install had its own: `<bundle>.<stamp>.<key>.v8`)
+        // this bundle's files from older builds (or Node versions) go; so do the files of other installs unused
+        // for a month (removed, or an npx directory long gone), and those of the layout before installs had
+        // their own (`<bundle>.<stamp>.<key>.v8`)
         const name = prefix.split('.')[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         const before = new RegExp(`^${name}\\.[0-9a-f]{16}\\.[^.]+\\.v8$`);
-        for (const f of fs.readdirSync(dir))
+        const ofInstall = new RegExp(`^${name}\\.[0-9a-f]{8}\\.[0-9a-f]{16}\\.[^.]+\\.v8$`);
+        const unusedSince = Date.now() - UNUSED_MS;
+        for (const f of fs.readdirSync(dir)) {
+          const p = path.join(dir, f);
           if (
-            (f.endsWith('.v8') && f.startsWith(prefix) && !f.startsWith(`${prefix}${stamp}.`)) ||
-            before.test(f)
+            f.startsWith(prefix) ? !f.startsWith(`${prefix}${stamp}.`) && f.endsWith('.v8') : before.test(f)
           )
-            fs.rmSync(path.join(dir, f), { force: true });
+            fs.rmSync(p, { force: true });
+          else if (
+            ofInstall.test(f) &&
+            (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < unusedSince
+          )
+            fs.rmSync(p, { force: true });
+        }
       } catch {
         /* an optimisation only */
       }

@@ -114,6 +114,17 @@ describe('code cache of the Node bundle', () => {
       assert.equal(run(bundle, 'status', env).cacheUsed, true);
       assert.equal(run(other, 'status', env).cacheUsed, true);
     }
+    // a file in use is marked so (once a day); one of an install no run used for a month goes at the next write
+    const [mine, theirs] = [run(bundle, 'status', env).cacheFile!, run(other, 'status', env).cacheFile!];
+    const old = (Date.now() - 40 * 86_400_000) / 1000;
+    fs.utimesSync(mine, old, old);
+    assert.equal(run(bundle, 'status', env).cacheUsed, true);
+    assert.ok(Date.now() - fs.statSync(mine).mtimeMs < 60_000, 'marked as in use');
+    fs.utimesSync(theirs, old, old);
+    assert.equal(run(bundle, 'rr:list', env).cacheUsed, false); // a write
+    assert.ok(!fs.existsSync(theirs), "the unused install's file is gone");
+    assert.ok(fs.existsSync(mine));
+    assert.equal(files().length, 2, 'status and rr:list of this install');
   });
 
   it('reads an ASCII bundle as Latin-1 and any other as UTF-8: the same text either way', () => {
@@ -132,30 +143,41 @@ describe('code cache of the Node bundle', () => {
       asciiOnly: (file: string) => void;
     };
     const f = path.join(tmp, 'esc.cjs');
-    // a regular expression (as strip-ansi's CSI), with the u flag, a string, a template, a comment
+    // regular expressions (strip-ansi's CSI; after a template that ends in a name, as in the real bundle; the
+    // u and v flags; an identity escape), strings (one with an identity escape)
     fs.writeFileSync(
       f,
       [
-        '// caf\u00e9',
-        'exports.re = /[\u001b\u009b]x/.test("\u009bx") && /\u2192/.test("a \u2192 b");',
-        // one code point in a class with the u flag (two code units without it)
-        'exports.u = "\u{1d4b3}".match(/[\u{1d4b3}]/gu).length * 10 + "\u{1d4b3}".match(/[\u{1d4b3}]/g).length;',
-        'exports.s = "\u00e9\u{1d4b3}".length;',
-        'exports.t = `${1}\u00fc`;',
+        'const w = `hello ${1} world`;',
+        'exports.re = /[\u001b\u009b]x/.test("\u009bx") && /\u2192/.test(("a " + w + " \u2192 b").replace(/[^\u2192]/g, ""));',
+        // one code point in a class with the u or v flag (two code units without)
+        'exports.u = "\u{1d4b3}".match(/[\u{1d4b3}]/gu).length * 100 + "\u{1d4b3}".match(/[\u{1d4b3}]/gv).length * 10 + "\u{1d4b3}".match(/[\u{1d4b3}]/g).length;',
+        'exports.id = /\\\u00e9/.test("\u00e9") && /[\\\u00e9]/.test("\u00e9") && "\\\u00e9" === "\u00e9" && "\\\\\u00e9" === "\\\\" + "\u00e9";',
+        'exports.s = "\u00e9\u{1d4b3}".length + \'\u2192\'.length;',
         '',
       ].join('\n'),
     );
+    const before = { exports: {} as Record<string, unknown> };
+    new Function('exports', fs.readFileSync(f, 'utf8'))(before.exports);
     asciiOnly(f);
     const text = fs.readFileSync(f, 'utf8');
     assert.ok(isAscii(Buffer.from(text)), 'ASCII only');
     const m = { exports: {} as Record<string, unknown> };
     new Function('exports', text)(m.exports);
-    assert.deepEqual(m.exports, { re: true, u: 12, s: 3, t: '1\u00fc' });
-    // a tagged template's raw text would change, and an identifier cannot take a surrogate pair: refused
-    fs.writeFileSync(f, 'exports.r = String.raw`\u00e9`;\n');
-    assert.throws(() => asciiOnly(f), /tagged template/);
-    fs.writeFileSync(f, 'const \u{1d4b3} = 1; exports.v = \u{1d4b3};\n');
-    assert.throws(() => asciiOnly(f), SyntaxError);
+    assert.deepEqual(m.exports, { re: true, u: 112, id: true, s: 4 });
+    assert.deepEqual(m.exports, before.exports, 'the same values as before');
+    // anywhere else the escape could mean something else: a template (a tag reads its raw text), a comment,
+    // an identifier (esbuild escapes these itself)
+    for (const code of [
+      'exports.r = String.raw`\u00e9`;',
+      'exports.t = tag `\u00e9`;',
+      'exports.t = `${1}\u00fc`;',
+      '// caf\u00e9\nexports.x = 1;',
+      'const \u00e9t\u00e9 = 1;',
+    ]) {
+      fs.writeFileSync(f, `${code}\n`);
+      assert.throws(() => asciiOnly(f), /outside a string or a regular expression/, code);
+    }
     // and the build's own bundles
     const built = new URL('../../../bundle/node/', import.meta.url);
     for (const name of ['run.cjs', 'loader.cjs', 'inquirer.cjs', 'client-node.cjs'])

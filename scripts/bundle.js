@@ -144,8 +144,9 @@ function hookImports(file, atLeast = 1) {
  * comment; an identifier) the build fails: esbuild escapes those itself, so one would mean something new.
  */
 export function asciiOnly(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  if (isAscii(Buffer.from(text))) return;
+  const bytes = fs.readFileSync(file);
+  if (isAscii(bytes)) return;
+  const text = bytes.toString('utf8');
   const tokens = [];
   for (const t of acorn.tokenizer(text, { ecmaVersion: 'latest', allowHashBang: true }))
     if (t.type === acorn.tokTypes.string || t.type === acorn.tokTypes.regexp) tokens.push(t);

@@ -91,8 +91,9 @@ const hash16 = (s: string): string => createHash('sha256').update(s).digest('hex
  * `<bundle>.<install>.<stamp>.<key>.v8`: the bundle's file name (run, inquirer, client-node), its directory's
  * hash (the install), a stamp that changes with the bundle and with Node, and the key (the command).
  */
+const nameOf = (file: string): string => path.basename(file).replace(/\.c?js$/, '');
 function prefixOf(file: string): string {
-  return `${path.basename(file).replace(/\.c?js$/, '')}.${hash16(path.dirname(path.resolve(file))).slice(0, 8)}.`;
+  return `${nameOf(file)}.${hash16(path.dirname(path.resolve(file))).slice(0, 8)}.`;
 }
 function stampOf(file: string, st: fs.Stats): string {
   return hash16(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`);
@@ -117,6 +118,7 @@ export function loadBundle<T>(
   const dir = cacheDir(env);
   let cacheFile: string | undefined;
   let stamp = '';
+  const name = nameOf(file);
   const prefix = prefixOf(file);
   let cachedData: Buffer | undefined;
   if (dir) {
@@ -157,21 +159,17 @@ export function loadBundle<T>(
         // this bundle's files from older builds (or Node versions) go; so do the files of other installs unused
         // for a month (removed, or an npx directory long gone), and those of the layout before installs had
         // their own (`<bundle>.<stamp>.<key>.v8`)
-        const name = prefix.split('.')[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        const before = new RegExp(`^${name}\\.[0-9a-f]{16}\\.[^.]+\\.v8$`);
-        const ofInstall = new RegExp(`^${name}\\.[0-9a-f]{8}\\.[0-9a-f]{16}\\.[^.]+\\.v8$`);
         const unusedSince = Date.now() - UNUSED_MS;
         for (const f of fs.readdirSync(dir)) {
+          const parts = f.split('.');
+          if (parts[0] !== name || parts.at(-1) !== 'v8') continue;
           const p = path.join(dir, f);
-          if (
-            f.startsWith(prefix) ? !f.startsWith(`${prefix}${stamp}.`) && f.endsWith('.v8') : before.test(f)
-          )
-            fs.rmSync(p, { force: true });
-          else if (
-            ofInstall.test(f) &&
-            (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < unusedSince
-          )
-            fs.rmSync(p, { force: true });
+          const stale =
+            parts.length === 4 ||
+            (f.startsWith(prefix)
+              ? !f.startsWith(`${prefix}${stamp}.`)
+              : (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < unusedSince);
+          if (stale) fs.rmSync(p, { force: true });
         }
       } catch {
         /* an optimisation only */

@@ -53,7 +53,7 @@ const bundled = () => {
   return built === undefined || (b >= built && b >= (mtime('../oclif.manifest.json') ?? Infinity));
 };
 const argv = process.argv.slice(2);
-// help, completion and --version: main.ts's few modules load faster than the bundle's entry chunks
+// help, completion and --version: main.ts alone (dist/bundle/node/main.cjs) loads faster than the bundle
 const light =
   argv.length === 0 ||
   argv.some((a) => ['--help', '-h', 'help', '--version', '-v', '__complete', '__completeNoDesc'].includes(a));
@@ -76,7 +76,10 @@ async function start() {
     }
     await loadBundle(id).cli(argv, manifest);
   } else if (manifest) {
-    const { main } = await import('../dist/src/cli/main.js');
+    // help and completion: src/cli/main.ts as one small CommonJS file (scripts/bundle.js), no ES module loader
+    const MAIN = '../dist/bundle/node/main.cjs';
+    const { main } =
+      bundled() && mtime(MAIN) !== undefined ? require(at(MAIN)) : await import('../dist/src/cli/main.js');
     const code = await main(argv, {
       manifest,
       version: manifest.version,

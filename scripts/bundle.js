@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The last step of `npm run build`: an esbuild bundle of the CLI for Node (dist/bundle/node/run.cjs: `cli(argv,
 // manifest)`, and `run(id, rest, manifest)` for a command already resolved), which bin/run.js loads for a
-// command instead of oclif's index and its command discovery (help and completion stay on the lighter path).
+// command instead of oclif's index and its command discovery; help and completion take the lighter path of
+// dist/bundle/node/main.cjs (src/cli/main.ts alone).
 // Start-up is mostly Node's module loader (resolving, reading and compiling some 300 small files) and
 // evaluating oclif's index; the bundle is one file, which later runs start from V8's cached data
 // (src/cli/code-cache.ts; docs/benchmarks.md, "Start-up").
@@ -212,6 +213,25 @@ export async function bundleNode() {
     logOverride: { 'unsupported-dynamic-import': 'silent' },
   });
   asciiOnly(path.join(tmp, 'loader.cjs'));
+  // help, --version and "did you mean" (src/cli/main.ts) as one small CommonJS file: bin/run.js requires it
+  // instead of importing main.js and its four modules through Node's ES module loader (about 6 ms of a
+  // 28 ms `--help`); completion, which needs the API client, stays an import() of dist/src/cli/complete.js
+  await esbuild.build({
+    ...cjs,
+    entryPoints: [path.join(repo, 'dist', 'src', 'cli', 'main.js')],
+    outfile: path.join(tmp, 'main.cjs'),
+    plugins: [
+      {
+        name: 'calico-tune-complete',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/complete\.js$/ }, () => ({
+            path: '../../src/cli/complete.js',
+            external: true,
+          }));
+        },
+      },
+    ],
+  });
   // each large package a few paths import, as its own file (src/cli/code-cache.ts loads it on its import())
   for (const [pkg, file] of Object.entries(SIDE_BUNDLES)) {
     await esbuild.build({

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster } from '../test/fixtures/generate.js';
 import { defaultBinDir } from '../test/harness/tools.js';
+import { extraCaSet, WITHOUT_EXTRA_CA, withoutExtraCa } from './env.js';
 import { median } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,6 +26,8 @@ export interface CliCase {
   /** The executable (default: this Node.js). */
   exe?: string;
   argv: string[];
+  /** Its environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** The case it is compared with (a ratio is reported). */
   baseline?: string;
   budget?: { ratio?: number; ms?: number };
@@ -42,12 +45,16 @@ export interface CliResult {
   maxRssMB: number;
 }
 
-function once(argv: string[], exe = process.execPath): { ms: number; exit: number | null; rssMB: number } {
+function once(
+  argv: string[],
+  exe = process.execPath,
+  env: NodeJS.ProcessEnv = process.env,
+): { ms: number; exit: number | null; rssMB: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', exe, ...argv], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...env, NO_COLOR: '1' },
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rssKB = Number((r.stderr.trim().split('\n').pop() ?? '0').trim()) || 0;
@@ -110,6 +117,30 @@ function binaryCases(): CliCase[] {
   return out;
 }
 
+/** Node's start and `--help` again without NODE_EXTRA_CA_CERTS, when this environment sets it (bench/env.ts). */
+function withoutExtraCaCases(): CliCase[] {
+  if (!extraCaSet()) return [];
+  const env = withoutExtraCa();
+  const node = `node -e 0, ${WITHOUT_EXTRA_CA}`;
+  return [
+    { name: node, argv: ['-e', '0'], env },
+    {
+      name: `kubectl-calico_tune --help, ${WITHOUT_EXTRA_CA}`,
+      argv: [BIN, '--help'],
+      env,
+      baseline: node,
+      budget: { ratio: 1.3 },
+    },
+    {
+      name: `kubectl-calico_tune status --help, ${WITHOUT_EXTRA_CA}`,
+      argv: [BIN, 'status', '--help'],
+      env,
+      baseline: node,
+      budget: { ratio: 1.5 },
+    },
+  ];
+}
+
 export function cases(tmp: string): CliCase[] {
   const big = path.join(tmp, 'cluster-5000.json');
   if (!fs.existsSync(big)) {
@@ -156,6 +187,7 @@ export function cases(tmp: string): CliCase[] {
       budget: { ms: 2000 },
     },
     ...binaryCases(),
+    ...withoutExtraCaCases(),
     { name: 'status --snapshot (5,000 nodes)', argv: [BIN, 'status', '--snapshot', big, '-o', 'json'] },
     {
       name: 'rr recommend --snapshot (5,000 nodes)',
@@ -176,12 +208,12 @@ export function run(opts: { runs?: number } = {}): CliResult[] {
     const times = new Map<string, number[]>(list.map((c) => [c.name, []]));
     const rss = new Map<string, number>();
     const exits = new Map<string, number | null>();
-    for (const c of list) once(c.argv, c.exe); // warm the file cache
+    for (const c of list) once(c.argv, c.exe, c.env); // warm the file cache
     // interleave: every round runs every case once
     for (let i = 0; i < runs; i++) {
       for (const c of list) {
         if (i >= 3 && c.name.includes('5,000')) continue; // the slow ones: 3 runs are enough
-        const r = once(c.argv, c.exe);
+        const r = once(c.argv, c.exe, c.env);
         times.get(c.name)!.push(r.ms);
         rss.set(c.name, Math.max(rss.get(c.name) ?? 0, r.rssMB));
         exits.set(c.name, r.exit);
@@ -238,7 +270,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
  * to it. bin/run.js runs the bundle of `npm run build` (scripts/bundle.js), which sends the first request
  * while oclif loads (src/kube/connect.ts).
  */
-export async function firstRequest(runs = 9): Promise<{
+export async function firstRequest(
+  runs = 9,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{
   firstMs: number;
   nodeMs: number;
   ratio: number;
@@ -284,9 +319,10 @@ export async function firstRequest(runs = 9): Promise<{
       const t0 = performance.now();
       // node -e 0 runs to its end: its CPU time is read by /usr/bin/time (no /proc entry after exit)
       const p = untilConnection
-        ? spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } })
+        ? spawn(process.execPath, args, { stdio: 'ignore', env: { ...env, NO_COLOR: '1' } })
         : spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], {
             stdio: ['ignore', 'ignore', 'pipe'],
+            env,
           });
       let err = '';
       p.stderr?.on('data', (d: Buffer) => (err += d.toString()));

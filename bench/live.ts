@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { calicoctlPath, calicoEnv } from '../test/harness/calico-tools.js';
 import { controlPlane, loadFixture, stopAll } from '../test/harness/index.js';
 import { SINGLE_BINARY as KREW_BIN } from './cli.js';
+import { extraCaSet, WITHOUT_EXTRA_CA, withoutExtraCa } from './env.js';
 import type { Goal } from './growth.js';
 import { median, medianRatioInterval } from './stats.js';
 
@@ -26,6 +27,8 @@ const BIN = path.join(ROOT, 'bin', 'run.js');
 /** The names of the two builds' rows (and goals): the npm install runs under Node, the krew binary under Bun. */
 export const OURS = 'kubectl-calico_tune status -o json';
 export const OURS_KREW = 'kubectl-calico_tune status -o json, krew single binary';
+/** The npm install without NODE_EXTRA_CA_CERTS, timed too when this environment sets it (bench/env.ts). */
+export const OURS_NO_EXTRA_CA = `kubectl-calico_tune status -o json, ${WITHOUT_EXTRA_CA}`;
 
 const mtime = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : -1);
 
@@ -134,11 +137,11 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
         run: (kc: string) => Promise<{ stderr: string; code: number | null; cpuMs: number }>;
       };
       /** `status -o json` of this build, with `env` on top (the variants switch one change off). */
-      const ours = (what: string, env: Record<string, string> = {}): Case => ({
+      const ours = (what: string, env: Record<string, string> = {}, base = process.env): Case => ({
         what,
         run: (kc) =>
           exec(process.execPath, [BIN, 'status', '--kubeconfig', kc, '-o', 'json'], {
-            ...process.env,
+            ...base,
             NO_COLOR: '1',
             CALICO_TUNE_HTTP_STATS: '1',
             ...env,
@@ -146,6 +149,8 @@ export async function run(opts: { runs?: number; sizes?: number[] } = {}): Promi
       });
       const cases: Case[] = [
         ours(OURS),
+        // Node 20 reads NODE_EXTRA_CA_CERTS' certificates at start (30 ms here); Go and Bun do not
+        ...(extraCaSet() ? [ours(OURS_NO_EXTRA_CA, {}, withoutExtraCa())] : []),
         // what `kubectl krew install` puts on the PATH: the same bundle, compiled with Bun (docs/packaging.md)
         {
           what: OURS_KREW,
@@ -267,6 +272,7 @@ export function liveGoals(rows: LiveRow[]): Goal[] {
   for (const [build, what] of [
     ['krew single binary', OURS_KREW],
     ['npm install, Node', OURS],
+    [`npm install, Node, ${WITHOUT_EXTRA_CA}`, OURS_NO_EXTRA_CA],
   ] as const)
     for (const [nodes, limit] of [
       [5000, 1.0],

@@ -10,6 +10,7 @@
 import os from 'node:os';
 import { fmtTable, run as runBgp } from './bgp-verify.js';
 import { firstRequest, markdown, run as runCli } from './cli.js';
+import { extraCaSet, WITHOUT_EXTRA_CA, withoutExtraCa } from './env.js';
 import { goalsTable, growthGoals, growthTable, run as runGrowth, type Goal } from './growth.js';
 import { run as runReverify } from './reverify.js';
 
@@ -27,9 +28,16 @@ const cpuNote = (c: { firstMs: number; nodeMs: number } | undefined): string =>
   c
     ? ` (CPU ${c.firstMs.toFixed(0)} / ${c.nodeMs.toFixed(0)} ms: ${(c.firstMs / c.nodeMs).toFixed(2)}x)`
     : '';
-const first = await firstRequest();
+// in this environment, and without NODE_EXTRA_CA_CERTS when it sets it (bench/env.ts)
+const firsts = [{ env: '', ...(await firstRequest()) }];
+if (extraCaSet()) firsts.push({ env: `, ${WITHOUT_EXTRA_CA}`, ...(await firstRequest(9, withoutExtraCa())) });
 process.stdout.write(
-  `${markdown(cli)}\n\nfirst request of \`status\` after ${first.firstMs.toFixed(0)} ms; \`node -e 0\` ${first.nodeMs.toFixed(0)} ms${cpuNote(first.cpu)}\n\n## BGP model (in process)\n\n\`\`\`\n`,
+  `${markdown(cli)}\n\n${firsts
+    .map(
+      (f) =>
+        `first request of \`status\`${f.env} after ${f.firstMs.toFixed(0)} ms; \`node -e 0\` ${f.nodeMs.toFixed(0)} ms${cpuNote(f.cpu)}`,
+    )
+    .join('\n')}\n\n## BGP model (in process)\n\n\`\`\`\n`,
 );
 const bgp = await runBgp();
 process.stdout.write(`${fmtTable(bgp)}\n\`\`\`\n\n## Live re-verification before the first write\n\n`);
@@ -49,18 +57,21 @@ const growth = runGrowth({
 process.stdout.write(`\n## Growth per peering shape\n\n${growthTable(growth)}\n`);
 
 const goals: Goal[] = [];
-const help = cli.find((r) => r.name === 'kubectl-calico_tune --help');
-if (help?.ratio !== undefined)
+for (const env of ['', `, ${WITHOUT_EXTRA_CA}`]) {
+  const help = cli.find((r) => r.name === `kubectl-calico_tune --help${env}`);
+  if (help?.ratio !== undefined)
+    goals.push({
+      goal: `--help <= 1.3x \`node -e 0\`${env}`,
+      measured: `${help.ratio.toFixed(2)}x (${help.medianMs.toFixed(0)} / ${(help.medianMs / help.ratio).toFixed(0)} ms)`,
+      pass: help.ratio <= 1.3,
+    });
+}
+for (const first of firsts)
   goals.push({
-    goal: '--help <= 1.3x `node -e 0`',
-    measured: `${help.ratio.toFixed(2)}x`,
-    pass: help.ratio <= 1.3,
+    goal: `a command that needs the cluster starts its first request within 1.6x \`node -e 0\`${first.env}`,
+    measured: `${first.ratio.toFixed(2)}x (${first.firstMs.toFixed(0)} / ${first.nodeMs.toFixed(0)} ms wall${cpuNote(first.cpu)})`,
+    pass: first.ratio <= 1.6,
   });
-goals.push({
-  goal: 'a command that needs the cluster starts its first request within 1.6x `node -e 0`',
-  measured: `${first.ratio.toFixed(2)}x (${first.firstMs.toFixed(0)} / ${first.nodeMs.toFixed(0)} ms wall${cpuNote(first.cpu)})`,
-  pass: first.ratio <= 1.6,
-});
 goals.push(...growthGoals(growth));
 if (process.argv.includes('--live')) {
   const live = await import('./live.js');

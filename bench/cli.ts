@@ -275,6 +275,8 @@ export async function firstRequest(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{
   firstMs: number;
+  /** When its TLS ClientHello came (its TLS context made): the TCP handshake goes first (src/kube/http.ts). */
+  helloMs?: number | undefined;
   nodeMs: number;
   ratio: number;
   cpu?: { firstMs: number; nodeMs: number } | undefined;
@@ -282,10 +284,16 @@ export async function firstRequest(
   const net = await import('node:net');
   const { spawn } = await import('node:child_process');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-first-'));
+  // the TCP connection, then the client's first bytes (its TLS ClientHello: the TLS context is made)
   let onConn: (() => void) | undefined;
+  let onHello: (() => void) | undefined;
   const server = net.createServer((s) => {
     onConn?.();
-    s.destroy();
+    s.once('data', () => {
+      onHello?.();
+      s.destroy();
+    });
+    s.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as import('node:net').AddressInfo).port;
@@ -314,7 +322,10 @@ export async function firstRequest(
       return undefined;
     }
   };
-  const timed = (args: string[], untilConnection: boolean): Promise<{ ms: number; cpuMs?: number }> =>
+  const timed = (
+    args: string[],
+    untilConnection: boolean,
+  ): Promise<{ ms: number; helloMs?: number; cpuMs?: number }> =>
     new Promise((resolve) => {
       const t0 = performance.now();
       // node -e 0 runs to its end: its CPU time is read by /usr/bin/time (no /proc entry after exit)
@@ -327,24 +338,36 @@ export async function firstRequest(
       let err = '';
       p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
       let done = false;
+      let connMs: number | undefined;
+      let connCpu: number | undefined;
       const finish = (): void => {
         if (done) return;
         done = true;
         onConn = undefined;
+        onHello = undefined;
         const ms = performance.now() - t0;
         if (untilConnection) {
-          const cpuMs = cpuOf(p.pid);
           p.kill();
-          resolve({ ms, cpuMs });
+          // the connection's time (and CPU time then); the ClientHello's, when it came before the end
+          resolve(
+            connMs === undefined ? { ms, cpuMs: cpuOf(p.pid) } : { ms: connMs, helloMs: ms, cpuMs: connCpu },
+          );
         } else {
           const [u, s] = err.trim().split('\n').pop()!.split(' ').map(Number);
           resolve({ ms, cpuMs: u !== undefined && s !== undefined ? (u + s) * 1000 : undefined });
         }
       };
-      if (untilConnection) onConn = finish;
+      if (untilConnection) {
+        onConn = () => {
+          connMs = performance.now() - t0;
+          connCpu = cpuOf(p.pid);
+        };
+        onHello = finish;
+      }
       p.on('close', finish);
     });
   const first: number[] = [];
+  const hello: number[] = [];
   const base: number[] = [];
   const firstCpu: number[] = [];
   const baseCpu: number[] = [];
@@ -354,6 +377,7 @@ export async function firstRequest(
       const b = await timed(['-e', '0'], false);
       if (i === 0) continue; // warm-up
       first.push(a.ms);
+      if (a.helloMs !== undefined) hello.push(a.helloMs);
       base.push(b.ms);
       if (a.cpuMs !== undefined) firstCpu.push(a.cpuMs);
       if (b.cpuMs !== undefined) baseCpu.push(b.cpuMs);
@@ -366,5 +390,5 @@ export async function firstRequest(
   const nodeMs = median(base);
   const cpu =
     firstCpu.length && baseCpu.length ? { firstMs: median(firstCpu), nodeMs: median(baseCpu) } : undefined;
-  return { firstMs, nodeMs, ratio: firstMs / nodeMs, cpu };
+  return { firstMs, helloMs: hello.length ? median(hello) : undefined, nodeMs, ratio: firstMs / nodeMs, cpu };
 }

@@ -5,7 +5,7 @@
  * and errors that say what happened.
  */
 import http from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -15,6 +15,12 @@ import { clusterError, CliError, ExitCode } from '../errors.js';
 import { getCredentials, type Credentials } from './auth.js';
 import type { ResolvedConfig } from './kubeconfig.js';
 import { decodeStatus, PROTOBUF, type ProtobufDecoder } from './protobuf.js';
+
+/** node:http2, loaded with the first HTTP/2 connection (as a static import, about 5 ms of every start). */
+let http2Module: Promise<typeof import('node:http2')> | undefined;
+const loadHttp2 = (): Promise<typeof import('node:http2')> => (http2Module ??= import('node:http2'));
+/** RST_STREAM's CANCEL (RFC 9113, 7), http2.constants.NGHTTP2_CANCEL. */
+const NGHTTP2_CANCEL = 0x8;
 
 /** A response from the API server with a non-2xx status. */
 export class ApiError extends CliError {
@@ -267,7 +273,7 @@ export class KubeHttp {
       // session closes once they are gone, holding the process until then. Destroying it under them let the
       // process exit with their native halves alive: Node 20 aborted (Realm base_object_count_, 1-6 runs in 40)
       h2.session.ref();
-      for (const s of h2.inflight) s.close(http2.constants.NGHTTP2_CANCEL);
+      for (const s of h2.inflight) s.close(NGHTTP2_CANCEL);
       h2.session.close();
     }
     // a connection still being made belongs to this generation: it ends, and its waiters get an error
@@ -535,8 +541,8 @@ export class KubeHttp {
   private h2Declined = false;
   /** Counts close() calls: a connection begun before one is not used after it (old credentials, abort). */
   private h2Generation = 0;
-  /** The TLS socket of the HTTP/2 connection being made, until it is a session or fails. */
-  private h2Socket?: tls.TLSSocket | undefined;
+  /** The socket of the HTTP/2 connection being made (TCP, then TLS), until it is a session or fails. */
+  private h2Socket?: net.Socket | undefined;
 
   /**
    * The HTTP/2 session, connected on first use with the same TLS settings as the HTTP/1.1 agent; undefined
@@ -550,36 +556,60 @@ export class KubeHttp {
       const server = new URL(this.cfg.server);
       const host = server.hostname.replace(/^\[|\]$/g, '');
       if (this.trace) performance.mark('tls-connect');
-      const socket = tls.connect({
-        host,
-        port: Number(server.port || 443),
-        ca: this.cfg.ca,
-        cert: creds.cert,
-        key: creds.key,
-        rejectUnauthorized: !this.cfg.insecureSkipTlsVerify,
-        servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
-        ALPNProtocols: ['h2', 'http/1.1'],
-      });
+      // the TCP handshake first, the TLS context after it: building
+      // the context takes Node 20 about 17 ms (its root store, even for a kubeconfig's own CA, unless
+      // NODE_EXTRA_CA_CERTS made it at start), which then overlaps the round trip to a remote API server
+      // (docs/benchmarks.md, "Start-up")
+      const tcp = net.connect({ host, port: Number(server.port || 443) });
+      let h2module: Promise<typeof import('node:http2')> | undefined;
       const generation = this.h2Generation;
-      this.h2Socket = socket;
+      this.h2Socket = tcp;
+      let socket: tls.TLSSocket | undefined;
       let settled = false;
       const fail = (err: NodeJS.ErrnoException): void => {
         if (settled) return;
         settled = true;
-        if (this.h2Socket === socket) this.h2Socket = undefined;
-        socket.destroy();
+        if (this.h2Socket === (socket ?? tcp)) this.h2Socket = undefined;
+        (socket ?? tcp).destroy();
+        tcp.destroy();
         reject(new NetError(err, false));
       };
       const closed = (): Error => Object.assign(new Error('the client was closed'), { code: 'ECONNABORTED' });
-      socket.once('error', fail);
+      tcp.once('error', fail);
       // destroyed by close() before the handshake ended: no 'error' comes, only 'close'
       const onClose = (): void => fail(closed());
-      socket.once('close', onClose);
-      socket.setTimeout(timeout, () => fail(timeoutError(timeout)));
-      socket.once('secureConnect', () => {
+      tcp.once('close', onClose);
+      tcp.setTimeout(timeout, () => fail(timeoutError(timeout)));
+      // after net's own tick (which sends the SYN to an IP address; a host name is being resolved meanwhile)
+      process.nextTick(() => {
+        if (settled || tcp.destroyed) return; // (closed meanwhile: its 'close' fails the connection)
+        const tlsSocket = tls.connect({
+          socket: tcp,
+          host,
+          ca: this.cfg.ca,
+          cert: creds.cert,
+          key: creds.key,
+          rejectUnauthorized: !this.cfg.insecureSkipTlsVerify,
+          servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
+          ALPNProtocols: ['h2', 'http/1.1'],
+        });
+        socket = tlsSocket;
+        if (this.h2Socket === tcp) this.h2Socket = tlsSocket;
+        tlsSocket.once('error', fail);
+        tlsSocket.once('close', onClose);
+        // TLS sends its ClientHello on 'connect' first: node:http2 loads while the server answers it
+        tcp.once('connect', () => void (h2module = loadHttp2()));
+        tlsSocket.once(
+          'secureConnect',
+          () => void (h2module ?? loadHttp2()).then((h2) => connected(tlsSocket, h2), fail),
+        );
+      });
+      const connected = (socket: tls.TLSSocket, http2: typeof import('node:http2')): void => {
         if (this.trace) performance.mark('tls-ready');
+        if (settled) return;
         socket.off('error', fail);
-        socket.setTimeout(0);
+        tcp.off('error', fail);
+        tcp.setTimeout(0);
         if (this.h2Socket === socket) this.h2Socket = undefined;
         if (this.aborted || generation !== this.h2Generation) return fail(closed());
         settled = true;
@@ -589,7 +619,9 @@ export class KubeHttp {
           resolve(undefined);
           return;
         }
-        socket.off('close', onClose); // the session watches the socket from here
+        // the session watches the socket from here
+        socket.off('close', onClose);
+        tcp.off('close', onClose);
         // windows large enough for a big list in one go: with the default 64 KiB the server waits for our
         // WINDOW_UPDATEs, which wait for the event loop while it decodes other answers
         const session = http2.connect(server.origin, {
@@ -611,7 +643,7 @@ export class KubeHttp {
         session.unref(); // held only while a stream is open (sendH2)
         this.h2 = entry;
         resolve(session);
-      });
+      };
     }).finally(() => {
       this.h2Connecting = undefined;
       for (const w of this.connectWaiters.splice(0)) w();
@@ -704,7 +736,7 @@ export class KubeHttp {
       const failStream = (err: Error): void => {
         if (!abandon()) return;
         settle(() => reject(err));
-        if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
+        if (!req.closed) req.close(NGHTTP2_CANCEL);
       };
       /** Decodes one more chunk of the (gunzipped) body, or its end (`undefined`). */
       const decode = (out: Buffer | undefined): void => {

@@ -67,6 +67,35 @@ describe('code cache of the Node bundle', () => {
     assert.equal(await b.exports['later']!(), 'function');
   });
 
+  it("a Node built-in through the import() hook is require()'s: a namespace (default, exports), no ES module loader", () => {
+    // the loader as bin/run.js requires it (scripts/bundle.js), in a CommonJS process: an import() there would
+    // load Node's ES module loader (about 4 ms of a status run, for node:http2)
+    const loader = new URL('../../../bundle/node/loader.cjs', import.meta.url);
+    assert.ok(fs.existsSync(loader), 'dist/bundle/node/loader.cjs: run npm run build');
+    fs.appendFileSync(
+      bundle,
+      `exports.builtin = () => globalThis[Symbol.for('calico-tune.import')]('node:http2');\n`,
+    );
+    const code = `const { loadBundle } = require(${JSON.stringify(loader.pathname)});
+const b = loadBundle(${JSON.stringify(bundle)}, 'status');
+b.exports.builtin().then((ns) => {
+  const h2 = require('node:http2');
+  process.stdout.write(JSON.stringify({
+    isDefault: ns.default === h2,
+    connect: ns.connect === h2.connect,
+    destructured: (({ constants }) => constants.NGHTTP2_CANCEL)(ns),
+    esm: process.moduleLoadList.filter((m) => m.includes('internal/modules/esm/module_job')),
+  }));
+});`;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['-e', code], {
+        env: { PATH: process.env['PATH'], ...env },
+        encoding: 'utf8',
+      }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(out, { isDefault: true, connect: true, destructured: 8, esm: [] });
+  });
+
   it('writes the cached data after the first run and starts the next from it, one file per command', () => {
     const first = run(bundle, 'status', env);
     assert.equal(first.cacheUsed, false);

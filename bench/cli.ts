@@ -275,10 +275,16 @@ export async function firstRequest(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{
   firstMs: number;
-  /** When its TLS ClientHello came (its TLS context made): the TCP handshake goes first (src/kube/http.ts). */
+  /**
+   * When its TLS ClientHello came, the first bytes of its first request (its TLS context made: the TCP
+   * handshake goes before, src/kube/http.ts); undefined when a run sent none.
+   */
   helloMs?: number | undefined;
   nodeMs: number;
+  /** Of the TCP connection's time to `node -e 0`. */
   ratio: number;
+  /** Of the ClientHello's (the goal's). */
+  helloRatio?: number | undefined;
   cpu?: { firstMs: number; nodeMs: number } | undefined;
 }> {
   const net = await import('node:net');
@@ -340,18 +346,17 @@ export async function firstRequest(
       let done = false;
       let connMs: number | undefined;
       let connCpu: number | undefined;
-      const finish = (): void => {
+      const finish = (hello: boolean): void => {
         if (done) return;
         done = true;
         onConn = undefined;
         onHello = undefined;
         const ms = performance.now() - t0;
         if (untilConnection) {
+          const cpuMs = connCpu ?? cpuOf(p.pid);
           p.kill();
-          // the connection's time (and CPU time then); the ClientHello's, when it came before the end
-          resolve(
-            connMs === undefined ? { ms, cpuMs: cpuOf(p.pid) } : { ms: connMs, helloMs: ms, cpuMs: connCpu },
-          );
+          // the connection's time (and CPU time then), and the ClientHello's when one came
+          resolve({ ms: connMs ?? ms, helloMs: hello ? ms : undefined, cpuMs });
         } else {
           const [u, s] = err.trim().split('\n').pop()!.split(' ').map(Number);
           resolve({ ms, cpuMs: u !== undefined && s !== undefined ? (u + s) * 1000 : undefined });
@@ -362,9 +367,9 @@ export async function firstRequest(
           connMs = performance.now() - t0;
           connCpu = cpuOf(p.pid);
         };
-        onHello = finish;
+        onHello = () => finish(true);
       }
-      p.on('close', finish);
+      p.on('close', () => finish(false));
     });
   const first: number[] = [];
   const hello: number[] = [];
@@ -390,5 +395,6 @@ export async function firstRequest(
   const nodeMs = median(base);
   const cpu =
     firstCpu.length && baseCpu.length ? { firstMs: median(firstCpu), nodeMs: median(baseCpu) } : undefined;
-  return { firstMs, helloMs: hello.length ? median(hello) : undefined, nodeMs, ratio: firstMs / nodeMs, cpu };
+  const helloMs = hello.length === first.length ? median(hello) : undefined;
+  return { firstMs, helloMs, nodeMs, ratio: firstMs / nodeMs, helloRatio: helloMs && helloMs / nodeMs, cpu };
 }

@@ -35,7 +35,7 @@ process.stdout.write(
   `${markdown(cli)}\n\n${firsts
     .map(
       (f) =>
-        `first request of \`status\`${f.env} after ${f.firstMs.toFixed(0)} ms (its TLS ClientHello after ${f.helloMs?.toFixed(0) ?? '?'} ms); \`node -e 0\` ${f.nodeMs.toFixed(0)} ms${cpuNote(f.cpu)}`,
+        `first connection of \`status\`${f.env} after ${f.firstMs.toFixed(0)} ms, its TLS ClientHello after ${f.helloMs?.toFixed(0) ?? '?'} ms; \`node -e 0\` ${f.nodeMs.toFixed(0)} ms${cpuNote(f.cpu)}`,
     )
     .join('\n')}\n\n## BGP model (in process)\n\n\`\`\`\n`,
 );
@@ -68,9 +68,9 @@ for (const env of ['', `, ${WITHOUT_EXTRA_CA}`]) {
 }
 for (const first of firsts)
   goals.push({
-    goal: `a command that needs the cluster starts its first request within 1.6x \`node -e 0\`${first.env}`,
-    measured: `${first.ratio.toFixed(2)}x (${first.firstMs.toFixed(0)} / ${first.nodeMs.toFixed(0)} ms wall${cpuNote(first.cpu)}; TLS ClientHello at ${first.helloMs?.toFixed(0) ?? '?'} ms, ${first.helloMs ? (first.helloMs / first.nodeMs).toFixed(2) : '?'}x)`,
-    pass: first.ratio <= 1.6,
+    goal: `a command that needs the cluster starts its first request within 1.6x \`node -e 0\`${first.env} (its TLS ClientHello)`,
+    measured: `${first.helloRatio?.toFixed(2) ?? '?'}x (${first.helloMs?.toFixed(0) ?? '?'} / ${first.nodeMs.toFixed(0)} ms wall; its TCP connection at ${first.firstMs.toFixed(0)} ms, ${first.ratio.toFixed(2)}x${cpuNote(first.cpu)})`,
+    pass: first.helloRatio !== undefined && first.helloRatio <= 1.6,
   });
 goals.push(...growthGoals(growth));
 if (process.argv.includes('--live')) {

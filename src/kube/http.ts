@@ -556,21 +556,24 @@ export class KubeHttp {
       const server = new URL(this.cfg.server);
       const host = server.hostname.replace(/^\[|\]$/g, '');
       if (this.trace) performance.mark('tls-connect');
-      // the TCP handshake first, the TLS context after it: building
-      // the context takes Node 20 about 17 ms (its root store, even for a kubeconfig's own CA, unless
-      // NODE_EXTRA_CA_CERTS made it at start), which then overlaps the round trip to a remote API server
-      // (docs/benchmarks.md, "Start-up")
+      // the TCP handshake first, the TLS context on the tick after net's (which sends the SYN to an address;
+      // a host name is being resolved meanwhile): building it takes Node 20 about 17 ms (its root store, even
+      // for a kubeconfig's own CA, unless NODE_EXTRA_CA_CERTS made it at start). TLS starts on the connected
+      // socket (Node tries each address of a name on a new handle: a TLS socket made before would keep the
+      // first), and node:http2 loads once the ClientHello is out (docs/benchmarks.md, "Start-up")
       const tcp = net.connect({ host, port: Number(server.port || 443) });
-      let h2module: Promise<typeof import('node:http2')> | undefined;
       const generation = this.h2Generation;
       this.h2Socket = tcp;
       let socket: tls.TLSSocket | undefined;
       let settled = false;
+      // one limit for the whole connection (name, TCP, TLS), a timer of its own: the same in Node and Bun
+      const deadline = setTimeout(() => fail(timeoutError(timeout)), timeout);
       const fail = (err: NodeJS.ErrnoException): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         if (this.h2Socket === (socket ?? tcp)) this.h2Socket = undefined;
-        (socket ?? tcp).destroy();
+        socket?.destroy();
         tcp.destroy();
         reject(new NetError(err, false));
       };
@@ -579,37 +582,45 @@ export class KubeHttp {
       // destroyed by close() before the handshake ended: no 'error' comes, only 'close'
       const onClose = (): void => fail(closed());
       tcp.once('close', onClose);
-      tcp.setTimeout(timeout, () => fail(timeoutError(timeout)));
-      // after net's own tick (which sends the SYN to an IP address; a host name is being resolved meanwhile)
+      let context: tls.SecureContext | undefined;
+      const secureContext = (): tls.SecureContext =>
+        (context ??= tls.createSecureContext({ ca: this.cfg.ca, cert: creds.cert, key: creds.key }));
       process.nextTick(() => {
-        if (settled || tcp.destroyed) return; // (closed meanwhile: its 'close' fails the connection)
-        const tlsSocket = tls.connect({
-          socket: tcp,
-          host,
-          ca: this.cfg.ca,
-          cert: creds.cert,
-          key: creds.key,
-          rejectUnauthorized: !this.cfg.insecureSkipTlsVerify,
-          servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
-          ALPNProtocols: ['h2', 'http/1.1'],
-        });
+        if (settled || tcp.destroyed) return;
+        try {
+          secureContext();
+        } catch (e) {
+          fail(e as NodeJS.ErrnoException); // a client certificate and key that do not match, say
+        }
+      });
+      tcp.once('connect', () => {
+        if (settled) return;
+        let tlsSocket: tls.TLSSocket;
+        try {
+          tlsSocket = tls.connect({
+            socket: tcp,
+            secureContext: secureContext(),
+            host,
+            rejectUnauthorized: !this.cfg.insecureSkipTlsVerify,
+            servername: this.cfg.tlsServerName ?? (net.isIP(host) ? undefined : host),
+            ALPNProtocols: ['h2', 'http/1.1'],
+          });
+        } catch (e) {
+          return fail(e as NodeJS.ErrnoException);
+        }
         socket = tlsSocket;
         if (this.h2Socket === tcp) this.h2Socket = tlsSocket;
         tlsSocket.once('error', fail);
         tlsSocket.once('close', onClose);
-        // TLS sends its ClientHello on 'connect' first: node:http2 loads while the server answers it
-        tcp.once('connect', () => void (h2module = loadHttp2()));
-        tlsSocket.once(
-          'secureConnect',
-          () => void (h2module ?? loadHttp2()).then((h2) => connected(tlsSocket, h2), fail),
-        );
+        const h2module = loadHttp2(); // (the ClientHello is written)
+        tlsSocket.once('secureConnect', () => void h2module.then((h2) => connected(tlsSocket, h2), fail));
       });
       const connected = (socket: tls.TLSSocket, http2: typeof import('node:http2')): void => {
         if (this.trace) performance.mark('tls-ready');
         if (settled) return;
+        clearTimeout(deadline);
         socket.off('error', fail);
         tcp.off('error', fail);
-        tcp.setTimeout(0);
         if (this.h2Socket === socket) this.h2Socket = undefined;
         if (this.aborted || generation !== this.h2Generation) return fail(closed());
         settled = true;
@@ -773,19 +784,26 @@ export class KubeHttp {
             gunzip.on('error', () => failStream(corruptGzip(method, url)));
             stream.gunzip = gunzip;
           }
+          // Node emits 'response' on the next tick, and a DATA frame that came in the same read as the HEADERS
+          // can reach 'data' first (nodejs/undici#2985): those bytes, kept in `chunks`, go first
+          for (const d of chunks.splice(0)) receive(d);
         }
       });
+      /** One piece of a streamed answer's body, in order: to the gunzip's queue, or to the decoder. */
+      const receive = (d: Buffer): void => {
+        this.bytes.wire += d.length;
+        if (!stream || stream.failed) return;
+        if (stream.gunzip) {
+          stream.queued.push(d);
+          pump();
+        } else decode(d);
+      };
       req.on('data', (d: Buffer) => {
         idle.refresh();
         if (stamps)
           stamps.last = stamps.first === undefined ? (stamps.first = performance.now()) : performance.now();
         if (!stream) return void chunks.push(d);
-        this.bytes.wire += d.length;
-        if (stream.failed) return;
-        if (stream.gunzip) {
-          stream.queued.push(d);
-          pump();
-        } else decode(d);
+        receive(d);
       });
       req.on('end', () => {
         ended = true;

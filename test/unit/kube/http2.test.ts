@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import dns from 'node:dns';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -64,7 +65,7 @@ describe('kube/http: reads over HTTP/2', function () {
         '-subj',
         '/CN=127.0.0.1',
         '-addext',
-        'subjectAltName=IP:127.0.0.1',
+        'subjectAltName=IP:127.0.0.1,DNS:api.test',
       ],
       { stdio: 'ignore' },
     );
@@ -237,6 +238,103 @@ describe('kube/http: reads over HTTP/2', function () {
     assert.match(String(await read()), /invalid protobuf/);
     while (codes.length < 1) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(codes, [http2.constants.NGHTTP2_CANCEL]);
+  });
+
+  it("a streamed answer's first bytes that come before its 'response' event are decoded first", async () => {
+    // Node emits an HTTP/2 stream's 'response' on the next tick, so a DATA frame consumed with the HEADERS can
+    // reach 'data' first (nodejs/undici#2985; a live bench run here failed with "corrupt gzip body"). Rare on
+    // a real connection, so here each stream holds its 'response' back until its first 'data' has gone out.
+    await start(true);
+    const nodes = Array.from({ length: 50 }, (_, i) => len(2, len(1, len(1, `node-${i}`))));
+    const list = fullEnvelope([...len(1, len(2, '7')), ...nodes.flat()]);
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': PROTOBUF, 'content-encoding': 'gzip' });
+      res.end(zlib.gzipSync(list));
+    };
+    const probe = http2.connect(`https://127.0.0.1:${port}`, { ca: cert });
+    probe.on('error', () => {});
+    const proto = Object.getPrototypeOf(probe) as { request: (...a: unknown[]) => http2.ClientHttp2Stream };
+    probe.destroy();
+    const request = proto.request;
+    proto.request = function (this: unknown, ...a: unknown[]) {
+      const stream = request.apply(this, a);
+      const emit = stream.emit.bind(stream);
+      let held: unknown[] | undefined;
+      let dataSeen = false;
+      stream.emit = ((event: string, ...args: unknown[]) => {
+        if (event === 'response' && !dataSeen) return void (held = args);
+        const r = emit(event, ...args);
+        if (event === 'data' && !dataSeen) {
+          dataSeen = true;
+          if (held) emit('response', ...held);
+        }
+        return r;
+      }) as typeof stream.emit;
+      return stream;
+    };
+    try {
+      const got = (await client.request('GET', '/api/v1/nodes', { protobuf: nodeListDecoder })) as {
+        items: { metadata: { name: string } }[];
+      };
+      assert.equal(got.items.length, 50);
+      assert.equal(got.items[49]!.metadata.name, 'node-49');
+      assert.equal(client.bytes.decoded, list.length);
+    } finally {
+      proto.request = request;
+    }
+  });
+
+  it("a host name with several addresses: the connection is made to the one that answers (Node's happy eyeballs)", async () => {
+    // Node 20 tries each address of a name in turn on a new socket handle: TLS must start on the one that
+    // connected, not on the handle of the first attempt
+    await start(true);
+    const lookup = dns.lookup;
+    (dns as { lookup: unknown }).lookup = (host: string, opts: unknown, cb: (...a: unknown[]) => void) => {
+      if (host !== 'api.test') return (lookup as (...a: unknown[]) => void)(host, opts, cb);
+      const all = [
+        { address: '127.0.0.2', family: 4 }, // nothing listens there: refused
+        { address: '127.0.0.1', family: 4 },
+      ];
+      const o = (typeof opts === 'object' ? opts : {}) as { all?: boolean };
+      return o.all ? cb(null, all) : cb(null, all[0]!.address, 4);
+    };
+    try {
+      client.close();
+      client = new KubeHttp({ ...cfg(), server: `https://api.test:${port}` }, { retry: FAST });
+      handler = (_req, res) => answer(res, { kind: 'APIVersions' });
+      assert.deepEqual(await client.request('GET', '/api'), { kind: 'APIVersions' });
+      assert.equal(seen[0]!.httpVersion, '2.0');
+    } finally {
+      (dns as { lookup: unknown }).lookup = lookup;
+    }
+  });
+
+  it('a client certificate and key that do not match are an error of the request, not of the process', async () => {
+    await start(true);
+    const other = path.join(dir, 'other-key.pem');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', other], {
+      stdio: 'ignore',
+    });
+    client.close();
+    client = new KubeHttp({ ...cfg(), clientCert: cert, clientKey: fs.readFileSync(other) }, { retry: FAST });
+    handler = (_req, res) => answer(res, {});
+    await assert.rejects(client.request('GET', '/api'), /key values mismatch|KEY_VALUES_MISMATCH|key/i);
+  });
+
+  it('a connection whose handshake never ends fails within the time limit', async () => {
+    // a TCP server that accepts and never answers the ClientHello
+    const net = await import('node:net');
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    await start(true);
+    try {
+      client.close();
+      const p = (silent.address() as AddressInfo).port;
+      client = new KubeHttp({ ...cfg(300), server: `https://127.0.0.1:${p}` }, { retry: FAST });
+      await assert.rejects(client.request('GET', '/api'), /no answer within 300ms/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a reset stream is retried like a reset connection', async () => {

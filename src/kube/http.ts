@@ -623,26 +623,33 @@ export class KubeHttp {
         tcp.off('error', fail);
         if (this.h2Socket === socket) this.h2Socket = undefined;
         if (this.aborted || generation !== this.h2Generation) return fail(closed());
-        settled = true;
         if (socket.alpnProtocol !== 'h2') {
+          settled = true;
           this.h2Declined = true;
           socket.destroy();
           resolve(undefined);
           return;
         }
+        let session: http2.ClientHttp2Session;
+        try {
+          // windows large enough for a big list in one go: with the default 64 KiB the server waits for our
+          // WINDOW_UPDATEs, which wait for the event loop while it decodes other answers
+          session = http2.connect(server.origin, {
+            createConnection: () => socket,
+            settings: { initialWindowSize: H2_WINDOW },
+          });
+          session.once('connect', () => {
+            if (this.trace) performance.mark('h2-ready');
+            session.setLocalWindowSize(H2_WINDOW);
+          });
+          session.unref(); // held only while a stream is open (sendH2)
+        } catch (e) {
+          return fail(e as NodeJS.ErrnoException); // (settles: a throw here must not leave reads waiting)
+        }
+        settled = true;
         // the session watches the socket from here
         socket.off('close', onClose);
         tcp.off('close', onClose);
-        // windows large enough for a big list in one go: with the default 64 KiB the server waits for our
-        // WINDOW_UPDATEs, which wait for the event loop while it decodes other answers
-        const session = http2.connect(server.origin, {
-          createConnection: () => socket,
-          settings: { initialWindowSize: H2_WINDOW },
-        });
-        session.once('connect', () => {
-          if (this.trace) performance.mark('h2-ready');
-          session.setLocalWindowSize(H2_WINDOW);
-        });
         const entry = { session, inflight: new Set<http2.ClientHttp2Stream>() };
         const drop = (): void => {
           if (this.h2 === entry) this.h2 = undefined;
@@ -651,7 +658,6 @@ export class KubeHttp {
         session.on('error', drop);
         session.on('goaway', drop);
         session.on('close', drop);
-        session.unref(); // held only while a stream is open (sendH2)
         this.h2 = entry;
         resolve(session);
       };

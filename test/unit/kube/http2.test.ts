@@ -318,10 +318,12 @@ describe('kube/http: reads over HTTP/2', function () {
     client.close();
     client = new KubeHttp({ ...cfg(), clientCert: cert, clientKey: fs.readFileSync(other) }, { retry: FAST });
     handler = (_req, res) => answer(res, {});
-    await assert.rejects(client.request('GET', '/api'), /key values mismatch|KEY_VALUES_MISMATCH|key/i);
+    await assert.rejects(client.request('GET', '/api'), /key values mismatch/i);
   });
 
   it('a connection whose handshake never ends fails within the time limit', async () => {
+    // (under Node the TCP socket's idle timeout also ended it; the limit is a timer of the client's own so that
+    // Bun, which may drop that timeout once the socket is TLS, ends it too: this suite runs under Node only)
     // a TCP server that accepts and never answers the ClientHello
     const net = await import('node:net');
     const silent = net.createServer(() => {});

@@ -265,8 +265,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
 
 /**
  * Start-up of a command that needs the cluster: time from spawning `status` to its first connection to
- * the API server (a local TCP listener that accepts and closes), against `node -e 0` run to its end,
- * interleaved. Median of `runs`; the CPU time of each (to that connection, and of all of `node -e 0`) next
+ * the API server (a local TCP listener that reads the client's first bytes, its TLS ClientHello, and closes)
+ * and to that ClientHello, against `node -e 0` run to its end, interleaved. Median of `runs`; the CPU time of each (to that connection, and of all of `node -e 0`) next
  * to it. bin/run.js runs the bundle of `npm run build` (scripts/bundle.js), which sends the first request
  * while oclif loads (src/kube/connect.ts).
  */

@@ -67,8 +67,10 @@ function sideImport(
     // a Node built-in (node:http2 with the first HTTP/2 connection, node:child_process for an exec credential
     // plugin) through require(): an import() from here would start Node's ES module loader, about 4 ms. As a
     // namespace: `default` is the module, its exports are read through it (its prototype)
-    if (spec.startsWith('node:'))
-      return Object.setPrototypeOf({ default: require(spec) as unknown }, require(spec));
+    if (spec.startsWith('node:')) {
+      const builtin = require(spec) as object;
+      return Object.setPrototypeOf({ default: builtin }, builtin);
+    }
     const side = SIDE_BUNDLES[spec];
     const file = side ? path.join(dir, side) : undefined;
     if (!file || !fs.existsSync(file)) return import(spec, options);

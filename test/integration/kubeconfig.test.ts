@@ -185,6 +185,31 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     assert.match(badToken.stderr, /401 Unauthorized/);
   });
 
+  it('connects to a host name and checks the certificate against tls-server-name, as kubectl does', async () => {
+    // the HTTP/2 connection resolves the name and builds its TLS context meanwhile, then starts TLS on the
+    // connected socket (src/kube/http.ts): the server's certificate names kubernetes and 127.0.0.1, not localhost
+    const port = new URL(cp.server).port;
+    const token = cp.token('plugin');
+    const write = (name: string, extra: Record<string, unknown>): string => {
+      const f = path.join(dir, `${name}.yaml`);
+      const doc = yaml.load(kubeconfig(`https://localhost:${port}`, ca, { token })) as {
+        clusters: { cluster: Record<string, unknown> }[];
+      };
+      Object.assign(doc.clusters[0]!.cluster, extra);
+      fs.writeFileSync(f, yaml.dump(doc));
+      return f;
+    };
+    assert.equal(await nodes(['--kubeconfig', write('sni-good', { 'tls-server-name': 'kubernetes' })]), 3);
+    for (const [name, extra] of [
+      ['sni-wrong', { 'tls-server-name': 'wrong.example' }],
+      ['sni-none', {}], // the host name itself, which the certificate does not name
+    ] as const) {
+      const r = await runCli(['status', '--kubeconfig', write(name, extra)]);
+      assert.equal(r.code, 3, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /TLS verification failed \(ERR_TLS_CERT_ALTNAME_INVALID\)/, name);
+    }
+  });
+
   it('impersonates with --as and --as-group (several groups sent as separate headers)', async () => {
     const mark = cp.audit.mark();
     // the impersonated identity is what the server authorises: as the read-only user, a write is refused

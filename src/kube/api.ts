@@ -9,6 +9,7 @@
  */
 import type { KubeObject } from '../model/types.js';
 import { ApiError, KubeHttp, MERGE_PATCH } from './http.js';
+import { jsonListDecoder } from './json-list.js';
 import { nodeListDecoder } from './protobuf.js';
 import { collectionPath, objectPath, type ResourceType } from '../model/resources.js';
 
@@ -98,10 +99,13 @@ export class KubeApi {
     const items: KubeObject[] = [];
     let cont: string | undefined;
     let resourceVersion: string | undefined;
+    const nodes = t.kind === 'Node' && t.apiVersion === 'v1';
     do {
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         accept: opts.metadataOnly ? METADATA_LIST : undefined,
-        protobuf: opts.protobuf && t.kind === 'Node' && t.apiVersion === 'v1' ? nodeListDecoder : undefined,
+        protobuf: opts.protobuf && nodes ? nodeListDecoder : undefined,
+        // the one long list in JSON: its items are parsed while it arrives (kube/json-list.ts)
+        jsonList: nodes ? jsonListDecoder : undefined,
         query: {
           limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,

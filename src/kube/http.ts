@@ -122,6 +122,11 @@ export interface RequestOptions {
    * JSON (an aggregated API, a proxy) is parsed as JSON as usual.
    */
   protobuf?: (() => ProtobufDecoder) | undefined;
+  /**
+   * Decode a 2xx JSON answer with this as it arrives (a long list, kube/json-list.ts), instead of parsing it
+   * after its last byte. Over HTTP/1.1 the answer is parsed whole, to the same value.
+   */
+  jsonList?: (() => ProtobufDecoder) | undefined;
   /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
   repeat?: Repeat | undefined;
   /** Filled by HTTP/2 reads when tracing: when the headers, the first and the last byte of the body arrived. */
@@ -716,11 +721,13 @@ export class KubeHttp {
       };
       const chunks: Buffer[] = [];
       const stamps = opts.stamps;
-      // a protobuf answer (a report's Node list) is decoded as it arrives, gunzipped on the thread pool:
+      // a report's Node list (protobuf or JSON) is decoded as it arrives, gunzipped on the thread pool:
       // decoding overlaps the server's encoding and compressing, instead of starting after its last byte
       let stream:
         | {
             decoder: ProtobufDecoder;
+            /** The error for an answer the decoder refused. */
+            invalid: (method: string, url: URL) => Error;
             gunzip?: zlib.Gunzip | undefined;
             failed: boolean;
             queued: Buffer[];
@@ -766,7 +773,7 @@ export class KubeHttp {
           }
           value = stream.decoder.end();
         } catch {
-          return failStream(invalidProtobuf(method, url));
+          return failStream(stream.invalid(method, url));
         }
         settle(() => resolve(value as T));
       };
@@ -775,13 +782,18 @@ export class KubeHttp {
         if (stamps) stamps.headers = performance.now();
         status = Number(h[':status'] ?? 0);
         resHeaders = h as http.IncomingHttpHeaders;
-        if (
-          opts.protobuf &&
-          status >= 200 &&
-          status < 300 &&
-          String(h['content-type'] ?? '').startsWith(PROTOBUF)
-        ) {
-          stream = { decoder: opts.protobuf(), failed: false, queued: [], writing: false };
+        const type = String(h['content-type'] ?? '');
+        const decoder =
+          status < 200 || status >= 300
+            ? undefined
+            : type.startsWith(PROTOBUF)
+              ? opts.protobuf
+              : type.startsWith('application/json')
+                ? opts.jsonList
+                : undefined;
+        if (decoder) {
+          const invalid = type.startsWith(PROTOBUF) ? invalidProtobuf : invalidJson;
+          stream = { decoder: decoder(), invalid, failed: false, queued: [], writing: false };
           if (isGzip(h['content-encoding'])) {
             // output in large pieces: each is a round trip from the thread pool through the event loop
             const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
@@ -890,10 +902,7 @@ export class KubeHttp {
       try {
         return { ok: true, value: (text ? JSON.parse(text) : {}) as T };
       } catch {
-        return {
-          ok: false,
-          error: clusterError(`${method} ${url.pathname}: the server answered with invalid JSON`),
-        };
+        return { ok: false, error: invalidJson(method, url) };
       }
     }
     let body: Record<string, unknown> = {};
@@ -935,6 +944,10 @@ function roundStamps(s: Stamps | undefined): Stamps {
 
 function corruptGzip(method: string, url: URL): CliError {
   return clusterError(`${method} ${url.pathname}: the server sent a corrupt gzip body`);
+}
+
+function invalidJson(method: string, url: URL): CliError {
+  return clusterError(`${method} ${url.pathname}: the server answered with invalid JSON`);
 }
 
 function invalidProtobuf(method: string, url: URL): CliError {

@@ -2,11 +2,13 @@
  * A report reads the Nodes in Kubernetes protobuf (src/kube/protobuf.ts): on the real API server, the
  * decoded list must say what the JSON of the same list says, for every field the tool reads, and parse to
  * the same NodeInfo; the fields it does not read (managedFields, images, volumes, finalizers) are left out;
- * an error answered in protobuf reads as clearly as one in JSON.
+ * an error answered in protobuf reads as clearly as one in JSON. The same list in JSON, cut into its items while
+ * it streams over HTTP/2 (src/kube/json-list.ts), reads as HTTP/1.1 reads it whole.
  */
 import assert from 'node:assert/strict';
 import { KubeApi } from '../../src/kube/api.js';
 import { ApiError, KubeHttp } from '../../src/kube/http.js';
+import { jsonListDecoder, type JsonList, type JsonListStream } from '../../src/kube/json-list.js';
 import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
 import { readLiveSnapshot } from '../../src/kube/snapshot.js';
 import { parseNode } from '../../src/model/parse.js';
@@ -122,6 +124,26 @@ function kept(o: KubeObject): unknown {
   };
 }
 
+/** `f` with a client that speaks HTTP/1.1 (CALICO_TUNE_HTTP2=0), which reads every answer whole. */
+async function overHttp1<T>(kubeconfig: string, f: (h1: KubeHttp) => Promise<T>): Promise<T> {
+  const prev = process.env['CALICO_TUNE_HTTP2'];
+  process.env['CALICO_TUNE_HTTP2'] = '0';
+  try {
+    const h1 = new KubeHttp(resolveKubeconfig({ kubeconfig }));
+    h1.trace = [];
+    try {
+      const r = await f(h1);
+      assert.equal(h1.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!.first, undefined, 'HTTP/1.1');
+      return r;
+    } finally {
+      h1.close();
+    }
+  } finally {
+    if (prev === undefined) delete process.env['CALICO_TUNE_HTTP2'];
+    else process.env['CALICO_TUNE_HTTP2'] = prev;
+  }
+}
+
 describe('Nodes read in protobuf', function () {
   this.timeout(300_000);
   let cp: ControlPlane;
@@ -181,20 +203,45 @@ describe('Nodes read in protobuf', function () {
     assert.ok(nodes.first !== undefined && nodes.last !== undefined, 'read over HTTP/2 (stamped chunks)');
     assert.ok(h2.bytes.decoded > 3 * h2.bytes.wire, `gzipped: ${h2.bytes.wire} -> ${h2.bytes.decoded} bytes`);
     h2.close();
-    const prev = process.env['CALICO_TUNE_HTTP2'];
-    process.env['CALICO_TUNE_HTTP2'] = '0';
-    try {
-      const h1 = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
-      h1.trace = [];
-      const whole = await new KubeApi(h1).list(Node, { resourceVersion: '0', pageSize: 0, protobuf: true });
-      assert.equal(h1.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!.first, undefined, 'HTTP/1.1');
-      h1.close();
-      assert.equal(streamed.items.length, 301);
-      assert.deepEqual(streamed, whole);
-    } finally {
-      if (prev === undefined) delete process.env['CALICO_TUNE_HTTP2'];
-      else process.env['CALICO_TUNE_HTTP2'] = prev;
-    }
+    const whole = await overHttp1(cp.kubeconfig('plugin'), (h1) =>
+      new KubeApi(h1).list(Node, { resourceVersion: '0', pageSize: 0, protobuf: true }),
+    );
+    assert.equal(streamed.items.length, 301);
+    assert.deepEqual(streamed, whole);
+  });
+
+  it('reads the list in JSON item by item as it streams over HTTP/2, to what HTTP/1.1 parses whole', async () => {
+    // the JSON of a Node list is cut into its items while it arrives (kube/json-list.ts), gunzipped on the
+    // thread pool; over HTTP/1.1 it is parsed whole
+    const h2 = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
+    h2.trace = [];
+    let d: JsonListStream | undefined;
+    const get = (h: KubeHttp): Promise<JsonList> =>
+      h.request<JsonList>('GET', '/api/v1/nodes', {
+        query: { resourceVersion: '0' },
+        jsonList: () => (d = jsonListDecoder()),
+      });
+    const streamed = await get(h2);
+    const nodes = h2.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!;
+    assert.ok(nodes.first !== undefined, 'read over HTTP/2 (stamped chunks)');
+    assert.ok(h2.bytes.decoded > 3 * h2.bytes.wire, `gzipped: ${h2.bytes.wire} -> ${h2.bytes.decoded} bytes`);
+    assert.equal(d?.itemsParsed, 301, 'every item parsed on its own');
+    h2.close();
+    d = undefined;
+    const whole = await overHttp1(cp.kubeconfig('plugin'), get);
+    assert.equal(d, undefined, 'HTTP/1.1 parses the whole body');
+    assert.equal(streamed.items.length, 301);
+    assert.deepEqual(streamed, whole);
+    // and as the tool reads it: the same Nodes either way
+    const listed = await new KubeApi(
+      new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') })),
+    ).list(Node, { resourceVersion: '0', pageSize: 0 });
+    assert.deepEqual(
+      listed,
+      await overHttp1(cp.kubeconfig('plugin'), (h1) =>
+        new KubeApi(h1).list(Node, { resourceVersion: '0', pageSize: 0 }),
+      ),
+    );
   });
 
   it('reads every page of a paged list', async () => {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { CliError } from '../../../src/errors.js';
 import zlib from 'node:zlib';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
+import { jsonListDecoder, type JsonListStream } from '../../../src/kube/json-list.js';
 import { nodeListDecoder, PROTOBUF } from '../../../src/kube/protobuf.js';
 import type { ResolvedConfig } from '../../../src/kube/kubeconfig.js';
 import { fullEnvelope, len } from '../../fixtures/protobuf-writer.js';
@@ -112,6 +113,21 @@ describe('kube/http: reads over HTTP/2', function () {
     client.onRetry = (e) => events.push(e);
   }
 
+  /** Writes `body` in 8 pieces, a few milliseconds apart: the client decodes what has come while the rest is on its way. */
+  const inPieces = (res: http2.Http2ServerResponse, body: Buffer): void => {
+    const pieces = Array.from({ length: 8 }, (_, i) =>
+      body.subarray((i * body.length) >> 3, ((i + 1) * body.length) >> 3),
+    );
+    const next = (): void => {
+      if (res.stream.destroyed) return;
+      const p = pieces.shift();
+      if (p === undefined) return void res.end();
+      res.write(p);
+      setTimeout(next, 3);
+    };
+    next();
+  };
+
   afterEach(async () => {
     client.close();
     await new Promise((r) => server.close(r));
@@ -183,18 +199,7 @@ describe('kube/http: reads over HTTP/2', function () {
     handler = (req, res) => {
       req.stream.on('close', () => codes.push(req.stream.rstCode));
       res.writeHead(200, { 'content-type': PROTOBUF, ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
-      // in pieces, a few milliseconds apart: the client decodes what has come while the rest is on its way
-      const pieces = Array.from({ length: 8 }, (_, i) =>
-        body.subarray((i * body.length) >> 3, ((i + 1) * body.length) >> 3),
-      );
-      const next = (): void => {
-        if (res.stream.destroyed) return;
-        const p = pieces.shift();
-        if (p === undefined) return void res.end();
-        res.write(p);
-        setTimeout(next, 3);
-      };
-      next();
+      inPieces(res, body);
     };
     const read = (): Promise<unknown> =>
       client.request('GET', '/api/v1/nodes', { protobuf: nodeListDecoder }).then(
@@ -238,6 +243,58 @@ describe('kube/http: reads over HTTP/2', function () {
     assert.match(String(await read()), /invalid protobuf/);
     while (codes.length < 1) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(codes, [http2.constants.NGHTTP2_CANCEL]);
+  });
+
+  it('a JSON list is gunzipped and cut into its items as it arrives; a damaged one is invalid JSON and cancels the stream', async () => {
+    await start(true);
+    const list = {
+      kind: 'NodeList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '99' },
+      items: Array.from({ length: 400 }, (_, i) => ({
+        metadata: { name: `node-${i}`, annotations: { a: '},{"metadata":{ ✓' } },
+        status: { addresses: [{ type: 'InternalIP', address: `10.0.${i >> 8}.${i & 255}` }] },
+      })),
+    };
+    const text = Buffer.from(JSON.stringify(list));
+    let body: Buffer = Buffer.alloc(0);
+    let gzip = true;
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
+      inPieces(res, body);
+    };
+    let d: JsonListStream | undefined;
+    const read = (): Promise<unknown> =>
+      client.request('GET', '/api/v1/nodes', { jsonList: () => (d = jsonListDecoder()) }).then(
+        (v) => v,
+        (e: Error) => e.message,
+      );
+    for (const gz of [true, false]) {
+      gzip = gz;
+      body = gz ? zlib.gzipSync(text) : text;
+      assert.deepEqual(await read(), list, gz ? 'gzipped' : 'not gzipped');
+      assert.equal(d?.itemsParsed, 400);
+    }
+    // cut short, in its gzip and in its JSON; a piece that is not JSON midway (read to its end: the decoder
+    // then parses the whole body, whose SyntaxError is the answer's)
+    gzip = true;
+    for (const [b, message] of [
+      [zlib.gzipSync(text).subarray(0, 900), /corrupt gzip/],
+      [zlib.gzipSync(text.subarray(0, text.length - 500)), /invalid JSON/],
+      [zlib.gzipSync(Buffer.from(text.toString().replace('"node-7"', '"node-7" x'))), /invalid JSON/],
+    ] as const) {
+      body = b;
+      assert.match(String(await read()), message);
+    }
+    // an answer the decoder does not stream (an error) is parsed whole, as before
+    handler = (_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'nodes "x" not found' }));
+    };
+    assert.match(String(await read()), /not found/);
   });
 
   it("a streamed answer's first bytes that come before its 'response' event are decoded first", async () => {

@@ -34,6 +34,8 @@ export interface ListOptions {
    * For reports; a server that answers in JSON is read as JSON.
    */
   protobuf?: boolean | undefined;
+  /** Filled with the size of the list's answers (every page, gunzipped) and whether they came in protobuf. */
+  received?: { bytes: number; protobuf: boolean } | undefined;
 }
 
 /** Accept headers that ask for metadata only, with plain JSON as the server's fallback (as kubectl asks). */
@@ -100,12 +102,15 @@ export class KubeApi {
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     const nodes = t.kind === 'Node' && t.apiVersion === 'v1';
+    if (opts.received) Object.assign(opts.received, { bytes: 0, protobuf: false });
     do {
+      const page = opts.received ? { bytes: 0, protobuf: false } : undefined;
       const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
         accept: opts.metadataOnly ? METADATA_LIST : undefined,
         protobuf: opts.protobuf && nodes ? nodeListDecoder : undefined,
         // the one long list in JSON: its items are parsed while it arrives (kube/json-list.ts)
         jsonList: nodes ? jsonListDecoder : undefined,
+        received: page,
         query: {
           limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
           continue: cont,
@@ -123,6 +128,10 @@ export class KubeApi {
               : { ...it, apiVersion: t.apiVersion, kind: t.kind },
           ),
         );
+      if (page && opts.received) {
+        opts.received.bytes += page.bytes;
+        opts.received.protobuf = page.protobuf;
+      }
       cont = res.metadata?.continue || undefined;
       resourceVersion = res.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);

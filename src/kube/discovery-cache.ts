@@ -3,8 +3,9 @@
  * once instead of one round trip later: kubectl keeps discovery in `~/.kube/cache` for six hours for the same
  * reason. Here it is only a guess, never trusted: readLiveSnapshot (kube/snapshot.ts) sends its reads with it
  * and reads the server's discovery at the same time; when the two differ in anything the read depends on, it
- * reads again with the server's answer, which replaces the cached one. It also keeps the number of Nodes the
- * last report read, which picks their encoding (`nodesInProtobuf`): it changes how fast, never what, is read.
+ * reads again with the server's answer, which replaces the cached one. It also keeps the number and the size of
+ * the Nodes the last report read, which pick their encoding (`nodesInProtobuf`): it changes how fast, never
+ * what, is read.
  *
  * Files: `$XDG_CACHE_HOME/calico-tune/discovery/<hash of the server URL>.json` (the directory checks of
  * kube/cache-dir.ts), written atomically with mode 0600; `CALICO_TUNE_DISCOVERY_CACHE=0` turns it off.
@@ -27,18 +28,37 @@ export interface CachedDiscovery extends Discovery {
   savedAt: number;
   /** How many Nodes the last report read (absent: none read yet). */
   nodes?: number | undefined;
+  /** The size of that read's Node list (decoded bytes; absent in a cache written before it was kept). */
+  nodeBytes?: number | undefined;
+  /** Whether that list came in protobuf (else JSON). */
+  nodesProtobuf?: boolean | undefined;
 }
 
 /**
- * Above this many Nodes a report reads them in protobuf, else in JSON. The API server encodes protobuf
- * faster and sends fewer bytes, but our decoder is JavaScript that runs once, cold, where JSON.parse is
- * native: at 5,000 Nodes protobuf was 60-70 ms faster, at 1,000 12-27 ms slower (docs/benchmarks.md).
+ * Above this many Nodes a report reads them in protobuf, whatever their size. The API server encodes
+ * protobuf faster and sends fewer bytes, but our decoder is JavaScript that runs once, cold, where JSON.parse
+ * is native: at 5,000 generated Nodes protobuf was 60-70 ms faster (docs/benchmarks.md).
  */
 export const PROTOBUF_ABOVE_NODES = 2000;
+/**
+ * Below that count, the size decides: what costs in JSON is its bytes, and a kubelet's Node carries its 50
+ * largest images (10 KB of JSON, which the protobuf reader skips unread). With 50 images per Node, protobuf was
+ * 13.6 ms faster at 400 Nodes (5.0 MB of JSON) and 22 ms at 1,000 (12.4 MB); JSON 2.6 ms faster at 150 (1.9
+ * MB); at 1,000 generated Nodes without images (2.6 MB) the two were level (docs/benchmarks.md). A list read
+ * in JSON above 3 MB is read in protobuf the next time; one read in protobuf (50-80% of its JSON) stays so
+ * above 1.5 MB, which keeps a cluster near the line from switching at every run.
+ */
+export const PROTOBUF_ABOVE_BYTES = 3 << 20;
+export const PROTOBUF_STAYS_ABOVE_BYTES = 1.5 * (1 << 20);
 
-/** Whether a report reads the Nodes in protobuf, given the cached count (unknown: protobuf, the safe bet at scale). */
+/**
+ * Whether a report reads the Nodes in protobuf, given the last read (unknown: protobuf, the safe bet at
+ * scale; a count without a size, from an older cache: the count alone).
+ */
 export function nodesInProtobuf(cached: CachedDiscovery | undefined): boolean {
-  return cached?.nodes === undefined || cached.nodes > PROTOBUF_ABOVE_NODES;
+  if (cached?.nodes === undefined || cached.nodes > PROTOBUF_ABOVE_NODES) return true;
+  if (cached.nodeBytes === undefined) return false;
+  return cached.nodeBytes > (cached.nodesProtobuf ? PROTOBUF_STAYS_ABOVE_BYTES : PROTOBUF_ABOVE_BYTES);
 }
 
 /** A cached answer older than this is not used (kubectl's discovery cache lives as long). */
@@ -70,29 +90,49 @@ export function readCachedDiscovery(
       return undefined;
     if (typeof savedAt !== 'number' || savedAt > now || now - savedAt > DISCOVERY_TTL_MS) return undefined;
     if (version !== undefined && typeof version !== 'string') return undefined;
-    const nodes = d['nodes'];
-    const n = typeof nodes === 'number' && Number.isSafeInteger(nodes) && nodes >= 0 ? nodes : undefined;
-    return { groupVersions: gv as string[], version, savedAt, ...(n === undefined ? {} : { nodes: n }) };
+    const count = (v: unknown): number | undefined =>
+      typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+    const n = count(d['nodes']);
+    const bytes = n === undefined ? undefined : count(d['nodeBytes']);
+    return {
+      groupVersions: gv as string[],
+      version,
+      savedAt,
+      ...(n === undefined ? {} : { nodes: n }),
+      ...(bytes === undefined ? {} : { nodeBytes: bytes, nodesProtobuf: d['nodesProtobuf'] === true }),
+    };
   } catch {
     return undefined;
   }
 }
 
+/** What a report read of the Nodes: how many, and the size and encoding of their list. */
+export type NodeRead = Pick<CachedDiscovery, 'nodes' | 'nodeBytes' | 'nodesProtobuf'>;
+
 /**
- * Saves the server's answer (and the Node count a report read, else the cached one) unless the cache already
- * holds them, recently saved: a count is rewritten only when it crosses PROTOBUF_ABOVE_NODES. Never throws.
+ * Saves the server's answer (and what a report read of the Nodes, else the cached record of it) unless the
+ * cache already holds them, recently saved: the Nodes' record is rewritten only when it changes the encoding
+ * the next report reads them in (`nodesInProtobuf`). Never throws.
  */
 export function saveDiscovery(
   server: string,
-  d: Discovery & { nodes?: number | undefined },
+  d: Discovery & NodeRead,
   cached: CachedDiscovery | undefined,
   env: NodeJS.ProcessEnv = process.env,
   now = Date.now(),
 ): void {
-  const nodes = d.nodes ?? cached?.nodes;
+  const read: NodeRead =
+    d.nodes !== undefined
+      ? {
+          nodes: d.nodes,
+          nodeBytes: d.nodeBytes,
+          nodesProtobuf: d.nodeBytes === undefined ? undefined : d.nodesProtobuf === true,
+        }
+      : { nodes: cached?.nodes, nodeBytes: cached?.nodeBytes, nodesProtobuf: cached?.nodesProtobuf };
+  const nodes = read.nodes;
   const sameSide =
     (nodes === undefined) === (cached?.nodes === undefined) &&
-    nodesInProtobuf({ ...d, savedAt: now, nodes }) === nodesInProtobuf(cached);
+    nodesInProtobuf({ ...d, savedAt: now, ...read }) === nodesInProtobuf(cached);
   if (cached && now - cached.savedAt < REFRESH_MS && sameSide && sameDiscovery(cached, d, () => true)) return;
   const file = discoveryCacheFile(server, env);
   if (!file) return;
@@ -100,7 +140,7 @@ export function saveDiscovery(
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(
       tmp,
-      JSON.stringify({ server, groupVersions: d.groupVersions, version: d.version, savedAt: now, nodes }),
+      JSON.stringify({ server, groupVersions: d.groupVersions, version: d.version, savedAt: now, ...read }),
       { mode: 0o600 },
     );
     fs.renameSync(tmp, file);

@@ -127,6 +127,8 @@ export interface RequestOptions {
    * after its last byte. Over HTTP/1.1 the answer is parsed whole, to the same value.
    */
   jsonList?: (() => ProtobufDecoder) | undefined;
+  /** Filled when a 2xx answer is read: its body's size once gunzipped, and whether it came in protobuf. */
+  received?: { bytes: number; protobuf: boolean } | undefined;
   /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
   repeat?: Repeat | undefined;
   /** Filled by HTTP/2 reads when tracing: when the headers, the first and the last byte of the body arrived. */
@@ -728,6 +730,9 @@ export class KubeHttp {
             decoder: ProtobufDecoder;
             /** The error for an answer the decoder refused. */
             invalid: (method: string, url: URL) => Error;
+            protobuf: boolean;
+            /** Body bytes decoded so far (gunzipped). */
+            decoded: number;
             gunzip?: zlib.Gunzip | undefined;
             failed: boolean;
             queued: Buffer[];
@@ -769,9 +774,12 @@ export class KubeHttp {
         try {
           if (out) {
             this.bytes.decoded += out.length;
+            stream.decoded += out.length;
             return stream.decoder.push(out);
           }
           value = stream.decoder.end();
+          if (opts.received)
+            Object.assign(opts.received, { bytes: stream.decoded, protobuf: stream.protobuf });
         } catch {
           return failStream(stream.invalid(method, url));
         }
@@ -793,7 +801,15 @@ export class KubeHttp {
                 : undefined;
         if (decoder) {
           const invalid = type.startsWith(PROTOBUF) ? invalidProtobuf : invalidJson;
-          stream = { decoder: decoder(), invalid, failed: false, queued: [], writing: false };
+          stream = {
+            decoder: decoder(),
+            invalid,
+            protobuf: type.startsWith(PROTOBUF),
+            decoded: 0,
+            failed: false,
+            queued: [],
+            writing: false,
+          };
           if (isGzip(h['content-encoding'])) {
             // output in large pieces: each is a round trip from the thread pool through the event loop
             const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
@@ -871,7 +887,10 @@ export class KubeHttp {
     }
     this.bytes.wire += raw.length;
     this.bytes.decoded += buf.length;
-    if (String(headers['content-type'] ?? '').startsWith(PROTOBUF)) {
+    const protobuf = String(headers['content-type'] ?? '').startsWith(PROTOBUF);
+    if (opts.received && status >= 200 && status < 300)
+      Object.assign(opts.received, { bytes: buf.length, protobuf });
+    if (protobuf) {
       try {
         if (status >= 200 && status < 300 && opts.protobuf) {
           const d = opts.protobuf();

@@ -60,9 +60,12 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   // a report reads the Nodes in protobuf when the last one read many (CALICO_TUNE_PROTOBUF=0/1: never/always)
   const pb = process.env['CALICO_TUNE_PROTOBUF'];
   const protobuf = opts.cachedOk === true && pb !== '0' && (pb === '1' || nodesInProtobuf(cached));
+  // the size and encoding of the Node list read (the guess's, or the read again's), for the next report's choice
+  const guessed = { bytes: 0, protobuf: false };
+  let nodeList = guessed;
   let guess: Promise<ClusterSnapshot> | undefined;
   if (opts.cachedOk && cached) {
-    guess = readWithDiscovery(api, opts, cached, protobuf);
+    guess = readWithDiscovery(api, opts, cached, protobuf, guessed);
     guess.catch(() => {}); // awaited below when the guess stands
   }
   const d = await fresh; // discovery's own failure is the command's, as without the cache
@@ -71,13 +74,20 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
     if (guess && sameDiscovery(cached!, d, (g) => READ_DEPENDS_ON.test(g))) snap = await guess;
     else {
       if (guess) opts.progress?.('the API groups changed since the last run: reading again');
-      snap = await readWithDiscovery(api, opts, d, protobuf);
+      nodeList = { bytes: 0, protobuf: false };
+      snap = await readWithDiscovery(api, opts, d, protobuf, nodeList);
     }
   } catch (e) {
     saveDiscovery(api.server, d, cached);
     throw e;
   }
-  saveDiscovery(api.server, { ...d, nodes: opts.cachedOk ? snap.nodes.length : undefined }, cached);
+  saveDiscovery(
+    api.server,
+    opts.cachedOk
+      ? { ...d, nodes: snap.nodes.length, nodeBytes: nodeList.bytes, nodesProtobuf: nodeList.protobuf }
+      : d,
+    cached,
+  );
   return snap;
 }
 
@@ -86,6 +96,7 @@ async function readWithDiscovery(
   opts: LiveReadOptions,
   discovery: Discovery,
   protobuf: boolean,
+  nodeList: { bytes: number; protobuf: boolean },
 ): Promise<ClusterSnapshot> {
   const warnings: string[] = [];
   const kubernetesVersion = discovery.version;
@@ -127,7 +138,7 @@ async function readWithDiscovery(
   const rv = opts.cachedOk ? ({ resourceVersion: '0', pageSize: 0 } as const) : {};
   // in protobuf, the Nodes are half the bytes, and only the fields parse.ts reads are built
   const tasks: Promise<unknown>[] = [
-    api.list(R.Node, { ...rv, protobuf }).then((r) => append(objects, r.items)),
+    api.list(R.Node, { ...rv, protobuf, received: nodeList }).then((r) => append(objects, r.items)),
   ];
   if (mode !== 'none') {
     const c = (k: R.CalicoKind): R.ResourceType => R.calicoType(k, mode);

@@ -94,6 +94,29 @@ describe('discovery cache: reports read at once with the last answer, checked ag
     assert.equal(big.first(/^GET \/api\/v1\/nodes/).protobuf, true, 'a cluster last seen with 5,000 Nodes');
     assert.deepEqual(comparable(big.report), comparable(cold.report));
     assert.equal(readCachedDiscovery(server, env())?.nodes, 12, 'the count read replaces it');
+    // the size of the list read is kept with its encoding, and a large one picks protobuf below 2,000 Nodes
+    // (50 kubelet images per Node make 400 Nodes 5 MB of JSON)
+    const read = readCachedDiscovery(server, env())!;
+    assert.equal(read.nodesProtobuf, true, 'the 5,000-node guess read protobuf');
+    assert.ok(read.nodeBytes! > 12 * 300 && read.nodeBytes! < 12 * 20_000, `${read.nodeBytes} bytes`);
+    saveDiscovery(
+      server,
+      { ...read, nodes: 400, nodeBytes: 5 << 20, nodesProtobuf: false },
+      undefined,
+      env(),
+    );
+    const heavy = await traced(['status']);
+    assert.equal(heavy.first(/^GET \/api\/v1\/nodes/).protobuf, true, 'a list last read as 5 MB of JSON');
+    assert.deepEqual(comparable(heavy.report), comparable(cold.report));
+    const after = readCachedDiscovery(server, env())!;
+    assert.deepEqual([after.nodes, after.nodesProtobuf], [12, true]);
+    assert.ok(after.nodeBytes! < 1 << 20, 'the small list read replaces it');
+    const small = await traced(['status']);
+    assert.equal(
+      small.first(/^GET \/api\/v1\/nodes/).protobuf,
+      undefined,
+      'and the next report reads JSON again',
+    );
   });
 
   it('a wrong cached answer is corrected: the report is the server one, and the cache is replaced', async () => {

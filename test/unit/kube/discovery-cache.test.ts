@@ -6,7 +6,9 @@ import {
   DISCOVERY_TTL_MS,
   discoveryCacheFile,
   nodesInProtobuf,
+  PROTOBUF_ABOVE_BYTES,
   PROTOBUF_ABOVE_NODES,
+  PROTOBUF_STAYS_ABOVE_BYTES,
   readCachedDiscovery,
   sameDiscovery,
   saveDiscovery,
@@ -126,6 +128,60 @@ describe('discovery cache (kube/discovery-cache.ts)', () => {
         JSON.stringify({ server: SERVER, groupVersions: ['v1'], savedAt: T, nodes: bad }),
       );
       assert.equal(readCachedDiscovery(SERVER, env, T)!.nodes, undefined, `nodes ${String(bad)}`);
+    }
+  });
+
+  it('below 2,000 Nodes the size of the last list decides: protobuf above 3 MB of JSON, kept above 1.5 MB', () => {
+    const MB = 1 << 20;
+    assert.deepEqual([PROTOBUF_ABOVE_BYTES, PROTOBUF_STAYS_ABOVE_BYTES], [3 * MB, 1.5 * MB]);
+    const at = (nodes: number, nodeBytes: number | undefined, nodesProtobuf: boolean): boolean =>
+      nodesInProtobuf({ ...D, savedAt: T, nodes, nodeBytes, nodesProtobuf });
+    // 1,000 generated Nodes: 2.6 MB of JSON, 1.3 MB of protobuf: JSON either way
+    assert.equal(at(1000, 2.6 * MB, false), false);
+    assert.equal(at(1000, 1.3 * MB, true), false);
+    // 400 Nodes with a kubelet's 50 images each: 5.0 MB of JSON, 4.1 of protobuf: protobuf, and it stays
+    assert.equal(at(400, 5.0 * MB, false), true);
+    assert.equal(at(400, 4.1 * MB, true), true);
+    // 150 such Nodes: 1.9 MB of JSON: JSON; in protobuf (1.5 MB) it goes back to JSON, and stays there
+    assert.equal(at(150, 1.9 * MB, false), false);
+    assert.equal(at(150, 1.5 * MB, true), false);
+    // near the line, a list whose protobuf is half its JSON does not switch at each run
+    assert.equal(at(1200, 3.1 * MB, false), true);
+    assert.equal(at(1200, 1.55 * MB, true), true);
+    // a count alone (a cache from before sizes were kept) and more than 2,000 Nodes decide as before
+    assert.equal(at(1000, undefined, false), false);
+    assert.equal(at(2001, 0.5 * MB, false), true);
+
+    // saved with the count, read back; rewritten when the choice changes, not otherwise
+    saveDiscovery(SERVER, { ...D, nodes: 400, nodeBytes: 5 * MB, nodesProtobuf: false }, undefined, env, T);
+    const json = readCachedDiscovery(SERVER, env, T)!;
+    assert.deepEqual(
+      [json.nodes, json.nodeBytes, json.nodesProtobuf, nodesInProtobuf(json)],
+      [400, 5 * MB, false, true],
+    );
+    saveDiscovery(SERVER, { ...D, nodes: 400, nodeBytes: 4 * MB, nodesProtobuf: true }, json, env, T + 1);
+    assert.equal(readCachedDiscovery(SERVER, env, T + 1)!.savedAt, T, 'the same choice: not rewritten');
+    saveDiscovery(SERVER, { ...D, nodes: 100, nodeBytes: MB, nodesProtobuf: true }, json, env, T + 2);
+    const shrunk = readCachedDiscovery(SERVER, env, T + 2)!;
+    assert.deepEqual(
+      [shrunk.nodes, shrunk.nodeBytes, nodesInProtobuf(shrunk)],
+      [100, MB, false],
+      'rewritten',
+    );
+    saveDiscovery(SERVER, D, shrunk, env, T + 3);
+    assert.deepEqual(readCachedDiscovery(SERVER, env, T + 3), shrunk, 'a plan (nothing read) keeps it');
+    // a size that is not a count is no size
+    const file = discoveryCacheFile(SERVER, env)!;
+    for (const bad of [-1, 1.5, '12', null]) {
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ server: SERVER, groupVersions: ['v1'], savedAt: T, nodes: 10, nodeBytes: bad }),
+      );
+      assert.deepEqual(
+        [readCachedDiscovery(SERVER, env, T)!.nodes, readCachedDiscovery(SERVER, env, T)!.nodeBytes],
+        [10, undefined],
+        `nodeBytes ${String(bad)}`,
+      );
     }
   });
 

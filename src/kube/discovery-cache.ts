@@ -43,13 +43,14 @@ export const PROTOBUF_ABOVE_NODES = 2000;
 /**
  * Below that count, the size decides: what costs in JSON is its bytes, and a kubelet's Node carries its 50
  * largest images (10 KB of JSON, which the protobuf reader skips unread). With 50 images per Node, protobuf was
- * 13.6 ms faster at 400 Nodes (5.0 MB of JSON) and 22 ms at 1,000 (12.4 MB); JSON 2.6 ms faster at 150 (1.9
+ * 13.6 ms faster at 400 Nodes (5.0 MB of JSON) and 22-29 ms at 1,000 (12.4 MB); JSON 2.6 ms faster at 150 (1.9
  * MB); at 1,000 generated Nodes without images (2.6 MB) the two were level (docs/benchmarks.md). A list read
- * in JSON above 3 MB is read in protobuf the next time; one read in protobuf (50-80% of its JSON) stays so
- * above 1.5 MB, which keeps a cluster near the line from switching at every run.
+ * in JSON above 3 MB is read in protobuf the next time; one read in protobuf stays so above 1.8 MB. A list
+ * in protobuf is 66% (generated Nodes) to 82% (with images) of its JSON: only one under 60% would switch
+ * encoding (and rewrite the cache) at every run.
  */
 export const PROTOBUF_ABOVE_BYTES = 3 << 20;
-export const PROTOBUF_STAYS_ABOVE_BYTES = 1.5 * (1 << 20);
+export const PROTOBUF_STAYS_ABOVE_BYTES = 1.8 * (1 << 20);
 
 /**
  * Whether a report reads the Nodes in protobuf, given the last read (unknown: protobuf, the safe bet at

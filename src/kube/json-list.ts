@@ -1,15 +1,18 @@
 /**
  * A Kubernetes list in JSON, parsed item by item while its body arrives (kube/http.ts streams it, gunzipped on
- * the thread pool): a 1,000-Node list is 2.6 MB of JSON, and JSON.parse of the whole took 8-10 ms after its
+ * the thread pool): a 1,000-Node list is 2.6 MB of JSON, and JSON.parse of the whole took 6-10 ms after its
  * last byte, plus 3 ms of gunzip and 2 of copying, all on the main thread (docs/benchmarks.md).
  *
  * The API server writes a typed list as `{"kind":...,"apiVersion":...,"metadata":{...},"items":[{"metadata":
  * {...},...},{"metadata":...}]}`: every item's first field is its metadata. So the items are cut where
  * `},{"metadata":{` stands, which never occurs inside a string (a quote there is escaped), and each piece is
- * parsed alone. A cut inside an item (an array of objects that begin with a "metadata" field, nested in it)
- * leaves both pieces unbalanced, which JSON.parse refuses. Anything that does not fit that shape (another
- * field first, a piece that does not parse, an item larger than MAX_ITEM) makes the decoder parse the
- * whole body at its end instead: the value is always the one JSON.parse gives for the whole text.
+ * parsed alone; the list's own fields are parsed as their bytes stand, followed by `"items":[]}`, and the
+ * body must end in `]}`. A cut inside an item (an array of objects that begin with a "metadata" field, nested
+ * in it) leaves both pieces unbalanced, which JSON.parse refuses; when every piece parses, the body is their
+ * concatenation, and JSON's one parse of it is theirs. Anything else (another field first, a piece that does
+ * not parse, an item larger than MAX_ITEM) makes the decoder parse the whole body at its end instead: the
+ * value is the one JSON.parse gives for the whole text, or its SyntaxError (property tests, with valid and
+ * damaged lists).
  */
 import type { ProtobufDecoder as StreamDecoder } from './protobuf.js';
 
@@ -68,6 +71,8 @@ export class JsonListStream implements StreamDecoder<JsonList> {
   }
 
   end(): JsonList {
+    // no body: what an HTTP/1.1 read of the same answer gives (kube/http.ts `complete`)
+    if (this.chunks.every((c) => c.length === 0)) return {} as JsonList;
     if (this.mode === 'items') {
       const buf = this.rest ?? Buffer.alloc(0);
       let last = buf.length - 1;
@@ -79,9 +84,11 @@ export class JsonListStream implements StreamDecoder<JsonList> {
         const item = end > 0 ? this.parse(buf, 0, end) : undefined;
         if (item !== FAILED) {
           if (end > 0) this.items.push(item);
-          const head = this.parse(this.head!, 0, this.head!.length, true);
-          if (head !== FAILED && head && typeof head === 'object' && !Array.isArray(head))
-            return { ...(head as Record<string, unknown>), items: this.items };
+          const list = this.parse(this.head!, 0, this.head!.length, true);
+          if (list !== FAILED && list && typeof list === 'object' && !Array.isArray(list)) {
+            (list as JsonList).items = this.items;
+            return list as JsonList;
+          }
         }
       }
     }
@@ -90,14 +97,14 @@ export class JsonListStream implements StreamDecoder<JsonList> {
   }
 
   /**
-   * One item (or, `head`: the list's fields closed with `}`); a piece that does not parse: FAILED, and the
-   * whole body is parsed at the end.
+   * One item; or, `head`: the list with its items empty, parsed as its bytes stand before them (so that
+   * only a head JSON.parse would accept in the whole body passes: its commas, whitespace and key order).
+   * A piece that does not parse: FAILED, and the whole body is parsed at the end.
    */
   private parse(buf: Buffer, from: number, to: number, head = false): unknown {
     try {
-      if (!head) return JSON.parse(buf.toString('utf8', from, to));
-      const text = buf.toString('utf8', from, to).trimEnd();
-      return JSON.parse(`${text.endsWith(',') ? text.slice(0, -1) : text}}`);
+      const text = buf.toString('utf8', from, to);
+      return JSON.parse(head ? `${text}"items":[]}` : text);
     } catch {
       this.whole();
       return FAILED;

@@ -1,7 +1,8 @@
 /**
  * Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf), read for one purpose: a report's list
- * of Nodes. The API server serves built-in kinds in protobuf (CRDs only in JSON); a 5,000-node list is about
- * half the bytes of its JSON, and reading it here skips what the tool never reads (managedFields, images,
+ * of Nodes. The API server serves built-in kinds in protobuf (CRDs only in JSON); a list is 66% of the bytes
+ * of its JSON (generated Nodes, 1.72 / 2.61 MB at 1,000) to 82% (Nodes with a kubelet's 50 images), and
+ * reading it here skips what the tool never reads (managedFields, images,
  * volumes) without building objects for it, where JSON.parse builds everything and then copies it.
  *
  * Wire format: https://protobuf.dev/programming-guides/encoding/. Envelope: the 4 bytes "k8s\0", then a

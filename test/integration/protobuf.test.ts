@@ -216,26 +216,34 @@ describe('Nodes read in protobuf', function () {
     const h2 = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
     h2.trace = [];
     let d: JsonListStream | undefined;
+    const received = { bytes: 0, protobuf: true };
     const get = (h: KubeHttp): Promise<JsonList> =>
       h.request<JsonList>('GET', '/api/v1/nodes', {
         query: { resourceVersion: '0' },
         jsonList: () => (d = jsonListDecoder()),
+        received,
       });
     const streamed = await get(h2);
+    assert.deepEqual(received, { bytes: h2.bytes.decoded, protobuf: false }, 'its size, gunzipped');
     const nodes = h2.trace.find((t) => t.req.startsWith('GET /api/v1/nodes'))!;
     assert.ok(nodes.first !== undefined, 'read over HTTP/2 (stamped chunks)');
     assert.ok(h2.bytes.decoded > 3 * h2.bytes.wire, `gzipped: ${h2.bytes.wire} -> ${h2.bytes.decoded} bytes`);
     assert.equal(d?.itemsParsed, 301, 'every item parsed on its own');
     h2.close();
     d = undefined;
+    const streamedBytes = received.bytes;
+    Object.assign(received, { bytes: 0, protobuf: true });
     const whole = await overHttp1(cp.kubeconfig('plugin'), get);
     assert.equal(d, undefined, 'HTTP/1.1 parses the whole body');
+    assert.deepEqual(received, { bytes: streamedBytes, protobuf: false }, 'the same size over HTTP/1.1');
     assert.equal(streamed.items.length, 301);
     assert.deepEqual(streamed, whole);
     // and as the tool reads it: the same Nodes either way
-    const listed = await new KubeApi(
-      new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') })),
-    ).list(Node, { resourceVersion: '0', pageSize: 0 });
+    const h2again = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('plugin') }));
+    h2again.trace = [];
+    const listed = await new KubeApi(h2again).list(Node, { resourceVersion: '0', pageSize: 0 });
+    assert.ok(h2again.trace[0]?.first !== undefined, 'over HTTP/2');
+    h2again.close();
     assert.deepEqual(
       listed,
       await overHttp1(cp.kubeconfig('plugin'), (h1) =>

@@ -131,23 +131,23 @@ describe('discovery cache (kube/discovery-cache.ts)', () => {
     }
   });
 
-  it('below 2,000 Nodes the size of the last list decides: protobuf above 3 MB of JSON, kept above 1.5 MB', () => {
+  it('below 2,000 Nodes the size of the last list decides: protobuf above 3 MB of JSON, kept above 1.8 MB', () => {
     const MB = 1 << 20;
-    assert.deepEqual([PROTOBUF_ABOVE_BYTES, PROTOBUF_STAYS_ABOVE_BYTES], [3 * MB, 1.5 * MB]);
+    assert.deepEqual([PROTOBUF_ABOVE_BYTES, PROTOBUF_STAYS_ABOVE_BYTES], [3 * MB, 1.8 * MB]);
     const at = (nodes: number, nodeBytes: number | undefined, nodesProtobuf: boolean): boolean =>
       nodesInProtobuf({ ...D, savedAt: T, nodes, nodeBytes, nodesProtobuf });
-    // 1,000 generated Nodes: 2.6 MB of JSON, 1.3 MB of protobuf: JSON either way
+    // 1,000 generated Nodes: 2.6 MB of JSON, 1.72 MB of protobuf (as a first report reads them): JSON
     assert.equal(at(1000, 2.6 * MB, false), false);
-    assert.equal(at(1000, 1.3 * MB, true), false);
+    assert.equal(at(1000, 1.72 * MB, true), false);
     // 400 Nodes with a kubelet's 50 images each: 5.0 MB of JSON, 4.1 of protobuf: protobuf, and it stays
     assert.equal(at(400, 5.0 * MB, false), true);
     assert.equal(at(400, 4.1 * MB, true), true);
-    // 150 such Nodes: 1.9 MB of JSON: JSON; in protobuf (1.5 MB) it goes back to JSON, and stays there
+    // 150 such Nodes: 1.9 MB of JSON, 1.5 of protobuf: JSON either way
     assert.equal(at(150, 1.9 * MB, false), false);
     assert.equal(at(150, 1.5 * MB, true), false);
-    // near the line, a list whose protobuf is half its JSON does not switch at each run
-    assert.equal(at(1200, 3.1 * MB, false), true);
-    assert.equal(at(1200, 1.55 * MB, true), true);
+    // just over the line, a list whose protobuf is 66% of its JSON (generated Nodes) does not switch back
+    assert.equal(at(1160, 3.01 * MB, false), true);
+    assert.equal(at(1160, 1.99 * MB, true), true);
     // a count alone (a cache from before sizes were kept) and more than 2,000 Nodes decide as before
     assert.equal(at(1000, undefined, false), false);
     assert.equal(at(2001, 0.5 * MB, false), true);
@@ -168,8 +168,13 @@ describe('discovery cache (kube/discovery-cache.ts)', () => {
       [100, MB, false],
       'rewritten',
     );
-    saveDiscovery(SERVER, D, shrunk, env, T + 3);
-    assert.deepEqual(readCachedDiscovery(SERVER, env, T + 3), shrunk, 'a plan (nothing read) keeps it');
+    // a plan reads no Nodes for the record: a rewrite (the hourly one) keeps it
+    saveDiscovery(SERVER, D, shrunk, env, T + 2 + 3600_001);
+    assert.deepEqual(
+      readCachedDiscovery(SERVER, env, T + 2 + 3600_001),
+      { ...shrunk, savedAt: T + 2 + 3600_001 },
+      'a plan (nothing read) keeps it',
+    );
     // a size that is not a count is no size
     const file = discoveryCacheFile(SERVER, env)!;
     for (const bad of [-1, 1.5, '12', null]) {

@@ -245,7 +245,7 @@ describe('kube/http: reads over HTTP/2', function () {
     assert.deepEqual(codes, [http2.constants.NGHTTP2_CANCEL]);
   });
 
-  it('a JSON list is gunzipped and cut into its items as it arrives; a damaged one is invalid JSON and cancels the stream', async () => {
+  it('a JSON list is gunzipped and cut into its items as it arrives; a damaged one is invalid JSON', async () => {
     await start(true);
     const list = {
       kind: 'NodeList',
@@ -267,16 +267,19 @@ describe('kube/http: reads over HTTP/2', function () {
       inPieces(res, body);
     };
     let d: JsonListStream | undefined;
+    const received = { bytes: 0, protobuf: true };
     const read = (): Promise<unknown> =>
-      client.request('GET', '/api/v1/nodes', { jsonList: () => (d = jsonListDecoder()) }).then(
+      client.request('GET', '/api/v1/nodes', { jsonList: () => (d = jsonListDecoder()), received }).then(
         (v) => v,
         (e: Error) => e.message,
       );
     for (const gz of [true, false]) {
       gzip = gz;
       body = gz ? zlib.gzipSync(text) : text;
+      Object.assign(received, { bytes: 0, protobuf: true });
       assert.deepEqual(await read(), list, gz ? 'gzipped' : 'not gzipped');
       assert.equal(d?.itemsParsed, 400);
+      assert.deepEqual(received, { bytes: text.length, protobuf: false }, 'the size of the body, gunzipped');
     }
     // cut short, in its gzip and in its JSON; a piece that is not JSON midway (read to its end: the decoder
     // then parses the whole body, whose SyntaxError is the answer's)
@@ -390,7 +393,9 @@ describe('kube/http: reads over HTTP/2', function () {
       client.close();
       const p = (silent.address() as AddressInfo).port;
       client = new KubeHttp({ ...cfg(300), server: `https://127.0.0.1:${p}` }, { retry: FAST });
-      await assert.rejects(client.request('GET', '/api'), /no answer within 300ms/);
+      // (the attempt's limit is what is left of the request's 300 ms once its credentials are read: a
+      // millisecond may be gone on a loaded machine, as in one CI run)
+      await assert.rejects(client.request('GET', '/api'), /no answer within (2\d\d|300)ms/);
     } finally {
       silent.close();
     }

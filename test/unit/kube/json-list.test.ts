@@ -22,7 +22,10 @@ function decodeInPieces(text: string | Buffer, cuts: number[] = []): { value: un
   return { value, itemsParsed: d.itemsParsed };
 }
 
-/** Strings that would fool a reader that did not respect JSON's quoting. */
+/**
+ * Strings that would fool a reader that did not respect JSON's quoting (in the JSON text their quotes are
+ * escaped: the cut's pattern with bare quotes cannot occur inside a string, which is what the reader relies on).
+ */
 const tricky = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme' }),
@@ -93,6 +96,73 @@ describe('a JSON list read item by item', () => {
     assert.deepEqual(r.value, JSON.parse(text));
   });
 
+  it('a damaged list (a byte dropped, doubled or inserted) reads as JSON.parse reads it, or throws what it throws', () => {
+    // JSON allows only space, tab, CR and LF as whitespace; \v, NBSP, a BOM and U+2028 are not
+    const inserts = [
+      ',',
+      ' ',
+      '\n',
+      '\u000b',
+      '\u00a0',
+      '\ufeff',
+      '\u2028',
+      '"',
+      '{',
+      '}',
+      '[',
+      ']',
+      ':',
+      '\\',
+      '1',
+    ];
+    fc.assert(
+      fc.property(
+        nodeList,
+        fc.nat(),
+        fc.constantFrom('drop', 'double', 'insert'),
+        fc.constantFrom(...inserts),
+        fc.array(fc.nat(4000), { maxLength: 5 }),
+        (list, where, how, insert, cuts) => {
+          const text = JSON.stringify(list);
+          const at = where % text.length;
+          const damaged =
+            how === 'drop'
+              ? text.slice(0, at) + text.slice(at + 1)
+              : how === 'double'
+                ? text.slice(0, at + 1) + text.slice(at)
+                : text.slice(0, at) + insert + text.slice(at);
+          let expected: { value: unknown } | { error: string };
+          try {
+            // the bytes a server would send (a lone surrogate, half of a dropped pair, is U+FFFD in UTF-8)
+            expected = { value: JSON.parse(Buffer.from(damaged).toString('utf8')) as unknown };
+          } catch (e) {
+            expected = { error: (e as Error).message };
+          }
+          let got: { value: unknown } | { error: string };
+          try {
+            got = { value: decodeInPieces(damaged, cuts).value };
+          } catch (e) {
+            assert.ok(e instanceof SyntaxError, String(e));
+            got = { error: e.message };
+          }
+          assert.deepEqual(got, expected, damaged.slice(Math.max(0, at - 30), at + 30));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // the head's own faults, which a reader that checked the head alone accepted
+    for (const text of [
+      '{"kind":"NodeList""items":[{"metadata":{}},{"metadata":{}}]}',
+      '{,"items":[{"metadata":{}},{"metadata":{}}]}',
+      '{"kind":"x",\u000b"items":[{"metadata":{}},{"metadata":{}}]}',
+      '{"kind":"x",\u00a0"items":[{"metadata":{}},{"metadata":{}}]}',
+      '\ufeff{"items":[{"metadata":{}},{"metadata":{}}]}',
+    ])
+      assert.throws(() => decodeInPieces(text, [3, 30]), SyntaxError, text);
+    // no body at all reads as over HTTP/1.1 (kube/http.ts `complete`): an empty object
+    assert.deepEqual(decodeInPieces('').value, {});
+  });
+
   it('parses the whole body when the list is not in that shape, to the same value', () => {
     const cases: unknown[] = [
       { items: [] },
@@ -122,13 +192,15 @@ describe('a JSON list read item by item', () => {
 
   it('a body that is not JSON throws what JSON.parse throws', () => {
     const bad = [
-      '',
+      ' ',
       '{"kind":"NodeList","items":[{"metadata":{"name":"a"}},{"metadata":{"name":',
       '{"items":[{"metadata":{}},{"metadata":{}}]',
       '{"items":[{"metadata":{}},{"metadata":{}}]}}',
       '{"items":[{"metadata":{}},{"metadata":{} x}]}',
       '{"items":[{"metadata":{}},{"metadata":{}},]}',
       '{"items":[{"metadata":{}},{"metadata":{}}1}',
+      '{"kind":"NodeList""items":[{"metadata":{}},{"metadata":{}}]}',
+      '[{"items":[{"metadata":{}},{"metadata":{}}]}',
     ];
     for (const text of bad) {
       let expected: unknown;

@@ -122,17 +122,10 @@ export function saveDiscovery(
   env: NodeJS.ProcessEnv = process.env,
   now = Date.now(),
 ): void {
-  const read: NodeRead =
-    d.nodes !== undefined
-      ? {
-          nodes: d.nodes,
-          nodeBytes: d.nodeBytes,
-          nodesProtobuf: d.nodeBytes === undefined ? undefined : d.nodesProtobuf === true,
-        }
-      : { nodes: cached?.nodes, nodeBytes: cached?.nodeBytes, nodesProtobuf: cached?.nodesProtobuf };
-  const nodes = read.nodes;
+  const from: NodeRead = d.nodes !== undefined ? d : (cached ?? {});
+  const read: NodeRead = { nodes: from.nodes, nodeBytes: from.nodeBytes, nodesProtobuf: from.nodesProtobuf };
   const sameSide =
-    (nodes === undefined) === (cached?.nodes === undefined) &&
+    (read.nodes === undefined) === (cached?.nodes === undefined) &&
     nodesInProtobuf({ ...d, savedAt: now, ...read }) === nodesInProtobuf(cached);
   if (cached && now - cached.savedAt < REFRESH_MS && sameSide && sameDiscovery(cached, d, () => true)) return;
   const file = discoveryCacheFile(server, env);

@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import { clusterError, CliError, ExitCode } from '../errors.js';
 import { getCredentials, type Credentials } from './auth.js';
 import type { ResolvedConfig } from './kubeconfig.js';
-import { decodeStatus, PROTOBUF, type ProtobufDecoder } from './protobuf.js';
+import { decodeStatus, PROTOBUF, type StreamDecoder } from './protobuf.js';
 
 /** node:http2, loaded with the first HTTP/2 connection (as a static import, about 5 ms of every start). */
 let http2Module: Promise<typeof import('node:http2')> | undefined;
@@ -121,12 +121,12 @@ export interface RequestOptions {
    * Ask for Kubernetes protobuf (built-in kinds) and decode a 2xx answer with this; a server that answers in
    * JSON (an aggregated API, a proxy) is parsed as JSON as usual.
    */
-  protobuf?: (() => ProtobufDecoder) | undefined;
+  protobuf?: (() => StreamDecoder) | undefined;
   /**
    * Decode a 2xx JSON answer with this as it arrives (a long list, kube/json-list.ts), instead of parsing it
    * after its last byte. Over HTTP/1.1 the answer is parsed whole, to the same value.
    */
-  jsonList?: (() => ProtobufDecoder) | undefined;
+  jsonList?: (() => StreamDecoder) | undefined;
   /** Filled when a 2xx answer is read: its body's size once gunzipped, and whether it came in protobuf. */
   received?: { bytes: number; protobuf: boolean } | undefined;
   /** How the request may be repeated after a transient fault (default: from the method and body, see `repeatOf`). */
@@ -727,7 +727,7 @@ export class KubeHttp {
       // decoding overlaps the server's encoding and compressing, instead of starting after its last byte
       let stream:
         | {
-            decoder: ProtobufDecoder;
+            decoder: StreamDecoder;
             /** The error for an answer the decoder refused. */
             invalid: (method: string, url: URL) => Error;
             protobuf: boolean;
@@ -791,20 +791,20 @@ export class KubeHttp {
         status = Number(h[':status'] ?? 0);
         resHeaders = h as http.IncomingHttpHeaders;
         const type = String(h['content-type'] ?? '');
+        const protobuf = type.startsWith(PROTOBUF);
         const decoder =
           status < 200 || status >= 300
             ? undefined
-            : type.startsWith(PROTOBUF)
+            : protobuf
               ? opts.protobuf
               : type.startsWith('application/json')
                 ? opts.jsonList
                 : undefined;
         if (decoder) {
-          const invalid = type.startsWith(PROTOBUF) ? invalidProtobuf : invalidJson;
           stream = {
             decoder: decoder(),
-            invalid,
-            protobuf: type.startsWith(PROTOBUF),
+            invalid: protobuf ? invalidProtobuf : invalidJson,
+            protobuf,
             decoded: 0,
             failed: false,
             queued: [],

@@ -14,7 +14,7 @@
  * value is the one JSON.parse gives for the whole text, or its SyntaxError (property tests, with valid and
  * damaged lists).
  */
-import type { ProtobufDecoder as StreamDecoder } from './protobuf.js';
+import type { StreamDecoder } from './protobuf.js';
 
 const ITEMS = Buffer.from('"items":[');
 const CUT = Buffer.from('},{"metadata":{');

@@ -324,7 +324,7 @@ function node(r: Reader, end: number): KubeObject {
 }
 
 /** A decoder fed an answer's body as it arrives, in chunks of any size; `end` gives the value. */
-export interface ProtobufDecoder<T = unknown> {
+export interface StreamDecoder<T = unknown> {
   push(chunk: Buffer): void;
   end(): T;
 }
@@ -359,7 +359,7 @@ function tryVarint(b: Buffer, pos: number, limit: number, out: { v: number }): n
  * States: the magic, the envelope's fields up to `raw` (field 2), the list's fields (1: ListMeta, 2: items)
  * up to the end of `raw`, then the rest of the envelope (contentEncoding, contentType: ignored).
  */
-class NodeListStream implements ProtobufDecoder<NodeListResult> {
+class NodeListStream implements StreamDecoder<NodeListResult> {
   private readonly out: NodeListResult = { items: [], metadata: {} };
   private readonly r = new Reader(Buffer.alloc(0));
   /** Chunks not consumed yet (the first may be the rest of an earlier one), their total, and the bytes needed to go on. */
@@ -505,7 +505,7 @@ function listMeta(r: Reader, end: number, metadata: NodeListResult['metadata']):
 }
 
 /** A NodeList decoder to feed chunk by chunk (see `decodeNodeList` for the whole body at once). */
-export function nodeListDecoder(): ProtobufDecoder<NodeListResult> {
+export function nodeListDecoder(): StreamDecoder<NodeListResult> {
   return new NodeListStream();
 }
 

@@ -31,12 +31,26 @@ export interface ListOptions {
   metadataOnly?: boolean | undefined;
   /**
    * Nodes only: read the list in Kubernetes protobuf, decoded to the fields the tool reads (kube/protobuf.ts).
-   * For reports; a server that answers in JSON is read as JSON.
+   * For reports; a server that answers in JSON is read as JSON, and one that refuses protobuf (406 or 415:
+   * a proxy or gateway that only passes JSON) is asked again in JSON.
    */
   protobuf?: boolean | undefined;
-  /** Filled with the size of the list's answers (every page, gunzipped) and whether they came in protobuf. */
-  received?: { bytes: number; protobuf: boolean } | undefined;
+  /**
+   * Filled with the size of the list's answers (every page, gunzipped), whether they came in protobuf, and
+   * whether the server refused protobuf.
+   */
+  received?: ListReceived | undefined;
 }
+
+/** What a list's answers were: their size once gunzipped, their encoding, and a refusal of protobuf. */
+export interface ListReceived {
+  bytes: number;
+  protobuf: boolean;
+  refused?: boolean | undefined;
+}
+
+/** Answers of a server that will not send protobuf: 406 Not Acceptable, 415 Unsupported Media Type. */
+const REFUSES_PROTOBUF = new Set([406, 415]);
 
 /** Accept headers that ask for metadata only, with plain JSON as the server's fallback (as kubectl asks). */
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -102,24 +116,36 @@ export class KubeApi {
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     const nodes = t.kind === 'Node' && t.apiVersion === 'v1';
-    if (opts.received) Object.assign(opts.received, { bytes: 0, protobuf: false });
+    let protobuf = opts.protobuf === true && nodes;
+    if (opts.received) Object.assign(opts.received, { bytes: 0, protobuf: false, refused: undefined });
     do {
       const page = opts.received ? { bytes: 0, protobuf: false } : undefined;
-      const res = await this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
-        accept: opts.metadataOnly ? METADATA_LIST : undefined,
-        protobuf: opts.protobuf && nodes ? nodeListDecoder : undefined,
-        // the one long list in JSON: its items are parsed while it arrives (kube/json-list.ts)
-        jsonList: nodes ? jsonListDecoder : undefined,
-        received: page,
-        query: {
-          limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
-          continue: cont,
-          labelSelector: opts.labelSelector,
-          fieldSelector: opts.fieldSelector,
-          // "0": any cached version is fine (served from the API server's watch cache); first page only
-          resourceVersion: cont === undefined ? opts.resourceVersion : undefined,
-        },
-      });
+      const get = (): Promise<ListResponse> =>
+        this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
+          accept: opts.metadataOnly ? METADATA_LIST : undefined,
+          protobuf: protobuf ? nodeListDecoder : undefined,
+          // the one long list in JSON: its items are parsed while it arrives (kube/json-list.ts)
+          jsonList: nodes ? jsonListDecoder : undefined,
+          received: page,
+          query: {
+            limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
+            continue: cont,
+            labelSelector: opts.labelSelector,
+            fieldSelector: opts.fieldSelector,
+            // "0": any cached version is fine (served from the API server's watch cache); first page only
+            resourceVersion: cont === undefined ? opts.resourceVersion : undefined,
+          },
+        });
+      let res: ListResponse;
+      try {
+        res = await get();
+      } catch (e) {
+        if (!(protobuf && e instanceof ApiError && REFUSES_PROTOBUF.has(e.status))) throw e;
+        // the same page again in JSON, and the rest of the list too
+        protobuf = false;
+        if (opts.received) opts.received.refused = true;
+        res = await get();
+      }
       for (const it of res.items ?? [])
         items.push(
           slim(

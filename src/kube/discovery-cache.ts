@@ -32,6 +32,8 @@ export interface CachedDiscovery extends Discovery {
   nodeBytes?: number | undefined;
   /** Whether that list came in protobuf (else JSON). */
   nodesProtobuf?: boolean | undefined;
+  /** Whether the server refused that list in protobuf (406, 415: a proxy that passes only JSON). */
+  nodesProtobufRefused?: boolean | undefined;
 }
 
 /**
@@ -57,6 +59,7 @@ export const PROTOBUF_STAYS_ABOVE_BYTES = 1.8 * (1 << 20);
  * scale; a count without a size, from an older cache: the count alone).
  */
 export function nodesInProtobuf(cached: CachedDiscovery | undefined): boolean {
+  if (cached?.nodesProtobufRefused) return false;
   if (cached?.nodes === undefined || cached.nodes > PROTOBUF_ABOVE_NODES) return true;
   if (cached.nodeBytes === undefined) return false;
   return cached.nodeBytes > (cached.nodesProtobuf ? PROTOBUF_STAYS_ABOVE_BYTES : PROTOBUF_ABOVE_BYTES);
@@ -101,6 +104,7 @@ export function readCachedDiscovery(
       savedAt,
       ...(n === undefined ? {} : { nodes: n }),
       ...(bytes === undefined ? {} : { nodeBytes: bytes, nodesProtobuf: d['nodesProtobuf'] === true }),
+      ...(d['nodesProtobufRefused'] === true ? { nodesProtobufRefused: true } : {}),
     };
   } catch {
     return undefined;
@@ -108,7 +112,10 @@ export function readCachedDiscovery(
 }
 
 /** What a report read of the Nodes: how many, and the size and encoding of their list. */
-export type NodeRead = Pick<CachedDiscovery, 'nodes' | 'nodeBytes' | 'nodesProtobuf'>;
+export type NodeRead = Pick<
+  CachedDiscovery,
+  'nodes' | 'nodeBytes' | 'nodesProtobuf' | 'nodesProtobufRefused'
+>;
 
 /**
  * Saves the server's answer (and what a report read of the Nodes, else the cached record of it) unless the
@@ -123,7 +130,12 @@ export function saveDiscovery(
   now = Date.now(),
 ): void {
   const from: NodeRead = d.nodes !== undefined ? d : (cached ?? {});
-  const read: NodeRead = { nodes: from.nodes, nodeBytes: from.nodeBytes, nodesProtobuf: from.nodesProtobuf };
+  const read: NodeRead = {
+    nodes: from.nodes,
+    nodeBytes: from.nodeBytes,
+    nodesProtobuf: from.nodesProtobuf,
+    ...(from.nodesProtobufRefused ? { nodesProtobufRefused: true } : {}),
+  };
   const sameSide =
     (read.nodes === undefined) === (cached?.nodes === undefined) &&
     nodesInProtobuf({ ...d, savedAt: now, ...read }) === nodesInProtobuf(cached);

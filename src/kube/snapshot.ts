@@ -16,7 +16,7 @@ import {
 } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { loadAllNoAliases, YamlAnchorError } from '../model/yaml.js';
-import { KubeApi } from './api.js';
+import { KubeApi, type ListReceived } from './api.js';
 import {
   type Discovery,
   nodesInProtobuf,
@@ -61,7 +61,7 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   const pb = process.env['CALICO_TUNE_PROTOBUF'];
   const protobuf = opts.cachedOk === true && pb !== '0' && (pb === '1' || nodesInProtobuf(cached));
   // the size and encoding of the Node list read (the guess's, or the read again's), for the next report's choice
-  const guessed = { bytes: 0, protobuf: false };
+  const guessed: ListReceived = { bytes: 0, protobuf: false };
   let nodeList = guessed;
   let guess: Promise<ClusterSnapshot> | undefined;
   if (opts.cachedOk && cached) {
@@ -84,7 +84,13 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
   saveDiscovery(
     api.server,
     opts.cachedOk
-      ? { ...d, nodes: snap.nodes.length, nodeBytes: nodeList.bytes, nodesProtobuf: nodeList.protobuf }
+      ? {
+          ...d,
+          nodes: snap.nodes.length,
+          nodeBytes: nodeList.bytes,
+          nodesProtobuf: nodeList.protobuf,
+          nodesProtobufRefused: nodeList.refused,
+        }
       : d,
     cached,
   );
@@ -96,7 +102,7 @@ async function readWithDiscovery(
   opts: LiveReadOptions,
   discovery: Discovery,
   protobuf: boolean,
-  nodeList: { bytes: number; protobuf: boolean },
+  nodeList: ListReceived,
 ): Promise<ClusterSnapshot> {
   const warnings: string[] = [];
   const kubernetesVersion = discovery.version;

@@ -10,8 +10,13 @@
  * and only the user may write (V8 accepts cached data for a script of the same source length and flags, so
  * a cache others could write would be a way to run their code); `CALICO_TUNE_CODE_CACHE=0` turns it off.
  * A cache file is named after the bundle's directory (each install its own files: two installs used in turn
- * no longer throw each other's away), then the bundle's size and modification time, Node's version and the
- * command; a new build makes that install's old files go on the next write.
+ * no longer throw each other's away), then the bundle file's identity (size, modification and change times,
+ * inode), Node's version and the command; a new build makes that install's old files go on the next write.
+ * The change time and inode are there because V8 checks only the source's length: a bundle replaced by one of
+ * the same size with its archive's modification time kept (`cp -p`, `rsync -a`, `tar x`) ran the old build's
+ * cached functions. Each file starts with a digest of V8's data, checked before V8 sees it: V8's release
+ * builds do not check the data, and one flipped bit made Node crash (or compute a wrong result) on every
+ * later run of that command.
  *
  * scripts/bundle.js writes the bundles in ASCII only, so the source is a one-byte string (a single
  * character beyond ASCII made all 1.2 MB of it a two-byte one, which V8 also scans more slowly for every
@@ -104,7 +109,26 @@ function prefixOf(file: string): string {
   return `${nameOf(file)}.${hash16(path.dirname(path.resolve(file))).slice(0, 8)}.`;
 }
 function stampOf(file: string, st: fs.Stats): string {
-  return hash16(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`);
+  return hash16(
+    [path.resolve(file), st.size, st.mtimeMs, st.ctimeMs, st.ino, process.version, process.arch].join('\0'),
+  );
+}
+
+/** A cache file: this magic, the SHA-256 of V8's cached data, then the data. */
+const MAGIC = Buffer.from('ctv8\0\0\0\x01', 'latin1');
+const HEADER = MAGIC.length + 32;
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+/** V8's cached data from a cache file, or undefined when the file is not one this code wrote, intact. */
+export function cachedDataOf(file: Buffer): Buffer | undefined {
+  if (file.length <= HEADER || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const data = file.subarray(HEADER);
+  return sha256(data).equals(file.subarray(MAGIC.length, HEADER)) ? data : undefined;
+}
+
+/** The cache file of V8's cached data `data`. */
+export function cacheFileOf(data: Buffer): Buffer {
+  return Buffer.concat([MAGIC, sha256(data), data]);
 }
 
 /** The bundle's source: Latin-1 (a one-byte string) when it is all ASCII, as scripts/bundle.js writes it. */
@@ -133,7 +157,8 @@ export function loadBundle<T>(
     try {
       stamp = stampOf(file, fs.statSync(file));
       cacheFile = path.join(dir, `${prefix}${stamp}.${key.replace(/[^A-Za-z0-9_-]/g, '_')}.v8`);
-      cachedData = fs.readFileSync(cacheFile);
+      // damaged, or of an older layout: compiled afresh, and the file written again when the command ends
+      cachedData = cachedDataOf(fs.readFileSync(cacheFile));
     } catch {
       cachedData = undefined;
     }
@@ -162,7 +187,7 @@ export function loadBundle<T>(
           return;
         }
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.writeFileSync(tmp, cacheFileOf(script.createCachedData()), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
         // this bundle's files from older builds (or Node versions) go; so do the files of other installs unused
         // for a month (removed, or an npx directory long gone), and those of the layout before installs had

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cacheDir, loadBundle, readSource } from '../../../src/cli/code-cache.js';
+import { cacheDir, cachedDataOf, loadBundle, readSource } from '../../../src/cli/code-cache.js';
 
 /** dist/src/cli/code-cache.js, from dist/test/unit/cli/. */
 const MODULE = new URL('../../../src/cli/code-cache.js', import.meta.url).href;
@@ -218,6 +218,59 @@ b.exports.builtin().then((ns) => {
     fs.writeFileSync(b.cacheFile!, Buffer.from('not V8 cached data at all, only bytes'));
     assert.equal(run(bundle, 'status', env).cacheUsed, false);
     assert.ok(fs.statSync(b.cacheFile!).size > 100, 'rewritten');
+    assert.equal(run(bundle, 'status', env).cacheUsed, true);
+  });
+
+  // (found by a review: a bundle of the same size with its archive's time kept ran the old build's functions)
+  it('a bundle replaced by one of the same size and modification time runs the new code, not the cached old one', () => {
+    const sized = (k: number): string =>
+      Array.from({ length: 400 }, (_, i) => `function f${i}(x) { return x * ${i} + ${k}; }`).join('\n') +
+      `\nexports.sum = (n) => { let s = 0; for (let i = 0; i < 400; i++) s += eval('f' + i)(n); return s; };\n`;
+    const result = (e: NodeJS.ProcessEnv): { r: number; cacheUsed: boolean } => {
+      const code = `import { loadBundle } from ${JSON.stringify(MODULE)};
+const b = loadBundle(${JSON.stringify(bundle)}, 'status');
+const r = b.exports.sum(3);
+b.save();
+process.stdout.write(JSON.stringify({ r, cacheUsed: b.cacheUsed }));`;
+      return JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+          env: { PATH: process.env['PATH'], ...e },
+          encoding: 'utf8',
+        }),
+      ) as { r: number; cacheUsed: boolean };
+    };
+    // a release archive's time, in whole seconds as tar keeps it
+    const t = new Date('2026-01-15T10:00:00Z');
+    fs.writeFileSync(bundle, sized(1));
+    fs.utimesSync(bundle, t, t);
+    const old = result(env).r;
+    assert.equal(result(env).cacheUsed, true);
+    // the upgrade: one constant changed (the same length), the archive's time kept (cp -p, rsync -a, tar x)
+    fs.writeFileSync(bundle, sized(2));
+    fs.utimesSync(bundle, t, t);
+    const fresh = result({ ...env, CALICO_TUNE_CODE_CACHE: '0' }).r;
+    assert.notEqual(fresh, old);
+    assert.equal(result(env).r, fresh);
+  });
+
+  // (found by a review: V8's release builds do not check the data, and one flipped bit crashed Node, or gave a
+  // wrong result, on every later run of the command)
+  it('a damaged cache file is never handed to V8: the command runs as without it, and the file is rewritten', () => {
+    const first = run(bundle, 'status', env);
+    const file = first.cacheFile!;
+    const good = fs.readFileSync(file);
+    for (let k = 1; k <= 24; k++) {
+      const damaged = Buffer.from(good);
+      damaged[Math.floor((damaged.length * k) / 25)]! ^= 0x10; // one bit, header and data alike
+      fs.writeFileSync(file, damaged);
+      // run() checks the bundle's result, in a process that would die if V8 read the damage
+      assert.equal(run(bundle, 'status', env).cacheUsed, false, `bit flipped at ${k}/25`);
+      assert.ok(cachedDataOf(fs.readFileSync(file)), 'rewritten, intact');
+    }
+    assert.equal(run(bundle, 'status', env).cacheUsed, true);
+    // a file of the layout before the digest (V8's data alone) is not used either, and is replaced
+    fs.writeFileSync(file, cachedDataOf(good)!);
+    assert.equal(run(bundle, 'status', env).cacheUsed, false);
     assert.equal(run(bundle, 'status', env).cacheUsed, true);
   });
 

@@ -107,7 +107,10 @@ export class KubeApi {
     return this.http.cfg.server;
   }
 
-  /** Lists every object (all pages). Items get their apiVersion and kind filled in. */
+  /**
+   * Lists every object (all pages; after a continue token expired, the whole list again in one answer). Items
+   * get their apiVersion and kind filled in.
+   */
   async list(
     t: ResourceType,
     opts: ListOptions = {},
@@ -118,7 +121,9 @@ export class KubeApi {
     const nodes = t.kind === 'Node' && t.apiVersion === 'v1';
     let protobuf = opts.protobuf === true && nodes;
     if (opts.received) Object.assign(opts.received, { bytes: 0, protobuf: false, refused: undefined });
-    do {
+    /** The list again in one answer, after a continue token expired (once). */
+    let whole = false;
+    for (;;) {
       const page = opts.received ? { bytes: 0, protobuf: false } : undefined;
       const get = (): Promise<ListResponse> =>
         this.http.request<ListResponse>('GET', collectionPath(t, opts.namespace), {
@@ -128,7 +133,7 @@ export class KubeApi {
           jsonList: nodes ? jsonListDecoder : undefined,
           received: page,
           query: {
-            limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
+            limit: opts.pageSize === 0 || whole ? undefined : (opts.pageSize ?? 500),
             continue: cont,
             labelSelector: opts.labelSelector,
             fieldSelector: opts.fieldSelector,
@@ -140,11 +145,21 @@ export class KubeApi {
       try {
         res = await get();
       } catch (e) {
-        if (!(protobuf && e instanceof ApiError && REFUSES_PROTOBUF.has(e.status))) throw e;
-        // the same page again in JSON, and the rest of the list too
-        protobuf = false;
-        if (opts.received) opts.received.refused = true;
-        res = await get();
+        if (protobuf && e instanceof ApiError && REFUSES_PROTOBUF.has(e.status)) {
+          // the same page again in JSON, and the rest of the list too
+          protobuf = false;
+          if (opts.received) opts.received.refused = true;
+          res = await get();
+        } else if (cont !== undefined && !whole && e instanceof ApiError && e.status === 410) {
+          // the continue token expired (etcd compacted the list's revision between two pages): the whole
+          // list again, in one answer, as client-go's pager does (FullListIfExpired)
+          whole = true;
+          cont = undefined;
+          items.length = 0;
+          resourceVersion = undefined;
+          if (opts.received) Object.assign(opts.received, { bytes: 0, protobuf: false });
+          continue;
+        } else throw e;
       }
       for (const it of res.items ?? [])
         items.push(
@@ -160,8 +175,8 @@ export class KubeApi {
       }
       cont = res.metadata?.continue || undefined;
       resourceVersion = res.metadata?.resourceVersion ?? resourceVersion;
-    } while (cont);
-    return { items, resourceVersion };
+      if (!cont) return { items, resourceVersion };
+    }
   }
 
   /**

@@ -492,8 +492,15 @@ export class KubeHttp {
       // "sent": the request reached a socket, so the server may have read and applied it
       let connected = false;
       req.on('socket', (sock) => {
-        if (!sock.connecting) connected = true;
-        else sock.once('connect', () => (connected = true));
+        if (!sock.connecting) return void (connected = true);
+        // req.setTimeout counts only once the socket is connected: a connection never accepted (SYNs dropped
+        // by a firewall, a dead address) waited for the kernel's own limit, about two minutes
+        const connecting = setTimeout(() => req.destroy(timeoutError(timeout)), timeout);
+        sock.once('connect', () => {
+          connected = true;
+          clearTimeout(connecting);
+        });
+        req.once('close', () => clearTimeout(connecting));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         reject(new NetError(err, connected));
@@ -841,8 +848,14 @@ export class KubeHttp {
       });
       req.on('end', () => {
         ended = true;
-        // no response headers: the session ended under the stream (a reset, as on HTTP/1.1)
-        if (status === 0) return settle(() => reject(new NetError(resetError(), true)));
+        // no response headers, or an end without the answer's last frame: the connection went away under the
+        // stream. Node ends such a stream with a cancel code, Bun on a closed session. A reset, as on HTTP/1.1,
+        // and retried as one: never a shorter answer (a list cut after its headers read as an empty list), nor
+        // a body blamed for being invalid JSON, an invalid protobuf or a corrupt gzip
+        if (status === 0 || cutShort(req, session)) {
+          abandon();
+          return settle(() => reject(new NetError(resetError(), true)));
+        }
         // a gzipped answer settles when the gunzip has given its last byte
         if (stream) return stream.gunzip ? pump() : decode(undefined);
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
@@ -983,6 +996,19 @@ const GUNZIP_CHUNK = 1024 * 1024;
 /** HTTP/2 receive window, per stream and per connection (bytes). */
 const H2_WINDOW = 32 * 1024 * 1024;
 
+const BUN = typeof process.versions['bun'] === 'string';
+
+/**
+ * Whether a stream's end came without the answer's last frame (END_STREAM), the connection gone under it.
+ * Node closes such a stream with a code (NGHTTP2_CANCEL when the session went away; NO_ERROR, 0, when the
+ * answer was whole), Bun with 0 either way, on a session already closed. (A session closed gracefully by a
+ * GOAWAY while the last frames were on their way may also read as cut in Bun: one retry more.)
+ */
+function cutShort(req: http2.ClientHttp2Stream, session: http2.ClientHttp2Session): boolean {
+  if ((req.rstCode ?? 0) !== 0) return true;
+  return BUN && (session.closed || session.destroyed);
+}
+
 function resetError(): NodeJS.ErrnoException {
   return Object.assign(new Error('the HTTP/2 stream closed without an answer'), { code: 'ECONNRESET' });
 }
@@ -990,6 +1016,10 @@ function resetError(): NodeJS.ErrnoException {
 /** An HTTP/2 stream or session failure, classified like the HTTP/1.1 failure it stands for (a reset). */
 function h2Error(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
   if (err.code && TRANSIENT_NET.has(err.code)) return err;
+  // a TLS alert (with TLS 1.3 the server's refusal of our certificate comes after the handshake, as a
+  // session error): the TLS failure it is, not a reset to retry
+  const tls = tlsCode(err);
+  if (tls) return Object.assign(new Error(err.message), { code: tls, cause: err });
   return Object.assign(new Error(`${err.message} (HTTP/2)`), { code: 'ECONNRESET', cause: err });
 }
 
@@ -1003,9 +1033,39 @@ function describeStatus(status: number, message: string, cfg: ResolvedConfig): s
   return message;
 }
 
+/** The OpenSSL code of a TLS failure (ERR_SSL_...), in the error or its cause. */
+function tlsCode(err: NodeJS.ErrnoException): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code?.startsWith('ERR_SSL_')) return code;
+  }
+  return undefined;
+}
+
+/** The server's TLS alert refusing the client's certificate, or demanding one (TLS 1.3 or 1.2). */
+const CLIENT_CERT_REFUSED =
+  /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|UNSUPPORTED_CERTIFICATE)$/;
+
 function networkError(err: NodeJS.ErrnoException, cfg: ResolvedConfig): CliError {
   const code = err.code ?? '';
   let why = err.message;
+  if (CLIENT_CERT_REFUSED.test(code)) {
+    const alert = code
+      .replace(/^.*ALERT_/, '')
+      .toLowerCase()
+      .replace(/_/g, ' ');
+    return clusterError(
+      `the API server ${cfg.server} refused the TLS connection: ${cfg.clientCert ? 'it did not accept our client certificate' : 'it wants a client certificate and the kubeconfig has none'} (TLS alert: ${alert})`,
+      {
+        hints: [
+          cfg.clientCert
+            ? `check client-certificate and client-key of user "${cfg.userName ?? '?'}": the certificate may have expired (kubeadm's admin.conf lasts a year: kubeadm certs check-expiration) or come from another cluster's CA`
+            : `give user "${cfg.userName ?? '?'}" a client-certificate and client-key, or a token the server accepts`,
+        ],
+        cause: err,
+      },
+    );
+  }
   if (code === 'ECONNREFUSED') why = 'connection refused';
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') why = 'host name not found';
   else if (code === 'ETIMEDOUT') {

@@ -239,6 +239,13 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
   const uv = user?.value ?? {};
   const udir = user?.dir ?? process.cwd();
   const server = typeof cv['server'] === 'string' ? cv['server'] : '';
+  const proxyUrl = cv['proxy-url'];
+  if (typeof proxyUrl === 'string' && proxyUrl !== '')
+    // kubectl goes through it; going around it would reach another network's address, or nothing
+    throw usageError(
+      `cluster "${clusterName ?? ''}" is reached through the proxy ${proxyUrl} (proxy-url), which calico-tune does not support yet`,
+      'run it where the API server is reachable directly (a bastion), or through an SSH tunnel (ssh -L) and a kubeconfig whose server is the tunnel',
+    );
 
   const execRaw = o(uv['exec']);
   let exec: ExecConfig | undefined;

@@ -11,10 +11,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { URL } from 'node:url';
 import zlib from 'node:zlib';
-import { clusterError, CliError, ExitCode } from '../errors.js';
+import { clusterError, CliError, ExitCode, usageError } from '../errors.js';
 import { getCredentials, type Credentials } from './auth.js';
 import type { ResolvedConfig } from './kubeconfig.js';
 import { decodeStatus, PROTOBUF, type StreamDecoder } from './protobuf.js';
+import { parseProxyUrl, proxyFromEnv, tunnel, type ProxyFailure } from './proxy.js';
 
 /** node:http2, loaded with the first HTTP/2 connection (as a static import, about 5 ms of every start). */
 let http2Module: Promise<typeof import('node:http2')> | undefined;
@@ -266,6 +267,25 @@ export class KubeHttp {
           servername: this.cfg.tlsServerName,
         })
       : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const proxy = this.proxy();
+    if (proxy) {
+      // each connection through the proxy's tunnel; TLS to the server inside it, as the agent makes it
+      const limit = this.cfg.requestTimeoutMs || DEFAULT_TIMEOUT_MS;
+      (this.agent as unknown as { createConnection: unknown }).createConnection = (
+        options: tls.ConnectionOptions & { host: string; port: number },
+        done: (err: Error | null, socket?: net.Socket) => void,
+      ): undefined => {
+        tunnel(proxy, String(options.host).replace(/^\[|\]$/g, ''), Number(options.port), {
+          signal: AbortSignal.timeout(limit),
+          ca: this.cfg.ca,
+          insecure: this.cfg.insecureSkipTlsVerify,
+        }).then(
+          (s) => done(null, isHttps ? tls.connect({ ...options, socket: s }) : s),
+          (e: Error) => done(e),
+        );
+        return undefined;
+      };
+    }
     return this.agent;
   }
 
@@ -287,6 +307,8 @@ export class KubeHttp {
     this.h2Generation++;
     this.h2Socket?.destroy();
     this.h2Socket = undefined;
+    this.h2Tunnel?.abort();
+    this.h2Tunnel = undefined;
   }
 
   private aborted = false;
@@ -557,6 +579,24 @@ export class KubeHttp {
   private h2Generation = 0;
   /** The socket of the HTTP/2 connection being made (TCP, then TLS), until it is a session or fails. */
   private h2Socket?: net.Socket | undefined;
+  /** Ends the proxy tunnel being made for that connection (kube/proxy.ts). */
+  private h2Tunnel?: AbortController | undefined;
+
+  /** The proxy the server is reached through: the cluster's proxy-url, else the environment's (kube/proxy.ts). */
+  private proxy(): URL | undefined {
+    if (this.proxyChosen === undefined) {
+      const raw = this.cfg.proxyUrl ?? proxyFromEnv(new URL(this.cfg.server));
+      const url = raw === undefined ? undefined : parseProxyUrl(raw);
+      if (raw !== undefined && !url)
+        throw usageError(
+          `the proxy "${raw}" of the environment (HTTPS_PROXY or HTTP_PROXY) is not one calico-tune can use`,
+          'give an http://, https:// or socks5:// URL, or leave the server out of it with NO_PROXY',
+        );
+      this.proxyChosen = url ?? null;
+    }
+    return this.proxyChosen ?? undefined;
+  }
+  private proxyChosen?: URL | null;
 
   /**
    * The HTTP/2 session, connected on first use with the same TLS settings as the HTTP/1.1 agent; undefined
@@ -575,9 +615,14 @@ export class KubeHttp {
       // for a kubeconfig's own CA, unless NODE_EXTRA_CA_CERTS made it at start). TLS starts on the connected
       // socket (Node tries each address of a name on a new handle: a TLS socket made before would keep the
       // first), and node:http2 loads once the ClientHello is out (docs/benchmarks.md, "Start-up")
-      const tcp = net.connect({ host, port: Number(server.port || 443) });
+      const port = Number(server.port || 443);
+      const proxy = this.proxy();
+      // through a proxy, its tunnel to the server comes first (kube/proxy.ts); else the TCP connection
+      let tcp: net.Socket | undefined = proxy ? undefined : net.connect({ host, port });
+      const tunnelling = proxy ? new AbortController() : undefined;
       const generation = this.h2Generation;
       this.h2Socket = tcp;
+      this.h2Tunnel = tunnelling;
       let socket: tls.TLSSocket | undefined;
       let settled = false;
       // one limit for the whole connection (name, TCP, TLS), a timer of its own: the same in Node and Bun
@@ -587,27 +632,31 @@ export class KubeHttp {
         settled = true;
         clearTimeout(deadline);
         if (this.h2Socket === (socket ?? tcp)) this.h2Socket = undefined;
+        if (this.h2Tunnel === tunnelling) this.h2Tunnel = undefined;
         socket?.destroy();
-        tcp.destroy();
+        tcp?.destroy();
+        tunnelling?.abort();
         reject(new NetError(err, false));
       };
       const closed = (): Error => Object.assign(new Error('the client was closed'), { code: 'ECONNABORTED' });
-      tcp.once('error', fail);
       // destroyed by close() before the handshake ended: no 'error' comes, only 'close'
       const onClose = (): void => fail(closed());
-      tcp.once('close', onClose);
+      const watch = (s: net.Socket): void => {
+        s.once('error', fail);
+        s.once('close', onClose);
+      };
       let context: tls.SecureContext | undefined;
       const secureContext = (): tls.SecureContext =>
         (context ??= tls.createSecureContext({ ca: this.cfg.ca, cert: creds.cert, key: creds.key }));
       process.nextTick(() => {
-        if (settled || tcp.destroyed) return;
+        if (settled || tcp?.destroyed) return;
         try {
           secureContext();
         } catch (e) {
           fail(e as NodeJS.ErrnoException); // a client certificate and key that do not match, say
         }
       });
-      tcp.once('connect', () => {
+      const onTcp = (tcp: net.Socket): void => {
         if (settled) return;
         let tlsSocket: tls.TLSSocket;
         try {
@@ -628,13 +677,29 @@ export class KubeHttp {
         tlsSocket.once('close', onClose);
         const h2module = loadHttp2(); // (the ClientHello is written)
         tlsSocket.once('secureConnect', () => void h2module.then((h2) => connected(tlsSocket, h2), fail));
-      });
+      };
+      if (tcp) {
+        watch(tcp);
+        tcp.once('connect', () => onTcp(tcp!));
+      } else
+        tunnel(proxy!, host, port, {
+          signal: tunnelling!.signal,
+          ca: this.cfg.ca,
+          insecure: this.cfg.insecureSkipTlsVerify,
+        }).then((s) => {
+          if (settled) return void s.destroy();
+          tcp = s;
+          if (this.h2Tunnel === tunnelling) this.h2Tunnel = undefined;
+          if (this.h2Socket === undefined) this.h2Socket = s;
+          watch(s);
+          onTcp(s);
+        }, fail);
       const connected = (socket: tls.TLSSocket, http2: typeof import('node:http2')): void => {
         if (this.trace) performance.mark('tls-ready');
         if (settled) return;
         clearTimeout(deadline);
         socket.off('error', fail);
-        tcp.off('error', fail);
+        tcp?.off('error', fail);
         if (this.h2Socket === socket) this.h2Socket = undefined;
         if (this.aborted || generation !== this.h2Generation) return fail(closed());
         if (socket.alpnProtocol !== 'h2') {
@@ -663,7 +728,7 @@ export class KubeHttp {
         settled = true;
         // the session watches the socket from here
         socket.off('close', onClose);
-        tcp.off('close', onClose);
+        tcp?.off('close', onClose);
         const entry = { session, inflight: new Set<http2.ClientHttp2Stream>() };
         const drop = (): void => {
           if (this.h2 === entry) this.h2 = undefined;
@@ -1049,6 +1114,19 @@ const CLIENT_CERT_REFUSED =
 function networkError(err: NodeJS.ErrnoException, cfg: ResolvedConfig): CliError {
   const code = err.code ?? '';
   let why = err.message;
+  const proxy = (err as Partial<ProxyFailure>).proxy;
+  if (proxy)
+    return clusterError(
+      `cannot reach the API server ${cfg.server} through the proxy ${proxy}: ${err.message}`,
+      {
+        hints: [
+          cfg.proxyUrl
+            ? `check proxy-url of cluster "${cfg.clusterName ?? ''}" in the kubeconfig`
+            : 'check HTTPS_PROXY (HTTP_PROXY for an http:// server) and NO_PROXY in the environment',
+        ],
+        cause: err,
+      },
+    );
   if (CLIENT_CERT_REFUSED.test(code)) {
     const alert = code
       .replace(/^.*ALERT_/, '')

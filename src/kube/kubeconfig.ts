@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
+import { parseProxyUrl } from './proxy.js';
 import { parseDurationMs } from '../model/duration.js';
 
 export interface KubeFlags {
@@ -50,6 +51,8 @@ export interface ResolvedConfig {
   namespace: string;
   insecureSkipTlsVerify: boolean;
   tlsServerName?: string | undefined;
+  /** The cluster's proxy-url (http, https or socks5), else the environment's proxy applies (kube/proxy.ts). */
+  proxyUrl?: string | undefined;
   ca?: Buffer | undefined;
   clientCert?: Buffer | undefined;
   clientKey?: Buffer | undefined;
@@ -239,12 +242,12 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
   const uv = user?.value ?? {};
   const udir = user?.dir ?? process.cwd();
   const server = typeof cv['server'] === 'string' ? cv['server'] : '';
-  const proxyUrl = cv['proxy-url'];
-  if (typeof proxyUrl === 'string' && proxyUrl !== '')
-    // kubectl goes through it; going around it would reach another network's address, or nothing
+  const proxyUrl =
+    typeof cv['proxy-url'] === 'string' && cv['proxy-url'] !== '' ? cv['proxy-url'] : undefined;
+  if (proxyUrl !== undefined && !parseProxyUrl(proxyUrl))
     throw usageError(
-      `cluster "${clusterName ?? ''}" is reached through the proxy ${proxyUrl} (proxy-url), which calico-tune does not support yet`,
-      'run it where the API server is reachable directly (a bastion), or through an SSH tunnel (ssh -L) and a kubeconfig whose server is the tunnel',
+      `cluster "${clusterName ?? ''}": proxy-url "${proxyUrl}" is not a proxy calico-tune can use`,
+      'give an http://, https:// or socks5:// URL, as kubectl takes',
     );
 
   const execRaw = o(uv['exec']);
@@ -277,6 +280,7 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     namespace: typeof ctx['namespace'] === 'string' && ctx['namespace'] !== '' ? ctx['namespace'] : 'default',
     insecureSkipTlsVerify: cv['insecure-skip-tls-verify'] === true,
     tlsServerName: typeof cv['tls-server-name'] === 'string' ? cv['tls-server-name'] : undefined,
+    proxyUrl,
     ca: fileOrData(
       cdir,
       cv['certificate-authority'],

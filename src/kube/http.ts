@@ -516,9 +516,11 @@ export class KubeHttp {
       req.on('socket', (sock) => {
         if (!sock.connecting) return void (connected = true);
         // req.setTimeout counts only once the socket is connected: a connection never accepted (SYNs dropped
-        // by a firewall, a dead address) waited for the kernel's own limit, about two minutes
+        // by a firewall, a dead address) waited for the kernel's own limit, about two minutes. Over TLS the
+        // timer runs to the end of the handshake, which Bun's request timeout does not cover (and before which
+        // no byte of the request has left)
         const connecting = setTimeout(() => req.destroy(timeoutError(timeout)), timeout);
-        sock.once('connect', () => {
+        sock.once(sock instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => {
           connected = true;
           clearTimeout(connecting);
         });

@@ -4,7 +4,10 @@
  * `req.setTimeout` arms the socket's idle timer only once the socket has connected, and `request()` has no
  * deadline of its own, so a server whose SYNs go unanswered (a firewall that drops, a dead VIP) holds the
  * command for the kernel's connect timeout (about 130 s on Linux) whatever --request-timeout said (found by a
- * review; failed before the fix: the connect now has a timer of its own).
+ * review; failed before the fix: the connect now has a timer of its own). With the listener's accept queue
+ * full, Linux may let the client's side of the TCP handshake finish while the server drops it: then the TLS
+ * handshake is what never ends, which Bun's request timeout did not bound either (the same test, run under
+ * Bun, failed until the timer ran to 'secureConnect').
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

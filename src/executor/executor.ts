@@ -33,7 +33,7 @@ import {
   type LiveGate,
   type Reverification,
 } from '../plan/reverify.js';
-import { cordonPatch, verdictOf } from '../plan/simulate.js';
+import { cordonedByOthers, cordonPatch, verdictOf } from '../plan/simulate.js';
 import type { Gate, Plan, Step } from '../plan/types.js';
 
 /** A gate's condition must hold this long (over several reports) before it passes. */
@@ -331,6 +331,17 @@ export class Executor {
     } else if (state.undoing || state.undone.length) {
       await this.journal!.setDone(plan.steps.slice(0, start).map((s) => s.id));
     }
+    // a gate's verdict is an observation of the run that made it: the write after it (the mesh turned off
+    // after the reflectors' gate) must not rely on one made before the process died, so the gates just
+    // before the resume point are observed again
+    const gates = gatesBefore(plan, start);
+    if (start < plan.steps.length && gates < start) {
+      this.opts.log(
+        `step${start - gates > 1 ? 's' : ''} ${gates + 1}${start - gates > 1 ? `-${start}` : ''} (${plan.steps[start - 1]!.title}${start - gates > 1 ? ', ...' : ''}) passed before the last run ended: observing again before step ${start + 1}`,
+      );
+      start = gates;
+      await this.journal!.setDone(plan.steps.slice(0, start).map((s) => s.id));
+    }
     return start;
   }
 
@@ -355,11 +366,18 @@ export class Executor {
       }
     }
     let doneCount = start;
+    /** Steps whose prompt was answered and whose premises were checked again (not asked twice). */
+    const rechecked = new Set<number>();
     for (let i = start; i < total; i++) {
       const step = plan.steps[i]!;
       try {
         this.checkInterrupt();
-        if (this.opts.interactive && !this.opts.yes && (step.checkpoint || i === start)) {
+        if (
+          this.opts.interactive &&
+          !this.opts.yes &&
+          (step.checkpoint || i === start) &&
+          !rechecked.has(i)
+        ) {
           const go = await this.opts.confirm(`Step ${i + 1}/${total}: ${step.title}. Continue?`);
           if (!go) {
             if (doneCount === 0) {
@@ -369,6 +387,31 @@ export class Executor {
             const why = `stopped at your request before step ${i + 1} (${step.title})`;
             await this.journal!.release(false, 'paused', why);
             return this.paused(plan, doneCount, why, 'stopped');
+          }
+          // the person may have taken minutes: what the rest of the plan relies on is read and checked again
+          // (the BGPPeer the mesh-off step needs may be gone), and the gates just before are observed again
+          if (step.action !== 'wait' && i > 0) {
+            rechecked.add(i);
+            const live = await this.opts.readLive();
+            try {
+              this.keepGates(verifySteps(plan, plan.steps.slice(i), i, live, 'refusing to continue'));
+            } catch (e) {
+              // (the step's failure below: nothing of it written, the plan recorded, resume or roll back)
+              throw new CliError(
+                `${(e as Error).message} (the cluster changed while it waited for you)`,
+                ExitCode.USAGE,
+              );
+            }
+            const gates = gatesBefore(plan, i);
+            if (gates < i) {
+              this.opts.log(
+                `observing the gate${i - gates > 1 ? 's' : ''} before step ${i + 1} again: ${i - gates > 1 ? 'they' : 'it'} passed before you answered`,
+              );
+              doneCount -= i - gates;
+              await this.journal!.setDone(plan.steps.slice(0, gates).map((s) => s.id));
+              i = gates - 1;
+              continue;
+            }
           }
         }
         const t0 = Date.now();
@@ -606,6 +649,16 @@ export class Executor {
     for (let attempt = 1; ; attempt++) {
       const live = await this.api.get(t, name, ns);
       if (!this.dry && alreadyDone(step, live)) return;
+      // a cordon that is not ours (kubectl cordon: maintenance) is never taken over nor lifted: taken over,
+      // the plan's uncordon (or a rollback's) would have lifted it at the end
+      if ((step.action === 'cordon' || step.action === 'uncordon') && cordonedByOthers(live)) {
+        this.opts.log(
+          step.action === 'cordon'
+            ? `  ${name} is already cordoned by someone else (not by calico-tune): left as it is, and this plan will not uncordon it`
+            : `  ${name} stays cordoned: its cordon is not calico-tune's (someone cordoned it during the plan)`,
+        );
+        return;
+      }
       const problem = preconditionProblem(live, step.precondition);
       if (problem)
         throw new CliError(
@@ -757,4 +810,11 @@ function withVersion(patch: Record<string, unknown>, live: KubeObject | undefine
   if (!rv) return patch;
   const meta = (patch['metadata'] as Record<string, unknown> | undefined) ?? {};
   return { ...patch, metadata: { ...meta, resourceVersion: rv } };
+}
+
+/** Where the run of gates (wait steps) that ends just before step `index` starts (`index`: none). */
+function gatesBefore(plan: Plan, index: number): number {
+  let g = index;
+  while (g > 0 && plan.steps[g - 1]!.action === 'wait') g--;
+  return g;
 }

@@ -12,7 +12,7 @@ import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 
 import { contains, createdContent, patchIsNoop } from './merge-patch.js';
 import { isCalicoGroup } from '../model/parse.js';
-import { applyStep, cordonPatch, touchesBgp, verdictOf } from './simulate.js';
+import { applyStep, cordonedByOthers, cordonPatch, touchesBgp, verdictOf } from './simulate.js';
 import {
   PEER_TYPE,
   type PeerType,
@@ -267,6 +267,9 @@ export function firstNotLive(plan: Plan, done: Set<string>, live: ClusterSnapsho
   };
   plan.steps.forEach((s, i) => {
     if (!done.has(s.id) || s.action === 'wait' || s.action === 'drain') return;
+    // someone else's cordon: the executor left it as it found it, done either way
+    if ((s.action === 'cordon' || s.action === 'uncordon') && cordonedByOthers(findObject(live.objects, s)))
+      return;
     const k = keyOf(s);
     const e = byObject.get(k) ?? { first: i };
     if (s.action === 'create') {

@@ -22,6 +22,15 @@ function sameObject(o: KubeObject, ref: PlanObjectRef): boolean {
 /** Annotation marking a cordon the tool made (so eligibility and uncordon can tell it from the operator's). */
 export const CORDON_ANNOTATION = 'calico-tune.io/cordoned-by';
 
+/**
+ * A node cordoned, but not by calico-tune (no calico-tune.io/cordoned-by): someone else's maintenance, which a
+ * plan's cordon never takes over and its uncordon (or a rollback's) never lifts (kube/executor).
+ */
+export function cordonedByOthers(node: KubeObject | undefined): boolean {
+  const spec = node?.['spec'] as { unschedulable?: unknown } | undefined;
+  return spec?.unschedulable === true && node?.metadata.annotations?.[CORDON_ANNOTATION] === undefined;
+}
+
 /** The merge patch of a cordon (`on`) or uncordon. */
 export function cordonPatch(on: boolean): Record<string, unknown> {
   return {

@@ -148,12 +148,13 @@ export async function killAfterSteps(
 
 /**
  * Runs the CLI in a pseudo-terminal (util-linux `script`), answering prompts: each `answers` entry is sent
- * when its `when` text appears in the output. Returns the exit code and the whole transcript.
+ * when its `when` text appears in the output (after its `before` has run, while the prompt waits; its `then`
+ * runs once it is sent). Returns the exit code and the whole transcript.
  */
 export async function runInPty(
   args: string[],
   kubeconfig: string,
-  answers: { when: RegExp; send: string; then?: () => void }[],
+  answers: { when: RegExp; send: string; before?: () => Promise<void>; then?: () => void }[],
   timeoutMs = 90_000,
   opts: { stdoutTo?: string } = {},
 ): Promise<{ code: number | null; out: string }> {
@@ -170,14 +171,24 @@ export async function runInPty(
   let out = '';
   let from = 0; // answers are matched against the output since the previous answer
   const pending = [...answers];
+  let busy = false; // an answer's `before` is running: the output meanwhile answers nothing
   const onData = (d: Buffer): void => {
     out += d.toString();
+    if (busy) return;
     const plain = out.slice(from).replace(ANSI, '').replace(/\s+/g, ' ');
     if (pending.length && pending[0]!.when.test(plain)) {
       from = out.length;
       const a = pending.shift()!;
-      child.stdin!.write(a.send);
-      a.then?.();
+      const send = (): void => {
+        child.stdin!.write(a.send);
+        a.then?.();
+      };
+      if (!a.before) return send();
+      busy = true;
+      void a.before().then(() => {
+        busy = false;
+        send();
+      });
     }
   };
   child.stdout!.on('data', onData);

@@ -516,13 +516,35 @@ export class Executor {
   }
 
   private async rollback(plan: Plan, state: JournalState, why: string): Promise<ExecuteResult> {
-    const toUndo = this.stepsToUndo(plan, state);
-    const undoSteps = toUndo.flatMap((s) => s.undo);
     // the undo sequence is verified on the live state like any other: a rollback must not cut routes either
     let live = this.opts.live;
     if (this.opts.mode !== 'rollback') {
       live = await this.opts.readLive();
     }
+    // a node deleted since (a reflector replaced, a machine gone): nothing of it is left to undo, and no
+    // gate can wait for it; without this the undo of its patch made the whole rollback refused, and resume
+    // too, leaving no way out but hand edits
+    const exists = new Set(live.nodes.map((n) => n.name));
+    const gone = new Set<string>();
+    const onLiveNodes = (u: Step): Step[] => {
+      if (u.action === 'wait' && u.gate) {
+        const keep = u.gate.nodes.filter((n) => exists.has(n));
+        for (const n of u.gate.nodes) if (!exists.has(n)) gone.add(n);
+        if (!keep.length) return [];
+        return keep.length === u.gate.nodes.length ? [u] : [{ ...u, gate: { ...u.gate, nodes: keep } }];
+      }
+      if (u.object?.kind === 'Node' && !exists.has(u.object.name)) {
+        gone.add(u.object.name);
+        return [];
+      }
+      return [u];
+    };
+    const toUndo = this.stepsToUndo(plan, state).map((s) => ({ ...s, undo: s.undo.flatMap(onLiveNodes) }));
+    if (gone.size)
+      this.opts.log(
+        `node${gone.size > 1 ? 's' : ''} ${[...gone].join(', ')} no longer exist${gone.size > 1 ? '' : 's'}: nothing to undo on ${gone.size > 1 ? 'them' : 'it'}`,
+      );
+    const undoSteps = toUndo.flatMap((s) => s.undo);
     const r = reverify(undoSteps, live, { acceptN1: true, acceptZoneLoss: true });
     if (!r.ok) {
       const msg = `rollback refused: on the live state, undo ${describeFailure(r, undoSteps.length)}`;

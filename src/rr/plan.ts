@@ -211,7 +211,11 @@ export function addPromotion(
     patch: promotePatch(label, clusterId),
     precondition: {
       exists: true,
-      fields: [{ path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null }],
+      fields: [
+        { path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null },
+        // cordoned by someone when planned, so the plan does not cordon it: still so when it is promoted
+        ...(cordon ? [] : [{ path: ['spec', 'unschedulable'], equals: true }]),
+      ],
     },
     checkpoint: true,
     undoGateNodes: [n.name],
@@ -364,6 +368,10 @@ export function addDemotion(
       action: 'patch',
       object: nodeRef(n.name),
       patch: removeLabels,
+      // cordoned by someone when planned, so the plan does not cordon it: still so when its sessions change
+      ...(wasCordoned
+        ? { precondition: { exists: true, fields: [{ path: ['spec', 'unschedulable'], equals: true }] } }
+        : {}),
       checkpoint: true,
       undoGateNodes: [n.name],
     });

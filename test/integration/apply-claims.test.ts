@@ -154,4 +154,42 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
           .join('\n')}`,
     );
   });
+  it('a reflector node deleted mid-migration: --rollback still undoes the rest, and says the node is gone', async () => {
+    // (found by the same review, from the code: the undo of the deleted node's patch made the rollback refused,
+    // and resume too, leaving no way out but hand edits)
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    // killed just after the first reflector's gate passed (its promotion done and observed)
+    const firstGate = psteps.findIndex((st) => st.action === 'wait');
+    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
+      CALICO_TUNE_TEST_CRASH: `after-step:${firstGate + 1}`,
+    });
+    assert.equal(await s.done, null, s.out());
+    const promoted = psteps
+      .slice(0, firstGate)
+      .find((st) => st.action === 'patch' && st.object?.kind === 'Node')!.object!.name;
+    // the machine is replaced: its Node object goes
+    await cp.client('admin').request('DELETE', `/api/v1/nodes/${promoted}`);
+    const r = await runCli([...MIGRATE.slice(0, 2), '--rollback', '--yes', '--timeout', '30s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+      timeoutMs: 180_000,
+    });
+    // every undo ran; the cluster is not as before (a node is gone), which the exit code says (4, as for any
+    // rollback that cannot claim "as before")
+    assert.equal(r.code, 4, `the rollback was refused or failed:\n${r.stderr.slice(-2000)}`);
+    assert.match(r.stderr + r.stdout, new RegExp(`node ${promoted} no longer exists: nothing to undo on it`));
+    // honest about what is not as before: the node it cannot bring back
+    assert.match(r.stderr + r.stdout, new RegExp(`not as before the plan: .*${promoted}`));
+    const w = await world(cp);
+    assert.equal(w.lease, undefined, 'the plan is finished');
+    assert.equal(w.meshEnabled, true);
+    assert.ok(
+      w.nodes.every((n) => !n.cordonedBy && !n.clusterId && !n.rrLabel),
+      `left behind: ${JSON.stringify(w.nodes.filter((n) => n.cordonedBy || n.clusterId || n.rrLabel))}`,
+    );
+  });
 });

@@ -22,6 +22,7 @@ import {
   preconditionProblem,
   reverify,
 } from '../../../src/plan/reverify.js';
+import { CORDON_ANNOTATION } from '../../../src/plan/simulate.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import { planPromote, planReplace } from '../../../src/rr/plan.js';
 import { snap } from '../helpers.js';
@@ -120,6 +121,21 @@ describe('plan/reverify: the steps re-run on the live state', () => {
     const r = reverify(toRR.steps, live, policyOf(toRR));
     assert.equal(r.failure!.index, toRR.steps.indexOf(target));
     assert.equal(r.failure!.reason, `Node ${target.object!.name}: ${RR_ANN} is "244.0.0.9", expected unset`);
+  });
+
+  it('a node cordoned when planned (no cordon step) but uncordoned since: its promotion is refused', () => {
+    // (the plan would promote it with pods scheduled on it: a cordon is what keeps them off for the ~2 s)
+    const name = 'node-b-002';
+    // cordoned by calico-tune (a stopped run's): rr promote refuses a node someone else cordoned
+    const cordoned = nodeEdit(mesh, name, (n) => {
+      (n.spec as Record<string, unknown>)['unschedulable'] = true;
+      n.metadata.annotations![CORDON_ANNOTATION] = 'kubectl-calico-tune';
+    });
+    const plan = planPromote(cordoned, [name], OPTS);
+    assert.ok(!plan.steps.some((s) => s.action === 'cordon'), 'no cordon step for a cordoned node');
+    assert.equal(reverify(plan.steps, cordoned, policyOf(plan)).ok, true);
+    const r = reverify(plan.steps, mesh, policyOf(plan));
+    assert.equal(r.failure?.reason, `Node ${name}: unschedulable is unset, expected true`);
   });
 
   it('a BGPPeer that must not exist exists with another spec; with the planned spec it counts as done', () => {

@@ -569,10 +569,27 @@ export class Executor {
       await this.journal!.release(false, 'paused', msg);
       return this.paused(plan, plan.steps.length - toUndo.length, msg, 'interrupted');
     }
-    return this.afterRollback(plan, undoneCount);
+    return this.afterRollback(plan, undoneCount, this.keptForOthers);
   }
 
   private undoneSoFar = 0;
+  /** Undos not written because someone else changed the object since the plan did (changedByOthers). */
+  private keptForOthers: string[] = [];
+
+  /**
+   * Why the undo `u` of `step` must not be written: the object no longer holds what the step wrote, nor what
+   * the undo would write, so someone else changed it since (a password added to the BGPPeer the plan created,
+   * a cluster ID set by hand). The undo would overwrite or delete their change; it is left, and said so.
+   */
+  private async changedByOthers(step: Step, u: Step): Promise<string | undefined> {
+    if (this.dry || (step.action !== 'patch' && step.action !== 'create')) return undefined;
+    const t = resourceOf(u);
+    const name = u.object?.name ?? u.manifest?.metadata.name;
+    if (!t || !name) return undefined;
+    const live = await this.api.get(t, name, u.object?.namespace ?? u.manifest?.metadata.namespace);
+    if (!live || alreadyDone(step, live) || alreadyDone(u, live)) return undefined;
+    return `${t.kind} ${name} was changed by someone else since the plan ${step.action === 'create' ? 'created' : 'changed'} it; undoing "${step.title}" would ${u.action === 'delete' ? 'delete it with their change' : 'overwrite their change'}`;
+  }
 
   private async undoAll(toUndo: Step[]): Promise<number> {
     let undoneCount = 0;
@@ -581,8 +598,10 @@ export class Executor {
       this.checkInterrupt();
       this.timeStep(step.id);
       await this.journal!.undoStarted(step.id);
+      let skipped = false;
       for (const u of step.undo) {
         if (u.action === 'wait') {
+          if (skipped) continue; // (its write was left: nothing changed to wait for)
           const ok = await this.waitGate(u);
           if (!ok) {
             const msg = `rollback gate "${u.title}" timed out after ${formatDuration(this.gateTimeout(u.gate!))}`;
@@ -596,6 +615,14 @@ export class Executor {
             });
           }
         } else {
+          const clash = await this.changedByOthers(step, u);
+          if (clash) {
+            // (the "as before" check after the rollback reports it too)
+            this.opts.log(`  left as it is: ${clash}`);
+            this.keptForOthers.push(clash);
+            skipped = true;
+            continue;
+          }
           try {
             await this.perform(u);
           } catch (e) {
@@ -626,10 +653,10 @@ export class Executor {
     return undoneCount;
   }
 
-  private async afterRollback(plan: Plan, undoneCount: number): Promise<ExecuteResult> {
+  private async afterRollback(plan: Plan, undoneCount: number, kept: string[] = []): Promise<ExecuteResult> {
     // the claim "as before" is checked against the cluster, not taken from the loop above
     const after = await this.opts.readLive();
-    const differences = staleness(plan, after);
+    const differences = [...kept, ...staleness(plan, after)];
     const v = verdictOf(after, false);
     if (v.unreachablePairs > 0)
       differences.push(

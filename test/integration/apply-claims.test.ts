@@ -192,4 +192,39 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
       `left behind: ${JSON.stringify(w.nodes.filter((n) => n.cordonedBy || n.clusterId || n.rrLabel))}`,
     );
   });
+  it('a BGPPeer the plan created and someone edited since: --rollback leaves it, and does not claim "as before"', async () => {
+    // (found by the same review, from the code: the undo of the create deleted it with the other person's
+    // change, and the rollback said the cluster matched the state before the plan)
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const create = psteps.findIndex((st) => st.action === 'create');
+    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
+      CALICO_TUNE_TEST_CRASH: `after-step:${create + 1}`,
+    });
+    assert.equal(await s.done, null, s.out());
+    const peer = psteps[create]!.object!.name;
+    // a colleague keeps the original next hop on it (spec.keepOriginalNextHop)
+    await cp.client('admin').request('PATCH', `${CAL}/bgppeers/${peer}`, {
+      body: { spec: { keepOriginalNextHop: true } },
+      contentType: 'application/merge-patch+json',
+    });
+    const r = await runCli([...MIGRATE.slice(0, 2), '--rollback', '--yes', '--timeout', '30s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+      timeoutMs: 180_000,
+    });
+    const out = r.stderr + r.stdout;
+    assert.equal(r.code, 4, `expected a rollback that says it is incomplete:\n${out.slice(-2000)}`);
+    assert.match(out, new RegExp(`left as it is: BGPPeer ${peer} was changed by someone else`));
+    assert.doesNotMatch(out, /matches the state before the plan/);
+    const w = await world(cp);
+    const kept = w.peers.find((p) => p.name === peer);
+    assert.ok(kept, 'the edited BGPPeer was deleted');
+    assert.equal((kept.spec as Record<string, unknown>)['keepOriginalNextHop'], true);
+    assert.equal(w.lease, undefined, 'the plan is finished');
+    assert.equal(w.meshEnabled, true);
+  });
 });

@@ -242,7 +242,9 @@ export class Executor {
       unsubscribe?.();
       // objects of ours still around (a run that stopped or failed, or died earlier): nothing is lost by
       // removing them, the gates of a later run make their own; a finished record has removed them already
-      if (!this.recordFinished) await this.observer.cleanup({ leftovers: true }).catch(() => undefined);
+      // (only while the lock is ours: a run that lost it would delete the gate objects of the run holding it)
+      if (!this.recordFinished)
+        await this.observer.cleanup({ leftovers: !this.journal.lockLost }).catch(() => undefined);
     }
   }
 

@@ -259,6 +259,11 @@ export class Journal {
     this.timer.unref();
   }
 
+  /** Whether the lock was lost (a renewal refused: another run may hold it now). */
+  get lockLost(): boolean {
+    return this.lost !== undefined;
+  }
+
   /** Throws if renewal failed (someone else took the lock). Call between steps. */
   check(): void {
     if (this.lost) throw clusterError(`lost the lock: ${this.lost.message}`);

@@ -227,4 +227,39 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
     assert.equal(w.lease, undefined, 'the plan is finished');
     assert.equal(w.meshEnabled, true);
   });
+  it('a run that lost its lock leaves the gate objects of the run that holds it', async () => {
+    // (found by the same review, from the code: the failed run's cleanup deleted every CalicoNodeStatus of
+    // ours, the new holder's gate objects included)
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 120_000 } }); // the first gate waits
+    const s = spawnCli([...MIGRATE, '--yes', '--timeout', '90s'], cp.kubeconfig('plugin'));
+    await waitFor(async () => (journal((await world(cp)).lease)?.done.length ?? 0) >= 2, {
+      timeoutMs: 60_000,
+      what: 'two steps done',
+    });
+    const admin = cp.client('admin');
+    // the gate object of the run that takes the lock next
+    const other = 'calico-tune-other-run-node-a-001';
+    await admin.request('POST', `${CAL}/caliconodestatuses`, {
+      body: {
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'CalicoNodeStatus',
+        metadata: { name: other, labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' } },
+        spec: { node: 'node-a-001', classes: ['BGP'], updatePeriodSeconds: 60 },
+      },
+    });
+    // someone else takes the lock (the Lease changes under the run: its next renewal is refused)
+    const lease = (await world(cp)).lease!;
+    const ns = (lease['metadata'] as { namespace: string }).namespace;
+    await admin.request('PATCH', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/calico-tune`, {
+      body: { spec: { holderIdentity: 'another-run' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const code = await s.done;
+    assert.notEqual(code, 0, s.out());
+    assert.match(s.out(), /lost the lock/);
+    const left = await admin.getOptional(`${CAL}/caliconodestatuses/${other}`);
+    assert.ok(left, 'the run that lost the lock deleted the new holder’s gate object');
+    await admin.request('DELETE', `${CAL}/caliconodestatuses/${other}`);
+  });
 });

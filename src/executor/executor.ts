@@ -33,6 +33,7 @@ import {
   type LiveGate,
   type Reverification,
 } from '../plan/reverify.js';
+import { fieldsChangedSince } from '../plan/merge-patch.js';
 import { cordonedByOthers, cordonPatch, verdictOf } from '../plan/simulate.js';
 import type { Gate, Plan, Step } from '../plan/types.js';
 
@@ -589,14 +590,21 @@ export class Executor {
     const name = u.object?.name ?? u.manifest?.metadata.name;
     if (!t || !name) return undefined;
     const live = await this.api.get(t, name, u.object?.namespace ?? u.manifest?.metadata.namespace);
-    if (!live || alreadyDone(step, live) || alreadyDone(u, live)) return undefined;
+    if (!live) return undefined;
+    if (step.action === 'patch' && u.action === 'patch') {
+      // field by field: a field someone already put back, or still as the step left it, is no conflict
+      const fields = fieldsChangedSince(live, step.patch, u.patch);
+      if (!fields.length) return undefined;
+      return `${t.kind} ${name}: ${fields.slice(0, 3).join(', ')}${fields.length > 3 ? ` and ${fields.length - 3} more` : ''} changed by someone else since the plan set ${fields.length > 1 ? 'them' : 'it'}; undoing "${step.title}" would overwrite that`;
+    }
+    if (alreadyDone(step, live) || alreadyDone(u, live)) return undefined;
     return `${t.kind} ${name} was changed by someone else since the plan ${step.action === 'create' ? 'created' : 'changed'} it; undoing "${step.title}" would ${u.action === 'delete' ? 'delete it with their change' : 'overwrite their change'}`;
   }
 
   private async undoAll(toUndo: Step[]): Promise<number> {
     let undoneCount = 0;
     this.undoneSoFar = 0;
-    for (const step of toUndo) {
+    for (const [index, step] of toUndo.entries()) {
       this.checkInterrupt();
       this.timeStep(step.id);
       await this.journal!.undoStarted(step.id);
@@ -623,6 +631,22 @@ export class Executor {
             this.opts.log(`  left as it is: ${clash}`);
             this.keptForOthers.push(clash);
             skipped = true;
+            // the undo sequence was verified with this undo in it: the rest is verified again without it,
+            // on the cluster as it is now (a cluster ID kept, then the BGPPeer deleted, isolates the node)
+            const rest = toUndo.slice(index + 1).flatMap((s) => s.undo);
+            const r = reverify(rest, await this.opts.readLive(), { acceptN1: true, acceptZoneLoss: true });
+            if (!r.ok) {
+              const msg = `the rollback stops: ${clash}, and without that undo, undo ${describeFailure(r, rest.length)}`;
+              await this.journal!.release(false, 'paused', msg);
+              throw new RollbackError(msg, ExitCode.GATE, {
+                changed: `${undoneCount} of ${toUndo.length} step(s) were undone`,
+                hints: [
+                  `put the object back as the plan left it, or as it was before, then: ${this.opts.resumeHint} --rollback`,
+                  `or go forward again: ${this.opts.resumeHint} --resume`,
+                ],
+              });
+            }
+            this.keepGates(r);
             continue;
           }
           try {
@@ -647,6 +671,8 @@ export class Executor {
           }
         }
       }
+      // a step whose undo was left (someone else's change) is not undone: a later --rollback tries it again
+      if (skipped) continue;
       await this.journal!.stepUndone(step.id);
       undoneCount++;
       this.undoneSoFar = undoneCount;

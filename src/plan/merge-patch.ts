@@ -69,3 +69,27 @@ export function createdContent(m: { spec?: unknown; data?: unknown } | undefined
   if (m?.data !== undefined) out['data'] = m.data;
   return out;
 }
+
+/**
+ * The fields of `target` (dotted paths) that hold neither what `patch` wrote nor what `undo` would write back:
+ * someone else changed them since the patch. Compared field by field over the undo's keys, so a field
+ * someone already put back (what the undo writes) is no conflict, nor is one still as the patch left it.
+ */
+export function fieldsChangedSince(target: unknown, patch: unknown, undo: unknown, at = ''): string[] {
+  if (!isObject(undo)) return [];
+  const t = isObject(target) ? target : {};
+  const p = isObject(patch) ? patch : {};
+  const out: string[] = [];
+  const holds = (value: unknown, want: unknown): boolean =>
+    want === null
+      ? value === undefined
+      : isObject(want)
+        ? patchIsNoop(value, want)
+        : JSON.stringify(value) === JSON.stringify(want);
+  for (const [k, u] of Object.entries(undo)) {
+    const path = at ? `${at}.${k}` : k;
+    if (isObject(u) && isObject(p[k])) out.push(...fieldsChangedSince(t[k], p[k], u, path));
+    else if (!(k in p && holds(t[k], p[k])) && !holds(t[k], u)) out.push(path);
+  }
+  return out;
+}

@@ -262,4 +262,45 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
     assert.ok(left, 'the run that lost the lock deleted the new holder’s gate object');
     await admin.request('DELETE', `${CAL}/caliconodestatuses/${other}`);
   });
+  it("an undo left for someone else's change: the rest of the rollback is verified again, and stops before it cuts a node off", async () => {
+    // (found by a review of the fix above: the undo sequence had been verified with that undo in it)
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const firstGate = psteps.findIndex((st) => st.action === 'wait');
+    assert.ok(psteps.findIndex((st) => st.action === 'create') < firstGate, 'the BGPPeer comes first');
+    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
+      CALICO_TUNE_TEST_CRASH: `after-step:${firstGate + 1}`,
+    });
+    assert.equal(await s.done, null, s.out());
+    const promoted = psteps
+      .slice(0, firstGate)
+      .find((st) => st.action === 'patch' && st.object?.kind === 'Node')!.object!.name;
+    // someone gives the new reflector another cluster ID by hand
+    await cp.client('admin').request('PATCH', `/api/v1/nodes/${promoted}`, {
+      body: { metadata: { annotations: { 'projectcalico.org/RouteReflectorClusterID': '244.0.0.99' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    const r = await runCli([...MIGRATE.slice(0, 2), '--rollback', '--yes', '--timeout', '30s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+      timeoutMs: 180_000,
+    });
+    const out = r.stderr + r.stdout;
+    assert.equal(r.code, 4, out.slice(-2000));
+    assert.match(
+      out,
+      new RegExp(
+        `left as it is: Node ${promoted}: metadata.annotations.projectcalico.org/RouteReflectorClusterID changed by someone else`,
+      ),
+    );
+    // deleting the BGPPeer now would leave the reflector (out of the mesh by its cluster ID) without a session
+    assert.match(out, /the rollback stops: .*without that undo, undo .*without routes/s);
+    const w = await world(cp);
+    assert.ok(w.peers.length > 0, 'the BGPPeer was deleted');
+    assert.ok(w.lease, 'the plan stays recorded');
+    assert.equal((await liveVerdict(cp)).ok, true, 'a node pair lost its routes');
+  });
 });

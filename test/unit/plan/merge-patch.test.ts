@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyMergePatch, inverseMergePatch, patchIsNoop } from '../../../src/plan/merge-patch.js';
+import {
+  applyMergePatch,
+  fieldsChangedSince,
+  inverseMergePatch,
+  patchIsNoop,
+} from '../../../src/plan/merge-patch.js';
 import { composeMergePatch } from '../../../src/plan/reverify.js';
 
 /** JSON documents without nulls (a merge patch cannot express a stored null), arrays of scalars. */
@@ -194,5 +199,39 @@ describe('plan/merge-patch: RFC 7386 merge patches', () => {
         { numRuns: 300 },
       );
     });
+  });
+});
+
+describe('plan/merge-patch: fields someone else changed since a patch (a rollback never overwrites them)', () => {
+  const patch = { metadata: { labels: { rr: 'true' }, annotations: { cid: '244.0.0.1' } } };
+  const undo = { metadata: { labels: { rr: null }, annotations: { cid: null } } };
+  const node = (labels: Record<string, string>, annotations: Record<string, string>): unknown => ({
+    metadata: { name: 'n', labels: { other: 'x', ...labels }, annotations },
+  });
+  it('none when the fields are as the patch left them, or already put back', () => {
+    assert.deepEqual(fieldsChangedSince(node({ rr: 'true' }, { cid: '244.0.0.1' }), patch, undo), []);
+    assert.deepEqual(fieldsChangedSince(node({}, {}), patch, undo), []);
+    // half put back by hand (the label), the rest as the patch left it: the undo only finishes the job
+    assert.deepEqual(fieldsChangedSince(node({}, { cid: '244.0.0.1' }), patch, undo), []);
+  });
+  it('a field that holds a third value is named', () => {
+    assert.deepEqual(fieldsChangedSince(node({ rr: 'true' }, { cid: '244.0.0.9' }), patch, undo), [
+      'metadata.annotations.cid',
+    ]);
+    assert.deepEqual(
+      fieldsChangedSince({ spec: { mode: 'c' } }, { spec: { mode: 'b' } }, { spec: { mode: 'a' } }),
+      ['spec.mode'],
+    );
+    assert.deepEqual(
+      fieldsChangedSince({ spec: { mode: 'a' } }, { spec: { mode: 'b' } }, { spec: { mode: 'a' } }),
+      [],
+    );
+  });
+  it('an object the patch added is compared whole', () => {
+    const p = { spec: { x: { y: 1 } } };
+    const u = { spec: { x: null } };
+    assert.deepEqual(fieldsChangedSince({ spec: { x: { y: 1 } } }, p, u), []);
+    assert.deepEqual(fieldsChangedSince({ spec: {} }, p, u), []);
+    assert.deepEqual(fieldsChangedSince({ spec: { x: { y: 2 } } }, p, u), ['spec.x']);
   });
 });

@@ -381,6 +381,7 @@ export class Executor {
           (step.checkpoint || i === start) &&
           !rechecked.has(i)
         ) {
+          const asked = Date.now();
           const go = await this.opts.confirm(`Step ${i + 1}/${total}: ${step.title}. Continue?`);
           if (!go) {
             if (doneCount === 0) {
@@ -392,12 +393,14 @@ export class Executor {
             return this.paused(plan, doneCount, why, 'stopped');
           }
           // the person may have taken minutes: what the rest of the plan relies on is read and checked again
-          // (the BGPPeer the mesh-off step needs may be gone), and the gates just before are observed again
+          // (the BGPPeer the mesh-off step needs may be gone), and after a long answer the gates just before
+          // are observed again (sessions may have dropped meanwhile)
           if (step.action !== 'wait' && i > 0) {
             rechecked.add(i);
+            const gates = Date.now() - asked > PROMPT_STALE_MS ? gatesBefore(plan, i) : i;
             const live = await this.opts.readLive();
             try {
-              this.keepGates(verifySteps(plan, plan.steps.slice(i), i, live, 'refusing to continue'));
+              this.keepGates(verifySteps(plan, plan.steps.slice(gates), gates, live, 'refusing to continue'));
             } catch (e) {
               // (the step's failure below: nothing of it written, the plan recorded, resume or roll back)
               throw new CliError(
@@ -405,11 +408,11 @@ export class Executor {
                 ExitCode.USAGE,
               );
             }
-            const gates = gatesBefore(plan, i);
             if (gates < i) {
               this.opts.log(
-                `observing the gate${i - gates > 1 ? 's' : ''} before step ${i + 1} again: ${i - gates > 1 ? 'they' : 'it'} passed before you answered`,
+                `observing the gate${i - gates > 1 ? 's' : ''} before step ${i + 1} again: ${i - gates > 1 ? 'they' : 'it'} passed ${formatDuration(Date.now() - asked)} ago, before you answered`,
               );
+              for (let k = gates; k < i; k++) rechecked.add(k); // (not asked about again)
               doneCount -= i - gates;
               await this.journal!.setDone(plan.steps.slice(0, gates).map((s) => s.id));
               i = gates - 1;
@@ -888,6 +891,9 @@ function withVersion(patch: Record<string, unknown>, live: KubeObject | undefine
   const meta = (patch['metadata'] as Record<string, unknown> | undefined) ?? {};
   return { ...patch, metadata: { ...meta, resourceVersion: rv } };
 }
+
+/** An answer to a checkpoint prompt slower than this: the gates just before it are observed again. */
+const PROMPT_STALE_MS = 10_000;
 
 /** Where the run of gates (wait steps) that ends just before step `index` starts (`index`: none). */
 function gatesBefore(plan: Plan, index: number): number {

@@ -15,7 +15,7 @@ import { clusterError, CliError, ExitCode, usageError } from '../errors.js';
 import { getCredentials, type Credentials } from './auth.js';
 import type { ResolvedConfig } from './kubeconfig.js';
 import { decodeStatus, PROTOBUF, type StreamDecoder } from './protobuf.js';
-import { parseProxyUrl, proxyFromEnv, tunnel, type ProxyFailure } from './proxy.js';
+import { parseProxyUrl, proxyFromEnv, redactProxy, tunnel, type ProxyFailure } from './proxy.js';
 
 /** node:http2, loaded with the first HTTP/2 connection (as a static import, about 5 ms of every start). */
 let http2Module: Promise<typeof import('node:http2')> | undefined;
@@ -280,7 +280,24 @@ export class KubeHttp {
           ca: this.cfg.ca,
           insecure: this.cfg.insecureSkipTlsVerify,
         }).then(
-          (s) => done(null, isHttps ? tls.connect({ ...options, socket: s }) : s),
+          (s) => {
+            if (!isHttps) return done(null, s);
+            // the TLS handshake inside the tunnel ends before the request has its socket: so it is bounded
+            // (Bun's request timeout does not cover a handshake) and a failed one is not a request sent
+            const t = tls.connect({ ...options, socket: s });
+            const timer = setTimeout(() => fail(timeoutError(limit)), limit);
+            const fail = (e: Error): void => {
+              clearTimeout(timer);
+              t.destroy();
+              done(e);
+            };
+            t.once('error', fail);
+            t.once('secureConnect', () => {
+              clearTimeout(timer);
+              t.off('error', fail);
+              done(null, t);
+            });
+          },
           (e: Error) => done(e),
         );
         return undefined;
@@ -591,7 +608,7 @@ export class KubeHttp {
       const url = raw === undefined ? undefined : parseProxyUrl(raw);
       if (raw !== undefined && !url)
         throw usageError(
-          `the proxy "${raw}" of the environment (HTTPS_PROXY or HTTP_PROXY) is not one calico-tune can use`,
+          `the proxy "${redactProxy(raw)}" of the environment (HTTPS_PROXY or HTTP_PROXY) is not one calico-tune can use`,
           'give an http://, https:// or socks5:// URL, or leave the server out of it with NO_PROXY',
         );
       this.proxyChosen = url ?? null;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
-import { parseProxyUrl } from './proxy.js';
+import { parseProxyUrl, redactProxy } from './proxy.js';
 import { parseDurationMs } from '../model/duration.js';
 
 export interface KubeFlags {
@@ -246,7 +246,7 @@ export function resolveKubeconfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
     typeof cv['proxy-url'] === 'string' && cv['proxy-url'] !== '' ? cv['proxy-url'] : undefined;
   if (proxyUrl !== undefined && !parseProxyUrl(proxyUrl))
     throw usageError(
-      `cluster "${clusterName ?? ''}": proxy-url "${proxyUrl}" is not a proxy calico-tune can use`,
+      `cluster "${clusterName ?? ''}": proxy-url "${redactProxy(proxyUrl)}" is not a proxy calico-tune can use`,
       'give an http://, https:// or socks5:// URL, as kubectl takes',
     );
 

@@ -83,6 +83,11 @@ export interface ProxyFailure extends NodeJS.ErrnoException {
   proxy: string;
 }
 
+/** A proxy URL as given (parsed or not), its password hidden: for messages. */
+export function redactProxy(raw: string): string {
+  return raw.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@:]*:)[^/@]*@/i, '$1***@');
+}
+
 /** The proxy URL to show: without its password. */
 export function showProxy(proxy: URL): string {
   const u = new URL(proxy.href);
@@ -184,8 +189,15 @@ export function tunnel(
       }
     };
     socket.on('data', onData);
-    const user = decodeURIComponent(proxy.username);
-    const pass = decodeURIComponent(proxy.password);
+    const decode = (v: string): string => {
+      try {
+        return decodeURIComponent(v);
+      } catch {
+        return v; // (a bare % in it: as written)
+      }
+    };
+    const user = decode(proxy.username);
+    const pass = decode(proxy.password);
     const start = (): void => {
       if (proxy.protocol === 'socks5:') socks5();
       else connectTunnel();

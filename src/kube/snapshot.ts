@@ -89,7 +89,8 @@ export async function readLiveSnapshot(api: KubeApi, opts: LiveReadOptions = {})
           nodes: snap.nodes.length,
           nodeBytes: nodeList.bytes,
           nodesProtobuf: nodeList.protobuf,
-          nodesProtobufRefused: nodeList.refused,
+          // refused now, or refused before and so not asked this time
+          nodesProtobufRefused: nodeList.refused || (!protobuf && cached?.nodesProtobufRefused) || undefined,
         }
       : d,
     cached,

@@ -361,6 +361,10 @@ export function addDemotion(
   // the last one would be isolated, and with one left it hangs on a single peer). Then label and cluster ID go
   // in one patch and it rejoins the mesh at once (it is cordoned).
   const together = keys.length > 0 && b.wouldWeaken(nodeRef(n.name), removeLabels);
+  // cordoned when planned, so the plan does not cordon it: still so when its sessions change (each patch)
+  const stillCordoned = wasCordoned
+    ? { precondition: { exists: true, fields: [{ path: ['spec', 'unschedulable'], equals: true }] } }
+    : {};
   if (keys.length && !together) {
     b.add({
       title: `Remove the reflector label of ${n.name} (${keys.join(', ')})`,
@@ -368,10 +372,7 @@ export function addDemotion(
       action: 'patch',
       object: nodeRef(n.name),
       patch: removeLabels,
-      // cordoned by someone when planned, so the plan does not cordon it: still so when its sessions change
-      ...(wasCordoned
-        ? { precondition: { exists: true, fields: [{ path: ['spec', 'unschedulable'], equals: true }] } }
-        : {}),
+      ...stillCordoned,
       checkpoint: true,
       undoGateNodes: [n.name],
     });
@@ -396,6 +397,7 @@ export function addDemotion(
     patch: together
       ? { metadata: { ...removeLabels.metadata, annotations: { [ANN_RR_CLUSTER_ID]: null } } }
       : { metadata: { annotations: { [ANN_RR_CLUSTER_ID]: null } } },
+    ...stillCordoned,
     checkpoint: together || !keys.length,
     undoGateNodes: [n.name],
   });

@@ -120,6 +120,9 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
       true,
       `the resumed run turned the mesh off without observing the reflectors' sessions (exit ${r.code}):\n${r.stderr.slice(-2500)}`,
     );
+    // for the reason claimed: the gates were observed again, timed out, and the plan was rolled back
+    assert.match(r.stderr, /passed before the last run ended: observing again before step/);
+    assert.match(r.stderr, /timed out after 8s: rolling back/);
   });
 
   it('H3-3: the BGPPeer deleted while the person reads the mesh-off checkpoint: the mesh is not turned off', async () => {
@@ -142,6 +145,7 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
       { when: /What now\?/, send: '\r' }, // the default: pause
     ]);
     if (process.env['H3_DEBUG']) (await import('node:fs')).writeFileSync('/tmp/h3-3.out', r.out);
+    assert.match(r.out.replace(/\s+/g, ' '), /the cluster changed while it waited for you/);
     const w = await world(cp);
     const v = await liveVerdict(cp);
     assert.ok(

@@ -42,6 +42,8 @@ for (const refusal of [406, 415]) {
     let port: number;
     /** The Accept header of each request for the Node list. */
     const nodeReads: string[] = [];
+    /** The Node list the server answers. */
+    let items = [NODE];
     let xdg: string;
     const env: Record<string, string | undefined> = {};
     before(async () => {
@@ -62,7 +64,7 @@ for (const refusal of [406, 415]) {
             kind: 'NodeList',
             apiVersion: 'v1',
             metadata: { resourceVersion: '9' },
-            items: [NODE],
+            items,
           });
         return send(404, status(404, 'NotFound', 'not found'));
       });
@@ -120,6 +122,18 @@ for (const refusal of [406, 415]) {
       assert.deepEqual(
         nodeReads.map((a) => a.includes('protobuf')),
         [false],
+      );
+      // and it stays remembered by the reports that did not ask, also above 2,000 Nodes (where a record
+      // without it would send the next report to protobuf again: every other run paid a refused request)
+      items = Array.from({ length: 2001 }, (_, i) => ({
+        ...NODE,
+        metadata: { ...NODE.metadata, name: `n${i}` },
+      }));
+      for (let run = 0; run < 3; run++) await readLiveSnapshot(api(), { cachedOk: true });
+      assert.equal(readCachedDiscovery(`http://127.0.0.1:${port}`)?.nodesProtobufRefused, true);
+      assert.ok(
+        nodeReads.every((a) => !a.includes('protobuf')),
+        nodeReads.join(' | '),
       );
     });
   });

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
 import { resolveKubeconfig, type ResolvedConfig } from '../../../src/kube/kubeconfig.js';
-import { parseProxyUrl, proxyFromEnv } from '../../../src/kube/proxy.js';
+import { parseProxyUrl, proxyFromEnv, redactProxy } from '../../../src/kube/proxy.js';
 import { openTunnel } from '../../harness/tunnel.js';
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 20, retryAfterCapMs: 300 };
@@ -336,6 +336,13 @@ describe('proxies: requests go through them', function () {
       (e: Error & { exitCode?: number }) =>
         e.exitCode === 2 && /proxy-url "ftp:\/\/proxy:21"/.test(e.message),
     );
+    // its password is never printed
+    write('socks5h://alice:S3cret@proxy:1080');
+    assert.throws(
+      () => resolveKubeconfig({ kubeconfig: kc }, {}),
+      (e: Error) => /socks5h:\/\/alice:\*\*\*@proxy:1080/.test(e.message) && !e.message.includes('S3cret'),
+    );
+    assert.equal(redactProxy('alice:pw@proxy:3128'), 'alice:***@proxy:3128');
     write('socks5://127.0.0.1:1080');
     assert.equal(resolveKubeconfig({ kubeconfig: kc }, {}).proxyUrl, 'socks5://127.0.0.1:1080');
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CORDON_ANNOTATION } from '../../../src/plan/simulate.js';
 import { nodeIPv4 } from '../../../src/bgp/state.js';
 import type { KubeObject } from '../../../src/model/types.js';
 import { PlanBuilder } from '../../../src/plan/builder.js';
@@ -330,6 +331,25 @@ describe('rr/plan: promote, demote, replace', () => {
       ]);
       const one = refuses(() => planDemote(s, rrNames(s).slice(0, 2), OPTS), /leaves 1 route reflector/);
       assert.match(one.hints[0]!, /^promote a replacement first/);
+    });
+
+    it('a reflector cordoned when planned: no cordon step, and every patch of it needs it still cordoned', () => {
+      // (else a cordon lifted before apply would let pods be scheduled on it while its sessions change)
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 }, (objs) => {
+        const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-a-002')!;
+        (n.spec as Record<string, unknown>)['unschedulable'] = true;
+        n.metadata.annotations = { ...n.metadata.annotations, [CORDON_ANNOTATION]: 'kubectl-calico-tune' };
+      });
+      const p = planDemote(s, ['node-a-002'], OPTS);
+      const patches = p.steps.filter((st) => st.action === 'patch' && st.object?.kind === 'Node');
+      assert.ok(!p.steps.some((st) => st.action === 'cordon' || st.action === 'uncordon'));
+      assert.ok(patches.length >= 1);
+      for (const st of patches)
+        assert.deepEqual(
+          st.precondition?.fields,
+          [{ path: ['spec', 'unschedulable'], equals: true }],
+          st.title,
+        );
     });
 
     it('mesh off, 3 reflectors: cordon → label off → wait → cluster ID off → wait → uncordon', () => {

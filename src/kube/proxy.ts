@@ -32,12 +32,13 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
  */
 export function proxyFromEnv(server: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const https = server.protocol === 'https:';
-  const raw = https ? (env['HTTPS_PROXY'] ?? env['https_proxy']) : (env['HTTP_PROXY'] ?? env['http_proxy']);
+  // (the first one set and not empty, as Go reads them)
+  const raw = https ? env['HTTPS_PROXY'] || env['https_proxy'] : env['HTTP_PROXY'] || env['http_proxy'];
   if (!raw) return undefined;
   const host = server.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (LOOPBACK.test(host)) return undefined;
   const port = server.port || (https ? '443' : '80');
-  const noProxy = env['NO_PROXY'] ?? env['no_proxy'] ?? '';
+  const noProxy = env['NO_PROXY'] || env['no_proxy'] || '';
   for (const entry of noProxy.split(',').map((e) => e.trim().toLowerCase())) {
     if (!entry) continue;
     if (entry === '*') return undefined;
@@ -72,7 +73,13 @@ function noProxyMatches(entry: string, host: string, port: string): boolean {
     if (m) [name, entryPort] = [m[1]!, m[2]];
   }
   if (entryPort !== undefined && entryPort !== port) return false;
-  if (net.isIP(name)) return name === host;
+  if (net.isIP(name)) {
+    // as addresses, not text (fd00:0::5 is fd00::5)
+    if (net.isIP(name) !== net.isIP(host)) return false;
+    const one = new net.BlockList();
+    one.addAddress(name, net.isIP(name) === 6 ? 'ipv6' : 'ipv4');
+    return one.check(host, net.isIP(host) === 6 ? 'ipv6' : 'ipv4');
+  }
   if (name.startsWith('*.')) name = name.slice(1);
   if (name.startsWith('.')) return host.endsWith(name);
   return host === name || host.endsWith(`.${name}`);

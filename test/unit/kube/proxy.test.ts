@@ -48,6 +48,18 @@ describe('proxies: which one applies (the environment, as Go reads it)', () => {
     assert.equal(p('https://api.example.com:6443', 'api.example.com:443'), 'http://p:1');
     assert.equal(p('https://[fd00::5]:6443', 'fd00::/8'), undefined);
     assert.equal(p('https://api.example.com', ' other.org , example.com '), undefined);
+    assert.equal(p('https://[fd00::5]:6443', 'fd00:0::5'), undefined, 'IPv6 as an address');
+    // an empty variable is not set: the lower-case one applies (as in Go)
+    assert.equal(
+      proxyFromEnv(https, {
+        HTTPS_PROXY: '',
+        https_proxy: 'http://lower:1',
+        NO_PROXY: '',
+        no_proxy: 'example.com',
+      }),
+      undefined,
+    );
+    assert.equal(proxyFromEnv(https, { HTTPS_PROXY: '', https_proxy: 'http://lower:1' }), 'http://lower:1');
   });
   it('takes http, https and socks5 proxies (a bare host:port is http), nothing else', () => {
     assert.equal(parseProxyUrl('proxy.corp:3128')?.href, 'http://proxy.corp:3128/');

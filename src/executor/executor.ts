@@ -338,14 +338,22 @@ export class Executor {
     // after the reflectors' gate) must not rely on one made before the process died, so the gates just
     // before the resume point are observed again
     const gates = gatesBefore(plan, start);
-    if (start < plan.steps.length && gates < start) {
-      this.opts.log(
-        `step${start - gates > 1 ? 's' : ''} ${gates + 1}${start - gates > 1 ? `-${start}` : ''} (${plan.steps[start - 1]!.title}${start - gates > 1 ? ', ...' : ''}) passed before the last run ended: observing again before step ${start + 1}`,
-      );
-      start = gates;
-      await this.journal!.setDone(plan.steps.slice(0, start).map((s) => s.id));
-    }
+    if (start < plan.steps.length && gates < start)
+      start = await this.rewindToGates(plan, gates, start, 'passed before the last run ended');
     return start;
+  }
+
+  /**
+   * Goes back to the gates `gates`..`before - 1` to observe them again (the journal forgets them, saying
+   * why); returns where the run goes on from: the first of them.
+   */
+  private async rewindToGates(plan: Plan, gates: number, before: number, why: string): Promise<number> {
+    const n = before - gates;
+    this.opts.log(
+      `observing ${n > 1 ? `steps ${gates + 1}-${before} (gates)` : `step ${before} (${plan.steps[gates]!.title})`} again before step ${before + 1}: ${n > 1 ? 'they' : 'it'} ${why}`,
+    );
+    await this.journal!.setDone(plan.steps.slice(0, gates).map((s) => s.id));
+    return gates;
   }
 
   private async forward(plan: Plan, state: JournalState): Promise<ExecuteResult> {
@@ -409,13 +417,10 @@ export class Executor {
               );
             }
             if (gates < i) {
-              this.opts.log(
-                `observing the gate${i - gates > 1 ? 's' : ''} before step ${i + 1} again: ${i - gates > 1 ? 'they' : 'it'} passed ${formatDuration(Date.now() - asked)} ago, before you answered`,
-              );
+              const why = `passed ${formatDuration(Date.now() - asked)} ago, before you answered`;
               for (let k = gates; k < i; k++) rechecked.add(k); // (not asked about again)
               doneCount -= i - gates;
-              await this.journal!.setDone(plan.steps.slice(0, gates).map((s) => s.id));
-              i = gates - 1;
+              i = (await this.rewindToGates(plan, gates, i, why)) - 1;
               continue;
             }
           }

@@ -275,11 +275,7 @@ export class KubeHttp {
         options: tls.ConnectionOptions & { host: string; port: number },
         done: (err: Error | null, socket?: net.Socket) => void,
       ): undefined => {
-        tunnel(proxy, String(options.host).replace(/^\[|\]$/g, ''), Number(options.port), {
-          signal: AbortSignal.timeout(limit),
-          ca: this.cfg.ca,
-          insecure: this.cfg.insecureSkipTlsVerify,
-        }).then(
+        this.tunnelTo(proxy, String(options.host), Number(options.port), AbortSignal.timeout(limit)).then(
           (s) => {
             if (!isHttps) return done(null, s);
             // the TLS handshake inside the tunnel ends before the request has its socket: so it is bounded
@@ -601,6 +597,15 @@ export class KubeHttp {
   /** Ends the proxy tunnel being made for that connection (kube/proxy.ts). */
   private h2Tunnel?: AbortController | undefined;
 
+  /** A tunnel through `proxy` to the server's `host` and `port`, its TLS (an https proxy) as the cluster's. */
+  private tunnelTo(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
+    return tunnel(proxy, host.replace(/^\[|\]$/g, ''), port, {
+      signal,
+      ca: this.cfg.ca,
+      insecure: this.cfg.insecureSkipTlsVerify,
+    });
+  }
+
   /** The proxy the server is reached through: the cluster's proxy-url, else the environment's (kube/proxy.ts). */
   private proxy(): URL | undefined {
     if (this.proxyChosen === undefined) {
@@ -701,11 +706,7 @@ export class KubeHttp {
         watch(tcp);
         tcp.once('connect', () => onTcp(tcp!));
       } else
-        tunnel(proxy!, host, port, {
-          signal: tunnelling!.signal,
-          ca: this.cfg.ca,
-          insecure: this.cfg.insecureSkipTlsVerify,
-        }).then((s) => {
+        this.tunnelTo(proxy!, host, port, tunnelling!.signal).then((s) => {
           if (settled) return void s.destroy();
           tcp = s;
           if (this.h2Tunnel === tunnelling) this.h2Tunnel = undefined;

@@ -175,6 +175,12 @@ export function ensurePeering(
 }
 
 /**
+ * The precondition field of a node the plan does not cordon because it was cordoned when planned: it must
+ * still be when its reflector fields change (else pods scheduled on it meanwhile lose traffic for ~2 s).
+ */
+const STILL_CORDONED = { path: ['spec', 'unschedulable'], equals: true };
+
+/**
  * The steps that make one node a reflector: cordon (unless it already is), drain if asked, label + cluster ID
  * in one patch (a checkpoint), then wait until all its sessions are Established. Returns true when it cordoned
  * the node (the caller uncordons when it sees fit).
@@ -214,7 +220,7 @@ export function addPromotion(
       fields: [
         { path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null },
         // cordoned by someone when planned, so the plan does not cordon it: still so when it is promoted
-        ...(cordon ? [] : [{ path: ['spec', 'unschedulable'], equals: true }]),
+        ...(cordon ? [] : [STILL_CORDONED]),
       ],
     },
     checkpoint: true,
@@ -362,9 +368,7 @@ export function addDemotion(
   // in one patch and it rejoins the mesh at once (it is cordoned).
   const together = keys.length > 0 && b.wouldWeaken(nodeRef(n.name), removeLabels);
   // cordoned when planned, so the plan does not cordon it: still so when its sessions change (each patch)
-  const stillCordoned = wasCordoned
-    ? { precondition: { exists: true, fields: [{ path: ['spec', 'unschedulable'], equals: true }] } }
-    : {};
+  const stillCordoned = wasCordoned ? { precondition: { exists: true, fields: [STILL_CORDONED] } } : {};
   if (keys.length && !together) {
     b.add({
       title: `Remove the reflector label of ${n.name} (${keys.join(', ')})`,

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster } from '../test/fixtures/generate.js';
+import { selfSignedCert } from '../test/harness/tls.js';
 import { defaultBinDir } from '../test/harness/tools.js';
 import { extraCaSet, WITHOUT_EXTRA_CA, withoutExtraCa } from './env.js';
 import { median } from './stats.js';
@@ -429,21 +430,9 @@ export async function firstRequest(
 
 /** A self-signed CA certificate for the start-up bench's kubeconfig, base64 (undefined: no openssl). */
 function benchCa(dir: string): string | undefined {
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=calico-tune-bench',
-    ].concat(['-days', '1', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt')]),
-    { stdio: 'ignore' },
-  );
-  if (r.status !== 0) return undefined;
-  return fs.readFileSync(path.join(dir, 'ca.crt')).toString('base64');
+  try {
+    return selfSignedCert(dir, { cn: 'calico-tune-bench' }).cert.toString('base64');
+  } catch {
+    return undefined;
+  }
 }

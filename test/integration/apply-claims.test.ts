@@ -52,6 +52,24 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
     sim = undefined;
   });
 
+  /** A 9-node cluster in 3 zones with the calico-node stand-in; the steps migrate plans for it. */
+  async function migrating(): Promise<PlanStep[]> {
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
+    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    return probe.json<{ steps: PlanStep[] }>().steps;
+  }
+
+  /** `migrate apply --yes` killed (SIGKILL) right after step `step` (1-based) is recorded done. */
+  async function killedAfter(step: number): Promise<void> {
+    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
+      CALICO_TUNE_TEST_CRASH: `after-step:${step}`,
+    });
+    assert.equal(await s.done, null, s.out());
+  }
+
   it('H3-1: a node someone else cordons during the run (maintenance) is still cordoned when the run says "done"', async () => {
     await loadFixture(cp, { nodes: 9, zones: 3 });
     sim = await startSimulator(cp, { knobs: { establishDelayMs: 2500 } });
@@ -90,25 +108,17 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
   });
 
   it('H3-2: --resume after the reflectors\u2019 gate was recorded does not turn the mesh off while no reflector has a session', async () => {
-    await loadFixture(cp, { nodes: 9, zones: 3 });
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
-      kubeconfig: cp.kubeconfig('plugin'),
-    });
-    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const psteps = await migrating();
     const meshOff = psteps.findIndex((st) => st.action === 'patch' && st.object?.kind === 'BGPConfiguration');
     assert.equal(psteps[meshOff - 1]!.action, 'wait', 'the mesh-off step follows the reflectors’ gate');
     // killed (SIGKILL) right after the reflectors' gate passed and was recorded
-    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
-      CALICO_TUNE_TEST_CRASH: `after-step:${meshOff}`,
-    });
-    assert.equal(await s.done, null, s.out());
+    await killedAfter(meshOff);
     const lease = (await world(cp)).lease;
     const rrNames = (journalPlan(lease)?.summary.routeReflectors ?? []).map((r) => r.name);
     assert.equal(rrNames.length, 3);
     // while the tool was dead, the reflectors' BIRD went down (calico-node restarting, crash-looping): no
     // session to or from any reflector comes up
-    sim.setKnobs({ stuck: rrNames.flatMap((n) => [{ node: n }, { peer: n }]) });
+    sim!.setKnobs({ stuck: rrNames.flatMap((n) => [{ node: n }, { peer: n }]) });
     await sleep(3000);
     const r = await runCli([...MIGRATE.slice(0, 2), '--resume', '--yes', '--timeout', '8s'], {
       kubeconfig: cp.kubeconfig('plugin'),
@@ -161,18 +171,10 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
   it('a reflector node deleted mid-migration: --rollback still undoes the rest, and says the node is gone', async () => {
     // (found by the same review, from the code: the undo of the deleted node's patch made the rollback refused,
     // and resume too, leaving no way out but hand edits)
-    await loadFixture(cp, { nodes: 9, zones: 3 });
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
-      kubeconfig: cp.kubeconfig('plugin'),
-    });
-    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const psteps = await migrating();
     // killed just after the first reflector's gate passed (its promotion done and observed)
     const firstGate = psteps.findIndex((st) => st.action === 'wait');
-    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
-      CALICO_TUNE_TEST_CRASH: `after-step:${firstGate + 1}`,
-    });
-    assert.equal(await s.done, null, s.out());
+    await killedAfter(firstGate + 1);
     const promoted = psteps
       .slice(0, firstGate)
       .find((st) => st.action === 'patch' && st.object?.kind === 'Node')!.object!.name;
@@ -199,17 +201,9 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
   it('a BGPPeer the plan created and someone edited since: --rollback leaves it, and does not claim "as before"', async () => {
     // (found by the same review, from the code: the undo of the create deleted it with the other person's
     // change, and the rollback said the cluster matched the state before the plan)
-    await loadFixture(cp, { nodes: 9, zones: 3 });
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
-      kubeconfig: cp.kubeconfig('plugin'),
-    });
-    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const psteps = await migrating();
     const create = psteps.findIndex((st) => st.action === 'create');
-    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
-      CALICO_TUNE_TEST_CRASH: `after-step:${create + 1}`,
-    });
-    assert.equal(await s.done, null, s.out());
+    await killedAfter(create + 1);
     const peer = psteps[create]!.object!.name;
     // a colleague keeps the original next hop on it (spec.keepOriginalNextHop)
     await cp.client('admin').request('PATCH', `${CAL}/bgppeers/${peer}`, {
@@ -268,18 +262,10 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
   });
   it("an undo left for someone else's change: the rest of the rollback is verified again, and stops before it cuts a node off", async () => {
     // (found by a review of the fix above: the undo sequence had been verified with that undo in it)
-    await loadFixture(cp, { nodes: 9, zones: 3 });
-    sim = await startSimulator(cp, { knobs: { establishDelayMs: 150 } });
-    const probe = await runCli([...MIGRATE.map((a) => (a === 'apply' ? 'plan' : a)), '-o', 'json'], {
-      kubeconfig: cp.kubeconfig('plugin'),
-    });
-    const psteps = probe.json<{ steps: PlanStep[] }>().steps;
+    const psteps = await migrating();
     const firstGate = psteps.findIndex((st) => st.action === 'wait');
     assert.ok(psteps.findIndex((st) => st.action === 'create') < firstGate, 'the BGPPeer comes first');
-    const s = spawnCli([...MIGRATE, '--yes'], cp.kubeconfig('plugin'), {
-      CALICO_TUNE_TEST_CRASH: `after-step:${firstGate + 1}`,
-    });
-    assert.equal(await s.done, null, s.out());
+    await killedAfter(firstGate + 1);
     const promoted = psteps
       .slice(0, firstGate)
       .find((st) => st.action === 'patch' && st.object?.kind === 'Node')!.object!.name;

@@ -6,13 +6,13 @@
  * a review through a proxy in front of the real API server; each case failed before the fix.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { selfSignedCert } from '../../harness/tls.js';
 import { KubeApi } from '../../../src/kube/api.js';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
 import { jsonListDecoder } from '../../../src/kube/json-list.js';
@@ -36,31 +36,7 @@ describe('HTTP/2 answers cut by the connection', function () {
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-h2r-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:api.test',
-      ],
-      { stdio: 'ignore' },
-    );
-    key = fs.readFileSync(path.join(dir, 'key.pem'));
-    cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+    ({ key, cert } = selfSignedCert(dir, { san: 'IP:127.0.0.1,DNS:api.test' }));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CliError } from '../../../src/errors.js';
 import zlib from 'node:zlib';
+import { selfSignedCert } from '../../harness/tls.js';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
 import { jsonListDecoder, type JsonListStream } from '../../../src/kube/json-list.js';
 import { nodeListDecoder, PROTOBUF } from '../../../src/kube/protobuf.js';
@@ -47,31 +48,7 @@ describe('kube/http: reads over HTTP/2', function () {
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-h2-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:api.test',
-      ],
-      { stdio: 'ignore' },
-    );
-    key = fs.readFileSync(path.join(dir, 'key.pem'));
-    cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+    ({ key, cert } = selfSignedCert(dir, { san: 'IP:127.0.0.1,DNS:api.test' }));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

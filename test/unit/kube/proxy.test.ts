@@ -5,7 +5,6 @@
  * HTTP/2 and HTTP/1.1, and checks that the answer came through it, over both protocols, reads and writes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -16,6 +15,7 @@ import path from 'node:path';
 import { KubeHttp, type RetryEvent } from '../../../src/kube/http.js';
 import { resolveKubeconfig, type ResolvedConfig } from '../../../src/kube/kubeconfig.js';
 import { parseProxyUrl, proxyFromEnv, redactProxy } from '../../../src/kube/proxy.js';
+import { selfSignedCert } from '../../harness/tls.js';
 import { openTunnel } from '../../harness/tunnel.js';
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 20, retryAfterCapMs: 300 };
@@ -87,17 +87,7 @@ describe('proxies: requests go through them', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-proxy-'));
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-        ...['-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1'],
-        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      ],
-      { stdio: 'ignore' },
-    );
-    key = fs.readFileSync(path.join(dir, 'key.pem'));
-    cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+    ({ key, cert } = selfSignedCert(dir, { san: 'IP:127.0.0.1' }));
     api = http2.createSecureServer({ key, cert, allowHTTP1: true }, (req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));

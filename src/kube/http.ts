@@ -20,8 +20,14 @@ import { parseProxyUrl, proxyFromEnv, redactProxy, tunnel, type ProxyFailure } f
 /** node:http2, loaded with the first HTTP/2 connection (as a static import, about 5 ms of every start). */
 let http2Module: Promise<typeof import('node:http2')> | undefined;
 const loadHttp2 = (): Promise<typeof import('node:http2')> => (http2Module ??= import('node:http2'));
-/** RST_STREAM's CANCEL (RFC 9113, 7), http2.constants.NGHTTP2_CANCEL. */
+/** RST_STREAM's CANCEL (RFC 9113, section 7), http2.constants.NGHTTP2_CANCEL. */
 const NGHTTP2_CANCEL = 0x8;
+/** RST_STREAM's REFUSED_STREAM: the stream was not processed (RFC 9113, section 8.7). */
+const NGHTTP2_REFUSED_STREAM = 0x7;
+/** The code of a stream the server did not process (refused, or above its GOAWAY's last stream): always safe to send again. */
+const REFUSED = 'ERR_CALICO_TUNE_H2_REFUSED';
+/** Each HTTP/2 session's GOAWAY: the last stream the server says it processed or may process. */
+const goawayLast = new WeakMap<object, number>();
 
 /** A response from the API server with a non-2xx status. */
 export class ApiError extends CliError {
@@ -407,7 +413,7 @@ export class KubeHttp {
           return err;
         };
         if (!verdict || attempt >= this.retry.attempts || this.aborted) throw final();
-        let delay = backoffMs(attempt, this.retry);
+        let delay = verdict.now ? 0 : backoffMs(attempt, this.retry);
         if (e instanceof ApiError && e.retryAfterMs !== undefined) {
           delay = Math.max(delay, Math.min(e.retryAfterMs, this.retry.retryAfterCapMs));
         }
@@ -427,8 +433,12 @@ export class KubeHttp {
     e: unknown,
     repeat: Repeat,
     safe: boolean,
-  ): { why: string; ambiguous: boolean } | undefined {
+  ): { why: string; ambiguous: boolean; now?: boolean } | undefined {
     if (repeat === 'never') return undefined;
+    // not processed by the server (RFC 9113, section 8.7): sent again at once on a new connection, any method,
+    // as Go's HTTP/2 transport does; the server's GOAWAY after an answer (--goaway-chance) is routine
+    if (e instanceof NetError && e.err.code === REFUSED)
+      return { why: 'not processed (the server closed the connection: GOAWAY)', ambiguous: false, now: true };
     if (e instanceof ApiError) {
       if (e.status === 429) return { why: '429 Too Many Requests', ambiguous: false };
       if (e.status >= 500 && e.retryAfterMs !== undefined)
@@ -755,7 +765,10 @@ export class KubeHttp {
         };
         // a failed or closed session fails its streams (each reports its own error); the next read connects again
         session.on('error', drop);
-        session.on('goaway', drop);
+        session.on('goaway', (_code: number, last: number) => {
+          goawayLast.set(session, last);
+          drop();
+        });
         session.on('close', drop);
         this.h2 = entry;
         resolve(session);
@@ -854,8 +867,34 @@ export class KubeHttp {
         stream.gunzip?.destroy();
         return true;
       };
+      /**
+       * The stream failed without an answer and the server did not process it: refused, or above the last
+       * stream of the session's GOAWAY (Bun sends a request on a session whose GOAWAY is on its way).
+       */
+      const unanswered = (): NetError => {
+        const last = goawayLast.get(session);
+        const refused =
+          status === 0 &&
+          (req.rstCode === NGHTTP2_REFUSED_STREAM ||
+            (last !== undefined && (req.id === undefined || req.id > last)));
+        return refused
+          ? new NetError(
+              Object.assign(new Error('the server did not process the request (HTTP/2 GOAWAY)'), {
+                code: REFUSED,
+              }),
+              false,
+            )
+          : new NetError(resetError(), true);
+      };
+      /**
+       * Bun ended the stream on a session already closed, with no code: a cut, or a whole answer followed by
+       * the server's GOAWAY (the API server's --goaway-chance). The body decides: one that does not decode
+       * whole (or is empty) was cut, a reset as below; one that does is the answer, read once.
+       */
+      let maybeCut = false;
       const failStream = (err: Error): void => {
         if (!abandon()) return;
+        if (maybeCut) err = new NetError(resetError(), true);
         settle(() => reject(err));
         if (!req.closed) req.close(NGHTTP2_CANCEL);
       };
@@ -869,6 +908,7 @@ export class KubeHttp {
             stream.decoded += out.length;
             return stream.decoder.push(out);
           }
+          if (maybeCut && stream.decoded === 0) throw new Error('cut after its headers');
           value = stream.decoder.end();
           if (opts.received)
             Object.assign(opts.received, { bytes: stream.decoded, protobuf: stream.protobuf });
@@ -934,21 +974,26 @@ export class KubeHttp {
       req.on('end', () => {
         ended = true;
         // no response headers, or an end without the answer's last frame: the connection went away under the
-        // stream. Node ends such a stream with a cancel code, Bun on a closed session. A reset, as on HTTP/1.1,
-        // and retried as one: never a shorter answer (a list cut after its headers read as an empty list), nor
-        // a body blamed for being invalid JSON, an invalid protobuf or a corrupt gzip
-        if (status === 0 || cutShort(req, session)) {
+        // stream. Node ends such a stream with a code (NGHTTP2_CANCEL; NO_ERROR when the answer was whole), Bun
+        // with none on a closed session (`maybeCut`). A reset, as on HTTP/1.1, and retried as one: never a
+        // shorter answer (a list cut after its headers read as an empty list), nor a body blamed for being
+        // invalid JSON, an invalid protobuf or a corrupt gzip
+        if (status === 0 || (req.rstCode ?? 0) !== 0) {
           abandon();
-          return settle(() => reject(new NetError(resetError(), true)));
+          return settle(() => reject(unanswered()));
         }
+        maybeCut = BUN && (session.closed || session.destroyed);
         // a gzipped answer settles when the gunzip has given its last byte
         if (stream) return stream.gunzip ? pump() : decode(undefined);
         const r = this.complete<T>(method, url, opts, status, http.STATUS_CODES[status], resHeaders, chunks);
+        if (maybeCut && status >= 200 && status < 300 && (!r.ok || chunks.every((c) => c.length === 0)))
+          return settle(() => reject(new NetError(resetError(), true)));
         settle(() => (r.ok ? resolve(r.value) : reject(r.error)));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         abandon();
-        settle(() => reject(new NetError(h2Error(err), true)));
+        const refused = unanswered();
+        settle(() => reject(refused.err.code === REFUSED ? refused : new NetError(h2Error(err), true)));
       });
       req.on('close', () => {
         clearTimeout(idle);
@@ -956,7 +1001,7 @@ export class KubeHttp {
         // closed without an end or an error (the session went away): a reset, as on HTTP/1.1
         if (ended) return;
         abandon();
-        settle(() => reject(new NetError(resetError(), true)));
+        settle(() => reject(unanswered()));
       });
     });
   }
@@ -1082,17 +1127,6 @@ const GUNZIP_CHUNK = 1024 * 1024;
 const H2_WINDOW = 32 * 1024 * 1024;
 
 const BUN = typeof process.versions['bun'] === 'string';
-
-/**
- * Whether a stream's end came without the answer's last frame (END_STREAM), the connection gone under it.
- * Node closes such a stream with a code (NGHTTP2_CANCEL when the session went away; NO_ERROR, 0, when the
- * answer was whole), Bun with 0 either way, on a session already closed. (A session closed gracefully by a
- * GOAWAY while the last frames were on their way may also read as cut in Bun: one retry more.)
- */
-function cutShort(req: http2.ClientHttp2Stream, session: http2.ClientHttp2Session): boolean {
-  if ((req.rstCode ?? 0) !== 0) return true;
-  return BUN && (session.closed || session.destroyed);
-}
 
 function resetError(): NodeJS.ErrnoException {
   return Object.assign(new Error('the HTTP/2 stream closed without an answer'), { code: 'ECONNRESET' });

@@ -145,6 +145,41 @@ describe('HTTP/2 answers cut by the connection', function () {
     assert.equal(got.items.length, 1);
   });
 
+  it("a whole answer followed by the server's GOAWAY (--goaway-chance) is read once, not retried", async () => {
+    // the API server's --goaway-chance sends a GOAWAY right after an answer: the answer is whole. Bun closed
+    // the session before the stream's end, and a close without a code read as a cut: every such read twice
+    const body = Buffer.from(JSON.stringify(nodes));
+    for (const gzip of [false, true])
+      for (const list of [false, true]) {
+        handler = (_req, res) => {
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          });
+          res.end(gzip ? zlib.gzipSync(body) : body, () => {
+            const s = res.stream.session;
+            s?.goaway();
+            s?.close();
+          });
+        };
+        for (let k = 0; k < 10; k++) {
+          const got = await client.request<{ items: unknown[] }>(
+            'GET',
+            '/api/v1/nodes',
+            list ? { jsonList: jsonListDecoder } : {},
+          );
+          assert.equal(got.items.length, 50);
+        }
+      }
+    // (a read Bun sent on the session before its GOAWAY came in was not processed: sent again at once)
+    assert.deepEqual(
+      events.filter((e) => e.delayMs !== 0 || !e.why.includes('GOAWAY')),
+      [],
+      'a whole answer was retried, or a read the server did not process waited as after a reset',
+    );
+    assert.equal(n, 40, `${n} requests for 40 reads`);
+  });
+
   it('a server that demands a client certificate (none, or an expired one): a clear TLS error, not retried as a reset', async () => {
     // TLS 1.3: the server's alert comes after the client's handshake is done, on the HTTP/2 session, where
     // h2Error made it an ECONNRESET: retried 4 times, then printed as OpenSSL's raw text with the hint

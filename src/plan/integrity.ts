@@ -2,6 +2,7 @@
  * Plan integrity: the digest a plan records over its steps and cluster identity, the step shapes the
  * planners emit (anything else in a plan file is refused), and the cluster-identity check. Pure.
  */
+import { SelectorParseError, trySelector } from '../bgp/selector.js';
 import { RR_LABEL_KEYS } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
@@ -14,6 +15,7 @@ import {
 } from '../model/monitoring.js';
 import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
+import type { BgpPeerInfo } from '../model/types.js';
 import type { Plan, Step } from './types.js';
 
 /**
@@ -58,9 +60,33 @@ const BGP_PEER_FIELDS = new Set([
   'localASNumber',
 ]);
 
-/** Label keys a plan may set or remove on a Node: the reflector labels (RR_LABEL_KEYS, or a --label key naming a reflector). */
-function reflectorLabelKey(k: string): boolean {
-  return RR_LABEL_KEYS.includes(k) || /reflector/i.test(k);
+/** Kubernetes' own label domains (kubernetes.io, k8s.io and their subdomains): never a reflector label. */
+const SYSTEM_LABEL = /^([a-z0-9.-]+\.)?(kubernetes\.io|k8s\.io)\//i;
+
+/**
+ * Label keys a plan may set or remove on a Node: the reflector labels (RR_LABEL_KEYS, or a key naming a
+ * reflector), and a --label key of the operator's own that BGPPeer selectors use (`selectorKeys`: the plan's
+ * own BGPPeers' and the cluster's), outside Kubernetes' own label domains.
+ */
+function reflectorLabelKey(k: string, selectorKeys: ReadonlySet<string>): boolean {
+  return RR_LABEL_KEYS.includes(k) || /reflector/i.test(k) || (selectorKeys.has(k) && !SYSTEM_LABEL.test(k));
+}
+
+/** Label keys that the BGPPeer selectors of the plan (its creates) and of `peers` (the cluster's) mention. */
+export function bgpSelectorKeys(plan: Plan, peers: readonly BgpPeerInfo[] = []): Set<string> {
+  const texts: unknown[] = peers.flatMap((p) => [p.peerSelector, p.nodeSelector]);
+  for (const step of plan.steps)
+    for (const st of [step, ...(Array.isArray(step.undo) ? step.undo : [])]) {
+      const m = st.manifest;
+      if (m?.kind === 'BGPPeer' && isObj(m.spec)) texts.push(m.spec['peerSelector'], m.spec['nodeSelector']);
+    }
+  const keys = new Set<string>();
+  for (const t of texts) {
+    if (typeof t !== 'string' || !t.trim()) continue;
+    const sel = trySelector(t);
+    if (!(sel instanceof SelectorParseError)) for (const k of sel.keys) keys.add(k);
+  }
+  return keys;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -82,7 +108,12 @@ function stringOrNull(v: unknown): boolean {
 }
 
 /** Why a step (or an undo step) is not one the planners emit; empty when it is. */
-export function stepShapeProblems(step: Step, where: string, isUndo = false): string[] {
+export function stepShapeProblems(
+  step: Step,
+  where: string,
+  isUndo = false,
+  selectorKeys: ReadonlySet<string> = new Set(),
+): string[] {
   const out: string[] = [];
   const ref = step.object;
   const kind = ref?.kind ?? step.manifest?.kind;
@@ -115,7 +146,7 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
           if (!isObj(labels)) out.push(`${where}: labels must be a map`);
           else
             for (const [k, v] of Object.entries(labels)) {
-              if (!reflectorLabelKey(k))
+              if (!reflectorLabelKey(k, selectorKeys))
                 out.push(`${where} changes label "${k}", which is not a route-reflector label`);
               if (!stringOrNull(v)) out.push(`${where}: label "${k}" must be a string or null`);
             }
@@ -216,7 +247,7 @@ export function stepShapeProblems(step: Step, where: string, isUndo = false): st
     if (!Array.isArray(step.undo)) out.push(`${where}: no undo list`);
     else
       step.undo.forEach((u, j) => {
-        out.push(...stepShapeProblems(u, `${where} undo ${j + 1}`, true));
+        out.push(...stepShapeProblems(u, `${where} undo ${j + 1}`, true, selectorKeys));
         if (u.undo?.length) out.push(`${where} undo ${j + 1}: an undo step has no undo of its own`);
       });
   }
@@ -284,14 +315,18 @@ function monitoringDeleteAllowed(step: Step): boolean {
   return groupOk && !!MONITORING_CREATES[ref.kind]?.includes(ref.name) && !!ref.namespace;
 }
 
-/** Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. */
-export function integrityProblems(plan: Plan): string[] {
+/**
+ * Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. `peers`: the
+ * cluster's BGPPeers, whose selectors make a --label key of the operator's own one a plan may set.
+ */
+export function integrityProblems(plan: Plan, peers: readonly BgpPeerInfo[] = []): string[] {
   const out: string[] = [];
   if (!plan.metadata.digest)
     out.push('the plan records no digest (it was not written by this tool, or by a version before 0.2)');
   else if (plan.metadata.digest !== planDigest(plan))
     out.push('the plan was edited or truncated after it was made (its digest does not match its steps)');
-  plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`)));
+  const keys = bgpSelectorKeys(plan, peers);
+  plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, keys)));
   return out;
 }
 

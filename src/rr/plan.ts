@@ -209,8 +209,10 @@ export function addPromotion(
       object: nodeRef(n.name),
     });
   }
+  // a cluster ID Calico ignores (288.0.4.5): the node is no reflector, and the promotion replaces it
+  const ignored = n.bgp.rrClusterIdRaw;
   b.add({
-    title: `Make ${n.name} a route reflector (label ${label.key}=${label.value}, cluster ID ${clusterId})`,
+    title: `Make ${n.name} a route reflector (label ${label.key}=${label.value}, cluster ID ${clusterId}${ignored === undefined ? '' : `, replacing "${ignored}", which Calico ignores`})`,
     why: 'label and annotation in one patch, so no BGPPeer ever selects it before it reflects',
     action: 'patch',
     object: nodeRef(n.name),
@@ -218,7 +220,7 @@ export function addPromotion(
     precondition: {
       exists: true,
       fields: [
-        { path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: null },
+        { path: ['metadata', 'annotations', ANN_RR_CLUSTER_ID], equals: ignored ?? null },
         // cordoned by someone when planned, so the plan does not cordon it: still so when it is promoted
         ...(cordon ? [] : [STILL_CORDONED]),
       ],

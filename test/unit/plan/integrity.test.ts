@@ -11,6 +11,7 @@ import { toJson, toYaml } from '../../../src/render/output.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { snap } from '../helpers.js';
 import { allPlans, migrateOpts, RR_ANN, CORDON_ANN } from './helpers.js';
+import { planPromote } from '../../../src/rr/plan.js';
 import { planMigration } from '../../../src/migrate/plan.js';
 import { preflightPlan } from '../../../src/plan/preflight.js';
 
@@ -549,5 +550,56 @@ describe('plan/integrity: a re-signed plan (the digest is no signature) is still
         e.id,
       );
     }
+  });
+});
+
+describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Calico ignores)', () => {
+  const opts = { timeout: '10m', name: 'test-plan' };
+  const identified = (s: ReturnType<typeof snap>): ReturnType<typeof snap> => {
+    s.source.server = 'https://k:6443';
+    s.source.clusterUID = 'uid';
+    return s;
+  };
+  it('a --label key of the operator’s own (rr=yes) that the plan’s BGPPeer selects is applied; a system or unrelated key is not', () => {
+    const s = identified(snap({ nodes: 12, zones: 3, rrs: 2 }));
+    const p = planPromote(s, ['node-a-004'], { ...opts, label: 'rr=yes' });
+    assert.ok(
+      p.steps.some((x) => x.manifest?.kind === 'BGPPeer'),
+      'a BGPPeer selects the new label',
+    );
+    assert.deepEqual(integrityProblems(p, s.bgpPeers), []);
+    preflightPlan(p, s); // refused before: "changes label "rr", which is not a route-reflector label"
+    // an edited plan that labels with a key no BGPPeer selects, or one of Kubernetes' own: refused
+    for (const key of ['team', 'kubernetes.io/os', 'node-role.kubernetes.io/worker']) {
+      const q = structuredClone(p);
+      const patch = q.steps.find((x) => x.action === 'patch' && x.object?.kind === 'Node')!;
+      (patch.patch as { metadata: { labels: Record<string, string> } }).metadata.labels = { [key]: 'x' };
+      const peer = q.steps.find((x) => x.manifest?.kind === 'BGPPeer')!;
+      if (key !== 'team') peer.manifest!.spec = { ...peer.manifest!.spec, peerSelector: `has(${key})` };
+      assert.ok(
+        integrityProblems(q, s.bgpPeers).some((x) => x.includes(`changes label "${key}"`)),
+        key,
+      );
+    }
+  });
+
+  it('a node whose cluster ID Calico ignores (288.0.4.5) can be promoted: the plan replaces it, and says so', () => {
+    const s = identified(
+      snap({ nodes: 12, zones: 3, rrs: 2 }, (objs) => {
+        const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-a-004')!;
+        n.metadata.annotations = { ...n.metadata.annotations, [RR_ANN]: '288.0.4.5' };
+      }),
+    );
+    const p = planPromote(s, ['node-a-004'], opts);
+    const patch = p.steps.find((x) => x.action === 'patch' && x.object?.name === 'node-a-004')!;
+    assert.match(patch.title, /replacing "288\.0\.4\.5", which Calico ignores/);
+    // refused before: the precondition wanted the annotation absent ("build a new plan", forever)
+    preflightPlan(p, s);
+    const undo = patch.undo.find((u) => u.action === 'patch')!;
+    assert.equal(
+      (undo.patch as { metadata: { annotations: Record<string, unknown> } }).metadata.annotations[RR_ANN],
+      '288.0.4.5',
+      'a rollback puts back what was there',
+    );
   });
 });

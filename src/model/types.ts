@@ -85,7 +85,7 @@ export interface NodeInfo {
   providerID?: string | undefined;
   /** `status.nodeInfo.osImage` (e.g. `Rocky Linux 9.3 (Blue Onyx)`). */
   osImage?: string | undefined;
-  /** AKS/virtual-kubelet nodes (label `type=virtual-kubelet`): the Typha autoscaler does not count them. */
+  /** Virtual-kubelet nodes (label `type=virtual-kubelet`): no calico-node; the Typha autoscaler leaves out only AKS ones (typha/formula.ts aksVirtualNode). */
   virtualKubelet: boolean;
   controlPlane: boolean;
   bgp: NodeBgp;

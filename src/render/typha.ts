@@ -66,11 +66,12 @@ export function renderTyphaReport(r: TyphaReport, wide: boolean): string {
     }
     const excl = nodes.excluded;
     out.push(
-      `${label('NODES')}${n(nodes.total)} total · ${c.bold(n(nodes.counted))} counted ${c.gray('(schedulable, not virtual-kubelet)')} · ${nodes.linux < Math.max(a?.desired ?? 0, r.recommended.replicas) ? c.yellow(`${n(nodes.linux)} Linux`) : `${n(nodes.linux)} Linux`}`,
+      `${label('NODES')}${n(nodes.total)} total · ${c.bold(n(nodes.counted))} counted ${c.gray('(schedulable, not an AKS virtual node)')} · ${nodes.linux < Math.max(a?.desired ?? 0, r.recommended.replicas) ? c.yellow(`${n(nodes.linux)} Linux`) : `${n(nodes.linux)} Linux`}`,
     );
     const notes: string[] = [];
     if (excl.unschedulable) notes.push(`${n(excl.unschedulable)} unschedulable`);
-    if (excl.virtualKubelet) notes.push(`${n(excl.virtualKubelet)} virtual-kubelet`);
+    if (excl.virtualKubelet)
+      notes.push(`${n(excl.virtualKubelet)} AKS virtual node${excl.virtualKubelet === 1 ? '' : 's'}`);
     if (notes.length || nodes.zones.length) {
       out.push(
         `${' '.repeat(10)}${c.gray([notes.length ? `not counted: ${notes.join(', ')}` : '', nodes.zones.length ? `zones: ${nodes.zones.join(' ')}` : ''].filter(Boolean).join(' · '))}`,

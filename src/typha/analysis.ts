@@ -11,6 +11,7 @@ import {
   operatorTyphaReplicas,
   OPERATOR_FORMULA_SOURCE,
   typhaCountedNodes,
+  aksVirtualNode,
   type ReplicaRange,
 } from './formula.js';
 import { num } from '../model/format.js';
@@ -61,11 +62,14 @@ export interface TyphaActual {
 export interface TyphaNodeCounts {
   /** Every Node object. */
   total: number;
-  /** What the operator counts: schedulable, not virtual-kubelet. */
+  /** What the operator counts: schedulable, not an AKS virtual node. */
   counted: number;
   /** Linux nodes among the counted ones: where Typha (Linux-only, host network) can be scheduled. */
   linux: number;
-  /** Nodes left out of `counted`, by reason (a cordoned virtual-kubelet node counts as unschedulable). */
+  /**
+   * Nodes left out of `counted`, by reason (a cordoned AKS virtual node counts as unschedulable). The field
+   * `virtualKubelet` (name kept for scripts) counts AKS virtual nodes only, the ones the operator leaves out.
+   */
   excluded: { unschedulable: number; virtualKubelet: number };
   /** Nodes that run calico-node and so connect to Typha: all but virtual-kubelet ones (cordoned ones too). */
   calicoNodes: number;
@@ -158,7 +162,7 @@ export function typhaNodeCounts(nodes: readonly NodeInfo[]): TyphaNodeCounts {
   const zones = new Set<string>();
   for (const n of nodes) {
     if (n.unschedulable) unschedulable++;
-    else if (n.virtualKubelet) virtualKubelet++;
+    else if (aksVirtualNode(n)) virtualKubelet++;
     else if (n.os === 'linux') {
       linux++;
       if (n.zone) zones.add(n.zone);

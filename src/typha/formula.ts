@@ -56,10 +56,19 @@ export function manifestTyphaRange(nodes: number): ReplicaRange {
   return { min: upper, max: upper, note: `fewer than ${num(nodes)} nodes leaves room for at most ${upper}` };
 }
 
-/** Nodes the operator's Typha autoscaler counts: schedulable, not virtual-kubelet. */
+/**
+ * An AKS virtual node, the one node the operator's Typha autoscaler leaves out besides unschedulable ones:
+ * `type=virtual-kubelet` and a `kubernetes.azure.com/cluster` label (tigera/operator
+ * pkg/controller/typhaautoscaler `nodeCounts`). Other virtual kubelets are counted.
+ */
+export function aksVirtualNode(n: NodeInfo): boolean {
+  return n.virtualKubelet && 'kubernetes.azure.com/cluster' in n.labels;
+}
+
+/** Nodes the operator's Typha autoscaler counts: schedulable, not an AKS virtual node. */
 export function typhaCountedNodes(nodes: readonly NodeInfo[]): number {
   let n = 0;
-  for (const x of nodes) if (!x.unschedulable && !x.virtualKubelet) n++;
+  for (const x of nodes) if (!x.unschedulable && !aksVirtualNode(x)) n++;
   return n;
 }
 

@@ -13,7 +13,7 @@ export default class TyphaReport extends BaseCommand {
     'Size Typha: install mode, node counts, recommended vs running replicas, load, growth and findings';
   static override description = `Reads the cluster (or a snapshot file) and reports:
 - how Typha is installed (operator, manifest or none), and any calico-typha-horizontal-autoscaler;
-- the nodes as the operator counts them (schedulable, not virtual-kubelet), and the Linux ones;
+- the nodes as the operator counts them (schedulable, not an AKS virtual node), and the Linux ones;
 - the recommended replicas: the operator's formula, and the manifest guidance as a range;
 - what runs: pods, nodes, zones, PodDisruptionBudget, anti-affinity, requests, metrics;
 - the load: estimated from the node count, and live from each Typha's metrics (read through the

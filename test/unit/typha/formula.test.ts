@@ -117,5 +117,11 @@ describe('typha/formula', () => {
       ),
     ];
     assert.equal(typhaCountedNodes(nodes), 2);
+    // a virtual kubelet that is not AKS's (no kubernetes.azure.com/cluster label): the operator counts it
+    // (tigera/operator pkg/controller/typhaautoscaler nodeCounts; found by a review: a false
+    // TYPHA_REPLICAS_OFF_FORMULA on a cluster with one such node)
+    const other = makeNode({ ...base, name: 'e', unschedulable: false, virtualKubelet: true });
+    delete other.metadata.labels!['kubernetes.azure.com/cluster'];
+    assert.equal(typhaCountedNodes([...nodes, parseNode(other)]), 3);
   });
 });

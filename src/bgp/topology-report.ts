@@ -63,7 +63,11 @@ export interface BgpTopologyReport {
       byKind: { mesh: number; nodePeer: number; globalPeer: number; external: number };
       routeReflectorClientSessions: number;
     };
-    routeReflectors: (ReturnType<typeof routeReflectors>[number] & { clientNodes?: string[] | undefined })[];
+    routeReflectors: (ReturnType<typeof routeReflectors>[number] & {
+      clientNodes?: string[] | undefined;
+      /** The node's Ready condition: the model counts every reflector up, a NotReady one most likely is not. */
+      ready: boolean;
+    })[];
     reachability: {
       ok: boolean;
       unreachablePairs: number;
@@ -105,6 +109,7 @@ export function bgpTopologyReport(
       routeReflectors: routeReflectors(t).map((r) => ({
         ...r,
         clientNodes: r.clients <= 50 ? clientsOf(t, r.name) : undefined,
+        ready: s.nodes.find((n) => n.name === r.name)?.ready ?? false,
       })),
       reachability: {
         ok: v.ok,

@@ -353,6 +353,7 @@ export function renderMermaid(t: Topology, opts: GraphOptions = {}): string {
 /** The "by kind" and "routes" rows under the topology table. */
 export function topologyExtraRows(doc: BgpTopologyReport['doc'], v: FullVerdict): [string, string][] {
   const k = doc.counts.byKind;
+  const down = doc.routeReflectors.filter((r) => r.ready === false).map((r) => r.name);
   return [
     [
       'by kind',
@@ -363,11 +364,13 @@ export function topologyExtraRows(doc: BgpTopologyReport['doc'], v: FullVerdict)
       (v.ok
         ? "every pair of nodes learns each other's routes"
         : `${fmt(v.unreachablePairs)} node pairs do not learn each other's routes (kubectl calico-tune status explains)`) +
-        (v.n1 && doc.routeReflectors.length >= 2
-          ? v.n1.ok
-            ? '; any one reflector can fail'
-            : '; losing one reflector would cut nodes off'
-          : ''),
+        (down.length
+          ? `; reflector${down.length === 1 ? '' : 's'} ${down.join(', ')} not Ready (the model counts ${down.length === 1 ? 'it' : 'them'} up)`
+          : v.n1 && doc.routeReflectors.length >= 2
+            ? v.n1.ok
+              ? '; any one reflector can fail'
+              : '; losing one reflector would cut nodes off'
+            : ''),
     ],
   ];
 }

@@ -50,7 +50,11 @@ export function listRouteReflectors(s: ClusterSnapshot): RrList {
     };
   });
   const problems = configFindings(s)
-    .filter((f) => ['RR_CLUSTER_ID_INVALID', 'RR_LABEL_WITHOUT_CLUSTER_ID', 'RR_NOT_PEERED'].includes(f.code))
+    .filter((f) =>
+      ['RR_CLUSTER_ID_INVALID', 'RR_LABEL_WITHOUT_CLUSTER_ID', 'RR_NOT_PEERED', 'RR_NOT_READY'].includes(
+        f.code,
+      ),
+    )
     .map((f) => ({ node: f.objects[0]?.name ?? '', code: f.code, message: f.message }));
   return {
     apiVersion: 'calico-tune/v1',

@@ -151,7 +151,18 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
   const typhaNodes = new Set(s.typha.pods.map((p) => p.node).filter((x): x is string => !!x));
   const eligible = candidates.filter((c) => c.eligible);
 
-  const existing = s.nodes.filter(isRouteReflector);
+  // a reflector whose node is not Ready serves no one now: its zone counts as without one (replace it)
+  const existing = s.nodes.filter((n) => isRouteReflector(n) && n.ready);
+  const down = s.nodes.filter((n) => isRouteReflector(n) && !n.ready);
+  for (const n of down)
+    warnings.push(
+      `${n.name} is a route reflector but not Ready: not counted for zone ${zoneOf(n, zoneLabel) ?? '(no zone)'}; replace it: kubectl calico-tune rr replace ${n.name} NEW`,
+    );
+  const downIn = (z: string): string | undefined =>
+    down
+      .filter((n) => (zoneOf(n, zoneLabel) ?? '(no zone)') === z)
+      .map((n) => n.name)
+      .join(', ') || undefined;
   let count: number;
   let countReason: string;
   if (opts.count !== undefined) {
@@ -161,7 +172,10 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     count = Math.min(10, Math.max(3, zoneCount));
     countReason = `max(3, ${zoneCount} zone${zoneCount === 1 ? '' : 's'})${zoneCount > 10 ? ', capped at 10' : ''}: one reflector can fail or be maintained while the others carry every client`;
   }
-  const possible = existing.length + eligible.filter((c) => !existing.some((e) => e.name === c.node)).length;
+  const possible =
+    existing.length +
+    eligible.filter((c) => !existing.some((e) => e.name === c.node) && !down.some((d) => d.name === c.node))
+      .length;
   if (count > possible) {
     warnings.push(
       `only ${possible} node(s) can be reflectors (eligible and large enough); recommending ${possible} instead of ${count}`,
@@ -185,7 +199,7 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
   const perZone = new Map<string, number>();
   for (const c of chosen) perZone.set(c.zone ?? '(no zone)', (perZone.get(c.zone ?? '(no zone)') ?? 0) + 1);
   const ranked = eligible
-    .filter((c) => !chosen.some((x) => x.node === c.node))
+    .filter((c) => !chosen.some((x) => x.node === c.node) && !down.some((d) => d.name === c.node))
     .map((c) => ({ c, n: byName.get(c.node)! }))
     .sort(
       (a, b) =>
@@ -218,7 +232,11 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     perZone.set(z, had + 1);
     const n = pick.n;
     const parts = [
-      had === 0 ? `zone ${z} has no reflector yet` : `zone ${z} has the fewest reflectors (${had})`,
+      had === 0
+        ? downIn(z)
+          ? `zone ${z} has no Ready reflector (${downIn(z)} is not Ready)`
+          : `zone ${z} has no reflector yet`
+        : `zone ${z} has the fewest reflectors (${had})`,
       `${pick.c.cpu} CPU / ${pick.c.memory}`,
       n.controlPlane ? 'control-plane node (no eligible worker left in this zone)' : 'worker',
       n.createdAt ? `created ${n.createdAt.slice(0, 10)}` : '',

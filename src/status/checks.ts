@@ -158,6 +158,27 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       });
     }
 
+    // 3c. a reflector whose node is not Ready: calico-node there is most likely down, so its clients keep only
+    // the sessions to the other reflectors (the BGP model counts every reflector up)
+    const ready = rrs.filter((n) => n.ready);
+    for (const n of rrs) {
+      if (n.ready) continue;
+      const cut = !bgp.meshEnabled && ready.length === 0;
+      out.push({
+        code: 'RR_NOT_READY',
+        severity: cut || (!bgp.meshEnabled && ready.length < 2) ? 'critical' : 'warning',
+        message: `route reflector ${n.name} is not Ready: its BGP sessions are most likely down, so its clients rely on ${
+          ready.length
+            ? `the ${ready.length} Ready reflector${ready.length === 1 ? '' : 's'} (${ready.map((r) => r.name).join(', ')})${!bgp.meshEnabled && ready.length < 2 ? ': one more failure cuts nodes off' : ''}`
+            : bgp.meshEnabled
+              ? 'the full mesh'
+              : 'no other reflector: nodes are cut off from each other'
+        }`,
+        objects: [nodeRef(n.name)],
+        fix: `bring ${n.name} back, or replace it: kubectl calico-tune rr recommend, then kubectl calico-tune rr replace ${n.name} NEW`,
+      });
+    }
+
     // 4. redundancy and zone spread
     if (rrs.length === 1 && !bgpIdle) {
       const rr = rrs[0]!;

@@ -1,0 +1,70 @@
+/**
+ * A route reflector whose node is not Ready (found by a review: `status` gave no finding and exit 0 even with
+ * --strict, `rr recommend` counted the zone as covered, `bgp topology` said "any one reflector can fail"
+ * while one already had).
+ */
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../../src/model/types.js';
+import { bgpTopologyReport } from '../../../src/bgp/topology-report.js';
+import { topologyExtraRows } from '../../../src/render/topology.js';
+import { recommend } from '../../../src/rr/recommend.js';
+import { configFindings } from '../../../src/status/checks.js';
+import { snap } from '../helpers.js';
+import { rrNames } from '../plan/helpers.js';
+
+function notReady(objs: KubeObject[], name: string): void {
+  const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === name)!;
+  const conds = (n.status as { conditions: { type: string; status: string }[] }).conditions;
+  conds.find((c) => c.type === 'Ready')!.status = 'False';
+}
+
+describe('rr: a reflector whose node is not Ready', () => {
+  const spec = { nodes: 30, zones: 3, rrs: 3 };
+  const rrs = rrNames(snap(spec));
+  const down = rrs[1]!;
+
+  it('status: RR_NOT_READY, a warning while two Ready reflectors remain, critical below that with the mesh off', () => {
+    assert.deepEqual(
+      configFindings(snap(spec)).filter((f) => f.code === 'RR_NOT_READY'),
+      [],
+      'every reflector Ready',
+    );
+    const one = configFindings(snap(spec, (o) => notReady(o, down))).filter((f) => f.code === 'RR_NOT_READY');
+    assert.equal(one.length, 1);
+    assert.equal(one[0]!.severity, 'warning');
+    assert.match(one[0]!.message, new RegExp(`route reflector ${down} is not Ready.*2 Ready reflectors`));
+    const two = configFindings(
+      snap(spec, (o) => {
+        notReady(o, rrs[0]!);
+        notReady(o, down);
+      }),
+    ).filter((f) => f.code === 'RR_NOT_READY');
+    assert.equal(two.length, 2);
+    assert.ok(two.every((f) => f.severity === 'critical'));
+    assert.match(two[0]!.message, /one more failure cuts nodes off/);
+  });
+
+  it('rr recommend: the zone of a NotReady reflector counts as without one, and a replacement there is chosen', () => {
+    const before = recommend(snap(spec));
+    assert.ok(before.chosen.every((c) => c.existing));
+    const s = snap(spec, (o) => notReady(o, down));
+    const zone = before.chosen.find((c) => c.node === down)!.zone;
+    const r = recommend(s);
+    assert.ok(!r.chosen.some((c) => c.node === down), 'the NotReady reflector is not recommended');
+    const repl = r.chosen.find((c) => !c.existing);
+    assert.ok(repl, JSON.stringify(r.chosen));
+    assert.equal(repl.zone, zone);
+    assert.match(repl.reason, new RegExp(`has no Ready reflector \\(${down} is not Ready\\)`));
+    assert.ok(r.warnings.some((w) => w.includes(`${down} is a route reflector but not Ready`)));
+  });
+
+  it('bgp topology does not say "any one reflector can fail" while one is down', () => {
+    const ok = bgpTopologyReport(snap(spec));
+    assert.match(topologyExtraRows(ok.doc, ok.verdict)[1]![1], /any one reflector can fail/);
+    const r = bgpTopologyReport(snap(spec, (o) => notReady(o, down)));
+    assert.equal(r.doc.routeReflectors.find((x) => x.name === down)!.ready, false);
+    const text = topologyExtraRows(r.doc, r.verdict)[1]![1];
+    assert.doesNotMatch(text, /any one reflector can fail/);
+    assert.match(text, new RegExp(`reflector ${down} not Ready`));
+  });
+});

@@ -62,6 +62,29 @@ export function peersReport(
     if (ip) ipToName.set(ip, n.name);
   });
   const out: NodePeers[] = nodes.map((node) => {
+    // a node the model has no BGP for (no usable projectcalico.org/IPv4Address, not Linux, a virtual
+    // kubelet): nothing to compare, never "every session Established as the model expects" with 0 sessions
+    const idx = t.state.nodes.findIndex((n) => n.name === node);
+    if (idx < 0 || !t.state.nodes[idx]!.participates) {
+      const info = s.nodes.find((n) => n.name === node);
+      return {
+        node,
+        source: observed.get(node)?.source ?? 'none',
+        error: `the model has no BGP for this node: ${
+          !info
+            ? 'no such node'
+            : info.virtualKubelet
+              ? 'a virtual-kubelet node (no calico-node)'
+              : info.os !== 'linux' && info.os !== 'unknown'
+                ? `${info.os}, where calico-node runs no BIRD`
+                : 'no usable projectcalico.org/IPv4Address (calico-node has not started there, or cannot detect its address: kubectl calico-tune status)'
+        }`,
+        peers: [],
+        missing: [],
+        established: 0,
+        ok: false,
+      };
+    }
     const want = expectedPeers(t, node).filter((p) => p.established);
     const wantIPs = new Set(want.map((p) => p.peerIP));
     const o = observed.get(node);

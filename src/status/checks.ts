@@ -119,6 +119,33 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       });
     }
 
+    // 1b. Linux nodes without the BGP address calico-node records when it starts: no BIRD there, so no
+    // sessions and no routes to their pods; the BGP model leaves them out (IPv6-only nodes excepted)
+    const noAddress = nodes.filter(
+      (n) =>
+        (n.os === 'linux' || n.os === 'unknown') &&
+        !n.virtualKubelet &&
+        nodeIPv4(n) === undefined &&
+        !n.bgp.ipv6Address,
+    );
+    if (noAddress.length) {
+      const bad = noAddress.filter((n) => n.bgp.ipv4Address);
+      out.push({
+        code: 'NODE_NO_BGP_ADDRESS',
+        severity: 'warning',
+        message: `${noAddress.length === 1 ? `node ${noAddress[0]!.name} has` : `${num(noAddress.length)} Linux nodes have`} no usable projectcalico.org/IPv4Address${
+          bad.length
+            ? ` (${bad
+                .map((n) => `"${n.bgp.ipv4Address}" on ${n.name}`)
+                .slice(0, 3)
+                .join(', ')}: not an address with a prefix length)`
+            : ''
+        }: calico-node has not started there or cannot detect the node's address, so BIRD runs with no session and no other node learns routes to its pods; the BGP model leaves ${noAddress.length === 1 ? 'it' : 'them'} out`,
+        objects: firstRefs(noAddress.map((n) => nodeRef(n.name))),
+        fix: `find the node's calico-node pod (kubectl get pods -n ${s.calico.installMode === 'operator' ? 'calico-system' : 'kube-system'} -l k8s-app=calico-node --field-selector spec.nodeName=${noAddress[0]!.name}) and read its log (kubectl logs POD -c calico-node): not started, or IP autodetection failed (IP_AUTODETECTION_METHOD, or the Installation's nodeAddressAutodetectionV4)`,
+      });
+    }
+
     // 2. cluster IDs Calico ignores
     for (const n of nodes) {
       const raw = n.bgp.rrClusterIdRaw;

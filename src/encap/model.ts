@@ -278,6 +278,24 @@ export function evaluateMode(
       reason: `nodes run in AWS and ${pairs.native} pair(s) would route pod traffic natively: every EC2 instance needs its source/destination check disabled, or that traffic is dropped (the tool cannot see this setting)`,
     });
 
+  // Felix's own switch wins over the pools (felix/calc/encapsulation_resolver.go IPIPEnabled/VXLANEnabled):
+  // with ipipEnabled or vxlanEnabled explicitly false, Felix never creates tunl0 / vxlan.calico, so every
+  // route of the new mode is a black hole (IPv6 VXLAN has no such switch)
+  const tunnel = mode.startsWith('ipip')
+    ? 'ipipEnabled'
+    : mode.startsWith('vxlan') && pool.ipVersion !== 6
+      ? 'vxlanEnabled'
+      : undefined;
+  if (tunnel) {
+    const felix = s.objects.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default');
+    if (felix?.spec?.[tunnel] === false)
+      problems.push({
+        level: 'refuse',
+        rule: 'TUNNEL_OFF_IN_FELIX',
+        reason: `FelixConfiguration default sets ${tunnel}: false, which overrides the pools: Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere; clear it first: kubectl patch felixconfiguration default --type=merge -p '{"spec":{"${tunnel}":null}}'`,
+      });
+  }
+
   if (needsBgp && !ctx.bgpRunning)
     problems.push({
       level: 'refuse',

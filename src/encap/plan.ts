@@ -203,16 +203,32 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
     const apiVersion =
       s.objects.find((o) => o.kind === 'IPPool' && o.metadata.name === pool.name)?.apiVersion ??
       pool.apiVersion;
+    // the legacy spec.ipip, when there, wins over ipipMode in Calico's conversion: it goes with the change
+    const legacy = rawObject(s, pool.name)?.spec?.['ipip'];
+    const hasLegacy = legacy !== undefined && legacy !== null && typeof legacy === 'object';
+    const l = (hasLegacy ? legacy : {}) as Record<string, unknown>;
     b.add({
-      title: `set IPPool ${pool.name} ipipMode ${target.ipipMode}, vxlanMode ${target.vxlanMode}`,
+      title: `set IPPool ${pool.name} ipipMode ${target.ipipMode}, vxlanMode ${target.vxlanMode}${hasLegacy ? ', and remove its legacy spec.ipip (which Calico reads before ipipMode)' : ''}`,
       why: `${why}. ${owner.reason}`,
       action: 'patch',
       object: { apiVersion, kind: 'IPPool', name: pool.name },
-      patch: { spec: { ipipMode: target.ipipMode, vxlanMode: target.vxlanMode } },
+      patch: {
+        spec: {
+          ipipMode: target.ipipMode,
+          vxlanMode: target.vxlanMode,
+          ...(hasLegacy ? { ipip: null } : {}),
+        },
+      },
       precondition: {
         fields: [
           { path: ['spec', 'ipipMode'], equals: rawMode(s, pool.name, 'ipipMode') },
           { path: ['spec', 'vxlanMode'], equals: rawMode(s, pool.name, 'vxlanMode') },
+          ...(hasLegacy
+            ? [
+                { path: ['spec', 'ipip', 'enabled'], equals: scalarOrNull(l['enabled']) },
+                { path: ['spec', 'ipip', 'mode'], equals: scalarOrNull(l['mode']) },
+              ]
+            : [{ path: ['spec', 'ipip'], equals: null }]),
         ],
       },
       checkpoint: true,
@@ -247,10 +263,17 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
   });
 }
 
+function rawObject(s: ClusterSnapshot, name: string): KubeObject | undefined {
+  return s.objects.find((x) => x.kind === 'IPPool' && x.metadata.name === name);
+}
+
 function rawMode(s: ClusterSnapshot, name: string, field: 'ipipMode' | 'vxlanMode'): string | null {
-  const o = s.objects.find((x) => x.kind === 'IPPool' && x.metadata.name === name);
-  const v = o?.spec?.[field];
+  const v = rawObject(s, name)?.spec?.[field];
   return typeof v === 'string' ? v : null;
+}
+
+function scalarOrNull(v: unknown): string | boolean | null {
+  return typeof v === 'string' || typeof v === 'boolean' ? v : null;
 }
 
 /** What changes for which node pairs, in the words of the other plans' verification. */

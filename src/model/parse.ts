@@ -227,14 +227,39 @@ function encap(v: unknown): EncapMode {
   return 'Never';
 }
 
+/** The annotation where libcalico-go keeps a Calico object's own metadata on its crd.projectcalico.org/v1 CR. */
+const ANN_CALICO_METADATA = 'projectcalico.org/metadata';
+
+/**
+ * A Calico object's labels as Calico's API gives them: through crd.projectcalico.org/v1 only projectcalico.org/
+ * and operator.tigera.io/ labels stay on the CR, the rest are in the projectcalico.org/metadata annotation
+ * (libcalico-go k8s/resources/resources.go ConvertCalicoResourceToK8sResource and back).
+ */
+export function calicoLabels(o: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  const raw = o.metadata.annotations?.[ANN_CALICO_METADATA];
+  if (raw) {
+    try {
+      const labels = (JSON.parse(raw) as { labels?: unknown }).labels;
+      if (labels && typeof labels === 'object')
+        for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+    } catch {
+      /* not JSON: Calico ignores it too */
+    }
+  }
+  return { ...out, ...(o.metadata.labels ?? {}) };
+}
+
 function parseIPPool(o: KubeObject): IPPoolInfo {
   const spec = obj(o.spec);
   const cidr = String(spec['cidr'] ?? '');
   let ipipMode = encap(spec['ipipMode']);
-  // v1 legacy field spec.ipip{enabled,mode} (IPPoolv1v3Converter)
-  const legacy = obj(spec['ipip']);
-  if (spec['ipipMode'] === undefined && legacy['enabled'] === true) {
-    ipipMode = encap(legacy['mode'] ?? 'always');
+  // the v1 legacy field spec.ipip {enabled, mode}: when present it wins over ipipMode (libcalico-go
+  // resources/ippool.go IPPoolv1v3Converter: enabled false is Never, mode cross-subnet CrossSubnet, else Always)
+  const legacy = spec['ipip'];
+  if (legacy !== undefined && legacy !== null && typeof legacy === 'object') {
+    const l = legacy as Record<string, unknown>;
+    ipipMode = l['enabled'] !== true ? 'Never' : l['mode'] === 'cross-subnet' ? 'CrossSubnet' : 'Always';
   }
   return {
     name: o.metadata.name,
@@ -247,7 +272,7 @@ function parseIPPool(o: KubeObject): IPPoolInfo {
     disabled: spec['disabled'] === true,
     nodeSelector: str(spec['nodeSelector']) || 'all()',
     blockSize: num(spec['blockSize']),
-    labels: { ...(o.metadata.labels ?? {}) },
+    labels: calicoLabels(o),
   };
 }
 

@@ -170,8 +170,13 @@ export function stepShapeProblems(
       } else if (calico && kind === 'IPPool') {
         // encap plans: the pool's encapsulation modes only
         onlyKeys(p, ['spec'], `${where} (IPPool patch)`, out);
-        if (isObj(p['spec'])) onlyKeys(p['spec'], ['ipipMode', 'vxlanMode'], `${where} (IPPool spec)`, out);
-        else out.push(`${where}: an IPPool patch changes spec.ipipMode / spec.vxlanMode`);
+        if (isObj(p['spec'])) {
+          onlyKeys(p['spec'], ['ipipMode', 'vxlanMode', 'ipip'], `${where} (IPPool spec)`, out);
+          // the legacy spec.ipip is only removed (and put back by the undo)
+          const legacy = p['spec']['ipip'];
+          if (legacy !== undefined && !(legacy === null || (isUndo && isObj(legacy))))
+            out.push(`${where}: an IPPool patch only removes the legacy spec.ipip`);
+        } else out.push(`${where}: an IPPool patch changes spec.ipipMode / spec.vxlanMode`);
       } else if (apiVersion === 'operator.tigera.io/v1' && kind === 'Installation') {
         // encap plans on operators that own the pools: spec.calicoNetwork.ipPools only;
         // monitoring plans: the metrics ports (MONITORING_PATCH_FIELDS.Installation)

@@ -97,7 +97,9 @@ describe('encap planner', () => {
 
   it("3.31: an unlabelled pool that differs from the Installation is not the operator's (it would not adopt it)", () => {
     const differs = edited(op31, (objs) => {
-      (objs.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>)['ipipMode'] = 'CrossSubnet';
+      const pool = objs.find((o) => o.kind === 'IPPool')!;
+      (pool.spec as Record<string, unknown>)['ipipMode'] = 'CrossSubnet';
+      delete pool.metadata.annotations; // (the fixture's operator label, as crd.projectcalico.org/v1 keeps it)
     });
     assert.equal(poolOwner(differs, differs.ipPools[0]!).object, 'IPPool');
     const labelled = edited(differs, (objs) => {
@@ -142,5 +144,86 @@ describe('encap planner', () => {
     assert.equal(modes.find((m) => m.current)?.mode, 'ipip');
     assert.equal(modes.find((m) => m.mode === 'none')?.refused, true);
     assert.equal(r.bgpNeeded, true);
+  });
+
+  describe('found by trying the tool', () => {
+    it("the operator's label through crd.projectcalico.org/v1 (projectcalico.org/metadata): after the tool's own Installation change the pool is still the operator's", () => {
+      // the operator writes its pools through the Calico API server; on the v1 CR its managed-by label is kept
+      // in the projectcalico.org/metadata annotation, which the tool did not read: right after `encap apply`
+      // (Installation VXLAN, pool still IPIP until the operator catches up) it called the pool unmanaged,
+      // "nothing to do" for the way back, and a direct IPPool patch for the same mode again
+      const pending = edited(op31, (objs) => {
+        const i = objs.find((o) => o.kind === 'Installation')!;
+        (i.spec as { calicoNetwork: { ipPools: Record<string, unknown>[] } }).calicoNetwork.ipPools[0]![
+          'encapsulation'
+        ] = 'VXLAN';
+      });
+      assert.equal(pending.ipPools[0]!.labels['app.kubernetes.io/managed-by'], 'tigera-operator');
+      assert.equal(poolOwner(pending, pending.ipPools[0]!).object, 'Installation');
+      refuses(() => planEncap(pending, opts('vxlan')), /has not updated IPPool/, ExitCode.OK);
+      const back = planEncap(pending, opts('ipip'));
+      assert.equal(back.steps[0]!.object?.kind, 'Installation');
+    });
+
+    it('FelixConfiguration default with ipipEnabled / vxlanEnabled false: a switch to that tunnel is refused (Felix would not create it)', () => {
+      for (const [field, mode] of [
+        ['vxlanEnabled', 'vxlan'],
+        ['vxlanEnabled', 'vxlan-crosssubnet'],
+        ['ipipEnabled', 'ipip'],
+      ] as const) {
+        const from = mode.startsWith('vxlan') ? 'IPIP' : 'VXLAN';
+        const s = edited(
+          snap({ nodes: 9, zones: 3, subnets: 'per-zone', install: 'manifest', encapsulation: from }),
+          (objs) => {
+            (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)[field] =
+              false;
+          },
+        );
+        refuses(
+          () => planEncap(s, opts(mode)),
+          new RegExp(`${field}: false.*TUNNEL_OFF_IN_FELIX`),
+          ExitCode.USAGE,
+        );
+        const r = encapReport(s).pools[0]!.modes.find((m) => m.mode === mode)!;
+        assert.equal(r.refused, true, `${field} ${mode}`);
+      }
+      // explicitly true, or the other tunnel's switch: no refusal
+      const on = edited(manifest, (objs) => {
+        (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['vxlanEnabled'] =
+          true;
+        (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['ipipEnabled'] =
+          false;
+      });
+      assert.equal(planEncap(on, opts('vxlan')).steps.length, 1);
+    });
+
+    it('a pool with the legacy spec.ipip: read as Calico reads it, and removed with the switch (else Calico keeps IPIP on)', () => {
+      const legacy = edited(manifest, (objs) => {
+        const spec = objs.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>;
+        delete spec['ipipMode'];
+        spec['vxlanMode'] = 'Never';
+        spec['ipip'] = { enabled: true, mode: 'cross-subnet' };
+      });
+      assert.equal(legacy.ipPools[0]!.ipipMode, 'CrossSubnet');
+      // spec.ipip wins over ipipMode when both are there (IPPoolv1v3Converter)
+      const both = edited(legacy, (objs) => {
+        (objs.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>)['ipipMode'] = 'Never';
+      });
+      assert.equal(both.ipPools[0]!.ipipMode, 'CrossSubnet');
+      const p = planEncap(legacy, opts('vxlan'));
+      const st = p.steps[0]!;
+      assert.deepEqual(st.patch, { spec: { ipipMode: 'Never', vxlanMode: 'Always', ipip: null } });
+      assert.match(st.title, /remove its legacy spec\.ipip/);
+      assert.deepEqual(integrityProblems(p), []);
+      const after = stateAfter(legacy, p.steps);
+      assert.equal(after.ipPools[0]!.ipipMode, 'Never');
+      assert.equal(after.ipPools[0]!.vxlanMode, 'Always');
+      const back = stateAfter(after, st.undo);
+      assert.equal(back.ipPools[0]!.ipipMode, 'CrossSubnet', 'the undo puts spec.ipip back');
+      // an edited plan may only remove spec.ipip, never set it
+      const q = structuredClone(p);
+      (q.steps[0]!.patch as { spec: Record<string, unknown> }).spec['ipip'] = { enabled: true };
+      assert.ok(integrityProblems(q).some((x) => /only removes the legacy spec\.ipip/.test(x)));
+    });
   });
 });

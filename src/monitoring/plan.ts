@@ -121,7 +121,14 @@ function switchStep(
       action: 'patch',
       object: { apiVersion: 'apps/v1', kind: 'Deployment', name: sw.name, namespace: sw.namespace },
       patch: { spec: { template: { spec: { containers: typhaContainersWithMetrics(dep, port) } } } },
-      precondition: { exists: true },
+      // the patch carries the whole container list as planned: any change to the Deployment's spec since
+      // (an image, a resource limit) bumps its generation, and the step is refused rather than reverting it
+      precondition: {
+        exists: true,
+        ...(typeof dep.metadata.generation === 'number'
+          ? { fields: [{ path: ['metadata', 'generation'], equals: dep.metadata.generation }] }
+          : {}),
+      },
     });
     return `Typha metrics on port ${port} (Deployment ${sw.namespace}/${sw.name} env)`;
   }

@@ -49,6 +49,33 @@ interface MonitoringFlagValues {
   'kube-controllers-port': number;
 }
 
+/**
+ * Ports calico-node and Typha already listen on in the host's network namespace (both run with hostNetwork):
+ * BGP, Typha's own port, Typha's and Felix's health ports (Calico's defaults: typhaPort, healthPort).
+ */
+const HOST_PORTS: Record<number, string> = {
+  179: 'BGP (BIRD)',
+  5473: "Typha's port for Felix",
+  9098: "Typha's health port",
+  9099: "Felix's health port",
+};
+
+/** Felix and Typha metrics share each node's network namespace: refused when they collide (exit 2). */
+function portConflicts(felix: number, typha: number): void {
+  if (felix === typha)
+    throw usageError(
+      `--felix-port and --typha-port are both ${felix}: calico-node and Typha run in the host's network namespace, so the second one could not listen`,
+    );
+  for (const [flag, port] of [
+    ['--felix-port', felix],
+    ['--typha-port', typha],
+  ] as const)
+    if (HOST_PORTS[port])
+      throw usageError(
+        `${flag} ${port} is ${HOST_PORTS[port]} on every node (host network): choose another port`,
+      );
+}
+
 export function monitoringOptions(
   flags: MonitoringFlagValues & { timeout: string },
   verb: 'plan' | 'apply',
@@ -60,6 +87,7 @@ export function monitoringOptions(
     if (r.error) throw usageError(`invalid --service-monitor-labels: ${r.error}`);
     labels = r.labels;
   }
+  portConflicts(flags['felix-port'], flags['typha-port']);
   if (flags.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(flags.namespace))
     throw usageError(`invalid --namespace "${flags.namespace}" (a DNS label)`);
   return {

@@ -798,6 +798,7 @@ export function parseJournalLease(o: KubeObject): JournalInfo | undefined {
     namespace: o.metadata.namespace ?? '',
     holder: str(spec['holderIdentity']) || undefined,
     renewedAt: str(spec['renewTime']),
+    leaseSeconds: typeof spec['leaseDurationSeconds'] === 'number' ? spec['leaseDurationSeconds'] : undefined,
     plan: str(st['plan']) ?? '?',
     phase: str(st['phase']) ?? '?',
     done: Array.isArray(st['done']) ? st['done'].length : 0,

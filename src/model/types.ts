@@ -266,6 +266,8 @@ export interface JournalInfo {
   namespace: string;
   holder?: string | undefined;
   renewedAt?: string | undefined;
+  /** The Lease's duration: a holder that has not renewed it for longer is gone (the executor's own rule). */
+  leaseSeconds?: number | undefined;
   plan: string;
   phase: string;
   done: number;

@@ -10,7 +10,9 @@ export function journalFindings(s: ClusterSnapshot): Finding[] {
   const j = s.journal;
   if (!j) return [];
   const renewed = j.renewedAt ? Date.parse(j.renewedAt) : NaN;
-  const running = j.phase === 'running' && j.holder !== undefined && Date.now() - renewed < 60_000;
+  // held while renewed within the Lease's duration, as the executor judges a holder (kube/journal.ts)
+  const running =
+    j.phase === 'running' && j.holder !== undefined && Date.now() - renewed < (j.leaseSeconds ?? 30) * 1000;
   const progress = `step ${j.done}${j.steps !== undefined ? ` of ${j.steps}` : ''}`;
   const cmd = (j.command ?? '').startsWith('kubectl calico-tune migrate')
     ? 'kubectl calico-tune migrate apply'
@@ -21,7 +23,7 @@ export function journalFindings(s: ClusterSnapshot): Finding[] {
       severity: running ? 'warning' : 'critical',
       message: running
         ? `plan ${j.plan} is running (${progress} done), held by ${j.holder} (Lease ${j.namespace}/calico-tune)`
-        : `plan ${j.plan} is unfinished: ${j.phase} after ${progress}${j.message ? ` (${j.message})` : ''}; the cluster is between two BGP topologies (Lease ${j.namespace}/calico-tune)`,
+        : `plan ${j.plan} is unfinished: ${j.phase === 'running' ? 'stopped (its run no longer renews the lock)' : j.phase} after ${progress}${j.message ? ` (${j.message})` : ''}; ${j.done === 0 ? 'none of its steps has been applied' : 'the cluster is part-way between the state before the plan and the one it leads to'} (Lease ${j.namespace}/calico-tune)`,
       objects: [{ kind: 'Lease', name: 'calico-tune', namespace: j.namespace }],
       fix: running
         ? 'wait for it to finish (kubectl calico-tune status shows its progress)'

@@ -1,0 +1,38 @@
+/**
+ * PLAN_UNFINISHED (found by a review: a killed run was "running ... wait for it to finish" for 60 s while its
+ * 30 s Lease had lapsed and `apply` already treated it as stopped; any unfinished plan, even one with no step
+ * applied or an encap or monitoring plan, was said to leave "the cluster between two BGP topologies").
+ */
+import assert from 'node:assert/strict';
+import { journalFindings } from '../../../src/status/journal.js';
+import type { ClusterSnapshot, JournalInfo } from '../../../src/model/types.js';
+import { snap } from '../helpers.js';
+
+function withJournal(j: Partial<JournalInfo>): ClusterSnapshot {
+  const s = snap({ nodes: 3, zones: 1 });
+  s.journal = { namespace: 'kube-system', plan: 'p', phase: 'running', done: 0, steps: 4, ...j };
+  return s;
+}
+const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
+
+describe('status: PLAN_UNFINISHED', () => {
+  it('a holder that has not renewed the Lease within its duration is not running', () => {
+    const live = journalFindings(withJournal({ holder: 'h', renewedAt: ago(5_000), leaseSeconds: 30 }))[0]!;
+    assert.equal(live.severity, 'warning');
+    assert.match(live.message, /is running/);
+    const gone = journalFindings(
+      withJournal({ holder: 'h', renewedAt: ago(40_000), leaseSeconds: 30, done: 2 }),
+    )[0]!;
+    assert.equal(gone.severity, 'critical');
+    assert.match(gone.message, /stopped \(its run no longer renews the lock\) after step 2 of 4/);
+    assert.match(gone.fix, /--resume.*--rollback/);
+  });
+
+  it('says what is true of the cluster: nothing applied yet, or part-way; never "BGP topologies"', () => {
+    const none = journalFindings(withJournal({ phase: 'paused', done: 0 }))[0]!;
+    assert.match(none.message, /none of its steps has been applied/);
+    const some = journalFindings(withJournal({ phase: 'failed', done: 2 }))[0]!;
+    assert.match(some.message, /part-way between the state before the plan and the one it leads to/);
+    for (const f of [none, some]) assert.doesNotMatch(f.message, /BGP topologies/);
+  });
+});

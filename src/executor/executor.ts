@@ -27,6 +27,7 @@ import { evaluateGate, gateCoverage, gateProgressLine } from '../plan/gates.js';
 import { checkIdentity, describeFailure, preflightPlan, verifySteps } from '../plan/preflight.js';
 import {
   alreadyDone,
+  findObject,
   firstNotLive,
   preconditionProblem,
   reverify,
@@ -550,7 +551,24 @@ export class Executor {
       }
       return [u];
     };
-    const toUndo = this.stepsToUndo(plan, state).map((s) => ({ ...s, undo: s.undo.flatMap(onLiveNodes) }));
+    const writes = (s: Step): Step[] => s.undo.filter((u) => u.action !== 'wait');
+    // steps with nothing left to undo: their writes are not on the cluster (refused by the server, or in
+    // flight when the run stopped and never landed), or were on a node that is gone. They are not "undone",
+    // and no gate waits for them (a review found "undone: Make X a route reflector" for a refused patch)
+    const nothingLeft: { step: Step; why: string }[] = [];
+    const toUndo = this.stepsToUndo(plan, state).flatMap((s) => {
+      const kept = { ...s, undo: s.undo.flatMap(onLiveNodes) };
+      if (!writes(s).length) return [kept];
+      if (!writes(kept).length) {
+        nothingLeft.push({ step: s, why: 'its node no longer exists' });
+        return [];
+      }
+      if (writes(kept).every((u) => alreadyDone(u, findObject(live.objects, u)))) {
+        nothingLeft.push({ step: s, why: 'not applied (the cluster does not hold its change)' });
+        return [];
+      }
+      return [kept];
+    });
     if (gone.size)
       this.opts.log(
         `node${gone.size > 1 ? 's' : ''} ${[...gone].join(', ')} no longer exist${gone.size > 1 ? '' : 's'}: nothing to undo on ${gone.size > 1 ? 'them' : 'it'}`,
@@ -570,6 +588,10 @@ export class Executor {
     }
     this.keepGates(r);
     await this.journal!.setPhase('rolling-back', why);
+    for (const { step, why: reason } of nothingLeft) {
+      await this.journal!.stepUndone(step.id); // (a later --rollback does not look at it again)
+      this.opts.log(`  nothing to undo: ${step.title}: ${reason}`);
+    }
     this.opts.log(`rolling back ${toUndo.length} step(s) of ${plan.metadata.name}`);
     let undoneCount: number;
     try {

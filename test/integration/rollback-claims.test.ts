@@ -1,0 +1,110 @@
+/**
+ * What a rollback says it undid is what it undid (found by a review, each a failing test first): after a
+ * promotion whose Node patch the API server refused (an admission policy), `apply --rollback` printed
+ * "undone: Make X a route reflector" and waited on a BGP gate for it, though no such write ever landed.
+ */
+import assert from 'node:assert/strict';
+import {
+  controlPlane,
+  loadFixture,
+  runCli,
+  startSimulator,
+  USERS,
+  waitFor,
+  type ControlPlane,
+  type Simulator,
+} from '../harness/index.js';
+import { nodeNames, world } from './plan-helpers.js';
+
+describe('rollback claims', function () {
+  this.timeout(240_000);
+  let cp: ControlPlane;
+  let sim: Simulator | undefined;
+  before(async () => {
+    cp = await controlPlane({ calico: 'v3.31.3' });
+  });
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it('a step the server refused is "nothing to undo", never "undone", and no gate waits for it', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const node = (await nodeNames(cp))[3]!;
+    const admin = cp.client('admin');
+    const VAP = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
+    const BINDING = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
+    await admin.request('POST', VAP, {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: 'no-reflector-label' },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['nodes'] },
+            ],
+          },
+          validations: [
+            {
+              expression: `!(object.metadata.name == '${node}' && has(object.metadata.labels) && 'route-reflector' in object.metadata.labels)`,
+              message: 'no route reflector on this node',
+            },
+          ],
+        },
+      },
+    });
+    await admin.request('POST', BINDING, {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: 'no-reflector-label' },
+        spec: { policyName: 'no-reflector-label', validationActions: ['Deny'] },
+      },
+    });
+    try {
+      // the policy takes a moment to be in force: a server dry run of the label shows when
+      await waitFor(
+        async () => {
+          const r = await admin.request<{ code?: number }>('PATCH', `/api/v1/nodes/${node}`, {
+            query: { dryRun: 'All' },
+            body: { metadata: { labels: { 'route-reflector': 'true' } } },
+            contentType: 'application/merge-patch+json',
+            okStatuses: [403, 422],
+          });
+          return r.code === 403 || r.code === 422;
+        },
+        { timeoutMs: 30_000, what: 'the admission policy to be in force' },
+      );
+      const before = await world(cp);
+      const kc = cp.kubeconfig('plugin');
+      const p = await runCli(['rr', 'promote', node, '--yes'], { kubeconfig: kc });
+      assert.equal(p.code, 3, p.stderr);
+      assert.match(p.stderr, /no route reflector on this node/);
+      const mark = cp.audit.mark();
+      const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: kc });
+      const out = `${rb.stdout}\n${rb.stderr}`;
+      assert.equal(rb.code, 0, out);
+      assert.doesNotMatch(out, /undone: Make .* a route reflector/, 'the refused step is not "undone"');
+      assert.match(out, /nothing to undo: Make .* a route reflector.*not applied/);
+      assert.doesNotMatch(out, /wait for BGP sessions/i, 'no gate waits for a write that never landed');
+      const after = await world(cp);
+      assert.deepEqual(after.nodes, before.nodes, 'the node as before (uncordoned)');
+      assert.equal(after.lease, undefined);
+      // its writes: the uncordon, the BGPPeer's delete if one was created, the journal; no patch of the label
+      const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name, onlySucceeded: true });
+      const labelPatches = writes.filter(
+        (e) =>
+          e.objectRef?.resource === 'nodes' &&
+          e.verb === 'patch' &&
+          JSON.stringify(e.requestObject ?? {}).includes('RouteReflectorClusterID'),
+      );
+      assert.deepEqual(labelPatches, [], 'no undo of a patch that never landed');
+    } finally {
+      await admin.request('DELETE', `${BINDING}/no-reflector-label`, { okStatuses: [404] });
+      await admin.request('DELETE', `${VAP}/no-reflector-label`, { okStatuses: [404] });
+    }
+  });
+});

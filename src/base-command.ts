@@ -263,15 +263,22 @@ export abstract class BaseCommand extends Command {
       if (err.changed) hints.unshift(err.changed);
     } else if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && isParseError(err)) {
       code = ExitCode.USAGE;
-      // oclif puts the reason on the lines after "Parsing --flag": keep them all
+      // oclif puts the reason on the lines after "Parsing --flag" or "The following errors occurred:": one
+      // line, its items after the heading's colon; its notes (flags with multiple values) become hints
+      const lines = err.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !/^See more help/.test(l));
+      const notes = lines.filter((l) => /^(Note:|Alternatively,)/.test(l));
+      const [head = '', ...items] = lines
+        .filter((l) => !notes.includes(l))
+        .map((l) => l.replace(/^(\S+) {2,}(.+)$/, '$1 ($2)')); // an argument and its description
       message =
-        err.message
-          .split('\n')
-          .map((l) => l.trim())
-          .filter((l) => l !== '' && !/^See more help/.test(l))
-          .join(': ')
-          .replace(/ +:/g, ':') || err.message;
-      hints = [`see: kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --help`.trimEnd()];
+        (items.length
+          ? `${head.replace(/:$/, '')}: ${items.map((l) => l.replace(/:$/, '')).join('; ')}`
+          : head
+        ).replace(/ +:/g, ':') || err.message;
+      hints = [...notes, `see: kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --help`.trimEnd()];
     } else if (err.oclif?.exit === 0) {
       return;
     } else {

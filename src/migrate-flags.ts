@@ -17,7 +17,8 @@ export const migrateFlags = {
     helpValue: 'NODE,...',
   }),
   'cluster-id': Flags.string({
-    description: 'Route-reflector cluster ID (bare IPv4; default: existing, else 244.0.0.1)',
+    description:
+      'Route-reflector cluster ID shared by the new reflectors (bare IPv4; default: one of its own for each, the lowest unused 244.0.0.N)',
   }),
   label: Flags.string({
     description: 'Label that BGPPeer selectors use to find reflectors',

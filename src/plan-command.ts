@@ -171,6 +171,18 @@ export abstract class PlanCommand extends BaseCommand {
    * Builds (or, with --resume/--rollback, recovers) the plan and shows or executes it.
    * `build` gets the snapshot and the gate timeout; `file` is a saved plan to apply instead.
    */
+  /**
+   * A plan command's node arguments: at least one for a new plan; none with --resume or --rollback, which act
+   * on the plan recorded in the cluster (a name given there was silently ignored).
+   */
+  protected planArgs(flags: PlanFlags, given: string[], what: string): void {
+    if ((flags.resume || flags.rollback) && given.length)
+      throw usageError(
+        `--${flags.resume ? 'resume' : 'rollback'} acts on the plan recorded in the cluster; it takes no node names (${given.join(' ')})`,
+      );
+    if (!flags.resume && !flags.rollback && !given.length) throw usageError(`name ${what}`);
+  }
+
   protected async runPlan(flags: PlanFlags, build: Planner | { file: string }): Promise<Plan | ApplyResult> {
     const fromFile = 'file' in build;
     // a saved plan checked against a snapshot: the same checks as before a live run, offline
@@ -185,15 +197,17 @@ export abstract class PlanCommand extends BaseCommand {
       flags.timeout === undefined
         ? undefined
         : this.durationFlag('timeout', flags.timeout, { examples: '90s, 10m' });
-    if (dryRun === 'none' && !toScript && !flags.yes) {
+    const needsTerminal = async (): Promise<void> => {
+      if (dryRun !== 'none' || toScript || flags.yes) return;
       const { isInteractive } = await import('./prompt/index.js');
       if (!isInteractive())
         throw usageError(
           'this changes the cluster and no one is at a terminal to confirm',
           'pass --yes to apply without prompts, or --dry-run to only show the plan',
         );
-    }
+    };
     if (flags.resume || flags.rollback) {
+      await needsTerminal();
       if (dryRun !== 'none') throw usageError('--resume/--rollback cannot be combined with --dry-run');
       return this.execute(undefined, flags, timeoutMs, flags.resume ? 'resume' : 'rollback');
     }
@@ -239,6 +253,9 @@ export abstract class PlanCommand extends BaseCommand {
         { changed: 'nothing was changed' },
       );
     }
+    // after the plan is built: bad input (a node that is not a reflector, OLD and NEW the same) and "nothing
+    // to do" say so first, rather than that no one is at a terminal
+    await needsTerminal();
     if (!this.machineOutput)
       await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
     if (dryRun === 'server' && snapshot?.calico.apiMode === 'projectcalico.org/v3')

@@ -5,7 +5,7 @@
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, hasSession } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
-import { usageError } from '../errors.js';
+import { NothingToDo, usageError } from '../errors.js';
 import { calicoApiVersion } from '../model/api-mode.js';
 import { clusterIdProblem } from '../model/net.js';
 import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
@@ -426,8 +426,40 @@ export interface RrPlanOptions extends RrOptions {
   name?: string | undefined;
 }
 
+/**
+ * `rr promote` run again after it succeeded (a script's retry): every node already a reflector as asked, with
+ * its label, the cluster ID asked for, and peered. Nothing to do (exit 0), as kubectl says of a node already
+ * cordoned; anything less stays a refusal ("already a route reflector").
+ */
+function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): void {
+  const nodes = requireNodes(s, names);
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const asAsked = (n: NodeInfo): boolean =>
+    isRouteReflector(n) &&
+    n.labels[label.key] === label.value &&
+    (opts.clusterId === undefined || n.bgp.rrClusterId === opts.clusterId.trim());
+  if (
+    nodes.every(asAsked) &&
+    peeringCovers(s, [], label, new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])))
+  )
+    throw new NothingToDo(
+      `${nodes.map((n) => `${n.name} (cluster ID ${n.bgp.rrClusterId})`).join(', ')} ${nodes.length > 1 ? 'are route reflectors' : 'is a route reflector'} already, labelled ${label.key}=${label.value} and peered`,
+    );
+}
+
+/** `rr demote` run again after it succeeded: no node a reflector any more, nor labelled as one (exit 0). */
+function demotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): void {
+  const nodes = requireNodes(s, names);
+  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  if (nodes.every((n) => n.bgp.rrClusterIdRaw === undefined && !rrLabelKeys(n, label).length))
+    throw new NothingToDo(
+      `${nodes.map((n) => n.name).join(', ')} ${nodes.length > 1 ? 'are not route reflectors' : 'is not a route reflector'} (no cluster ID, no reflector label)`,
+    );
+}
+
 /** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
 export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
+  promotedAlready(s, names, opts);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const { clusterIds, label } = buildPromote(b, names, opts);
   const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
@@ -445,6 +477,7 @@ export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOpt
 
 /** Demote: refuse when the model says nodes would be cut off; remove the label, wait, remove the cluster ID, wait. */
 export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
+  demotedAlready(s, names, opts);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   buildDemote(b, names, opts);
   return b.finish({

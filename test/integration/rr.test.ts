@@ -141,11 +141,17 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         [['rr', 'promote', plain, '--cluster-id', 'fd10::10', '--yes'], /invalid cluster ID "fd10::10"/],
         [['rr', 'promote', 'no-such-node', '--yes'], /node "no-such-node" does not exist/],
         [['rr', 'promote', notReady, '--yes'], /cannot be a route reflector: not Ready/],
-        [['rr', 'promote', r1, '--yes'], /already a route reflector/],
         [['rr', 'demote', r1, '--yes'], /leaves 1 route reflector/],
         [['rr', 'demote', r1, r2, '--yes', '--force'], /would leave \d+ node pairs without routes/],
-        [['rr', 'demote', plain, '--yes'], /is not a route reflector/],
+        [['rr', 'demote', r1, plain, '--yes'], /node \S+ is not a route reflector/],
         [['rr', 'promote', plain], /no one is at a terminal.*|pass --yes/],
+        // bad input says so first, before the terminal check (found by a review)
+        [['rr', 'replace', r1, r1], /OLD and NEW are the same node/],
+        [['rr', 'promote'], /name the nodes to promote/],
+        [
+          ['rr', 'demote', r1, '--resume'],
+          /--resume acts on the plan recorded in the cluster; it takes no node names/,
+        ],
         [['rr', 'promote', plain, '--timeout', 'soon', '--yes'], /invalid --timeout/],
         [['rr', 'promote', plain, '-o', 'xml'], /Expected --output=xml to be one of/],
       ];
@@ -159,6 +165,16 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews',
       );
       assert.deepEqual(writes, [], 'refusals write nothing');
+      // run again after it succeeded (a script's retry): nothing to do, exit 0, with or without a terminal
+      for (const args of [
+        ['rr', 'promote', r1, '--yes'],
+        ['rr', 'demote', plain, '--yes'],
+        ['rr', 'demote', plain],
+      ]) {
+        const r = await runCli(args, { kubeconfig: cp.kubeconfig('plugin') });
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /nothing to do: .*(already|not a route reflector)/, args.join(' '));
+      }
       // with --force, demoting one of two leaves a single reflector that still serves everyone: allowed
       const f = await runCli(['rr', 'demote', r1, '--yes', '--force'], { kubeconfig: kc });
       assert.equal(f.code, 0, f.stderr);

@@ -16,7 +16,9 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
   static override strict = false;
   /** Shell completion of the arguments (src/cli/complete.ts). */
   static completion: CompletionHints = { args: { nodes: 'reflectors' } };
-  static override args = { nodes: Args.string({ description: 'Reflectors to demote', required: true }) };
+  static override args = {
+    nodes: Args.string({ description: 'Reflectors to demote (none with --resume or --rollback)' }),
+  };
   static override flags = {
     ...planFlags,
     ...roleFlags,
@@ -29,6 +31,7 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
   async run(): Promise<PlanResult> {
     const { flags, argv } = await this.parse(RrDemote);
     this.setup(flags);
+    this.planArgs(flags, argv as string[], 'the reflectors to demote');
     const { planDemote } = await import('../../rr/plan.js');
     return this.runPlan(flags, (s, timeout) =>
       planDemote(s, argv as string[], {

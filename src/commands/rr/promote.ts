@@ -17,13 +17,15 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
   static override strict = false;
   /** Shell completion of the arguments (src/cli/complete.ts). */
   static completion: CompletionHints = { args: { nodes: 'non-reflectors' } };
-  static override args = { nodes: Args.string({ description: 'Nodes to promote', required: true }) };
+  static override args = {
+    nodes: Args.string({ description: 'Nodes to promote (none with --resume or --rollback)' }),
+  };
   static override flags = {
     ...planFlags,
     ...roleFlags,
     'cluster-id': Flags.string({
       description:
-        'Route-reflector cluster ID, a bare IPv4 address (default: the one existing reflectors use, else 244.0.0.1)',
+        'Route-reflector cluster ID, a bare IPv4 address, shared by the nodes promoted (default: one of its own for each, the lowest unused 244.0.0.N)',
     }),
     label: Flags.string({
       description: 'Label that BGPPeer selectors use to find reflectors',
@@ -34,6 +36,7 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
   async run(): Promise<PlanResult> {
     const { flags, argv } = await this.parse(RrPromote);
     this.setup(flags);
+    this.planArgs(flags, argv as string[], 'the nodes to promote');
     const { planPromote } = await import('../../rr/plan.js');
     return this.runPlan(flags, (s, timeout) =>
       planPromote(s, argv as string[], {

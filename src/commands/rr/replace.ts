@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { usageError } from '../../errors.js';
 import { planFlags, PlanCommand, roleFlags, roleOptions, type PlanResult } from '../../plan-command.js';
 import type { CompletionHints } from '../../cli/complete.js';
 
@@ -13,13 +14,15 @@ intermediate state, including the loss of any single reflector where there are a
   /** Shell completion of the arguments (src/cli/complete.ts). */
   static completion: CompletionHints = { args: { old: 'reflectors', new: 'non-reflectors' } };
   static override args = {
-    old: Args.string({ description: 'The reflector to retire', required: true }),
-    new: Args.string({ description: 'The node that takes over', required: true }),
+    old: Args.string({ description: 'The reflector to retire (none with --resume or --rollback)' }),
+    new: Args.string({ description: 'The node that takes over' }),
   };
   static override flags = {
     ...planFlags,
     ...roleFlags,
-    'cluster-id': Flags.string({ description: "Cluster ID for NEW (default: OLD's)" }),
+    'cluster-id': Flags.string({
+      description: 'Cluster ID for NEW (default: one of its own, the lowest unused 244.0.0.N)',
+    }),
     label: Flags.string({
       description: 'Label that BGPPeer selectors use to find reflectors',
       default: 'route-reflector=true',
@@ -29,9 +32,13 @@ intermediate state, including the loss of any single reflector where there are a
   async run(): Promise<PlanResult> {
     const { flags, args } = await this.parse(RrReplace);
     this.setup(flags);
+    const named = [args.old, args.new].filter((x): x is string => x !== undefined);
+    this.planArgs(flags, named, 'OLD and NEW');
+    if (!flags.resume && !flags.rollback && named.length < 2)
+      throw usageError('name OLD and NEW: the reflector to retire and the node that takes over');
     const { planReplace } = await import('../../rr/plan.js');
     return this.runPlan(flags, (s, timeout) =>
-      planReplace(s, args.old, args.new, {
+      planReplace(s, args.old!, args.new!, {
         clusterId: flags['cluster-id'],
         label: flags.label,
         ...roleOptions(flags, timeout),

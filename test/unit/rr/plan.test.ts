@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ExitCode } from '../../../src/errors.js';
 import { CORDON_ANNOTATION } from '../../../src/plan/simulate.js';
 import { nodeIPv4 } from '../../../src/bgp/state.js';
 import type { KubeObject } from '../../../src/model/types.js';
@@ -226,9 +227,19 @@ describe('rr/plan: promote, demote, replace', () => {
 
     it('refuses: already a reflector, ineligible nodes, unknown or repeated names, bad label or cluster ID', () => {
       const rr = snap({ nodes: 12, zones: 3, rrs: 3 });
+      // run again after it succeeded: nothing to do (exit 0); asked with another cluster ID or label: refused
       refuses(
         () => planPromote(rr, ['node-a-002'], OPTS),
+        /^node-a-002 \(cluster ID 244\.0\.0\.1\) is a route reflector already, labelled route-reflector=true and peered$/,
+        ExitCode.OK,
+      );
+      refuses(
+        () => planPromote(rr, ['node-a-002'], { ...OPTS, clusterId: '244.0.0.9' }),
         /^node node-a-002 is already a route reflector \(cluster ID 244\.0\.0\.1\)$/,
+      );
+      refuses(
+        () => planPromote(rr, ['node-a-002', 'node-a-003'], OPTS),
+        /^node node-a-002 is already a route reflector/,
       );
       const odd = snap({ nodes: 12, zones: 3, windows: 1, notReady: 1, unschedulable: 1 });
       const win = odd.nodes.find((n) => n.os === 'windows')!.name;
@@ -502,9 +513,15 @@ describe('rr/plan: promote, demote, replace', () => {
       refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector/);
     });
 
-    it('refuses a node that is not a reflector', () => {
+    it('a node that is not a reflector: nothing to do alone (a retry), refused next to a reflector', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
       refuses(
-        () => planDemote(snap({ nodes: 12, zones: 3, rrs: 3 }), ['node-a-003'], OPTS),
+        () => planDemote(s, ['node-a-003'], OPTS),
+        /^node-a-003 is not a route reflector \(no cluster ID, no reflector label\)$/,
+        ExitCode.OK,
+      );
+      refuses(
+        () => planDemote(s, ['node-a-002', 'node-a-003'], OPTS),
         /^node node-a-003 is not a route reflector$/,
       );
     });

@@ -2,7 +2,7 @@
  * Route-reflector planners: promote, demote, replace, each (snapshot, options) → Plan, built on a PlanBuilder (which verifies
  * every intermediate state with the BGP model). Pure; refusals are usage errors (exit 2, nothing changed).
  */
-import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { bgpStateFromSnapshot, runsBird } from '../bgp/state.js';
 import { computeTopology, hasSession } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
 import { NothingToDo, usageError } from '../errors.js';
@@ -335,6 +335,13 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   for (const n of nodes) addDemotion(b, n, label, { drain: opts.drain });
 }
 
+/** Who watches the sessions of a node that cannot report them: Ready reflectors (up to 3), else 2 Ready BGP nodes. */
+function observersFor(s: ClusterSnapshot, name: string): string[] {
+  const ready = s.nodes.filter((x) => x.name !== name && x.ready && runsBird(x));
+  const rrs = ready.filter(isRouteReflector).map((x) => x.name);
+  return rrs.length ? rrs.slice(0, 3) : ready.slice(0, 2).map((x) => x.name);
+}
+
 /**
  * The steps that turn one reflector back into an ordinary node: cordon, drain if asked, remove the label
  * (clients drop their sessions), wait, remove the cluster ID, wait until it is a client or mesh member again,
@@ -348,6 +355,17 @@ export function addDemotion(
 ): void {
   const mesh = effectiveBgp(b.state).meshEnabled;
   const wasCordoned = n.unschedulable;
+  // a node that is not Ready (calico-node most likely down: the usual reason to retire a reflector) never
+  // reports its sessions, so its gates would time out and roll back: they watch the Ready reflectors that
+  // stay (each lists every peer) or two Ready nodes instead; and no drain, whose evictions its dead kubelet
+  // cannot carry out (found by a review)
+  const observers = n.ready ? [n.name] : observersFor(b.state, n.name);
+  const watched = n.ready
+    ? ''
+    : ` (${n.name} is not Ready: watched from ${observers.join(', ') || 'no node'})`;
+  const wait = (title: string, why: string): void => {
+    if (observers.length) b.wait(`${title}${watched}`, why, observers, { exact: true });
+  };
   if (!wasCordoned)
     b.add({
       title: `Cordon ${n.name}`,
@@ -355,7 +373,7 @@ export function addDemotion(
       action: 'cordon',
       object: nodeRef(n.name),
     });
-  if (opts.drain)
+  if (opts.drain && n.ready)
     b.add({
       title: `Drain ${n.name}`,
       why: 'move its workloads away before its BGP sessions change',
@@ -380,13 +398,11 @@ export function addDemotion(
       patch: removeLabels,
       ...stillCordoned,
       checkpoint: true,
-      undoGateNodes: [n.name],
+      undoGateNodes: observers,
     });
-    b.wait(
+    wait(
       `Wait until ${n.name}'s remaining sessions are Established`,
       'only its sessions with the other reflectors remain',
-      [n.name],
-      { exact: true },
     );
   }
   b.add({
@@ -405,13 +421,11 @@ export function addDemotion(
       : { metadata: { annotations: { [ANN_RR_CLUSTER_ID]: null } } },
     ...stillCordoned,
     checkpoint: together || !keys.length,
-    undoGateNodes: [n.name],
+    undoGateNodes: observers,
   });
-  b.wait(
+  wait(
     `Wait until ${n.name} is back as ${mesh ? 'a mesh member' : 'a client'}`,
     'its sessions as an ordinary node must be Established',
-    [n.name],
-    { exact: true },
   );
   if (!wasCordoned)
     b.add({ title: `Uncordon ${n.name}`, why: 'done', action: 'uncordon', object: nodeRef(n.name) });

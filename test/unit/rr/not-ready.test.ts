@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/model/types.js';
 import { bgpTopologyReport } from '../../../src/bgp/topology-report.js';
 import { topologyExtraRows } from '../../../src/render/topology.js';
+import { planDemote, planReplace } from '../../../src/rr/plan.js';
 import { recommend } from '../../../src/rr/recommend.js';
 import { configFindings } from '../../../src/status/checks.js';
 import { snap } from '../helpers.js';
@@ -66,5 +67,26 @@ describe('rr: a reflector whose node is not Ready', () => {
     const text = topologyExtraRows(r.doc, r.verdict)[1]![1];
     assert.doesNotMatch(text, /any one reflector can fail/);
     assert.match(text, new RegExp(`reflector ${down} not Ready`));
+  });
+
+  it('rr replace / demote of a NotReady reflector: its gates watch the Ready reflectors, it is not drained', () => {
+    // its calico-node never reports: gates on it timed out after 10m and the rollback undid NEW's promotion
+    const s = snap(spec, (o) => notReady(o, down));
+    const opts = { timeout: '10m', name: 'test-plan', drain: true };
+    const plans = [planReplace(s, down, 'node-a-004', opts), planDemote(s, [down], { ...opts, force: true })];
+    for (const p of plans) {
+      const gated = p.steps.flatMap((x) => [
+        ...(x.gate?.nodes ?? []),
+        ...x.undo.flatMap((u) => u.gate?.nodes ?? []),
+      ]);
+      assert.ok(gated.length > 0, p.metadata.name);
+      assert.ok(!gated.includes(down), `${p.metadata.name}: no gate waits for ${down}: ${gated.join(',')}`);
+      assert.ok(
+        !p.steps.some((x) => x.action === 'drain' && x.object?.name === down),
+        'no drain of a node whose kubelet is gone',
+      );
+      assert.ok(p.steps.some((x) => x.title.includes(`${down} is not Ready: watched from`)));
+      assert.equal(p.summary.verification.ok, true);
+    }
   });
 });

@@ -836,7 +836,7 @@ export class Executor {
     const firstOk = new Map<string, number>();
     let passed = false;
     const settled = (obs: Map<string, ObservedNode>): boolean => {
-      if (!evaluateGate(gate, expected, obs).ok) {
+      if (!evaluateGate(gate, expected, obs, lg.excused).ok) {
         firstOk.clear();
         return false;
       }
@@ -849,7 +849,7 @@ export class Executor {
     };
     let lastLog = 0;
     const progress = (obs: Map<string, ObservedNode>): string[] =>
-      evaluateGate(gate, expected, obs).nodes.map((n) => gateProgressLine(n, ipToName));
+      evaluateGate(gate, expected, obs, lg.excused).nodes.map((n) => gateProgressLine(n, ipToName));
     let observed: Map<string, ObservedNode>;
     const waitStart = performance.now();
     if (useStatus) {

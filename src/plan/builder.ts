@@ -3,7 +3,7 @@
  * derives its undo (inverse merge patch, delete for create, ...), computes gate expectations from the BGP
  * model on the state the gate waits for, and finally verifies every intermediate state. Pure.
  */
-import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { bgpStateFromSnapshot, nodeIPv4 } from '../bgp/state.js';
 import {
   computeTopology,
   expectedPeers,
@@ -107,12 +107,14 @@ export class PlanBuilder {
   private gateFor(nodes: string[], exact: boolean, timeout = this.timeout): Gate {
     const t = this.topology();
     const expect: Gate['expect'] = {};
+    // sessions with nodes that are not Ready are not waited for (LiveGate.excused, as the executor does)
+    const down = new Set(this.snap.nodes.filter((n) => !n.ready).flatMap((n) => nodeIPv4(n) ?? []));
     for (const n of nodes) {
       // the count comes from the class graph; the rows only when they are listed (a mesh node has n-1)
       const i = t.nodeIndex.get(n);
       const count = i === undefined ? 0 : sessionsOfNode(t, i);
       const listed = count <= MAX_GATE_IPS;
-      const peers = listed ? expectedPeers(t, n).filter((p) => p.established) : [];
+      const peers = listed ? expectedPeers(t, n).filter((p) => p.established && !down.has(p.peerIP)) : [];
       expect[n] = {
         count: listed ? peers.length : count,
         peerIPs: listed ? peers.map((p) => p.peerIP) : undefined,

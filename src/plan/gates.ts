@@ -29,6 +29,8 @@ export function evaluateGate(
   gate: Gate,
   expected: Map<string, ExpectedSession[]>,
   observed: Map<string, ObservedNode>,
+  /** Peer addresses of nodes that are not Ready: their sessions are not "unexpected" (LiveGate.excused). */
+  excused: ReadonlySet<string> = new Set(),
 ): GateResult {
   const nodes: NodeGateResult[] = gate.nodes.map((node) => {
     const want = expected.get(node) ?? [];
@@ -55,7 +57,9 @@ export function evaluateGate(
     }
     const wantIPs = new Set(want.map((w) => w.peerIP));
     const unexpected = gate.exact
-      ? obs.peers.filter((p) => !wantIPs.has(p.peerIP)).map((p) => ({ peerIP: p.peerIP, state: p.state }))
+      ? obs.peers
+          .filter((p) => !wantIPs.has(p.peerIP) && !excused.has(p.peerIP))
+          .map((p) => ({ peerIP: p.peerIP, state: p.state }))
       : [];
     return {
       node,

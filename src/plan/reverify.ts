@@ -5,7 +5,7 @@
  * cut off (nor an N-1 or zone-loss regression the plan did not accept) at any intermediate state. The gate
  * expectations the executor waits for come from the same simulation. Pure.
  */
-import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { bgpStateFromSnapshot, nodeIPv4 } from '../bgp/state.js';
 import { computeTopology, expectedPeers, type Topology } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
@@ -43,6 +43,11 @@ export interface LiveGate {
   /** Reflectors at that point, and the number of nodes (to say honestly what a gate samples). */
   reflectors: Set<string>;
   nodes: number;
+  /**
+   * Addresses of nodes that are not Ready: a session with one is neither required nor, with `exact`, refused
+   * (calico-node there is most likely down; a gate waiting for it would only time out and roll back).
+   */
+  excused: Set<string>;
 }
 
 export interface Reverification {
@@ -170,8 +175,12 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
       if (missing.length)
         return fail(i, `the gate waits for node(s) that do not exist: ${missing.join(', ')}`);
       topo ??= computeTopology(bgpStateFromSnapshot(snap));
+      const excused = new Set(snap.nodes.filter((n) => !n.ready).flatMap((n) => nodeIPv4(n) ?? []));
       gates.set(step.id, {
-        sessions: new Map(g.nodes.map((n) => [n, expectedSessions(topo!, n)])),
+        excused,
+        sessions: new Map(
+          g.nodes.map((n) => [n, expectedSessions(topo!, n).filter((x) => !excused.has(x.peerIP))]),
+        ),
         reflectors: new Set(snap.nodes.filter((n) => n.bgp.rrClusterId !== undefined).map((n) => n.name)),
         nodes: snap.nodes.length,
       });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/model/types.js';
 import { bgpTopologyReport } from '../../../src/bgp/topology-report.js';
 import { topologyExtraRows } from '../../../src/render/topology.js';
+import { nodeIPv4 } from '../../../src/bgp/state.js';
+import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import { planDemote, planReplace } from '../../../src/rr/plan.js';
 import { recommend } from '../../../src/rr/recommend.js';
 import { configFindings } from '../../../src/status/checks.js';
@@ -87,6 +89,20 @@ describe('rr: a reflector whose node is not Ready', () => {
       );
       assert.ok(p.steps.some((x) => x.title.includes(`${down} is not Ready: watched from`)));
       assert.equal(p.summary.verification.ok, true);
+    }
+  });
+
+  it('the executor does not wait for sessions with a node that is not Ready (they would never come up)', () => {
+    const s = snap(spec, (o) => notReady(o, down));
+    const p = planReplace(s, down, 'node-a-004', { timeout: '10m', name: 'test-plan' });
+    const r = reverify(p.steps, s, policyOf(p));
+    assert.equal(r.ok, true);
+    const ip = nodeIPv4(s.nodes.find((n) => n.name === down)!)!;
+    assert.ok(r.gates.size > 0);
+    for (const [id, g] of r.gates) {
+      assert.ok(g.excused.has(ip), id);
+      for (const [node, sessions] of g.sessions)
+        assert.ok(!sessions.some((x) => x.peerIP === ip), `${id}: ${node} waits for a session with ${down}`);
     }
   });
 });

@@ -2,6 +2,7 @@
  * What a rollback says it undid is what it undid (found by a review, each a failing test first): after a
  * promotion whose Node patch the API server refused (an admission policy), `apply --rollback` printed
  * "undone: Make X a route reflector" and waited on a BGP gate for it, though no such write ever landed.
+ * And the reason to replace a reflector, its death, must not make the replacement time out and roll back.
  */
 import assert from 'node:assert/strict';
 import {
@@ -14,7 +15,7 @@ import {
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
-import { nodeNames, world } from './plan-helpers.js';
+import { nodeNames, rrs, world } from './plan-helpers.js';
 
 describe('rollback claims', function () {
   this.timeout(240_000);
@@ -106,5 +107,29 @@ describe('rollback claims', function () {
       await admin.request('DELETE', `${BINDING}/no-reflector-label`, { okStatuses: [404] });
       await admin.request('DELETE', `${VAP}/no-reflector-label`, { okStatuses: [404] });
     }
+  });
+
+  it('rr replace of a dead reflector (NotReady, calico-node silent) completes: no gate waits for it', async () => {
+    await loadFixture(cp, { nodes: 9, zones: 3, rrs: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const w0 = await world(cp);
+    const [dead, ...others] = rrs(w0) as [string, ...string[]];
+    const fresh = (await nodeNames(cp)).find((n) => !rrs(w0).includes(n))!;
+    // the node dies: its kubelet stops (NotReady) and its calico-node reports nothing more
+    const admin = cp.client('admin');
+    const node = await admin.get(`/api/v1/nodes/${dead}`);
+    const conds = (node.status as { conditions: { type: string; status: string }[] }).conditions;
+    conds.find((c) => c.type === 'Ready')!.status = 'False';
+    await admin.request('PUT', `/api/v1/nodes/${dead}/status`, { body: node });
+    sim.setKnobs({ silent: [dead] });
+    const r = await runCli(['rr', 'replace', dead, fresh, '--yes', '--timeout', '40s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${dead} is not Ready: watched from`));
+    const w = await world(cp);
+    assert.deepEqual(rrs(w), [...others, fresh].sort());
+    assert.equal(w.nodes.find((n) => n.name === dead)!.clusterId, null, 'the dead node is no reflector now');
+    assert.equal(w.lease, undefined);
   });
 });

@@ -395,6 +395,8 @@ function onSigint(handler: () => void): () => void {
     if (seen) process.exit(ExitCode.INTERRUPTED);
     seen = true;
     handler();
+    // a prompt open now ends as if Ctrl-C was typed at it (the executor then pauses the plan)
+    void import('./prompt/index.js').then((m) => m.interruptPrompt());
   };
   process.on('SIGINT', h);
   return () => process.off('SIGINT', h);

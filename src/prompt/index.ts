@@ -10,9 +10,34 @@ export function isInteractive(): boolean {
 
 import { InterruptedError } from '../errors.js';
 
-/** Esc (or an aborted prompt) counts as "no"; Ctrl-C interrupts (the executor pauses the plan, exit 130). */
+/** The prompt on the terminal now, to end it when the process gets SIGINT (interruptPrompt). */
+let open: AbortController | undefined;
+const INTERRUPT = Symbol('SIGINT');
+
+/**
+ * SIGINT (`kill -INT`, or a Ctrl-C that reaches the process group rather than the prompt's raw terminal)
+ * while a prompt is open: the prompt ends as a Ctrl-C typed at it does (InterruptedError). Before, the
+ * executor said it would pause after the current operation, and the prompt waited on, renewing the lock.
+ */
+export function interruptPrompt(): boolean {
+  if (!open) return false;
+  open.abort(INTERRUPT);
+  return true;
+}
+
+function signalled<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  open = ac;
+  return run(ac.signal).finally(() => {
+    if (open === ac) open = undefined;
+  });
+}
+
+/** Esc (or an aborted prompt) counts as "no"; Ctrl-C or SIGINT interrupts (the executor pauses, exit 130). */
 function aborted(e: unknown): boolean {
   if ((e as Error).name === 'ExitPromptError') throw new InterruptedError('interrupted at a prompt');
+  if ((e as Error).name === 'AbortPromptError' && (e as { cause?: unknown }).cause === INTERRUPT)
+    throw new InterruptedError('interrupted at a prompt');
   return (e as Error).name === 'AbortPromptError';
 }
 
@@ -21,12 +46,13 @@ export async function confirm(message: string, def = false): Promise<boolean> {
   const inquirer = (await import('inquirer')).default;
   try {
     // prompts go to stderr, so `-o json` output on stdout stays clean
-    const prompt = inquirer.createPromptModule({ output: process.stderr });
     // the answered line gets a neutral mark: inquirer's green ✔ beside a "No" reads as success
     const theme = { prefix: { idle: '?', done: '·' } };
-    const answer = (await prompt([{ type: 'confirm', name: 'ok', message, default: def, theme }])) as {
-      ok: boolean;
-    };
+    const answer = (await signalled((signal) =>
+      inquirer.createPromptModule({ output: process.stderr, signal })([
+        { type: 'confirm', name: 'ok', message, default: def, theme },
+      ]),
+    )) as { ok: boolean };
     return answer.ok;
   } catch (e) {
     if (aborted(e)) return false;
@@ -45,11 +71,12 @@ export async function choose<T extends string>(
 ): Promise<T> {
   const inquirer = (await import('inquirer')).default;
   try {
-    const prompt = inquirer.createPromptModule({ output: process.stderr });
     const theme = { prefix: { idle: '?', done: '·' } };
-    const answer = (await prompt([
-      { type: 'select', name: 'v', message, choices, default: onAbort, theme },
-    ])) as { v: T };
+    const answer = (await signalled((signal) =>
+      inquirer.createPromptModule({ output: process.stderr, signal })([
+        { type: 'select', name: 'v', message, choices, default: onAbort, theme },
+      ]),
+    )) as { v: T };
     return answer.v;
   } catch (e) {
     if (aborted(e)) return onAbort;

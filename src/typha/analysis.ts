@@ -109,8 +109,9 @@ export interface TyphaAnalysis {
 /** Typha's self-imposed connection cap with rebalancing (typha/pkg/k8s/rebalance.go). */
 export function typhaConnectionCap(nodes: number, replicas: number): number {
   if (replicas <= 1) return TYPHA_MAX_CONNECTIONS_UPPER;
-  const target = CONNECTIONS_PER_NODE * (1 + (nodes * 120) / (replicas - 1) / 100);
-  return Math.max(TYPHA_MAX_CONNECTIONS_LOWER, Math.min(TYPHA_MAX_CONNECTIONS_UPPER, Math.floor(target)));
+  // Go's integer arithmetic, step by step (typha/pkg/k8s/rebalance.go CalculateMaxConnLimit)
+  const target = CONNECTIONS_PER_NODE * (1 + Math.floor(Math.floor((nodes * 120) / (replicas - 1)) / 100));
+  return Math.max(TYPHA_MAX_CONNECTIONS_LOWER, Math.min(TYPHA_MAX_CONNECTIONS_UPPER, target));
 }
 
 /** Analysis for a what-if node count (no cluster): recommended filled, actual null. */

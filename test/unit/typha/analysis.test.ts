@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/model/types.js';
-import { analyseTypha, pdbBlocksDisruption, typhaWhatIf } from '../../../src/typha/analysis.js';
+import {
+  analyseTypha,
+  pdbBlocksDisruption,
+  typhaConnectionCap,
+  typhaWhatIf,
+  TYPHA_MAX_CONNECTIONS_LOWER,
+  TYPHA_MAX_CONNECTIONS_UPPER,
+} from '../../../src/typha/analysis.js';
 import { find, snap } from '../helpers.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 
@@ -213,5 +220,25 @@ describe('typha/analysis', () => {
       assert.equal(a.load.perReplica, 600);
       assert.equal(typhaWhatIf(1200, 'manifest').recommended.applies, 'manifest');
     });
+  });
+});
+
+describe('typhaConnectionCap: Go integer arithmetic (typha/pkg/k8s/rebalance.go CalculateMaxConnLimit)', () => {
+  it('1,001 nodes over 4 Typhas: 4 * (1 + 1001*120/3/100) = 1,604, each division truncated (was 1,605)', () => {
+    assert.equal(typhaConnectionCap(1001, 4), 1604);
+    // against the Go expression for a range of sizes
+    for (const nodes of [10, 99, 151, 1000, 1234, 4999])
+      for (const replicas of [2, 3, 4, 7])
+        assert.equal(
+          typhaConnectionCap(nodes, replicas),
+          Math.max(
+            TYPHA_MAX_CONNECTIONS_LOWER,
+            Math.min(
+              TYPHA_MAX_CONNECTIONS_UPPER,
+              4 * (1 + Math.trunc(Math.trunc((nodes * 120) / (replicas - 1)) / 100)),
+            ),
+          ),
+          `${nodes}/${replicas}`,
+        );
   });
 });

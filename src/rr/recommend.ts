@@ -129,6 +129,10 @@ export function recommend(s: ClusterSnapshot, opts: RecommendOptions = {}): Reco
     zoneNodes.set(z, (zoneNodes.get(z) ?? 0) + 1);
   }
   const zoneCount = [...zoneNodes.keys()].filter((z) => z !== '(no zone)').length || 1;
+  if (s.nodes.length && zoneNodes.size === 1 && zoneNodes.has('(no zone)'))
+    warnings.push(
+      `no node has the zone label ${zoneLabel}${opts.zoneLabel ? '' : ' (--zone-label names another)'}: the cluster counts as one zone, so reflectors are not spread over zones`,
+    );
 
   const candidates: Candidate[] = s.nodes.map((n) => {
     const notes = ineligibility(n);

@@ -218,3 +218,16 @@ describe('rr/recommend: which nodes should be route reflectors', () => {
     });
   });
 });
+
+describe('rr/recommend: a zone label no node has', () => {
+  it('warns that the cluster counts as one zone (found by a review: silently one zone)', () => {
+    const r = recommend(snap({ nodes: 30, zones: 3 }), { zoneLabel: 'example.com/no-such-zone' });
+    assert.ok(
+      r.warnings.some((w) =>
+        /no node has the zone label example\.com\/no-such-zone: the cluster counts as one zone/.test(w),
+      ),
+      r.warnings.join('\n'),
+    );
+    assert.ok(!recommend(snap({ nodes: 30, zones: 3 })).warnings.some((w) => /zone label/.test(w)));
+  });
+});

@@ -54,7 +54,7 @@ export function renderEncapReport(r: EncapReport, wide: boolean): string {
   }
   out.push('');
   out.push(
-    'Cost (the guide, node to remote pod): native 0.2680 ms / 4.67 Gbit/s, IPIP 0.2973 ms / 4.43 Gbit/s. -o wide: per-mode reasons.',
+    `Cost (the guide, node to remote pod): native 0.2680 ms / 4.67 Gbit/s, IPIP 0.2973 ms / 4.43 Gbit/s.${wide ? '' : ' -o wide: per-mode reasons.'}`,
   );
   out.push('Change a pool: kubectl calico-tune encap plan --pool NAME --mode MODE');
   return out.join('\n');

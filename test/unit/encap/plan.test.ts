@@ -135,6 +135,9 @@ describe('encap planner', () => {
     assert.equal(encapReport(bad).pools[0]!.mode, 'invalid');
     const p = planEncap(bad, opts('vxlan'));
     assert.deepEqual(p.steps[0]!.patch, { spec: { ipipMode: 'Never', vxlanMode: 'Always' } });
+    // not "before (invalid): N native" (found by a review): what Calico does with it is not modelled
+    assert.ok(p.summary.changes.some((c) => /^before \(invalid\): IPIP and VXLAN both on/.test(c)));
+    assert.ok(!p.summary.changes.some((c) => /^before \(invalid\): \d+ native/.test(c)));
   });
 
   it('the report lists every mode with its verdict, and the current one', () => {

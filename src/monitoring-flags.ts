@@ -103,7 +103,22 @@ export function monitoringOptions(
     },
     timeout: flags.timeout,
     name: planName('monitoring', 'setup'),
-    command: `kubectl calico-tune monitoring ${verb}`,
+    // the flags that shaped the plan, so the plan says how to make it again
+    command: [
+      `kubectl calico-tune monitoring ${verb}`,
+      ...(flags.namespace !== undefined ? [`-n ${flags.namespace}`] : []),
+      ...(flags['service-monitor-labels'] !== undefined
+        ? [`--service-monitor-labels ${flags['service-monitor-labels']}`]
+        : []),
+      ...(flags['service-monitors'] ? [] : ['--no-service-monitors']),
+      ...(flags.alerts ? ['--alerts'] : []),
+      ...(flags.dashboards ? ['--dashboards'] : []),
+      ...(flags['felix-port'] !== 9091 ? [`--felix-port ${flags['felix-port']}`] : []),
+      ...(flags['typha-port'] !== 9093 ? [`--typha-port ${flags['typha-port']}`] : []),
+      ...(flags['kube-controllers-port'] !== 9094
+        ? [`--kube-controllers-port ${flags['kube-controllers-port']}`]
+        : []),
+    ].join(' '),
   };
 }
 

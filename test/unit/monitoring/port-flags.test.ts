@@ -34,4 +34,9 @@ describe('monitoring port flags', () => {
       'kube-controllers': 9094,
     });
   });
+
+  it('the plan records the flags that shaped it (found by a review: only "monitoring plan")', () => {
+    const o = monitoringOptions({ ...flags(9191, 9093), alerts: true, dashboards: true }, 'apply');
+    assert.equal(o.command, 'kubectl calico-tune monitoring apply --alerts --dashboards --felix-port 9191');
+  });
 });

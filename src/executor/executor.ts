@@ -35,7 +35,7 @@ import {
   type Reverification,
 } from '../plan/reverify.js';
 import { fieldsChangedSince } from '../plan/merge-patch.js';
-import { cordonedByOthers, cordonPatch, verdictOf } from '../plan/simulate.js';
+import { applyStepToObjects, cordonedByOthers, cordonPatch, verdictOf } from '../plan/simulate.js';
 import type { Gate, Plan, Step } from '../plan/types.js';
 
 /** A gate's condition must hold this long (over several reports) before it passes. */
@@ -555,7 +555,10 @@ export class Executor {
     // steps with nothing left to undo: their writes are not on the cluster (refused by the server, or in
     // flight when the run stopped and never landed), or were on a node that is gone. They are not "undone",
     // and no gate waits for them (a review found "undone: Make X a route reflector" for a refused patch)
+    // Judged in the order the undos run, each on the cluster as the undos before it leave it: a cordon whose
+    // uncordon came later in the plan is cordoned again by that uncordon's undo, so its own undo is needed
     const nothingLeft: { step: Step; why: string }[] = [];
+    let objects = live.objects;
     const toUndo = this.stepsToUndo(plan, state).flatMap((s) => {
       const kept = { ...s, undo: s.undo.flatMap(onLiveNodes) };
       if (!writes(s).length) return [kept];
@@ -563,10 +566,11 @@ export class Executor {
         nothingLeft.push({ step: s, why: 'its node no longer exists' });
         return [];
       }
-      if (writes(kept).every((u) => alreadyDone(u, findObject(live.objects, u)))) {
+      if (writes(kept).every((u) => alreadyDone(u, findObject(objects, u)))) {
         nothingLeft.push({ step: s, why: 'not applied (the cluster does not hold its change)' });
         return [];
       }
+      for (const u of writes(kept)) objects = applyStepToObjects(objects, u);
       return [kept];
     });
     if (gone.size)

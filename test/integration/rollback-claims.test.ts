@@ -15,7 +15,7 @@ import {
   type ControlPlane,
   type Simulator,
 } from '../harness/index.js';
-import { nodeNames, rrs, world } from './plan-helpers.js';
+import { journal, nodeNames, rrs, spawnCli, world } from './plan-helpers.js';
 
 describe('rollback claims', function () {
   this.timeout(240_000);
@@ -131,5 +131,29 @@ describe('rollback claims', function () {
     assert.deepEqual(rrs(w), [...others, fresh].sort());
     assert.equal(w.nodes.find((n) => n.name === dead)!.clusterId, null, 'the dead node is no reflector now');
     assert.equal(w.lease, undefined);
+  });
+
+  it('a rollback after two promotions leaves both nodes uncordoned (the cordon of the first is undone too)', async () => {
+    // a first version of "nothing to undo" judged every step on the cluster before the rollback: the first
+    // node's cordon looked undone already (its uncordon had run), so the uncordon's undo cordoned it again
+    // and nothing uncordoned it
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const [a, b] = (await nodeNames(cp)).slice(3, 5) as [string, string];
+    sim.setKnobs({ stuck: [{ node: b }] });
+    const before = await world(cp);
+    const run = spawnCli(['rr', 'promote', a, b, '--yes', '--timeout', '5s'], cp.kubeconfig('plugin'));
+    // once the rollback starts, b's sessions may come up again (its rollback gate needs them)
+    await waitFor(async () => journal((await world(cp)).lease)?.phase === 'rolling-back', {
+      timeoutMs: 60_000,
+      what: 'the rollback to start',
+    });
+    sim.setKnobs({ stuck: [] });
+    const code = await run.done;
+    assert.equal(code, 4, run.out());
+    assert.match(run.out(), /rolled back/);
+    const after = await world(cp);
+    assert.deepEqual(after.nodes, before.nodes, 'both nodes as before: uncordoned, no reflector');
+    assert.equal(after.lease, undefined);
   });
 });

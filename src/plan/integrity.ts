@@ -15,7 +15,7 @@ import {
 } from '../model/monitoring.js';
 import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
-import type { BgpPeerInfo } from '../model/types.js';
+import type { BgpPeerInfo, NodeInfo } from '../model/types.js';
 import type { Plan, Step } from './types.js';
 
 /**
@@ -64,29 +64,51 @@ const BGP_PEER_FIELDS = new Set([
 const SYSTEM_LABEL = /^([a-z0-9.-]+\.)?(kubernetes\.io|k8s\.io)\//i;
 
 /**
- * Label keys a plan may set or remove on a Node: the reflector labels (RR_LABEL_KEYS, or a key naming a
- * reflector), and a --label key of the operator's own that BGPPeer selectors use (`selectorKeys`: the plan's
- * own BGPPeers' and the cluster's), outside Kubernetes' own label domains.
+ * What makes a --label key of the operator's own (`rr promote --label rr=yes`) one a plan may set or remove:
+ * the key is in a BGPPeer peerSelector (a forward create of the plan, or the cluster's: how reflectors are
+ * found), and the Node is a reflector (it has a cluster ID in the cluster, or the plan sets or removes one on
+ * it). An edited plan cannot relabel other nodes, nor use other keys, by adding a BGPPeer that names them.
  */
-function reflectorLabelKey(k: string, selectorKeys: ReadonlySet<string>): boolean {
-  return RR_LABEL_KEYS.includes(k) || /reflector/i.test(k) || (selectorKeys.has(k) && !SYSTEM_LABEL.test(k));
+export interface LabelContext {
+  selectorKeys: ReadonlySet<string>;
+  reflectors: ReadonlySet<string>;
 }
 
-/** Label keys that the BGPPeer selectors of the plan (its creates) and of `peers` (the cluster's) mention. */
-export function bgpSelectorKeys(plan: Plan, peers: readonly BgpPeerInfo[] = []): Set<string> {
-  const texts: unknown[] = peers.flatMap((p) => [p.peerSelector, p.nodeSelector]);
-  for (const step of plan.steps)
-    for (const st of [step, ...(Array.isArray(step.undo) ? step.undo : [])]) {
-      const m = st.manifest;
-      if (m?.kind === 'BGPPeer' && isObj(m.spec)) texts.push(m.spec['peerSelector'], m.spec['nodeSelector']);
-    }
+/**
+ * Label keys a plan may set or remove on Node `node`: the reflector labels (RR_LABEL_KEYS, or a key naming a
+ * reflector), and a --label key (LabelContext) outside Kubernetes' own label domains.
+ */
+function reflectorLabelKey(k: string, node: string, ctx: LabelContext): boolean {
+  return (
+    RR_LABEL_KEYS.includes(k) ||
+    /reflector/i.test(k) ||
+    (ctx.selectorKeys.has(k) && ctx.reflectors.has(node) && !SYSTEM_LABEL.test(k))
+  );
+}
+
+/** The LabelContext of a plan on a cluster (its BGPPeers and Nodes). */
+export function labelContext(
+  plan: Plan,
+  live: { bgpPeers: readonly BgpPeerInfo[]; nodes: readonly NodeInfo[] } = { bgpPeers: [], nodes: [] },
+): LabelContext {
+  const reflectors = new Set(live.nodes.filter((n) => n.bgp.rrClusterIdRaw !== undefined).map((n) => n.name));
+  const texts: unknown[] = live.bgpPeers.map((p) => p.peerSelector);
+  for (const step of plan.steps) {
+    const m = step.manifest;
+    if (step.action === 'create' && m?.kind === 'BGPPeer' && isObj(m.spec))
+      texts.push(m.spec['peerSelector']);
+    const ann =
+      isObj(step.patch) && isObj(step.patch['metadata']) ? step.patch['metadata']['annotations'] : undefined;
+    if (step.object?.kind === 'Node' && isObj(ann) && ANN_RR_CLUSTER_ID in ann)
+      reflectors.add(step.object.name);
+  }
   const keys = new Set<string>();
   for (const t of texts) {
     if (typeof t !== 'string' || !t.trim()) continue;
     const sel = trySelector(t);
     if (!(sel instanceof SelectorParseError)) for (const k of sel.keys) keys.add(k);
   }
-  return keys;
+  return { selectorKeys: keys, reflectors };
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -112,7 +134,7 @@ export function stepShapeProblems(
   step: Step,
   where: string,
   isUndo = false,
-  selectorKeys: ReadonlySet<string> = new Set(),
+  labelCtx: LabelContext = { selectorKeys: new Set(), reflectors: new Set() },
 ): string[] {
   const out: string[] = [];
   const ref = step.object;
@@ -146,7 +168,7 @@ export function stepShapeProblems(
           if (!isObj(labels)) out.push(`${where}: labels must be a map`);
           else
             for (const [k, v] of Object.entries(labels)) {
-              if (!reflectorLabelKey(k, selectorKeys))
+              if (!reflectorLabelKey(k, ref.name, labelCtx))
                 out.push(`${where} changes label "${k}", which is not a route-reflector label`);
               if (!stringOrNull(v)) out.push(`${where}: label "${k}" must be a string or null`);
             }
@@ -252,7 +274,7 @@ export function stepShapeProblems(
     if (!Array.isArray(step.undo)) out.push(`${where}: no undo list`);
     else
       step.undo.forEach((u, j) => {
-        out.push(...stepShapeProblems(u, `${where} undo ${j + 1}`, true, selectorKeys));
+        out.push(...stepShapeProblems(u, `${where} undo ${j + 1}`, true, labelCtx));
         if (u.undo?.length) out.push(`${where} undo ${j + 1}: an undo step has no undo of its own`);
       });
   }
@@ -321,17 +343,21 @@ function monitoringDeleteAllowed(step: Step): boolean {
 }
 
 /**
- * Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. `peers`: the
- * cluster's BGPPeers, whose selectors make a --label key of the operator's own one a plan may set.
+ * Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. `live`: the
+ * cluster's BGPPeers and Nodes, which decide whether a --label key of the operator's own may be set
+ * (LabelContext).
  */
-export function integrityProblems(plan: Plan, peers: readonly BgpPeerInfo[] = []): string[] {
+export function integrityProblems(
+  plan: Plan,
+  live?: { bgpPeers: readonly BgpPeerInfo[]; nodes: readonly NodeInfo[] },
+): string[] {
   const out: string[] = [];
   if (!plan.metadata.digest)
     out.push('the plan records no digest (it was not written by this tool, or by a version before 0.2)');
   else if (plan.metadata.digest !== planDigest(plan))
     out.push('the plan was edited or truncated after it was made (its digest does not match its steps)');
-  const keys = bgpSelectorKeys(plan, peers);
-  plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, keys)));
+  const labels = labelContext(plan, live);
+  plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, labels)));
   return out;
 }
 

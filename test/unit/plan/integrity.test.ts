@@ -11,7 +11,7 @@ import { toJson, toYaml } from '../../../src/render/output.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { snap } from '../helpers.js';
 import { allPlans, migrateOpts, RR_ANN, CORDON_ANN } from './helpers.js';
-import { planPromote } from '../../../src/rr/plan.js';
+import { planDemote, planPromote } from '../../../src/rr/plan.js';
 import { planMigration } from '../../../src/migrate/plan.js';
 import { preflightPlan } from '../../../src/plan/preflight.js';
 
@@ -567,7 +567,7 @@ describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Cal
       p.steps.some((x) => x.manifest?.kind === 'BGPPeer'),
       'a BGPPeer selects the new label',
     );
-    assert.deepEqual(integrityProblems(p, s.bgpPeers), []);
+    assert.deepEqual(integrityProblems(p, s), []);
     preflightPlan(p, s); // refused before: "changes label "rr", which is not a route-reflector label"
     // an edited plan that labels with a key no BGPPeer selects, or one of Kubernetes' own: refused
     for (const key of ['team', 'kubernetes.io/os', 'node-role.kubernetes.io/worker']) {
@@ -577,10 +577,81 @@ describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Cal
       const peer = q.steps.find((x) => x.manifest?.kind === 'BGPPeer')!;
       if (key !== 'team') peer.manifest!.spec = { ...peer.manifest!.spec, peerSelector: `has(${key})` };
       assert.ok(
-        integrityProblems(q, s.bgpPeers).some((x) => x.includes(`changes label "${key}"`)),
+        integrityProblems(q, s).some((x) => x.includes(`changes label "${key}"`)),
         key,
       );
     }
+  });
+
+  it('an edited plan cannot use a --label key to relabel other nodes, or name keys in undo-only or nodeSelector BGPPeers', () => {
+    // found by a review of the first version: any key in any BGPPeer selector of the plan (undo lists included)
+    // became writable on any node, e.g. tenant= on five workers with a BGPPeer naming has(tenant) as an undo
+    const s = identified(snap({ nodes: 12, zones: 3, rrs: 2 }));
+    const p = planPromote(s, ['node-a-004'], { ...opts, label: 'rr=yes' });
+    const label = (node: string, key: string): Step => ({
+      id: `x-${node}`,
+      title: `Cordon ${node}`,
+      why: 'w',
+      action: 'patch',
+      object: { apiVersion: 'v1', kind: 'Node', name: node },
+      patch: { metadata: { labels: { [key]: 'attacker' } } },
+      undo: [],
+    });
+    const peer = (spec: Record<string, unknown>): Step => ({
+      id: 'p',
+      title: 't',
+      why: 'w',
+      action: 'create',
+      manifest: { apiVersion: CALICO, kind: 'BGPPeer', metadata: { name: 'evil' }, spec },
+      undo: [],
+    });
+    const cases: [string, (q: Plan) => void][] = [
+      // the plan's own key, on a node that is no reflector and that the plan does not make one
+      ['rr on a worker', (q) => q.steps.push(label('node-b-005', 'rr'))],
+      [
+        'tenant named by an undo-only BGPPeer',
+        (q) => {
+          q.steps.push({ ...label('node-a-004', 'tenant'), undo: [peer({ peerSelector: 'has(tenant)' })] });
+        },
+      ],
+      [
+        'tenant named by a nodeSelector',
+        (q) => {
+          q.steps.push(
+            peer({ nodeSelector: 'has(tenant)', peerSelector: "rr == 'yes'" }),
+            label('node-a-004', 'tenant'),
+          );
+        },
+      ],
+    ];
+    for (const [what, edit] of cases) {
+      const q = structuredClone(p);
+      edit(q);
+      assert.ok(
+        integrityProblems(q, s).some((x) =>
+          /changes label "(rr|tenant)", which is not a route-reflector label/.test(x),
+        ),
+        what,
+      );
+    }
+  });
+
+  it('rr demote --label rr=yes of reflectors found by the cluster’s peerSelector on that key passes', () => {
+    const s = identified(
+      snap({ nodes: 12, zones: 3, rrs: 3 }, (objs) => {
+        for (const o of objs) {
+          if (o.kind === 'Node' && o.metadata.annotations?.[RR_ANN]) {
+            delete o.metadata.labels!['route-reflector'];
+            o.metadata.labels!['rr'] = 'yes';
+          }
+          if (o.kind === 'BGPPeer') (o.spec as Record<string, unknown>)['peerSelector'] = "rr == 'yes'";
+        }
+      }),
+    );
+    const rr = s.nodes.find((n) => n.labels['rr'] === 'yes')!.name;
+    const p = planDemote(s, [rr], { ...opts, label: 'rr=yes' });
+    assert.deepEqual(integrityProblems(p, s), []);
+    preflightPlan(p, s);
   });
 
   it('a node whose cluster ID Calico ignores (288.0.4.5) can be promoted: the plan replaces it, and says so', () => {

@@ -71,6 +71,15 @@ export function calicoMinorOf(s: ClusterSnapshot): number {
   return v.minor;
 }
 
+/**
+ * The cluster with its reflectors that are not Ready left out: calico-node there is most likely down, so they
+ * reflect nothing (the model otherwise counts every reflector up). What demotions and RR_NOT_READY verify on.
+ */
+export function withoutDeadReflectors(s: ClusterSnapshot): ClusterSnapshot {
+  const dead = (n: NodeInfo): boolean => !n.ready && n.bgp.rrClusterId !== undefined;
+  return s.nodes.some(dead) ? { ...s, nodes: s.nodes.filter((n) => !dead(n)) } : s;
+}
+
 /** Whether calico-node runs BIRD on the node: Linux (or unknown), not virtual-kubelet, with a BGP address. */
 export function runsBird(n: NodeInfo): boolean {
   return (n.os === 'linux' || n.os === 'unknown') && !n.virtualKubelet && nodeIPv4(n) !== undefined;

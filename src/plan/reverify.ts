@@ -179,7 +179,13 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
       gates.set(step.id, {
         excused,
         sessions: new Map(
-          g.nodes.map((n) => [n, expectedSessions(topo!, n).filter((x) => !excused.has(x.peerIP))]),
+          g.nodes.map((n) => {
+            const all = expectedSessions(topo!, n);
+            const live = all.filter((x) => !excused.has(x.peerIP));
+            // never a gate that passes on nothing: a node whose every peer is not Ready still waits for them
+            // (and times out, and rolls back) rather than reporting the change safe
+            return [n, live.length || !all.length ? live : all];
+          }),
         ),
         reflectors: new Set(snap.nodes.filter((n) => n.bgp.rrClusterId !== undefined).map((n) => n.name)),
         nodes: snap.nodes.length,

@@ -2,7 +2,7 @@
  * Route-reflector planners: promote, demote, replace, each (snapshot, options) → Plan, built on a PlanBuilder (which verifies
  * every intermediate state with the BGP model). Pure; refusals are usage errors (exit 2, nothing changed).
  */
-import { bgpStateFromSnapshot, runsBird } from '../bgp/state.js';
+import { bgpStateFromSnapshot, runsBird, withoutDeadReflectors } from '../bgp/state.js';
 import { computeTopology, hasSession } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
 import { NothingToDo, usageError } from '../errors.js';
@@ -290,7 +290,8 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
     if (n.bgp.rrClusterIdRaw === undefined) throw usageError(`node ${n.name} is not a route reflector`);
   }
   const mesh = effectiveBgp(s).meshEnabled;
-  const remaining = s.nodes.filter((n) => isRouteReflector(n) && !names.includes(n.name));
+  // reflectors that are not Ready reflect nothing: they do not count, and the model leaves them out below
+  const remaining = s.nodes.filter((n) => isRouteReflector(n) && n.ready && !names.includes(n.name));
   if (!mesh && remaining.length < 2 && !opts.force) {
     throw usageError(
       `refusing: with the mesh off, demoting ${names.join(', ')} leaves ${remaining.length} route reflector(s); at least 2 keep routes flowing while one restarts`,
@@ -323,8 +324,8 @@ function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
       undo: [],
     });
   }
-  const before = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
-  const demoted = verify(bgpStateFromSnapshot(after), { maxExamples: 1 });
+  const before = verify(bgpStateFromSnapshot(withoutDeadReflectors(s)), { maxExamples: 1 });
+  const demoted = verify(bgpStateFromSnapshot(withoutDeadReflectors(after)), { maxExamples: 1 });
   if (demoted.unreachablePairs > before.unreachablePairs) {
     const ex = demoted.examples[0];
     throw usageError(

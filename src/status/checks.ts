@@ -3,7 +3,8 @@
  * from the BGP model (src/bgp/findings.ts); Typha findings from src/typha/analysis.ts.
  */
 import { parseSelectorCached, type Selector } from '../bgp/selector.js';
-import { bgpApplies, nodeIPv4, runsBird } from '../bgp/state.js';
+import { bgpApplies, bgpStateFromSnapshot, nodeIPv4, runsBird, withoutDeadReflectors } from '../bgp/state.js';
+import { verify } from '../bgp/verify.js';
 import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD, RR_LABEL_KEYS } from '../model/calico.js';
 import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
 import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
@@ -188,18 +189,26 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     // 3c. a reflector whose node is not Ready: calico-node there is most likely down, so its clients keep only
     // the sessions to the other reflectors (the BGP model counts every reflector up)
     const ready = rrs.filter((n) => n.ready);
-    for (const n of rrs) {
-      if (n.ready) continue;
-      const cut = !bgp.meshEnabled && ready.length === 0;
+    const down = rrs.filter((n) => !n.ready);
+    // what the Ready reflectors alone carry (per-zone peering: a dead zone reflector cuts its zone off, however
+    // many reflectors are Ready elsewhere)
+    const alone = down.length
+      ? verify(bgpStateFromSnapshot(withoutDeadReflectors(s)), { maxExamples: 1 })
+      : undefined;
+    for (const n of down) {
+      const ex = alone?.examples[0];
+      const cut = alone && alone.unreachablePairs > 0;
       out.push({
         code: 'RR_NOT_READY',
         severity: cut || (!bgp.meshEnabled && ready.length < 2) ? 'critical' : 'warning',
-        message: `route reflector ${n.name} is not Ready: its BGP sessions are most likely down, so its clients rely on ${
-          ready.length
-            ? `the ${ready.length} Ready reflector${ready.length === 1 ? '' : 's'} (${ready.map((r) => r.name).join(', ')})${!bgp.meshEnabled && ready.length < 2 ? ': one more failure cuts nodes off' : ''}`
-            : bgp.meshEnabled
-              ? 'the full mesh'
-              : 'no other reflector: nodes are cut off from each other'
+        message: `route reflector ${n.name} is not Ready: its BGP sessions are most likely down${
+          cut
+            ? `; without ${down.length === 1 ? 'it' : `the ${down.length} reflectors not Ready`}, ${num(alone.unreachablePairs)} node pairs have no route${ex ? ` (e.g. ${ex.from} does not learn ${ex.to}'s routes)` : ''}`
+            : `, so its clients rely on ${
+                ready.length
+                  ? `the ${ready.length} Ready reflector${ready.length === 1 ? '' : 's'} (${ready.map((r) => r.name).join(', ')})${!bgp.meshEnabled && ready.length < 2 ? ': one more failure cuts nodes off' : ''}`
+                  : 'the full mesh'
+              }`
         }`,
         objects: [nodeRef(n.name)],
         fix: `bring ${n.name} back, or replace it: kubectl calico-tune rr recommend, then kubectl calico-tune rr replace ${n.name} NEW`,

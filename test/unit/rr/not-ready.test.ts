@@ -105,4 +105,53 @@ describe('rr: a reflector whose node is not Ready', () => {
         assert.ok(!sessions.some((x) => x.peerIP === ip), `${id}: ${node} waits for a session with ${down}`);
     }
   });
+
+  describe('found by a review of the first version', () => {
+    it('demoting the last Ready reflector is refused, however many NotReady ones remain (no gate passes on nothing)', () => {
+      const [a, b, c] = rrs as [string, string, string];
+      const s = snap(spec, (o) => {
+        notReady(o, b);
+        notReady(o, c);
+      });
+      assert.throws(
+        () => planDemote(s, [a], { timeout: '10m', name: 'test-plan' }),
+        /leaves 0 route reflector|node pairs without routes/,
+      );
+      assert.throws(
+        () => planDemote(s, [a], { timeout: '10m', name: 'test-plan', force: true }),
+        /node pairs without routes/,
+      );
+    });
+
+    it('RR_NOT_READY is critical when the Ready reflectors alone leave nodes without routes (per-zone peering)', () => {
+      const zoned = { nodes: 30, zones: 3, rrs: 3, peering: 'per-zone' as const };
+      const zr = rrNames(snap(zoned));
+      const f = configFindings(snap(zoned, (o) => notReady(o, zr[0]!))).find(
+        (x) => x.code === 'RR_NOT_READY',
+      )!;
+      assert.equal(f.severity, 'critical', f.message);
+      assert.match(f.message, /without it, \d+ node pairs have no route/);
+    });
+
+    it('a gate whose every expected peer is NotReady still waits for them (never passes on nothing)', () => {
+      const s = snap(spec, (o) => {
+        for (const r of rrs) notReady(o, r);
+      });
+      const client = s.nodes.find((n) => !rrs.includes(n.name) && n.ready && nodeIPv4(n))!.name;
+      const step = {
+        id: 'w',
+        title: 'w',
+        why: 'w',
+        action: 'wait' as const,
+        gate: { type: 'bgp-established' as const, nodes: [client], expect: {}, exact: true, timeout: '1m' },
+        undo: [],
+      };
+      const r = reverify([step], s, { acceptN1: true, acceptZoneLoss: true });
+      assert.equal(
+        r.gates.get('w')!.sessions.get(client)!.length,
+        3,
+        'its three reflectors, though none is Ready',
+      );
+    });
+  });
 });

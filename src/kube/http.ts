@@ -22,7 +22,7 @@ let http2Module: Promise<typeof import('node:http2')> | undefined;
 const loadHttp2 = (): Promise<typeof import('node:http2')> => (http2Module ??= import('node:http2'));
 /** RST_STREAM's CANCEL (RFC 9113, section 7), http2.constants.NGHTTP2_CANCEL. */
 const NGHTTP2_CANCEL = 0x8;
-/** RST_STREAM's REFUSED_STREAM: the stream was not processed (RFC 9113, section 8.7). */
+/** RST_STREAM's REFUSED_STREAM: the stream was not processed (RFC 9113, section 8.7), so not ambiguous. */
 const NGHTTP2_REFUSED_STREAM = 0x7;
 /** The code of a stream the server did not process (refused, or above its GOAWAY's last stream): always safe to send again. */
 const REFUSED = 'ERR_CALICO_TUNE_H2_REFUSED';
@@ -873,18 +873,18 @@ export class KubeHttp {
        */
       const unanswered = (): NetError => {
         const last = goawayLast.get(session);
-        const refused =
-          status === 0 &&
-          (req.rstCode === NGHTTP2_REFUSED_STREAM ||
-            (last !== undefined && (req.id === undefined || req.id > last)));
-        return refused
-          ? new NetError(
-              Object.assign(new Error('the server did not process the request (HTTP/2 GOAWAY)'), {
-                code: REFUSED,
-              }),
-              false,
-            )
-          : new NetError(resetError(), true);
+        // above the GOAWAY's last stream: the next read goes on a new connection, at once
+        if (status === 0 && last !== undefined && (req.id === undefined || req.id > last))
+          return new NetError(
+            Object.assign(new Error('the server did not process the request (HTTP/2 GOAWAY)'), {
+              code: REFUSED,
+            }),
+            false,
+          );
+        // refused on a session that goes on (too many streams at once): not processed, retried after the
+        // usual backoff on the same connection
+        if (status === 0 && req.rstCode === NGHTTP2_REFUSED_STREAM) return new NetError(resetError(), false);
+        return new NetError(resetError(), true);
       };
       /**
        * Bun ended the stream on a session already closed, with no code: a cut, or a whole answer followed by

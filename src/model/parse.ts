@@ -247,7 +247,8 @@ export function calicoLabels(o: KubeObject): Record<string, string> {
       /* not JSON: Calico ignores it too */
     }
   }
-  return { ...out, ...(o.metadata.labels ?? {}) };
+  // (libcalico-go: the annotation's labels win over the CR's own)
+  return { ...(o.metadata.labels ?? {}), ...out };
 }
 
 function parseIPPool(o: KubeObject): IPPoolInfo {
@@ -802,6 +803,7 @@ export function parseJournalLease(o: KubeObject): JournalInfo | undefined {
     plan: str(st['plan']) ?? '?',
     phase: str(st['phase']) ?? '?',
     done: Array.isArray(st['done']) ? st['done'].length : 0,
+    inFlight: str(st['current']) || undefined,
     steps: typeof st['steps'] === 'number' ? st['steps'] : undefined,
     message: str(st['message']),
     command: str(st['command']),

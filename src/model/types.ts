@@ -271,6 +271,8 @@ export interface JournalInfo {
   plan: string;
   phase: string;
   done: number;
+  /** The step started and not recorded done (its write may have landed: a kill in between). */
+  inFlight?: string | undefined;
   /** Steps in the plan, when recorded. */
   steps?: number | undefined;
   message?: string | undefined;

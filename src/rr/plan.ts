@@ -508,6 +508,19 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
 /** Replace: promote NEW, wait until every client has NEW Established, then demote OLD. */
 export function planReplace(s: ClusterSnapshot, oldName: string, newName: string, opts: RrPlanOptions): Plan {
   if (oldName === newName) throw usageError('OLD and NEW are the same node');
+  // run again after it succeeded: OLD an ordinary node, NEW a reflector as asked (exit 0)
+  const done = (f: () => void): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof NothingToDo) return e.message;
+      throw e;
+    }
+    return undefined;
+  };
+  const oldDone = done(() => demotedAlready(s, [oldName], opts));
+  const newDone = oldDone && done(() => promotedAlready(s, [newName], opts));
+  if (oldDone && newDone) throw new NothingToDo(`${oldDone}; ${newDone}`);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const [old] = requireNodes(b.state, [oldName]);
   if (!isRouteReflector(old!)) throw usageError(`node ${oldName} is not a route reflector`);

@@ -180,6 +180,19 @@ describe('HTTP/2 answers cut by the connection', function () {
     assert.equal(n, 40, `${n} requests for 40 reads`);
   });
 
+  it('a stream refused without a GOAWAY (too many at once) is retried after the backoff, on the same connection', async () => {
+    const body = Buffer.from(JSON.stringify(peers));
+    handler = (_req, res, i) => {
+      if (i === 0) return void res.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    };
+    const got = await client.request<{ items: unknown[] }>('GET', '/apis/crd.projectcalico.org/v1/bgppeers');
+    assert.equal(got.items.length, 1);
+    assert.equal(events.length, 1);
+    assert.ok(events[0]!.delayMs > 0, 'not "at once": the session goes on, and would refuse again');
+  });
+
   it('a server that demands a client certificate (none, or an expired one): a clear TLS error, not retried as a reset', async () => {
     // TLS 1.3: the server's alert comes after the client's handshake is done, on the HTTP/2 session, where
     // h2Error made it an ECONNRESET: retried 4 times, then printed as OpenSSL's raw text with the hint

@@ -588,6 +588,12 @@ describe('rr/plan: promote, demote, replace', () => {
         /^node node-b-002 is already a route reflector/,
       );
       refuses(() => planReplace(s, 'nope', 'node-a-004', OPTS), /^node "nope" does not exist$/);
+      // run again after it succeeded: OLD no reflector, NEW one as asked: nothing to do (a review)
+      refuses(
+        () => planReplace(s, 'node-a-003', 'node-b-002', OPTS),
+        /^node-a-003 is not a route reflector .*; node-b-002 \(cluster ID 244\.0\.0\.1\) is a route reflector already/,
+        ExitCode.OK,
+      );
     });
   });
 

@@ -34,5 +34,9 @@ describe('status: PLAN_UNFINISHED', () => {
     const some = journalFindings(withJournal({ phase: 'failed', done: 2 }))[0]!;
     assert.match(some.message, /part-way between the state before the plan and the one it leads to/);
     for (const f of [none, some]) assert.doesNotMatch(f.message, /BGP topologies/);
+    // killed after the first step's write, before it was recorded done: not "none applied" (a review)
+    const mid = journalFindings(withJournal({ phase: 'paused', done: 0, inFlight: 'cordon-node-a-001' }))[0]!;
+    assert.doesNotMatch(mid.message, /none of its steps/);
+    assert.match(mid.message, /step cordon-node-a-001 was in flight: its write may have landed/);
   });
 });

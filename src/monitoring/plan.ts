@@ -194,6 +194,22 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
   const warnings: string[] = [];
   const present = st.components.filter((c) => c.present);
 
+  // Felix and Typha share each node's network namespace (both hostNetwork): the port one of them is turned
+  // on with must not be the one the other already serves, or is turned on with here (found by a review:
+  // Felix already on 9093, Typha turned on with its default 9093)
+  const hostNet = present.filter((c) => c.component === 'felix' || c.component === 'typha');
+  const portOf = (c: (typeof present)[number]): number | undefined =>
+    c.enabled ? c.port : c.override ? undefined : opts.ports[c.component];
+  const [felix, typha] = ['felix', 'typha'].map((k) => hostNet.find((c) => c.component === k));
+  if (felix && typha && (!felix.enabled || !typha.enabled)) {
+    const f = portOf(felix);
+    if (f !== undefined && f === portOf(typha))
+      throw usageError(
+        `Felix and Typha metrics would both listen on port ${f} on every node (host network): ${felix.enabled ? 'Felix serves it already' : typha.enabled ? 'Typha serves it already' : 'both turned on with it'}`,
+        `choose another with --${felix.enabled ? 'typha' : 'felix'}-port`,
+      );
+  }
+
   for (const c of present) {
     if (c.enabled) continue;
     if (c.override) {

@@ -415,3 +415,18 @@ describe('monitoring/dashboards', () => {
     );
   });
 });
+
+describe('monitoring/plan: ports in the host network namespace', () => {
+  it('refuses to turn Typha on with the port Felix already serves (found by a review: both Services on 9093)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest', felixMetrics: true }, stack());
+    const felix = items.find((o) => o.kind === 'FelixConfiguration')!;
+    (felix.spec as Record<string, unknown>)['prometheusMetricsPort'] = 9093;
+    assert.throws(
+      () => planMonitoring(snapshotOf(items), OPTS),
+      /Felix and Typha metrics would both listen on port 9093 on every node \(host network\): Felix serves it already/,
+    );
+    // another port for Typha: planned
+    const p = planMonitoring(snapshotOf(items), { ...OPTS, ports: { ...DEFAULT_PORTS, typha: 9095 } });
+    assert.ok(p.steps.some((x) => x.object?.kind === 'Deployment'));
+  });
+});

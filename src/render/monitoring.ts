@@ -24,9 +24,12 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
           x.namespace,
           x.enabled ? c.green(`on :${x.port}`) : c.yellow('off'),
           x.switch,
-          x.service
+          // the operator's Service exists once the component's metrics are on (not while they are off)
+          x.service && (x.enabled || x.service.source !== 'operator')
             ? `${x.service.name}:${x.service.portName}${x.service.source === 'operator' ? c.gray(' (operator)') : ''}`
-            : c.yellow('none'),
+            : x.service
+              ? c.yellow(`none (the operator creates ${x.service.name} with the metrics)`)
+              : c.yellow('none'),
           x.scrapedBy.join(', ') || (r.prometheusOperator ? c.yellow('none') : c.gray('-')),
           x.selectedBy.join(', ') || (x.scrapedBy.length ? c.yellow('none') : c.gray('-')),
           serving(x.serving, r.probe.ran, wide),

@@ -211,3 +211,14 @@ describe('monitoring status probe (pure)', () => {
     );
   });
 });
+
+describe('monitoring status: the operator Service of a component whose metrics are off', () => {
+  it('is not shown as if it existed (found by a review)', () => {
+    const s = snap({ nodes: 6, zones: 1, install: 'operator' });
+    const text = stripAnsi(renderMonitoring(buildMonitoringReport(s), false));
+    const typha = text.split('\n').find((l) => l.startsWith('typha'))!;
+    assert.match(typha, /off/);
+    assert.doesNotMatch(typha, /calico-typha-metrics:calico-typha-metrics \(operator\)/);
+    assert.match(typha, /none \(the operator creates calico-typha-metrics with the metrics\)/);
+  });
+});

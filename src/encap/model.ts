@@ -287,12 +287,28 @@ export function evaluateMode(
       ? 'vxlanEnabled'
       : undefined;
   if (tunnel) {
+    const what = `Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere`;
+    // calico-node's environment wins over the datastore in Felix's configuration
+    const env = tunnel === 'ipipEnabled' ? 'FELIX_IPINIPENABLED' : 'FELIX_VXLANENABLED';
+    const ds = s.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
+    const containers = (ds?.spec?.['template'] as { spec?: { containers?: unknown[] } } | undefined)?.spec
+      ?.containers;
+    const node = (Array.isArray(containers) ? containers : []).find(
+      (c) => (c as { name?: unknown }).name === 'calico-node',
+    ) as { env?: { name?: string; value?: string }[] } | undefined;
+    const envValue = node?.env?.find((e) => e.name === env)?.value;
     const felix = s.objects.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default');
-    if (felix?.spec?.[tunnel] === false)
+    if (envValue?.trim().toLowerCase() === 'false')
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `FelixConfiguration default sets ${tunnel}: false, which overrides the pools: Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere; clear it first: kubectl patch felixconfiguration default --type=merge -p '{"spec":{"${tunnel}":null}}'`,
+        reason: `DaemonSet ${ds!.metadata.namespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
+      });
+    else if (felix?.spec?.[tunnel] === false)
+      problems.push({
+        level: 'refuse',
+        rule: 'TUNNEL_OFF_IN_FELIX',
+        reason: `FelixConfiguration default sets ${tunnel}: false, which overrides the pools: ${what}; clear it first: kubectl patch felixconfiguration default --type=merge -p '{"spec":{"${tunnel}":null}}'`,
       });
   }
 

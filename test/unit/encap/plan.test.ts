@@ -190,6 +190,19 @@ describe('encap planner', () => {
         const r = encapReport(s).pools[0]!.modes.find((m) => m.mode === mode)!;
         assert.equal(r.refused, true, `${field} ${mode}`);
       }
+      // calico-node's environment (FELIX_VXLANENABLED=false) wins over the datastore: refused too
+      const env = edited(manifest, (objs) => {
+        const ds = objs.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')!;
+        const c = (
+          ds.spec as { template: { spec: { containers: { name: string; env?: unknown[] }[] } } }
+        ).template.spec.containers.find((x) => x.name === 'calico-node')!;
+        c.env = [...(c.env ?? []), { name: 'FELIX_VXLANENABLED', value: 'false' }];
+      });
+      refuses(
+        () => planEncap(env, opts('vxlan')),
+        /FELIX_VXLANENABLED=false.*TUNNEL_OFF_IN_FELIX/,
+        ExitCode.USAGE,
+      );
       // explicitly true, or the other tunnel's switch: no refusal
       const on = edited(manifest, (objs) => {
         (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['vxlanEnabled'] =

@@ -501,8 +501,22 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
     command: `kubectl calico-tune rr demote ${names.join(' ')}`,
     description: `Demote route reflector${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
     changes: names.map((n) => `${n}: remove the reflector label, then the cluster ID`),
-    warnings: [],
+    warnings: zonesLeftWithout(s, names),
   });
+}
+
+/** Zones that have a Ready reflector now and none after `names` go (rr recommend keeps one per zone). */
+function zonesLeftWithout(s: ClusterSnapshot, names: string[]): string[] {
+  const zonesOf = (keep: (n: NodeInfo) => boolean): Set<string> =>
+    new Set(s.nodes.filter((n) => isRouteReflector(n) && n.ready && n.zone && keep(n)).map((n) => n.zone!));
+  const after = zonesOf((n) => !names.includes(n.name));
+  return [...zonesOf(() => true)]
+    .filter((z) => !after.has(z))
+    .sort()
+    .map(
+      (z) =>
+        `zone ${z} is left without a reflector: its nodes reach reflectors in other zones only (rr recommend keeps one per zone; rr replace OLD NEW keeps it)`,
+    );
 }
 
 /** Replace: promote NEW, wait until every client has NEW Established, then demote OLD. */

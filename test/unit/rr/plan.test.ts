@@ -513,6 +513,17 @@ describe('rr/plan: promote, demote, replace', () => {
       refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector/);
     });
 
+    it('warns when a zone is left without a reflector (found by a review: silently)', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const rr = rrNames(s)[0]!;
+      const zone = s.nodes.find((n) => n.name === rr)!.zone;
+      const p = planDemote(s, [rr], OPTS);
+      assert.ok(
+        p.summary.warnings.some((w) => w.startsWith(`zone ${zone} is left without a reflector`)),
+        p.summary.warnings.join('\n'),
+      );
+    });
+
     it('a node that is not a reflector: nothing to do alone (a retry), refused next to a reflector', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3 });
       refuses(

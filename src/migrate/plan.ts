@@ -3,7 +3,7 @@
  * made exact: every step carries its undo, every intermediate state is verified by the BGP model.
  * Pure; refusals are usage errors (exit 2, nothing changed).
  */
-import { parseSelectorCached } from '../bgp/selector.js';
+import { SelectorParseError, trySelector } from '../bgp/selector.js';
 import { bgpStateFromSnapshot } from '../bgp/state.js';
 import { computeTopology, meshDuplicates } from '../bgp/topology.js';
 import { NothingToDo, usageError } from '../errors.js';
@@ -20,6 +20,7 @@ import {
   DEFAULT_RR_LABEL,
   assignClusterIds,
   describeClusterIds,
+  deletePeersServingNone,
   ensurePeering,
   parseLabel,
   requireNodes,
@@ -308,23 +309,10 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       { drain: opts.drain },
     );
   // BGPPeers that only served the reflectors now select nothing: remove them
-  for (const p of b.state.bgpPeers) {
-    if (!p.peerSelector) continue;
-    let sel;
-    try {
-      sel = parseSelectorCached(p.peerSelector);
-    } catch {
-      continue;
-    }
-    if (!sel.keys.some((k) => /route-?reflector/i.test(k))) continue;
-    if (b.state.nodes.some((n) => sel.matches(n.calicoLabels))) continue;
-    b.add({
-      title: `Delete BGPPeer ${p.name} (it only served the reflectors)`,
-      why: `peerSelector ${p.peerSelector} matches no node any more`,
-      action: 'delete',
-      object: { apiVersion: p.apiVersion, kind: 'BGPPeer', name: p.name },
-    });
-  }
+  deletePeersServingNone(b, (p) => {
+    const sel = trySelector(p.peerSelector ?? '');
+    return !(sel instanceof SelectorParseError) && sel.keys.some((k) => /route-?reflector/i.test(k));
+  });
   return b.finish({
     name: opts.name,
     command: opts.command,

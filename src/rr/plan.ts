@@ -8,8 +8,9 @@ import { verify } from '../bgp/verify.js';
 import { NothingToDo, usageError } from '../errors.js';
 import { calicoApiVersion } from '../model/api-mode.js';
 import { clusterIdProblem } from '../model/net.js';
-import { ANN_RR_CLUSTER_ID, effectiveBgp } from '../model/parse.js';
-import type { ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
+import { ANN_RR_CLUSTER_ID, calicoLabels, effectiveBgp } from '../model/parse.js';
+import type { BgpPeerInfo, ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
+import { SelectorParseError, trySelector } from '../bgp/selector.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { planName } from '../plan/name.js';
 import type { Plan } from '../plan/types.js';
@@ -495,6 +496,11 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
   demotedAlready(s, names, opts);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   buildDemote(b, names, opts);
+  // the BGPPeer a --label promotion created, once no node carries that label (found by a review: left behind)
+  deletePeersServingNone(b, (p) => {
+    const o = b.state.objects.find((x) => x.kind === 'BGPPeer' && x.metadata.name === p.name);
+    return !!o && calicoLabels(o)['app.kubernetes.io/managed-by'] === 'kubectl-calico-tune';
+  });
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,
     name: opts.name ?? planName('rr-demote', names.join('-')),
@@ -503,6 +509,25 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
     changes: names.map((n) => `${n}: remove the reflector label, then the cluster ID`),
     warnings: zonesLeftWithout(s, names),
   });
+}
+
+/**
+ * Deletes the BGPPeers (those `which` picks) whose peerSelector matches no node in the plan's state now: they
+ * only served reflectors that are gone. Their undo creates them again.
+ */
+export function deletePeersServingNone(b: PlanBuilder, which: (p: BgpPeerInfo) => boolean): void {
+  for (const p of b.state.bgpPeers) {
+    if (!p.peerSelector || !which(p)) continue;
+    const sel = trySelector(p.peerSelector);
+    if (sel instanceof SelectorParseError) continue;
+    if (b.state.nodes.some((n) => sel.matches(n.calicoLabels))) continue;
+    b.add({
+      title: `Delete BGPPeer ${p.name} (it only served the reflectors)`,
+      why: `peerSelector ${p.peerSelector} matches no node any more`,
+      action: 'delete',
+      object: { apiVersion: p.apiVersion, kind: 'BGPPeer', name: p.name },
+    });
+  }
 }
 
 /** Zones that have a Ready reflector now and none after `names` go (rr recommend keeps one per zone). */

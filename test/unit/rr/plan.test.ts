@@ -32,6 +32,7 @@ import {
   refuses,
   RR_ANN,
   rrNames,
+  stateAfter,
 } from '../plan/helpers.js';
 import { cautions } from '../../../src/rr/recommend.js';
 
@@ -511,6 +512,21 @@ describe('rr/plan: promote, demote, replace', () => {
         /^refusing: demoting node-a-002 would leave 66 node pairs without routes \(e\.g\. .* would not learn .*\) \(--force never allows this\)$/,
       );
       refuses(() => planDemote(s, rrNames(s), OPTS), /leaves 0 route reflector/);
+    });
+
+    it('deletes the BGPPeer a --label promotion created once no node carries that label (found by a review: left behind)', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3, mesh: true });
+      const promoted = planPromote(s, ['node-a-004'], { ...OPTS, label: 'rr=yes' });
+      const created = promoted.steps.find((x) => x.action === 'create' && x.manifest?.kind === 'BGPPeer')!;
+      const after = stateAfter(s, promoted.steps);
+      const p = planDemote(after, ['node-a-004'], { ...OPTS, label: 'rr=yes' });
+      const del = p.steps.find((x) => x.action === 'delete');
+      assert.equal(del?.object?.name, created.manifest!.metadata.name);
+      assert.equal(p.summary.verification.ok, true);
+      // a BGPPeer of the operator's own (not the tool's) is left alone
+      assert.ok(
+        !planDemote(s, [rrNames(s)[0]!], { ...OPTS, force: true }).steps.some((x) => x.action === 'delete'),
+      );
     });
 
     it('warns when a zone is left without a reflector (found by a review: silently)', () => {

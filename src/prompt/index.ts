@@ -20,13 +20,18 @@ const INTERRUPT = Symbol('SIGINT');
  * executor said it would pause after the current operation, and the prompt waited on, renewing the lock.
  */
 export function interruptPrompt(): boolean {
+  // sticky: a signal that comes while a prompt is being opened (inquirer loading) ends it as soon as it opens;
+  // after a SIGINT the plan pauses, so no later prompt is wanted either
+  interrupted = true;
   if (!open) return false;
   open.abort(INTERRUPT);
   return true;
 }
+let interrupted = false;
 
 function signalled<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
+  if (interrupted) ac.abort(INTERRUPT);
   open = ac;
   return run(ac.signal).finally(() => {
     if (open === ac) open = undefined;

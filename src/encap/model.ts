@@ -6,6 +6,7 @@
  * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
  */
 import { ipv4Network, parseIPv4Cidr } from '../model/net.js';
+import { calicoNodeEnv } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode, IPPoolInfo, KubeObject } from '../model/types.js';
 
 export const ENCAP_TARGETS = ['ipip', 'ipip-crosssubnet', 'vxlan', 'vxlan-crosssubnet', 'none'] as const;
@@ -290,19 +291,13 @@ export function evaluateMode(
     const what = `Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere`;
     // calico-node's environment wins over the datastore in Felix's configuration
     const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
-    const ds = s.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
-    const containers = (ds?.spec?.['template'] as { spec?: { containers?: unknown[] } } | undefined)?.spec
-      ?.containers;
-    const node = (Array.isArray(containers) ? containers : []).find(
-      (c) => (c as { name?: unknown }).name === 'calico-node',
-    ) as { env?: { name?: string; value?: string }[] } | undefined;
-    const envValue = node?.env?.find((e) => e.name === env)?.value;
+    const envValue = calicoNodeEnv(s.objects, env);
     const felix = s.objects.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default');
     if (envValue?.trim().toLowerCase() === 'false')
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `DaemonSet ${ds!.metadata.namespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
+        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
       });
     else if (felix?.spec?.[tunnel] === false)
       problems.push({

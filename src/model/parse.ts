@@ -363,6 +363,29 @@ function envOf(c: Container | undefined, name: string): string | undefined {
   return c?.env?.find((e) => e.name === name)?.value;
 }
 
+/** The calico-node DaemonSet: the operator's in calico-system first, else a manifest install's. */
+function calicoNodeDaemonSet(objects: readonly KubeObject[]): KubeObject | undefined {
+  return (
+    objects.find(
+      (o) =>
+        o.kind === 'DaemonSet' &&
+        o.metadata.name === 'calico-node' &&
+        o.metadata.namespace === 'calico-system',
+    ) ?? objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')
+  );
+}
+
+/** A literal value of the calico-node container's environment (`name`), if set. */
+export function calicoNodeEnv(objects: readonly KubeObject[], name: string): string | undefined {
+  const ds = calicoNodeDaemonSet(objects);
+  return ds
+    ? envOf(
+        containersOf(ds).find((c) => c.name === 'calico-node'),
+        name,
+      )
+    : undefined;
+}
+
 function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): TyphaInfo {
   const deployments = objects.filter((o) => o.kind === 'Deployment');
   const dep =
@@ -475,20 +498,9 @@ function detectBackend(
   objects: KubeObject[],
   installation: InstallationInfo | undefined,
 ): { backend: NetworkingBackend; source?: string; nodeNamespace?: string } {
-  const ds =
-    objects.find(
-      (o) =>
-        o.kind === 'DaemonSet' &&
-        o.metadata.name === 'calico-node' &&
-        o.metadata.namespace === 'calico-system',
-    ) ?? objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node');
+  const ds = calicoNodeDaemonSet(objects);
   const nodeNamespace = ds?.metadata.namespace;
-  const dsEnv = ds
-    ? envOf(
-        containersOf(ds).find((c) => c.name === 'calico-node'),
-        'CALICO_NETWORKING_BACKEND',
-      )
-    : undefined;
+  const dsEnv = calicoNodeEnv(objects, 'CALICO_NETWORKING_BACKEND');
   const norm = (v: string): NetworkingBackend =>
     v === 'bird' ? 'bird' : v === 'vxlan' ? 'vxlan' : v === 'none' ? 'none' : 'unknown';
   if (dsEnv)

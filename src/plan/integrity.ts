@@ -69,7 +69,7 @@ const SYSTEM_LABEL = /^([a-z0-9.-]+\.)?(kubernetes\.io|k8s\.io)\//i;
  * found), and the Node is a reflector (it has a cluster ID in the cluster, or the plan sets or removes one on
  * it). An edited plan cannot relabel other nodes, nor use other keys, by adding a BGPPeer that names them.
  */
-export interface LabelContext {
+interface LabelContext {
   selectorKeys: ReadonlySet<string>;
   reflectors: ReadonlySet<string>;
 }
@@ -87,7 +87,7 @@ function reflectorLabelKey(k: string, node: string, ctx: LabelContext): boolean 
 }
 
 /** The LabelContext of a plan on a cluster (its BGPPeers and Nodes). */
-export function labelContext(
+function labelContext(
   plan: Plan,
   live: { bgpPeers: readonly BgpPeerInfo[]; nodes: readonly NodeInfo[] } = { bgpPeers: [], nodes: [] },
 ): LabelContext {

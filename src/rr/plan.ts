@@ -444,10 +444,10 @@ export interface RrPlanOptions extends RrOptions {
 
 /**
  * `rr promote` run again after it succeeded (a script's retry): every node already a reflector as asked, with
- * its label, the cluster ID asked for, and peered. Nothing to do (exit 0), as kubectl says of a node already
- * cordoned; anything less stays a refusal ("already a route reflector").
+ * its label, the cluster ID asked for, and peered: the "nothing to do" message (exit 0, as kubectl says of a
+ * node already cordoned); undefined when anything less holds, which stays a refusal ("already a route reflector").
  */
-function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): void {
+function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): string | undefined {
   const nodes = requireNodes(s, names);
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
   const asAsked = (n: NodeInfo): boolean =>
@@ -458,24 +458,23 @@ function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): 
     nodes.every(asAsked) &&
     peeringCovers(s, [], label, new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])))
   )
-    throw new NothingToDo(
-      `${nodes.map((n) => `${n.name} (cluster ID ${n.bgp.rrClusterId})`).join(', ')} ${nodes.length > 1 ? 'are route reflectors' : 'is a route reflector'} already, labelled ${label.key}=${label.value} and peered`,
-    );
+    return `${nodes.map((n) => `${n.name} (cluster ID ${n.bgp.rrClusterId})`).join(', ')} ${nodes.length > 1 ? 'are route reflectors' : 'is a route reflector'} already, labelled ${label.key}=${label.value} and peered`;
+  return undefined;
 }
 
-/** `rr demote` run again after it succeeded: no node a reflector any more, nor labelled as one (exit 0). */
-function demotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): void {
+/** `rr demote` run again after it succeeded: no node a reflector any more, nor labelled as one (its message). */
+function demotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): string | undefined {
   const nodes = requireNodes(s, names);
   const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
   if (nodes.every((n) => n.bgp.rrClusterIdRaw === undefined && !rrLabelKeys(n, label).length))
-    throw new NothingToDo(
-      `${nodes.map((n) => n.name).join(', ')} ${nodes.length > 1 ? 'are not route reflectors' : 'is not a route reflector'} (no cluster ID, no reflector label)`,
-    );
+    return `${nodes.map((n) => n.name).join(', ')} ${nodes.length > 1 ? 'are not route reflectors' : 'is not a route reflector'} (no cluster ID, no reflector label)`;
+  return undefined;
 }
 
 /** Promote: cordon (and drain), label + cluster ID in one patch, wait for the new reflector's sessions, uncordon. */
 export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
-  promotedAlready(s, names, opts);
+  const done = promotedAlready(s, names, opts);
+  if (done) throw new NothingToDo(done);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const { clusterIds, label } = buildPromote(b, names, opts);
   const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
@@ -493,7 +492,8 @@ export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOpt
 
 /** Demote: refuse when the model says nodes would be cut off; remove the label, wait, remove the cluster ID, wait. */
 export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
-  demotedAlready(s, names, opts);
+  const done = demotedAlready(s, names, opts);
+  if (done) throw new NothingToDo(done);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   buildDemote(b, names, opts);
   // the BGPPeer a --label promotion created, once no node carries that label (found by a review: left behind)
@@ -548,17 +548,8 @@ function zonesLeftWithout(s: ClusterSnapshot, names: string[]): string[] {
 export function planReplace(s: ClusterSnapshot, oldName: string, newName: string, opts: RrPlanOptions): Plan {
   if (oldName === newName) throw usageError('OLD and NEW are the same node');
   // run again after it succeeded: OLD an ordinary node, NEW a reflector as asked (exit 0)
-  const done = (f: () => void): string | undefined => {
-    try {
-      f();
-    } catch (e) {
-      if (e instanceof NothingToDo) return e.message;
-      throw e;
-    }
-    return undefined;
-  };
-  const oldDone = done(() => demotedAlready(s, [oldName], opts));
-  const newDone = oldDone && done(() => promotedAlready(s, [newName], opts));
+  const oldDone = demotedAlready(s, [oldName], opts);
+  const newDone = oldDone && promotedAlready(s, [newName], opts);
   if (oldDone && newDone) throw new NothingToDo(`${oldDone}; ${newDone}`);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const [old] = requireNodes(b.state, [oldName]);

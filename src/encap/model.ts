@@ -6,6 +6,8 @@
  * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
  */
 import { ipv4Network, parseIPv4Cidr } from '../model/net.js';
+import { felixFieldByNode } from '../model/felix.js';
+import { listSome } from '../model/format.js';
 import { calicoNodeEnv } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode, IPPoolInfo, KubeObject } from '../model/types.js';
 
@@ -292,19 +294,33 @@ export function evaluateMode(
     // calico-node's environment wins over the datastore in Felix's configuration
     const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
     const envValue = calicoNodeEnv(s.objects, env);
-    const felix = s.objects.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default');
     if (envValue?.trim().toLowerCase() === 'false')
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',
         reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
       });
-    else if (felix?.spec?.[tunnel] === false)
-      problems.push({
-        level: 'refuse',
-        rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `FelixConfiguration default sets ${tunnel}: false, which overrides the pools: ${what}; clear it first: kubectl patch felixconfiguration default --type=merge -p '{"spec":{"${tunnel}":null}}'`,
-      });
+    else {
+      // each node's own FelixConfiguration node.<name> wins over default for that node
+      const off = new Map<string, string[]>();
+      for (const [node, src] of felixFieldByNode(
+        s.objects,
+        s.nodes.map((n) => n.name),
+        tunnel,
+      ))
+        if (src?.value === false) off.set(src.object, [...(off.get(src.object) ?? []), node]);
+      for (const [object, nodes] of off) {
+        const on =
+          object === 'default'
+            ? `${nodes.length === s.nodes.length ? 'every node' : `${nodes.length} node(s) without a node.<name> FelixConfiguration that sets it (${listSome(nodes)})`}`
+            : 'that node';
+        problems.push({
+          level: 'refuse',
+          rule: 'TUNNEL_OFF_IN_FELIX',
+          reason: `FelixConfiguration ${object} sets ${tunnel}: false, which overrides the pools on ${on}: ${what}; clear it first: kubectl patch felixconfiguration ${object} --type=merge -p '{"spec":{"${tunnel}":null}}'`,
+        });
+      }
+    }
   }
 
   if (needsBgp && !ctx.bgpRunning)

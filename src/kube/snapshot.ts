@@ -153,7 +153,8 @@ async function readWithDiscovery(
       api.list(c('BGPConfiguration'), rv).then((r) => append(objects, r.items)),
       api.list(c('BGPPeer'), rv).then((r) => append(objects, r.items)),
       api.list(c('IPPool'), rv).then((r) => append(objects, r.items)),
-      optional('FelixConfiguration default', () => one(c('FelixConfiguration'), 'default')),
+      // every FelixConfiguration: a node's own node.<name> wins over default for that node (model/felix.ts)
+      optional('FelixConfigurations', async () => (await api.list(c('FelixConfiguration'), rv)).items),
       optional('ClusterInformation default', () => one(c('ClusterInformation'), 'default')),
       optional('KubeControllersConfiguration default', () =>
         one(c('KubeControllersConfiguration'), 'default'),

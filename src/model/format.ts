@@ -10,3 +10,8 @@ export function num(x: number): string {
   for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
   return x < 0 ? `-${out}` : out;
 }
+
+/** The first `n` of `items`, comma-separated, then "and K more" for the rest. */
+export function listSome(items: readonly string[], n = 3): string {
+  return `${items.slice(0, n).join(', ')}${items.length > n ? ` and ${items.length - n} more` : ''}`;
+}

@@ -180,6 +180,31 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.deepEqual(await state(cp), start);
       });
 
+      if (calico === 'v3.31.3')
+        it("refuses VXLAN while one node's own FelixConfiguration node.NAME turns it off: exit 2, nothing written", async () => {
+          let node = '';
+          await load(cp, spec, (objs) => {
+            const def = objs.find((o) => o.kind === 'FelixConfiguration')!;
+            node = objs.find((o) => o.kind === 'Node')!.metadata.name;
+            objs.push({
+              apiVersion: def.apiVersion,
+              kind: 'FelixConfiguration',
+              metadata: { name: `node.${node}` },
+              spec: { vxlanEnabled: false },
+            });
+          });
+          const start = await state(cp);
+          const mark = cp.audit.mark();
+          const r = await runCli(['encap', 'apply', '--pool', POOL, '--mode', 'vxlan', '--yes'], {
+            kubeconfig: kc,
+          });
+          assert.equal(r.code, 2, r.stderr);
+          assert.match(r.stderr, new RegExp(`FelixConfiguration node\\.${node} sets vxlanEnabled: false`));
+          assert.match(r.stderr, /TUNNEL_OFF_IN_FELIX/);
+          assert.deepEqual(await writes(cp, mark), []);
+          assert.deepEqual(await state(cp), start);
+        });
+
       // the install checks do not depend on the Calico version: one version per install mode
       if (calico === 'v3.31.3')
         it('install checks: snapshot save reads kubeadm-config; status reports a pool outside podSubnet', async () => {

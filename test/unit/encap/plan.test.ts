@@ -213,6 +213,57 @@ describe('encap planner', () => {
       assert.equal(planEncap(on, opts('vxlan')).steps.length, 1);
     });
 
+    it('a per-node FelixConfiguration node.NAME wins over default for its node: its tunnel switch is read too', () => {
+      // Felix's precedence: environment, config file, the host's FelixConfiguration node.<name>, then default
+      // (felix/config/config_params.go); a node.X with vxlanEnabled: false leaves X without vxlan.calico
+      const base = snap({
+        nodes: 9,
+        zones: 3,
+        subnets: 'per-zone',
+        install: 'manifest',
+        encapsulation: 'IPIP',
+      });
+      const nodeName = base.nodes[4]!.name;
+      const fc = (name: string, spec: Record<string, unknown>): KubeObject => ({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'FelixConfiguration',
+        metadata: { name },
+        spec,
+      });
+      const off = edited(base, (objs) => {
+        objs.push(fc(`node.${nodeName}`, { vxlanEnabled: false }));
+      });
+      refuses(
+        () => planEncap(off, opts('vxlan')),
+        new RegExp(`FelixConfiguration node\\.${nodeName} sets vxlanEnabled: false.*TUNNEL_OFF_IN_FELIX`),
+        ExitCode.USAGE,
+      );
+      assert.equal(encapReport(off).pools[0]!.modes.find((m) => m.mode === 'vxlan')!.refused, true);
+      // a per-node object for a node that no longer exists changes nothing
+      const stale = edited(base, (objs) => {
+        objs.push(fc('node.gone-long-ago', { vxlanEnabled: false }));
+      });
+      assert.equal(planEncap(stale, opts('vxlan')).steps.length, 1);
+      // default off, but every node switched back on by its own object: Felix creates the tunnel everywhere
+      const allOn = edited(base, (objs) => {
+        (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['vxlanEnabled'] =
+          false;
+        for (const n of base.nodes) objs.push(fc(`node.${n.name}`, { vxlanEnabled: true }));
+      });
+      assert.equal(planEncap(allOn, opts('vxlan')).steps.length, 1);
+      // default off and one node without an override of its own: that node is named
+      const oneLeft = edited(base, (objs) => {
+        (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['vxlanEnabled'] =
+          false;
+        for (const n of base.nodes.slice(1)) objs.push(fc(`node.${n.name}`, { vxlanEnabled: true }));
+      });
+      refuses(
+        () => planEncap(oneLeft, opts('vxlan')),
+        new RegExp(`FelixConfiguration default sets vxlanEnabled: false.*1 node.*${base.nodes[0]!.name}`),
+        ExitCode.USAGE,
+      );
+    });
+
     it('a pool with the legacy spec.ipip: read as Calico reads it, and removed with the switch (else Calico keeps IPIP on)', () => {
       const legacy = edited(manifest, (objs) => {
         const spec = objs.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>;

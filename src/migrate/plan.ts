@@ -157,10 +157,9 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
           `only ${chosen.length} route reflector(s) possible: at least 2 are needed to turn the mesh off safely`,
           'pass --rr NODE,NODE,... or relax the size limits (kubectl calico-tune rr recommend --min-cpu/--min-memory)',
         );
-  const fresh = requireNodes(
-    s,
-    chosen.filter((n) => !existing.includes(n)),
-  );
+  // reflectors promoted before (rr promote, or by hand): nothing to promote, only the mesh to turn off
+  const toPromote = chosen.filter((n) => !existing.includes(n));
+  const fresh = toPromote.length ? requireNodes(s, toPromote) : [];
   for (const n of fresh) {
     const why = ineligibility(n);
     if (why.length)

@@ -210,6 +210,50 @@ describe('migrate/plan: mesh → route reflectors', () => {
     );
   });
 
+  it('reflectors already promoted (rr promote first, as README says): the plan only turns the mesh off', () => {
+    // found by trying the tool: `rr recommend`, `rr promote A B C`, then `migrate plan --to route-reflectors`
+    // failed with "name at least one node" (exit 2), with or without --rr naming the reflectors
+    const s = snap({ nodes: 12, zones: 3, rrs: 3, mesh: true });
+    const existing = rrNames(s);
+    assert.equal(existing.length, 3);
+    for (const o of [{}, { rr: existing }]) {
+      const p = planMigration(s, migrateOpts('route-reflectors', o));
+      assert.deepEqual(p.summary.routeReflectors!.map((r) => r.name).sort(), [...existing].sort());
+      assert.deepEqual(
+        p.steps.filter((x) => x.action !== 'wait').map((x) => `${x.action} ${x.object?.kind}`),
+        ['patch BGPConfiguration'],
+        'no promotion, no new BGPPeer: only the mesh switch',
+      );
+      assert.ok(meshOffIndex(p) > 0, 'a gate comes before the mesh goes off');
+      everyStateVerified(p, s);
+      assert.deepEqual(integrityProblems(p), []);
+    }
+  });
+
+  it("reflectors made by hand (Calico's docs: a label of their own, one shared cluster ID, their BGPPeer): only the mesh switch", () => {
+    const s = edited(snap({ nodes: 12, zones: 3, mesh: true }), (objs) => {
+      const picks = ['node-a-002', 'node-b-002', 'node-c-002'];
+      for (const o of objs) {
+        if (o.kind === 'Node' && picks.includes(o.metadata.name)) {
+          o.metadata.labels = { ...o.metadata.labels, 'calico-route-reflector': '' };
+          o.metadata.annotations = { ...o.metadata.annotations, [RR_ANN]: '224.0.0.1' };
+        }
+      }
+      objs.push({
+        apiVersion: CALICO,
+        kind: 'BGPPeer',
+        metadata: { name: 'peer-with-route-reflectors' },
+        spec: { nodeSelector: 'all()', peerSelector: 'has(calico-route-reflector)' },
+      });
+    });
+    const p = planMigration(s, migrateOpts('route-reflectors'));
+    assert.deepEqual(
+      p.steps.filter((x) => x.action !== 'wait').map((x) => `${x.action} ${x.object?.kind}`),
+      ['patch BGPConfiguration'],
+    );
+    everyStateVerified(p, s);
+  });
+
   it('nothing to do when the mesh is off and the reflectors reach every node (exit 0)', () => {
     const s = snap({ nodes: 12, zones: 3, rrs: 3 });
     const e = refuses(

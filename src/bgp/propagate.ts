@@ -52,9 +52,10 @@ export function graphOf(t: Topology): Graph {
   const clusterIdx = new Map<string, number>();
   const asIdx = new Map<number, number>();
   const clusterBit = t.classes.map((c) => {
-    if (c.clusterId === undefined) return 0n;
-    let i = clusterIdx.get(c.clusterId);
-    if (i === undefined) clusterIdx.set(c.clusterId, (i = clusterIdx.size));
+    const id = c.birdClusterId;
+    if (id === undefined) return 0n;
+    let i = clusterIdx.get(id);
+    if (i === undefined) clusterIdx.set(id, (i = clusterIdx.size));
     return 1n << BigInt(i);
   });
   const asBit = t.classes.map((c) => {

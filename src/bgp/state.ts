@@ -35,6 +35,20 @@ export interface BgpState {
   peers: BgpPeerInfo[];
 }
 
+/**
+ * The cluster ID BIRD puts in CLUSTER_LIST and checks it against. confd compares the configured strings (which
+ * peers are rr clients); BIRD reads `rr cluster id 0.0.0.0` as none and takes its router ID instead
+ * (proto/bgp/bgp.c `bgp_start`), which Calico's bird.cfg sets to the node's IPv4 address. So reflectors that all
+ * say 0.0.0.0 are each other's non-clients for confd, and yet each has a cluster ID of its own for loop checks
+ * (seen on real BIRD: docs/fabric.md).
+ */
+export function birdClusterId(node: Pick<BgpNode, 'clusterId' | 'ip' | 'name'>): string | undefined {
+  if (node.clusterId !== ZERO_CLUSTER_ID) return node.clusterId;
+  return node.ip ?? `router ID of ${node.name}`;
+}
+
+export const ZERO_CLUSTER_ID = '0.0.0.0';
+
 /** Used when the snapshot does not tell the Calico version: current behaviour (RRs leave the mesh). */
 export const DEFAULT_CALICO_MINOR = 31;
 

@@ -42,7 +42,13 @@
 import type { BgpPeerInfo } from '../model/types.js';
 import { isStrictIPv4 } from '../model/net.js';
 import { parseSelectorCached, SelectorParseError, type Selector } from './selector.js';
-import { RR_LEAVES_MESH_SINCE_MINOR, type BgpNode, type BgpState } from './state.js';
+import {
+  birdClusterId,
+  RR_LEAVES_MESH_SINCE_MINOR,
+  ZERO_CLUSTER_ID,
+  type BgpNode,
+  type BgpState,
+} from './state.js';
 
 /** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
 export type SessionKind = 'mesh' | 'node' | 'global';
@@ -176,6 +182,8 @@ export interface NodeClass {
   hasIp: boolean;
   asNumber: number;
   clusterId?: string | undefined;
+  /** The cluster ID BIRD checks CLUSTER_LIST against (`birdClusterId`: 0.0.0.0 is the router ID). */
+  birdClusterId?: string | undefined;
   meshMember: boolean;
   /**
    * Every member takes part in the very same BGPPeer objects (not only BGPPeers of the same shape): which
@@ -583,7 +591,7 @@ function buildTopology(state: BgpState): Topology {
   const sigOf = (i: number): { sig: string; exact: string } => {
     const node = state.nodes[i]!;
     const roles: string[] = [
-      `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|`,
+      `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|${node.clusterId === ZERO_CLUSTER_ID ? birdClusterId(node) : ''}|`,
     ];
     for (const j of localOf[i]!) roles.push(roleL.get(j)!);
     for (const j of remoteOf[i]!) roles.push(roleR.get(j)!);
@@ -631,6 +639,7 @@ function buildTopology(state: BgpState): Topology {
         hasIp: ip[i] !== undefined,
         asNumber: node.asNumber,
         clusterId: node.clusterId,
+        birdClusterId: birdClusterId(node),
         meshMember: meshMember(i),
         uniform: true,
       });

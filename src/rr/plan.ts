@@ -8,6 +8,7 @@ import { verify } from '../bgp/verify.js';
 import { NothingToDo, usageError } from '../errors.js';
 import { calicoApiVersion } from '../model/api-mode.js';
 import { clusterIdProblem } from '../model/net.js';
+import { ZERO_CLUSTER_ID } from '../bgp/state.js';
 import { ANN_RR_CLUSTER_ID, calicoLabels, effectiveBgp } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, KubeObject, NodeInfo } from '../model/types.js';
 import { SelectorParseError, trySelector } from '../bgp/selector.js';
@@ -41,6 +42,11 @@ export function parseLabel(s: string): { key: string; value: string } {
 /** Strict cluster-ID validation: Calico silently ignores anything but a bare dotted-quad IPv4 address. */
 export function validateClusterId(id: string): string {
   const problem = clusterIdProblem(id);
+  if (id === ZERO_CLUSTER_ID)
+    throw usageError(
+      `invalid cluster ID "${id}": Calico accepts it, but BIRD reads 0.0.0.0 as no cluster ID and uses each reflector's router ID instead, so reflectors given it do not share one, and confd still treats them as if they did`,
+      'use an unused IPv4 address other than 0.0.0.0, e.g. 244.0.0.1',
+    );
   if (problem)
     throw usageError(
       `invalid cluster ID "${id}": it ${problem}; Calico would silently ignore it`,

@@ -5,7 +5,7 @@
  * `peerIP` with an `asNumber`).
  *
  * Nodes are the rig's, by index (0-based, names sorted). A topology sets, for every node, its AS override, its
- * route-reflector cluster ID and labels (`route-reflector: 'true'`, `dgroup: red|blue`), plus the mesh switch,
+ * route-reflector cluster ID (0.0.0.0 in a third of them) and labels (`route-reflector: 'true'`, `dgroup: red|blue`), plus the mesh switch,
  * the global AS and 0-3 BGPPeers built from a small selector vocabulary.
  */
 import { rng as prng } from '../fixtures/generate.js';
@@ -85,12 +85,15 @@ export function randomTopology(seed: number, k: number): DiffTopology {
     };
     if (rr) {
       const j = rrSeen++;
-      n.clusterId =
+      const id =
         cidMode === 'shared'
           ? '244.0.0.1'
           : cidMode === 'distinct'
             ? `244.0.0.${j + 1}`
             : pick(['244.0.0.1', '244.0.0.2']);
+      // a third of the seeds say 0.0.0.0 for 244.0.0.1 (BIRD: the router ID; confd: a string like any other),
+      // decided by the seed alone so that every other draw, and every other topology, stays as it was
+      n.clusterId = id === '244.0.0.1' && seed % 3 === 0 ? '0.0.0.0' : id;
     }
     if (multiAs && chance(0.35)) n.asNumber = pick(AS_NUMBERS);
     return n;

@@ -81,6 +81,14 @@ describe('differential check: topologies and comparison (no rig)', () => {
       'reflectors with distinct cluster IDs',
       (t) => cids(t).length > 1 && new Set(cids(t)).size === cids(t).length,
     );
+    some(
+      'reflectors that all say 0.0.0.0 (BIRD: each its own router ID)',
+      (t) => cids(t).length > 1 && cids(t).every((c) => c === '0.0.0.0'),
+    );
+    some(
+      '0.0.0.0 next to another cluster ID',
+      (t) => cids(t).includes('0.0.0.0') && cids(t).some((c) => c !== '0.0.0.0'),
+    );
     some('a reflector without the route-reflector label', (t) =>
       t.nodes.some((n) => n.clusterId && !n.rrLabel),
     );

@@ -4,8 +4,17 @@ import type { BgpPeerInfo } from '../../../src/model/types.js';
 import type { BgpNode, BgpState } from '../../../src/bgp/state.js';
 import { GLOBAL_AS, ipOf, peer } from './helpers.js';
 
-export const CLUSTER_IDS = ['244.0.0.1', '244.0.0.2', '244.0.0.3'];
-const ALL_CLUSTER_IDS = [...CLUSTER_IDS, '244.0.0.4', '244.0.0.5', '244.0.0.6', '244.0.0.7', '244.0.0.8'];
+// 0.0.0.0: confd compares the strings, BIRD uses each node's router ID (test/unit/bgp/zero-cluster-id.test.ts)
+export const CLUSTER_IDS = ['244.0.0.1', '244.0.0.2', '0.0.0.0'];
+const ALL_CLUSTER_IDS = [
+  ...CLUSTER_IDS,
+  '244.0.0.3',
+  '244.0.0.4',
+  '244.0.0.5',
+  '244.0.0.6',
+  '244.0.0.7',
+  '244.0.0.8',
+];
 const OTHER_AS = [65001, 65002];
 export const SELECTORS = [
   'all()',

@@ -198,6 +198,9 @@ function pathKey(p: NaivePath): string {
   return `${p.src}|${p.originatorId ?? '-'}|${[...new Set(p.clusterList)].sort().join(',')}|${[...new Set(p.asPath)].sort().join(',')}`;
 }
 
+/** BIRD's cluster ID: `rr cluster id 0.0.0.0` is none, and BIRD takes its router ID (Calico: the node's IPv4). */
+const birdId = (n: BgpNode): string => (n.clusterId === '0.0.0.0' ? n.ip! : n.clusterId!);
+
 /** The paths every node holds for origin x's routes (the origin's own local route included). */
 export function naiveTables(
   state: BgpState,
@@ -230,7 +233,7 @@ export function naiveTables(
         for (const d of mine) {
           // bgp_import_control(p = d, e = path learned on srcSess)
           if (srcSess && d.peer === srcSess.peer) continue; // never back to the session it came from
-          const dClusterId = d.client ? me.clusterId! : '0';
+          const dClusterId = d.client ? birdId(me) : '0';
           if (d.client && p.clusterList.includes(dClusterId)) continue; // bgp_cluster_list_loopy on export
           let out: NaivePath;
           if (!srcSess) {
@@ -238,7 +241,7 @@ export function naiveTables(
             out = { src: v, originatorId: null, clusterList: [], asPath: d.ibgp ? [] : [me.asNumber] };
           } else if (srcSess.ibgp && d.ibgp) {
             if (!(srcSess.client || d.client)) continue; // iBGP -> iBGP without RR: never
-            const sClusterId = srcSess.client ? me.clusterId! : '0';
+            const sClusterId = srcSess.client ? birdId(me) : '0';
             const cl = [srcSess.client ? sClusterId : dClusterId, ...p.clusterList];
             if (srcSess.client && d.client && sClusterId !== dClusterId) cl.unshift(dClusterId);
             out = { src: v, originatorId: p.originatorId ?? srcSess.peer, clusterList: cl, asPath: p.asPath };
@@ -254,7 +257,7 @@ export function naiveTables(
           const back = sess.get(w)!.find((s) => s.peer === v)!;
           if (!back.ibgp) out = { ...out, originatorId: null, clusterList: [] }; // ignored from eBGP
           if (back.ibgp && out.originatorId === w) continue; // bgp_originator_id_loopy
-          if (back.ibgp && back.client && out.clusterList.includes(wNode.clusterId!)) continue; // cluster loop on receive
+          if (back.ibgp && back.client && out.clusterList.includes(birdId(wNode))) continue; // cluster loop on receive
           if (out.asPath.includes(wNode.asNumber)) continue; // AS path loop
           const key = pathKey(out);
           const tw = tables.get(w)!;

@@ -414,7 +414,8 @@ export function verifyZoneLoss(
     if (!zones.has(n.zone)) zones.set(n.zone, []);
     zones.get(n.zone)!.push(n.name);
   }
-  if (allZones.size < 2 || rrCount < 2) return { ok: null, zones: allZones.size, failures: [] };
+  // a single reflector counts too: with the mesh off, an outage of its zone cuts every client off
+  if (allZones.size < 2 || rrCount < 1) return { ok: null, zones: allZones.size, failures: [] };
   // One topology; each zone's reflectors are subtracted from their classes' sizes (as N-1 does for one).
   const t = computeTopology(state);
   const sizes = classSizes(t);

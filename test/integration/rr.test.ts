@@ -175,9 +175,16 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, /nothing to do: .*(already|not a route reflector)/, args.join(' '));
       }
-      // with --force, demoting one of two leaves a single reflector that still serves everyone: allowed
-      const f = await runCli(['rr', 'demote', r1, '--yes', '--force'], { kubeconfig: kc });
+      // with --force, demoting one of two leaves a single reflector that still serves everyone, but whose zone's
+      // outage (or its own loss) would cut every client off: refused until that is accepted too, and said so
+      const nf = await runCli(['rr', 'demote', r1, '--yes', '--force'], { kubeconfig: kc });
+      assert.equal(nf.code, 2, nf.stderr);
+      assert.match(nf.stderr, /an outage of one zone .* would cut nodes off.*--allow-zone-loss/);
+      const f = await runCli(['rr', 'demote', r1, '--yes', '--force', '--allow-zone-loss'], {
+        kubeconfig: kc,
+      });
       assert.equal(f.code, 0, f.stderr);
+      assert.doesNotMatch(f.stderr, /any single reflector can fail/);
       assert.deepEqual(rrs(await world(cp)), [r2]);
     });
 

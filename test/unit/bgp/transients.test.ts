@@ -128,8 +128,9 @@ describe('bgp/verify: zone loss', () => {
     assert.equal(verifyZoneLoss({ ...s0, meshEnabled: true }).ok, true);
   });
 
-  it('does not apply with one zone or a single reflector', () => {
+  it('does not apply with one zone; a single reflector with the mesh off fails it (its zone takes every route)', () => {
     assert.equal(verifyZoneLoss(rrCluster({ rrs: 3, clients: 6, zones: 1, mesh: false })).ok, null);
-    assert.equal(verifyZoneLoss(rrCluster({ rrs: 1, clients: 6, zones: 3, mesh: false })).ok, null);
+    assert.equal(verifyZoneLoss(rrCluster({ rrs: 1, clients: 6, zones: 3, mesh: false })).ok, false);
+    assert.equal(verifyZoneLoss(rrCluster({ rrs: 1, clients: 6, zones: 3, mesh: true })).ok, true);
   });
 });

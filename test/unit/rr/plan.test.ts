@@ -482,22 +482,34 @@ describe('rr/plan: promote, demote, replace', () => {
         /^refusing: with the mesh off, demoting node-a-002, node-b-002 leaves 1 route reflector\(s\); at least 2/,
       );
       assert.match(e.hints[0]!, /rr replace OLD NEW/);
-      // with --force the model decides: one reflector still reaches every node; with a single reflector
-      // neither N-1 nor zone loss applies (there is no redundancy to place), so the model accepts it
+      // with --force the model decides: one reflector still reaches every node, but it is a single point of
+      // failure, and the plan says so (found by trying the tool: it claimed "any single reflector can fail at
+      // every step; so can any one zone's reflectors"): N-1 fails, and so does zone loss, which needs its flag
       const forced = planDemote(s, ['node-a-002', 'node-b-002'], { ...OPTS, force: true });
-      assert.equal(forced.summary.verification.ok, true, forced.summary.verification.reason);
-      assert.notEqual(forced.summary.verification.zoneLoss?.ok, false);
+      assert.equal(forced.summary.verification.ok, false);
+      assert.equal(forced.summary.verification.n1Ok, false);
+      assert.match(
+        forced.summary.verification.reason ?? '',
+        /an outage of one zone \(all its route reflectors\) would cut nodes off.*--allow-zone-loss/,
+      );
       const accepted = planDemote(s, ['node-a-002', 'node-b-002'], {
         ...OPTS,
         force: true,
         allowZoneLoss: true,
       });
+      assert.equal(accepted.summary.verification.ok, true, accepted.summary.verification.reason);
+      assert.equal(accepted.summary.verification.n1Ok, false);
+      assert.match(
+        accepted.summary.verification.reason ?? '',
+        /the loss of one route reflector would cut nodes off/,
+      );
+      assert.equal(accepted.summary.verification.zoneLoss!.ok, false);
+      assert.equal(accepted.summary.verification.zoneLoss!.allowed, true);
       assert.equal(accepted.summary.description, 'Demote route reflectors node-a-002, node-b-002');
       assert.deepEqual(
         accepted.summary.routeReflectors!.map((r) => r.name),
         ['node-c-002'],
       );
-      assert.equal(accepted.summary.verification.zoneLoss!.allowed, undefined, 'nothing needed accepting');
       verified(accepted, s);
       // in one zone there is no zone to lose
       const one = snap({ nodes: 12, zones: 1, rrs: 3 });

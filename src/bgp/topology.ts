@@ -907,6 +907,30 @@ export function externalSessionCount(t: Topology): number {
   return total;
 }
 
+/**
+ * Sessions per external peer (`ip` or `ip:port`, with the BGPPeer that renders it), counted as
+ * `externalSessionCount` does: a router outside the cluster learns pod routes only over these.
+ */
+export function externalSessionsByPeer(t: Topology): Map<string, { sessions: number; peer: string }> {
+  const out = new Map<string, { sessions: number; peer: string }>();
+  const names = new Map(t.peers.map((p) => [p.index, p.name]));
+  const add = (p: ExtProto, n: number): void => {
+    if (!externalUp(p) || n === 0) return;
+    const key = p.port ? `${p.ip}:${p.port}` : p.ip;
+    const e = out.get(key);
+    if (e) e.sessions += n;
+    else out.set(key, { sessions: n, peer: names.get(p.peer) ?? '' });
+  };
+  let participating = 0;
+  for (let i = 0; i < t.n; i++) {
+    if (t.participates[i] !== 1) continue;
+    participating++;
+    for (const p of t.nodeExternals.get(i) ?? []) add(p, 1);
+  }
+  for (const p of t.globalExternals) add(p, participating);
+  return out;
+}
+
 /** Total established-able sessions: between nodes, plus to external peers. */
 export function sessionCount(t: Topology): number {
   return nodeSessionCount(t) + externalSessionCount(t);

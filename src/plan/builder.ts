@@ -285,6 +285,18 @@ export class PlanBuilder {
       ? `after step ${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title}) an outage of one zone (all its route reflectors) would cut nodes off`
       : undefined;
     const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss;
+    // a router outside the cluster (a ToR peered by peerIP) that loses its every session stops learning the
+    // pod routes: the node-pair verdicts do not see it
+    const cut = sim.externalsCut[0];
+    const cutReason = cut
+      ? `after step ${cut.step} (${this.steps[cut.step - 1]!.title}) the external peer ${cut.ip} (BGPPeer ${cut.peer}) has no BGP session left (${cut.before} before): it stops learning the cluster's pod routes; make BGPPeer ${cut.peer} select nodes that keep their role (for example nodeSelector: all()) and plan again`
+      : undefined;
+    const fewer = [...sim.externalsBefore]
+      .filter(([ip, e]) => (sim.externalsNow.get(ip)?.sessions ?? 0) < e.sessions && sim.externalsNow.has(ip))
+      .map(
+        ([ip, e]) =>
+          `external peer ${ip} (BGPPeer ${e.peer}): ${e.sessions} → ${sim.externalsNow.get(ip)!.sessions} sessions after the plan`,
+      );
     const drainedBefore = (i: number, node: string): boolean =>
       this.steps.slice(0, i).some((x) => x.action === 'drain' && x.object?.name === node);
     const transient = states.flatMap((st, i) =>
@@ -327,7 +339,7 @@ export class PlanBuilder {
           fullMesh: fullMeshSessions(participating),
         },
         verification: {
-          ok: !failed && !zoneBlocks,
+          ok: !failed && !zoneBlocks && !cut,
           n1Ok: anyN1 ? !n1Failed : null,
           ...(transient.length ? { transient } : {}),
           zoneLoss: {
@@ -339,12 +351,16 @@ export class PlanBuilder {
             ? `${states.indexOf(failed) + 1} (${failed.step.title})`
             : zoneBlocks
               ? `${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title})`
-              : undefined,
+              : cut
+                ? `${cut.step} (${this.steps[cut.step - 1]!.title})`
+                : undefined,
           reason: failed
             ? `${failed.verdict.unreachablePairs} node pairs cannot reach each other${failed.verdict.example ? `, e.g. ${failed.verdict.example}` : ''}`
             : zoneBlocks
               ? `${zoneReason} (pass --allow-zone-loss to accept)`
-              : n1Failed
+              : cutReason
+                ? cutReason
+                : n1Failed
                 ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
                 : undefined,
         },
@@ -360,6 +376,7 @@ export class PlanBuilder {
               ]
             : []),
           ...meta.warnings,
+          ...fewer,
           ...transient
             .filter((t) => !t.drained)
             .map(

@@ -3,7 +3,7 @@
  * on every intermediate state (docs/architecture.md: a plan that fails this check is not executed). Pure.
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
-import { computeTopology, sessionCount, type Topology } from '../bgp/topology.js';
+import { computeTopology, externalSessionsByPeer, sessionCount, type Topology } from '../bgp/topology.js';
 import { flappingNodes } from '../bgp/transients.js';
 import { verifyTopology, verifyZoneLoss } from '../bgp/verify.js';
 import { objectsNamed, parseSnapshot, snapshotWithChange } from '../model/parse.js';
@@ -173,6 +173,11 @@ export interface SimulatedStep {
 export class Simulation {
   readonly initial: StepVerdict;
   readonly verdicts: { step: Step; verdict: StepVerdict }[] = [];
+  /** External peers (routers outside the cluster) that had sessions before the plan and have none after a step. */
+  readonly externalsCut: { step: number; peer: string; ip: string; before: number }[] = [];
+  /** Sessions per external peer before the plan, and now. */
+  readonly externalsBefore: Map<string, { sessions: number; peer: string }>;
+  externalsNow: Map<string, { sessions: number; peer: string }>;
   private verdict: StepVerdict;
   private topo: Topology;
   private snapshot: ClusterSnapshot;
@@ -187,6 +192,7 @@ export class Simulation {
     this.verdict = first.verdict;
     this.topo = first.topology;
     this.snapshot = base;
+    this.externalsBefore = this.externalsNow = externalSessionsByPeer(first.topology);
   }
 
   /** Records `step`, after which the cluster is `next` (the same snapshot object when it changed no object). */
@@ -198,6 +204,10 @@ export class Simulation {
       this.topo = v.topology;
       const flap = flappingNodes(before, this.topo);
       if (flap.count) this.verdict = { ...this.verdict, transient: flap };
+      this.externalsNow = externalSessionsByPeer(this.topo);
+      for (const [ip, e] of this.externalsBefore)
+        if (!this.externalsNow.has(ip) && !this.externalsCut.some((c) => c.ip === ip))
+          this.externalsCut.push({ step: this.verdicts.length + 1, peer: e.peer, ip, before: e.sessions });
     } else if (this.verdict.transient) this.verdict = { ...this.verdict, transient: undefined };
     this.snapshot = next;
     step.verdict = this.verdict;

@@ -15,6 +15,7 @@ import {
   startSimulator,
   type ControlPlane,
   type Simulator,
+  USERS,
 } from '../harness/index.js';
 import { endState, liveVerdict, rrs, world } from './plan-helpers.js';
 
@@ -190,5 +191,36 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const w1 = await world(cp);
       assert.equal(w1.meshEnabled, w0.meshEnabled, 'nothing was changed');
     });
+
+    if (calico === 'v3.31.3')
+      it('refuses to move back to the mesh while a ToR peers only with the reflectors (its sessions would all go): exit 2, nothing written', async () => {
+        await loadFixture(cp, { nodes: 12, zones: 3, calico, rrs: 3 });
+        await cp.apply([
+          {
+            apiVersion: 'crd.projectcalico.org/v1',
+            kind: 'BGPPeer',
+            metadata: { name: 'rr-to-tor' },
+            spec: { nodeSelector: "route-reflector == 'true'", peerIP: '10.99.0.1', asNumber: 65000 },
+          },
+        ]);
+        const w0 = await world(cp);
+        const mark = cp.audit.mark();
+        for (const args of [
+          ['migrate', 'plan', '--to', 'mesh'],
+          ['migrate', 'apply', '--to', 'mesh', '--yes'],
+        ]) {
+          const r = await runCli(args, { kubeconfig: kc });
+          assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+          assert.match(
+            r.stdout + r.stderr,
+            /external peer 10\.99\.0\.1 \(BGPPeer rr-to-tor\) has no BGP session left \(3 before\)/,
+          );
+        }
+        const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+          (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews',
+        );
+        assert.deepEqual(writes, []);
+        assert.deepEqual(rrs(await world(cp)), rrs(w0));
+      });
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { NothingToDo } from '../../../src/errors.js';
 import { planMigration } from '../../../src/migrate/plan.js';
+import { planDemote } from '../../../src/rr/plan.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import { integrityProblems } from '../../../src/plan/integrity.js';
@@ -430,6 +431,42 @@ describe('migrate/plan: route reflectors → mesh', () => {
     assert.deepEqual(rrNames(end), []);
     assert.deepEqual(end.bgpPeers, []);
     assert.equal(end.bgpConfigurations[0]!.nodeToNodeMeshEnabled, true);
+  });
+
+  it('a ToR peered only by the reflectors (BGPPeer nodeSelector on the reflector label, peerIP): refused, not cut silently', () => {
+    // found by trying the tool: the plan said "✔ all reachable", the apply "all 20 steps done", and the ToR's
+    // 3 sessions were gone (bgp topology: external 0); the verdicts only counted node pairs
+    const tor = (nodeSelector: string): ((objs: KubeObject[]) => void) => {
+      return (objs) => {
+        objs.push({
+          apiVersion: CALICO,
+          kind: 'BGPPeer',
+          metadata: { name: 'rr-to-tor' },
+          spec: { nodeSelector, peerIP: '10.99.0.1', asNumber: 65000 },
+        });
+      };
+    };
+    const s = edited(snap({ nodes: 12, zones: 3, rrs: 3 }), tor("route-reflector == 'true'"));
+    const p = planMigration(s, migrateOpts('mesh'));
+    assert.equal(p.summary.verification.ok, false);
+    assert.match(
+      p.summary.verification.reason ?? '',
+      /the external peer 10\.99\.0\.1 \(BGPPeer rr-to-tor\) has no BGP session left \(3 before\): it stops learning the cluster's pod routes/,
+    );
+    assert.match(p.summary.verification.failedStep ?? '', /reflector label .*cluster ID/);
+    // one reflector fewer: the ToR keeps 2 of its 3 sessions, said as a warning
+    const one = planDemote(s, ['node-a-002'], { timeout: '1m' });
+    assert.equal(one.summary.verification.ok, true, one.summary.verification.reason);
+    assert.ok(
+      one.summary.warnings.includes(
+        'external peer 10.99.0.1 (BGPPeer rr-to-tor): 3 → 2 sessions after the plan',
+      ),
+      one.summary.warnings.join('\n'),
+    );
+    // peered by every node: the move keeps (and multiplies) its sessions, no refusal
+    const all = edited(snap({ nodes: 12, zones: 3, rrs: 3 }), tor('all()'));
+    const ok = planMigration(all, migrateOpts('mesh'));
+    assert.equal(ok.summary.verification.ok, true, ok.summary.verification.reason);
   });
 
   it('with the mesh already on: only the demotions; BGPPeers that still select a node, or are not about reflectors, stay', () => {

@@ -361,8 +361,8 @@ export class PlanBuilder {
               : cutReason
                 ? cutReason
                 : n1Failed
-                ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
-                : undefined,
+                  ? `after step ${states.indexOf(n1Failed) + 1} (${n1Failed.step.title}) the loss of one route reflector would cut nodes off`
+                  : undefined,
         },
         warnings: [
           ...(initial.ok

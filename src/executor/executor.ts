@@ -23,6 +23,7 @@ import type { ObservedNode } from '../model/observed.js';
 import { Node } from '../model/resources.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { staleness } from '../plan/fingerprint.js';
+import { stepCommands } from '../plan/script.js';
 import { evaluateGate, gateCoverage, gateProgressLine } from '../plan/gates.js';
 import { checkIdentity, describeFailure, preflightPlan, verifySteps } from '../plan/preflight.js';
 import {
@@ -567,6 +568,10 @@ export class Executor {
         return [];
       }
       if (writes(kept).every((u) => alreadyDone(u, findObject(objects, u)))) {
+        // the step whose undo an earlier rollback wrote and did not confirm (its gate timed out, or the run
+        // died): its writes are undone, but what they change is not yet seen; the step stays, its writes are
+        // no-ops (perform finds them done) and its gates observe the sessions again
+        if (s.id === state.undoing) return [kept];
         nothingLeft.push({ step: s, why: 'not applied (the cluster does not hold its change)' });
         return [];
       }
@@ -596,20 +601,25 @@ export class Executor {
       await this.journal!.stepUndone(step.id); // (a later --rollback does not look at it again)
       this.opts.log(`  nothing to undo: ${step.title}: ${reason}`);
     }
-    this.opts.log(`rolling back ${toUndo.length} step(s) of ${plan.metadata.name}`);
+    // counts are of writing steps: a wait undoes nothing (a review found "rolling back 2 step(s)" for one)
+    const toWrite = toUndo.filter((st) => st.action !== 'wait').length;
+    this.opts.log(`rolling back ${toWrite} step(s) of ${plan.metadata.name}`);
     let undoneCount: number;
     try {
       undoneCount = await this.undoAll(toUndo);
     } catch (e) {
       if (!(e instanceof InterruptedError)) throw e;
-      const msg = `rollback interrupted after undoing ${this.undoneSoFar} of ${toUndo.length} step(s)`;
+      const msg = `rollback interrupted after undoing ${this.undoneWrites} of ${toWrite} step(s)`;
       await this.journal!.release(false, 'paused', msg);
-      return this.paused(plan, plan.steps.length - toUndo.length, msg, 'interrupted');
+      // applied: what the rollback had to undo, less what it undid (not "the steps it had not yet reached")
+      return this.paused(plan, toUndo.length - this.undoneSoFar, msg, 'interrupted');
     }
     return this.afterRollback(plan, undoneCount, this.keptForOthers);
   }
 
+  /** Steps (waits included) and writing steps undone so far by undoAll. */
   private undoneSoFar = 0;
+  private undoneWrites = 0;
   /** Undos not written because someone else changed the object since the plan did (changedByOthers). */
   private keptForOthers: string[] = [];
 
@@ -638,6 +648,8 @@ export class Executor {
   private async undoAll(toUndo: Step[]): Promise<number> {
     let undoneCount = 0;
     this.undoneSoFar = 0;
+    this.undoneWrites = 0;
+    const toWrite = toUndo.filter((st) => st.action !== 'wait').length;
     for (const [index, step] of toUndo.entries()) {
       this.checkInterrupt();
       this.timeStep(step.id);
@@ -651,7 +663,7 @@ export class Executor {
             const msg = `rollback gate "${u.title}" timed out after ${formatDuration(this.gateTimeout(u.gate!))}`;
             await this.journal!.release(false, 'paused', msg);
             throw new RollbackError(msg, ExitCode.GATE, {
-              changed: `${undoneCount} of ${toUndo.length} step(s) were undone; the undo of "${step.title}" was written but not confirmed`,
+              changed: `${undoneCount} of ${toWrite} step(s) were undone; the undo of "${step.title}" was written but not confirmed`,
               hints: [
                 `retry the rollback: ${this.opts.resumeHint} --rollback`,
                 `or go forward again: ${this.opts.resumeHint} --resume`,
@@ -663,7 +675,11 @@ export class Executor {
           if (clash) {
             // (the "as before" check after the rollback reports it too)
             this.opts.log(`  left as it is: ${clash}`);
-            this.keptForOthers.push(clash);
+            // (the plan is finished after this rollback: say how to undo it by hand, once the change is looked at)
+            const byHand = stepCommands(u, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '));
+            this.keptForOthers.push(
+              byHand.length ? `${clash} (to undo it anyway: ${byHand.join(' && ')})` : clash,
+            );
             skipped = true;
             // the undo sequence was verified with this undo in it: the rest is verified again without it,
             // on the cluster as it is now (a cluster ID kept, then the BGPPeer deleted, isolates the node)
@@ -673,7 +689,7 @@ export class Executor {
               const msg = `the rollback stops: ${clash}, and without that undo, undo ${describeFailure(r, rest.length)}`;
               await this.journal!.release(false, 'paused', msg);
               throw new RollbackError(msg, ExitCode.GATE, {
-                changed: `${undoneCount} of ${toUndo.length} step(s) were undone`,
+                changed: `${undoneCount} of ${toWrite} step(s) were undone`,
                 hints: [
                   `put the object back as the plan left it, or as it was before, then: ${this.opts.resumeHint} --rollback`,
                   `or go forward again: ${this.opts.resumeHint} --resume`,
@@ -695,7 +711,7 @@ export class Executor {
               `rolling back "${step.title}" failed: ${(e as Error).message}`,
               e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
               {
-                changed: `${undoneCount} of ${toUndo.length} step(s) were undone`,
+                changed: `${undoneCount} of ${toWrite} step(s) were undone`,
                 hints: [
                   `retry the rollback: ${this.opts.resumeHint} --rollback`,
                   `or go forward again: ${this.opts.resumeHint} --resume`,
@@ -705,12 +721,16 @@ export class Executor {
           }
         }
       }
-      // a step whose undo was left (someone else's change) is not undone: a later --rollback tries it again
+      // a step whose undo was left (someone else's change) is not undone; the result says how to undo it by
+      // hand (the plan is finished: another --rollback would find the same change)
       if (skipped) continue;
       await this.journal!.stepUndone(step.id);
-      undoneCount++;
-      this.undoneSoFar = undoneCount;
-      if (step.action !== 'wait') this.opts.log(`  undone: ${step.title}`);
+      this.undoneSoFar++;
+      if (step.action !== 'wait') {
+        undoneCount++;
+        this.undoneWrites = undoneCount;
+        this.opts.log(`  undone: ${step.title}`);
+      }
     }
     return undoneCount;
   }

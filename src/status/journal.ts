@@ -23,7 +23,7 @@ export function journalFindings(s: ClusterSnapshot): Finding[] {
       severity: running ? 'warning' : 'critical',
       message: running
         ? `plan ${j.plan} is running (${progress} done), held by ${j.holder} (Lease ${j.namespace}/calico-tune)`
-        : `plan ${j.plan} is unfinished: ${j.phase === 'running' ? 'stopped (its run no longer renews the lock)' : j.phase} after ${progress}${j.message ? ` (${j.message})` : ''}; ${j.done === 0 && !j.inFlight ? 'none of its steps has been applied' : `the cluster is part-way between the state before the plan and the one it leads to${j.inFlight ? ` (step ${j.inFlight} was in flight: its write may have landed)` : ''}`} (Lease ${j.namespace}/calico-tune)`,
+        : `plan ${j.plan} is unfinished: ${j.phase === 'running' ? 'stopped (its run no longer renews the lock)' : j.phase} after ${progress}${j.message ? ` (${j.message})` : ''}; ${j.done === 0 && (!j.inFlight || j.inFlight.startsWith('wait-')) ? 'none of its steps has been applied' : `the cluster is part-way between the state before the plan and the one it leads to${j.inFlight && !j.inFlight.startsWith('wait-') ? ` (step ${j.inFlight} was in flight: its write may have landed)` : ''}`} (Lease ${j.namespace}/calico-tune)`,
       objects: [{ kind: 'Lease', name: 'calico-tune', namespace: j.namespace }],
       fix: running
         ? 'wait for it to finish (kubectl calico-tune status shows its progress)'

@@ -218,6 +218,11 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
     assert.equal(r.code, 4, `expected a rollback that says it is incomplete:\n${out.slice(-2000)}`);
     assert.match(out, new RegExp(`left as it is: BGPPeer ${peer} was changed by someone else`));
     assert.doesNotMatch(out, /matches the state before the plan/);
+    // the plan is finished (another --rollback would meet the same change): it says how to undo it by hand
+    assert.match(
+      out,
+      new RegExp(`to undo it anyway: kubectl delete bgppeers\\.crd\\.projectcalico\\.org '${peer}'`),
+    );
     const w = await world(cp);
     const kept = w.peers.find((p) => p.name === peer);
     assert.ok(kept, 'the edited BGPPeer was deleted');

@@ -156,4 +156,73 @@ describe('rollback claims', function () {
     assert.deepEqual(after.nodes, before.nodes, 'both nodes as before: uncordoned, no reflector');
     assert.equal(after.lease, undefined);
   });
+
+  it('a rollback retried after its gate timed out observes that gate again before going on (not "nothing to undo")', async () => {
+    // found by trying the tool: the retry called the step "not applied (the cluster does not hold its change)"
+    // because its undo had landed, skipped its gate, uncordoned the node and said "as before"
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const node = (await nodeNames(cp))[3]!;
+    const kc = cp.kubeconfig('plugin');
+    // the node's sessions do not come up: the promotion's gate times out, then its undo's
+    sim.setKnobs({ stuck: [{ node }] });
+    const first = await runCli(['rr', 'promote', node, '--yes', '--timeout', '3s'], { kubeconfig: kc });
+    assert.equal(first.code, 4, first.stderr);
+    assert.match(first.stderr, /the undo of "Make .* a route reflector.*" was written but not confirmed/);
+    assert.equal(journal((await world(cp)).lease)?.phase, 'paused');
+    // while they still do not come up, the retry waits and does not say "as before"
+    const stuck = await runCli(['rr', 'promote', '--rollback', '--yes', '--timeout', '3s'], {
+      kubeconfig: kc,
+    });
+    assert.equal(stuck.code, 4, stuck.stderr);
+    assert.doesNotMatch(stuck.stderr, /nothing to undo: Make/);
+    assert.doesNotMatch(stuck.stderr, /matches the state before the plan/);
+    assert.equal((await world(cp)).nodes.find((n) => n.name === node)?.unschedulable, true, 'still cordoned');
+    // once they do, the retry observes them (a CalicoNodeStatus made for the gate), then finishes
+    sim.setKnobs({ stuck: [] });
+    const mark = cp.audit.mark();
+    const second = await runCli(['rr', 'promote', '--rollback', '--yes', '--timeout', '60s'], {
+      kubeconfig: kc,
+    });
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /nothing to undo: Make/);
+    const made = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+      (e) => e.verb === 'create' && e.objectRef?.resource === 'caliconodestatuses',
+    );
+    assert.ok(made.length > 0, 'the gate of the unconfirmed undo was observed');
+    const after = await world(cp);
+    assert.equal(after.nodes.find((n) => n.name === node)?.unschedulable, false);
+    assert.equal(after.lease, undefined);
+  });
+
+  it('an interrupted rollback says how many steps are still applied, as its journal holds them', async () => {
+    // found by trying the tool: "rollback interrupted after undoing 2 of 14 step(s); 5/19 steps applied", with
+    // 13 applied (the 2 were waits)
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const [a, b] = (await nodeNames(cp)).slice(3, 5) as [string, string];
+    sim.setKnobs({ stuck: [{ node: b }] });
+    const run = spawnCli(['rr', 'promote', a, b, '--yes', '--timeout', '4s'], cp.kubeconfig('plugin'));
+    await waitFor(async () => journal((await world(cp)).lease)?.phase === 'rolling-back', {
+      timeoutMs: 60_000,
+      what: 'the rollback to start',
+    });
+    process.kill(-run.child.pid!, 'SIGINT');
+    const code = await run.done;
+    const out = run.out();
+    const m = /rollback interrupted after undoing (\d+) of (\d+) step\(s\); (\d+)\/(\d+) steps applied/.exec(
+      out,
+    );
+    assert.ok(m, `${code}: ${out.slice(-1500)}`);
+    const j = JSON.parse((await world(cp)).lease!.metadata.annotations!['calico-tune.io/state']!) as {
+      done: { id: string }[];
+      undone?: { id: string }[];
+      current?: string;
+      undoing?: string;
+    };
+    const undone = new Set((j.undone ?? []).map((u) => u.id));
+    const applied = new Set([...j.done.map((d) => d.id), ...(j.current ? [j.current] : [])]);
+    const still = [...applied].filter((id) => !undone.has(id) || id === j.undoing).length;
+    assert.equal(Number(m[3]), still, `the count said, against the journal: ${JSON.stringify(j)}`);
+  });
 });

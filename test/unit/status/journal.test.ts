@@ -38,5 +38,11 @@ describe('status: PLAN_UNFINISHED', () => {
     const mid = journalFindings(withJournal({ phase: 'paused', done: 0, inFlight: 'cordon-node-a-001' }))[0]!;
     assert.doesNotMatch(mid.message, /none of its steps/);
     assert.match(mid.message, /step cordon-node-a-001 was in flight: its write may have landed/);
+    // a gate in flight writes nothing (a review found "wait-3-nodes was in flight: its write may have landed")
+    const gate = journalFindings(withJournal({ phase: 'paused', done: 5, inFlight: 'wait-3-nodes' }))[0]!;
+    assert.doesNotMatch(gate.message, /in flight/);
+    assert.match(gate.message, /part-way/);
+    const first = journalFindings(withJournal({ phase: 'paused', done: 0, inFlight: 'wait-node-a-002' }))[0]!;
+    assert.match(first.message, /none of its steps has been applied/);
   });
 });

@@ -58,12 +58,37 @@ export function migrationOptions(
   };
 }
 
+/**
+ * Bad flag values are refused before the cluster is read, whatever the cluster's state (a review found them
+ * accepted with "nothing to do" when the cluster was already at the target, and refused otherwise).
+ */
+export async function checkMigrateFlags(
+  flags: MigrateFlagValues,
+  to: 'route-reflectors' | 'mesh',
+): Promise<void> {
+  const { parseLabel, validateClusterId } = await import('./rr/plan.js');
+  const { usageError } = await import('./errors.js');
+  if (to === 'mesh') {
+    const chosen = (['rr', 'rr-count', 'cluster-id'] as const).filter((f) => flags[f] !== undefined);
+    if (chosen.length)
+      throw usageError(
+        `${chosen.map((f) => `--${f}`).join(', ')} choose${chosen.length === 1 ? 's' : ''} route reflectors: only with --to route-reflectors`,
+        '--to mesh demotes every reflector',
+      );
+  }
+  if (flags.rr !== undefined && !flags.rr.split(',').some((x) => x.trim()))
+    throw usageError(`--rr "${flags.rr}" names no node`, '--rr NODE,NODE,...');
+  parseLabel(flags.label);
+  if (flags['cluster-id'] !== undefined) validateClusterId(flags['cluster-id']);
+}
+
 /** The planner that `migrate plan|apply --to TO` runs. */
 export async function migrationPlanner(
   flags: MigrateFlagValues,
   to: 'route-reflectors' | 'mesh',
   verb: 'plan' | 'apply',
 ): Promise<Planner> {
+  await checkMigrateFlags(flags, to);
   const { planMigration } = await import('./migrate/plan.js');
   return (s, timeout) => planMigration(s, migrationOptions({ ...flags, timeout }, to, verb));
 }

@@ -89,6 +89,8 @@ export function planMigration(s: ClusterSnapshot, opts: MigrateOptions): Plan {
 function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   const warnings = preflight(s, 'route-reflectors');
   const bgp = effectiveBgp(s);
+  // an unknown --rr node is an error whatever the cluster's state
+  if (opts.rr?.length) requireNodes(s, opts.rr);
   if (!bgp.meshEnabled) {
     const v = verify(bgpStateFromSnapshot(s), { maxExamples: 1 });
     if (v.ok && s.nodes.some(isRouteReflector))

@@ -4,6 +4,9 @@ import type { NodeInfo } from './types.js';
 /** Calico's best-practice guide:  full mesh up to ~100 nodes, route reflectors above. */
 export const MESH_NODE_THRESHOLD = 100;
 
+/** Kubernetes' own label domains (kubernetes.io, k8s.io and their subdomains): never a reflector label. */
+export const SYSTEM_LABEL = /^([a-z0-9.-]+\.)?(kubernetes\.io|k8s\.io)\//i;
+
 /** Labels people use to mark route reflectors (docs, calico-the-hard-way, upstream e2e). */
 export const RR_LABEL_KEYS = [
   'route-reflector',

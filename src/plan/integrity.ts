@@ -3,7 +3,7 @@
  * planners emit (anything else in a plan file is refused), and the cluster-identity check. Pure.
  */
 import { SelectorParseError, trySelector } from '../bgp/selector.js';
-import { RR_LABEL_KEYS } from '../model/calico.js';
+import { RR_LABEL_KEYS, SYSTEM_LABEL } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
 import {
@@ -59,9 +59,6 @@ const BGP_PEER_FIELDS = new Set([
   'keepaliveTime',
   'localASNumber',
 ]);
-
-/** Kubernetes' own label domains (kubernetes.io, k8s.io and their subdomains): never a reflector label. */
-const SYSTEM_LABEL = /^([a-z0-9.-]+\.)?(kubernetes\.io|k8s\.io)\//i;
 
 /**
  * What makes a --label key of the operator's own (`rr promote --label rr=yes`) one a plan may set or remove:

@@ -16,7 +16,7 @@ import { PlanBuilder } from '../plan/builder.js';
 import { planName } from '../plan/name.js';
 import type { Plan } from '../plan/types.js';
 import { applyStep } from '../plan/simulate.js';
-import { RR_LABEL_KEYS, isRouteReflector } from '../model/calico.js';
+import { RR_LABEL_KEYS, SYSTEM_LABEL, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
 
@@ -36,6 +36,12 @@ export interface RrOptions {
 export function parseLabel(s: string): { key: string; value: string } {
   const m = /^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z0-9_.-]*)$/.exec(s);
   if (!m) throw usageError(`invalid --label "${s}": expected key=value, e.g. ${DEFAULT_RR_LABEL}`);
+  // the plan's own integrity check refuses these at apply time: refuse them here, before a plan is saved
+  if (SYSTEM_LABEL.test(m[1]!))
+    throw usageError(
+      `invalid --label "${s}": ${m[1]} is in Kubernetes' own label domain (kubernetes.io, k8s.io), which the kubelet and controllers own; it cannot mark route reflectors`,
+      `use a label of your own, e.g. ${DEFAULT_RR_LABEL}`,
+    );
   return { key: m[1]!, value: m[2]! };
 }
 

@@ -134,6 +134,56 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
+  it('bad migrate flags are refused (exit 2) whatever the cluster holds, also when it is already at the target', async () => {
+    // found by trying the tool: on a cluster already on reflectors each of these said "nothing to do" (exit 0)
+    const { generateCluster } = await import('../fixtures/generate.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-flags-'));
+    const onRrs = path.join(dir, 'on-rrs.json');
+    fs.writeFileSync(
+      onRrs,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: generateCluster({ nodes: 12, zones: 3, rrs: 3 }),
+      }),
+    );
+    const done = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--snapshot', onRrs]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, /nothing to do/);
+    for (const [flags, why] of [
+      [['--cluster-id', '288.0.4.5'], /invalid cluster ID "288\.0\.4\.5"/],
+      [['--cluster-id', '10.0.0.1/24'], /invalid cluster ID/],
+      [['--cluster-id', '0.0.0.0'], /BIRD reads 0\.0\.0\.0 as no cluster ID/],
+      [['--label', '=x'], /invalid --label/],
+      [['--label', 'foo'], /invalid --label/],
+      [['--label', 'kubernetes.io/hostname=x'], /Kubernetes' own label domain/],
+      [['--rr', 'nosuch'], /nosuch/],
+      [['--rr', ',,'], /names no node/],
+    ] as const) {
+      const r = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--snapshot', onRrs, ...flags]);
+      assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, why, flags.join(' '));
+    }
+    for (const flags of [
+      ['--rr', 'node-a-002'],
+      ['--rr-count', '3'],
+      ['--cluster-id', '244.0.0.9'],
+    ]) {
+      const r = await runCli([
+        'migrate',
+        'plan',
+        '--to',
+        'mesh',
+        '--snapshot',
+        ex('cluster-12.yaml'),
+        ...flags,
+      ]);
+      assert.equal(r.code, 2, `--to mesh ${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /only with --to route-reflectors/);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses offline plans that would cut routes, and bad flags, with exit 2', async () => {
     const demote = await runCli([
       'rr',

@@ -386,6 +386,37 @@ export function calicoNodeEnv(objects: readonly KubeObject[], name: string): str
     : undefined;
 }
 
+/**
+ * The calico-node container's `name`, resolved as the kubelet does for a literal value or a ConfigMap key
+ * (the manifests take FELIX_TYPHAK8SSERVICENAME from calico-config's typha_service_name); `from` says where.
+ */
+export function calicoNodeEnvResolved(
+  objects: readonly KubeObject[],
+  name: string,
+): { value: string; from: string } | undefined {
+  const ds = calicoNodeDaemonSet(objects);
+  const e = ds
+    ? containersOf(ds)
+        .find((c) => c.name === 'calico-node')
+        ?.env?.find((x) => x.name === name)
+    : undefined;
+  if (!e) return undefined;
+  if (e.value !== undefined)
+    return { value: e.value, from: `${name} in DaemonSet ${ds!.metadata.namespace ?? ''}/calico-node` };
+  const ref = obj(obj(e.valueFrom)['configMapKeyRef']);
+  const cmName = typeof ref['name'] === 'string' ? ref['name'] : undefined;
+  const key = typeof ref['key'] === 'string' ? ref['key'] : undefined;
+  if (!cmName || !key) return undefined;
+  const ns = ds!.metadata.namespace;
+  const cm = objects.find(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name === cmName && o.metadata.namespace === ns,
+  );
+  const v = obj((cm as { data?: unknown } | undefined)?.data)[key];
+  return typeof v === 'string'
+    ? { value: v, from: `${name} = ${key} in ConfigMap ${ns ?? ''}/${cmName}` }
+    : undefined;
+}
+
 function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): TyphaInfo {
   const deployments = objects.filter((o) => o.kind === 'Deployment');
   const dep =

@@ -15,6 +15,7 @@ import {
   type ReplicaRange,
 } from './formula.js';
 import { num } from '../model/format.js';
+import { calicoNodeEnvResolved } from '../model/parse.js';
 
 export type TyphaInstallMode = 'operator' | 'manifest' | 'none';
 
@@ -408,7 +409,31 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
             : `kubectl calico-tune monitoring plan (it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=9093 on deployment ${dep.namespace}/${dep.name}, and creates Service calico-typha-metrics)`,
       });
     }
-  } else if (s.calico.installMode === 'manifest' && counted > TYPHA_MANIFEST_THRESHOLD) {
+  }
+  // Felix told to use Typha (a service name other than "none") finds no Typha endpoint and does not start
+  const felixTypha = calicoNodeEnvResolved(s.objects, 'FELIX_TYPHAK8SSERVICENAME');
+  const usesTypha = !!felixTypha && felixTypha.value !== '' && felixTypha.value.toLowerCase() !== 'none';
+  if (usesTypha && (!dep || dep.replicas === 0 || dep.readyReplicas === 0)) {
+    const ns =
+      dep?.namespace ??
+      s.calico.nodeNamespace ??
+      (installMode === 'operator' ? 'calico-system' : 'kube-system');
+    findings.push({
+      code: 'TYPHA_UNAVAILABLE',
+      severity: 'critical',
+      message: `calico-node tells Felix to use Typha (${felixTypha.from}: "${felixTypha.value}"), but ${dep ? `Deployment ${dep.namespace}/${dep.name} has ${dep.replicas} replica(s), ${dep.readyReplicas} ready` : 'no calico-typha Deployment exists'}: Felix finds no Typha endpoint and does not start, so calico-node is not Ready and new pods get no networking`,
+      objects: dep ? [{ kind: 'Deployment', name: dep.name, namespace: dep.namespace }] : [],
+      fix:
+        s.calico.installMode === 'operator'
+          ? 'the operator runs Typha itself: kubectl get tigerastatus calico; kubectl logs -n tigera-operator deploy/tigera-operator'
+          : dep && dep.replicas === 0
+            ? `kubectl scale deployment -n ${dep.namespace} ${dep.name} --replicas=${manifest.min}`
+            : dep
+              ? `kubectl describe pods -n ${dep.namespace} -l k8s-app=calico-typha  # why no Typha is ready`
+              : `apply calico-typha.yaml again (it has the Deployment), or stop using Typha: set typha_service_name: none in ConfigMap ${ns}/calico-config and restart calico-node`,
+    });
+  }
+  if (!dep && !usesTypha && s.calico.installMode === 'manifest' && counted > TYPHA_MANIFEST_THRESHOLD) {
     findings.push({
       code: 'TYPHA_MISSING',
       severity: 'warning',

@@ -19,6 +19,7 @@ import { ControlPlane, type StartOptions } from './control-plane.js';
 import { Simulator, type SimulatorOptions } from './simulator.js';
 import { DEFAULT_CALICO, k8sVersion, type CalicoRelease } from './tools.js';
 import { generateCluster, type ClusterSpec } from '../fixtures/generate.js';
+import type { KubeObject } from '../../src/model/types.js';
 
 export {
   ControlPlane,
@@ -121,10 +122,12 @@ export async function runningControlPlanes(): Promise<ControlPlane[]> {
 export async function loadFixture(
   cp: ControlPlane,
   spec: ClusterSpec,
+  edit?: (objects: KubeObject[]) => void,
 ): Promise<{ objects: number; ms: number }> {
   const t0 = performance.now();
   await cp.reset();
   const objects = generateCluster({ ...spec, calico: spec.calico ?? cp.calico ?? DEFAULT_CALICO });
+  edit?.(objects);
   await cp.apply(objects);
   return { objects: objects.length, ms: Math.round(performance.now() - t0) };
 }

@@ -188,6 +188,25 @@ describe('typha report (live cluster)', function () {
     assert.deepEqual(codes(rep), []);
   });
 
+  it('calico-node told to use Typha while it is scaled to 0: critical TYPHA_UNAVAILABLE, exit 1', async () => {
+    await loadFixture(cp, { nodes: 12, zones: 3, install: 'manifest', typhaReplicas: 2 }, (objs) => {
+      const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'calico-typha')!;
+      (d.spec as Record<string, unknown>)['replicas'] = 0;
+      d.status = { replicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 1 };
+      for (const p of objs.filter(
+        (o) => o.kind === 'Pod' && o.metadata.labels?.['k8s-app'] === 'calico-typha',
+      ))
+        objs.splice(objs.indexOf(p), 1);
+    });
+    const r = await report(['--metrics-timeout', '0']);
+    assert.equal(r.code, 1, describeRun(r, 'typha report'));
+    const f = r.json<Report>().findings.find((x) => x.code === 'TYPHA_UNAVAILABLE');
+    assert.ok(f, JSON.stringify(r.json<Report>().findings));
+    assert.equal(f.severity, 'critical');
+    assert.match(f.message, /typha_service_name in ConfigMap kube-system\/calico-config: "calico-typha"/);
+    assert.equal(f.fix, 'kubectl scale deployment -n kube-system calico-typha --replicas=3');
+  });
+
   it('an autoscaler: reported, and no finding recommends scaling by hand', async () => {
     await loadFixture(cp, {
       nodes: 60,

@@ -53,6 +53,34 @@ describe('typha/analysis', () => {
       assert.deepEqual(a.findings, []);
     });
 
+    it('calico-node told to use Typha while none runs (0 replicas, or no Deployment): critical, Felix cannot start', () => {
+      // found by trying the tool: 0/0 replicas was only TYPHA_UNDER_PROVISIONED (a warning, exit 0), and a deleted
+      // Deployment was TYPHA_MISSING, "every Felix watching the API server directly", which it does not:
+      // with FELIX_TYPHAK8SSERVICENAME set Felix looks for Typha's endpoints and does not start without them
+      // (calico-typha.yaml: "You must set a non-zero value for Typha replicas")
+      const scaled = finding({ ...healthy, install: 'manifest' }, 'TYPHA_UNAVAILABLE', (objs) => {
+        const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'calico-typha')!;
+        (d.spec as Record<string, unknown>)['replicas'] = 0;
+        d.status = { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
+        for (const p of typhaPods(objs)) objs.splice(objs.indexOf(p), 1);
+      });
+      assert.equal(scaled.severity, 'critical');
+      assert.match(scaled.message, /typha_service_name.*calico-typha/);
+      assert.match(scaled.message, /0 ready/);
+      const gone = (spec: ClusterSpec) =>
+        codes(spec, (objs) => {
+          const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'calico-typha')!;
+          objs.splice(objs.indexOf(d), 1);
+        });
+      for (const spec of [{ ...healthy, install: 'manifest' as const }, healthy]) {
+        const c = gone(spec);
+        assert.ok(c.includes('TYPHA_UNAVAILABLE'), `${spec.install ?? 'operator'}: ${c.join(',')}`);
+        assert.ok(!c.includes('TYPHA_MISSING'), c.join(','));
+      }
+      // the manifest without Typha says so in calico-config (typha_service_name: none): nothing critical
+      assert.ok(!codes({ nodes: 40, install: 'manifest', typhaReplicas: 0 }).includes('TYPHA_UNAVAILABLE'));
+    });
+
     it('no Typha: installMode none, actual null', () => {
       const a = analyseTypha(snap({ nodes: 40, install: 'manifest', typhaReplicas: 0 }));
       assert.equal(a.installMode, 'none');

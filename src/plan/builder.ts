@@ -14,7 +14,7 @@ import {
 import { objectsNamed } from '../model/parse.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { fullMeshSessions } from '../model/calico.js';
-import { fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
+import { createdPeerSelectors, fingerprint, nodeSetHash, writtenObjects } from './fingerprint.js';
 import { planDigest } from './integrity.js';
 import { inverseMergePatch } from './merge-patch.js';
 import { applyStep, Simulation, verdictOf } from './simulate.js';
@@ -325,7 +325,12 @@ export class PlanBuilder {
         cluster: {
           server: this.base.source.server ?? null,
           uid: this.base.source.clusterUID ?? null,
-          fingerprint: fingerprint(this.base, [...this.touchedNodes], writtenObjects(this.steps)),
+          fingerprint: fingerprint(
+            this.base,
+            [...this.touchedNodes],
+            writtenObjects(this.steps),
+            createdPeerSelectors(this.steps),
+          ),
           nodeSetHash: nodeSetHash(this.base),
           nodeCount: this.base.nodes.length,
         },

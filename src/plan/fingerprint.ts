@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import type { FingerprintEntry, Plan, Step } from './types.js';
 import { num } from '../model/format.js';
+import { SelectorParseError, trySelector } from '../bgp/selector.js';
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
@@ -70,17 +71,47 @@ export function writtenObjects(steps: Step[]): string[] {
   return [...out];
 }
 
+/** The peerSelectors of the BGPPeers steps create (their peers are part of what the plan was verified with). */
+export function createdPeerSelectors(steps: Step[]): string[] {
+  return steps.flatMap((st) => {
+    const sel =
+      st.action === 'create' && st.manifest?.kind === 'BGPPeer'
+        ? st.manifest.spec?.['peerSelector']
+        : undefined;
+    return typeof sel === 'string' ? [sel] : [];
+  });
+}
+
+/**
+ * Nodes a BGPPeer's peerSelector selects (of the cluster's BGPPeers, or of `extra` selectors): every node that
+ * BGPPeer serves peers with them, so a node that gains such a label changes the sessions the plan verified.
+ */
+function peerSelectedNodes(s: ClusterSnapshot, extra: string[]): Set<string> {
+  const out = new Set<string>();
+  const sels = [...new Set([...s.bgpPeers.map((p) => p.peerSelector ?? ''), ...extra])].flatMap((t) => {
+    if (!t) return [];
+    const sel = trySelector(t);
+    return sel instanceof SelectorParseError ? [] : [sel];
+  });
+  if (!sels.length) return out;
+  for (const n of s.nodes) if (sels.some((sel) => sel.matches(n.calicoLabels))) out.add(n.name);
+  return out;
+}
+
 /**
  * The fingerprint: the BGP configuration, every BGPPeer, every IP pool and the Installation (their
- * encapsulation decides which routes BGP must carry), every route reflector, every node a step touches, and
- * every other object a step writes (`touchedObjects`, keys from writtenObjects: e.g. a monitoring plan's).
+ * encapsulation decides which routes BGP must carry), every route reflector, every node a BGPPeer's
+ * peerSelector selects (the cluster's, and `peerSelectors` of the BGPPeers the plan creates), every node a step
+ * touches, and every other object a step writes (`touchedObjects`, keys from writtenObjects: e.g. a monitoring
+ * plan's).
  */
 export function fingerprint(
   s: ClusterSnapshot,
   touchedNodes: string[],
   touchedObjects: string[] = [],
+  peerSelectors: string[] = [],
 ): FingerprintEntry[] {
-  const touched = new Set(touchedNodes);
+  const touched = new Set([...touchedNodes, ...peerSelectedNodes(s, peerSelectors)]);
   const objs = new Set(touchedObjects);
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
@@ -120,7 +151,8 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
   const written = new Set(plan.steps.filter((s) => s.object?.kind === 'Node').map((s) => s.object!.name));
   const isRR = (name: string): boolean =>
     live.nodes.some((n) => n.name === name && n.bgp.rrClusterIdRaw !== undefined);
-  for (const e of fingerprint(live, touched, writtenObjects(plan.steps))) now.set(keyOf(e), e);
+  for (const e of fingerprint(live, touched, writtenObjects(plan.steps), createdPeerSelectors(plan.steps)))
+    now.set(keyOf(e), e);
   for (const [key, e] of planned) {
     const cur = now.get(key);
     if (!cur) changes.push(`${key} was deleted`);
@@ -133,7 +165,13 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
   }
   for (const [key, e] of now) {
     if (!planned.has(key))
-      changes.push(e.kind === 'Node' ? `${key} became a route reflector` : `${key} was created`);
+      changes.push(
+        e.kind !== 'Node'
+          ? `${key} was created`
+          : isRR(e.name)
+            ? `${key} became a route reflector`
+            : `${key} is now selected by a BGPPeer's peerSelector (its labels changed): every node that BGPPeer serves would peer with it`,
+      );
   }
   if (nodeSetHash(live) !== plan.metadata.cluster.nodeSetHash) {
     const was = plan.metadata.cluster.nodeCount;

@@ -162,6 +162,19 @@ export function ensurePeering(
   clusterIds: ClusterIds,
 ): void {
   const s = b.state;
+  // the label must mark reflectors only: a BGPPeer selecting it makes every node peer with every node that
+  // has it (a review found `--label rr=yes` with two ordinary nodes labelled so, and a plan that said "it
+  // selects only reflectors")
+  const others = s.nodes
+    .filter(
+      (n) => n.calicoLabels[label.key] === label.value && !promote.includes(n.name) && !isRouteReflector(n),
+    )
+    .map((n) => n.name);
+  if (others.length)
+    throw usageError(
+      `the label ${label.key}=${label.value} is already on ${others.length} node(s) that are not route reflectors (${others.slice(0, 3).join(', ')}${others.length > 3 ? ' ...' : ''}): a BGPPeer selecting it would make every node peer with them too`,
+      `choose a label no other node has (--label), or remove it: kubectl label node ${others[0]} ${label.key}-`,
+    );
   if (peeringCovers(s, promote, label, clusterIds)) return;
   const taken = s.bgpPeers.some((p) => p.name === PEER_NAME);
   const name = taken ? PEER_NAME_FALLBACK : PEER_NAME;

@@ -255,6 +255,25 @@ describe('migrate/plan: mesh → route reflectors', () => {
     everyStateVerified(p, s);
   });
 
+  it('--label already on ordinary nodes: refused (every node would peer with them), not "it selects only reflectors"', () => {
+    const s = edited(snap({ nodes: 12, zones: 3, mesh: true }), (objs) => {
+      for (const o of objs)
+        if (o.kind === 'Node' && ['node-a-004', 'node-b-004'].includes(o.metadata.name))
+          o.metadata.labels = { ...o.metadata.labels, rr: 'yes' };
+    });
+    refuses(
+      () => planMigration(s, migrateOpts('route-reflectors', { label: 'rr=yes' })),
+      // (the recommendation picks node-b-004 as a reflector: only node-a-004 is left over)
+      /the label rr=yes is already on 1 node\(s\) that are not route reflectors \(node-a-004\)/,
+    );
+    // naming them as reflectors is fine: they are what the label is for
+    const p = planMigration(
+      s,
+      migrateOpts('route-reflectors', { label: 'rr=yes', rr: ['node-a-004', 'node-b-004', 'node-c-004'] }),
+    );
+    assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+  });
+
   it('nothing to do when the mesh is off and the reflectors reach every node (exit 0)', () => {
     const s = snap({ nodes: 12, zones: 3, rrs: 3 });
     const e = refuses(

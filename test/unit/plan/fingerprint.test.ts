@@ -10,7 +10,8 @@ import {
 } from '../../../src/plan/fingerprint.js';
 import { planDemote, planPromote } from '../../../src/rr/plan.js';
 import { snap } from '../helpers.js';
-import { edited, OPTS, RR_ANN } from './helpers.js';
+import { edited, migrateOpts, OPTS, RR_ANN } from './helpers.js';
+import { planMigration } from '../../../src/migrate/plan.js';
 
 /** 12 nodes in 3 zones, 3 reflectors (node-a-002, node-b-002, node-c-002), mesh off; every object at resourceVersion 1. */
 const base = edited(snap({ nodes: 12, zones: 3, rrs: 3 }), (objs) => {
@@ -49,6 +50,31 @@ describe('plan/fingerprint: what a plan was built from, and staleness', () => {
     for (const e of plan.metadata.cluster.fingerprint) assert.match(e.digest, /^[0-9a-f]{16}$/);
     assert.equal(plan.metadata.cluster.nodeCount, 12);
     assert.equal(plan.metadata.cluster.nodeSetHash, nodeSetHash(base));
+  });
+
+  it('a node that gains the label a BGPPeer peerSelector selects makes the plan stale (every node would peer with it)', () => {
+    // found by trying the tool: `kubectl label node X route-reflector=true` after `migrate plan --save` went
+    // unnoticed; the apply promised 84 sessions and made 110
+    const changes = stale((objs) => {
+      const n = nodeObj(objs, 'node-b-004');
+      n.metadata.labels = { ...n.metadata.labels, 'route-reflector': 'true' };
+      bump(n);
+    });
+    assert.deepEqual(changes, [
+      "Node/node-b-004 is now selected by a BGPPeer's peerSelector (its labels changed): every node that BGPPeer serves would peer with it",
+    ]);
+    // the same for a BGPPeer the plan creates: mesh -> reflectors, a node labelled after the plan was made
+    const mesh = edited(snap({ nodes: 12, zones: 3, mesh: true }), () => undefined);
+    const m = planMigration(mesh, migrateOpts('route-reflectors'));
+    const later = edited(mesh, (objs) => {
+      const n = nodeObj(objs, 'node-c-004');
+      n.metadata.labels = { ...n.metadata.labels, 'route-reflector': 'true' };
+    });
+    assert.match(
+      staleness(m, later).join('\n'),
+      /Node\/node-c-004 is now selected by a BGPPeer's peerSelector/,
+    );
+    assert.deepEqual(staleness(m, mesh), []);
   });
 
   it('the plan is current on its own snapshot', () => {

@@ -136,6 +136,9 @@ export function exitCodeOf(r: ExecuteResult, mode: ExecuteOptions['mode']): numb
 /** A rollback that could not finish: its message already says what was undone and what to run next. */
 class RollbackError extends CliError {}
 
+/** A gate's time limit when neither the plan nor --timeout gives one. */
+const DEFAULT_GATE_MS = 600_000;
+
 export class Executor {
   private interrupted = false;
   private journal?: Journal;
@@ -187,7 +190,9 @@ export class Executor {
 
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
     if (plan) await checkPermissions(this.api, plan, this.calicoGroup, this.journal.namespace);
-    const { plan: active, state, previous } = await this.journal.acquire(opts.mode, plan);
+    const { plan: active, state, previous } = await this.journal.acquire(opts.mode, plan, opts.onTimeout);
+    // a resume keeps the --on-timeout the plan was started with (a review: `--on-timeout pause` was lost)
+    this.onTimeout = opts.onTimeout ?? state?.onTimeout;
     // a resume or rollback that stops before changing anything leaves the record as it found it
     // (a run that died while running counts as paused: its holder is gone)
     const asFound = {
@@ -443,7 +448,13 @@ export class Executor {
               return { ...rb, message: `${why}; ${rb.message}` };
             }
             await this.journal!.release(false, 'paused', why);
-            return this.paused(plan, doneCount, why, choice === 'pause-by-person' ? 'stopped' : 'paused');
+            return this.paused(
+              plan,
+              doneCount,
+              why,
+              choice === 'pause-by-person' ? 'stopped' : 'paused',
+              this.longerTimeout(step.gate!),
+            );
           }
         } else {
           await this.perform(step);
@@ -505,16 +516,25 @@ export class Executor {
       const c = await o.chooseOnTimeout(`${why}. What now?`);
       return c === 'pause' ? 'pause-by-person' : c;
     }
-    return o.onTimeout ?? step.onTimeout ?? 'rollback';
+    return this.onTimeout ?? step.onTimeout ?? 'rollback';
   }
 
-  private paused(plan: Plan, done: number, why: string, outcome: Outcome): ExecuteResult {
+  private paused(plan: Plan, done: number, why: string, outcome: Outcome, extra = ''): ExecuteResult {
     return this.result(
       plan,
       outcome,
       done,
-      `${why}; ${done}/${plan.steps.length} steps applied. Resume: ${this.opts.resumeHint} --resume   Roll back: ${this.opts.resumeHint} --rollback`,
+      `${why}; ${done}/${plan.steps.length} steps applied. Resume: ${this.opts.resumeHint} --resume${extra}   Roll back: ${this.opts.resumeHint} --rollback${extra}`,
     );
+  }
+
+  /**
+   * ` --timeout D` for the hints after a gate timed out on a short limit: the plan's gates keep the limit they
+   * were planned with, so a resume or rollback without --timeout meets the same one (a review: 1s, twice).
+   */
+  private longerTimeout(gate: Gate): string {
+    const ms = this.gateTimeout(gate);
+    return ms >= DEFAULT_GATE_MS ? '' : ` --timeout ${formatDuration(Math.max(ms * 4, DEFAULT_GATE_MS / 2))}`;
   }
 
   /** The steps a rollback undoes, last first: done (and the one in flight or being undone) minus undone. */
@@ -618,6 +638,8 @@ export class Executor {
   }
 
   /** Steps (waits included) and writing steps undone so far by undoAll. */
+  /** --on-timeout of this run, else the one the journal recorded. */
+  private onTimeout: 'rollback' | 'pause' | undefined;
   private undoneSoFar = 0;
   private undoneWrites = 0;
   /** Undos not written because someone else changed the object since the plan did (changedByOthers). */
@@ -665,8 +687,8 @@ export class Executor {
             throw new RollbackError(msg, ExitCode.GATE, {
               changed: `${undoneCount} of ${toWrite} step(s) were undone; the undo of "${step.title}" was written but not confirmed`,
               hints: [
-                `retry the rollback: ${this.opts.resumeHint} --rollback`,
-                `or go forward again: ${this.opts.resumeHint} --resume`,
+                `retry the rollback: ${this.opts.resumeHint} --rollback${this.longerTimeout(u.gate!)}`,
+                `or go forward again: ${this.opts.resumeHint} --resume${this.longerTimeout(u.gate!)}`,
               ],
             });
           }
@@ -834,7 +856,7 @@ export class Executor {
   }
 
   private gateTimeout(gate: Gate): number {
-    return this.opts.timeoutMs ?? parseDurationMs(gate.timeout) ?? 600_000;
+    return this.opts.timeoutMs ?? parseDurationMs(gate.timeout) ?? DEFAULT_GATE_MS;
   }
 
   /** Waits for a gate; true when it passed, false on timeout. */

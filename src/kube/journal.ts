@@ -45,6 +45,8 @@ export interface JournalState {
   updatedAt: string;
   message?: string | undefined;
   dryRun?: boolean | undefined;
+  /** `--on-timeout` of the run that started the plan (or the last one that gave it): a resume keeps it. */
+  onTimeout?: 'rollback' | 'pause' | undefined;
 }
 
 export interface LockInfo {
@@ -167,6 +169,7 @@ export class Journal {
   async acquire(
     mode: 'fresh' | 'resume' | 'rollback',
     plan?: Plan,
+    onTimeout?: 'rollback' | 'pause',
   ): Promise<{ plan?: Plan; state?: JournalState; previous?: JournalState | undefined }> {
     const info = await this.read();
     const now = microTime();
@@ -211,12 +214,14 @@ export class Journal {
             command: usePlan.metadata.command,
             startedAt: now,
             updatedAt: now,
+            ...(onTimeout ? { onTimeout } : {}),
           }
         : {
             ...unfinished!.state!,
             phase: mode === 'rollback' ? 'rolling-back' : 'running',
             updatedAt: now,
             message: undefined,
+            ...(onTimeout ? { onTimeout } : {}),
           };
     const body: KubeObject = {
       apiVersion: Lease.apiVersion,

@@ -225,4 +225,26 @@ describe('rollback claims', function () {
     const still = [...applied].filter((id) => !undone.has(id) || id === j.undoing).length;
     assert.equal(Number(m[3]), still, `the count said, against the journal: ${JSON.stringify(j)}`);
   });
+
+  it('a pause after a short --timeout says to resume with a longer one, and a resume keeps --on-timeout pause', async () => {
+    // found by trying the tool: the resume met the plan's 1s gates again, and rolled back instead of pausing
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const node = (await nodeNames(cp))[3]!;
+    const kc = cp.kubeconfig('plugin');
+    sim.setKnobs({ stuck: [{ node }] });
+    const first = await runCli(['rr', 'promote', node, '--yes', '--timeout', '2s', '--on-timeout', 'pause'], {
+      kubeconfig: kc,
+    });
+    assert.equal(first.code, 4, first.stderr);
+    assert.match(first.stderr + first.stdout, /--resume --timeout 5m/);
+    const again = await runCli(['rr', 'promote', '--resume', '--yes', '--timeout', '2s'], { kubeconfig: kc });
+    assert.equal(again.code, 4, again.stderr);
+    assert.doesNotMatch(again.stderr, /rolling back/);
+    assert.equal(journal((await world(cp)).lease)?.phase, 'paused', 'paused again, as the plan was started');
+    sim.setKnobs({ stuck: [] });
+    const done = await runCli(['rr', 'promote', '--resume', '--yes', '--timeout', '60s'], { kubeconfig: kc });
+    assert.equal(done.code, 0, done.stderr);
+    assert.deepEqual(rrs(await world(cp)), [node]);
+  });
 });

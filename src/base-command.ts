@@ -91,12 +91,18 @@ export abstract class BaseCommand extends Command {
   private prefetchedReport?: Promise<ClusterSnapshot> | undefined;
   protected base!: BaseFlags;
   protected machineOutput = false;
+  /** -o json or -o yaml: error and nothing-to-do documents are printed in it too. */
+  private machineFormat: 'json' | 'yaml' = 'json';
+  private machineDoc(v: unknown): string {
+    return this.machineFormat === 'yaml' ? toYaml(v) : toJson(v);
+  }
 
   /** Call first in run() with the parsed flags: remembers the connection flags and the output format. */
   protected setup(flags: BaseFlags & { output?: string }): void {
     this.base = flags;
     if (flags['no-color']) setColor(false);
     this.machineOutput = flags.output === 'json' || flags.output === 'yaml';
+    if (flags.output === 'yaml') this.machineFormat = 'yaml';
     // `-o table` on a terminal fits its width (COLUMNS first, as kubectl and less read it); -o wide, pipes and
     // files get whole cells
     const tty = process.stdout.isTTY === true;
@@ -251,7 +257,17 @@ export abstract class BaseCommand extends Command {
     if (err instanceof NothingToDo) {
       if (this.machineOutput)
         process.stdout.write(
-          `${toJson({ apiVersion: 'calico-tune/v1', kind: 'ApplyResult', outcome: 'nothing-to-do', message: err.message })}\n`,
+          `${this.machineDoc({
+            apiVersion: 'calico-tune/v1',
+            kind: 'ApplyResult',
+            outcome: 'nothing-to-do',
+            // the fields every ApplyResult has (null, not missing: docs/json-output.md); no plan was made
+            plan: null,
+            steps: 0,
+            done: 0,
+            message: err.message,
+            differences: [],
+          })}\n`,
         );
       process.stderr.write(`${c.green('✔')} nothing to do: ${err.message}\n`);
       process.exitCode = ExitCode.OK;
@@ -287,7 +303,7 @@ export abstract class BaseCommand extends Command {
       if (!verbose) hints = ['run again with --verbose for details'];
     }
     if (this.machineOutput) {
-      process.stdout.write(`${toJson({ error: { message, exitCode: code, hints } })}\n`);
+      process.stdout.write(`${this.machineDoc({ error: { message, exitCode: code, hints } })}\n`);
     }
     process.stderr.write(`${c.red('error:')} ${message}\n`);
     for (const h of hints) process.stderr.write(`  ${c.gray(h)}\n`);

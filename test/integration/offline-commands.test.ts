@@ -134,6 +134,45 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
+  it('-o json|yaml when there is nothing to do, and on an error: a whole document in the format asked for', async () => {
+    // found by trying the tool: -o yaml printed JSON, and the nothing-to-do document had no plan/steps/done
+    const want = {
+      apiVersion: 'calico-tune/v1',
+      kind: 'ApplyResult',
+      outcome: 'nothing-to-do',
+      plan: null,
+      steps: 0,
+      done: 0,
+      differences: [],
+    };
+    for (const [fmt, parse] of [
+      ['json', (t: string) => JSON.parse(t) as Record<string, unknown>],
+      ['yaml', (t: string) => yaml.load(t) as Record<string, unknown>],
+    ] as const) {
+      const r = await runCli([
+        'migrate',
+        'plan',
+        '--to',
+        'mesh',
+        '--snapshot',
+        ex('cluster-12.yaml'),
+        '-o',
+        fmt,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = parse(r.stdout);
+      const { message, ...rest } = doc;
+      assert.deepEqual(rest, want, fmt);
+      assert.match(String(message), /the full mesh is already on/);
+      if (fmt === 'yaml') assert.ok(!r.stdout.trimStart().startsWith('{'), r.stdout);
+      const bad = await runCli(['rr', 'promote', 'nosuch', '--snapshot', ex('cluster-12.yaml'), '-o', fmt]);
+      assert.equal(bad.code, 2, bad.stderr);
+      const err = parse(bad.stdout) as { error: { exitCode: number; message: string } };
+      assert.equal(err.error.exitCode, 2);
+      if (fmt === 'yaml') assert.ok(!bad.stdout.trimStart().startsWith('{'), bad.stdout);
+    }
+  });
+
   it('bad migrate flags are refused (exit 2) whatever the cluster holds, also when it is already at the target', async () => {
     // found by trying the tool: on a cluster already on reflectors each of these said "nothing to do" (exit 0)
     const { generateCluster } = await import('../fixtures/generate.js');

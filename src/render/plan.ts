@@ -40,6 +40,8 @@ export function renderPlan(plan: Plan, wide: boolean): string {
         objectCell(s),
         verdictCell(s.verdict),
       ]),
+      // what a step does matters most: wrapped, never cut
+      { wrap: [1] },
     ),
   );
   if (wide) {

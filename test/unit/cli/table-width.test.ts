@@ -52,4 +52,28 @@ describe('render/table: fitting the terminal', () => {
       ),
     );
   });
+
+  it('cuts the widest columns to one common width, not the widest alone to 8 (plan steps read "Drain n…" at 80 columns)', () => {
+    const steps = [
+      [
+        '1',
+        'Create BGPPeer peer-with-route-reflectors (every node peers with the reflectors)',
+        'create',
+        'BGPPeer/peer-with-route-reflectors',
+        '✔ all reachable · N-1 ✔ · zone loss ✔',
+      ],
+      ['3', 'Drain node-a-003', 'drain', 'Node/node-a-003', '✔ all reachable'],
+    ];
+    const out = fitColumns(steps, 80);
+    const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...out.map((r) => r[i]!.length)));
+    assert.ok(widths.reduce((a, b) => a + b, 0) + 8 <= 80, JSON.stringify(widths));
+    assert.equal(out[1]![1], 'Drain node-a-003', 'a short step stays whole');
+    assert.ok(widths[1]! >= 15, `the step column keeps room: ${widths[1]}`);
+    // a wrapped column loses no word: its lines, joined, are the cell
+    const wrapped = fitColumns(steps, 80, 2, new Set([1]));
+    const lines = wrapped[0]![1]!.split('\n');
+    assert.ok(lines.length > 1);
+    for (const l of lines) assert.ok(l.length <= widths[1]!, l);
+    assert.equal(lines.join('').replace(/\s/g, ''), steps[0]![1]!.replace(/\s/g, ''));
+  });
 });

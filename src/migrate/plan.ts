@@ -239,7 +239,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
     name: opts.name,
     command: opts.command,
     allowZoneLoss: opts.allowZoneLoss,
-    description: `Move ${num(n)} nodes from the BGP full mesh to ${rrNames.length} route reflectors (${fresh.length ? describeClusterIds(clusterIds) : 'already reflectors'}) without disruption`,
+    description: `Move ${num(n)} nodes from the BGP full mesh to ${rrNames.length} route reflectors (${fresh.length === rrNames.length ? describeClusterIds(clusterIds) : fresh.length ? `${rrNames.length - fresh.length} already, ${fresh.length} new with ${describeClusterIds(clusterIds)}` : 'already reflectors'}) without disruption`,
     changes: [
       ...(bgp.defaultConfig ? [] : ['create BGPConfiguration default (mesh on)']),
       ...fresh.map((x) => `${x.name} (${x.zone ?? 'no zone'}): becomes a route reflector`),

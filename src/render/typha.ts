@@ -72,9 +72,9 @@ export function renderTyphaReport(r: TyphaReport, wide: boolean): string {
     if (excl.unschedulable) notes.push(`${n(excl.unschedulable)} unschedulable`);
     if (excl.virtualKubelet)
       notes.push(`${n(excl.virtualKubelet)} AKS virtual node${excl.virtualKubelet === 1 ? '' : 's'}`);
-    if (notes.length || nodes.zones.length) {
+    if (notes.length || nodes.zones.length || nodes.withoutZone) {
       out.push(
-        `${' '.repeat(10)}${c.gray([notes.length ? `not counted: ${notes.join(', ')}` : '', nodes.zones.length ? `zones: ${nodes.zones.join(' ')}` : ''].filter(Boolean).join(' · '))}`,
+        `${' '.repeat(10)}${c.gray([notes.length ? `not counted: ${notes.join(', ')}` : '', nodes.zones.length ? `zones: ${nodes.zones.join(' ')}` : '', nodes.withoutZone ? `${nodes.withoutZone} without a zone label` : ''].filter(Boolean).join(' · '))}`,
       );
     }
   }

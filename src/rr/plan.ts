@@ -555,11 +555,15 @@ export function deletePeersServingNone(b: PlanBuilder, which: (p: BgpPeerInfo) =
   }
 }
 
-/** Zones that have a Ready reflector now and none after `names` go (rr recommend keeps one per zone). */
-function zonesLeftWithout(s: ClusterSnapshot, names: string[]): string[] {
+/**
+ * Zones that have a Ready reflector now and none after `names` go and `adding` become reflectors (rr recommend
+ * keeps one per zone).
+ */
+function zonesLeftWithout(s: ClusterSnapshot, names: string[], adding: string[] = []): string[] {
   const zonesOf = (keep: (n: NodeInfo) => boolean): Set<string> =>
     new Set(s.nodes.filter((n) => isRouteReflector(n) && n.ready && n.zone && keep(n)).map((n) => n.zone!));
   const after = zonesOf((n) => !names.includes(n.name));
+  for (const n of s.nodes) if (adding.includes(n.name) && n.ready && n.zone) after.add(n.zone);
   return [...zonesOf(() => true)]
     .filter((z) => !after.has(z))
     .sort()
@@ -583,7 +587,10 @@ export function planReplace(s: ClusterSnapshot, oldName: string, newName: string
   buildDemote(b, [oldName], { ...opts, force: true });
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,
-    warnings: requireNodes(s, [newName]).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`)),
+    warnings: [
+      ...requireNodes(s, [newName]).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`)),
+      ...zonesLeftWithout(s, [oldName], [newName]),
+    ],
     name: opts.name ?? planName('rr-replace', `${oldName}-${newName}`),
     command: `kubectl calico-tune rr replace ${oldName} ${newName}`,
     description: `Replace route reflector ${oldName} with ${newName}`,

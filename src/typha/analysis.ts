@@ -76,6 +76,8 @@ export interface TyphaNodeCounts {
   calicoNodes: number;
   /** Zones (`topology.kubernetes.io/zone`) of the counted Linux nodes. */
   zones: string[];
+  /** Counted Linux nodes without a zone label (not in `zones`; Typha cannot be spread by zone over them). */
+  withoutZone: number;
 }
 
 export interface TyphaAnalysis {
@@ -130,6 +132,7 @@ export function typhaWhatIf(nodes: number, installMode: TyphaInstallMode = 'oper
       excluded: { unschedulable: 0, virtualKubelet: 0 },
       calicoNodes: nodes,
       zones: [],
+      withoutZone: 0,
     },
     recommended: {
       operator,
@@ -161,6 +164,7 @@ export function typhaNodeCounts(nodes: readonly NodeInfo[]): TyphaNodeCounts {
   let unschedulable = 0;
   let virtualKubelet = 0;
   let linux = 0;
+  let withoutZone = 0;
   const zones = new Set<string>();
   for (const n of nodes) {
     if (n.unschedulable) unschedulable++;
@@ -168,6 +172,7 @@ export function typhaNodeCounts(nodes: readonly NodeInfo[]): TyphaNodeCounts {
     else if (n.os === 'linux') {
       linux++;
       if (n.zone) zones.add(n.zone);
+      else withoutZone++;
     }
   }
   return {
@@ -177,6 +182,7 @@ export function typhaNodeCounts(nodes: readonly NodeInfo[]): TyphaNodeCounts {
     excluded: { unschedulable, virtualKubelet },
     calicoNodes: nodes.filter((n) => !n.virtualKubelet).length,
     zones: [...zones].sort(),
+    withoutZone,
   };
 }
 

@@ -133,6 +133,11 @@ describe('migrate/plan: mesh → route reflectors', () => {
     const s = snap({ nodes: 12, zones: 3, rrs: 1, mesh: true, encapsulation: 'IPIP' });
     const [existing] = rrNames(s);
     const p = planMigration(s, migrateOpts('route-reflectors', { rr: ['node-b-003', 'node-cp-c1'] }));
+    // (a review: "3 route reflectors (one cluster ID each: 244.0.0.2, 244.0.0.3)" with one of them there already)
+    assert.match(
+      p.summary.description,
+      /to 3 route reflectors \(1 already, 2 new with one cluster ID each: /,
+    );
     assert.deepEqual(
       p.summary.routeReflectors!.map((r) => r.name).sort(),
       [existing!, 'node-b-003', 'node-cp-c1'].sort(),

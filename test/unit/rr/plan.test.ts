@@ -567,6 +567,20 @@ describe('rr/plan: promote, demote, replace', () => {
   });
 
   describe('planReplace', () => {
+    it("warns when the replacement leaves OLD's zone without a reflector (a review: no warning at all)", () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 3 });
+      const moved = planReplace(s, 'node-a-002', 'node-b-003', OPTS);
+      assert.ok(
+        moved.summary.warnings.some((w) => /^zone eu-west-1a is left without a reflector/.test(w)),
+        moved.summary.warnings.join('\n'),
+      );
+      const same = planReplace(s, 'node-a-002', 'node-a-003', OPTS);
+      assert.ok(
+        !same.summary.warnings.some((w) => /left without a reflector/.test(w)),
+        same.summary.warnings.join('\n'),
+      );
+    });
+
     it('promote NEW (with a cluster ID of its own), then demote OLD', () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3, rrClusterId: '10.1.2.3' });
       const p = planReplace(s, 'node-a-002', 'node-a-003', OPTS);

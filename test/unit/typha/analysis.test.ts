@@ -34,7 +34,16 @@ describe('typha/analysis', () => {
         excluded: { unschedulable: 0, virtualKubelet: 0 },
         calicoNodes: 150,
         zones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+        withoutZone: 0,
       });
+      // nodes without the zone label are counted, not silently left out (a review)
+      const noZone = analyseTypha(
+        snap(healthy, (objs) => {
+          for (const o of objs.filter((x) => x.kind === 'Node').slice(0, 7))
+            delete o.metadata.labels!['topology.kubernetes.io/zone'];
+        }),
+      );
+      assert.equal(noZone.nodes.withoutZone, 7);
       assert.equal(a.recommended.operator, 3);
       assert.equal(a.recommended.applies, 'operator');
       assert.equal(a.actual?.namespace, 'calico-system');

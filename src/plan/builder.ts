@@ -284,7 +284,12 @@ export class PlanBuilder {
     const zoneReason = zoneFailed
       ? `after step ${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title}) an outage of one zone (all its route reflectors) would cut nodes off`
       : undefined;
-    const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss;
+    // (a cluster already cut off is not kept from a repair by zone redundancy: said as a warning instead)
+    const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss && initial.unreachablePairs === 0;
+    const zoneWarning =
+      zoneFailed && !zoneBlocks && !meta.allowZoneLoss
+        ? [`${zoneReason}; not refused, because the cluster is already partly cut off`]
+        : [];
     // a router outside the cluster (a ToR peered by peerIP) that loses its every session stops learning the
     // pod routes: the node-pair verdicts do not see it
     const cut = sim.externalsCut[0];
@@ -381,6 +386,7 @@ export class PlanBuilder {
               ]
             : []),
           ...meta.warnings,
+          ...zoneWarning,
           ...fewer,
           ...transient
             .filter((t) => !t.drained)

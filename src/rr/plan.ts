@@ -173,7 +173,7 @@ export function ensurePeering(
   if (others.length)
     throw usageError(
       `the label ${label.key}=${label.value} is already on ${others.length} node(s) that are not route reflectors (${others.slice(0, 3).join(', ')}${others.length > 3 ? ' ...' : ''}): a BGPPeer selecting it would make every node peer with them too`,
-      `choose a label no other node has (--label), or remove it: kubectl label node ${others[0]} ${label.key}-`,
+      `choose a label no other node has (--label), remove it (kubectl label node ${others[0]} ${label.key}-), or make ${others.length > 1 ? 'them reflectors' : 'it a reflector'} too (kubectl calico-tune rr promote ${others.slice(0, 3).join(' ')})`,
     );
   if (peeringCovers(s, promote, label, clusterIds)) return;
   const taken = s.bgpPeers.some((p) => p.name === PEER_NAME);

@@ -96,7 +96,18 @@ describe('exit codes (live cluster)', function () {
       .map((n) => n.metadata.name)
       .find((n) => !n.includes('-cp-'))!;
     const mark = cp.audit.mark();
-    const r = await runCli(['rr', 'promote', node, '--yes', '--kubeconfig', cp.kubeconfig('readonly')]);
+    // (a label of its own: this cluster has a node labelled route-reflector=true with an invalid cluster ID, and
+    // a plan with that label is refused before the permission check, exit 2)
+    const r = await runCli([
+      'rr',
+      'promote',
+      node,
+      '--label',
+      'calico-tune-test=yes',
+      '--yes',
+      '--kubeconfig',
+      cp.kubeconfig('readonly'),
+    ]);
     assert.equal(r.code, 3, describeRun(r, 'rr promote as readonly'));
     assert.match(r.stderr, /calico-tune-readonly/);
     assert.match(r.stderr, /patch nodes/);

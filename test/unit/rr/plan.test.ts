@@ -566,6 +566,19 @@ describe('rr/plan: promote, demote, replace', () => {
     });
   });
 
+  it('a first reflector on a cluster already cut off (mesh off, no peers): the repair is not refused for zone redundancy, but said', () => {
+    const broken = snap({ nodes: 6, zones: 3, mesh: false });
+    const p = planPromote(broken, ['node-a-002'], OPTS);
+    assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+    assert.equal(p.summary.verification.zoneLoss?.ok, false);
+    assert.ok(
+      p.summary.warnings.some((w) =>
+        /would cut nodes off; not refused, because the cluster is already partly cut off/.test(w),
+      ),
+      p.summary.warnings.join('\n'),
+    );
+  });
+
   describe('planReplace', () => {
     it("warns when the replacement leaves OLD's zone without a reflector (a review: no warning at all)", () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3 });

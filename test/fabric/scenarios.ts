@@ -212,7 +212,7 @@ export const gateTimeout: Scenario = {
         await ctx.cli('rollback', [
           'rr',
           'promote',
-          target.name,
+          // (no node names: --rollback acts on the recorded plan and refuses them)
           '--rollback',
           '--yes',
           '--timeout',

@@ -5,6 +5,7 @@
  * - BGP_PEER_DUPLICATES_MESH (warning): a BGPPeer renders Node_/Global_ protocols to nodes that already have
  *   Mesh_ sessions with each other (confd does not de-duplicate; the duplicates never come up).
  * - BGP_PEER_SELECTOR_MATCHES_NOTHING (warning): a nodeSelector/peerSelector (or `node`) that selects no node.
+ * - BGP_PEER_ALLOW_LOCAL_AS_IGNORED (warning): numAllowedLocalASNumbers on a peerSelector BGPPeer (confd ignores it).
  * - BGP_PEER_SELECTOR_INVALID (critical): a selector Calico cannot parse (confd skips the BGPPeer).
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
@@ -136,6 +137,19 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
           ? `compare with the node labels: kubectl get nodes -L ${uniq.join(',')}; `
           : 'kubectl get nodes; ') +
         `then fix it (kubectl edit ${peerResource(p)} ${p.name}) or delete it (kubectl delete ${peerResource(p)} ${p.name})`,
+    });
+  }
+
+  // numAllowedLocalASNumbers where confd ignores it: it sets `allow local as` for peerIP BGPPeers only
+  for (const p of t.peers) {
+    const n = Number(p.info.spec['numAllowedLocalASNumbers'] ?? 0);
+    if (!(n > 0) || p.info.peerIP !== undefined) continue;
+    out.push({
+      code: 'BGP_PEER_ALLOW_LOCAL_AS_IGNORED',
+      severity: 'warning',
+      message: `BGPPeer ${p.name} sets numAllowedLocalASNumbers: ${n} with a peerSelector: Calico's confd renders \`allow local as\` only for BGPPeers with a peerIP, so its sessions keep BIRD's AS-path loop check`,
+      objects: [peerRef(p)],
+      fix: `peer by peerIP (one BGPPeer per reflector: peerIP, asNumber, numAllowedLocalASNumbers), or give the nodes behind the reflectors their reflectors' AS number`,
     });
   }
 

@@ -28,7 +28,7 @@
  * minimal ones are kept. Cost per origin class: O(reachable abstract paths x neighbour classes); with
  * singleton classes (node-specific peerings) this is exactly per-node propagation.
  */
-import { FLAG_CLIENT, FLAG_IBGP, type Topology, classSizes } from './topology.js';
+import { FLAG_ALLOW_LOCAL_AS, FLAG_CLIENT, FLAG_IBGP, type Topology, classSizes } from './topology.js';
 
 /** Per-class attributes in the form the propagation loop uses. */
 export interface Graph {
@@ -163,7 +163,7 @@ export function step(
   if (dstIbgp && (flags[c * k + b]! & FLAG_CLIENT) !== 0 && (clusterList & clusterBit[c]!) !== 0n) {
     return 'cluster-receive';
   }
-  if ((asPath & asBit[c]!) !== 0n) return 'as-loop';
+  if ((asPath & asBit[c]!) !== 0n && (flags[c * k + b]! & FLAG_ALLOW_LOCAL_AS) === 0) return 'as-loop';
   // Receivers in c: not v itself, not the origin, not the node the path came from (never back on the same
   // session), not the ORIGINATOR_ID node (it drops the path). These are distinct nodes.
   let excluded = (c === b ? 1 : 0) + (c === origin ? 1 : 0);

@@ -163,6 +163,8 @@ export interface Proto {
   rr?: string | undefined;
   /** Index of the BGPPeer that produced it (first wins), -1 for the mesh. */
   peer: number;
+  /** `allow local as N` (N >= 1) on this protocol: see FLAG_ALLOW_LOCAL_AS. */
+  allowLocalAs?: true | undefined;
 }
 
 /** What a node of class `a` configures toward a (different) node of class `b`. */
@@ -200,6 +202,12 @@ export interface ExtProto extends Proto {
 export const FLAG_IBGP = 1;
 /** Set on key a*k+b when a node of class a treats its peer of class b as a route-reflector client. */
 export const FLAG_CLIENT = 2;
+/**
+ * Set on key a*k+b when a's protocol toward b has `allow local as N` (BGPPeer numAllowedLocalASNumbers N >= 1):
+ * a accepts routes from b whose AS_PATH holds a's own AS. The model keeps the AS_PATH as a set, so N is read as
+ * "any number" (a path holding the AS more than N times needs two eBGP round trips out of it and back).
+ */
+export const FLAG_ALLOW_LOCAL_AS = 4;
 
 export interface Topology {
   state: BgpState;
@@ -517,9 +525,19 @@ function buildTopology(state: BgpState): Topology {
     if (p.reverse) for (const i of p.revLocal.indices(n)) add(revOf, i, p.index);
   }
   const cluster = (i: number): string | undefined => state.nodes[i]!.clusterId;
-  const fwd = (p: PeerSpec, m: number): { remoteAS: number; rr: string | undefined } =>
+  // numAllowedLocalASNumbers: confd (client.go updatePeersV1, v3.31) sets `allow local as N` only on the
+  // protocols of a peerIP BGPPeer's own pass, never of a peerSelector one nor of reverse peerings (checked
+  // against confd's output in test/integration/confd.test.ts)
+  const fwd = (
+    p: PeerSpec,
+    m: number,
+  ): { remoteAS: number; rr: string | undefined; allowLocalAs?: true | undefined } =>
     p.targetNode >= 0
-      ? { remoteAS: p.asNumber ?? 0, rr: undefined }
+      ? {
+          remoteAS: p.asNumber ?? 0,
+          rr: undefined,
+          ...(allowsLocalAs(p.info) ? { allowLocalAs: true as const } : {}),
+        }
       : { remoteAS: state.nodes[m]!.asNumber, rr: cluster(m) };
   /**
    * The BGPPeer protocol node x configures toward node y (x != y, y has an IP), and every BGPPeer that
@@ -574,7 +592,8 @@ function buildTopology(state: BgpState): Topology {
   };
   const kindIds = new Map<string, number>();
   const kindOf = (p: PeerSpec): number => {
-    const key = `${p.global ? 1 : 0}${p.reverse ? 1 : 0}${p.targetNode >= 0 ? `t${p.asNumber ?? 0}` : ''}`;
+    // (`allow local as` is part of the shape: members joined through BGPPeers that differ in it differ)
+    const key = `${p.global ? 1 : 0}${p.reverse ? 1 : 0}${p.targetNode >= 0 ? `t${p.asNumber ?? 0}${allowsLocalAs(p.info) ? 'a' : ''}` : ''}`;
     let id = kindIds.get(key);
     if (id === undefined) kindIds.set(key, (id = kindIds.size));
     return id;
@@ -709,6 +728,7 @@ function buildTopology(state: BgpState): Topology {
   for (const list of pairTargets) list.sort((u, v) => u - v);
 
   // Established sessions.
+  const allowLocalAs = (p: Proto): number => (p.allowLocalAs ? FLAG_ALLOW_LOCAL_AS : 0);
   const adj: number[][] = classes.map(() => []);
   const flags = new Map<number, number>();
   for (const [key, pr] of pairs) {
@@ -724,8 +744,8 @@ function buildTopology(state: BgpState): Topology {
     const pb = effectiveProto(back, ca);
     if (pa.remoteAS !== cb.asNumber || pb.remoteAS !== ca.asNumber) continue;
     const ibgp = ca.asNumber === cb.asNumber ? FLAG_IBGP : 0;
-    flags.set(key, ibgp | (isClient(pa, ca) ? FLAG_CLIENT : 0));
-    flags.set(b * k + a, ibgp | (isClient(pb, cb) ? FLAG_CLIENT : 0));
+    flags.set(key, ibgp | (isClient(pa, ca) ? FLAG_CLIENT : 0) | allowLocalAs(pa));
+    flags.set(b * k + a, ibgp | (isClient(pb, cb) ? FLAG_CLIENT : 0) | allowLocalAs(pb));
     adj[a]!.push(b);
     if (a !== b) adj[b]!.push(a);
   }
@@ -814,6 +834,11 @@ function nodeExternalOf(p: PeerSpec): ExtProto {
 }
 
 /** The protocol that carries the session: the mesh one when both exist (rendered first, matched first). */
+/** A BGPPeer with numAllowedLocalASNumbers >= 1 (`allow local as N` where confd renders it). */
+function allowsLocalAs(p: BgpPeerInfo): boolean {
+  return Number(p.spec['numAllowedLocalASNumbers'] ?? 0) > 0;
+}
+
 export function effectiveProto(pr: ClassPair, remote: NodeClass): Proto {
   if (pr.mesh) return { kind: 'mesh', remoteAS: remote.asNumber, rr: undefined, peer: -1 };
   return pr.peer!;

@@ -16,7 +16,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
-import { computeTopology, expectedPeers, type ExpectedPeer } from '../../src/bgp/topology.js';
+import {
+  computeTopology,
+  expectedPeers,
+  FLAG_ALLOW_LOCAL_AS,
+  type ExpectedPeer,
+} from '../../src/bgp/topology.js';
 import { KubeApi } from '../../src/kube/api.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
@@ -626,6 +631,60 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
       );
     });
   }
+
+  it('numAllowedLocalASNumbers: confd renders `allow local as N` only for a peerIP BGPPeer on its own nodes, as the model reads it', async () => {
+    // confd v3.31 (client.go updatePeersV1) sets NumAllowLocalAS in the peerIP branch only: a peerSelector
+    // BGPPeer and the automatic reverse peerings get none. The model's FLAG_ALLOW_LOCAL_AS must agree.
+    const f = new Fixture({ nodes: 6, zones: 3, rrs: 1, mesh: false });
+    const rr = f.rrs()[0]!;
+    const [w, v] = f.workers() as [string, string];
+    f.dropPeer('peer-with-route-reflectors')
+      .peer('by-selector', {
+        node: w,
+        peerSelector: `${RR_LABEL} == 'true'`,
+        numAllowedLocalASNumbers: 1,
+      })
+      .peer('by-ip', { node: v, peerIP: f.ip(rr), asNumber: 64512, numAllowedLocalASNumbers: 1 });
+    await cp.reset();
+    await cp.apply(f.objects);
+    const r = await renderBirdConfigs(cp.kubeconfig('admin'), [w, v, rr], {
+      label: 'allow-local-as',
+      dir: path.join(cp.dir, 'confd'),
+    });
+    const allows = (node: string, ip: string): boolean => {
+      const text = r.get(node)!.birdCfg;
+      const start = text.indexOf(`neighbor ${ip} as`);
+      assert.ok(start >= 0, `${node} has no protocol to ${ip}:\n${text}`);
+      return /allow local as 1;/.test(text.slice(start, text.indexOf('\n}', start)));
+    };
+    const confd = {
+      selectorNode: allows(w, f.ip(rr)),
+      selectorReverse: allows(rr, f.ip(w)),
+      ipNode: allows(v, f.ip(rr)),
+      ipReverse: allows(rr, f.ip(v)),
+    };
+    assert.deepEqual(confd, { selectorNode: false, selectorReverse: false, ipNode: true, ipReverse: false });
+    const http = new KubeHttp(resolveKubeconfig({ kubeconfig: cp.kubeconfig('admin') }));
+    try {
+      const t = computeTopology(bgpStateFromSnapshot(await readLiveSnapshot(new KubeApi(http))));
+      const k = t.classes.length;
+      const flag = (x: string, y: string): boolean =>
+        ((t.flags.get(t.classOf[t.nodeIndex.get(x)!]! * k + t.classOf[t.nodeIndex.get(y)!]!) ?? 0) &
+          FLAG_ALLOW_LOCAL_AS) !==
+        0;
+      assert.deepEqual(
+        {
+          selectorNode: flag(w, rr),
+          selectorReverse: flag(rr, w),
+          ipNode: flag(v, rr),
+          ipReverse: flag(rr, v),
+        },
+        confd,
+      );
+    } finally {
+      http.close();
+    }
+  });
 
   it('two BGPPeers of one pass for the same (node, peer IP): confd picks in Go map order, the model by name', async () => {
     // Documented model simplification (src/bgp/topology.ts header): confd keeps the first value per key

@@ -58,6 +58,8 @@ interface PeerGene {
   local: Local;
   remote: Remote;
   manual: boolean;
+  /** numAllowedLocalASNumbers (`allow local as N`), mostly 0 */
+  allow: number;
 }
 
 const selArb = fc.constantFrom(...SELECTORS);
@@ -78,6 +80,7 @@ const peerGene: fc.Arbitrary<PeerGene> = fc.record({
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }).map<Remote>((as) => ({ kind: 'ipExt', as })) },
   ),
   manual: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+  allow: fc.integer({ min: 0, max: 7 }).map((x) => (x === 0 ? 1 : x === 1 ? 2 : 0)),
 });
 
 function buildState(
@@ -120,7 +123,9 @@ function buildState(
       spec.asNumber = asChoice(g.remote.as, 65100);
     }
     if (g.manual) spec.reversePeering = 'Manual';
-    return peer(`p${j}`, spec);
+    const p = peer(`p${j}`, spec);
+    if (g.allow) p.spec['numAllowedLocalASNumbers'] = g.allow;
+    return p;
   });
   return { calicoMinor: minor, meshEnabled: mesh, globalAsNumber: GLOBAL_AS, nodes, peers };
 }

@@ -232,7 +232,16 @@ describe('bgp model vs naive reference (property-based)', function () {
         fc.oneof(bgpStateArb(), rrStateArb(), bgpStateArb({ minNodes: 8, maxNodes: 16, maxPeers: 3 })),
         (s) => {
           checked.topologies++;
-          comparePaths(s);
+          // without `allow local as` (numAllowedLocalASNumbers): with it a route can leave its AS over eBGP and
+          // come back, and the paths the reference keeps then differ from the model's abstract ones (which pair
+          // learns what stays equal: the other properties generate it and compare that)
+          comparePaths({
+            ...s,
+            peers: s.peers.map((p) => {
+              const { numAllowedLocalASNumbers: _drop, ...spec } = p.spec;
+              return { ...p, spec };
+            }),
+          });
         },
       ),
       { numRuns: RUNS ?? 1500 },

@@ -16,6 +16,8 @@ export interface NaiveProto {
   remoteAS: number;
   rr: string | undefined;
   rrClient: boolean;
+  /** `allow local as N` (the BGPPeer's numAllowedLocalASNumbers): AS_PATH may hold the local AS N times. */
+  allowLocalAs: number;
 }
 
 interface KeyVal {
@@ -23,6 +25,7 @@ interface KeyVal {
   as: number;
   rr: string | undefined;
   kind: 'global' | 'node';
+  allow: number;
 }
 
 function sel(text: string): ((l: Readonly<Record<string, string>>) => boolean) | undefined {
@@ -66,13 +69,15 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
       const isGlobal = p.node === undefined && p.nodeSelector === undefined;
       if (globalPass !== isGlobal || bad(p)) continue;
       let targets: KeyVal[] = [];
+      const allow = Number(p.spec['numAllowedLocalASNumbers'] ?? 0);
       if (p.peerSelector !== undefined) {
         const m = sel(p.peerSelector)!;
         targets = withIp
           .filter((x) => m(x.node.labels))
-          .map((x) => ({ ip: x.ip!, as: x.node.asNumber, rr: x.node.clusterId, kind: 'node' }));
+          // (confd sets allow local as for peerIP BGPPeers only: client.go updatePeersV1)
+          .map((x) => ({ ip: x.ip!, as: x.node.asNumber, rr: x.node.clusterId, kind: 'node', allow: 0 }));
       } else if (p.peerIP !== undefined && ipv4(p.peerIP)) {
-        targets = [{ ip: p.peerIP, as: p.asNumber ?? 0, rr: undefined, kind: 'node' }];
+        targets = [{ ip: p.peerIP, as: p.asNumber ?? 0, rr: undefined, kind: 'node', allow }];
       }
       if (isGlobal) {
         for (const t of targets) emit(`G|${t.ip}`, t.ip, { ...t, kind: 'global' });
@@ -107,6 +112,7 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
           as: pn.node.asNumber,
           rr: pn.node.clusterId,
           kind: 'node',
+          allow: 0, // reverse peerings never carry it
         });
       }
     }
@@ -126,7 +132,14 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
       for (const o of withIp) {
         if (o.ip === me.ip) continue; // skipping ourselves
         if (!rrInMesh && o.node.clusterId !== undefined) continue; // skipping route reflectors
-        protos.push({ ip: o.ip!, kind: 'mesh', remoteAS: o.node.asNumber, rr: undefined, rrClient: false });
+        protos.push({
+          ip: o.ip!,
+          kind: 'mesh',
+          remoteAS: o.node.asNumber,
+          rr: undefined,
+          rrClient: false,
+          allowLocalAs: 0,
+        });
       }
     }
     for (const [key, v] of keys) {
@@ -137,11 +150,19 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
         remoteAS: v.as,
         rr: v.rr,
         rrClient: client(v.as, v.rr, 'global'),
+        allowLocalAs: v.allow,
       });
     }
     for (const [key, v] of keys) {
       if (!key.startsWith(`N|${me.node.name}|`) || v.ip === me.ip) continue;
-      protos.push({ ip: v.ip, kind: 'node', remoteAS: v.as, rr: v.rr, rrClient: client(v.as, v.rr, 'node') });
+      protos.push({
+        ip: v.ip,
+        kind: 'node',
+        remoteAS: v.as,
+        rr: v.rr,
+        rrClient: client(v.as, v.rr, 'node'),
+        allowLocalAs: v.allow,
+      });
     }
     out.set(me.node.name, protos);
   }
@@ -155,6 +176,9 @@ export interface NaiveSession {
   /** a marks b `rr client` */
   clientAtA: boolean;
   clientAtB: boolean;
+  /** `allow local as` of a's protocol to b, and of b's to a */
+  allowAtA: number;
+  allowAtB: number;
 }
 
 /** Established node-to-node sessions: both ends configured (the first protocol to that IP), AS agreeing. */
@@ -180,6 +204,8 @@ export function naiveSessions(state: BgpState, confd = naiveConfd(state)): Naive
         ibgp: a.asNumber === b.asNumber,
         clientAtA: ab.rrClient,
         clientAtB: ba.rrClient,
+        allowAtA: ab.allowLocalAs,
+        allowAtB: ba.allowLocalAs,
       });
     }
   }
@@ -195,7 +221,7 @@ export interface NaivePath {
 }
 
 function pathKey(p: NaivePath): string {
-  return `${p.src}|${p.originatorId ?? '-'}|${[...new Set(p.clusterList)].sort().join(',')}|${[...new Set(p.asPath)].sort().join(',')}`;
+  return `${p.src}|${p.originatorId ?? '-'}|${[...new Set(p.clusterList)].sort().join(',')}|${[...p.asPath].sort().join(',')}`;
 }
 
 /** BIRD's cluster ID: `rr cluster id 0.0.0.0` is none, and BIRD takes its router ID (Calico: the node's IPv4). */
@@ -209,14 +235,14 @@ export function naiveTables(
 ): Map<string, NaivePath[]> {
   const nodeOf = new Map(state.nodes.map((n) => [n.name, n]));
   // Per node: its sessions as (peer, ibgp, I mark peer rr client).
-  const sess = new Map<string, { peer: string; ibgp: boolean; client: boolean }[]>();
-  const add = (a: string, b: string, ibgp: boolean, client: boolean): void => {
+  const sess = new Map<string, { peer: string; ibgp: boolean; client: boolean; allow: number }[]>();
+  const add = (a: string, b: string, ibgp: boolean, client: boolean, allow: number): void => {
     if (!sess.has(a)) sess.set(a, []);
-    sess.get(a)!.push({ peer: b, ibgp, client });
+    sess.get(a)!.push({ peer: b, ibgp, client, allow });
   };
   for (const s of sessions) {
-    add(s.a, s.b, s.ibgp, s.clientAtA);
-    add(s.b, s.a, s.ibgp, s.clientAtB);
+    add(s.a, s.b, s.ibgp, s.clientAtA, s.allowAtA);
+    add(s.b, s.a, s.ibgp, s.clientAtB, s.allowAtB);
   }
   const speakers = [...new Set([x, ...sessions.flatMap((s) => [s.a, s.b])])];
   const tables = new Map<string, Map<string, NaivePath>>(speakers.map((v) => [v, new Map()]));
@@ -258,7 +284,8 @@ export function naiveTables(
           if (!back.ibgp) out = { ...out, originatorId: null, clusterList: [] }; // ignored from eBGP
           if (back.ibgp && out.originatorId === w) continue; // bgp_originator_id_loopy
           if (back.ibgp && back.client && out.clusterList.includes(birdId(wNode))) continue; // cluster loop on receive
-          if (out.asPath.includes(wNode.asNumber)) continue; // AS path loop
+          // AS path loop, unless `allow local as N` on w's session and the AS appears at most N times
+          if (out.asPath.filter((a) => a === wNode.asNumber).length > back.allow) continue;
           const key = pathKey(out);
           const tw = tables.get(w)!;
           if (!tw.has(key)) {

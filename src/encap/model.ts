@@ -1,11 +1,12 @@
 /**
  * The underlay and what each encapsulation mode does on it. Pure.
  *
- * Node subnets come from `projectcalico.org/IPv4Address` (a CIDR) or the v3 Node's `spec.bgp.ipv4Address`;
+ * Node subnets come from `projectcalico.org/IPv4Address` (a CIDR) or the v3 Node's `spec.bgp.ipv4Address`
+ * (IPv6 pools: `IPv6Address` / `ipv6Address`);
  * a CrossSubnet pool tunnels exactly the node pairs whose subnets differ (BIRD's `bgp_next_hop ~ <node
  * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
  */
-import { ipv4Network, parseIPv4Cidr } from '../model/net.js';
+import { ipv4Network, ipv6Network, parseIPv4Cidr } from '../model/net.js';
 import { felixFieldByNode } from '../model/felix.js';
 import { listSome } from '../model/format.js';
 import { calicoNodeEnv } from '../model/parse.js';
@@ -77,13 +78,14 @@ export interface Underlay {
   crossExamples: [string, string][];
 }
 
-/** The v3 Node's `spec.bgp.ipv4Address` per node name, when the snapshot holds Calico Node objects. */
-function v3NodeAddresses(objects: readonly KubeObject[]): Map<string, string> {
+/** The v3 Node's `spec.bgp.ipv4Address` (or ipv6Address) per node name, when the snapshot holds Calico Nodes. */
+function v3NodeAddresses(objects: readonly KubeObject[], family: 4 | 6): Map<string, string> {
   const out = new Map<string, string>();
+  const field = family === 6 ? 'ipv6Address' : 'ipv4Address';
   for (const o of objects) {
     if (o.kind !== 'Node' || o.apiVersion === 'v1') continue;
     const bgp = (o.spec?.['bgp'] ?? {}) as Record<string, unknown>;
-    if (typeof bgp['ipv4Address'] === 'string') out.set(o.metadata.name, bgp['ipv4Address']);
+    if (typeof bgp[field] === 'string') out.set(o.metadata.name, bgp[field]);
   }
   return out;
 }
@@ -92,11 +94,24 @@ function pairs(n: number): number {
   return n < 2 ? 0 : (n * (n - 1)) / 2;
 }
 
-export function underlayOf(s: ClusterSnapshot): Underlay {
-  const v3 = v3NodeAddresses(s.objects);
+/**
+ * The underlay of one IP family: pod traffic of an IPv6 pool crosses the IPv6 underlay, so its pairs are judged
+ * by `projectcalico.org/IPv6Address` (a review found an IPv6 pool judged by the IPv4 subnets).
+ */
+export function underlayOf(s: ClusterSnapshot, family: 4 | 6 = 4): Underlay {
+  const v3 = v3NodeAddresses(s.objects, family);
   const nodes: UnderlayNode[] = s.nodes
     .filter((n) => n.os === 'linux' || n.os === 'unknown')
     .map((n) => {
+      if (family === 6) {
+        const address = n.bgp.ipv6Address ?? v3.get(n.name);
+        return {
+          name: n.name,
+          address,
+          subnet: address ? ipv6Network(address) : undefined,
+          cloud: cloudOf(n.providerID),
+        };
+      }
       const address = n.bgp.ipv4Address ?? v3.get(n.name);
       const c = address ? parseIPv4Cidr(address) : undefined;
       const subnet = c && address!.includes('/') ? ipv4Network(c.addr, c.prefix) : undefined;
@@ -215,7 +230,7 @@ export function evaluateMode(
   s: ClusterSnapshot,
   pool: IPPoolInfo,
   mode: EncapTarget,
-  u: Underlay = underlayOf(s),
+  u: Underlay = underlayOf(s, pool.ipVersion === 6 ? 6 : 4),
   ctx: RoutingContext = routingContext(s),
 ): ModeOutcome {
   const same = u.pairs.sameSubnet;
@@ -252,7 +267,7 @@ export function evaluateMode(
       reason:
         cross > 0
           ? `${cross} node pair(s) cross subnets (e.g. ${ex?.[0]} ↔ ${ex?.[1]}) and no BGPPeer with a peerIP (ToR / external router) tells the underlay the pod routes: without encapsulation their pod traffic is dropped by the routers between the subnets`
-          : `${u.unknown.length} node(s) have no known subnet (no projectcalico.org/IPv4Address with a prefix: ${u.unknown.slice(0, 3).join(', ')}), so the tool cannot tell whether their pairs cross subnets, and no external BGP peer routes pod CIDRs`,
+          : `${u.unknown.length} node(s) have no known subnet (no projectcalico.org/IPv${pool.ipVersion === 6 ? 6 : 4}Address with a prefix: ${u.unknown.slice(0, 3).join(', ')}), so the tool cannot tell whether their pairs cross subnets, and no external BGP peer routes pod CIDRs`,
     });
   }
   if (
@@ -263,7 +278,7 @@ export function evaluateMode(
     problems.push({
       level: 'refuse',
       rule: 'CROSSSUBNET_UNKNOWN_SUBNETS',
-      reason: `CrossSubnet decides per pair from the nodes' IPv4Address prefixes, and ${u.unknown.length} node(s) have none (${u.unknown.slice(0, 3).join(', ')}): their traffic could be sent unencapsulated across subnets with no underlay route to the pod CIDRs`,
+      reason: `CrossSubnet decides per pair from the nodes' IPv${pool.ipVersion === 6 ? 6 : 4}Address prefixes, and ${u.unknown.length} node(s) have none (${u.unknown.slice(0, 3).join(', ')}): their traffic could be sent unencapsulated across subnets with no underlay route to the pod CIDRs`,
     });
 
   if (u.clouds.includes('azure') && mode !== 'vxlan')

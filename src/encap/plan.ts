@@ -103,7 +103,10 @@ export interface PoolReport {
 export interface EncapReport {
   apiVersion: 'calico-tune/v1';
   kind: 'EncapReport';
+  /** The IPv4 underlay (IPv4 pools are judged by it). */
   underlay: Underlay;
+  /** The IPv6 underlay (`projectcalico.org/IPv6Address`), when there is an IPv6 pool; else null. */
+  underlay6: Underlay | null;
   backend: string;
   bgpNeeded: boolean;
   externalPeers: number;
@@ -112,11 +115,13 @@ export interface EncapReport {
 
 export function encapReport(s: ClusterSnapshot): EncapReport {
   const u = underlayOf(s);
+  const u6 = s.ipPools.some((p) => p.ipVersion === 6) ? underlayOf(s, 6) : null;
   const ctx = routingContext(s);
   return {
     apiVersion: 'calico-tune/v1',
     kind: 'EncapReport',
     underlay: u,
+    underlay6: u6,
     backend: s.calico.networkingBackend,
     bgpNeeded: anyPoolNeedsBgp(s.ipPools),
     externalPeers: ctx.externalPeers,
@@ -131,7 +136,7 @@ export function encapReport(s: ClusterSnapshot): EncapReport {
         disabled: p.disabled,
         owner: poolOwner(s, p),
         modes: ENCAP_TARGETS.map((t) => {
-          const o = evaluateMode(s, p, t, u, ctx);
+          const o = evaluateMode(s, p, t, p.ipVersion === 6 && u6 ? u6 : u, ctx);
           return { ...o, current: t === mode, refused: o.problems.some((x) => x.level === 'refuse') };
         }),
       };
@@ -158,7 +163,7 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
       s.ipPools.length ? `pools: ${s.ipPools.map((p) => p.name).join(', ')}` : 'the cluster has no IP pools',
     );
   const from = poolTarget(pool);
-  const u = underlayOf(s);
+  const u = underlayOf(s, pool.ipVersion === 6 ? 6 : 4);
   const outcome = evaluateMode(s, pool, opts.mode, u);
   const refused = outcome.problems.filter((p) => p.level === 'refuse');
   if (refused.length)

@@ -77,6 +77,51 @@ export function ipv4Network(addr: number, prefix: number): string {
 }
 
 /**
+ * The network of an IPv6 address with its prefix (`fd00:aa::5/64` -> `fd00:aa::/64`), or undefined when the text
+ * is not an IPv6 address with a prefix. Written in the compressed form (the longest run of zero groups as `::`).
+ */
+export function ipv6Network(cidr: string): string | undefined {
+  const slash = cidr.indexOf('/');
+  if (slash < 0) return undefined;
+  const prefix = Number(cidr.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 128) return undefined;
+  const text = cidr.slice(0, slash);
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const part = (h: string): string[] => (h === '' ? [] : h.split(':'));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(parseInt(g, 16));
+  const mask = prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
+  v &= mask;
+  const out = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
+  // the longest run of two or more zero groups becomes ::
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (out[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && out[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const body =
+    best < 0 ? out.join(':') : `${out.slice(0, best).join(':')}::${out.slice(best + bestLen).join(':')}`;
+  return `${body}/${prefix}`;
+}
+
+/**
  * Parses a BGP AS number as Calico does (`numorstring.ASNumberFromString`): plain (`64512`) or asdot
  * (`1.10` = 65546). Returns undefined when invalid.
  */

@@ -180,6 +180,45 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.deepEqual(await state(cp), start);
       });
 
+      if (calico === 'v3.31.3' && install === 'manifest')
+        it('an IPv6 pool is judged by the nodes\u2019 IPv6 subnets (report and plan, read from the API server)', async () => {
+          await load(cp, spec, (objs) => {
+            let i = 0;
+            for (const o of objs)
+              if (o.kind === 'Node')
+                o.metadata.annotations = {
+                  ...o.metadata.annotations,
+                  'projectcalico.org/IPv6Address': `fd00:aa::${(++i).toString(16)}/64`,
+                };
+            const v4 = objs.find((o) => o.kind === 'IPPool')!;
+            objs.push({
+              apiVersion: v4.apiVersion,
+              kind: 'IPPool',
+              metadata: { name: 'default-ipv6-ippool' },
+              spec: { cidr: 'fd00:10:244::/48', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+            });
+          });
+          const r = await runCli(['encap', 'report', '-o', 'json'], { kubeconfig: kc });
+          assert.equal(r.code, 0, r.stderr);
+          const rep = r.json<{
+            underlay6: { subnets: { subnet: string }[] } | null;
+            pools: { name: string; modes: { mode: string; refused: boolean }[] }[];
+          }>();
+          assert.deepEqual(
+            rep.underlay6?.subnets.map((x) => x.subnet),
+            ['fd00:aa::/64'],
+          );
+          const none = rep.pools
+            .find((p) => p.name === 'default-ipv6-ippool')!
+            .modes.find((m) => m.mode === 'none')!;
+          assert.equal(none.refused, false);
+          const plan = await runCli(['encap', 'plan', '--pool', 'default-ipv6-ippool', '--mode', 'none'], {
+            kubeconfig: kc,
+          });
+          assert.notEqual(plan.code, 2, plan.stderr);
+          assert.doesNotMatch(plan.stderr, /NATIVE_ACROSS_SUBNETS/);
+        });
+
       if (calico === 'v3.31.3')
         it("refuses VXLAN while one node's own FelixConfiguration node.NAME turns it off: exit 2, nothing written", async () => {
           let node = '';

@@ -213,6 +213,58 @@ describe('encap planner', () => {
       assert.equal(planEncap(on, opts('vxlan')).steps.length, 1);
     });
 
+    it('an IPv6 pool is judged by the nodes\u2019 IPv6 subnets, not the IPv4 ones', () => {
+      // found by trying the tool: every node in one IPv6 /64 but three IPv4 subnets; `--mode none` on the IPv6
+      // pool was refused with NATIVE_ACROSS_SUBNETS from the IPv4 subnets
+      const s = edited(
+        snap({ nodes: 9, zones: 3, subnets: 'per-zone', install: 'manifest', encapsulation: 'IPIP' }),
+        (objs) => {
+          let i = 0;
+          for (const o of objs)
+            if (o.kind === 'Node')
+              o.metadata.annotations = {
+                ...o.metadata.annotations,
+                'projectcalico.org/IPv6Address': `fd00:aa::${(++i).toString(16)}/64`,
+              };
+          const v4 = objs.find((o) => o.kind === 'IPPool')!;
+          objs.push({
+            apiVersion: v4.apiVersion,
+            kind: 'IPPool',
+            metadata: { name: 'default-ipv6-ippool' },
+            spec: { cidr: 'fd00:10:244::/48', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+          });
+        },
+      );
+      const r = encapReport(s);
+      assert.equal(r.underlay.subnets.length, 3, 'IPv4: three subnets');
+      assert.deepEqual(
+        r.underlay6?.subnets.map((x) => x.subnet),
+        ['fd00:aa::/64'],
+      );
+      const v6 = r.pools.find((p) => p.name === 'default-ipv6-ippool')!;
+      const none = v6.modes.find((m) => m.mode === 'none')!;
+      assert.equal(none.pairs.native, 36, 'every pair native, in one IPv6 subnet');
+      assert.ok(
+        !none.problems.some((p) => p.rule === 'NATIVE_ACROSS_SUBNETS'),
+        JSON.stringify(none.problems),
+      );
+      // the IPv4 pool is still judged by the IPv4 subnets
+      const v4none = r.pools
+        .find((p) => p.name === 'default-ipv4-ippool')!
+        .modes.find((m) => m.mode === 'none')!;
+      assert.ok(v4none.problems.some((p) => p.rule === 'NATIVE_ACROSS_SUBNETS'));
+      // and a node without an IPv6 address makes CrossSubnet on the IPv6 pool unknown for it, said as IPv6Address
+      const missing = edited(s, (objs) => {
+        const n = objs.find((o) => o.kind === 'Node')!;
+        delete n.metadata.annotations!['projectcalico.org/IPv6Address'];
+      });
+      refuses(
+        () => planEncap(missing, opts('vxlan-crosssubnet', 'default-ipv6-ippool')),
+        /IPv6Address prefixes/,
+        ExitCode.USAGE,
+      );
+    });
+
     it('a per-node FelixConfiguration node.NAME wins over default for its node: its tunnel switch is read too', () => {
       // Felix's precedence: environment, config file, the host's FelixConfiguration node.<name>, then default
       // (felix/config/config_params.go); a node.X with vxlanEnabled: false leaves X without vxlan.calico

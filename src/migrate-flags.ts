@@ -21,8 +21,8 @@ export const migrateFlags = {
       'Route-reflector cluster ID shared by the new reflectors (bare IPv4; default: one of its own for each, the lowest unused 244.0.0.N)',
   }),
   label: Flags.string({
-    description: 'Label that BGPPeer selectors use to find reflectors',
-    default: 'route-reflector=true',
+    description:
+      'Label that BGPPeer selectors use to find reflectors (default: the one the existing reflectors carry and a BGPPeer selects, else route-reflector=true)',
   }),
 };
 
@@ -30,7 +30,7 @@ interface MigrateFlagValues {
   'rr-count'?: number | undefined;
   rr?: string | undefined;
   'cluster-id'?: string | undefined;
-  label: string;
+  label?: string | undefined;
   drain: boolean;
   'allow-zone-loss'?: boolean | undefined;
 }
@@ -78,7 +78,7 @@ export async function checkMigrateFlags(
   }
   if (flags.rr !== undefined && !flags.rr.split(',').some((x) => x.trim()))
     throw usageError(`--rr "${flags.rr}" names no node`, '--rr NODE,NODE,...');
-  parseLabel(flags.label);
+  if (flags.label !== undefined) parseLabel(flags.label);
   if (flags['cluster-id'] !== undefined) validateClusterId(flags['cluster-id']);
 }
 

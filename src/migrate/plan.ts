@@ -17,7 +17,7 @@ import { cautions, ineligibility, recommend } from '../rr/recommend.js';
 import {
   addDemotion,
   addPromotion,
-  DEFAULT_RR_LABEL,
+  conventionLabel,
   assignClusterIds,
   describeClusterIds,
   deletePeersServingNone,
@@ -108,7 +108,7 @@ function planToRouteReflectors(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       `the cluster has ${num(nodeCount)} nodes; the full mesh works well up to ~${MESH_NODE_THRESHOLD} (Calico's best-practice guide) — migrating is allowed but not needed yet`,
     );
   }
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   if (opts.clusterId !== undefined) validateClusterId(opts.clusterId);
   const apiVersion = calicoApiVersion(s.calico.apiMode);
 
@@ -275,7 +275,7 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
       `the cluster has ${num(nodeCount)} nodes: a full mesh above ~${MESH_NODE_THRESHOLD} nodes means ${num(fullMeshSessions(nodeCount))} sessions`,
     );
   }
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   const apiVersion = calicoApiVersion(s.calico.apiMode);
   const rrs = s.nodes.filter(isRouteReflector);
   const b = new PlanBuilder(s, { timeout: opts.timeout });

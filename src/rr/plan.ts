@@ -22,6 +22,30 @@ import { nodeNamed } from '../model/names.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
+
+/**
+ * The reflector label when --label is not given: the cluster's own convention, a label of RR_LABEL_KEYS that
+ * every reflector carries with one value and a BGPPeer's peerSelector uses (Calico's docs use route-reflector,
+ * calico-the-hard-way calico-route-reflector); else route-reflector=true. A review found `rr promote` adding a
+ * second convention (a new label and BGPPeer) next to hand-made reflectors.
+ */
+export function conventionLabel(s: ClusterSnapshot): string {
+  const rrs = s.nodes.filter(isRouteReflector);
+  if (!rrs.length) return DEFAULT_RR_LABEL;
+  const keys = new Set(
+    s.bgpPeers.flatMap((p) => {
+      const sel = trySelector(p.peerSelector ?? '');
+      return p.peerSelector && !(sel instanceof SelectorParseError) ? [...sel.keys] : [];
+    }),
+  );
+  for (const key of RR_LABEL_KEYS) {
+    if (!keys.has(key)) continue;
+    const values = new Set(rrs.map((n) => n.calicoLabels[key]));
+    const [v] = values;
+    if (values.size === 1 && v !== undefined && /^[A-Za-z0-9_.-]*$/.test(v)) return `${key}=${v}`;
+  }
+  return DEFAULT_RR_LABEL;
+}
 export const PEER_NAME = 'peer-with-route-reflectors';
 export const PEER_NAME_FALLBACK = 'calico-tune-route-reflectors';
 
@@ -271,7 +295,7 @@ function buildPromote(
 ): { clusterIds: ClusterIds; label: { key: string; value: string } } {
   const s = b.state;
   const nodes = requireNodes(s, names);
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   const clusterIds = assignClusterIds(s, names, opts.clusterId);
   for (const n of nodes) {
     if (isRouteReflector(n))
@@ -311,7 +335,7 @@ function rrLabelKeys(n: NodeInfo, label: { key: string }): string[] {
 function buildDemote(b: PlanBuilder, names: string[], opts: RrOptions): void {
   const s = b.state;
   const nodes = requireNodes(s, names);
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   for (const n of nodes) {
     if (n.bgp.rrClusterIdRaw === undefined) throw usageError(`node ${n.name} is not a route reflector`);
   }
@@ -474,7 +498,7 @@ export interface RrPlanOptions extends RrOptions {
  */
 function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): string | undefined {
   const nodes = requireNodes(s, names);
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   const asAsked = (n: NodeInfo): boolean =>
     isRouteReflector(n) &&
     n.labels[label.key] === label.value &&
@@ -490,7 +514,7 @@ function promotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): 
 /** `rr demote` run again after it succeeded: no node a reflector any more, nor labelled as one (its message). */
 function demotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): string | undefined {
   const nodes = requireNodes(s, names);
-  const label = parseLabel(opts.label ?? DEFAULT_RR_LABEL);
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   if (nodes.every((n) => n.bgp.rrClusterIdRaw === undefined && !rrLabelKeys(n, label).length))
     return `${nodes.map((n) => n.name).join(', ')} ${nodes.length > 1 ? 'are not route reflectors' : 'is not a route reflector'} (no cluster ID, no reflector label)`;
   return undefined;

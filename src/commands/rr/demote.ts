@@ -22,7 +22,10 @@ drop their sessions), wait, remove the cluster ID, wait until it is back as a cl
   static override flags = {
     ...planFlags,
     ...roleFlags,
-    label: Flags.string({ description: 'The reflector label to remove', default: 'route-reflector=true' }),
+    label: Flags.string({
+      description:
+        'The reflector label to remove (default: the one the reflectors carry and a BGPPeer selects, else route-reflector=true)',
+    }),
     force: Flags.boolean({
       description: 'Allow fewer than 2 reflectors with the mesh off (never allows cutting nodes off)',
     }),

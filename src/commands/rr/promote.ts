@@ -28,8 +28,8 @@ are Established, uncordon. Every intermediate state is checked with the BGP mode
         'Route-reflector cluster ID, a bare IPv4 address, shared by the nodes promoted (default: one of its own for each, the lowest unused 244.0.0.N)',
     }),
     label: Flags.string({
-      description: 'Label that BGPPeer selectors use to find reflectors',
-      default: 'route-reflector=true',
+      description:
+        'Label that BGPPeer selectors use to find reflectors (default: the one the existing reflectors carry and a BGPPeer selects, else route-reflector=true)',
     }),
   };
 

@@ -24,8 +24,8 @@ intermediate state, including the loss of any single reflector where there are a
       description: 'Cluster ID for NEW (default: one of its own, the lowest unused 244.0.0.N)',
     }),
     label: Flags.string({
-      description: 'Label that BGPPeer selectors use to find reflectors',
-      default: 'route-reflector=true',
+      description:
+        'Label that BGPPeer selectors use to find reflectors (default: the one the existing reflectors carry and a BGPPeer selects, else route-reflector=true)',
     }),
   };
 

@@ -8,6 +8,8 @@ import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import {
   DEFAULT_CLUSTER_ID,
+  DEFAULT_RR_LABEL,
+  conventionLabel,
   assignClusterIds,
   describeClusterIds,
   ensurePeering,
@@ -577,6 +579,33 @@ describe('rr/plan: promote, demote, replace', () => {
       ),
       p.summary.warnings.join('\n'),
     );
+  });
+
+  it("without --label, promote follows the cluster's convention (hand-made reflectors: calico-route-reflector), no second BGPPeer", () => {
+    const s = edited(snap({ nodes: 12, zones: 3, mesh: false }), (objs) => {
+      for (const o of objs)
+        if (o.kind === 'Node' && ['node-a-002', 'node-b-002'].includes(o.metadata.name)) {
+          o.metadata.labels = { ...o.metadata.labels, 'calico-route-reflector': '' };
+          o.metadata.annotations = { ...o.metadata.annotations, [RR_ANN]: '224.0.0.1' };
+        }
+      objs.push({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'BGPPeer',
+        metadata: { name: 'peer-with-route-reflectors' },
+        spec: { nodeSelector: 'all()', peerSelector: 'has(calico-route-reflector)' },
+      });
+    });
+    assert.equal(conventionLabel(s), 'calico-route-reflector=');
+    const p = planPromote(s, ['node-c-002'], OPTS);
+    const patch = p.steps.find((x) => x.action === 'patch' && x.object?.name === 'node-c-002')!.patch as {
+      metadata: { labels: Record<string, string> };
+    };
+    assert.deepEqual(patch.metadata.labels, { 'calico-route-reflector': '' });
+    assert.ok(!p.steps.some((x) => x.action === 'create'), 'the existing BGPPeer already selects it');
+    assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+    // no reflector yet, or none that a BGPPeer selects by a known label: the default
+    assert.equal(conventionLabel(snap({ nodes: 12, zones: 3, mesh: true })), DEFAULT_RR_LABEL);
+    assert.equal(conventionLabel(snap({ nodes: 12, zones: 3, rrs: 3 })), 'route-reflector=true');
   });
 
   describe('planReplace', () => {

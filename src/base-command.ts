@@ -303,7 +303,10 @@ export abstract class BaseCommand extends Command {
       if (!verbose) hints = ['run again with --verbose for details'];
     }
     if (this.machineOutput) {
-      process.stdout.write(`${this.machineDoc({ error: { message, exitCode: code, hints } })}\n`);
+      // in YAML a document of its own: a plan may have been printed before it (a review: they merged)
+      process.stdout.write(
+        `${this.machineFormat === 'yaml' ? '---\n' : ''}${this.machineDoc({ error: { message, exitCode: code, hints } })}\n`,
+      );
     }
     process.stderr.write(`${c.red('error:')} ${message}\n`);
     for (const h of hints) process.stderr.write(`  ${c.gray(h)}\n`);

@@ -933,7 +933,7 @@ export function externalSessionCount(t: Topology): number {
 }
 
 /**
- * Sessions per external peer (`ip` or `ip:port`, with the BGPPeer that renders it), counted as
+ * Sessions per external peer, keyed by BGPPeer name and `ip` or `ip:port` (NUL-separated), counted as
  * `externalSessionCount` does: a router outside the cluster learns pod routes only over these.
  */
 export function externalSessionsByPeer(t: Topology): Map<string, { sessions: number; peer: string }> {
@@ -941,10 +941,12 @@ export function externalSessionsByPeer(t: Topology): Map<string, { sessions: num
   const names = new Map(t.peers.map((p) => [p.index, p.name]));
   const add = (p: ExtProto, n: number): void => {
     if (!externalUp(p) || n === 0) return;
-    const key = p.port ? `${p.ip}:${p.port}` : p.ip;
+    // per BGPPeer and address: two BGPPeers naming one router are two sets of sessions (a review)
+    const peer = names.get(p.peer) ?? '';
+    const key = `${peer}\u0000${p.port ? `${p.ip}:${p.port}` : p.ip}`;
     const e = out.get(key);
     if (e) e.sessions += n;
-    else out.set(key, { sessions: n, peer: names.get(p.peer) ?? '' });
+    else out.set(key, { sessions: n, peer });
   };
   let participating = 0;
   for (let i = 0; i < t.n; i++) {

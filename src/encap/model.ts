@@ -309,7 +309,10 @@ export function evaluateMode(
     // calico-node's environment wins over the datastore in Felix's configuration
     const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
     const envValue = calicoNodeEnv(s.objects, env);
-    if (envValue?.trim().toLowerCase() === 'false')
+    // the environment wins over every FelixConfiguration, true as well as false (a review)
+    if (envValue !== undefined && envValue.trim() !== '' && envValue.trim().toLowerCase() !== 'false') {
+      // calico-node sets it on: Felix creates the tunnel whatever the datastore says
+    } else if (envValue?.trim().toLowerCase() === 'false')
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',

@@ -285,7 +285,10 @@ export class PlanBuilder {
       ? `after step ${states.indexOf(zoneFailed) + 1} (${zoneFailed.step.title}) an outage of one zone (all its route reflectors) would cut nodes off`
       : undefined;
     // (a cluster already cut off is not kept from a repair by zone redundancy: said as a warning instead)
-    const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss && initial.unreachablePairs === 0;
+    // (only a cluster with no reflector to lose and pairs already cut off: the repair of a mesh-off cluster
+    // without peering; a review found the exception far wider with `unreachablePairs > 0` alone)
+    const cutOffRepair = initial.unreachablePairs > 0 && (initial.zoneLossOk ?? null) === null;
+    const zoneBlocks = !!zoneFailed && !meta.allowZoneLoss && !cutOffRepair;
     const zoneWarning =
       zoneFailed && !zoneBlocks && !meta.allowZoneLoss
         ? [`${zoneReason}; not refused, because the cluster is already partly cut off`]
@@ -297,10 +300,10 @@ export class PlanBuilder {
       ? `after step ${cut.step} (${this.steps[cut.step - 1]!.title}) the external peer ${cut.ip} (BGPPeer ${cut.peer}) has no BGP session left (${cut.before} before): it stops learning the cluster's pod routes; make BGPPeer ${cut.peer} select nodes that keep their role (for example nodeSelector: all()) and plan again`
       : undefined;
     const fewer = [...sim.externalsBefore]
-      .filter(([ip, e]) => (sim.externalsNow.get(ip)?.sessions ?? 0) < e.sessions && sim.externalsNow.has(ip))
+      .filter(([key, e]) => sim.externalsNow.has(key) && sim.externalsNow.get(key)!.sessions < e.sessions)
       .map(
-        ([ip, e]) =>
-          `external peer ${ip} (BGPPeer ${e.peer}): ${e.sessions} → ${sim.externalsNow.get(ip)!.sessions} sessions after the plan`,
+        ([key, e]) =>
+          `external peer ${key.slice(key.indexOf('\u0000') + 1)} (BGPPeer ${e.peer}): ${e.sessions} → ${sim.externalsNow.get(key)!.sessions} sessions after the plan`,
       );
     const drainedBefore = (i: number, node: string): boolean =>
       this.steps.slice(0, i).some((x) => x.action === 'drain' && x.object?.name === node);
@@ -350,10 +353,12 @@ export class PlanBuilder {
         },
         verification: {
           ok: !failed && !zoneBlocks && !cut,
-          n1Ok: anyN1 ? !n1Failed : null,
+          // claims hold for every state, the start included (from a single reflector the plan cannot claim
+          // "any single reflector can fail at every step"); the refusal and the reason are about regressions
+          n1Ok: anyN1 ? ![initial, ...verdicts].some((v) => v.n1Ok === false) : null,
           ...(transient.length ? { transient } : {}),
           zoneLoss: {
-            ok: anyZone ? !zoneFailed : null,
+            ok: anyZone ? ![initial, ...verdicts].some((v) => v.zoneLossOk === false) : null,
             ...(zoneFailed && meta.allowZoneLoss ? { allowed: true } : {}),
             ...(zoneReason ? { reason: zoneReason } : {}),
           },

@@ -174,7 +174,7 @@ export class Simulation {
   readonly initial: StepVerdict;
   readonly verdicts: { step: Step; verdict: StepVerdict }[] = [];
   /** External peers (routers outside the cluster) that had sessions before the plan and have none after a step. */
-  readonly externalsCut: { step: number; peer: string; ip: string; before: number }[] = [];
+  readonly externalsCut: { step: number; peer: string; ip: string; key: string; before: number }[] = [];
   /** Sessions per external peer before the plan, and now. */
   readonly externalsBefore: Map<string, { sessions: number; peer: string }>;
   externalsNow: Map<string, { sessions: number; peer: string }>;
@@ -205,9 +205,15 @@ export class Simulation {
       const flap = flappingNodes(before, this.topo);
       if (flap.count) this.verdict = { ...this.verdict, transient: flap };
       this.externalsNow = externalSessionsByPeer(this.topo);
-      for (const [ip, e] of this.externalsBefore)
-        if (!this.externalsNow.has(ip) && !this.externalsCut.some((c) => c.ip === ip))
-          this.externalsCut.push({ step: this.verdicts.length + 1, peer: e.peer, ip, before: e.sessions });
+      for (const [key, e] of this.externalsBefore)
+        if (!this.externalsNow.has(key) && !this.externalsCut.some((c) => c.key === key))
+          this.externalsCut.push({
+            step: this.verdicts.length + 1,
+            peer: e.peer,
+            ip: key.slice(key.indexOf('\u0000') + 1),
+            key,
+            before: e.sessions,
+          });
     } else if (this.verdict.transient) this.verdict = { ...this.verdict, transient: undefined };
     this.snapshot = next;
     step.verdict = this.verdict;

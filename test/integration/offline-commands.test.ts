@@ -173,6 +173,29 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
+  it('-o yaml: a plan refused after it was printed, then its error, are two YAML documents', async () => {
+    // (a review: the error document merged into the plan printed before it)
+    const { generateCluster } = await import('../fixtures/generate.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-yaml-'));
+    const file = path.join(dir, 'tor.json');
+    const items = generateCluster({ nodes: 12, zones: 3, rrs: 3 });
+    items.push({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'BGPPeer',
+      metadata: { name: 'rr-to-tor' },
+      spec: { nodeSelector: "route-reflector == 'true'", peerIP: '10.99.0.1', asNumber: 65000 },
+    } as (typeof items)[number]);
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const r = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', file, '-o', 'yaml']);
+    assert.equal(r.code, 2, r.stderr);
+    const docs = yaml.loadAll(r.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      docs.map((d) => (d['kind'] as string | undefined) ?? Object.keys(d).join(',')),
+      ['Plan', 'error'],
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('bad migrate flags are refused (exit 2) whatever the cluster holds, also when it is already at the target', async () => {
     // found by trying the tool: on a cluster already on reflectors each of these said "nothing to do" (exit 0)
     const { generateCluster } = await import('../fixtures/generate.js');

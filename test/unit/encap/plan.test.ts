@@ -291,6 +291,15 @@ describe('encap planner', () => {
         ExitCode.USAGE,
       );
       assert.equal(encapReport(off).pools[0]!.modes.find((m) => m.mode === 'vxlan')!.refused, true);
+      // calico-node's FELIX_VXLANENABLED=true wins over every FelixConfiguration: not refused (a review)
+      const envOn = edited(off, (objs) => {
+        const ds = objs.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')!;
+        const c = (
+          ds.spec as { template: { spec: { containers: { name: string; env?: unknown[] }[] } } }
+        ).template.spec.containers.find((x) => x.name === 'calico-node')!;
+        c.env = [...(c.env ?? []), { name: 'FELIX_VXLANENABLED', value: 'true' }];
+      });
+      assert.equal(planEncap(envOn, opts('vxlan')).steps.length, 1);
       // a per-node object for a node that no longer exists changes nothing
       const stale = edited(base, (objs) => {
         objs.push(fc('node.gone-long-ago', { vxlanEnabled: false }));

@@ -493,6 +493,31 @@ describe('migrate/plan: route reflectors → mesh', () => {
     assert.equal(ok.summary.verification.ok, true, ok.summary.verification.reason);
   });
 
+  it('two BGPPeers naming one ToR IP are two routers to the model: demoting zone a cuts tor-a, said as such', () => {
+    const s = edited(snap({ nodes: 12, zones: 3, rrs: 3 }), (objs) => {
+      for (const [name, zone] of [
+        ['tor-a', 'eu-west-1a'],
+        ['tor-b', 'eu-west-1b'],
+      ] as const)
+        objs.push({
+          apiVersion: CALICO,
+          kind: 'BGPPeer',
+          metadata: { name },
+          spec: {
+            nodeSelector: `route-reflector == 'true' && topology.kubernetes.io/zone == '${zone}'`,
+            peerIP: '10.99.0.1',
+            asNumber: 65000,
+          },
+        });
+    });
+    const p = planDemote(s, ['node-a-002'], { timeout: '1m', allowZoneLoss: true });
+    assert.equal(p.summary.verification.ok, false);
+    assert.match(
+      p.summary.verification.reason ?? '',
+      /external peer 10\.99\.0\.1 \(BGPPeer tor-a\) has no BGP session left/,
+    );
+  });
+
   it('with the mesh already on: only the demotions; BGPPeers that still select a node, or are not about reflectors, stay', () => {
     const s = snap({ nodes: 12, zones: 3, rrs: 2, mesh: true }, (objs) => {
       objs.push(

@@ -608,6 +608,31 @@ describe('rr/plan: promote, demote, replace', () => {
     assert.equal(conventionLabel(snap({ nodes: 12, zones: 3, rrs: 3 })), 'route-reflector=true');
   });
 
+  it('from a single reflector with the mesh off, no plan claims N-1 or zone-loss safety (a review: "[ OK ] any single reflector can fail")', () => {
+    const one = snap({ nodes: 30, zones: 3, rrs: 1, mesh: false });
+    const p = planReplace(one, rrNames(one)[0]!, 'node-a-005', OPTS);
+    assert.equal(p.summary.verification.n1Ok, false);
+    assert.notEqual(p.summary.verification.zoneLoss?.ok, true);
+  });
+
+  it('zone loss still refuses a plan on a cluster with one unrelated node cut off (the exception is only for a cluster without reflectors)', () => {
+    const s = edited(snap({ nodes: 30, zones: 3, rrs: 2, mesh: false }), (objs) => {
+      // one node outside every BGPPeer: isolated before the plan
+      const p = objs.find((o) => o.kind === 'BGPPeer')!;
+      (p.spec as Record<string, unknown>)['nodeSelector'] = '!has(isolated)';
+      const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-c-005')!;
+      n.metadata.labels = { ...n.metadata.labels, isolated: 'true' };
+    });
+    const [a, b] = rrNames(s) as [string, string];
+    const zoneOfA = s.nodes.find((n) => n.name === a)!.zone;
+    const sameZone = s.nodes.find(
+      (n) => n.zone === zoneOfA && !rrNames(s).includes(n.name) && !n.name.includes('-cp-'),
+    )!;
+    const p = planReplace(s, b, sameZone.name, OPTS);
+    assert.equal(p.summary.verification.ok, false, 'both reflectors in one zone: refused');
+    assert.match(p.summary.verification.reason ?? '', /--allow-zone-loss/);
+  });
+
   describe('planReplace', () => {
     it("warns when the replacement leaves OLD's zone without a reflector (a review: no warning at all)", () => {
       const s = snap({ nodes: 12, zones: 3, rrs: 3 });

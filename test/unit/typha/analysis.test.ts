@@ -86,6 +86,16 @@ describe('typha/analysis', () => {
         assert.ok(c.includes('TYPHA_UNAVAILABLE'), `${spec.install ?? 'operator'}: ${c.join(',')}`);
         assert.ok(!c.includes('TYPHA_MISSING'), c.join(','));
       }
+      // a Deployment the tool could not read (403) is not a missing one: no critical (a review)
+      const unread = snap(healthy, (objs) => {
+        const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'calico-typha')!;
+        objs.splice(objs.indexOf(d), 1);
+      });
+      unread.source.warnings = [
+        ...(unread.source.warnings ?? []),
+        'could not read Deployment calico-system/calico-typha: forbidden',
+      ];
+      assert.ok(!analyseTypha(unread).findings.some((f) => f.code === 'TYPHA_UNAVAILABLE'));
       // the manifest without Typha says so in calico-config (typha_service_name: none): nothing critical
       assert.ok(!codes({ nodes: 40, install: 'manifest', typhaReplicas: 0 }).includes('TYPHA_UNAVAILABLE'));
     });

@@ -111,7 +111,8 @@ export function fingerprint(
   touchedObjects: string[] = [],
   peerSelectors: string[] = [],
 ): FingerprintEntry[] {
-  const touched = new Set([...touchedNodes, ...peerSelectedNodes(s, peerSelectors)]);
+  const touched = new Set(touchedNodes);
+  const selected = peerSelectedNodes(s, peerSelectors);
   const objs = new Set(touchedObjects);
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
@@ -134,6 +135,16 @@ export function fingerprint(
         o.metadata.annotations?.['projectcalico.org/RouteReflectorClusterID'] !== undefined)
     ) {
       out.push(entryOf(o));
+    } else if (o.kind === 'Node' && selected.has(o.metadata.name)) {
+      // only what selectors see: an annotation a CSI driver or the autoscaler adds does not make a plan stale
+      out.push({
+        ...entryOf(o),
+        digest: digest({
+          labels: o.metadata.labels ?? {},
+          calicoLabels: o.metadata.annotations?.['projectcalico.org/labels'] ?? null,
+        }),
+        selected: true,
+      });
     }
   }
   return out;
@@ -146,21 +157,45 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
     e.namespace ? `${e.kind}/${e.namespace}/${e.name}` : `${e.kind}/${e.name}`;
   const planned = new Map(plan.metadata.cluster.fingerprint.map((e) => [keyOf(e), e]));
   const now = new Map<string, FingerprintEntry>();
-  const touched = plan.metadata.cluster.fingerprint.filter((e) => e.kind === 'Node').map((e) => e.name);
+  const touched = plan.metadata.cluster.fingerprint
+    .filter((e) => e.kind === 'Node' && !e.selected)
+    .map((e) => e.name);
   // a fingerprinted node no step writes was fingerprinted because it was a reflector
   const written = new Set(plan.steps.filter((s) => s.object?.kind === 'Node').map((s) => s.object!.name));
   const isRR = (name: string): boolean =>
     live.nodes.some((n) => n.name === name && n.bgp.rrClusterIdRaw !== undefined);
+  // a node created after the plan (its creation time): "a new node", not "its labels changed"
+  const planned0 = Date.parse(plan.metadata.createdAt);
+  const isNew = (name: string): boolean => {
+    const o = live.objects.find((x) => x.kind === 'Node' && x.metadata.name === name);
+    const t = Date.parse(
+      (o?.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp ?? '',
+    );
+    return Number.isFinite(t) && Number.isFinite(planned0) && t > planned0;
+  };
   for (const e of fingerprint(live, touched, writtenObjects(plan.steps), createdPeerSelectors(plan.steps)))
     now.set(keyOf(e), e);
   for (const [key, e] of planned) {
     const cur = now.get(key);
-    if (!cur) changes.push(`${key} was deleted`);
+    if (!cur)
+      changes.push(
+        e.selected && live.nodes.some((n) => n.name === e.name)
+          ? `${key} is no longer selected by a BGPPeer's peerSelector (its labels changed)`
+          : `${key} was deleted`,
+      );
+    else if (e.selected !== cur.selected)
+      changes.push(
+        cur.selected
+          ? `${key} is no longer a route reflector (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`
+          : `${key} became a route reflector`,
+      );
     else if (cur.digest !== e.digest)
       changes.push(
-        e.kind === 'Node' && !written.has(e.name) && !isRR(e.name)
-          ? `${key} is no longer a route reflector (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`
-          : `${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`,
+        e.selected
+          ? `${key}'s labels changed (a BGPPeer's peerSelector selects it; resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`
+          : e.kind === 'Node' && !written.has(e.name) && !isRR(e.name)
+            ? `${key} is no longer a route reflector (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`
+            : `${key} changed (resourceVersion ${e.resourceVersion} → ${cur.resourceVersion})`,
       );
   }
   for (const [key, e] of now) {
@@ -168,9 +203,9 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
       changes.push(
         e.kind !== 'Node'
           ? `${key} was created`
-          : isRR(e.name)
+          : !e.selected
             ? `${key} became a route reflector`
-            : `${key} is now selected by a BGPPeer's peerSelector (its labels changed): every node that BGPPeer serves would peer with it`,
+            : `${key} is now selected by a BGPPeer's peerSelector (${isNew(e.name) ? 'a new node' : 'its labels changed'}): every node that BGPPeer serves would peer with it`,
       );
   }
   if (nodeSetHash(live) !== plan.metadata.cluster.nodeSetHash) {

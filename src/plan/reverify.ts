@@ -6,13 +6,13 @@
  * expectations the executor waits for come from the same simulation. Pure.
  */
 import { bgpStateFromSnapshot, nodeIPv4 } from '../bgp/state.js';
-import { computeTopology, expectedPeers, type Topology } from '../bgp/topology.js';
+import { computeTopology, expectedPeers, externalSessionsByPeer, type Topology } from '../bgp/topology.js';
 import { verify } from '../bgp/verify.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 
 import { contains, createdContent, patchIsNoop } from './merge-patch.js';
 import { isCalicoGroup } from '../model/parse.js';
-import { applyStep, cordonedByOthers, cordonPatch, touchesBgp, verdictOf } from './simulate.js';
+import { applyStep, cordonedByOthers, cordonPatch, touchesBgp, verdictWithTopology } from './simulate.js';
 import {
   PEER_TYPE,
   type PeerType,
@@ -154,7 +154,10 @@ export function expectedSessions(t: Topology, node: string): ExpectedSession[] {
  * state had and the plan did not accept losing.
  */
 export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyPolicy): Reverification {
-  const initial = verdictOf(live, true);
+  const first = verdictWithTopology(live, true);
+  const initial = first.verdict;
+  // routers outside the cluster (BGPPeer peerIP) and their sessions now: a step must not leave one with none
+  const externals = externalSessionsByPeer(first.topology);
   let snap = live;
   let topo: Topology | undefined;
   const gates = new Map<string, LiveGate>();
@@ -213,7 +216,17 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
     snap = next;
     topo = undefined;
     if (!touchesBgp(step)) continue;
-    const v = verdictOf(snap, true);
+    const after = verdictWithTopology(snap, true);
+    const v = after.verdict;
+    if (externals.size) {
+      const now = externalSessionsByPeer(after.topology);
+      for (const [key, e] of externals)
+        if (!now.has(key))
+          return fail(
+            i,
+            `after it the external peer ${key.slice(key.indexOf('\u0000') + 1)} (BGPPeer ${e.peer}) has no BGP session left (${e.sessions} now): it would stop learning the cluster's pod routes`,
+          );
+    }
     if (v.unreachablePairs > initial.unreachablePairs) {
       const full = verify(bgpStateFromSnapshot(snap), { maxExamples: 5 });
       return fail(

@@ -108,6 +108,11 @@ export interface FingerprintEntry {
    * `spec.unschedulable` of Nodes (node status heartbeats change resourceVersion but not the digest).
    */
   digest: string;
+  /**
+   * A node fingerprinted only because a BGPPeer's peerSelector selects it: its digest covers the labels BGPPeer
+   * selectors see (labels and `projectcalico.org/labels`), not every annotation.
+   */
+  selected?: true | undefined;
 }
 
 export interface PlanMetadata {

@@ -77,6 +77,36 @@ describe('plan/fingerprint: what a plan was built from, and staleness', () => {
     assert.deepEqual(staleness(m, mesh), []);
   });
 
+  it('a node a peerSelector selects: only its labels count (an annotation added by a CSI driver is no change), and a new one is said to be new', () => {
+    // (a review: every annotation change of such a node made the plan stale, as "no longer a route reflector")
+    const zoneC = edited(base, (objs) => {
+      objs.push({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'BGPPeer',
+        metadata: { name: 'zone-c', resourceVersion: '1' },
+        spec: {
+          nodeSelector: "topology.kubernetes.io/zone == 'eu-west-1c'",
+          peerSelector: "topology.kubernetes.io/zone == 'eu-west-1c'",
+        },
+      });
+    });
+    const p = planPromote(zoneC, [NEW], OPTS);
+    assert.ok(p.metadata.cluster.fingerprint.some((e) => e.name === 'node-c-004' && e.selected));
+    const annotated = edited(zoneC, (objs) => {
+      const n = nodeObj(objs, 'node-c-004');
+      n.metadata.annotations = { ...n.metadata.annotations, 'csi.volume.kubernetes.io/nodeid': '{"x":"y"}' };
+      bump(n);
+    });
+    assert.deepEqual(staleness(p, annotated), []);
+    const relabelled = edited(zoneC, (objs) => {
+      const n = nodeObj(objs, 'node-c-004');
+      n.metadata.labels = { ...n.metadata.labels, 'topology.kubernetes.io/zone': 'eu-west-1a' };
+    });
+    assert.deepEqual(staleness(p, relabelled), [
+      "Node/node-c-004 is no longer selected by a BGPPeer's peerSelector (its labels changed)",
+    ]);
+  });
+
   it('the plan is current on its own snapshot', () => {
     assert.deepEqual(staleness(plan, base), []);
   });

@@ -24,7 +24,7 @@ import {
 } from '../../../src/plan/reverify.js';
 import { CORDON_ANNOTATION } from '../../../src/plan/simulate.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
-import { planPromote, planReplace } from '../../../src/rr/plan.js';
+import { planDemote, planPromote, planReplace } from '../../../src/rr/plan.js';
 import { snap } from '../helpers.js';
 import { edited, migrateOpts, OPTS, object, refuses, RR_ANN, rrNames, stateAfter } from './helpers.js';
 
@@ -87,6 +87,43 @@ describe('plan/reverify: the steps re-run on the live state', () => {
     // before the mesh goes off, the reflectors are the 3 promoted nodes
     const gateBeforeOff = r.gates.get(toRR.steps[meshOffIdx - 1]!.id)!;
     assert.deepEqual([...gateBeforeOff.reflectors].sort(), rrNames(r.final).sort());
+  });
+
+  it('a ToR BGPPeer (peerIP) added since the plan, selecting only the reflectors: a demotion that leaves it no session fails', () => {
+    // (a review: the external-peer check ran only when planning; a rollback or apply-time re-verification let
+    // the last reflector's label go while a ToR peered with it alone)
+    const three = edited(snap({ nodes: 12, zones: 3, rrs: 3 }), () => undefined);
+    const p = planDemote(three, rrNames(three).slice(0, 1), { ...OPTS, allowZoneLoss: true });
+    assert.equal(reverify(p.steps, three, policyOf(p)).ok, true);
+    const [first] = rrNames(three) as [string];
+    const withTor = edited(three, (objs) => {
+      objs.push({
+        apiVersion: CALICO,
+        kind: 'BGPPeer',
+        metadata: { name: 'tor-of-one' },
+        spec: { node: first, peerIP: '10.99.0.1', asNumber: 65000 },
+      });
+    });
+    // a node BGPPeer keeps its session whatever the role: not cut
+    assert.equal(reverify(p.steps, withTor, policyOf(p)).ok, true);
+    const byLabel = edited(three, (objs) => {
+      objs.push({
+        apiVersion: CALICO,
+        kind: 'BGPPeer',
+        metadata: { name: 'tor-of-rrs' },
+        spec: {
+          nodeSelector: `route-reflector == 'true' && kubernetes.io/hostname == '${first}'`,
+          peerIP: '10.99.0.1',
+          asNumber: 65000,
+        },
+      });
+    });
+    const r = reverify(p.steps, byLabel, policyOf(p));
+    assert.equal(r.ok, false);
+    assert.match(
+      r.failure!.reason,
+      /external peer 10\.99\.0\.1 \(BGPPeer tor-of-rrs\) has no BGP session left/,
+    );
   });
 
   it('only the mesh-off step (the rest deleted): fails at it, naming node pairs', () => {

@@ -393,10 +393,10 @@ export interface ZoneLossVerdict {
 }
 
 /**
- * Zone loss: where BIRD nodes span two or more zones and two or more route reflectors exist, every zone's
- * reflectors down at once (a zone outage) must not cut node pairs that the state itself connects. With a
- * single reflector it does not apply (like N-1: there is no redundancy to place). Nodes without a zone label
- * form no zone. A state that already has unreachable pairs fails only when the outage cuts more.
+ * Zone loss: where BIRD nodes span two or more zones and a route reflector exists, every zone's reflectors down
+ * at once (a zone outage) must not cut node pairs that the state itself connects. A single reflector counts: with
+ * the mesh off its zone's outage cuts every client. Nodes without a zone label form no zone. A state that
+ * already has unreachable pairs fails only when the outage cuts more.
  */
 export function verifyZoneLoss(
   state: BgpState,

@@ -14,6 +14,7 @@ import {
   MONITORING_GROUP,
   type MetricsComponent,
 } from '../model/monitoring.js';
+import { felixFieldByNode } from '../model/felix.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
 
@@ -86,6 +87,11 @@ export interface ComponentMonitoring {
    * PROMETHEUSMETRICSENABLED=false in calico-node's env on a manifest install).
    */
   override?: string | undefined;
+  /**
+   * Felix: nodes whose own FelixConfiguration `node.<name>` sets prometheusMetricsEnabled: false while the
+   * switch (FelixConfiguration default) is on: those Felixes serve no metrics (per object).
+   */
+  offOn?: { object: string; nodes: string[] }[] | undefined;
   /** The Service exposing the metrics port, when one exists or the operator makes it. */
   service?: ServiceExposure | undefined;
   /** ServiceMonitors (namespace/name) that scrape that Service. */
@@ -286,6 +292,19 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
         field: 'spec.prometheusMetricsEnabled',
       };
     }
+    // the switch is FelixConfiguration default: a node's own node.<name> wins over it for that node
+    const offOn: { object: string; nodes: string[] }[] = [];
+    if (enabled && sw.kind === 'FelixConfiguration') {
+      const by = new Map<string, string[]>();
+      for (const [node, src] of felixFieldByNode(
+        s.objects,
+        s.nodes.map((n) => n.name),
+        'prometheusMetricsEnabled',
+      ))
+        if (src?.value === false && src.object !== 'default')
+          by.set(src.object, [...(by.get(src.object) ?? []), node]);
+      for (const [object, nodes] of by) offOn.push({ object, nodes });
+    }
     components.push({
       component: 'felix',
       present: !!ds || mode !== 'unknown' || !!fc,
@@ -294,6 +313,7 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
       port,
       switch: sw,
       override,
+      ...(offOn.length ? { offOn } : {}),
       scrapedBy: [],
       selectedBy: [],
     });

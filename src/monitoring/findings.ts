@@ -48,6 +48,21 @@ export function monitoringFindings(st: MonitoringState, opts: { includeTypha?: b
       });
       continue;
     }
+    if (c.offOn?.length) {
+      const nodes = c.offOn.flatMap((o) => o.nodes);
+      out.push({
+        code: 'FELIX_METRICS_OFF_ON_NODES',
+        severity: 'warning',
+        message: `Felix Prometheus metrics are on in FelixConfiguration default, but off on ${nodes.length} node(s) through their own FelixConfiguration (${c.offOn
+          .map((o) => o.object)
+          .slice(0, 3)
+          .join(
+            ', ',
+          )}${c.offOn.length > 3 ? ' ...' : ''}), which wins for them: Prometheus gets no Felix metrics from ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''}`,
+        objects: c.offOn.map((o) => ({ kind: 'FelixConfiguration', name: o.object })),
+        fix: `kubectl patch felixconfiguration ${c.offOn[0]!.object} --type=merge -p '{"spec":{"prometheusMetricsEnabled":null}}'`,
+      });
+    }
     if (!c.service) {
       out.push({
         code: 'METRICS_SERVICE_MISSING',

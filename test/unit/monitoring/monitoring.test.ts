@@ -135,6 +135,32 @@ describe('monitoring/detect', () => {
     );
   });
 
+  it("a node's own FelixConfiguration node.NAME with prometheusMetricsEnabled: false: its Felix serves none, said so", () => {
+    const spec = { nodes: 12, zones: 1, install: 'manifest', felixMetrics: true } as const;
+    let off = '';
+    const st = detectMonitoring(
+      snap(spec, (o) => {
+        const def = o.find((x) => x.kind === 'FelixConfiguration')!;
+        off = o.find((x) => x.kind === 'Node')!.metadata.name;
+        o.push({
+          apiVersion: def.apiVersion,
+          kind: 'FelixConfiguration',
+          metadata: { name: `node.${off}` },
+          spec: { prometheusMetricsEnabled: false },
+        });
+      }),
+    );
+    const felix = st.components.find((c) => c.component === 'felix')!;
+    assert.deepEqual(felix.offOn, [{ object: `node.${off}`, nodes: [off] }]);
+    const f = monitoringFindings(st).find((x) => x.code === 'FELIX_METRICS_OFF_ON_NODES');
+    assert.ok(f, JSON.stringify(monitoringFindings(st)));
+    assert.match(f.message, new RegExp(`off on 1 node\\(s\\).*node\\.${off}.*no Felix metrics from ${off}`));
+    assert.equal(
+      detectMonitoring(snap(spec)).components.find((c) => c.component === 'felix')!.offOn,
+      undefined,
+    );
+  });
+
   it('manifest install: FelixConfiguration, the Deployment env, and an env override no plan can change', () => {
     const st = detectMonitoring(snap({ nodes: 12, zones: 1, install: 'manifest', felixMetrics: true }));
     const felix = st.components.find((c) => c.component === 'felix')!;

@@ -932,21 +932,29 @@ export function externalSessionCount(t: Topology): number {
   return total;
 }
 
+/** One external peer's sessions: the BGPPeer that renders them and the router's `ip` or `ip:port`. */
+export interface ExternalSessions {
+  sessions: number;
+  peer: string;
+  address: string;
+}
+
 /**
  * Sessions per external peer, keyed by BGPPeer name and `ip` or `ip:port` (NUL-separated), counted as
  * `externalSessionCount` does: a router outside the cluster learns pod routes only over these.
  */
-export function externalSessionsByPeer(t: Topology): Map<string, { sessions: number; peer: string }> {
-  const out = new Map<string, { sessions: number; peer: string }>();
+export function externalSessionsByPeer(t: Topology): Map<string, ExternalSessions> {
+  const out = new Map<string, ExternalSessions>();
   const names = new Map(t.peers.map((p) => [p.index, p.name]));
   const add = (p: ExtProto, n: number): void => {
     if (!externalUp(p) || n === 0) return;
     // per BGPPeer and address: two BGPPeers naming one router are two sets of sessions (a review)
     const peer = names.get(p.peer) ?? '';
-    const key = `${peer}\u0000${p.port ? `${p.ip}:${p.port}` : p.ip}`;
+    const address = p.port ? `${p.ip}:${p.port}` : p.ip;
+    const key = `${peer}\u0000${address}`;
     const e = out.get(key);
     if (e) e.sessions += n;
-    else out.set(key, { sessions: n, peer });
+    else out.set(key, { sessions: n, peer, address });
   };
   let participating = 0;
   for (let i = 0; i < t.n; i++) {

@@ -308,17 +308,15 @@ export function evaluateMode(
     const what = `Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere`;
     // calico-node's environment wins over the datastore in Felix's configuration
     const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
-    const envValue = calicoNodeEnv(s.objects, env);
     // the environment wins over every FelixConfiguration, true as well as false (a review)
-    if (envValue !== undefined && envValue.trim() !== '' && envValue.trim().toLowerCase() !== 'false') {
-      // calico-node sets it on: Felix creates the tunnel whatever the datastore says
-    } else if (envValue?.trim().toLowerCase() === 'false')
+    const envValue = calicoNodeEnv(s.objects, env)?.trim().toLowerCase() || undefined;
+    if (envValue === 'false')
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',
         reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
       });
-    else {
+    else if (envValue === undefined) {
       // each node's own FelixConfiguration node.<name> wins over default for that node
       const off = new Map<string, string[]>();
       for (const [node, src] of felixFieldByNode(

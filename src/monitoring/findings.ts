@@ -5,6 +5,7 @@
  * the Typha analysis (TYPHA_METRICS_DISABLED). Pure.
  */
 import type { Finding } from '../model/finding.js';
+import { listSome } from '../model/format.js';
 import type { ObjectRef } from '../model/types.js';
 import type { ComponentMonitoring, MonitoringState } from './detect.js';
 
@@ -53,12 +54,7 @@ export function monitoringFindings(st: MonitoringState, opts: { includeTypha?: b
       out.push({
         code: 'FELIX_METRICS_OFF_ON_NODES',
         severity: 'warning',
-        message: `Felix Prometheus metrics are on in FelixConfiguration default, but off on ${nodes.length} node(s) through their own FelixConfiguration (${c.offOn
-          .map((o) => o.object)
-          .slice(0, 3)
-          .join(
-            ', ',
-          )}${c.offOn.length > 3 ? ' ...' : ''}), which wins for them: Prometheus gets no Felix metrics from ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''}`,
+        message: `Felix Prometheus metrics are on in FelixConfiguration default, but off on ${nodes.length} node(s) through their own FelixConfiguration (${listSome(c.offOn.map((o) => o.object))}), which wins for them: Prometheus gets no Felix metrics from ${listSome(nodes)}`,
         objects: c.offOn.map((o) => ({ kind: 'FelixConfiguration', name: o.object })),
         fix: `kubectl patch felixconfiguration ${c.offOn[0]!.object} --type=merge -p '{"spec":{"prometheusMetricsEnabled":null}}'`,
       });

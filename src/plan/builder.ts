@@ -297,13 +297,13 @@ export class PlanBuilder {
     // pod routes: the node-pair verdicts do not see it
     const cut = sim.externalsCut[0];
     const cutReason = cut
-      ? `after step ${cut.step} (${this.steps[cut.step - 1]!.title}) the external peer ${cut.ip} (BGPPeer ${cut.peer}) has no BGP session left (${cut.before} before): it stops learning the cluster's pod routes; make BGPPeer ${cut.peer} select nodes that keep their role (for example nodeSelector: all()) and plan again`
+      ? `after step ${cut.step} (${this.steps[cut.step - 1]!.title}) the external peer ${cut.address} (BGPPeer ${cut.peer}) has no BGP session left (${cut.before} before): it stops learning the cluster's pod routes; make BGPPeer ${cut.peer} select nodes that keep their role (for example nodeSelector: all()) and plan again`
       : undefined;
     const fewer = [...sim.externalsBefore]
       .filter(([key, e]) => sim.externalsNow.has(key) && sim.externalsNow.get(key)!.sessions < e.sessions)
       .map(
         ([key, e]) =>
-          `external peer ${key.slice(key.indexOf('\u0000') + 1)} (BGPPeer ${e.peer}): ${e.sessions} → ${sim.externalsNow.get(key)!.sessions} sessions after the plan`,
+          `external peer ${e.address} (BGPPeer ${e.peer}): ${e.sessions} → ${sim.externalsNow.get(key)!.sessions} sessions after the plan`,
       );
     const drainedBefore = (i: number, node: string): boolean =>
       this.steps.slice(0, i).some((x) => x.action === 'drain' && x.object?.name === node);

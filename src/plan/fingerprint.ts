@@ -166,11 +166,18 @@ export function staleness(plan: Plan, live: ClusterSnapshot): string[] {
     live.nodes.some((n) => n.name === name && n.bgp.rrClusterIdRaw !== undefined);
   // a node created after the plan (its creation time): "a new node", not "its labels changed"
   const planned0 = Date.parse(plan.metadata.createdAt);
+  let created: Map<string, number> | undefined;
   const isNew = (name: string): boolean => {
-    const o = live.objects.find((x) => x.kind === 'Node' && x.metadata.name === name);
-    const t = Date.parse(
-      (o?.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp ?? '',
+    // (one index of the nodes' creation times, made at the first new entry)
+    created ??= new Map(
+      live.objects
+        .filter((x) => x.kind === 'Node')
+        .map((x) => [
+          x.metadata.name,
+          Date.parse((x.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''),
+        ]),
     );
+    const t = created.get(name) ?? NaN;
     return Number.isFinite(t) && Number.isFinite(planned0) && t > planned0;
   };
   for (const e of fingerprint(live, touched, writtenObjects(plan.steps), createdPeerSelectors(plan.steps)))

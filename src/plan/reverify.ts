@@ -224,7 +224,7 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
         if (!now.has(key))
           return fail(
             i,
-            `after it the external peer ${key.slice(key.indexOf('\u0000') + 1)} (BGPPeer ${e.peer}) has no BGP session left (${e.sessions} now): it would stop learning the cluster's pod routes`,
+            `after it the external peer ${e.address} (BGPPeer ${e.peer}) has no BGP session left (${e.sessions} now): it would stop learning the cluster's pod routes`,
           );
     }
     if (v.unreachablePairs > initial.unreachablePairs) {

@@ -3,7 +3,13 @@
  * on every intermediate state (docs/architecture.md: a plan that fails this check is not executed). Pure.
  */
 import { bgpStateFromSnapshot } from '../bgp/state.js';
-import { computeTopology, externalSessionsByPeer, sessionCount, type Topology } from '../bgp/topology.js';
+import {
+  computeTopology,
+  externalSessionsByPeer,
+  sessionCount,
+  type ExternalSessions,
+  type Topology,
+} from '../bgp/topology.js';
 import { flappingNodes } from '../bgp/transients.js';
 import { verifyTopology, verifyZoneLoss } from '../bgp/verify.js';
 import { objectsNamed, parseSnapshot, snapshotWithChange } from '../model/parse.js';
@@ -174,10 +180,10 @@ export class Simulation {
   readonly initial: StepVerdict;
   readonly verdicts: { step: Step; verdict: StepVerdict }[] = [];
   /** External peers (routers outside the cluster) that had sessions before the plan and have none after a step. */
-  readonly externalsCut: { step: number; peer: string; ip: string; key: string; before: number }[] = [];
+  readonly externalsCut: { step: number; peer: string; address: string; key: string; before: number }[] = [];
   /** Sessions per external peer before the plan, and now. */
-  readonly externalsBefore: Map<string, { sessions: number; peer: string }>;
-  externalsNow: Map<string, { sessions: number; peer: string }>;
+  readonly externalsBefore: Map<string, ExternalSessions>;
+  externalsNow: Map<string, ExternalSessions>;
   private verdict: StepVerdict;
   private topo: Topology;
   private snapshot: ClusterSnapshot;
@@ -210,7 +216,7 @@ export class Simulation {
           this.externalsCut.push({
             step: this.verdicts.length + 1,
             peer: e.peer,
-            ip: key.slice(key.indexOf('\u0000') + 1),
+            address: e.address,
             key,
             before: e.sessions,
           });

@@ -19,6 +19,7 @@ import { applyStep } from '../plan/simulate.js';
 import { RR_LABEL_KEYS, SYSTEM_LABEL, isRouteReflector } from '../model/calico.js';
 import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
+import { listSome } from '../model/format.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -196,7 +197,7 @@ export function ensurePeering(
     .map((n) => n.name);
   if (others.length)
     throw usageError(
-      `the label ${label.key}=${label.value} is already on ${others.length} node(s) that are not route reflectors (${others.slice(0, 3).join(', ')}${others.length > 3 ? ' ...' : ''}): a BGPPeer selecting it would make every node peer with them too`,
+      `the label ${label.key}=${label.value} is already on ${others.length} node(s) that are not route reflectors (${listSome(others)}): a BGPPeer selecting it would make every node peer with them too`,
       `choose a label no other node has (--label), remove it (kubectl label node ${others[0]} ${label.key}-), or make ${others.length > 1 ? 'them reflectors' : 'it a reflector'} too (kubectl calico-tune rr promote ${others.slice(0, 3).join(' ')})`,
     );
   if (peeringCovers(s, promote, label, clusterIds)) return;

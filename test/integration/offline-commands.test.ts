@@ -7,11 +7,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import type { KubeObject } from '../../src/model/types.js';
 import { parsePlan } from '../../src/plan/file.js';
 import { REPO_ROOT, runCli } from '../harness/index.js';
 
 const ex = (f: string): string => path.join(REPO_ROOT, 'examples', f);
 const EXAMPLES = ['cluster-12.yaml', 'cluster-150.yaml', 'cluster-1000.json', 'cluster-rr-broken.yaml'];
+
+/** A generated 12-node cluster with 3 reflectors (plus `extra` objects) as a snapshot file, and its removal. */
+async function rrSnapshot(extra: KubeObject[] = []): Promise<{ file: string; remove: () => void }> {
+  const { generateCluster } = await import('../fixtures/generate.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-offline-'));
+  const file = path.join(dir, 'cluster.json');
+  const items = [...generateCluster({ nodes: 12, zones: 3, rrs: 3 }), ...extra];
+  fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
 
 describe('offline commands on the shipped examples', function () {
   this.timeout(120_000);
@@ -175,17 +186,14 @@ describe('offline commands on the shipped examples', function () {
 
   it('-o yaml: a plan refused after it was printed, then its error, are two YAML documents', async () => {
     // (a review: the error document merged into the plan printed before it)
-    const { generateCluster } = await import('../fixtures/generate.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-yaml-'));
-    const file = path.join(dir, 'tor.json');
-    const items = generateCluster({ nodes: 12, zones: 3, rrs: 3 });
-    items.push({
-      apiVersion: 'crd.projectcalico.org/v1',
-      kind: 'BGPPeer',
-      metadata: { name: 'rr-to-tor' },
-      spec: { nodeSelector: "route-reflector == 'true'", peerIP: '10.99.0.1', asNumber: 65000 },
-    } as (typeof items)[number]);
-    fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const { file, remove } = await rrSnapshot([
+      {
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'BGPPeer',
+        metadata: { name: 'rr-to-tor' },
+        spec: { nodeSelector: "route-reflector == 'true'", peerIP: '10.99.0.1', asNumber: 65000 },
+      },
+    ]);
     const r = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', file, '-o', 'yaml']);
     assert.equal(r.code, 2, r.stderr);
     const docs = yaml.loadAll(r.stdout) as Record<string, unknown>[];
@@ -193,22 +201,12 @@ describe('offline commands on the shipped examples', function () {
       docs.map((d) => (d['kind'] as string | undefined) ?? Object.keys(d).join(',')),
       ['Plan', 'error'],
     );
-    fs.rmSync(dir, { recursive: true, force: true });
+    remove();
   });
 
   it('bad migrate flags are refused (exit 2) whatever the cluster holds, also when it is already at the target', async () => {
     // found by trying the tool: on a cluster already on reflectors each of these said "nothing to do" (exit 0)
-    const { generateCluster } = await import('../fixtures/generate.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-flags-'));
-    const onRrs = path.join(dir, 'on-rrs.json');
-    fs.writeFileSync(
-      onRrs,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: generateCluster({ nodes: 12, zones: 3, rrs: 3 }),
-      }),
-    );
+    const { file: onRrs, remove } = await rrSnapshot();
     const done = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '--snapshot', onRrs]);
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stderr, /nothing to do/);
@@ -243,7 +241,7 @@ describe('offline commands on the shipped examples', function () {
       assert.equal(r.code, 2, `--to mesh ${flags.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /only with --to route-reflectors/);
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    remove();
   });
 
   it('refuses offline plans that would cut routes, and bad flags, with exit 2', async () => {

@@ -6,26 +6,92 @@ import { tableWidth } from './table-width.js';
 
 export { setTableWidth } from './table-width.js';
 
-/** Greedy word wrap of plain text to `width` columns (a word longer than that is cut into pieces). */
+/** A visible character and the SGR codes open at it (`open`: the escapes that turn them on, '' for none). */
+interface Styled {
+  ch: string;
+  open: string;
+}
+
+/** The code that closes each opening SGR code (ours come from render/color.ts; 0 closes all). */
+function closes(close: number, open: number): boolean {
+  if (close === 39) return (open >= 30 && open <= 38) || (open >= 90 && open <= 97);
+  if (close === 49) return (open >= 40 && open <= 48) || (open >= 100 && open <= 107);
+  if (close === 22) return open === 1 || open === 2;
+  return close >= 23 && close <= 29 && open === close - 20;
+}
+
+/** Splits a cell into visible characters, each with the colour open at it. */
+function styledChars(text: string): Styled[] {
+  const out: Styled[] = [];
+  let open: string[] = [];
+  // eslint-disable-next-line no-control-regex
+  for (const m of text.matchAll(/\u001b\[([0-9;]*)m|[^\u001b]+|\u001b/gu)) {
+    if (m[1] === undefined) {
+      const o = open.map((code) => `\u001b[${code}m`).join('');
+      for (const ch of m[0]) out.push({ ch, open: o });
+      continue;
+    }
+    const first = Number(m[1].split(';')[0] || 0);
+    if (first === 0) open = [];
+    else if ([22, 23, 24, 27, 28, 29, 39, 49].includes(first))
+      open = open.filter((code) => !closes(first, Number(code.split(';')[0])));
+    else open.push(m[1]);
+  }
+  return out;
+}
+
+/** Styled characters back to a string whose colour is closed at its end (a line of a table stands alone). */
+function renderStyled(chars: readonly Styled[]): string {
+  let s = '';
+  let open = '';
+  for (const { ch, open: o } of chars) {
+    if (o !== open) {
+      if (open) s += '\u001b[0m';
+      s += o;
+      open = o;
+    }
+    s += ch;
+  }
+  return open ? `${s}\u001b[0m` : s;
+}
+
+/**
+ * Greedy word wrap to `width` columns (a word longer than that is cut into pieces). Colour survives: each
+ * line reopens the colour open at its first character and closes it at its end.
+ */
 export function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (let word of text.split(/\s+/).filter(Boolean)) {
+  const lines: Styled[][] = [];
+  let line: Styled[] = [];
+  const words: Styled[][] = [[]];
+  for (const sc of styledChars(text)) {
+    if (/\s/.test(sc.ch)) {
+      if (words[words.length - 1]!.length) words.push([]);
+    } else words[words.length - 1]!.push(sc);
+  }
+  for (let word of words.filter((w) => w.length)) {
     while (word.length > width) {
-      if (line) lines.push(line);
+      if (line.length) lines.push(line);
       lines.push(word.slice(0, width));
       word = word.slice(width);
-      line = '';
+      line = [];
     }
-    if (!line) line = word;
-    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-    else {
+    if (!line.length) line = word;
+    else if (line.length + 1 + word.length <= width) {
+      // the space between two words of one colour keeps it (no close and reopen around it)
+      const before = line[line.length - 1]!.open;
+      line = [...line, { ch: ' ', open: before === word[0]!.open ? before : '' }, ...word];
+    } else {
       lines.push(line);
       line = word;
     }
   }
-  if (line || !lines.length) lines.push(line);
-  return lines;
+  if (line.length || !lines.length) lines.push(line);
+  return lines.map(renderStyled);
+}
+
+/** The first `width` - 1 visible characters and `…`, colour kept and closed before the `…`. */
+function cutText(text: string, width: number): string {
+  return `${renderStyled(styledChars(text).slice(0, width - 1))}…`;
 }
 
 /**
@@ -59,9 +125,8 @@ export function fitColumns(
   const widths = natural.map((w) => Math.min(w, lo));
   return rows.map((r) =>
     r.map((cell, i) => {
-      const plain = stripAnsi(cell);
-      if (plain.length <= widths[i]!) return cell;
-      return wrap.has(i) ? wrapText(plain, widths[i]!).join('\n') : `${plain.slice(0, widths[i]! - 1)}…`;
+      if (stripAnsi(cell).length <= widths[i]!) return cell;
+      return wrap.has(i) ? wrapText(cell, widths[i]!).join('\n') : cutText(cell, widths[i]!);
     }),
   );
 }

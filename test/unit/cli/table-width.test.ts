@@ -1,7 +1,7 @@
 /** Tables fit the terminal for `-o table` (BaseCommand sets the width); `-o wide` and pipes keep whole cells. */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { setColor, stripAnsi } from '../../../src/render/color.js';
+import { c, setColor, stripAnsi } from '../../../src/render/color.js';
 import { fitColumns, setTableWidth, table } from '../../../src/render/table.js';
 
 describe('render/table: fitting the terminal', () => {
@@ -75,5 +75,53 @@ describe('render/table: fitting the terminal', () => {
     assert.ok(lines.length > 1);
     for (const l of lines) assert.ok(l.length <= widths[1]!, l);
     assert.equal(lines.join('').replace(/\s/g, ''), steps[0]![1]!.replace(/\s/g, ''));
+  });
+
+  /* eslint-disable no-control-regex -- the tests read the ANSI escapes themselves */
+  describe('with colour on', () => {
+    before(() => setColor(true));
+    after(() => setColor(false));
+    const visible = (line: string): string => stripAnsi(line);
+    /** the SGR codes open at the end of `line` (a reset or a matching close ends them) */
+    const colouredChars = (line: string): string[] => {
+      const out: string[] = [];
+      let open = '';
+      for (const m of line.matchAll(/(\u001b\[[0-9;]*m)|([^\u001b]+)/gu)) {
+        if (m[1]) open = m[1] === '\u001b[0m' || m[1] === '\u001b[39m' ? '' : m[1];
+        else for (const ch of m[2]!) if (open) out.push(ch);
+      }
+      return out;
+    };
+
+    it('a wrapped cell keeps its colour on every line, and each line closes it (a review: wrapped verdicts lost their colour)', () => {
+      const verdict = c.red('✖ node-a-001 cannot reach node-b-002 once the mesh is off');
+      const out = fitColumns([['1', 'x'.repeat(40), verdict]], 60, 2, new Set([2]));
+      const lines = out[0]![2]!.split('\n');
+      assert.ok(lines.length > 1, out[0]![2]);
+      for (const l of lines) {
+        assert.equal(
+          colouredChars(l).join(''),
+          visible(l),
+          `every visible character of ${JSON.stringify(l)} is red`,
+        );
+        assert.ok(l.startsWith('\u001b[31m'), JSON.stringify(l));
+        assert.ok(/\u001b\[(0|39)m$/.test(l), `the line closes its colour: ${JSON.stringify(l)}`);
+      }
+      assert.equal(lines.map(visible).join(' '), stripAnsi(verdict));
+    });
+
+    it('a cut cell keeps its colour up to the …, and colour inside a cell stays where it was', () => {
+      const cell = `${c.green('✔')} all reachable · N-1 ${c.green('✔')} · zone loss ${c.yellow('▲ zone b')}`;
+      const out = fitColumns([['1', 'y'.repeat(40), cell]], 60);
+      const cut = out[0]![2]!;
+      assert.ok(visible(cut).endsWith('…'), cut);
+      assert.ok(cut.startsWith('\u001b[32m✔'), JSON.stringify(cut));
+      assert.ok(
+        !/\u001b\[3[0-9]m[^\u001b]*$/.test(cut.replace(/…$/, '')),
+        `no colour left open: ${JSON.stringify(cut)}`,
+      );
+      const plainCells = fitColumns([['1', 'y'.repeat(40), stripAnsi(cell)]], 60);
+      assert.equal(visible(cut), plainCells[0]![2], 'the same characters as without colour');
+    });
   });
 });

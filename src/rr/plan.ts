@@ -33,17 +33,28 @@ export const DEFAULT_RR_LABEL = 'route-reflector=true';
 export function conventionLabel(s: ClusterSnapshot): string {
   const rrs = s.nodes.filter(isRouteReflector);
   if (!rrs.length) return DEFAULT_RR_LABEL;
-  const keys = new Set(
-    s.bgpPeers.flatMap((p) => {
-      const sel = trySelector(p.peerSelector ?? '');
-      return p.peerSelector && !(sel instanceof SelectorParseError) ? [...sel.keys] : [];
-    }),
-  );
+  const selectors = s.bgpPeers.flatMap((p) => {
+    const sel = trySelector(p.peerSelector ?? '');
+    return p.peerSelector && !(sel instanceof SelectorParseError) ? [sel] : [];
+  });
+  const keys = new Set(selectors.flatMap((sel) => [...sel.keys]));
   for (const key of RR_LABEL_KEYS) {
-    if (!keys.has(key)) continue;
-    const values = new Set(rrs.map((n) => n.calicoLabels[key]));
-    const [v] = values;
-    if (values.size === 1 && v !== undefined && /^[A-Za-z0-9_.-]*$/.test(v)) return `${key}=${v}`;
+    if (!keys.has(key) || rrs.some((n) => n.calicoLabels[key] === undefined)) continue;
+    const counts = new Map<string, number>();
+    for (const n of rrs) counts.set(n.calicoLabels[key]!, (counts.get(n.calicoLabels[key]!) ?? 0) + 1);
+    // one value for all, or the most common one; each reflector its own value (Calico's e2e style, its
+    // cluster ID): none of them, only the key
+    const [top, shared] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
+    const value = counts.size === 1 || shared > 1 ? top : '';
+    if (!/^[A-Za-z0-9_.-]*$/.test(value)) continue;
+    // a convention only where the value does not matter: every selector that mentions the key sees each
+    // reflector the same with this value in place of its own
+    const same = selectors
+      .filter((sel) => sel.keys.includes(key))
+      .every((sel) =>
+        rrs.every((n) => sel.matches(n.calicoLabels) === sel.matches({ ...n.calicoLabels, [key]: value })),
+      );
+    if (same) return `${key}=${value}`;
   }
   return DEFAULT_RR_LABEL;
 }

@@ -608,6 +608,37 @@ describe('rr/plan: promote, demote, replace', () => {
     assert.equal(conventionLabel(snap({ nodes: 12, zones: 3, rrs: 3 })), 'route-reflector=true');
   });
 
+  it("without --label, a has(key) convention with a different value on each reflector (Calico's e2e style) is followed, not replaced by a second BGPPeer", () => {
+    const key = 'projectcalico.org/RouteReflectorClusterID';
+    const s = edited(snap({ nodes: 12, zones: 3, mesh: false }), (objs) => {
+      const ids: Record<string, string> = { 'node-a-002': '224.0.0.1', 'node-b-002': '224.0.0.2' };
+      for (const o of objs)
+        if (o.kind === 'Node' && ids[o.metadata.name]) {
+          o.metadata.labels = { ...o.metadata.labels, [key]: ids[o.metadata.name]! };
+          o.metadata.annotations = { ...o.metadata.annotations, [RR_ANN]: ids[o.metadata.name]! };
+        }
+      objs.push({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'BGPPeer',
+        metadata: { name: 'peer-with-route-reflectors' },
+        spec: { nodeSelector: 'all()', peerSelector: `has(${key})` },
+      });
+    });
+    const label = conventionLabel(s);
+    assert.ok(label.startsWith(`${key}=`), label);
+    const p = planPromote(s, ['node-c-002'], OPTS);
+    assert.ok(!p.steps.some((x) => x.action === 'create'), 'the existing BGPPeer already selects it');
+    assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+    // where the value matters to a selector, distinct values are no convention: the default
+    const byValue = edited(s, (objs) => {
+      const peer = objs.find(
+        (o) => o.kind === 'BGPPeer' && o.metadata.name === 'peer-with-route-reflectors',
+      )!;
+      (peer.spec as Record<string, unknown>)['peerSelector'] = `${key} in {'224.0.0.1', '224.0.0.2'}`;
+    });
+    assert.equal(conventionLabel(byValue), DEFAULT_RR_LABEL);
+  });
+
   it('from a single reflector with the mesh off, no plan claims N-1 or zone-loss safety (a review: "[ OK ] any single reflector can fail")', () => {
     const one = snap({ nodes: 30, zones: 3, rrs: 1, mesh: false });
     const p = planReplace(one, rrNames(one)[0]!, 'node-a-005', OPTS);

@@ -51,9 +51,12 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** The Typha Deployment's containers with the metrics env set (a merge patch replaces the whole list). */
+function typhaContainers(dep: KubeObject): Obj[] {
+  return (obj(obj(obj(dep.spec)['template'])['spec'])['containers'] as Obj[] | undefined) ?? [];
+}
+
 function typhaContainersWithMetrics(dep: KubeObject, port: number): unknown[] {
-  const containers = (obj(obj(obj(dep.spec)['template'])['spec'])['containers'] as Obj[] | undefined) ?? [];
-  return containers.map((c) => {
+  return typhaContainers(dep).map((c) => {
     if (c['name'] !== 'calico-typha') return c;
     const env = ((c['env'] as Obj[] | undefined) ?? []).filter(
       (e) => e['name'] !== ENV.typhaEnabled && e['name'] !== ENV.typhaPort,
@@ -121,13 +124,11 @@ function switchStep(
       action: 'patch',
       object: { apiVersion: 'apps/v1', kind: 'Deployment', name: sw.name, namespace: sw.namespace },
       patch: { spec: { template: { spec: { containers: typhaContainersWithMetrics(dep, port) } } } },
-      // the patch carries the whole container list as planned: any change to the Deployment's spec since
-      // (an image, a resource limit) bumps its generation, and the step is refused rather than reverting it
+      // the patch carries the whole container list as planned: a change to it since (a hotfix image, a
+      // resource limit) refuses the step rather than reverting it; replicas (an autoscaler's) do not matter
       precondition: {
         exists: true,
-        ...(typeof dep.metadata.generation === 'number'
-          ? { fields: [{ path: ['metadata', 'generation'], equals: dep.metadata.generation }] }
-          : {}),
+        fields: [{ path: ['spec', 'template', 'spec', 'containers'], equals: typhaContainers(dep) }],
       },
     });
     return `Typha metrics on port ${port} (Deployment ${sw.namespace}/${sw.name} env)`;

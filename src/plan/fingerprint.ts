@@ -36,6 +36,9 @@ function relevant(o: KubeObject): unknown {
       unschedulable: o.spec?.['unschedulable'] === true,
     };
   }
+  // a Deployment's replicas are the autoscaler's (calico-typha-horizontal-autoscaler, the operator's): no plan
+  // writes or reads them, and a plan does not go stale when Typha is scaled
+  if (o.kind === 'Deployment') return { ...(o.spec ?? {}), replicas: undefined };
   return o.spec ?? {};
 }
 

@@ -11,6 +11,7 @@ import { verify } from '../bgp/verify.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 
 import { contains, createdContent, patchIsNoop } from './merge-patch.js';
+import { digestFull } from './fingerprint.js';
 import { isCalicoGroup } from '../model/parse.js';
 import { applyStep, cordonedByOthers, cordonPatch, touchesBgp, verdictWithTopology } from './simulate.js';
 import {
@@ -101,6 +102,11 @@ export function preconditionProblem(
   for (const f of pre.fields ?? []) {
     const v = getPath(obj, f.path);
     const want = f.equals;
+    if (want !== null && typeof want === 'object') {
+      if (digestFull(v ?? null) !== digestFull(want))
+        return `${f.path.slice(-1)[0]} ${v === undefined ? 'is unset' : 'changed since the plan was made'}`;
+      continue;
+    }
     if (want === null ? v !== undefined && v !== null : v !== want) {
       return `${f.path.slice(-1)[0]} is ${v === undefined ? 'unset' : JSON.stringify(v)}, expected ${want === null ? 'unset' : JSON.stringify(want)}`;
     }

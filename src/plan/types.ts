@@ -56,8 +56,13 @@ export const PEER_TYPE = {
 export interface Precondition {
   /** The object must exist (true) or must not (false). */
   exists?: boolean | undefined;
-  /** Values at paths (segments, e.g. ['metadata','annotations','projectcalico.org/RouteReflectorClusterID']); null = absent. */
-  fields?: { path: string[]; equals: string | number | boolean | null }[] | undefined;
+  /**
+   * Values at paths (segments, e.g. ['metadata','annotations','projectcalico.org/RouteReflectorClusterID']); null =
+   * absent; an array or object is compared as canonical JSON (e.g. the container list a patch replaces).
+   */
+  fields?:
+    | { path: string[]; equals: string | number | boolean | null | unknown[] | Record<string, unknown> }[]
+    | undefined;
 }
 
 export interface Step {

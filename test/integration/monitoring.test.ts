@@ -7,6 +7,9 @@
  * second apply has nothing to do.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   controlPlane,
   describeEvent,
@@ -131,6 +134,69 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         const bad = await runCli(['metrics', '--component', 'bird'], { kubeconfig: kc });
         assert.equal(bad.code, 2);
         assert.match(bad.stderr, /unknown --component "bird"/);
+      });
+
+    if (calico === 'v3.31.3')
+      it('manifest install: a saved plan applies after an autoscaler scaled Typha, and is refused once its containers changed', async () => {
+        const dep = '/apis/apps/v1/namespaces/kube-system/deployments/calico-typha';
+        const admin = cp.client('admin');
+        const containers = (o: Obj): { image: string; env?: { name: string; value?: string }[] }[] =>
+          (o.spec as { template: { spec: { containers: [] } } }).template.spec.containers;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-tune-monitoring-'));
+        const planNow = async (): Promise<string> => {
+          await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico });
+          const p = await cli(['plan', '--namespace', 'kube-system', '-o', 'json']);
+          assert.equal(p.code, 0, p.stderr);
+          const f = path.join(dir, `plan-${Date.now()}.json`);
+          fs.writeFileSync(f, p.stdout);
+          return f;
+        };
+
+        // calico-typha-horizontal-autoscaler scales Typha as nodes join: replicas and generation change, not
+        // what the plan patches (a review: such a plan was refused as if someone had changed Typha)
+        const scaled = await planNow();
+        const before = await admin.get<Obj>(dep);
+        const gen = before.metadata.generation;
+        const replicas = ((before.spec as { replicas?: number }).replicas ?? 1) + 2;
+        await admin.request('PATCH', dep, {
+          body: { spec: { replicas } },
+          contentType: 'application/merge-patch+json',
+        });
+        assert.notEqual((await admin.get<Obj>(dep)).metadata.generation, gen, 'scaling bumps the generation');
+        const a = await cli(['apply', '-f', scaled, '--yes']);
+        assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+        const after = await admin.get<Obj>(dep);
+        assert.equal(
+          (after.spec as { replicas: number }).replicas,
+          replicas,
+          "the autoscaler's replicas are kept",
+        );
+        assert.ok(
+          containers(after)[0]!.env?.some(
+            (e) => e.name === 'TYPHA_PROMETHEUSMETRICSENABLED' && e.value === 'true',
+          ),
+          JSON.stringify(containers(after)[0]!.env),
+        );
+
+        // a hotfix image since the plan: the patch would revert it, so the step is refused and nothing written
+        const hotfix = await planNow();
+        const live = await admin.get<Obj>(dep);
+        const edited = containers(live).map((x, i) => (i === 0 ? { ...x, image: `${x.image}-hotfix` } : x));
+        await admin.request('PATCH', dep, {
+          body: { spec: { template: { spec: { containers: edited } } } },
+          contentType: 'application/merge-patch+json',
+        });
+        const mark = cp.audit.mark();
+        const r = await cli(['apply', '-f', hotfix, '--yes']);
+        assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stderr, /the plan is stale: .*Deployment\/kube-system\/calico-typha changed/);
+        assert.match(r.stderr, /nothing was changed/);
+        const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
+        assert.deepEqual(
+          writes.map((e) => `${e.verb} ${e.requestURI}`),
+          [],
+        );
+        assert.match(containers(await admin.get<Obj>(dep))[0]!.image, /-hotfix$/);
       });
 
     for (const install of ['operator', 'manifest'] as const) {

@@ -52,6 +52,17 @@ describe('plan/fingerprint: what a plan was built from, and staleness', () => {
     assert.equal(plan.metadata.cluster.nodeSetHash, nodeSetHash(base));
   });
 
+  it('a Deployment is fingerprinted without its replicas (an autoscaler scaling Typha does not make a monitoring plan stale), with its pod template', () => {
+    const dep = (replicas: number, image: string): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'calico-typha', namespace: 'kube-system', resourceVersion: String(replicas) },
+      spec: { replicas, template: { spec: { containers: [{ name: 'calico-typha', image }] } } },
+    });
+    assert.equal(entryOf(dep(1, 'typha:v3.31.3')).digest, entryOf(dep(3, 'typha:v3.31.3')).digest);
+    assert.notEqual(entryOf(dep(1, 'typha:v3.31.3')).digest, entryOf(dep(1, 'typha:v3.31.3-hotfix')).digest);
+  });
+
   it('a node that gains the label a BGPPeer peerSelector selects makes the plan stale (every node would peer with it)', () => {
     // found by trying the tool: `kubectl label node X route-reflector=true` after `migrate plan --save` went
     // unnoticed; the apply promised 84 sessions and made 110

@@ -322,6 +322,23 @@ describe('plan/reverify: the steps re-run on the live state', () => {
         preconditionProblem(n, { fields: [{ path: ['metadata', 'name'], equals: null }] }),
         'name is "node-a-003", expected unset',
       );
+      // a list or object (the container list a Typha patch replaces): canonical JSON, key order not counted
+      const labels = n.metadata.labels!;
+      const reordered = Object.fromEntries(Object.entries(labels).reverse());
+      assert.equal(
+        preconditionProblem(n, { fields: [{ path: ['metadata', 'labels'], equals: reordered }] }),
+        undefined,
+      );
+      assert.equal(
+        preconditionProblem(n, {
+          fields: [{ path: ['metadata', 'labels'], equals: { ...labels, extra: 'x' } }],
+        }),
+        'labels changed since the plan was made',
+      );
+      assert.equal(
+        preconditionProblem(n, { fields: [{ path: ['spec', 'containers'], equals: [{ name: 'a' }] }] }),
+        'containers is unset',
+      );
     });
     it('alreadyDone, per action', () => {
       const ref = { apiVersion: 'v1', kind: 'Node', name: 'node-a-003' };

@@ -55,8 +55,10 @@ function renderStyled(chars: readonly Styled[]): string {
   return open ? `${s}\u001b[0m` : s;
 }
 
+const BREAK_AFTER = new Set(['/', '=', ',', '-', '.', ':', ';']);
+
 /**
- * Greedy word wrap to `width` columns (a word longer than that is cut into pieces). Colour survives: each
+ * Greedy word wrap to `width` columns (a word longer than that is cut into pieces, after punctuation where it can). Colour survives: each
  * line reopens the colour open at its first character and closes it at its end.
  */
 export function wrapText(text: string, width: number): string[] {
@@ -71,8 +73,15 @@ export function wrapText(text: string, width: number): string[] {
   for (let word of words.filter((w) => w.length)) {
     while (word.length > width) {
       if (line.length) lines.push(line);
-      lines.push(word.slice(0, width));
-      word = word.slice(width);
+      // after the last punctuation that fits (route-reflector=|true, BGPPeer/|peer-with-|...), else at the width
+      let cut = width;
+      for (let i = width - 1; i > 0; i--)
+        if (BREAK_AFTER.has(word[i]!.ch)) {
+          cut = i + 1;
+          break;
+        }
+      lines.push(word.slice(0, cut));
+      word = word.slice(cut);
       line = [];
     }
     if (!line.length) line = word;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { c, setColor, stripAnsi } from '../../../src/render/color.js';
-import { fitColumns, setTableWidth, table } from '../../../src/render/table.js';
+import { fitColumns, setTableWidth, table, wrapText } from '../../../src/render/table.js';
 
 describe('render/table: fitting the terminal', () => {
   before(() => setColor(false));
@@ -75,6 +75,23 @@ describe('render/table: fitting the terminal', () => {
     assert.ok(lines.length > 1);
     for (const l of lines) assert.ok(l.length <= widths[1]!, l);
     assert.equal(lines.join('').replace(/\s/g, ''), steps[0]![1]!.replace(/\s/g, ''));
+  });
+
+  it('a word longer than the column breaks after punctuation where it can, not in the middle of a name', () => {
+    assert.deepEqual(wrapText('(label route-reflector=true, cluster ID 244.0.0.1)', 20), [
+      '(label',
+      'route-reflector=',
+      'true, cluster ID',
+      '244.0.0.1)',
+    ]);
+    assert.deepEqual(wrapText('BGPPeer/peer-with-route-reflectors', 12), [
+      'BGPPeer/',
+      'peer-with-',
+      'route-',
+      'reflectors',
+    ]);
+    // no punctuation: cut at the width
+    assert.deepEqual(wrapText('abcdefghijklmnop', 5), ['abcde', 'fghij', 'klmno', 'p']);
   });
 
   /* eslint-disable no-control-regex -- the tests read the ANSI escapes themselves */

@@ -8,8 +8,7 @@ import { planName } from './plan/name.js';
 
 const port = (name: string, def: number) =>
   Flags.integer({
-    description: `${name} metrics port when it is turned on`,
-    default: def,
+    description: `${name} metrics port when it is turned on (default: the port already configured for it, else ${def})`,
     min: 1,
     max: 65535,
   });
@@ -44,9 +43,9 @@ interface MonitoringFlagValues {
   'service-monitors': boolean;
   alerts: boolean;
   dashboards: boolean;
-  'felix-port': number;
-  'typha-port': number;
-  'kube-controllers-port': number;
+  'felix-port'?: number | undefined;
+  'typha-port'?: number | undefined;
+  'kube-controllers-port'?: number | undefined;
 }
 
 /**
@@ -61,8 +60,8 @@ const HOST_PORTS: Record<number, string> = {
 };
 
 /** Felix and Typha metrics share each node's network namespace: refused when they collide (exit 2). */
-function portConflicts(felix: number, typha: number): void {
-  if (felix === typha)
+function portConflicts(felix: number | undefined, typha: number | undefined): void {
+  if (felix !== undefined && felix === typha)
     throw usageError(
       `--felix-port and --typha-port are both ${felix}: calico-node and Typha run in the host's network namespace, so the second one could not listen`,
     );
@@ -70,7 +69,7 @@ function portConflicts(felix: number, typha: number): void {
     ['--felix-port', felix],
     ['--typha-port', typha],
   ] as const)
-    if (HOST_PORTS[port])
+    if (port !== undefined && HOST_PORTS[port])
       throw usageError(
         `${flag} ${port} is ${HOST_PORTS[port]} on every node (host network): choose another port`,
       );
@@ -96,11 +95,16 @@ export function monitoringOptions(
     serviceMonitors: flags['service-monitors'],
     alerts: flags.alerts,
     dashboards: flags.dashboards ? dashboards : undefined,
-    ports: {
-      felix: flags['felix-port'],
-      typha: flags['typha-port'],
-      'kube-controllers': flags['kube-controllers-port'],
-    },
+    // only the ports given: a component without one keeps the port configured for it
+    ports: Object.fromEntries(
+      (
+        [
+          ['felix', flags['felix-port']],
+          ['typha', flags['typha-port']],
+          ['kube-controllers', flags['kube-controllers-port']],
+        ] as const
+      ).filter(([, v]) => v !== undefined),
+    ),
     timeout: flags.timeout,
     name: planName('monitoring', 'setup'),
     // the flags that shaped the plan, so the plan says how to make it again
@@ -113,9 +117,9 @@ export function monitoringOptions(
       ...(flags['service-monitors'] ? [] : ['--no-service-monitors']),
       ...(flags.alerts ? ['--alerts'] : []),
       ...(flags.dashboards ? ['--dashboards'] : []),
-      ...(flags['felix-port'] !== 9091 ? [`--felix-port ${flags['felix-port']}`] : []),
-      ...(flags['typha-port'] !== 9093 ? [`--typha-port ${flags['typha-port']}`] : []),
-      ...(flags['kube-controllers-port'] !== 9094
+      ...(flags['felix-port'] !== undefined ? [`--felix-port ${flags['felix-port']}`] : []),
+      ...(flags['typha-port'] !== undefined ? [`--typha-port ${flags['typha-port']}`] : []),
+      ...(flags['kube-controllers-port'] !== undefined
         ? [`--kube-controllers-port ${flags['kube-controllers-port']}`]
         : []),
     ].join(' '),

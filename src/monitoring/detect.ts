@@ -88,6 +88,11 @@ export interface ComponentMonitoring {
    */
   override?: string | undefined;
   /**
+   * What sets the port outside the switch, so that no plan can change it (calico-node's
+   * FELIX_PROMETHEUSMETRICSPORT on a manifest install overrides FelixConfiguration).
+   */
+  portFixedBy?: string | undefined;
+  /**
    * Felix: nodes whose own FelixConfiguration `node.<name>` sets prometheusMetricsEnabled: false while the
    * switch (FelixConfiguration default) is on: those Felixes serve no metrics (per object).
    */
@@ -151,11 +156,13 @@ function exposingService(
     if (strMap(spec['selector'])['k8s-app'] !== app) continue;
     for (const p of arr(spec['ports']).map(obj)) {
       const target = num(p['targetPort']) ?? num(p['port']);
-      if (target === port && typeof p['name'] === 'string' && p['name'])
+      // an unnamed port exposes the metrics too (Calico's docs make felix-metrics-svc so), though no
+      // ServiceMonitor can name it
+      if (target === port)
         return {
           namespace: ns,
           name: o.metadata.name,
-          portName: p['name'],
+          portName: typeof p['name'] === 'string' ? p['name'] : '',
           port: num(p['port']) ?? port,
           labels: { ...(o.metadata.labels ?? {}) },
           source: 'cluster',
@@ -313,6 +320,9 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
       port,
       switch: sw,
       override,
+      ...(!operator && envPort !== undefined
+        ? { portFixedBy: `${ENV.felixPort}=${envPort} in DaemonSet ${calicoNs}/calico-node` }
+        : {}),
       ...(offOn.length ? { offOn } : {}),
       scrapedBy: [],
       selectedBy: [],
@@ -439,7 +449,7 @@ export function serviceFor(
   const info = COMPONENT_INFO[c.component];
   const found = exposingService(s, c.namespace, info.app, c.port);
   if (found) return found;
-  if (operator && c.component === 'typha')
+  if (operator && c.component === 'typha' && operatorMakesTyphaService(s))
     return {
       namespace: c.namespace,
       name: 'calico-typha-metrics',
@@ -460,6 +470,16 @@ export function serviceFor(
       ours: false,
     };
   return undefined;
+}
+
+/**
+ * Whether the operator creates calico-typha-metrics from typhaMetricsPort: from tigera/operator v1.34
+ * (Calico v3.28, pkg/render/typha.go typhaPrometheusService); v1.32, Calico v3.27's, only sets the env.
+ * An unknown version is taken to be a current one.
+ */
+export function operatorMakesTyphaService(s: ClusterSnapshot): boolean {
+  const v = s.calico.version;
+  return !v || v.major > 3 || (v.major === 3 && v.minor >= 28);
 }
 
 export interface MonitorTarget {

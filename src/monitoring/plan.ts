@@ -31,8 +31,11 @@ export interface MonitoringOptions {
   alerts: boolean;
   /** Calico's dashboards (file name → parsed JSON) for a Grafana-sidecar ConfigMap; undefined: none. */
   dashboards?: Record<string, unknown> | undefined;
-  /** Ports used when a switch is turned on. */
-  ports: Record<MetricsComponent, number>;
+  /**
+   * Ports given on the command line for switches turned on; a component without one keeps the port already
+   * configured for it (FelixConfiguration, calico-node's or Typha's env), else its default.
+   */
+  ports: Partial<Record<MetricsComponent, number>>;
   timeout: string;
   name: string;
   command: string;
@@ -46,6 +49,7 @@ export const DEFAULT_PORTS: Record<MetricsComponent, number> = {
 };
 
 const ours = (): Record<string, string> => ({ [MANAGED_BY_LABEL]: MANAGED_BY });
+const OPERATOR_TYPHA_SERVICE = 'calico-typha-metrics';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -91,7 +95,9 @@ function switchStep(
     }
     const fc = b.find('FelixConfiguration', 'default');
     const spec: Obj = { prometheusMetricsEnabled: true };
-    if (port !== 9091 || obj(fc?.spec)['prometheusMetricsPort'] !== undefined)
+    // the port only when it moves (a port chosen there before stays); never when calico-node's env sets it
+    const fcPort = obj(fc?.spec)['prometheusMetricsPort'];
+    if (!c.portFixedBy && port !== (typeof fcPort === 'number' ? fcPort : COMPONENT_INFO.felix.defaultPort))
       spec['prometheusMetricsPort'] = port;
     if (!fc) return undefined; // calico-node creates FelixConfiguration default when it starts
     b.add({
@@ -146,7 +152,31 @@ function switchStep(
   return `kube-controllers metrics on port ${port} (KubeControllersConfiguration default)`;
 }
 
-export function serviceManifest(c: MetricsComponent, namespace: string, port: number): KubeObject {
+/**
+ * The Service of a component. On operator installs whose operator does not make calico-typha-metrics (Calico
+ * v3.27), Typha's is made exactly as later operators make it (port name and label calico-typha-metrics), so
+ * that an upgraded operator takes it over unchanged and the ServiceMonitor keeps scraping it.
+ */
+export function serviceManifest(
+  c: MetricsComponent,
+  namespace: string,
+  port: number,
+  operatorShape = false,
+): KubeObject {
+  if (c === 'typha' && operatorShape)
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: OPERATOR_TYPHA_SERVICE,
+        namespace,
+        labels: { 'k8s-app': OPERATOR_TYPHA_SERVICE, ...ours() },
+      },
+      spec: {
+        selector: { 'k8s-app': COMPONENT_INFO.typha.app },
+        ports: [{ name: OPERATOR_TYPHA_SERVICE, port, targetPort: port, protocol: 'TCP' }],
+      },
+    };
   const info = COMPONENT_INFO[c];
   return {
     apiVersion: 'v1',
@@ -200,7 +230,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
   // Felix already on 9093, Typha turned on with its default 9093)
   const hostNet = present.filter((c) => c.component === 'felix' || c.component === 'typha');
   const portOf = (c: (typeof present)[number]): number | undefined =>
-    c.enabled ? c.port : c.override ? undefined : opts.ports[c.component];
+    c.enabled ? c.port : c.override ? undefined : (opts.ports[c.component] ?? c.port);
   const [felix, typha] = ['felix', 'typha'].map((k) => hostNet.find((c) => c.component === k));
   if (felix && typha && (!felix.enabled || !typha.enabled)) {
     const f = portOf(felix);
@@ -219,7 +249,12 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       );
       continue;
     }
-    const port = opts.ports[c.component];
+    const port = opts.ports[c.component] ?? c.port;
+    if (c.portFixedBy && port !== c.port)
+      throw usageError(
+        `--${c.component}-port ${port}: ${c.portFixedBy} overrides ${c.switch.kind} ${c.switch.name}, so ${c.component} would listen on ${c.port}`,
+        `pass --${c.component}-port ${c.port}, or change the variable first`,
+      );
     const change = switchStep(b, s, c, port);
     if (!change)
       warnings.push(
@@ -232,22 +267,49 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     }
   }
 
-  // Services: the operator creates calico-typha-metrics and calico-kube-controllers-metrics from the switches
+  // Services: the operator creates calico-kube-controllers-metrics, and from v1.34 calico-typha-metrics, from
+  // the switches
+  const operator = s.calico.installMode === 'operator';
   for (const c of present) {
     if (!c.enabled || c.service) continue;
-    const m = serviceManifest(c.component, c.namespace, c.port);
-    b.add({
-      title: `create Service ${c.namespace}/${m.metadata.name} (port ${COMPONENT_INFO[c.component].portName} ${c.port})`,
-      why: `no Service exposes ${c.component}'s metrics port ${c.port}: Prometheus discovers targets through Services`,
-      action: 'create',
-      manifest: m,
-      precondition: { exists: false },
-    });
+    const m = serviceManifest(c.component, c.namespace, c.port, operator);
+    const existing = b.find('Service', m.metadata.name, c.namespace);
+    if (existing) {
+      // ours, left on another port by an earlier plan (the component's port moved since): its ports follow
+      if (existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) {
+        warnings.push(
+          `Service ${c.namespace}/${m.metadata.name} exists but does not expose ${c.component}'s metrics port ${c.port} and is not ours: left as it is; fix its port, or delete it and plan again`,
+        );
+        continue;
+      }
+      const ports = (m.spec as { ports: unknown[] }).ports;
+      b.add({
+        title: `set Service ${c.namespace}/${m.metadata.name} port ${c.port} (${c.component} metrics moved)`,
+        why: `the Service this tool made exposes another port than the ${c.port} ${c.component} serves`,
+        action: 'patch',
+        object: { apiVersion: 'v1', kind: 'Service', name: m.metadata.name, namespace: c.namespace },
+        patch: { spec: { ports } },
+        precondition: {
+          exists: true,
+          fields: [
+            { path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY },
+            { path: ['spec', 'ports'], equals: (obj(existing.spec)['ports'] as unknown[] | undefined) ?? [] },
+          ],
+        },
+      });
+    } else
+      b.add({
+        title: `create Service ${c.namespace}/${m.metadata.name} (port ${COMPONENT_INFO[c.component].portName} ${c.port})`,
+        why: `no Service exposes ${c.component}'s metrics port ${c.port}: Prometheus discovers targets through Services`,
+        action: 'create',
+        manifest: m,
+        precondition: { exists: false },
+      });
     changes.push(`Service ${c.namespace}/${m.metadata.name}`);
     c.service = {
       namespace: c.namespace,
       name: m.metadata.name,
-      portName: COMPONENT_INFO[c.component].portName,
+      portName: String((m.spec as { ports: { name: string }[] }).ports[0]!.name),
       port: c.port,
       labels: { ...(m.metadata.labels ?? {}) },
       source: 'cluster',
@@ -275,6 +337,12 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
   if (opts.serviceMonitors && target) {
     for (const c of present) {
       if (!c.enabled || !c.service || c.scrapedBy.length) continue;
+      if (!c.service.portName) {
+        warnings.push(
+          `Service ${c.service.namespace}/${c.service.name} exposes ${c.component}'s metrics on a port with no name, and a ServiceMonitor selects ports by name: no ServiceMonitor for it; name the port (e.g. ${COMPONENT_INFO[c.component].portName}) and plan again`,
+        );
+        continue;
+      }
       const m = serviceMonitorManifest(c.component, target, c.service);
       if (b.find('ServiceMonitor', m.metadata.name, target.namespace)) {
         warnings.push(

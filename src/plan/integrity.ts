@@ -311,6 +311,20 @@ function monitoringPatchProblems(step: Step, where: string, out: string[]): void
       onlyKeys(tpl, ['spec'], `${where} (Deployment template)`, out);
       onlyKeys(podSpec, ['containers'], `${where} (Deployment pod spec)`, out);
     }
+  } else if (
+    ref.apiVersion === 'v1' &&
+    ref.kind === 'Service' &&
+    MONITORING_CREATES['Service']!.includes(ref.name)
+  ) {
+    // a metrics Service of ours left on another port: its ports only, and only while it is ours
+    onlyKeys(p, ['spec'], `${where} (Service patch)`, out);
+    if (!isObj(p['spec']) || !Array.isArray(p['spec']['ports']))
+      out.push(`${where}: a Service patch changes only spec.ports`);
+    else onlyKeys(p['spec'], ['ports'], `${where} (Service spec)`, out);
+    const oursOnly = step.precondition?.fields?.some(
+      (f) => f.path.join('/') === `metadata/labels/${MANAGED_BY_LABEL}` && f.equals === MANAGED_BY,
+    );
+    if (!oursOnly) out.push(`${where}: a Service patch needs the precondition that the Service is ours`);
   } else out.push(`${where}: patches ${ref.apiVersion} ${ref.kind}, which no planner changes`);
 }
 

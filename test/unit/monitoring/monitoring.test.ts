@@ -456,3 +456,118 @@ describe('monitoring/plan: ports in the host network namespace', () => {
     assert.ok(p.steps.some((x) => x.object?.kind === 'Deployment'));
   });
 });
+
+describe('monitoring: defects found by trying the tool (review of 2026-12-03)', () => {
+  const env = (items: KubeObject[], name: string, value: string): void => {
+    const ds = items.find((x) => x.kind === 'DaemonSet' && x.metadata.name === 'calico-node')!;
+    const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
+      .containers[0]!;
+    c.env = [...(c.env ?? []), { name, value }];
+  };
+  const felixConfig = (items: KubeObject[]): Record<string, unknown> =>
+    items.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default')!.spec as Record<
+      string,
+      unknown
+    >;
+  const writes = (p: Plan): string[] =>
+    p.steps.map((s) => `${s.action} ${s.object?.kind}/${s.object?.namespace ?? ''}/${s.object?.name}`);
+  const portsOf = (m: KubeObject | undefined): unknown => (m?.spec as { ports?: unknown } | undefined)?.ports;
+
+  it('Calico v3.27 operator installs: the operator (v1.32) makes no Typha metrics Service, so the plan creates one shaped as later operators do', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'operator', calico: 'v3.27.3' }, stack());
+    const st = detectMonitoring(snapshotOf(items));
+    assert.equal(st.components.find((c) => c.component === 'typha')!.service, undefined);
+    const plan = planMonitoring(snapshotOf(items), OPTS);
+    assert.deepEqual(integrityProblems(plan), []);
+    const svc = plan.steps.find(
+      (s) => s.action === 'create' && s.manifest?.metadata.name === 'calico-typha-metrics',
+    )?.manifest;
+    assert.ok(svc, writes(plan).join('\n'));
+    assert.equal(svc.metadata.namespace, 'calico-system');
+    assert.deepEqual(portsOf(svc), [
+      { name: 'calico-typha-metrics', port: 9093, targetPort: 9093, protocol: 'TCP' },
+    ]);
+    assert.equal(svc.metadata.labels?.['k8s-app'], 'calico-typha-metrics');
+    // once applied, the ServiceMonitor scrapes it and a second plan has nothing to do
+    const done = snapshotOf(after(plan, items));
+    assert.deepEqual(detectMonitoring(done).components.find((c) => c.component === 'typha')!.scrapedBy, [
+      'monitoring/calico-typha-metrics',
+    ]);
+    assert.throws(() => planMonitoring(done, OPTS), NothingToDo);
+    // v3.28 and later (operator v1.34+): the operator makes it, the plan does not
+    const later = itemsOf({ nodes: 6, zones: 1, install: 'operator', calico: 'v3.31.3' }, stack());
+    assert.ok(
+      !writes(planMonitoring(snapshotOf(later), OPTS)).some((w) => w.includes('Service//calico-typha')),
+    );
+  });
+
+  it("manifest install: Felix's port from calico-node's env is the one turned on and exposed, and a re-run converges", () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, stack());
+    env(items, 'FELIX_PROMETHEUSMETRICSPORT', '9095');
+    const plan = planMonitoring(snapshotOf(items), { ...OPTS, ports: {} });
+    assert.deepEqual(plan.steps[0]!.patch, { spec: { prometheusMetricsEnabled: true } });
+    const svc = plan.steps.find((s) => s.manifest?.metadata.name === 'calico-felix-metrics')!.manifest;
+    assert.deepEqual(portsOf(svc), [
+      { name: 'felix-metrics', port: 9095, targetPort: 9095, protocol: 'TCP' },
+    ]);
+    assert.throws(() => planMonitoring(snapshotOf(after(plan, items)), { ...OPTS, ports: {} }), NothingToDo);
+    // an explicit --felix-port the env would override: refused, exit 2
+    assert.throws(
+      () => planMonitoring(snapshotOf(items), { ...OPTS, ports: { felix: 9191 } }),
+      /FELIX_PROMETHEUSMETRICSPORT=9095 .* overrides/,
+    );
+    // our own Service left on another port (by an earlier run): patched to the port Felix serves, not re-created
+    const stale = after(plan, items).map((o) =>
+      o.kind === 'Service' && o.metadata.name === 'calico-felix-metrics'
+        ? {
+            ...o,
+            spec: {
+              ...o.spec,
+              ports: [{ name: 'felix-metrics', port: 9091, targetPort: 9091, protocol: 'TCP' }],
+            },
+          }
+        : o,
+    );
+    const again = planMonitoring(snapshotOf(stale), { ...OPTS, ports: {} });
+    assert.deepEqual(writes(again), ['patch Service/kube-system/calico-felix-metrics']);
+    assert.throws(() => planMonitoring(snapshotOf(after(again, stale)), { ...OPTS, ports: {} }), NothingToDo);
+  });
+
+  it('manifest install: a port chosen in FelixConfiguration is kept when metrics are turned on (not reset to 9091)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, stack());
+    felixConfig(items)['prometheusMetricsPort'] = 9095;
+    felixConfig(items)['prometheusMetricsEnabled'] = false;
+    const plan = planMonitoring(snapshotOf(items), { ...OPTS, ports: {} });
+    assert.deepEqual(plan.steps[0]!.patch, { spec: { prometheusMetricsEnabled: true } });
+    const svc = plan.steps.find((s) => s.manifest?.metadata.name === 'calico-felix-metrics')!.manifest;
+    assert.deepEqual(portsOf(svc), [
+      { name: 'felix-metrics', port: 9095, targetPort: 9095, protocol: 'TCP' },
+    ]);
+    // an explicit port moves it
+    const moved = planMonitoring(snapshotOf(items), { ...OPTS, ports: { felix: 9191 } });
+    assert.deepEqual(moved.steps[0]!.patch, {
+      spec: { prometheusMetricsEnabled: true, prometheusMetricsPort: 9191 },
+    });
+  });
+
+  it("a Service made as Calico's docs show (felix-metrics-svc, an unnamed port) exposes Felix: no second Service; no ServiceMonitor for a port without a name, said why", () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest', felixMetrics: true }, [
+      ...stack(),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'felix-metrics-svc', namespace: 'kube-system' },
+        spec: { selector: { 'k8s-app': 'calico-node' }, ports: [{ port: 9091, targetPort: 9091 }] },
+      },
+    ]);
+    const s = snapshotOf(items);
+    assert.ok(!configFindings(s).some((f) => f.code === 'METRICS_SERVICE_MISSING'));
+    assert.equal(detectMonitoring(s).components[0]!.service?.name, 'felix-metrics-svc');
+    const plan = planMonitoring(s, { ...OPTS, ports: {} });
+    assert.ok(!writes(plan).some((w) => w.includes('calico-felix-metrics')), writes(plan).join('\n'));
+    assert.ok(
+      plan.summary.warnings.some((w) => /felix-metrics-svc .*no name.*ServiceMonitor/.test(w)),
+      plan.summary.warnings.join('\n'),
+    );
+  });
+});

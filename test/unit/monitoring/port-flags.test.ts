@@ -36,7 +36,18 @@ describe('monitoring port flags', () => {
   });
 
   it('the plan records the flags that shaped it (found by a review: only "monitoring plan")', () => {
-    const o = monitoringOptions({ ...flags(9191, 9093), alerts: true, dashboards: true }, 'apply');
+    const o = monitoringOptions(
+      {
+        ...flags(9191, 9093),
+        'typha-port': undefined,
+        'kube-controllers-port': undefined,
+        alerts: true,
+        dashboards: true,
+      },
+      'apply',
+    );
     assert.equal(o.command, 'kubectl calico-tune monitoring apply --alerts --dashboards --felix-port 9191');
+    // a port not given is not one the plan sets: the configured one is kept (a review: 9095 reset to 9091)
+    assert.deepEqual(o.ports, { felix: 9191 });
   });
 });

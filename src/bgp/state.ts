@@ -94,9 +94,17 @@ export function withoutDeadReflectors(s: ClusterSnapshot): ClusterSnapshot {
   return s.nodes.some(dead) ? { ...s, nodes: s.nodes.filter((n) => !dead(n)) } : s;
 }
 
-/** Whether calico-node runs BIRD on the node: Linux (or unknown), not virtual-kubelet, with a BGP address. */
+/**
+ * Whether calico-node runs BIRD on the node: Linux (or unknown), not virtual-kubelet, with a BGP address, and
+ * a cluster ID BIRD can load (a network one is a syntax error there: RR_CLUSTER_ID_NETWORK).
+ */
 export function runsBird(n: NodeInfo): boolean {
-  return (n.os === 'linux' || n.os === 'unknown') && !n.virtualKubelet && nodeIPv4(n) !== undefined;
+  return (
+    (n.os === 'linux' || n.os === 'unknown') &&
+    !n.virtualKubelet &&
+    nodeIPv4(n) !== undefined &&
+    !(n.bgp.rrClusterId !== undefined && n.bgp.rrClusterId.includes('/'))
+  );
 }
 
 /** Per parsed node (unchanged nodes keep their NodeInfo from one plan step to the next) and global AS. */

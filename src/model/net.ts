@@ -40,6 +40,18 @@ export function clusterIdProblem(s: string): string | undefined {
   return 'is not a dotted-quad IPv4 address';
 }
 
+/**
+ * True when `s` is a masked IPv4 network (`10.0.0.0/24`, `244.0.0.1/32`): libcalico-go checks the cluster-ID
+ * annotation with ValidateIPv4Network, which accepts one (lib/validator/v3), so Calico keeps it; confd then
+ * renders `rr cluster id 10.0.0.0/24;`, which BIRD refuses as a syntax error.
+ */
+export function isMaskedIPv4Network(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return false;
+  const c = parseIPv4Cidr(s);
+  return !!c && ipv4Network(c.addr, c.prefix) === s;
+}
+
 /** IPv4 address to a 32-bit unsigned number, or undefined. */
 export function ipv4ToInt(s: string): number | undefined {
   if (!isStrictIPv4(s)) return undefined;

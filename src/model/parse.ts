@@ -2,7 +2,7 @@
  * Builds a ClusterSnapshot from Kubernetes objects (a kubectl `List`'s items, or what the API returned).
  * Version-aware for Calico v3.27 and v3.31 objects in `crd.projectcalico.org/v1` and `projectcalico.org/v3`.
  */
-import { clusterIdProblem, parseASNumber } from './net.js';
+import { clusterIdProblem, isMaskedIPv4Network, parseASNumber } from './net.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 import type {
   BgpConfigurationInfo,
@@ -137,7 +137,11 @@ function parseNodeUncached(o: KubeObject): NodeInfo {
   const nodeInfo = obj(status['nodeInfo']);
 
   const rrRaw = annotations[ANN_RR_CLUSTER_ID];
-  const rrValid = rrRaw !== undefined && rrRaw !== '' && clusterIdProblem(rrRaw) === undefined;
+  // Calico keeps a bare address, and a masked network too (which BIRD then refuses: RR_CLUSTER_ID_NETWORK)
+  const rrValid =
+    rrRaw !== undefined &&
+    rrRaw !== '' &&
+    (clusterIdProblem(rrRaw) === undefined || isMaskedIPv4Network(rrRaw));
 
   return {
     name: o.metadata.name,

@@ -91,7 +91,7 @@ export function validateClusterId(id: string): string {
     );
   if (problem)
     throw usageError(
-      `invalid cluster ID "${id}": it ${problem}; Calico would silently ignore it`,
+      `invalid cluster ID "${id}": it ${problem}; ${id.includes('/') ? "BIRD's rr cluster id takes an address (a network is a syntax error there)" : 'Calico would silently ignore it'}`,
       'use a bare IPv4 address, e.g. 244.0.0.1',
     );
   return id;

@@ -6,7 +6,7 @@ import { parseSelectorCached, type Selector } from '../bgp/selector.js';
 import { bgpApplies, bgpStateFromSnapshot, nodeIPv4, runsBird, withoutDeadReflectors } from '../bgp/state.js';
 import { verify } from '../bgp/verify.js';
 import { fullMeshSessions, isRouteReflector, MESH_NODE_THRESHOLD, RR_LABEL_KEYS } from '../model/calico.js';
-import { clusterIdProblem, parseIPv4Cidr, ipv4Network } from '../model/net.js';
+import { clusterIdProblem, isMaskedIPv4Network, parseIPv4Cidr, ipv4Network } from '../model/net.js';
 import { effectiveBgp, LABEL_ZONE } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
@@ -157,6 +157,18 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
         message: `node ${n.name} has route-reflector cluster ID "${raw}", which ${clusterIdProblem(raw)}: Calico ignores it silently, so the node is not a route reflector`,
         objects: [nodeRef(n.name)],
         fix: `kubectl annotate node ${n.name} --overwrite projectcalico.org/RouteReflectorClusterID=244.0.0.1  (a bare IPv4 address, e.g. the one your other RRs use)`,
+      });
+    }
+    // ... and a network Calico keeps, which BIRD refuses
+    for (const n of nodes) {
+      const id = n.bgp.rrClusterId;
+      if (id === undefined || !isMaskedIPv4Network(id)) continue;
+      out.push({
+        code: 'RR_CLUSTER_ID_NETWORK',
+        severity: 'critical',
+        message: `node ${n.name} has route-reflector cluster ID "${id}", a network, not an address: Calico accepts it, so every other node treats ${n.name} as a route reflector and leaves it out of the mesh, but BIRD on ${n.name} refuses "rr cluster id ${id};" (a syntax error in confd's check), so it keeps its last good configuration, or none after a restart: its sessions and its pods' routes are not what Calico's objects say; the BGP model leaves it out`,
+        objects: [nodeRef(n.name)],
+        fix: `kubectl annotate node ${n.name} --overwrite projectcalico.org/RouteReflectorClusterID=${id.split('/')[0]}  (a bare IPv4 address)`,
       });
     }
 

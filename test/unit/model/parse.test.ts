@@ -78,7 +78,17 @@ describe('model/parse', () => {
   });
 
   it('drops invalid cluster IDs as Calico does, keeping the raw value', () => {
-    for (const bad of ['288.0.4.5', 'fd10::10', '10.0.0.0/24', '010.0.0.1', ' 1.2.3.4', '1.2.3', 'abc']) {
+    // a masked network is kept, as ValidateIPv4Network keeps it (RR_CLUSTER_ID_NETWORK); an unmasked one is not
+    for (const bad of [
+      '288.0.4.5',
+      'fd10::10',
+      '10.0.0.1/24',
+      '10.0.0.0/33',
+      '010.0.0.1',
+      ' 1.2.3.4',
+      '1.2.3',
+      'abc',
+    ]) {
       const items = objects({ nodes: 2, zones: 1 });
       const target = nodes(items)[1]!;
       target.metadata.annotations!['projectcalico.org/RouteReflectorClusterID'] = bad;
@@ -86,6 +96,13 @@ describe('model/parse', () => {
       assert.equal(n.bgp.rrClusterId, undefined, bad);
       assert.equal(n.bgp.rrClusterIdRaw, bad);
       assert.ok(clusterIdProblem(bad), bad);
+    }
+    for (const net of ['10.0.0.0/24', '244.0.0.1/32', '0.0.0.0/0']) {
+      const items = objects({ nodes: 2, zones: 1 });
+      const target = nodes(items)[1]!;
+      target.metadata.annotations!['projectcalico.org/RouteReflectorClusterID'] = net;
+      const n = snapshotOf(items).nodes.find((x) => x.name === target.metadata.name)!;
+      assert.equal(n.bgp.rrClusterId, net, net);
     }
     assert.equal(isStrictIPv4('244.0.0.1'), true);
     assert.equal(isStrictIPv4('0.0.0.0'), true);

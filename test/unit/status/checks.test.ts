@@ -64,7 +64,7 @@ describe('status/checks', () => {
   });
 
   describe('RR_CLUSTER_ID_INVALID', () => {
-    for (const bad of ['288.0.4.5', 'fd10::10', '10.0.0.0/24']) {
+    for (const bad of ['288.0.4.5', 'fd10::10', '10.0.0.1/24']) {
       it(`fires for ${bad}`, () => {
         const s = snap(healthy, (items) => {
           nodes(items).find((n) => n.metadata.labels?.['route-reflector'])!.metadata.annotations![
@@ -77,6 +77,32 @@ describe('status/checks', () => {
       });
     }
     it('stays quiet for valid IDs', () => assert.ok(!codes(snap(healthy)).includes('RR_CLUSTER_ID_INVALID')));
+  });
+
+  describe('RR_CLUSTER_ID_NETWORK', () => {
+    // a review against libcalico-go: the annotation is checked with ValidateIPv4Network, which accepts a masked
+    // network; confd then renders `rr cluster id 10.0.0.0/24;`, which BIRD refuses (`bird -p`: syntax error)
+    for (const net of ['10.0.0.0/24', '244.0.0.1/32']) {
+      it(`${net}: Calico keeps it, so the node is a reflector to every other node, and its own BIRD refuses its config`, () => {
+        let name = '';
+        const s = snap(healthy, (items) => {
+          const n = nodes(items).find((x) => x.metadata.labels?.['route-reflector'])!;
+          name = n.metadata.name;
+          n.metadata.annotations!['projectcalico.org/RouteReflectorClusterID'] = net;
+        });
+        const f = finding(s, 'RR_CLUSTER_ID_NETWORK');
+        assert.equal(f.severity, 'critical');
+        assert.ok(f.message.includes(net) && f.message.includes(name), f.message);
+        assert.match(f.message, /BIRD/);
+        assert.ok(!codes(s).includes('RR_CLUSTER_ID_INVALID'));
+        const rr = s.nodes.find((n) => n.name === name)!;
+        assert.equal(
+          rr.bgp.rrClusterId,
+          net,
+          'Calico keeps the value: other nodes leave it out of their mesh',
+        );
+      });
+    }
   });
 
   describe('RR_LABEL_WITHOUT_CLUSTER_ID', () => {

@@ -7,7 +7,7 @@
  * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
  */
 import { ipv4Network, ipv6Network, parseIPv4Cidr } from '../model/net.js';
-import { felixFieldByNode } from '../model/felix.js';
+import { felixBool, felixFieldByNode } from '../model/felix.js';
 import { listSome } from '../model/format.js';
 import { calicoNodeEnv } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode, IPPoolInfo, KubeObject } from '../model/types.js';
@@ -44,9 +44,13 @@ export function targetNeedsBgp(t: EncapTarget | 'invalid'): boolean {
   return t === 'ipip' || t === 'ipip-crosssubnet' || t === 'none' || t === 'invalid';
 }
 
-/** Whether any enabled pool needs BGP to carry its routes. */
+/**
+ * Whether any pool needs BGP to carry its routes. A disabled pool counts: `disabled` only stops new
+ * allocations, and the pods that have addresses from it keep them, and their routes (Calico's "Migrate from
+ * one IP pool to another" relies on it). Whether any remain, the tool does not read.
+ */
 export function anyPoolNeedsBgp(pools: readonly IPPoolInfo[]): boolean {
-  return pools.some((p) => !p.disabled && targetNeedsBgp(poolTarget(p)));
+  return pools.some((p) => targetNeedsBgp(poolTarget(p)));
 }
 
 /** The cloud named by `spec.providerID` (`aws:///zone/i-…` → `aws`; `gce://…` → `gce`), else undefined. */
@@ -223,6 +227,69 @@ function costLine(pairs: ModeOutcome['pairs']): string {
 }
 
 /**
+ * Felix's own switch against a pool's mode: with ipipEnabled or vxlanEnabled explicitly false (calico-node's
+ * environment, else the node's FelixConfiguration, else default), Felix never creates the tunnel device, so
+ * every route of that mode goes nowhere (TUNNEL_OFF_IN_FELIX; status reports the current mode as
+ * ENCAP_TUNNEL_OFF).
+ */
+export function tunnelOffProblems(
+  s: ClusterSnapshot,
+  pool: IPPoolInfo,
+  mode: EncapTarget,
+  now = false,
+): ModeProblem[] {
+  // Felix's own switch wins over the pools (felix/calc/encapsulation_resolver.go IPIPEnabled/VXLANEnabled):
+  // with ipipEnabled or vxlanEnabled explicitly false, Felix never creates tunl0 / vxlan.calico, so every
+  // route of the new mode is a black hole (IPv6 VXLAN has no such switch)
+  const tunnel = mode.startsWith('ipip')
+    ? 'ipipEnabled'
+    : mode.startsWith('vxlan') && pool.ipVersion !== 6
+      ? 'vxlanEnabled'
+      : undefined;
+  if (!tunnel) return [];
+  const problems: ModeProblem[] = [];
+  const [dev, kind] = tunnel === 'ipipEnabled' ? ['tunl0', 'IPIP'] : ['vxlan.calico', 'VXLAN'];
+  const what = now
+    ? `Felix creates no ${dev}, so every ${kind} route goes nowhere`
+    : `Felix would not create ${dev} and every ${kind} route would go nowhere`;
+  {
+    // calico-node's environment wins over the datastore in Felix's configuration
+    const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
+    // the environment wins over every FelixConfiguration, true as well as false (a review)
+    const raw = calicoNodeEnv(s.objects, env);
+    const envValue = felixBool(raw);
+    if (envValue === false)
+      problems.push({
+        level: 'refuse',
+        rule: 'TUNNEL_OFF_IN_FELIX',
+        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=${raw?.trim()}, which overrides the pools: ${what}; remove the variable first`,
+      });
+    else if (envValue === undefined) {
+      // each node's own FelixConfiguration node.<name> wins over default for that node
+      const off = new Map<string, string[]>();
+      for (const [node, src] of felixFieldByNode(
+        s.objects,
+        s.nodes.map((n) => n.name),
+        tunnel,
+      ))
+        if (src?.value === false) off.set(src.object, [...(off.get(src.object) ?? []), node]);
+      for (const [object, nodes] of off) {
+        const on =
+          object === 'default'
+            ? `${nodes.length === s.nodes.length ? 'every node' : `${nodes.length} node(s) without a node.<name> FelixConfiguration that sets it (${listSome(nodes)})`}`
+            : 'that node';
+        problems.push({
+          level: 'refuse',
+          rule: 'TUNNEL_OFF_IN_FELIX',
+          reason: `FelixConfiguration ${object} sets ${tunnel}: false, which overrides the pools on ${on}: ${what}; clear it first: kubectl patch felixconfiguration ${object} --type=merge -p '{"spec":{"${tunnel}":null}}'`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
  * What switching `pool` to `mode` would do on this underlay, and why the tool refuses or warns.
  * `from` is the pool's current target (for transition rules such as IPIP → VXLAN).
  */
@@ -296,48 +363,7 @@ export function evaluateMode(
       reason: `nodes run in AWS and ${pairs.native} pair(s) would route pod traffic natively: every EC2 instance needs its source/destination check disabled, or that traffic is dropped (the tool cannot see this setting)`,
     });
 
-  // Felix's own switch wins over the pools (felix/calc/encapsulation_resolver.go IPIPEnabled/VXLANEnabled):
-  // with ipipEnabled or vxlanEnabled explicitly false, Felix never creates tunl0 / vxlan.calico, so every
-  // route of the new mode is a black hole (IPv6 VXLAN has no such switch)
-  const tunnel = mode.startsWith('ipip')
-    ? 'ipipEnabled'
-    : mode.startsWith('vxlan') && pool.ipVersion !== 6
-      ? 'vxlanEnabled'
-      : undefined;
-  if (tunnel) {
-    const what = `Felix would not create ${tunnel === 'ipipEnabled' ? 'tunl0' : 'vxlan.calico'} and every ${tunnel === 'ipipEnabled' ? 'IPIP' : 'VXLAN'} route would go nowhere`;
-    // calico-node's environment wins over the datastore in Felix's configuration
-    const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
-    // the environment wins over every FelixConfiguration, true as well as false (a review)
-    const envValue = calicoNodeEnv(s.objects, env)?.trim().toLowerCase() || undefined;
-    if (envValue === 'false')
-      problems.push({
-        level: 'refuse',
-        rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=false, which overrides the pools: ${what}; remove the variable first`,
-      });
-    else if (envValue === undefined) {
-      // each node's own FelixConfiguration node.<name> wins over default for that node
-      const off = new Map<string, string[]>();
-      for (const [node, src] of felixFieldByNode(
-        s.objects,
-        s.nodes.map((n) => n.name),
-        tunnel,
-      ))
-        if (src?.value === false) off.set(src.object, [...(off.get(src.object) ?? []), node]);
-      for (const [object, nodes] of off) {
-        const on =
-          object === 'default'
-            ? `${nodes.length === s.nodes.length ? 'every node' : `${nodes.length} node(s) without a node.<name> FelixConfiguration that sets it (${listSome(nodes)})`}`
-            : 'that node';
-        problems.push({
-          level: 'refuse',
-          rule: 'TUNNEL_OFF_IN_FELIX',
-          reason: `FelixConfiguration ${object} sets ${tunnel}: false, which overrides the pools on ${on}: ${what}; clear it first: kubectl patch felixconfiguration ${object} --type=merge -p '{"spec":{"${tunnel}":null}}'`,
-        });
-      }
-    }
-  }
+  problems.push(...tunnelOffProblems(s, pool, mode));
 
   if (needsBgp && !ctx.bgpRunning)
     problems.push({

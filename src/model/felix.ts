@@ -9,6 +9,17 @@ import type { KubeObject } from './types.js';
 
 export const FELIX_NODE_PREFIX = 'node.';
 
+/**
+ * A boolean as Felix and Typha read one from their environment (felix/config/param_types.go BoolParam):
+ * 1, t, true, y, yes and 0, f, false, n, no, any case; anything else is invalid (undefined: the default holds).
+ */
+export function felixBool(v: string | undefined): boolean | undefined {
+  const x = v?.trim().toLowerCase();
+  if (x === '1' || x === 't' || x === 'true' || x === 'y' || x === 'yes') return true;
+  if (x === '0' || x === 'f' || x === 'false' || x === 'n' || x === 'no') return false;
+  return undefined;
+}
+
 /** Where a node's Felix takes `field` from: the object's name, and the value it sets. */
 export interface FelixFieldSource {
   object: string;

@@ -14,7 +14,7 @@ import {
   MONITORING_GROUP,
   type MetricsComponent,
 } from '../model/monitoring.js';
-import { felixFieldByNode } from '../model/felix.js';
+import { felixBool, felixFieldByNode } from '../model/felix.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
 
@@ -127,8 +127,7 @@ function envOf(o: KubeObject | undefined, container: string, name: string): stri
   return typeof e?.['value'] === 'string' ? e['value'] : undefined;
 }
 
-const isTrue = (v: string | undefined): boolean | undefined =>
-  v === undefined ? undefined : v.trim().toLowerCase() === 'true';
+const isTrue = felixBool;
 
 function findObj(s: ClusterSnapshot, kind: string, name: string, namespace?: string): KubeObject | undefined {
   return s.objects.find(

@@ -15,6 +15,7 @@ import { detectMonitoring } from '../monitoring/detect.js';
 import { monitoringFindings } from '../monitoring/findings.js';
 import { num } from '../model/format.js';
 import { podRoutesNeedBgp } from './install.js';
+import { poolTarget, tunnelOffProblems } from '../encap/model.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -294,6 +295,22 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       message: `BGPConfiguration default sets ${fields.join(' and ')} while nodeToNodeMeshEnabled is false: Calico's validation rejects this, so every later update of the object through Calico's API fails`,
       objects: [bgpConfigRef()],
       fix: `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{${fields.map((f) => `"${f}":null`).join(',')}}}'`,
+    });
+  }
+
+  // 6b. a pool's tunnel switched off in Felix: what encap plans refuse (TUNNEL_OFF_IN_FELIX), already the case
+  for (const p of s.ipPools) {
+    const mode = poolTarget(p);
+    if (mode === 'invalid') continue;
+    const off = tunnelOffProblems(s, p, mode, true);
+    if (!off.length) continue;
+    const kind = mode.startsWith('ipip') ? 'IPIP' : 'VXLAN';
+    out.push({
+      code: 'ENCAP_TUNNEL_OFF',
+      severity: 'critical',
+      message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled, with the addresses it gave out still in use,' : ''} but ${off.map((x) => x.reason.replace(/; (remove|clear) .*$/, '')).join('; and ')}: pod traffic between nodes over ${kind} is dropped`,
+      objects: [{ kind: 'IPPool', name: p.name }],
+      fix: off.map((x) => /; ((remove|clear) .*)$/.exec(x.reason)?.[1] ?? x.reason).join('; '),
     });
   }
 

@@ -20,7 +20,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateCluster } from '../fixtures/generate.js';
-import { calicoEnv, confdPath, confdTemplatesDir } from '../harness/calico-tools.js';
+import {
+  calicoEnv,
+  confdPath,
+  confdTemplatesDir,
+  debianBirdTemplates,
+  stageConfdDir,
+} from '../harness/calico-tools.js';
 import { MissingToolsError, sleep, type ControlPlane, type Obj } from '../harness/index.js';
 import { harnessBaseDir, ON_EXIT, ProcessGroupSet, procStartTime } from '../harness/procs.js';
 import type { RouteReplace } from './report.js';
@@ -396,54 +402,13 @@ export class Fabric {
     }
   }
 
-  /**
-   * confd's conf.d and templates for one node: the module's toml files with `dest` in the node's dir and
-   * `reload_cmd` reloading the node's BIRD; templates shared, with Debian's BIRD fix (no `krt_tunnel`).
-   */
-  private writeConfdDir(n: FabricNode, templates: string): string {
-    const src = confdTemplatesDir().dir;
-    const confdir = path.join(n.dir, 'confd');
-    fs.mkdirSync(path.join(confdir, 'conf.d'), { recursive: true });
-    fs.symlinkSync(templates, path.join(confdir, 'templates'));
-    // IPv4 only: bird.toml, bird_aggr.toml, bird_ipam.toml (not the bird6 ones)
-    for (const f of fs.readdirSync(path.join(src, 'conf.d')).filter((x) => /^bird(_\w+)?\.toml$/.test(x))) {
-      const toml = fs.readFileSync(path.join(src, 'conf.d', f), 'utf8');
-      const dest = /^dest\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
-      if (!dest) throw new Error(`confd ${f} has no dest line:\n${toml}`);
-      let out = toml.replace(
-        /^dest\s*=.*$/m,
-        `dest = ${JSON.stringify(path.join(n.dir, path.basename(dest)))}`,
-      );
-      const reload = `reload_cmd = ${JSON.stringify(`${this.tools.birdc} -s ${n.socket} configure`)}`;
-      out = /^reload_cmd\s*=/m.test(out)
-        ? out.replace(/^reload_cmd\s*=.*$/m, reload)
-        : `${out.trimEnd()}\n${reload}\n`;
-      // BIRD's binary from PATH for check_cmd (`bird -p -c {{.src}}`)
-      fs.writeFileSync(path.join(confdir, 'conf.d', f), out);
-    }
-    return confdir;
-  }
-
-  /** The module's templates with the `krt_tunnel` assignments removed (a variable only Calico's BIRD fork has). */
-  private writeTemplates(): string {
-    const src = path.join(confdTemplatesDir().dir, 'templates');
-    const dst = path.join(this.dir, 'templates');
-    fs.mkdirSync(dst, { recursive: true });
-    for (const f of fs.readdirSync(src)) {
-      let text = fs.readFileSync(path.join(src, f), 'utf8');
-      // `krt_tunnel = "{{$data.ipip}}";` renders `krt_tunnel = "";` without IPIP: not a variable in Debian's BIRD.
-      // (The IPIP cross-subnet branch would be left as `then else`: out of this rig's reach anyway.)
-      if (f.startsWith('bird_ipam')) text = text.replace(/krt_tunnel\s*=\s*"[^"]*";/g, '');
-      fs.writeFileSync(path.join(dst, f), text);
-    }
-    return dst;
-  }
-
   private async startConfd(): Promise<void> {
-    const templates = this.writeTemplates();
+    const templates = debianBirdTemplates(this.dir);
     const kubeconfig = this.cp.kubeconfig('admin');
     for (const n of this.nodes) {
-      const confdir = this.writeConfdDir(n, templates);
+      const confdir = stageConfdDir(path.join(n.dir, 'confd'), templates, n.dir, {
+        reload: `${this.tools.birdc} -s ${n.socket} configure`,
+      });
       this.procs.spawn(
         `confd-${n.name}`,
         confdPath(),

@@ -160,6 +160,8 @@ export interface RenderedNode {
   node: string;
   /** bird.cfg as confd rendered it. */
   birdCfg: string;
+  /** Where it is (with `includes`, next to the files it includes). */
+  path: string;
   /** confd's log (stderr). */
   log: string;
   durationMs: number;
@@ -188,7 +190,14 @@ let seq = 0;
 export async function renderBirdConfigs(
   kubeconfig: string,
   nodes: readonly string[],
-  opts: { concurrency?: number; timeoutMs?: number; label?: string; dir?: string } = {},
+  opts: {
+    concurrency?: number;
+    timeoutMs?: number;
+    label?: string;
+    dir?: string;
+    /** Also bird_aggr.cfg and bird_ipam.cfg, from Debian-BIRD templates, so that `bird -p -c <dir>/bird.cfg` runs. */
+    includes?: boolean;
+  } = {},
 ): Promise<Map<string, RenderedNode>> {
   const confd = confdPath();
   const src = confdTemplatesDir();
@@ -197,17 +206,21 @@ export async function renderBirdConfigs(
     opts.dir ?? defaultRunDir(),
     `${String(++seq).padStart(3, '0')}-${opts.label ?? 'render'}`,
   );
+  const templates = opts.includes ? debianBirdTemplates(base) : undefined;
   const out = new Map<string, RenderedNode>();
   await mapLimit([...nodes], opts.concurrency ?? 6, async (node) => {
     const dir = path.join(base, node);
     const confdir = path.join(dir, 'confd');
     const dest = path.join(dir, 'bird.cfg');
-    fs.mkdirSync(path.join(confdir, 'conf.d'), { recursive: true });
-    fs.symlinkSync(path.join(src.dir, 'templates'), path.join(confdir, 'templates'));
-    fs.writeFileSync(
-      path.join(confdir, 'conf.d', 'bird.toml'),
-      toml.replace(/^dest = .*$/m, `dest = ${JSON.stringify(dest)}`),
-    );
+    if (templates) stageConfdDir(confdir, templates, dir);
+    else {
+      fs.mkdirSync(path.join(confdir, 'conf.d'), { recursive: true });
+      fs.symlinkSync(path.join(src.dir, 'templates'), path.join(confdir, 'templates'));
+      fs.writeFileSync(
+        path.join(confdir, 'conf.d', 'bird.toml'),
+        toml.replace(/^dest = .*$/m, `dest = ${JSON.stringify(dest)}`),
+      );
+    }
     const r = await run(confd, [`-confdir=${confdir}`, '-onetime', '-sync-only'], {
       env: calicoEnv(kubeconfig, { NODENAME: node, BGP_LOGSEVERITYSCREEN: 'info' }),
       timeoutMs: opts.timeoutMs ?? 60_000,
@@ -220,9 +233,66 @@ export async function renderBirdConfigs(
           `${fs.existsSync(dest) ? '' : ' without writing bird.cfg'} after ${r.durationMs} ms; log tail:\n${tail}`,
       );
     }
-    out.set(node, { node, birdCfg: fs.readFileSync(dest, 'utf8'), log: r.stderr, durationMs: r.durationMs });
+    out.set(node, {
+      node,
+      birdCfg: fs.readFileSync(dest, 'utf8'),
+      path: dest,
+      log: r.stderr,
+      durationMs: r.durationMs,
+    });
   });
   return out;
+}
+
+/**
+ * The module's templates with the `krt_tunnel` assignments removed, copied to `dir/templates` (a variable only
+ * Calico's BIRD fork has: `krt_tunnel = "{{$data.ipip}}";` renders `krt_tunnel = "";` without IPIP, which
+ * Debian's BIRD refuses; the IPIP cross-subnet branch would be left as `then else`). The real-BGP rig's BIRD,
+ * and `bird -p` checks of rendered configs, read these.
+ */
+export function debianBirdTemplates(dir: string): string {
+  const src = path.join(confdTemplatesDir().dir, 'templates');
+  const dst = path.join(dir, 'templates');
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of fs.readdirSync(src)) {
+    let text = fs.readFileSync(path.join(src, f), 'utf8');
+    if (f.startsWith('bird_ipam')) text = text.replace(/krt_tunnel\s*=\s*"[^"]*";/g, '');
+    fs.writeFileSync(path.join(dst, f), text);
+  }
+  return dst;
+}
+
+/**
+ * A confd dir (conf.d + templates) for one node that writes the IPv4 BIRD files (bird.cfg, bird_aggr.cfg,
+ * bird_ipam.cfg) into `outDir`, where bird.cfg's `include "bird_aggr.cfg";` finds them; `reload`, when given,
+ * replaces confd's reload_cmd. Returns the confd dir.
+ */
+export function stageConfdDir(
+  confdir: string,
+  templates: string,
+  outDir: string,
+  opts: { reload?: string | undefined } = {},
+): string {
+  const src = confdTemplatesDir().dir;
+  fs.mkdirSync(path.join(confdir, 'conf.d'), { recursive: true });
+  fs.symlinkSync(templates, path.join(confdir, 'templates'));
+  for (const f of fs.readdirSync(path.join(src, 'conf.d')).filter((x) => /^bird(_\w+)?\.toml$/.test(x))) {
+    const toml = fs.readFileSync(path.join(src, 'conf.d', f), 'utf8');
+    const dest = /^dest\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
+    if (!dest) throw new Error(`confd ${f} has no dest line:\n${toml}`);
+    let out = toml.replace(
+      /^dest\s*=.*$/m,
+      `dest = ${JSON.stringify(path.join(outDir, path.basename(dest)))}`,
+    );
+    if (opts.reload !== undefined) {
+      const reload = `reload_cmd = ${JSON.stringify(opts.reload)}`;
+      out = /^reload_cmd\s*=/m.test(out)
+        ? out.replace(/^reload_cmd\s*=.*$/m, reload)
+        : `${out.trimEnd()}\n${reload}\n`;
+    }
+    fs.writeFileSync(path.join(confdir, 'conf.d', f), out);
+  }
+  return confdir;
 }
 
 export type BirdProtocolKind = 'mesh' | 'node' | 'global' | 'local-workload';

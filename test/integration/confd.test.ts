@@ -14,6 +14,8 @@
  * Needs calicoctl/confd (`CALICO_TUNE_BUILD_CALICOCTL=1 tools/build.sh`); fails, never skips, without them.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { bgpStateFromSnapshot } from '../../src/bgp/state.js';
 import {
@@ -684,6 +686,41 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     } finally {
       http.close();
     }
+  });
+
+  it('a masked network as cluster ID: Calico keeps it, the other nodes treat the node as a reflector, and BIRD refuses its own config (RR_CLUSTER_ID_NETWORK)', async () => {
+    // found by a review against libcalico-go (ValidateIPv4Network accepts 10.0.0.0/24); the tool said
+    // "Calico ignores it" and modelled the node in the mesh
+    const f = new Fixture({ nodes: 6, zones: 3, rrs: 2, mesh: false });
+    const rr = f.rrs()[0]!;
+    const w = f.workers()[0]!;
+    f.annotate(rr, ANN_CID, '244.0.0.1/32');
+    await cp.reset();
+    await cp.apply(f.objects);
+    const r = await renderBirdConfigs(cp.kubeconfig('admin'), [rr, w], {
+      label: 'network-id',
+      dir: path.join(cp.dir, 'confd'),
+      includes: true,
+    });
+    const rrCfg = r.get(rr)!;
+    assert.match(rrCfg.birdCfg, /rr cluster id 244\.0\.0\.1\/32;/, 'confd renders the network as it is');
+    // BIRD's own parser, as confd's check_cmd runs it (bird -p -c), with the files bird.cfg includes beside it
+    const bird = fs.existsSync('/usr/sbin/bird') ? '/usr/sbin/bird' : 'bird';
+    const check = (file: string): string => {
+      const p = spawnSync(bird, ['-p', '-c', file], { encoding: 'utf8' });
+      return p.status === 0 ? 'ok' : `exit ${p.status}: ${p.stderr.trim()}`;
+    };
+    assert.match(check(rrCfg.path), /syntax error/, "BIRD refuses the reflector's configuration");
+    assert.equal(check(r.get(w)!.path), 'ok', "a client's configuration parses");
+    fs.writeFileSync(rrCfg.path, rrCfg.birdCfg.split('244.0.0.1/32').join('244.0.0.1'));
+    assert.equal(check(rrCfg.path), 'ok', 'and with the bare address it parses');
+    const st = await runCli(['status', '-o', 'json'], { kubeconfig: cp.kubeconfig('admin') });
+    const found = st.json<{ findings: { code: string; severity: string; message: string }[] }>().findings;
+    const net = found.find((x) => x.code === 'RR_CLUSTER_ID_NETWORK');
+    assert.ok(net, found.map((x) => x.code).join(', '));
+    assert.equal(net.severity, 'critical');
+    assert.ok(net.message.includes(rr), net.message);
+    assert.ok(!found.some((x) => x.code === 'RR_CLUSTER_ID_INVALID'));
   });
 
   it('two BGPPeers of one pass for the same (node, peer IP): confd picks in Go map order, the model by name', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { configFindings } from '../../../src/status/checks.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
-import type { ClusterSnapshot } from '../../../src/model/types.js';
+import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { find, nodes, snap } from '../helpers.js';
 
@@ -236,7 +236,62 @@ describe('status/checks', () => {
     });
   });
 
+  describe('ENCAP_TUNNEL_OFF (a review: encap report refused the current mode, status said nothing)', () => {
+    const calicoNodeEnv = (items: KubeObject[], name: string, value: string): void => {
+      const ds = items.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')!;
+      const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
+        .containers[0]!;
+      c.env = [...(c.env ?? []), { name, value }];
+    };
+    it('FelixConfiguration default ipipEnabled: false with an IPIP pool: critical, the pool and the object named', () => {
+      const s = snap({ ...healthy, encapsulation: 'IPIP' }, (items) => {
+        (items.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['ipipEnabled'] =
+          false;
+      });
+      const f = finding(s, 'ENCAP_TUNNEL_OFF');
+      assert.equal(f.severity, 'critical');
+      assert.match(f.message, /ipipEnabled: false/);
+      assert.ok(f.objects.some((o) => o.kind === 'IPPool'));
+    });
+    for (const off of ['false', '0', 'no', 'F', 'n']) {
+      it(`calico-node's FELIX_VXLANENABLED=${off} with a VXLAN pool (Felix reads ${off} as false)`, () => {
+        const s = snap({ ...healthy, install: 'manifest', encapsulation: 'VXLAN' }, (items) =>
+          calicoNodeEnv(items, 'FELIX_VXLANENABLED', off),
+        );
+        assert.match(finding(s, 'ENCAP_TUNNEL_OFF').message, new RegExp(`FELIX_VXLANENABLED=${off}`));
+      });
+    }
+    it('stays quiet when the switch is on, unset, or for the other tunnel', () => {
+      assert.ok(!codes(snap({ ...healthy, encapsulation: 'IPIP' })).includes('ENCAP_TUNNEL_OFF'));
+      const other = snap({ ...healthy, install: 'manifest', encapsulation: 'IPIP' }, (items) =>
+        calicoNodeEnv(items, 'FELIX_VXLANENABLED', 'false'),
+      );
+      assert.ok(!codes(other).includes('ENCAP_TUNNEL_OFF'));
+      const on = snap({ ...healthy, install: 'manifest', encapsulation: 'VXLAN' }, (items) =>
+        calicoNodeEnv(items, 'FELIX_VXLANENABLED', 'yes'),
+      );
+      assert.ok(!codes(on).includes('ENCAP_TUNNEL_OFF'));
+    });
+  });
+
   describe('ENCAP_BGP_UNUSED (status follows the mode)', () => {
+    it('a disabled IPIP pool still needs BGP: its pods keep their addresses and routes (a review: "turn BGP off")', () => {
+      const s = snap({ ...healthy, rrs: 1, nodes: 150, encapsulation: 'VXLAN' }, (items) => {
+        items.push({
+          apiVersion: 'crd.projectcalico.org/v1',
+          kind: 'IPPool',
+          metadata: { name: 'old-pool' },
+          spec: {
+            cidr: '10.200.0.0/16',
+            ipipMode: 'Always',
+            vxlanMode: 'Never',
+            disabled: true,
+            natOutgoing: true,
+          },
+        });
+      });
+      assert.ok(!codes(s).includes('ENCAP_BGP_UNUSED'), codes(s).join());
+    });
     it('VXLAN everywhere with BIRD running: one info finding instead of reflector advice', () => {
       const s = snap({ ...healthy, rrs: 1, nodes: 150, encapsulation: 'VXLAN' });
       const c = codes(s);

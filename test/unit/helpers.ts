@@ -25,6 +25,14 @@ export function find(items: KubeObject[], kind: string, name?: string): KubeObje
   return o;
 }
 
+/** Adds a variable to calico-node's environment (the DaemonSet's first container). */
+export function setCalicoNodeEnv(items: KubeObject[], name: string, value: string): void {
+  const ds = items.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')!;
+  const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
+    .containers[0]!;
+  c.env = [...(c.env ?? []), { name, value }];
+}
+
 export function nodes(items: KubeObject[]): KubeObject[] {
   return items.filter((o) => o.kind === 'Node');
 }

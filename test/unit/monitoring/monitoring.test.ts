@@ -12,7 +12,7 @@ import { integrityProblems } from '../../../src/plan/integrity.js';
 import { applyStepToObjects } from '../../../src/plan/simulate.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { configFindings } from '../../../src/status/checks.js';
-import { snap, snapshotOf } from '../helpers.js';
+import { setCalicoNodeEnv, snap, snapshotOf } from '../helpers.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 
 const OPTS: MonitoringOptions = {
@@ -458,12 +458,7 @@ describe('monitoring/plan: ports in the host network namespace', () => {
 });
 
 describe('monitoring: defects found by trying the tool (review of 2026-12-03)', () => {
-  const env = (items: KubeObject[], name: string, value: string): void => {
-    const ds = items.find((x) => x.kind === 'DaemonSet' && x.metadata.name === 'calico-node')!;
-    const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
-      .containers[0]!;
-    c.env = [...(c.env ?? []), { name, value }];
-  };
+  const env = setCalicoNodeEnv;
   const felixConfig = (items: KubeObject[]): Record<string, unknown> =>
     items.find((o) => o.kind === 'FelixConfiguration' && o.metadata.name === 'default')!.spec as Record<
       string,

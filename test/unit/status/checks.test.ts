@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { configFindings } from '../../../src/status/checks.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
-import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
+import type { ClusterSnapshot } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
-import { find, nodes, snap } from '../helpers.js';
+import { find, nodes, setCalicoNodeEnv, snap } from '../helpers.js';
 
 function codes(s: ClusterSnapshot): string[] {
   return [...configFindings(s), ...analyseTypha(s).findings].map((f) => f.code);
@@ -237,12 +237,7 @@ describe('status/checks', () => {
   });
 
   describe('ENCAP_TUNNEL_OFF (a review: encap report refused the current mode, status said nothing)', () => {
-    const calicoNodeEnv = (items: KubeObject[], name: string, value: string): void => {
-      const ds = items.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'calico-node')!;
-      const c = (ds.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec
-        .containers[0]!;
-      c.env = [...(c.env ?? []), { name, value }];
-    };
+    const calicoNodeEnv = setCalicoNodeEnv;
     it('FelixConfiguration default ipipEnabled: false with an IPIP pool: critical, the pool and the object named', () => {
       const s = snap({ ...healthy, encapsulation: 'IPIP' }, (items) => {
         (items.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['ipipEnabled'] =

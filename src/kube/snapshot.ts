@@ -203,6 +203,20 @@ async function readWithDiscovery(
       one(R.ConfigMap, 'kubeadm-config', 'kube-system'),
     ),
   );
+  const namespaces = (): Promise<void> =>
+    optional('Namespaces', async () =>
+      (await api.list(R.Namespace)).items.filter((n) => n.metadata.name !== 'kube-system'),
+    );
+  if (!apiGroups.includes(R.ServiceMonitor.apiVersion) && !opts.cachedOk) {
+    // a plan without prometheus-operator: `monitoring plan --dashboards` must know that its namespace exists
+    // (else a plan half applied: a review) and whether the dashboards ConfigMap is there already
+    tasks.push(
+      namespaces(),
+      optional(`ConfigMap monitoring/${DASHBOARDS_CONFIGMAP}`, () =>
+        one(R.ConfigMap, DASHBOARDS_CONFIGMAP, 'monitoring'),
+      ),
+    );
+  }
   if (apiGroups.includes(R.ServiceMonitor.apiVersion)) {
     // prometheus-operator: Prometheus objects (their selectors), every ServiceMonitor (what scrapes Calico),
     // namespaces (serviceMonitorNamespaceSelector), and the rules and dashboards `monitoring plan` creates
@@ -214,9 +228,7 @@ async function readWithDiscovery(
         return items;
       }),
       optional('ServiceMonitors', async () => (await api.list(R.ServiceMonitor)).items),
-      optional('Namespaces', async () =>
-        (await api.list(R.Namespace)).items.filter((n) => n.metadata.name !== 'kube-system'),
-      ),
+      namespaces(),
     );
     await Promise.all(tasks);
     tasks.length = 0;

@@ -64,9 +64,16 @@ export function contains(live: unknown, want: unknown): boolean {
 }
 
 /** What a created object's content is, for comparing with the live object: spec, and data for ConfigMaps. */
-export function createdContent(m: { spec?: unknown; data?: unknown } | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = { spec: m?.spec ?? {} };
+export function createdContent(
+  m:
+    | { spec?: unknown; data?: unknown; metadata?: { labels?: Record<string, string> | undefined } }
+    | undefined,
+): Record<string, unknown> {
+  // a kind without spec (ConfigMap) by its data
+  const out: Record<string, unknown> =
+    m?.spec === undefined && m?.data !== undefined ? {} : { spec: m?.spec ?? {} };
   if (m?.data !== undefined) out['data'] = m.data;
+  if (m?.metadata?.labels) out['metadata'] = { labels: m.metadata.labels };
   return out;
 }
 

@@ -124,11 +124,13 @@ export function alreadyDone(step: Step, obj: KubeObject | undefined): boolean {
     case 'uncordon':
       return !!obj && patchIsNoop(obj, cordonPatch(false));
     case 'create':
-      // exact for Calico objects (as before); server-defaulted kinds (Service, ...) by containment
+      // exact for Calico objects (as before); server-defaulted kinds (Service, ...) by containment, labels
+      // included: a ConfigMap has no spec, and someone else's of the same name is not ours made
       return (
         !!obj &&
-        (JSON.stringify(obj.spec ?? {}) === JSON.stringify(step.manifest?.spec ?? {}) ||
-          (!isCalicoGroup(obj.apiVersion) && contains(obj, createdContent(step.manifest))))
+        (isCalicoGroup(obj.apiVersion)
+          ? JSON.stringify(obj.spec ?? {}) === JSON.stringify(step.manifest?.spec ?? {})
+          : contains(obj, createdContent(step.manifest)))
       );
     case 'delete':
       return !obj;

@@ -13,6 +13,7 @@ import {
   controlPlane,
   describeEvent,
   describeRun,
+  loadFixture,
   runCli,
   USERS,
   type ControlPlane,
@@ -252,5 +253,21 @@ describe('exit codes (live cluster)', function () {
     assert.equal(ok.code, 1, describeRun(ok, 'status --context plugin'));
     const denied = await runCli(['status', '--kubeconfig', cp.kubeconfigAll, '--context', 'noaccess']);
     assert.equal(denied.code, 3, describeRun(denied, 'status --context noaccess'));
+  });
+
+  it('monitoring apply --dashboards without prometheus-operator and without its namespace: exit 2 before any write (a review: 3 of 4 steps applied, then "namespaces not found")', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
+    const mark = cp.audit.mark();
+    const r = await runCli(['monitoring', 'apply', '--dashboards', '--yes'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 2, describeRun(r, 'monitoring apply --dashboards'));
+    assert.match(r.stderr, /namespace monitoring does not exist/);
+    const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
+    assert.deepEqual(
+      writes.map((e) => describeEvent(e)),
+      [],
+      'nothing written',
+    );
   });
 });

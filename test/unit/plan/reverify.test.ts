@@ -379,6 +379,25 @@ describe('plan/reverify: the steps re-run on the live state', () => {
         false,
       );
       assert.equal(alreadyDone(st({ action: 'create', manifest: peer }), undefined), false);
+      // a ConfigMap has no spec: someone else's of the same name is not ours done (a review: "✔ done", and its
+      // undo a delete of their ConfigMap)
+      const cm = (labels: Record<string, string>, data: Record<string, string>): KubeObject => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'calico-grafana-dashboards', namespace: 'monitoring', labels },
+        data,
+      });
+      const ours = cm(
+        { 'app.kubernetes.io/managed-by': 'calico-tune', grafana_dashboard: '1' },
+        { 'a.json': '{}' },
+      );
+      const create = st({ action: 'create', manifest: ours });
+      assert.equal(alreadyDone(create, ours), true);
+      assert.equal(
+        alreadyDone(create, cm({ 'app.kubernetes.io/managed-by': 'me' }, { 'a.json': '{}' })),
+        false,
+      );
+      assert.equal(alreadyDone(create, cm(ours.metadata.labels!, { 'a.json': '{"edited":1}' })), false);
       assert.equal(alreadyDone(st({ action: 'delete' }), undefined), true);
       assert.equal(alreadyDone(st({ action: 'delete' }), peer), false);
       assert.equal(alreadyDone(st({ action: 'wait' }), n), false);

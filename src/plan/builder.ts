@@ -395,10 +395,16 @@ export class PlanBuilder {
           ...fewer,
           ...transient
             .filter((t) => !t.drained)
-            .map(
-              (t) =>
-                `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms and it is not drained first (--no-drain): its pods' traffic drops while BIRD re-forms its sessions (at least 2 s, up to 15 s measured with real BIRD: docs/fabric.md)`,
-            ),
+            .map((t) => {
+              // why not: a NotReady node is never drained (its kubelet cannot evict), else --no-drain was given
+              const notReady = t.nodes.filter(
+                (n) => this.base.nodes.find((x) => x.name === n)?.ready === false,
+              );
+              const why = notReady.length
+                ? `${notReady.join(', ')} ${notReady.length > 1 ? 'are' : 'is'} NotReady, so the plan does not drain ${notReady.length > 1 ? 'them' : 'it'} (a kubelet that is down evicts nothing)`
+                : 'it is not drained first (--no-drain)';
+              return `step ${t.step} (${t.title}): every BGP session of ${t.nodes.join(', ')}${t.count > t.nodes.length ? ` and ${t.count - t.nodes.length} more` : ''} re-forms and ${why}: its pods' traffic drops while BIRD re-forms its sessions (at least 2 s, up to 15 s measured with real BIRD: docs/fabric.md)`;
+            }),
         ],
         routeReflectors: rrs.length
           ? rrs.map((r) => ({

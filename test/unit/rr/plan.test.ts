@@ -347,6 +347,22 @@ describe('rr/plan: promote, demote, replace', () => {
       assert.match(one.hints[0]!, /^promote a replacement first/);
     });
 
+    it('a NotReady reflector is not drained, and the warning says so instead of blaming a --no-drain nobody passed (a review)', () => {
+      const s = snap({ nodes: 12, zones: 3, rrs: 4 }, (objs) => {
+        const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-b-002')!;
+        const st = n.status as { conditions: { type: string; status: string }[] };
+        st.conditions = st.conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c));
+      });
+      assert.equal(s.nodes.find((n) => n.name === 'node-b-002')!.ready, false);
+      const p = planDemote(s, ['node-b-002'], { ...OPTS, drain: true });
+      const w = p.summary.warnings.filter((x) => /node-b-002.* re-forms/.test(x));
+      assert.ok(w.length, p.summary.warnings.join('\n'));
+      for (const x of w) {
+        assert.doesNotMatch(x, /--no-drain/);
+        assert.match(x, /node-b-002 is NotReady, so the plan does not drain it/);
+      }
+    });
+
     it('a reflector cordoned when planned: no cordon step, and every patch of it needs it still cordoned', () => {
       // (else a cordon lifted before apply would let pods be scheduled on it while its sessions change)
       const s = snap({ nodes: 12, zones: 3, rrs: 3 }, (objs) => {

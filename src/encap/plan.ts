@@ -104,13 +104,30 @@ export interface EncapReport {
   apiVersion: 'calico-tune/v1';
   kind: 'EncapReport';
   /** The IPv4 underlay (IPv4 pools are judged by it). */
-  underlay: Underlay;
+  underlay: ReportedUnderlay;
   /** The IPv6 underlay (`projectcalico.org/IPv6Address`), when there is an IPv6 pool; else null. */
-  underlay6: Underlay | null;
+  underlay6: ReportedUnderlay | null;
   backend: string;
   bgpNeeded: boolean;
   externalPeers: number;
   pools: PoolReport[];
+}
+
+/** An underlay as -o json shows it: every node with all its fields, unknown ones null (docs/json-output.md). */
+export type ReportedUnderlay = Omit<Underlay, 'nodes'> & {
+  nodes: { name: string; address: string | null; subnet: string | null; cloud: string | null }[];
+};
+
+function reportedUnderlay(u: Underlay): ReportedUnderlay {
+  return {
+    ...u,
+    nodes: u.nodes.map((n) => ({
+      name: n.name,
+      address: n.address ?? null,
+      subnet: n.subnet ?? null,
+      cloud: n.cloud ?? null,
+    })),
+  };
 }
 
 export function encapReport(s: ClusterSnapshot): EncapReport {
@@ -120,8 +137,8 @@ export function encapReport(s: ClusterSnapshot): EncapReport {
   return {
     apiVersion: 'calico-tune/v1',
     kind: 'EncapReport',
-    underlay: u,
-    underlay6: u6,
+    underlay: reportedUnderlay(u),
+    underlay6: u6 && reportedUnderlay(u6),
     backend: s.calico.networkingBackend,
     bgpNeeded: anyPoolNeedsBgp(s.ipPools),
     externalPeers: ctx.externalPeers,

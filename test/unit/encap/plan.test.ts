@@ -142,6 +142,17 @@ describe('encap planner', () => {
 
   it('the report lists every mode with its verdict, and the current one', () => {
     const r = encapReport(manifest);
+    // -o json: a node's unknown address and subnet are null, as docs/json-output.md promises (a review: absent)
+    const noAddr = encapReport(
+      edited(manifest, (objs) => {
+        const n = objs.find((o) => o.kind === 'Node')!;
+        delete n.metadata.annotations!['projectcalico.org/IPv4Address'];
+      }),
+    );
+    const json = JSON.parse(JSON.stringify(noAddr)) as { underlay: { nodes: Record<string, unknown>[] } };
+    for (const n of json.underlay.nodes)
+      assert.deepEqual(Object.keys(n).sort(), ['address', 'cloud', 'name', 'subnet'], JSON.stringify(n));
+    assert.ok(json.underlay.nodes.some((n) => n['address'] === null && n['subnet'] === null));
     const modes = r.pools[0]!.modes;
     assert.equal(modes.length, 5);
     assert.equal(modes.find((m) => m.current)?.mode, 'ipip');

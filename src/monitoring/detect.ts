@@ -371,8 +371,8 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     });
   }
 
-  // kube-controllers: KubeControllersConfiguration default spec.prometheusMetricsPort (0 = off, unset = 9094;
-  // kube-controllers writes the default object with 9094 when it starts).
+  // kube-controllers: KubeControllersConfiguration default spec.prometheusMetricsPort (0 or unset = off; with
+  // no object, kube-controllers writes the default one with 9094 when it starts).
   {
     const dep =
       findObj(s, 'Deployment', 'calico-kube-controllers', calicoNs) ??
@@ -380,7 +380,9 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     const kcc = s.objects.find(
       (o) => o.kind === 'KubeControllersConfiguration' && o.metadata.name === 'default',
     );
-    const port = num(obj(kcc?.spec)['prometheusMetricsPort']) ?? 9094;
+    // a field left unset is 0 to kube-controllers (runconfig.go mergeConfig: nil stays 0); only an object it
+    // creates itself gets 9094 (clientv3 fills the default)
+    const port = kcc ? (num(obj(kcc.spec)['prometheusMetricsPort']) ?? 0) : 9094;
     components.push({
       component: 'kube-controllers',
       present: !!dep || !!kcc,

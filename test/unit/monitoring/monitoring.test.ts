@@ -190,7 +190,7 @@ describe('monitoring/detect', () => {
     );
   });
 
-  it('kube-controllers: KubeControllersConfiguration port 0 is off; unset is 9094', () => {
+  it('kube-controllers: KubeControllersConfiguration port 0 is off, and so is a field left unset; no object: 9094', () => {
     const kcc = (port?: number): KubeObject => ({
       apiVersion: 'crd.projectcalico.org/v1',
       kind: 'KubeControllersConfiguration',
@@ -201,7 +201,21 @@ describe('monitoring/detect', () => {
     const kc = off.components.find((c) => c.component === 'kube-controllers')!;
     assert.deepEqual([kc.present, kc.enabled], [true, false]);
     assert.ok(monitoringFindings(off).some((f) => f.code === 'KUBE_CONTROLLERS_METRICS_DISABLED'));
-    const def = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [kcc()])));
+    // kube-controllers reads a nil prometheusMetricsPort as 0 (kube-controllers/pkg/config/runconfig.go
+    // mergeConfig); only the object it creates itself gets 9094 (clientv3 fills the default): a review found
+    // an object written without the field reported as serving
+    const unset = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [kcc()])));
+    assert.deepEqual([unset.components[2]!.enabled, unset.components[2]!.port], [false, 9094]);
+    const plan = planMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [...stack(), kcc()])), OPTS);
+    assert.ok(
+      plan.steps.some(
+        (x) =>
+          x.object?.kind === 'KubeControllersConfiguration' &&
+          JSON.stringify(x.patch) === JSON.stringify({ spec: { prometheusMetricsPort: 9094 } }),
+      ),
+      plan.steps.map((x) => x.title).join('\n'),
+    );
+    const def = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, [kcc(9094)])));
     assert.deepEqual(
       [def.components[2]!.enabled, def.components[2]!.port, def.components[2]!.service?.name],
       [true, 9094, 'calico-kube-controllers-metrics'],

@@ -281,7 +281,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
               severity: 'info',
               message: `Typha is scaled by ${t.autoscaler.namespace}/${t.autoscaler.name} (${dep.replicas} replicas now, ${within ? 'within' : 'outside'} the guidance ${manifest.min}-${manifest.max} for ${num(counted)} nodes); the recommendations below are for reference, do not scale it by hand`,
               objects: [{ kind: 'Deployment', name: t.autoscaler.name, namespace: t.autoscaler.namespace }],
-              fix: 'tune the autoscaler ConfigMap (nodesPerReplica / min / max) instead of the Deployment',
+              fix: `tune the autoscaler's ConfigMap (kubectl get configmap -n ${t.autoscaler.namespace} ${t.autoscaler.name} -o yaml: its ladder nodesToReplicas, or linear nodesPerReplica / min / max) instead of the Deployment`,
             },
       );
     } else if (installMode === 'operator') {

@@ -3,15 +3,16 @@
  * - Operator: tigera/operator pkg/common/autoscale.go `GetExpectedTyphaScale` (unchanged since operator
  *   v1.25 / Calico v3.22): nodes/200 + 2 (integer division); 1 for <= 2 nodes, 2 for <= 4, at least 3
  *   otherwise; no upper cap.
- * - Manifest installs: Calico docs (self-managed on-premises, calico-typha.yaml comments): at least one
- *   replica per 200 nodes, at least 3 in production, no more than 20, always fewer than the nodes.
+ * - Manifest installs: Calico docs, the self-managed on-premises install page (onpremises.mdx): at least one
+ *   replica per 200 nodes, no more than 20, at least 3 in production, always fewer than the nodes
+ *   (calico-typha.yaml's own comment says one per 100-200 nodes and at least 3).
  */
 import type { NodeInfo } from '../model/types.js';
 import { minOf } from '../model/arrays.js';
 import { num } from '../model/format.js';
 
 export const MANIFEST_GUIDANCE_SOURCE =
-  'Calico docs, self-managed on-premises install (calico-typha.yaml): >= 1 replica per 200 nodes, >= 3 in production, <= 20, fewer than the nodes';
+  'Calico docs, self-managed on-premises install page: >= 1 replica per 200 nodes, >= 3 in production, <= 20, fewer than the nodes (calico-typha.yaml: one per 100-200 nodes)';
 export const OPERATOR_FORMULA_SOURCE = 'tigera/operator pkg/common/autoscale.go GetExpectedTyphaScale';
 
 /** The replica count the Tigera operator's Typha autoscaler sets for `nodes` counted nodes. */
@@ -59,7 +60,7 @@ export function manifestTyphaRange(nodes: number): ReplicaRange {
 /**
  * An AKS virtual node, the one node the operator's Typha autoscaler leaves out besides unschedulable ones:
  * `type=virtual-kubelet` and a `kubernetes.azure.com/cluster` label (tigera/operator
- * pkg/controller/typhaautoscaler `nodeCounts`). Other virtual kubelets are counted.
+ * pkg/controller/installation/typha_autoscaler.go `getNodeCounts`). Other virtual kubelets are counted.
  */
 export function aksVirtualNode(n: NodeInfo): boolean {
   return n.virtualKubelet && 'kubernetes.azure.com/cluster' in n.labels;

@@ -71,6 +71,9 @@ export interface PrometheusInfo {
   name: string;
   serviceMonitorSelector: LabelSelector | null;
   serviceMonitorNamespaceSelector: LabelSelector | null;
+  /** The PrometheusRules it loads (null: none, as prometheus-operator reads a missing ruleSelector). */
+  ruleSelector: LabelSelector | null;
+  ruleNamespaceSelector: LabelSelector | null;
 }
 
 export interface ComponentMonitoring {
@@ -213,17 +216,25 @@ export function smScrapes(sm: ServiceMonitorInfo, svc: ServiceExposure): boolean
   );
 }
 
-/** Whether Prometheus `p` selects a ServiceMonitor in `ns` with `labels` (namespace labels when known). */
+/**
+ * Whether Prometheus `p` selects a ServiceMonitor (or, `rule`, a PrometheusRule) in `ns` with `labels`
+ * (namespace labels when known). A missing namespace selector means its own namespace.
+ */
 export function promSelects(
   p: PrometheusInfo,
   ns: string,
   labels: Record<string, string>,
   namespaces: Map<string, Record<string, string>> | undefined,
+  kind: 'serviceMonitor' | 'rule' = 'serviceMonitor',
 ): boolean {
-  if (!selects(p.serviceMonitorSelector, labels)) return false;
-  if (p.serviceMonitorNamespaceSelector === null) return ns === p.namespace;
+  const [sel, nsSel] =
+    kind === 'rule'
+      ? [p.ruleSelector, p.ruleNamespaceSelector]
+      : [p.serviceMonitorSelector, p.serviceMonitorNamespaceSelector];
+  if (!selects(sel, labels)) return false;
+  if (nsSel === null) return ns === p.namespace;
   const nsLabels = namespaces?.get(ns) ?? { 'kubernetes.io/metadata.name': ns };
-  return selects(p.serviceMonitorNamespaceSelector, nsLabels);
+  return selects(nsSel, nsLabels);
 }
 
 /** Whether the monitoring.coreos.com API is served: from discovery, else from objects of that group. */
@@ -412,6 +423,8 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
       name: o.metadata.name,
       serviceMonitorSelector: selectorOf(obj(o.spec)['serviceMonitorSelector']),
       serviceMonitorNamespaceSelector: selectorOf(obj(o.spec)['serviceMonitorNamespaceSelector']),
+      ruleSelector: selectorOf(obj(o.spec)['ruleSelector']),
+      ruleNamespaceSelector: selectorOf(obj(o.spec)['ruleNamespaceSelector']),
     }));
   const nsObjs = s.objects.filter((o) => o.kind === 'Namespace' && o.apiVersion === 'v1');
   const namespaces =

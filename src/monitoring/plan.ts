@@ -20,7 +20,15 @@ import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
 import { alertRules } from './alerts.js';
 import { dashboardsConfigMap } from './dashboards.js';
-import { chooseTarget, detectMonitoring, type ComponentMonitoring, type MonitorTarget } from './detect.js';
+import {
+  chooseTarget,
+  detectMonitoring,
+  promSelects,
+  type ComponentMonitoring,
+  type MonitorTarget,
+  type PrometheusInfo,
+} from './detect.js';
+import { labelsSatisfying } from './selector.js';
 
 export interface MonitoringOptions {
   /** Namespace for ServiceMonitors and rules (default: where an existing Prometheus selects them). */
@@ -361,6 +369,29 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     }
   }
   if (opts.alerts && target && !b.find('PrometheusRule', ALERTS_RULE, target.namespace)) {
+    // labels a Prometheus's ruleSelector wants (the one that scrapes, first), in the namespace chosen above
+    const ns = target.namespace;
+    const promOf = (ref: string): PrometheusInfo | undefined =>
+      st.prometheuses.find((p) => `${p.namespace}/${p.name}` === ref);
+    const candidates = [
+      ...target.selectedBy.map(promOf),
+      ...st.prometheuses.filter((p) => !target!.selectedBy.includes(`${p.namespace}/${p.name}`)),
+    ].filter((p): p is PrometheusInfo => !!p);
+    let ruleLabels = { ...target.labels };
+    for (const p of candidates) {
+      const want = labelsSatisfying(p.ruleSelector);
+      if (want && promSelects(p, ns, want, st.namespaces, 'rule')) {
+        ruleLabels = want;
+        break;
+      }
+    }
+    const loadedBy = st.prometheuses
+      .filter((p) => promSelects(p, ns, ruleLabels, st.namespaces, 'rule'))
+      .map((p) => `${p.namespace}/${p.name}`);
+    if (!loadedBy.length)
+      warnings.push(
+        `no Prometheus ${st.prometheuses.length ? `(${st.prometheuses.map((p) => `${p.namespace}/${p.name}${p.ruleSelector ? '' : ': no ruleSelector, so no rules'}`).join(', ')}) ` : ''}loads PrometheusRule ${ns}/${ALERTS_RULE}: check its ruleSelector and ruleNamespaceSelector`,
+      );
     b.add({
       title: `create PrometheusRule ${target.namespace}/${ALERTS_RULE} (Table 4 errors, Typha drops, IPAM)`,
       why: "alerts for the error counters of the guide's Table 4, Typha connection drops and IP pool exhaustion",
@@ -368,7 +399,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       manifest: {
         apiVersion: MONITORING_GROUP,
         kind: 'PrometheusRule',
-        metadata: { name: ALERTS_RULE, namespace: target.namespace, labels: { ...target.labels, ...ours() } },
+        metadata: { name: ALERTS_RULE, namespace: target.namespace, labels: { ...ruleLabels, ...ours() } },
         spec: alertRules(),
       },
       precondition: { exists: false },

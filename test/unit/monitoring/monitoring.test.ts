@@ -580,3 +580,35 @@ describe('monitoring: defects found by trying the tool (review of 2026-12-03)', 
     );
   });
 });
+
+describe('monitoring --alerts: the PrometheusRule is labelled for the ruleSelector (a review: it got the ServiceMonitor labels)', () => {
+  const rule = (p: Plan): KubeObject | undefined =>
+    p.steps.find((s) => s.manifest?.kind === 'PrometheusRule')?.manifest;
+  it("labels from the Prometheus's ruleSelector, in a namespace its ruleNamespaceSelector admits", () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, [
+      ns('kube-system'),
+      ns('monitoring'),
+      prometheus('monitoring', 'kps', {
+        serviceMonitorSelector: { matchLabels: { release: 'prometheus' } },
+        ruleSelector: { matchLabels: { role: 'alert-rules' } },
+      }),
+    ]);
+    const p = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
+    assert.deepEqual(rule(p)?.metadata.labels, {
+      role: 'alert-rules',
+      'app.kubernetes.io/managed-by': 'calico-tune',
+    });
+    assert.ok(!p.summary.warnings.some((w) => /PrometheusRule/.test(w)), p.summary.warnings.join('\n'));
+  });
+  it('a Prometheus without a ruleSelector loads no rules: said so', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, stack());
+    const p = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
+    assert.ok(rule(p));
+    assert.ok(
+      p.summary.warnings.some((w) =>
+        /no Prometheus .*loads PrometheusRule monitoring\/calico-alerts/.test(w),
+      ),
+      p.summary.warnings.join('\n'),
+    );
+  });
+});

@@ -7,7 +7,7 @@
  * network>` and Felix's route resolver, docs/calico-facts.md). Costs are the guide's Tables 2 and 3.
  */
 import { ipv4Network, ipv6Network, parseIPv4Cidr } from '../model/net.js';
-import { felixBool, felixFieldByNode } from '../model/felix.js';
+import { envBool, felixFieldByNode } from '../model/felix.js';
 import { listSome } from '../model/format.js';
 import { calicoNodeEnv } from '../model/parse.js';
 import type { ClusterSnapshot, EncapMode, IPPoolInfo, KubeObject } from '../model/types.js';
@@ -256,13 +256,14 @@ export function tunnelOffProblems(
     // calico-node's environment wins over the datastore in Felix's configuration
     const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
     // the environment wins over every FelixConfiguration, true as well as false (a review)
+    // set at all, the environment decides (an invalid value is the default: on when a pool needs it)
     const raw = calicoNodeEnv(s.objects, env);
-    const envValue = felixBool(raw);
+    const envValue = envBool(raw, true);
     if (envValue === false)
       problems.push({
         level: 'refuse',
         rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=${raw?.trim()}, which overrides the pools: ${what}; remove the variable first`,
+        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=${raw}, which overrides the pools: ${what}; remove the variable first`,
       });
     else if (envValue === undefined) {
       // each node's own FelixConfiguration node.<name> wins over default for that node

@@ -174,6 +174,10 @@ export class Executor {
     const { opts } = this;
     if (opts.mode === 'fresh') {
       if (!plan) throw usageError('no plan to apply');
+      // what a step creates, where the cluster read did not look (a dashboards ConfigMap in a namespace given
+      // with --namespace): read now, so that one already there fails the checks before the first write (a
+      // review: two of four steps written, then "already exists")
+      opts.live = await this.withCreatedObjects(plan, opts.live);
       this.keepGates(preflightPlan(plan, opts.live));
     }
     if (!this.dry && !opts.yes && !opts.interactive) {
@@ -782,6 +786,26 @@ export class Executor {
       `rolled back ${undoneCount} step(s); the cluster matches the state before the plan (${plan.metadata.cluster.fingerprint.length} objects compared) and the BGP model finds every node pair reachable`,
       [],
     );
+  }
+
+  /** The snapshot with the objects the plan's create steps name that it lacks and the cluster has. */
+  private async withCreatedObjects(plan: Plan, live: ClusterSnapshot): Promise<ClusterSnapshot> {
+    const missing = plan.steps.filter((st) => st.action === 'create' && !findObject(live.objects, st));
+    const found = await Promise.all(
+      missing.map(async (st) => {
+        const t = resourceOf(st);
+        if (!t) return undefined;
+        try {
+          return await this.api.get(t, st.manifest!.metadata.name, st.manifest!.metadata.namespace);
+        } catch (e) {
+          // not allowed to read it, or no such API: the write itself will say
+          if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return undefined;
+          throw e;
+        }
+      }),
+    );
+    const add = found.filter((o): o is KubeObject => !!o);
+    return add.length ? { ...live, objects: [...live.objects, ...add] } : live;
   }
 
   /** Performs one write step: re-read, precondition, write (with dryRun where asked), retry on conflict. */

@@ -69,7 +69,8 @@ function preflight(s: ClusterSnapshot, to: MigrateOptions['to']): string[] {
     throw usageError(
       `Calico ${s.calico.version.raw} keeps reflectors in the mesh (before v3.21); this tool plans for v3.21 and later`,
     );
-  const pools = s.ipPools.filter((p) => !p.disabled && p.ipVersion === 4);
+  // disabled pools count: the pods with their addresses keep their routes (encap/model.ts anyPoolNeedsBgp)
+  const pools = s.ipPools.filter((p) => p.ipVersion === 4);
   if (pools.length && pools.every((p) => p.vxlanMode !== 'Never')) {
     warnings.push(
       `every IPv4 pool uses VXLAN (${pools.map((p) => p.name).join(', ')}): Felix, not BGP, programs the pod routes; ${

@@ -10,14 +10,24 @@ import type { KubeObject } from './types.js';
 export const FELIX_NODE_PREFIX = 'node.';
 
 /**
- * A boolean as Felix and Typha read one from their environment (felix/config/param_types.go BoolParam):
- * 1, t, true, y, yes and 0, f, false, n, no, any case; anything else is invalid (undefined: the default holds).
+ * A boolean as Felix and Typha read one (felix/config/param_types.go BoolParam): 1, t, true, y, yes and 0, f,
+ * false, n, no, any case, nothing trimmed; anything else is invalid (undefined).
  */
 export function felixBool(v: string | undefined): boolean | undefined {
-  const x = v?.trim().toLowerCase();
+  const x = v?.toLowerCase();
   if (x === '1' || x === 't' || x === 'true' || x === 'y' || x === 'yes') return true;
   if (x === '0' || x === 'f' || x === 'false' || x === 'n' || x === 'no') return false;
   return undefined;
+}
+
+/**
+ * A boolean set in Felix's or Typha's environment, as they resolve it: unset (or empty) is undefined, and the
+ * datastore decides; an invalid value is the parameter's default, still at the environment's priority
+ * (felix/config/config_params.go: the datastore is not consulted).
+ */
+export function envBool(raw: string | undefined, dflt: boolean): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  return felixBool(raw) ?? dflt;
 }
 
 /** Where a node's Felix takes `field` from: the object's name, and the value it sets. */

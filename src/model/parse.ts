@@ -3,6 +3,7 @@
  * Version-aware for Calico v3.27 and v3.31 objects in `crd.projectcalico.org/v1` and `projectcalico.org/v3`.
  */
 import { clusterIdProblem, isMaskedIPv4Network, parseASNumber } from './net.js';
+import { felixBool } from './felix.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 import type {
   BgpConfigurationInfo,
@@ -464,9 +465,9 @@ function parseTypha(objects: KubeObject[], nodesByName: Map<string, NodeInfo>): 
         String(obj(t)['topologyKey'] ?? ''),
       ),
       hostNetwork: podSpec['hostNetwork'] === true,
-      metricsEnabled: (metricsEnv ?? '').toLowerCase() === 'true',
-      metricsPort:
-        portEnv !== undefined ? num(portEnv) : metricsEnv?.toLowerCase() === 'true' ? 9093 : undefined,
+      // Typha reads its booleans as Felix does (1/t/true/y/yes; anything else invalid: the default, off)
+      metricsEnabled: felixBool(metricsEnv) === true,
+      metricsPort: portEnv !== undefined ? num(portEnv) : felixBool(metricsEnv) === true ? 9093 : undefined,
     };
     const pods: TyphaPodInfo[] = objects
       .filter(

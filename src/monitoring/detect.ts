@@ -14,7 +14,7 @@ import {
   MONITORING_GROUP,
   type MetricsComponent,
 } from '../model/monitoring.js';
-import { felixBool, felixFieldByNode } from '../model/felix.js';
+import { envBool, felixBool, felixFieldByNode } from '../model/felix.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
 
@@ -130,8 +130,6 @@ function envOf(o: KubeObject | undefined, container: string, name: string): stri
   return typeof e?.['value'] === 'string' ? e['value'] : undefined;
 }
 
-const isTrue = felixBool;
-
 function findObj(s: ClusterSnapshot, kind: string, name: string, namespace?: string): KubeObject | undefined {
   return s.objects.find(
     (o) =>
@@ -145,34 +143,39 @@ function isOurs(o: KubeObject): boolean {
   return o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
 }
 
-/** The Service in `ns` whose selector picks the component's pods and which serves `port`. */
+/**
+ * The Service in `ns` whose selector picks the component's pods and which serves `port`: one with a named port
+ * first (a ServiceMonitor can only scrape that), else one with an unnamed port (Calico's docs make
+ * felix-metrics-svc so).
+ */
 function exposingService(
   s: ClusterSnapshot,
   ns: string,
   app: string,
   port: number,
 ): ServiceExposure | undefined {
+  let unnamed: ServiceExposure | undefined;
   for (const o of s.objects) {
     if (o.kind !== 'Service' || o.metadata.namespace !== ns) continue;
     const spec = obj(o.spec);
     if (strMap(spec['selector'])['k8s-app'] !== app) continue;
     for (const p of arr(spec['ports']).map(obj)) {
       const target = num(p['targetPort']) ?? num(p['port']);
-      // an unnamed port exposes the metrics too (Calico's docs make felix-metrics-svc so), though no
-      // ServiceMonitor can name it
-      if (target === port)
-        return {
-          namespace: ns,
-          name: o.metadata.name,
-          portName: typeof p['name'] === 'string' ? p['name'] : '',
-          port: num(p['port']) ?? port,
-          labels: { ...(o.metadata.labels ?? {}) },
-          source: 'cluster',
-          ours: isOurs(o),
-        };
+      if (target !== port) continue;
+      const exposure: ServiceExposure = {
+        namespace: ns,
+        name: o.metadata.name,
+        portName: typeof p['name'] === 'string' ? p['name'] : '',
+        port: num(p['port']) ?? port,
+        labels: { ...(o.metadata.labels ?? {}) },
+        source: 'cluster',
+        ours: isOurs(o),
+      };
+      if (exposure.portName) return exposure;
+      unnamed ??= exposure;
     }
   }
-  return undefined;
+  return unnamed;
 }
 
 function selectorOf(v: unknown): LabelSelector | null {
@@ -258,7 +261,9 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
   // precedence over FelixConfiguration); otherwise calico-node's env, then FelixConfiguration default.
   {
     const ds = findObj(s, 'DaemonSet', 'calico-node', calicoNs);
-    const envOn = isTrue(envOf(ds, 'calico-node', ENV.felixEnabled));
+    // an invalid value is Felix's default (off), still overriding FelixConfiguration
+    const envRaw = envOf(ds, 'calico-node', ENV.felixEnabled);
+    const envOn = envBool(envRaw, false);
     const envPort = num(envOf(ds, 'calico-node', ENV.felixPort));
     const fc = s.felixConfiguration;
     let enabled: boolean;
@@ -298,7 +303,7 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
         field: 'env FELIX_PROMETHEUSMETRICSENABLED',
       };
       if (!envOn)
-        override = `FELIX_PROMETHEUSMETRICSENABLED=false in DaemonSet ${calicoNs}/calico-node overrides FelixConfiguration default`;
+        override = `FELIX_PROMETHEUSMETRICSENABLED=${envRaw}${felixBool(envRaw) === undefined ? ' (not a boolean Felix reads: its default, off)' : ''} in DaemonSet ${calicoNs}/calico-node overrides FelixConfiguration default`;
     } else {
       enabled = fc?.prometheusMetricsEnabled === true;
       port = envPort ?? fc?.prometheusMetricsPort ?? 9091;
@@ -345,7 +350,7 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     const dep = s.typha.deployment;
     const ns = dep?.namespace ?? calicoNs;
     const depObj = dep ? findObj(s, 'Deployment', dep.name, dep.namespace) : undefined;
-    const envOn = isTrue(envOf(depObj, 'calico-typha', ENV.typhaEnabled));
+    const envOn = envBool(envOf(depObj, 'calico-typha', ENV.typhaEnabled), false);
     const envPort = num(envOf(depObj, 'calico-typha', ENV.typhaPort));
     let enabled: boolean;
     let port: number;

@@ -23,7 +23,9 @@ import { dashboardsConfigMap } from './dashboards.js';
 import {
   chooseTarget,
   detectMonitoring,
+  operatorMakesTyphaService,
   promSelects,
+  serviceFor,
   type ComponentMonitoring,
   type MonitorTarget,
   type PrometheusInfo,
@@ -122,7 +124,7 @@ function switchStep(
     if (operator) {
       b.add({
         title: `enable Typha metrics: Installation default spec.typhaMetricsPort=${port}`,
-        why: `${why}; the operator sets TYPHA_PROMETHEUSMETRICS* and creates Service calico-system/calico-typha-metrics itself`,
+        why: `${why}; the operator sets TYPHA_PROMETHEUSMETRICS*${operatorMakesTyphaService(s) ? ' and creates Service calico-system/calico-typha-metrics itself' : " (Calico v3.27's operator creates no Service for it: the plan does)"}`,
         action: 'patch',
         object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
         patch: { spec: { typhaMetricsPort: port } },
@@ -271,7 +273,11 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     if (change) {
       changes.push(change);
       c.enabled = true;
-      c.port = port;
+      if (port !== c.port) {
+        // a port moved by a flag: the Service that exposed the old one (ours: patched below) no longer does
+        c.port = port;
+        c.service = serviceFor(s, c, s.calico.installMode === 'operator');
+      }
     }
   }
 
@@ -307,7 +313,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       });
     } else
       b.add({
-        title: `create Service ${c.namespace}/${m.metadata.name} (port ${COMPONENT_INFO[c.component].portName} ${c.port})`,
+        title: `create Service ${c.namespace}/${m.metadata.name} (port ${(m.spec as { ports: { name: string }[] }).ports[0]!.name} ${c.port})`,
         why: `no Service exposes ${c.component}'s metrics port ${c.port}: Prometheus discovers targets through Services`,
         action: 'create',
         manifest: m,
@@ -343,6 +349,42 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     if (!target.selectedBy.length) warnings.push(target.reason);
   }
   if (opts.serviceMonitors && target) {
+    // ServiceMonitors that scrape but that no Prometheus selects (its selector changed since): ours in the
+    // chosen namespace get the labels it wants now; someone else's are named with the command
+    const relabelled = new Set<string>();
+    for (const c of present) {
+      if (!c.enabled || !c.scrapedBy.length || c.selectedBy.length || !target.selectedBy.length) continue;
+      for (const ref of c.scrapedBy) {
+        if (relabelled.has(ref)) continue;
+        relabelled.add(ref);
+        const [smNs, smName] = ref.split('/') as [string, string];
+        const sm = b.find('ServiceMonitor', smName, smNs);
+        if (!sm) continue;
+        const labels = Object.entries(target.labels);
+        const isOurs = sm.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+        if (isOurs && smNs === target.namespace && labels.length) {
+          b.add({
+            title: `label ServiceMonitor ${ref} ${labels.map(([k, v]) => `${k}=${v}`).join(',')} (selected by ${target.selectedBy.join(', ')})`,
+            why: `no Prometheus selects it any more; ${target.reason}`,
+            action: 'patch',
+            object: { apiVersion: MONITORING_GROUP, kind: 'ServiceMonitor', name: smName, namespace: smNs },
+            patch: { metadata: { labels: target.labels } },
+            precondition: {
+              exists: true,
+              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY }],
+            },
+          });
+          changes.push(`ServiceMonitor ${ref} labels`);
+        } else
+          warnings.push(
+            `ServiceMonitor ${ref} scrapes ${c.component} but no Prometheus selects it: ${
+              smNs === target.namespace && labels.length
+                ? `kubectl label servicemonitor -n ${smNs} ${smName} ${labels.map(([k, v]) => `${k}=${v}`).join(' ')} --overwrite`
+                : `${target.reason}; move it there, or plan with --namespace and --service-monitor-labels`
+            }${isOurs ? '' : ' (not ours: left as it is)'}`,
+          );
+      }
+    }
     for (const c of present) {
       if (!c.enabled || !c.service || c.scrapedBy.length) continue;
       if (!c.service.portName) {
@@ -410,7 +452,12 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     const ns = target?.namespace ?? opts.namespace ?? 'monitoring';
     if (st.namespaces && !st.namespaces.has(ns))
       throw usageError(`namespace ${ns} does not exist: create it or pass --namespace`);
-    if (!b.find('ConfigMap', DASHBOARDS_CONFIGMAP, ns)) {
+    const cm = b.find('ConfigMap', DASHBOARDS_CONFIGMAP, ns);
+    if (cm && cm.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
+      warnings.push(
+        `ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP} exists and is not ours: left as it is (no dashboards planned); delete it and plan again, or pass --namespace`,
+      );
+    if (!cm) {
       const m = dashboardsConfigMap(ns, opts.dashboards);
       b.add({
         title: `create ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP} (Grafana: Felix, Typha, kube-controllers IPAM)`,

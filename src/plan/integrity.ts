@@ -218,7 +218,7 @@ export function stepShapeProblems(
             else onlyKeys(net, ['ipPools'], `${where} (Installation calicoNetwork)`, out);
           }
         }
-      } else monitoringPatchProblems(step, where, out);
+      } else monitoringPatchProblems(step, where, out, isUndo);
       break;
     }
     case 'create': {
@@ -283,7 +283,7 @@ export function stepShapeProblems(
  * KubeControllersConfiguration default (their metrics fields), and on manifest installs the calico-typha
  * Deployment's containers (the env); the Installation's metrics ports are checked with its encap fields.
  */
-function monitoringPatchProblems(step: Step, where: string, out: string[]): void {
+function monitoringPatchProblems(step: Step, where: string, out: string[], isUndo = false): void {
   const ref = step.object!;
   const p = step.patch!;
   const fieldsOf = (k: keyof typeof MONITORING_PATCH_FIELDS): void => {
@@ -321,11 +321,30 @@ function monitoringPatchProblems(step: Step, where: string, out: string[]): void
     if (!isObj(p['spec']) || !Array.isArray(p['spec']['ports']))
       out.push(`${where}: a Service patch changes only spec.ports`);
     else onlyKeys(p['spec'], ['ports'], `${where} (Service spec)`, out);
-    const oursOnly = step.precondition?.fields?.some(
-      (f) => f.path.join('/') === `metadata/labels/${MANAGED_BY_LABEL}` && f.equals === MANAGED_BY,
-    );
-    if (!oursOnly) out.push(`${where}: a Service patch needs the precondition that the Service is ours`);
+    // (an undo puts back what the step changed; the executor leaves it when someone changed it since)
+    if (!isUndo && !oursOnly(step))
+      out.push(`${where}: a Service patch needs the precondition that the Service is ours`);
+  } else if (
+    ref.apiVersion === MONITORING_GROUP &&
+    ref.kind === 'ServiceMonitor' &&
+    MONITORING_CREATES['ServiceMonitor']!.includes(ref.name)
+  ) {
+    // a ServiceMonitor of ours relabelled for the Prometheus that selects elsewhere now: labels only
+    onlyKeys(p, ['metadata'], `${where} (ServiceMonitor patch)`, out);
+    const meta = p['metadata'];
+    if (!isObj(meta) || !isObj(meta['labels']))
+      out.push(`${where}: a ServiceMonitor patch changes only labels`);
+    else onlyKeys(meta, ['labels'], `${where} (ServiceMonitor metadata)`, out);
+    if (!isUndo && !oursOnly(step))
+      out.push(`${where}: a ServiceMonitor patch needs the precondition that it is ours`);
   } else out.push(`${where}: patches ${ref.apiVersion} ${ref.kind}, which no planner changes`);
+}
+
+/** The step's precondition requires the object to carry our managed-by label. */
+function oursOnly(step: Step): boolean {
+  return !!step.precondition?.fields?.some(
+    (f) => f.path.join('/') === `metadata/labels/${MANAGED_BY_LABEL}` && f.equals === MANAGED_BY,
+  );
 }
 
 function monitoringCreateProblems(step: Step, where: string, out: string[]): void {

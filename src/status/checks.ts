@@ -308,7 +308,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     out.push({
       code: 'ENCAP_TUNNEL_OFF',
       severity: 'critical',
-      message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled, with the addresses it gave out still in use,' : ''} but ${off.map((x) => x.reason.replace(/; (remove|clear) .*$/, '')).join('; and ')}: pod traffic between nodes over ${kind} is dropped`,
+      message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled (the addresses it gave out may still be in use),' : ''} but ${off.map((x) => x.reason.replace(/; (remove|clear) .*$/, '')).join('; and ')}: pod traffic between nodes over ${kind}${p.disabled ? ', for pods that still have its addresses,' : ''} is dropped`,
       objects: [{ kind: 'IPPool', name: p.name }],
       fix: off.map((x) => /; ((remove|clear) .*)$/.exec(x.reason)?.[1] ?? x.reason).join('; '),
     });

@@ -412,7 +412,7 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
         fix:
           installMode === 'operator'
             ? 'kubectl calico-tune monitoring plan (it sets Installation default spec.typhaMetricsPort: 9093; the operator creates Service calico-typha-metrics from v1.34, Calico v3.28, and the plan creates it for older ones)'
-            : `kubectl calico-tune monitoring plan (it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=9093 on deployment ${dep.namespace}/${dep.name}, and creates Service calico-typha-metrics)`,
+            : `kubectl calico-tune monitoring plan (it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=${dep.metricsPort ?? 9093} on deployment ${dep.namespace}/${dep.name}, and creates Service calico-typha-metrics)`,
       });
     }
   }

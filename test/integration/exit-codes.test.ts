@@ -270,4 +270,39 @@ describe('exit codes (live cluster)', function () {
       'nothing written',
     );
   });
+
+  it('monitoring apply --dashboards --namespace X where someone has a ConfigMap of that name: exit 2 before any write (a review: the switch written, then "already exists")', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
+    const admin = cp.client('admin');
+    await admin.request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grafana' } },
+      okStatuses: [409],
+    });
+    await admin.request('POST', '/api/v1/namespaces/grafana/configmaps', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'calico-grafana-dashboards', namespace: 'grafana' },
+        data: { x: 'y' },
+      },
+      okStatuses: [409],
+    });
+    const mark = cp.audit.mark();
+    const r = await runCli(['monitoring', 'apply', '--dashboards', '--namespace', 'grafana', '--yes'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 2, describeRun(r, 'monitoring apply --dashboards --namespace grafana'));
+    assert.match(r.stderr, /nothing was changed/);
+    assert.match(r.stderr, /calico-grafana-dashboards/);
+    const writes = await cp.audit.writesSince(mark, { user: USERS.plugin.name });
+    assert.deepEqual(
+      writes.map((e) => describeEvent(e)),
+      [],
+      'nothing written',
+    );
+    const cm = await admin.getOptional<{ data: Record<string, string> }>(
+      '/api/v1/namespaces/grafana/configmaps/calico-grafana-dashboards',
+    );
+    assert.deepEqual(cm?.data, { x: 'y' }, 'their ConfigMap untouched');
+  });
 });

@@ -471,6 +471,14 @@ describe('monitoring/plan: ports in the host network namespace', () => {
   });
 });
 
+/** A Service as Calico's docs make it for Felix: felix-metrics-svc, its port without a name. */
+const DOCS_FELIX_SERVICE: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'felix-metrics-svc', namespace: 'kube-system' },
+  spec: { selector: { 'k8s-app': 'calico-node' }, ports: [{ port: 9091, targetPort: 9091 }] },
+};
+
 describe('monitoring: defects found by trying the tool (review of 2026-12-03)', () => {
   const env = setCalicoNodeEnv;
   const felixConfig = (items: KubeObject[]): Record<string, unknown> =>
@@ -539,6 +547,7 @@ describe('monitoring: defects found by trying the tool (review of 2026-12-03)', 
     );
     const again = planMonitoring(snapshotOf(stale), { ...OPTS, ports: {} });
     assert.deepEqual(writes(again), ['patch Service/kube-system/calico-felix-metrics']);
+    assert.deepEqual(integrityProblems(again), [], 'apply accepts it (its undo included)');
     assert.throws(() => planMonitoring(snapshotOf(after(again, stale)), { ...OPTS, ports: {} }), NothingToDo);
   });
 
@@ -562,12 +571,7 @@ describe('monitoring: defects found by trying the tool (review of 2026-12-03)', 
   it("a Service made as Calico's docs show (felix-metrics-svc, an unnamed port) exposes Felix: no second Service; no ServiceMonitor for a port without a name, said why", () => {
     const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest', felixMetrics: true }, [
       ...stack(),
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'felix-metrics-svc', namespace: 'kube-system' },
-        spec: { selector: { 'k8s-app': 'calico-node' }, ports: [{ port: 9091, targetPort: 9091 }] },
-      },
+      DOCS_FELIX_SERVICE,
     ]);
     const s = snapshotOf(items);
     assert.ok(!configFindings(s).some((f) => f.code === 'METRICS_SERVICE_MISSING'));
@@ -609,6 +613,143 @@ describe('monitoring --alerts: the PrometheusRule is labelled for the ruleSelect
         /no Prometheus .*loads PrometheusRule monitoring\/calico-alerts/.test(w),
       ),
       p.summary.warnings.join('\n'),
+    );
+  });
+});
+
+describe('monitoring: a ServiceMonitor of ours that no Prometheus selects any more (a review: the fix said "nothing to do")', () => {
+  it('relabels ours for the Prometheus that now selects elsewhere; names the command for one not ours', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, stack());
+    const first = planMonitoring(snapshotOf(items), OPTS);
+    const applied = after(first, items).map((o) =>
+      o.kind === 'Prometheus'
+        ? { ...o, spec: { serviceMonitorSelector: { matchLabels: { release: 'kps' } } } }
+        : o,
+    );
+    const s = snapshotOf(applied);
+    assert.ok(configFindings(s).some((f) => f.code === 'SERVICEMONITOR_NOT_SELECTED'));
+    const p = planMonitoring(s, OPTS);
+    const patches = p.steps.filter((x) => x.action === 'patch' && x.object?.kind === 'ServiceMonitor');
+    assert.deepEqual(patches.map((x) => x.object!.name).sort(), [
+      'calico-felix-metrics',
+      'calico-typha-metrics',
+    ]);
+    assert.deepEqual(integrityProblems(p), []);
+    const done = snapshotOf(after(p, applied));
+    assert.ok(!configFindings(done).some((f) => f.code === 'SERVICEMONITOR_NOT_SELECTED'));
+    assert.throws(() => planMonitoring(done, OPTS), NothingToDo);
+    // someone else's ServiceMonitor: not changed, but the plan names the command
+    const theirs = applied.map((o) =>
+      o.kind === 'ServiceMonitor'
+        ? { ...o, metadata: { ...o.metadata, labels: { release: 'prometheus' } } }
+        : o,
+    );
+    // nothing the plan may change: "nothing to do", with the command to run
+    assert.throws(
+      () => planMonitoring(snapshotOf(theirs), OPTS),
+      (e: unknown) =>
+        e instanceof NothingToDo &&
+        /kubectl label servicemonitor -n monitoring calico-felix-metrics release=kps --overwrite \(not ours/.test(
+          e.message,
+        ),
+    );
+  });
+});
+
+describe('monitoring: defects found in the fixes (diff review of 2026-12-03)', () => {
+  const writes = (p: Plan): string[] =>
+    p.steps.map((s) => `${s.action} ${s.object?.kind}/${s.object?.namespace ?? ''}/${s.object?.name}`);
+  it('a port moved by --felix-port moves our Service with it (it stayed on the old port)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, stack());
+    const first = planMonitoring(snapshotOf(items), { ...OPTS, ports: {} });
+    // then metrics are turned off again by hand; our Service stays on 9091
+    const off = after(first, items).map((o) =>
+      o.kind === 'FelixConfiguration' && o.metadata.name === 'default'
+        ? { ...o, spec: { ...o.spec, prometheusMetricsEnabled: false } }
+        : o,
+    );
+    const p = planMonitoring(snapshotOf(off), { ...OPTS, ports: { felix: 9111 } });
+    assert.ok(writes(p).includes('patch Service/kube-system/calico-felix-metrics'), writes(p).join('\n'));
+    assert.deepEqual(integrityProblems(p), []);
+    const done = snapshotOf(after(p, off));
+    const felix = detectMonitoring(done).components[0]!;
+    assert.deepEqual(
+      [felix.port, felix.service?.name, felix.scrapedBy],
+      [9111, 'calico-felix-metrics', ['monitoring/calico-felix-metrics']],
+    );
+  });
+
+  it("calico-node's env with a value Felix cannot read is Felix's default, still over FelixConfiguration", () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest', felixMetrics: true }, stack());
+    setCalicoNodeEnv(items, 'FELIX_PROMETHEUSMETRICSENABLED', 'on');
+    const felix = detectMonitoring(snapshotOf(items)).components[0]!;
+    assert.equal(felix.enabled, false);
+    assert.match(felix.override!, /FELIX_PROMETHEUSMETRICSENABLED=on \(not a boolean Felix reads/);
+    // a tunnel switch: an unreadable value is the default (on when a pool needs it), whatever FelixConfiguration says
+    const encap = snap({ nodes: 6, zones: 1, install: 'manifest', encapsulation: 'IPIP' }, (objs) => {
+      (objs.find((o) => o.kind === 'FelixConfiguration')!.spec as Record<string, unknown>)['ipipEnabled'] =
+        false;
+      setCalicoNodeEnv(objs, 'FELIX_IPINIPENABLED', 'on');
+    });
+    assert.ok(!configFindings(encap).some((f) => f.code === 'ENCAP_TUNNEL_OFF'));
+    // and Felix does not trim: " false" is not false
+    const spaced = snap({ nodes: 6, zones: 1, install: 'manifest', encapsulation: 'IPIP' }, (objs) =>
+      setCalicoNodeEnv(objs, 'FELIX_IPINIPENABLED', ' false'),
+    );
+    assert.ok(!configFindings(spaced).some((f) => f.code === 'ENCAP_TUNNEL_OFF'));
+  });
+
+  it('someone else\'s dashboards ConfigMap: not planned over, and said so (it was "nothing to do" without a word)', () => {
+    const items = itemsOf(
+      {
+        nodes: 6,
+        zones: 1,
+        install: 'manifest',
+        felixMetrics: true,
+        typhaMetrics: true,
+        metricsServices: true,
+      },
+      [
+        ...stack(),
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'calico-grafana-dashboards', namespace: 'monitoring' },
+          data: { x: 'y' },
+        },
+      ],
+    );
+    assert.throws(
+      () => planMonitoring(snapshotOf(items), { ...OPTS, serviceMonitors: false, dashboards: {} }),
+      (e: unknown) =>
+        e instanceof NothingToDo && /calico-grafana-dashboards exists and is not ours/.test(e.message),
+    );
+  });
+
+  it('a Service with a named port is preferred over one with an unnamed port (a ServiceMonitor can scrape only the first)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest', felixMetrics: true }, [
+      ...stack(),
+      DOCS_FELIX_SERVICE,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'prom-felix', namespace: 'kube-system' },
+        spec: { selector: { 'k8s-app': 'calico-node' }, ports: [{ name: 'metrics', port: 9091 }] },
+      },
+    ]);
+    assert.equal(detectMonitoring(snapshotOf(items)).components[0]!.service?.name, 'prom-felix');
+  });
+
+  it('v3.27 operator: the Typha step does not claim the operator makes the Service, and the create title names its real port', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'operator', calico: 'v3.27.3' }, stack());
+    const p = planMonitoring(snapshotOf(items), OPTS);
+    const typha = p.steps.find((s) => /typhaMetricsPort/.test(s.title))!;
+    assert.doesNotMatch(typha.why, /creates Service calico-system\/calico-typha-metrics itself/);
+    assert.ok(
+      p.steps.some(
+        (s) =>
+          s.title === 'create Service calico-system/calico-typha-metrics (port calico-typha-metrics 9093)',
+      ),
     );
   });
 });

@@ -199,6 +199,30 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.match(containers(await admin.get<Obj>(dep))[0]!.image, /-hotfix$/);
       });
 
+    if (calico === 'v3.31.3')
+      it("manifest install: Felix's port moved after an apply: the next apply patches our Service (as the plugin role, docs/rbac.yaml)", async () => {
+        await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico });
+        const first = await cli(['apply', '--namespace', 'kube-system', '--yes']);
+        assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+        const admin = cp.client('admin');
+        const svcPath = '/api/v1/namespaces/kube-system/services/calico-felix-metrics';
+        const ports = async (): Promise<unknown> =>
+          (
+            (await admin.get<Obj>(svcPath)).spec as { ports: { port: number; targetPort: number }[] }
+          ).ports.map((p) => [p.port, p.targetPort]);
+        assert.deepEqual(await ports(), [[9091, 9091]]);
+        // someone moves Felix's metrics to 9095 (and off); the next run turns them on there
+        await admin.request('PATCH', '/apis/crd.projectcalico.org/v1/felixconfigurations/default', {
+          body: { spec: { prometheusMetricsEnabled: false, prometheusMetricsPort: 9095 } },
+          contentType: 'application/merge-patch+json',
+        });
+        const again = await cli(['apply', '--namespace', 'kube-system', '--yes']);
+        assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+        assert.deepEqual(await ports(), [[9095, 9095]]);
+        const third = await cli(['apply', '--namespace', 'kube-system', '--yes']);
+        assert.match(third.stderr + third.stdout, /nothing to do|monitoring is set up/i);
+      });
+
     for (const install of ['operator', 'manifest'] as const) {
       it(`${install} install: gaps found; dry run; crash + rollback restores; crash + resume; then all on, and nothing to do`, async () => {
         const ns = install === 'operator' ? 'calico-system' : 'kube-system';

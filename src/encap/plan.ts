@@ -43,8 +43,9 @@ function installationPools(o: KubeObject | undefined): Record<string, unknown>[]
 
 /**
  * Which object lasts (docs/calico-facts.md): operators from v1.34 (Calico 3.28) run an IP pool controller that
- * owns the pools listed in the Installation (label app.kubernetes.io/managed-by: tigera-operator, or the same
- * CIDR) and reverts direct edits; v1.32 (Calico 3.27) only seeds the first pool, so the IPPool lasts there.
+ * owns the pools listed in the Installation that carry its label (app.kubernetes.io/managed-by:
+ * tigera-operator) and reverts direct edits; v1.32 (Calico 3.27) only seeds the first pool, so the IPPool lasts
+ * there.
  */
 export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
   if (s.calico.installMode !== 'operator')
@@ -65,12 +66,16 @@ export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
       installationIndex: idx,
       reason: `Calico ${v?.raw ?? '(version unknown)'}: its operator only creates the first pool and never updates it, so the IPPool is what lasts`,
     };
-  if (!labelled && poolTarget(pool) !== targetOfOperator(installationPools(inst)[idx]!['encapsulation']))
+  // the pool controller adopts an unlabelled pool only when it equals its Installation entry in every field
+  // (reflect.DeepEqual with FromProjectCalicoV1: encapsulation, NAT, block size, selector, ...), and then
+  // labels it at its next update; one still unlabelled it has not adopted: it reports "Cannot update an IP
+  // pool not owned by the operator" and leaves it (tigera/operator pkg/controller/ippool, a review)
+  if (!labelled)
     return {
       object: 'IPPool',
       installationIndex: idx,
       reason:
-        "the pool is not labelled as the operator's and differs from the Installation, so the operator does not manage it",
+        "the pool is not labelled as the operator's: the operator has not adopted it (it would have labelled it), so it does not change it, and a change to the Installation would not reach it",
     };
   return {
     object: 'Installation',

@@ -108,6 +108,14 @@ describe('encap planner', () => {
       };
     });
     assert.equal(poolOwner(labelled, labelled.ipPools[0]!).object, 'Installation');
+    // the same mode as the Installation but unlabelled is not enough either: the operator adopts only a pool
+    // equal in every field, and labels it when it does (a review against pkg/controller/ippool)
+    const unlabelled = edited(op31, (objs) => {
+      const pool = objs.find((o) => o.kind === 'IPPool')!;
+      (pool.spec as Record<string, unknown>)['natOutgoing'] = false;
+      delete pool.metadata.annotations;
+    });
+    assert.equal(poolOwner(unlabelled, unlabelled.ipPools[0]!).object, 'IPPool');
   });
 
   it('a pool the Installation does not list is written directly, even on 3.31', () => {

@@ -143,6 +143,8 @@ export class Executor {
   private interrupted = false;
   private journal?: Journal;
   private observer?: NodeStatusObserver;
+  /** The plan this run applies, resumes or rolls back (once the journal is acquired). */
+  private activePlan?: Plan | undefined;
   /** finishRecord() ran: the plan's CalicoNodeStatus objects and its Lease are gone. */
   private recordFinished = false;
   /** Gate expectations computed from the live state, per wait step id. */
@@ -195,6 +197,7 @@ export class Executor {
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
     if (plan) await checkPermissions(this.api, plan, this.calicoGroup, this.journal.namespace);
     const { plan: active, state, previous } = await this.journal.acquire(opts.mode, plan, opts.onTimeout);
+    this.activePlan = active;
     // a resume keeps the --on-timeout the plan was started with (a review: `--on-timeout pause` was lost)
     this.onTimeout = opts.onTimeout ?? state?.onTimeout;
     // a resume or rollback that stops before changing anything leaves the record as it found it
@@ -214,6 +217,9 @@ export class Executor {
         try {
           checkIdentity(active!, opts.live, true);
           await checkPermissions(this.api, active!, this.calicoGroup, this.journal.namespace);
+          // what the plan created where the cluster read does not look, as a fresh apply reads it (a review: a
+          // rollback found a ConfigMap in --namespace "not applied" and left it)
+          opts.live = await this.withCreatedObjects(active!, opts.live);
         } catch (e) {
           await this.journal.release(false, asFound.phase, asFound.message);
           throw e;
@@ -417,7 +423,7 @@ export class Executor {
           if (step.action !== 'wait' && i > 0) {
             rechecked.add(i);
             const gates = Date.now() - asked > PROMPT_STALE_MS ? gatesBefore(plan, i) : i;
-            const live = await this.opts.readLive();
+            const live = await this.readLive();
             try {
               this.keepGates(verifySteps(plan, plan.steps.slice(gates), gates, live, 'refusing to continue'));
             } catch (e) {
@@ -556,7 +562,7 @@ export class Executor {
     // the undo sequence is verified on the live state like any other: a rollback must not cut routes either
     let live = this.opts.live;
     if (this.opts.mode !== 'rollback') {
-      live = await this.opts.readLive();
+      live = await this.readLive();
     }
     // a node deleted since (a reflector replaced, a machine gone): nothing of it is left to undo, and no
     // gate can wait for it; without this the undo of its patch made the whole rollback refused, and resume
@@ -710,7 +716,7 @@ export class Executor {
             // the undo sequence was verified with this undo in it: the rest is verified again without it,
             // on the cluster as it is now (a cluster ID kept, then the BGPPeer deleted, isolates the node)
             const rest = toUndo.slice(index + 1).flatMap((s) => s.undo);
-            const r = reverify(rest, await this.opts.readLive(), { acceptN1: true, acceptZoneLoss: true });
+            const r = reverify(rest, await this.readLive(), { acceptN1: true, acceptZoneLoss: true });
             if (!r.ok) {
               const msg = `the rollback stops: ${clash}, and without that undo, undo ${describeFailure(r, rest.length)}`;
               await this.journal!.release(false, 'paused', msg);
@@ -763,7 +769,7 @@ export class Executor {
 
   private async afterRollback(plan: Plan, undoneCount: number, kept: string[] = []): Promise<ExecuteResult> {
     // the claim "as before" is checked against the cluster, not taken from the loop above
-    const after = await this.opts.readLive();
+    const after = await this.readLive();
     const differences = [...kept, ...staleness(plan, after)];
     const v = verdictOf(after, false);
     if (v.unreachablePairs > 0)
@@ -786,6 +792,12 @@ export class Executor {
       `rolled back ${undoneCount} step(s); the cluster matches the state before the plan (${plan.metadata.cluster.fingerprint.length} objects compared) and the BGP model finds every node pair reachable`,
       [],
     );
+  }
+
+  /** A fresh read of the cluster, with what the running plan's create steps name (withCreatedObjects). */
+  private async readLive(): Promise<ClusterSnapshot> {
+    const live = await this.opts.readLive();
+    return this.activePlan ? this.withCreatedObjects(this.activePlan, live) : live;
   }
 
   /** The snapshot with the objects the plan's create steps name that it lacks and the cluster has. */

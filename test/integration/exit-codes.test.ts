@@ -305,4 +305,38 @@ describe('exit codes (live cluster)', function () {
     );
     assert.deepEqual(cm?.data, { x: 'y' }, 'their ConfigMap untouched');
   });
+
+  it('a monitoring run killed after creating the dashboards ConfigMap in --namespace: the rollback deletes it (a review: "not applied", left behind)', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
+    const admin = cp.client('admin');
+    await admin.request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grafana' } },
+      okStatuses: [409],
+    });
+    await admin.request('DELETE', '/api/v1/namespaces/grafana/configmaps/calico-grafana-dashboards', {
+      okStatuses: [404],
+    });
+    const kc = cp.kubeconfig('plugin');
+    const plan = await runCli(['monitoring', 'plan', '--dashboards', '-n', 'grafana', '-o', 'json'], {
+      kubeconfig: kc,
+    });
+    assert.equal(plan.code, 0, describeRun(plan, 'monitoring plan'));
+    const steps = plan.json<{ steps: { action: string; manifest?: { kind: string } }[] }>().steps;
+    const cmStep = steps.findIndex((x) => x.action === 'create' && x.manifest?.kind === 'ConfigMap') + 1;
+    assert.ok(cmStep > 0);
+    const crashed = await runCli(['monitoring', 'apply', '--dashboards', '-n', 'grafana', '--yes'], {
+      kubeconfig: kc,
+      env: { CALICO_TUNE_TEST_CRASH: `after-step:${cmStep}` },
+    });
+    assert.notEqual(crashed.code, 0);
+    const cmPath = '/api/v1/namespaces/grafana/configmaps/calico-grafana-dashboards';
+    assert.ok(await admin.getOptional(cmPath), 'the ConfigMap was created before the kill');
+    const rb = await runCli(['monitoring', 'apply', '--rollback', '--yes'], { kubeconfig: kc });
+    assert.equal(rb.code, 0, describeRun(rb, 'monitoring apply --rollback'));
+    assert.equal(
+      await admin.getOptional(cmPath),
+      undefined,
+      `the rollback deleted it\n${rb.stdout}\n${rb.stderr}`,
+    );
+  });
 });

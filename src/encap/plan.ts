@@ -265,10 +265,16 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
   const before = evaluateMode(s, pool, from === 'invalid' ? 'none' : from, u);
   const changes = pairChanges(from, opts.mode, before, outcome, u);
   const warnings = outcome.problems.filter((p) => p.level === 'warn').map((p) => `${p.reason} [${p.rule}]`);
-  if (owner.object === 'IPPool' && owner.installationIndex !== undefined)
+  if (owner.object === 'IPPool' && owner.installationIndex !== undefined) {
+    const listed = `Installation default still lists ${pool.cidr} with encapsulation ${String(instPools[owner.installationIndex]!['encapsulation'] ?? '(default)')}`;
+    const v = s.calico.version;
+    const controller = !!v && (v.major > 3 || (v.major === 3 && v.minor >= 28));
     warnings.push(
-      `Installation default still lists ${pool.cidr} with encapsulation ${String(instPools[owner.installationIndex]!['encapsulation'] ?? '(default)')}: this operator does not act on it, but an upgrade to an operator with the IP pool controller (Calico 3.28+) would find the pool differing and leave it unmanaged; update it in a maintenance window (it rolls calico-node)`,
+      controller
+        ? `${listed}: the operator's IP pool controller does not own this unlabelled pool, reports Degraded ("Cannot update an IP pool not owned by the operator") and leaves it; it takes the pool over only when the Installation entry equals the pool in every field (then it labels it)`
+        : `${listed}: this operator does not act on it, but an upgrade to an operator with the IP pool controller (Calico 3.28+) would find the pool differing and leave it unmanaged; update it in a maintenance window (it rolls calico-node)`,
     );
+  }
   if (owner.object === 'Installation')
     warnings.push(
       'the operator writes the IPPool through the Calico API server: while that is not Ready the change waits (tigerastatus ippools degraded)',

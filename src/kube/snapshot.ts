@@ -207,9 +207,10 @@ async function readWithDiscovery(
     optional('Namespaces', async () =>
       (await api.list(R.Namespace)).items.filter((n) => n.metadata.name !== 'kube-system'),
     );
-  if (!apiGroups.includes(R.ServiceMonitor.apiVersion) && !opts.cachedOk) {
-    // a plan without prometheus-operator: `monitoring plan --dashboards` must know that its namespace exists
-    // (else a plan half applied: a review) and whether the dashboards ConfigMap is there already
+  if (!apiGroups.includes(R.ServiceMonitor.apiVersion)) {
+    // without prometheus-operator too: `monitoring plan --dashboards` must know that its namespace exists
+    // (else a plan half applied: a review) and whether the dashboards ConfigMap is there already; reports read
+    // the same (two small reads), so that a saved snapshot reports what the cluster does
     tasks.push(
       namespaces(),
       optional(`ConfigMap monitoring/${DASHBOARDS_CONFIGMAP}`, () =>

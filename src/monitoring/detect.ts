@@ -436,14 +436,8 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     nsObjs.length > 1
       ? new Map(nsObjs.map((o) => [o.metadata.name, { ...(o.metadata.labels ?? {}) }]))
       : undefined;
-  for (const c of components) {
-    if (!c.service) continue;
-    const sms = serviceMonitors.filter((sm) => smScrapes(sm, c.service!));
-    c.scrapedBy = sms.map((sm) => `${sm.namespace}/${sm.name}`);
-    c.selectedBy = prometheuses
-      .filter((p) => sms.some((sm) => promSelects(p, sm.namespace, sm.labels, namespaces)))
-      .map((p) => `${p.namespace}/${p.name}`);
-  }
+  for (const c of components)
+    Object.assign(c, scrapingOf({ serviceMonitors, prometheuses, namespaces }, c.service));
   return {
     installMode: mode,
     crds: crdsServed(s),
@@ -452,6 +446,21 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     namespaces,
     components,
     ours: s.objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'PrometheusRule') && isOurs(o)),
+  };
+}
+
+/** The ServiceMonitors that scrape `svc`, and the Prometheus objects that select at least one of them. */
+export function scrapingOf(
+  st: Pick<MonitoringState, 'serviceMonitors' | 'prometheuses' | 'namespaces'>,
+  svc: ServiceExposure | undefined,
+): { scrapedBy: string[]; selectedBy: string[] } {
+  if (!svc) return { scrapedBy: [], selectedBy: [] };
+  const sms = st.serviceMonitors.filter((sm) => smScrapes(sm, svc));
+  return {
+    scrapedBy: sms.map((sm) => `${sm.namespace}/${sm.name}`),
+    selectedBy: st.prometheuses
+      .filter((p) => sms.some((sm) => promSelects(p, sm.namespace, sm.labels, st.namespaces)))
+      .map((p) => `${p.namespace}/${p.name}`),
   };
 }
 

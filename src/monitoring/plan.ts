@@ -25,6 +25,7 @@ import {
   detectMonitoring,
   operatorMakesTyphaService,
   promSelects,
+  scrapingOf,
   serviceFor,
   type ComponentMonitoring,
   type MonitorTarget,
@@ -153,7 +154,7 @@ function switchStep(
   if (!kcc) return undefined; // absent: kube-controllers creates it with metrics on 9094
   b.add({
     title: `enable kube-controllers metrics: KubeControllersConfiguration default prometheusMetricsPort=${port}`,
-    why: `${why} (prometheusMetricsPort is 0)`,
+    why: `${why} (prometheusMetricsPort is 0 or unset, which kube-controllers reads as 0)`,
     action: 'patch',
     object: { apiVersion: kcc.apiVersion, kind: 'KubeControllersConfiguration', name: 'default' },
     patch: { spec: { prometheusMetricsPort: port } },
@@ -277,6 +278,8 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
         // a port moved by a flag: the Service that exposed the old one (ours: patched below) no longer does
         c.port = port;
         c.service = serviceFor(s, c, s.calico.installMode === 'operator');
+        // and what scrapes it is not what scraped the old one (a review: no ServiceMonitor for the new port)
+        Object.assign(c, scrapingOf(st, c.service));
       }
     }
   }

@@ -116,6 +116,10 @@ describe('encap planner', () => {
       delete pool.metadata.annotations;
     });
     assert.equal(poolOwner(unlabelled, unlabelled.ipPools[0]!).object, 'IPPool');
+    // and the plan says what this operator does with it, not what an upgrade to it would (a review)
+    const w = planEncap(unlabelled, opts('vxlan')).summary.warnings.join('\n');
+    assert.match(w, /Cannot update an IP pool not owned by the operator/);
+    assert.doesNotMatch(w, /an upgrade to an operator with the IP pool controller/);
   });
 
   it('a pool the Installation does not list is written directly, even on 3.31', () => {

@@ -753,3 +753,55 @@ describe('monitoring: defects found in the fixes (diff review of 2026-12-03)', (
     );
   });
 });
+
+describe('monitoring: defects found in the second diff review (2026-12-03)', () => {
+  it("a port moved by a flag: the new Service gets a ServiceMonitor (the old Service's was counted for it)", () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, [
+      ...stack(),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'felix-metrics', namespace: 'kube-system', labels: { app: 'felix' } },
+        spec: { selector: { 'k8s-app': 'calico-node' }, ports: [{ name: 'metrics', port: 9091 }] },
+      },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'felix', namespace: 'monitoring', labels: { release: 'prometheus' } },
+        spec: {
+          endpoints: [{ port: 'metrics' }],
+          namespaceSelector: { matchNames: ['kube-system'] },
+          selector: { matchLabels: { app: 'felix' } },
+        },
+      },
+    ]);
+    const p = planMonitoring(snapshotOf(items), { ...OPTS, ports: { felix: 9095 } });
+    const titles = p.steps.map((x) => x.title);
+    assert.ok(
+      titles.some((t) =>
+        /^create Service kube-system\/calico-felix-metrics \(port felix-metrics 9095\)/.test(t),
+      ),
+      titles.join('\n'),
+    );
+    assert.ok(
+      titles.some((t) => /^create ServiceMonitor monitoring\/calico-felix-metrics/.test(t)),
+      titles.join('\n'),
+    );
+  });
+
+  it('the kube-controllers step says why for an unset port too', () => {
+    const items = itemsOf({ nodes: 6, zones: 1 }, [
+      ...stack(),
+      {
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'KubeControllersConfiguration',
+        metadata: { name: 'default' },
+        spec: {},
+      },
+    ]);
+    const st = planMonitoring(snapshotOf(items), OPTS).steps.find(
+      (x) => x.object?.kind === 'KubeControllersConfiguration',
+    )!;
+    assert.match(st.why, /0 or unset/);
+  });
+});

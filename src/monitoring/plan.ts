@@ -413,43 +413,87 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       changes.push(`ServiceMonitor ${target.namespace}/${m.metadata.name}`);
     }
   }
-  if (opts.alerts && target && !b.find('PrometheusRule', ALERTS_RULE, target.namespace)) {
-    // labels a Prometheus's ruleSelector wants (the one that scrapes, first), in the namespace chosen above
-    const ns = target.namespace;
+  if (opts.alerts && target) {
+    // where and with which labels a Prometheus loads the rule: its ruleSelector's labels, in a namespace its
+    // ruleNamespaceSelector admits (its own when that is unset); the Prometheus that scrapes first; the flags win
     const promOf = (ref: string): PrometheusInfo | undefined =>
       st.prometheuses.find((p) => `${p.namespace}/${p.name}` === ref);
     const candidates = [
       ...target.selectedBy.map(promOf),
       ...st.prometheuses.filter((p) => !target!.selectedBy.includes(`${p.namespace}/${p.name}`)),
     ].filter((p): p is PrometheusInfo => !!p);
+    let ns = target.namespace;
     let ruleLabels = { ...target.labels };
     for (const p of candidates) {
       const want = labelsSatisfying(p.ruleSelector);
-      if (want && promSelects(p, ns, want, st.namespaces, 'rule')) {
-        ruleLabels = want;
-        break;
-      }
+      if (!want) continue;
+      const nsList = opts.namespace
+        ? [opts.namespace]
+        : [target.namespace, p.namespace, ...[...(st.namespaces?.keys() ?? [])].sort()];
+      const at = nsList.find((n) => promSelects(p, n, want, st.namespaces, 'rule'));
+      if (at === undefined) continue;
+      ns = at;
+      ruleLabels = want;
+      break;
     }
-    const loadedBy = st.prometheuses
-      .filter((p) => promSelects(p, ns, ruleLabels, st.namespaces, 'rule'))
-      .map((p) => `${p.namespace}/${p.name}`);
-    if (!loadedBy.length)
-      warnings.push(
-        `no Prometheus ${st.prometheuses.length ? `(${st.prometheuses.map((p) => `${p.namespace}/${p.name}${p.ruleSelector ? '' : ': no ruleSelector, so no rules'}`).join(', ')}) ` : ''}loads PrometheusRule ${ns}/${ALERTS_RULE}: check its ruleSelector and ruleNamespaceSelector`,
-      );
-    b.add({
-      title: `create PrometheusRule ${target.namespace}/${ALERTS_RULE} (Table 4 errors, Typha drops, IPAM)`,
-      why: "alerts for the error counters of the guide's Table 4, Typha connection drops and IP pool exhaustion",
-      action: 'create',
-      manifest: {
-        apiVersion: MONITORING_GROUP,
-        kind: 'PrometheusRule',
-        metadata: { name: ALERTS_RULE, namespace: target.namespace, labels: { ...ruleLabels, ...ours() } },
-        spec: alertRules(),
-      },
-      precondition: { exists: false },
-    });
-    changes.push(`PrometheusRule ${target.namespace}/${ALERTS_RULE}`);
+    const loadedBy = (labels: Record<string, string>, at: string): string[] =>
+      st.prometheuses
+        .filter((p) => promSelects(p, at, labels, st.namespaces, 'rule'))
+        .map((p) => `${p.namespace}/${p.name}`);
+    const noneLoads = `no Prometheus ${st.prometheuses.length ? `(${st.prometheuses.map((p) => `${p.namespace}/${p.name}${p.ruleSelector ? '' : ': no ruleSelector, so no rules'}`).join(', ')}) ` : ''}loads PrometheusRule`;
+    // a rule of ours already there (in the chosen namespace, or the ServiceMonitors' from before the
+    // ruleSelector was read): relabelled when no Prometheus loads it any more, like the ServiceMonitors
+    const existing = [ns, target.namespace]
+      .map((n) => b.find('PrometheusRule', ALERTS_RULE, n))
+      .find((o): o is KubeObject => !!o);
+    if (existing) {
+      const at = existing.metadata.namespace ?? ns;
+      const isOurs = existing.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+      if (!loadedBy(existing.metadata.labels ?? {}, at).length) {
+        if (isOurs && at === ns && loadedBy(ruleLabels, at).length) {
+          b.add({
+            title: `label PrometheusRule ${at}/${ALERTS_RULE} ${Object.entries(ruleLabels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')} (loaded by ${loadedBy(ruleLabels, at).join(', ')})`,
+            why: 'no Prometheus loads it any more (its ruleSelector changed since)',
+            action: 'patch',
+            object: {
+              apiVersion: MONITORING_GROUP,
+              kind: 'PrometheusRule',
+              name: ALERTS_RULE,
+              namespace: at,
+            },
+            patch: { metadata: { labels: ruleLabels } },
+            precondition: {
+              exists: true,
+              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY }],
+            },
+          });
+          changes.push(`PrometheusRule ${at}/${ALERTS_RULE} labels`);
+        } else
+          warnings.push(
+            `${noneLoads} ${at}/${ALERTS_RULE}${isOurs ? '' : ' (not ours: left as it is)'}: check the ruleSelector and ruleNamespaceSelector${at !== ns ? `, or move it to ${ns}` : ''}`,
+          );
+      }
+    } else {
+      if (!loadedBy(ruleLabels, ns).length)
+        warnings.push(`${noneLoads} ${ns}/${ALERTS_RULE}: check its ruleSelector and ruleNamespaceSelector`);
+      if (st.namespaces && !st.namespaces.has(ns))
+        throw usageError(`namespace ${ns} does not exist: create it or pass --namespace`);
+      b.add({
+        title: `create PrometheusRule ${ns}/${ALERTS_RULE} (Table 4 errors, Typha drops, IPAM)`,
+        why: "alerts for the error counters of the guide's Table 4, Typha connection drops and IP pool exhaustion",
+        action: 'create',
+        manifest: {
+          apiVersion: MONITORING_GROUP,
+          kind: 'PrometheusRule',
+          metadata: { name: ALERTS_RULE, namespace: ns, labels: { ...ruleLabels, ...ours() } },
+          spec: alertRules(),
+        },
+        precondition: { exists: false },
+      });
+      changes.push(`PrometheusRule ${ns}/${ALERTS_RULE}`);
+    }
   }
   if (opts.dashboards) {
     const ns = target?.namespace ?? opts.namespace ?? 'monitoring';

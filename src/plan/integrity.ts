@@ -326,17 +326,17 @@ function monitoringPatchProblems(step: Step, where: string, out: string[], isUnd
       out.push(`${where}: a Service patch needs the precondition that the Service is ours`);
   } else if (
     ref.apiVersion === MONITORING_GROUP &&
-    ref.kind === 'ServiceMonitor' &&
-    MONITORING_CREATES['ServiceMonitor']!.includes(ref.name)
+    (ref.kind === 'ServiceMonitor' || ref.kind === 'PrometheusRule') &&
+    MONITORING_CREATES[ref.kind]!.includes(ref.name)
   ) {
-    // a ServiceMonitor of ours relabelled for the Prometheus that selects elsewhere now: labels only
-    onlyKeys(p, ['metadata'], `${where} (ServiceMonitor patch)`, out);
+    // a ServiceMonitor or PrometheusRule of ours relabelled for the Prometheus that selects elsewhere now: labels only
+    onlyKeys(p, ['metadata'], `${where} (${ref.kind} patch)`, out);
     const meta = p['metadata'];
     if (!isObj(meta) || !isObj(meta['labels']))
       out.push(`${where}: a ServiceMonitor patch changes only labels`);
-    else onlyKeys(meta, ['labels'], `${where} (ServiceMonitor metadata)`, out);
+    else onlyKeys(meta, ['labels'], `${where} (${ref.kind} metadata)`, out);
     if (!isUndo && !oursOnly(step))
-      out.push(`${where}: a ServiceMonitor patch needs the precondition that it is ours`);
+      out.push(`${where}: a ${ref.kind} patch needs the precondition that it is ours`);
   } else out.push(`${where}: patches ${ref.apiVersion} ${ref.kind}, which no planner changes`);
 }
 

@@ -44,7 +44,7 @@ describe('plans paused while someone else edits the objects they write', functio
     const mark = cp.audit.mark();
     const r = await cli(['apply', '--resume', '--yes']);
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stderr, /generation/);
+    assert.match(r.stderr, /Deployment calico-typha: containers changed since the plan was made/);
     const after = await admin.get(path);
     assert.equal(
       (after.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!

@@ -585,18 +585,22 @@ describe('monitoring: defects found by trying the tool (review of 2026-12-03)', 
   });
 });
 
+/** A manifest cluster whose Prometheus loads PrometheusRules labelled role=alert-rules, in its own namespace. */
+const rulesStack = (): KubeObject[] =>
+  itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, [
+    ns('kube-system'),
+    ns('monitoring'),
+    prometheus('monitoring', 'kps', {
+      serviceMonitorSelector: { matchLabels: { release: 'prometheus' } },
+      ruleSelector: { matchLabels: { role: 'alert-rules' } },
+    }),
+  ]);
+
 describe('monitoring --alerts: the PrometheusRule is labelled for the ruleSelector (a review: it got the ServiceMonitor labels)', () => {
   const rule = (p: Plan): KubeObject | undefined =>
     p.steps.find((s) => s.manifest?.kind === 'PrometheusRule')?.manifest;
   it("labels from the Prometheus's ruleSelector, in a namespace its ruleNamespaceSelector admits", () => {
-    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, [
-      ns('kube-system'),
-      ns('monitoring'),
-      prometheus('monitoring', 'kps', {
-        serviceMonitorSelector: { matchLabels: { release: 'prometheus' } },
-        ruleSelector: { matchLabels: { role: 'alert-rules' } },
-      }),
-    ]);
+    const items = rulesStack();
     const p = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
     assert.deepEqual(rule(p)?.metadata.labels, {
       role: 'alert-rules',
@@ -786,6 +790,45 @@ describe('monitoring: defects found in the second diff review (2026-12-03)', () 
     assert.ok(
       titles.some((t) => /^create ServiceMonitor monitoring\/calico-felix-metrics/.test(t)),
       titles.join('\n'),
+    );
+  });
+
+  it('the PrometheusRule goes where ruleNamespaceSelector admits it, with the ruleSelector labels', () => {
+    const items = itemsOf({ nodes: 6, zones: 1, install: 'manifest' }, [
+      ns('kube-system'),
+      ns('monitoring'),
+      ns('rules', { rules: 'on' }),
+      prometheus('monitoring', 'kps', {
+        serviceMonitorSelector: { matchLabels: { release: 'prometheus' } },
+        ruleSelector: { matchLabels: { role: 'alert-rules' } },
+        ruleNamespaceSelector: { matchLabels: { rules: 'on' } },
+      }),
+    ]);
+    const p = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
+    const rule = p.steps.find((x) => x.manifest?.kind === 'PrometheusRule')!.manifest!;
+    assert.equal(rule.metadata.namespace, 'rules');
+    assert.deepEqual(rule.metadata.labels, {
+      role: 'alert-rules',
+      'app.kubernetes.io/managed-by': 'calico-tune',
+    });
+    assert.ok(!p.summary.warnings.some((w) => /loads PrometheusRule/.test(w)), p.summary.warnings.join('\n'));
+  });
+
+  it('our PrometheusRule that no Prometheus loads any more (ruleSelector changed) is relabelled', () => {
+    const items = rulesStack();
+    const first = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
+    const changed = after(first, items).map((o) =>
+      o.kind === 'Prometheus'
+        ? { ...o, spec: { ...o.spec, ruleSelector: { matchLabels: { role: 'rules-v2' } } } }
+        : o,
+    );
+    const p = planMonitoring(snapshotOf(changed), { ...OPTS, alerts: true });
+    const patch = p.steps.find((x) => x.action === 'patch' && x.object?.kind === 'PrometheusRule');
+    assert.deepEqual(patch?.patch, { metadata: { labels: { role: 'rules-v2' } } });
+    assert.deepEqual(integrityProblems(p), []);
+    assert.throws(
+      () => planMonitoring(snapshotOf(after(p, changed)), { ...OPTS, alerts: true }),
+      NothingToDo,
     );
   });
 

@@ -234,9 +234,16 @@ async function readWithDiscovery(
     await Promise.all(tasks);
     tasks.length = 0;
     const monitoringNs = new Set(['monitoring', ...prometheuses.map((p) => p.metadata.namespace ?? '')]);
+    // the rule wherever it is (a ruleNamespaceSelector may place it in any namespace): one list by name
+    tasks.push(
+      optional(
+        `PrometheusRules named ${ALERTS_RULE}`,
+        async () =>
+          (await api.list(R.PrometheusRule, { fieldSelector: `metadata.name=${ALERTS_RULE}` })).items,
+      ),
+    );
     for (const ns of monitoringNs) {
       tasks.push(
-        optional(`PrometheusRule ${ns}/${ALERTS_RULE}`, () => one(R.PrometheusRule, ALERTS_RULE, ns)),
         optional(`ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP}`, () => one(R.ConfigMap, DASHBOARDS_CONFIGMAP, ns)),
       );
     }

@@ -223,6 +223,37 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         assert.match(third.stderr + third.stdout, /nothing to do|monitoring is set up/i);
       });
 
+    if (calico === 'v3.31.3')
+      it('--alerts with a ruleNamespaceSelector: the rule goes where that Prometheus loads it, and a second run has nothing to do', async () => {
+        await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico });
+        const admin = cp.client('admin');
+        await admin.request('POST', '/api/v1/namespaces', {
+          body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rules', labels: { rules: 'on' } } },
+          okStatuses: [409],
+        });
+        await cp.apply([
+          {
+            apiVersion: 'monitoring.coreos.com/v1',
+            kind: 'Prometheus',
+            metadata: { name: 'kps', namespace: 'monitoring' },
+            spec: {
+              serviceMonitorSelector: { matchLabels: { release: 'prometheus' } },
+              ruleSelector: { matchLabels: { role: 'alert-rules' } },
+              ruleNamespaceSelector: { matchLabels: { rules: 'on' } },
+            },
+          },
+        ]);
+        const a = await cli(['apply', '--alerts', '--yes']);
+        assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+        const rule = await admin.getOptional<Obj>(
+          '/apis/monitoring.coreos.com/v1/namespaces/rules/prometheusrules/calico-alerts',
+        );
+        assert.equal(rule?.metadata.labels?.['role'], 'alert-rules');
+        const again = await cli(['plan', '--alerts']);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr + again.stdout, /nothing to do|monitoring is set up/i);
+      });
+
     for (const install of ['operator', 'manifest'] as const) {
       it(`${install} install: gaps found; dry run; crash + rollback restores; crash + resume; then all on, and nothing to do`, async () => {
         const ns = install === 'operator' ? 'calico-system' : 'kube-system';

@@ -226,68 +226,81 @@ function costLine(pairs: ModeOutcome['pairs']): string {
   return parts.join('; ') || 'no node pairs';
 }
 
+/** Felix's switch for a tunnel, turned off where it overrides the pools: what sets it, and how to undo it. */
+export interface TunnelOff {
+  /** `tunl0` or `vxlan.calico`. */
+  device: string;
+  /** `IPIP` or `VXLAN`. */
+  kind: string;
+  /**
+   * Each setting that turns it off (e.g. "FelixConfiguration default sets ipipEnabled: false, ..."), what undoes
+   * it, and the command when there is one.
+   */
+  offs: { setting: string; action: 'remove the variable' | 'clear it'; command?: string | undefined }[];
+}
+
 /**
- * Felix's own switch against a pool's mode: with ipipEnabled or vxlanEnabled explicitly false (calico-node's
- * environment, else the node's FelixConfiguration, else default), Felix never creates the tunnel device, so
- * every route of that mode goes nowhere (TUNNEL_OFF_IN_FELIX; status reports the current mode as
- * ENCAP_TUNNEL_OFF).
+ * Felix's own switch against a pool's mode (felix/calc/encapsulation_resolver.go IPIPEnabled/VXLANEnabled): with
+ * ipipEnabled or vxlanEnabled explicitly false (calico-node's environment, else the node's FelixConfiguration,
+ * else default), Felix never creates the tunnel device, so every route of that mode goes nowhere. IPv6 VXLAN has
+ * no such switch. Undefined when nothing turns it off. Encap plans refuse such a mode (TUNNEL_OFF_IN_FELIX);
+ * status reports the current one (ENCAP_TUNNEL_OFF).
  */
-export function tunnelOffProblems(
+export function felixTunnelOff(
   s: ClusterSnapshot,
   pool: IPPoolInfo,
   mode: EncapTarget,
-  now = false,
-): ModeProblem[] {
-  // Felix's own switch wins over the pools (felix/calc/encapsulation_resolver.go IPIPEnabled/VXLANEnabled):
-  // with ipipEnabled or vxlanEnabled explicitly false, Felix never creates tunl0 / vxlan.calico, so every
-  // route of the new mode is a black hole (IPv6 VXLAN has no such switch)
+): TunnelOff | undefined {
   const tunnel = mode.startsWith('ipip')
     ? 'ipipEnabled'
     : mode.startsWith('vxlan') && pool.ipVersion !== 6
       ? 'vxlanEnabled'
       : undefined;
-  if (!tunnel) return [];
-  const problems: ModeProblem[] = [];
-  const [dev, kind] = tunnel === 'ipipEnabled' ? ['tunl0', 'IPIP'] : ['vxlan.calico', 'VXLAN'];
-  const what = now
-    ? `Felix creates no ${dev}, so every ${kind} route goes nowhere`
-    : `Felix would not create ${dev} and every ${kind} route would go nowhere`;
-  {
-    // calico-node's environment wins over the datastore in Felix's configuration
-    const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
-    // the environment wins over every FelixConfiguration, true as well as false (a review)
-    // set at all, the environment decides (an invalid value is the default: on when a pool needs it)
-    const raw = calicoNodeEnv(s.objects, env);
-    const envValue = envBool(raw, true);
-    if (envValue === false)
-      problems.push({
-        level: 'refuse',
-        rule: 'TUNNEL_OFF_IN_FELIX',
-        reason: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=${raw}, which overrides the pools: ${what}; remove the variable first`,
+  if (!tunnel) return undefined;
+  const [device, kind] = tunnel === 'ipipEnabled' ? ['tunl0', 'IPIP'] : ['vxlan.calico', 'VXLAN'];
+  const offs: TunnelOff['offs'] = [];
+  // calico-node's environment wins over every FelixConfiguration, true as well as false (a review); set at
+  // all, it decides (a value Felix cannot read is the default: on when a pool needs it)
+  const env = `FELIX_${tunnel === 'ipipEnabled' ? 'IPINIPENABLED' : 'VXLANENABLED'}`; // (an env var, no finding code)
+  const raw = calicoNodeEnv(s.objects, env);
+  const envValue = envBool(raw, true);
+  if (envValue === false)
+    offs.push({
+      setting: `DaemonSet ${s.calico.nodeNamespace ?? ''}/calico-node sets ${env}=${raw}, which overrides the pools`,
+      action: 'remove the variable',
+    });
+  else if (envValue === undefined) {
+    // each node's own FelixConfiguration node.<name> wins over default for that node
+    const off = new Map<string, string[]>();
+    for (const [node, src] of felixFieldByNode(
+      s.objects,
+      s.nodes.map((n) => n.name),
+      tunnel,
+    ))
+      if (src?.value === false) off.set(src.object, [...(off.get(src.object) ?? []), node]);
+    for (const [object, nodes] of off) {
+      const on =
+        object === 'default'
+          ? `${nodes.length === s.nodes.length ? 'every node' : `${nodes.length} node(s) without a node.<name> FelixConfiguration that sets it (${listSome(nodes)})`}`
+          : 'that node';
+      offs.push({
+        setting: `FelixConfiguration ${object} sets ${tunnel}: false, which overrides the pools on ${on}`,
+        action: 'clear it',
+        command: `kubectl patch felixconfiguration ${object} --type=merge -p '{"spec":{"${tunnel}":null}}'`,
       });
-    else if (envValue === undefined) {
-      // each node's own FelixConfiguration node.<name> wins over default for that node
-      const off = new Map<string, string[]>();
-      for (const [node, src] of felixFieldByNode(
-        s.objects,
-        s.nodes.map((n) => n.name),
-        tunnel,
-      ))
-        if (src?.value === false) off.set(src.object, [...(off.get(src.object) ?? []), node]);
-      for (const [object, nodes] of off) {
-        const on =
-          object === 'default'
-            ? `${nodes.length === s.nodes.length ? 'every node' : `${nodes.length} node(s) without a node.<name> FelixConfiguration that sets it (${listSome(nodes)})`}`
-            : 'that node';
-        problems.push({
-          level: 'refuse',
-          rule: 'TUNNEL_OFF_IN_FELIX',
-          reason: `FelixConfiguration ${object} sets ${tunnel}: false, which overrides the pools on ${on}: ${what}; clear it first: kubectl patch felixconfiguration ${object} --type=merge -p '{"spec":{"${tunnel}":null}}'`,
-        });
-      }
     }
   }
-  return problems;
+  return offs.length ? { device, kind, offs } : undefined;
+}
+
+/** The refusals of a mode Felix's switch turns off (TUNNEL_OFF_IN_FELIX), one per setting. */
+function tunnelOffProblems(s: ClusterSnapshot, pool: IPPoolInfo, mode: EncapTarget): ModeProblem[] {
+  const t = felixTunnelOff(s, pool, mode);
+  return (t?.offs ?? []).map((o) => ({
+    level: 'refuse' as const,
+    rule: 'TUNNEL_OFF_IN_FELIX',
+    reason: `${o.setting}: Felix would not create ${t!.device} and every ${t!.kind} route would go nowhere; ${o.action} first${o.command ? `: ${o.command}` : ''}`,
+  }));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { NothingToDo, usageError } from '../errors.js';
 import type { ClusterSnapshot, IPPoolInfo, KubeObject } from '../model/types.js';
+import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
 import {
@@ -54,7 +55,7 @@ export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
   const idx = installationPools(inst).findIndex((p) => p['cidr'] === pool.cidr);
   const labelled = pool.labels[OPERATOR_MANAGED_BY.key] === OPERATOR_MANAGED_BY.value;
   const v = s.calico.version;
-  const hasController = v ? v.major > 3 || (v.major === 3 && v.minor >= 28) : labelled;
+  const hasController = calicoAtLeast(s, OPERATOR_V134_CALICO_MINOR) ?? labelled;
   if (!inst || idx < 0)
     return {
       object: 'IPPool',
@@ -267,10 +268,8 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
   const warnings = outcome.problems.filter((p) => p.level === 'warn').map((p) => `${p.reason} [${p.rule}]`);
   if (owner.object === 'IPPool' && owner.installationIndex !== undefined) {
     const listed = `Installation default still lists ${pool.cidr} with encapsulation ${String(instPools[owner.installationIndex]!['encapsulation'] ?? '(default)')}`;
-    const v = s.calico.version;
-    const controller = !!v && (v.major > 3 || (v.major === 3 && v.minor >= 28));
     warnings.push(
-      controller
+      calicoAtLeast(s, OPERATOR_V134_CALICO_MINOR)
         ? `${listed}: the operator's IP pool controller does not own this unlabelled pool, reports Degraded ("Cannot update an IP pool not owned by the operator") and leaves it; it takes the pool over only when the Installation entry equals the pool in every field (then it labels it)`
         : `${listed}: this operator does not act on it, but an upgrade to an operator with the IP pool controller (Calico 3.28+) would find the pool differing and leave it unmanaged; update it in a maintenance window (it rolls calico-node)`,
     );

@@ -15,6 +15,7 @@ import {
   type MetricsComponent,
 } from '../model/monitoring.js';
 import { envBool, felixBool, felixFieldByNode } from '../model/felix.js';
+import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
 
@@ -506,8 +507,7 @@ export function serviceFor(
  * An unknown version is taken to be a current one.
  */
 export function operatorMakesTyphaService(s: ClusterSnapshot): boolean {
-  const v = s.calico.version;
-  return !v || v.major > 3 || (v.major === 3 && v.minor >= 28);
+  return calicoAtLeast(s, OPERATOR_V134_CALICO_MINOR) ?? true;
 }
 
 export interface MonitorTarget {

@@ -231,6 +231,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       'no Calico install found (no Installation, calico-node DaemonSet or FelixConfiguration)',
     );
   const st = detectMonitoring(s);
+  const operator = s.calico.installMode === 'operator';
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const changes: string[] = [];
   const warnings: string[] = [];
@@ -277,7 +278,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       if (port !== c.port) {
         // a port moved by a flag: the Service that exposed the old one (ours: patched below) no longer does
         c.port = port;
-        c.service = serviceFor(s, c, s.calico.installMode === 'operator');
+        c.service = serviceFor(s, c, operator);
         // and what scrapes it is not what scraped the old one (a review: no ServiceMonitor for the new port)
         Object.assign(c, scrapingOf(st, c.service));
       }
@@ -286,7 +287,6 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
 
   // Services: the operator creates calico-kube-controllers-metrics, and from v1.34 calico-typha-metrics, from
   // the switches
-  const operator = s.calico.installMode === 'operator';
   for (const c of present) {
     if (!c.enabled || c.service) continue;
     const m = serviceManifest(c.component, c.namespace, c.port, operator);

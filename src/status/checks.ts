@@ -15,7 +15,7 @@ import { detectMonitoring } from '../monitoring/detect.js';
 import { monitoringFindings } from '../monitoring/findings.js';
 import { num } from '../model/format.js';
 import { podRoutesNeedBgp } from './install.js';
-import { poolTarget, tunnelOffProblems } from '../encap/model.js';
+import { felixTunnelOff, poolTarget } from '../encap/model.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -302,15 +302,15 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
   for (const p of s.ipPools) {
     const mode = poolTarget(p);
     if (mode === 'invalid') continue;
-    const off = tunnelOffProblems(s, p, mode, true);
-    if (!off.length) continue;
-    const kind = mode.startsWith('ipip') ? 'IPIP' : 'VXLAN';
+    const off = felixTunnelOff(s, p, mode);
+    if (!off) continue;
+    const kind = off.kind;
     out.push({
       code: 'ENCAP_TUNNEL_OFF',
       severity: 'critical',
-      message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled (the addresses it gave out may still be in use),' : ''} but ${off.map((x) => x.reason.replace(/; (remove|clear) .*$/, '')).join('; and ')}: pod traffic between nodes over ${kind}${p.disabled ? ', for pods that still have its addresses,' : ''} is dropped`,
+      message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled (the addresses it gave out may still be in use),' : ''} but ${off.offs.map((o) => o.setting).join('; and ')}: Felix creates no ${off.device}, so pod traffic between nodes over ${kind}${p.disabled ? ', for pods that still have its addresses,' : ''} is dropped`,
       objects: [{ kind: 'IPPool', name: p.name }],
-      fix: off.map((x) => /; ((remove|clear) .*)$/.exec(x.reason)?.[1] ?? x.reason).join('; '),
+      fix: off.offs.map((o) => `${o.action}${o.command ? `: ${o.command}` : ''}`).join('; '),
     });
   }
 

@@ -5,7 +5,7 @@
  * (exit 2, 0 writes in the audit log), and `status` before and after. No gates: nothing waits for BGP.
  */
 import assert from 'node:assert/strict';
-import { generateCluster, type ClusterSpec } from '../fixtures/generate.js';
+import { addIPv6Underlay, generateCluster, type ClusterSpec } from '../fixtures/generate.js';
 import { controlPlane, runCli, USERS, type ControlPlane, type Obj } from '../harness/index.js';
 import { journal, spawnCli, world } from './plan-helpers.js';
 
@@ -182,22 +182,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
 
       if (calico === 'v3.31.3' && install === 'manifest')
         it('an IPv6 pool is judged by the nodes\u2019 IPv6 subnets (report and plan, read from the API server)', async () => {
-          await load(cp, spec, (objs) => {
-            let i = 0;
-            for (const o of objs)
-              if (o.kind === 'Node')
-                o.metadata.annotations = {
-                  ...o.metadata.annotations,
-                  'projectcalico.org/IPv6Address': `fd00:aa::${(++i).toString(16)}/64`,
-                };
-            const v4 = objs.find((o) => o.kind === 'IPPool')!;
-            objs.push({
-              apiVersion: v4.apiVersion,
-              kind: 'IPPool',
-              metadata: { name: 'default-ipv6-ippool' },
-              spec: { cidr: 'fd00:10:244::/48', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
-            });
-          });
+          await load(cp, spec, addIPv6Underlay);
           const r = await runCli(['encap', 'report', '-o', 'json'], { kubeconfig: kc });
           assert.equal(r.code, 0, r.stderr);
           const rep = r.json<{

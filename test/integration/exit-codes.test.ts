@@ -271,13 +271,17 @@ describe('exit codes (live cluster)', function () {
     );
   });
 
-  it('monitoring apply --dashboards --namespace X where someone has a ConfigMap of that name: exit 2 before any write (a review: the switch written, then "already exists")', async () => {
-    await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
-    const admin = cp.client('admin');
-    await admin.request('POST', '/api/v1/namespaces', {
+  /** Namespace grafana (a --namespace for the dashboards), made as the admin if it is not there. */
+  const grafanaNamespace = (): Promise<unknown> =>
+    cp.client('admin').request('POST', '/api/v1/namespaces', {
       body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grafana' } },
       okStatuses: [409],
     });
+
+  it('monitoring apply --dashboards --namespace X where someone has a ConfigMap of that name: exit 2 before any write (a review: the switch written, then "already exists")', async () => {
+    await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
+    const admin = cp.client('admin');
+    await grafanaNamespace();
     await admin.request('POST', '/api/v1/namespaces/grafana/configmaps', {
       body: {
         apiVersion: 'v1',
@@ -309,10 +313,7 @@ describe('exit codes (live cluster)', function () {
   it('a monitoring run killed after creating the dashboards ConfigMap in --namespace: the rollback deletes it (a review: "not applied", left behind)', async () => {
     await loadFixture(cp, { nodes: 6, zones: 1, install: 'manifest', calico: cp.calico! });
     const admin = cp.client('admin');
-    await admin.request('POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grafana' } },
-      okStatuses: [409],
-    });
+    await grafanaNamespace();
     await admin.request('DELETE', '/api/v1/namespaces/grafana/configmaps/calico-grafana-dashboards', {
       okStatuses: [404],
     });

@@ -5,6 +5,7 @@ import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import { integrityProblems } from '../../../src/plan/integrity.js';
 import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import { snap } from '../helpers.js';
+import { addIPv6Underlay } from '../../fixtures/generate.js';
 import { edited, refuses, stateAfter } from '../plan/helpers.js';
 
 const opts = (mode: EncapPlanOptions['mode'], pool = 'default-ipv4-ippool'): EncapPlanOptions => ({
@@ -241,22 +242,7 @@ describe('encap planner', () => {
       // pool was refused with NATIVE_ACROSS_SUBNETS from the IPv4 subnets
       const s = edited(
         snap({ nodes: 9, zones: 3, subnets: 'per-zone', install: 'manifest', encapsulation: 'IPIP' }),
-        (objs) => {
-          let i = 0;
-          for (const o of objs)
-            if (o.kind === 'Node')
-              o.metadata.annotations = {
-                ...o.metadata.annotations,
-                'projectcalico.org/IPv6Address': `fd00:aa::${(++i).toString(16)}/64`,
-              };
-          const v4 = objs.find((o) => o.kind === 'IPPool')!;
-          objs.push({
-            apiVersion: v4.apiVersion,
-            kind: 'IPPool',
-            metadata: { name: 'default-ipv6-ippool' },
-            spec: { cidr: 'fd00:10:244::/48', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
-          });
-        },
+        addIPv6Underlay,
       );
       const r = encapReport(s);
       assert.equal(r.underlay.subnets.length, 3, 'IPv4: three subnets');

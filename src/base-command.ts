@@ -12,7 +12,8 @@ import { parseDurationMs } from './model/duration.js';
 import type { ClusterSnapshot } from './model/types.js';
 import { c, setColor } from './render/color.js';
 import { toJson, toYaml } from './render/output.js';
-import { setTableWidth } from './render/table-width.js';
+import { setTableWidth, tableWidth } from './render/table-width.js';
+import { fitText } from './render/wrap.js';
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
@@ -182,11 +183,17 @@ export abstract class BaseCommand extends Command {
     };
   }
 
+  /** Human output fitted to the terminal's width (`-o table` on a terminal; BaseCommand.setup), else as it is. */
+  protected fitted(text: string): string {
+    const w = tableWidth();
+    return w === undefined ? text : fitText(text, w);
+  }
+
   /** Prints the document (-o json|yaml) or its human rendering, and returns it: `run()` returns what it printed. */
   protected emit<T>(format: string, data: T, human: () => string): T {
     if (format === 'json') process.stdout.write(`${toJson(data)}\n`);
     else if (format === 'yaml') process.stdout.write(`${toYaml(data)}\n`);
-    else process.stdout.write(`${human()}\n`);
+    else process.stdout.write(`${this.fitted(human())}\n`);
     return data;
   }
 

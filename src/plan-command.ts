@@ -305,7 +305,7 @@ export abstract class PlanCommand extends BaseCommand {
       text = format === 'json' ? toJson(plan) : toYaml(plan);
     } else {
       const { renderPlan } = await import('./render/plan.js');
-      text = renderPlan(plan, format === 'wide');
+      text = this.fitted(renderPlan(plan, format === 'wide'));
     }
     (toStderr ? process.stderr : process.stdout).write(`${text}\n`);
   }

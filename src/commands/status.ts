@@ -84,7 +84,7 @@ Exit codes: 0 no critical finding; 1 a critical finding (or a warning with --str
         frame = c.red(`error: ${(e as Error).message.split('\n')[0]}`);
       }
       const head = c.gray(`every ${interval ?? '2s'} · ${new Date().toISOString()} · Ctrl-C to stop`);
-      if (tty) process.stdout.write(`\u001b[H\u001b[2J${head}\n${frame}\n`);
+      if (tty) process.stdout.write(`\u001b[H\u001b[2J${head}\n${this.fitted(frame)}\n`);
       else if (frame !== last) process.stdout.write(`${head}\n${frame}\n\n`);
       last = frame;
     };

@@ -40,8 +40,6 @@ export function renderPlan(plan: Plan, wide: boolean): string {
         objectCell(s),
         verdictCell(s.verdict),
       ]),
-      // what a step does, and what the model says after it, matter most: wrapped, never cut
-      { wrap: [1, 4] },
     ),
   );
   if (wide) {

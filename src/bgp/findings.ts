@@ -7,6 +7,10 @@
  * - BGP_PEER_SELECTOR_MATCHES_NOTHING (warning): a nodeSelector/peerSelector (or `node`) that selects no node.
  * - BGP_PEER_ALLOW_LOCAL_AS_IGNORED (warning): numAllowedLocalASNumbers on a peerSelector BGPPeer (confd ignores it).
  * - BGP_PEER_SELECTOR_INVALID (critical): a selector Calico cannot parse (confd skips the BGPPeer).
+ * - BGP_CONFIG_REFUSED (critical): bird.cfg files BIRD refuses (a peerIP BGPPeer without asNumber; two mesh nodes
+ *   with one IPv4Address): confd keeps the last good config, and a restarted calico-node has no BGP.
+ * - BGP_MESH_EBGP_NOT_CONNECTED (warning): mesh pairs of different AS numbers on different subnets, whose
+ *   sessions never come up (Mesh_ protocols have no multihop).
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
@@ -105,6 +109,47 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
         `${sp.message.replace(/^invalid selector .*? at position \d+: /, '')}); confd skips the whole BGPPeer, so it creates no sessions`,
       objects: [peerRef(p)],
       fix: `kubectl edit ${peerResource(p)} ${p.name}  # fix spec.${sp.field}; quote it in YAML ('${sp.field}: "..."'), an unquoted leading ! is a YAML tag`,
+    });
+  }
+
+  // Configs BIRD refuses: the model already reads those nodes as without BIRD.
+  for (const r of t.refused) {
+    const nodes = `${plural(r.nodes.length, 'node')} (${r.nodes.slice(0, 3).join(', ')}${r.nodes.length > 3 ? ', ...' : ''})`;
+    const after =
+      `confd's check (bird -p) fails, so on ${nodes} it keeps the last bird.cfg BIRD accepted: ` +
+      `no BGP change reaches them any more, and a calico-node that restarts there has no BGP at all`;
+    if (r.kind === 'peer-as') {
+      const p = t.peers.find((x) => x.name === r.cause)!;
+      out.push({
+        code: 'BGP_CONFIG_REFUSED',
+        severity: 'critical',
+        message: `BGPPeer ${p.name} has peerIP ${p.peerIP} and no asNumber: confd renders \`neighbor ${p.peerIP} as 0;\`, which BIRD refuses ("Remote AS number must be set"); ${after}`,
+        objects: [peerRef(p), ...firstRefs(r.nodes.map(nodeRef))],
+        fix: `kubectl patch ${peerResource(p)} ${p.name} --type=merge -p '{"spec":{"asNumber":<the peer's AS>}}'`,
+      });
+    } else {
+      out.push({
+        code: 'BGP_CONFIG_REFUSED',
+        severity: 'critical',
+        message:
+          `nodes ${r.sharing!.join(' and ')} have the same IPv4Address ${r.cause} while the node-to-node mesh is on: every other ` +
+          `mesh node renders \`protocol bgp Mesh_${r.cause.replace(/\./g, '_')}\` twice, which BIRD refuses ("Symbol already defined"); ${after}`,
+        objects: firstRefs(r.sharing!.map(nodeRef)),
+        fix: `give each node its own address (calico-node's IP_AUTODETECTION_METHOD, e.g. interface=eth0 or cidr=<node subnet>), then check projectcalico.org/IPv4Address on ${r.sharing!.join(' and ')}`,
+      });
+    }
+  }
+  if (t.meshNotConnected.pairs) {
+    const [a, b] = t.meshNotConnected.example!;
+    out.push({
+      code: 'BGP_MESH_EBGP_NOT_CONNECTED',
+      severity: 'warning',
+      message:
+        `${plural(t.meshNotConnected.pairs, 'node pair')} of the node-to-node mesh have different AS numbers and are not on one subnet ` +
+        `(e.g. ${a} and ${b}): confd renders mesh protocols without multihop, and BIRD's eBGP waits for a directly ` +
+        `connected neighbour, so these sessions never come up`,
+      objects: [nodeRef(a), nodeRef(b)],
+      fix: 'peer nodes of different AS numbers through BGPPeers (Node_ protocols have multihop), e.g. each rack with its ToR or its own route reflectors, and turn the mesh off; or give the nodes one AS number',
     });
   }
 

@@ -3,7 +3,7 @@
  * renders and how BIRD propagates routes over them. Pure data; built from a snapshot here, or directly by
  * planners (a plan step is "the same state with one field changed") and tests.
  */
-import { isStrictIPv4 } from '../model/net.js';
+import { ipv4Network, isStrictIPv4, parseIPv4Cidr } from '../model/net.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { BgpPeerInfo, ClusterSnapshot, NodeInfo } from '../model/types.js';
 
@@ -11,6 +11,11 @@ export interface BgpNode {
   name: string;
   /** IPv4 address without prefix: from `projectcalico.org/IPv4Address`, else the InternalIP. */
   ip?: string | undefined;
+  /**
+   * The network of `projectcalico.org/IPv4Address` (`10.0.1.0/24` for `10.0.1.5/24`): what BIRD sees as the
+   * node's connected subnet. Undefined when the address names no prefix.
+   */
+  net?: string | undefined;
   /** The node's AS number (`projectcalico.org/ASNumber`) else the global one. */
   asNumber: number;
   /** The route-reflector cluster ID Calico uses (valid values only; an invalid one is ignored by Calico). */
@@ -120,9 +125,14 @@ export function bgpNodeFromInfo(n: NodeInfo, globalAsNumber: number): BgpNode {
 
 function bgpNodeOf(n: NodeInfo, globalAsNumber: number): BgpNode {
   const ip = nodeIPv4(n);
+  const cidr =
+    ip !== undefined && n.bgp.ipv4Address?.includes('/')
+      ? parseIPv4Cidr(n.bgp.ipv4Address.trim())
+      : undefined;
   return {
     name: n.name,
     ip,
+    net: cidr ? ipv4Network(cidr.addr, cidr.prefix) : undefined,
     asNumber: n.bgp.asNumber ?? globalAsNumber,
     clusterId: n.bgp.rrClusterId,
     labels: n.calicoLabels,
@@ -171,6 +181,7 @@ function sameNode(a: BgpNode, b: BgpNode): boolean {
     a === b ||
     (a.name === b.name &&
       a.ip === b.ip &&
+      a.net === b.net &&
       a.asNumber === b.asNumber &&
       a.clusterId === b.clusterId &&
       a.zone === b.zone &&

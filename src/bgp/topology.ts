@@ -40,7 +40,7 @@
  * Node-specific peerings make singleton classes, which degrades gracefully to per-node detail.
  */
 import type { BgpPeerInfo } from '../model/types.js';
-import { isStrictIPv4 } from '../model/net.js';
+import { ipv4Network, ipv4ToInt, isStrictIPv4, parseIPv4Cidr } from '../model/net.js';
 import { parseSelectorCached, SelectorParseError, type Selector } from './selector.js';
 import {
   birdClusterId,
@@ -239,6 +239,31 @@ export interface Topology {
   nodeExternals: Map<number, ExtProto[]>;
   /** Things the model noticed and worked around (duplicate IPs, ignored BGPPeers). */
   problems: string[];
+  /**
+   * bird.cfg files BIRD refuses (`bird -p` fails, so confd keeps the node's last good config, and a calico-node
+   * that restarts has no BGP at all): the model gives those nodes no session.
+   */
+  refused: RefusedConfig[];
+  /** Per node: 1 when its bird.cfg is refused (above): it has no session in the model. */
+  isolated: Uint8Array;
+  /**
+   * Node-to-node mesh pairs of different AS numbers whose sessions never come up: confd renders `Mesh_`
+   * protocols without `multihop`, and BIRD's eBGP then waits for a directly connected neighbour. `pairs` is how
+   * many such node pairs there are; `example` one of them.
+   */
+  meshNotConnected: { pairs: number; example?: [string, string] | undefined };
+}
+
+/** A bird.cfg BIRD refuses, and why. */
+export interface RefusedConfig {
+  /** `peer-as`: a peerIP BGPPeer without asNumber (`neighbor X as 0;`); `duplicate-ip`: two mesh nodes share an IP. */
+  kind: 'peer-as' | 'duplicate-ip';
+  /** The BGPPeer (peer-as) or the IP (duplicate-ip). */
+  cause: string;
+  /** The nodes whose configs are refused. */
+  nodes: string[];
+  /** duplicate-ip: the nodes that share the IP. */
+  sharing?: string[] | undefined;
 }
 
 /** Per BGPPeer object (parsed once per object): a BGPPeer per node makes thousands at every plan step. */
@@ -505,6 +530,12 @@ function buildTopology(state: BgpState): Topology {
   const rrInMesh = state.calicoMinor < RR_LEAVES_MESH_SINCE_MINOR;
   const meshMember = (i: number): boolean =>
     state.meshEnabled && ip[i] !== undefined && (rrInMesh || state.nodes[i]!.clusterId === undefined);
+  // nodes whose bird.cfg BIRD refuses keep no session in the model (its last good config is stale: no change
+  // reaches it, and a restart leaves it without BGP), so every pair with them is unreachable, and plans say so
+  // mesh pairs of different AS numbers need a connected neighbour: the nodes' subnets join their signature then
+  const asOfMesh = new Set<number>();
+  for (let i = 0; i < n && asOfMesh.size < 2; i++) if (meshMember(i)) asOfMesh.add(state.nodes[i]!.asNumber);
+  const ebgpMesh = asOfMesh.size > 1;
 
   // Per node, the BGPPeers it takes part in (index order): as a local node (non-global BGPPeers), as a
   // remote node, as a reverse-local node (reverse BGPPeers). O(sum of the set sizes).
@@ -576,6 +607,37 @@ function buildTopology(state: BgpState): Topology {
     return { peer, via };
   };
 
+  // External peers.
+  const globalExternals: ExtProto[] = [];
+  const globalKeys = new Set<string>();
+  const extKey = (p: PeerSpec): string => `${p.peerIP}|${p.port ?? ''}`;
+  for (const p of peers) {
+    if (!p.external || !p.global || globalKeys.has(extKey(p))) continue;
+    globalKeys.add(extKey(p));
+    globalExternals.push({
+      kind: 'global',
+      remoteAS: p.asNumber ?? 0,
+      peer: p.index,
+      ip: p.peerIP!,
+      port: p.port,
+    });
+  }
+  const nodeExternals = nodeExternalsOf(
+    peers.filter((p) => p.external && !p.global && !globalKeys.has(extKey(p))),
+    n,
+  );
+
+  // nodes whose bird.cfg BIRD refuses keep no session in the model (its last good config is stale: no change
+  // reaches it, and a restart leaves it without BGP), so every pair with them is unreachable, and plans say so
+  const refused = refusedConfigs(state, peers, rrInMesh, participates, {
+    localOf,
+    globalPeers,
+    between,
+    externals: (i) => [...globalExternals, ...(nodeExternals.get(i) ?? [])],
+  });
+  const isolated = new Uint8Array(n);
+  for (const r of refused) for (const name of r.nodes) isolated[nodeIndex.get(name)!] = 1;
+
   // Signatures -> classes. Two nodes are in one class when they take part in BGPPeers of the same shape in
   // the same order: for every BGPPeer (by index), the same kind (global, reverse, peerIP's AS), the same
   // role, and the same set on the other side (sets are shared objects, see MemberSet). Which BGPPeer object
@@ -610,7 +672,7 @@ function buildTopology(state: BgpState): Topology {
   const sigOf = (i: number): { sig: string; exact: string } => {
     const node = state.nodes[i]!;
     const roles: string[] = [
-      `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|${node.clusterId === ZERO_CLUSTER_ID ? birdClusterId(node) : ''}|`,
+      `${participates[i]}${ip[i] !== undefined ? 1 : 0}${meshMember(i) ? 1 : 0}|${node.asNumber}|${node.clusterId ?? ''}|${node.clusterId === ZERO_CLUSTER_ID ? birdClusterId(node) : ''}|${ebgpMesh && meshMember(i) ? (node.net ?? '') : ''}|${isolated[i]}|`,
     ];
     for (const j of localOf[i]!) roles.push(roleL.get(j)!);
     for (const j of remoteOf[i]!) roles.push(roleR.get(j)!);
@@ -728,6 +790,7 @@ function buildTopology(state: BgpState): Topology {
   for (const list of pairTargets) list.sort((u, v) => u - v);
 
   // Established sessions.
+  const meshNotConnected: Topology['meshNotConnected'] = { pairs: 0 };
   const allowLocalAs = (p: Proto): number => (p.allowLocalAs ? FLAG_ALLOW_LOCAL_AS : 0);
   const adj: number[][] = classes.map(() => []);
   const flags = new Map<number, number>();
@@ -740,35 +803,26 @@ function buildTopology(state: BgpState): Topology {
     const ca = classes[a]!;
     const cb = classes[b]!;
     if (!ca.participating || !cb.participating) continue;
+    if (isolated[ca.members[0]!] || isolated[cb.members[0]!]) continue;
     const pa = effectiveProto(pr, cb);
     const pb = effectiveProto(back, ca);
     if (pa.remoteAS !== cb.asNumber || pb.remoteAS !== ca.asNumber) continue;
+    if (pa.kind === 'mesh' && ca.asNumber !== cb.asNumber) {
+      // (members of a class share their subnet when the mesh has several AS numbers: see the signature)
+      const x = ca.members[0]!;
+      const y = cb.members[0]!;
+      if (!connected(state.nodes[x]!, state.nodes[y]!)) {
+        meshNotConnected.pairs += ca.members.length * cb.members.length;
+        meshNotConnected.example ??= [state.nodes[x]!.name, state.nodes[y]!.name];
+        continue;
+      }
+    }
     const ibgp = ca.asNumber === cb.asNumber ? FLAG_IBGP : 0;
     flags.set(key, ibgp | (isClient(pa, ca) ? FLAG_CLIENT : 0) | allowLocalAs(pa));
     flags.set(b * k + a, ibgp | (isClient(pb, cb) ? FLAG_CLIENT : 0) | allowLocalAs(pb));
     adj[a]!.push(b);
     if (a !== b) adj[b]!.push(a);
   }
-
-  // External peers.
-  const globalExternals: ExtProto[] = [];
-  const globalKeys = new Set<string>();
-  const extKey = (p: PeerSpec): string => `${p.peerIP}|${p.port ?? ''}`;
-  for (const p of peers) {
-    if (!p.external || !p.global || globalKeys.has(extKey(p))) continue;
-    globalKeys.add(extKey(p));
-    globalExternals.push({
-      kind: 'global',
-      remoteAS: p.asNumber ?? 0,
-      peer: p.index,
-      ip: p.peerIP!,
-      port: p.port,
-    });
-  }
-  const nodeExternals = nodeExternalsOf(
-    peers.filter((p) => p.external && !p.global && !globalKeys.has(extKey(p))),
-    n,
-  );
 
   return {
     state,
@@ -788,7 +842,98 @@ function buildTopology(state: BgpState): Topology {
     globalExternals,
     nodeExternals,
     problems,
+    refused,
+    isolated,
+    meshNotConnected,
   };
+}
+
+/** Whether BIRD on `a` and on `b` each sees the other on a connected subnet (unknown subnets: assumed so). */
+function connected(a: BgpNode, b: BgpNode): boolean {
+  if (a.net === undefined || b.net === undefined || a.ip === undefined || b.ip === undefined) return true;
+  return inIPv4Net(b.ip, a.net) && inIPv4Net(a.ip, b.net);
+}
+
+function inIPv4Net(ip: string, net: string): boolean {
+  const c = parseIPv4Cidr(net);
+  const addr = ipv4ToInt(ip);
+  return c !== undefined && addr !== undefined && ipv4Network(addr, c.prefix) === net;
+}
+
+/**
+ * The bird.cfg files BIRD refuses to load (confd's `bird -p` check fails; BIRD's own messages in
+ * test/integration/confd.test.ts):
+ * - a BGPPeer with a peerIP and no asNumber: confd renders `neighbor X as 0;` on every node the BGPPeer selects
+ *   ("Remote AS number must be set"); Calico's validation does not require the field;
+ * - two nodes with one IPv4Address, neither a route reflector, while the mesh is on: every other mesh node
+ *   renders two `protocol bgp Mesh_<ip>` ("Symbol already defined"); the two themselves skip the IP as their own.
+ */
+function refusedConfigs(
+  state: BgpState,
+  peers: readonly PeerSpec[],
+  rrInMesh: boolean,
+  participates: Uint8Array,
+  of: {
+    localOf: number[][];
+    globalPeers: readonly PeerSpec[];
+    between: (x: number, y: number) => { peer?: Proto | undefined };
+    externals: (i: number) => ExtProto[];
+  },
+): RefusedConfig[] {
+  const out: RefusedConfig[] = [];
+  const n = state.nodes.length;
+  // `as 0` where it is what confd renders: the protocol that wins its (node, IP) key (a global BGPPeer's
+  // protocol to the same IP, or an earlier one, hides a later one)
+  const byCause = new Map<string, string[]>();
+  const refuse = (cause: string, i: number): void => {
+    const l = byCause.get(cause);
+    if (l) l.push(state.nodes[i]!.name);
+    else byCause.set(cause, [state.nodes[i]!.name]);
+  };
+  for (let i = 0; i < n; i++) {
+    if (!participates[i]) continue;
+    const ext = of.externals(i).find((e) => e.remoteAS === 0);
+    if (ext) {
+      refuse(peers[ext.peer]!.name, i);
+      continue;
+    }
+    for (const j of [...of.globalPeers.map((p) => p.index), ...of.localOf[i]!]) {
+      const p = peers[j]!;
+      if (p.peerIP === undefined || p.targetNode < 0 || p.targetNode === i || (p.asNumber ?? 0) > 0) continue;
+      const eff = of.between(i, p.targetNode).peer;
+      if (eff && eff.kind !== 'mesh' && eff.remoteAS === 0) {
+        refuse(peers[eff.peer]?.name ?? p.name, i);
+        break;
+      }
+    }
+  }
+  for (const [cause, nodes] of byCause) out.push({ kind: 'peer-as', cause, nodes });
+  if (state.meshEnabled) {
+    const byIp = new Map<string, number[]>();
+    state.nodes.forEach((node, i) => {
+      // a route reflector's own entry is skipped in the mesh loop (`Skipping ... as it is a route reflector`)
+      if (node.ip === undefined || (!rrInMesh && node.clusterId !== undefined)) return;
+      const l = byIp.get(node.ip);
+      if (l) l.push(i);
+      else byIp.set(node.ip, [i]);
+    });
+    for (const [addr, sharing] of byIp) {
+      if (sharing.length < 2) continue;
+      const nodes = state.nodes
+        .filter(
+          (node, i) => participates[i] && node.ip !== addr && (rrInMesh || node.clusterId === undefined),
+        )
+        .map((node) => node.name);
+      if (nodes.length)
+        out.push({
+          kind: 'duplicate-ip',
+          cause: addr,
+          nodes,
+          sharing: sharing.map((i) => state.nodes[i]!.name),
+        });
+    }
+  }
+  return out;
 }
 
 /** The last node externals built, and from which expanded BGPPeers (shared while they are the same). */
@@ -869,6 +1014,11 @@ export function classSizes(t: Topology): Int32Array {
 
 /** External protocols node i configures (only counted for nodes running BIRD). */
 export function externalsOf(t: Topology, i: number): ExtProto[] {
+  return t.isolated[i] ? [] : renderedExternalsOf(t, i);
+}
+
+/** External protocols node i's bird.cfg has, whether or not BIRD loads it (expectedPeers lists them down). */
+function renderedExternalsOf(t: Topology, i: number): ExtProto[] {
   const own = t.nodeExternals.get(i);
   return own ? [...t.globalExternals, ...own] : t.globalExternals;
 }
@@ -926,7 +1076,7 @@ export function externalSessionCount(t: Topology): number {
   let total = 0;
   const g = t.globalExternals.filter(externalUp).length;
   for (let i = 0; i < t.n; i++) {
-    if (t.participates[i] !== 1) continue;
+    if (t.participates[i] !== 1 || t.isolated[i]) continue;
     total += g + (t.nodeExternals.get(i)?.filter(externalUp).length ?? 0);
   }
   return total;
@@ -958,7 +1108,7 @@ export function externalSessionsByPeer(t: Topology): Map<string, ExternalSession
   };
   let participating = 0;
   for (let i = 0; i < t.n; i++) {
-    if (t.participates[i] !== 1) continue;
+    if (t.participates[i] !== 1 || t.isolated[i]) continue;
     participating++;
     for (const p of t.nodeExternals.get(i) ?? []) add(p, 1);
   }
@@ -1037,13 +1187,16 @@ export function expectedPeers(
       let problem: string | undefined;
       if (!cb.participating)
         problem = `${other.name} does not run BIRD (not a Linux calico-node with an IPv4 address)`;
+      else if (t.isolated[i] || t.isolated[m])
+        problem = `BIRD refuses ${t.isolated[i] ? me.name : other.name}'s bird.cfg (BGP_CONFIG_REFUSED)`;
       else if (eff.remoteAS !== other.asNumber) {
         problem = `configured remote AS ${eff.remoteAS || '(none)'} but ${other.name} uses AS ${other.asNumber}`;
       } else if (!backEff) {
         problem = `${other.name} configures no session back to ${me.name} (one-sided peering, e.g. reversePeering: Manual without a mirror BGPPeer)`;
       } else if (backEff.remoteAS !== me.asNumber) {
         problem = `${other.name} expects AS ${backEff.remoteAS || '(none)'} but ${me.name} uses AS ${me.asNumber}`;
-      }
+      } else if (eff.kind === 'mesh' && me.asNumber !== other.asNumber && !connected(me, other))
+        problem = `eBGP in the mesh without multihop: ${other.name} (${other.net}) is not on ${me.name}'s subnet (${me.net})`;
       const established = problem === undefined;
       const dup = pr.mesh && pr.peer !== undefined && opts.includeDown === true;
       if (!established && !opts.includeDown) continue;
@@ -1079,8 +1232,8 @@ export function expectedPeers(
       }
     }
   }
-  for (const e of externalsOf(t, i)) {
-    const up = externalUp(e);
+  for (const e of renderedExternalsOf(t, i)) {
+    const up = externalUp(e) && !t.isolated[i];
     if (!up && !opts.includeDown) continue;
     rows.push({
       peerIP: e.ip,
@@ -1092,7 +1245,11 @@ export function expectedPeers(
       weAreClient: false,
       via: [peerName(e.peer)],
       established: up,
-      problem: up ? undefined : `BGPPeer ${peerName(e.peer)} has no asNumber`,
+      problem: up
+        ? undefined
+        : t.isolated[i]
+          ? `BIRD refuses ${me.name}'s bird.cfg (BGP_CONFIG_REFUSED)`
+          : `BGPPeer ${peerName(e.peer)} has no asNumber`,
     });
   }
   // decorate-sort-undecorate: the address is parsed once per row, not once per comparison
@@ -1222,7 +1379,7 @@ export function sessionSignature(t: Topology, a: number, b: number): string | un
  * transitions group every node by it.
  */
 export function externalSignatureKey(t: Topology, i: number): string {
-  if (t.participates[i] !== 1) return '';
+  if (t.participates[i] !== 1 || t.isolated[i]) return '';
   const own = t.nodeExternals.get(i);
   const g = t.globalExternals;
   if (g.length + (own?.length ?? 0) > 1) return [...externalSignatures(t, i)].join();
@@ -1240,7 +1397,7 @@ const signatureKeys = new WeakMap<ExtProto, string[]>();
 /** The same for a node's sessions to external peers that are up, by peer IP. */
 export function externalSignatures(t: Topology, i: number): Map<string, string> {
   const out = new Map<string, string>();
-  if (t.participates[i] !== 1) return out;
+  if (t.participates[i] !== 1 || t.isolated[i]) return out;
   const ca = t.classes[t.classOf[i]!]!;
   for (const e of externalsOf(t, i))
     if (externalUp(e)) out.set(e.ip, `${e.kind}|${e.remoteAS}|${isClient(e, ca) ? 1 : 0}|0`);

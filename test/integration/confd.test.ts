@@ -562,6 +562,13 @@ function countKinds(configs: Map<string, BirdConfig>): Record<string, number> {
   return out;
 }
 
+/** BIRD's own parser on a config file, as confd's check_cmd runs it (`bird -p -c`): 'ok' or its exit and message. */
+function birdCheck(file: string): string {
+  const bird = fs.existsSync('/usr/sbin/bird') ? '/usr/sbin/bird' : 'bird';
+  const p = spawnSync(bird, ['-p', '-c', file], { encoding: 'utf8' });
+  return p.status === 0 ? 'ok' : `exit ${p.status}: ${p.stderr.trim()}`;
+}
+
 function describeConfd(c: Comparison): string {
   return [...c.confdKeys].map(([n, ks]) => `  ${n}:\n${ks.map((k) => `    ${k}`).join('\n')}`).join('\n');
 }
@@ -705,11 +712,7 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     const rrCfg = r.get(rr)!;
     assert.match(rrCfg.birdCfg, /rr cluster id 244\.0\.0\.1\/32;/, 'confd renders the network as it is');
     // BIRD's own parser, as confd's check_cmd runs it (bird -p -c), with the files bird.cfg includes beside it
-    const bird = fs.existsSync('/usr/sbin/bird') ? '/usr/sbin/bird' : 'bird';
-    const check = (file: string): string => {
-      const p = spawnSync(bird, ['-p', '-c', file], { encoding: 'utf8' });
-      return p.status === 0 ? 'ok' : `exit ${p.status}: ${p.stderr.trim()}`;
-    };
+    const check = birdCheck;
     assert.match(check(rrCfg.path), /syntax error/, "BIRD refuses the reflector's configuration");
     assert.equal(check(r.get(w)!.path), 'ok', "a client's configuration parses");
     fs.writeFileSync(rrCfg.path, rrCfg.birdCfg.split('244.0.0.1/32').join('244.0.0.1'));
@@ -721,6 +724,60 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     assert.equal(net.severity, 'critical');
     assert.ok(net.message.includes(rr), net.message);
     assert.ok(!found.some((x) => x.code === 'RR_CLUSTER_ID_INVALID'));
+  });
+
+  it('configs BIRD refuses: a peerIP BGPPeer without asNumber, and two mesh nodes with one IPv4Address (BGP_CONFIG_REFUSED)', async () => {
+    // found by a review against confd's templates and BIRD's source; the model called the first "one external
+    // peer down" and kept the first of the two nodes, with status silent
+    const check = birdCheck;
+    const codes = async (): Promise<{ code: string; severity: string; message: string }[]> =>
+      (await runCli(['status', '-o', 'json'], { kubeconfig: cp.kubeconfig('admin') })).json<{
+        findings: { code: string; severity: string; message: string }[];
+      }>().findings;
+
+    // 1. a ToR BGPPeer for one node, its asNumber forgotten
+    const f = new Fixture({ nodes: 6, zones: 3, rrs: 2, mesh: false });
+    const [w, v] = f.workers() as [string, string];
+    f.peer('tor-no-as', { node: w, peerIP: '192.0.2.1' });
+    await cp.reset();
+    await cp.apply(f.objects);
+    let r = await renderBirdConfigs(cp.kubeconfig('admin'), [w, v], {
+      label: 'peer-no-as',
+      dir: path.join(cp.dir, 'confd'),
+      includes: true,
+    });
+    assert.match(r.get(w)!.birdCfg, /neighbor 192\.0\.2\.1 as 0;/, 'confd renders the missing AS as 0');
+    assert.match(check(r.get(w)!.path), /^exit/, `BIRD refuses ${w}'s configuration`);
+    assert.equal(check(r.get(v)!.path), 'ok', "another node's parses");
+    let found = await codes();
+    const peerAs = found.find((x) => x.code === 'BGP_CONFIG_REFUSED');
+    assert.ok(peerAs, found.map((x) => x.code).join(', '));
+    assert.equal(peerAs.severity, 'critical');
+    assert.ok(peerAs.message.includes('tor-no-as') && peerAs.message.includes(w), peerAs.message);
+
+    // 2. the mesh on, two workers with one address
+    const g = new Fixture({ nodes: 6, zones: 3, mesh: true, encapsulation: 'IPIP' });
+    const [a, b, c] = g.workers() as [string, string, string];
+    g.annotate(b, ANN_IPV4, g.node(a).metadata.annotations![ANN_IPV4]!);
+    await cp.reset();
+    await cp.apply(g.objects);
+    r = await renderBirdConfigs(cp.kubeconfig('admin'), [a, c], {
+      label: 'duplicate-ip',
+      dir: path.join(cp.dir, 'confd'),
+      includes: true,
+    });
+    const id = g.ip(a).replace(/\./g, '_');
+    assert.equal(
+      r.get(c)!.birdCfg.split(`protocol bgp Mesh_${id} `).length - 1,
+      2,
+      'the protocol twice on a third node',
+    );
+    assert.match(check(r.get(c)!.path), /^exit/, `BIRD refuses ${c}'s configuration`);
+    assert.equal(check(r.get(a)!.path), 'ok', 'the node with the address skips it as its own');
+    found = await codes();
+    const dup = found.find((x) => x.code === 'BGP_CONFIG_REFUSED');
+    assert.ok(dup, found.map((x) => x.code).join(', '));
+    assert.ok(dup.message.includes(`${a} and ${b}`) || dup.message.includes(`${b} and ${a}`), dup.message);
   });
 
   it('two BGPPeers of one pass for the same (node, peer IP): confd picks in Go map order, the model by name', async () => {

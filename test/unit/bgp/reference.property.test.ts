@@ -16,7 +16,7 @@ import {
 } from '../../../src/bgp/topology.js';
 import { verify, verifyZoneLoss } from '../../../src/bgp/verify.js';
 import { bgpStateArb, rrStateArb, shapeStateArb } from './arbitrary.js';
-import { naiveConfd, naivePropagate, naiveSessions, naiveTables } from './reference.js';
+import { naiveConfd, naivePropagate, naiveRefused, naiveSessions, naiveTables } from './reference.js';
 
 /** Runs per property; BGP_PROPERTY_RUNS raises it for a soak. */
 const RUNS = Number(process.env['BGP_PROPERTY_RUNS'] ?? 0) || undefined;
@@ -118,6 +118,7 @@ function compareSessions(s: BgpState, t: Topology = computeTopology(s)): void {
     ]),
   );
   const nameByIp = new Map(s.nodes.filter((n) => n.ip).map((n) => [n.ip!, n.name]));
+  const refused = naiveRefused(confd);
   let total = 0;
   for (const n of s.nodes) {
     const protos = confd.get(n.name) ?? [];
@@ -127,7 +128,9 @@ function compareSessions(s: BgpState, t: Topology = computeTopology(s)): void {
         const other = nameByIp.get(p.ip);
         const first = protos.find((q) => q.ip === p.ip) === p;
         const external = other === undefined || !s.nodes.some((x) => x.name === other);
-        const established = external ? p.remoteAS > 0 : first && up.has(`${n.name}>${other}`);
+        const established = external
+          ? p.remoteAS > 0 && !refused.has(n.name)
+          : first && up.has(`${n.name}>${other}`);
         if (established) total += external ? 1 : 0.5;
         return `${p.ip} ${p.kind} as=${p.remoteAS} client=${p.rrClient} up=${established}`;
       })

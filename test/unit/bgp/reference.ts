@@ -129,13 +129,14 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
       me.node.clusterId !== undefined &&
       (rr === undefined || rr !== me.node.clusterId);
     if (state.meshEnabled && (rrInMesh || me.node.clusterId === undefined)) {
-      for (const o of withIp) {
-        if (o.ip === me.ip) continue; // skipping ourselves
-        if (!rrInMesh && o.node.clusterId !== undefined) continue; // skipping route reflectors
+      // every node with an address, duplicates included (confd's loop is over the hosts, not the addresses)
+      for (const o of state.nodes) {
+        if (o.ip === undefined || o.ip === me.ip) continue; // skipping ourselves
+        if (!rrInMesh && o.clusterId !== undefined) continue; // skipping route reflectors
         protos.push({
-          ip: o.ip!,
+          ip: o.ip,
           kind: 'mesh',
-          remoteAS: o.node.asNumber,
+          remoteAS: o.asNumber,
           rr: undefined,
           rrClient: false,
           allowLocalAs: 0,
@@ -169,6 +170,19 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
   return out;
 }
 
+/**
+ * The nodes whose bird.cfg BIRD refuses (confd keeps the last good one): `neighbor X as 0;`, or two protocols
+ * of one name (Mesh_<ip> twice). None of their protocols comes up.
+ */
+export function naiveRefused(confd: Map<string, NaiveProto[]>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, protos] of confd) {
+    const meshIps = protos.filter((p) => p.kind === 'mesh').map((p) => p.ip);
+    if (protos.some((p) => p.remoteAS === 0) || new Set(meshIps).size !== meshIps.length) out.add(name);
+  }
+  return out;
+}
+
 export interface NaiveSession {
   a: string;
   b: string;
@@ -190,7 +204,8 @@ export function naiveSessions(state: BgpState, confd = naiveConfd(state)): Naive
   const first = (from: string, ip: string): NaiveProto | undefined =>
     confd.get(from)?.find((p) => p.ip === ip);
   const out: NaiveSession[] = [];
-  const names = [...confd.keys()];
+  const refused = naiveRefused(confd);
+  const names = [...confd.keys()].filter((x) => !refused.has(x));
   for (let i = 0; i < names.length; i++) {
     for (let j = i + 1; j < names.length; j++) {
       const a = byIp.get(ipOfNode.get(names[i]!)!)!;

@@ -245,13 +245,31 @@ describe('bgp/topology: sessions Calico configures', () => {
     assert.equal(typeof t.peers[0]!.selectorProblem?.position, 'number');
   });
 
-  it('duplicate node IPs: the later node is left out', () => {
+  it('duplicate node IPs: the later node is left out; in the mesh every other node renders Mesh_<ip> twice, which BIRD refuses', () => {
     const s = state({
       nodes: [node('a', { ip: '10.9.0.1' }), node('b', { ip: '10.9.0.1' }), node('c', { ip: '10.9.0.3' })],
     });
     const t = computeTopology(s);
-    assert.equal(sessionCount(t), 1);
+    assert.equal(
+      sessionCount(t),
+      0,
+      "c's bird.cfg is refused: no session a-c (was 1 before confd's rendering was checked)",
+    );
+    assert.deepEqual(
+      t.refused.map((r) => r.nodes),
+      [['c']],
+    );
     assert.match(t.problems.join('\n'), /same IP/);
+    // reflectors and BGPPeers instead of the mesh: confd keys peers by IP, nothing is rendered twice
+    const viaRr = computeTopology(
+      state({
+        mesh: false,
+        nodes: [...s.nodes, node('rr', { ip: '10.9.0.9', cluster: '244.0.0.1' })],
+        peers: [rrPeer()],
+      }),
+    );
+    assert.deepEqual(viaRr.refused, []);
+    assert.equal(sessionCount(viaRr), 2, 'a-rr and c-rr');
   });
 
   it('from a snapshot: IPs from the IPv4Address annotation, Windows and virtual-kubelet nodes do not run BIRD', () => {

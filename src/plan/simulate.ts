@@ -2,7 +2,7 @@
  * Plans applied to a snapshot, without a cluster: the state after each step, and the BGP model's verdict
  * on every intermediate state (docs/architecture.md: a plan that fails this check is not executed). Pure.
  */
-import { bgpStateFromSnapshot } from '../bgp/state.js';
+import { bgpStateFromSnapshot, withoutDeadReflectors } from '../bgp/state.js';
 import {
   computeTopology,
   externalSessionsByPeer,
@@ -144,7 +144,10 @@ export function verdictWithTopology(
   s: ClusterSnapshot,
   n1: boolean,
 ): { verdict: StepVerdict; topology: Topology } {
-  const state = bgpStateFromSnapshot(s);
+  // a reflector whose node is not Ready carries no routes (calico-node there is most likely down, as status'
+  // RR_NOT_READY reads it): every verdict (a plan's steps, their re-verification at apply time and in a
+  // rollback, and the "as before" claim after it) counts the pairs it would leave without routes
+  const state = bgpStateFromSnapshot(withoutDeadReflectors(s));
   const topology = computeTopology(state);
   const rrCount = state.nodes.filter((n) => n.participates && n.clusterId !== undefined).length;
   // one reflector counts too: with the mesh off, losing it cuts every client (calico#2733)

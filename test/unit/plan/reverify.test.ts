@@ -22,7 +22,7 @@ import {
   preconditionProblem,
   reverify,
 } from '../../../src/plan/reverify.js';
-import { CORDON_ANNOTATION } from '../../../src/plan/simulate.js';
+import { applyStep, CORDON_ANNOTATION, verdictOf } from '../../../src/plan/simulate.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import { planDemote, planPromote, planReplace } from '../../../src/rr/plan.js';
 import { snap } from '../helpers.js';
@@ -601,5 +601,52 @@ describe('plan/reverify: resuming a plan that passes through a safer state than 
     );
     const r = reverify(p.steps.slice(k), mid, policyOf(p));
     assert.equal(r.ok, true, r.failure?.reason);
+  });
+});
+
+describe('a route reflector that is not Ready carries no routes in any verification', () => {
+  // a review: a `migrate --to mesh` run stopped with one zone's reflector NotReady; `--rollback` turned the mesh
+  // off again (its re-verification counted the dead reflector) and printed "the BGP model finds every node pair
+  // reachable" while a third of the nodes had no route. Clients peer only with their own zone's reflector.
+  const zonal = snap({ nodes: 12, zones: 3, rrs: 3, peering: 'per-zone', mesh: false });
+  const notReady = (s: ClusterSnapshot, name: string): ClusterSnapshot =>
+    edited(s, (objs) => {
+      const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === name)!;
+      const conds = (n.status as { conditions: { type: string; status: string }[] }).conditions;
+      for (const c of conds) if (c.type === 'Ready') c.status = 'False';
+    });
+  const deadRr = rrNames(zonal)[1]!;
+
+  it('a rollback that would turn the mesh off behind a dead zone reflector is refused (its undo sequence is re-verified)', () => {
+    const [first] = rrNames(zonal);
+    const toMesh = planMigration(zonal, migrateOpts('mesh'));
+    // the run: the mesh turned on, node-a-002 demoted; then node-b-002 dies and the operator rolls back
+    const k =
+      toMesh.steps.findIndex(
+        (st) => st.action === 'patch' && st.object?.kind === 'Node' && st.object.name === first,
+      ) + 1;
+    let live = notReady(zonal, deadRr);
+    for (const st of toMesh.steps.slice(0, k)) live = applyStep(live, st);
+    const undo = toMesh.steps
+      .slice(0, k)
+      .reverse()
+      .flatMap((st) => st.undo);
+    assert.ok(
+      undo.some((u) => u.object?.kind === 'BGPConfiguration'),
+      'the undo turns the mesh off',
+    );
+    const r = reverify(undo, live, { acceptN1: true, acceptZoneLoss: true });
+    assert.equal(r.ok, false, 'the dead reflector would leave its zone without routes');
+    assert.match(r.failure!.reason, /node pairs without routes/);
+    // with the reflector Ready the same rollback verifies
+    let healthy = zonal;
+    for (const st of toMesh.steps.slice(0, k)) healthy = applyStep(healthy, st);
+    assert.equal(reverify(undo, healthy, { acceptN1: true, acceptZoneLoss: true }).ok, true);
+  });
+
+  it('a plan verdict (the "rolled back ... every node pair reachable" claim) counts the pairs a dead reflector cuts off', () => {
+    assert.equal(verdictOf(zonal, false).unreachablePairs, 0);
+    const v = verdictOf(notReady(zonal, deadRr), false);
+    assert.ok(v.unreachablePairs > 0, `unreachable pairs with ${deadRr} NotReady: ${v.unreachablePairs}`);
   });
 });

@@ -355,12 +355,10 @@ describe('rr/plan: promote, demote, replace', () => {
       });
       assert.equal(s.nodes.find((n) => n.name === 'node-b-002')!.ready, false);
       const p = planDemote(s, ['node-b-002'], { ...OPTS, drain: true });
-      const w = p.summary.warnings.filter((x) => /node-b-002.* re-forms/.test(x));
-      assert.ok(w.length, p.summary.warnings.join('\n'));
-      for (const x of w) {
-        assert.doesNotMatch(x, /--no-drain/);
-        assert.match(x, /node-b-002 is NotReady, so the plan does not drain it/);
-      }
+      assert.ok(!p.steps.some((st) => st.action === 'drain' && st.object?.name === 'node-b-002'));
+      // (its sessions are not counted as re-forming at all since the verdicts leave out a reflector that is not
+      // Ready: it carries no routes; a warning that does name it never blames --no-drain)
+      for (const x of p.summary.warnings.filter((y) => /node-b-002/.test(y))) assert.doesNotMatch(x, /--no-drain/);
     });
 
     it('a reflector cordoned when planned: no cordon step, and every patch of it needs it still cordoned', () => {

@@ -358,7 +358,8 @@ describe('rr/plan: promote, demote, replace', () => {
       assert.ok(!p.steps.some((st) => st.action === 'drain' && st.object?.name === 'node-b-002'));
       // (its sessions are not counted as re-forming at all since the verdicts leave out a reflector that is not
       // Ready: it carries no routes; a warning that does name it never blames --no-drain)
-      for (const x of p.summary.warnings.filter((y) => /node-b-002/.test(y))) assert.doesNotMatch(x, /--no-drain/);
+      for (const x of p.summary.warnings.filter((y) => /node-b-002/.test(y)))
+        assert.doesNotMatch(x, /--no-drain/);
     });
 
     it('a reflector cordoned when planned: no cordon step, and every patch of it needs it still cordoned', () => {

@@ -14,13 +14,13 @@ import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { checkPermissions, resourceOf } from '../kube/access.js';
 import type { KubeApi } from '../kube/api.js';
 import { birdclObserve, NodeStatusObserver, reportPeriodSeconds } from '../kube/bgp-status.js';
-import { drainNode } from '../kube/drain.js';
+import { drainBlockers, drainNode, drainRefusal } from '../kube/drain.js';
 import { ApiError } from '../kube/http.js';
 import { Journal, type JournalState } from '../kube/journal.js';
 import { nodeIPv4 } from '../bgp/state.js';
 import { formatDuration, parseDurationMs } from '../model/duration.js';
 import type { ObservedNode } from '../model/observed.js';
-import { Node } from '../model/resources.js';
+import { Node, Pod } from '../model/resources.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { staleness } from '../plan/fingerprint.js';
 import { stepCommands } from '../plan/script.js';
@@ -392,6 +392,23 @@ export class Executor {
           hints: [`undo what the plan did: ${this.opts.resumeHint} --rollback`],
         });
       }
+    }
+    // kubectl drain's refusals before the first write: a pod no controller recreates, or with emptyDir data,
+    // on a node the plan drains would stop the run half-way at that drain (a review: they were evicted)
+    for (const step of plan.steps.slice(start)) {
+      if (step.action !== 'drain') continue;
+      const node = step.object!.name;
+      const blockers = drainBlockers(
+        (await this.api.list(Pod, { fieldSelector: `spec.nodeName=${node}` })).items,
+      );
+      if (!blockers.length) continue;
+      const refusal = drainRefusal(node, blockers);
+      if (this.opts.mode === 'fresh') await this.journal!.release(true);
+      else await this.journal!.release(false, 'paused', refusal.message);
+      throw new CliError(refusal.message, ExitCode.CLUSTER, {
+        changed: this.opts.mode === 'fresh' ? 'nothing was changed' : 'nothing was written by this run',
+        hints: refusal.hints,
+      });
     }
     let doneCount = start;
     /** Steps whose prompt was answered and whose premises were checked again (not asked twice). */

@@ -98,6 +98,17 @@ export interface SimKnobs {
    * a demotion's second write, whatever the load, so a test needs no race with the plugin to stage it.
    */
   silentWithoutClusterId?: string[] | undefined;
+  /**
+   * The kubelet's part in a pod's deletion (an eviction): a pod with a deletionTimestamp on a node that is not
+   * silent is removed this long after the simulator first sees it (ms; default 300). On a silent node (no
+   * kubelet) it stays Terminating, as it would.
+   */
+  podTerminationMs?: number | undefined;
+}
+
+/** Pods by namespace/name (names repeat across namespaces); the cluster-scoped kinds by name. */
+function storeKey(o: Obj): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -333,6 +344,7 @@ const WATCHED = {
   bgpconfigurations: `${CALICO}/bgpconfigurations`,
   bgppeers: `${CALICO}/bgppeers`,
   caliconodestatuses: `${CALICO}/caliconodestatuses`,
+  pods: '/api/v1/pods',
 } as const;
 type Watched = keyof typeof WATCHED;
 
@@ -346,7 +358,10 @@ export class Simulator {
     bgpconfigurations: new Map(),
     bgppeers: new Map(),
     caliconodestatuses: new Map(),
+    pods: new Map(),
   };
+  /** Pods being deleted: when the simulator first saw their deletionTimestamp (by UID). */
+  private readonly terminating = new Map<string, number>();
   private readonly synced = new Set<Watched>();
   private readonly trackers = new Map<string, Map<string, Tracker>>();
   private readonly cns = new Map<string, CnsEntry>();
@@ -435,10 +450,10 @@ export class Simulator {
         if (!rv) {
           const res = await this.client.list(path);
           store.clear();
-          for (const o of res.items) store.set(o.metadata.name, o);
+          for (const o of res.items) store.set(storeKey(o), o);
           rv = res.resourceVersion;
           this.synced.add(kind);
-          if (kind !== 'caliconodestatuses') this.topology = undefined;
+          if (kind !== 'caliconodestatuses' && kind !== 'pods') this.topology = undefined;
           this.changeGen++;
           this.stats.relists++;
         }
@@ -464,10 +479,10 @@ export class Simulator {
 
   private onEvent(kind: Watched, e: WatchEvent): void {
     const store = this.stores[kind];
-    if (e.type === 'DELETED') store.delete(e.object.metadata.name);
-    else store.set(e.object.metadata.name, e.object);
+    if (e.type === 'DELETED') store.delete(storeKey(e.object));
+    else store.set(storeKey(e.object), e.object);
     // the simulator's own status writes come back as MODIFIED events: they change nothing it computes
-    if (kind !== 'caliconodestatuses') this.topology = undefined;
+    if (kind !== 'caliconodestatuses' && kind !== 'pods') this.topology = undefined;
     this.changeGen++;
   }
 
@@ -619,8 +634,40 @@ export class Simulator {
         }),
       );
     }
+    this.terminatePods(now, writes);
     await Promise.all(writes);
     this.reconciledGen = gen;
+  }
+
+  /** The kubelet's part: pods being deleted on a node that answers go after podTerminationMs. */
+  private terminatePods(now: number, writes: Promise<void>[]): void {
+    const seen = new Set<string>();
+    for (const p of this.stores.pods.values()) {
+      const uid = String(p.metadata['uid'] ?? '');
+      if (!p.metadata['deletionTimestamp'] || !uid) continue;
+      seen.add(uid);
+      const node = String((p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '');
+      if (!node || this.knobs.paused || this.knobs.silent.includes(node)) continue;
+      const first = this.terminating.get(uid) ?? now;
+      this.terminating.set(uid, first);
+      if (first === -1 || now - first < (this.knobs.podTerminationMs ?? 300)) continue;
+      this.terminating.set(uid, -1);
+      const ns = p.metadata.namespace ?? 'default';
+      writes.push(
+        this.client
+          .request('DELETE', `/api/v1/namespaces/${ns}/pods/${p.metadata.name}`, {
+            body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } },
+            okStatuses: [404, 409],
+          })
+          .then(
+            () => undefined,
+            () => {
+              this.terminating.delete(uid); // tried again next time
+            },
+          ),
+      );
+    }
+    for (const uid of [...this.terminating.keys()]) if (!seen.has(uid)) this.terminating.delete(uid);
   }
 
   private async writeStatus(o: Obj, status: Record<string, unknown>): Promise<boolean> {

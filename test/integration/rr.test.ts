@@ -518,19 +518,16 @@ describe('rr promote --drain', function () {
       metadata: {
         name,
         namespace: 'default',
-        ...(daemonSet
-          ? {
-              ownerReferences: [
-                {
-                  apiVersion: 'apps/v1',
-                  kind: 'DaemonSet',
-                  name: 'ds',
-                  uid: '6a4b9d0e-0000-4000-8000-000000000001',
-                  controller: true,
-                },
-              ],
-            }
-          : {}),
+        // (a controller recreates them elsewhere: kubectl drain evicts such pods without --force)
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: daemonSet ? 'DaemonSet' : 'ReplicaSet',
+            name: daemonSet ? 'ds' : 'app',
+            uid: `6a4b9d0e-0000-4000-8000-00000000000${daemonSet ? 1 : 2}`,
+            controller: true,
+          },
+        ],
       },
       spec: { nodeName, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
     });
@@ -556,8 +553,81 @@ describe('rr promote --drain', function () {
       evicted.every((n) => ['app-1', 'app-2'].includes(n) || n.startsWith('calico-typha-')),
       evicted.join(', '),
     );
-    assert.match(r.stderr, new RegExp(`drained ${node}: evicted ${evicted.length} pod\\(s\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(`drained ${node}: evicted ${evicted.length} pod\\(s\\), all gone after`),
+    );
     assert.deepEqual(rrs(await world(cp)), [node]);
+    // the step waited until they were gone (the simulator plays the kubelet), as kubectl drain does: before,
+    // the reflector patch came 45 ms after the evictions, with the pods still Terminating (a review)
+    const left = (
+      (await cp.client('admin').get(`/api/v1/pods?fieldSelector=spec.nodeName%3D${node}`)) as {
+        items: { metadata: { name: string } }[];
+      }
+    ).items.map((p) => p.metadata.name);
+    assert.deepEqual(
+      left.filter((n) => n === 'app-1' || n === 'app-2'),
+      [],
+    );
+  });
+
+  it("refuses, before any write, a node with a pod no controller recreates or with emptyDir data (kubectl drain's rule)", async () => {
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    await sim?.stop();
+    sim = await startSimulator(cp, { knobs: FAST });
+    const node = (await nodeNames(cp))[3]!;
+    const before = await world(cp);
+    await cp.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'bare-debug-pod', namespace: 'default' },
+        spec: { nodeName: node, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'cache',
+          namespace: 'default',
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: 'cache',
+              uid: '6a4b9d0e-0000-4000-8000-000000000003',
+              controller: true,
+            },
+          ],
+        },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }],
+          volumes: [{ name: 'scratch', emptyDir: {} }],
+        },
+      },
+    ]);
+    const mark = cp.audit.mark();
+    const r = await runCli(['rr', 'promote', node, '--yes'], { kubeconfig: cp.kubeconfig('plugin') });
+    assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /default\/bare-debug-pod \(no controller would recreate it\)/);
+    assert.match(r.stderr, /default\/cache \(its emptyDir data would be lost\)/);
+    assert.match(r.stderr, /nothing was changed/);
+    const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+      (e) => e.objectRef?.resource !== 'leases' && e.objectRef?.resource !== 'selfsubjectaccessreviews',
+    );
+    assert.deepEqual(
+      writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`),
+      [],
+      'no cordon, no eviction',
+    );
+    assert.deepEqual((await world(cp)).nodes, before.nodes);
+    await cp
+      .client('admin')
+      .request('DELETE', '/api/v1/namespaces/default/pods/bare-debug-pod', { okStatuses: [404] });
+    await cp
+      .client('admin')
+      .request('DELETE', '/api/v1/namespaces/default/pods/cache', { okStatuses: [404] });
   });
 
   it('stops when a PodDisruptionBudget keeps blocking, and the recorded plan can be rolled back', async () => {
@@ -570,7 +640,20 @@ describe('rr promote --drain', function () {
       {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: 'precious', namespace: 'default', labels: { app: 'precious' } },
+        metadata: {
+          name: 'precious',
+          namespace: 'default',
+          labels: { app: 'precious' },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: 'precious',
+              uid: '6a4b9d0e-0000-4000-8000-000000000004',
+              controller: true,
+            },
+          ],
+        },
         spec: { nodeName: node, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
         // a running, ready pod: pending or unready pods may be evicted whatever the budget says
         status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },

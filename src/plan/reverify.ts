@@ -206,7 +206,16 @@ export function reverify(steps: Step[], live: ClusterSnapshot, policy: ReverifyP
     if (step.action === 'drain' || step.action === 'cordon' || step.action === 'uncordon') {
       if (!nodeNames().has(step.object?.name ?? ''))
         return fail(i, `node ${step.object?.name ?? '?'} does not exist`);
-      if (step.action === 'drain') continue;
+      if (step.action === 'drain') {
+        // a node that went NotReady since the plan was made: its kubelet cannot evict (the drain would block
+        // until it times out), and a plan made now leaves it undrained and watches it from other nodes
+        if (snap.nodes.find((n) => n.name === step.object!.name)?.ready === false)
+          return fail(
+            i,
+            `node ${step.object!.name} is not Ready now: its pods cannot be evicted; make the plan again`,
+          );
+        continue;
+      }
     }
     const obj = findObject(snap.objects, step);
     if (!alreadyDone(step, obj)) {

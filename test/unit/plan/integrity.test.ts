@@ -120,20 +120,24 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
       variants.push(['the cluster UID', (p) => (p.metadata.cluster.uid = 'other')]);
       variants.push(['the fingerprint', (p) => p.metadata.cluster.fingerprint.pop()]);
       variants.push(['the name', (p) => (p.metadata.name += '-2')]);
+      variants.push(['the summary', (p) => (p.summary.description = 'Harmless no-op')]);
+      variants.push(['a warning removed', (p) => (p.summary.warnings = p.summary.warnings.slice(1))]);
+      variants.push(['a change removed', (p) => (p.summary.changes = p.summary.changes.slice(1))]);
       for (const [what, change] of variants) {
         const p = structuredClone(plan);
         change(p);
         assert.notEqual(planDigest(p), recorded, what);
         assert.deepEqual(
           integrityProblems(p).filter((x) => /digest/.test(x)),
-          ['the plan was edited or truncated after it was made (its digest does not match its steps)'],
+          [
+            'the plan was edited or truncated after it was made (its digest does not match its steps and summary)',
+          ],
           what,
         );
       }
       const same = structuredClone(plan);
       same.metadata.createdAt = '1999-01-01T00:00:00Z';
-      same.summary.description = 'edited summary';
-      assert.equal(planDigest(same), recorded, 'createdAt and summary are not covered');
+      assert.equal(planDigest(same), recorded, 'createdAt is not covered');
     });
 
     it('a plan without a digest is refused', () => {

@@ -649,4 +649,14 @@ describe('a route reflector that is not Ready carries no routes in any verificat
     const v = verdictOf(notReady(zonal, deadRr), false);
     assert.ok(v.unreachablePairs > 0, `unreachable pairs with ${deadRr} NotReady: ${v.unreachablePairs}`);
   });
+
+  it('a saved plan that drains a node which has gone NotReady since is refused, not run into a 40 s drain (a review)', () => {
+    const [rr] = rrNames(zonal);
+    const p = planDemote(snap({ nodes: 12, zones: 3, rrs: 3 }), [rr!], { ...OPTS, drain: true });
+    assert.ok(p.steps.some((st) => st.action === 'drain' && st.object?.name === rr));
+    const live = notReady(snap({ nodes: 12, zones: 3, rrs: 3 }), rr!);
+    const r = reverify(p.steps, live, policyOf(p));
+    assert.equal(r.ok, false);
+    assert.match(r.failure!.reason, new RegExp(`node ${rr} is not Ready now`));
+  });
 });

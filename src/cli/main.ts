@@ -4,7 +4,7 @@
  * uses through `kubectl_complete-calico_tune`), help and `--version` from the manifest alone, and "did you
  * mean" for unknown commands. Only a known command id reaches oclif, so oclif never sees `rr:promot`.
  */
-import { c, setColor } from '../render/color.js';
+import { c, setColor, terminalColor } from '../render/color.js';
 import { renderHelp, type ManifestLike } from '../render/help-text.js';
 import { resolveArgv } from './resolve.js';
 
@@ -18,9 +18,7 @@ export interface CliHost {
 const COMPLETE = new Set(['__complete', '__completeNoDesc']);
 
 function colorOn(): boolean {
-  return (
-    process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb'
-  );
+  return terminalColor();
 }
 
 /** Runs argv; returns the exit code (the caller exits, or leaves process.exitCode as set by the command). */
@@ -56,7 +54,7 @@ export async function main(argv: string[], host: CliHost): Promise<number | unde
       process.stdout.write(renderHelp(host.manifest, r.topic.split(':'), host.version, colorOn()) ?? '');
       return 0;
     case 'unknown': {
-      if (process.env['NO_COLOR'] !== undefined || !process.stderr.isTTY) setColor(false);
+      if (!terminalColor(process.stderr)) setColor(false);
       process.stderr.write(`${c.red('error:')} unknown command "${r.typed}" for "kubectl calico-tune"\n`);
       if (r.suggestions.length)
         process.stderr.write(`  ${c.gray(`did you mean: ${r.suggestions.join(', ')}?`)}\n`);

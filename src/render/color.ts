@@ -1,13 +1,14 @@
 /**
- * ANSI colour, on only when stdout is a terminal, TERM is not `dumb`, NO_COLOR is unset and --no-color was
+ * ANSI colour, on only when stdout is a terminal, TERM is not `dumb`, NO_COLOR is unset or empty and --no-color was
  * not given (FORCE_COLOR=1 forces it on, for tests of the human output).
  */
+/** Whether a terminal on `stream` may get colour: TERM is not `dumb`, NO_COLOR is unset or empty (no-color.org). */
+export function terminalColor(stream: { isTTY?: boolean } = process.stdout): boolean {
+  return stream.isTTY === true && process.env['TERM'] !== 'dumb' && (process.env['NO_COLOR'] ?? '') === '';
+}
+
 let enabled =
-  process.env['FORCE_COLOR'] !== undefined && process.env['FORCE_COLOR'] !== '0'
-    ? true
-    : process.stdout.isTTY === true &&
-      process.env['TERM'] !== 'dumb' &&
-      process.env['NO_COLOR'] === undefined;
+  (process.env['FORCE_COLOR'] ?? '0') !== '0' && process.env['FORCE_COLOR'] !== '' ? true : terminalColor();
 
 export function setColor(on: boolean): void {
   enabled = on;

@@ -1,5 +1,6 @@
 /** oclif's help class, printing exactly what the fast path in bin/run.js prints (src/render/help-text.ts). */
 import { Command, HelpBase, type Interfaces } from '@oclif/core';
+import { terminalColor } from './color.js';
 import { renderCommandHelp, renderHelp, type CommandMeta, type ManifestLike } from './help-text.js';
 
 export default class CalicoTuneHelp extends HelpBase {
@@ -10,9 +11,7 @@ export default class CalicoTuneHelp extends HelpBase {
   }
 
   private color(): boolean {
-    return (
-      process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb'
-    );
+    return terminalColor();
   }
 
   async showHelp(argv: string[]): Promise<void> {

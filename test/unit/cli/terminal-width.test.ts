@@ -12,15 +12,22 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
 
-/** The command's terminal output at `columns`, escapes and carriage returns removed. */
-function onTerminal(args: string, columns: number): string {
+/** The command's raw terminal output at `columns`. */
+function rawOnTerminal(args: string, columns: number, env: Record<string, string> = {}): string {
   const r = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} ${args}`, '/dev/null'], {
     cwd: ROOT,
-    env: { ...process.env, COLUMNS: String(columns), TERM: 'xterm', NO_COLOR: '' },
+    env: { ...process.env, COLUMNS: String(columns), TERM: 'xterm', NO_COLOR: '', FORCE_COLOR: '', ...env },
     encoding: 'utf8',
   });
+  return r.stdout;
+}
+
+/** The command's terminal output at `columns`, escapes and carriage returns removed. */
+function onTerminal(args: string, columns: number): string {
   // eslint-disable-next-line no-control-regex -- the escapes of the terminal output
-  return r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return rawOnTerminal(args, columns)
+    .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\r/g, '');
 }
 
 describe('cli: human output on an 80-column terminal', function () {
@@ -53,5 +60,11 @@ describe('cli: human output on an 80-column terminal', function () {
     const names = wide.filter((x) => /^[A-Z][A-Z_]{8,}$/.test(x) || /^node-[a-z]-\d+$/.test(x));
     assert.ok(names.length > 5, wide.join(' '));
     for (const w of names) assert.ok(narrow.includes(w), w);
+  });
+
+  it('NO_COLOR turns colour off only when it is set and not empty (no-color.org; a review: NO_COLOR= turned it off)', () => {
+    const cmd = 'status --snapshot examples/cluster-12.yaml';
+    assert.match(rawOnTerminal(cmd, 120, { NO_COLOR: '' }), /\u001b\[3\dm/, 'empty: colour');
+    assert.doesNotMatch(rawOnTerminal(cmd, 120, { NO_COLOR: '1' }), /\u001b\[3\dm/, 'set: none');
   });
 });

@@ -387,7 +387,9 @@ export function integrityProblems(
   if (!plan.metadata.digest)
     out.push('the plan records no digest (it was not written by this tool, or by a version before 0.2)');
   else if (plan.metadata.digest !== planDigest(plan))
-    out.push('the plan was edited or truncated after it was made (its digest does not match its steps and summary)');
+    out.push(
+      'the plan was edited or truncated after it was made (its digest does not match its steps and summary)',
+    );
   const labels = labelContext(plan, live);
   plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, labels)));
   return out;

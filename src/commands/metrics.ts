@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, outputFlag } from '../base-command.js';
 import type { MetricsReport } from '../monitoring/metrics.js';
+import { usageError } from '../errors.js';
 
 export default class Metrics extends BaseCommand {
   static override summary = "The guide's Table 4 live, per node, worst first; Typha's connection balance";
@@ -39,6 +40,9 @@ Components whose metrics are off are skipped (kubectl calico-tune monitoring pla
     const wanted = parseMetricsComponents(flags.component);
 
     const snapshot = await this.loadSnapshot(undefined);
+    // as rr promote and bgp peers: a node that does not exist is bad input, not "no per-node figures" (a review)
+    if (flags.node !== undefined && !snapshot.nodes.some((n) => n.name === flags.node))
+      throw usageError(`node "${flags.node}" does not exist`, 'list them: kubectl get nodes');
     const [{ detectMonitoring }, { readCalicoMetrics }, { renderMetrics }, api] = await Promise.all([
       import('../monitoring/detect.js'),
       import('../kube/calico-metrics.js'),

@@ -134,6 +134,10 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
         const bad = await runCli(['metrics', '--component', 'bird'], { kubeconfig: kc });
         assert.equal(bad.code, 2);
         assert.match(bad.stderr, /unknown --component "bird"/);
+        // a node that does not exist is bad input (a review: exit 0 and "no per-node figures were read")
+        const nosuch = await runCli(['metrics', '--node', 'nosuch', '--timeout', '2s'], { kubeconfig: kc });
+        assert.equal(nosuch.code, 2, nosuch.stderr);
+        assert.match(nosuch.stderr, /node "nosuch" does not exist/);
       });
 
     if (calico === 'v3.31.3')

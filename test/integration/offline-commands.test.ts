@@ -62,6 +62,17 @@ describe('offline commands on the shipped examples', function () {
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /full mesh\s+11,175 sessions/);
     assert.match(t.stdout, /with 3 RRs\s+444 sessions/);
+    // more reflectors than nodes is bad input (a review: it printed 1000 sessions per client and exit 0)
+    const many = await runCli([
+      'bgp',
+      'topology',
+      '--snapshot',
+      ex('cluster-150.yaml'),
+      '--proposed-rrs',
+      '1000',
+    ]);
+    assert.equal(many.code, 2, many.stdout);
+    assert.match(many.stderr, /--proposed-rrs 1000: the cluster has 150 node\(s\)/);
     const j = (
       await runCli(['bgp', 'topology', '--snapshot', ex('cluster-rr-broken.yaml'), '-o', 'json'])
     ).json<{

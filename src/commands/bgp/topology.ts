@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { BgpTopologyReport } from '../../bgp/topology-report.js';
 import { BaseCommand, outputFlag, snapshotFlag } from '../../base-command.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, usageError } from '../../errors.js';
 
 export default class BgpTopology extends BaseCommand {
   static override summary = 'The BGP sessions Calico configures: kinds, counts, RR clients, graph';
@@ -29,6 +29,11 @@ Exit code 1 when some node pairs cannot learn each other's routes, as for status
     const { flags } = await this.parse(BgpTopology);
     this.setup(flags);
     const s = await this.loadSnapshot(flags.snapshot, { report: true });
+    const proposed = flags['proposed-rrs'];
+    if (proposed !== undefined && proposed > s.nodes.length)
+      throw usageError(
+        `--proposed-rrs ${proposed}: the cluster has ${s.nodes.length} node(s); reflectors are some of them`,
+      );
     const [{ bgpTopologyReport }, { renderTopologyReport }] = await Promise.all([
       import('../../bgp/topology-report.js'),
       import('../../render/topology.js'),

@@ -258,6 +258,13 @@ export abstract class BaseCommand extends Command {
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
     const verbose = this.base?.verbose ?? process.argv.includes('--verbose');
+    // a flag oclif could not parse: setup() never ran, so -o json|yaml is read from the words themselves (a
+    // review: `status -o json --bogus` printed no error document)
+    if (!this.base) {
+      const format = outputOfArgv(this.argv);
+      this.machineOutput = format === 'json' || format === 'yaml';
+      if (format === 'yaml') this.machineFormat = 'yaml';
+    }
     let code: number;
     let message = err.message.split('\n')[0] ?? String(err);
     let hints: string[] = [];
@@ -329,6 +336,19 @@ export abstract class BaseCommand extends Command {
     this.api?.http.abort();
     return super.finally(err);
   }
+}
+
+/** The value of -o / --output in raw arguments (`-o json`, `-ojson`, `-o=json`, `--output json`, `--output=json`). */
+export function outputOfArgv(argv: readonly string[]): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '-o' || a === '--output') out = argv[++i];
+    else if (a.startsWith('--output=')) out = a.slice('--output='.length);
+    else if (a.startsWith('-o')) out = a.slice(a[2] === '=' ? 3 : 2);
+  }
+  return out;
 }
 
 function isParseError(err: Error): boolean {

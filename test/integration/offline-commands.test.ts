@@ -50,6 +50,20 @@ describe('offline commands on the shipped examples', function () {
     });
   }
 
+  it('a flag that does not parse, with -o json|yaml: exit 2 and the error document (a review: nothing on stdout)', async () => {
+    for (const o of [['-o', 'json'], ['--output=yaml'], ['-ojson']]) {
+      const r = await runCli(['status', '--snapshot', ex('cluster-12.yaml'), ...o, '--bogus']);
+      assert.equal(r.code, 2, r.stderr);
+      const doc = (
+        o.join('').includes('yaml') ? yaml.load(r.stdout.replace(/^---\n/, '')) : JSON.parse(r.stdout)
+      ) as {
+        error: { message: string; exitCode: number };
+      };
+      assert.equal(doc.error.exitCode, 2, r.stdout);
+      assert.match(doc.error.message, /bogus/);
+    }
+  });
+
   it('--strict turns warnings into exit 1', async () => {
     const plain = await runCli(['status', '--snapshot', ex('cluster-150.yaml')]);
     const strict = await runCli(['status', '--snapshot', ex('cluster-150.yaml'), '--strict']);

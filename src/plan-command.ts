@@ -57,6 +57,28 @@ const { yes: _yes, 'on-timeout': _onTimeout, resume: _resume, rollback: _rollbac
 /** The plan flags of a command that only plans: the apply-time ones (--yes, --on-timeout, --resume, --rollback) belong to its apply. */
 export const planOnlyFlags = planOnly;
 
+/**
+ * `--save FILE` of a command that only plans (`migrate plan`, `encap plan`, `monitoring plan`), for its apply's
+ * `-f FILE`; `-f` is kept, hidden, as its old name (-f reads a file everywhere else, as in kubectl apply -f).
+ */
+export function saveFlags(command: string, apply: string) {
+  return {
+    save: Flags.string({
+      description: `Also write the plan (YAML, or JSON for .json) to this file, for ${apply} -f FILE`,
+      helpValue: 'FILE',
+      exclusive: ['filename'],
+    }),
+    filename: Flags.string({
+      char: 'f',
+      hidden: true,
+      deprecated: {
+        to: 'save',
+        message: `${command} -f is now --save FILE (-f reads a plan, as in apply -f)`,
+      },
+    }),
+  };
+}
+
 /** Flags of every planner that changes nodes' roles (rr promote|demote|replace, migrate plan|apply). */
 export const roleFlags = {
   drain: Flags.boolean({

@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { encapFlags, encapPlanner } from '../../encap-flags.js';
-import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+import { planOnlyFlags, PlanCommand, saveFlags, type PlanResult } from '../../plan-command.js';
 
 export default class EncapPlan extends PlanCommand {
   static override summary = "Plan switching an IP pool's encapsulation (IPIP, VXLAN, CrossSubnet, none)";
@@ -10,25 +9,22 @@ Refused (exit 2, nothing changed) when the mode would cut traffic or cannot work
 external BGP peer, CrossSubnet with nodes of unknown subnet, anything but VXLAN in Azure, IPIP or none without
 BGP, IPIP on IPv6. Warns about AWS source/destination checks, BGP left running, and pod MTUs.
 The plan says which node pairs route natively or through a tunnel before and after. Nothing is changed: save it
-with -f and apply it with 'kubectl calico-tune encap apply -f FILE'.`;
+with --save FILE and apply it with 'kubectl calico-tune encap apply -f FILE'.`;
   static override examples = [
     'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode ipip-crosssubnet',
-    'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode vxlan -f plan.yaml',
+    'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode vxlan --save plan.yaml',
     'kubectl calico-tune encap plan --pool default-ipv4-ippool --mode none --snapshot cluster.yaml -o yaml',
   ];
+  // only plans: the apply-time flags (--yes, --on-timeout, --resume, --rollback) belong to encap apply
   static override flags = {
-    ...planFlags,
+    ...planOnlyFlags,
     ...encapFlags,
-    filename: Flags.string({
-      char: 'f',
-      description: 'Also write the plan (YAML, or JSON for .json) to this file',
-      helpValue: 'FILE',
-    }),
+    ...saveFlags('encap plan', 'encap apply'),
   };
 
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(EncapPlan);
     this.setup(flags);
-    return this.showPlan(flags, flags.filename, () => encapPlanner(flags, 'plan'));
+    return this.showPlan(flags, flags.save ?? flags.filename, () => encapPlanner(flags, 'plan'));
   }
 }

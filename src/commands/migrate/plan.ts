@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { migrateFlags, migrationPlanner } from '../../migrate-flags.js';
-import { planOnlyFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+import { planOnlyFlags, PlanCommand, saveFlags, type PlanResult } from '../../plan-command.js';
 import { usageError } from '../../errors.js';
 import type { CompletionHints } from '../../cli/complete.js';
 
@@ -26,20 +25,7 @@ Nothing is changed: save the plan with --save FILE and apply it with 'kubectl ca
   static override flags = {
     ...planOnlyFlags,
     ...migrateFlags,
-    save: Flags.string({
-      description: 'Also write the plan (YAML, or JSON for .json) to this file, for migrate apply -f FILE',
-      helpValue: 'FILE',
-      exclusive: ['filename'],
-    }),
-    // -f reads a file everywhere else (apply -f, migrate apply -f, as in kubectl): here it is the old name of --save
-    filename: Flags.string({
-      char: 'f',
-      hidden: true,
-      deprecated: {
-        to: 'save',
-        message: 'migrate plan -f is now --save FILE (-f reads a plan, as in apply -f)',
-      },
-    }),
+    ...saveFlags('migrate plan', 'migrate apply'),
   };
 
   async run(): Promise<PlanResult> {

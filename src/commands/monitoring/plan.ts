@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { monitoringFlags, monitoringPlanner } from '../../monitoring-flags.js';
-import { planFlags, PlanCommand, type PlanResult } from '../../plan-command.js';
+import { planOnlyFlags, PlanCommand, saveFlags, type PlanResult } from '../../plan-command.js';
 
 export default class MonitoringPlan extends PlanCommand {
   static override summary =
@@ -11,25 +10,22 @@ and kube-controllers (KubeControllersConfiguration default prometheusMetricsPort
 component that none exposes (port names felix-metrics, typha-metrics, kube-controllers-metrics; never one the
 operator creates itself); and, when the monitoring.coreos.com CRDs are served, ServiceMonitors (15s, /metrics)
 in a namespace and with labels an existing Prometheus selects, and with --alerts a PrometheusRule.
-Every step has an undo. Nothing is changed: save with -f and apply with 'monitoring apply -f FILE'.`;
+Every step has an undo. Nothing is changed: save with --save FILE and apply with 'monitoring apply -f FILE'.`;
   static override examples = [
     'kubectl calico-tune monitoring plan',
-    'kubectl calico-tune monitoring plan --namespace monitoring --service-monitor-labels release=prometheus -f plan.yaml',
+    'kubectl calico-tune monitoring plan --namespace monitoring --service-monitor-labels release=prometheus --save plan.yaml',
     'kubectl calico-tune monitoring plan --alerts -o yaml',
   ];
+  // only plans: the apply-time flags (--yes, --on-timeout, --resume, --rollback) belong to monitoring apply
   static override flags = {
-    ...planFlags,
+    ...planOnlyFlags,
     ...monitoringFlags,
-    filename: Flags.string({
-      char: 'f',
-      description: 'Also write the plan (YAML, or JSON for .json) to this file',
-      helpValue: 'FILE',
-    }),
+    ...saveFlags('monitoring plan', 'monitoring apply'),
   };
 
   async run(): Promise<PlanResult> {
     const { flags } = await this.parse(MonitoringPlan);
     this.setup(flags);
-    return this.showPlan(flags, flags.filename, () => monitoringPlanner(flags, 'plan'));
+    return this.showPlan(flags, flags.save ?? flags.filename, () => monitoringPlanner(flags, 'plan'));
   }
 }

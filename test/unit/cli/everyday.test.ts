@@ -13,20 +13,27 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as ManifestLike;
 
 describe('cli: everyday use', () => {
-  it('migrate plan --help lists no apply-time flag (--yes, --on-timeout, --resume, --rollback); migrate apply does', () => {
-    const plan = renderCommandHelp(manifest.commands['migrate:plan']!);
-    for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
-      assert.ok(!plan.includes(f), `${f} in plan help`);
-    const apply = renderCommandHelp(manifest.commands['migrate:apply']!);
-    for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
-      assert.ok(apply.includes(f), `${f} in apply help`);
-  });
+  for (const topic of ['migrate', 'encap', 'monitoring'])
+    it(`${topic} plan --help lists no apply-time flag (--yes, --on-timeout, --resume, --rollback) and saves with --save; ${topic} apply has them (a review: encap and monitoring plan offered them)`, () => {
+      const plan = renderCommandHelp(manifest.commands[`${topic}:plan`]!);
+      for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
+        assert.ok(!plan.includes(f), `${f} in ${topic} plan help`);
+      assert.match(plan, /--save FILE/);
+      const apply = renderCommandHelp(manifest.commands[`${topic}:apply`]!);
+      for (const f of ['--yes', '--on-timeout', '--resume', '--rollback'])
+        assert.ok(apply.includes(f), `${f} in ${topic} apply help`);
+    });
 
   it('-f reads a file (apply -f, migrate apply -f); migrate plan saves with --save (its old -f is hidden)', () => {
     const flags = (id: string) => Object.values(manifest.commands[id]!.flags ?? {});
     const f = (id: string) => flags(id).find((x) => x.char === 'f' && !x.hidden);
-    assert.equal(f('migrate:plan'), undefined);
-    assert.ok(flags('migrate:plan').some((x) => x.name === 'save' && !x.hidden));
+    for (const id of ['migrate:plan', 'encap:plan', 'monitoring:plan']) {
+      assert.equal(f(id), undefined, id);
+      assert.ok(
+        flags(id).some((x) => x.name === 'save' && !x.hidden),
+        id,
+      );
+    }
     for (const id of ['apply', 'migrate:apply'])
       assert.doesNotMatch(f(id)?.description ?? '', /write/i, `${id} -f: ${f(id)?.description}`);
   });

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, commonFlags } from '../base-command.js';
+import { usageError } from '../errors.js';
 
 export default class Completion extends BaseCommand {
   static override summary = 'Shell completion: install it for kubectl, or print a bash, zsh or fish script';
@@ -21,7 +22,6 @@ reflector names (read from the cluster, 2 s at most) and plan files, once kubect
     shell: Args.string({
       description: 'install (for kubectl), or the shell to print a script for',
       options: ['install', 'bash', 'zsh', 'fish'],
-      required: true,
     }),
   };
   static override flags = {
@@ -35,6 +35,11 @@ reflector names (read from the cluster, 2 s at most) and plan files, once kubect
   async run(): Promise<{ file?: string }> {
     const { args, flags } = await this.parse(Completion);
     this.setup(flags as Parameters<BaseCommand['setup']>[0]);
+    // (not `required`: oclif's message for a missing argument wraps its description into the list of values)
+    if (args.shell === undefined)
+      throw usageError(
+        'name a shell: kubectl-calico_tune completion bash|zsh|fish, or completion install (for kubectl)',
+      );
     const shell = await import('../cli/shell.js');
     if (args.shell !== 'install') {
       const scripts = { bash: shell.bashScript, zsh: shell.zshScript, fish: shell.fishScript };

@@ -49,6 +49,7 @@ const TOPICS: Record<string, string> = {
   bgp: 'BGP sessions and topology as Calico configures them',
   encap: 'IP pool encapsulation (IPIP, VXLAN, CrossSubnet): report, plan, apply',
   migrate: 'Plan and apply the move from the full mesh to route reflectors, and back',
+  monitoring: 'Felix, Typha and kube-controllers metrics: status, plan, apply',
   plan: 'Apply or inspect saved plans',
   rr: 'Route reflectors: list, recommend, promote, demote, replace',
   snapshot: 'Save the cluster state for offline review',
@@ -68,23 +69,40 @@ function bold(s: string, color: boolean): string {
   return color ? `\u001b[1m${s}\u001b[22m` : s;
 }
 
-/** Re-flows text to `width`: single line breaks join lines, blank lines separate paragraphs. */
+/**
+ * Re-flows text to `width`: single line breaks join lines, blank lines separate paragraphs, and a line that
+ * starts with `- ` starts a list item of its own (its continuation lines indented under its text).
+ */
 function wrap(text: string, width: number, indent: number): string {
   const pad = ' '.repeat(indent);
+  const flow = (words: string[], first: string, rest: string): string[] => {
+    const lines: string[] = [];
+    let line = '';
+    for (const w of words) {
+      const room = width - (lines.length ? rest : first).length;
+      if (line && line.length + 1 + w.length > room) {
+        lines.push(line);
+        line = w;
+      } else line = line ? `${line} ${w}` : w;
+    }
+    lines.push(line);
+    return lines.map((l, i) => (i ? rest : first) + l);
+  };
   return text
     .split(/\n\s*\n/)
     .map((para) => {
-      const words = para.split(/\s+/).filter(Boolean);
-      const lines: string[] = [];
-      let line = '';
-      for (const w of words) {
-        if (line && line.length + 1 + w.length > width - indent) {
-          lines.push(line);
-          line = w;
-        } else line = line ? `${line} ${w}` : w;
-      }
-      lines.push(line);
-      return lines.map((l) => pad + l).join('\n');
+      // list items: a line starting with "- " begins one; other lines continue what they follow
+      const blocks: string[] = [];
+      for (const l of para.split('\n'))
+        if (/^\s*- /.test(l) || !blocks.length) blocks.push(l.trim());
+        else blocks[blocks.length - 1] += ` ${l.trim()}`;
+      return blocks
+        .flatMap((b) =>
+          b.startsWith('- ')
+            ? flow(b.slice(2).split(/\s+/).filter(Boolean), `${pad}- `, `${pad}  `)
+            : flow(b.split(/\s+/).filter(Boolean), pad, pad),
+        )
+        .join('\n');
     })
     .join('\n\n');
 }
@@ -180,7 +198,7 @@ export function renderRootHelp(m: ManifestLike, version: string | undefined, col
     `${bold('USAGE', color)}\n  ${BIN} COMMAND [flags]\n`,
     `${bold('COMMANDS', color)}\n${rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`).join('\n')}\n`,
     `${bold('EXAMPLES', color)}\n  ${BIN} status\n  ${BIN} rr recommend\n  ${BIN} migrate plan --to route-reflectors -o yaml > plan.yaml\n`,
-    `Run '${BIN} COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 findings, 2 bad input, 3 cluster error, 4 gate failed.\n`,
+    `Run '${BIN} COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 findings, 2 bad input, 3 cluster error, 4 gate failed, 5 stopped by you, 130 interrupted.\n`,
   ].join('\n');
 }
 

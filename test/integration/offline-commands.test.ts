@@ -64,6 +64,13 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
+  it('completion without a shell: exit 2 and one readable line (a review: oclif wrapped the description into the values)', async () => {
+    const r = await runCli(['completion']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: name a shell: kubectl-calico_tune completion bash\|zsh\|fish/m);
+    assert.doesNotMatch(r.stderr, /script for/);
+  });
+
   it('--strict turns warnings into exit 1', async () => {
     const plain = await runCli(['status', '--snapshot', ex('cluster-150.yaml')]);
     const strict = await runCli(['status', '--snapshot', ex('cluster-150.yaml'), '--strict']);

@@ -16,7 +16,7 @@ Nothing is changed: save the plan with --save FILE and apply it with 'kubectl ca
   static override examples = [
     'kubectl calico-tune migrate plan --to route-reflectors',
     'kubectl calico-tune migrate plan --to route-reflectors --rr-count 3 --save plan.yaml',
-    'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.yaml -o script',
+    'kubectl calico-tune migrate plan --to route-reflectors --snapshot examples/cluster-1000.json -o script',
     'kubectl calico-tune migrate plan --to mesh',
   ];
   /** Shell completion of the arguments (src/cli/complete.ts). */

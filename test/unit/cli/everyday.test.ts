@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderCommandHelp, type ManifestLike } from '../../../src/render/help-text.js';
+import { renderCommandHelp, renderHelp, type ManifestLike } from '../../../src/render/help-text.js';
 import { tsFiles } from '../helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -54,5 +54,18 @@ describe('cli: everyday use', () => {
       const bad = literals.filter((l) => /\bthe seed\b|seed's/i.test(l));
       assert.deepEqual(bad, [], path.relative(ROOT, f));
     }
+  });
+
+  it('help texts a review found wrong: list items stay items, every exit code, a monitoring topic line, examples that exist', () => {
+    const typha = renderCommandHelp(manifest.commands['typha:report']!);
+    assert.match(typha, /\n  - how Typha is installed/);
+    assert.match(typha, /\n  - the recommended replicas/);
+    const root = renderHelp(manifest, [], '0.0.0', false)!;
+    assert.match(root, /5 stopped by you, 130 interrupted/);
+    assert.match(root, /monitoring\s+Felix, Typha and kube-controllers metrics/);
+    for (const c of Object.values(manifest.commands))
+      for (const e of (c as { examples?: string[] }).examples ?? [])
+        for (const f of e.match(/examples\/[\w.-]+/g) ?? [])
+          assert.ok(fs.existsSync(path.join(ROOT, f)), `${c.id}: ${e}`);
   });
 });

@@ -16,7 +16,8 @@ to the zones with the fewest reflectors first, then the largest and oldest nodes
   static override flags = {
     output: outputFlag(['table', 'wide', 'json', 'yaml'] as const),
     count: Flags.integer({
-      description: 'How many reflectors (default: max(3, zones), at most 10; a larger count is taken as given)',
+      description:
+        'How many reflectors (default: max(3, zones), at most 10; a larger count is taken as given)',
       min: 1,
       max: 100,
     }),

@@ -1,5 +1,6 @@
 /** Human rendering of a plan (the `--dry-run` default view). */
 import type { Plan, Step, StepVerdict } from '../plan/types.js';
+import { touchesBgp } from '../plan/simulate.js';
 import { c, ok } from './color.js';
 import { table } from './table.js';
 import { num as n } from '../model/format.js';
@@ -24,6 +25,7 @@ function objectCell(s: Step): string {
 export function renderPlan(plan: Plan, wide: boolean): string {
   const out: string[] = [];
   const m = plan.metadata;
+  const bgpPlan = plan.steps.some(touchesBgp);
   out.push(
     `${c.bold('PLAN')} ${m.name} ${c.gray(`· ${m.createdAt} · ${m.cluster.server ?? 'snapshot'} (${n(m.cluster.nodeCount)} nodes)`)}`,
   );
@@ -32,13 +34,13 @@ export function renderPlan(plan: Plan, wide: boolean): string {
   out.push('');
   out.push(
     table(
-      ['#', 'STEP', 'ACTION', 'OBJECT', 'MODEL AFTER STEP'],
+      ['#', 'STEP', 'ACTION', 'OBJECT', ...(bgpPlan ? ['MODEL AFTER STEP'] : [])],
       plan.steps.map((s, i) => [
         String(i + 1),
         (s.checkpoint ? c.bold('⏸ ') : '') + s.title,
         s.action,
         objectCell(s),
-        verdictCell(s.verdict),
+        ...(bgpPlan ? [verdictCell(s.verdict)] : []),
       ]),
     ),
   );
@@ -62,6 +64,12 @@ export function renderPlan(plan: Plan, wide: boolean): string {
     });
   }
   out.push('');
+  // a plan that changes no BGP object (monitoring, most encap plans): no BGP sections, whose "✔ all reachable"
+  // next to a Service read as a claim about it (a review)
+  if (!bgpPlan) {
+    for (const w of plan.summary.warnings) out.push(`${c.yellow('warning:')} ${w}`);
+    return out.join('\n');
+  }
   const ss = plan.summary.sessions;
   out.push(
     `${c.bold('SESSIONS')}      ${n(ss.before)} → ${n(ss.after)} ${c.gray(`(full mesh: ${n(ss.fullMesh)})`)}`,

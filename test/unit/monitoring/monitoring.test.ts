@@ -848,3 +848,26 @@ describe('monitoring: defects found in the second diff review (2026-12-03)', () 
     assert.match(st.why, /0 or unset/);
   });
 });
+
+describe('render: a plan that changes no BGP object shows no BGP verdicts', () => {
+  it('monitoring plan: no MODEL AFTER STEP column, no SESSIONS or VERIFICATION (a review: "✔ all reachable" beside a Service); a migration keeps them', async () => {
+    const { renderPlan } = await import('../../../src/render/plan.js');
+    const { setColor } = await import('../../../src/render/color.js');
+    const { planMigration } = await import('../../../src/migrate/plan.js');
+    setColor(false);
+    const mon = renderPlan(planMonitoring(snap({ nodes: 6, zones: 1 }), OPTS), false);
+    for (const bgp of ['MODEL AFTER STEP', 'SESSIONS', 'VERIFICATION', 'all reachable'])
+      assert.ok(!mon.includes(bgp), `${bgp} in:\n${mon}`);
+    const mig = renderPlan(
+      planMigration(snap({ nodes: 12, zones: 3 }), {
+        to: 'route-reflectors',
+        timeout: '10m',
+        name: 'm',
+        command: 'kubectl calico-tune migrate plan --to route-reflectors',
+      }),
+      false,
+    );
+    for (const bgp of ['MODEL AFTER STEP', 'SESSIONS', 'VERIFICATION', 'all reachable'])
+      assert.ok(mig.includes(bgp), bgp);
+  });
+});

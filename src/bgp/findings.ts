@@ -158,9 +158,9 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     if (p.selectorProblem) continue;
     const problems: string[] = [];
     const keys: string[] = [];
-    if (p.info.node !== undefined && p.localMatches === 0)
+    if (p.info.nodeSelector === undefined && p.info.node !== undefined && p.localMatches === 0)
       problems.push(`spec.node ${JSON.stringify(p.info.node)} names no node`);
-    else if (p.info.node === undefined && p.info.nodeSelector !== undefined && p.localMatches === 0) {
+    else if (p.info.nodeSelector !== undefined && p.localMatches === 0) {
       problems.push(`nodeSelector ${JSON.stringify(p.info.nodeSelector)} matches no node`);
       append(keys, selectorKeys(p.info.nodeSelector));
     }

@@ -388,14 +388,15 @@ function expandPeers(state: BgpState, idx: NodeIndexes, problems: string[]): Pee
       localMatches: 0,
       remoteMatches: 0,
     };
-    // Local side.
-    if (info.node !== undefined) {
-      const i = nodeIndex.get(info.node);
-      spec.local = i === undefined ? MemberSet.none() : single(i);
-    } else if (info.nodeSelector !== undefined) {
+    // Local side: nodeSelector before node when both are set (confd client.go updatePeersV1 reads the selector
+    // first; Calico's validation forbids both, but a crd.projectcalico.org write is not validated)
+    if (info.nodeSelector !== undefined) {
       const r = trySel(info.nodeSelector, 'nodeSelector');
       if (r.sel) spec.local = cachedMatch(r.sel, info.nodeSelector, false);
       else spec.selectorProblem = r.problem;
+    } else if (info.node !== undefined) {
+      const i = nodeIndex.get(info.node);
+      spec.local = i === undefined ? MemberSet.none() : single(i);
     } else {
       spec.local = MemberSet.all();
     }

@@ -123,3 +123,21 @@ describe('BGP model: what BIRD refuses or never brings up', () => {
     assert.deepEqual(computeTopology(rr).refused, []);
   });
 });
+
+describe('BGPPeer with both node and nodeSelector (validation forbids it; a crd.projectcalico.org write is not validated)', () => {
+  it('the nodeSelector decides, as confd reads it first (a review: the model took node)', () => {
+    const s = state({
+      mesh: false,
+      nodes: [
+        node('rr', { ip: '10.6.0.1', cluster: '244.0.0.1' }),
+        node('a', { ip: '10.6.0.2', labels: { rack: 'r1' } }),
+        node('b', { ip: '10.6.0.3', labels: { rack: 'r2' } }),
+      ],
+      peers: [
+        peer('both', { node: 'a', nodeSelector: "rack == 'r2'", peerSelector: "route-reflector == 'true'" }),
+      ],
+    });
+    assert.equal(learnsRoutes(s, 'b', 'rr'), true, 'b is selected');
+    assert.equal(learnsRoutes(s, 'a', 'rr'), false, 'a is not');
+  });
+});

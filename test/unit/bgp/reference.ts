@@ -62,7 +62,7 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
     keys.set(key, v);
   };
   const bad = (p: BgpState['peers'][number]): boolean =>
-    (p.nodeSelector !== undefined && p.node === undefined && sel(p.nodeSelector) === undefined) ||
+    (p.nodeSelector !== undefined && sel(p.nodeSelector) === undefined) ||
     (p.peerSelector !== undefined && sel(p.peerSelector) === undefined);
   for (const globalPass of [true, false]) {
     for (const p of state.peers) {
@@ -83,9 +83,9 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
         for (const t of targets) emit(`G|${t.ip}`, t.ip, { ...t, kind: 'global' });
       } else {
         const locals =
-          p.node !== undefined
-            ? all.filter((x) => x.node.name === p.node)
-            : all.filter((x) => sel(p.nodeSelector!)!(x.node.labels));
+          p.nodeSelector !== undefined
+            ? all.filter((x) => sel(p.nodeSelector!)!(x.node.labels))
+            : all.filter((x) => x.node.name === p.node);
         for (const l of locals) for (const t of targets) emit(`N|${l.node.name}|${t.ip}`, t.ip, t);
       }
     }
@@ -102,9 +102,9 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
     }
     const peerNodes = isGlobal
       ? withIp
-      : p.node !== undefined
-        ? withIp.filter((x) => x.node.name === p.node)
-        : withIp.filter((x) => sel(p.nodeSelector!)!(x.node.labels));
+      : p.nodeSelector !== undefined
+        ? withIp.filter((x) => sel(p.nodeSelector!)!(x.node.labels))
+        : withIp.filter((x) => x.node.name === p.node);
     for (const l of revLocals) {
       for (const pn of peerNodes) {
         emit(`N|${l.node.name}|${pn.ip}`, pn.ip!, {

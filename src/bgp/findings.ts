@@ -11,6 +11,8 @@
  *   with one IPv4Address): confd keeps the last good config, and a restarted calico-node has no BGP.
  * - BGP_MESH_EBGP_NOT_CONNECTED (warning): mesh pairs of different AS numbers on different subnets, whose
  *   sessions never come up (Mesh_ protocols have no multihop).
+ * - BGP_ROUTE_POLICY_NOT_MODELLED (warning): BGPFilters on BGPPeers, pools with disableBGPExport, or well-known
+ *   communities (no-export, no-advertise) in prefixAdvertisements: route policy the model does not evaluate.
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
@@ -152,6 +154,45 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
       fix: 'peer nodes of different AS numbers through BGPPeers (Node_ protocols have multihop), e.g. each rack with its ToR or its own route reflectors, and turn the mesh off; or give the nodes one AS number',
     });
   }
+
+  // Route policy the model does not evaluate: its verdicts assume every pool route is exported and accepted
+  // (a review against confd's templates: a BGPFilter rejecting the pool CIDR on the reflectors' BGPPeer cuts every
+  // client off while the model says reachable)
+  const policy: string[] = [];
+  const objects: ObjectRef[] = [];
+  for (const p of t.peers) {
+    const filters = p.info.spec['filters'];
+    if (Array.isArray(filters) && filters.length) {
+      policy.push(`BGPPeer ${p.name} applies BGPFilter ${filters.map(String).join(', ')}`);
+      objects.push(peerRef(p));
+    }
+  }
+  for (const o of s.objects) {
+    const spec = (o.spec ?? {}) as Record<string, unknown>;
+    if (o.kind === 'IPPool' && spec['disableBGPExport'] === true && spec['disabled'] !== true) {
+      policy.push(`IPPool ${o.metadata.name} has disableBGPExport: its routes are not advertised over BGP`);
+      objects.push({ kind: 'IPPool', name: o.metadata.name });
+    }
+    if (o.kind === 'BGPConfiguration' && Array.isArray(spec['prefixAdvertisements'])) {
+      const wellKnown = JSON.stringify(spec['prefixAdvertisements']).match(
+        /65535:6528[12]|no-export|no-advertise/g,
+      );
+      if (wellKnown) {
+        policy.push(
+          `BGPConfiguration ${o.metadata.name} tags prefixes with ${[...new Set(wellKnown)].join(', ')}, which BIRD honours before any filter (no-advertise stops route reflection, no-export stops eBGP)`,
+        );
+        objects.push({ kind: 'BGPConfiguration', name: o.metadata.name });
+      }
+    }
+  }
+  if (policy.length)
+    out.push({
+      code: 'BGP_ROUTE_POLICY_NOT_MODELLED',
+      severity: 'warning',
+      message: `route policy the BGP model does not evaluate: ${policy.slice(0, 3).join('; ')}${policy.length > 3 ? `; and ${policy.length - 3} more` : ''}. Reachability here, and every plan's verdicts, assume each pool route is exported and accepted`,
+      objects: firstRefs(objects),
+      fix: 'check these do not reject or scope the pod CIDRs between nodes (calicoctl node status and birdcl show the routes; kubectl calico-tune bgp peers --source birdcl NODE compares them with the model)',
+    });
 
   // Selectors (or node names) that select nothing.
   for (const p of t.peers) {

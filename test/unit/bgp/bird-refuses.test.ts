@@ -16,6 +16,7 @@ import { computeTopology } from '../../../src/bgp/topology.js';
 import { learnsRoutes, verify } from '../../../src/bgp/verify.js';
 import type { BgpNode } from '../../../src/bgp/state.js';
 import { snap } from '../helpers.js';
+import { edited } from '../plan/helpers.js';
 import { node, peer, rrPeer, state } from './helpers.js';
 
 const withNet = (n: BgpNode, net: string): BgpNode => ({ ...n, net });
@@ -139,5 +140,28 @@ describe('BGPPeer with both node and nodeSelector (validation forbids it; a crd.
     });
     assert.equal(learnsRoutes(s, 'b', 'rr'), true, 'b is selected');
     assert.equal(learnsRoutes(s, 'a', 'rr'), false, 'a is not');
+  });
+});
+
+describe('route policy the model does not evaluate is said, not assumed away', () => {
+  it('BGPFilters, disableBGPExport and well-known communities: BGP_ROUTE_POLICY_NOT_MODELLED (warning)', () => {
+    const plain = snap({ nodes: 9, zones: 3, rrs: 3 });
+    assert.ok(!bgpFindings(plain).some((f) => f.code === 'BGP_ROUTE_POLICY_NOT_MODELLED'));
+    const s = edited(plain, (objs) => {
+      const p = objs.find((o) => o.kind === 'BGPPeer')!;
+      (p.spec as Record<string, unknown>)['filters'] = ['reject-pods'];
+      const pool = objs.find((o) => o.kind === 'IPPool')!;
+      (pool.spec as Record<string, unknown>)['disableBGPExport'] = true;
+    });
+    const f = bgpFindings(s).find((x) => x.code === 'BGP_ROUTE_POLICY_NOT_MODELLED');
+    assert.ok(
+      f,
+      bgpFindings(s)
+        .map((x) => x.code)
+        .join(', '),
+    );
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /applies BGPFilter reject-pods/);
+    assert.match(f.message, /disableBGPExport/);
   });
 });

@@ -50,6 +50,9 @@ import {
   type BgpState,
 } from './state.js';
 
+/** confd honours BGPPeer reversePeering: Manual from v3.30(.3) (automaticReversePeering in client.go). */
+export const REVERSE_PEERING_SINCE_MINOR = 30;
+
 /** BIRD protocol names Mesh_, Node_, Global_; CalicoNodeStatus types NodeMesh, NodePeer, GlobalPeer. */
 export type SessionKind = 'mesh' | 'node' | 'global';
 
@@ -377,7 +380,11 @@ function expandPeers(state: BgpState, idx: NodeIndexes, problems: string[]): Pee
       name: info.name,
       info,
       global: info.node === undefined && info.nodeSelector === undefined,
-      reverse: (info.reversePeering ?? 'Auto') !== 'Manual',
+      // reversePeering: Manual is read by confd from v3.30.3 (automaticReversePeering); before v3.30 every
+      // BGPPeer has its automatic reverse peering (v3.30.0-3.30.2 are read as later ones: the version is known to
+      // the minor only, and reading Manual there can only report a session down that is up)
+      reverse:
+        state.calicoMinor < REVERSE_PEERING_SINCE_MINOR || (info.reversePeering ?? 'Auto') !== 'Manual',
       asNumber: info.asNumber,
       targetNode: -1,
       external: false,

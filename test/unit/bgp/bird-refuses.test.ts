@@ -165,3 +165,19 @@ describe('route policy the model does not evaluate is said, not assumed away', (
     assert.match(f.message, /disableBGPExport/);
   });
 });
+
+describe('reversePeering: Manual before Calico v3.30', () => {
+  it('confd before v3.30 gives every BGPPeer its automatic reverse peering: the session is up (a review: reported one-sided)', () => {
+    const mk = (minor: number) =>
+      state({
+        minor,
+        mesh: false,
+        nodes: [node('rr', { ip: '10.5.0.1', cluster: '244.0.0.1' }), node('c', { ip: '10.5.0.2' })],
+        peers: [
+          peer('c-to-rr', { node: 'c', peerIP: '10.5.0.1', asNumber: 64512, reversePeering: 'Manual' }),
+        ],
+      });
+    assert.equal(learnsRoutes(mk(27), 'rr', 'c'), true, 'v3.27: the reverse is rendered anyway');
+    assert.equal(learnsRoutes(mk(31), 'rr', 'c'), false, 'v3.31: Manual, and no mirror BGPPeer');
+  });
+});

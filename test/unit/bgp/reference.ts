@@ -92,7 +92,8 @@ export function naiveConfd(state: BgpState): Map<string, NaiveProto[]> {
   }
   // Pass 2: automatic reverse peerings.
   for (const p of state.peers) {
-    if (p.reversePeering === 'Manual' || bad(p)) continue;
+    // (confd reads reversePeering from v3.30.3: before v3.30 every BGPPeer has its reverse)
+    if ((state.calicoMinor >= 30 && p.reversePeering === 'Manual') || bad(p)) continue;
     const isGlobal = p.node === undefined && p.nodeSelector === undefined;
     let revLocals: typeof all = [];
     if (p.peerSelector !== undefined) revLocals = all.filter((x) => sel(p.peerSelector!)!(x.node.labels));

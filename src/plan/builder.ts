@@ -345,7 +345,7 @@ export class PlanBuilder {
       },
       summary: {
         description: meta.description,
-        changes: meta.changes,
+        changes: withPeerChanges(meta.changes, this.steps),
         sessions: {
           before: initial.sessions,
           after: verdicts.length ? verdicts[verdicts.length - 1]!.sessions : initial.sessions,
@@ -421,4 +421,26 @@ export class PlanBuilder {
     plan.metadata.digest = planDigest(plan);
     return plan;
   }
+}
+
+/**
+ * The change list with every BGPPeer the plan creates or deletes that it does not name yet: a BGPPeer changes
+ * who peers with whom across the cluster (a review: `rr promote` on a cluster peered per zone created a global
+ * BGPPeer, and the list showed only the node's label).
+ */
+function withPeerChanges(changes: string[], steps: Step[]): string[] {
+  const out = [...changes];
+  for (const st of steps) {
+    const kind = st.manifest?.kind ?? st.object?.kind;
+    if (kind !== 'BGPPeer' || (st.action !== 'create' && st.action !== 'delete')) continue;
+    const name = st.manifest?.metadata.name ?? st.object?.name ?? '';
+    if (out.some((c) => c.includes(`BGPPeer ${name}`))) continue;
+    const spec = (st.manifest?.spec ?? {}) as Record<string, unknown>;
+    out.push(
+      st.action === 'create'
+        ? `BGPPeer ${name}: created (nodeSelector ${String(spec['nodeSelector'] ?? spec['node'] ?? 'all()')}, peerSelector ${String(spec['peerSelector'] ?? spec['peerIP'] ?? '-')})`
+        : `BGPPeer ${name}: deleted`,
+    );
+  }
+  return out;
 }

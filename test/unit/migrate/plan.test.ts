@@ -90,6 +90,7 @@ describe('migrate/plan: mesh → route reflectors', () => {
       assert.deepEqual(p.summary.changes, [
         ...chosen.map((n) => `${n} (${node(s, n).zone}): becomes a route reflector`),
         'BGPConfiguration default: nodeToNodeMeshEnabled false',
+        "BGPPeer peer-with-route-reflectors: created (nodeSelector all(), peerSelector route-reflector == 'true')",
       ]);
       assert.deepEqual(
         p.summary.warnings.filter((w) => !/ re-forms and it is not drained first/.test(w)),
@@ -443,6 +444,7 @@ describe('migrate/plan: route reflectors → mesh', () => {
     assert.deepEqual(p.summary.changes, [
       'BGPConfiguration default: nodeToNodeMeshEnabled true',
       ...rrs.map((r) => `${r}: stops being a route reflector`),
+      'BGPPeer peer-with-route-reflectors: deleted',
     ]);
     assert.equal(p.summary.routeReflectors, undefined);
     assert.deepEqual(p.summary.sessions, {
@@ -550,10 +552,10 @@ describe('migrate/plan: route reflectors → mesh', () => {
       p.steps.filter((x) => x.action === 'delete').map((x) => x.object!.name),
       ['peer-with-route-reflectors'],
     );
-    assert.deepEqual(
-      p.summary.changes,
-      rrNames(s).map((r) => `${r}: stops being a route reflector`),
-    );
+    assert.deepEqual(p.summary.changes, [
+      ...rrNames(s).map((r) => `${r}: stops being a route reflector`),
+      'BGPPeer peer-with-route-reflectors: deleted',
+    ]);
   });
 
   it('every node a reflector (nothing to sample): no empty gate, and the plan passes its own integrity check', () => {

@@ -140,6 +140,12 @@ describe('rr/plan: promote, demote, replace', () => {
         );
         assert.deepEqual(p.summary.changes, [
           `${target}: label route-reflector=true, annotation ${RR_ANN}=${id}`,
+          // (the BGPPeer only where the plan creates it: the first reflector)
+          ...(p.steps.some((st) => st.action === 'create')
+            ? [
+                "BGPPeer peer-with-route-reflectors: created (nodeSelector all(), peerSelector route-reflector == 'true')",
+              ]
+            : []),
         ]);
         assert.ok(p.summary.routeReflectors!.some((r) => r.name === target));
         verified(p, s);
@@ -815,5 +821,22 @@ describe('rr/plan: promote, demote, replace', () => {
         ['node-a-003'],
       );
     });
+  });
+});
+
+describe('plan change lists name the BGPPeers a plan creates or deletes', () => {
+  it('rr promote on a cluster peered per zone: the global BGPPeer it creates is in the change list (a review: only the label was)', () => {
+    const s = snap({ nodes: 12, zones: 3, rrs: 3, peering: 'per-zone' });
+    const fresh = s.nodes.find((n) => !n.controlPlane && !rrNames(s).includes(n.name))!.name;
+    const p = planPromote(s, [fresh], OPTS);
+    const created = p.steps.filter((st) => st.action === 'create' && st.manifest?.kind === 'BGPPeer');
+    assert.ok(created.length, p.steps.map((st) => st.title).join('; '));
+    for (const st of created)
+      assert.ok(
+        p.summary.changes.some((c) =>
+          c.startsWith(`BGPPeer ${st.manifest!.metadata.name}: created (nodeSelector all()`),
+        ),
+        p.summary.changes.join('\n'),
+      );
   });
 });

@@ -21,7 +21,7 @@ import { bgpStateFromSnapshot, type BgpState } from './state.js';
 import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';
 import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
 import { append } from '../model/arrays.js';
-import { num } from '../model/format.js';
+import { num, plural } from '../model/format.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
 const MESH_ON_PATCH = `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{"nodeToNodeMeshEnabled":true}}'`;
@@ -34,10 +34,6 @@ function peerRef(p: PeerSpec): ObjectRef {
 function peerResource(p: PeerSpec): string {
   const group = p.info.apiVersion.split('/')[0] || 'crd.projectcalico.org';
   return `bgppeers.${group}`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${num(n)} ${n === 1 ? one : many}`;
 }
 
 function exampleText(ex: Unreachable[], max = 2): string {

@@ -530,7 +530,7 @@ export class Executor {
         },
       );
     }
-    return this.result(plan, 'done', total, `all ${total} steps done`);
+    return this.result(plan, 'done', total, total === 1 ? 'the step is done' : `all ${total} steps done`);
   }
 
   /** What to do after a gate timed out: ask the person, else --on-timeout, else the step's own choice. */

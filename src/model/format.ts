@@ -11,6 +11,11 @@ export function num(x: number): string {
   return x < 0 ? `-${out}` : out;
 }
 
+/** A count and its noun, singular for one: `1 node`, `11,175 node pairs`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
 /** The first `n` of `items`, comma-separated, then "and K more" for the rest. */
 export function listSome(items: readonly string[], n = 3): string {
   return `${items.slice(0, n).join(', ')}${items.length > n ? ` and ${items.length - n} more` : ''}`;

@@ -5,6 +5,7 @@
  * CalicoNodeStatus objects made after the write (kube/bgp-status.ts), and a node without a report fails. Pure.
  */
 import type { ObservedNode } from '../model/observed.js';
+import { plural } from '../model/format.js';
 import type { ExpectedSession } from './reverify.js';
 import type { Gate } from './types.js';
 
@@ -100,7 +101,6 @@ export function gateCoverage(gate: Gate, totalNodes: number, reflectors: Set<str
   const others = gate.nodes.length - rrs;
   const rest = totalNodes - reflectors.size;
   const parts: string[] = [];
-  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   if (rrs)
     parts.push(
       rrs === reflectors.size

@@ -128,6 +128,8 @@ export function planToScript(plan: Plan, calicoApiVersion: string): string {
     append(lines, stepCommands(s, res));
     lines.push('');
   });
-  lines.push(`echo "plan ${plan.metadata.name}: all ${plan.steps.length} steps done"`);
+  lines.push(
+    `echo "plan ${plan.metadata.name}: ${plan.steps.length === 1 ? 'the step is' : `all ${plan.steps.length} steps`} done"`,
+  );
   return lines.join('\n');
 }

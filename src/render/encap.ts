@@ -2,13 +2,14 @@
 import type { EncapReport } from '../encap/plan.js';
 import { c } from './color.js';
 import { table } from './table.js';
+import { num as n, plural } from '../model/format.js';
 
 export function renderEncapReport(r: EncapReport, wide: boolean): string {
   const u = r.underlay;
   const out: string[] = [];
   out.push(c.bold('Underlay'));
   out.push(
-    `  ${u.nodes.length} nodes, ${u.pairs.total} node pairs: ${u.pairs.sameSubnet} within a subnet, ${u.pairs.crossSubnet} across subnets${u.pairs.unknown ? `, ${u.pairs.unknown} with a node of unknown subnet` : ''}`,
+    `  ${plural(u.nodes.length, 'node')}, ${plural(u.pairs.total, 'node pair')}: ${n(u.pairs.sameSubnet)} within a subnet, ${n(u.pairs.crossSubnet)} across subnets${u.pairs.unknown ? `, ${n(u.pairs.unknown)} with a node of unknown subnet` : ''}`,
   );
   out.push(
     `  subnets: ${u.subnets.map((g) => `${g.subnet} (${g.nodes.length})`).join(', ') || 'none known'}${u.unknown.length ? `; no subnet known: ${u.unknown.slice(0, 5).join(', ')}${u.unknown.length > 5 ? ` and ${u.unknown.length - 5} more` : ''}` : ''}`,
@@ -28,9 +29,9 @@ export function renderEncapReport(r: EncapReport, wide: boolean): string {
         ['MODE', 'NATIVE', 'IPIP', 'VXLAN', 'BGP', 'VERDICT'],
         p.modes.map((m) => [
           `${m.current ? '* ' : '  '}${m.mode}`,
-          m.pairs.native,
-          m.pairs.ipip,
-          m.pairs.vxlan,
+          n(m.pairs.native),
+          n(m.pairs.ipip),
+          n(m.pairs.vxlan),
           m.needsBgp ? 'needed' : 'no',
           m.refused
             ? c.red(

@@ -244,7 +244,7 @@ function buildGraph(t: Topology, opts: GraphOptions): Graph {
       id: g.id,
       label: [
         (perZone.get(g.zone)! > 1 ? `${zoneLabel} (group ${nth})` : zoneLabel) +
-          `: ${fmt(g.members.length)} nodes`,
+          `: ${fmt(g.members.length)} node${g.members.length === 1 ? '' : 's'}`,
         ...(clique
           ? [
               `${t.state.meshEnabled && t.classes[g.cls]!.meshMember ? 'full mesh' : 'all peered'}: ${fmt(fullMeshSessions(g.members.length))} sessions`,

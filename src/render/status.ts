@@ -31,6 +31,22 @@ export function renderFindings(findings: Finding[], wide: boolean): string {
   return findings.map((f) => renderFinding(f, wide)).join('\n');
 }
 
+/**
+ * The AS line: the global AS, and where nodes have their own (an AS per zone or rack) how many use which: the
+ * global AS alone read as every node's (a review: an operator configuring a ToR from it would use the wrong one).
+ */
+function asText(r: StatusReport): string {
+  const own = r.bgp.nodeAsNumbers;
+  if (!own.length) return String(r.bgp.asNumber);
+  const total = own.reduce((a, x) => a + x.nodes, 0);
+  const shown = own
+    .slice(0, 4)
+    .map((x) => `${x.asNumber} ×${n(x.nodes)}`)
+    .join(', ');
+  const rest = r.nodes.total - total;
+  return `${r.bgp.asNumber} (default${rest > 0 ? ` for ${n(rest)} node${rest === 1 ? '' : 's'}` : ', used by no node'}); per node: ${shown}${own.length > 4 ? `, and ${own.length - 4} more` : ''}`;
+}
+
 export function renderStatus(r: StatusReport, wide: boolean): string {
   const out: string[] = [];
   const label = (s: string): string => c.bold(s.padEnd(9));
@@ -52,7 +68,7 @@ export function renderStatus(r: StatusReport, wide: boolean): string {
 
   if (r.bgp.applies) {
     out.push(
-      `${label('BGP')}full mesh ${onOff(r.bgp.meshEnabled)} · AS ${r.bgp.asNumber} · ${n(r.bgp.sessions.current)} sessions (full mesh would be ${n(r.bgp.sessions.fullMesh)}) · ${r.bgp.defaultConfigExists ? 'BGPConfiguration default present' : c.gray('no default BGPConfiguration (Calico defaults)')}`,
+      `${label('BGP')}full mesh ${onOff(r.bgp.meshEnabled)} · AS ${asText(r)} · ${n(r.bgp.sessions.current)} sessions (full mesh would be ${n(r.bgp.sessions.fullMesh)}) · ${r.bgp.defaultConfigExists ? 'BGPConfiguration default present' : c.gray('no default BGPConfiguration (Calico defaults)')}`,
     );
     if (!r.bgp.podRoutes)
       out.push(

@@ -49,6 +49,11 @@ export interface StatusReport {
     meshEnabled: boolean;
     defaultConfigExists: boolean;
     asNumber: number;
+    /**
+     * Nodes per AS number where any node has its own (`projectcalico.org/ASNumber`), most first; empty when
+     * every node uses the global one.
+     */
+    nodeAsNumbers: { asNumber: number; nodes: number }[];
     routeReflectors: {
       node: string;
       clusterId: string;
@@ -140,6 +145,7 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
       meshEnabled: bgp.meshEnabled,
       defaultConfigExists: bgp.defaultConfig !== undefined,
       asNumber: bgp.asNumber,
+      nodeAsNumbers: nodeAsNumbers(s.nodes),
       routeReflectors: s.nodes.filter(isRouteReflector).map((n) => ({
         node: n.name,
         clusterId: n.bgp.rrClusterId!,
@@ -188,4 +194,17 @@ export function buildStatus(s: ClusterSnapshot): StatusReport {
 /** Exit code for a status report: 1 with a critical finding, or a warning under --strict. */
 export function statusExitCode(r: StatusReport, strict: boolean): 0 | 1 {
   return r.summary.critical > 0 || (strict && r.summary.warning > 0) ? 1 : 0;
+}
+
+/** Nodes per AS number when some node has its own (an AS per zone or rack); [] when none has. */
+function nodeAsNumbers(nodes: ClusterSnapshot['nodes']): { asNumber: number; nodes: number }[] {
+  if (!nodes.some((n) => n.bgp.asNumber !== undefined)) return [];
+  const counts = new Map<number, number>();
+  for (const n of nodes) {
+    const as = n.bgp.asNumber;
+    if (as !== undefined) counts.set(as, (counts.get(as) ?? 0) + 1);
+  }
+  return [...counts]
+    .map(([asNumber, count]) => ({ asNumber, nodes: count }))
+    .sort((a, b) => b.nodes - a.nodes || a.asNumber - b.asNumber);
 }

@@ -107,3 +107,24 @@ describe('status/install: the guide install checks', () => {
     assert.deepEqual(buildStatus(s).scale, n);
   });
 });
+
+describe('status: the AS line when nodes have their own AS numbers', () => {
+  it('an AS per zone is shown with its node counts, not the global AS alone (a review: a ToR configured from it gets the wrong AS)', async () => {
+    const { renderStatus } = await import('../../../src/render/status.js');
+    const { setColor } = await import('../../../src/render/color.js');
+    setColor(false);
+    const plain = buildStatus(snap({ nodes: 9, zones: 3 }));
+    assert.deepEqual(plain.bgp.nodeAsNumbers, []);
+    assert.match(renderStatus(plain, false), /· AS 64512 ·/);
+    const zonal = buildStatus(snap({ nodes: 9, zones: 3, asPerZone: true }));
+    assert.deepEqual(zonal.bgp.nodeAsNumbers, [
+      { asNumber: 64600, nodes: 3 },
+      { asNumber: 64601, nodes: 3 },
+      { asNumber: 64602, nodes: 3 },
+    ]);
+    assert.match(
+      renderStatus(zonal, false),
+      /AS 64512 \(default, used by no node\); per node: 64600 ×3, 64601 ×3, 64602 ×3/,
+    );
+  });
+});

@@ -276,8 +276,10 @@ export abstract class PlanCommand extends BaseCommand {
       );
     }
     // after the plan is built: bad input (a node that is not a reflector, OLD and NEW the same) and "nothing
-    // to do" say so first, rather than that no one is at a terminal
-    await needsTerminal();
+    // to do" say so first, rather than that no one is at a terminal; a saved plan is checked (edited? this
+    // cluster? current? safe on the live state?) by the executor before it asks (a review: an edited file was
+    // refused only once --yes was added)
+    if (!fromFile) await needsTerminal();
     if (!this.machineOutput)
       await this.printPlan(plan, flags.output === 'wide' ? 'wide' : 'table', snapshot, true);
     if (dryRun === 'server' && snapshot?.calico.apiMode === 'projectcalico.org/v3')

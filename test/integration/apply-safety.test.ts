@@ -200,6 +200,14 @@ describe('apply-time safety (Calico v3.31.3)', function () {
         const off = await runCli(['apply', '-f', f, '--snapshot', snapshotFile], { kubeconfig: kc });
         assert.equal(off.code, 2, off.stderr);
         assert.match(off.stderr, v.why);
+        // without --yes and no terminal: an edited, foreign or truncated file is refused as such first (a
+        // review: "pass --yes" came first, and the edit was found only once --yes was added)
+        if (typeof made !== 'string') {
+          const noYes = await runCli(['apply', '-f', f], { kubeconfig: kc });
+          assert.equal(noYes.code, 2, noYes.stderr);
+          assert.doesNotMatch(noYes.stderr, /pass --yes/);
+          assert.match(noYes.stderr, v.why);
+        }
       });
     }
   });

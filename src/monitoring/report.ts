@@ -122,7 +122,8 @@ export function buildMonitoringReport(
     summary: {
       present: present.length,
       enabled: present.filter((c) => c.enabled).length,
-      exposed: present.filter((c) => c.enabled && c.service).length,
+      // (a Service the operator is to create but the cluster does not have yet exposes nothing)
+      exposed: present.filter((c) => c.enabled && c.service?.source === 'cluster').length,
       scraped: present.filter((c) => c.scrapedBy.length).length,
       gaps: findings.length,
     },

@@ -24,9 +24,12 @@ export function renderMonitoring(r: MonitoringReport, wide: boolean): string {
           x.namespace,
           x.enabled ? c.green(`on :${x.port}`) : c.yellow('off'),
           x.switch,
-          // the operator's Service exists once the component's metrics are on (not while they are off)
+          // the operator creates its Service once the component's metrics are on; one the cluster does not have
+          // is said so, not listed as if it were there (a review: "(operator)" for a Service that did not exist)
           x.service && (x.enabled || x.service.source !== 'operator')
-            ? `${x.service.name}:${x.service.portName}${x.service.source === 'operator' ? c.gray(' (operator)') : ''}`
+            ? x.service.source === 'operator'
+              ? c.yellow(`${x.service.name} (the operator has not created it yet)`)
+              : `${x.service.name}:${x.service.portName}`
             : x.service
               ? c.yellow(`none (the operator creates ${x.service.name} with the metrics)`)
               : c.yellow('none'),

@@ -871,3 +871,19 @@ describe('render: a plan that changes no BGP object shows no BGP verdicts', () =
       assert.ok(mig.includes(bgp), bgp);
   });
 });
+
+describe('monitoring status: a Service the operator is to create is not counted as there', () => {
+  it('typhaMetricsPort set, no calico-typha-metrics in the cluster: not exposed, and the table says the operator has not created it (a review: "(operator)" and exposed: 2)', async () => {
+    const { renderMonitoring } = await import('../../../src/render/monitoring.js');
+    const { setColor } = await import('../../../src/render/color.js');
+    setColor(false);
+    const s = snap({ nodes: 12, zones: 1, install: 'operator', typhaMetrics: true }, (o) =>
+      o.filter((x) => !(x.kind === 'Service' && x.metadata.name === 'calico-typha-metrics')),
+    );
+    const r = buildMonitoringReport(s);
+    const typha = r.components.find((c) => c.component === 'typha')!;
+    assert.deepEqual([typha.enabled, typha.service?.source], [true, 'operator']);
+    assert.equal(r.summary.exposed, 0);
+    assert.match(renderMonitoring(r, false), /calico-typha-metrics \(the operator has not created it yet\)/);
+  });
+});

@@ -1,7 +1,7 @@
 /** Human rendering of `rr list` and `rr recommend`. */
 import type { RrList } from '../rr/list.js';
 import type { Recommendation } from '../rr/recommend.js';
-import { c } from './color.js';
+import { c, severityColor, symbolFor } from './color.js';
 import { table } from './table.js';
 import { num } from '../model/format.js';
 
@@ -38,7 +38,9 @@ export function renderRrList(l: RrList, wide: boolean): string {
     );
     out.push(c.gray(`full mesh ${l.meshEnabled ? 'on' : 'off'} · cluster IDs: ${l.clusterIds.join(', ')}`));
   }
-  for (const p of l.problems) out.push(`${c.yellow('▲')} ${p.code} ${p.message}`);
+  // each with its severity's mark and colour, as status shows the same finding (a review: ▲ here, CRIT there)
+  for (const p of l.problems)
+    out.push(`${symbolFor(p.severity)} ${severityColor(p.severity)(c.bold(p.code))}  ${p.message}`);
   if (l.unreachablePairs > 0)
     out.push(
       c.red(

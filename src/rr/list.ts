@@ -4,6 +4,7 @@ import { computeTopology, routeReflectors } from '../bgp/topology.js';
 import { verifyTopology } from '../bgp/verify.js';
 import { effectiveBgp } from '../model/parse.js';
 import type { ClusterSnapshot } from '../model/types.js';
+import type { Finding } from '../model/finding.js';
 import { RR_LABEL_KEYS } from '../model/calico.js';
 import { configFindings, peersSelectingNode } from '../status/checks.js';
 
@@ -26,7 +27,7 @@ export interface RrList {
   clusterIds: string[];
   routeReflectors: RrListEntry[];
   /** Nodes that look like reflectors but are not (invalid cluster ID, label without cluster ID, ...). */
-  problems: { node: string; code: string; message: string }[];
+  problems: { node: string; code: string; severity: Finding['severity']; message: string }[];
   /** BGP node pairs that do not learn each other's routes (the BGP model; 0 when every node reaches every other). */
   unreachablePairs: number;
 }
@@ -55,7 +56,7 @@ export function listRouteReflectors(s: ClusterSnapshot): RrList {
         f.code,
       ),
     )
-    .map((f) => ({ node: f.objects[0]?.name ?? '', code: f.code, message: f.message }));
+    .map((f) => ({ node: f.objects[0]?.name ?? '', code: f.code, severity: f.severity, message: f.message }));
   return {
     apiVersion: 'calico-tune/v1',
     kind: 'RouteReflectorList',

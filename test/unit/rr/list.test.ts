@@ -42,7 +42,7 @@ describe('rr/list: the route reflectors and what is wrong with them', () => {
     assert.deepEqual(l.problems, []);
   });
 
-  it('problems: an invalid cluster ID, a label without a cluster ID, a reflector no BGPPeer selects', () => {
+  it('problems: an invalid cluster ID, a label without a cluster ID, a reflector no BGPPeer selects', async () => {
     const s = edited(snap({ nodes: 12, zones: 3, rrs: 2, rrPeering: false }), (objs) => {
       const n = (name: string) => objs.find((o) => o.kind === 'Node' && o.metadata.name === name)!;
       n('node-c-003').metadata.annotations![RR_ANN] = '288.0.4.5';
@@ -57,6 +57,14 @@ describe('rr/list: the route reflectors and what is wrong with them', () => {
       ['RR_NOT_PEERED', 'node-b-002'],
     ]);
     assert.match(l.problems.find((p) => p.code === 'RR_CLUSTER_ID_INVALID')!.message, /288\.0\.4\.5/);
+    // the severity status gives the same finding (a review: ▲ in rr list, CRIT in status)
+    const { configFindings } = await import('../../../src/status/checks.js');
+    for (const p of l.problems)
+      assert.equal(
+        p.severity,
+        configFindings(s).find((f) => f.code === p.code && f.objects[0]?.name === p.node)!.severity,
+        p.code,
+      );
     const b = l.routeReflectors.find((r) => r.node === 'node-b-002')!;
     assert.equal(b.schedulable, false);
     assert.deepEqual(b.selectedBy, []);

@@ -89,6 +89,20 @@ export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
   };
 }
 
+/**
+ * The mode the Installation asks for a pool it owns, when the pool does not have it yet (the operator has not
+ * applied it, or cannot: it writes through the Calico API server); undefined when they agree or the pool is
+ * not the Installation's.
+ */
+export function operatorPending(s: ClusterSnapshot, pool: IPPoolInfo): EncapTarget | undefined {
+  const owner = poolOwner(s, pool);
+  if (owner.object !== 'Installation' || owner.installationIndex === undefined) return undefined;
+  const want = targetOfOperator(
+    installationPools(installationObject(s))[owner.installationIndex]?.['encapsulation'],
+  );
+  return want !== undefined && want !== poolTarget(pool) ? want : undefined;
+}
+
 function targetOfOperator(e: unknown): EncapTarget | undefined {
   for (const t of ENCAP_TARGETS) if (TARGET_MODES[t].operator === e) return t;
   return undefined;

@@ -16,6 +16,7 @@ import { monitoringFindings } from '../monitoring/findings.js';
 import { num } from '../model/format.js';
 import { podRoutesNeedBgp } from './install.js';
 import { felixTunnelOff, poolTarget } from '../encap/model.js';
+import { operatorPending } from '../encap/plan.js';
 
 function bgpConfigRef(): ObjectRef {
   return { kind: 'BGPConfiguration', name: 'default' };
@@ -311,6 +312,23 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       message: `IP pool ${p.name} (${p.cidr}) uses ${kind} (${mode.endsWith('crosssubnet') ? 'CrossSubnet' : 'Always'})${p.disabled ? ', disabled (the addresses it gave out may still be in use),' : ''} but ${off.offs.map((o) => o.setting).join('; and ')}: Felix creates no ${off.device}, so pod traffic between nodes over ${kind}${p.disabled ? ', for pods that still have its addresses,' : ''} is dropped`,
       objects: [{ kind: 'IPPool', name: p.name }],
       fix: off.offs.map((o) => `${o.action}${o.command ? `: ${o.command}` : ''}`).join('; '),
+    });
+  }
+
+  // 6c. a pool the Installation owns that does not have the mode the Installation asks for: the operator has
+  // not applied it (yet), e.g. right after `encap apply` (a review: status kept showing the old mode silently)
+  for (const p of s.ipPools) {
+    const want = operatorPending(s, p);
+    if (!want) continue;
+    out.push({
+      code: 'ENCAP_OPERATOR_PENDING',
+      severity: 'warning',
+      message: `Installation default asks for ${want} for ${p.cidr}, but IP pool ${p.name} still uses ${poolTarget(p)}: the operator has not applied it (it writes the pool through the Calico API server)`,
+      objects: [
+        { kind: 'IPPool', name: p.name },
+        { kind: 'Installation', name: 'default' },
+      ],
+      fix: 'kubectl get tigerastatus   # the operator and the apiserver component; kubectl logs -n tigera-operator deploy/tigera-operator',
     });
   }
 

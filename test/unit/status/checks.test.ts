@@ -236,6 +236,22 @@ describe('status/checks', () => {
     });
   });
 
+  describe('ENCAP_OPERATOR_PENDING (a review: after encap apply, status showed the old mode with no hint)', () => {
+    it('the Installation asks for IPIP, the pool still uses VXLANCrossSubnet: a warning naming both; quiet when they agree', () => {
+      const spec = { ...healthy, install: 'operator' as const, encapsulation: 'VXLANCrossSubnet' as const };
+      assert.ok(!codes(snap(spec)).includes('ENCAP_OPERATOR_PENDING'));
+      const s = snap(spec, (items) => {
+        const inst = items.find((o) => o.kind === 'Installation')!;
+        const pools = (inst.spec as { calicoNetwork: { ipPools: Record<string, unknown>[] } }).calicoNetwork
+          .ipPools;
+        pools[0]!['encapsulation'] = 'IPIP';
+      });
+      const f = finding(s, 'ENCAP_OPERATOR_PENDING');
+      assert.equal(f.severity, 'warning');
+      assert.match(f.message, /asks for ipip for .*still uses vxlan-crosssubnet/);
+    });
+  });
+
   describe('ENCAP_TUNNEL_OFF (a review: encap report refused the current mode, status said nothing)', () => {
     const calicoNodeEnv = setCalicoNodeEnv;
     it('FelixConfiguration default ipipEnabled: false with an IPIP pool: critical, the pool and the object named', () => {

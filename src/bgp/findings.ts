@@ -11,8 +11,8 @@
  *   with one IPv4Address): confd keeps the last good config, and a restarted calico-node has no BGP.
  * - BGP_MESH_EBGP_NOT_CONNECTED (warning): mesh pairs of different AS numbers on different subnets, whose
  *   sessions never come up (Mesh_ protocols have no multihop).
- * - BGP_ROUTE_POLICY_NOT_MODELLED (warning): BGPFilters on BGPPeers, pools with disableBGPExport, or well-known
- *   communities (no-export, no-advertise) in prefixAdvertisements: route policy the model does not evaluate.
+ * - BGP_ROUTE_POLICY_NOT_MODELLED (warning): BGPFilters or localASNumber on BGPPeers, pools with disableBGPExport,
+ *   or well-known communities (no-export, no-advertise) in prefixAdvertisements: what the model does not evaluate.
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
@@ -162,6 +162,14 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
       policy.push(`BGPPeer ${p.name} applies BGPFilter ${filters.map(String).join(', ')}`);
       objects.push(peerRef(p));
     }
+    // (v3.31: the local AS of the peering's forward protocols; the reverse side still expects the node's AS)
+    const localAs = Number(p.info.spec['localASNumber'] ?? 0);
+    if (localAs > 0) {
+      policy.push(
+        `BGPPeer ${p.name} sets localASNumber ${localAs}, which the model reads as the node's own AS`,
+      );
+      objects.push(peerRef(p));
+    }
   }
   for (const o of s.objects) {
     const spec = (o.spec ?? {}) as Record<string, unknown>;
@@ -185,7 +193,7 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     out.push({
       code: 'BGP_ROUTE_POLICY_NOT_MODELLED',
       severity: 'warning',
-      message: `route policy the BGP model does not evaluate: ${policy.slice(0, 3).join('; ')}${policy.length > 3 ? `; and ${policy.length - 3} more` : ''}. Reachability here, and every plan's verdicts, assume each pool route is exported and accepted`,
+      message: `route policy and settings the BGP model does not evaluate: ${policy.slice(0, 3).join('; ')}${policy.length > 3 ? `; and ${policy.length - 3} more` : ''}. Reachability here, and every plan's verdicts, assume each pool route is exported and accepted`,
       objects: firstRefs(objects),
       fix: 'check these do not reject or scope the pod CIDRs between nodes (calicoctl node status and birdcl show the routes; kubectl calico-tune bgp peers --source birdcl NODE compares them with the model)',
     });

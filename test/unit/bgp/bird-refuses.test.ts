@@ -163,6 +163,13 @@ describe('route policy the model does not evaluate is said, not assumed away', (
     assert.equal(f.severity, 'warning');
     assert.match(f.message, /applies BGPFilter reject-pods/);
     assert.match(f.message, /disableBGPExport/);
+    const local = edited(plain, (objs) => {
+      (objs.find((o) => o.kind === 'BGPPeer')!.spec as Record<string, unknown>)['localASNumber'] = 65000;
+    });
+    assert.match(
+      bgpFindings(local).find((x) => x.code === 'BGP_ROUTE_POLICY_NOT_MODELLED')?.message ?? '',
+      /sets localASNumber 65000/,
+    );
   });
 });
 

@@ -168,7 +168,7 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       out.push({
         code: 'RR_CLUSTER_ID_NETWORK',
         severity: 'critical',
-        message: `node ${n.name} has route-reflector cluster ID "${id}", a network, not an address: Calico accepts it, so every other node treats ${n.name} as a route reflector and leaves it out of the mesh, but BIRD on ${n.name} refuses "rr cluster id ${id};" (a syntax error in confd's check), so it keeps its last good configuration, or none after a restart: its sessions and its pods' routes are not what Calico's objects say; the BGP model leaves it out`,
+        message: `node ${n.name} has route-reflector cluster ID "${id}", a network, not an address: Calico accepts it, so every other node treats ${n.name} as a route reflector and leaves it out of the mesh, but BIRD on ${n.name} refuses "rr cluster id ${id};", which confd writes into every protocol toward a route-reflector client (a syntax error in confd's check; a node with no client session loads its config), so it keeps its last good configuration, or none after a restart: its sessions and its pods' routes are not what Calico's objects say; the BGP model leaves it out`,
         objects: [nodeRef(n.name)],
         fix: `kubectl annotate node ${n.name} --overwrite projectcalico.org/RouteReflectorClusterID=${id.split('/')[0]}  (a bare IPv4 address)`,
       });

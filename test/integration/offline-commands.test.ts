@@ -71,6 +71,12 @@ describe('offline commands on the shipped examples', function () {
     assert.doesNotMatch(r.stderr, /script for/);
   });
 
+  it('bgp peers --wait-timeout without --wait is bad input, not ignored (a review)', async () => {
+    const r = await runCli(['bgp', 'peers', '--wait-timeout', '1m']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--wait-timeout: --wait/);
+  });
+
   it('--strict turns warnings into exit 1', async () => {
     const plain = await runCli(['status', '--snapshot', ex('cluster-150.yaml')]);
     const strict = await runCli(['status', '--snapshot', ex('cluster-150.yaml'), '--strict']);

@@ -39,6 +39,8 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
     'wait-timeout': Flags.string({
       description: 'With --wait: how long to keep reading (default 5m)',
       helpValue: 'DURATION',
+      // (alone it would be ignored: a review)
+      dependsOn: ['wait'],
     }),
   };
 

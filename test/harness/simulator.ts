@@ -99,11 +99,18 @@ export interface SimKnobs {
    */
   silentWithoutClusterId?: string[] | undefined;
   /**
-   * The kubelet's part in a pod's deletion (an eviction): a pod with a deletionTimestamp on a node that is not
-   * silent is removed this long after the simulator first sees it (ms; default 300). On a silent node (no
-   * kubelet) it stays Terminating, as it would.
+   * The kubelet's part in a pod's deletion (an eviction): a pod with a deletionTimestamp on a Ready node is
+   * removed this long after the simulator first sees it (ms; default 300). On a node that is not Ready (its
+   * kubelet down) it stays Terminating, as it would. Independent of the calico-node knobs above.
    */
   podTerminationMs?: number | undefined;
+}
+
+/** Whether a Node object's Ready condition is True (its kubelet answers). */
+function nodeReady(n: Obj | undefined): boolean {
+  const conds =
+    (n?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
+  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** Pods by namespace/name (names repeat across namespaces); the cluster-scoped kinds by name. */
@@ -647,7 +654,8 @@ export class Simulator {
       if (!p.metadata['deletionTimestamp'] || !uid) continue;
       seen.add(uid);
       const node = String((p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '');
-      if (!node || this.knobs.paused || this.knobs.silent.includes(node)) continue;
+      // the kubelet's part, apart from calico-node's knobs: a node that is not Ready (its kubelet down) keeps it
+      if (!node || !nodeReady(this.stores.nodes.get(node))) continue;
       const first = this.terminating.get(uid) ?? now;
       this.terminating.set(uid, first);
       if (first === -1 || now - first < (this.knobs.podTerminationMs ?? 300)) continue;

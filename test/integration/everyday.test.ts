@@ -122,9 +122,10 @@ describe('everyday use: status --watch', function () {
   it('shows a plan paused elsewhere (PLAN_UNFINISHED, with the commands that continue or undo it)', async () => {
     const cp = await controlPlane();
     await loadFixture(cp, { nodes: 6, zones: 3 });
-    // no calico-node stand-in: nobody reports BGP status, so the gate times out and the plan pauses
+    // no calico-node stand-in: nobody reports BGP status, so the gate times out and the plan pauses (and no
+    // kubelet: an evicted pod would stay Terminating, so the node is not drained)
     const paused = await runCli(
-      ['rr', 'promote', 'node-a-002', '--yes', '--timeout', '1s', '--on-timeout', 'pause'],
+      ['rr', 'promote', 'node-a-002', '--no-drain', '--yes', '--timeout', '1s', '--on-timeout', 'pause'],
       { kubeconfig: cp.kubeconfig('plugin') },
     );
     assert.equal(paused.code, 4, describeRun(paused, 'rr promote (paused)'));

@@ -332,6 +332,19 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     });
   }
 
+  // 6d. an IPv6 pool on nodes none of which has an IPv6 address Calico knows (projectcalico.org/IPv6Address):
+  // calico-node gives them no IPv6 BGP sessions or routes, so pods with its addresses are cut off between
+  // nodes (a review: no finding); VXLAN pools too need the node's IPv6 address for the tunnel
+  const v6 = s.ipPools.filter((p) => p.ipVersion === 6 && !p.disabled);
+  if (v6.length && nodes.length > 1 && !nodes.some((n) => n.bgp.ipv6Address))
+    out.push({
+      code: 'POOL_IPV6_NO_NODE_ADDRESS',
+      severity: 'warning',
+      message: `IPv6 pool${v6.length > 1 ? 's' : ''} ${v6.map((p) => `${p.name} (${p.cidr})`).join(', ')}, but no node has an IPv6 address in Calico (projectcalico.org/IPv6Address): calico-node sets up no IPv6 BGP sessions or tunnels, so pods given its addresses cannot reach pods on other nodes`,
+      objects: v6.map((p) => ({ kind: 'IPPool', name: p.name })),
+      fix: 'give calico-node an IPv6 address to use (IP6=autodetect, IP6_AUTODETECTION_METHOD on the calico-node DaemonSet or nodeAddressAutodetectionV6 in the Installation), or disable the pool',
+    });
+
   // 7. encapsulation Always where every node shares one subnet (the nodes' addresses are parsed only when a
   // pool encapsulates Always, and only until two subnets or an address without one show up)
   const always = s.ipPools.filter(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { configFindings } from '../../../src/status/checks.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
-import type { ClusterSnapshot } from '../../../src/model/types.js';
+import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { find, nodes, setCalicoNodeEnv, snap } from '../helpers.js';
 
@@ -233,6 +233,34 @@ describe('status/checks', () => {
         const nodes = [...s.nodes.slice(0, -1), { ...last, bgp: { ...last.bgp, ipv4Address: addr } }];
         assert.ok(!codes({ ...s, nodes }).includes('ENCAP_ALWAYS_SAME_SUBNET'), addr);
       }
+    });
+  });
+
+  describe('POOL_IPV6_NO_NODE_ADDRESS (a review: an IPv6 pool on nodes without IPv6 raised nothing)', () => {
+    const v6pool = (items: KubeObject[]): void => {
+      items.push({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'IPPool',
+        metadata: { name: 'default-ipv6-ippool' },
+        spec: { cidr: 'fd00:10:244::/48', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+      });
+    };
+    it('warns when no node has an IPv6 address, and not once they do', () => {
+      const f = finding(snap(healthy, v6pool), 'POOL_IPV6_NO_NODE_ADDRESS');
+      assert.equal(f.severity, 'warning');
+      assert.match(f.message, /default-ipv6-ippool \(fd00:10:244::\/48\)/);
+      const withV6 = snap(healthy, (items) => {
+        v6pool(items);
+        items
+          .filter((o) => o.kind === 'Node')
+          .forEach((o, i) => {
+            o.metadata.annotations = {
+              ...o.metadata.annotations,
+              'projectcalico.org/IPv6Address': `fd00::${i + 1}/64`,
+            };
+          });
+      });
+      assert.ok(!codes(withV6).includes('POOL_IPV6_NO_NODE_ADDRESS'));
     });
   });
 

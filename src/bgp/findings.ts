@@ -24,6 +24,8 @@ import { append } from '../model/arrays.js';
 import { num, plural } from '../model/format.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
+/** More BGPPeers than this with the same kind of problem are one finding (a BGPPeer per node makes thousands). */
+const MAX_PEER_FINDINGS = 5;
 const MESH_ON_PATCH = `kubectl patch bgpconfiguration default --type=merge -p '{"spec":{"nodeToNodeMeshEnabled":true}}'`;
 
 function peerRef(p: PeerSpec): ObjectRef {
@@ -198,7 +200,9 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
       fix: 'check these do not reject or scope the pod CIDRs between nodes (calicoctl node status and birdcl show the routes; kubectl calico-tune bgp peers --source birdcl NODE compares them with the model)',
     });
 
-  // Selectors (or node names) that select nothing.
+  // Selectors (or node names) that select nothing: one finding per BGPPeer, or one for all of them when there
+  // are many (a BGPPeer per node after its reflector was demoted: a review counted 50 warnings in one status)
+  const nothing: Finding[] = [];
   for (const p of t.peers) {
     if (p.selectorProblem) continue;
     const problems: string[] = [];
@@ -217,7 +221,7 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     }
     if (problems.length === 0) continue;
     const uniq = [...new Set(keys)];
-    out.push({
+    nothing.push({
       code: 'BGP_PEER_SELECTOR_MATCHES_NOTHING',
       severity: 'warning',
       message: `BGPPeer ${p.name}: ${problems.join(' and ')}, so it creates no BGP sessions`,
@@ -229,6 +233,18 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
         `then fix it (kubectl edit ${peerResource(p)} ${p.name}) or delete it (kubectl delete ${peerResource(p)} ${p.name})`,
     });
   }
+  if (nothing.length > MAX_PEER_FINDINGS)
+    out.push({
+      code: 'BGP_PEER_SELECTOR_MATCHES_NOTHING',
+      severity: 'warning',
+      message: `${num(nothing.length)} BGPPeers create no BGP sessions, their node, nodeSelector or peerSelector selecting no node: ${nothing
+        .slice(0, 3)
+        .map((f) => f.message.replace(/, so it creates no BGP sessions$/, ''))
+        .join('; ')}; and ${num(nothing.length - 3)} more`,
+      objects: firstRefs(nothing.flatMap((f) => f.objects)),
+      fix: 'compare them with the node labels (kubectl get nodes --show-labels); delete the ones an earlier design left behind (kubectl get bgppeers lists them), or fix their selectors',
+    });
+  else out.push(...nothing);
 
   // numAllowedLocalASNumbers where confd ignores it: it sets `allow local as` for peerIP BGPPeers only
   for (const p of t.peers) {

@@ -188,3 +188,21 @@ describe('reversePeering: Manual before Calico v3.30', () => {
     assert.equal(learnsRoutes(mk(31), 'rr', 'c'), false, 'v3.31: Manual, and no mirror BGPPeer');
   });
 });
+
+describe('many BGPPeers that select nothing are one finding', () => {
+  it('8 BGPPeers whose selectors match no node: one BGP_PEER_SELECTOR_MATCHES_NOTHING naming the count (a review: 50 warnings)', () => {
+    const s = edited(snap({ nodes: 9, zones: 3, rrs: 3 }), (objs) => {
+      for (let i = 0; i < 8; i++)
+        objs.push({
+          apiVersion: 'crd.projectcalico.org/v1',
+          kind: 'BGPPeer',
+          metadata: { name: `stale-${i}` },
+          spec: { node: `gone-${i}`, peerSelector: "route-reflector == 'true'" },
+        });
+    });
+    const f = bgpFindings(s).filter((x) => x.code === 'BGP_PEER_SELECTOR_MATCHES_NOTHING');
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.message, /^8 BGPPeers create no BGP sessions/);
+    assert.equal(f[0]!.objects.length, 8);
+  });
+});

@@ -112,7 +112,7 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     });
   }
 
-  // Configs BIRD refuses: the model already reads those nodes as without BIRD.
+  // Configs BIRD refuses: the model already gives those nodes no session (Topology.isolated).
   for (const r of t.refused) {
     const nodes = `${plural(r.nodes.length, 'node')} (${r.nodes.slice(0, 3).join(', ')}${r.nodes.length > 3 ? ', ...' : ''})`;
     const after =

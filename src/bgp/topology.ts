@@ -538,8 +538,6 @@ function buildTopology(state: BgpState): Topology {
   const rrInMesh = state.calicoMinor < RR_LEAVES_MESH_SINCE_MINOR;
   const meshMember = (i: number): boolean =>
     state.meshEnabled && ip[i] !== undefined && (rrInMesh || state.nodes[i]!.clusterId === undefined);
-  // nodes whose bird.cfg BIRD refuses keep no session in the model (its last good config is stale: no change
-  // reaches it, and a restart leaves it without BGP), so every pair with them is unreachable, and plans say so
   // mesh pairs of different AS numbers need a connected neighbour: the nodes' subnets join their signature then
   const asOfMesh = new Set<number>();
   for (let i = 0; i < n && asOfMesh.size < 2; i++) if (meshMember(i)) asOfMesh.add(state.nodes[i]!.asNumber);
@@ -637,11 +635,12 @@ function buildTopology(state: BgpState): Topology {
 
   // nodes whose bird.cfg BIRD refuses keep no session in the model (its last good config is stale: no change
   // reaches it, and a restart leaves it without BGP), so every pair with them is unreachable, and plans say so
-  const refused = refusedConfigs(state, peers, rrInMesh, participates, {
+  const refused = refusedConfigs(state, peers, rrInMesh, participates, duplicates.length > 0, {
     localOf,
     globalPeers,
     between,
-    externals: (i) => [...globalExternals, ...(nodeExternals.get(i) ?? [])],
+    globalExternals,
+    nodeExternals,
   });
   const isolated = new Uint8Array(n);
   for (const r of refused) for (const name of r.nodes) isolated[nodeIndex.get(name)!] = 1;
@@ -881,15 +880,22 @@ function refusedConfigs(
   peers: readonly PeerSpec[],
   rrInMesh: boolean,
   participates: Uint8Array,
+  duplicateIps: boolean,
   of: {
     localOf: number[][];
     globalPeers: readonly PeerSpec[];
     between: (x: number, y: number) => { peer?: Proto | undefined };
-    externals: (i: number) => ExtProto[];
+    globalExternals: readonly ExtProto[];
+    nodeExternals: ReadonlyMap<number, ExtProto[]>;
   },
 ): RefusedConfig[] {
   const out: RefusedConfig[] = [];
   const n = state.nodes.length;
+  // (built for every state a plan verifies: nothing per node unless some BGPPeer could render `as 0`, nor per
+  // IP unless two nodes share one)
+  const as0 = (p: PeerSpec): boolean =>
+    p.peerIP !== undefined && !((p.asNumber ?? 0) > 0) && p.ignored === undefined;
+  const anyAs0 = peers.some(as0);
   // `as 0` where it is what confd renders: the protocol that wins its (node, IP) key (a global BGPPeer's
   // protocol to the same IP, or an earlier one, hides a later one)
   const byCause = new Map<string, string[]>();
@@ -898,16 +904,18 @@ function refusedConfigs(
     if (l) l.push(state.nodes[i]!.name);
     else byCause.set(cause, [state.nodes[i]!.name]);
   };
-  for (let i = 0; i < n; i++) {
+  const globalAs0 = of.globalExternals.find((e) => e.remoteAS === 0);
+  const toNodes = (list: readonly PeerSpec[]): PeerSpec[] => list.filter((p) => as0(p) && p.targetNode >= 0);
+  const globalToNodes = toNodes(of.globalPeers);
+  for (let i = 0; anyAs0 && i < n; i++) {
     if (!participates[i]) continue;
-    const ext = of.externals(i).find((e) => e.remoteAS === 0);
+    const ext = globalAs0 ?? of.nodeExternals.get(i)?.find((e) => e.remoteAS === 0);
     if (ext) {
       refuse(peers[ext.peer]!.name, i);
       continue;
     }
-    for (const j of [...of.globalPeers.map((p) => p.index), ...of.localOf[i]!]) {
-      const p = peers[j]!;
-      if (p.peerIP === undefined || p.targetNode < 0 || p.targetNode === i || (p.asNumber ?? 0) > 0) continue;
+    for (const p of [...globalToNodes, ...toNodes(of.localOf[i]!.map((j) => peers[j]!))]) {
+      if (p.targetNode === i) continue;
       const eff = of.between(i, p.targetNode).peer;
       if (eff && eff.kind !== 'mesh' && eff.remoteAS === 0) {
         refuse(peers[eff.peer]?.name ?? p.name, i);
@@ -916,7 +924,7 @@ function refusedConfigs(
     }
   }
   for (const [cause, nodes] of byCause) out.push({ kind: 'peer-as', cause, nodes });
-  if (state.meshEnabled) {
+  if (state.meshEnabled && duplicateIps) {
     const byIp = new Map<string, number[]>();
     state.nodes.forEach((node, i) => {
       // a route reflector's own entry is skipped in the mesh loop (`Skipping ... as it is a route reflector`)

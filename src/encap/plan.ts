@@ -96,11 +96,16 @@ export function poolOwner(s: ClusterSnapshot, pool: IPPoolInfo): PoolOwner {
  */
 export function operatorPending(s: ClusterSnapshot, pool: IPPoolInfo): EncapTarget | undefined {
   const owner = poolOwner(s, pool);
-  if (owner.object !== 'Installation' || owner.installationIndex === undefined) return undefined;
-  const want = targetOfOperator(
+  const want = owner.object === 'Installation' ? installationTarget(s, owner) : undefined;
+  return want !== undefined && want !== poolTarget(pool) ? want : undefined;
+}
+
+/** The mode the Installation's entry for the pool asks for (undefined: no entry, or none the tool knows). */
+function installationTarget(s: ClusterSnapshot, owner: PoolOwner): EncapTarget | undefined {
+  if (owner.installationIndex === undefined) return undefined;
+  return targetOfOperator(
     installationPools(installationObject(s))[owner.installationIndex]?.['encapsulation'],
   );
-  return want !== undefined && want !== poolTarget(pool) ? want : undefined;
 }
 
 function targetOfOperator(e: unknown): EncapTarget | undefined {
@@ -210,12 +215,8 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
     );
   const owner = poolOwner(s, pool);
   const target = TARGET_MODES[opts.mode];
-  const inst = installationObject(s);
-  const instPools = installationPools(inst);
-  const instTarget =
-    owner.installationIndex !== undefined
-      ? targetOfOperator(instPools[owner.installationIndex]!['encapsulation'])
-      : undefined;
+  const instPools = installationPools(installationObject(s));
+  const instTarget = installationTarget(s, owner);
   if (owner.object === 'Installation' && instTarget === opts.mode && from !== opts.mode)
     throw new NothingToDo(
       `Installation default already sets ${target.operator} for ${pool.cidr}; the operator has not updated IPPool ${pool.name} yet (it writes through the Calico API server: kubectl get tigerastatus apiserver ippools)`,

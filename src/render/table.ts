@@ -1,7 +1,7 @@
 /** Tables for the terminal (cli-table3), borderless like kubectl's, with optional colour. */
 import Table from 'cli-table3';
 import { c, stripAnsi } from './color.js';
-import { wrapText } from './wrap.js';
+import { longestPiece, wrapText } from './wrap.js';
 import { maxOf } from '../model/arrays.js';
 import { tableWidth } from './table-width.js';
 
@@ -53,7 +53,11 @@ function columnWidths(rows: string[][], width: number, gap: number): number[] | 
 export function fitColumns(rows: string[][], width: number, gap = 2): string[][] {
   if (!rows.length) return rows;
   const widths = columnWidths(rows, width, gap);
-  if (!widths) return rows;
+  return widths ? wrapCells(rows, widths) : rows;
+}
+
+/** Each cell wider than its column wrapped onto more lines. */
+function wrapCells(rows: string[][], widths: number[]): string[][] {
   return rows.map((r) =>
     r.map((cell, i) => (stripAnsi(cell).length <= widths[i]! ? cell : wrapText(cell, widths[i]!).join('\n'))),
   );
@@ -61,13 +65,7 @@ export function fitColumns(rows: string[][], width: number, gap = 2): string[][]
 
 /** Whether some word of a cell, even broken after its punctuation, is wider than its column. */
 function breaksWords(rows: string[][], widths: number[]): boolean {
-  return rows.some((r) =>
-    r.some((cell, i) =>
-      stripAnsi(cell)
-        .split(/\s+/)
-        .some((word) => word.split(/(?<=[/=,.:;-])/u).some((piece) => piece.length > widths[i]!)),
-    ),
-  );
+  return rows.some((r) => r.some((cell, i) => longestPiece(stripAnsi(cell)) > widths[i]!));
 }
 
 /**
@@ -98,12 +96,14 @@ export function table(head: string[], rows: (string | number)[][], opts: { inden
   if (maxWidth !== undefined) {
     const all = [head, ...rows.map((r) => r.map((x) => String(x)))];
     const widths = columnWidths(all, maxWidth - (opts.indent ?? 0), 2);
-    // a column so narrow that a name or a word would be broken inside: one block per row instead
-    if (widths && breaksWords(all, widths))
-      return stacked(head, all.slice(1), maxWidth, ' '.repeat(opts.indent ?? 0));
-    const fitted = fitColumns(all, maxWidth - (opts.indent ?? 0));
-    head = fitted[0]!;
-    rows = fitted.slice(1);
+    if (widths) {
+      // a column so narrow that a name or a word would be broken inside: one block per row instead
+      if (breaksWords(all, widths))
+        return stacked(head, all.slice(1), maxWidth, ' '.repeat(opts.indent ?? 0));
+      const fitted = wrapCells(all, widths);
+      head = fitted[0]!;
+      rows = fitted.slice(1);
+    }
   }
   const t = new Table({
     head: head.map((h) => c.bold(h)),

@@ -18,7 +18,7 @@ function closes(close: number, open: number): boolean {
 }
 
 /** Splits a cell into visible characters, each with the colour open at it. */
-export function styledChars(text: string): Styled[] {
+function styledChars(text: string): Styled[] {
   const out: Styled[] = [];
   let open: string[] = [];
   // eslint-disable-next-line no-control-regex
@@ -38,7 +38,7 @@ export function styledChars(text: string): Styled[] {
 }
 
 /** Styled characters back to a string whose colour is closed at its end (a line of a table stands alone). */
-export function renderStyled(chars: readonly Styled[]): string {
+function renderStyled(chars: readonly Styled[]): string {
   let s = '';
   let open = '';
   for (const { ch, open: o } of chars) {
@@ -53,6 +53,24 @@ export function renderStyled(chars: readonly Styled[]): string {
 }
 
 const BREAK_AFTER = new Set(['/', '=', ',', '-', '.', ':', ';']);
+
+/**
+ * The longest piece wrapText keeps whole in `text` (a word, or the part of one between the punctuation it breaks
+ * after): a column narrower than this breaks a name inside.
+ */
+export function longestPiece(text: string): number {
+  let longest = 0;
+  let run = 0;
+  for (const ch of text) {
+    if (/\s/.test(ch)) run = 0;
+    else {
+      run++;
+      if (run > longest) longest = run;
+      if (BREAK_AFTER.has(ch)) run = 0;
+    }
+  }
+  return longest;
+}
 
 /**
  * Greedy word wrap to `width` columns (a word longer than that is cut into pieces, after punctuation where it can). Colour survives: each

@@ -58,8 +58,8 @@ describe('cli: everyday use', () => {
 
   it('help texts a review found wrong: list items stay items, every exit code, a monitoring topic line, examples that exist', () => {
     const typha = renderCommandHelp(manifest.commands['typha:report']!);
-    assert.match(typha, /\n  - how Typha is installed/);
-    assert.match(typha, /\n  - the recommended replicas/);
+    assert.match(typha, /\n {2}- how Typha is installed/);
+    assert.match(typha, /\n {2}- the recommended replicas/);
     const root = renderHelp(manifest, [], '0.0.0', false)!;
     assert.match(root, /5 stopped by you, 130 interrupted/);
     assert.match(root, /monitoring\s+Felix, Typha and kube-controllers metrics/);

@@ -18,6 +18,7 @@ import { envBool, felixBool, felixFieldByNode } from '../model/felix.js';
 import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
+import { typhaMetricsSwitch } from './findings.js';
 
 export type { MetricsComponent };
 
@@ -355,24 +356,11 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     const envPort = num(envOf(depObj, 'calico-typha', ENV.typhaPort));
     let enabled: boolean;
     let port: number;
-    let sw: SwitchRef;
+    const sw = typhaMetricsSwitch(operator, { name: dep?.name ?? 'calico-typha', namespace: ns });
     if (operator) {
-      sw = {
-        apiVersion: 'operator.tigera.io/v1',
-        kind: 'Installation',
-        name: 'default',
-        field: 'spec.typhaMetricsPort',
-      };
       enabled = inst?.typhaMetricsPort !== undefined || envOn === true;
       port = inst?.typhaMetricsPort ?? envPort ?? 9093;
     } else {
-      sw = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        name: dep?.name ?? 'calico-typha',
-        namespace: ns,
-        field: 'env TYPHA_PROMETHEUSMETRICSENABLED',
-      };
       enabled = envOn === true;
       port = envPort ?? 9093;
     }

@@ -2,7 +2,7 @@
 import { sortFindings, type Finding } from '../model/finding.js';
 import type { ClusterSnapshot, InstallMode } from '../model/types.js';
 import { chooseTarget, detectMonitoring, type MonitorTarget } from './detect.js';
-import { monitoringFindings } from './findings.js';
+import { monitoringFindings, switchText } from './findings.js';
 import type { MetricsComponent } from '../model/monitoring.js';
 import { decideProbe, notChecked, probeFinding, type ComponentProbe, type ProbeInput } from './probe.js';
 
@@ -57,8 +57,6 @@ export function buildMonitoringReport(
   probe: ProbeRun = { ran: false, reason: 'not run' },
 ): MonitoringReport {
   const st = detectMonitoring(s);
-  const switchText = (c: (typeof st.components)[number]): string =>
-    `${c.switch.kind} ${c.switch.namespace ? `${c.switch.namespace}/` : ''}${c.switch.name} ${c.switch.field}`;
   const serving = new Map<MetricsComponent, ComponentProbe>();
   for (const c of st.components) {
     const input = probe.ran ? probe.inputs.find((i) => i.component === c.component) : undefined;
@@ -76,7 +74,7 @@ export function buildMonitoringReport(
     );
   }
   const probeFindings = st.components.flatMap((c) => {
-    const f = probeFinding({ ...c, switch: switchText(c) }, serving.get(c.component)!);
+    const f = probeFinding({ ...c, switch: switchText(c.switch) }, serving.get(c.component)!);
     return f ? [f] : [];
   });
   const findings = sortFindings([...monitoringFindings(st, { includeTypha: true }), ...probeFindings]);
@@ -93,7 +91,7 @@ export function buildMonitoringReport(
       namespace: c.namespace,
       enabled: c.enabled,
       port: c.port,
-      switch: switchText(c),
+      switch: switchText(c.switch),
       override: c.override ?? null,
       service: c.service
         ? {

@@ -16,6 +16,7 @@ import {
 } from './formula.js';
 import { num } from '../model/format.js';
 import { calicoNodeEnvResolved } from '../model/parse.js';
+import { typhaMetricsDisabled, typhaMetricsSwitch } from '../monitoring/findings.js';
 
 export type TyphaInstallMode = 'operator' | 'manifest' | 'none';
 
@@ -403,17 +404,8 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
     }
 
     if (!metricsEnabled) {
-      findings.push({
-        code: 'TYPHA_METRICS_DISABLED',
-        severity: 'info',
-        message:
-          'Typha Prometheus metrics are disabled: connection counts, drops and client latency are invisible',
-        objects: installMode === 'operator' ? [{ kind: 'Installation', name: 'default' }] : [ref],
-        fix:
-          installMode === 'operator'
-            ? 'kubectl calico-tune monitoring plan (it sets Installation default spec.typhaMetricsPort: 9093; the operator creates Service calico-typha-metrics from v1.34, Calico v3.28, and the plan creates it for older ones)'
-            : `kubectl calico-tune monitoring plan (it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=${dep.metricsPort ?? 9093} on deployment ${dep.namespace}/${dep.name}, and creates Service calico-typha-metrics)`,
-      });
+      const port = actual.metrics.port ?? 9093;
+      findings.push(typhaMetricsDisabled(installMode === 'operator', typhaMetricsSwitch(installMode === 'operator', dep), port));
     }
   }
   // Felix told to use Typha (a service name other than "none") finds no Typha endpoint and does not start

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { configFindings } from '../../../src/status/checks.js';
 import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
+import { buildMonitoringReport } from '../../../src/monitoring/report.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 import { find, nodes, setCalicoNodeEnv, snap } from '../helpers.js';
@@ -365,6 +366,14 @@ describe('status/checks', () => {
       assert.match(finding(s, 'TYPHA_METRICS_DISABLED').fix, /typhaMetricsPort/);
       const m = snap({ ...healthy, install: 'manifest', felixMetrics: false, typhaMetrics: false });
       assert.match(finding(m, 'TYPHA_METRICS_DISABLED').fix, /TYPHA_PROMETHEUSMETRICSENABLED=true/);
+    });
+    it('says TYPHA_METRICS_DISABLED in the same words as monitoring status, in both install modes', () => {
+      // (a review: status and monitoring status gave one finding two messages, fixes and objects)
+      for (const install of ['operator', 'manifest'] as const) {
+        const s = snap({ ...healthy, install, typhaMetrics: false });
+        const mon = buildMonitoringReport(s).findings.find((f) => f.code === 'TYPHA_METRICS_DISABLED');
+        assert.deepEqual(mon, finding(s, 'TYPHA_METRICS_DISABLED'), install);
+      }
     });
     it('accepts operator nodeMetricsPort as Felix metrics', () => {
       const s = snap({ ...healthy, felixMetrics: false }, (items) => {

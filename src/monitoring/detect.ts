@@ -405,6 +405,9 @@ export function detectMonitoring(s: ClusterSnapshot): MonitoringState {
     });
   }
 
+  // a component that is not installed serves nothing, whatever its switch says (a review found kube-controllers
+  // "enabled" with neither its Deployment nor its configuration in the cluster)
+  for (const c of components) if (!c.present) c.enabled = false;
   for (const c of components) c.service = serviceFor(s, c, operator);
 
   const serviceMonitors = s.objects

@@ -222,6 +222,20 @@ describe('monitoring/detect', () => {
     );
   });
 
+  it('a component that is not installed is not "enabled" (a review: kube-controllers present false, enabled true)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1 }).filter(
+      (o) =>
+        !(o.kind === 'Deployment' && /calico-(kube-controllers|typha)/.test(o.metadata.name)) &&
+        o.kind !== 'KubeControllersConfiguration',
+    );
+    const inst = items.find((o) => o.kind === 'Installation');
+    if (inst) inst.spec = { ...inst.spec, typhaMetricsPort: 9093 };
+    const r = buildMonitoringReport(snapshotOf(items));
+    for (const c of r.components.filter((x) => x.component !== 'felix'))
+      assert.deepEqual([c.component, c.present, c.enabled], [c.component, false, false]);
+    assert.equal(r.summary.enabled, r.components.find((c) => c.component === 'felix')!.enabled ? 1 : 0);
+  });
+
   it('chooses where ServiceMonitors are selected: its namespace and labels, a namespace selector, or none', () => {
     const st = detectMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, stack())));
     assert.equal(st.crds, true);

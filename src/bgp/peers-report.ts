@@ -23,6 +23,11 @@ export interface NodePeers {
   missing: { peerIP: string; peerNode: string | null }[];
   established: number;
   ok: boolean;
+  /**
+   * Whether the node's sessions were read. A node that was not (no report in time, no calico-node pod for
+   * birdcl) has `error` and no `missing`: what it has is unknown, not missing.
+   */
+  read: boolean;
 }
 
 export interface PeersReport {
@@ -83,6 +88,7 @@ export function peersReport(
         missing: [],
         established: 0,
         ok: false,
+        read: !!observed.get(node)?.peers,
       };
     }
     const want = expectedPeers(t, node).filter((p) => p.established);
@@ -97,8 +103,9 @@ export function peersReport(
       expected: wantIPs.has(p.peerIP),
     }));
     const seen = new Set(peers.map((p) => p.peerIP));
+    const read = !!o?.peers;
     const missing = want
-      .filter((p) => !seen.has(p.peerIP))
+      .filter((p) => read && !seen.has(p.peerIP))
       .map((p) => ({ peerIP: p.peerIP, peerNode: p.peerName ?? null }));
     const established = peers.filter((p) => p.state === 'Established').length;
     return {
@@ -108,7 +115,8 @@ export function peersReport(
       peers,
       missing,
       established,
-      ok: !!o?.peers && missing.length === 0 && peers.every((p) => p.expected && p.state === 'Established'),
+      ok: read && missing.length === 0 && peers.every((p) => p.expected && p.state === 'Established'),
+      read,
     };
   });
   return {

@@ -28,7 +28,12 @@ export function switchText(sw: SwitchRef): string {
  */
 export function typhaMetricsSwitch(operator: boolean, dep: { name: string; namespace: string }): SwitchRef {
   return operator
-    ? { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default', field: 'spec.typhaMetricsPort' }
+    ? {
+        apiVersion: 'operator.tigera.io/v1',
+        kind: 'Installation',
+        name: 'default',
+        field: 'spec.typhaMetricsPort',
+      }
     : {
         apiVersion: 'apps/v1',
         kind: 'Deployment',

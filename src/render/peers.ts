@@ -19,7 +19,15 @@ export function renderPeers(r: PeersReport, wide: boolean): string {
   const fine = wide ? [] : r.nodes.filter((n) => n.ok && !n.error);
   for (const n of r.nodes) {
     if (fine.includes(n)) continue;
-    const head = `${c.bold(n.node)} ${c.gray(`(${n.source})`)} ${n.ok ? c.green(`✔ ${n.established} Established`) : c.yellow(`▲ ${n.established}/${n.peers.length + n.missing.length}`)}`;
+    // (a node not read is not "▲ 0/N": a review)
+    const state = n.ok
+      ? c.green(`✔ ${n.established} Established`)
+      : !n.read
+        ? c.red('✖ not read')
+        : n.error
+          ? c.red('✖ not compared')
+          : c.yellow(`▲ ${n.established}/${n.peers.length + n.missing.length}`);
+    const head = `${c.bold(n.node)} ${c.gray(`(${n.source})`)} ${state}`;
     out.push(head);
     if (n.error) {
       out.push(`  ${c.red(n.error)}`);

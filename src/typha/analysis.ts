@@ -405,7 +405,13 @@ export function analyseTypha(s: ClusterSnapshot): TyphaAnalysis {
 
     if (!metricsEnabled) {
       const port = actual.metrics.port ?? 9093;
-      findings.push(typhaMetricsDisabled(installMode === 'operator', typhaMetricsSwitch(installMode === 'operator', dep), port));
+      findings.push(
+        typhaMetricsDisabled(
+          installMode === 'operator',
+          typhaMetricsSwitch(installMode === 'operator', dep),
+          port,
+        ),
+      );
     }
   }
   // Felix told to use Typha (a service name other than "none") finds no Typha endpoint and does not start

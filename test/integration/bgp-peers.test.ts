@@ -20,6 +20,7 @@ interface PeersDoc {
     error: string | null;
     peers: { peerNode: string | null; state: string; expected: boolean }[];
     missing: unknown[];
+    read: boolean;
   }[];
   summary: { nodes: number; ok: number; unreported: number };
 }
@@ -94,6 +95,20 @@ describe('bgp peers', function () {
       kubeconfig: cp.kubeconfig('plugin'),
     });
     assert.match(human.stdout, /node-to-node mesh|node specific/);
+    // birdcl with no calico-node pod to exec into: not read, and no session called missing (a review saw
+    // "▲ 0/5" and every expected session listed as missing)
+    const bird = await runCli(['bgp', 'peers', rr, '--source', 'birdcl', '-o', 'json', '--timeout', '5s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(bird.code, 1, bird.stderr);
+    const b = bird.json<PeersDoc>().nodes[0]!;
+    assert.deepEqual([b.read, b.ok, b.missing, b.peers], [false, false, [], []]);
+    assert.ok(b.error, 'the reason it was not read');
+    const birdHuman = await runCli(['bgp', 'peers', rr, '--source', 'birdcl', '--timeout', '5s'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.match(birdHuman.stdout, new RegExp(`^${rr} \\(birdcl\\) ✖ not read$`, 'm'));
+    assert.doesNotMatch(birdHuman.stdout, /▲/);
   });
 
   it('--wait reads again until a stuck session comes up (exit 0), and gives up after --wait-timeout (exit 1)', async () => {

@@ -1,6 +1,13 @@
 /** `bgp peers` output: the nodes with problems in detail, the others summed up in one line (everyday use). */
 import assert from 'node:assert/strict';
-import type { NodePeers, PeersReport } from '../../../src/bgp/peers-report.js';
+import {
+  defaultObservedNodes,
+  peersReport,
+  type NodePeers,
+  type PeersReport,
+} from '../../../src/bgp/peers-report.js';
+import type { ObservedNode } from '../../../src/model/observed.js';
+import { snap } from '../helpers.js';
 import { setColor } from '../../../src/render/color.js';
 import { renderPeers } from '../../../src/render/peers.js';
 
@@ -22,6 +29,7 @@ function node(name: string, ok: boolean): NodePeers {
     missing: [],
     established: ok ? 1 : 0,
     ok,
+    read: true,
   };
 }
 
@@ -49,5 +57,31 @@ describe('render/peers: summary', () => {
     const out = renderPeers(report, true);
     assert.equal(out.match(/PEER ADDRESS/g)?.length, 3);
     assert.doesNotMatch(out, /node\(s\) with every session/);
+  });
+});
+
+describe('bgp peers: a node that could not be read', () => {
+  before(() => setColor(false));
+  it('is "not read", not "▲ 0/N" with every expected session listed as missing (a review)', () => {
+    const s = snap({ nodes: 12, zones: 3, rrs: 3, mesh: false });
+    const [rr, other] = defaultObservedNodes(s);
+    const observed = new Map<string, ObservedNode>([
+      [rr!, { node: rr!, source: 'birdcl', error: `no calico-node pod on ${rr}` }],
+      [other!, { node: other!, source: 'birdcl', peers: [] }],
+    ]);
+    const r = peersReport(s, observed, [rr!, other!]);
+    const unread = r.nodes[0]!;
+    assert.deepEqual(
+      [unread.read, unread.ok, unread.missing, unread.error],
+      [false, false, [], `no calico-node pod on ${rr}`],
+    );
+    // a node that answered with no sessions is read: every expected session is missing
+    assert.equal(r.nodes[1]!.read, true);
+    assert.ok(r.nodes[1]!.missing.length > 0);
+    assert.deepEqual(r.summary, { nodes: 2, ok: 0, unreported: 1 });
+    const out = renderPeers(r, false);
+    assert.match(out, new RegExp(`^${rr} \\(birdcl\\) ✖ not read$`, 'm'));
+    assert.doesNotMatch(out, new RegExp(`^${rr} .*▲`, 'm'));
+    assert.match(out, new RegExp(`^${other} \\(birdcl\\) ▲ 0/`, 'm'));
   });
 });

@@ -4,6 +4,8 @@
  * fields it may change. No I/O.
  */
 
+import type { Finding } from './finding.js';
+
 export type MetricsComponent = 'felix' | 'typha' | 'kube-controllers';
 
 export const METRICS_COMPONENTS: readonly MetricsComponent[] = ['felix', 'typha', 'kube-controllers'];
@@ -13,6 +15,19 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'calico-tune';
 
 export const MONITORING_GROUP = 'monitoring.coreos.com/v1';
+
+/** The fix of every monitoring finding. */
+export const MONITORING_FIX = 'kubectl calico-tune monitoring plan (then monitoring apply)';
+
+/** Where the switch of a component lives, as an object reference and a field. */
+export interface SwitchRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+  /** e.g. `spec.nodeMetricsPort`, or `env TYPHA_PROMETHEUSMETRICSENABLED`. */
+  field: string;
+}
 
 /** What each component is called, where its pods are found, and its default metrics port. */
 export const COMPONENT_INFO: Record<
@@ -80,3 +95,42 @@ export const ENV = {
   typhaEnabled: `TYPHA_PROMETHEUSMETRICSENABLED`,
   typhaPort: `TYPHA_PROMETHEUSMETRICSPORT`,
 } as const;
+
+/** `Deployment calico-system/calico-typha env TYPHA_PROMETHEUSMETRICSENABLED`: a switch as a person reads it. */
+export function switchText(sw: SwitchRef): string {
+  return `${sw.kind} ${sw.namespace ? `${sw.namespace}/` : ''}${sw.name} ${sw.field}`;
+}
+
+/**
+ * Where Typha's metrics are switched on: Installation default's typhaMetricsPort on operator installs (the
+ * operator sets the env and, from v1.34, creates Service calico-typha-metrics), else the Deployment's env.
+ */
+export function typhaMetricsSwitch(operator: boolean, dep: { name: string; namespace: string }): SwitchRef {
+  return operator
+    ? {
+        apiVersion: 'operator.tigera.io/v1',
+        kind: 'Installation',
+        name: 'default',
+        field: 'spec.typhaMetricsPort',
+      }
+    : {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: dep.name,
+        namespace: dep.namespace,
+        field: 'env TYPHA_PROMETHEUSMETRICSENABLED',
+      };
+}
+
+/** TYPHA_METRICS_DISABLED, one text for `status` (the Typha analysis) and `monitoring status`. */
+export function typhaMetricsDisabled(operator: boolean, sw: SwitchRef, port: number): Finding {
+  return {
+    code: 'TYPHA_METRICS_DISABLED',
+    severity: 'info',
+    message: `Typha Prometheus metrics are disabled (${switchText(sw)}): connection counts, drops and client latency are invisible`,
+    objects: [{ kind: sw.kind, name: sw.name, namespace: sw.namespace }],
+    fix: operator
+      ? `${MONITORING_FIX}: it sets Installation default spec.typhaMetricsPort: ${port}; the operator creates Service calico-typha-metrics from v1.34 (Calico v3.28), and the plan creates it for older ones`
+      : `${MONITORING_FIX}: it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=${port} on deployment ${sw.namespace}/${sw.name}, and creates Service calico-typha-metrics`,
+  };
+}

@@ -18,7 +18,7 @@ import { envBool, felixBool, felixFieldByNode } from '../model/felix.js';
 import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
 import { labelsSatisfying, selects, type LabelSelector } from './selector.js';
-import { typhaMetricsSwitch } from './findings.js';
+import { typhaMetricsSwitch, type SwitchRef } from '../model/monitoring.js';
 
 export type { MetricsComponent };
 
@@ -34,15 +34,7 @@ const num = (v: unknown): number | undefined =>
       ? Number(v)
       : undefined;
 
-/** Where the switch of a component lives, as an object reference and a field. */
-export interface SwitchRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string | undefined;
-  /** e.g. `spec.nodeMetricsPort`, or `env TYPHA_PROMETHEUSMETRICSENABLED`. */
-  field: string;
-}
+export type { SwitchRef } from '../model/monitoring.js';
 
 export interface ServiceExposure {
   namespace: string;

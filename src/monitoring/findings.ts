@@ -7,53 +7,15 @@
 import type { Finding } from '../model/finding.js';
 import { listSome } from '../model/format.js';
 import type { ObjectRef } from '../model/types.js';
-import type { MonitoringState, SwitchRef } from './detect.js';
+import type { MonitoringState } from './detect.js';
+import type { SwitchRef } from '../model/monitoring.js';
 
-export const MONITORING_FIX = 'kubectl calico-tune monitoring plan (then monitoring apply)';
+import { MONITORING_FIX, switchText, typhaMetricsDisabled } from '../model/monitoring.js';
 
 const label = { felix: 'Felix', typha: 'Typha', 'kube-controllers': 'kube-controllers' } as const;
 
 function switchRef(sw: SwitchRef): ObjectRef {
   return { kind: sw.kind, name: sw.name, namespace: sw.namespace };
-}
-
-/** `Deployment calico-system/calico-typha env TYPHA_PROMETHEUSMETRICSENABLED`: a switch as a person reads it. */
-export function switchText(sw: SwitchRef): string {
-  return `${sw.kind} ${sw.namespace ? `${sw.namespace}/` : ''}${sw.name} ${sw.field}`;
-}
-
-/**
- * Where Typha's metrics are switched on: Installation default's typhaMetricsPort on operator installs (the
- * operator sets the env and, from v1.34, creates Service calico-typha-metrics), else the Deployment's env.
- */
-export function typhaMetricsSwitch(operator: boolean, dep: { name: string; namespace: string }): SwitchRef {
-  return operator
-    ? {
-        apiVersion: 'operator.tigera.io/v1',
-        kind: 'Installation',
-        name: 'default',
-        field: 'spec.typhaMetricsPort',
-      }
-    : {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        name: dep.name,
-        namespace: dep.namespace,
-        field: 'env TYPHA_PROMETHEUSMETRICSENABLED',
-      };
-}
-
-/** TYPHA_METRICS_DISABLED, one text for `status` (the Typha analysis) and `monitoring status`. */
-export function typhaMetricsDisabled(operator: boolean, sw: SwitchRef, port: number): Finding {
-  return {
-    code: 'TYPHA_METRICS_DISABLED',
-    severity: 'info',
-    message: `Typha Prometheus metrics are disabled (${switchText(sw)}): connection counts, drops and client latency are invisible`,
-    objects: [switchRef(sw)],
-    fix: operator
-      ? `${MONITORING_FIX}: it sets Installation default spec.typhaMetricsPort: ${port}; the operator creates Service calico-typha-metrics from v1.34 (Calico v3.28), and the plan creates it for older ones`
-      : `${MONITORING_FIX}: it sets TYPHA_PROMETHEUSMETRICSENABLED=true and TYPHA_PROMETHEUSMETRICSPORT=${port} on deployment ${sw.namespace}/${sw.name}, and creates Service calico-typha-metrics`,
-  };
 }
 
 export function monitoringFindings(st: MonitoringState, opts: { includeTypha?: boolean } = {}): Finding[] {

@@ -2,7 +2,8 @@
 import { sortFindings, type Finding } from '../model/finding.js';
 import type { ClusterSnapshot, InstallMode } from '../model/types.js';
 import { chooseTarget, detectMonitoring, type MonitorTarget } from './detect.js';
-import { monitoringFindings, switchText } from './findings.js';
+import { monitoringFindings } from './findings.js';
+import { switchText } from '../model/monitoring.js';
 import type { MetricsComponent } from '../model/monitoring.js';
 import { decideProbe, notChecked, probeFinding, type ComponentProbe, type ProbeInput } from './probe.js';
 

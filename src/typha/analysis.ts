@@ -16,7 +16,7 @@ import {
 } from './formula.js';
 import { num } from '../model/format.js';
 import { calicoNodeEnvResolved } from '../model/parse.js';
-import { typhaMetricsDisabled, typhaMetricsSwitch } from '../monitoring/findings.js';
+import { typhaMetricsDisabled, typhaMetricsSwitch } from '../model/monitoring.js';
 
 export type TyphaInstallMode = 'operator' | 'manifest' | 'none';
 

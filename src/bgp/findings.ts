@@ -13,6 +13,8 @@
  *   sessions never come up (Mesh_ protocols have no multihop).
  * - BGP_ROUTE_POLICY_NOT_MODELLED (warning): BGPFilters or localASNumber on BGPPeers, pools with disableBGPExport,
  *   or well-known communities (no-export, no-advertise) in prefixAdvertisements: what the model does not evaluate.
+ * - BGP_PEER_CONFLICT (warning): two BGPPeers give one node the same peer with different settings; confd keeps
+ *   one in Go map order (not defined, and may change at each re-render).
  */
 import type { ClusterSnapshot, ObjectRef } from '../model/types.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
@@ -21,7 +23,7 @@ import { bgpStateFromSnapshot, type BgpState } from './state.js';
 import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from './topology.js';
 import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
 import { append } from '../model/arrays.js';
-import { num, plural } from '../model/format.js';
+import { listSome, num, plural } from '../model/format.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
 /** More BGPPeers than this with the same kind of problem are one finding (a BGPPeer per node makes thousands). */
@@ -259,6 +261,8 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     });
   }
 
+  out.push(...peerConflicts(t));
+
   // BGPPeer protocols that duplicate mesh sessions.
   if (state.meshEnabled) {
     for (const [j, d] of meshDuplicates(t)) {
@@ -323,4 +327,158 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     }
   }
   return out;
+}
+
+/** BGPPeer fields that choose the nodes and the peer, not what confd renders for a (node, peer) key. */
+const SELECTION_FIELDS = new Set([
+  'node',
+  'nodeSelector',
+  'peerSelector',
+  'peerIP',
+  'reversePeering',
+  'localWorkloadSelector',
+]);
+
+/**
+ * What confd stores as the value of a peering key, besides what the peer node gives: the BGPPeer's spec without
+ * its selection fields (and without asNumber for a peerSelector BGPPeer, whose remote AS is the node's), as
+ * canonical JSON, field by field.
+ */
+function peerSettings(p: PeerSpec): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of Object.keys(p.info.spec).sort()) {
+    if (SELECTION_FIELDS.has(k) || (k === 'asNumber' && p.info.peerIP === undefined)) continue;
+    const v = p.info.spec[k];
+    if (v !== undefined && v !== null) out.set(k, canonicalJson(v));
+  }
+  return out;
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** The fields two settings differ in. */
+function differing(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+/**
+ * BGP_PEER_CONFLICT. confd (client.go updatePeersV1) emits a value per key, (peer IP, port) for global BGPPeers and
+ * (node, peer IP, port) for the others, global ones first; the first value for a key wins, and BGPPeers of one
+ * pass are walked in Go map order. Two BGPPeers of one pass that give a key different values therefore leave
+ * the outcome undefined, and it may change whenever confd recomputes its peerings. Linear in what confd
+ * expands: per peer, only the BGPPeers that share it are compared, node by node.
+ */
+function peerConflicts(t: Topology): Finding[] {
+  const byPeer = new Map<string, PeerSpec[]>();
+  const add = (key: string, p: PeerSpec): void => {
+    const l = byPeer.get(key);
+    if (l) l.push(p);
+    else byPeer.set(key, [p]);
+  };
+  for (const p of t.peers) {
+    if (p.ignored) continue;
+    const pass = p.global ? 'g' : 'n';
+    if (p.info.peerIP !== undefined) {
+      if (p.peerIP !== undefined) add(`${pass}|${p.peerIP}|${p.port ?? ''}`, p);
+    } else
+      for (const i of p.remote.indices(t.n)) {
+        const ip = t.ip[i];
+        if (ip !== undefined) add(`${pass}|${ip}|`, p);
+      }
+  }
+  interface Conflict {
+    a: PeerSpec;
+    b: PeerSpec;
+    peers: Set<string>;
+    /** The nodes concerned (undefined: every node, global BGPPeers). */
+    nodes: Set<number> | undefined;
+    fields: string[];
+  }
+  const found = new Map<string, Conflict>();
+  const note = (a: PeerSpec, b: PeerSpec, peer: string, node: number | undefined, fields: string[]): void => {
+    const [x, y] = a.name < b.name ? [a, b] : [b, a];
+    const key = `${x.index}|${y.index}`;
+    let c = found.get(key);
+    if (!c)
+      found.set(
+        key,
+        (c = { a: x, b: y, peers: new Set(), nodes: node === undefined ? undefined : new Set(), fields }),
+      );
+    c.peers.add(peer);
+    if (node !== undefined) c.nodes?.add(node);
+  };
+  const settings = new Map<PeerSpec, Map<string, string>>();
+  const settingsOf = (p: PeerSpec): Map<string, string> => {
+    let v = settings.get(p);
+    if (!v) settings.set(p, (v = peerSettings(p)));
+    return v;
+  };
+  for (const [key, specs] of byPeer) {
+    if (specs.length < 2) continue;
+    const [pass, ip, port] = key.split('|') as [string, string, string];
+    const peer = port ? `${ip}:${port}` : ip;
+    // a node key is dropped when a global key for the same peer exists (confd's emit): no conflict there
+    if (pass === 'n' && byPeer.has(`g|${ip}|${port}`)) continue;
+    if (pass === 'g') {
+      const first = specs[0]!;
+      for (const p of specs.slice(1)) {
+        const fields = differing(settingsOf(first), settingsOf(p));
+        if (fields.length) note(first, p, peer, undefined, fields);
+      }
+      continue;
+    }
+    const firstOf = new Map<number, PeerSpec>();
+    for (const p of specs)
+      for (const i of p.local.indices(t.n)) {
+        if (t.ip[i] === ip) continue; // a node skips a peer whose IP is its own
+        const prev = firstOf.get(i);
+        if (!prev) {
+          firstOf.set(i, p);
+          continue;
+        }
+        if (prev === p) continue;
+        const fields = differing(settingsOf(prev), settingsOf(p));
+        if (fields.length) note(prev, p, peer, i, fields);
+      }
+  }
+  const size = (c: Conflict): number => c.nodes?.size ?? t.n;
+  const all = [...found.values()].sort((x, y) => size(y) - size(x) || x.a.name.localeCompare(y.a.name));
+  const fix =
+    'make the BGPPeers agree, or narrow their node/nodeSelector so that no node gets the same peer from both; then check the session with kubectl calico-tune bgp peers';
+  const text = (c: Conflict): string =>
+    `BGPPeers ${c.a.name} and ${c.b.name} both configure ${c.peers.size > 1 ? `the peers ${listSome([...c.peers], 2)}` : `the peer ${[...c.peers][0]}`} on ${
+      c.nodes === undefined
+        ? 'every node'
+        : `${plural(c.nodes.size, 'node')} (e.g. ${t.state.nodes[c.nodes.values().next().value!]!.name})`
+    }, with different ${c.fields.join(', ')}`;
+  const after =
+    'confd keeps one of them per node in Go map order, so which applies is not defined and can change whenever confd recomputes its peerings (each change reconfigures BIRD); the model assumed the first by name';
+  if (all.length > MAX_PEER_FINDINGS)
+    return [
+      {
+        code: 'BGP_PEER_CONFLICT',
+        severity: 'warning',
+        message: `${num(all.length)} pairs of BGPPeers give nodes the same peer with different settings: ${all
+          .slice(0, 3)
+          .map(text)
+          .join('; ')}; and ${num(all.length - 3)} more. ${after[0]!.toUpperCase()}${after.slice(1)}`,
+        objects: firstRefs(all.flatMap((c) => [peerRef(c.a), peerRef(c.b)])),
+        fix,
+      },
+    ];
+  return all.map((c) => ({
+    code: 'BGP_PEER_CONFLICT',
+    severity: 'warning',
+    message: `${text(c)}: ${after}`,
+    objects: [peerRef(c.a), peerRef(c.b)],
+    fix,
+  }));
 }

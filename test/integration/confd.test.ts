@@ -813,6 +813,14 @@ describe('confd cross-check: the model renders the sessions Calico confd renders
     } finally {
       http.close();
     }
+    // and status says the outcome is not defined (BGP_PEER_CONFLICT; the model's by-name pick is an assumption)
+    const st = (await runCli(['status', '-o', 'json'], { kubeconfig: cp.kubeconfig('admin') })).json<{
+      findings: { code: string; severity: string; message: string }[];
+    }>();
+    const conflict = st.findings.filter((x) => x.code === 'BGP_PEER_CONFLICT');
+    assert.equal(conflict.length, 1, st.findings.map((x) => x.code).join(', '));
+    assert.match(conflict[0]!.message, /^BGPPeers a-by-ip and b-by-selector both configure the peer /);
+    assert.ok(conflict[0]!.message.includes(`${f.ip(b)} on 1 node (e.g. ${a}), with different asNumber`));
     measure(
       `confd same-pass conflict: ${seen.filter((x) => x === byIp).length}/6 runs took a-by-ip, ` +
         `${seen.filter((x) => x === bySelector).length}/6 b-by-selector`,

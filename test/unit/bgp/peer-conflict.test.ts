@@ -1,0 +1,124 @@
+/**
+ * Two BGPPeers that give one node the same peer (IP and port) with different settings. confd (client.go
+ * updatePeersV1) keeps the first value emitted for a key, (node, peer IP, port) or (peer IP, port) for global
+ * BGPPeers, walking its BGPPeers in Go map order: which one applies is not defined, and can change at every
+ * re-render. The model assumes name order; status says the outcome is not defined (BGP_PEER_CONFLICT).
+ */
+import assert from 'node:assert/strict';
+import { bgpFindings } from '../../../src/bgp/findings.js';
+import type { KubeObject } from '../../../src/model/types.js';
+import { snap } from '../helpers.js';
+import { edited } from '../plan/helpers.js';
+
+const ZONE_A = "topology.kubernetes.io/zone == 'eu-west-1a'";
+const ZONE_B = "topology.kubernetes.io/zone == 'eu-west-1b'";
+
+function bgpPeer(name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: 'crd.projectcalico.org/v1', kind: 'BGPPeer', metadata: { name }, spec };
+}
+
+function conflicts(...peers: KubeObject[]) {
+  const s = edited(snap({ nodes: 9, zones: 3, rrs: 3 }), (objs) => {
+    objs.push(...peers);
+  });
+  return bgpFindings(s).filter((f) => f.code === 'BGP_PEER_CONFLICT');
+}
+
+describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different settings', () => {
+  it('two peerIP BGPPeers whose nodeSelectors overlap, with different AS numbers: a warning naming both', () => {
+    const f = conflicts(
+      bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber: 65001 }),
+      bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber: 65002 }),
+    );
+    assert.equal(f.length, 1, JSON.stringify(f));
+    assert.equal(f[0]!.severity, 'warning');
+    assert.deepEqual(
+      f[0]!.objects.map((o) => `${o.kind}/${o.name}`),
+      ['BGPPeer/tor-a', 'BGPPeer/tor-all'],
+    );
+    assert.match(f[0]!.message, /10\.99\.0\.1/);
+    assert.match(f[0]!.message, /3 nodes/);
+    assert.match(f[0]!.message, /asNumber/);
+    assert.match(f[0]!.message, /Go map order/);
+  });
+
+  it('the same settings, disjoint nodeSelectors, or another port: no finding', () => {
+    assert.deepEqual(
+      conflicts(
+        bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber: 65001 }),
+        bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber: 65001 }),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      conflicts(
+        bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber: 65001 }),
+        bgpPeer('tor-b', { nodeSelector: ZONE_B, peerIP: '10.99.0.1', asNumber: 65002 }),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      conflicts(
+        bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber: 65001 }),
+        bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1:1179', asNumber: 65002 }),
+      ),
+      [],
+    );
+  });
+
+  it('two global BGPPeers to one IP: every node', () => {
+    const f = conflicts(
+      bgpPeer('tor-1', { peerIP: '10.99.0.1', asNumber: 65001 }),
+      bgpPeer('tor-2', {
+        peerIP: '10.99.0.1',
+        asNumber: 65001,
+        password: { secretKeyRef: { name: 's', key: 'k' } },
+      }),
+    );
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.message, /every node/);
+    assert.match(f[0]!.message, /password/);
+  });
+
+  it('a global and a node BGPPeer to one IP are not a conflict (the global key wins, as in confd)', () => {
+    assert.deepEqual(
+      conflicts(
+        bgpPeer('tor-global', { peerIP: '10.99.0.1', asNumber: 65001 }),
+        bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber: 65002 }),
+      ),
+      [],
+    );
+  });
+
+  it('peerSelector BGPPeers to the same reflector from overlapping nodes: settings count, asNumber does not', () => {
+    const f = conflicts(
+      bgpPeer('rr-a', {
+        nodeSelector: ZONE_A,
+        peerSelector: "route-reflector == 'true'",
+        keepOriginalNextHop: true,
+      }),
+    );
+    assert.equal(
+      f.length,
+      1,
+      'overlaps the fixture’s peer-with-route-reflectors (all nodes, every reflector)',
+    );
+    assert.match(f[0]!.message, /keepOriginalNextHop/);
+    assert.match(f[0]!.message, / on 3 nodes \(e.g. /, 'each node once, however many reflectors');
+    assert.deepEqual(
+      conflicts(
+        bgpPeer('rr-a', { nodeSelector: ZONE_A, peerSelector: "route-reflector == 'true'", asNumber: 65009 }),
+      ),
+      [],
+      'confd takes a peerSelector peer’s AS from the node',
+    );
+  });
+
+  it('a BGPPeer per node (node: X + its zone’s reflectors) has no conflict', () => {
+    const s = snap({ nodes: 300, zones: 3, rrs: 6, mesh: false, peering: 'per-node' });
+    assert.deepEqual(
+      bgpFindings(s).filter((f) => f.code === 'BGP_PEER_CONFLICT'),
+      [],
+    );
+  });
+});

@@ -2,7 +2,8 @@
  * Install checks from the best-practice guide (pure): pod CIDR agreement between kubeadm's podSubnet, the
  * Installation and the IP pools; NetworkManager on the nodes; the scale numbers `status -o wide` shows.
  */
-import { anyPoolNeedsBgp } from '../encap/model.js';
+import { anyPoolNeedsBgp, targetNeedsBgp } from '../encap/model.js';
+import { operatorPending } from '../encap/plan.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 import { parseIPv4Cidr } from '../model/net.js';
 import type { ClusterSnapshot } from '../model/types.js';
@@ -109,10 +110,21 @@ export function installFindings(s: ClusterSnapshot): Finding[] {
   return out;
 }
 
-/** Whether BGP carries any pod route: some enabled pool is IPIP or unencapsulated, or external peers exist. */
+/**
+ * Whether BGP carries any pod route: some pool is IPIP or unencapsulated, or the operator is still to make it so
+ * (ENCAP_OPERATOR_PENDING), or external peers exist.
+ */
 export function podRoutesNeedBgp(s: ClusterSnapshot): boolean {
   if (!s.ipPools.length) return true; // unknown: assume the default (IPIP)
-  return anyPoolNeedsBgp(s.ipPools) || s.bgpPeers.some((p) => !!p.peerIP);
+  return (
+    anyPoolNeedsBgp(s.ipPools) ||
+    // a mode the operator is still to apply counts as well: "turn BGP off" under a pending IPIP breaks it (a review)
+    s.ipPools.some((p) => {
+      const t = operatorPending(s, p);
+      return t !== undefined && targetNeedsBgp(t);
+    }) ||
+    s.bgpPeers.some((p) => !!p.peerIP)
+  );
 }
 
 export interface ScaleNumbers {

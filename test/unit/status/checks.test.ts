@@ -279,6 +279,20 @@ describe('status/checks', () => {
       assert.equal(f.severity, 'warning');
       assert.match(f.message, /asks for ipip for .*still uses vxlan-crosssubnet/);
     });
+    it('a pending IPIP keeps BGP in use: no ENCAP_BGP_UNUSED telling to turn BGP off (a review), and BGP advice applies', () => {
+      const spec = { ...healthy, install: 'operator' as const, encapsulation: 'VXLAN' as const, rrs: 1 };
+      assert.ok(codes(snap(spec)).includes('ENCAP_BGP_UNUSED'), 'all VXLAN, nothing pending');
+      const s = snap(spec, (items) => {
+        const inst = items.find((o) => o.kind === 'Installation')!;
+        (inst.spec as { calicoNetwork: { ipPools: Record<string, unknown>[] } }).calicoNetwork.ipPools[0]![
+          'encapsulation'
+        ] = 'IPIPCrossSubnet';
+      });
+      const c = codes(s);
+      assert.ok(c.includes('ENCAP_OPERATOR_PENDING'), c.join(', '));
+      assert.ok(!c.includes('ENCAP_BGP_UNUSED'), c.join(', '));
+      assert.ok(c.includes('RR_SINGLE'), 'reflector advice applies again: BGP is to carry the pod routes');
+    });
   });
 
   describe('ENCAP_TUNNEL_OFF (a review: encap report refused the current mode, status said nothing)', () => {

@@ -49,6 +49,25 @@ export function labelsSatisfying(sel: LabelSelector | null): Record<string, stri
   return selects(sel, out) ? out : undefined;
 }
 
+/** A label name, or the name part of a key: 63 characters at most, alphanumeric at both ends, `-_.` inside. */
+const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+/** A DNS-1123 label, as in a key's prefix. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Why `key` is not a Kubernetes label key (`[prefix/]name`, the prefix a DNS subdomain), or undefined. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined) {
+    if (!prefix.length || prefix.length > 253 || !prefix.split('.').every((l) => DNS_LABEL.test(l)))
+      return `its prefix "${prefix}" is not a DNS subdomain (lowercase letters, digits, '-' and '.', 253 at most)`;
+  }
+  if (!LABEL_NAME.test(name))
+    return `its name "${name}" must be 1-63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit${name.includes('/') ? ' (one / at most)' : ''}`;
+  return undefined;
+}
+
 /** `k=v,k2=v2` (the --service-monitor-labels flag); undefined with the reason when malformed. */
 export function parseLabelList(text: string): { labels?: Record<string, string>; error?: string } {
   const labels: Record<string, string> = {};
@@ -56,12 +75,19 @@ export function parseLabelList(text: string): { labels?: Record<string, string>;
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const m =
-      /^([a-zA-Z0-9]([a-zA-Z0-9._/-]{0,251}[a-zA-Z0-9])?)=([a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?)?$/.exec(
-        part,
-      );
-    if (!m) return { error: `"${part}" is not a label (key=value)` };
-    labels[m[1]!] = m[3] ?? '';
+    const eq = part.indexOf('=');
+    if (eq < 0) return { error: `"${part}" is not a label (key=value)` };
+    const key = part.slice(0, eq);
+    const value = part.slice(eq + 1);
+    const keyProblem = labelKeyProblem(key);
+    if (keyProblem) return { error: `"${part}" is not a label: ${keyProblem}` };
+    if (value !== '' && !LABEL_NAME.test(value))
+      return {
+        error: `"${part}" is not a label: its value must be empty or 1-63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`,
+      };
+    if (labels[key] !== undefined && labels[key] !== value)
+      return { error: `label ${key} is given twice, as "${labels[key]}" and "${value}"` };
+    labels[key] = value;
   }
   return { labels };
 }

@@ -225,6 +225,9 @@ describe('exit codes (live cluster)', function () {
       ['encap', 'plan', '--mode', 'vxlan'],
       ['encap', 'apply', '--pool', 'default-ipv4-ippool', '--yes'],
       ['monitoring', 'plan', '--service-monitor-labels', 'no-equals-sign'],
+      // (a review: accepted, the Installation patched, then the ServiceMonitor refused with 422: exit 3, 3 of 5 steps)
+      ['monitoring', 'apply', '--service-monitor-labels', 'bad/key/x=1', '--yes'],
+      ['monitoring', 'apply', '--service-monitor-labels', 'release=a,release=b', '--yes'],
       ['migrate', 'plan', '--to', 'route-reflectors', '--rr-count', '0'],
     ]) {
       const r = await runCli([...args, '--kubeconfig', file], { timeoutMs: 30_000 });

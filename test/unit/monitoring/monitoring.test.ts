@@ -105,6 +105,30 @@ describe('monitoring/selector', () => {
     assert.match(parseLabelList('release').error!, /"release" is not a label/);
     assert.match(parseLabelList('a=b c').error!, /not a label/);
   });
+
+  it('refuses what the API server refuses, before any write (a review: bad/key/x=1 patched the Installation, then the ServiceMonitor got a 422)', () => {
+    for (const bad of [
+      'bad/key/x=1', // two slashes
+      'Example.com/x=1', // prefix not a lowercase DNS subdomain
+      '/x=1', // empty prefix
+      'example.com/=1', // empty name
+      `${'a'.repeat(64)}=1`, // name over 63
+      `${'a'.repeat(250)}.com/x=1`, // prefix over 253
+      `x=${'v'.repeat(64)}`, // value over 63
+      'x=-v', // value must begin with an alphanumeric
+      'under_score.io/x=1', // '_' is not allowed in a DNS subdomain
+    ])
+      assert.ok(parseLabelList(bad).error, `${bad} is refused`);
+    for (const good of [
+      'a=',
+      'A_b.c-d=E_f.g-h',
+      'sub.example.com/Name_1=v',
+      `${'a'.repeat(63)}=${'b'.repeat(63)}`,
+    ])
+      assert.equal(parseLabelList(good).error, undefined, good);
+    assert.match(parseLabelList('release=a,release=b').error!, /release.*twice/);
+    assert.deepEqual(parseLabelList('release=a,release=a').labels, { release: 'a' });
+  });
 });
 
 describe('monitoring/detect', () => {

@@ -39,6 +39,18 @@ export class CliError extends Error {
 }
 
 /** Ctrl-C: at a prompt, or while a plan runs (the executor pauses the plan; exit 130). */
+/**
+ * A write step that failed before anything of it reached the cluster: its precondition no longer held, or the
+ * API server refused its one write outright (a 4xx: forbidden, invalid, conflict after retries, not found).
+ * The executor then does not count the step as applied (a rollback has nothing of it to undo).
+ */
+export class NotWrittenError extends CliError {
+  constructor(message: string, exitCode: ExitCodeValue, opts: { cause?: unknown } = {}) {
+    super(message, exitCode, opts);
+    this.name = 'NotWrittenError';
+  }
+}
+
 export class InterruptedError extends Error {
   constructor(message = 'interrupted') {
     super(message);

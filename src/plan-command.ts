@@ -409,21 +409,31 @@ export abstract class PlanCommand extends BaseCommand {
   }
 }
 
+/** Signals that pause a running plan after the operation in flight, as Ctrl-C does. */
+const PAUSE_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * Ctrl-C while a plan runs: the first one asks the executor to pause after the operation in flight (exit
- * 130); a second, or one with no plan running, exits 130 at once.
+ * 130); a second, or one with no plan running, exits 130 at once. SIGTERM (a `kill`, a CI job cancelled) and
+ * SIGHUP (the terminal closed) do the same: without them the run died with its record saying "running" and
+ * its CalicoNodeStatus objects left (a review). After SIGHUP the terminal is gone: what is still written to
+ * it is dropped rather than ending the run with EIO.
  */
 function onSigint(handler: () => void): () => void {
   let seen = false;
-  const h = (): void => {
+  const h = (signal: NodeJS.Signals): void => {
     if (seen) process.exit(ExitCode.INTERRUPTED);
     seen = true;
+    if (signal === 'SIGHUP')
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     handler();
     // a prompt open now ends as if Ctrl-C was typed at it (the executor then pauses the plan)
     void import('./prompt/index.js').then((m) => m.interruptPrompt());
   };
-  process.on('SIGINT', h);
-  return () => process.off('SIGINT', h);
+  for (const sig of PAUSE_SIGNALS) process.on(sig, h);
+  return () => {
+    for (const sig of PAUSE_SIGNALS) process.off(sig, h);
+  };
 }
 
 /**

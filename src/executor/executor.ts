@@ -10,7 +10,7 @@
  * terminal, and on a gate timeout: wait longer / pause / roll back. After a rollback it claims "as before"
  * only when the live state matches the plan's starting fingerprint and the model finds every pair reachable.
  */
-import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
+import { CliError, NotWrittenError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { checkPermissions, resourceOf } from '../kube/access.js';
 import type { KubeApi } from '../kube/api.js';
 import { birdclObserve, NodeStatusObserver, reportPeriodSeconds } from '../kube/bgp-status.js';
@@ -24,6 +24,7 @@ import { Node, Pod } from '../model/resources.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { staleness } from '../plan/fingerprint.js';
 import { stepCommands } from '../plan/script.js';
+import { encapRefusals } from '../encap/plan.js';
 import { evaluateGate, gateCoverage, gateProgressLine } from '../plan/gates.js';
 import { checkIdentity, describeFailure, preflightPlan, verifySteps } from '../plan/preflight.js';
 import {
@@ -176,11 +177,21 @@ export class Executor {
     const { opts } = this;
     if (opts.mode === 'fresh') {
       if (!plan) throw usageError('no plan to apply');
+      // the lock first: another run holding it, or a plan recorded unfinished, explains a stale plan
+      if (opts.dryRun !== 'server')
+        await (await Journal.open(this.api, opts.holder, opts.journalNamespace)).precheck('fresh');
       // what a step creates, where the cluster read did not look (a dashboards ConfigMap in a namespace given
       // with --namespace): read now, so that one already there fails the checks before the first write (a
       // review: two of four steps written, then "already exists")
       opts.live = await this.withCreatedObjects(plan, opts.live);
       this.keepGates(preflightPlan(plan, opts.live));
+      // encapsulation switches are evaluated again on the live cluster, as the BGP steps are above
+      const encap = encapRefusals(plan.steps, opts.live);
+      if (encap.length)
+        throw new CliError(`refusing the plan on the live state: ${encap.join('; ')}`, ExitCode.USAGE, {
+          changed: 'nothing was changed',
+          hints: ['kubectl calico-tune encap report shows what each mode would do'],
+        });
     }
     if (!this.dry && !opts.yes && !opts.interactive) {
       throw usageError(
@@ -195,6 +206,7 @@ export class Executor {
     }
 
     this.journal = await Journal.open(this.api, opts.holder, opts.journalNamespace);
+    this.journal.onNotice = (m) => opts.log(`warning: ${m}`);
     if (plan) await checkPermissions(this.api, plan, this.calicoGroup, this.journal.namespace);
     const { plan: active, state, previous } = await this.journal.acquire(opts.mode, plan, opts.onTimeout);
     this.activePlan = active;
@@ -445,7 +457,7 @@ export class Executor {
               this.keepGates(verifySteps(plan, plan.steps.slice(gates), gates, live, 'refusing to continue'));
             } catch (e) {
               // (the step's failure below: nothing of it written, the plan recorded, resume or roll back)
-              throw new CliError(
+              throw new NotWrittenError(
                 `${(e as Error).message} (the cluster changed while it waited for you)`,
                 ExitCode.USAGE,
               );
@@ -501,18 +513,36 @@ export class Executor {
         // the rollback after a gate timeout explains itself (what was undone, what to run next)
         if (e instanceof RollbackError) throw e;
         const msg = (e as Error).message;
+        const failed = `step ${i + 1}/${total} (${step.title}) failed: ${msg}`;
+        // nothing of this step reached the cluster: it is not in flight, and a rollback has nothing of it
+        // to undo (a review: "changed by someone else since the plan set it", then "undone", for a step
+        // refused by its precondition)
+        const notWritten = e instanceof NotWrittenError;
+        if (notWritten && doneCount === 0 && this.opts.mode === 'fresh') {
+          await this.journal!.release(true).catch(() => undefined);
+          throw new CliError(failed, e.exitCode, { changed: 'nothing was changed' });
+        }
+        if (notWritten) await this.journal!.stepAbandoned(step.id).catch(() => undefined);
         await this.journal!.release(false, 'failed', `step ${step.id} failed: ${msg}`).catch(() => undefined);
-        throw new CliError(
-          `step ${i + 1}/${total} (${step.title}) failed: ${msg}`,
-          e instanceof CliError ? e.exitCode : ExitCode.CLUSTER,
-          {
-            changed: `${doneCount} of ${total} steps were applied and recorded in Lease ${this.journal!.namespace}/calico-tune`,
-            hints: [
-              `continue with: ${this.opts.resumeHint} --resume`,
-              `or undo with: ${this.opts.resumeHint} --rollback`,
-            ],
-          },
-        );
+        const record = this.journal!.recorded
+          ? `recorded in Lease ${this.journal!.namespace}/calico-tune`
+          : `NOT recorded: ${this.journal!.lostRecord}`;
+        const thisStep = notWritten
+          ? `; step ${i + 1} was not written`
+          : step.action === 'drain'
+            ? `; the drain of ${step.object!.name} may have evicted some of its pods before it stopped`
+            : `; step ${i + 1} may have been written (it is recorded as in flight: --resume checks it, --rollback undoes it)`;
+        // some steps are applied: never exit 2, which says that nothing was changed (a review)
+        const code = e instanceof CliError ? e.exitCode : ExitCode.CLUSTER;
+        throw new CliError(failed, code === ExitCode.USAGE ? ExitCode.CLUSTER : code, {
+          changed: `${doneCount} of ${total} steps were applied${thisStep}; ${record}`,
+          hints: this.journal!.recorded
+            ? [
+                `continue with: ${this.opts.resumeHint} --resume`,
+                `or undo with: ${this.opts.resumeHint} --rollback`,
+              ]
+            : this.byHandHints(plan, i),
+        });
       }
     }
     try {
@@ -531,6 +561,32 @@ export class Executor {
       );
     }
     return this.result(plan, 'done', total, total === 1 ? 'the step is done' : `all ${total} steps done`);
+  }
+
+  /**
+   * When the cluster lost the plan's record (the Lease deleted and not writable again, or taken by another
+   * run), --resume and --rollback cannot find it: the undo of what this run did, as commands, last first.
+   */
+  private byHandHints(plan: Plan, failedAt: number): string[] {
+    const state = this.journal?.state;
+    const done = new Set(state?.done.map((d) => d.id) ?? []);
+    if (state?.current) done.add(state.current);
+    const cmds = plan.steps
+      .slice(0, failedAt + 1)
+      .filter((st) => done.has(st.id))
+      .reverse()
+      .flatMap((st) =>
+        st.undo
+          .filter((u) => u.action !== 'wait')
+          .flatMap((u) => stepCommands(u, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '))),
+      );
+    return [
+      '--resume and --rollback cannot find this plan: its record is not in the cluster',
+      ...(cmds.length
+        ? ['to undo what it did, run these, last step first (check each object first):', ...cmds]
+        : []),
+      'kubectl calico-tune status shows where the cluster stands',
+    ];
   }
 
   /** What to do after a gate timed out: ask the person, else --on-timeout, else the step's own choice. */
@@ -649,7 +705,9 @@ export class Executor {
       this.opts.log(`  nothing to undo: ${step.title}: ${reason}`);
     }
     // counts are of writing steps: a wait undoes nothing (a review found "rolling back 2 step(s)" for one)
-    const toWrite = toUndo.filter((st) => st.action !== 'wait').length;
+    // (a drain is not undone: the pods it evicted are gone, their controllers made new ones; a review found
+    // "undone: Drain X" and "as before" with a pod missing)
+    const toWrite = toUndo.filter((st) => st.action !== 'wait' && st.action !== 'drain').length;
     this.opts.log(`rolling back ${toWrite} step(s) of ${plan.metadata.name}`);
     let undoneCount: number;
     try {
@@ -698,11 +756,24 @@ export class Executor {
     let undoneCount = 0;
     this.undoneSoFar = 0;
     this.undoneWrites = 0;
-    const toWrite = toUndo.filter((st) => st.action !== 'wait').length;
+    const toWrite = toUndo.filter((st) => st.action !== 'wait' && st.action !== 'drain').length;
+    this.drained = [];
     for (const [index, step] of toUndo.entries()) {
       this.checkInterrupt();
       this.timeStep(step.id);
-      await this.journal!.undoStarted(step.id);
+      if (step.action === 'drain') {
+        await this.journal!.stepUndone(step.id); // (nothing to write: a later --rollback does not look at it again)
+        this.undoneSoFar++;
+        this.drained.push(step.object!.name);
+        this.opts.log(
+          `  not undone: ${step.title}: the pods it evicted are not put back (their controllers made new ones)`,
+        );
+        continue;
+      }
+      // recorded before the first undo write, not before a check that may leave the step as it is (a review:
+      // a rollback stopped on someone else's change left the step "being undone", and a later rollback
+      // counted it undone)
+      let started = false;
       let skipped = false;
       for (const u of step.undo) {
         if (u.action === 'wait') {
@@ -749,6 +820,10 @@ export class Executor {
             continue;
           }
           try {
+            if (!started) {
+              await this.journal!.undoStarted(step.id);
+              started = true;
+            }
             await this.perform(u);
           } catch (e) {
             await this.journal!.release(
@@ -784,7 +859,13 @@ export class Executor {
     return undoneCount;
   }
 
+  /** Nodes whose drain the rollback met (evicted pods are not put back): said with the outcome. */
+  private drained: string[] = [];
+
   private async afterRollback(plan: Plan, undoneCount: number, kept: string[] = []): Promise<ExecuteResult> {
+    const pods = this.drained.length
+      ? `; the drain of ${this.drained.join(', ')} is not undone (pods it evicted are not put back; their controllers made new ones)`
+      : '';
     // the claim "as before" is checked against the cluster, not taken from the loop above
     const after = await this.readLive();
     const differences = [...kept, ...staleness(plan, after)];
@@ -799,14 +880,14 @@ export class Executor {
         plan,
         'rollback-incomplete',
         0,
-        `rolled back ${undoneCount} step(s), but the cluster is not as before the plan: ${differences.slice(0, 5).join('; ')}${differences.length > 5 ? `; and ${differences.length - 5} more` : ''}. Check: kubectl calico-tune status`,
+        `rolled back ${undoneCount} step(s), but the cluster is not as before the plan: ${differences.slice(0, 5).join('; ')}${differences.length > 5 ? `; and ${differences.length - 5} more` : ''}${pods}. Check: kubectl calico-tune status`,
         differences,
       );
     return this.result(
       plan,
       'rolled-back',
       0,
-      `rolled back ${undoneCount} step(s); the cluster matches the state before the plan (${plan.metadata.cluster.fingerprint.length} objects compared) and the BGP model finds every node pair reachable`,
+      `rolled back ${undoneCount} step(s); the cluster matches the state before the plan (${plan.metadata.cluster.fingerprint.length} objects compared) and the BGP model finds every node pair reachable${pods}`,
       [],
     );
   }
@@ -867,7 +948,7 @@ export class Executor {
       }
       const problem = preconditionProblem(live, step.precondition);
       if (problem)
-        throw new CliError(
+        throw new NotWrittenError(
           `${t.kind} ${name}: ${problem} (it changed since the plan was checked)`,
           ExitCode.USAGE,
         );
@@ -903,6 +984,10 @@ export class Executor {
         return;
       } catch (e) {
         if (e instanceof ApiError && e.status === 409 && attempt < 4) continue; // re-read, re-check, retry
+        // refused outright (forbidden, invalid, an admission policy, a conflict that persists): not written.
+        // A 5xx or a lost answer may have landed: the step stays in flight for --resume and --rollback
+        if (e instanceof ApiError && e.status >= 400 && e.status < 500)
+          throw new NotWrittenError(e.message, ExitCode.CLUSTER, { cause: e });
         throw e;
       }
     }

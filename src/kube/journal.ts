@@ -162,17 +162,15 @@ export class Journal {
   }
 
   /**
-   * Takes the lock. `mode` fresh: refuses when another run holds it or an unfinished plan is recorded;
-   * resume/rollback: requires an unfinished plan and takes over an expired holder. Returns the recorded
-   * plan for resume/rollback.
+   * The lock's refusals (another run holds it; a fresh run while a plan is recorded), read before anything
+   * else is checked: a saved plan applied while another run holds the lock was refused as "stale", and the
+   * advice to make a new plan led to a plan on the half-way state (a review).
    */
-  async acquire(
-    mode: 'fresh' | 'resume' | 'rollback',
-    plan?: Plan,
-    onTimeout?: 'rollback' | 'pause',
-  ): Promise<{ plan?: Plan; state?: JournalState; previous?: JournalState | undefined }> {
-    const info = await this.read();
-    const now = microTime();
+  async precheck(mode: 'fresh' | 'resume' | 'rollback'): Promise<void> {
+    this.refusal(mode, await this.read());
+  }
+
+  private refusal(mode: 'fresh' | 'resume' | 'rollback', info: LockInfo | undefined): void {
     if (info?.held && info.holder !== this.holder) {
       throw new CliError(
         `another run holds the lock: ${info.holder}, since ${info.since ?? '?'} (Lease ${this.namespace}/${LEASE_NAME}, renewed ${info.renewedAt ?? '?'})`,
@@ -202,6 +200,22 @@ export class Journal {
         ExitCode.USAGE,
       );
     }
+  }
+
+  /**
+   * Takes the lock. `mode` fresh: refuses when another run holds it or an unfinished plan is recorded;
+   * resume/rollback: requires an unfinished plan and takes over an expired holder. Returns the recorded
+   * plan for resume/rollback.
+   */
+  async acquire(
+    mode: 'fresh' | 'resume' | 'rollback',
+    plan?: Plan,
+    onTimeout?: 'rollback' | 'pause',
+  ): Promise<{ plan?: Plan; state?: JournalState; previous?: JournalState | undefined }> {
+    const info = await this.read();
+    const now = microTime();
+    this.refusal(mode, info);
+    const unfinished = info?.state && info.plan ? info : undefined;
     const usePlan = mode === 'fresh' ? plan! : unfinished!.plan!;
     const state: JournalState =
       mode === 'fresh'
@@ -264,10 +278,22 @@ export class Journal {
     this.timer.unref();
   }
 
-  /** Whether the lock was lost (a renewal refused: another run may hold it now). */
+  /** Whether the lock was lost (another run holds it now, or the record could not be written again). */
   get lockLost(): boolean {
     return this.lost !== undefined;
   }
+
+  /** Whether the cluster holds this run's record (false once it was lost: `lostRecord` says why). */
+  get recorded(): boolean {
+    return this.lost === undefined && this.lease !== undefined;
+  }
+
+  get lostRecord(): string {
+    return this.lost?.message ?? (this.lease ? '' : `Lease ${this.namespace}/${LEASE_NAME} is gone`);
+  }
+
+  /** Said once when the record had to be written again (someone deleted the Lease during the run). */
+  onNotice?: (message: string) => void;
 
   /** Throws if renewal failed (someone else took the lock). Call between steps. */
   check(): void {
@@ -285,16 +311,71 @@ export class Journal {
 
   private async writeNow(change: Partial<JournalState>, holder: string | null): Promise<void> {
     if (!this.lease || !this.state) return;
+    if (this.lost) throw this.lost;
     this.state = { ...this.state, ...change, updatedAt: microTime() };
-    const body: KubeObject = {
-      ...this.lease,
+    const bodyOf = (lease: KubeObject): KubeObject => ({
+      ...lease,
       metadata: {
-        ...this.lease.metadata,
-        annotations: { ...(this.lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) },
+        ...lease.metadata,
+        annotations: { ...(lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) },
       },
-      spec: { ...(this.lease.spec ?? {}), holderIdentity: holder, renewTime: microTime() },
-    };
-    this.lease = await this.api.replace(Lease, body);
+      spec: { ...(lease.spec ?? {}), holderIdentity: holder, renewTime: microTime() },
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.lease = await this.api.replace(Lease, bodyOf(this.lease));
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError) || (e.status !== 409 && e.status !== 404) || attempt >= 4) {
+          if (e instanceof ApiError && (e.status === 409 || e.status === 404)) this.lost = e;
+          throw e;
+        }
+      }
+      // someone else wrote the Lease (a label, an annotation: a review found a healthy run stopped as "lost
+      // the lock"), or deleted it (to "break a stale lock"): the lock is ours while it names us as holder
+      const now = await this.api.get(Lease, LEASE_NAME, this.namespace);
+      const theirs = now?.spec?.['holderIdentity'];
+      if (now && theirs !== this.holder && theirs !== null && theirs !== undefined && theirs !== '') {
+        this.lost = clusterError(`another run took the lock: ${String(theirs)}`);
+        throw this.lost;
+      }
+      if (now) {
+        this.lease = {
+          ...now,
+          metadata: {
+            ...now.metadata,
+            annotations: {
+              ...now.metadata.annotations,
+              [ANN_PLAN]: this.lease.metadata.annotations?.[ANN_PLAN] ?? '',
+            },
+          },
+        };
+        continue;
+      }
+      // deleted: the plan is part-way, so its record is written again (nothing else knows what it did)
+      const meta = this.lease.metadata as KubeObject['metadata'] & {
+        uid?: string;
+        creationTimestamp?: string;
+      };
+      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, ...rest } = meta;
+      try {
+        this.lease = await this.api.create(Lease, bodyOf({ ...this.lease, metadata: rest }));
+      } catch (c) {
+        this.lost = clusterError(
+          `Lease ${this.namespace}/${LEASE_NAME} was deleted during the run and could not be written again: ${(c as Error).message}`,
+        );
+        throw this.lost;
+      }
+      this.onNotice?.(
+        `Lease ${this.namespace}/${LEASE_NAME} was deleted during the run: this run's record is written again (it holds the plan and its progress; do not delete it while a plan runs)`,
+      );
+      return;
+    }
+  }
+
+  /** The step failed before anything of it was written: it is not in flight (a rollback has nothing of it). */
+  async stepAbandoned(id: string): Promise<void> {
+    if (this.state?.current === id) await this.write({ current: undefined });
   }
 
   async stepStarted(id: string): Promise<void> {
@@ -340,11 +421,23 @@ export class Journal {
     if (finished) {
       // with preconditions, so the client may repeat it after a lost answer (and never deletes a lock that
       // another run took meanwhile); a 404 after such a repeat is our own delete
-      const meta = this.lease.metadata as KubeObject['metadata'] & { uid?: string };
-      await this.api.delete(Lease, LEASE_NAME, {
-        namespace: this.namespace,
-        preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion },
-      });
+      for (let attempt = 1; ; attempt++) {
+        const meta = this.lease.metadata as KubeObject['metadata'] & { uid?: string };
+        try {
+          await this.api.delete(Lease, LEASE_NAME, {
+            namespace: this.namespace,
+            preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion },
+          });
+          break;
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.status !== 409 || attempt >= 4) throw e;
+          // written by someone else since (a label): still ours while it names us
+          const now = await this.api.get(Lease, LEASE_NAME, this.namespace);
+          if (!now) break;
+          if (now.spec?.['holderIdentity'] !== this.holder) throw e;
+          this.lease = now;
+        }
+      }
       this.lease = undefined;
     } else {
       await this.write({ phase: phase ?? 'paused', message }, null);

@@ -28,6 +28,7 @@ import { ApiError } from './http.js';
 import * as R from '../model/resources.js';
 import { append } from '../model/arrays.js';
 import { ALERTS_RULE, DASHBOARDS_CONFIGMAP } from '../model/monitoring.js';
+import { holderIsDeadHere } from './journal.js';
 
 export interface LiveReadOptions {
   context?: string | undefined;
@@ -250,7 +251,7 @@ async function readWithDiscovery(
   }
   await Promise.all(tasks);
   performance.mark('read');
-  return parseSnapshot(objects, {
+  const snap = parseSnapshot(objects, {
     kind: 'live',
     server: api.server,
     context: opts.context,
@@ -260,6 +261,9 @@ async function readWithDiscovery(
     warnings,
     calicoApiUnavailable,
   });
+  // a holder that is a process of this machine, gone (killed, hung up): not running, as the executor judges it
+  if (snap.journal?.holder && holderIsDeadHere(snap.journal.holder)) snap.journal.holderGone = true;
+  return snap;
 }
 
 /** Reads a snapshot file (kubectl List, YAML or JSON; also a multi-document YAML stream of objects). */

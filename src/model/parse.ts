@@ -852,6 +852,8 @@ export function parseJournalLease(o: KubeObject): JournalInfo | undefined {
     phase: str(st['phase']) ?? '?',
     done: Array.isArray(st['done']) ? st['done'].length : 0,
     inFlight: str(st['current']) || undefined,
+    undone: Array.isArray(st['undone']) ? st['undone'].length : undefined,
+    undoing: str(st['undoing']) || undefined,
     steps: typeof st['steps'] === 'number' ? st['steps'] : undefined,
     message: str(st['message']),
     command: str(st['command']),

@@ -273,6 +273,12 @@ export interface JournalInfo {
   done: number;
   /** The step started and not recorded done (its write may have landed: a kill in between). */
   inFlight?: string | undefined;
+  /** Steps a rollback undid (of `done`). */
+  undone?: number | undefined;
+  /** The step whose undo was being written when the rollback stopped. */
+  undoing?: string | undefined;
+  /** The holder is a process on this machine that no longer exists (set by the live read). */
+  holderGone?: boolean | undefined;
   /** Steps in the plan, when recorded. */
   steps?: number | undefined;
   message?: string | undefined;

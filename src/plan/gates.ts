@@ -18,6 +18,8 @@ export interface NodeGateResult {
   /** Sessions present that the model does not expect (only checked for exact gates). */
   unexpected: { peerIP: string; state: string }[];
   reported: boolean;
+  /** Why the node could not be read (birdcl: no calico-node pod, exec refused), when it could not. */
+  error?: string | undefined;
   ok: boolean;
 }
 
@@ -44,6 +46,7 @@ export function evaluateGate(
         pending: want.map((w) => ({ peerIP: w.peerIP, state: obs?.error ?? 'not reported' })),
         unexpected: [],
         reported: false,
+        ...(obs?.error ? { error: obs.error } : {}),
         ok: false,
       };
     }
@@ -77,7 +80,11 @@ export function evaluateGate(
 
 /** One progress line: "rr-1 147/149 Established (waiting: 10.0.0.5 Active, …)". */
 export function gateProgressLine(r: NodeGateResult, ipToName: Map<string, string>): string {
-  if (!r.reported) return `${r.node}: waiting for a BGP status report made after the change`;
+  // (a review: after the fall-back to birdcl found no calico-node pod, progress still said "waiting for a report")
+  if (!r.reported)
+    return r.error
+      ? `${r.node}: not read (${r.error}); trying again`
+      : `${r.node}: waiting for a BGP status report made after the change`;
   const parts = [`${r.node}: ${r.established}/${r.expected} Established`];
   if (r.pending.length) {
     const shown = r.pending.slice(0, 4).map((p) => `${ipToName.get(p.peerIP) ?? p.peerIP} ${p.state}`);

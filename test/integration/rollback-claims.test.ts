@@ -89,7 +89,8 @@ describe('rollback claims', function () {
       const out = `${rb.stdout}\n${rb.stderr}`;
       assert.equal(rb.code, 0, out);
       assert.doesNotMatch(out, /undone: Make .* a route reflector/, 'the refused step is not "undone"');
-      assert.match(out, /nothing to undo: Make .* a route reflector.*not applied/);
+      // (the forward run knew the write was refused: the step is not applied, and the rollback leaves it out)
+      assert.match(p.stderr, /step \d+ was not written/);
       assert.doesNotMatch(out, /wait for BGP sessions/i, 'no gate waits for a write that never landed');
       const after = await world(cp);
       assert.deepEqual(after.nodes, before.nodes, 'the node as before (uncordoned)');
@@ -107,6 +108,67 @@ describe('rollback claims', function () {
       await admin.request('DELETE', `${BINDING}/no-reflector-label`, { okStatuses: [404] });
       await admin.request('DELETE', `${VAP}/no-reflector-label`, { okStatuses: [404] });
     }
+  });
+
+  it('a step refused by its precondition mid-plan: exit 3 (steps were applied), the step not counted, and the rollback neither calls it "changed by someone else" nor "undone"', async () => {
+    // found by a review: exit 2 ("bad input, nothing changed") with 11 of 19 steps applied; then the rollback
+    // stopped on "changed by someone else since the plan set it" for an annotation the plan never set, and,
+    // once that was removed by hand, said "undone: Make node-c-003 a route reflector" for a step never written
+    await loadFixture(cp, { nodes: 6, zones: 3, calico: 'v3.31.3' });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+    const [a, b] = (await nodeNames(cp)).slice(3, 5) as [string, string];
+    const admin = cp.client('admin');
+    const kc = cp.kubeconfig('plugin');
+    sim.setKnobs({ stuck: [{ node: a }] });
+    const run = spawnCli(['rr', 'promote', a, b, '--yes', '--timeout', '60s'], kc);
+    await waitFor(
+      async () =>
+        (journal((await world(cp)).lease) as { current?: string } | undefined)?.current === `wait-${a}`,
+      { timeoutMs: 60_000, what: `the gate of ${a}` },
+    );
+    // someone makes b a reflector by hand while the plan waits for a
+    await admin.request('PATCH', `/api/v1/nodes/${b}`, {
+      body: { metadata: { annotations: { 'projectcalico.org/RouteReflectorClusterID': '244.0.0.9' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    sim.setKnobs({ stuck: [] });
+    const code = await run.done;
+    const out = run.out();
+    assert.equal(code, 3, out);
+    assert.match(out, /step 9\/11 \(.*\) failed: .*RouteReflectorClusterID/);
+    assert.match(out, /8 of 11 steps were applied/);
+    const j = JSON.parse((await world(cp)).lease!.metadata.annotations!['calico-tune.io/state']!) as {
+      current?: string;
+      done: { id: string }[];
+    };
+    assert.equal(j.current, undefined, 'the refused step is not recorded as in flight');
+    assert.equal(j.done.length, 8);
+
+    // (while b keeps its hand-made cluster ID, undoing the BGPPeer would leave b with no session: the rollback
+    // is refused for that, rightly; its owner takes it back first)
+    await admin.request('PATCH', `/api/v1/nodes/${b}`, {
+      body: { metadata: { annotations: { 'projectcalico.org/RouteReflectorClusterID': null } } },
+      contentType: 'application/merge-patch+json',
+    });
+    const rb = await runCli(['apply', '--rollback', '--yes'], { kubeconfig: kc });
+    const rout = `${rb.stdout}\n${rb.stderr}`;
+    assert.doesNotMatch(rout, /changed by someone else since the plan set/, 'the plan never set it');
+    assert.doesNotMatch(rout, new RegExp(`undone: Make ${b}`));
+    // eight applied: one is a wait, two are drains, which cannot be undone (the evicted pods are gone) and are
+    // not called undone (a review: "undone: Drain X" and "as before" with a pod missing)
+    assert.match(rout, /rolling back 5 step\(s\)/, rout);
+    assert.match(rout, new RegExp(`not undone: Drain ${a}: the pods it evicted are not put back`));
+    assert.doesNotMatch(rout, / {2}undone: Drain/);
+    assert.match(
+      rout,
+      new RegExp(`the drain of ${b}, ${a} is not undone \\(pods it evicted are not put back`),
+    );
+    const after = await world(cp);
+    const node = (n: string) => after.nodes.find((x) => x.name === n)!;
+    assert.deepEqual([node(a).clusterId, node(a).unschedulable], [null, false]);
+    assert.deepEqual([node(b).clusterId, node(b).unschedulable], [null, false]);
+    assert.equal(rb.code, 0, rout);
+    assert.equal(after.lease, undefined);
   });
 
   it('rr replace of a dead reflector (NotReady, calico-node silent) completes: no gate waits for it', async () => {

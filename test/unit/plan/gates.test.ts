@@ -168,6 +168,17 @@ describe('plan/gates: gate evaluation on observed BGP state', () => {
         'rr-1: waiting for a BGP status report made after the change',
       );
     });
+    it('not read, with why (a review: birdcl found no calico-node pod, and progress said "waiting for a report")', () => {
+      const r = evaluateGate(
+        gate(['rr-1']),
+        new Map([['rr-1', [E('10.0.0.1')]]]),
+        new Map([['rr-1', obs('rr-1', undefined, 'no calico-node pod on this node')]]),
+      );
+      assert.equal(
+        gateProgressLine(r.nodes[0]!, names),
+        'rr-1: not read (no calico-node pod on this node); trying again',
+      );
+    });
     it('counts, names the pending peers (at most 4), and the unexpected ones (at most 3)', () => {
       assert.equal(
         gateProgressLine({ ...base, established: 149, ok: true }, names),

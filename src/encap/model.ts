@@ -377,6 +377,13 @@ export function evaluateMode(
       reason: `nodes run in AWS and ${pairs.native} pair(s) would route pod traffic natively: every EC2 instance needs its source/destination check disabled, or that traffic is dropped (the tool cannot see this setting)`,
     });
 
+  if (u.clouds.includes('aws') && pairs.ipip > 0)
+    problems.push({
+      level: 'warn',
+      rule: 'AWS_IPIP_PROTOCOL',
+      reason: `nodes run in AWS and ${pairs.ipip} pair(s) would use IP-in-IP: the nodes' security groups must allow IP protocol 4 between them, or that traffic is dropped (the tool cannot see security groups; VXLAN needs UDP 4789)`,
+    });
+
   problems.push(...tunnelOffProblems(s, pool, mode));
 
   if (needsBgp && !ctx.bgpRunning)

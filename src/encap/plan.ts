@@ -6,7 +6,7 @@ import { NothingToDo, usageError } from '../errors.js';
 import type { ClusterSnapshot, IPPoolInfo, KubeObject } from '../model/types.js';
 import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import { PlanBuilder } from '../plan/builder.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, Step } from '../plan/types.js';
 import {
   ENCAP_TARGETS,
   TARGET_MODES,
@@ -229,7 +229,7 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const fromText =
     from === 'invalid' ? `ipipMode ${pool.ipipMode} + vxlanMode ${pool.vxlanMode} (invalid)` : from;
-  const why = `${pool.name}: ${fromText} → ${opts.mode}. Felix and BIRD reprogram the routes of existing blocks; pods keep their IPs and need no restart`;
+  const why = `${pool.name}: ${fromText} → ${opts.mode}. Felix and BIRD reprogram the routes of existing blocks; pods keep their IPs and need no restart. When the set of encapsulations in use changes, Felix restarts itself on every node (a short dataplane resync), and calico-node allocates each node its tunnel address for the new mode: routes to a node use the new mode once it has one`;
   if (owner.object === 'Installation') {
     const pools = instPools.map((p, i) =>
       i === owner.installationIndex ? { ...p, encapsulation: target.operator } : p,
@@ -240,6 +240,12 @@ export function planEncap(s: ClusterSnapshot, opts: EncapPlanOptions): Plan {
       action: 'patch',
       object: { apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: 'default' },
       patch: { spec: { calicoNetwork: { ipPools: pools } } },
+      // the list the patch replaces, as it is now: with it, plan integrity can check that the patch changes
+      // only encapsulation (a review re-digested a plan whose patch rewrote a pool's CIDR)
+      precondition: {
+        exists: true,
+        fields: [{ path: ['spec', 'calicoNetwork', 'ipPools'], equals: instPools }],
+      },
       checkpoint: true,
     });
   } else {
@@ -353,7 +359,52 @@ function pairChanges(
   out.push(`after (${to}): ${describe(after)}`);
   out.push(`cost after, node to remote pod (the guide's Tables 2 and 3): ${after.cost}`);
   out.push(
-    'allocated blocks and pod IPs are unchanged; routes of existing pods follow the new mode without restarts',
+    'allocated blocks and pod IPs are unchanged and no pod restarts; Felix restarts itself on every node when the set of encapsulations in use changes, and each node needs its tunnel address for the new mode (projectcalico.org/IPv4VXLANTunnelAddr, IPv4IPIPTunnelAddr) before routes to it use that mode',
   );
+  return out;
+}
+
+/**
+ * Apply-time re-verification of what a plan does to encapsulation (the executor, before its first write): for
+ * every pool a step switches (an IPPool patch of ipipMode/vxlanMode, or an Installation entry's
+ * encapsulation), the mode is evaluated again on the live cluster; a mode the tool refuses there (no
+ * encapsulation across subnets, a tunnel Felix has turned off) refuses the plan. A saved plan, edited and
+ * re-digested, or made before the cluster changed, cannot switch a pool the planner would refuse.
+ */
+export function encapRefusals(steps: readonly Step[], live: ClusterSnapshot): string[] {
+  const out: string[] = [];
+  const check = (pool: IPPoolInfo, mode: EncapTarget, where: string): void => {
+    if (poolTarget(pool) === mode) return;
+    for (const p of evaluateMode(live, pool, mode).problems)
+      if (p.level === 'refuse') out.push(`${where}: ${pool.name} → ${mode}: ${p.reason} [${p.rule}]`);
+  };
+  steps.forEach((step, i) => {
+    if (step.action !== 'patch' || !step.object || !step.patch) return;
+    const where = `step ${i + 1} (${step.title})`;
+    const spec = step.patch['spec'];
+    if (!spec || typeof spec !== 'object') return;
+    if (step.object.kind === 'IPPool') {
+      const pool = live.ipPools.find((p) => p.name === step.object!.name);
+      const sp = spec as Record<string, unknown>;
+      if (!pool || (sp['ipipMode'] === undefined && sp['vxlanMode'] === undefined)) return;
+      const after = {
+        ...pool,
+        ipipMode: (sp['ipipMode'] as IPPoolInfo['ipipMode'] | undefined) ?? pool.ipipMode,
+        vxlanMode: (sp['vxlanMode'] as IPPoolInfo['vxlanMode'] | undefined) ?? pool.vxlanMode,
+      };
+      const mode = poolTarget(after);
+      if (mode !== 'invalid') check(pool, mode, where);
+      else out.push(`${where}: ${pool.name} would have both IPIP and VXLAN on, which Calico refuses`);
+    } else if (step.object.kind === 'Installation') {
+      const net = (spec as Record<string, unknown>)['calicoNetwork'];
+      const list = net && typeof net === 'object' ? (net as Record<string, unknown>)['ipPools'] : undefined;
+      if (!Array.isArray(list)) return;
+      for (const entry of list as Record<string, unknown>[]) {
+        const pool = live.ipPools.find((p) => p.cidr === entry['cidr']);
+        const mode = targetOfOperator(entry['encapsulation']);
+        if (pool && mode) check(pool, mode, where);
+      }
+    }
+  });
   return out;
 }

@@ -7,11 +7,13 @@ import { RR_LABEL_KEYS, SYSTEM_LABEL } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
 import {
+  COMPONENT_INFO,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   MONITORING_CREATES,
   MONITORING_GROUP,
   MONITORING_PATCH_FIELDS,
+  METRICS_COMPONENTS,
 } from '../model/monitoring.js';
 import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
@@ -217,7 +219,10 @@ export function stepShapeProblems(
           if (net !== undefined) {
             if (!isObj(net) || !Array.isArray(net['ipPools']))
               out.push(`${where}: an Installation patch sets spec.calicoNetwork.ipPools`);
-            else onlyKeys(net, ['ipPools'], `${where} (Installation calicoNetwork)`, out);
+            else {
+              onlyKeys(net, ['ipPools'], `${where} (Installation calicoNetwork)`, out);
+              if (!isUndo) installationPoolsProblems(step, net['ipPools'] as unknown[], where, out);
+            }
           }
         }
       } else monitoringPatchProblems(step, where, out, isUndo);
@@ -342,6 +347,42 @@ function monitoringPatchProblems(step: Step, where: string, out: string[], isUnd
   } else out.push(`${where}: patches ${ref.apiVersion} ${ref.kind}, which no planner changes`);
 }
 
+/**
+ * An encap plan's Installation patch replaces spec.calicoNetwork.ipPools (a merge patch replaces lists whole):
+ * it must carry, as its precondition, the list it replaces (checked on the live object before the write), and
+ * differ from it in the entries' `encapsulation` only; its undo puts that list back. So an edited plan cannot
+ * rewrite a pool's CIDR, block size or NAT through it (a review did, with the digest recomputed).
+ */
+function installationPoolsProblems(step: Step, pools: unknown[], where: string, out: string[]): void {
+  const pre = step.precondition?.fields?.find(
+    (f) => f.path.join('/') === 'spec/calicoNetwork/ipPools',
+  )?.equals;
+  if (!Array.isArray(pre)) {
+    out.push(`${where}: an Installation ipPools patch needs the list it replaces as its precondition`);
+    return;
+  }
+  const without = (e: unknown): string =>
+    JSON.stringify(
+      isObj(e)
+        ? Object.fromEntries(
+            Object.entries(e)
+              .filter(([k]) => k !== 'encapsulation')
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          )
+        : e,
+    );
+  if (pools.length !== pre.length || pools.some((e, i) => without(e) !== without(pre[i])))
+    out.push(`${where}: an Installation ipPools patch changes only the entries' encapsulation`);
+  for (const u of step.undo ?? []) {
+    const net = isObj(u.patch?.['spec'])
+      ? (u.patch['spec'] as Record<string, unknown>)['calicoNetwork']
+      : undefined;
+    const back = isObj(net) ? net['ipPools'] : undefined;
+    if (back !== undefined && JSON.stringify(back) !== JSON.stringify(pre))
+      out.push(`${where}: the undo of an Installation ipPools patch puts back the list it replaced`);
+  }
+}
+
 /** The step's precondition requires the object to carry our managed-by label. */
 function oursOnly(step: Step): boolean {
   return !!step.precondition?.fields?.some(
@@ -362,6 +403,40 @@ function monitoringCreateProblems(step: Step, where: string, out: string[]): voi
     out.push(`${where}: a created ${m.kind} carries ${MANAGED_BY_LABEL}=${MANAGED_BY}`);
   if (typeof m.metadata.namespace !== 'string' || !m.metadata.namespace)
     out.push(`${where}: a ${m.kind} needs a namespace`);
+  if (m.kind === 'Service') metricsServiceProblems(m, where, out);
+}
+
+/**
+ * A metrics Service as monitoring/plan.ts makes it: selecting one Calico component's pods by `k8s-app`, its
+ * ports the component's metrics port (port = targetPort, TCP), headless or a plain ClusterIP; nothing that
+ * exposes a port outside the cluster (a review re-digested a plan into a NodePort with externalIPs on
+ * Typha's 5473).
+ */
+function metricsServiceProblems(m: NonNullable<Step['manifest']>, where: string, out: string[]): void {
+  const spec = isObj(m.spec) ? m.spec : {};
+  onlyKeys(spec, ['clusterIP', 'selector', 'ports', 'type'], `${where} (Service spec)`, out);
+  if (spec['type'] !== undefined && spec['type'] !== 'ClusterIP')
+    out.push(`${where}: a metrics Service is ClusterIP (headless), not ${String(spec['type'])}`);
+  if (spec['clusterIP'] !== undefined && spec['clusterIP'] !== 'None')
+    out.push(`${where}: a metrics Service is headless (clusterIP None) or leaves clusterIP to the server`);
+  const sel = spec['selector'];
+  const apps = METRICS_COMPONENTS.map((c) => COMPONENT_INFO[c].app);
+  if (!isObj(sel) || Object.keys(sel).join() !== 'k8s-app' || !apps.includes(String(sel['k8s-app'])))
+    out.push(`${where}: a metrics Service selects one Calico component by k8s-app (${apps.join(', ')})`);
+  const ports = spec['ports'];
+  if (
+    !Array.isArray(ports) ||
+    !ports.length ||
+    !ports.every(
+      (p) =>
+        isObj(p) &&
+        Object.keys(p).every((k) => ['name', 'port', 'targetPort', 'protocol'].includes(k)) &&
+        typeof p['port'] === 'number' &&
+        p['targetPort'] === p['port'] &&
+        (p['protocol'] === undefined || p['protocol'] === 'TCP'),
+    )
+  )
+    out.push(`${where}: a metrics Service's ports are the metrics port (port = targetPort, TCP)`);
 }
 
 /** The undo of a monitoring create: delete what it created (by the names it may create). */

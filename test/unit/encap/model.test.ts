@@ -179,6 +179,14 @@ describe('encap model', () => {
       assert.ok(!codes(gce, 'ipip-crosssubnet').includes('warn:AWS_SRC_DST_CHECK'));
     });
 
+    it('AWS: pairs over IPIP warn that the security groups must allow IP protocol 4 (a review); VXLAN and GCE do not', () => {
+      assert.ok(codes(perZone, 'ipip').includes('warn:AWS_IPIP_PROTOCOL'));
+      assert.ok(codes(perZone, 'ipip-crosssubnet').includes('warn:AWS_IPIP_PROTOCOL'));
+      assert.ok(!codes(perZone, 'vxlan').includes('warn:AWS_IPIP_PROTOCOL'));
+      const gce = edited(perZone, (objs) => setProvider(objs, 'gce'));
+      assert.ok(!codes(gce, 'ipip').includes('warn:AWS_IPIP_PROTOCOL'));
+    });
+
     it('Azure: only VXLAN (Always)', () => {
       const az = edited(perZone, (objs) => setProvider(objs, 'azure'));
       for (const t of ENCAP_TARGETS)

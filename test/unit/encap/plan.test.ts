@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
-import { encapReport, planEncap, poolOwner, type EncapPlanOptions } from '../../../src/encap/plan.js';
+import {
+  encapRefusals,
+  encapReport,
+  planEncap,
+  poolOwner,
+  type EncapPlanOptions,
+} from '../../../src/encap/plan.js';
 import { ExitCode, NothingToDo } from '../../../src/errors.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
-import { integrityProblems } from '../../../src/plan/integrity.js';
+import { integrityProblems, planDigest } from '../../../src/plan/integrity.js';
 import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import { snap } from '../helpers.js';
 import { addIPv6Underlay } from '../../fixtures/generate.js';
@@ -73,6 +79,59 @@ describe('encap planner', () => {
     assert.deepEqual(poolObj(after).spec, poolObj(op31).spec, 'the IPPool is left to the operator');
     const back = stateAfter(after, st.undo);
     assert.deepEqual(inst(back).spec, inst(op31).spec);
+  });
+
+  it('an edited Installation patch, re-digested, that changes more than encapsulation is refused (a review: a pool CIDR rewritten)', () => {
+    const p = planEncap(op31, opts('vxlan'));
+    const pre = p.steps[0]!.precondition?.fields?.find(
+      (f) => f.path.join('/') === 'spec/calicoNetwork/ipPools',
+    );
+    assert.deepEqual(
+      pre?.equals,
+      (inst(op31).spec as { calicoNetwork: { ipPools: unknown[] } }).calicoNetwork.ipPools,
+    );
+    const redigest = (edit: (q: typeof p) => void): string[] => {
+      const q = structuredClone(p);
+      edit(q);
+      q.metadata.digest = planDigest(q);
+      return integrityProblems(q);
+    };
+    const poolsOf = (q: typeof p) =>
+      (q.steps[0]!.patch as { spec: { calicoNetwork: { ipPools: Record<string, unknown>[] } } }).spec
+        .calicoNetwork.ipPools;
+    assert.deepEqual(
+      redigest(() => undefined),
+      [],
+    );
+    assert.match(
+      redigest((q) => (poolsOf(q)[0]!['cidr'] = '10.0.0.0/8')).join('; '),
+      /changes only the entries' encapsulation/,
+    );
+    assert.match(
+      redigest((q) => poolsOf(q).push({ cidr: '10.9.0.0/16' })).join('; '),
+      /only the entries' encapsulation/,
+    );
+    assert.match(redigest((q) => delete q.steps[0]!.precondition).join('; '), /needs the list it replaces/);
+    assert.deepEqual(
+      redigest((q) => (poolsOf(q)[0]!['encapsulation'] = 'None')),
+      [],
+      'a mode: checked on the live state',
+    );
+  });
+
+  it('apply re-evaluates the modes a plan switches on the live state: a refused mode refuses the plan (encapRefusals)', () => {
+    assert.deepEqual(encapRefusals(planEncap(manifest, opts('vxlan')).steps, manifest), []);
+    // the same plan, edited to switch the pool off encapsulation across subnets
+    const p = planEncap(manifest, opts('vxlan'));
+    (p.steps[0]!.patch as { spec: Record<string, unknown> }).spec = { ipipMode: 'Never', vxlanMode: 'Never' };
+    const r = encapRefusals(p.steps, manifest);
+    assert.equal(r.length, 1, r.join('; '));
+    assert.match(r[0]!, /default-ipv4-ippool → none: /);
+    const o = planEncap(op31, opts('vxlan'));
+    (
+      o.steps[0]!.patch as { spec: { calicoNetwork: { ipPools: Record<string, unknown>[] } } }
+    ).spec.calicoNetwork.ipPools[0]!['encapsulation'] = 'None';
+    assert.match(encapRefusals(o.steps, op31).join('; '), /→ none: /);
   });
 
   it('3.31: the Installation already names the mode but the operator has not caught up: nothing to do, says why', () => {

@@ -481,8 +481,8 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       if (st.namespaces && !st.namespaces.has(ns))
         throw usageError(`namespace ${ns} does not exist: create it or pass --namespace`);
       b.add({
-        title: `create PrometheusRule ${ns}/${ALERTS_RULE} (Table 4 errors, Typha drops, IPAM)`,
-        why: "alerts for the error counters of the guide's Table 4, Typha connection drops and IP pool exhaustion",
+        title: `create PrometheusRule ${ns}/${ALERTS_RULE} (Table 4 errors, Typha clients lagging, IPAM)`,
+        why: "alerts for the error counters of the guide's Table 4, Typha clients lagging behind and IP pool exhaustion",
         action: 'create',
         manifest: {
           apiVersion: MONITORING_GROUP,
@@ -498,7 +498,10 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
   if (opts.dashboards) {
     const ns = target?.namespace ?? opts.namespace ?? 'monitoring';
     if (st.namespaces && !st.namespaces.has(ns))
-      throw usageError(`namespace ${ns} does not exist: create it or pass --namespace`);
+      throw usageError(
+        `--dashboards: namespace ${ns} does not exist (the dashboards ConfigMap goes where Grafana's sidecar loads it)`,
+        `create it, pass --namespace NS, or plan without --dashboards`,
+      );
     const cm = b.find('ConfigMap', DASHBOARDS_CONFIGMAP, ns);
     if (cm && cm.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
       warnings.push(

@@ -1,6 +1,7 @@
 /**
  * What a plan was built from, and what changed since (stale-plan detection before the first write).
  */
+import { MONITORING_GROUP } from '../model/monitoring.js';
 import { createHash } from 'node:crypto';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import type { FingerprintEntry, Plan, Step } from './types.js';
@@ -117,9 +118,25 @@ export function fingerprint(
   const touched = new Set(touchedNodes);
   const selected = peerSelectedNodes(s, peerSelectors);
   const objs = new Set(touchedObjects);
+  // a plan that writes ServiceMonitors or PrometheusRules labelled them for the Prometheus selectors it read:
+  // a selector changed since makes it stale (a review: applied "done", and nothing scraped them)
+  const monitors = touchedObjects.some(
+    (k) => k.startsWith('ServiceMonitor/') || k.startsWith('PrometheusRule/'),
+  );
   const out: FingerprintEntry[] = [];
   for (const o of s.objects) {
-    if (
+    if (monitors && o.kind === 'Prometheus' && o.apiVersion === MONITORING_GROUP) {
+      const spec = (o.spec ?? {}) as Record<string, unknown>;
+      out.push({
+        ...entryOf(o),
+        digest: digest({
+          serviceMonitorSelector: spec['serviceMonitorSelector'] ?? null,
+          serviceMonitorNamespaceSelector: spec['serviceMonitorNamespaceSelector'] ?? null,
+          ruleSelector: spec['ruleSelector'] ?? null,
+          ruleNamespaceSelector: spec['ruleNamespaceSelector'] ?? null,
+        }),
+      });
+    } else if (
       o.kind === 'BGPConfiguration' ||
       o.kind === 'BGPPeer' ||
       o.kind === 'IPPool' ||

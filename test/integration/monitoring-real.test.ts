@@ -13,6 +13,7 @@ import { startCalicoDaemon, type CalicoDaemon } from '../harness/calico-daemons.
 import { controlPlane, loadFixture, measure, runCli, waitFor, type ControlPlane } from '../harness/index.js';
 import { FELIX_TABLE4 } from '../../src/monitoring/metrics.js';
 import { familyCount } from '../../src/monitoring/probe.js';
+import { alertRules } from '../../src/monitoring/alerts.js';
 
 interface StatusJson {
   probe: { ran: boolean; reason: string | null; timeoutMs: number | null };
@@ -120,6 +121,34 @@ describe('metrics from a real Typha, kube-controllers and Felix (Calico v3.31)',
   });
   after(async () => {
     for (const d of daemons) await d.stop();
+  });
+
+  it('every metric the --alerts rules query is one the real daemons serve (a rule on a missing metric never fires)', async () => {
+    const text = new Map<string, string>();
+    for (const d of daemons)
+      text.set(
+        d.kind,
+        String(
+          await cp
+            .client()
+            .request<string>(
+              'GET',
+              `/api/v1/namespaces/${d.namespace}/pods/${d.pod}:${d.port}/proxy/metrics`,
+            ),
+        ),
+      );
+    const owner = { felix: 'felix', typha: 'typha', ipam: 'kube-controllers' } as const;
+    const missing: string[] = [];
+    let checked = 0;
+    for (const g of alertRules().groups)
+      for (const r of g.rules)
+        for (const [name, prefix] of String(r.expr).matchAll(/\b(felix|typha|ipam)_[a-z0-9_]+/g)) {
+          checked++;
+          const served = text.get(owner[prefix as keyof typeof owner])!;
+          if (!new RegExp(`^${name}[{ ]`, 'm').test(served)) missing.push(`${r.alert}: ${name}`);
+        }
+    assert.ok(checked >= 5, `${checked} metric references`);
+    assert.deepEqual(missing, [], 'metrics the rules query that no daemon serves');
   });
 
   it('metrics reads both through the pod proxy: Typha connections and the IPAM gauges, nothing unread', async () => {

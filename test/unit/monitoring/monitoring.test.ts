@@ -8,7 +8,8 @@ import { DEFAULT_PORTS, planMonitoring, type MonitoringOptions } from '../../../
 import { buildMonitoringReport } from '../../../src/monitoring/report.js';
 import { labelsSatisfying, parseLabelList, selects } from '../../../src/monitoring/selector.js';
 import { templateDatasource } from '../../../src/monitoring/dashboards.js';
-import { integrityProblems } from '../../../src/plan/integrity.js';
+import { integrityProblems, planDigest } from '../../../src/plan/integrity.js';
+import { staleness } from '../../../src/plan/fingerprint.js';
 import { applyStepToObjects } from '../../../src/plan/simulate.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { configFindings } from '../../../src/status/checks.js';
@@ -244,6 +245,50 @@ describe('monitoring/detect', () => {
       [def.components[2]!.enabled, def.components[2]!.port, def.components[2]!.service?.name],
       [true, 9094, 'calico-kube-controllers-metrics'],
     );
+  });
+
+  it('an edited metrics Service, re-digested, that exposes a port outside the cluster is refused (a review: NodePort, externalIPs, Typha 5473)', () => {
+    const plan = planMonitoring(snapshotOf(itemsOf({ nodes: 6, zones: 1 }, stack())), OPTS);
+    const i = plan.steps.findIndex((x) => x.manifest?.kind === 'Service');
+    assert.ok(i >= 0);
+    assert.deepEqual(integrityProblems(plan), []);
+    const edits: [string, (spec: Record<string, unknown>) => void, RegExp][] = [
+      ['NodePort', (sp) => (sp['type'] = 'NodePort'), /is ClusterIP/],
+      ['externalIPs', (sp) => (sp['externalIPs'] = ['10.9.9.9']), /Service spec/],
+      [
+        'another selector',
+        (sp) => (sp['selector'] = { 'k8s-app': 'calico-typha', extra: 'x' }),
+        /selects one Calico component/,
+      ],
+      [
+        'another target port',
+        (sp) => ((sp['ports'] as Record<string, unknown>[])[0]!['targetPort'] = 5473),
+        /port = targetPort/,
+      ],
+    ];
+    for (const [what, edit, re] of edits) {
+      const q = structuredClone(plan);
+      edit(q.steps[i]!.manifest!.spec as Record<string, unknown>);
+      q.metadata.digest = planDigest(q);
+      assert.match(integrityProblems(q).join('; '), re, what);
+    }
+  });
+
+  it('a saved plan that writes ServiceMonitors is stale once a Prometheus selector changed (a review: "done", and nothing scraped them)', () => {
+    const items = itemsOf({ nodes: 6, zones: 1 }, stack());
+    const plan = planMonitoring(snapshotOf(items), OPTS);
+    assert.ok(plan.steps.some((x) => x.manifest?.kind === 'ServiceMonitor'));
+    assert.deepEqual(staleness(plan, snapshotOf(items)), []);
+    const moved = structuredClone(items);
+    const prom = moved.find((o) => o.kind === 'Prometheus')!;
+    (prom.spec as Record<string, unknown>)['serviceMonitorSelector'] = { matchLabels: { release: 'kps' } };
+    const changes = staleness(plan, snapshotOf(moved));
+    assert.equal(changes.length, 1, changes.join('; '));
+    assert.match(changes[0]!, /^Prometheus\//);
+    // what the selectors do not see (replicas, a version bump) does not make it stale
+    const scaled = structuredClone(items);
+    (scaled.find((o) => o.kind === 'Prometheus')!.spec as Record<string, unknown>)['replicas'] = 5;
+    assert.deepEqual(staleness(plan, snapshotOf(scaled)), []);
   });
 
   it('a component that is not installed is not "enabled" (a review: kube-controllers present false, enabled true)', () => {

@@ -8,6 +8,7 @@ import type { Plan, Step } from '../../../src/plan/types.js';
 import { toJson, toYaml } from '../../../src/render/output.js';
 import { snap } from '../helpers.js';
 import { migrateOpts, refuses } from './helpers.js';
+import { DEFAULT_PORTS, planMonitoring, type MonitoringOptions } from '../../../src/monitoring/plan.js';
 
 const CALICO = 'crd.projectcalico.org/v1';
 const RES = 'caliconodestatuses.crd.projectcalico.org';
@@ -134,6 +135,22 @@ describe('plan/script: -o script', () => {
     assert.deepEqual(stepCommands(g({ exact: false, timeout: 'never', nodes: ['c'] }), RES), [
       "wait_bgp 'c' 0 '' 0 600",
     ]);
+  });
+
+  it('a plan that changes no BGP object makes no BGP claim and carries no wait_bgp (a review: a monitoring script "verified by the BGP model")', () => {
+    const mon = planMonitoring(snap({ nodes: 6, zones: 1, felixMetrics: false }), {
+      serviceMonitors: false,
+      alerts: false,
+      ports: DEFAULT_PORTS,
+      timeout: '10m',
+      name: 'monitoring-test',
+      command: 'test',
+      createdAt: '2026-12-01T00:00:00Z',
+    } as MonitoringOptions);
+    const text = planToScript(mon, CALICO);
+    assert.doesNotMatch(text, /BGP model/);
+    assert.doesNotMatch(text, /wait_bgp/);
+    assert.equal(spawnSync('bash', ['-n', '-c', text]).status, 0, 'valid bash');
   });
 
   it('a whole plan: header, the wait_bgp function, one block per step; valid bash', () => {

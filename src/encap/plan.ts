@@ -121,6 +121,8 @@ export interface PoolReport {
   vxlanMode: string;
   disabled: boolean;
   owner: PoolOwner;
+  /** The mode the Installation asks for and the operator has not applied yet (ENCAP_OPERATOR_PENDING), or null. */
+  pending: EncapTarget | null;
   /** What each mode would do, in ENCAP_TARGETS order. */
   modes: (ModeOutcome & { current: boolean; refused: boolean })[];
 }
@@ -177,6 +179,7 @@ export function encapReport(s: ClusterSnapshot): EncapReport {
         vxlanMode: p.vxlanMode,
         disabled: p.disabled,
         owner: poolOwner(s, p),
+        pending: operatorPending(s, p) ?? null,
         modes: ENCAP_TARGETS.map((t) => {
           const o = evaluateMode(s, p, t, p.ipVersion === 6 && u6 ? u6 : u, ctx);
           return { ...o, current: t === mode, refused: o.problems.some((x) => x.level === 'refuse') };

@@ -24,6 +24,11 @@ export function renderEncapReport(r: EncapReport, wide: boolean): string {
       `${c.bold(`IPPool ${p.name}`)} ${p.cidr}: ${p.mode === 'invalid' ? c.red('invalid (IPIP and VXLAN both on)') : p.mode}${p.disabled ? ' (disabled)' : ''}`,
     );
     out.push(`  change it in: ${p.owner.object} (${p.owner.reason})`);
+    // (a review: only status said that the Installation asks for another mode)
+    if (p.pending)
+      out.push(
+        `  ${c.yellow(`pending: the Installation asks for ${p.pending}; the operator has not applied it to the pool yet (kubectl get tigerastatus)`)}`,
+      );
     out.push(
       table(
         ['MODE', 'NATIVE', 'IPIP', 'VXLAN', 'BGP', 'VERDICT'],

@@ -12,6 +12,7 @@ import { integrityProblems, planDigest } from '../../../src/plan/integrity.js';
 import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import { snap } from '../helpers.js';
 import { addIPv6Underlay } from '../../fixtures/generate.js';
+import { renderEncapReport } from '../../../src/render/encap.js';
 import { edited, refuses, stateAfter } from '../plan/helpers.js';
 
 const opts = (mode: EncapPlanOptions['mode'], pool = 'default-ipv4-ippool'): EncapPlanOptions => ({
@@ -132,6 +133,19 @@ describe('encap planner', () => {
       o.steps[0]!.patch as { spec: { calicoNetwork: { ipPools: Record<string, unknown>[] } } }
     ).spec.calicoNetwork.ipPools[0]!['encapsulation'] = 'None';
     assert.match(encapRefusals(o.steps, op31).join('; '), /→ none: /);
+  });
+
+  it('encap report shows a mode the Installation asks for and the operator has not applied (a review: only status said it)', () => {
+    assert.equal(encapReport(op31).pools[0]!.pending, null);
+    const pending = edited(op31, (objs) => {
+      const i = objs.find((o) => o.kind === 'Installation')!;
+      (i.spec as { calicoNetwork: { ipPools: Record<string, unknown>[] } }).calicoNetwork.ipPools[0]![
+        'encapsulation'
+      ] = 'VXLAN';
+    });
+    const r = encapReport(pending);
+    assert.equal(r.pools[0]!.pending, 'vxlan');
+    assert.match(renderEncapReport(r, false), /pending: the Installation asks for vxlan/);
   });
 
   it('3.31: the Installation already names the mode but the operator has not caught up: nothing to do, says why', () => {

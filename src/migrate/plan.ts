@@ -303,6 +303,22 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
         { exact: true, onTimeout: 'rollback' },
       );
   }
+  // A demoted reflector joins the mesh, but the other reflectors (outside the mesh) learn routes only from
+  // their own clients: when clients peer with their zone's reflectors only, the first demotion cuts the
+  // demoted node off from the other zones' reflectors (a review). So, when not every node peers with every
+  // reflector yet, a BGPPeer makes them do so (ensurePeering, the one `migrate --to route-reflectors` uses),
+  // and the reflectors list every node before the first demotion; it selects nothing once they are gone.
+  if (rrs.length > 1) {
+    const before = b.steps.length;
+    ensurePeering(b, [], label, new Map());
+    if (b.steps.length > before)
+      b.wait(
+        `Wait until each of the ${rrs.length} reflectors lists every node Established`,
+        'before the first demotion: every node must be a client of every reflector, so that the reflectors that stay learn the demoted node routes and it learns theirs',
+        rrs.map((r) => r.name),
+        { exact: true, onTimeout: 'rollback' },
+      );
+  }
   for (const rr of rrs)
     addDemotion(
       b,
@@ -313,7 +329,10 @@ function planToMesh(s: ClusterSnapshot, opts: MigrateOptions): Plan {
   // BGPPeers that only served the reflectors now select nothing: remove them
   deletePeersServingNone(b, (p) => {
     const sel = trySelector(p.peerSelector ?? '');
-    return !(sel instanceof SelectorParseError) && sel.keys.some((k) => /route-?reflector/i.test(k));
+    return (
+      !(sel instanceof SelectorParseError) &&
+      sel.keys.some((k) => /route-?reflector/i.test(k) || k === label.key)
+    );
   });
   return b.finish({
     name: opts.name,

@@ -193,6 +193,32 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
     });
 
     if (calico === 'v3.31.3')
+      it('moves back to the mesh from reflectors peered per zone: every node peers with every reflector first (a review: refused at the first demotion)', async () => {
+        await loadFixture(cp, { nodes: 12, zones: 3, calico, rrs: 3, mesh: false, peering: 'per-zone' });
+        sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+        // (--no-drain: the fixture's Typha PodDisruptionBudget, with no controller to replace an evicted pod,
+        // would block the second drain)
+        const r = await runCli(
+          ['migrate', 'apply', '--to', 'mesh', '--yes', '--no-drain', '--timeout', '2m'],
+          {
+            kubeconfig: kc,
+            timeoutMs: 300_000,
+          },
+        );
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /Create BGPPeer peer-with-route-reflectors \(every node peers with the reflectors\) ✔/,
+        );
+        const w = await world(cp);
+        assert.equal(w.meshEnabled, true);
+        assert.deepEqual(rrs(w), []);
+        assert.deepEqual(w.peers, [], "the zones' BGPPeers and the one the plan made are gone");
+        assert.equal((await liveVerdict(cp)).unreachablePairs, 0);
+        assert.equal(w.lease, undefined);
+      });
+
+    if (calico === 'v3.31.3')
       it('refuses to move back to the mesh while a ToR peers only with the reflectors (its sessions would all go): exit 2, nothing written', async () => {
         await loadFixture(cp, { nodes: 12, zones: 3, calico, rrs: 3 });
         await cp.apply([

@@ -459,6 +459,27 @@ describe('migrate/plan: route reflectors → mesh', () => {
     assert.equal(end.bgpConfigurations[0]!.nodeToNodeMeshEnabled, true);
   });
 
+  for (const rrs of [3, 6])
+    it(`clients peered with their own zone's reflectors (${rrs} reflectors): every node peers with every reflector before the first demotion, and that BGPPeer goes at the end`, () => {
+      // left open by a review: the first demotion cut the demoted node off from the other zones' reflectors
+      // (they learn routes only from their own clients), so the plan back to the mesh was refused
+      const s = snap({ nodes: 30, zones: 3, rrs, mesh: false, peering: 'per-zone' });
+      const p = planMigration(s, migrateOpts('mesh'));
+      assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+      everyStateVerified(p, s);
+      const bridge = p.steps.findIndex((x) => x.action === 'create' && x.manifest?.kind === 'BGPPeer');
+      const firstDemotion = p.steps.findIndex((x) => x.action === 'patch' && x.object?.kind === 'Node');
+      assert.ok(bridge > 0 && bridge < firstDemotion, p.steps.map((x) => x.title).join('\n'));
+      assert.deepEqual((p.steps[bridge]!.manifest!.spec as Record<string, unknown>)['nodeSelector'], 'all()');
+      const gate = p.steps.slice(bridge + 1, firstDemotion).find((x) => x.action === 'wait');
+      assert.ok(gate, 'the reflectors list every node before the first demotion');
+      assert.deepEqual([...gate.gate!.nodes].sort(), rrNames(s).sort());
+      const end = stateAfter(s, p.steps);
+      assert.deepEqual(rrNames(end), []);
+      assert.deepEqual(end.bgpPeers, [], "the zones' BGPPeers and the one the plan made are gone");
+      assert.equal(end.bgpConfigurations[0]!.nodeToNodeMeshEnabled, true);
+    });
+
   it('a ToR peered only by the reflectors (BGPPeer nodeSelector on the reflector label, peerIP): refused, not cut silently', () => {
     // found by trying the tool: the plan said "✔ all reachable", the apply "all 20 steps done", and the ToR's
     // 3 sessions were gone (bgp topology: external 0); the verdicts only counted node pairs

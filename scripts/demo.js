@@ -42,8 +42,14 @@ const runs = [
   ['migrate', 'plan', '--to', 'route-reflectors'],
 ];
 let worst = 0;
+// bold only on a terminal that takes colour, as the plugin's own output (NO_COLOR, FORCE_COLOR, a file or pipe)
+const env = (k) => (process.env[k] === '' ? undefined : process.env[k]);
+const bold =
+  env('NO_COLOR') === undefined &&
+  (env('FORCE_COLOR') !== undefined ? env('FORCE_COLOR') !== '0' : process.stdout.isTTY);
 for (const r of runs) {
-  console.log(`\n\u001b[1m$ kubectl calico-tune ${[...r, ...target].join(' ').replace(root, '')}\u001b[22m`);
+  const cmd = `$ kubectl calico-tune ${[...r, ...target].join(' ').replace(root, '')}`;
+  console.log(`\n${bold ? `\u001b[1m${cmd}\u001b[22m` : cmd}`);
   const res = cli([...r, ...target]);
   if (res.status !== 0 && res.status !== 1) worst = Math.max(worst, res.status ?? 1);
 }

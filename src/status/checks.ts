@@ -13,7 +13,7 @@ import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 import { append } from '../model/arrays.js';
 import { detectMonitoring } from '../monitoring/detect.js';
 import { monitoringFindings } from '../monitoring/findings.js';
-import { num } from '../model/format.js';
+import { listSome, num, plural } from '../model/format.js';
 import { podRoutesNeedBgp } from './install.js';
 import { felixTunnelOff, poolTarget } from '../encap/model.js';
 import { operatorPending } from '../encap/plan.js';
@@ -330,6 +330,38 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
       ],
       fix: 'kubectl get tigerastatus   # the operator and the apiserver component; kubectl logs -n tigera-operator deploy/tigera-operator',
     });
+  }
+
+  // 6e. VXLAN pools: calico-node gives every node a VXLAN pool selects a tunnel address from it
+  // (projectcalico.org/IPv4VXLANTunnelAddr; node/pkg/allocateip). Until a node has one, Felix programs no VXLAN
+  // route to it: right after IPIP -> VXLAN that is seconds, longer means the allocator is stuck (a review:
+  // status said nothing). Ready Linux nodes with an IPv4 address only: calico-node runs and is up there.
+  const vxlanPools = s.ipPools.filter((p) => p.ipVersion === 4 && !p.disabled && p.vxlanMode !== 'Never');
+  if (vxlanPools.length) {
+    const selectors = vxlanPools.flatMap((p) => {
+      try {
+        return [parseSelectorCached(p.nodeSelector || 'all()')];
+      } catch {
+        return [];
+      }
+    });
+    const without = nodes.filter(
+      (n) =>
+        n.ready &&
+        n.os === 'linux' &&
+        !n.virtualKubelet &&
+        n.bgp.ipv4Address !== undefined &&
+        !n.annotations['projectcalico.org/IPv4VXLANTunnelAddr'] &&
+        selectors.some((sel) => sel.matches(n.calicoLabels)),
+    );
+    if (without.length)
+      out.push({
+        code: 'ENCAP_TUNNEL_ADDRESS_MISSING',
+        severity: 'warning',
+        message: `${plural(without.length, 'node has', 'nodes have')} no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr) although VXLAN pool ${vxlanPools.map((p) => p.name).join(', ')} selects ${without.length === 1 ? 'it' : 'them'} (${listSome(without.map((n) => n.name))}): Felix programs no VXLAN route to ${without.length === 1 ? 'it' : 'them'}, so pods there are cut off over VXLAN. calico-node allocates it seconds after a switch to VXLAN; longer, its allocator is stuck`,
+        objects: firstRefs(without.map((n) => nodeRef(n.name))),
+        fix: `kubectl logs -n ${s.calico.nodeNamespace ?? 'calico-system'} -l k8s-app=calico-node -c calico-node | grep -i tunnel   # and free addresses in the pool: calicoctl ipam show`,
+      });
   }
 
   // 6d. an IPv6 pool on nodes none of which has an IPv6 address Calico knows (projectcalico.org/IPv6Address):

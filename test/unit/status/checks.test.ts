@@ -295,6 +295,36 @@ describe('status/checks', () => {
     });
   });
 
+  describe('ENCAP_TUNNEL_ADDRESS_MISSING (a review: after IPIP -> VXLAN, nodes had no VXLAN tunnel address and status said nothing)', () => {
+    const VX = 'projectcalico.org/IPv4VXLANTunnelAddr';
+    it('a VXLAN pool and Ready nodes without a VXLAN tunnel address: a warning naming them', () => {
+      const ok = snap({ ...healthy, encapsulation: 'VXLANCrossSubnet' });
+      assert.ok(
+        ok.nodes.filter((n) => n.os === 'linux').every((n) => n.annotations[VX]),
+        'the fixture gives them one',
+      );
+      assert.ok(!codes(ok).includes('ENCAP_TUNNEL_ADDRESS_MISSING'));
+      const s = snap({ ...healthy, encapsulation: 'VXLANCrossSubnet' }, (items) => {
+        for (const o of items.filter((x) => x.kind === 'Node').slice(0, 2))
+          delete o.metadata.annotations![VX];
+      });
+      const f = finding(s, 'ENCAP_TUNNEL_ADDRESS_MISSING');
+      assert.equal(f.severity, 'warning');
+      assert.match(f.message, /^2 nodes have no VXLAN tunnel address/);
+      assert.equal(f.objects.filter((o) => o.kind === 'Node').length, 2);
+    });
+    it('IPIP pools, or a VXLAN pool whose nodeSelector leaves the node out: no warning', () => {
+      const ipip = snap({ ...healthy, encapsulation: 'IPIP' });
+      assert.ok(!codes(ipip).includes('ENCAP_TUNNEL_ADDRESS_MISSING'));
+      const out = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
+        for (const o of items.filter((x) => x.kind === 'Node')) delete o.metadata.annotations![VX];
+        (items.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>)['nodeSelector'] =
+          "pool == 'x'";
+      });
+      assert.ok(!codes(out).includes('ENCAP_TUNNEL_ADDRESS_MISSING'));
+    });
+  });
+
   describe('ENCAP_TUNNEL_OFF (a review: encap report refused the current mode, status said nothing)', () => {
     const calicoNodeEnv = setCalicoNodeEnv;
     it('FelixConfiguration default ipipEnabled: false with an IPIP pool: critical, the pool and the object named', () => {

@@ -483,7 +483,17 @@ export class Executor {
           if (!ok) {
             if (choice === 'rollback') {
               this.opts.log(`${why}: rolling back`);
-              const rb = await this.rollback(plan, this.journal!.state!, why);
+              let rb: ExecuteResult;
+              try {
+                rb = await this.rollback(plan, this.journal!.state!, why);
+              } catch (re) {
+                // the error names what started the rollback too (a review: -o json named only the rollback's gate)
+                if (!(re instanceof RollbackError)) throw re;
+                throw new RollbackError(`${why}, and the rollback stopped: ${re.message}`, re.exitCode, {
+                  hints: re.hints,
+                  ...(re.changed !== undefined ? { changed: re.changed } : {}),
+                });
+              }
               return { ...rb, message: `${why}; ${rb.message}` };
             }
             await this.journal!.release(false, 'paused', why);

@@ -274,6 +274,11 @@ describe('apply-time safety (Calico v3.31.3)', function () {
     });
     assert.equal(first.code, 4, first.stderr);
     assert.match(first.stderr, /rollback gate .* timed out/);
+    // the error names what started the rollback as well (a review: -o json named only the rollback's gate)
+    assert.match(
+      first.stderr,
+      /^error: gate "Wait until .*" timed out after 5s, and the rollback stopped: rollback gate /m,
+    );
     let w = await world(cp);
     const j = journal(w.lease)!;
     assert.ok(j, 'the plan stays recorded');

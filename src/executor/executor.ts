@@ -532,8 +532,13 @@ export class Executor {
           await this.journal!.release(true).catch(() => undefined);
           throw new CliError(failed, e.exitCode, { changed: 'nothing was changed' });
         }
-        if (notWritten) await this.journal!.stepAbandoned(step.id).catch(() => undefined);
-        await this.journal!.release(false, 'failed', `step ${step.id} failed: ${msg}`).catch(() => undefined);
+        // (one write of the record: the step not in flight, the phase and why)
+        await this.journal!.release(
+          false,
+          'failed',
+          `step ${step.id} failed: ${msg}`,
+          notWritten && this.journal!.state?.current === step.id ? { current: undefined } : {},
+        ).catch(() => undefined);
         const record = this.journal!.recorded
           ? `recorded in Lease ${this.journal!.namespace}/calico-tune`
           : `NOT recorded: ${this.journal!.lostRecord}`;

@@ -373,11 +373,6 @@ export class Journal {
     }
   }
 
-  /** The step failed before anything of it was written: it is not in flight (a rollback has nothing of it). */
-  async stepAbandoned(id: string): Promise<void> {
-    if (this.state?.current === id) await this.write({ current: undefined });
-  }
-
   async stepStarted(id: string): Promise<void> {
     await this.write({ current: id });
   }
@@ -414,7 +409,13 @@ export class Journal {
   }
 
   /** Stops renewing. `finished`: delete the Lease; otherwise record the phase and release the holder. */
-  async release(finished: boolean, phase?: Phase, message?: string): Promise<void> {
+  async release(
+    finished: boolean,
+    phase?: Phase,
+    message?: string,
+    /** More of the record to change in the same write (a step not in flight after all: `current` cleared). */
+    change: Partial<JournalState> = {},
+  ): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.queue;
     if (!this.lease) return;
@@ -440,7 +441,7 @@ export class Journal {
       }
       this.lease = undefined;
     } else {
-      await this.write({ phase: phase ?? 'paused', message }, null);
+      await this.write({ ...change, phase: phase ?? 'paused', message }, null);
     }
   }
 }

@@ -4,6 +4,7 @@
  * the prompt: the plan paused, exit 130, nothing changed.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import {
   controlPlane,
@@ -37,11 +38,21 @@ describe('signals at a prompt', function () {
           when: /Continue\?/,
           send: '',
           then: () => {
-            // the plugin's own process (not the terminal's): as `kill -INT PID` from another shell
+            // the plugin's own process (not the terminal's): as `kill -INT PID` from another shell; this test's
+            // (by its kubeconfig): tests run in parallel, and another may promote a node of the same name (CI
+            // saw this one interrupt lock-record.test's run)
+            const kc = `KUBECONFIG=${cp.kubeconfig('plugin')}`;
             const pid = execFileSync('pgrep', ['-f', `run.js rr promote ${node}`])
               .toString()
               .trim()
-              .split('\n')[0]!;
+              .split('\n')
+              .find((p) => {
+                try {
+                  return fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(kc);
+                } catch {
+                  return false;
+                }
+              })!;
             sent = true;
             process.kill(Number(pid), 'SIGINT');
           },

@@ -422,7 +422,12 @@ const PAUSE_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 function onSigint(handler: () => void): () => void {
   let seen = false;
   const h = (signal: NodeJS.Signals): void => {
-    if (seen) process.exit(ExitCode.INTERRUPTED);
+    // only a person's second Ctrl-C quits at once: a SIGTERM after a SIGINT (CI cancelling a job) or after a
+    // SIGHUP (a session leader killed) lets the pause under way finish (a review)
+    if (seen) {
+      if (signal === 'SIGINT') process.exit(ExitCode.INTERRUPTED);
+      return;
+    }
     seen = true;
     if (signal === 'SIGHUP')
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);

@@ -24,6 +24,7 @@ import { computeTopology, meshDuplicates, type PeerSpec, type Topology } from '.
 import { type Unreachable, type UnreachableCause, verifyTopology } from './verify.js';
 import { append } from '../model/arrays.js';
 import { listSome, num, plural } from '../model/format.js';
+import { parseDurationMs } from '../model/duration.js';
 
 const RR_SELECTOR = "route-reflector == 'true'";
 /** More BGPPeers than this with the same kind of problem are one finding (a BGPPeer per node makes thousands). */
@@ -346,12 +347,30 @@ const SELECTION_FIELDS = new Set([
  */
 function peerSettings(p: PeerSpec): Map<string, string> {
   const out = new Map<string, string>();
-  for (const k of Object.keys(p.info.spec).sort()) {
-    if (SELECTION_FIELDS.has(k) || (k === 'asNumber' && p.info.peerIP === undefined)) continue;
-    const v = p.info.spec[k];
-    if (v !== undefined && v !== null) out.set(k, canonicalJson(v));
+  const spec = p.info.spec;
+  const bySelector = p.info.peerIP === undefined;
+  for (const k of Object.keys(spec).sort()) {
+    if (SELECTION_FIELDS.has(k)) continue;
+    // what confd does not take from a peerSelector BGPPeer (the node gives the AS; no allow local as, no
+    // local AS), nor keepOriginalNextHop once nextHopMode is set
+    if (bySelector && (k === 'asNumber' || k === 'numAllowedLocalASNumbers' || k === 'localASNumber'))
+      continue;
+    if (k === 'keepOriginalNextHop' && spec['nextHopMode'] !== undefined) continue;
+    const v = normalSetting(k, spec[k]);
+    if (v !== undefined) out.set(k, canonicalJson(v));
   }
   return out;
+}
+
+/** A setting as confd renders it: defaults (false, 0, UseNodeIP) as unset, durations in seconds. */
+function normalSetting(k: string, v: unknown): unknown {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return undefined;
+  if (k === 'sourceAddress' && v === 'UseNodeIP') return undefined;
+  if (k === 'maxRestartTime' && typeof v === 'string') {
+    const ms = parseDurationMs(v);
+    return ms === undefined ? v : Math.round(ms / 1000);
+  }
+  return v;
 }
 
 function canonicalJson(v: unknown): string {

@@ -542,11 +542,16 @@ export class Executor {
         const record = this.journal!.recorded
           ? `recorded in Lease ${this.journal!.namespace}/calico-tune`
           : `NOT recorded: ${this.journal!.lostRecord}`;
+        // (what the record holds says whether the step was started: a lost lock found before it, or a failed
+        // write of "started", is not a step "that may have been written"; a review)
+        const inFlight = this.journal!.state?.current === step.id;
         const thisStep = notWritten
           ? `; step ${i + 1} was not written`
-          : step.action === 'drain'
-            ? `; the drain of ${step.object!.name} may have evicted some of its pods before it stopped`
-            : `; step ${i + 1} may have been written (it is recorded as in flight: --resume checks it, --rollback undoes it)`;
+          : step.action === 'wait' || !inFlight
+            ? ''
+            : step.action === 'drain'
+              ? `; the drain of ${step.object!.name} may have evicted some of its pods before it stopped`
+              : `; step ${i + 1} may have been written (it is recorded as in flight: --resume checks it, --rollback undoes it)`;
         // some steps are applied: never exit 2, which says that nothing was changed (a review)
         const code = e instanceof CliError ? e.exitCode : ExitCode.CLUSTER;
         throw new CliError(failed, code === ExitCode.USAGE ? ExitCode.CLUSTER : code, {
@@ -556,7 +561,7 @@ export class Executor {
                 `continue with: ${this.opts.resumeHint} --resume`,
                 `or undo with: ${this.opts.resumeHint} --rollback`,
               ]
-            : this.byHandHints(plan, i),
+            : this.byHandHints(plan, i, notWritten),
         });
       }
     }
@@ -582,10 +587,11 @@ export class Executor {
    * When the cluster lost the plan's record (the Lease deleted and not writable again, or taken by another
    * run), --resume and --rollback cannot find it: the undo of what this run did, as commands, last first.
    */
-  private byHandHints(plan: Plan, failedAt: number): string[] {
+  private byHandHints(plan: Plan, failedAt: number, failedNotWritten: boolean): string[] {
     const state = this.journal?.state;
     const done = new Set(state?.done.map((d) => d.id) ?? []);
     if (state?.current) done.add(state.current);
+    if (failedNotWritten) done.delete(plan.steps[failedAt]!.id);
     const cmds = plan.steps
       .slice(0, failedAt + 1)
       .filter((st) => done.has(st.id))
@@ -948,6 +954,8 @@ export class Executor {
     const t = resourceOf(step)!;
     const name = step.object?.name ?? step.manifest!.metadata.name;
     const ns = step.object?.namespace ?? step.manifest?.metadata.namespace;
+    /** An attempt whose answer was lost before a conflict: it may have landed. */
+    let maybeLanded = false;
     for (let attempt = 1; ; attempt++) {
       const live = await this.api.get(t, name, ns);
       if (!this.dry && alreadyDone(step, live)) return;
@@ -962,6 +970,13 @@ export class Executor {
         return;
       }
       const problem = preconditionProblem(live, step.precondition);
+      // (after a conflict on an earlier attempt, that attempt may have landed behind a lost answer: then the
+      // step stays in flight; a review)
+      if (problem && maybeLanded)
+        throw new CliError(
+          `${t.kind} ${name}: ${problem} (it changed since the plan was checked)`,
+          ExitCode.CLUSTER,
+        );
       if (problem)
         throw new NotWrittenError(
           `${t.kind} ${name}: ${problem} (it changed since the plan was checked)`,
@@ -998,10 +1013,11 @@ export class Executor {
         }
         return;
       } catch (e) {
+        if (e instanceof ApiError && e.afterAmbiguousAttempt) maybeLanded = true;
         if (e instanceof ApiError && e.status === 409 && attempt < 4) continue; // re-read, re-check, retry
         // refused outright (forbidden, invalid, an admission policy, a conflict that persists): not written.
         // A 5xx or a lost answer may have landed: the step stays in flight for --resume and --rollback
-        if (e instanceof ApiError && e.status >= 400 && e.status < 500)
+        if (e instanceof ApiError && e.status >= 400 && e.status < 500 && !maybeLanded)
           throw new NotWrittenError(e.message, ExitCode.CLUSTER, { cause: e });
         throw e;
       }

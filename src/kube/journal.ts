@@ -129,6 +129,8 @@ export class Journal {
   private lease?: KubeObject;
   private timer?: ReturnType<typeof setInterval>;
   private lost?: Error;
+  /** When this run last wrote its record (ms). */
+  private writtenAt = Date.now();
   state?: JournalState;
 
   constructor(
@@ -263,6 +265,7 @@ export class Journal {
       throw e;
     }
     this.state = state;
+    this.writtenAt = Date.now();
     this.startRenewal();
     // previous: the record as this run found it (phase and message), for a run that leaves it untouched
     return { plan: usePlan, state, previous: unfinished?.state };
@@ -271,7 +274,9 @@ export class Journal {
   private startRenewal(): void {
     this.timer = setInterval(
       () => {
-        void this.write({}).catch((e: Error) => (this.lost = e));
+        // (a renewal that fails for a 5xx or a timeout is tried again at the next tick: only writeNow decides
+        // that the lock is lost; a review found one 503 ending the record for the rest of the run)
+        void this.write({}).catch(() => undefined);
       },
       (LEASE_SECONDS * 1000) / 3,
     );
@@ -312,18 +317,25 @@ export class Journal {
   private async writeNow(change: Partial<JournalState>, holder: string | null): Promise<void> {
     if (!this.lease || !this.state) return;
     if (this.lost) throw this.lost;
-    this.state = { ...this.state, ...change, updatedAt: microTime() };
+    // the record in memory follows what was written, not what was meant to be (a review: a failed write of
+    // "step X started" made the failure say X "may have been written")
+    const next: JournalState = { ...this.state, ...change, updatedAt: microTime() };
     const bodyOf = (lease: KubeObject): KubeObject => ({
       ...lease,
       metadata: {
         ...lease.metadata,
-        annotations: { ...(lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(this.state) },
+        annotations: { ...(lease.metadata.annotations ?? {}), [ANN_STATE]: JSON.stringify(next) },
       },
       spec: { ...(lease.spec ?? {}), holderIdentity: holder, renewTime: microTime() },
     });
+    const written = (lease: KubeObject): void => {
+      this.lease = lease;
+      this.state = next;
+      this.writtenAt = Date.now();
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        this.lease = await this.api.replace(Lease, bodyOf(this.lease));
+        written(await this.api.replace(Lease, bodyOf(this.lease)));
         return;
       } catch (e) {
         if (!(e instanceof ApiError) || (e.status !== 409 && e.status !== 404) || attempt >= 4) {
@@ -332,14 +344,33 @@ export class Journal {
         }
       }
       // someone else wrote the Lease (a label, an annotation: a review found a healthy run stopped as "lost
-      // the lock"), or deleted it (to "break a stale lock"): the lock is ours while it names us as holder
+      // the lock"), or deleted it (to "break a stale lock"): it is still ours while it names us as holder
+      // (or no one, as our own release leaves it) and records this very run
       const now = await this.api.get(Lease, LEASE_NAME, this.namespace);
-      const theirs = now?.spec?.['holderIdentity'];
-      if (now && theirs !== this.holder && theirs !== null && theirs !== undefined && theirs !== '') {
-        this.lost = clusterError(`another run took the lock: ${String(theirs)}`);
-        throw this.lost;
-      }
       if (now) {
+        const theirs = now.spec?.['holderIdentity'];
+        let st: Partial<JournalState> = {};
+        try {
+          st = JSON.parse(now.metadata.annotations?.[ANN_STATE] ?? '{}') as Partial<JournalState>;
+        } catch {
+          st = {};
+        }
+        const ours =
+          (theirs === this.holder || theirs === null || theirs === undefined || theirs === '') &&
+          st.plan === this.state.plan &&
+          st.startedAt === this.state.startedAt &&
+          JSON.stringify(st.done ?? []) === JSON.stringify(this.state.done) &&
+          JSON.stringify(st.undone ?? []) === JSON.stringify(this.state.undone);
+        if (!ours) {
+          // another run holds it, or took it while this one was away (asleep past the Lease's 30 s) and
+          // changed the record: this run must not overwrite it
+          this.lost = clusterError(
+            theirs && theirs !== this.holder
+              ? `another run took the lock: ${String(theirs)}`
+              : `the record in Lease ${this.namespace}/${LEASE_NAME} was changed by another run`,
+          );
+          throw this.lost;
+        }
         this.lease = {
           ...now,
           metadata: {
@@ -352,14 +383,22 @@ export class Journal {
         };
         continue;
       }
-      // deleted: the plan is part-way, so its record is written again (nothing else knows what it did)
+      // deleted while this run held it (its last write within the Lease's duration): the plan is part-way,
+      // so its record is written again (nothing else knows what it did). After longer, another run may have
+      // finished or rolled the plan back meanwhile: then it is not written again.
+      if (Date.now() - this.writtenAt > LEASE_SECONDS * 1000) {
+        this.lost = clusterError(
+          `Lease ${this.namespace}/${LEASE_NAME} was deleted while this run could not renew it (another run may have finished or rolled the plan back)`,
+        );
+        throw this.lost;
+      }
       const meta = this.lease.metadata as KubeObject['metadata'] & {
         uid?: string;
         creationTimestamp?: string;
       };
       const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, ...rest } = meta;
       try {
-        this.lease = await this.api.create(Lease, bodyOf({ ...this.lease, metadata: rest }));
+        written(await this.api.create(Lease, bodyOf({ ...this.lease, metadata: rest })));
       } catch (c) {
         this.lost = clusterError(
           `Lease ${this.namespace}/${LEASE_NAME} was deleted during the run and could not be written again: ${(c as Error).message}`,

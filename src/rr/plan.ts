@@ -190,22 +190,35 @@ function peeringCovers(
   return true;
 }
 
+/**
+ * The label as a Calico selector: `key == 'value'`, or `has(key)` when only the key marks reflectors (each has
+ * its own value: conventionLabel; `key == ''` would select none of them, a review).
+ */
+function labelSelector(label: { key: string; value: string }): string {
+  return label.value === '' ? `has(${label.key})` : `${label.key} == '${label.value}'`;
+}
+
+function labelled(n: NodeInfo, label: { key: string; value: string }): boolean {
+  return label.value === '' ? label.key in n.calicoLabels : n.calicoLabels[label.key] === label.value;
+}
+
 /** Adds the BGPPeer that peers every node with the reflectors (and reflectors with each other), if needed. */
 export function ensurePeering(
   b: PlanBuilder,
   promote: string[],
   label: { key: string; value: string },
   clusterIds: ClusterIds,
+  /** `skip`: when ordinary nodes carry the label, add nothing rather than refuse (`migrate --to mesh`). */
+  opts: { othersLabelled?: 'refuse' | 'skip' } = {},
 ): void {
   const s = b.state;
   // the label must mark reflectors only: a BGPPeer selecting it makes every node peer with every node that
   // has it (a review found `--label rr=yes` with two ordinary nodes labelled so, and a plan that said "it
   // selects only reflectors")
   const others = s.nodes
-    .filter(
-      (n) => n.calicoLabels[label.key] === label.value && !promote.includes(n.name) && !isRouteReflector(n),
-    )
+    .filter((n) => labelled(n, label) && !promote.includes(n.name) && !isRouteReflector(n))
     .map((n) => n.name);
+  if (others.length && opts.othersLabelled === 'skip') return;
   if (others.length)
     throw usageError(
       `the label ${label.key}=${label.value} is already on ${others.length} node(s) that are not route reflectors (${listSome(others)}): a BGPPeer selecting it would make every node peer with them too`,
@@ -225,11 +238,11 @@ export function ensurePeering(
     apiVersion,
     kind: 'BGPPeer',
     metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' } },
-    spec: { nodeSelector: 'all()', peerSelector: `${label.key} == '${label.value}'` },
+    spec: { nodeSelector: 'all()', peerSelector: labelSelector(label) },
   };
   b.add({
     title: `Create BGPPeer ${name} (every node peers with the reflectors)`,
-    why: `nodeSelector all(), peerSelector ${label.key} == '${label.value}': every node peers with every reflector and the reflectors with each other. It selects only reflectors, which have left the mesh, so it never duplicates a mesh session.`,
+    why: `nodeSelector all(), peerSelector ${labelSelector(label)}: every node peers with every reflector and the reflectors with each other. It selects only reflectors, which have left the mesh, so it never duplicates a mesh session.`,
     action: 'create',
     manifest,
     precondition: { exists: false },

@@ -336,7 +336,16 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
   // (projectcalico.org/IPv4VXLANTunnelAddr; node/pkg/allocateip). Until a node has one, Felix programs no VXLAN
   // route to it: right after IPIP -> VXLAN that is seconds, longer means the allocator is stuck (a review:
   // status said nothing). Ready Linux nodes with an IPv4 address only: calico-node runs and is up there.
-  const vxlanPools = s.ipPools.filter((p) => p.ipVersion === 4 && !p.disabled && p.vxlanMode !== 'Never');
+  // (a pool whose allowedUses leaves out Tunnel gives no tunnel address: allocateip skips it; a review)
+  const tunnelUse = (name: string): boolean => {
+    const uses = s.objects.find((o) => o.kind === 'IPPool' && o.metadata.name === name)?.spec?.[
+      'allowedUses'
+    ];
+    return !Array.isArray(uses) || uses.includes('Tunnel');
+  };
+  const vxlanPools = s.ipPools.filter(
+    (p) => p.ipVersion === 4 && !p.disabled && p.vxlanMode !== 'Never' && tunnelUse(p.name),
+  );
   if (vxlanPools.length) {
     const selectors = vxlanPools.flatMap((p) => {
       try {

@@ -66,6 +66,20 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
     );
   });
 
+  it('settings compared as confd renders them: defaults as unset, durations in seconds (a review: false positives)', () => {
+    const pair = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      conflicts(
+        bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber: 65001, ...a }),
+        bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber: 65001, ...b }),
+      );
+    assert.deepEqual(pair({ keepOriginalNextHop: false }, {}), []);
+    assert.deepEqual(pair({ ttlSecurity: 0, numAllowedLocalASNumbers: 0 }, {}), []);
+    assert.deepEqual(pair({ sourceAddress: 'UseNodeIP' }, {}), []);
+    assert.deepEqual(pair({ maxRestartTime: '120s' }, { maxRestartTime: '2m0s' }), []);
+    assert.equal(pair({ maxRestartTime: '120s' }, { maxRestartTime: '3m' }).length, 1);
+    assert.deepEqual(pair({ keepOriginalNextHop: true, nextHopMode: 'Self' }, { nextHopMode: 'Self' }), []);
+  });
+
   it('two global BGPPeers to one IP: every node', () => {
     const f = conflicts(
       bgpPeer('tor-1', { peerIP: '10.99.0.1', asNumber: 65001 }),

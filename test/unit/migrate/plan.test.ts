@@ -480,6 +480,20 @@ describe('migrate/plan: route reflectors → mesh', () => {
       assert.equal(end.bgpConfigurations[0]!.nodeToNodeMeshEnabled, true);
     });
 
+  it('the wait before the first demotion watches the Ready reflectors only (a review: a dead one never reports)', () => {
+    const s = edited(snap({ nodes: 30, zones: 3, rrs: 6, mesh: false, peering: 'per-zone' }), (objs) => {
+      const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-c-002')!;
+      for (const c of (n.status as { conditions: { type: string; status: string }[] }).conditions)
+        if (c.type === 'Ready') c.status = 'False';
+    });
+    const p = planMigration(s, migrateOpts('mesh'));
+    const bridge = p.steps.findIndex((x) => x.action === 'create' && x.manifest?.kind === 'BGPPeer');
+    const gate = p.steps[bridge + 1]!;
+    assert.equal(gate.action, 'wait');
+    assert.ok(!gate.gate!.nodes.includes('node-c-002'), gate.gate!.nodes.join(', '));
+    assert.equal(gate.gate!.nodes.length, 5);
+  });
+
   it('a ToR peered only by the reflectors (BGPPeer nodeSelector on the reflector label, peerIP): refused, not cut silently', () => {
     // found by trying the tool: the plan said "✔ all reachable", the apply "all 20 steps done", and the ToR's
     // 3 sessions were gone (bgp topology: external 0); the verdicts only counted node pairs

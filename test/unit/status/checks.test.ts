@@ -322,6 +322,14 @@ describe('status/checks', () => {
           "pool == 'x'";
       });
       assert.ok(!codes(out).includes('ENCAP_TUNNEL_ADDRESS_MISSING'));
+      // a pool for workloads only (allowedUses without Tunnel) gives no tunnel address
+      const workloads = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
+        for (const o of items.filter((x) => x.kind === 'Node')) delete o.metadata.annotations![VX];
+        (items.find((o) => o.kind === 'IPPool')!.spec as Record<string, unknown>)['allowedUses'] = [
+          'Workload',
+        ];
+      });
+      assert.ok(!codes(workloads).includes('ENCAP_TUNNEL_ADDRESS_MISSING'));
     });
   });
 

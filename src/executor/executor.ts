@@ -397,6 +397,9 @@ export class Executor {
         this.keepGates(
           verifySteps(plan, plan.steps.slice(start), start, this.opts.live, 'refusing to resume'),
         );
+        // and the encapsulation switches still to come, as a fresh apply checks them (a review)
+        const encap = encapRefusals(plan.steps.slice(start), this.opts.live);
+        if (encap.length) throw new Error(`refusing to resume on the live state: ${encap.join('; ')}`);
       } catch (e) {
         await this.journal!.release(false, 'paused', (e as Error).message);
         throw new CliError((e as Error).message, ExitCode.USAGE, {
@@ -708,8 +711,10 @@ export class Executor {
       );
     const undoSteps = toUndo.flatMap((s) => s.undo);
     const r = reverify(undoSteps, live, { acceptN1: true, acceptZoneLoss: true });
-    if (!r.ok) {
-      const msg = `rollback refused: on the live state, undo ${describeFailure(r, undoSteps.length)}`;
+    // a pool switched back to a mode the live state refuses (IPIP after BGP was turned off): refused too
+    const encap = encapRefusals(undoSteps, live);
+    if (!r.ok || encap.length) {
+      const msg = `rollback refused: on the live state, undo ${r.ok ? encap.join('; ') : describeFailure(r, undoSteps.length)}`;
       await this.journal!.release(false, 'paused', msg);
       throw new RollbackError(msg, ExitCode.GATE, {
         changed: 'nothing was undone; the plan stays recorded',

@@ -327,7 +327,11 @@ function monitoringPatchProblems(step: Step, where: string, out: string[], isUnd
     onlyKeys(p, ['spec'], `${where} (Service patch)`, out);
     if (!isObj(p['spec']) || !Array.isArray(p['spec']['ports']))
       out.push(`${where}: a Service patch changes only spec.ports`);
-    else onlyKeys(p['spec'], ['ports'], `${where} (Service spec)`, out);
+    else {
+      onlyKeys(p['spec'], ['ports'], `${where} (Service spec)`, out);
+      // (an undo puts back the ports our Service had, as they were read)
+      if (!isUndo) metricsPortsProblems(p['spec']['ports'], where, out);
+    }
     // (an undo puts back what the step changed; the executor leaves it when someone changed it since)
     if (!isUndo && !oursOnly(step))
       out.push(`${where}: a Service patch needs the precondition that the Service is ours`);
@@ -423,7 +427,11 @@ function metricsServiceProblems(m: NonNullable<Step['manifest']>, where: string,
   const apps = METRICS_COMPONENTS.map((c) => COMPONENT_INFO[c].app);
   if (!isObj(sel) || Object.keys(sel).join() !== 'k8s-app' || !apps.includes(String(sel['k8s-app'])))
     out.push(`${where}: a metrics Service selects one Calico component by k8s-app (${apps.join(', ')})`);
-  const ports = spec['ports'];
+  metricsPortsProblems(spec['ports'], where, out);
+}
+
+/** A metrics Service's ports: the metrics port, port = targetPort, TCP (created, or patched by a later plan). */
+function metricsPortsProblems(ports: unknown, where: string, out: string[]): void {
   if (
     !Array.isArray(ports) ||
     !ports.length ||

@@ -758,6 +758,12 @@ describe('monitoring: defects found in the fixes (diff review of 2026-12-03)', (
     const p = planMonitoring(snapshotOf(off), { ...OPTS, ports: { felix: 9111 } });
     assert.ok(writes(p).includes('patch Service/kube-system/calico-felix-metrics'), writes(p).join('\n'));
     assert.deepEqual(integrityProblems(p), []);
+    // the patch's ports, edited and re-digested to another target port: refused as a created Service's would be
+    const q = structuredClone(p);
+    const patch = q.steps.find((x) => x.action === 'patch' && x.object?.kind === 'Service')!;
+    (patch.patch as { spec: { ports: Record<string, unknown>[] } }).spec.ports[0]!['targetPort'] = 5473;
+    q.metadata.digest = planDigest(q);
+    assert.match(integrityProblems(q).join('; '), /port = targetPort/);
     const done = snapshotOf(after(p, off));
     const felix = detectMonitoring(done).components[0]!;
     assert.deepEqual(

@@ -5,6 +5,9 @@
  * (exit 2, 0 writes in the audit log), and `status` before and after. No gates: nothing waits for BGP.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
 import { addIPv6Underlay, generateCluster, type ClusterSpec } from '../fixtures/generate.js';
 import { controlPlane, runCli, USERS, type ControlPlane, type Obj } from '../harness/index.js';
 import { journal, spawnCli, world } from './plan-helpers.js';
@@ -227,6 +230,39 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           assert.match(r.stderr, /TUNNEL_OFF_IN_FELIX/);
           assert.deepEqual(await writes(cp, mark), []);
           assert.deepEqual(await state(cp), start);
+        });
+
+      if (calico === 'v3.31.3')
+        it('a saved plan whose mode the live state now refuses is refused at apply (encapRefusals): exit 2, nothing written', async () => {
+          // (the planner's refusal runs at plan time; a FelixConfiguration is not in a plan's fingerprint, so
+          // only the apply-time re-evaluation catches one added since: a review re-digested such plans)
+          await load(cp, spec);
+          const file = path.join(os.tmpdir(), `calico-tune-encap-${process.pid}.json`);
+          const saved = await runCli(['encap', 'plan', '--pool', POOL, '--mode', 'vxlan', '-o', 'json'], {
+            kubeconfig: kc,
+          });
+          assert.equal(saved.code, 0, saved.stderr);
+          fs.writeFileSync(file, saved.stdout);
+          const node = (await cp.client('admin').list('/api/v1/nodes')).items[0]!.metadata.name;
+          await cp.apply([
+            {
+              apiVersion: 'crd.projectcalico.org/v1',
+              kind: 'FelixConfiguration',
+              metadata: { name: `node.${node}` },
+              spec: { vxlanEnabled: false },
+            },
+          ]);
+          const start = await state(cp);
+          const mark = cp.audit.mark();
+          try {
+            const r = await runCli(['apply', '-f', file, '--yes'], { kubeconfig: kc });
+            assert.equal(r.code, 2, r.stderr);
+            assert.match(r.stderr, /refusing the plan on the live state: .*→ vxlan: .*TUNNEL_OFF_IN_FELIX/);
+            assert.deepEqual(await writes(cp, mark), []);
+            assert.deepEqual(await state(cp), start);
+          } finally {
+            fs.rmSync(file, { force: true });
+          }
         });
 
       // the install checks do not depend on the Calico version: one version per install mode

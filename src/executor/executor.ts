@@ -599,11 +599,7 @@ export class Executor {
       .slice(0, failedAt + 1)
       .filter((st) => done.has(st.id))
       .reverse()
-      .flatMap((st) =>
-        st.undo
-          .filter((u) => u.action !== 'wait')
-          .flatMap((u) => stepCommands(u, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '))),
-      );
+      .flatMap((st) => st.undo.filter((u) => u.action !== 'wait').flatMap(kubectlCommands));
     return [
       '--resume and --rollback cannot find this plan: its record is not in the cluster',
       ...(cmds.length
@@ -822,7 +818,7 @@ export class Executor {
             // (the "as before" check after the rollback reports it too)
             this.opts.log(`  left as it is: ${clash}`);
             // (the plan is finished after this rollback: say how to undo it by hand, once the change is looked at)
-            const byHand = stepCommands(u, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '));
+            const byHand = kubectlCommands(u);
             this.keptForOthers.push(
               byHand.length ? `${clash} (to undo it anyway: ${byHand.join(' && ')})` : clash,
             );
@@ -1147,4 +1143,9 @@ function gatesBefore(plan: Plan, index: number): number {
   let g = index;
   while (g > 0 && plan.steps[g - 1]!.action === 'wait') g--;
   return g;
+}
+
+/** A step as the kubectl commands a person runs by hand (the -o script form, with kubectl for $KUBECTL). */
+function kubectlCommands(step: Step): string[] {
+  return stepCommands(step, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '));
 }

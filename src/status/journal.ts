@@ -5,27 +5,25 @@
  */
 import type { Finding } from '../model/finding.js';
 import type { ClusterSnapshot } from '../model/types.js';
-
-/** The annotation the executor puts on the nodes it cordons (plan/simulate.ts CORDON_ANNOTATION). */
-const CORDONED_BY = 'calico-tune.io/cordoned-by';
+import { CORDON_ANNOTATION } from '../plan/simulate.js';
 
 export function journalFindings(s: ClusterSnapshot): Finding[] {
   const j = s.journal;
   if (!j) {
     // cordoned by a run whose record is gone (deleted while the run was dead): nothing will uncordon them, and
     // `rr promote` finds nothing to do (a review)
-    const left = s.nodes.filter((n) => n.unschedulable && n.annotations[CORDONED_BY] !== undefined);
+    const left = s.nodes.filter((n) => n.unschedulable && n.annotations[CORDON_ANNOTATION] !== undefined);
     if (!left.length) return [];
     const names = left.map((n) => n.name);
     return [
       {
         code: 'NODE_CORDONED_WITHOUT_PLAN',
         severity: 'warning',
-        message: `${left.length === 1 ? `node ${names[0]} is` : `${left.length} nodes are`} cordoned by kubectl calico-tune (annotation ${CORDONED_BY}) but no plan is recorded (no Lease calico-tune): a run stopped and its record was deleted, so nothing will uncordon ${left.length === 1 ? 'it' : 'them'}; no new pod is scheduled there${left.length > 1 ? ` (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})` : ''}`,
+        message: `${left.length === 1 ? `node ${names[0]} is` : `${left.length} nodes are`} cordoned by kubectl calico-tune (annotation ${CORDON_ANNOTATION}) but no plan is recorded (no Lease calico-tune): a run stopped and its record was deleted, so nothing will uncordon ${left.length === 1 ? 'it' : 'them'}; no new pod is scheduled there${left.length > 1 ? ` (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})` : ''}`,
         objects: left.slice(0, 5).map((n) => ({ kind: 'Node', name: n.name })),
         fix: `check the node${left.length > 1 ? 's' : ''} (kubectl calico-tune rr list), then: ${names
           .slice(0, 3)
-          .map((n) => `kubectl uncordon ${n} && kubectl annotate node ${n} ${CORDONED_BY}-`)
+          .map((n) => `kubectl uncordon ${n} && kubectl annotate node ${n} ${CORDON_ANNOTATION}-`)
           .join('; ')}${names.length > 3 ? '; ...' : ''}`,
       },
     ];

@@ -1,5 +1,5 @@
 /**
- * Cost of the executor's live re-verification (issue 10): before the first write, `preflightPlan` checks the
+ * Cost of the executor's live re-verification (issue 10): before the first write, `preflight` (src/executor/checks.ts) checks the
  * plan's integrity, staleness, and runs every step on the state just read (preconditions and the BGP model
  * at each intermediate state). Compared with what the executor pays anyway: reading the cluster, i.e. parsing
  * a snapshot of the same size (`parseSnapshot`; over the network it costs more), and planning.
@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { planMigration } from '../src/migrate/plan.js';
 import { parseSnapshot } from '../src/model/parse.js';
 import type { KubeObject } from '../src/model/types.js';
-import { preflightPlan } from '../src/plan/preflight.js';
+import { preflight } from '../src/executor/checks.js';
 import { generateCluster } from '../test/fixtures/generate.js';
 
 export interface ReverifyBench {
@@ -52,7 +52,7 @@ export function run(nodes = 5000, runs = 5): ReverifyBench {
     const live = parse();
     p.push(performance.now() - t);
     t = performance.now();
-    ok = preflightPlan(plan, live).ok && ok;
+    ok = preflight(plan, live).ok && ok;
     v.push(performance.now() - t);
   }
   return {

@@ -244,8 +244,8 @@ export abstract class PlanCommand extends BaseCommand {
         snapshot = await this.loadSnapshot(flags.snapshot);
       // offline, the checks run here; against the cluster the executor runs them (once) before its first write
       if (flags.snapshot) {
-        const { preflightPlan } = await import('./plan/preflight.js');
-        preflightPlan(plan, snapshot!);
+        const { preflight } = await import('./executor/checks.js');
+        preflight(plan, snapshot!);
       }
     } else {
       snapshot = await this.loadSnapshot(flags.snapshot);

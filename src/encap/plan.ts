@@ -372,9 +372,10 @@ function pairChanges(
  * every pool a step switches (an IPPool patch of ipipMode/vxlanMode, or an Installation entry's
  * encapsulation), the mode is evaluated again on the live cluster; a mode the tool refuses there (no
  * encapsulation across subnets, a tunnel Felix has turned off) refuses the plan. A saved plan, edited and
- * re-digested, or made before the cluster changed, cannot switch a pool the planner would refuse.
+ * re-digested, or made before the cluster changed, cannot switch a pool the planner would refuse. `offset`:
+ * the index of `steps[0]` in its plan (for the step numbers it names).
  */
-export function encapRefusals(steps: readonly Step[], live: ClusterSnapshot): string[] {
+export function encapRefusals(steps: readonly Step[], live: ClusterSnapshot, offset = 0): string[] {
   const out: string[] = [];
   const check = (pool: IPPoolInfo, mode: EncapTarget, where: string): void => {
     if (poolTarget(pool) === mode) return;
@@ -383,7 +384,7 @@ export function encapRefusals(steps: readonly Step[], live: ClusterSnapshot): st
   };
   steps.forEach((step, i) => {
     if (step.action !== 'patch' || !step.object || !step.patch) return;
-    const where = `step ${i + 1} (${step.title})`;
+    const where = `step ${offset + i + 1} (${step.title})`;
     const spec = step.patch['spec'];
     if (!spec || typeof spec !== 'object') return;
     if (step.object.kind === 'IPPool') {

@@ -25,8 +25,9 @@ import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { staleness } from '../plan/fingerprint.js';
 import { stepCommands } from '../plan/script.js';
 import { encapRefusals } from '../encap/plan.js';
+import { preflight, verifyRest } from './checks.js';
 import { evaluateGate, gateCoverage, gateProgressLine } from '../plan/gates.js';
-import { checkIdentity, describeFailure, preflightPlan, verifySteps } from '../plan/preflight.js';
+import { checkIdentity, describeFailure } from '../plan/preflight.js';
 import {
   alreadyDone,
   findObject,
@@ -184,14 +185,8 @@ export class Executor {
       // with --namespace): read now, so that one already there fails the checks before the first write (a
       // review: two of four steps written, then "already exists")
       opts.live = await this.withCreatedObjects(plan, opts.live);
-      this.keepGates(preflightPlan(plan, opts.live));
-      // encapsulation switches are evaluated again on the live cluster, as the BGP steps are above
-      const encap = encapRefusals(plan.steps, opts.live);
-      if (encap.length)
-        throw new CliError(`refusing the plan on the live state: ${encap.join('; ')}`, ExitCode.USAGE, {
-          changed: 'nothing was changed',
-          hints: ['kubectl calico-tune encap report shows what each mode would do'],
-        });
+      // (the BGP model's verdicts and the encapsulation switches, on the live cluster: executor/checks.ts)
+      this.keepGates(preflight(plan, opts.live));
     }
     if (!this.dry && !opts.yes && !opts.interactive) {
       throw usageError(
@@ -394,12 +389,8 @@ export class Executor {
         `resuming ${plan.metadata.name} at step ${start + 1}/${total}: checking the rest on the live state`,
       );
       try {
-        this.keepGates(
-          verifySteps(plan, plan.steps.slice(start), start, this.opts.live, 'refusing to resume'),
-        );
-        // and the encapsulation switches still to come, as a fresh apply checks them (a review)
-        const encap = encapRefusals(plan.steps.slice(start), this.opts.live);
-        if (encap.length) throw new Error(`refusing to resume on the live state: ${encap.join('; ')}`);
+        // the steps still to come, encapsulation switches included, as a fresh apply checks them (a review)
+        this.keepGates(verifyRest(plan, start, this.opts.live, 'refusing to resume'));
       } catch (e) {
         await this.journal!.release(false, 'paused', (e as Error).message);
         throw new CliError((e as Error).message, ExitCode.USAGE, {
@@ -450,14 +441,15 @@ export class Executor {
             return this.paused(plan, doneCount, why, 'stopped');
           }
           // the person may have taken minutes: what the rest of the plan relies on is read and checked again
-          // (the BGPPeer the mesh-off step needs may be gone), and after a long answer the gates just before
-          // are observed again (sessions may have dropped meanwhile)
-          if (step.action !== 'wait' && i > 0) {
+          // (the BGPPeer the mesh-off step needs may be gone, a FelixConfiguration may turn a tunnel off), the
+          // first step's too (a review: an encap switch went through), and after a long answer the gates just
+          // before are observed again (sessions may have dropped meanwhile)
+          if (step.action !== 'wait') {
             rechecked.add(i);
             const gates = Date.now() - asked > PROMPT_STALE_MS ? gatesBefore(plan, i) : i;
             const live = await this.readLive();
             try {
-              this.keepGates(verifySteps(plan, plan.steps.slice(gates), gates, live, 'refusing to continue'));
+              this.keepGates(verifyRest(plan, gates, live, 'refusing to continue'));
             } catch (e) {
               // (the step's failure below: nothing of it written, the plan recorded, resume or roll back)
               throw new NotWrittenError(

@@ -59,10 +59,3 @@ export function verifySteps(
     ]);
   return r;
 }
-
-/** Everything before a fresh run's first write. */
-export function preflightPlan(plan: Plan, live: ClusterSnapshot): Reverification {
-  checkIdentity(plan, live);
-  checkFresh(plan, live);
-  return verifySteps(plan, plan.steps, 0, live, 'refusing to apply');
-}

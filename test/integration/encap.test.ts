@@ -10,7 +10,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { addIPv6Underlay, generateCluster, type ClusterSpec } from '../fixtures/generate.js';
 import { controlPlane, runCli, USERS, type ControlPlane, type Obj } from '../harness/index.js';
-import { journal, spawnCli, world } from './plan-helpers.js';
+import { journal, runInPty, spawnCli, world } from './plan-helpers.js';
 
 const POOL = 'default-ipv4-ippool';
 const POOL_PATH = `/apis/crd.projectcalico.org/v1/ippools/${POOL}`;
@@ -257,12 +257,52 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           try {
             const r = await runCli(['apply', '-f', file, '--yes'], { kubeconfig: kc });
             assert.equal(r.code, 2, r.stderr);
-            assert.match(r.stderr, /refusing the plan on the live state: .*→ vxlan: .*TUNNEL_OFF_IN_FELIX/);
+            assert.match(
+              r.stderr,
+              /refusing to apply: on the live state, step 1 \(.*→ vxlan: .*TUNNEL_OFF_IN_FELIX/,
+            );
             assert.deepEqual(await writes(cp, mark), []);
             assert.deepEqual(await state(cp), start);
           } finally {
             fs.rmSync(file, { force: true });
           }
+        });
+
+      if (calico === 'v3.31.3')
+        it('the live state is checked again after the person answers the first prompt (encapRefusals included): exit 2, nothing written', async () => {
+          // (the first step's prompt skipped the re-check, and the re-check left encapRefusals out: a
+          // FelixConfiguration that turns VXLAN off, made while the prompt waited, let the switch through)
+          await load(cp, spec);
+          const node = (await cp.client('admin').list('/api/v1/nodes')).items[0]!.metadata.name;
+          const start = await state(cp);
+          const mark = cp.audit.mark();
+          const r = await runInPty(['encap', 'apply', '--pool', POOL, '--mode', 'vxlan'], kc, [
+            {
+              when: /Step 1\/\d+: .*Continue\?/,
+              before: async () => {
+                await cp.apply([
+                  {
+                    apiVersion: 'crd.projectcalico.org/v1',
+                    kind: 'FelixConfiguration',
+                    metadata: { name: `node.${node}` },
+                    spec: { vxlanEnabled: false },
+                  },
+                ]);
+              },
+              send: 'y\r',
+            },
+          ]);
+          const out = r.out.replace(/\s+/g, ' ');
+          assert.equal(r.code, 2, out.slice(-1500));
+          assert.match(out, /→ vxlan: .*TUNNEL_OFF_IN_FELIX/);
+          assert.match(out, /the cluster changed while it waited for you/);
+          assert.deepEqual(
+            (await writes(cp, mark)).filter((w) => !w.includes('leases/')),
+            [],
+            'nothing but the run record is written',
+          );
+          assert.deepEqual(await state(cp), start);
+          assert.equal(journal(await world(cp).then((w) => w.lease)), undefined, 'no run stays recorded');
         });
 
       // the install checks do not depend on the Calico version: one version per install mode

@@ -13,7 +13,7 @@ import { snap } from '../helpers.js';
 import { allPlans, migrateOpts, RR_ANN, CORDON_ANN } from './helpers.js';
 import { planDemote, planPromote } from '../../../src/rr/plan.js';
 import { planMigration } from '../../../src/migrate/plan.js';
-import { preflightPlan } from '../../../src/plan/preflight.js';
+import { preflight } from '../../../src/executor/checks.js';
 
 const CALICO = 'crd.projectcalico.org/v1';
 
@@ -522,7 +522,7 @@ describe('plan/integrity: what the digest protects', () => {
     // with all three edited, the plan would otherwise pass every check before apply
     const forged = structuredClone(p);
     for (const [, edit] of edits) edit(forged);
-    assert.throws(() => preflightPlan(forged, s), /edited or truncated/);
+    assert.throws(() => preflight(forged, s), /edited or truncated/);
   });
 });
 
@@ -539,7 +539,7 @@ describe('plan/integrity: a re-signed plan (the digest is no signature) is still
     s.source.server = 'https://k:6443';
     s.source.clusterUID = 'uid';
     const p = planMigration(s, migrateOpts('route-reflectors'));
-    assert.equal(preflightPlan(p, s).ok, true);
+    assert.equal(preflight(p, s).ok, true);
     const extra: Step[] = [
       step({ id: 'x1', object: { ...PEER, name: 'tor' }, patch: { spec: { asNumber: 65099 } } }),
       step({ id: 'x2', action: 'delete', object: CFG }),
@@ -549,7 +549,7 @@ describe('plan/integrity: a re-signed plan (the digest is no signature) is still
       q.steps.push(e);
       q.metadata.digest = planDigest(q);
       assert.throws(
-        () => preflightPlan(q, s),
+        () => preflight(q, s),
         /^CliError: refusing the plan: step 17 \(x\d\): (patches|deletes) /,
         e.id,
       );
@@ -572,7 +572,7 @@ describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Cal
       'a BGPPeer selects the new label',
     );
     assert.deepEqual(integrityProblems(p, s), []);
-    preflightPlan(p, s); // refused before: "changes label "rr", which is not a route-reflector label"
+    preflight(p, s); // refused before: "changes label "rr", which is not a route-reflector label"
     // an edited plan that labels with a key no BGPPeer selects, or one of Kubernetes' own: refused
     for (const key of ['team', 'kubernetes.io/os', 'node-role.kubernetes.io/worker']) {
       const q = structuredClone(p);
@@ -655,7 +655,7 @@ describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Cal
     const rr = s.nodes.find((n) => n.labels['rr'] === 'yes')!.name;
     const p = planDemote(s, [rr], { ...opts, label: 'rr=yes' });
     assert.deepEqual(integrityProblems(p, s), []);
-    preflightPlan(p, s);
+    preflight(p, s);
   });
 
   it('a node whose cluster ID Calico ignores (288.0.4.5) can be promoted: the plan replaces it, and says so', () => {
@@ -669,7 +669,7 @@ describe('plan/integrity: found by trying the tool (rr --label, a cluster ID Cal
     const patch = p.steps.find((x) => x.action === 'patch' && x.object?.name === 'node-a-004')!;
     assert.match(patch.title, /replacing "288\.0\.4\.5", which Calico ignores/);
     // refused before: the precondition wanted the annotation absent ("build a new plan", forever)
-    preflightPlan(p, s);
+    preflight(p, s);
     const undo = patch.undo.find((u) => u.action === 'patch')!;
     assert.equal(
       (undo.patch as { metadata: { annotations: Record<string, unknown> } }).metadata.annotations[RR_ANN],

@@ -9,10 +9,10 @@ import {
   checkFresh,
   checkIdentity,
   describeFailure,
-  preflightPlan,
   refusal,
   verifySteps,
 } from '../../../src/plan/preflight.js';
+import { preflight } from '../../../src/executor/checks.js';
 import {
   alreadyDone,
   expectedSessions,
@@ -509,7 +509,7 @@ describe('plan/preflight: refusals before the first write', () => {
     return e;
   }
   it('an intact plan on its own cluster passes every check', () => {
-    const r = preflightPlan(toRR, mesh);
+    const r = preflight(toRR, mesh);
     assert.equal(r.ok, true);
     assert.equal(r.gates.size, toRR.steps.filter((s) => s.action === 'wait').length);
   });
@@ -538,7 +538,7 @@ describe('plan/preflight: refusals before the first write', () => {
     const other = edited(mesh, () => undefined);
     other.source.clusterUID = 'uid-2';
     expectRefusal(
-      () => preflightPlan(toRR, other),
+      () => preflight(toRR, other),
       /^refusing the plan: the plan was made for another cluster \(kube-system UID uid-1; this cluster's is uid-2/,
     );
   });
@@ -549,7 +549,7 @@ describe('plan/preflight: refusals before the first write', () => {
       /^the plan is stale: the cluster changed since it was built \(Node\/node-c-004 became a route reflector\)$/,
     );
     assert.deepEqual(e.hints, ['build a new plan and review it']);
-    expectRefusal(() => preflightPlan(toRR, live), /stale/);
+    expectRefusal(() => preflight(toRR, live), /stale/);
   });
   it('steps that would cut nodes off on the live state: refused with the step k/n and example pairs', () => {
     // a plan file holding only the mesh-off step, with a valid digest and fingerprint
@@ -573,7 +573,7 @@ describe('plan/preflight: refusals before the first write', () => {
       () => verifySteps(p, p.steps, 0, mesh, 'refusing to apply'),
       /^refusing to apply: on the live state, step 1\/1 \(Turn the full mesh off.*\): the BGP model finds 66 node pairs without routes after it \(0 now\); e\.g\. /,
     );
-    expectRefusal(() => preflightPlan(p, mesh), /^refusing to apply: on the live state, step 1\/1/);
+    expectRefusal(() => preflight(p, mesh), /^refusing to apply: on the live state, step 1\/1/);
     // resuming at step 5 of 16: the numbering stays the plan's
     expectRefusal(
       () => verifySteps(toRR, [meshOff], 4, mesh, 'refusing to resume'),

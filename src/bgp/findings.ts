@@ -262,7 +262,7 @@ export function bgpFindings(s: ClusterSnapshot, state: BgpState = bgpStateFromSn
     });
   }
 
-  out.push(...peerConflicts(t));
+  out.push(...peerConflicts(t, selectorNextHop(s)));
 
   // BGPPeer protocols that duplicate mesh sessions.
   if (state.meshEnabled) {
@@ -341,21 +341,34 @@ const SELECTION_FIELDS = new Set([
 ]);
 
 /**
- * What confd stores as the value of a peering key, besides what the peer node gives: the BGPPeer's spec without
- * its selection fields (and without asNumber for a peerSelector BGPPeer, whose remote AS is the node's), as
- * canonical JSON, field by field.
+ * Whether confd takes a peerSelector BGPPeer's keepOriginalNextHop and nextHopMode: from Calico v3.30.3 on
+ * (client.go nodeAsBGPPeers; before, only peerIP BGPPeers had them). Unknown version: the newest behaviour.
  */
-function peerSettings(p: PeerSpec): Map<string, string> {
+function selectorNextHop(s: ClusterSnapshot): boolean {
+  const v = s.calico.version;
+  if (!v) return true;
+  return v.major > 3 || (v.major === 3 && (v.minor > 30 || (v.minor === 30 && v.patch >= 3)));
+}
+
+/**
+ * What confd stores as the value of a peering key, and BIRD renders, besides what the peer node gives: the
+ * BGPPeer's spec without its selection fields (and without asNumber for a peerSelector BGPPeer, whose remote
+ * AS is the node's), as canonical JSON, field by field. `ebgp`: the session's peer AS differs from the node's
+ * (bird.cfg.template renders `next hop keep` only then); `selectorNextHop`: above.
+ */
+function peerSettings(p: PeerSpec, ebgp: boolean, selectorNextHop: boolean): Map<string, string> {
   const out = new Map<string, string>();
   const spec = p.info.spec;
   const bySelector = p.info.peerIP === undefined;
   for (const k of Object.keys(spec).sort()) {
     if (SELECTION_FIELDS.has(k)) continue;
     // what confd does not take from a peerSelector BGPPeer (the node gives the AS; no allow local as, no
-    // local AS), nor keepOriginalNextHop once nextHopMode is set
+    // local AS; no next-hop settings before v3.30.3), nor keepOriginalNextHop once nextHopMode is set, and what
+    // BIRD is not given for an iBGP session (keepOriginalNextHop)
     if (bySelector && (k === 'asNumber' || k === 'numAllowedLocalASNumbers' || k === 'localASNumber'))
       continue;
-    if (k === 'keepOriginalNextHop' && spec['nextHopMode'] !== undefined) continue;
+    if (bySelector && !selectorNextHop && (k === 'keepOriginalNextHop' || k === 'nextHopMode')) continue;
+    if (k === 'keepOriginalNextHop' && (spec['nextHopMode'] !== undefined || !ebgp)) continue;
     const v = normalSetting(k, spec[k]);
     if (v !== undefined) out.set(k, canonicalJson(v));
   }
@@ -395,7 +408,7 @@ function differing(a: Map<string, string>, b: Map<string, string>): string[] {
  * the outcome undefined, and it may change whenever confd recomputes its peerings. Linear in what confd
  * expands: per peer, only the BGPPeers that share it are compared, node by node.
  */
-function peerConflicts(t: Topology): Finding[] {
+function peerConflicts(t: Topology, selectorNextHop: boolean): Finding[] {
   const byPeer = new Map<string, PeerSpec[]>();
   const add = (key: string, p: PeerSpec): void => {
     const l = byPeer.get(key);
@@ -434,11 +447,23 @@ function peerConflicts(t: Topology): Finding[] {
     c.peers.add(peer);
     if (node !== undefined) c.nodes?.add(node);
   };
-  const settings = new Map<PeerSpec, Map<string, string>>();
-  const settingsOf = (p: PeerSpec): Map<string, string> => {
-    let v = settings.get(p);
-    if (!v) settings.set(p, (v = peerSettings(p)));
+  const settings = new Map<string, Map<string, string>>();
+  const settingsOf = (p: PeerSpec, ebgp: boolean): Map<string, string> => {
+    const key = `${p.index}|${ebgp}`;
+    let v = settings.get(key);
+    if (!v) settings.set(key, (v = peerSettings(p, ebgp, selectorNextHop)));
     return v;
+  };
+  const nodeOfIp = new Map<string, number>();
+  t.ip.forEach((ip, i) => ip !== undefined && nodeOfIp.set(ip, i));
+  /** The AS the session's peer has: a peerIP BGPPeer's asNumber (0 when unset, as confd renders it), else the peer node's. */
+  const peerAs = (p: PeerSpec, ip: string): number | undefined =>
+    p.info.peerIP !== undefined ? (p.asNumber ?? 0) : t.state.nodes[nodeOfIp.get(ip) ?? -1]?.asNumber;
+  /** Whether the session of `local` (a node, or every node: the cluster's AS) to `ip` through `p` is eBGP. */
+  const ebgp = (p: PeerSpec, ip: string, local: number | undefined): boolean => {
+    const remote = peerAs(p, ip);
+    const own = local === undefined ? t.state.globalAsNumber : t.state.nodes[local]!.asNumber;
+    return remote === undefined || remote !== own;
   };
   for (const [key, specs] of byPeer) {
     if (specs.length < 2) continue;
@@ -449,7 +474,10 @@ function peerConflicts(t: Topology): Finding[] {
     if (pass === 'g') {
       const first = specs[0]!;
       for (const p of specs.slice(1)) {
-        const fields = differing(settingsOf(first), settingsOf(p));
+        const fields = differing(
+          settingsOf(first, ebgp(first, ip, undefined)),
+          settingsOf(p, ebgp(p, ip, undefined)),
+        );
         if (fields.length) note(first, p, peer, undefined, fields);
       }
       continue;
@@ -464,7 +492,7 @@ function peerConflicts(t: Topology): Finding[] {
           continue;
         }
         if (prev === p) continue;
-        const fields = differing(settingsOf(prev), settingsOf(p));
+        const fields = differing(settingsOf(prev, ebgp(prev, ip, i)), settingsOf(p, ebgp(p, ip, i)));
         if (fields.length) note(prev, p, peer, i, fields);
       }
   }

@@ -18,7 +18,11 @@ function bgpPeer(name: string, spec: Record<string, unknown>): KubeObject {
 }
 
 function conflicts(...peers: KubeObject[]) {
-  const s = edited(snap({ nodes: 9, zones: 3, rrs: 3 }), (objs) => {
+  return conflictsOn('v3.31.3', ...peers);
+}
+
+function conflictsOn(calico: 'v3.27.3' | 'v3.31.3', ...peers: KubeObject[]) {
+  const s = edited(snap({ nodes: 9, zones: 3, rrs: 3, calico }), (objs) => {
     objs.push(...peers);
   });
   return bgpFindings(s).filter((f) => f.code === 'BGP_PEER_CONFLICT');
@@ -109,7 +113,7 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
       bgpPeer('rr-a', {
         nodeSelector: ZONE_A,
         peerSelector: "route-reflector == 'true'",
-        keepOriginalNextHop: true,
+        maxRestartTime: '5m',
       }),
     );
     assert.equal(
@@ -117,7 +121,7 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
       1,
       'overlaps the fixture’s peer-with-route-reflectors (all nodes, every reflector)',
     );
-    assert.match(f[0]!.message, /keepOriginalNextHop/);
+    assert.match(f[0]!.message, /maxRestartTime/);
     assert.match(f[0]!.message, / on 3 nodes \(e.g. /, 'each node once, however many reflectors');
     assert.deepEqual(
       conflicts(
@@ -126,6 +130,30 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
       [],
       'confd takes a peerSelector peer’s AS from the node',
     );
+  });
+
+  it('keepOriginalNextHop counts only where confd renders it: eBGP sessions (a review: false positives)', () => {
+    // bird.cfg.template renders `next hop keep` only when the peer's AS differs from the node's
+    const rr = (extra: Record<string, unknown>) =>
+      bgpPeer('rr-a', { nodeSelector: ZONE_A, peerSelector: "route-reflector == 'true'", ...extra });
+    assert.deepEqual(conflicts(rr({ keepOriginalNextHop: true })), [], 'iBGP to the reflectors: no effect');
+    const tor = (asNumber: number) => [
+      bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber }),
+      bgpPeer('tor-a', { nodeSelector: ZONE_A, peerIP: '10.99.0.1', asNumber, keepOriginalNextHop: true }),
+    ];
+    assert.equal(conflicts(...tor(65001)).length, 1, 'eBGP to a ToR: it does');
+    assert.match(conflicts(...tor(65001))[0]!.message, /keepOriginalNextHop/);
+    assert.deepEqual(conflicts(...tor(64512)), [], 'iBGP to a ToR in the cluster’s AS: no effect');
+  });
+
+  it('a peerSelector BGPPeer’s next-hop settings count from Calico v3.30.3 on only (confd ignored them before)', () => {
+    const rr = bgpPeer('rr-a', {
+      nodeSelector: ZONE_A,
+      peerSelector: "route-reflector == 'true'",
+      nextHopMode: 'Self',
+    });
+    assert.equal(conflictsOn('v3.31.3', rr).length, 1);
+    assert.deepEqual(conflictsOn('v3.27.3', rr), []);
   });
 
   it('a BGPPeer per node (node: X + its zone’s reflectors) has no conflict', () => {

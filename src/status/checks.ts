@@ -332,10 +332,11 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     });
   }
 
-  // 6e. VXLAN pools: calico-node gives every node a VXLAN pool selects a tunnel address from it
-  // (projectcalico.org/IPv4VXLANTunnelAddr; node/pkg/allocateip). Until a node has one, Felix programs no VXLAN
-  // route to it: right after IPIP -> VXLAN that is seconds, longer means the allocator is stuck (a review:
-  // status said nothing). Ready Linux nodes with an IPv4 address only: calico-node runs and is up there.
+  // 6e. VXLAN pools: calico-node gives every node a VXLAN pool selects a tunnel address from it, per family
+  // (projectcalico.org/IPv4VXLANTunnelAddr, IPv6VXLANTunnelAddr; node/pkg/allocateip). Until a node has one,
+  // Felix programs no VXLAN route of that family to it: right after IPIP -> VXLAN that is seconds, longer means
+  // the allocator is stuck (a review: status said nothing; the domain review: IPv6 was not checked). Ready
+  // Linux nodes with an address of the family only: calico-node runs and is up there.
   // (a pool whose allowedUses leaves out Tunnel gives no tunnel address: allocateip skips it; a review)
   const tunnelUse = (name: string): boolean => {
     const uses = s.objects.find((o) => o.kind === 'IPPool' && o.metadata.name === name)?.spec?.[
@@ -343,10 +344,12 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
     ];
     return !Array.isArray(uses) || uses.includes('Tunnel');
   };
-  const vxlanPools = s.ipPools.filter(
-    (p) => p.ipVersion === 4 && !p.disabled && p.vxlanMode !== 'Never' && tunnelUse(p.name),
-  );
-  if (vxlanPools.length) {
+  for (const family of [4, 6] as const) {
+    const vxlanPools = s.ipPools.filter(
+      (p) => p.ipVersion === family && !p.disabled && p.vxlanMode !== 'Never' && tunnelUse(p.name),
+    );
+    if (!vxlanPools.length) continue;
+    const annotation = `projectcalico.org/IPv${family}VXLANTunnelAddr`;
     const selectors = vxlanPools.flatMap((p) => {
       try {
         return [parseSelectorCached(p.nodeSelector || 'all()')];
@@ -359,15 +362,15 @@ export function configFindings(s: ClusterSnapshot): Finding[] {
         n.ready &&
         n.os === 'linux' &&
         !n.virtualKubelet &&
-        n.bgp.ipv4Address !== undefined &&
-        !n.annotations['projectcalico.org/IPv4VXLANTunnelAddr'] &&
+        (family === 4 ? n.bgp.ipv4Address : n.bgp.ipv6Address) !== undefined &&
+        !n.annotations[annotation] &&
         selectors.some((sel) => sel.matches(n.calicoLabels)),
     );
     if (without.length)
       out.push({
         code: 'ENCAP_TUNNEL_ADDRESS_MISSING',
         severity: 'warning',
-        message: `${plural(without.length, 'node has', 'nodes have')} no VXLAN tunnel address (projectcalico.org/IPv4VXLANTunnelAddr) although VXLAN pool ${vxlanPools.map((p) => p.name).join(', ')} selects ${without.length === 1 ? 'it' : 'them'} (${listSome(without.map((n) => n.name))}): Felix programs no VXLAN route to ${without.length === 1 ? 'it' : 'them'}, so pods there are cut off over VXLAN. calico-node allocates it seconds after a switch to VXLAN; longer, its allocator is stuck`,
+        message: `${plural(without.length, 'node has', 'nodes have')} no ${family === 6 ? 'IPv6 ' : ''}VXLAN tunnel address (${annotation}) although VXLAN pool ${vxlanPools.map((p) => p.name).join(', ')} selects ${without.length === 1 ? 'it' : 'them'} (${listSome(without.map((n) => n.name))}): Felix programs no ${family === 6 ? 'IPv6 ' : ''}VXLAN route to ${without.length === 1 ? 'it' : 'them'}, so pods there are cut off over VXLAN. calico-node allocates it seconds after a switch to VXLAN; longer, its allocator is stuck`,
         objects: firstRefs(without.map((n) => nodeRef(n.name))),
         fix: `kubectl logs -n ${s.calico.nodeNamespace ?? 'calico-system'} -l k8s-app=calico-node -c calico-node | grep -i tunnel   # and free addresses in the pool: calicoctl ipam show`,
       });

@@ -4,7 +4,7 @@ import type { Finding } from '../../../src/model/finding.js';
 import { analyseTypha } from '../../../src/typha/analysis.js';
 import { buildMonitoringReport } from '../../../src/monitoring/report.js';
 import type { ClusterSnapshot, KubeObject } from '../../../src/model/types.js';
-import type { ClusterSpec } from '../../fixtures/generate.js';
+import { addIPv6Underlay, type ClusterSpec } from '../../fixtures/generate.js';
 import { find, nodes, setCalicoNodeEnv, snap } from '../helpers.js';
 
 function codes(s: ClusterSnapshot): string[] {
@@ -312,6 +312,36 @@ describe('status/checks', () => {
       assert.equal(f.severity, 'warning');
       assert.match(f.message, /^2 nodes have no VXLAN tunnel address/);
       assert.equal(f.objects.filter((o) => o.kind === 'Node').length, 2);
+    });
+    it('an IPv6 VXLAN pool: nodes with an IPv6 address and no IPv6 VXLAN tunnel address (the domain review)', () => {
+      const V6 = 'projectcalico.org/IPv6VXLANTunnelAddr';
+      const s = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
+        addIPv6Underlay(items);
+        (items.find((o) => o.metadata.name === 'default-ipv6-ippool')!.spec as Record<string, unknown>)[
+          'vxlanMode'
+        ] = 'Always';
+        let i = 0;
+        for (const o of items.filter((x) => x.kind === 'Node'))
+          if (i++ >= 3) o.metadata.annotations![V6] = `fd00:10:244::${i.toString(16)}`;
+      });
+      const f = finding(s, 'ENCAP_TUNNEL_ADDRESS_MISSING');
+      assert.match(
+        f.message,
+        /^3 nodes have no IPv6 VXLAN tunnel address \(projectcalico.org\/IPv6VXLANTunnelAddr\)/,
+      );
+      assert.match(f.message, /default-ipv6-ippool/);
+      assert.equal(f.objects.filter((o) => o.kind === 'Node').length, 3);
+      // every node has one: no finding (their IPv4 VXLAN addresses are there, from the fixture)
+      const all = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
+        addIPv6Underlay(items);
+        (items.find((o) => o.metadata.name === 'default-ipv6-ippool')!.spec as Record<string, unknown>)[
+          'vxlanMode'
+        ] = 'Always';
+        let i = 0;
+        for (const o of items.filter((x) => x.kind === 'Node'))
+          o.metadata.annotations![V6] = `fd00:10:244::${(++i).toString(16)}`;
+      });
+      assert.ok(!codes(all).includes('ENCAP_TUNNEL_ADDRESS_MISSING'), codes(all).join(', '));
     });
     it('IPIP pools, or a VXLAN pool whose nodeSelector leaves the node out: no warning', () => {
       const ipip = snap({ ...healthy, encapsulation: 'IPIP' });

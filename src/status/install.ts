@@ -7,6 +7,7 @@ import { operatorPending } from '../encap/plan.js';
 import { type Finding, firstRefs, nodeRef } from '../model/finding.js';
 import { parseIPv4Cidr } from '../model/net.js';
 import type { ClusterSnapshot } from '../model/types.js';
+import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 
 /** The guide's NetworkManager drop-in (`/etc/NetworkManager/conf.d/calico.conf`). */
 export const NETWORKMANAGER_CONF =
@@ -85,7 +86,11 @@ export function installFindings(s: ClusterSnapshot): Finding[] {
       out.push({
         code: 'POD_CIDR_INSTALLATION_MISMATCH',
         severity: 'warning',
-        message: `Installation default lists pool CIDR(s) ${missing.map((p) => p.cidr).join(', ')} but no IPPool has ${missing.length > 1 ? 'them' : 'it'} (pools: ${have}): the operator's view of the pod network and Calico's differ, so the operator either keeps recreating a pool or reports itself degraded`,
+        message: `Installation default lists pool CIDR(s) ${missing.map((p) => p.cidr).join(', ')} but no IPPool has ${missing.length > 1 ? 'them' : 'it'} (pools: ${have}): the operator's view of the pod network and Calico's differ, ${
+          calicoAtLeast(s, OPERATOR_V134_CALICO_MINOR) === false
+            ? 'and this operator does not act on it (it has no IP pool controller before Calico 3.28), but an upgrade would create the pool or report itself degraded'
+            : 'so the operator either keeps recreating a pool or reports itself degraded'
+        }`,
         objects: [
           { kind: 'Installation', name: 'default' },
           ...s.ipPools.map((p) => ({ kind: 'IPPool', name: p.name })),

@@ -170,7 +170,9 @@ export function typhaNodeCounts(nodes: readonly NodeInfo[]): TyphaNodeCounts {
   for (const n of nodes) {
     if (n.unschedulable) unschedulable++;
     else if (aksVirtualNode(n)) virtualKubelet++;
-    else if (n.os === 'linux') {
+    // (by the label, as the operator counts and as calico-typha's nodeSelector places: not n.os, which falls
+    // back to the beta label and nodeInfo)
+    else if (n.labels['kubernetes.io/os'] === 'linux') {
       linux++;
       if (n.zone) zones.add(n.zone);
       else withoutZone++;

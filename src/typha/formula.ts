@@ -73,13 +73,6 @@ export function typhaCountedNodes(nodes: readonly NodeInfo[]): number {
   return n;
 }
 
-/** Linux nodes that Typha (a Linux-only, host-network pod) can run on. */
-export function linuxNodes(nodes: readonly NodeInfo[]): number {
-  let n = 0;
-  for (const x of nodes) if (x.os === 'linux') n++;
-  return n;
-}
-
 /** The node counts (above `from`) at which the operator's recommendation changes, up to `limit` of them. */
 export function nextOperatorSteps(from: number, limit = 3): { nodes: number; replicas: number }[] {
   const out: { nodes: number; replicas: number }[] = [];

@@ -124,6 +124,21 @@ describe('typha/analysis', () => {
       assert.equal(a.nodes.counted, 12);
       assert.equal(a.nodes.linux, 2);
     });
+
+    it('a Linux node counts by its kubernetes.io/os label only, as the operator counts and Typha is scheduled (the domain review)', () => {
+      // typha_autoscaler.go getNodeCounts: n.Labels["kubernetes.io/os"] == "linux"; calico-typha's nodeSelector
+      // is the same label: a node with only the beta label or nodeInfo.operatingSystem takes no Typha
+      const a = analyseTypha(
+        snap({ nodes: 12, controlPlane: 1 }, (items) => {
+          for (const o of items.filter((x) => x.kind === 'Node').slice(0, 3)) {
+            delete o.metadata.labels!['kubernetes.io/os'];
+            o.metadata.labels!['beta.kubernetes.io/os'] = 'linux';
+          }
+        }),
+      );
+      assert.equal(a.nodes.counted, 12);
+      assert.equal(a.nodes.linux, 9);
+    });
   });
 
   describe('findings', () => {

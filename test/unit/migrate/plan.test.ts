@@ -480,6 +480,29 @@ describe('migrate/plan: route reflectors → mesh', () => {
       assert.equal(end.bgpConfigurations[0]!.nodeToNodeMeshEnabled, true);
     });
 
+  it('reflectors marked by a label key only (each its own value): the bridge BGPPeer selects them with has(key)', () => {
+    // (Calico's e2e style: route-reflector=<its cluster ID>; `route-reflector == ''` would select none of them)
+    const s = edited(snap({ nodes: 30, zones: 3, rrs: 3, mesh: false, peering: 'per-zone' }), (objs) => {
+      for (const o of objs) {
+        if (o.kind === 'Node' && o.metadata.labels?.['route-reflector'] === 'true')
+          o.metadata.labels['route-reflector'] = `rr-${o.metadata.name}`;
+        if (o.kind === 'BGPPeer')
+          for (const k of ['nodeSelector', 'peerSelector'] as const) {
+            const spec = o.spec as Record<string, string>;
+            if (spec[k]) spec[k] = spec[k].replace("route-reflector == 'true'", 'has(route-reflector)');
+          }
+      }
+    });
+    assert.equal(rrNames(s).length, 3);
+    const p = planMigration(s, migrateOpts('mesh'));
+    assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+    everyStateVerified(p, s);
+    const bridge = p.steps.find((x) => x.action === 'create' && x.manifest?.kind === 'BGPPeer');
+    assert.ok(bridge, p.steps.map((x) => x.title).join('\n'));
+    assert.equal((bridge.manifest!.spec as Record<string, unknown>)['peerSelector'], 'has(route-reflector)');
+    assert.deepEqual(stateAfter(s, p.steps).bgpPeers, []);
+  });
+
   it('the wait before the first demotion watches the Ready reflectors only (a review: a dead one never reports)', () => {
     const s = edited(snap({ nodes: 30, zones: 3, rrs: 6, mesh: false, peering: 'per-zone' }), (objs) => {
       const n = objs.find((o) => o.kind === 'Node' && o.metadata.name === 'node-c-002')!;

@@ -1139,5 +1139,5 @@ function gatesBefore(plan: Plan, index: number): number {
 
 /** A step as the kubectl commands a person runs by hand (the -o script form, with kubectl for $KUBECTL). */
 function kubectlCommands(step: Step): string[] {
-  return stepCommands(step, '').map((c) => c.replace(/^\$KUBECTL /, 'kubectl '));
+  return stepCommands(step, '').map((c) => c.replace(/\$KUBECTL /g, 'kubectl '));
 }

@@ -40,16 +40,25 @@ export function stepCommands(step: Step, calicoStatusResource: string): string[]
         : [];
     case 'delete':
       return ref ? [`$KUBECTL delete ${target(ref)} --ignore-not-found`] : [];
+    // a node someone else cordoned (unschedulable, no calico-tune.io/cordoned-by) is left alone, as the
+    // executor leaves it (plan/simulate.ts cordonedByOthers): neither taken over nor uncordoned
     case 'cordon':
       return ref
         ? [
-            `$KUBECTL cordon ${q(ref.name)}`,
-            `$KUBECTL annotate node ${q(ref.name)} --overwrite ${CORDON_ANNOTATION}=kubectl-calico-tune`,
+            `${notCordonedByOthers(ref.name)}; then ${[
+              `$KUBECTL cordon ${q(ref.name)}`,
+              `$KUBECTL annotate node ${q(ref.name)} --overwrite ${CORDON_ANNOTATION}=kubectl-calico-tune`,
+            ].join(' && ')}; fi`,
           ]
         : [];
     case 'uncordon':
       return ref
-        ? [`$KUBECTL uncordon ${q(ref.name)}`, `$KUBECTL annotate node ${q(ref.name)} ${CORDON_ANNOTATION}-`]
+        ? [
+            `${notCordonedByOthers(ref.name)}; then ${[
+              `$KUBECTL uncordon ${q(ref.name)}`,
+              `$KUBECTL annotate node ${q(ref.name)} ${CORDON_ANNOTATION}-`,
+            ].join(' && ')}; fi`,
+          ]
         : [];
     case 'drain':
       return ref
@@ -60,6 +69,12 @@ export function stepCommands(step: Step, calicoStatusResource: string): string[]
     default:
       return [];
   }
+}
+
+/** The start of a shell `if`: true unless the node is cordoned without calico-tune's annotation. */
+function notCordonedByOthers(node: string): string {
+  const jsonpath = `{.spec.unschedulable}/{.metadata.annotations.${CORDON_ANNOTATION.replace(/\./g, '\\.')}}`;
+  return `if [ "$($KUBECTL get node ${q(node)} -o jsonpath=${q(jsonpath)})" != 'true/' ]`;
 }
 
 function gateCommand(g: Gate, _res: string): string {

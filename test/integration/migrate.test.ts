@@ -160,6 +160,59 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.deepEqual(endState(await world(cp)), viaApply);
     });
 
+    if (calico === 'v3.31.3')
+      it("-o script leaves a node someone else cordoned cordoned (real kubectl's jsonpath in the guard)", async () => {
+        const spec = { nodes: 12, zones: 3, calico } as const;
+        await loadFixture(cp, spec);
+        sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
+        const plan = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '-o', 'json'], {
+          kubeconfig: kc,
+        });
+        assert.equal(plan.code, 0, plan.stderr);
+        const cordoned = plan
+          .json<{ steps: { action: string; object?: { name: string } }[] }>()
+          .steps.filter((st) => st.action === 'cordon')
+          .map((st) => st.object!.name);
+        assert.ok(cordoned.length >= 2, 'the plan cordons the reflectors-to-be');
+        const script = await runCli(['migrate', 'plan', '--to', 'route-reflectors', '-o', 'script'], {
+          kubeconfig: kc,
+        });
+        assert.equal(script.code, 0, script.stderr);
+        // someone cordons one of them for their own maintenance before the script runs
+        const theirs = cordoned[0]!;
+        await cp.client('admin').request('PATCH', `/api/v1/nodes/${theirs}`, {
+          body: { spec: { unschedulable: true } },
+          contentType: 'application/merge-patch+json',
+        });
+        const sh = path.join(cp.dir, 'migrate-cordoned.sh');
+        fs.writeFileSync(sh, script.stdout);
+        const r = await run('bash', [sh], {
+          env: {
+            ...process.env,
+            PATH: `${binDir()}:${process.env['PATH']}`,
+            KUBECONFIG: cp.kubeconfig('admin'),
+          },
+          timeoutMs: 300_000,
+        });
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        const nodes = (await cp.client('admin').list('/api/v1/nodes')).items;
+        const of = (name: string) => nodes.find((n) => n.metadata.name === name)!;
+        assert.equal(
+          (of(theirs).spec as { unschedulable?: boolean }).unschedulable,
+          true,
+          'their cordon stays',
+        );
+        assert.equal(of(theirs).metadata.annotations?.['calico-tune.io/cordoned-by'], undefined);
+        for (const name of cordoned.slice(1)) {
+          assert.notEqual(
+            (of(name).spec as { unschedulable?: boolean }).unschedulable,
+            true,
+            `${name} uncordoned`,
+          );
+          assert.equal(of(name).metadata.annotations?.['calico-tune.io/cordoned-by'], undefined);
+        }
+      });
+
     it('refuses a saved plan after the cluster changed (a node added, a reflector removed), saying what changed', async () => {
       await loadFixture(cp, { nodes: 30, zones: 3, calico, rrs: 1, mesh: true });
       sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });

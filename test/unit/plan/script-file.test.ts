@@ -43,6 +43,39 @@ describe('plan/script: -o script', () => {
     assert.equal(kubectlResource({ apiVersion: 'example.com/v1', kind: 'Widget' }), 'widgets.example.com');
   });
 
+  it('cordon and uncordon leave a node someone else cordoned alone, as the executor does (cordonedByOthers)', () => {
+    // (an uncordon in a script, or in the undo commands printed when the run's record is lost, lifted another
+    // person's maintenance cordon)
+    const node = { apiVersion: 'v1', kind: 'Node', name: 'node-a-003' };
+    const run = (state: string, action: 'cordon' | 'uncordon'): string[][] => {
+      const script = [
+        'set -euo pipefail',
+        // a kubectl that answers the guard's read with `state` and prints every other command
+        `k() { if [ "$1" = get ]; then printf '%s' ${JSON.stringify(state)}; return; fi; for a in "$@"; do printf '%s\\0' "$a"; done; printf '\\n'; }`,
+        'KUBECTL=k',
+        ...stepCommands({ id: 'c', title: '', why: '', action, object: node, undo: [] }, RES),
+      ].join('\n');
+      const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\0').slice(0, -1));
+    };
+    // cordoned by someone else (unschedulable, no calico-tune.io/cordoned-by): nothing
+    assert.deepEqual(run('true/', 'cordon'), []);
+    assert.deepEqual(run('true/', 'uncordon'), []);
+    // schedulable, or cordoned by calico-tune: the commands run
+    assert.deepEqual(
+      run('/', 'cordon').map((a) => a[0]),
+      ['cordon', 'annotate'],
+    );
+    assert.deepEqual(
+      run('true/kubectl-calico-tune', 'uncordon').map((a) => a[0]),
+      ['uncordon', 'annotate'],
+    );
+  });
+
   it('each action becomes the kubectl commands a person would type, quoted for bash', () => {
     const node = { apiVersion: 'v1', kind: 'Node', name: 'node-a-003' };
     const peerPatch: Step = {

@@ -13,9 +13,9 @@ import { calicoType, Pod } from '../model/resources.js';
 import type { CalicoApiMode, KubeObject } from '../model/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
+import { MANAGED_BY_LABELS, MANAGED_BY_SELECTOR } from '../model/managed-by.js';
 
 export const STATUS_PREFIX = 'calico-tune-';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' };
 
 function statusName(node: string, n: number): string {
   const suffix = `-${n.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
@@ -75,7 +75,7 @@ export class NodeStatusObserver {
           await this.api.create(t, {
             apiVersion: t.apiVersion,
             kind: 'CalicoNodeStatus',
-            metadata: { name, labels: MANAGED_BY },
+            metadata: { name, labels: { ...MANAGED_BY_LABELS } },
             spec: { node, classes: ['BGP'], updatePeriodSeconds: periodOf?.(node) ?? 1 },
           });
         } catch (e) {
@@ -191,7 +191,7 @@ export class NodeStatusObserver {
     if (opts.leftovers) {
       try {
         const { items } = await this.api.list(t, {
-          labelSelector: 'app.kubernetes.io/managed-by=kubectl-calico-tune',
+          labelSelector: MANAGED_BY_SELECTOR,
           metadataOnly: true,
         });
         for (const o of items) if (o.metadata.name.startsWith(STATUS_PREFIX)) names.add(o.metadata.name);

@@ -13,6 +13,7 @@ import type { Plan } from '../plan/types.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './http.js';
 import { Lease } from '../model/resources.js';
+import { MANAGED_BY_LABELS } from '../model/managed-by.js';
 
 export const LEASE_NAME = JOURNAL_LEASE_NAME;
 const ANN_PLAN = 'calico-tune.io/plan';
@@ -245,7 +246,7 @@ export class Journal {
       metadata: {
         name: LEASE_NAME,
         namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' },
+        labels: { ...MANAGED_BY_LABELS },
         annotations: { [ANN_PLAN]: encodePlan(usePlan), [ANN_STATE]: JSON.stringify(state) },
         ...(this.lease ? { resourceVersion: this.lease.metadata.resourceVersion } : {}),
       },

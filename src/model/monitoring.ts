@@ -10,10 +10,6 @@ export type MetricsComponent = 'felix' | 'typha' | 'kube-controllers';
 
 export const METRICS_COMPONENTS: readonly MetricsComponent[] = ['felix', 'typha', 'kube-controllers'];
 
-/** Label on every object `monitoring plan` creates (and the only ones its undo may delete). */
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'calico-tune';
-
 export const MONITORING_GROUP = 'monitoring.coreos.com/v1';
 
 /** The fix of every monitoring finding. */

@@ -4,7 +4,8 @@
  * datasource turned into the template variable `${datasource}`, and a kube-controllers IPAM dashboard of our
  * own (the guide notes that Calico has none). Pure: the caller reads the files (kube/files.ts).
  */
-import { DASHBOARDS_CONFIGMAP, MANAGED_BY, MANAGED_BY_LABEL } from '../model/monitoring.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../model/managed-by.js';
+import { DASHBOARDS_CONFIGMAP } from '../model/monitoring.js';
 import type { KubeObject } from '../model/types.js';
 
 const DS = { type: 'prometheus', uid: '${datasource}' };

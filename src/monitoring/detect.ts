@@ -8,12 +8,11 @@
 import {
   COMPONENT_INFO,
   ENV,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
   METRICS_COMPONENTS,
   MONITORING_GROUP,
   type MetricsComponent,
 } from '../model/monitoring.js';
+import { managedByUs } from '../model/managed-by.js';
 import { envBool, felixBool, felixFieldByNode } from '../model/felix.js';
 import { calicoAtLeast, OPERATOR_V134_CALICO_MINOR } from '../model/calico.js';
 import type { ClusterSnapshot, InstallMode, KubeObject } from '../model/types.js';
@@ -134,7 +133,7 @@ function findObj(s: ClusterSnapshot, kind: string, name: string, namespace?: str
 }
 
 function isOurs(o: KubeObject): boolean {
-  return o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+  return managedByUs(o.metadata.labels);
 }
 
 /**

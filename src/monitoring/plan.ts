@@ -8,13 +8,12 @@ import { NothingToDo, usageError } from '../errors.js';
 import {
   COMPONENT_INFO,
   ENV,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
   MONITORING_GROUP,
   ALERTS_RULE,
   DASHBOARDS_CONFIGMAP,
   type MetricsComponent,
 } from '../model/monitoring.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_LABELS, managedByUs } from '../model/managed-by.js';
 import type { ClusterSnapshot, KubeObject } from '../model/types.js';
 import { PlanBuilder } from '../plan/builder.js';
 import type { Plan } from '../plan/types.js';
@@ -59,7 +58,9 @@ export const DEFAULT_PORTS: Record<MetricsComponent, number> = {
   'kube-controllers': COMPONENT_INFO['kube-controllers'].defaultPort,
 };
 
-const ours = (): Record<string, string> => ({ [MANAGED_BY_LABEL]: MANAGED_BY });
+const ours = (): Record<string, string> => ({ ...MANAGED_BY_LABELS });
+/** The managed-by value an object of ours carries (this version's, or 0.1's): a precondition keeps it as it is. */
+const labelOf = (o: KubeObject): string => o.metadata.labels?.[MANAGED_BY_LABEL] ?? '';
 const OPERATOR_TYPHA_SERVICE = 'calico-typha-metrics';
 
 type Obj = Record<string, unknown>;
@@ -293,7 +294,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
     const existing = b.find('Service', m.metadata.name, c.namespace);
     if (existing) {
       // ours, left on another port by an earlier plan (the component's port moved since): its ports follow
-      if (existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) {
+      if (!managedByUs(existing.metadata.labels)) {
         warnings.push(
           `Service ${c.namespace}/${m.metadata.name} exists but does not expose ${c.component}'s metrics port ${c.port} and is not ours: left as it is; fix its port, or delete it and plan again`,
         );
@@ -309,7 +310,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
         precondition: {
           exists: true,
           fields: [
-            { path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY },
+            { path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: labelOf(existing) },
             { path: ['spec', 'ports'], equals: (obj(existing.spec)['ports'] as unknown[] | undefined) ?? [] },
           ],
         },
@@ -364,7 +365,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
         const sm = b.find('ServiceMonitor', smName, smNs);
         if (!sm) continue;
         const labels = Object.entries(target.labels);
-        const isOurs = sm.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+        const isOurs = managedByUs(sm.metadata.labels);
         if (isOurs && smNs === target.namespace && labels.length) {
           b.add({
             title: `label ServiceMonitor ${ref} ${labels.map(([k, v]) => `${k}=${v}`).join(',')} (selected by ${target.selectedBy.join(', ')})`,
@@ -374,7 +375,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
             patch: { metadata: { labels: target.labels } },
             precondition: {
               exists: true,
-              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY }],
+              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: labelOf(sm) }],
             },
           });
           changes.push(`ServiceMonitor ${ref} labels`);
@@ -448,7 +449,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
       .find((o): o is KubeObject => !!o);
     if (existing) {
       const at = existing.metadata.namespace ?? ns;
-      const isOurs = existing.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+      const isOurs = managedByUs(existing.metadata.labels);
       if (!loadedBy(existing.metadata.labels ?? {}, at).length) {
         if (isOurs && at === ns && loadedBy(ruleLabels, at).length) {
           b.add({
@@ -466,7 +467,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
             patch: { metadata: { labels: ruleLabels } },
             precondition: {
               exists: true,
-              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: MANAGED_BY }],
+              fields: [{ path: ['metadata', 'labels', MANAGED_BY_LABEL], equals: labelOf(existing) }],
             },
           });
           changes.push(`PrometheusRule ${at}/${ALERTS_RULE} labels`);
@@ -503,7 +504,7 @@ export function planMonitoring(s: ClusterSnapshot, opts: MonitoringOptions): Pla
         `create it, pass --namespace NS, or plan without --dashboards`,
       );
     const cm = b.find('ConfigMap', DASHBOARDS_CONFIGMAP, ns);
-    if (cm && cm.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
+    if (cm && !managedByUs(cm.metadata.labels))
       warnings.push(
         `ConfigMap ${ns}/${DASHBOARDS_CONFIGMAP} exists and is not ours: left as it is (no dashboards planned); delete it and plan again, or pass --namespace`,
       );

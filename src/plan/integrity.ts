@@ -8,13 +8,12 @@ import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
 import {
   COMPONENT_INFO,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
   MONITORING_CREATES,
   MONITORING_GROUP,
   MONITORING_PATCH_FIELDS,
   METRICS_COMPONENTS,
 } from '../model/monitoring.js';
+import { LEGACY_MANAGED_BY, MANAGED_BY, MANAGED_BY_LABEL } from '../model/managed-by.js';
 import { digestFull } from './fingerprint.js';
 import { CORDON_ANNOTATION } from './simulate.js';
 import type { BgpPeerInfo, NodeInfo } from '../model/types.js';
@@ -390,7 +389,9 @@ function installationPoolsProblems(step: Step, pools: unknown[], where: string, 
 /** The step's precondition requires the object to carry our managed-by label. */
 function oursOnly(step: Step): boolean {
   return !!step.precondition?.fields?.some(
-    (f) => f.path.join('/') === `metadata/labels/${MANAGED_BY_LABEL}` && f.equals === MANAGED_BY,
+    (f) =>
+      f.path.join('/') === `metadata/labels/${MANAGED_BY_LABEL}` &&
+      (f.equals === MANAGED_BY || f.equals === LEGACY_MANAGED_BY),
   );
 }
 

@@ -8,6 +8,7 @@ import { typeFor } from '../model/resources.js';
 import { CORDON_ANNOTATION, touchesBgp } from './simulate.js';
 import { append } from '../model/arrays.js';
 import { num } from '../model/format.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../model/managed-by.js';
 
 /** kubectl's fully qualified resource name for an object reference (`node`, `bgppeers.crd.projectcalico.org`). */
 export function kubectlResource(ref: { apiVersion: string; kind: string }): string {
@@ -95,7 +96,7 @@ wait_bgp() {
   local node=$1 count=$2 ips=$3 exact=$4 timeout=$5 name="calico-tune-\${1}" deadline=$((SECONDS + $5))
   $KUBECTL apply -f - >/dev/null <<EOF
 {"apiVersion": "${res.endsWith('crd.projectcalico.org') ? 'crd.projectcalico.org/v1' : 'projectcalico.org/v3'}", "kind": "CalicoNodeStatus",
- "metadata": {"name": "$name", "labels": {"app.kubernetes.io/managed-by": "kubectl-calico-tune"}},
+ "metadata": {"name": "$name", "labels": {"${MANAGED_BY_LABEL}": "${MANAGED_BY}"}},
  "spec": {"node": "$node", "classes": ["BGP"], "updatePeriodSeconds": 1}}
 EOF
   while :; do

@@ -20,6 +20,7 @@ import { RR_LABEL_KEYS, SYSTEM_LABEL, isRouteReflector } from '../model/calico.j
 import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
 import { listSome } from '../model/format.js';
+import { MANAGED_BY_LABELS, managedByUs } from '../model/managed-by.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -237,7 +238,7 @@ export function ensurePeering(
   const manifest: KubeObject = {
     apiVersion,
     kind: 'BGPPeer',
-    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune' } },
+    metadata: { name, labels: { ...MANAGED_BY_LABELS } },
     spec: { nodeSelector: 'all()', peerSelector: labelSelector(label) },
   };
   b.add({
@@ -573,7 +574,7 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
   // the BGPPeer a --label promotion created, once no node carries that label (found by a review: left behind)
   deletePeersServingNone(b, (p) => {
     const o = b.state.objects.find((x) => x.kind === 'BGPPeer' && x.metadata.name === p.name);
-    return !!o && calicoLabels(o)['app.kubernetes.io/managed-by'] === 'kubectl-calico-tune';
+    return !!o && managedByUs(calicoLabels(o));
   });
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,

@@ -38,7 +38,7 @@ interface Report {
   findings: { code: string; objects: { kind: string; name: string }[] }[];
 }
 
-const MANAGED = 'app.kubernetes.io/managed-by=calico-tune';
+const MANAGED = 'app.kubernetes.io/managed-by=kubectl-calico-tune';
 
 /** What the plan may change, read as the admin: switches, and everything labelled as ours. */
 async function world(cp: ControlPlane, ns: string): Promise<Record<string, unknown>> {

@@ -367,7 +367,7 @@ describe('monitoring/plan', () => {
     const sm = plan.steps[4]!.manifest!;
     assert.deepEqual(sm.metadata.labels, {
       release: 'prometheus',
-      'app.kubernetes.io/managed-by': 'calico-tune',
+      'app.kubernetes.io/managed-by': 'kubectl-calico-tune',
     });
     assert.deepEqual(sm.spec, {
       endpoints: [{ port: 'calico-typha-metrics', interval: '15s', path: '/metrics' }],
@@ -687,7 +687,7 @@ describe('monitoring --alerts: the PrometheusRule is labelled for the ruleSelect
     const p = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
     assert.deepEqual(rule(p)?.metadata.labels, {
       role: 'alert-rules',
-      'app.kubernetes.io/managed-by': 'calico-tune',
+      'app.kubernetes.io/managed-by': 'kubectl-calico-tune',
     });
     assert.ok(!p.summary.warnings.some((w) => /PrometheusRule/.test(w)), p.summary.warnings.join('\n'));
   });
@@ -898,7 +898,7 @@ describe('monitoring: defects found in the second diff review (2026-12-03)', () 
     assert.equal(rule.metadata.namespace, 'rules');
     assert.deepEqual(rule.metadata.labels, {
       role: 'alert-rules',
-      'app.kubernetes.io/managed-by': 'calico-tune',
+      'app.kubernetes.io/managed-by': 'kubectl-calico-tune',
     });
     assert.ok(!p.summary.warnings.some((w) => /loads PrometheusRule/.test(w)), p.summary.warnings.join('\n'));
   });
@@ -919,6 +919,32 @@ describe('monitoring: defects found in the second diff review (2026-12-03)', () 
       () => planMonitoring(snapshotOf(after(p, changed)), { ...OPTS, alerts: true }),
       NothingToDo,
     );
+  });
+
+  it('a PrometheusRule an earlier version made (managed-by=calico-tune) is still ours: relabelled, its label kept as it is', () => {
+    // (0.1 labelled monitoring objects calico-tune, everything else kubectl-calico-tune; now all say the latter)
+    const items = rulesStack();
+    const first = planMonitoring(snapshotOf(items), { ...OPTS, alerts: true });
+    const changed = after(first, items).map((o) =>
+      o.kind === 'Prometheus'
+        ? { ...o, spec: { ...o.spec, ruleSelector: { matchLabels: { role: 'rules-v2' } } } }
+        : o.kind === 'PrometheusRule'
+          ? {
+              ...o,
+              metadata: {
+                ...o.metadata,
+                labels: { ...o.metadata.labels, 'app.kubernetes.io/managed-by': 'calico-tune' },
+              },
+            }
+          : o,
+    );
+    const p = planMonitoring(snapshotOf(changed), { ...OPTS, alerts: true });
+    const patch = p.steps.find((x) => x.action === 'patch' && x.object?.kind === 'PrometheusRule');
+    assert.deepEqual(patch?.patch, { metadata: { labels: { role: 'rules-v2' } } });
+    assert.deepEqual(patch?.precondition?.fields, [
+      { path: ['metadata', 'labels', 'app.kubernetes.io/managed-by'], equals: 'calico-tune' },
+    ]);
+    assert.deepEqual(integrityProblems(p), []);
   });
 
   it('the kube-controllers step says why for an unset port too', () => {

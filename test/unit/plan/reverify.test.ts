@@ -388,7 +388,7 @@ describe('plan/reverify: the steps re-run on the live state', () => {
         data,
       });
       const ours = cm(
-        { 'app.kubernetes.io/managed-by': 'calico-tune', grafana_dashboard: '1' },
+        { 'app.kubernetes.io/managed-by': 'kubectl-calico-tune', grafana_dashboard: '1' },
         { 'a.json': '{}' },
       );
       const create = st({ action: 'create', manifest: ours });

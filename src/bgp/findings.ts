@@ -341,13 +341,13 @@ const SELECTION_FIELDS = new Set([
 ]);
 
 /**
- * Whether confd takes a peerSelector BGPPeer's keepOriginalNextHop and nextHopMode: from Calico v3.30.3 on
+ * Whether confd takes a peerSelector BGPPeer's keepOriginalNextHop and nextHopMode: from Calico v3.30.2 on
  * (client.go nodeAsBGPPeers; before, only peerIP BGPPeers had them). Unknown version: the newest behaviour.
  */
 function selectorNextHop(s: ClusterSnapshot): boolean {
   const v = s.calico.version;
   if (!v) return true;
-  return v.major > 3 || (v.major === 3 && (v.minor > 30 || (v.minor === 30 && v.patch >= 3)));
+  return v.major > 3 || (v.major === 3 && (v.minor > 30 || (v.minor === 30 && v.patch >= 2)));
 }
 
 /**
@@ -459,12 +459,17 @@ function peerConflicts(t: Topology, selectorNextHop: boolean): Finding[] {
   /** The AS the session's peer has: a peerIP BGPPeer's asNumber (0 when unset, as confd renders it), else the peer node's. */
   const peerAs = (p: PeerSpec, ip: string): number | undefined =>
     p.info.peerIP !== undefined ? (p.asNumber ?? 0) : t.state.nodes[nodeOfIp.get(ip) ?? -1]?.asNumber;
-  /** Whether the session of `local` (a node, or every node: the cluster's AS) to `ip` through `p` is eBGP. */
-  const ebgp = (p: PeerSpec, ip: string, local: number | undefined): boolean => {
+  /**
+   * Whether the session of a node of AS `nodeAs` to `ip` through `p` is eBGP, as bird.cfg.template decides:
+   * the peer's AS against the node's effective AS (a peerIP BGPPeer's localASNumber when set, else the node's).
+   */
+  const ebgp = (p: PeerSpec, ip: string, nodeAs: number): boolean => {
     const remote = peerAs(p, ip);
-    const own = local === undefined ? t.state.globalAsNumber : t.state.nodes[local]!.asNumber;
-    return remote === undefined || remote !== own;
+    const local = p.info.peerIP !== undefined ? Number(p.info.spec['localASNumber'] ?? 0) : 0;
+    return remote === undefined || remote !== (local > 0 ? local : nodeAs);
   };
+  /** The AS numbers the nodes have (a global BGPPeer is rendered on each node with its own). */
+  const nodeAses = [...new Set(t.state.nodes.map((n) => n.asNumber))];
   for (const [key, specs] of byPeer) {
     if (specs.length < 2) continue;
     const [pass, ip, port] = key.split('|') as [string, string, string];
@@ -474,10 +479,13 @@ function peerConflicts(t: Topology, selectorNextHop: boolean): Finding[] {
     if (pass === 'g') {
       const first = specs[0]!;
       for (const p of specs.slice(1)) {
-        const fields = differing(
-          settingsOf(first, ebgp(first, ip, undefined)),
-          settingsOf(p, ebgp(p, ip, undefined)),
-        );
+        const fields = [
+          ...new Set(
+            nodeAses.flatMap((as) =>
+              differing(settingsOf(first, ebgp(first, ip, as)), settingsOf(p, ebgp(p, ip, as))),
+            ),
+          ),
+        ].sort();
         if (fields.length) note(first, p, peer, undefined, fields);
       }
       continue;
@@ -492,7 +500,8 @@ function peerConflicts(t: Topology, selectorNextHop: boolean): Finding[] {
           continue;
         }
         if (prev === p) continue;
-        const fields = differing(settingsOf(prev, ebgp(prev, ip, i)), settingsOf(p, ebgp(p, ip, i)));
+        const as = t.state.nodes[i]!.asNumber;
+        const fields = differing(settingsOf(prev, ebgp(prev, ip, as)), settingsOf(p, ebgp(p, ip, as)));
         if (fields.length) note(prev, p, peer, i, fields);
       }
   }

@@ -138,6 +138,9 @@ export function exitCodeOf(r: ExecuteResult, mode: ExecuteOptions['mode']): numb
 /** A rollback that could not finish: its message already says what was undone and what to run next. */
 class RollbackError extends CliError {}
 
+/** The check after an answered prompt refused the rest (refusedAfterPrompt): it explains itself. */
+class PromptRefusal extends CliError {}
+
 /** A gate's time limit when neither the plan nor --timeout gives one. */
 const DEFAULT_GATE_MS = 600_000;
 
@@ -417,6 +420,8 @@ export class Executor {
       });
     }
     let doneCount = start;
+    /** Whether this run has started a step (before that, a refusal leaves the record as it found it). */
+    let wrote = false;
     /** Steps whose prompt was answered and whose premises were checked again (not asked twice). */
     const rechecked = new Set<number>();
     for (let i = start; i < total; i++) {
@@ -432,7 +437,8 @@ export class Executor {
           const asked = Date.now();
           const go = await this.opts.confirm(`Step ${i + 1}/${total}: ${step.title}. Continue?`);
           if (!go) {
-            if (doneCount === 0) {
+            // (a resume keeps its record: the last run may have a step in flight; a review)
+            if (doneCount === 0 && this.opts.mode === 'fresh') {
               await this.journal!.release(true);
               return this.result(plan, 'declined', 0, 'nothing was changed');
             }
@@ -441,33 +447,30 @@ export class Executor {
             return this.paused(plan, doneCount, why, 'stopped');
           }
           // the person may have taken minutes: what the rest of the plan relies on is read and checked again
-          // (the BGPPeer the mesh-off step needs may be gone, a FelixConfiguration may turn a tunnel off), the
-          // first step's too (a review: an encap switch went through), and after a long answer the gates just
-          // before are observed again (sessions may have dropped meanwhile)
-          if (step.action !== 'wait') {
-            rechecked.add(i);
-            const gates = Date.now() - asked > PROMPT_STALE_MS ? gatesBefore(plan, i) : i;
+          // (the BGPPeer the mesh-off step needs may be gone, a FelixConfiguration may turn a tunnel off), after
+          // every prompt, the first step's and a gate's too (reviews: an encap switch went through; the steps
+          // after a gate ran unchecked), and after a long answer the gates just before are observed again
+          // (sessions may have dropped meanwhile)
+          rechecked.add(i);
+          const gates =
+            step.action !== 'wait' && Date.now() - asked > PROMPT_STALE_MS ? gatesBefore(plan, i) : i;
+          try {
             const live = await this.readLive();
-            try {
-              this.keepGates(verifyRest(plan, gates, live, 'refusing to continue'));
-            } catch (e) {
-              // (the step's failure below: nothing of it written, the plan recorded, resume or roll back)
-              throw new NotWrittenError(
-                `${(e as Error).message} (the cluster changed while it waited for you)`,
-                ExitCode.USAGE,
-              );
-            }
-            if (gates < i) {
-              const why = `passed ${formatDuration(Date.now() - asked)} ago, before you answered`;
-              for (let k = gates; k < i; k++) rechecked.add(k); // (not asked about again)
-              doneCount -= i - gates;
-              i = (await this.rewindToGates(plan, gates, i, why)) - 1;
-              continue;
-            }
+            this.keepGates(verifyRest(plan, gates, live, 'refusing to continue'));
+          } catch (e) {
+            return await this.refusedAfterPrompt(plan, doneCount, wrote, e);
+          }
+          if (gates < i) {
+            const why = `passed ${formatDuration(Date.now() - asked)} ago, before you answered`;
+            for (let k = gates; k < i; k++) rechecked.add(k); // (not asked about again)
+            doneCount -= i - gates;
+            i = (await this.rewindToGates(plan, gates, i, why)) - 1;
+            continue;
           }
         }
         const t0 = Date.now();
         const timing = this.timeStep(step.id);
+        wrote = true; // (from here on this run may have written: its record is the cluster's only account)
         await this.journal!.stepStarted(step.id);
         if (step.action === 'wait') {
           let ok = await this.waitGate(step);
@@ -516,7 +519,7 @@ export class Executor {
           return this.paused(plan, doneCount, why, 'interrupted');
         }
         // the rollback after a gate timeout explains itself (what was undone, what to run next)
-        if (e instanceof RollbackError) throw e;
+        if (e instanceof RollbackError || e instanceof PromptRefusal) throw e;
         const msg = (e as Error).message;
         const failed = `step ${i + 1}/${total} (${step.title}) failed: ${msg}`;
         // nothing of this step reached the cluster: it is not in flight, and a rollback has nothing of it
@@ -576,6 +579,44 @@ export class Executor {
       );
     }
     return this.result(plan, 'done', total, total === 1 ? 'the step is done' : `all ${total} steps done`);
+  }
+
+  /**
+   * The check after an answered prompt refused the rest of the plan (or could not read the cluster): nothing of
+   * the step is written. A fresh run that wrote nothing removes its record ("nothing was changed"); otherwise
+   * the record stays as it was, paused (the last run's step in flight too), for --resume or --rollback, and a
+   * run that applied steps never exits 2.
+   */
+  private async refusedAfterPrompt(plan: Plan, done: number, wrote: boolean, e: unknown): Promise<never> {
+    const refusal = e instanceof CliError && e.exitCode === ExitCode.USAGE;
+    const msg = refusal
+      ? `${(e as Error).message} (the cluster changed while it waited for you)`
+      : `could not read the cluster again after your answer: ${(e as Error).message}`;
+    const code = refusal ? ExitCode.USAGE : ExitCode.CLUSTER;
+    const total = plan.steps.length;
+    if (!wrote && this.opts.mode === 'fresh') {
+      await this.journal!.release(true).catch(() => undefined);
+      throw new PromptRefusal(msg, code, { changed: 'nothing was changed' });
+    }
+    await this.journal!.release(false, 'paused', msg).catch(() => undefined);
+    const record = this.journal!.recorded
+      ? `recorded in Lease ${this.journal!.namespace}/calico-tune`
+      : `NOT recorded: ${this.journal!.lostRecord}`;
+    const hints = this.journal!.recorded
+      ? [
+          `continue with: ${this.opts.resumeHint} --resume`,
+          `or undo with: ${this.opts.resumeHint} --rollback`,
+        ]
+      : this.byHandHints(plan, done, true);
+    if (!wrote)
+      throw new PromptRefusal(msg, code, {
+        changed: `nothing was written by this run; the plan stays ${record}`,
+        hints,
+      });
+    throw new PromptRefusal(msg, ExitCode.CLUSTER, {
+      changed: `${done} of ${total} steps were applied; ${record}`,
+      hints,
+    });
   }
 
   /**

@@ -2,7 +2,8 @@
  * The label on every object kubectl calico-tune creates (a reflector BGPPeer, a gate's CalicoNodeStatus, the
  * journal Lease, monitoring Services, ServiceMonitors, PrometheusRules and dashboards):
  * `app.kubernetes.io/managed-by=kubectl-calico-tune`, the name it writes with (its field manager), so that
- * `kubectl get <kind> -A -l app.kubernetes.io/managed-by=kubectl-calico-tune` lists them.
+ * `kubectl get <kind> -A -l app.kubernetes.io/managed-by=kubectl-calico-tune` lists them (and
+ * `-l app.kubernetes.io/managed-by=calico-tune` the monitoring objects 0.1 made).
  */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'kubectl-calico-tune';

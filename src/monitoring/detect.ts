@@ -43,7 +43,7 @@ export interface ServiceExposure {
   labels: Record<string, string>;
   /** `cluster`: the Service exists; `operator`: the operator creates it from the switch (do not create it). */
   source: 'cluster' | 'operator';
-  /** We created it (label app.kubernetes.io/managed-by=calico-tune). */
+  /** We created it (label app.kubernetes.io/managed-by=kubectl-calico-tune, or 0.1's calico-tune). */
   ours: boolean;
 }
 

@@ -72,6 +72,8 @@ const BGP_PEER_FIELDS = new Set([
 interface LabelContext {
   selectorKeys: ReadonlySet<string>;
   reflectors: ReadonlySet<string>;
+  /** The plan comes from the cluster's journal: a create of 0.1's monitoring plans may carry its managed-by value. */
+  recorded?: boolean | undefined;
 }
 
 /**
@@ -234,7 +236,7 @@ export function stepShapeProblems(
         break;
       }
       if (!calico) {
-        monitoringCreateProblems(step, where, out);
+        monitoringCreateProblems(step, where, out, labelCtx.recorded === true);
         break;
       }
       if (m.kind === 'BGPPeer') {
@@ -395,7 +397,7 @@ function oursOnly(step: Step): boolean {
   );
 }
 
-function monitoringCreateProblems(step: Step, where: string, out: string[]): void {
+function monitoringCreateProblems(step: Step, where: string, out: string[], recorded: boolean): void {
   const m = step.manifest!;
   const allowed =
     (m.apiVersion === 'v1' && (m.kind === 'Service' || m.kind === 'ConfigMap')) ||
@@ -404,7 +406,8 @@ function monitoringCreateProblems(step: Step, where: string, out: string[]): voi
     out.push(`${where}: creates ${m.apiVersion} ${m.kind}, which no planner creates (${m.metadata.name})`);
     return;
   }
-  if (m.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
+  const label = m.metadata.labels?.[MANAGED_BY_LABEL];
+  if (label !== MANAGED_BY && !(recorded && label === LEGACY_MANAGED_BY))
     out.push(`${where}: a created ${m.kind} carries ${MANAGED_BY_LABEL}=${MANAGED_BY}`);
   if (typeof m.metadata.namespace !== 'string' || !m.metadata.namespace)
     out.push(`${where}: a ${m.kind} needs a namespace`);
@@ -461,11 +464,12 @@ function monitoringDeleteAllowed(step: Step): boolean {
 /**
  * Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. `live`: the
  * cluster's BGPPeers and Nodes, which decide whether a --label key of the operator's own may be set
- * (LabelContext).
+ * (LabelContext). `recorded`: the plan comes from the cluster's journal (an earlier version's run).
  */
 export function integrityProblems(
   plan: Plan,
   live?: { bgpPeers: readonly BgpPeerInfo[]; nodes: readonly NodeInfo[] },
+  recorded = false,
 ): string[] {
   const out: string[] = [];
   if (!plan.metadata.digest)
@@ -474,7 +478,7 @@ export function integrityProblems(
     out.push(
       'the plan was edited or truncated after it was made (its digest does not match its steps and summary)',
     );
-  const labels = labelContext(plan, live);
+  const labels = { ...labelContext(plan, live), recorded };
   plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, labels)));
   return out;
 }

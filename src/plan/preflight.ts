@@ -20,7 +20,7 @@ function some(list: string[], n: number): string {
 
 /** Integrity and identity: the plan is as it was made, for this cluster. `recorded`: the plan comes from the journal. */
 export function checkIdentity(plan: Plan, live: ClusterSnapshot, recorded = false): void {
-  const problems = integrityProblems(plan, live);
+  const problems = integrityProblems(plan, live, recorded);
   if (problems.length)
     throw refusal(
       `refusing the ${recorded ? 'plan recorded in the cluster' : 'plan'}: ${some(problems, 3)}`,

@@ -46,19 +46,19 @@ export function stepCommands(step: Step, calicoStatusResource: string): string[]
     case 'cordon':
       return ref
         ? [
-            `${notCordonedByOthers(ref.name)}; then ${[
+            unlessCordonedByOthers(ref.name, [
               `$KUBECTL cordon ${q(ref.name)}`,
               `$KUBECTL annotate node ${q(ref.name)} --overwrite ${CORDON_ANNOTATION}=kubectl-calico-tune`,
-            ].join(' && ')}; fi`,
+            ]),
           ]
         : [];
     case 'uncordon':
       return ref
         ? [
-            `${notCordonedByOthers(ref.name)}; then ${[
+            unlessCordonedByOthers(ref.name, [
               `$KUBECTL uncordon ${q(ref.name)}`,
               `$KUBECTL annotate node ${q(ref.name)} ${CORDON_ANNOTATION}-`,
-            ].join(' && ')}; fi`,
+            ]),
           ]
         : [];
     case 'drain':
@@ -72,10 +72,20 @@ export function stepCommands(step: Step, calicoStatusResource: string): string[]
   }
 }
 
-/** The start of a shell `if`: true unless the node is cordoned without calico-tune's annotation. */
-function notCordonedByOthers(node: string): string {
+/**
+ * `commands`, unless the node is cordoned without calico-tune's annotation (then a line on stderr says it is
+ * left alone). When the node cannot be read, nothing runs and the line fails: a script under `set -e` stops
+ * there, a person pasting it sees why (a review: inside `if [ "$(...)" ]` the failure went unnoticed and the
+ * uncordon ran; joined by `&&`, set -e let the script go on).
+ */
+function unlessCordonedByOthers(node: string, commands: string[]): string {
   const jsonpath = `{.spec.unschedulable}/{.metadata.annotations.${CORDON_ANNOTATION.replace(/\./g, '\\.')}}`;
-  return `if [ "$($KUBECTL get node ${q(node)} -o jsonpath=${q(jsonpath)})" != 'true/' ]`;
+  return (
+    `if cordon_state=$($KUBECTL get node ${q(node)} -o jsonpath=${q(jsonpath)}); then ` +
+    `if [ "$cordon_state" != 'true/' ]; then ${commands.join(' && ')}; ` +
+    `else echo ${q(`${node} is cordoned by someone else: left as it is`)} >&2; fi; ` +
+    `else echo ${q(`${node} could not be read: not changed`)} >&2; false; fi`
+  );
 }
 
 function gateCommand(g: Gate, _res: string): string {

@@ -20,7 +20,7 @@ import { RR_LABEL_KEYS, SYSTEM_LABEL, isRouteReflector } from '../model/calico.j
 import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
 import { listSome } from '../model/format.js';
-import { MANAGED_BY_LABELS, managedByUs } from '../model/managed-by.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, MANAGED_BY_LABELS } from '../model/managed-by.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -574,7 +574,8 @@ export function planDemote(s: ClusterSnapshot, names: string[], opts: RrPlanOpti
   // the BGPPeer a --label promotion created, once no node carries that label (found by a review: left behind)
   deletePeersServingNone(b, (p) => {
     const o = b.state.objects.find((x) => x.kind === 'BGPPeer' && x.metadata.name === p.name);
-    return !!o && managedByUs(calicoLabels(o));
+    // (the tool's own value only: it never labelled a BGPPeer with 0.1's monitoring value; a review)
+    return !!o && calicoLabels(o)[MANAGED_BY_LABEL] === MANAGED_BY;
   });
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,

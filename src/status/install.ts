@@ -88,7 +88,7 @@ export function installFindings(s: ClusterSnapshot): Finding[] {
         severity: 'warning',
         message: `Installation default lists pool CIDR(s) ${missing.map((p) => p.cidr).join(', ')} but no IPPool has ${missing.length > 1 ? 'them' : 'it'} (pools: ${have}): the operator's view of the pod network and Calico's differ, ${
           calicoAtLeast(s, OPERATOR_V134_CALICO_MINOR) === false
-            ? 'and this operator does not act on it (it has no IP pool controller before Calico 3.28), but an upgrade would create the pool or report itself degraded'
+            ? 'and this operator does not act on it (it has no IP pool controller before Calico 3.28), but after an upgrade the operator would create the pool or report itself degraded'
             : 'so the operator either keeps recreating a pool or reports itself degraded'
         }`,
         objects: [

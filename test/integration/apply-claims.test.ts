@@ -168,6 +168,37 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
           .join('\n')}`,
     );
   });
+  it('H3-4: a --resume whose first prompt is a gate checks the rest again after the answer (the BGPPeer deleted meanwhile)', async () => {
+    // (a review: a prompt on a wait step was not followed by the check, so the gate ran on a cluster that no
+    // longer held what the rest of the plan needs)
+    const psteps = await migrating();
+    const meshOff = psteps.findIndex((st) => st.action === 'patch' && st.object?.kind === 'BGPConfiguration');
+    await killedAfter(meshOff); // the reflectors' gate (step meshOff, 1-based) recorded done
+    const r = await runInPty(
+      [...MIGRATE.slice(0, 2), '--resume', '--timeout', '8s'],
+      cp.kubeconfig('plugin'),
+      [
+        {
+          when: /Step \d+\/\d+: Wait until .*Continue\?/,
+          before: async () => {
+            await cp.client('admin').request('DELETE', `${CAL}/bgppeers/peer-with-route-reflectors`);
+          },
+          send: 'y\r',
+        },
+        { when: /What now\?/, send: '\r' },
+      ],
+    );
+    const out = r.out.replace(/\s+/g, ' ');
+    assert.match(out, /the cluster changed while it waited for you/, out.slice(-1500));
+    assert.doesNotMatch(out, /timed out after/, 'refused before the gate ran');
+    // this run wrote nothing (as a refused --resume: exit 2, "nothing was written by this run")
+    assert.equal(r.code, 2, out.slice(-800));
+    assert.match(out, /nothing was written by this run/);
+    const w = await world(cp);
+    assert.equal(w.meshEnabled, true);
+    assert.ok(journal(w.lease), 'the plan stays recorded');
+  });
+
   it('a reflector node deleted mid-migration: --rollback still undoes the rest, and says the node is gone', async () => {
     // (found by the same review, from the code: the undo of the deleted node's patch made the rollback refused,
     // and resume too, leaving no way out but hand edits)

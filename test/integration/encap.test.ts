@@ -305,6 +305,113 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           assert.equal(journal(await world(cp).then((w) => w.lease)), undefined, 'no run stays recorded');
         });
 
+      if (calico === 'v3.31.3')
+        it('a --resume that finds nothing applied keeps the record (and the step in flight) when declined or refused after its prompt', async () => {
+          // (a review: declining deleted the Lease and said "nothing was changed"; a refusal after the prompt
+          // cleared the step the last run had in flight)
+          await load(cp, spec);
+          const start = await state(cp);
+          const killed = spawnCli(['encap', 'apply', '--pool', POOL, '--mode', 'vxlan', '--yes'], kc, {
+            CALICO_TUNE_TEST_CRASH: 'mid-step:1',
+          });
+          assert.equal(await killed.done, null, killed.out());
+          const inFlight = (): string | undefined =>
+            (journal(lease) as { current?: string } | undefined)?.current;
+          let lease = (await world(cp)).lease;
+          const step = inFlight();
+          assert.ok(step, 'the killed run recorded its step in flight');
+          // someone puts the switch back by hand: the resume finds no step applied
+          const admin = cp.client('admin');
+          if (lasting === 'Installation')
+            await admin.request('PATCH', INST_PATH, {
+              body: { spec: { calicoNetwork: start.installation } },
+              contentType: 'application/merge-patch+json',
+            });
+          else
+            await admin.request('PATCH', POOL_PATH, {
+              body: { spec: start.pool },
+              contentType: 'application/merge-patch+json',
+            });
+          assert.deepEqual(await state(cp), start);
+
+          const declined = await runInPty(['encap', 'apply', '--resume'], kc, [
+            { when: /Step 1\/1: .*Continue\?/, send: 'n\r' },
+          ]);
+          const out1 = declined.out.replace(/\s+/g, ' ');
+          lease = (await world(cp)).lease;
+          assert.ok(lease, `declining a resume deleted the plan's record:\n${out1.slice(-800)}`);
+          assert.equal(inFlight(), step, 'the step the last run had in flight stays recorded');
+          assert.doesNotMatch(out1, /nothing was changed/);
+
+          const node = (await admin.list('/api/v1/nodes')).items[0]!.metadata.name;
+          const refused = await runInPty(['encap', 'apply', '--resume'], kc, [
+            {
+              when: /Step 1\/1: .*Continue\?/,
+              before: async () => {
+                await cp.apply([
+                  {
+                    apiVersion: 'crd.projectcalico.org/v1',
+                    kind: 'FelixConfiguration',
+                    metadata: { name: `node.${node}` },
+                    spec: { vxlanEnabled: false },
+                  },
+                ]);
+              },
+              send: 'y\r',
+            },
+          ]);
+          const out2 = refused.out.replace(/\s+/g, ' ');
+          assert.equal(refused.code, 2, out2.slice(-1200));
+          assert.match(out2, /the cluster changed while it waited for you/);
+          assert.match(out2, /nothing was written by this run/);
+          lease = (await world(cp)).lease;
+          assert.ok(lease, 'the record stays');
+          assert.equal(inFlight(), step, 'the step the last run had in flight stays recorded');
+          assert.deepEqual(await state(cp), start);
+        });
+
+      if (calico === 'v3.31.3')
+        it('the read after the first prompt refused (RBAC changed meanwhile): exit 3, nothing changed, no record left', async () => {
+          // (a review: a failed read there left a "failed" record with nothing applied, which then blocked
+          // every fresh apply)
+          await load(cp, spec);
+          const start = await state(cp);
+          const admin = cp.client('admin');
+          const ROLE = '/apis/rbac.authorization.k8s.io/v1/clusterroles/calico-tune';
+          const role = await admin.get(ROLE);
+          const rules = (role as unknown as { rules: { resources?: string[]; verbs: string[] }[] }).rules;
+          try {
+            const r = await runInPty(['encap', 'apply', '--pool', POOL, '--mode', 'vxlan'], kc, [
+              {
+                when: /Step 1\/\d+: .*Continue\?/,
+                before: async () => {
+                  // the plugin's user may no longer list Nodes
+                  const narrowed = rules.map((x) =>
+                    x.resources?.includes('nodes') ? { ...x, verbs: x.verbs.filter((v) => v !== 'list') } : x,
+                  );
+                  await admin.request('PATCH', ROLE, {
+                    body: { rules: narrowed },
+                    contentType: 'application/merge-patch+json',
+                  });
+                  await new Promise((res) => setTimeout(res, 1500)); // (the authorizer's cache)
+                },
+                send: 'y\r',
+              },
+            ]);
+            const out = r.out.replace(/\s+/g, ' ');
+            assert.equal(r.code, 3, out.slice(-1200));
+            assert.match(out, /could not read the cluster again after your answer/);
+            assert.match(out, /nothing was changed/);
+            assert.equal((await world(cp)).lease, undefined, 'no record is left to block the next apply');
+            assert.deepEqual(await state(cp), start);
+          } finally {
+            await admin.request('PATCH', ROLE, {
+              body: { rules },
+              contentType: 'application/merge-patch+json',
+            });
+          }
+        });
+
       // the install checks do not depend on the Calico version: one version per install mode
       if (calico === 'v3.31.3')
         it('install checks: snapshot save reads kubeadm-config; status reports a pool outside podSubnet', async () => {

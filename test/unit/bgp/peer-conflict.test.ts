@@ -144,6 +144,31 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
     assert.equal(conflicts(...tor(65001)).length, 1, 'eBGP to a ToR: it does');
     assert.match(conflicts(...tor(65001))[0]!.message, /keepOriginalNextHop/);
     assert.deepEqual(conflicts(...tor(64512)), [], 'iBGP to a ToR in the cluster’s AS: no effect');
+    // the node's effective AS is the BGPPeer's localASNumber when set (a review: both ways wrong)
+    const local = (asNumber: number, localASNumber: number) => [
+      bgpPeer('tor-all', { nodeSelector: 'all()', peerIP: '10.99.0.1', asNumber, localASNumber }),
+      bgpPeer('tor-a', {
+        nodeSelector: ZONE_A,
+        peerIP: '10.99.0.1',
+        asNumber,
+        localASNumber,
+        keepOriginalNextHop: true,
+      }),
+    ];
+    assert.equal(conflicts(...local(64512, 65000)).length, 1, 'the cluster’s AS seen from 65000: eBGP');
+    assert.deepEqual(conflicts(...local(65000, 65000)), [], 'localASNumber equal to the peer’s: iBGP');
+  });
+
+  it('global BGPPeers: eBGP is judged per node AS (a review: the cluster AS was used for every node)', () => {
+    const s = edited(snap({ nodes: 9, zones: 3, rrs: 3, asPerZone: true }), (objs) => {
+      objs.push(
+        bgpPeer('g1', { peerIP: '10.99.0.1', asNumber: 64512 }),
+        bgpPeer('g2', { peerIP: '10.99.0.1', asNumber: 64512, keepOriginalNextHop: true }),
+      );
+    });
+    const f = bgpFindings(s).filter((x) => x.code === 'BGP_PEER_CONFLICT');
+    assert.equal(f.length, 1, JSON.stringify(f.map((x) => x.message)));
+    assert.match(f[0]!.message, /keepOriginalNextHop/);
   });
 
   it('a peerSelector BGPPeer’s next-hop settings count from Calico v3.30.3 on only (confd ignored them before)', () => {
@@ -154,6 +179,17 @@ describe('BGP_PEER_CONFLICT: one (node, peer) from two BGPPeers with different s
     });
     assert.equal(conflictsOn('v3.31.3', rr).length, 1);
     assert.deepEqual(conflictsOn('v3.27.3', rr), []);
+    // the boundary: confd's nodeAsBGPPeers takes them from v3.30.2 (a review: the cutoff said v3.30.3)
+    const at = (version: string) =>
+      bgpFindings(
+        edited(snap({ nodes: 9, zones: 3, rrs: 3 }), (objs) => {
+          objs.push(rr);
+          const ci = objs.find((o) => o.kind === 'ClusterInformation')!;
+          (ci.spec as Record<string, unknown>)['calicoVersion'] = version;
+        }),
+      ).filter((f) => f.code === 'BGP_PEER_CONFLICT').length;
+    assert.equal(at('v3.30.1'), 0);
+    assert.equal(at('v3.30.2'), 1);
   });
 
   it('a BGPPeer per node (node: X + its zone’s reflectors) has no conflict', () => {

@@ -16,6 +16,7 @@ import { configFindings } from '../../../src/status/checks.js';
 import { setCalicoNodeEnv, snap, snapshotOf } from '../helpers.js';
 import type { ClusterSpec } from '../../fixtures/generate.js';
 
+const MANAGED = 'app.kubernetes.io/managed-by';
 const OPTS: MonitoringOptions = {
   serviceMonitors: true,
   alerts: false,
@@ -272,6 +273,18 @@ describe('monitoring/detect', () => {
       q.metadata.digest = planDigest(q);
       assert.match(integrityProblems(q).join('; '), re, what);
     }
+    // a run that 0.1 recorded in the cluster (its creates labelled managed-by=calico-tune) can still be resumed
+    // or rolled back; a plan file or a new plan must carry this version's value (a review)
+    const legacy = structuredClone(plan);
+    for (const st of legacy.steps)
+      if (st.manifest)
+        st.manifest.metadata.labels = { ...st.manifest.metadata.labels, [MANAGED]: 'calico-tune' };
+    legacy.metadata.digest = planDigest(legacy);
+    assert.match(
+      integrityProblems(legacy).join('; '),
+      /carries app.kubernetes.io\/managed-by=kubectl-calico-tune/,
+    );
+    assert.deepEqual(integrityProblems(legacy, undefined, true), []);
   });
 
   it('a saved plan that writes ServiceMonitors is stale once a Prometheus selector changed (a review: "done", and nothing scraped them)', () => {

@@ -47,33 +47,39 @@ describe('plan/script: -o script', () => {
     // (an uncordon in a script, or in the undo commands printed when the run's record is lost, lifted another
     // person's maintenance cordon)
     const node = { apiVersion: 'v1', kind: 'Node', name: 'node-a-003' };
-    const run = (state: string, action: 'cordon' | 'uncordon'): string[][] => {
+    const run = (state: string | undefined, action: 'cordon' | 'uncordon', status = 0): string[][] => {
       const script = [
         'set -euo pipefail',
-        // a kubectl that answers the guard's read with `state` and prints every other command
-        `k() { if [ "$1" = get ]; then printf '%s' ${JSON.stringify(state)}; return; fi; for a in "$@"; do printf '%s\\0' "$a"; done; printf '\\n'; }`,
+        // a kubectl that answers the guard's read with `state` (undefined: the read fails) and prints every
+        // other command
+        `k() { if [ "$1" = get ]; then ${state === undefined ? 'return 1' : `printf '%s' ${JSON.stringify(state)}; return`}; fi; for a in "$@"; do printf '%s\\0' "$a"; done; printf '\\n'; }`,
         'KUBECTL=k',
         ...stepCommands({ id: 'c', title: '', why: '', action, object: node, undo: [] }, RES),
+        '$KUBECTL next-step', // (what follows in the script)
       ].join('\n');
       const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.status, status, r.stderr);
       return r.stdout
         .split('\n')
         .filter(Boolean)
         .map((l) => l.split('\0').slice(0, -1));
     };
     // cordoned by someone else (unschedulable, no calico-tune.io/cordoned-by): nothing
-    assert.deepEqual(run('true/', 'cordon'), []);
-    assert.deepEqual(run('true/', 'uncordon'), []);
+    assert.deepEqual(run('true/', 'cordon'), [['next-step']]);
+    assert.deepEqual(run('true/', 'uncordon'), [['next-step']]);
     // schedulable, or cordoned by calico-tune: the commands run
     assert.deepEqual(
       run('/', 'cordon').map((a) => a[0]),
-      ['cordon', 'annotate'],
+      ['cordon', 'annotate', 'next-step'],
     );
     assert.deepEqual(
       run('true/kubectl-calico-tune', 'uncordon').map((a) => a[0]),
-      ['uncordon', 'annotate'],
+      ['uncordon', 'annotate', 'next-step'],
     );
+    // the node cannot be read: the script stops there, nothing cordoned or uncordoned (a review: `if [ "$(...)"`
+    // hid the failure from set -e and went ahead)
+    assert.deepEqual(run(undefined, 'uncordon', 1), []);
+    assert.deepEqual(run(undefined, 'cordon', 1), []);
   });
 
   it('each action becomes the kubectl commands a person would type, quoted for bash', () => {

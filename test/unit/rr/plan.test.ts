@@ -562,6 +562,19 @@ describe('rr/plan: promote, demote, replace', () => {
       assert.ok(
         !planDemote(s, [rrNames(s)[0]!], { ...OPTS, force: true }).steps.some((x) => x.action === 'delete'),
       );
+      // and so is one whose managed-by is only the value 0.1's monitoring objects carried: this tool never
+      // labelled a BGPPeer so (a review: someone else's chart may)
+      const theirs = edited(after, (objs) => {
+        const peer = objs.find(
+          (o) => o.kind === 'BGPPeer' && o.metadata.name === created.manifest!.metadata.name,
+        )!;
+        peer.metadata.labels = { 'app.kubernetes.io/managed-by': 'calico-tune' };
+      });
+      assert.ok(
+        !planDemote(theirs, ['node-a-004'], { ...OPTS, label: 'rr=yes' }).steps.some(
+          (x) => x.action === 'delete',
+        ),
+      );
     });
 
     it('warns when a zone is left without a reflector (found by a review: silently)', () => {

@@ -46,9 +46,31 @@ function aborted(e: unknown): boolean {
   return (e as Error).name === 'AbortPromptError';
 }
 
+/**
+ * Throws away what was typed before the question is on the screen: keys pressed while a gate waited sat in
+ * the terminal's buffer and answered the next checkpoint before the person saw it (an operator trial: "y⏎"
+ * typed during a gate approved demoting the last reflector). The buffered bytes are read in raw mode for a
+ * moment (the kernel hands them over at once) and dropped; the terminal's mode is put back.
+ */
+export async function discardTypeAhead(stdin: NodeJS.ReadStream = process.stdin, ms = 25): Promise<void> {
+  if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') return;
+  const wasRaw = stdin.isRaw;
+  const wasPaused = stdin.isPaused();
+  stdin.setRawMode(true);
+  const drop = (): void => {};
+  stdin.on('data', drop);
+  stdin.resume();
+  while (stdin.read() !== null); // (what the stream had already buffered)
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  stdin.off('data', drop);
+  if (wasPaused) stdin.pause();
+  stdin.setRawMode(wasRaw);
+}
+
 /** Asks a yes/no question on the terminal; Esc counts as "no", Ctrl-C throws InterruptedError. */
 export async function confirm(message: string, def = false): Promise<boolean> {
   const inquirer = (await import('inquirer')).default;
+  await discardTypeAhead();
   try {
     // prompts go to stderr, so `-o json` output on stdout stays clean
     // the answered line gets a neutral mark: inquirer's green ✔ beside a "No" reads as success
@@ -75,6 +97,7 @@ export async function choose<T extends string>(
   onAbort: T,
 ): Promise<T> {
   const inquirer = (await import('inquirer')).default;
+  await discardTypeAhead();
   try {
     const theme = { prefix: { idle: '?', done: '·' } };
     const answer = (await signalled((signal) =>

@@ -168,6 +168,25 @@ describe('apply claims under conflicting edits, kills and dead reflectors', func
           .join('\n')}`,
     );
   });
+  it('H3-5: keys typed while a gate waits do not answer the next checkpoint (an operator trial)', async () => {
+    await loadFixture(cp, { nodes: 9, zones: 3 });
+    sim = await startSimulator(cp, { knobs: { establishDelayMs: 1500 } });
+    const r = await runInPty([...MIGRATE, '--timeout', '30s'], cp.kubeconfig('plugin'), [
+      { when: /Step 1\/\d+: .*Continue\?/, send: 'y\r' },
+      { when: /Step 4\/\d+: Make .* a route reflector.*Continue\?/, send: 'y\r' },
+      // typed ahead while the first reflector's gate waits, before the next question is on the screen
+      { when: /waiting for a BGP status report/, send: 'y\r' },
+      { when: /Step 8\/\d+: Make .* a route reflector.*Continue\?/, send: 'n\r' },
+    ]);
+    const out = r.out.replace(/\s+/g, ' ');
+    assert.match(
+      out,
+      /stopped at your request before step 8 /,
+      `the keys typed during the gate answered step 8's prompt:\n${out.slice(-1500)}`,
+    );
+    assert.equal(r.code, 5);
+  });
+
   it('H3-4: a --resume whose first prompt is a gate checks the rest again after the answer (the BGPPeer deleted meanwhile)', async () => {
     // (a review: a prompt on a wait step was not followed by the check, so the gate ran on a cluster that no
     // longer held what the rest of the plan needs)

@@ -1,4 +1,5 @@
 /** Kubernetes label selectors (matchLabels, matchExpressions), as Prometheus objects use them. Pure. */
+import { labelKeyProblem, labelValueProblem } from '../model/label-syntax.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string> | undefined;
@@ -49,25 +50,6 @@ export function labelsSatisfying(sel: LabelSelector | null): Record<string, stri
   return selects(sel, out) ? out : undefined;
 }
 
-/** A label name, or the name part of a key: 63 characters at most, alphanumeric at both ends, `-_.` inside. */
-const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
-/** A DNS-1123 label, as in a key's prefix. */
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Why `key` is not a Kubernetes label key (`[prefix/]name`, the prefix a DNS subdomain), or undefined. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined) {
-    if (!prefix.length || prefix.length > 253 || !prefix.split('.').every((l) => DNS_LABEL.test(l)))
-      return `its prefix "${prefix}" is not a DNS subdomain (lowercase letters, digits, '-' and '.', 253 at most)`;
-  }
-  if (!LABEL_NAME.test(name))
-    return `its name "${name}" must be 1-63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit${name.includes('/') ? ' (one / at most)' : ''}`;
-  return undefined;
-}
-
 /** `k=v,k2=v2` (the --service-monitor-labels flag); undefined with the reason when malformed. */
 export function parseLabelList(text: string): { labels?: Record<string, string>; error?: string } {
   const labels: Record<string, string> = {};
@@ -81,10 +63,8 @@ export function parseLabelList(text: string): { labels?: Record<string, string>;
     const value = part.slice(eq + 1);
     const keyProblem = labelKeyProblem(key);
     if (keyProblem) return { error: `"${part}" is not a label: ${keyProblem}` };
-    if (value !== '' && !LABEL_NAME.test(value))
-      return {
-        error: `"${part}" is not a label: its value must be empty or 1-63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`,
-      };
+    const valueProblem = labelValueProblem(value);
+    if (valueProblem) return { error: `"${part}" is not a label: ${valueProblem}` };
     if (labels[key] !== undefined && labels[key] !== value)
       return { error: `label ${key} is given twice, as "${labels[key]}" and "${value}"` };
     labels[key] = value;

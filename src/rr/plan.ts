@@ -21,6 +21,7 @@ import { cautions, ineligibility } from './recommend.js';
 import { nodeNamed } from '../model/names.js';
 import { listSome } from '../model/format.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, MANAGED_BY_LABELS } from '../model/managed-by.js';
+import { labelKeyProblem, labelValueProblem } from '../model/label-syntax.js';
 
 export const DEFAULT_CLUSTER_ID = '244.0.0.1';
 export const DEFAULT_RR_LABEL = 'route-reflector=true';
@@ -73,6 +74,9 @@ export interface RrOptions {
 export function parseLabel(s: string): { key: string; value: string } {
   const m = /^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z0-9_.-]*)$/.exec(s);
   if (!m) throw usageError(`invalid --label "${s}": expected key=value, e.g. ${DEFAULT_RR_LABEL}`);
+  // what the API server would refuse with a 422, after the plan's first writes (an operator trial)
+  const problem = labelKeyProblem(m[1]!) ?? labelValueProblem(m[2]!);
+  if (problem) throw usageError(`invalid --label "${s}": ${problem}`, `e.g. ${DEFAULT_RR_LABEL}`);
   // the plan's own integrity check refuses these at apply time: refuse them here, before a plan is saved
   if (SYSTEM_LABEL.test(m[1]!))
     throw usageError(

@@ -826,6 +826,18 @@ describe('rr/plan: promote, demote, replace', () => {
       assert.deepEqual(parseLabel('a.b/c=d'), { key: 'a.b/c', value: 'd' });
       assert.deepEqual(parseLabel('k='), { key: 'k', value: '' });
       refuses(() => parseLabel('=v'), /invalid --label/);
+      // keys and values the API server refuses are refused here, before anything is written (an operator trial:
+      // `--label x/y/z=1` created the BGPPeer, cordoned and drained the node, then got a 422)
+      for (const bad of [
+        'x/y/z=1',
+        'Upper.Case/k=v',
+        `k=${'v'.repeat(64)}`,
+        `${'k'.repeat(64)}=v`,
+        'k=-v',
+        'k.=v',
+      ])
+        refuses(() => parseLabel(bad), /^invalid --label /);
+      assert.deepEqual(parseLabel('example.com/rr=yes'), { key: 'example.com/rr', value: 'yes' });
       assert.equal(validateClusterId('10.0.0.1'), '10.0.0.1');
       for (const bad of ['fd00::1', '10.0.0.0/24', '1.2.3', ''])
         refuses(() => validateClusterId(bad), /^invalid cluster ID/);

@@ -317,10 +317,9 @@ export abstract class BaseCommand extends Command {
       if (!verbose) hints = ['run again with --verbose for details'];
     }
     if (this.machineOutput) {
-      // in YAML a document of its own: a plan may have been printed before it (a review: they merged)
-      process.stdout.write(
-        `${this.machineFormat === 'yaml' ? '---\n' : ''}${this.machineDoc({ error: { message, exitCode: code, hints } })}\n`,
-      );
+      // one document (a refused plan travels in it: an operator trial found two JSON documents on stdout)
+      const more = err instanceof CliError ? (err.document ?? {}) : {};
+      process.stdout.write(`${this.machineDoc({ error: { message, exitCode: code, hints }, ...more })}\n`);
     }
     process.stderr.write(`${c.red('error:')} ${message}\n`);
     for (const h of hints) process.stderr.write(`  ${c.gray(h)}\n`);

@@ -25,16 +25,19 @@ export class CliError extends Error {
   readonly hints: string[];
   /** What was and was not changed, when a write was involved. */
   readonly changed?: string | undefined;
+  /** More fields of the error document with -o json|yaml (a refused plan: `plan`), beside `error`. */
+  readonly document?: Record<string, unknown> | undefined;
   constructor(
     message: string,
     exitCode: ExitCodeValue,
-    opts: { hints?: string[]; changed?: string; cause?: unknown } = {},
+    opts: { hints?: string[]; changed?: string; cause?: unknown; document?: Record<string, unknown> } = {},
   ) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'CliError';
     this.exitCode = exitCode;
     this.hints = opts.hints ?? [];
     this.changed = opts.changed;
+    this.document = opts.document;
   }
 }
 

@@ -253,12 +253,14 @@ export abstract class PlanCommand extends BaseCommand {
     }
 
     if (dryRun === 'client' || toScript) {
-      await this.printPlan(plan, flags.output, snapshot);
+      const machine = flags.output === 'json' || flags.output === 'yaml';
+      // a refused plan in -o json|yaml goes in the error document: stdout holds one document
+      if (!machine || plan.summary.verification.ok) await this.printPlan(plan, flags.output, snapshot);
       if (!plan.summary.verification.ok) {
         throw new CliError(
           `the plan fails verification at step ${plan.summary.verification.failedStep}: ${plan.summary.verification.reason}`,
           ExitCode.USAGE,
-          { changed: 'nothing was changed; it would be refused' },
+          { changed: 'nothing was changed; it would be refused', ...(machine ? { document: { plan } } : {}) },
         );
       }
       if (fromFile && flags.snapshot)

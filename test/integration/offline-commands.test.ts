@@ -222,8 +222,9 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
-  it('-o yaml: a plan refused after it was printed, then its error, are two YAML documents', async () => {
-    // (a review: the error document merged into the plan printed before it)
+  it('-o json|yaml: a plan refused by verification is one document, the error with the plan in it', async () => {
+    // (a review: the error document merged into the YAML plan printed before it; an operator trial: in JSON
+    // the two documents did not parse, json.load said "Extra data")
     const { file, remove } = await rrSnapshot([
       {
         apiVersion: 'crd.projectcalico.org/v1',
@@ -232,13 +233,19 @@ describe('offline commands on the shipped examples', function () {
         spec: { nodeSelector: "route-reflector == 'true'", peerIP: '10.99.0.1', asNumber: 65000 },
       },
     ]);
-    const r = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', file, '-o', 'yaml']);
-    assert.equal(r.code, 2, r.stderr);
-    const docs = yaml.loadAll(r.stdout) as Record<string, unknown>[];
-    assert.deepEqual(
-      docs.map((d) => (d['kind'] as string | undefined) ?? Object.keys(d).join(',')),
-      ['Plan', 'error'],
-    );
+    for (const fmt of ['json', 'yaml']) {
+      const r = await runCli(['migrate', 'plan', '--to', 'mesh', '--snapshot', file, '-o', fmt]);
+      assert.equal(r.code, 2, r.stderr);
+      const docs = (fmt === 'json' ? [JSON.parse(r.stdout)] : yaml.loadAll(r.stdout)) as Record<
+        string,
+        unknown
+      >[];
+      assert.equal(docs.length, 1, r.stdout.slice(0, 400));
+      const doc = docs[0] as { error: { exitCode: number; message: string }; plan: { kind: string } };
+      assert.equal(doc.error.exitCode, 2);
+      assert.match(doc.error.message, /fails verification/);
+      assert.equal(doc.plan.kind, 'Plan', 'the refused plan, to see why');
+    }
     remove();
   });
 

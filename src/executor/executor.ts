@@ -515,6 +515,12 @@ export class Executor {
       } catch (e) {
         if (e instanceof InterruptedError) {
           const why = `interrupted before step ${i + 1} (${step.title})`;
+          // a fresh run that started no step leaves no record, as a declined first prompt (an operator trial:
+          // Ctrl-C at the first question left a critical PLAN_UNFINISHED that blocked every other plan)
+          if (!wrote && this.opts.mode === 'fresh') {
+            await this.journal!.release(true);
+            return this.result(plan, 'interrupted', 0, `${why}; nothing was changed`);
+          }
           await this.journal!.release(false, 'paused', why);
           return this.paused(plan, doneCount, why, 'interrupted');
         }

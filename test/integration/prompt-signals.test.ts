@@ -67,5 +67,9 @@ describe('signals at a prompt', function () {
     const w = await world(cp);
     assert.deepEqual(w.nodes, before.nodes, 'nothing changed');
     assert.notEqual(journal(w.lease)?.phase, 'running', 'the lock is not held by a live run');
+    // at the first prompt nothing was written: no record is left behind, as when the person declines (an
+    // operator trial: a critical PLAN_UNFINISHED, and every other plan refused until --rollback)
+    assert.equal(w.lease, undefined, 'no plan is left recorded');
+    assert.match(r.out, /nothing was changed/);
   });
 });

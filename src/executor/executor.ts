@@ -99,7 +99,7 @@ export interface ExecuteResult {
   done: number;
   message: string;
   /** After a rollback: what differs from the state before the plan (empty when it matches). */
-  differences?: string[] | undefined;
+  differences?: string[] | null | undefined;
   /** Wall-clock time of this run (docs/json-output.md); absent when nothing ran. */
   timings?: RunTimings | undefined;
 }
@@ -323,7 +323,8 @@ export class Executor {
       steps: plan.steps.length,
       done,
       message,
-      differences,
+      // (null, not missing, when no rollback compared the state: docs/json-output.md)
+      differences: differences ?? null,
       timings,
     };
   }

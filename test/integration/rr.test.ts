@@ -67,6 +67,12 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       const p = await runCli(['rr', 'promote', a, b, '--yes', '-o', 'json'], { kubeconfig: kc });
       assert.equal(p.code, 0, p.stderr);
       assert.equal(p.json<{ outcome: string }>().outcome, 'done');
+      // every field of an ApplyResult is there, null when it does not apply (docs/json-output.md; an operator
+      // trial: differences was missing unless there was nothing to do)
+      const doc = p.json<Record<string, unknown>>();
+      for (const k of ['apiVersion', 'kind', 'outcome', 'plan', 'steps', 'done', 'message', 'differences'])
+        assert.ok(k in doc, `${k} is missing: ${Object.keys(doc).join(', ')}`);
+      assert.equal(doc['differences'], null, 'not a rollback: nothing was compared');
       let w = await world(cp);
       assert.deepEqual(rrs(w), [a, b].sort());
       const promoted = w.nodes.filter((x) => [a, b].includes(x.name));

@@ -280,7 +280,7 @@ export abstract class BaseCommand extends Command {
             steps: 0,
             done: 0,
             message: err.message,
-            differences: [],
+            differences: null,
           })}\n`,
         );
       process.stderr.write(`${c.green('✔')} nothing to do: ${err.message}\n`);

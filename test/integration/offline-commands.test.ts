@@ -192,7 +192,7 @@ describe('offline commands on the shipped examples', function () {
       plan: null,
       steps: 0,
       done: 0,
-      differences: [],
+      differences: null,
     };
     for (const [fmt, parse] of [
       ['json', (t: string) => JSON.parse(t) as Record<string, unknown>],

@@ -554,6 +554,22 @@ function demotedAlready(s: ClusterSnapshot, names: string[], opts: RrOptions): s
 export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOptions): Plan {
   const done = promotedAlready(s, names, opts);
   if (done) throw new NothingToDo(done);
+  const nodes = requireNodes(s, names);
+  // reflectors already, with the cluster ID asked for, that no BGPPeer peers: the repair (RR_NOT_PEERED's fix)
+  if (
+    nodes.length &&
+    nodes.every(
+      (n) =>
+        isRouteReflector(n) && (opts.clusterId === undefined || n.bgp.rrClusterId === opts.clusterId.trim()),
+    ) &&
+    !peeringCovers(
+      s,
+      [],
+      parseLabel(opts.label ?? conventionLabel(s)),
+      new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])),
+    )
+  )
+    return planRepeer(s, nodes, opts);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
   const { clusterIds, label } = buildPromote(b, names, opts);
   const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
@@ -566,6 +582,41 @@ export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOpt
       (n) => `${n}: label ${label.key}=${label.value}, annotation ${ANN_RR_CLUSTER_ID}=${clusterIds.get(n)}`,
     ),
     warnings,
+  });
+}
+
+/**
+ * `rr promote` of nodes that are reflectors already but that no BGPPeer peers with every node (status's
+ * RR_NOT_PEERED, whose fix it is: an operator trial found it refused as "already a route reflector"): their
+ * label where it is missing, the BGPPeer, and a wait until each lists every node Established. Cluster IDs stay.
+ */
+function planRepeer(s: ClusterSnapshot, nodes: NodeInfo[], opts: RrPlanOptions): Plan {
+  const b = new PlanBuilder(s, { timeout: opts.timeout });
+  const label = parseLabel(opts.label ?? conventionLabel(s));
+  const names = nodes.map((n) => n.name);
+  for (const n of nodes.filter((x) => x.labels[label.key] !== label.value))
+    b.add({
+      title: `Label ${n.name} ${label.key}=${label.value}`,
+      why: 'the label the BGPPeer below selects reflectors by; its cluster ID stays',
+      action: 'patch',
+      object: nodeRef(n.name),
+      patch: { metadata: { labels: { [label.key]: label.value } } },
+      precondition: { exists: true },
+    });
+  ensurePeering(b, [], label, new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])));
+  b.wait(
+    `Wait until ${names.length > 1 ? `each of ${names.join(', ')}` : names[0]} lists every node Established`,
+    'a reflector lists every peer, so its status shows every client',
+    names,
+    { exact: true, onTimeout: 'rollback' },
+  );
+  return b.finish({
+    allowZoneLoss: opts.allowZoneLoss,
+    name: opts.name ?? planName('rr-peer', names.join('-')),
+    command: `kubectl calico-tune rr promote ${names.join(' ')}`,
+    description: `Peer every node with route reflector${names.length > 1 ? 's' : ''} ${names.join(', ')} (already reflectors, selected by no BGPPeer)`,
+    changes: [`${names.join(', ')}: peered with every node (label ${label.key}=${label.value})`],
+    warnings: [],
   });
 }
 

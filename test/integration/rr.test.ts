@@ -21,6 +21,7 @@ import {
 import {
   journal,
   journalPlan,
+  liveVerdict,
   killAfterSteps,
   nodeNames,
   rrs,
@@ -322,6 +323,29 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       assert.deepEqual(w.peers, before.peers);
       assert.equal(w.lease, undefined);
     });
+
+    if (calico === 'v3.31.3')
+      it("RR_NOT_PEERED's fix works: rr promote of an unpeered reflector re-creates the peering", async () => {
+        // (an operator trial: the printed fix said "already a route reflector", exit 2, during an outage)
+        sim = await setup(cp, { nodes: 9, zones: 3, calico, rrs: 3, mesh: false });
+        const admin = cp.client('admin');
+        const peers = (await world(cp)).peers.map((p) => p.name);
+        for (const p of peers) await admin.request('DELETE', `/apis/crd.projectcalico.org/v1/bgppeers/${p}`);
+        const st = await runCli(['status', '-o', 'json'], { kubeconfig: kc });
+        const f = st
+          .json<{ findings: { code: string; fix: string }[] }>()
+          .findings.find((x) => x.code === 'RR_NOT_PEERED');
+        assert.ok(f, st.stdout.slice(0, 500));
+        const cmd = /kubectl calico-tune (rr promote \S+)/.exec(f.fix)![1]!.split(' ');
+        const r = await runCli([...cmd, '--yes'], { kubeconfig: kc, timeoutMs: 120_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await liveVerdict(cp)).ok, true, 'every node pair reachable again');
+        const after = await runCli(['status', '-o', 'json'], { kubeconfig: kc });
+        assert.ok(
+          !after.json<{ findings: { code: string }[] }>().findings.some((x) => x.code === 'RR_NOT_PEERED'),
+          after.stdout.slice(0, 500),
+        );
+      });
 
     it('--dry-run=server sends every write with dryRun=All and changes nothing @matrix', async () => {
       sim = await setup(cp, { nodes: 6, zones: 3, calico });

@@ -152,6 +152,31 @@ describe('rr/plan: promote, demote, replace', () => {
       });
     }
 
+    it('a reflector no BGPPeer selects (RR_NOT_PEERED): promote re-creates the peering and waits for it, nothing else', () => {
+      // (an operator trial: status's fix for RR_NOT_PEERED was `rr promote <it>`, which said "already a route
+      // reflector", exit 2; the only way back was to promote some other node)
+      const s = edited(snap({ nodes: 12, zones: 3, rrs: 3, mesh: false }), (objs) => {
+        objs.splice(
+          objs.findIndex((o) => o.kind === 'BGPPeer'),
+          1,
+        );
+      });
+      const rr = rrNames(s)[0]!;
+      const p = planPromote(s, [rr], OPTS);
+      assert.equal(p.summary.verification.ok, true, p.summary.verification.reason);
+      assert.deepEqual(
+        p.steps.map((x) => x.action),
+        ['create', 'wait'],
+      );
+      assert.equal(p.steps[0]!.manifest!.kind, 'BGPPeer');
+      assert.deepEqual(p.steps[1]!.gate!.nodes, [rr]);
+      assert.deepEqual(stateAfter(s, p.steps).bgpPeers.length, 1);
+      // every reflector unpeered: all of them, at once
+      const all = planPromote(s, rrNames(s), OPTS);
+      assert.equal(all.summary.verification.ok, true, all.summary.verification.reason);
+      assert.deepEqual([...all.steps.at(-1)!.gate!.nodes].sort(), rrNames(s).sort());
+    });
+
     it('two nodes, --drain, a custom label and cluster ID; a default name from the nodes', () => {
       const s = snap({ nodes: 12, zones: 3 });
       const p = planPromote(s, ['node-a-003', 'node-b-004'], {

@@ -6,6 +6,7 @@ import { SelectorParseError, trySelector } from '../bgp/selector.js';
 import { RR_LABEL_KEYS, SYSTEM_LABEL } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
+import { clusterIdProblem } from '../model/net.js';
 import {
   COMPONENT_INFO,
   MONITORING_CREATES,
@@ -183,14 +184,24 @@ export function stepShapeProblems(
               if (!NODE_ANNOTATIONS.has(k))
                 out.push(`${where} changes annotation "${k}", which no planner writes`);
               if (!stringOrNull(v)) out.push(`${where}: annotation "${k}" must be a string or null`);
+              // a cluster ID the planners would refuse (an undo may put back the one it replaced)
+              else if (!isUndo && k === ANN_RR_CLUSTER_ID && typeof v === 'string') {
+                const problem =
+                  v === '0.0.0.0' ? 'is 0.0.0.0, which BIRD reads as none' : clusterIdProblem(v);
+                if (problem) out.push(`${where}: the cluster ID "${v}" ${problem}`);
+              }
             }
         }
       } else if (calico && kind === 'BGPConfiguration') {
         if (ref.name !== 'default') out.push(`${where}: only the default BGPConfiguration is changed`);
         onlyKeys(p, ['spec'], `${where} (BGPConfiguration patch)`, out);
-        if (isObj(p['spec']))
+        if (isObj(p['spec'])) {
           onlyKeys(p['spec'], BGP_CONFIG_PATCH_FIELDS, `${where} (BGPConfiguration spec)`, out);
-        else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
+          // the planners only clear the mesh's password and restart time (an undo puts them back)
+          for (const k of ['nodeMeshPassword', 'nodeMeshMaxRestartTime'])
+            if (!isUndo && k in p['spec'] && p['spec'][k] !== null)
+              out.push(`${where}: a BGPConfiguration patch only clears ${k}`);
+        } else out.push(`${where}: a BGPConfiguration patch changes spec fields`);
       } else if (calico && kind === 'IPPool') {
         // encap plans: the pool's encapsulation modes only
         onlyKeys(p, ['spec'], `${where} (IPPool patch)`, out);
@@ -240,7 +251,14 @@ export function stepShapeProblems(
         break;
       }
       if (m.kind === 'BGPPeer') {
-        if (isObj(m.spec)) onlyKeys(m.spec, BGP_PEER_FIELDS, `${where} (BGPPeer spec)`, out);
+        // a planner creates only the reflectors' peering (selectors); an undo re-creates a BGPPeer as it was
+        if (isObj(m.spec))
+          onlyKeys(
+            m.spec,
+            isUndo ? BGP_PEER_FIELDS : ['nodeSelector', 'peerSelector'],
+            `${where} (BGPPeer spec)`,
+            out,
+          );
       } else if (m.kind === 'BGPConfiguration') {
         if (m.metadata.name !== 'default') out.push(`${where}: only the default BGPConfiguration is created`);
         if (!isUndo && isObj(m.spec))
@@ -277,11 +295,18 @@ export function stepShapeProblems(
   }
   if (!isUndo) {
     if (!Array.isArray(step.undo)) out.push(`${where}: no undo list`);
-    else
+    else {
+      const target = targetOf(step);
       step.undo.forEach((u, j) => {
         out.push(...stepShapeProblems(u, `${where} undo ${j + 1}`, true, labelCtx));
         if (u.undo?.length) out.push(`${where} undo ${j + 1}: an undo step has no undo of its own`);
+        // an undo puts back the object its step changed (an operator trial: a step renamed to another node
+        // promoted that node, and its undo would have demoted the one named before)
+        const t = u.action === 'wait' ? undefined : targetOf(u);
+        if (t && target && t !== target)
+          out.push(`${where} undo ${j + 1} changes ${t}, not the step's ${target}`);
       });
+    }
   }
   return out;
 }
@@ -461,6 +486,49 @@ function monitoringDeleteAllowed(step: Step): boolean {
   return groupOk && !!MONITORING_CREATES[ref.kind]?.includes(ref.name) && !!ref.namespace;
 }
 
+/** `Kind name` (namespace/name) of what a step writes: its object, or what it creates. */
+function targetOf(step: Step): string | undefined {
+  const kind = step.object?.kind ?? step.manifest?.kind;
+  const name = step.object?.name ?? step.manifest?.metadata?.name;
+  const ns = step.object?.namespace ?? step.manifest?.metadata?.namespace;
+  return kind && name ? `${kind} ${ns ? `${ns}/` : ''}${name}` : undefined;
+}
+
+/**
+ * What the steps must be to one another, as every planner orders them (an operator trial edited plans, digests
+ * recomputed, into a drain of a control-plane node and a mesh turned off with no gate before it):
+ * - a drain is of a node whose cluster ID the plan changes (`--drain` of a promotion or demotion);
+ * - the step that turns the full mesh off comes right after a gate (the reflectors' sessions observed).
+ */
+function orderProblems(plan: Plan): string[] {
+  const out: string[] = [];
+  const promoted = new Set(
+    plan.steps
+      .filter((st) => {
+        const ann = st.action === 'patch' && st.object?.kind === 'Node' ? st.patch?.['metadata'] : undefined;
+        const a = isObj(ann) ? ann['annotations'] : undefined;
+        return isObj(a) && ANN_RR_CLUSTER_ID in a;
+      })
+      .map((st) => st.object!.name),
+  );
+  plan.steps.forEach((st, i) => {
+    const where = `step ${i + 1} (${st.id})`;
+    if (st.action === 'drain' && st.object && !promoted.has(st.object.name))
+      out.push(`${where} drains ${st.object.name}, a node whose cluster ID the plan does not change`);
+    const spec =
+      st.object?.kind === 'BGPConfiguration' || st.manifest?.kind === 'BGPConfiguration'
+        ? st.action === 'patch'
+          ? st.patch?.['spec']
+          : st.action === 'create'
+            ? st.manifest?.spec
+            : undefined
+        : undefined;
+    if (isObj(spec) && spec['nodeToNodeMeshEnabled'] === false && plan.steps[i - 1]?.action !== 'wait')
+      out.push(`${where} turns the full mesh off, but not right after a gate that observed the reflectors`);
+  });
+  return out;
+}
+
 /**
  * Everything wrong with a plan's integrity: digest, step shapes. Empty when the plan is intact. `live`: the
  * cluster's BGPPeers and Nodes, which decide whether a --label key of the operator's own may be set
@@ -480,6 +548,7 @@ export function integrityProblems(
     );
   const labels = { ...labelContext(plan, live), recorded };
   plan.steps.forEach((s, i) => out.push(...stepShapeProblems(s, `step ${i + 1} (${s.id})`, false, labels)));
+  out.push(...orderProblems(plan));
   return out;
 }
 

@@ -54,6 +54,108 @@ function rejects(s: Step, re: RegExp): void {
   );
 }
 
+describe('plan/integrity: an edited plan whose steps no longer fit together (an operator trial, digests recomputed)', () => {
+  const s = snap({ nodes: 12, zones: 3 });
+  const base = planMigration(s, migrateOpts('route-reflectors'));
+  /** The plan after `edit`, its digest recomputed as an editor with the tool's source would. */
+  const edited = (edit: (p: Plan) => void): string[] => {
+    const p = JSON.parse(JSON.stringify(base)) as Plan; // (as a plan file is read: no shared objects)
+    edit(p);
+    p.metadata.digest = planDigest(p);
+    return integrityProblems(p);
+  };
+  const expectProblem = (got: string[], re: RegExp): void =>
+    assert.ok(
+      got.some((x) => re.test(x)),
+      `expected a problem matching ${re}, got ${JSON.stringify(got)}`,
+    );
+  const promote = (p: Plan): Step =>
+    p.steps.find((x) => x.action === 'patch' && x.object?.kind === 'Node' && x.patch?.['metadata'])!;
+
+  it('the plan as made has no problem', () =>
+    assert.deepEqual(
+      edited(() => {}),
+      [],
+    ));
+
+  it('a step whose object is not the one its undo puts back (another node promoted)', () => {
+    const got = edited((p) => {
+      promote(p).object!.name = 'node-a-002';
+    });
+    expectProblem(got, /undo .* Node node-a-\d+, not the step's Node node-a-002/);
+  });
+
+  it('a cluster ID Calico ignores or BIRD refuses', () => {
+    for (const bad of ['288.0.4.5', '10.0.0.0/24', '0.0.0.0'])
+      expectProblem(
+        edited((p) => {
+          const m = promote(p).patch!['metadata'] as { annotations: Record<string, string> };
+          m.annotations[RR_ANN] = bad;
+        }),
+        /cluster ID/,
+      );
+  });
+
+  it('the mesh-off patch setting a mesh password, or with no gate just before it', () => {
+    const meshOff = (p: Plan): Step => p.steps.find((x) => x.object?.kind === 'BGPConfiguration')!;
+    expectProblem(
+      edited((p) => {
+        (meshOff(p).patch!['spec'] as Record<string, unknown>)['nodeMeshPassword'] = { secretKeyRef: {} };
+      }),
+      /nodeMeshPassword/,
+    );
+    expectProblem(
+      edited((p) => {
+        p.steps = p.steps.filter((x) => x.action !== 'wait');
+      }),
+      /turns the full mesh off.* not right after a gate/,
+    );
+  });
+
+  it('a BGPPeer to an external peer, or a drain of a node the plan does not promote', () => {
+    expectProblem(
+      edited((p) => {
+        p.steps.push({
+          id: 'x',
+          title: 'x',
+          why: 'x',
+          action: 'create',
+          manifest: {
+            apiVersion: CALICO,
+            kind: 'BGPPeer',
+            metadata: { name: 'evil' },
+            spec: { peerIP: '203.0.113.1', asNumber: 65000 },
+          },
+          undo: [
+            {
+              id: 'x-undo',
+              title: 'x',
+              why: 'x',
+              action: 'delete',
+              object: { apiVersion: CALICO, kind: 'BGPPeer', name: 'evil' },
+              undo: [],
+            },
+          ],
+        });
+      }),
+      /BGPPeer spec/,
+    );
+    expectProblem(
+      edited((p) => {
+        p.steps.push({
+          id: 'd',
+          title: 'd',
+          why: 'd',
+          action: 'drain',
+          object: { apiVersion: 'v1', kind: 'Node', name: 'node-cp-a1' },
+          undo: [],
+        });
+      }),
+      /drains node-cp-a1, a node whose cluster ID the plan does not change/,
+    );
+  });
+});
+
 describe('plan/integrity: digest, step shapes, cluster identity', () => {
   it('the planners produce plans on every shape of cluster (the fixtures exercise them)', () => {
     const kinds = new Set(plans.map((p) => p.what.split(' ')[0]));

@@ -51,7 +51,9 @@ export class ApiError extends CliError {
       hints:
         status === 403
           ? [
-              'the ClusterRole calico-tune in docs/rbac.yaml grants what the plugin needs (calico-tune-readonly for read-only use)',
+              path.includes('/caliconodestatuses')
+                ? 'bgp peers creates CalicoNodeStatus objects: the calico-tune role in docs/rbac.yaml grants it (calico-tune-readonly covers the reports only)'
+                : 'the ClusterRole calico-tune in docs/rbac.yaml grants what the plugin needs (calico-tune-readonly covers the reports only)',
             ]
           : status === 401
             ? ['check the credentials of this context: kubectl auth whoami']

@@ -57,6 +57,14 @@ describe('bgp peers', function () {
       kubeconfig: cp.kubeconfig('plugin'),
     });
     assert.equal(r.code, 0, r.stderr);
+    // the read-only role cannot ask calico-node for a report (it creates CalicoNodeStatus objects): said so,
+    // rather than "calico-tune-readonly for read-only use" (an operator trial; docs/rbac.yaml said it could)
+    const ro = await runCli(['bgp', 'peers', '--timeout', '5s'], { kubeconfig: cp.kubeconfig('readonly') });
+    assert.equal(ro.code, 3, ro.stderr);
+    assert.match(
+      ro.stderr.replace(/\s+/g, ' '),
+      /bgp peers creates CalicoNodeStatus objects: the calico-tune role/,
+    );
     const doc = r.json<PeersDoc>();
     assert.equal(doc.summary.nodes, 3);
     assert.equal(doc.summary.ok, 3);

@@ -23,7 +23,9 @@ export function renderRrList(l: RrList, wide: boolean): string {
             r.ready ? 'yes' : c.red('no'),
             r.schedulable ? 'yes' : 'cordoned',
             r.clients,
-            r.sessions,
+            // the BGP model's count: what Calico's objects configure (bgp peers observes them); a NotReady
+            // node's calico-node is most likely down (an operator trial read 149 as established)
+            r.ready ? r.sessions : `${r.sessions} ${c.yellow('(configured; node NotReady)')}`,
           ];
           if (wide)
             row.push(

@@ -11,6 +11,8 @@ import { nodeIPv4 } from '../../../src/bgp/state.js';
 import { policyOf, reverify } from '../../../src/plan/reverify.js';
 import { planDemote, planReplace } from '../../../src/rr/plan.js';
 import { recommend } from '../../../src/rr/recommend.js';
+import { listRouteReflectors } from '../../../src/rr/list.js';
+import { renderRrList } from '../../../src/render/rr.js';
 import { configFindings } from '../../../src/status/checks.js';
 import { snap } from '../helpers.js';
 import { rrNames } from '../plan/helpers.js';
@@ -25,6 +27,18 @@ describe('rr: a reflector whose node is not Ready', () => {
   const spec = { nodes: 30, zones: 3, rrs: 3 };
   const rrs = rrNames(snap(spec));
   const down = rrs[1]!;
+
+  it('rr list: a NotReady reflector’s sessions are said to be configured, not established (an operator trial)', () => {
+    const l = listRouteReflectors(snap(spec, (objs) => notReady(objs, down)));
+    const row = renderRrList(l, false)
+      .split('\n')
+      .find((x) => x.includes(down))!;
+    assert.match(row, /configured; node NotReady/);
+    const ok = renderRrList(l, false)
+      .split('\n')
+      .find((x) => x.includes(rrs[0]!))!;
+    assert.doesNotMatch(ok, /configured/);
+  });
 
   it('status: RR_NOT_READY, a warning while two Ready reflectors remain, critical below that with the mesh off', () => {
     assert.deepEqual(

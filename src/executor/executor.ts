@@ -408,11 +408,33 @@ export class Executor {
     for (const step of plan.steps.slice(start)) {
       if (step.action !== 'drain') continue;
       const node = step.object!.name;
-      const blockers = drainBlockers(
-        (await this.api.list(Pod, { fieldSelector: `spec.nodeName=${node}` })).items,
+      const pods = (await this.api.list(Pod, { fieldSelector: `spec.nodeName=${node}` })).items;
+      const blockers = drainBlockers(pods);
+      // a Typha pod there while calico-typha's PodDisruptionBudget allows no disruption: the eviction would be
+      // refused until the drain's time runs out, with the node cordoned (an operator trial: 5 minutes, then a
+      // failure half-way)
+      const pdb = this.opts.live.typha.pdb;
+      const typha = pods.find(
+        (p) =>
+          p.metadata.labels?.['k8s-app'] === 'calico-typha' &&
+          (p.metadata.namespace ?? '') === pdb?.namespace,
       );
-      if (!blockers.length) continue;
-      const refusal = drainRefusal(node, blockers);
+      const refusal =
+        typha && pdb?.disruptionsAllowed === 0
+          ? new CliError(
+              `drain ${node}: it runs ${typha.metadata.namespace}/${typha.metadata.name}, and PodDisruptionBudget ${pdb.namespace}/${pdb.name} allows no disruption now: the eviction would wait until the drain gives up`,
+              ExitCode.CLUSTER,
+              {
+                hints: [
+                  `kubectl get pdb -n ${pdb.namespace} ${pdb.name}; kubectl calico-tune typha report   # wait until every Typha is Ready`,
+                  'or plan without --drain, or choose a node without Typha (kubectl calico-tune rr recommend)',
+                ],
+              },
+            )
+          : blockers.length
+            ? drainRefusal(node, blockers)
+            : undefined;
+      if (!refusal) continue;
       if (this.opts.mode === 'fresh') await this.journal!.release(true);
       else await this.journal!.release(false, 'paused', refusal.message);
       throw new CliError(refusal.message, ExitCode.CLUSTER, {

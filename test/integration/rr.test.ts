@@ -538,6 +538,40 @@ describe('rr promote --drain', function () {
     await sim?.stop();
   });
 
+  it('--drain of a node that runs Typha while its PodDisruptionBudget allows no disruption: refused before any write', async () => {
+    // (an operator trial: the drain waited 5 minutes on the PDB, then failed half-way with the node cordoned)
+    await loadFixture(cp, { nodes: 6, zones: 3 });
+    sim = await startSimulator(cp, { knobs: FAST });
+    const admin = cp.client('admin');
+    const typha = (await admin.list('/api/v1/pods?labelSelector=k8s-app%3Dcalico-typha')).items;
+    const node = (typha[0]!.spec as { nodeName: string }).nodeName;
+    const ns = typha[0]!.metadata.namespace!;
+    await admin.request(
+      'PATCH',
+      `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/calico-typha/status`,
+      {
+        body: { status: { disruptionsAllowed: 0 } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
+    const before = await world(cp);
+    const mark = cp.audit.mark();
+    const r = await runCli(['rr', 'promote', node, '--drain', '--yes'], {
+      kubeconfig: cp.kubeconfig('plugin'),
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /PodDisruptionBudget .*calico-typha allows no disruption now/);
+    assert.match(r.stderr, /nothing was changed/);
+    const writes = (await cp.audit.writesSince(mark, { user: USERS.plugin.name })).filter(
+      (e) => e.objectRef?.resource !== 'selfsubjectaccessreviews' && e.objectRef?.resource !== 'leases',
+    );
+    assert.deepEqual(
+      writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`),
+      [],
+    );
+    assert.deepEqual(await world(cp), before);
+  });
+
   it('evicts the node’s pods through the Eviction API, leaving DaemonSet and other nodes’ pods alone', async () => {
     await loadFixture(cp, { nodes: 6, zones: 3 });
     sim = await startSimulator(cp, { knobs: FAST });

@@ -140,6 +140,15 @@ export abstract class BaseCommand extends Command {
     opts: { nodeStatuses?: boolean; report?: boolean } = {},
   ): Promise<ClusterSnapshot> {
     if (file) {
+      // a flag that picks a live cluster says the person meant one (an operator trial: it was ignored)
+      const live = (['context', 'cluster', 'user', 'server', 'token', 'as'] as const).find(
+        (k) => (this.base as Record<string, unknown>)[k] !== undefined,
+      );
+      if (live)
+        throw usageError(
+          `--${live} picks a live cluster; --snapshot reads a file: give one of them`,
+          `kubectl calico-tune ${this.id?.replace(/:/g, ' ') ?? ''} --snapshot ${file}   (or without --snapshot, on the cluster)`,
+        );
       const { readSnapshotFile } = await import('./kube/snapshot.js');
       return readSnapshotFile(file);
     }

@@ -1146,7 +1146,9 @@ function h2Error(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
 
 function describeStatus(status: number, message: string, cfg: ResolvedConfig): string {
   if (status === 401)
-    return `the API server ${cfg.server} rejected the credentials of user "${cfg.userName ?? '?'}" (401 Unauthorized)`;
+    return cfg.tokenFromFlag
+      ? `the API server ${cfg.server} rejected the token given with --token (401 Unauthorized)`
+      : `the API server ${cfg.server} rejected the credentials of user "${cfg.userName ?? '?'}" (401 Unauthorized)`;
   if (status === 403)
     return message.startsWith('forbidden') || message.includes(' is forbidden')
       ? message

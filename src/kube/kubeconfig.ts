@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   contextName?: string | undefined;
   clusterName?: string | undefined;
   userName?: string | undefined;
+  /** The credentials are --token's (the user's from the kubeconfig are not used). */
+  tokenFromFlag?: boolean | undefined;
   server: string;
   namespace: string;
   insecureSkipTlsVerify: boolean;
@@ -332,6 +334,7 @@ function applyOverrides(r: ResolvedConfig, flags: KubeFlags): ResolvedConfig {
   if (flags.token) {
     // kubectl: an explicit token replaces the user's other credentials
     out.token = flags.token;
+    out.tokenFromFlag = true;
     out.tokenFile = undefined;
     out.exec = undefined;
     out.authProvider = undefined;

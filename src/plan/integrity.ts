@@ -555,7 +555,12 @@ export function integrityProblems(
 /** Why the plan was made for another cluster; undefined when the identities agree. */
 export function clusterMismatch(
   plan: Plan,
-  live: { server?: string | undefined; clusterUID?: string | undefined },
+  live: {
+    server?: string | undefined;
+    clusterUID?: string | undefined;
+    kind?: 'live' | 'file' | undefined;
+    path?: string | undefined;
+  },
 ): string | undefined {
   const want = plan.metadata.cluster;
   if (want.uid && live.clusterUID) {
@@ -564,7 +569,9 @@ export function clusterMismatch(
       : `the plan was made for another cluster (kube-system UID ${want.uid}; this cluster's is ${live.clusterUID}${want.server ? `; made on ${want.server}` : ''})`;
   }
   if (want.uid && !live.clusterUID)
-    return 'the cluster identity cannot be checked: the kube-system namespace could not be read (RBAC: get namespaces/kube-system, docs/rbac.yaml)';
+    return live.kind === 'file'
+      ? `the cluster identity cannot be checked: the snapshot ${live.path ?? ''} does not record the cluster's identity (the kube-system namespace; kubectl calico-tune snapshot save records it)`
+      : 'the cluster identity cannot be checked: the kube-system namespace could not be read (RBAC: get namespaces/kube-system, docs/rbac.yaml)';
   // a plan without a UID (made from an old snapshot): the server URL is all there is
   if (want.server && live.server && want.server !== live.server)
     return `the plan was made for ${want.server}, not ${live.server}`;

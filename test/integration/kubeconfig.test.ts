@@ -183,6 +183,13 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     ]);
     assert.equal(badToken.code, 3);
     assert.match(badToken.stderr, /401 Unauthorized/);
+    // the token of --token is the one refused, not the kubeconfig's user (an operator trial)
+    const theirs = await runCli(['status', '--token', 'wrong', '--insecure-skip-tls-verify'], {
+      kubeconfig: cp.kubeconfig('readonly'),
+    });
+    assert.equal(theirs.code, 3);
+    assert.match(theirs.stderr, /rejected the token given with --token \(401 Unauthorized\)/);
+    assert.doesNotMatch(theirs.stderr, /user "/);
   });
 
   it('connects to a host name and checks the certificate against tls-server-name, as kubectl does', async () => {

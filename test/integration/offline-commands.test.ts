@@ -222,6 +222,19 @@ describe('offline commands on the shipped examples', function () {
     }
   });
 
+  it('--snapshot with a flag that picks a live cluster (--context, --server, ...) is refused, not ignored', async () => {
+    // (an operator trial: `status --snapshot f --context foo` read the file and said nothing of --context)
+    for (const flag of [
+      ['--context', 'prod'],
+      ['--server', 'https://10.0.0.1:6443'],
+      ['--token', 't'],
+    ]) {
+      const r = await runCli(['status', '--snapshot', ex('cluster-12.yaml'), ...flag]);
+      assert.equal(r.code, 2, `${flag[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${flag[0]} picks a live cluster; --snapshot reads a file`));
+    }
+  });
+
   it('-o json|yaml: a plan refused by verification is one document, the error with the plan in it', async () => {
     // (a review: the error document merged into the YAML plan printed before it; an operator trial: in JSON
     // the two documents did not parse, json.load said "Extra data")

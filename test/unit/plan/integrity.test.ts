@@ -586,6 +586,10 @@ describe('plan/integrity: digest, step shapes, cluster identity', () => {
         clusterMismatch(p('u1', 'https://a'), { server: 'https://a' })!,
         /cannot be checked.*get namespaces\/kube-system/,
       );
+      // a snapshot file without it: said so, not RBAC (an operator trial)
+      const m = clusterMismatch(p('u1', 'https://a'), { kind: 'file', path: 'examples/cluster-150.yaml' })!;
+      assert.match(m, /the snapshot examples\/cluster-150\.yaml does not record the cluster's identity/);
+      assert.doesNotMatch(m, /RBAC/);
     });
     it('without a UID: the server URL decides; without either: refused', () => {
       assert.equal(

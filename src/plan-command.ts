@@ -325,7 +325,15 @@ export abstract class PlanCommand extends BaseCommand {
     if (format === 'script') {
       const { planToScript } = await import('./plan/script.js');
       const { calicoApiVersion } = await import('./model/resources.js');
-      text = planToScript(plan, calicoApiVersion(snapshot?.calico.apiMode ?? 'crd.projectcalico.org/v1'));
+      const { nodeIPv4 } = await import('./bgp/state.js');
+      // nodes not Ready now: the script's gates leave their sessions out, as the executor's do (an operator trial)
+      const excusedIps = (snapshot?.nodes ?? [])
+        .filter((n) => !n.ready)
+        .flatMap((n) => nodeIPv4(n) ?? [])
+        .sort();
+      text = planToScript(plan, calicoApiVersion(snapshot?.calico.apiMode ?? 'crd.projectcalico.org/v1'), {
+        excusedIps,
+      });
     } else if (format === 'json' || format === 'yaml') {
       const { toJson, toYaml } = await import('./render/output.js');
       text = format === 'json' ? toJson(plan) : toYaml(plan);

@@ -101,7 +101,8 @@ function gateCommand(g: Gate, _res: string): string {
 const WAIT_BGP = (
   res: string,
 ): string => `# wait_bgp NODE COUNT PEER_IPS(comma-separated, may be empty) EXACT(0|1) TIMEOUT_SECONDS
-# Creates a CalicoNodeStatus for NODE (classes: BGP) and waits until the expected peers are Established.
+# Creates a CalicoNodeStatus for NODE (classes: BGP) and waits until the expected peers are Established
+# (sessions with the nodes of EXCUSED_IPS left out).
 wait_bgp() {
   local node=$1 count=$2 ips=$3 exact=$4 timeout=$5 name="calico-tune-\${1}" deadline=$((SECONDS + $5))
   $KUBECTL apply -f - >/dev/null <<EOF
@@ -112,6 +113,7 @@ EOF
   while :; do
     local peers established=0 total=0 ok=1
     peers=$($KUBECTL get ${res} "$name" -o jsonpath='{range .status.bgp.peersV4[*]}{.peerIP}={.state}{"\\n"}{end}' 2>/dev/null || true)
+    for ip in \${EXCUSED_IPS//,/ }; do peers=$(printf '%s\\n' "$peers" | grep -v "^$ip=" || true); done
     total=$(printf '%s' "$peers" | grep -c = || true)
     established=$(printf '%s\\n' "$peers" | grep -c '=Established$' || true)
     if [ -n "$ips" ]; then
@@ -133,7 +135,15 @@ EOF
   done
 }`;
 
-export function planToScript(plan: Plan, calicoApiVersion: string): string {
+/**
+ * `excusedIps`: the addresses of nodes that were not Ready when the script was made: a gate neither waits for
+ * sessions with them nor counts them as unexpected, as the executor's gates do (LiveGate.excused).
+ */
+export function planToScript(
+  plan: Plan,
+  calicoApiVersion: string,
+  opts: { excusedIps?: readonly string[] } = {},
+): string {
   const bgpPlan = plan.steps.some(touchesBgp);
   const res = kubectlResource({ apiVersion: calicoApiVersion, kind: 'CalicoNodeStatus' });
   const lines: string[] = [
@@ -151,7 +161,14 @@ export function planToScript(plan: Plan, calicoApiVersion: string): string {
     'set -euo pipefail',
     'KUBECTL=${KUBECTL:-kubectl}',
     '',
-    ...(plan.steps.some((s) => s.action === 'wait') ? [WAIT_BGP(res), ''] : []),
+    ...(plan.steps.some((s) => s.action === 'wait')
+      ? [
+          '# nodes that were not Ready when this script was made: their sessions do not count in the gates',
+          `EXCUSED_IPS=${q((opts.excusedIps ?? []).join(','))}`,
+          WAIT_BGP(res),
+          '',
+        ]
+      : []),
   ];
   plan.steps.forEach((s, i) => {
     lines.push(`# --- step ${i + 1}/${plan.steps.length} [${s.id}]: ${s.title}`);

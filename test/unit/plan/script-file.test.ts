@@ -192,6 +192,33 @@ describe('plan/script: -o script', () => {
     assert.equal(spawnSync('bash', ['-n', '-c', text]).status, 0, 'valid bash');
   });
 
+  it('wait_bgp does not count sessions with nodes that were NotReady when the script was made (an operator trial: never passed)', () => {
+    const text = planToScript(toRR, CALICO, { excusedIps: ['10.0.0.9'] });
+    const fn = text.slice(
+      text.indexOf('wait_bgp() {'),
+      text.indexOf('\n}', text.indexOf('wait_bgp() {')) + 2,
+    );
+    const gate = (excused: string): number | null =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          [
+            // a kubectl whose node lists its one expected peer and one with a NotReady node, both Established
+            `k() { case "$1" in apply) cat >/dev/null;; get) printf '10.0.0.1=Established\\n10.0.0.9=Established\\n';; esac; }`,
+            'KUBECTL=k',
+            `EXCUSED_IPS='${excused}'`,
+            fn,
+            "wait_bgp 'n' 1 '' 1 0",
+          ].join('\n'),
+        ],
+        { encoding: 'utf8' },
+      ).status;
+    assert.equal(gate('10.0.0.9'), 0);
+    assert.equal(gate(''), 4, 'an unexpected Established session still fails an exact gate');
+    assert.match(text, /^EXCUSED_IPS='10\.0\.0\.9'/m);
+  });
+
   it('a whole plan: header, the wait_bgp function, one block per step; valid bash', () => {
     const text = planToScript(toRR, CALICO);
     const lines = text.split('\n');

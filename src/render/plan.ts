@@ -110,8 +110,14 @@ export function renderPlan(plan: Plan, wide: boolean): string {
         `              ▲ accepted with --allow-zone-loss: ${v.zoneLoss.reason ?? 'one zone outage would cut nodes off'}`,
       ),
     );
+  // (no reason: no step made it so, the cluster as the plan found it depends on one reflector; an operator
+  // trial read "some step depends" beside N-1 ✔ on every step)
   if (v.ok && v.n1Ok === false)
-    out.push(c.yellow(`              ▲ ${v.reason ?? 'some step depends on a single route reflector'}`));
+    out.push(
+      c.yellow(
+        `              ▲ ${v.reason ?? 'the cluster before the plan already depends on a single route reflector; no step makes that worse'}`,
+      ),
+    );
   for (const w of plan.summary.warnings) out.push(`${c.yellow('warning:')} ${w}`);
   return out.join('\n');
 }

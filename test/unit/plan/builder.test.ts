@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { renderPlan } from '../../../src/render/plan.js';
+import { planPromote } from '../../../src/rr/plan.js';
 import fc from 'fast-check';
 import { nodeIPv4 } from '../../../src/bgp/state.js';
 import { fullMeshSessions, reflectorSessions } from '../../../src/model/calico.js';
@@ -384,6 +386,17 @@ describe('plan/builder: PlanBuilder', () => {
       );
       assert.equal(p.summary.verification.zoneLoss!.ok, null, 'one zone: zone loss does not apply');
       assert.equal(p.steps[0]!.verdict!.n1Ok, false);
+    });
+
+    it('n1Ok false from the cluster as found, not from a step: the plan says so (an operator trial: "some step depends")', () => {
+      // a second reflector for a cluster that has one: every state of the plan has two
+      const one = snap({ nodes: 8, zones: 1, rrs: 1 });
+      const worker = one.nodes.find((n) => !n.bgp.rrClusterId && n.os === 'linux' && !n.unschedulable)!.name;
+      const p = planPromote(one, [worker], { timeout: '10m' });
+      assert.equal(p.summary.verification.n1Ok, false);
+      const text = renderPlan(p, false);
+      assert.doesNotMatch(text, /some step depends on a single route reflector/);
+      assert.match(text, /the cluster before the plan already depends on a single route reflector/);
     });
 
     it('zone loss: reflectors in one zone of three are refused, or accepted with allowZoneLoss', () => {

@@ -83,10 +83,12 @@ describe('bgp peers', function () {
     const rr = names.find((n) => n.includes('-a-'))!;
     const client = names.find((n) => n.includes('-c-') && !n.includes('cp'))!;
     sim.setKnobs({ stuck: [{ node: rr, peer: client }] });
-    const r = await runCli(['bgp', 'peers', rr, '-o', 'json', '--timeout', '10s'], {
+    // (named twice: read once; an operator trial)
+    const r = await runCli(['bgp', 'peers', rr, rr, '-o', 'json', '--timeout', '10s'], {
       kubeconfig: cp.kubeconfig('plugin'),
     });
     assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.json<PeersDoc>().nodes.length, 1);
     const n = r.json<PeersDoc>().nodes[0]!;
     assert.equal(n.ok, false);
     assert.deepEqual(

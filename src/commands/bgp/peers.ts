@@ -55,7 +55,8 @@ BGP model expects. Exit code 1 when a node reports a missing, unexpected or not 
       import('../../kube/bgp-status.js'),
       import('../../render/peers.js'),
     ]);
-    const named = argv as string[];
+    // (a node named twice is read once)
+    const named = [...new Set(argv as string[])];
     for (const n of named) nodeNamed(s, n);
     const nodes = named.length ? named : defaultObservedNodes(s);
     if (nodes.length > 10)

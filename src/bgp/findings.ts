@@ -363,7 +363,7 @@ function peerSettings(p: PeerSpec, ebgp: boolean, selectorNextHop: boolean): Map
   for (const k of Object.keys(spec).sort()) {
     if (SELECTION_FIELDS.has(k)) continue;
     // what confd does not take from a peerSelector BGPPeer (the node gives the AS; no allow local as, no
-    // local AS; no next-hop settings before v3.30.3), nor keepOriginalNextHop once nextHopMode is set, and what
+    // local AS; no next-hop settings before v3.30.2), nor keepOriginalNextHop once nextHopMode is set, and what
     // BIRD is not given for an iBGP session (keepOriginalNextHop)
     if (bySelector && (k === 'asNumber' || k === 'numAllowedLocalASNumbers' || k === 'localASNumber'))
       continue;

@@ -3,6 +3,7 @@
  * planners emit (anything else in a plan file is refused), and the cluster-identity check. Pure.
  */
 import { SelectorParseError, trySelector } from '../bgp/selector.js';
+import { ZERO_CLUSTER_ID } from '../bgp/state.js';
 import { RR_LABEL_KEYS, SYSTEM_LABEL } from '../model/calico.js';
 import { parseDurationMs } from '../model/duration.js';
 import { ANN_RR_CLUSTER_ID } from '../model/parse.js';
@@ -187,7 +188,7 @@ export function stepShapeProblems(
               // a cluster ID the planners would refuse (an undo may put back the one it replaced)
               else if (!isUndo && k === ANN_RR_CLUSTER_ID && typeof v === 'string') {
                 const problem =
-                  v === '0.0.0.0' ? 'is 0.0.0.0, which BIRD reads as none' : clusterIdProblem(v);
+                  v === ZERO_CLUSTER_ID ? 'is 0.0.0.0, which BIRD reads as none' : clusterIdProblem(v);
                 if (problem) out.push(`${where}: the cluster ID "${v}" ${problem}`);
               }
             }

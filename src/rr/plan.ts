@@ -556,23 +556,19 @@ export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOpt
   if (done) throw new NothingToDo(done);
   const nodes = requireNodes(s, names);
   // reflectors already, with the cluster ID asked for, that no BGPPeer peers: the repair (RR_NOT_PEERED's fix)
+  const label = parseLabel(opts.label ?? conventionLabel(s));
   if (
     nodes.length &&
     nodes.every(
       (n) =>
         isRouteReflector(n) && (opts.clusterId === undefined || n.bgp.rrClusterId === opts.clusterId.trim()),
     ) &&
-    !peeringCovers(
-      s,
-      [],
-      parseLabel(opts.label ?? conventionLabel(s)),
-      new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])),
-    )
+    !peeringCovers(s, [], label, new Map(nodes.map((n) => [n.name, n.bgp.rrClusterId!])))
   )
-    return planRepeer(s, nodes, opts);
+    return planRepeer(s, nodes, label, opts);
   const b = new PlanBuilder(s, { timeout: opts.timeout });
-  const { clusterIds, label } = buildPromote(b, names, opts);
-  const warnings = requireNodes(s, names).flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
+  const { clusterIds } = buildPromote(b, names, opts);
+  const warnings = nodes.flatMap((n) => cautions(s, n).map((c) => `${n.name}: ${c}`));
   return b.finish({
     allowZoneLoss: opts.allowZoneLoss,
     name: opts.name ?? planName('rr-promote', names.join('-')),
@@ -590,9 +586,13 @@ export function planPromote(s: ClusterSnapshot, names: string[], opts: RrPlanOpt
  * RR_NOT_PEERED, whose fix it is: an operator trial found it refused as "already a route reflector"): their
  * label where it is missing, the BGPPeer, and a wait until each lists every node Established. Cluster IDs stay.
  */
-function planRepeer(s: ClusterSnapshot, nodes: NodeInfo[], opts: RrPlanOptions): Plan {
+function planRepeer(
+  s: ClusterSnapshot,
+  nodes: NodeInfo[],
+  label: { key: string; value: string },
+  opts: RrPlanOptions,
+): Plan {
   const b = new PlanBuilder(s, { timeout: opts.timeout });
-  const label = parseLabel(opts.label ?? conventionLabel(s));
   const names = nodes.map((n) => n.name);
   for (const n of nodes.filter((x) => x.labels[label.key] !== label.value))
     b.add({

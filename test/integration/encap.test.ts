@@ -50,6 +50,18 @@ interface StatusJson {
   findings: { code: string }[];
 }
 
+/** A FelixConfiguration node.NODE that turns VXLAN off on that node, created now. */
+async function vxlanOffOn(cp: ControlPlane, node: string): Promise<void> {
+  await cp.apply([
+    {
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'FelixConfiguration',
+      metadata: { name: `node.${node}` },
+      spec: { vxlanEnabled: false },
+    },
+  ]);
+}
+
 async function writes(cp: ControlPlane, mark: number): Promise<string[]> {
   return (await cp.audit.writesSince(mark, { user: USERS.plugin.name }))
     .filter((e) => e.objectRef?.resource !== 'selfsubjectaccessreviews')
@@ -244,14 +256,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           assert.equal(saved.code, 0, saved.stderr);
           fs.writeFileSync(file, saved.stdout);
           const node = (await cp.client('admin').list('/api/v1/nodes')).items[0]!.metadata.name;
-          await cp.apply([
-            {
-              apiVersion: 'crd.projectcalico.org/v1',
-              kind: 'FelixConfiguration',
-              metadata: { name: `node.${node}` },
-              spec: { vxlanEnabled: false },
-            },
-          ]);
+          await vxlanOffOn(cp, node);
           const start = await state(cp);
           const mark = cp.audit.mark();
           try {
@@ -280,14 +285,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
             {
               when: /Step 1\/\d+: .*Continue\?/,
               before: async () => {
-                await cp.apply([
-                  {
-                    apiVersion: 'crd.projectcalico.org/v1',
-                    kind: 'FelixConfiguration',
-                    metadata: { name: `node.${node}` },
-                    spec: { vxlanEnabled: false },
-                  },
-                ]);
+                await vxlanOffOn(cp, node);
               },
               send: 'y\r',
             },
@@ -348,14 +346,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
             {
               when: /Step 1\/1: .*Continue\?/,
               before: async () => {
-                await cp.apply([
-                  {
-                    apiVersion: 'crd.projectcalico.org/v1',
-                    kind: 'FelixConfiguration',
-                    metadata: { name: `node.${node}` },
-                    spec: { vxlanEnabled: false },
-                  },
-                ]);
+                await vxlanOffOn(cp, node);
               },
               send: 'y\r',
             },

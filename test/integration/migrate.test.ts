@@ -19,6 +19,16 @@ import {
 } from '../harness/index.js';
 import { endState, liveVerdict, rrs, world } from './plan-helpers.js';
 
+/** An `-o script` run with bash, as the admin, with the harness's kubectl on PATH. */
+function runScript(cp: ControlPlane, text: string, name: string): ReturnType<typeof run> {
+  const sh = path.join(cp.dir, name);
+  fs.writeFileSync(sh, text);
+  return run('bash', [sh], {
+    env: { ...process.env, PATH: `${binDir()}:${process.env['PATH']}`, KUBECONFIG: cp.kubeconfig('admin') },
+    timeoutMs: 300_000,
+  });
+}
+
 for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
   describe(`migrate (Calico ${calico})`, function () {
     this.timeout(600_000);
@@ -145,16 +155,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
       await sim.stop();
       await loadFixture(cp, spec);
       sim = await startSimulator(cp, { knobs: { establishDelayMs: 200 } });
-      const sh = path.join(cp.dir, 'migrate.sh');
-      fs.writeFileSync(sh, script.stdout);
-      const r = await run('bash', [sh], {
-        env: {
-          ...process.env,
-          PATH: `${binDir()}:${process.env['PATH']}`,
-          KUBECONFIG: cp.kubeconfig('admin'),
-        },
-        timeoutMs: 300_000,
-      });
+      const r = await runScript(cp, script.stdout, 'migrate.sh');
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /all \d+ steps done/);
       assert.deepEqual(endState(await world(cp)), viaApply);
@@ -184,16 +185,7 @@ for (const calico of ['v3.27.3', 'v3.31.3'] as const) {
           body: { spec: { unschedulable: true } },
           contentType: 'application/merge-patch+json',
         });
-        const sh = path.join(cp.dir, 'migrate-cordoned.sh');
-        fs.writeFileSync(sh, script.stdout);
-        const r = await run('bash', [sh], {
-          env: {
-            ...process.env,
-            PATH: `${binDir()}:${process.env['PATH']}`,
-            KUBECONFIG: cp.kubeconfig('admin'),
-          },
-          timeoutMs: 300_000,
-        });
+        const r = await runScript(cp, script.stdout, 'migrate-cordoned.sh');
         assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
         const nodes = (await cp.client('admin').list('/api/v1/nodes')).items;
         const of = (name: string) => nodes.find((n) => n.metadata.name === name)!;

@@ -315,15 +315,20 @@ describe('status/checks', () => {
     });
     it('an IPv6 VXLAN pool: nodes with an IPv6 address and no IPv6 VXLAN tunnel address (the domain review)', () => {
       const V6 = 'projectcalico.org/IPv6VXLANTunnelAddr';
-      const s = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
-        addIPv6Underlay(items);
-        (items.find((o) => o.metadata.name === 'default-ipv6-ippool')!.spec as Record<string, unknown>)[
-          'vxlanMode'
-        ] = 'Always';
-        let i = 0;
-        for (const o of items.filter((x) => x.kind === 'Node'))
-          if (i++ >= 3) o.metadata.annotations![V6] = `fd00:10:244::${i.toString(16)}`;
-      });
+      /** An IPv6 VXLAN pool on every node; the nodes from index `from` on have an IPv6 tunnel address. */
+      const v6Vxlan = (from: number) =>
+        snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
+          addIPv6Underlay(items);
+          (items.find((o) => o.metadata.name === 'default-ipv6-ippool')!.spec as Record<string, unknown>)[
+            'vxlanMode'
+          ] = 'Always';
+          items
+            .filter((x) => x.kind === 'Node')
+            .forEach((o, i) => {
+              if (i >= from) o.metadata.annotations![V6] = `fd00:10:244::${(i + 1).toString(16)}`;
+            });
+        });
+      const s = v6Vxlan(3);
       const f = finding(s, 'ENCAP_TUNNEL_ADDRESS_MISSING');
       assert.match(
         f.message,
@@ -332,15 +337,7 @@ describe('status/checks', () => {
       assert.match(f.message, /default-ipv6-ippool/);
       assert.equal(f.objects.filter((o) => o.kind === 'Node').length, 3);
       // every node has one: no finding (their IPv4 VXLAN addresses are there, from the fixture)
-      const all = snap({ ...healthy, encapsulation: 'VXLAN' }, (items) => {
-        addIPv6Underlay(items);
-        (items.find((o) => o.metadata.name === 'default-ipv6-ippool')!.spec as Record<string, unknown>)[
-          'vxlanMode'
-        ] = 'Always';
-        let i = 0;
-        for (const o of items.filter((x) => x.kind === 'Node'))
-          o.metadata.annotations![V6] = `fd00:10:244::${(++i).toString(16)}`;
-      });
+      const all = v6Vxlan(0);
       assert.ok(!codes(all).includes('ENCAP_TUNNEL_ADDRESS_MISSING'), codes(all).join(', '));
     });
     it('IPIP pools, or a VXLAN pool whose nodeSelector leaves the node out: no warning', () => {
